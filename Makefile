@@ -1,0 +1,45 @@
+# Dixian: `make demo` runs the platform with demo data; `make test` runs the whole suite.
+VENV ?= .venv
+BIN := $(VENV)/bin
+SCALE ?= county
+SEED ?= 20261129
+
+.PHONY: demo test venv venv-dev lint bench clean
+
+$(BIN)/python:
+	"$$(scripts/find-python)" -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check uv==0.13.9
+
+$(VENV)/.base-installed: requirements/base.lock pyproject.toml | $(BIN)/python
+	$(BIN)/uv pip sync -q --python $(BIN)/python requirements/base.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	rm -f $(VENV)/.dev-installed
+	touch $@
+
+$(VENV)/.dev-installed: requirements/dev.lock pyproject.toml | $(BIN)/python
+	$(BIN)/uv pip sync -q --python $(BIN)/python requirements/dev.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	touch $(VENV)/.base-installed $@
+
+venv: $(VENV)/.base-installed
+venv-dev: $(VENV)/.dev-installed
+
+demo: venv
+	$(BIN)/dixian migrate --no-input -v0
+	$(BIN)/dixian collectstatic --no-input -v0
+	$(BIN)/dixian load_demo --scale $(SCALE) --seed $(SEED)
+	$(BIN)/dixian demo_serve
+
+test: venv-dev
+	scripts/ensure-chromium
+	$(BIN)/pytest -q
+
+lint: venv-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: venv-dev
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) var

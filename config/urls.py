@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "底线 · 乡村振兴监测预警平台 后台"
+admin.site.site_title = "底线后台"
+
+urlpatterns = [
+    path("", include("dixian.registry.urls")),
+    path("accounts/", include("dixian.accounts.urls")),
+    path("jobs/", include("dixian.common.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "dixian.common.views.page_not_found"
+handler403 = "dixian.common.views.permission_denied"
+handler500 = "dixian.common.views.server_error"

@@ -1,0 +1,52 @@
+"""The administrative tree: city → county → township → village (→ group).
+
+Every node is keyed by its statistical division code: 12 digits for city to village (national list),
+and, for a village group (组), the village's 12 digits plus a 2-digit group number. `prefix` holds the
+significant leading digits of the code (city 4, county 6, township 9, village 12, group 14); a node's
+subtree is every code that starts with its prefix, which is how region scoping works everywhere.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Region(models.Model):
+    class Level(models.TextChoices):
+        CITY = "city", "市"
+        COUNTY = "county", "县(市、区)"
+        TOWNSHIP = "township", "乡镇"
+        VILLAGE = "village", "村"
+        GROUP = "group", "组"
+
+    PREFIX_LENGTH = {"city": 4, "county": 6, "township": 9, "village": 12, "group": 14}
+
+    code = models.CharField("区划代码", max_length=14, unique=True)
+    name = models.CharField("名称", max_length=60)
+    level = models.CharField("层级", max_length=10, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    prefix = models.CharField("代码前缀", max_length=14, db_index=True, editable=False)
+    full_name = models.CharField("全称", max_length=200, blank=True)
+    is_key_village = models.BooleanField("重点帮扶村", default=False)
+
+    class Meta:
+        verbose_name = "行政区划"
+        verbose_name_plural = "行政区划"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.full_name or self.name
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.prefix = self.code[: self.PREFIX_LENGTH[self.level]]
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def upper_bound(self) -> str:
+        """Exclusive upper bound of the subtree's codes: every code with this prefix sorts below it."""
+        return self.prefix + "~"
+
+    def contains(self, code: str) -> bool:
+        return code.startswith(self.prefix)

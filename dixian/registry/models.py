@@ -1,0 +1,193 @@
+"""The household/person registry (农户信息库): domain.md §14."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db import models
+
+from dixian.common.models import TimeStampedModel
+
+from . import choices as c
+
+MONEY = {"max_digits": 12, "decimal_places": 2, "default": Decimal("0")}
+
+
+class Household(TimeStampedModel):
+    household_no = models.CharField("户编号", max_length=24, unique=True)
+    region = models.ForeignKey("regions.Region", verbose_name="所在村(组)", on_delete=models.PROTECT)
+    # Denormalised from region.code so that scoping is one indexed range condition (see common.access).
+    region_code = models.CharField("区划代码", max_length=14, db_index=True)
+    kind = models.CharField("户类型", max_length=10, choices=c.HouseholdKind.choices, db_index=True)
+    year_out_of_poverty = models.PositiveSmallIntegerField("脱贫年度", null=True, blank=True)
+    monitoring_category = models.CharField(
+        "监测对象类别", max_length=20, choices=c.MonitoringCategory.choices, blank=True, default="", db_index=True
+    )
+    head_name = models.CharField("户主姓名", max_length=50, blank=True, db_index=True)
+    member_count = models.PositiveSmallIntegerField("家庭人口数", default=0)
+    phone = models.CharField("联系电话", max_length=20, blank=True)
+    address = models.CharField("住址", max_length=200, blank=True)
+    housing_grade = models.CharField(
+        "住房安全等级", max_length=1, choices=c.HousingGrade.choices, blank=True, default=""
+    )
+    water_ok = models.BooleanField("饮水安全", null=True, blank=True)
+    # 三保障 flags, derived from members and housing by `household_refresh_flags` (services).
+    education_ok = models.BooleanField("义务教育有保障", default=True)
+    medical_ok = models.BooleanField("基本医疗有保障", default=True)
+    housing_ok = models.BooleanField("住房安全有保障", default=True)
+    # Denormalised member facts that the list filters on (kept by the same service).
+    has_illness = models.BooleanField("有病患成员", default=False, db_index=True)
+    has_disability = models.BooleanField("有残疾成员", default=False, db_index=True)
+
+    class Meta:
+        verbose_name = "农户"
+        verbose_name_plural = "农户"
+        indexes = [models.Index(fields=["region_code", "id"], name="household_region_id")]
+
+    def __str__(self) -> str:
+        return f"{self.head_name}户({self.household_no})"
+
+
+class Person(TimeStampedModel):
+    household = models.ForeignKey(Household, verbose_name="所在户", on_delete=models.PROTECT, related_name="members")
+    region_code = models.CharField("区划代码", max_length=14, db_index=True)
+    id_number = models.CharField("证件号码", max_length=18, unique=True)
+    name = models.CharField("姓名", max_length=50, db_index=True)
+    sex = models.CharField("性别", max_length=6, choices=c.Sex.choices)
+    birth_date = models.DateField("出生日期")
+    relation = models.CharField("与户主关系", max_length=20, choices=c.Relation.choices)
+    ethnicity = models.CharField("民族", max_length=10, default="汉族")
+    education = models.CharField("文化程度", max_length=12, choices=c.Education.choices, blank=True, default="")
+    student_status = models.CharField(
+        "在校生情况", max_length=24, choices=c.StudentStatus.choices, blank=True, default=""
+    )
+    health_status = models.CharField(
+        "健康状况", max_length=16, choices=c.HealthStatus.choices, default=c.HealthStatus.HEALTHY
+    )
+    disability_category = models.CharField(
+        "残疾类别", max_length=14, choices=c.DisabilityCategory.choices, blank=True, default=""
+    )
+    disability_grade = models.PositiveSmallIntegerField(
+        "残疾等级", choices=c.DisabilityGrade.choices, null=True, blank=True
+    )
+    labour_skill = models.CharField("劳动技能", max_length=10, choices=c.LabourSkill.choices)
+    work_place = models.CharField("务工所在地", max_length=16, choices=c.WorkPlace.choices, blank=True, default="")
+    months_worked = models.PositiveSmallIntegerField("务工时间(月)", null=True, blank=True)
+    medical_insurance = models.CharField(
+        "基本医疗保险", max_length=10, choices=c.MedicalInsurance.choices, blank=True, default=""
+    )
+    pension_insurance = models.CharField(
+        "基本养老保险", max_length=10, choices=c.PensionInsurance.choices, blank=True, default=""
+    )
+    dibao = models.BooleanField("享受低保", default=False)
+    tekun = models.BooleanField("特困供养", default=False)
+    phone = models.CharField("联系电话", max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = "人口"
+        verbose_name_plural = "人口"
+        indexes = [models.Index(fields=["household", "relation"], name="person_household_relation")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HouseholdIncome(models.Model):
+    """Income components of one household for one year; per-capita net income per domain.md §2."""
+
+    household = models.ForeignKey(Household, verbose_name="农户", on_delete=models.CASCADE, related_name="incomes")
+    year = models.PositiveSmallIntegerField("年度")
+    wages = models.DecimalField("工资性收入", **MONEY)
+    business = models.DecimalField("生产经营性收入", **MONEY)
+    property = models.DecimalField("财产性收入", **MONEY)
+    transfers = models.DecimalField("转移性收入", **MONEY)
+    production_costs = models.DecimalField("生产经营性支出", **MONEY)
+    eligible_out_of_pocket = models.DecimalField("合规自付支出", **MONEY)
+    insurance_payout = models.DecimalField("理赔收入", **MONEY)
+    members = models.PositiveSmallIntegerField("计算人口数")
+    net_income = models.DecimalField("家庭纯收入", **MONEY)
+    net_income_per_capita = models.DecimalField("人均纯收入", **MONEY)
+
+    class Meta:
+        verbose_name = "年度收入"
+        verbose_name_plural = "年度收入"
+        constraints = [models.UniqueConstraint(fields=["household", "year"], name="income_household_year")]
+        ordering = ["-year"]
+
+    def __str__(self) -> str:
+        return f"{self.year}年 人均{self.net_income_per_capita}元"
+
+    @staticmethod
+    def compute(
+        *, wages: Decimal, business: Decimal, property: Decimal, transfers: Decimal,  # noqa: A002
+        production_costs: Decimal, members: int,
+    ) -> tuple[Decimal, Decimal]:
+        """(net income, per-capita net income), rounded half-up to the fen."""
+        net = wages + business + property + transfers - production_costs
+        per_capita = (net / members) if members else Decimal("0")
+        cent = Decimal("0.01")
+        return net.quantize(cent, ROUND_HALF_UP), per_capita.quantize(cent, ROUND_HALF_UP)
+
+    def recompute(self) -> None:
+        self.net_income, self.net_income_per_capita = self.compute(
+            wages=self.wages, business=self.business, property=self.property, transfers=self.transfers,
+            production_costs=self.production_costs, members=self.members,
+        )
+
+
+class HelperAssignment(models.Model):
+    """结对帮扶: a 帮扶干部 account paired with a household for a period."""
+
+    household = models.ForeignKey(Household, verbose_name="农户", on_delete=models.CASCADE, related_name="helpers")
+    helper = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="帮扶责任人", on_delete=models.PROTECT, related_name="assignments"
+    )
+    unit = models.CharField("帮扶单位", max_length=100, blank=True)
+    start_date = models.DateField("开始日期")
+    end_date = models.DateField("结束日期", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "结对帮扶"
+        verbose_name_plural = "结对帮扶"
+        indexes = [models.Index(fields=["helper", "household"], name="assignment_helper_household")]
+
+    def __str__(self) -> str:
+        return f"{self.helper} → {self.household}"
+
+
+class ImportBatch(TimeStampedModel):
+    """One registry workbook import: the file, who sent it, and what came of it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "等待处理"
+        RUNNING = "running", "导入中"
+        IMPORTED = "imported", "已导入"
+        REJECTED = "rejected", "有错误,未导入"
+        FAILED = "failed", "无法读取"
+
+    file_name = models.CharField("文件名", max_length=255)
+    stored_file = models.CharField("存储路径", max_length=500, blank=True)
+    checksum = models.CharField("SHA-256", max_length=64, db_index=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="上传人", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    region = models.ForeignKey("regions.Region", verbose_name="导入范围", on_delete=models.PROTECT)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    rows_total = models.PositiveIntegerField("总行数", default=0)
+    rows_done = models.PositiveIntegerField("已处理行数", default=0)
+    error_count = models.PositiveIntegerField("错误数", default=0)
+    households_created = models.PositiveIntegerField("新增户数", default=0)
+    households_updated = models.PositiveIntegerField("更新户数", default=0)
+    persons_created = models.PositiveIntegerField("新增人数", default=0)
+    persons_updated = models.PositiveIntegerField("更新人数", default=0)
+    message = models.CharField("说明", max_length=500, blank=True)
+    report_file = models.CharField("错误报告", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "导入批次"
+        verbose_name_plural = "导入批次"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display()})"

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from dixian.common.testing import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def visible_numbers(client, user) -> set[str]:
+    client.login(username=user.username, password=PASSWORD)
+    response = client.get(reverse("registry:household_list"))
+    assert response.status_code == 200
+    return {h.household_no for h in response.context["page"]}
+
+
+def test_village_officer_sees_only_own_village(client, world, people):
+    assert visible_numbers(client, people["village_officer"]) == {world.home.household_no}
+
+
+def test_township_reviewer_sees_both_villages_of_township(client, world, people):
+    assert visible_numbers(client, people["township_reviewer"]) == {world.home.household_no, world.neighbour.household_no}
+
+
+def test_city_admin_sees_every_county(client, world, people):
+    assert visible_numbers(client, people["city_admin"]) == {
+        world.home.household_no, world.neighbour.household_no, world.far.household_no}
+
+
+def test_department_uploader_sees_no_household(client, world, people):
+    assert visible_numbers(client, people["department_uploader"]) == set()
+
+
+def test_guessed_primary_key_of_other_county_answers_404(client, world, people):
+    client.login(username="county_reviewer", password=PASSWORD)
+    assert client.get(reverse("registry:household_detail", args=[world.far.pk])).status_code == 404
+    assert client.get(reverse("registry:household_detail", args=[world.home.pk])).status_code == 200
