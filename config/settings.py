@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "dixian.regions",
     "dixian.accounts",
     "dixian.registry",
+    "dixian.synthetic",
 ]
 
 MIDDLEWARE = [

@@ -23,7 +23,7 @@ def region(code: str, name: str, level: str, parent: Region | None = None) -> Re
 def fake_id(region6: str, birth: dt.date, seq: int, *, female: bool = False) -> str:
     order = seq * 2 + (0 if female else 1)
     body = f"{region6}{birth:%Y%m%d}{order % 1000:03d}"
-    return body + ric.calc_check_digit(body)
+    return body + ric.calc_check_digit(body + "0")  # stdnum ignores the last character (the check digit)
 
 
 @dataclass

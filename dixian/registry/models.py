@@ -13,6 +13,19 @@ from . import choices as c
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "default": Decimal("0")}
 
+# Conditions of the household list's filters that have a partial index (registry.filters uses these same
+# objects: SQLite uses a partial index only when the query repeats the index's condition term for term).
+GUARANTEE_GAP = (
+    models.Q(education_ok=False) | models.Q(medical_ok=False) | models.Q(housing_ok=False) | models.Q(water_ok=False)
+)
+MONITORED = models.Q(
+    monitoring_category__in=(
+        c.MonitoringCategory.UNSTABLE_EX_POOR, c.MonitoringCategory.EDGE, c.MonitoringCategory.SUDDEN_HARDSHIP
+    )
+)
+SEVERE_DISABILITY = models.Q(disability_grade__in=(1, 2))
+MAJOR_ILLNESS = models.Q(health_status=c.HealthStatus.MAJOR_ILLNESS)
+
 
 class Household(TimeStampedModel):
     household_no = models.CharField("户编号", max_length=24, unique=True)
@@ -32,7 +45,7 @@ class Household(TimeStampedModel):
         "住房安全等级", max_length=1, choices=c.HousingGrade.choices, blank=True, default=""
     )
     water_ok = models.BooleanField("饮水安全", null=True, blank=True)
-    # 三保障 flags, derived from members and housing by `household_refresh_flags` (services).
+    # 三保障 flags, derived from members and housing by `household_refresh_derived` (services).
     education_ok = models.BooleanField("义务教育有保障", default=True)
     medical_ok = models.BooleanField("基本医疗有保障", default=True)
     housing_ok = models.BooleanField("住房安全有保障", default=True)
@@ -43,7 +56,13 @@ class Household(TimeStampedModel):
     class Meta:
         verbose_name = "农户"
         verbose_name_plural = "农户"
-        indexes = [models.Index(fields=["region_code", "id"], name="household_region_id")]
+        indexes = [
+            models.Index(fields=["region_code", "id"], name="household_region_id"),
+            # The household list at city scale (registry.filters): a rare filter must not walk 800k rows.
+            models.Index(fields=["region_code", "id"], condition=MONITORED, name="household_monitored"),
+            models.Index(fields=["region_code", "id"], condition=GUARANTEE_GAP, name="household_guarantee_gap"),
+            models.Index(fields=["phone"], name="household_phone"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.head_name}户({self.household_no})"
@@ -87,7 +106,13 @@ class Person(TimeStampedModel):
     class Meta:
         verbose_name = "人口"
         verbose_name_plural = "人口"
-        indexes = [models.Index(fields=["household", "relation"], name="person_household_relation")]
+        indexes = [
+            models.Index(fields=["household", "relation"], name="person_household_relation"),
+            # Search by phone and the list's health/disability filters (registry.filters).
+            models.Index(fields=["phone"], name="person_phone"),
+            models.Index(fields=["household"], condition=SEVERE_DISABILITY, name="person_severe_disability"),
+            models.Index(fields=["household"], condition=MAJOR_ILLNESS, name="person_major_illness"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -183,6 +208,8 @@ class ImportBatch(TimeStampedModel):
     persons_updated = models.PositiveIntegerField("更新人数", default=0)
     message = models.CharField("说明", max_length=500, blank=True)
     report_file = models.CharField("错误报告", max_length=500, blank=True)
+    # The first errors ({row, column, reason}) for the result page; the report workbook holds them all.
+    errors = models.JSONField("错误摘要", default=list, blank=True)
 
     class Meta:
         verbose_name = "导入批次"
@@ -191,3 +218,37 @@ class ImportBatch(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.get_status_display()})"
+
+
+class IncomeLine(TimeStampedModel):
+    """监测范围: the yearly per-capita income line (元/人/年) below which a household is watched (domain.md §2).
+
+    The line is data, not a constant: provinces set it yearly and a county may set its own. A row without a
+    region applies to the whole platform (the city); a row for a region overrides it inside that subtree.
+    `is_example` marks the demo figures, shown as 示例 until an administrator enters the official one.
+    """
+
+    region = models.ForeignKey(
+        "regions.Region", verbose_name="适用区划", null=True, blank=True, on_delete=models.PROTECT,
+        help_text="留空表示全市统一标准;填写县或乡镇时,该区划内以此为准。",
+    )
+    year = models.PositiveSmallIntegerField("年度")
+    amount = models.DecimalField("监测收入标准(元/人/年)", max_digits=10, decimal_places=2)
+    is_example = models.BooleanField(
+        "示例数据", default=False, help_text="演示用的示例标准;录入省里正式公布的标准时请取消勾选。"
+    )
+
+    class Meta:
+        verbose_name = "收入监测线"
+        verbose_name_plural = "收入监测线"
+        ordering = ["-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "year"], name="income_line_region_year"),
+            models.UniqueConstraint(
+                fields=["year"], condition=models.Q(region__isnull=True), name="income_line_default_year"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        where = self.region.name if self.region_id else "全市"
+        return f"{where}{self.year}年 {self.amount}元" + (" (示例)" if self.is_example else "")

@@ -1,0 +1,411 @@
+"""Filters of the household list (农户信息) and its export: what the query string means, and its query.
+
+One form (`HouseholdFilterForm`) reads the query string for the list page, the export and the export job,
+so a filter means the same thing everywhere. It never widens anything: the result is always
+`household_scope_for_user` narrowed further, and a region outside the account's subtree is ignored with a
+message. Invalid values (unknown kind, garbage ids) are dropped with a message instead of failing.
+
+Region: the cascading selects (county → township → village) are all named `region`; the values are read in
+order and the deepest one that lies inside the previous one (and inside the account's subtree) wins, so a
+form submitted without JavaScript after changing the county drops the stale township. A single
+`?region=<id>` of any region in the subtree works as a link.
+
+Search (`q`) at city scale (2.5 M persons) has to use an index, so its meaning depends on how wide the list
+is (the selected region, or the account's region):
+- township or narrower (≤ ~15k persons, read through the region_code index): any fragment of a member's
+  name, ID number or phone, or of the 户编号;
+- county or wider: a name from its first character (at least two characters), a full ID number (or, with
+  the PII permission, its first 10+ digits), a full phone number, or the 户编号 (full, or its first 12+
+  digits, i.e. a village). A one-character name at city scale would read ~10% of all persons.
+Accounts without the PII permission (`may_view_pii`) may find a household by a full ID number or phone
+they already know, but never by a fragment: a fragment search would reveal the masked digits one at a
+time. Health and disability are personal data too (the household page hides them from such accounts), so
+those two filters need the same permission.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.db import connection, models
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from dixian.common.access import may_view_pii, region_range_q
+from dixian.regions.models import Region
+
+from . import choices as c
+from .models import GUARANTEE_GAP, MAJOR_ILLNESS, MONITORED, SEVERE_DISABILITY, Household, Person
+from .parsing import ParseError, parse_phone
+
+if TYPE_CHECKING:
+    from dixian.accounts.models import User
+
+# A region at this prefix length or deeper (a township) is small enough for substring search.
+NARROW_PREFIX_LENGTH = Region.PREFIX_LENGTH["township"]
+PICKER_LEVELS = (Region.Level.COUNTY, Region.Level.TOWNSHIP, Region.Level.VILLAGE)
+MAX_REGION_VALUES = 4
+MAX_DB_ID = 2**63 - 1
+PII_NEEDED = "需开通查看个人信息权限"
+
+
+class CategoryFilter(models.TextChoices):
+    MONITORED = "monitored", "全部监测对象"
+    UNSTABLE_EX_POOR = c.MonitoringCategory.UNSTABLE_EX_POOR.value, c.MonitoringCategory.UNSTABLE_EX_POOR.label
+    EDGE = c.MonitoringCategory.EDGE.value, c.MonitoringCategory.EDGE.label
+    SUDDEN_HARDSHIP = c.MonitoringCategory.SUDDEN_HARDSHIP.value, c.MonitoringCategory.SUDDEN_HARDSHIP.label
+    NOT_MONITORED = "none", "非监测对象"
+
+
+class HealthFilter(models.TextChoices):
+    ILL = "ill", "有慢性病或大病成员"
+    CHRONIC = "chronic", "有长期慢性病成员"
+    MAJOR_ILLNESS = "major_illness", "有大病成员"
+
+
+class DisabilityFilter(models.TextChoices):
+    DISABLED = "disabled", "有残疾成员"
+    SEVERE = "severe", "有一、二级重度残疾成员"
+
+
+class GuaranteeFilter(models.TextChoices):
+    ANY = "any", "任一未保障"
+    EDUCATION = "education", "义务教育未保障"
+    MEDICAL = "medical", "基本医疗未保障"
+    HOUSING = "housing", "住房安全未保障"
+    WATER = "water", "饮水不安全"
+
+
+GUARANTEE_Q = {
+    GuaranteeFilter.ANY: GUARANTEE_GAP,  # the partial index's own condition, term for term
+    GuaranteeFilter.EDUCATION: Q(education_ok=False),
+    GuaranteeFilter.MEDICAL: Q(medical_ok=False),
+    GuaranteeFilter.HOUSING: Q(housing_ok=False),
+    GuaranteeFilter.WATER: Q(water_ok=False),
+}
+
+
+def prefix_q(field_name: str, value: str) -> Q:
+    """`field` starts with `value`, in a form that the field's B-tree index serves on each database.
+
+    PostgreSQL: LIKE 'x%' uses the varchar_pattern_ops index Django adds for indexed CharFields. SQLite
+    uses an index for LIKE only with NOCASE columns, so there the prefix is a range of the binary order
+    (every string that starts with x sorts between x and x followed by the highest code point).
+    """
+    if connection.vendor == "sqlite":
+        return Q(**{f"{field_name}__gte": value, f"{field_name}__lt": value + "\U0010ffff"})
+    return Q(**{f"{field_name}__startswith": value})
+
+
+@dataclass(frozen=True)
+class Search:
+    """How `q` is matched; built by the form, which knows the account and the width of the list."""
+
+    term: str
+    narrow_prefix: str | None  # region prefix of a township-or-narrower list: substring search inside it
+    pii: bool
+
+    @property
+    def is_number(self) -> bool:
+        return bool(re.fullmatch(r"[0-9][0-9-]*[0-9Xx]?", self.term))
+
+    @property
+    def is_full_number(self) -> bool:
+        """A complete ID number or phone: findable by anyone who already knows it."""
+        return len(self.term.replace("-", "")) in (15, 18) or _phone_or_none(self.term) is not None
+
+    def household_ids(self) -> QuerySet[Any]:
+        """The ids of matching households, as one subquery (UNION ALL of index-served parts)."""
+        parts = self._number_parts() if self.is_number else self._name_parts()
+        first, *rest = parts
+        return first.union(*rest, all=True) if rest else first
+
+    def _persons(self) -> QuerySet[Person]:
+        qs = Person.objects.all()
+        if self.narrow_prefix:
+            qs = qs.filter(region_range_q(self.narrow_prefix))
+        return qs
+
+    def _households(self) -> QuerySet[Household]:
+        qs = Household.objects.all()
+        if self.narrow_prefix:
+            qs = qs.filter(region_range_q(self.narrow_prefix))
+        return qs
+
+    def _name_parts(self) -> list[QuerySet[Any]]:
+        q = Q(name__contains=self.term) if self.narrow_prefix else prefix_q("name", self.term)
+        return [self._persons().filter(q).values("household_id")]
+
+    def _number_parts(self) -> list[QuerySet[Any]]:
+        term = self.term.upper()
+        digits = term.replace("-", "")
+        parts: list[QuerySet[Any]] = []
+        # 户编号 is not personal data: any fragment in a narrow list, else the full number or a village's prefix.
+        if self.narrow_prefix:
+            parts.append(self._households().filter(household_no__contains=digits).values("id"))
+        elif len(digits) >= 12:
+            parts.append(self._households().filter(prefix_q("household_no", digits)).values("id"))
+        else:
+            parts.append(self._households().filter(household_no=digits).values("id"))
+        phone = _phone_or_none(term)
+        if len(digits) in (15, 18):
+            parts.append(self._persons().filter(id_number=digits).values("household_id"))
+        if phone:
+            parts.append(self._persons().filter(phone=phone).values("household_id"))
+            parts.append(self._households().filter(phone=phone).values("id"))
+        if self.pii and self.narrow_prefix and len(digits) >= 3:
+            parts.append(self._persons().filter(id_number__contains=digits).values("household_id"))
+            parts.append(self._persons().filter(phone__contains=digits).values("household_id"))
+            parts.append(self._households().filter(phone__contains=digits).values("id"))
+        elif self.pii and 10 <= len(digits) < 18:
+            parts.append(self._persons().filter(prefix_q("id_number", digits)).values("household_id"))
+        return parts
+
+
+def _phone_or_none(term: str) -> str | None:
+    try:
+        return parse_phone(term) or None
+    except ParseError:
+        return None
+
+
+@dataclass(frozen=True)
+class HouseholdFilters:
+    """A validated set of list filters. Built by `HouseholdFilterForm.filters()` (or directly in tests)."""
+
+    region: Region | None = None
+    kind: str = ""
+    category: str = ""
+    health: str = ""
+    disability: str = ""
+    guarantee: str = ""
+    q: str = ""
+    search: Search | None = None
+    blocked: bool = False  # the search text cannot be used (too short for the width): show nothing
+    notices: tuple[str, ...] = field(default_factory=tuple)
+
+    def apply(self, qs: QuerySet[Household]) -> QuerySet[Household]:
+        """Narrow an already scoped queryset. Never widens it: every condition is an AND."""
+        if self.blocked:
+            return qs.none()
+        if self.region is not None:
+            qs = qs.filter(region_range_q(self.region.prefix))
+        if self.kind:
+            qs = qs.filter(kind=self.kind)
+        if self.category == CategoryFilter.NOT_MONITORED:
+            qs = qs.filter(monitoring_category="")
+        elif self.category:
+            # MONITORED repeats the partial index's condition, so SQLite reads that small index, in order.
+            qs = qs.filter(MONITORED)
+            if self.category != CategoryFilter.MONITORED:
+                qs = qs.filter(monitoring_category=self.category)
+        if self.health:
+            # has_illness is the denormalised pre-filter; the member condition decides.
+            qs = qs.filter(has_illness=True)
+            if self.health == HealthFilter.CHRONIC:
+                qs = qs.filter(Exists(Person.objects.filter(household=OuterRef("pk"), health_status=c.HealthStatus.CHRONIC)))
+            elif self.health == HealthFilter.MAJOR_ILLNESS:
+                qs = qs.filter(Exists(Person.objects.filter(MAJOR_ILLNESS, household=OuterRef("pk"))))
+        if self.disability:
+            qs = qs.filter(has_disability=True)
+            if self.disability == DisabilityFilter.SEVERE:
+                qs = qs.filter(Exists(Person.objects.filter(SEVERE_DISABILITY, household=OuterRef("pk"))))
+        if self.guarantee:
+            qs = qs.filter(GUARANTEE_Q[GuaranteeFilter(self.guarantee)])
+        if self.search is not None:
+            qs = qs.filter(pk__in=self.search.household_ids())
+        return qs
+
+    def params(self) -> list[tuple[str, str]]:
+        """The canonical query string of these filters (what the page pushes into the address bar)."""
+        out: list[tuple[str, str]] = []
+        if self.region is not None:
+            out.append(("region", str(self.region.pk)))
+        for name in ("kind", "category", "health", "disability", "guarantee", "q"):
+            value = getattr(self, name)
+            if value:
+                out.append((name, value))
+        return out
+
+    def describe(self) -> list[tuple[str, str]]:
+        """(label, value) of each filter in use, for the export's 说明 sheet."""
+        labels = {
+            "kind": ("户类型", dict(c.HouseholdKind.choices)), "category": ("监测类别", dict(CategoryFilter.choices)),
+            "health": ("健康", dict(HealthFilter.choices)), "disability": ("残疾", dict(DisabilityFilter.choices)),
+            "guarantee": ("三保障及饮水", dict(GuaranteeFilter.choices)),
+        }
+        out = [("区划", self.region.full_name or self.region.name)] if self.region is not None else []
+        for name, (label, names) in labels.items():
+            value = getattr(self, name)
+            if value:
+                out.append((label, str(names.get(value, value))))
+        if self.q:
+            out.append(("查找", self.q))
+        return out
+
+
+class RegionChainWidget(forms.Widget):
+    """The cascading selects all post `region`; the field receives every value, in document order."""
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> list[str]:
+        if hasattr(data, "getlist"):
+            return list(data.getlist(name))
+        value = data.get(name)
+        return [] if value in (None, "") else [str(value)]
+
+
+class RegionChainField(forms.Field):
+    widget = RegionChainWidget
+    default_error_messages = {"invalid": "区划参数无效,已忽略。"}
+
+    def to_python(self, value: Any) -> list[int]:
+        ids: list[int] = []
+        for raw in (value or [])[:MAX_REGION_VALUES]:
+            raw = str(raw).strip()
+            if raw == "":
+                break  # a select left at 全部 ends the chain
+            if not raw.isdigit() or not 0 < int(raw) <= MAX_DB_ID:
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+            ids.append(int(raw))
+        return ids
+
+
+def _choices(choices: list[tuple[str, str]], blank: str = "全部") -> list[tuple[str, str]]:
+    return [("", blank), *choices]
+
+
+class HouseholdFilterForm(forms.Form):
+    region = RegionChainField(required=False, label="区划")
+    kind = forms.ChoiceField(label="户类型", required=False, choices=_choices(c.HouseholdKind.choices))
+    category = forms.ChoiceField(label="监测类别", required=False, choices=_choices(CategoryFilter.choices))
+    health = forms.ChoiceField(label="健康状况", required=False, choices=_choices(HealthFilter.choices, "不限"))
+    disability = forms.ChoiceField(label="残疾", required=False, choices=_choices(DisabilityFilter.choices, "不限"))
+    guarantee = forms.ChoiceField(label="三保障及饮水", required=False, choices=_choices(GuaranteeFilter.choices, "不限"))
+    q = forms.CharField(
+        label="查找", required=False, max_length=40,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "姓名、身份证号、电话或户编号", "autocomplete": "off"}),
+    )
+
+    def __init__(self, data: Any, *, user: User) -> None:
+        super().__init__(data)
+        self.user = user
+        self.pii = may_view_pii(user)
+        if not self.pii:
+            for name in ("health", "disability"):
+                self.fields[name].disabled = True
+                self.fields[name].help_text = PII_NEEDED
+        self._region: Region | None = None
+        self._search: Search | None = None
+        self._blocked = False
+        self._notices: list[str] = []
+
+    def clean_region(self) -> list[int]:
+        ids: list[int] = self.cleaned_data.get("region") or []
+        self._region = self._resolve_region(ids)
+        return ids
+
+    def _resolve_region(self, ids: list[int]) -> Region | None:
+        account = self.user.region if self.user.is_authenticated and self.user.region_id else None
+        if not ids or account is None:
+            return None
+        found = {r.pk: r for r in Region.objects.filter(pk__in=ids).only("id", "code", "prefix", "name", "full_name", "level")}
+        current: Region | None = None
+        for pk in ids:
+            region = found.get(pk)
+            if region is None or not region.code.startswith(account.prefix):
+                # Same message for "does not exist" and "exists elsewhere": nothing is revealed.
+                self._notices.append("所选区划不在您的管辖范围内,已忽略。")
+                break
+            if current is not None and not region.code.startswith(current.prefix):
+                break  # a stale lower select after the upper one changed
+            current = region
+        if current is not None and current.prefix == account.prefix:
+            return None
+        return current
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not self.pii and any(self.data.get(name) for name in ("health", "disability")):
+            self._notices.append(f"按健康状况、残疾筛选{PII_NEEDED},已忽略。")
+        term = re.sub(r"\s+", "", cleaned.get("q") or "")
+        if term:
+            account = self.user.region if getattr(self.user, "region_id", None) else None
+            width = self._region.prefix if self._region is not None else (account.prefix if account else "")
+            narrow = width if len(width) >= NARROW_PREFIX_LENGTH else None
+            self._search = Search(term=term, narrow_prefix=narrow, pii=self.pii)
+            if not narrow and not self._search.is_number and len(term) < 2:
+                self._blocked = True
+                self._notices.append("在县级及以上范围按姓名查找,请至少输入两个字;或先选择乡镇、村后按任意字查找。")
+            elif self._search.is_number and not self._search.is_full_number:
+                if not self.pii:
+                    self._notices.append(f"号码片段只按户编号查找;按身份证号或电话的片段查找{PII_NEEDED}。")
+                elif not narrow:
+                    self._notices.append("在县级及以上范围,身份证号需输入前10位以上;按尾号等片段查找请先选择乡镇或村。")
+        cleaned["q"] = term
+        return cleaned
+
+    def filters(self) -> HouseholdFilters:
+        """The usable filters: invalid fields are dropped, each with a notice saying so."""
+        self.is_valid()
+        notices = list(self._notices)
+        for name, errors in self.errors.items():
+            if name == "region":
+                notices.extend(errors)
+            elif name == "q":
+                notices.extend(f"查找内容无效,已忽略:{error}" for error in errors)
+            else:
+                notices.append(f"「{self.fields[name].label}」的取值无效,已忽略。")
+        data = {name: self.cleaned_data.get(name, "") for name in ("kind", "category", "health", "disability", "guarantee")}
+        if not self.pii:
+            data["health"] = data["disability"] = ""
+        return HouseholdFilters(
+            region=self._region, q=self.cleaned_data.get("q", "") if self._search else "", search=self._search,
+            blocked=self._blocked, notices=tuple(dict.fromkeys(notices)), **data,
+        )
+
+
+@dataclass
+class PickerLevel:
+    label: str
+    options: list[Region]
+    selected: int | None
+
+
+def region_picker(user: User, selected: Region | None) -> list[PickerLevel]:
+    """The cascading selects below the account's region, down to the village: one query.
+
+    Level 1 lists the children of the account's region; each further level lists the children of the
+    region chosen above it. Only regions inside the account's subtree can ever be offered.
+    """
+    account = user.region if user.is_authenticated and user.region_id else None
+    if account is None or account.level not in (Region.Level.CITY, Region.Level.COUNTY, Region.Level.TOWNSHIP):
+        return []
+    depth = {lvl: i for i, lvl in enumerate(PICKER_LEVELS)}
+    chain_prefixes = []
+    if selected is not None:
+        chain_prefixes = [
+            selected.code[:n] for lvl, n in Region.PREFIX_LENGTH.items()
+            if lvl in (Region.Level.COUNTY, Region.Level.TOWNSHIP) and len(account.prefix) < n <= len(selected.prefix)
+        ]
+    options = list(
+        Region.objects.filter(level__in=PICKER_LEVELS)
+        .filter(Q(parent_id=account.pk) | Q(parent__prefix__in=chain_prefixes))
+        .filter(region_range_q(account.prefix, "code"))
+        .only("id", "name", "code", "prefix", "level", "parent_id")
+        .order_by("code")
+    )
+    by_parent: dict[int | None, list[Region]] = {}
+    for region in options:
+        by_parent.setdefault(region.parent_id, []).append(region)
+    labels = {Region.Level.COUNTY: "县(市、区)", Region.Level.TOWNSHIP: "乡镇", Region.Level.VILLAGE: "村"}
+    levels: list[PickerLevel] = []
+    parent_id: int | None = account.pk
+    while parent_id is not None and by_parent.get(parent_id):
+        children = by_parent[parent_id]
+        chosen = next((r for r in children if selected is not None and selected.code.startswith(r.prefix)), None)
+        level = min((r.level for r in children), key=lambda lvl: depth[lvl])
+        levels.append(PickerLevel(labels[level], children, chosen.pk if chosen else None))
+        parent_id = chosen.pk if chosen is not None and chosen.level != Region.Level.VILLAGE else None
+    return levels

@@ -1,0 +1,729 @@
+"""The registry import: a county's workbook (one row per person) into households, persons and incomes.
+
+`registry_import` reads the workbook with python-calamine, maps its headers (any order, the aliases of
+template.py), parses every cell (parsing.py), checks each household across its member rows, and either
+writes everything through `registry_bulk_upsert` in one transaction or writes nothing and gives back
+the same sheet with three error columns (written with XlsxWriter). The ImportBatch row records the
+outcome: imported, rejected (row errors, report written) or failed (the file could not be read).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import logging
+import math
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+import xlsxwriter
+from django.conf import settings
+from django.utils import timezone
+from python_calamine import CalamineWorkbook
+from stdnum.cn import ric
+
+from dixian.common.models import ChangeLog
+from dixian.regions.models import Region
+
+from . import choices as c
+from . import parsing as p
+from .bulk import INCOME_INPUT, BulkError, registry_bulk_upsert
+from .models import ImportBatch
+from .template import BY_FIELD, COLUMNS, header_lookup, normalise_header
+
+if TYPE_CHECKING:
+    from dixian.accounts.models import User
+
+logger = logging.getLogger("dixian.import")
+
+Progress = Callable[[int, int], None]
+
+REPORT_COLUMNS = ("错误行号", "错误列", "错误原因")
+ERROR_SAMPLE = 20
+HEADER_SCAN_ROWS = 10
+MONEY = INCOME_INPUT
+POVERTY_EXIT_YEARS = (2014, 2020)  # 脱贫攻坚期 (domain.md §1)
+HOUSEHOLD_FIELDS = tuple(col.field for col in COLUMNS if col.level == "household")
+INCOME_FIELDS = tuple(col.field for col in COLUMNS if col.level == "income")
+# Household-level columns that the head's row must fill (the others may leave them empty).
+HEAD_REQUIRED = ("region_code", "kind")
+
+
+class ImportFileError(Exception):
+    """The file cannot be read as a registry workbook at all; the message says why, in Chinese."""
+
+
+@dataclass(order=True)
+class RowError:
+    row: int  # the row number as Excel shows it
+    column: str  # the header as written in the file ("" when the error concerns the whole row)
+    reason: str
+    col_index: int | None = field(default=None, compare=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "reason": self.reason}
+
+
+@dataclass
+class Sheet:
+    name: str
+    rows: list[list[Any]]  # every row of the sheet from row 1, as python-calamine returns them
+    header_index: int  # 0-based index of the header row in `rows`
+    columns: dict[str, int]  # field → column index
+    headers: list[str]  # the header row as written
+    unknown: list[str]  # headers that are not template columns (ignored)
+    data_index: list[int] = field(default_factory=list)  # 0-based indexes of the non-empty data rows
+
+
+# ---- reading ------------------------------------------------------------------------------------------
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def read_sheet(path: Path) -> Sheet:
+    """Find the registry sheet: the first worksheet with the template's headers in its first rows."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        raise ImportFileError("找不到要导入的文件,请重新选择文件") from None
+    if size == 0:
+        raise ImportFileError("文件是空的(0 字节),请重新选择要导入的 Excel 文件")
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        names = list(workbook.sheet_names)
+    except Exception:  # noqa: BLE001 - calamine raises many kinds for a file that is not a workbook
+        raise ImportFileError("无法读取该文件:它不是 Excel 工作簿(.xlsx)。请用 Excel 或 WPS 打开后另存为 .xlsx 再导入") from None
+    lookup = header_lookup()
+    best: tuple[int, str, list[list[Any]], int] | None = None
+    for index, name in enumerate(names):
+        if name in ("填写说明", "填写示例"):
+            continue  # the template's own help sheets
+        try:
+            rows = workbook.get_sheet_by_index(index).to_python(skip_empty_area=False)
+        except Exception:  # noqa: BLE001 - a chart sheet or a damaged sheet: not ours
+            logger.info("skipping unreadable sheet %r of %s", name, path.name)
+            continue
+        for r, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+            hits = sum(1 for cell in row if normalise_header(cell) in lookup)
+            if hits >= 3 and (best is None or hits > best[0]):
+                best = (hits, name, rows, r)
+        if best is not None:
+            break
+    if best is None:
+        listed = "、".join(f"「{n}」" for n in names) or "(无)"
+        raise ImportFileError(
+            f"工作簿中找不到农户信息表:工作表 {listed} 的前{HEADER_SCAN_ROWS}行都没有“户编号”“证件号码”等表头。"
+            "请使用导入模板填写"
+        )
+    _, name, rows, header_index = best
+    headers = ["" if h is None else str(h).strip() for h in rows[header_index]]
+    columns: dict[str, int] = {}
+    unknown: list[str] = []
+    for j, header in enumerate(headers):
+        key = normalise_header(header)
+        if not key or key in REPORT_COLUMNS:
+            continue
+        column = lookup.get(key)
+        if column is None:
+            unknown.append(header)
+        elif column.field in columns:
+            first = headers[columns[column.field]]
+            raise ImportFileError(f"表头「{first}」和「{header}」是同一列({column.header}),请删除其中一列后重新导入")
+        else:
+            columns[column.field] = j
+    missing = [col.header for col in COLUMNS if col.required and col.field not in columns]
+    if missing:
+        raise ImportFileError(
+            f"工作表「{name}」缺少必填列:{'、'.join(missing)}。请使用导入模板,或把表头改成模板中的名称"
+        )
+    sheet = Sheet(name=name, rows=rows, header_index=header_index, columns=columns, headers=headers, unknown=unknown)
+    sheet.data_index = [
+        i for i in range(header_index + 1, len(rows)) if not all(_is_empty(v) for v in rows[i])
+    ]
+    if not sheet.data_index:
+        raise ImportFileError(f"工作表「{name}」只有表头,没有数据行,请填写后再导入")
+    return sheet
+
+
+# ---- parsing every cell -----------------------------------------------------------------------------
+
+
+def _choice(name: str) -> Callable[[Any], Any]:
+    label = BY_FIELD[name].header
+    return lambda v: p.parse_choice(name, v, label=label)
+
+
+def _parsers() -> dict[str, Callable[[Any], Any]]:
+    this_year = timezone.localdate().year
+    parsers: dict[str, Callable[[Any], Any]] = {
+        "household_no": lambda v: p.parse_code(v, label="户编号", max_length=24),
+        "region_code": p.parse_region_code,
+        "year_out_of_poverty": lambda v: p.parse_int(v, low=POVERTY_EXIT_YEARS[0], high=POVERTY_EXIT_YEARS[1],
+                                                     label="脱贫年度"),
+        "water_ok": p.parse_bool,
+        "address": lambda v: p.parse_text(v, label="家庭住址", max_length=200),
+        "name": p.parse_name,
+        "id_number": functools.partial(p.parse_id_number, today=timezone.localdate()),
+        "birth_date": p.parse_date,
+        "ethnicity": p.parse_ethnicity,
+        "months_worked": lambda v: p.parse_int(v, low=0, high=12, label="务工时间(月)"),
+        "dibao": p.parse_bool,
+        "tekun": p.parse_bool,
+        "phone": p.parse_phone,
+        "year": lambda v: p.parse_int(v, low=2014, high=this_year, label="收入年度"),
+    }
+    for name in ("kind", "monitoring_category", "housing_grade", "sex", "relation", "education", "student_status",
+                 "health_status", "disability_category", "disability_grade", "labour_skill", "work_place",
+                 "medical_insurance", "pension_insurance"):
+        parsers[name] = _choice(name)
+    for name in MONEY:
+        parsers[name] = p.parse_amount
+    return parsers
+
+
+_FAILED = object()
+
+
+def _parse_column(values: list[Any], parser: Callable[[Any], Any]) -> tuple[list[Any], dict[int, str]]:
+    """Parse a column once per distinct value; empty cells become None. Returns (values, {index: reason})."""
+    outcomes: dict[Any, Any] = {}
+    reasons: dict[Any, str] = {}
+    for raw in dict.fromkeys(values):
+        if raw is None or raw == "" or (isinstance(raw, str) and not raw.strip()):
+            outcomes[raw] = None
+            continue
+        try:
+            outcomes[raw] = parser(raw)
+        except p.ParseError as exc:
+            outcomes[raw] = _FAILED
+            reasons[raw] = str(exc)
+    parsed = [outcomes[v] for v in values]
+    errors = {i: reasons[v] for i, v in enumerate(values) if v in reasons} if reasons else {}
+    if errors:
+        parsed = [None if v is _FAILED else v for v in parsed]
+    return parsed, errors
+
+
+@dataclass
+class Parsed:
+    rows: list[int]  # Excel row numbers of the data rows
+    raw: list[list[Any]]  # the data rows' cells as read, padded to the mapped columns
+    values: dict[str, list[Any]]  # field → parsed value per data row (None when empty or invalid)
+    errors: list[RowError]
+
+
+def parse_sheet(sheet: Sheet, *, tick: Callable[[float], None] | None = None) -> Parsed:
+    rows = [sheet.rows[i] for i in sheet.data_index]
+    width = max(sheet.columns.values()) + 1
+    rows = [r if len(r) >= width else [*r, *([None] * (width - len(r)))] for r in rows]
+    excel_rows = [i + 1 for i in sheet.data_index]
+    parsers = _parsers()
+    values: dict[str, list[Any]] = {}
+    errors: list[RowError] = []
+    fields = list(sheet.columns)
+    by_column = list(zip(*rows, strict=True))
+    for n, name in enumerate(fields):
+        j = sheet.columns[name]
+        parsed, bad = _parse_column(list(by_column[j]), parsers[name])
+        values[name] = parsed
+        header = sheet.headers[j]
+        errors.extend(RowError(excel_rows[i], header, reason, j) for i, reason in bad.items())
+        if tick:
+            tick((n + 1) / len(fields))
+    return Parsed(rows=excel_rows, raw=rows, values=values, errors=errors)
+
+
+# ---- checks across cells and rows ------------------------------------------------------------------------
+
+
+def _check_rows(sheet: Sheet, parsed: Parsed, *, region: Region) -> tuple[list[RowError], dict[str, Region]]:
+    """Required cells, ID facts, per-person rules, household consistency, duplicates, regions."""
+    v, rows, cols, headers = parsed.values, parsed.rows, sheet.columns, sheet.headers
+    errors: list[RowError] = []
+    raw_rows = parsed.raw
+    invalid = {(e.row, e.col_index) for e in parsed.errors}
+
+    def add(i: int, name: str | None, reason: str) -> None:
+        j = cols.get(name) if name else None
+        header = headers[j] if j is not None else (BY_FIELD[name].header if name else "")
+        errors.append(RowError(rows[i], header, reason, j))
+
+    def empty(i: int, name: str) -> bool:
+        j = cols.get(name)
+        return j is None or _is_empty(raw_rows[i][j])
+
+    def failed(i: int, name: str) -> bool:
+        return (rows[i], cols.get(name)) in invalid
+
+    n = len(rows)
+    for name in ("household_no", "name", "id_number", "relation", "labour_skill"):
+        j = cols[name]
+        for i, row in enumerate(raw_rows):
+            if _is_empty(row[j]):
+                add(i, name, f"{BY_FIELD[name].header}为必填项,请填写")
+
+    ids = v["id_number"]
+    for i in range(n):
+        info = ids[i]
+        if info is None:
+            continue
+        if "sex" in v and v["sex"][i] is not None and v["sex"][i] != info.sex:
+            add(i, "sex", f"性别与证件号码不一致(证件号码显示为{c.Sex(info.sex).label}),性别可不填,由证件号码得出")
+        if "birth_date" in v and v["birth_date"][i] is not None and v["birth_date"][i] != info.birth_date:
+            add(i, "birth_date", f"出生日期与证件号码不一致(证件号码显示为 {info.birth_date.isoformat()}),出生日期可不填")
+    _person_rules(v, add, n)
+
+    # Duplicate ID numbers within the file.
+    seen: dict[str, int] = {}
+    for i, info in enumerate(ids):
+        if info is None:
+            continue
+        first = seen.setdefault(info.number, i)
+        if first != i:
+            add(i, "id_number", f"证件号码与第 {rows[first]} 行重复(同一人只能出现一次),请删除其中一行")
+            add(first, "id_number", f"证件号码与第 {rows[i]} 行重复(同一人只能出现一次),请删除其中一行")
+
+    # Households: exactly one head, household-level cells agree with the head's row.
+    members: dict[str, list[int]] = defaultdict(list)
+    for i, no in enumerate(v["household_no"]):
+        if no:
+            members[no].append(i)
+    relation = v["relation"]
+    household_fields = [f for f in (*HOUSEHOLD_FIELDS, *INCOME_FIELDS) if f in cols and f != "household_no"]
+    for no, idx in members.items():
+        heads = [i for i in idx if relation[i] == c.Relation.HEAD]
+        if not heads:
+            if not any(failed(i, "relation") or empty(i, "relation") for i in idx):
+                add(idx[0], "relation", f"户编号「{no}」没有户主:请在该户一名成员的“与户主关系”中填写“户主”")
+            continue
+        if len(heads) > 1:
+            listed = "、".join(str(rows[i]) for i in heads)
+            for i in heads[1:]:
+                add(i, "relation", f"户编号「{no}」有多名户主(第 {listed} 行),每户只能有一名户主")
+        head = heads[0]
+        for name in HEAD_REQUIRED:
+            if empty(head, name) and not failed(head, name):
+                add(head, name, f"户主所在行的{BY_FIELD[name].header}为必填项,请填写")
+        for name in household_fields:
+            values = v[name]
+            for i in idx:
+                if i == head or values[i] is None or values[i] == values[head] or failed(head, name):
+                    continue
+                shown = p.text(raw_rows[i][cols[name]])
+                add(i, name, f"「{shown}」与本户户主所在行(第 {rows[head]} 行)不一致;同一户的户级信息应相同,或只在户主行填写")
+        _household_rules(v, head, add, failed)
+
+    regions = _check_regions(v, members, relation, add, region)
+    return errors, regions
+
+
+def _person_rules(v: dict[str, list[Any]], add: Callable[[int, str | None, str], None], n: int) -> None:
+    """The rules of the person form (services.person_validate), applied to every row."""
+    get = lambda name, i: v[name][i] if name in v else None  # noqa: E731
+    for i in range(n):
+        category, grade = get("disability_category", i), get("disability_grade", i)
+        if category and not grade:
+            add(i, "disability_grade", "填写了残疾类别,请同时填写残疾等级")
+        if grade and not category:
+            add(i, "disability_category", "填写了残疾等级,请同时填写残疾类别")
+        if get("health_status", i) == c.HealthStatus.DISABLED and not category:
+            add(i, "disability_category", "健康状况为残疾时,请填写残疾类别和等级")
+        if get("months_worked", i) and not get("work_place", i):
+            add(i, "work_place", "填写了务工时间,请同时填写务工所在地")
+        if get("dibao", i) and get("tekun", i):
+            add(i, "tekun", "同一人不能同时享受低保和特困供养,请只填其中一项")
+
+
+def _household_rules(
+    v: dict[str, list[Any]], head: int, add: Callable[[int, str | None, str], None], failed: Callable[[int, str], bool]
+) -> None:
+    """The rules of the household form (services.household_validate) and of the income block, on the head row."""
+    get = lambda name: v[name][head] if name in v else None  # noqa: E731
+    kind, year, category = get("kind"), get("year_out_of_poverty"), get("monitoring_category")
+    if kind == c.HouseholdKind.ORDINARY and year:
+        add(head, "year_out_of_poverty", "一般农户没有脱贫年度,请清空;若为脱贫户,请修改户类型")
+    if category == c.MonitoringCategory.UNSTABLE_EX_POOR and kind == c.HouseholdKind.ORDINARY:
+        add(head, "monitoring_category", "脱贫不稳定户只能是脱贫户;一般农户请填边缘易致贫户或突发严重困难户")
+    elif category == c.MonitoringCategory.EDGE and kind == c.HouseholdKind.EX_POOR:
+        add(head, "monitoring_category", "边缘易致贫户只能是一般农户;脱贫户请填脱贫不稳定户或突发严重困难户")
+    if get("year") is None and not failed(head, "year") and any(get(m) is not None for m in MONEY):
+        add(head, "year", "填写了收入金额,请同时填写收入年度")
+
+
+def _check_regions(
+    v: dict[str, list[Any]], members: dict[str, list[int]], relation: list[Any],
+    add: Callable[[int, str | None, str], None], scope: Region,
+) -> dict[str, Region]:
+    codes = {code for code in v["region_code"] if code}
+    found = {r.code: r for r in Region.objects.filter(code__in=codes)} if codes else {}
+    for idx in members.values():
+        heads = [i for i in idx if relation[i] == c.Relation.HEAD]
+        i = heads[0] if heads else idx[0]
+        code = v["region_code"][i]
+        if not code:
+            continue
+        region = found.get(code)
+        if not scope.contains(code):
+            add(i, "region_code", f"行政区划代码「{code}」不在您的管辖范围内({scope.full_name or scope.name}),"
+                                  "请删除该户或由上级账号导入")
+        elif region is None:
+            add(i, "region_code", f"行政区划代码「{code}」在系统中不存在,请核对;如确为新设村(组),请联系管理员添加")
+        elif region.level not in (Region.Level.VILLAGE, Region.Level.GROUP):
+            add(i, "region_code", f"行政区划代码「{code}」是{region.get_level_display()}级,请填写农户所在村或村民小组的代码")
+    return found
+
+
+# ---- frames for the bulk writer ---------------------------------------------------------------------------
+
+
+def build_frames(sheet: Sheet, parsed: Parsed) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    v, cols = parsed.values, sheet.columns
+    relation = v["relation"]
+    heads = [i for i, r in enumerate(relation) if r == c.Relation.HEAD]
+    h_fields = ["household_no", *[f for f in HOUSEHOLD_FIELDS if f in cols and f != "household_no"]]
+    households = pl.DataFrame({f: [v[f][i] for i in heads] for f in h_fields}, strict=False)
+    if "phone" in cols:
+        households = households.with_columns(pl.Series("phone", [v["phone"][i] or "" for i in heads], pl.String))
+    ids = v["id_number"]
+    person_fields = [col.field for col in COLUMNS if col.level == "person" and col.field in cols
+                     and col.field not in ("id_number", "sex", "birth_date")]
+    persons = pl.DataFrame(
+        {
+            "household_no": v["household_no"],
+            "id_number": [info.number for info in ids],
+            "sex": [info.sex for info in ids],
+            "birth_date": pl.Series([info.birth_date for info in ids], dtype=pl.Date),
+            **{f: v[f] for f in person_fields},
+        },
+        strict=False,
+    )
+    if "disability_grade" in persons.columns:
+        persons = persons.with_columns(pl.col("disability_grade").cast(pl.Int64))
+    income_heads = [i for i in heads if "year" in v and v["year"][i] is not None]
+    money = [m for m in MONEY if m in cols]
+    incomes = pl.DataFrame(
+        {
+            "household_no": pl.Series([v["household_no"][i] for i in income_heads], dtype=pl.String),
+            "year": pl.Series([v["year"][i] for i in income_heads], dtype=pl.Int64),
+            # an empty component of a filled-in year is 0 (template.py)
+            **{m: pl.Series([v[m][i] or Decimal(0) for i in income_heads], dtype=pl.Decimal(14, 2)) for m in money},
+        }
+    )
+    return households, persons, incomes
+
+
+# ---- the report workbook ------------------------------------------------------------------------------
+
+
+def _safe(value: Any) -> Any:
+    """Neutralise text that a spreadsheet would run as a formula."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def write_report(sheet: Sheet, errors: list[RowError], out: Path) -> None:
+    """The uploaded sheet, row for row, plus 错误行号 / 错误列 / 错误原因; cells in error shaded."""
+    by_row: dict[int, list[RowError]] = defaultdict(list)
+    for e in errors:
+        by_row[e.row].append(e)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    wb = xlsxwriter.Workbook(str(out), {"constant_memory": True, "strings_to_numbers": False,
+                                        "strings_to_formulas": False, "strings_to_urls": False})
+    ws = wb.add_worksheet((sheet.name or "农户信息")[:31])
+    bold = wb.add_format({"bold": True, "bg_color": "#F0F2F4"})
+    bad = wb.add_format({"bg_color": "#FDE2E1"})
+    reason_format = wb.add_format({"font_color": "#B42318", "text_wrap": True})
+    date_format = wb.add_format({"num_format": "yyyy-mm-dd"})
+    datetime_format = wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+    text_format = wb.add_format({"num_format": "@"})
+    width = len(sheet.headers)
+    id_col = sheet.columns.get("id_number")
+    ws.set_column(width, width + 1, 12)
+    ws.set_column(width + 2, width + 2, 60)
+    if id_col is not None:
+        ws.set_column(id_col, id_col, 22, text_format)
+    for i, row in enumerate(sheet.rows):
+        excel_row = i + 1
+        row_errors = by_row.get(excel_row, [])
+        shaded = {e.col_index for e in row_errors if e.col_index is not None}
+        for j in range(width):
+            value = row[j] if j < len(row) else None
+            fmt = bold if i == sheet.header_index else (bad if j in shaded else None)
+            _write_cell(ws, i, j, value, fmt, date_format, datetime_format)
+        if i == sheet.header_index:
+            for k, title in enumerate(REPORT_COLUMNS):
+                ws.write_string(i, width + k, title, bold)
+        elif row_errors:
+            ws.write_number(i, width, excel_row)
+            ws.write_string(i, width + 1, "、".join(dict.fromkeys(e.column or "整行" for e in row_errors)))
+            reasons = [f"{e.column}:{e.reason}" if e.column else e.reason for e in row_errors]
+            ws.write_string(i, width + 2, _safe(";\n".join(reasons)), reason_format)
+    ws.freeze_panes(sheet.header_index + 1, 0)
+    wb.close()
+
+
+def _write_cell(ws: Any, i: int, j: int, value: Any, fmt: Any, date_format: Any, datetime_format: Any) -> None:
+    if value is None or value == "":
+        if fmt is not None:
+            ws.write_blank(i, j, None, fmt)
+        return
+    if isinstance(value, bool):
+        ws.write_boolean(i, j, value, fmt)
+    elif isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            ws.write_string(i, j, str(value), fmt)
+        else:
+            ws.write_number(i, j, value, fmt)
+    elif isinstance(value, dt.datetime):
+        ws.write_datetime(i, j, value, fmt or datetime_format)
+    elif isinstance(value, dt.date):
+        ws.write_datetime(i, j, dt.datetime.combine(value, dt.time()), fmt or date_format)
+    else:
+        ws.write_string(i, j, _safe(str(value)), fmt)
+
+
+# ---- the service ---------------------------------------------------------------------------------------
+
+
+def imports_dir() -> Path:
+    path = Path(settings.DATA_DIR) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class _Stages:
+    """Maps the stages onto one row count: reading 0–30 %, checking 30–50 %, writing 50–100 %."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.total = 0
+
+    def __call__(self, fraction: float) -> None:
+        if self.progress is not None:
+            self.progress(min(int(self.total * fraction), self.total), self.total)
+
+
+def registry_import(
+    *,
+    path: Path | str,
+    actor: User | None,
+    region: Region,
+    progress: Progress | None = None,
+    batch: ImportBatch | None = None,
+    file_name: str | None = None,
+) -> ImportBatch:
+    """Import one workbook into `region`'s subtree; returns the ImportBatch with the outcome.
+
+    Never raises for a bad file: the batch is `failed` (unreadable, with the reason in `message`) or
+    `rejected` (row errors; `report_file` holds the workbook with the error columns).
+    """
+    path = Path(path)
+    if batch is None:
+        batch = ImportBatch.objects.create(
+            file_name=(file_name or path.name)[:255], stored_file=str(path)[:500], checksum="",
+            uploaded_by=actor if actor is not None and actor.is_authenticated else None, region=region,
+        )
+    batch.status = ImportBatch.Status.RUNNING
+    batch.save(update_fields=["status", "updated_at"])
+    stages = _Stages(progress)
+    try:
+        _run(batch, path, actor, region, stages)
+    except ImportFileError as exc:
+        _finish(batch, ImportBatch.Status.FAILED, str(exc))
+    except Exception:
+        logger.exception("registry import %s failed", batch.pk)
+        _finish(batch, ImportBatch.Status.FAILED, "导入时出现意外错误,未导入任何数据。错误已记录,请联系管理员。")
+        raise
+    return batch
+
+
+def _finish(batch: ImportBatch, status: str, message: str, **values: Any) -> None:
+    batch.status = status
+    batch.message = message[:500]
+    for name, value in values.items():
+        setattr(batch, name, value)
+    batch.save()
+
+
+def _run(batch: ImportBatch, path: Path, actor: User | None, region: Region, stages: _Stages) -> None:
+    try:
+        batch.checksum = sha256_file(path)
+    except OSError:
+        raise ImportFileError("找不到要导入的文件,请重新上传") from None
+    stages(0)
+    sheet = read_sheet(path)
+    stages.total = len(sheet.data_index)
+    batch.rows_total = stages.total
+    batch.save(update_fields=["checksum", "rows_total", "updated_at"])
+    stages(0.3)
+    parsed = parse_sheet(sheet, tick=lambda f: stages(0.3 + 0.15 * f))
+    row_errors, _ = _check_rows(sheet, parsed, region=region)
+    errors = parsed.errors + row_errors
+    stages(0.5)
+    note = f"已忽略无法识别的列:{'、'.join(sheet.unknown)}。" if sheet.unknown else ""
+    if not errors:
+        households, persons, incomes = build_frames(sheet, parsed)
+        try:
+            result = registry_bulk_upsert(
+                households=households, persons=persons, incomes=incomes, actor=actor,
+                source=ChangeLog.Source.IMPORT, reference=f"import:{batch.pk}",
+                progress=lambda done, total: stages(0.5 + 0.5 * done / max(total, 1)),
+                scope_prefix=region.prefix,
+            )
+        except BulkError as exc:
+            errors = _bulk_errors(exc, sheet, parsed)
+        else:
+            message = (
+                f"已导入 {len(sheet.data_index)} 行:新增 {result.households_created} 户、{result.persons_created} 人,"
+                f"更新 {result.households_updated} 户、{result.persons_updated} 人"
+                + (f"(其中迁移 {result.persons_moved} 人)" if result.persons_moved else "")
+                + ("。" if result.households_updated or result.persons_updated or result.households_created
+                   or result.persons_created else ",与系统中的数据相同,没有变化。")
+                + note
+            )
+            _finish(
+                batch, ImportBatch.Status.IMPORTED, message, rows_done=len(sheet.data_index), error_count=0,
+                households_created=result.households_created, households_updated=result.households_updated,
+                persons_created=result.persons_created, persons_updated=result.persons_updated, errors=[],
+            )
+            stages(1)
+            return
+    errors.sort()
+    report = imports_dir() / f"{batch.pk}-错误报告.xlsx"
+    write_report(sheet, errors, report)
+    bad_rows = len({e.row for e in errors})
+    message = (
+        f"发现 {len(errors)} 处错误(涉及 {bad_rows} 行),未导入任何数据。"
+        "请下载错误报告,按“错误原因”列修改后重新导入。" + note
+    )
+    _finish(
+        batch, ImportBatch.Status.REJECTED, message, error_count=len(errors), rows_done=0,
+        report_file=str(report.relative_to(Path(settings.DATA_DIR))),
+        errors=[e.as_dict() for e in errors[:ERROR_SAMPLE]],
+    )
+    stages(1)
+
+
+def _bulk_errors(exc: BulkError, sheet: Sheet, parsed: Parsed) -> list[RowError]:
+    """Problems found against the database (scope, unknown household), placed on their rows."""
+    v, rows, cols, headers = parsed.values, parsed.rows, sheet.columns, sheet.headers
+    by_person = {info.number: i for i, info in enumerate(v["id_number"]) if info is not None}
+    by_household: dict[str, int] = {}
+    for i, no in enumerate(v["household_no"]):
+        if no and (no not in by_household or v["relation"][i] == c.Relation.HEAD):
+            by_household.setdefault(no, i)
+    errors = []
+    for problem in exc.problems:
+        if problem.entity == "person" and problem.key in by_person:
+            i, name = by_person[problem.key], "id_number"
+        else:
+            i, name = by_household.get(problem.key.split("/")[0], 0), "household_no"
+        errors.append(RowError(rows[i], headers[cols[name]], problem.message, cols[name]))
+    return errors
+
+# ---- background job and template download ---------------------------------------------------------------
+
+
+def registry_import_job(job: Any, progress: Progress) -> None:
+    """The `registry_import` job: run the import of an uploaded workbook recorded on an ImportBatch."""
+    from dixian.common.jobs import JobError
+
+    batch = ImportBatch.objects.select_related("region").get(pk=job.params["batch_id"])
+    path = Path(settings.DATA_DIR) / batch.stored_file
+    registry_import(path=path, actor=job.owner, region=batch.region, progress=progress, batch=batch)
+    if batch.status == ImportBatch.Status.FAILED:
+        raise JobError(batch.message)
+    job.message = batch.message[:500]
+
+
+def _example_id(body17: str) -> str:
+    return body17 + ric.calc_check_digit(body17 + "0")
+
+
+# Obviously fake: household number 示例…, people born on 1900-01-01 in 北京东城 (110101).
+TEMPLATE_EXAMPLES: tuple[dict[str, Any], ...] = (
+    {"household_no": "示例0000000001", "region_code": "360424100201", "kind": "脱贫户", "year_out_of_poverty": 2018,
+     "monitoring_category": "", "housing_grade": "B", "water_ok": "是", "address": "示例村一组",
+     "name": "示例户主", "id_number": _example_id("11010119000101100"), "relation": "户主", "ethnicity": "汉族",
+     "education": "初中", "health_status": "健康", "labour_skill": "普通劳动力", "work_place": "县内",
+     "months_worked": 10, "medical_insurance": "城乡居民基本医疗保险", "pension_insurance": "城乡居民基本养老保险",
+     "dibao": "否", "tekun": "否", "phone": "13800000000", "year": 2025, "wages": 24000, "business": 3000,
+     "property": 0, "transfers": 1200, "production_costs": 800},
+    {"household_no": "示例0000000001", "name": "示例配偶", "id_number": _example_id("11010119000101102"), "relation": "配偶",
+     "ethnicity": "汉族", "education": "小学", "health_status": "长期慢性病", "labour_skill": "普通劳动力",
+     "medical_insurance": "城乡居民基本医疗保险", "dibao": "否", "tekun": "否"},
+)
+
+
+def template_workbook(out: Any) -> None:
+    """The downloadable template: the headers of template.py with notes, the ID column as text, and a
+    separate sheet of example rows (obviously fake) so that the import sheet itself stays empty."""
+    wb = xlsxwriter.Workbook(out, {"in_memory": True})
+    head = wb.add_format({"bold": True, "bg_color": "#F0F2F4", "border": 1, "text_wrap": True, "valign": "vcenter"})
+    required = wb.add_format({"bold": True, "bg_color": "#FDE2E1", "border": 1, "text_wrap": True, "valign": "vcenter"})
+    text_format = wb.add_format({"num_format": "@"})
+    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+    for sheet_name, rows in (("农户信息", ()), ("填写示例", TEMPLATE_EXAMPLES)):
+        ws = wb.add_worksheet(sheet_name)
+        ws.set_row(0, 32)
+        ws.freeze_panes(1, 0)
+        for j, col in enumerate(COLUMNS):
+            width = 24 if col.field in ("id_number", "address", "household_no") else max(10, len(col.header) * 2 + 2)
+            ws.set_column(j, j, width, text_format if col.field in ("id_number", "household_no", "region_code",
+                                                                    "phone") else None)
+            ws.write_string(0, j, col.header, required if col.required else head)
+            note = "必填。" if col.required else ""
+            if col.aliases:
+                note += f"也可写作:{'、'.join(col.aliases)}。"
+            if col.note:
+                note += col.note
+            if note:
+                ws.write_comment(0, j, note, {"x_scale": 2, "y_scale": 1.5})
+            for i, row in enumerate(rows, start=1):
+                value = row.get(col.field)
+                if value is None or value == "":
+                    continue
+                if isinstance(value, (int, float)):
+                    ws.write_number(i, j, value)
+                else:
+                    ws.write_string(i, j, str(value))
+    notes = wb.add_worksheet("填写说明")
+    notes.set_column(0, 0, 22)
+    notes.set_column(1, 1, 90, wrap)
+    lines = [
+        ("用法", "在“农户信息”表中每人填一行,同一户的成员用相同的户编号;“填写示例”表只作参考,不会被导入。"),
+        ("户级信息", "户编号、行政区划代码、户类型等户级信息以户主所在行为准;其他成员行可留空,若填写必须与户主行相同。"),
+        ("证件号码", "请先把该列设为“文本”格式再粘贴,否则 Excel 会把18位号码存成数字并丢失末尾数字。"
+                     "老的15位号码会自动升级为18位;性别和出生日期由证件号码得出,可不填。"),
+        ("日期", "可填 1980-01-01、1980/1/1、1980年1月1日 或 19800101,也可以是 Excel 日期格式。"),
+        ("收入", "填写收入年度后,各项收入默认为 0;单位为元,最多两位小数。人均纯收入由系统计算。"),
+        ("重复导入", "同一文件可以重复导入:已登记的户和人按户编号、证件号码更新,不会重复新增。"),
+        ("错误处理", "只要有一行有错误,整份文件都不会导入,系统会返回带“错误原因”列的同一份表格,改正后重新导入即可。"),
+    ]
+    notes.write_string(0, 0, "项目", head)
+    notes.write_string(0, 1, "说明", head)
+    for i, (k, v) in enumerate(lines, start=1):
+        notes.write_string(i, 0, k)
+        notes.write_string(i, 1, v, wrap)
+    for j, col in enumerate(COLUMNS, start=len(lines) + 2):
+        notes.write_string(j, 0, col.header + ("(必填)" if col.required else ""))
+        notes.write_string(j, 1, "、".join(filter(None, [col.note, "别名:" + "、".join(col.aliases) if col.aliases else ""])),
+                           wrap)
+    wb.close()

@@ -1,0 +1,424 @@
+"""Writes to the registry: every change runs in one transaction and leaves ChangeLog rows behind.
+
+Each service takes `actor=` (the account that asked) and `source=` (web page, admin, import...), locks the
+household row so that two editors of one household are serialised, applies the domain rules, writes the
+change log with field-level old → new values, and refreshes the household's derived fields.
+
+Rules that need the database or several fields at once (ID number unique, one head per household,
+disability category with grade...) live here and raise `ValidationError` keyed by field name, so that a
+form can show each message next to its input. Forms only check the shape of the input.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.forms.models import model_to_dict
+from django.utils import timezone
+
+from dixian.common.audit import change_record, diff_fields
+from dixian.common.models import ChangeLog
+
+from . import choices as c
+from .models import Household, HouseholdIncome, Person
+from .parsing import ParseError, parse_id_number
+
+if TYPE_CHECKING:
+    from dixian.accounts.models import User
+    from dixian.regions.models import Region
+
+Source = ChangeLog.Source
+
+# Fields a service may change. Everything else on the models is derived or a key.
+HOUSEHOLD_EDITABLE = (
+    "kind", "year_out_of_poverty", "monitoring_category", "phone", "address", "housing_grade", "water_ok",
+)
+PERSON_EDITABLE = (
+    "id_number", "name", "relation", "ethnicity", "education", "student_status", "health_status",
+    "disability_category", "disability_grade", "labour_skill", "work_place", "months_worked",
+    "medical_insurance", "pension_insurance", "dibao", "tekun", "phone",
+)
+# Derived from the ID number, never typed (domain.md §14: sex and birth date come with the ID).
+PERSON_FROM_ID = ("sex", "birth_date")
+PERSON_LOGGED = PERSON_EDITABLE + PERSON_FROM_ID
+HOUSEHOLD_DERIVED = (
+    "member_count", "head_name", "has_illness", "has_disability", "education_ok", "medical_ok", "housing_ok",
+)
+INCOME_COMPONENTS = (
+    "wages", "business", "property", "transfers", "production_costs", "eligible_out_of_pocket", "insurance_payout",
+)
+INCOME_LOGGED = (*INCOME_COMPONENTS, "members", "net_income", "net_income_per_capita")
+
+CENT = Decimal("0.01")
+# Compulsory schooling (义务教育) ages, domain.md §8.
+SCHOOL_AGE = range(6, 16)
+# 脱贫攻坚期: households left poverty between 2014 and 2020 (domain.md §1).
+POVERTY_EXIT_YEARS = range(2014, 2021)
+UNSAFE_HOUSING = frozenset({c.HousingGrade.C, c.HousingGrade.D})
+ILLNESS = frozenset({c.HealthStatus.CHRONIC, c.HealthStatus.MAJOR_ILLNESS})
+
+
+# --- ID numbers ----------------------------------------------------------------------------------------
+
+
+def id_number_normalise(value: str) -> str:
+    return "".join(str(value).split()).upper()
+
+
+def id_number_facts(value: str, *, today: dt.date | None = None) -> tuple[str, str, dt.date]:
+    """(normalised number, sex, birth date) of a resident ID number, or ValidationError.
+
+    The same rule as the workbook import (parsing.parse_id_number): 18 digits with a valid check digit, a
+    known division code and a real birth date; an old 15-digit number is upgraded. Sex is the parity of
+    the 17th digit (odd: male), the birth date digits 7-14: never typed separately.
+    """
+    try:
+        parsed = parse_id_number(id_number_normalise(value), today=today or timezone.localdate())
+    except ParseError as exc:
+        raise ValidationError(str(exc), code="id_invalid") from None
+    return parsed.number, parsed.sex, parsed.birth_date
+
+
+def age_on(birth: dt.date, today: dt.date) -> int:
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
+# --- derived household fields ---------------------------------------------------------------------------
+
+
+def household_derived_values(
+    household: Household, members: Iterable[Person], *, today: dt.date | None = None
+) -> dict[str, Any]:
+    """The derived fields of a household from its members and housing (pure: no query)."""
+    today = today or timezone.localdate()
+    members = list(members)
+    head = next((m for m in members if m.relation == c.Relation.HEAD), None)
+    return {
+        "member_count": len(members),
+        "head_name": head.name if head else "",
+        "has_illness": any(m.health_status in ILLNESS for m in members),
+        "has_disability": any(
+            m.health_status == c.HealthStatus.DISABLED or m.disability_category for m in members
+        ),
+        "education_ok": not any(
+            m.student_status == c.StudentStatus.DROPOUT and age_on(m.birth_date, today) in SCHOOL_AGE
+            for m in members
+        ),
+        "medical_ok": all(m.medical_insurance for m in members),
+        "housing_ok": household.housing_grade not in UNSAFE_HOUSING,
+    }
+
+
+def household_refresh_derived(household: Household, *, today: dt.date | None = None) -> dict[str, list[Any]]:
+    """Recompute member_count, head_name, illness/disability flags and 三保障 flags; save what changed.
+
+    Returns the changes ({field: [old, new]}) so that the calling service can log them.
+    """
+    members = list(Person.objects.filter(household=household))
+    new = household_derived_values(household, members, today=today)
+    changes = diff_fields(model_to_dict(household, fields=HOUSEHOLD_DERIVED), new, HOUSEHOLD_DERIVED)
+    if changes:
+        for field in changes:
+            setattr(household, field, new[field])
+        household.save(update_fields=[*changes, "updated_at"])
+    return changes
+
+
+def _log_derived(*, actor: User | None, source: str, household: Household, changes: dict[str, list[Any]]) -> None:
+    if changes:
+        change_record(
+            actor=actor, source=source, entity="household", entity_id=household.pk, household_id=household.pk,
+            action=ChangeLog.Action.UPDATE, changes=changes, summary="随成员或住房信息自动更新",
+        )
+
+
+def _whole(values: Mapping[str, Any], *, removed: bool = False) -> dict[str, list[Any]]:
+    """The change-log form of a record created (None → value) or removed (value → None); blanks left out."""
+    filled = {k: v for k, v in values.items() if v not in ("", None)}
+    changes = diff_fields({}, filled, filled)
+    return {k: v[::-1] for k, v in changes.items()} if removed else changes
+
+
+def _lock(household: Household) -> Household:
+    return Household.objects.select_for_update().get(pk=household.pk)
+
+
+def _reject_unknown(data: Mapping[str, Any], allowed: Iterable[str]) -> None:
+    unknown = set(data) - set(allowed)
+    if unknown:
+        raise ValueError(f"fields not editable here: {sorted(unknown)}")
+
+
+# --- households -----------------------------------------------------------------------------------------
+
+
+def household_validate(values: Mapping[str, Any]) -> None:
+    """The household rules over a full set of values (kind, year out of poverty, monitoring category)."""
+    errors: dict[str, str] = {}
+    kind, year, category = values.get("kind"), values.get("year_out_of_poverty"), values.get("monitoring_category")
+    if kind == c.HouseholdKind.ORDINARY and year:
+        errors["year_out_of_poverty"] = "一般农户没有脱贫年度,请清空;若为脱贫户,请先修改户类型。"
+    elif year and year not in POVERTY_EXIT_YEARS:
+        errors["year_out_of_poverty"] = "脱贫年度应在2014年至2020年之间。"
+    if category == c.MonitoringCategory.UNSTABLE_EX_POOR and kind != c.HouseholdKind.EX_POOR:
+        errors["monitoring_category"] = "脱贫不稳定户只能是脱贫户;一般农户请选择边缘易致贫户或突发严重困难户。"
+    elif category == c.MonitoringCategory.EDGE and kind != c.HouseholdKind.ORDINARY:
+        errors["monitoring_category"] = "边缘易致贫户只能是一般农户;脱贫户请选择脱贫不稳定户或突发严重困难户。"
+    if errors:
+        raise ValidationError(errors)
+
+
+def region_validate(region: Region) -> None:
+    if region.level not in ("village", "group"):
+        raise ValidationError({"region": "农户只能归属到村或村民小组,请选择村(组)。"})
+
+
+def household_create(*, actor: User | None, region: Region, household_no: str, data: Mapping[str, Any],
+                     source: str = Source.WEB) -> Household:
+    _reject_unknown(data, HOUSEHOLD_EDITABLE)
+    household_no = household_no.strip()
+    if Household.objects.filter(household_no=household_no).exists():
+        raise ValidationError({"household_no": "该户编号已登记,请核对后再填写。"})
+    region_validate(region)
+    household_validate(data)
+    with transaction.atomic():
+        household = Household(household_no=household_no, region=region, region_code=region.code, **data)
+        household.save()
+        household_refresh_derived(household)
+        change_record(
+            actor=actor, source=source, entity="household", entity_id=household.pk, household_id=household.pk,
+            action=ChangeLog.Action.CREATE, summary=f"新增农户 {household_no}",
+            changes=_whole(model_to_dict(household, fields=HOUSEHOLD_EDITABLE)),
+        )
+    return household
+
+
+def household_update(*, actor: User | None, household: Household, data: Mapping[str, Any],
+                     source: str = Source.WEB, region: Region | None = None) -> Household:
+    """Change household fields. `region` moves the household (and its members) to another village."""
+    _reject_unknown(data, HOUSEHOLD_EDITABLE)
+    with transaction.atomic():
+        locked = _lock(household)
+        old = model_to_dict(locked, fields=(*HOUSEHOLD_EDITABLE, "region_code"))
+        household_validate({**old, **data})
+        for field, value in data.items():
+            setattr(locked, field, value)
+        if region is not None and region.code != locked.region_code:
+            region_validate(region)
+            locked.region, locked.region_code = region, region.code
+            Person.objects.filter(household=locked).update(region_code=region.code)
+        locked.save()
+        changes = diff_fields(old, model_to_dict(locked, fields=(*HOUSEHOLD_EDITABLE, "region_code")),
+                              (*HOUSEHOLD_EDITABLE, "region_code"))
+        changes.update(household_refresh_derived(locked))
+        if changes:
+            change_record(
+                actor=actor, source=source, entity="household", entity_id=locked.pk, household_id=locked.pk,
+                action=ChangeLog.Action.UPDATE, changes=changes, summary=f"修改农户 {locked.household_no}",
+            )
+    return locked
+
+
+# --- persons --------------------------------------------------------------------------------------------
+
+
+def person_validate(
+    values: dict[str, Any], *, person_pk: int | None, household: Household, check_head: bool = True
+) -> dict[str, Any]:
+    """Apply the person rules to the full set of values; return them with sex/birth date from the ID.
+
+    `check_head=False` leaves the one-head rule to a caller that sees all members at once (admin inline).
+    """
+    errors: dict[str, list[str]] = {}
+
+    def add(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(message)
+
+    if not str(values.get("name") or "").strip():
+        add("name", "请填写姓名。")
+    if not values.get("relation"):
+        add("relation", "请选择与户主关系。")
+    if not values.get("labour_skill"):
+        add("labour_skill", "请选择劳动技能。")
+    try:
+        values["id_number"], values["sex"], values["birth_date"] = id_number_facts(values.get("id_number") or "")
+    except ValidationError as exc:
+        add("id_number", exc.messages[0])
+    else:
+        # Say only that the number exists: naming the other household could reveal a record out of scope.
+        if Person.objects.filter(id_number=values["id_number"]).exclude(pk=person_pk).exists():
+            add("id_number", "该证件号码已在系统中登记,同一人只能属于一户。若此人已迁入本户,请在原户办理迁移。")
+    if check_head and household.pk is not None and values.get("relation") == c.Relation.HEAD:
+        other_head = Person.objects.filter(household=household, relation=c.Relation.HEAD).exclude(pk=person_pk)
+        if other_head.exists():
+            add("relation", "本户已有户主,请先把原户主的“与户主关系”改为其他关系。")
+    category, grade = values.get("disability_category"), values.get("disability_grade")
+    if category and not grade:
+        add("disability_grade", "填写了残疾类别,请同时选择残疾等级。")
+    if grade and not category:
+        add("disability_category", "填写了残疾等级,请同时选择残疾类别。")
+    if values.get("health_status") == c.HealthStatus.DISABLED and not category:
+        add("disability_category", "健康状况为残疾时,请选择残疾类别和等级。")
+    months = values.get("months_worked")
+    if months is not None and not 0 <= months <= 12:
+        add("months_worked", "务工时间应在0到12个月之间。")
+    if months and not values.get("work_place"):
+        add("work_place", "填写了务工时间,请同时选择务工所在地。")
+    if values.get("dibao") and values.get("tekun"):
+        add("tekun", "同一人不能同时享受低保和特困供养,请只勾选其中一项。")
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
+def person_create(*, actor: User | None, household: Household, data: Mapping[str, Any],
+                  source: str = Source.WEB) -> Person:
+    _reject_unknown(data, PERSON_EDITABLE)
+    with transaction.atomic():
+        locked = _lock(household)
+        defaults = model_to_dict(Person(), fields=PERSON_EDITABLE)
+        values = person_validate({**defaults, **data}, person_pk=None, household=locked)
+        person = Person.objects.create(household=locked, region_code=locked.region_code, **values)
+        change_record(
+            actor=actor, source=source, entity="person", entity_id=person.pk, household_id=locked.pk,
+            action=ChangeLog.Action.CREATE, summary=f"新增成员 {person.name}",
+            changes=_whole(model_to_dict(person, fields=PERSON_LOGGED)),
+        )
+        _log_derived(actor=actor, source=source, household=locked, changes=household_refresh_derived(locked))
+    return person
+
+
+def person_update(*, actor: User | None, person: Person, data: Mapping[str, Any],
+                  source: str = Source.WEB) -> Person:
+    _reject_unknown(data, PERSON_EDITABLE)
+    with transaction.atomic():
+        household = _lock(person.household)
+        locked = Person.objects.get(pk=person.pk)
+        old = model_to_dict(locked, fields=PERSON_LOGGED)
+        values = person_validate({**old, **data}, person_pk=locked.pk, household=household)
+        changes = diff_fields(old, values, PERSON_LOGGED)
+        if changes:
+            for field in changes:
+                setattr(locked, field, values[field])
+            locked.save()
+            change_record(
+                actor=actor, source=source, entity="person", entity_id=locked.pk, household_id=household.pk,
+                action=ChangeLog.Action.UPDATE, changes=changes, summary=f"修改成员 {locked.name}",
+            )
+            _log_derived(actor=actor, source=source, household=household,
+                         changes=household_refresh_derived(household))
+    return locked
+
+
+def person_delete(*, actor: User | None, person: Person, source: str = Source.WEB) -> None:
+    """Remove a person recorded by mistake (a person who left is moved, not deleted)."""
+    with transaction.atomic():
+        household = _lock(person.household)
+        locked = Person.objects.get(pk=person.pk)
+        change_record(
+            actor=actor, source=source, entity="person", entity_id=locked.pk, household_id=household.pk,
+            action=ChangeLog.Action.DELETE, summary=f"删除成员 {locked.name}",
+            changes=_whole(model_to_dict(locked, fields=PERSON_LOGGED), removed=True),
+        )
+        locked.delete()
+        _log_derived(actor=actor, source=source, household=household, changes=household_refresh_derived(household))
+
+
+def person_move(*, actor: User | None, person: Person, to_household: Household, relation: str | None = None,
+                source: str = Source.WEB) -> Person:
+    """Move a person to another household (分户、合户、婚迁): a person belongs to one household at a time.
+
+    Both households get a history row and have their derived fields refreshed. The head of a household
+    that keeps other members cannot leave until another member is made head.
+    """
+    if to_household.pk == person.household_id:
+        raise ValidationError({"household_no": "此人已在该户,无需迁移。"})
+    with transaction.atomic():
+        # Lock both rows in primary-key order so that two opposite moves cannot deadlock.
+        locked = {h.pk: h for h in Household.objects.select_for_update().filter(
+            pk__in=[person.household_id, to_household.pk]).order_by("pk")}
+        source_household, target = locked[person.household_id], locked[to_household.pk]
+        moving = Person.objects.get(pk=person.pk)
+        new_relation = relation or moving.relation
+        if moving.relation == c.Relation.HEAD and Person.objects.filter(household=source_household).count() > 1:
+            raise ValidationError({"relation": "此人是原户户主,原户还有其他成员:请先为原户指定新户主,再办理迁移。"})
+        if new_relation == c.Relation.HEAD and Person.objects.filter(
+                household=target, relation=c.Relation.HEAD).exists():
+            raise ValidationError({"relation": "迁入户已有户主,请选择此人与迁入户户主的关系。"})
+        old_relation = moving.relation
+        moving.household, moving.region_code, moving.relation = target, target.region_code, new_relation
+        moving.save()
+        changes: dict[str, list[Any]] = {"household": [source_household.pk, target.pk]}
+        if old_relation != new_relation:
+            changes["relation"] = [old_relation, new_relation]
+        for household_id, summary in ((source_household.pk, f"成员 {moving.name} 迁出"),
+                                      (target.pk, f"成员 {moving.name} 迁入")):
+            change_record(
+                actor=actor, source=source, entity="person", entity_id=moving.pk, household_id=household_id,
+                action=ChangeLog.Action.MOVE, changes=changes, summary=summary,
+            )
+        for household in (source_household, target):
+            _log_derived(actor=actor, source=source, household=household,
+                         changes=household_refresh_derived(household))
+    return moving
+
+
+# --- income ---------------------------------------------------------------------------------------------
+
+
+def income_validate(*, year: int, members: int, components: Mapping[str, Decimal]) -> None:
+    errors: dict[str, str] = {
+        name: "金额不能为负数。" for name, value in components.items() if value is not None and Decimal(value) < 0
+    }
+    this_year = timezone.localdate().year
+    if not 2014 <= year <= this_year:
+        errors["year"] = f"收入年度应在2014年至{this_year}年之间。"
+    if members < 1:
+        errors["members"] = "计算人口数至少为1;本户还没有成员时,请先登记成员。"
+    if errors:
+        raise ValidationError(errors)
+
+
+def income_upsert(
+    *, actor: User | None, household: Household, year: int, wages: Decimal = Decimal(0),
+    business: Decimal = Decimal(0), property: Decimal = Decimal(0), transfers: Decimal = Decimal(0),  # noqa: A002
+    production_costs: Decimal = Decimal(0), eligible_out_of_pocket: Decimal = Decimal(0),
+    insurance_payout: Decimal = Decimal(0), members: int | None = None, source: str = Source.WEB,
+) -> HouseholdIncome:
+    """Record one year's income of a household; net and per-capita income follow domain.md §2.
+
+    `members` is the household size the income is divided by; by default the current member count.
+    """
+    components = {
+        "wages": wages, "business": business, "property": property, "transfers": transfers,
+        "production_costs": production_costs, "eligible_out_of_pocket": eligible_out_of_pocket,
+        "insurance_payout": insurance_payout,
+    }
+    with transaction.atomic():
+        locked = _lock(household)
+        members = locked.member_count if members is None else members
+        income_validate(year=year, members=members, components=components)
+        income = HouseholdIncome.objects.filter(household=locked, year=year).first()
+        created = income is None
+        if income is None:
+            income = HouseholdIncome(household=locked, year=year)
+        old = {} if created else model_to_dict(income, fields=INCOME_LOGGED)
+        for name, value in components.items():
+            # Stored with two decimals: quantise first so that 10000 and 10000.00 compare equal in the log.
+            setattr(income, name, Decimal(value).quantize(CENT))
+        income.members = members
+        income.recompute()
+        changes = diff_fields(old, model_to_dict(income, fields=INCOME_LOGGED), INCOME_LOGGED)
+        if changes:
+            income.save()
+            change_record(
+                actor=actor, source=source, entity="income", entity_id=income.pk, household_id=locked.pk,
+                action=ChangeLog.Action.CREATE if created else ChangeLog.Action.UPDATE, changes=changes,
+                summary=f"{year}年收入",
+            )
+    return income

@@ -1,0 +1,210 @@
+"""The household list (农户信息) and its Excel export.
+
+The list is filtered by `filters.HouseholdFilterForm` and selected through
+`selectors.household_list_for_user`, so every row is inside the account's scope. htmx requests get the
+results partial (plus the region selects, swapped out of band) and the canonical URL to push; without
+JavaScript the same URL serves the whole page.
+
+Paging at city scale (800k households): the page is LIMIT/OFFSET on the (region_code, id) index, and the
+total is counted only up to `COUNT_CAP` (a capped COUNT reads at most COUNT_CAP index entries, where an
+exact one over a city with a non-indexed filter reads the whole table on every page turn). When the first
+page is not full, its length is the total and no count runs at all.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import push_url
+
+from dixian.common.access import mask_phone, may_view_pii
+from dixian.common.jobs import job_enqueue
+from dixian.common.models import Job
+
+from . import exports
+from .filters import HouseholdFilterForm, HouseholdFilters, region_picker
+from .models import Household
+from .selectors import household_list_for_user
+
+if TYPE_CHECKING:
+    from dixian.accounts.models import User
+
+PAGE_SIZE = 50
+COUNT_CAP = 5000
+LIST_FIELDS = (
+    "id", "household_no", "head_name", "region_code", "kind", "monitoring_category", "member_count", "phone",
+    "education_ok", "medical_ok", "housing_ok", "water_ok", "region__full_name", "region__name",
+)
+
+
+@dataclass
+class ListPage:
+    """One page of a list whose total is known exactly up to a cap (Django's Page, minus the big COUNT)."""
+
+    rows: list[Any]
+    number: int
+    count: int
+    capped: bool
+    per_page: int = PAGE_SIZE
+    window: list[int | None] = field(default_factory=list)
+
+    def __iter__(self) -> Any:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, math.ceil(self.count / self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+    @property
+    def start_index(self) -> int:
+        return (self.number - 1) * self.per_page + 1 if self.rows else 0
+
+    @property
+    def end_index(self) -> int:
+        return (self.number - 1) * self.per_page + len(self.rows)
+
+
+def _page_number(raw: str | None, last: int) -> int:
+    try:
+        number = int(str(raw))
+    except (TypeError, ValueError):
+        return 1
+    return min(max(number, 1), last)
+
+
+def _window(number: int, last: int) -> list[int | None]:
+    """Page links: first, last and two either side of the current page; None marks a gap."""
+    pages = sorted({1, last, *range(max(1, number - 2), min(last, number + 2) + 1)})
+    out: list[int | None] = []
+    for previous, page in zip([0, *pages], pages, strict=False):
+        if page - previous > 1:
+            out.append(None)
+        out.append(page)
+    return out
+
+
+def paginate(qs: QuerySet[Any], raw_page: str | None, *, per_page: int = PAGE_SIZE, cap: int = COUNT_CAP) -> ListPage:
+    max_pages = max(1, cap // per_page)
+    number = _page_number(raw_page, max_pages)
+    offset = (number - 1) * per_page
+    rows = list(qs[offset: offset + per_page + 1])  # one extra row: is there more after this page?
+    if number == 1 and len(rows) <= per_page:
+        count, capped = len(rows), False
+    else:
+        count = qs.order_by()[: cap + 1].count()
+        capped = count > cap
+        count = min(count, cap)
+        if not rows:  # past the end (the list shrank, or a hand-typed page): show the last page
+            number = max(1, math.ceil(count / per_page))
+            offset = (number - 1) * per_page
+            rows = list(qs[offset: offset + per_page])
+    page = ListPage(rows=rows[:per_page], number=number, count=count, capped=capped, per_page=per_page)
+    page.window = _window(number, page.num_pages)
+    return page
+
+
+@dataclass
+class Guarantee:
+    label: str
+    css: str
+
+
+def _guarantees(h: Household) -> list[Guarantee]:
+    gaps = [Guarantee(label, "red") for label, ok in (
+        ("义务教育", h.education_ok), ("基本医疗", h.medical_ok), ("住房安全", h.housing_ok)) if not ok]
+    if h.water_ok is False:
+        gaps.append(Guarantee("饮水安全", "red"))
+    elif h.water_ok is None:
+        gaps.append(Guarantee("饮水未填", "yellow"))
+    return gaps or [Guarantee("均有保障", "green")]
+
+
+def _place(h: Household, account_full_name: str) -> str:
+    """The household's village (组) without the account's own region in front: 义宁镇良塘村 for a county."""
+    full = h.region.full_name or h.region.name
+    if account_full_name and full.startswith(account_full_name) and full != account_full_name:
+        return full[len(account_full_name):]
+    return full
+
+
+def _export_jobs(user: User) -> list[Job]:
+    since = timezone.now() - timedelta(days=1)
+    return list(Job.objects.filter(owner=user, kind=exports.JOB_KIND, created_at__gte=since).order_by("-created_at")[:3])
+
+
+def _list_url(filters: HouseholdFilters, page: int = 1) -> str:
+    params = filters.params() + ([("page", str(page))] if page > 1 else [])
+    return reverse("registry:household_list") + (f"?{urlencode(params)}" if params else "")
+
+
+@login_required
+@require_GET
+def household_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = HouseholdFilterForm(request.GET, user=user)
+    filters = form.filters()
+    qs = household_list_for_user(user, filters).select_related("region").only(*LIST_FIELDS)
+    page = paginate(qs, request.GET.get("page"))
+    pii = may_view_pii(user)
+    account_full_name = (user.region.full_name or user.region.name) if user.region_id else ""
+    for h in page.rows:
+        h.place = _place(h, account_full_name)
+        h.phone_shown = h.phone if pii else mask_phone(h.phone)
+        h.guarantees = _guarantees(h)
+    query = urlencode(filters.params())
+    context = {
+        "form": form, "filters": filters, "page": page, "query": query, "notices": filters.notices,
+        "picker": region_picker(user, filters.region), "pii": pii,
+        "account_region": user.region if user.region_id else None,
+        "export_limit": settings.DIXIAN_EXPORT_SYNC_LIMIT,
+    }
+    if request.htmx and not request.htmx.history_restore_request:
+        response = render(request, "registry/partials/_household_table.html", {**context, "oob_picker": True})
+        return push_url(response, _list_url(filters, page.number))
+    context["export_jobs"] = _export_jobs(user)
+    return render(request, "registry/household_list.html", context)
+
+
+@login_required
+@require_POST
+def household_export(request: HttpRequest) -> HttpResponse:
+    """Export the filtered list: inside the request up to DIXIAN_EXPORT_SYNC_LIMIT rows, else as a job."""
+    user = request.user
+    filters = HouseholdFilterForm(request.GET, user=user).filters()
+    persons = request.POST.get("sheets") == "persons"
+    limit = settings.DIXIAN_EXPORT_SYNC_LIMIT
+    if exports.household_export_rows_needed(user, filters, persons=persons, limit=limit) <= limit:
+        # A temporary file (deleted when closed): constant_memory keeps rows on disk, not in the process.
+        fh = tempfile.TemporaryFile(dir=settings.DATA_DIR)  # noqa: SIM115 - FileResponse closes it
+        exports.household_export_write(fh, user=user, filters=filters, persons=persons)
+        fh.seek(0)
+        return FileResponse(fh, as_attachment=True, filename=exports.export_filename(user, filters),
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    job_enqueue(kind=exports.JOB_KIND, owner=user, params=exports.export_params(filters, persons=persons))
+    messages.info(request, f"要导出的数据超过 {limit:,} 行,已转入后台生成。生成进度和下载链接显示在本页上方,完成前可以继续其他工作。")
+    return redirect(_list_url(filters))

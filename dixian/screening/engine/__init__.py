@@ -1,0 +1,27 @@
+"""The screening engine: plain DuckDB / Spark SQL over Arrow tables, Polars frames or Parquet files.
+
+It never imports Django (a test guards this): Django code loads the inputs, calls `screen`, and stores
+the alerts in bulk.
+"""
+
+from __future__ import annotations
+
+from .core import (
+    ALERT_SCHEMA,
+    CASE_EVIDENCE_SCHEMA,
+    PROBLEMS,
+    UNMATCHED_SCHEMA,
+    ScreeningInputError,
+    ScreeningResult,
+    compile_template,
+    parse_period,
+    screen,
+    select_versions,
+)
+from .rules import DEFAULT_RULES, GRADES, RISK_TYPES, Escalation, RiskType, RuleVersion, default_rules
+
+__all__ = [
+    "ALERT_SCHEMA", "CASE_EVIDENCE_SCHEMA", "DEFAULT_RULES", "GRADES", "PROBLEMS", "RISK_TYPES", "UNMATCHED_SCHEMA",
+    "Escalation", "RiskType", "RuleVersion", "ScreeningInputError", "ScreeningResult", "compile_template",
+    "default_rules", "parse_period", "screen", "select_versions",
+]

@@ -1,0 +1,235 @@
+"""Where the SQL runs: an embedded DuckDB connection (default) or a Spark session.
+
+Both take the same inputs (Arrow tables, Polars frames, Parquet paths) and run the same SQL text; only
+registration, materialisation and fetching differ. pyspark is imported only when Spark is asked for.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .dialect import DIALECTS, Dialect
+
+TableLike = Any  # pa.Table | pl.DataFrame | pl.LazyFrame | str | Path | list[str | Path]
+
+
+def _paths(source: TableLike) -> list[Path] | None:
+    if isinstance(source, (str, Path)):
+        return [Path(source)]
+    if isinstance(source, (list, tuple)) and source and all(isinstance(s, (str, Path)) for s in source):
+        return [Path(s) for s in source]
+    return None
+
+
+def to_arrow(source: TableLike) -> pa.Table:
+    """An in-memory input as an Arrow table with plain (not large or view) string and list types."""
+    if isinstance(source, pa.Table):
+        table = source
+    elif hasattr(source, "collect") and hasattr(source, "lazy"):  # polars.LazyFrame
+        table = source.collect().to_arrow()
+    elif hasattr(source, "to_arrow"):  # polars.DataFrame
+        table = source.to_arrow()
+    elif isinstance(source, pa.RecordBatchReader):
+        table = source.read_all()
+    else:
+        raise TypeError(f"不支持的输入类型 {type(source).__name__}: 请传入 Arrow 表、Polars 数据框或 Parquet 路径")
+    return _plain_types(table)
+
+
+def _plain_type(t: pa.DataType) -> pa.DataType:
+    if pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return pa.string()
+    if pa.types.is_dictionary(t):
+        return _plain_type(t.value_type)
+    if pa.types.is_large_list(t) or pa.types.is_list_view(t):
+        return pa.list_(_plain_type(t.value_type))
+    return t
+
+
+def _plain_types(table: pa.Table) -> pa.Table:
+    schema = pa.schema([pa.field(f.name, _plain_type(f.type)) for f in table.schema])
+    return table if schema.equals(table.schema) else table.cast(schema)
+
+
+def source_columns(source: TableLike) -> list[str]:
+    paths = _paths(source)
+    if paths is not None:
+        return list(pq.read_schema(paths[0]).names)
+    if hasattr(source, "collect_schema"):
+        return list(source.collect_schema().names())
+    if hasattr(source, "columns"):
+        return list(source.columns)
+    return list(to_arrow(source).column_names)
+
+
+class Backend:
+    dialect: Dialect
+
+    def register(self, name: str, source: TableLike, *, row_numbers: bool = False) -> None:
+        raise NotImplementedError
+
+    def run(self, sql: str) -> None:
+        raise NotImplementedError
+
+    def view(self, name: str, sql: str) -> None:
+        raise NotImplementedError
+
+    def materialise(self, name: str, sql: str) -> None:
+        raise NotImplementedError
+
+    def fetch(self, sql: str) -> pa.Table:
+        raise NotImplementedError
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        pass
+
+
+class DuckDBBackend(Backend):
+    def __init__(self, connection: Any = None, *, threads: int | None = None, memory_limit: str | None = None) -> None:
+        import duckdb
+
+        self.dialect = DIALECTS["duckdb"]
+        self._own = connection is None
+        self.con = connection if connection is not None else duckdb.connect()
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        if memory_limit:
+            self.con.execute(f"SET memory_limit = '{memory_limit}'")
+        # Order within a result is set by ORDER BY where it matters; not keeping insertion order saves memory.
+        self.con.execute("SET preserve_insertion_order = false")
+
+    def register(self, name: str, source: TableLike, *, row_numbers: bool = False) -> None:
+        paths = _paths(source)
+        if paths is None:
+            table = to_arrow(source)
+            if row_numbers:
+                table = table.append_column("_row", pa.array(range(table.num_rows), pa.int64()))
+            self.con.register(f"{name}__arrow", table)
+            self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {name}__arrow")
+            return
+        parts = []
+        for i, path in enumerate(paths):
+            quoted = "'" + str(path).replace("'", "''") + "'"
+            if row_numbers:
+                parts.append(
+                    f"SELECT * EXCLUDE (file_row_number), ({i} * 1099511627776 + file_row_number) AS _row "
+                    f"FROM read_parquet({quoted}, file_row_number = true)"
+                )
+            else:
+                parts.append(f"SELECT * FROM read_parquet({quoted})")
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS " + " UNION ALL ".join(parts))
+
+    def run(self, sql: str) -> None:
+        self.con.execute(sql)
+
+    def view(self, name: str, sql: str) -> None:
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
+
+    def materialise(self, name: str, sql: str) -> None:
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+
+    def fetch(self, sql: str) -> pa.Table:
+        return self.con.sql(sql).to_arrow_table()
+
+    def close(self) -> None:
+        if self._own:
+            self.con.close()
+
+
+def local_spark_session(
+    *, cores: int = 1, shuffle_partitions: int = 1, memory: str = "1g", extra_conf: dict[str, str] | None = None
+) -> Any:
+    """A small local Spark session (tests, benchmarks, a laptop). Province scale passes its own session."""
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    from pyspark.sql import SparkSession
+
+    builder = (
+        SparkSession.builder.master(f"local[{cores}]")
+        .appName("dixian-screening")
+        .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+        .config("spark.default.parallelism", str(cores))
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.memory", memory)
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.sql.adaptive.enabled", "false")
+        .config("spark.local.dir", tempfile.gettempdir())
+    )
+    for key, value in (extra_conf or {}).items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+class SparkBackend(Backend):
+    def __init__(self, spark: Any = None) -> None:
+        self.dialect = DIALECTS["spark"]
+        self.spark = spark if spark is not None else local_spark_session()
+        self._views: list[str] = []
+        self._frames: list[Any] = []
+
+    def _name(self, name: str, df: Any) -> None:
+        # A view made from a DataFrame keeps its analysed plan; a SQL `CREATE VIEW` would be parsed and
+        # analysed again at every reference, which for the nested rule views costs seconds each.
+        df.createOrReplaceTempView(name)
+        self._views.append(name)
+
+    def register(self, name: str, source: TableLike, *, row_numbers: bool = False) -> None:
+        paths = _paths(source)
+        if paths is None:
+            table = to_arrow(source)
+            if row_numbers:
+                table = table.append_column("_row", pa.array(range(table.num_rows), pa.int64()))
+            df = self.spark.createDataFrame(table)
+        else:
+            from pyspark.sql import functions as F  # noqa: N812 - the conventional alias
+
+            df = self.spark.read.parquet(*[str(p) for p in paths])
+            if row_numbers:
+                df = df.withColumn("_row", F.monotonically_increasing_id())
+        self._name(name, df)
+
+    def run(self, sql: str) -> None:
+        self.spark.sql(sql)
+
+    def view(self, name: str, sql: str) -> None:
+        self._name(name, self.spark.sql(sql))
+
+    def materialise(self, name: str, sql: str) -> None:
+        # Computed once and the lineage cut, so each rule reads the linked rows instead of recomputing them.
+        df = self.spark.sql(sql).localCheckpoint(eager=True)
+        self._frames.append(df)
+        self._name(name, df)
+
+    def fetch(self, sql: str) -> pa.Table:
+        return _plain_types(self.spark.sql(sql).toArrow())
+
+    def close(self) -> None:
+        for name in set(self._views):
+            self.spark.catalog.dropTempView(name)
+        for df in self._frames:
+            df.unpersist()
+
+
+def make_backend(backend: str | Backend, *, spark: Any = None, **options: Any) -> Backend:
+    if isinstance(backend, Backend):
+        return backend
+    if backend == "duckdb":
+        return DuckDBBackend(**options)
+    if backend == "spark":
+        return SparkBackend(spark, **options)
+    raise ValueError(f"unknown backend {backend!r}: use 'duckdb' or 'spark'")
+
+
+__all__ = ["Backend", "DuckDBBackend", "SparkBackend", "TableLike", "local_spark_session", "make_backend",
+           "source_columns", "to_arrow"]

@@ -1,0 +1,561 @@
+"""`screen()`: registry and feed tables in, alerts with evidence out (issue 3, line 1).
+
+The run, in SQL that DuckDB and Spark both execute:
+1. canonical views of the inputs (feed headers mapped through the catalogue, values cast to their types);
+2. `pp` (persons) and `hh` (households with latest income, labourers, monitoring flags);
+3. per person-keyed feed: ID numbers normalised (spaces, full-width digits, x, 15-digit upgrade), rows
+   deduplicated by record key, linked to persons by the optional link table (Splink's output) or by the
+   normalised ID; rows that match nobody become 应纳未纳 candidates;
+4. every applicable rule version adds evidence rows; evidence of a risk the household is already
+   monitored for goes to `case_evidence` instead of raising an alert;
+5. evidence is merged into one alert per (household, risk) with the highest grade and the reasons.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pyarrow as pa
+
+from dixian.feeds import catalogue
+
+from .backends import Backend, TableLike, make_backend, source_columns
+from .dialect import Dialect, in_list, lit
+from .logic import LOGICS, Ctx
+from .rules import GRADES, LABOUR_SKILLS, RISK_TYPES, RuleVersion
+
+# Output schemas: both backends' results are cast to these, so callers (and the equivalence test) see
+# exactly one shape.
+EVIDENCE_STRUCT = pa.struct([
+    ("rule_id", pa.string()), ("rule_version", pa.int32()), ("feed", pa.string()), ("id_number", pa.string()),
+    ("record_keys", pa.list_(pa.string())), ("amount", pa.decimal128(18, 2)), ("threshold", pa.decimal128(18, 2)),
+    ("grade", pa.string()), ("reason", pa.string()),
+])
+ALERT_SCHEMA = pa.schema([
+    ("household_no", pa.string()), ("region_code", pa.string()), ("risk_code", pa.string()),
+    ("risk_name", pa.string()), ("grade", pa.string()), ("grade_rank", pa.int32()), ("reason", pa.string()),
+    ("rule_ids", pa.list_(pa.string())), ("evidence_count", pa.int32()), ("evidence", pa.list_(EVIDENCE_STRUCT)),
+])
+CASE_EVIDENCE_SCHEMA = pa.schema([
+    ("household_no", pa.string()), ("region_code", pa.string()), ("risk_code", pa.string()),
+    *[(f.name, f.type) for f in EVIDENCE_STRUCT],
+])
+UNMATCHED_SCHEMA = pa.schema([
+    ("feed", pa.string()), ("feed_name", pa.string()), ("department", pa.string()), ("record_key", pa.string()),
+    ("name", pa.string()), ("id_number", pa.string()), ("id_normalised", pa.string()), ("problem", pa.string()),
+    ("reason", pa.string()), ("event_date", pa.date32()), ("sex", pa.string()), ("birth_date", pa.date32()),
+    ("village", pa.string()), ("village_code", pa.string()), ("phone", pa.string()),
+])
+
+PROBLEMS = {
+    "missing": "证件号码缺失",
+    "scientific": "证件号码被表格软件转成了科学计数法,末位已丢失",
+    "invalid": "证件号码格式无法识别",
+    "checksum": "证件号码校验位错误",
+    "not_found": "证件号码在农户信息库中不存在",
+    "link_not_found": "概率匹配给出的证件号码在农户信息库中不存在",
+    "village_not_found": "行政村代码在农户信息库中没有农户",
+}
+
+REGISTRY_COLUMNS: dict[str, list[tuple[str, str, bool]]] = {
+    # table: [(field, type, required)]
+    "households": [("household_no", "text", True), ("region_code", "text", True), ("kind", "text", True),
+                   ("monitoring_category", "text", False), ("head_name", "text", False)],
+    "persons": [("household_no", "text", True), ("id_number", "text", True), ("name", "text", True),
+                ("birth_date", "date", False), ("labour_skill", "text", False), ("relation", "text", False)],
+    "incomes": [("household_no", "text", True), ("year", "int", True), ("net_income", "money", True),
+                ("net_income_per_capita", "money", True)],
+}
+
+_SQL_TYPES = {"text": "STRING", "id": "STRING", "choice": "STRING", "date": "DATE", "money": "DECIMAL(18,2)",
+              "int": "INT"}
+_ID18 = "[0-9]{17}[0-9X]"
+_FULL_WIDTH, _HALF_WIDTH = "０１２３４５６７８９ｘＸ", "0123456789XX"
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+@dataclass
+class ScreeningResult:
+    """What a run found. All three are Arrow tables with the schemas above."""
+
+    alerts: pa.Table
+    unmatched: pa.Table
+    case_evidence: pa.Table
+    period: str
+    rules_run: list[str] = field(default_factory=list)  # "R01v1", …
+    rules_skipped: dict[str, str] = field(default_factory=dict)  # rule id → why
+
+
+class ScreeningInputError(ValueError):
+    pass
+
+
+# Period ---------------------------------------------------------------------------------------------
+
+def parse_period(period: str) -> tuple[date, date]:
+    """'2026-10' → (2026-10-01, 2026-10-31)."""
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})", period.strip())
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        raise ScreeningInputError(f"筛查期间应写作 YYYY-MM,例如 2026-10,而不是 {period!r}")
+    year, month = int(m.group(1)), int(m.group(2))
+    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+
+
+# Rule selection -------------------------------------------------------------------------------------
+
+def select_versions(rules: list[RuleVersion], on: date) -> list[RuleVersion]:
+    """Per rule and region, the highest version valid on the day."""
+    best: dict[tuple[str, str], RuleVersion] = {}
+    for rule in rules:
+        if not rule.applies_on(on):
+            continue
+        key = (rule.rule_id, rule.region)
+        if key not in best or rule.version > best[key].version:
+            best[key] = rule
+    return sorted(best.values(), key=lambda r: (r.rule_id, len(r.region), r.region))
+
+
+def _region_scope(rule: RuleVersion, chosen: list[RuleVersion]) -> str:
+    conds = []
+    if rule.region:
+        conds.append(f"substr(c.region_code, 1, {len(rule.region)}) = {lit(rule.region)}")
+    for other in chosen:
+        if (other.rule_id == rule.rule_id and len(other.region) > len(rule.region)
+                and other.region.startswith(rule.region)):
+            conds.append(f"NOT (substr(c.region_code, 1, {len(other.region)}) = {lit(other.region)})")
+    return " AND ".join(conds) if conds else "TRUE"
+
+
+# Templates ------------------------------------------------------------------------------------------
+
+def _param_text(key: str, value: Any) -> str:
+    if key.endswith("_share"):
+        pct = Decimal(str(value)) * 100
+        return f"{pct.normalize():f}%"
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        dec = Decimal(str(value))
+        return f"{dec:,.2f}".rstrip("0").rstrip(".") if dec % 1 else f"{int(dec):,}"
+    if isinstance(value, (list, tuple)):
+        return "、".join(str(v) for v in value)
+    return str(value)
+
+
+def compile_template(template: str, rule: RuleVersion, d: Dialect, *, window: str, note_sql: str = "''") -> str:
+    """The template as one SQL string expression over the candidate row `c`."""
+    logic = LOGICS[rule.logic]
+    parts: list[str] = []
+    for literal, name, spec, _conv in string.Formatter().parse(template):
+        if literal:
+            parts.append(lit(literal))
+        if name is None:
+            continue
+        if spec:
+            raise ValueError(f"{rule.rule_id}: 说明模板不支持格式说明 {{{name}:{spec}}}")
+        if name == "name":
+            parts.append("coalesce(c.name, '')")
+        elif name in ("amount", "threshold"):
+            parts.append(d.money_text(f"c.{name}"))
+        elif name == "window":
+            parts.append(lit(window))
+        elif name == "rule_id":
+            parts.append(lit(rule.rule_id))
+        elif name == "version":
+            parts.append(lit(str(rule.version)))
+        elif name == "note":
+            parts.append(note_sql)
+        elif name in logic.placeholders:
+            kind = logic.placeholders[name]
+            col = f"c.p_{name}"
+            if kind == "money":
+                parts.append(d.money_text(col))
+            elif kind == "date":
+                parts.append(f"coalesce({d.date_text(col)}, '')")
+            elif kind == "int":
+                parts.append(f"coalesce(CAST({col} AS STRING), '')")
+            else:
+                parts.append(f"coalesce(CAST({col} AS STRING), '')")
+        elif name in rule.params:
+            parts.append(lit(_param_text(name, rule.params[name])))
+        else:
+            known = ["name", "amount", "threshold", "window", "rule_id", "version", "note",
+                     *logic.placeholders, *rule.params]
+            raise ValueError(f"{rule.rule_id}: 说明模板中的 {{{name}}} 无法识别;可用:{'、'.join(known)}")
+    return "(" + (" || ".join(parts) if parts else "''") + ")"
+
+
+def _evidence_sql(rule: RuleVersion, ctx: Ctx, chosen: list[RuleVersion]) -> str:
+    d = ctx.d
+    logic = LOGICS[rule.logic]
+    escalations = sorted(rule.escalations, key=lambda e: -GRADES[e.grade])
+    for esc in escalations:
+        if esc.when not in logic.conditions:
+            raise ValueError(f"{rule.rule_id}: 条件 {esc.when} 不属于 {rule.logic};可用:{', '.join(logic.conditions)}")
+    window = ctx.window_label(rule.params["window_months"]) if "window_months" in rule.params else ""
+    grade = " ".join(f"WHEN c.c_{e.when} THEN {lit(e.grade)}" for e in escalations)
+    grade_sql = f"CASE {grade} ELSE {lit(rule.grade)} END" if grade else lit(rule.grade)
+    notes = " ".join(
+        f"WHEN c.c_{e.when} THEN ',' || {compile_template(e.note, rule, d, window=window)}"
+        for e in escalations if e.note
+    )
+    note_sql = f"(CASE {notes} ELSE '' END)" if notes else "''"
+    rank_sql = "CASE " + " ".join(f"WHEN {grade_sql} = {lit(g)} THEN {r}" for g, r in GRADES.items()) + " END"
+    reason = compile_template(rule.template, rule, d, window=window, note_sql=note_sql)
+    feed_label = "+".join(rule.feeds) if rule.feeds else "registry"
+    return f"""
+SELECT c.household_no, c.region_code, c.risk_code, {lit(rule.rule_id)} AS rule_id,
+       CAST({rule.version} AS INT) AS rule_version, {lit(feed_label)} AS feed,
+       coalesce(c.id_number, '') AS id_number, c.record_keys,
+       CAST(c.amount AS DECIMAL(18,2)) AS amount, CAST(c.threshold AS DECIMAL(18,2)) AS threshold,
+       {grade_sql} AS grade, CAST({rank_sql} AS INT) AS grade_rank, {reason} AS reason
+FROM ({logic.build(ctx, rule)}) c
+WHERE {_region_scope(rule, chosen)}"""
+
+
+# ID numbers -----------------------------------------------------------------------------------------
+
+def _check_char(digit: list[str]) -> str:
+    """The GB 11643 check character of 17 digit expressions."""
+    total = " + ".join(f"CAST({x} AS INT) * {w}" for x, w in zip(digit, _WEIGHTS, strict=True))
+    return f"substr('10X98765432', (({total}) % 11) + 1, 1)"
+
+
+def _upgrade15(x: str) -> str:
+    digits = [f"substr({x}, {i}, 1)" for i in range(1, 7)] + ["'1'", "'9'"] + [
+        f"substr({x}, {i}, 1)" for i in range(7, 16)
+    ]
+    return f"(substr({x}, 1, 6) || '19' || substr({x}, 7, 9) || {_check_char(digits)})"
+
+
+def _checksum_ok(x: str) -> str:
+    return f"(substr({x}, 18, 1) = {_check_char([f'substr({x}, {i}, 1)' for i in range(1, 18)])})"
+
+
+def _clean_id(d: Dialect, raw: str) -> str:
+    """Cheap path first: most IDs are already 18 clean characters."""
+    slow = (
+        f"replace(replace(upper(translate(trim({raw}), {lit(_FULL_WIDTH)}, {lit(_HALF_WIDTH)})), ' ', ''), "
+        f"{lit(chr(0x3000))}, '')"
+    )
+    return f"CASE WHEN {d.full_match(raw, _ID18)} THEN {raw} ELSE {slow} END"
+
+
+# Inputs ---------------------------------------------------------------------------------------------
+
+def _cast(d: Dialect, expr: str, kind: str) -> str:
+    sql_type = _SQL_TYPES[kind]
+    if sql_type == "STRING":
+        return f"NULLIF(trim(try_cast({expr} AS STRING)), '')"
+    return f"try_cast({expr} AS {sql_type})"
+
+
+def _canonical_feed_sql(d: Dialect, feed: catalogue.Feed, raw: str, headers: list[str]) -> str:
+    mapping = {field_: header for header, field_ in catalogue.header_map(feed.code, headers).items()}
+    cols = []
+    for col in feed.columns:
+        if col.field in mapping:
+            cols.append(f"{_cast(d, d.quote(mapping[col.field]), col.type)} AS {col.field}")
+        else:
+            cols.append(f"CAST(NULL AS {_SQL_TYPES[col.type]}) AS {col.field}")
+    return f"SELECT {', '.join(cols)}, _row FROM {raw}"
+
+
+def _canonical_registry_sql(d: Dialect, table: str, raw: str, headers: list[str]) -> str:
+    present = set(headers)
+    cols, missing = [], []
+    for name, kind, required in REGISTRY_COLUMNS[table]:
+        if name in present:
+            cols.append(f"{_cast(d, d.quote(name), kind)} AS {name}")
+        elif required:
+            missing.append(name)
+        else:
+            cols.append(f"CAST(NULL AS {_SQL_TYPES[kind]}) AS {name}")
+    if missing:
+        raise ScreeningInputError(f"registry.{table} 缺少列:{', '.join(missing)}")
+    return f"SELECT {', '.join(cols)} FROM {raw}"
+
+
+def _empty_incomes_sql() -> str:
+    return ("SELECT CAST(NULL AS STRING) AS household_no, CAST(NULL AS INT) AS year, "
+            "CAST(NULL AS DECIMAL(18,2)) AS net_income, CAST(NULL AS DECIMAL(18,2)) AS net_income_per_capita "
+            "FROM (SELECT 1 AS one) t WHERE 1 = 0")
+
+
+def _hh_sql(period_year: int, has_head_name: bool) -> str:
+    head = "h.head_name" if has_head_name else "hd.name"
+    head_join = "" if has_head_name else (
+        "LEFT JOIN (SELECT household_no, max(name) AS name FROM src_persons WHERE relation = 'head' "
+        "GROUP BY household_no) hd ON hd.household_no = h.household_no"
+    )
+    return f"""
+WITH latest AS (
+  SELECT household_no, max(year) AS year FROM src_incomes WHERE year <= {period_year} GROUP BY household_no
+), inc AS (
+  SELECT i.household_no, max(l.year) AS year,
+         max(CASE WHEN i.year = l.year THEN i.net_income END) AS net_income,
+         max(CASE WHEN i.year = l.year THEN i.net_income_per_capita END) AS per_capita,
+         max(CASE WHEN i.year = l.year - 1 THEN i.net_income_per_capita END) AS prev_per_capita
+  FROM src_incomes i JOIN latest l ON l.household_no = i.household_no
+  WHERE i.year IN (l.year, l.year - 1)
+  GROUP BY i.household_no
+), lab AS (
+  SELECT household_no, count(*) AS labourers FROM pp WHERE p_labourer GROUP BY household_no
+)
+SELECT h.household_no, h.region_code, substr(h.region_code, 1, 12) AS village_code, h.kind,
+       (coalesce(h.monitoring_category, '') <> '') AS monitored,
+       (h.kind = 'ex_poor' OR coalesce(h.monitoring_category, '') <> '') AS low_threshold,
+       {head} AS head_name, i.year AS income_year, i.net_income, i.per_capita, i.prev_per_capita,
+       coalesce(l.labourers, 0) AS labourers
+FROM src_households h
+LEFT JOIN inc i ON i.household_no = h.household_no
+LEFT JOIN lab l ON l.household_no = h.household_no
+{head_join}"""
+
+
+def _record_key_sql(feed: catalogue.Feed) -> str:
+    """The record key from the columns as delivered: a re-sent row repeats them exactly."""
+    parts = [f"coalesce(CAST({name} AS STRING), '')" for name in feed.record_key]
+    return parts[0] if len(parts) == 1 else f"concat_ws('|', {', '.join(parts)})"
+
+
+def needed_fields(feed: catalogue.Feed, rules: list[RuleVersion]) -> list[str]:
+    """The feed columns carried through linking: identity, record key, date, and what the rules read."""
+    wanted = {"name", "id_number", feed.date_field, *feed.record_key}
+    for rule in rules:
+        logic = LOGICS.get(rule.logic)
+        if logic is not None:
+            wanted.update(logic.uses.get(feed.code, ()))
+    return [c.field for c in feed.columns if c.field in wanted]
+
+
+def _linked_feed_sql(d: Dialect, feed: catalogue.Feed, has_links: bool, fields: list[str]) -> str:
+    link_join = (
+        f"LEFT JOIN lk ON lk.feed = {lit(feed.code)} AND lk.record_key = u._key" if has_links
+        else "LEFT JOIN (SELECT CAST(NULL AS STRING) AS record_key, CAST(NULL AS STRING) AS id_number "
+             "FROM (SELECT 1 AS one) t WHERE 1 = 0) lk ON lk.record_key = u._key"
+    )
+    cols = ", ".join(fields)
+    key = _record_key_sql(feed)
+    # Deduplication on (key, row number) alone: grouping whole rows by key spills at city scale.
+    return f"""
+WITH u AS (
+  SELECT {cols}, _row, {key} AS _key, {_clean_id(d, 'id_number')} AS _idc
+  FROM src_{feed.code}
+  WHERE _row IN (SELECT min(_row) FROM src_{feed.code} GROUP BY {key})
+), n AS (
+  SELECT {cols}, _row, _key,
+         CASE WHEN {d.full_match('_idc', _ID18)} THEN _idc
+              WHEN {d.full_match('_idc', '[0-9]{15}')} THEN {_upgrade15('_idc')} END AS _id
+  FROM u
+)
+SELECT u.*, coalesce(lk.id_number, u._id) AS _pid, (lk.id_number IS NOT NULL) AS _linked,
+       p.household_no, p.name AS p_name, p.birth_date AS p_birth_date, p.p_labourer
+FROM n u {link_join}
+LEFT JOIN pp p ON p.id_number = coalesce(lk.id_number, u._id)"""
+
+
+def _unmatched_sql(feed: catalogue.Feed) -> str:
+    problem = f"""CASE
+      WHEN f._linked THEN 'link_not_found'
+      WHEN f.id_number IS NULL THEN 'missing'
+      WHEN upper(f.id_number) LIKE '%E%' THEN 'scientific'
+      WHEN f._id IS NULL THEN 'invalid'
+      WHEN NOT {_checksum_ok('f._id')} THEN 'checksum'
+      ELSE 'not_found' END"""
+    reasons = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in PROBLEMS.items())
+    # The identity columns that only the 应纳未纳 list shows are read back for the unmatched rows alone.
+    return f"""
+SELECT {lit(feed.code)} AS feed, {lit(feed.name)} AS feed_name, {lit(feed.department)} AS department,
+       x._key AS record_key, x.name, x.id_number, x._pid AS id_normalised, x.problem,
+       {lit(feed.department + feed.name + '记录:')} || CASE x.problem {reasons} END || ',列入应纳未纳核查' AS reason,
+       x.{feed.date_field} AS event_date, s.sex, s.birth_date, s.village, s.village_code, s.phone
+FROM (SELECT f.*, {problem} AS problem FROM fl_{feed.code} f WHERE f.household_no IS NULL) x
+JOIN src_{feed.code} s ON s._row = x._row"""
+
+
+def _water_sql() -> str:
+    feed = catalogue.feed("water")
+    return f"""
+SELECT * FROM (
+  SELECT *, {_record_key_sql(feed)} AS _key, row_number() OVER (PARTITION BY {_record_key_sql(feed)} ORDER BY _row) AS _rn
+  FROM src_water
+) r WHERE _rn = 1"""
+
+
+def _water_unmatched_sql() -> str:
+    feed = catalogue.feed("water")
+    return f"""
+SELECT 'water' AS feed, {lit(feed.name)} AS feed_name, {lit(feed.department)} AS department, w._key AS record_key,
+       CAST(NULL AS STRING) AS name, CAST(NULL AS STRING) AS id_number, CAST(NULL AS STRING) AS id_normalised,
+       'village_not_found' AS problem,
+       {lit(feed.department + feed.name + '记录:' + PROBLEMS['village_not_found'] + ',列入应纳未纳核查')} AS reason,
+       w.start_date AS event_date, CAST(NULL AS STRING) AS sex, CAST(NULL AS DATE) AS birth_date,
+       CAST(NULL AS STRING) AS village, w.village_code, CAST(NULL AS STRING) AS phone
+FROM fw_water w LEFT JOIN (SELECT DISTINCT village_code FROM hh) v ON v.village_code = w.village_code
+WHERE v.village_code IS NULL"""
+
+
+def _merge_sql(d: Dialect) -> str:
+    ev_struct = d.struct([(f.name, f"e.{f.name}") for f in EVIDENCE_STRUCT])
+    risk_names = " ".join(f"WHEN {lit(code)} THEN {lit(r.name)}" for code, r in RISK_TYPES.items())
+    grade_names = " ".join(f"WHEN {rank} THEN {lit(g)}" for g, rank in GRADES.items())
+    return f"""
+SELECT a.household_no, a.region_code, a.risk_code, CASE a.risk_code {risk_names} ELSE a.risk_code END AS risk_name,
+       CASE a.grade_rank {grade_names} END AS grade, a.grade_rank, {d.join_field('a.evidence', 'reason', '；')} AS reason,
+       a.rule_ids, a.evidence_count, a.evidence
+FROM (
+  SELECT e.household_no, max(e.region_code) AS region_code, e.risk_code, max(e.grade_rank) AS grade_rank,
+         {d.sorted_list('e.rule_id', distinct=True)} AS rule_ids, CAST(count(*) AS INT) AS evidence_count,
+         {d.sorted_list(ev_struct, empty=False)} AS evidence
+  FROM ev_alert e
+  GROUP BY e.household_no, e.risk_code
+) a
+ORDER BY a.household_no, a.risk_code"""
+
+
+_MONITORED = """EXISTS (
+  SELECT 1 FROM mr WHERE mr.household_no = e.household_no
+    AND substr(e.risk_code, 1, length(mr.risk_code)) = mr.risk_code)"""
+
+
+# The entry point ------------------------------------------------------------------------------------
+
+def screen(
+    registry: Mapping[str, TableLike],
+    feeds: Mapping[str, TableLike],
+    rules: list[RuleVersion],
+    period: str,
+    backend: str | Backend = "duckdb",
+    *,
+    links: TableLike | None = None,
+    monitored_risks: TableLike | None = None,
+    spark: Any = None,
+    backend_options: Mapping[str, Any] | None = None,
+) -> ScreeningResult:
+    """Screen one period.
+
+    registry: {"households", "persons", "incomes"} with the model's field names (persons carry household_no;
+      incomes are optional). feeds: {feed code: table}, with the catalogue's Chinese headers (or aliases) or
+      its field names. rules: rule versions; per rule and region the highest version valid at the period's
+      end is used. links: optional (feed, record_key, id_number) rows from probabilistic linkage, which win
+      over the row's own ID. monitored_risks: optional (household_no, risk_code) of monitored households;
+      a code covers its sub-codes (02 covers 0201).
+    Inputs may be Arrow tables, Polars frames or Parquet paths.
+    """
+    period_start, period_end = parse_period(period)
+    unknown = sorted(set(feeds) - set(catalogue.FEEDS_BY_CODE))
+    if unknown:
+        raise ScreeningInputError(f"未知的部门数据类型:{', '.join(unknown)}")
+    missing = [t for t in ("households", "persons") if t not in registry]
+    if missing:
+        raise ScreeningInputError(f"缺少农户信息库表:{', '.join(missing)}")
+
+    be = make_backend(backend, spark=spark, **dict(backend_options or {}))
+    d = be.dialect
+    try:
+        # 1. inputs
+        for table in ("households", "persons", "incomes"):
+            if table not in registry:
+                continue
+            be.register(f"raw_{table}", registry[table])
+            be.view(f"src_{table}", _canonical_registry_sql(d, table, f"raw_{table}", source_columns(registry[table])))
+        if "incomes" not in registry:
+            be.view("src_incomes", _empty_incomes_sql())
+        for code, source in feeds.items():
+            spec = catalogue.feed(code)
+            be.register(f"raw_{code}", source, row_numbers=True)
+            try:
+                be.view(f"src_{code}", _canonical_feed_sql(d, spec, f"raw_{code}", source_columns(source)))
+            except catalogue.FeedSchemaError as exc:
+                raise ScreeningInputError(str(exc)) from exc
+        if links is not None:
+            be.register("raw_links", links)
+            be.view("lk", "SELECT feed, record_key, min(upper(trim(id_number))) AS id_number FROM raw_links "
+                          "GROUP BY feed, record_key")
+        if monitored_risks is not None:
+            be.register("raw_mr", monitored_risks)
+            be.view("mr", "SELECT DISTINCT household_no, risk_code FROM raw_mr")
+        else:
+            be.view("mr", "SELECT CAST(NULL AS STRING) AS household_no, CAST(NULL AS STRING) AS risk_code "
+                          "FROM (SELECT 1 AS one) t WHERE 1 = 0")
+
+        # 2. registry
+        # Registry ID numbers are stored normalised by the registry import (18 digits, capital X).
+        be.materialise("pp", f"""
+SELECT id_number, household_no, name, birth_date,
+       coalesce({in_list('labour_skill', LABOUR_SKILLS)}, FALSE) AS p_labourer
+FROM src_persons""")
+        head_name = "head_name" in source_columns(registry["households"])
+        be.materialise("hh", _hh_sql(period_start.year, head_name))
+
+        # 3. feeds
+        chosen = select_versions(list(rules), period_end)
+        unmatched_parts = []
+        for code in feeds:
+            spec = catalogue.feed(code)
+            if spec.person_key is None:
+                be.materialise("fw_water", _water_sql())
+                unmatched_parts.append(_water_unmatched_sql())
+                continue
+            be.materialise(f"fl_{code}", _linked_feed_sql(d, spec, links is not None, needed_fields(spec, chosen)))
+            be.view(f"fm_{code}", f"SELECT * FROM fl_{code} WHERE household_no IS NOT NULL")
+            unmatched_parts.append(_unmatched_sql(spec))
+
+        # 4. rules
+        ctx = Ctx(d, period_start, period_end, set(feeds))
+        evidence_parts, run, skipped = [], [], {}
+        for rule in chosen:
+            logic = LOGICS.get(rule.logic)
+            if logic is None:
+                raise ScreeningInputError(f"{rule.rule_id}: 未知的规则逻辑 {rule.logic}")
+            present = [f for f in rule.feeds if f in feeds]
+            if rule.feeds and (not present if logic.any_feed else len(present) < len(rule.feeds)):
+                skipped[rule.rule_id] = "本期未报送:" + "、".join(catalogue.feed(f).name for f in rule.feeds)
+                continue
+            evidence_parts.append(_evidence_sql(rule, ctx, chosen))
+            run.append(f"{rule.rule_id}v{rule.version}")
+        if evidence_parts:
+            be.materialise("ev", " UNION ALL ".join(f"SELECT * FROM ({p}) x{i}" for i, p in enumerate(evidence_parts)))
+        else:
+            be.materialise("ev", _empty_evidence_sql(d))
+        be.view("ev_alert", f"SELECT * FROM ev e WHERE NOT {_MONITORED}")
+
+        # 5. results
+        alerts = be.fetch(_merge_sql(d))
+        case_cols = ", ".join(["e.household_no", "e.region_code", "e.risk_code",
+                               *[f"e.{f.name}" for f in EVIDENCE_STRUCT]])
+        case_evidence = be.fetch(f"SELECT {case_cols} FROM ev e WHERE {_MONITORED} "
+                                 "ORDER BY e.household_no, e.risk_code, e.rule_id, e.id_number")
+        if unmatched_parts:
+            unmatched = be.fetch(" UNION ALL ".join(f"SELECT * FROM ({p}) u{i}" for i, p in enumerate(unmatched_parts))
+                                 + " ORDER BY feed, record_key")
+        else:
+            unmatched = UNMATCHED_SCHEMA.empty_table()
+        return ScreeningResult(
+            alerts=_conform(alerts, ALERT_SCHEMA),
+            unmatched=_conform(unmatched, UNMATCHED_SCHEMA),
+            case_evidence=_conform(case_evidence, CASE_EVIDENCE_SCHEMA),
+            period=period, rules_run=run, rules_skipped=skipped,
+        )
+    finally:
+        be.close()
+
+
+def _empty_evidence_sql(d: Dialect) -> str:
+    return ("SELECT CAST(NULL AS STRING) AS household_no, CAST(NULL AS STRING) AS region_code, "
+            "CAST(NULL AS STRING) AS risk_code, CAST(NULL AS STRING) AS rule_id, CAST(NULL AS INT) AS rule_version, "
+            "CAST(NULL AS STRING) AS feed, CAST(NULL AS STRING) AS id_number, "
+            f"{d.empty_list()} AS record_keys, CAST(NULL AS DECIMAL(18,2)) AS amount, "
+            "CAST(NULL AS DECIMAL(18,2)) AS threshold, CAST(NULL AS STRING) AS grade, CAST(NULL AS INT) AS grade_rank, "
+            "CAST(NULL AS STRING) AS reason FROM (SELECT 1 AS one) t WHERE 1 = 0")
+
+
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    table = table.select(schema.names)
+    return table.cast(schema)

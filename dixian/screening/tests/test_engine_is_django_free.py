@@ -1,0 +1,33 @@
+"""The engine and the feed catalogue must run where Django is not installed (Spark executors, the benchmark)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+
+def test_engine_and_catalogue_import_and_screen_without_django() -> None:
+    # A fresh interpreter: under pytest-django, Django is already in this process's sys.modules.
+    code = textwrap.dedent("""
+        import sys
+        assert not any(m == "django" or m.startswith("django.") for m in sys.modules), "django preloaded"
+        import dixian.feeds.catalogue
+        import dixian.screening.engine as engine
+        from dixian.screening.tests.data import World, feed
+        w = World()
+        h = w.household("H1", kind="ex_poor", income=8000)
+        pid = w.person(h, "张三")
+        med = feed("medical", [{"settlement_no": "S1", "name": "张三", "id_number": pid, "visit_type": "住院",
+                                "settlement_date": __import__("datetime").date(2026, 9, 1), "total_cost": 9000,
+                                "out_of_pocket": 6000}])
+        result = engine.screen(w.registry(), {"medical": med}, engine.default_rules(), "2026-10")
+        assert result.alerts.num_rows >= 1
+        leaked = sorted(m for m in sys.modules if m == "django" or m.startswith("django."))
+        assert not leaked, leaked
+        assert "pyspark" not in sys.modules, "pyspark is imported only for backend='spark'"
+        print("ok")
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"

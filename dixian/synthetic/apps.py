@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SyntheticConfig(AppConfig):
+    name = "dixian.synthetic"
+    verbose_name = "合成演示数据"

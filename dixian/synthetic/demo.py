@@ -1,0 +1,195 @@
+"""The demo: generated data, one account per role at sensible regions, and the registry loaded.
+
+`demo_load` is idempotent: when the accounts exist and the database already holds the generated
+households, persons and incomes, it says so and returns without writing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+
+from dixian.accounts.models import Role, User
+from dixian.regions.models import Region
+from dixian.registry.models import HelperAssignment, Household, HouseholdIncome, Person
+
+from .generate import SCALES, Manifest, generate, read_manifest
+from .labels import registry_labels
+from .loading import regions_load, registry_load_directory
+from .tree import CITY_CODE, single_village_tree
+
+DEMO_PASSWORD = "dixian-demo-2026"  # noqa: S105 - published demo credential, shown on the console
+DEMO_COUNTY = "360424000000"  # 修水县
+HELPER_HOUSEHOLDS = 10
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    role: str  # Role value; "" for the Django superuser
+    level: str  # which demo region: city, county, township, village
+    pii: bool = False
+    note: str = ""
+
+
+DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
+    DemoAccount("city_admin", Role.CITY_ADMIN, "city", pii=True),
+    DemoAccount("xs_admin", Role.COUNTY_ADMIN, "county", pii=True),
+    DemoAccount("xs_reviewer", Role.COUNTY_REVIEWER, "county"),
+    DemoAccount("township_reviewer", Role.TOWNSHIP_REVIEWER, "township"),
+    DemoAccount("village_officer", Role.VILLAGE_OFFICER, "village"),
+    DemoAccount("helper", Role.HELPER, "village", note=f"结对帮扶 {HELPER_HOUSEHOLDS} 户"),
+    DemoAccount("dept_uploader", Role.DEPARTMENT_UPLOADER, "county"),
+    DemoAccount("leader", Role.LEADER, "city"),
+    DemoAccount("admin", "", "city", pii=True, note="系统后台超级管理员"),
+)
+
+
+def demo_dir(scale: str, seed: int) -> Path:
+    return Path(settings.DATA_DIR) / "demo" / f"{scale}-{seed}"
+
+
+def demo_village_code(directory: Path) -> str:
+    """The populated village the village-level accounts belong to: the village of the village scale
+    (the first key 村) when it has households, else the first village that has."""
+    codes = pl.read_parquet(directory / "households.parquet", columns=["region_code"])[
+        "region_code"
+    ].str.slice(0, 12)
+    preferred = single_village_tree(pl.read_parquet(directory / "regions.parquet"))
+    village = preferred.filter(pl.col("level") == "village")["code"]
+    if village.len() and codes.is_in(village.implode()).any():
+        return str(village[0])
+    return str(codes.min())
+
+
+def _scope_prefix(manifest: Manifest, village: str) -> str:
+    spec = SCALES[manifest.scale]
+    if spec.single_village:
+        return village
+    return DEMO_COUNTY[:6] if spec.counties == (DEMO_COUNTY[:6],) else CITY_CODE[:4]
+
+
+def demo_loaded(manifest: Manifest, village: str) -> bool:
+    """True when every demo account exists and the scope holds exactly the generated registry."""
+    names = [a.username for a in DEMO_ACCOUNTS]
+    if User.objects.filter(username__in=names).count() != len(names):
+        return False
+    prefix = _scope_prefix(manifest, village)
+    upper = prefix + "~"
+    households = Household.objects.filter(region_code__gte=prefix, region_code__lt=upper)
+    return (
+        households.count() == manifest.households
+        and Person.objects.filter(region_code__gte=prefix, region_code__lt=upper).count() == manifest.persons
+        and HouseholdIncome.objects.filter(
+            household__region_code__gte=prefix, household__region_code__lt=upper
+        ).count()
+        == manifest.incomes
+    )
+
+
+def demo_regions(village: str) -> dict[str, Region]:
+    codes = {
+        "city": CITY_CODE,
+        "county": village[:6] + "000000",
+        "township": village[:9] + "000",
+        "village": village,
+    }
+    found = {r.code: r for r in Region.objects.filter(code__in=codes.values())}
+    return {level: found[code] for level, code in codes.items()}
+
+
+def demo_accounts(village: str) -> list[User]:
+    """Create or update the demo accounts (one password hash, computed once)."""
+    regions = demo_regions(village)
+    password = make_password(DEMO_PASSWORD)
+    labels = dict(Role.choices)
+    users = []
+    for account in DEMO_ACCOUNTS:
+        region = regions[account.level]
+        user, _ = User.objects.get_or_create(username=account.username)
+        user.region = region
+        user.roles = [account.role] if account.role else [Role.CITY_ADMIN]
+        user.can_view_pii = account.pii
+        user.first_name = f"{labels.get(account.role, '超级管理员')}(演示)"
+        user.password = password
+        user.is_active = True
+        user.is_staff = user.is_superuser = account.username == "admin"
+        user.save()
+        users.append(user)
+    return users
+
+
+def demo_helper_assignments(helper: User, village: str) -> int:
+    """Pair the helper with up to ten households of the village, monitored and ex-poor ones first."""
+    if HelperAssignment.objects.filter(helper=helper).exists():
+        return 0
+    households = list(
+        Household.objects.filter(region_code__startswith=village).order_by(
+            "-monitoring_category", "kind", "household_no"
+        )[:HELPER_HOUSEHOLDS]
+    )
+    HelperAssignment.objects.bulk_create(
+        HelperAssignment(
+            household=h, helper=helper, unit="修水县农业农村局(演示)", start_date=dt.date(2025, 1, 1)
+        )
+        for h in households
+    )
+    return len(households)
+
+
+def demo_load(*, scale: str, seed: int, say: Say) -> bool:
+    """Load the demo; False when it was already loaded (nothing written)."""
+    directory = demo_dir(scale, seed)
+    manifest = read_manifest(directory)
+    if manifest is None or manifest.seed != seed or manifest.scale != scale:
+        say(f"生成演示数据({scale}, seed={seed})→ {directory}")
+        manifest = generate(scale=scale, seed=seed, out=directory, labels=registry_labels(), progress=say)
+    else:
+        say(f"使用已生成的演示数据 {directory}")
+    village = demo_village_code(directory)
+    if Region.objects.filter(code=village).exists() and demo_loaded(manifest, village):
+        say(f"演示数据已加载({manifest.households:,} 户,{manifest.persons:,} 人),无需重复加载。")
+        return False
+    say("加载行政区划")
+    regions_load(pl.read_parquet(directory / "regions.parquet"), say=say)
+    say("创建演示账号")
+    with transaction.atomic():
+        users = {u.username: u for u in demo_accounts(village)}
+    say(f"加载农户信息({manifest.households:,} 户,{manifest.persons:,} 人)")
+    result = registry_load_directory(
+        directory, actor=users["admin"], reference=f"demo:{scale}-{seed}", say=say
+    )
+    paired = demo_helper_assignments(users["helper"], village)
+    say(
+        f"完成:新增 {result.households_created:,} 户、{result.persons_created:,} 人、"
+        f"{result.incomes_created:,} 条年度收入;更新 {result.households_updated:,} 户;帮扶结对 {paired} 户。"
+    )
+    return True
+
+
+def demo_logins() -> list[tuple[str, str, str, str]]:
+    """(username, role, region, note) of the demo accounts present in the database."""
+    labels = dict(Role.choices)
+    users = {
+        u.username: u
+        for u in User.objects.filter(username__in=[a.username for a in DEMO_ACCOUNTS]).select_related(
+            "region"
+        )
+    }
+    rows = []
+    for account in DEMO_ACCOUNTS:
+        user = users.get(account.username)
+        if user is None:
+            continue
+        role = labels.get(account.role, "超级管理员") if account.role else "超级管理员(后台)"
+        note = "、".join(x for x in (account.note, "可查看完整证件号和电话" if account.pii else "") if x)
+        rows.append((account.username, role, user.region.full_name if user.region else "", note))
+    return rows

@@ -1,0 +1,176 @@
+"""Loading generated data into the database: the region tree, and the registry through the import's
+bulk write path (`dixian.registry.bulk.registry_bulk_upsert`), so that demo data is stored exactly as
+an imported county workbook would be."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+from django.db import transaction
+
+from dixian.common.models import ChangeLog
+from dixian.regions.models import Region
+from dixian.registry.bulk import BulkResult, registry_bulk_upsert
+
+if TYPE_CHECKING:
+    from dixian.accounts.models import User
+
+Say = Callable[[str], None]
+LEVELS = ("city", "county", "township", "village", "group")
+REGION_COLUMNS = ("code", "name", "level", "parent_code", "is_key_village")
+CHUNK_PERSONS = 250_000  # persons per bulk upsert (one transaction each) when loading a whole city
+
+
+class RegionTreeError(ValueError):
+    """The region file cannot be loaded as it is (Chinese message for the console)."""
+
+
+@dataclass
+class RegionLoadResult:
+    created: int
+    updated: int
+
+
+def _full_names(frame: pl.DataFrame, known: dict[str, str]) -> dict[str, str]:
+    """code → full name (the ancestors' names joined), parents before children."""
+    full: dict[str, str] = {}
+    for code, name, parent in frame.select("code", "name", "parent_code").iter_rows():
+        if parent is None:
+            full[code] = name
+            continue
+        base = full.get(parent, known.get(parent))
+        if base is None:
+            raise RegionTreeError(f"区划 {code}({name})的上级 {parent} 既不在文件中,也不在系统中")
+        full[code] = base + name
+    return full
+
+
+def regions_load(frame: pl.DataFrame, *, say: Say | None = None) -> RegionLoadResult:
+    """Insert or update the region tree in `frame` (columns of regions.parquet), level by level.
+
+    Prefix and full name are computed here (bulk writes bypass Region.save); a node's parent may be in
+    the frame or already in the database.
+    """
+    say = say or (lambda _msg: None)
+    missing = [c for c in REGION_COLUMNS if c not in frame.columns]
+    if missing:
+        raise RegionTreeError(f"区划文件缺少列:{'、'.join(missing)}")
+    bad_level = frame.filter(~pl.col("level").is_in(LEVELS))
+    if bad_level.height:
+        raise RegionTreeError(f"区划 {bad_level['code'][0]} 的层级「{bad_level['level'][0]}」无效")
+    rank = {lvl: i for i, lvl in enumerate(LEVELS)}
+    frame = frame.with_columns(
+        pl.col("level").replace_strict(rank, return_dtype=pl.Int8).alias("_rank")
+    ).sort(["_rank", "code"])
+    if frame["code"].n_unique() != frame.height:
+        raise RegionTreeError("区划文件中有重复的区划代码")
+    parents = set(frame["parent_code"].drop_nulls().to_list()) - set(frame["code"].to_list())
+    known = dict(Region.objects.filter(code__in=parents).values_list("code", "full_name"))
+    full = _full_names(frame, known)
+    existing = (
+        set(Region.objects.filter(code__in=frame["code"].to_list()).values_list("code", flat=True))
+        if (frame.height <= 30_000)
+        else set(Region.objects.values_list("code", flat=True))
+    )
+    ids: dict[str, int] = dict(Region.objects.filter(code__in=parents).values_list("code", "id"))
+    created = updated = 0
+    with transaction.atomic():
+        for level in LEVELS:
+            rows = frame.filter(pl.col("level") == level)
+            if rows.height == 0:
+                continue
+            length = Region.PREFIX_LENGTH[level]
+            objects = [
+                Region(
+                    code=code,
+                    name=name,
+                    level=level,
+                    parent_id=ids[parent] if parent else None,
+                    prefix=code[:length],
+                    full_name=full[code],
+                    is_key_village=bool(key),
+                )
+                for code, name, parent, key in rows.select(
+                    "code", "name", "parent_code", "is_key_village"
+                ).iter_rows()
+            ]
+            Region.objects.bulk_create(
+                objects,
+                batch_size=2000,
+                update_conflicts=True,
+                unique_fields=["code"],
+                update_fields=["name", "level", "parent", "prefix", "full_name", "is_key_village"],
+            )
+            codes = rows["code"].to_list()
+            for i in range(0, len(codes), 2000):
+                ids.update(Region.objects.filter(code__in=codes[i : i + 2000]).values_list("code", "id"))
+            new = sum(1 for c in codes if c not in existing)
+            created += new
+            updated += len(codes) - new
+            say(f"  {Region.Level(level).label}:{len(codes):,} 个")
+    return RegionLoadResult(created=created, updated=updated)
+
+
+def _chunks(households: pl.DataFrame, persons: pl.DataFrame, limit: int) -> list[tuple[str, str]]:
+    """Ranges [first, last] of household_no, each holding at most about `limit` persons."""
+    sizes = persons.group_by("household_no").len().sort("household_no")
+    bounds: list[tuple[str, str]] = []
+    start, count = None, 0
+    for no, n in sizes.iter_rows():
+        if start is None:
+            start = no
+        count += n
+        if count >= limit:
+            bounds.append((start, no))
+            start, count = None, 0
+    if start is not None:
+        bounds.append((start, sizes["household_no"][-1]))
+    return bounds or [("", "~")]
+
+
+def registry_load_directory(
+    directory: Path,
+    *,
+    actor: User | None,
+    reference: str,
+    say: Say | None = None,
+    chunk_persons: int = CHUNK_PERSONS,
+) -> BulkResult:
+    """Load households, persons and incomes of a generated directory (regions must be loaded first)."""
+    say = say or (lambda _msg: None)
+    households = pl.read_parquet(directory / "households.parquet")
+    persons = pl.read_parquet(directory / "persons.parquet")
+    incomes = pl.read_parquet(directory / "incomes.parquet")
+    total = BulkResult()
+    chunks = _chunks(households, persons, chunk_persons)
+    for index, (first, last) in enumerate(chunks, start=1):
+
+        def part(frame: pl.DataFrame, first: str = first, last: str = last) -> pl.DataFrame:
+            return frame.filter(pl.col("household_no").is_between(pl.lit(first), pl.lit(last)))
+
+        h, p, i = part(households), part(persons), part(incomes)
+        label = f"({index}/{len(chunks)})" if len(chunks) > 1 else ""
+        last_shown = [-1]
+
+        def progress(done: int, of: int, label: str = label, last_shown: list[int] = last_shown) -> None:
+            percent = int(done * 100 / of) if of else 100
+            if percent // 20 != last_shown[0] // 20:
+                last_shown[0] = percent
+                say(f"  写入农户信息{label}:{percent}%")
+
+        result = registry_bulk_upsert(
+            households=h,
+            persons=p,
+            incomes=i,
+            actor=actor,
+            source=ChangeLog.Source.SYSTEM,
+            reference=reference,
+            progress=progress,
+        )
+        for field in result.__dataclass_fields__:
+            setattr(total, field, getattr(total, field) + getattr(result, field))
+    return total

@@ -1,0 +1,149 @@
+"""`load_demo` (idempotent, accounts per role) and `demo_serve` (worker and web server together)."""
+
+from __future__ import annotations
+
+import signal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from dixian.accounts.models import Role, User
+from dixian.common.models import ChangeLog
+from dixian.registry.models import HelperAssignment, Household, Person
+from dixian.synthetic.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, demo_logins
+from dixian.synthetic.management.commands import demo_serve
+
+pytestmark = pytest.mark.django_db
+SEED = 11
+
+
+@pytest.fixture
+def data_dir(settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    return tmp_path
+
+
+def load_demo() -> str:
+    out = StringIO()
+    call_command("load_demo", "--scale", "village", "--seed", str(SEED), stdout=out)
+    return out.getvalue()
+
+
+def test_load_demo_loads_the_village_and_the_accounts(data_dir) -> None:
+    output = load_demo()
+    assert "演示数据加载完成" in output and DEMO_PASSWORD in output
+    assert (data_dir / "demo" / f"village-{SEED}" / "registry.xlsx").exists()
+    village = Household.objects.order_by("household_no").first().region.parent
+    assert village.level == "village"
+    users = {u.username: u for u in User.objects.select_related("region")}
+    assert set(users) == {a.username for a in DEMO_ACCOUNTS}
+    expect = {
+        "city_admin": (Role.CITY_ADMIN, "360400000000", True),
+        "xs_admin": (Role.COUNTY_ADMIN, "360424000000", True),
+        "xs_reviewer": (Role.COUNTY_REVIEWER, "360424000000", False),
+        "township_reviewer": (Role.TOWNSHIP_REVIEWER, village.code[:9] + "000", False),
+        "village_officer": (Role.VILLAGE_OFFICER, village.code, False),
+        "helper": (Role.HELPER, village.code, False),
+        "dept_uploader": (Role.DEPARTMENT_UPLOADER, "360424000000", False),
+        "leader": (Role.LEADER, "360400000000", False),
+    }
+    for name, (role, code, pii) in expect.items():
+        user = users[name]
+        assert (user.roles, user.region.code, user.can_view_pii) == ([role], code, pii), name
+        assert user.check_password(DEMO_PASSWORD) and not user.is_superuser
+    assert (
+        users["admin"].is_superuser
+        and users["admin"].is_staff
+        and users["admin"].check_password(DEMO_PASSWORD)
+    )
+    assignments = HelperAssignment.objects.filter(helper=users["helper"])
+    assert assignments.count() == 10
+    assert all(a.household.region_code.startswith(village.code) for a in assignments)
+    assert Person.objects.filter(region_code__startswith=village.code).count() > 300
+
+
+def test_load_demo_twice_says_so_and_writes_nothing(data_dir) -> None:
+    load_demo()
+    before = (
+        ChangeLog.objects.count(),
+        list(Person.objects.order_by("id").values_list("id", "updated_at")),
+        HelperAssignment.objects.count(),
+        list(User.objects.order_by("id").values_list("id", "password")),
+    )
+    output = load_demo()
+    assert "已加载" in output and "无需重复加载" in output and "生成演示数据" not in output
+    after = (
+        ChangeLog.objects.count(),
+        list(Person.objects.order_by("id").values_list("id", "updated_at")),
+        HelperAssignment.objects.count(),
+        list(User.objects.order_by("id").values_list("id", "password")),
+    )
+    assert after == before
+
+
+def test_load_demo_completes_a_partial_load(data_dir) -> None:
+    load_demo()
+    Person.objects.filter(relation="grandchild").delete()
+    output = load_demo()
+    assert "演示数据加载完成" in output
+    assert "无需重复加载" in load_demo()
+
+
+def test_login_table_lines_up_chinese_text(data_dir) -> None:
+    load_demo()
+    rows = [("用户名", "角色", "所属区划", "说明"), *demo_logins()]
+    table = demo_serve.login_table(rows).splitlines()
+    assert len(table) == len(rows) + 1
+    assert table[2].startswith("city_admin") and "市级管理员" in table[2]
+    # Every column starts at the same display position on each line.
+    position = demo_serve._width(table[0].split("角色")[0])
+    for line in table[2:]:
+        role = (
+            next(label for label in dict(Role.choices).values() if label in line)
+            if "超级" not in line
+            else "超级"
+        )
+        assert demo_serve._width(line.split(role)[0]) == position
+
+
+class FakeProcess:
+    def __init__(self, args: list[str], exit_code: int | None = None) -> None:
+        self.args, self.exit_code, self.signals = args, exit_code, []
+
+    def poll(self) -> int | None:
+        return self.exit_code
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.exit_code is None:
+            raise KeyboardInterrupt  # the user pressed Ctrl+C while the server ran
+        return self.exit_code
+
+    def send_signal(self, sig: int) -> None:
+        self.signals.append(sig)
+        self.exit_code = -sig
+
+    def kill(self) -> None:
+        self.exit_code = -9
+
+
+@pytest.mark.parametrize("server_exit", [None, 0])
+def test_demo_serve_runs_the_worker_beside_the_server_and_stops_it(
+    data_dir, monkeypatch, server_exit
+) -> None:
+    load_demo()
+    started: list[FakeProcess] = []
+
+    def popen(args, env=None, start_new_session=False):
+        process = FakeProcess(args, exit_code=server_exit if "gunicorn" in args else None)
+        started.append(process)
+        return process
+
+    monkeypatch.setattr(demo_serve.subprocess, "Popen", popen)
+    out = StringIO()
+    call_command("demo_serve", "--port", "8123", stdout=out)
+    worker, server = started
+    assert worker.args[-1] == "run_worker" and "gunicorn" in server.args and "127.0.0.1:8123" in server.args
+    assert worker.signals == [signal.SIGTERM]  # stopped together with the server
+    text = out.getvalue()
+    assert "village_officer" in text and DEMO_PASSWORD in text and "已停止" in text

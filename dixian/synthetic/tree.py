@@ -1,0 +1,179 @@
+"""The demo administrative tree: 九江市, its 13 county-level units (real names and codes), and made-up
+townships, villages and village groups below them.
+
+Codes follow the national division code scheme: a township is its county's 6 digits plus 3 (街道
+001-099, 镇 100-199, 乡 200-299); a village is its township's 9 digits plus 3 (社区 001-199, 村
+201-399); a group (村民小组) is its village's 12 digits plus 2. The tree below each county is drawn
+from a random stream of its own, so the 修水县 subtree is the same at county and at city scale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from .names import chinese_number, place_names
+
+CITY_CODE = "360400000000"
+CITY_NAME = "九江市"
+PERSONS_PER_VILLAGE = 1200  # registered rural persons per administrative village at city scale
+KEY_VILLAGES = 682  # 重点帮扶村 of the city (domain.md, demo city)
+
+
+@dataclass(frozen=True)
+class County:
+    code6: str
+    name: str
+    census_2020: int  # 常住人口, 第七次全国人口普查 (docs/synthetic.md)
+    rural_share: float  # share of the registry (rural, agricultural 户籍) population: demo assumption
+    streets: int  # 街道
+    towns: int  # 镇
+    xiang: int  # 乡
+    poverty_factor: float  # relative weight of 脱贫户 and key villages (修水 national, 都昌 provincial list)
+
+    @property
+    def code(self) -> str:
+        return self.code6 + "000000"
+
+    @property
+    def rural_persons(self) -> float:
+        return self.census_2020 * self.rural_share
+
+
+COUNTIES: tuple[County, ...] = (
+    County("360402", "濂溪区", 418_339, 0.35, 4, 4, 1, 0.7),
+    County("360403", "浔阳区", 433_122, 0.03, 7, 0, 0, 0.5),
+    County("360404", "柴桑区", 312_807, 0.60, 1, 8, 3, 0.9),
+    County("360423", "武宁县", 322_161, 0.65, 0, 9, 10, 1.0),
+    County("360424", "修水县", 710_620, 0.70, 0, 19, 17, 1.6),
+    County("360425", "永修县", 316_365, 0.60, 0, 9, 7, 0.9),
+    County("360426", "德安县", 167_090, 0.60, 0, 6, 7, 0.9),
+    County("360428", "都昌县", 577_684, 0.72, 0, 13, 11, 1.5),
+    County("360429", "湖口县", 227_462, 0.60, 0, 5, 7, 0.9),
+    County("360430", "彭泽县", 284_757, 0.65, 0, 7, 6, 1.1),
+    County("360481", "瑞昌市", 403_655, 0.55, 2, 8, 9, 0.9),
+    County("360482", "共青城市", 194_689, 0.35, 1, 4, 2, 0.6),
+    County("360483", "庐山市", 231_525, 0.55, 1, 6, 4, 0.8),
+)
+BY_CODE6 = {c.code6: c for c in COUNTIES}
+
+TREE_SCHEMA = {
+    "code": pl.String,
+    "name": pl.String,
+    "level": pl.String,
+    "parent_code": pl.String,
+    "full_name": pl.String,
+    "is_key_village": pl.Boolean,
+}
+
+
+@dataclass
+class _Node:
+    code: str
+    name: str
+    level: str
+    parent_code: str | None
+    full_name: str
+    is_key_village: bool = False
+    is_community: bool = False
+
+
+def _county_nodes(county: County, seed: int, key_count: int) -> list[_Node]:
+    rng = np.random.default_rng([seed, int(county.code6)])
+    base = f"{CITY_NAME}{county.name}"
+    n_townships = county.streets + county.towns + county.xiang
+    n_villages = max(round(county.rural_persons / PERSONS_PER_VILLAGE), 2 * n_townships)
+    taken: set[str] = set()
+    township_names = place_names(rng, n_townships, taken=taken)
+    # Townships get villages in proportion to a random size; every township has at least two.
+    weights = rng.gamma(4.0, 1.0, n_townships)
+    counts = 2 + rng.multinomial(n_villages - 2 * n_townships, weights / weights.sum())
+
+    nodes: list[_Node] = []
+    villages: list[_Node] = []
+    kinds = ["street"] * county.streets + ["town"] * county.towns + ["xiang"] * county.xiang
+    serial = {"street": 0, "town": 99, "xiang": 199}
+    suffix = {"street": "街道", "town": "镇", "xiang": "乡"}
+    for kind, name, count in zip(kinds, township_names, counts, strict=True):
+        serial[kind] += 1
+        t_code9 = f"{county.code6}{serial[kind]:03d}"
+        t_name = name + suffix[kind]
+        nodes.append(_Node(t_code9 + "000", t_name, "township", county.code, base + t_name))
+        # A 街道 is mostly 社区; a 镇 has a 社区 or two at its seat; a 乡 only 村.
+        communities = {"street": max(1, round(count * 0.7)), "town": 1 + int(rng.random() < 0.4), "xiang": 0}[
+            kind
+        ]
+        communities = min(communities, count)
+        names = place_names(rng, count, taken=taken)
+        for i, v_name in enumerate(names):
+            is_community = i < communities
+            v_code = f"{t_code9}{i + 1:03d}" if is_community else f"{t_code9}{200 + i - communities + 1:03d}"
+            full = f"{base}{t_name}{v_name}{'社区' if is_community else '村'}"
+            node = _Node(
+                v_code,
+                v_name + ("社区" if is_community else "村"),
+                "village",
+                t_code9 + "000",
+                full,
+                is_community=is_community,
+            )
+            nodes.append(node)
+            villages.append(node)
+
+    candidates = [v for v in villages if not v.is_community]
+    for index in rng.choice(len(candidates), size=min(key_count, len(candidates)), replace=False):
+        candidates[int(index)].is_key_village = True
+
+    groups: list[_Node] = []
+    for village in villages:
+        for g in range(1, int(rng.integers(6, 15)) + 1):
+            g_name = chinese_number(g) + "组"
+            groups.append(
+                _Node(f"{village.code}{g:02d}", g_name, "group", village.code, village.full_name + g_name)
+            )
+    return nodes + groups
+
+
+def key_village_quota() -> dict[str, int]:
+    """682 key villages shared among the counties by villages × poverty factor (largest remainder)."""
+    weight = {c.code6: c.rural_persons * c.poverty_factor for c in COUNTIES}
+    total = sum(weight.values())
+    exact = {k: KEY_VILLAGES * w / total for k, w in weight.items()}
+    quota = {k: int(v) for k, v in exact.items()}
+    for k in sorted(exact, key=lambda k: (quota[k] - exact[k], k))[: KEY_VILLAGES - sum(quota.values())]:
+        quota[k] += 1
+    return quota
+
+
+def build_tree(*, seed: int, counties: tuple[str, ...] | None = None) -> pl.DataFrame:
+    """The tree of the city restricted to `counties` (6-digit codes; None = all), sorted by code."""
+    chosen = [c for c in COUNTIES if counties is None or c.code6 in counties]
+    quota = key_village_quota()
+    nodes = [_Node(CITY_CODE, CITY_NAME, "city", None, CITY_NAME)]
+    for county in chosen:
+        nodes.append(_Node(county.code, county.name, "county", CITY_CODE, CITY_NAME + county.name))
+        nodes.extend(_county_nodes(county, seed, quota[county.code6]))
+    frame = pl.DataFrame(
+        {
+            "code": [n.code for n in nodes],
+            "name": [n.name for n in nodes],
+            "level": [n.level for n in nodes],
+            "parent_code": [n.parent_code for n in nodes],
+            "full_name": [n.full_name for n in nodes],
+            "is_key_village": [n.is_key_village for n in nodes],
+        },
+        schema=TREE_SCHEMA,
+    )
+    return frame.sort("code")
+
+
+def single_village_tree(tree: pl.DataFrame) -> pl.DataFrame:
+    """The branch down to one village and its groups: the first key 村 (by code) of the tree."""
+    villages = tree.filter((pl.col("level") == "village") & pl.col("name").str.ends_with("村"))
+    keyed = villages.filter(pl.col("is_key_village"))
+    village = (keyed if keyed.height else villages).row(0, named=True)
+    code = village["code"]
+    keep = {CITY_CODE, code[:6] + "000000", code[:9] + "000", code}
+    return tree.filter(pl.col("code").is_in(keep) | (pl.col("parent_code") == code)).sort("code")
