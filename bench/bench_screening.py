@@ -40,9 +40,9 @@ DUCKDB_OPTIONS = {"threads": 2, "memory_limit": "640MB"}
 HOUSEHOLDS = 800_000
 PERSONS = 2_500_000
 FEED_ROWS = {  # ≥ 5 M in all
-    "medical": 2_200_000, "education": 550_000, "employment": 500_000, "assistance": 300_000,
+    "medical": 2_270_000, "education": 550_000, "employment": 500_000, "assistance": 300_000,
     "civil_registry": 250_000, "loan": 300_000, "disability": 220_000, "petition": 150_000,
-    "major_illness": 120_000, "housing": 250_000, "disaster": 160_000, "water": 6_000,
+    "major_illness": 60_000, "housing": 250_000, "disaster": 160_000, "water": 600,
 }
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -118,7 +118,7 @@ def build_inputs(out: Path, seed: int = 20261029) -> dict[str, int]:
         "household_no": household_no, "region_code": (hh_village * 100 + 1).astype(str), "kind": kind,
         "monitoring_category": monitoring, "member_count": sizes,
     }).join(heads, on="household_no", how="left")
-    per_capita_2026 = np.round(rng.lognormal(np.log(16000), 0.5, HOUSEHOLDS), 2)
+    per_capita_2026 = np.round(rng.lognormal(np.log(18000), 0.35, HOUSEHOLDS), 2)
     drop = np.where(rng.random(HOUSEHOLDS) < 0.03, rng.uniform(1.3, 2.0, HOUSEHOLDS), rng.uniform(0.85, 1.05, HOUSEHOLDS))
     incomes = pl.concat([
         pl.DataFrame({"household_no": household_no, "year": np.full(HOUSEHOLDS, year, np.int32),
@@ -176,8 +176,8 @@ def _feed_columns(code: str, rows: int, rng, dates, villages) -> dict[str, objec
 
     serial = pl.Series(np.arange(rows)).cast(pl.String).str.zfill(9)
     if code == "medical":
-        kind = pick(["普通门诊", "住院", "门诊慢特病"], [0.7, 0.2, 0.1])
-        own = np.round(np.where(kind == "住院", rng.lognormal(np.log(2500), 1.0, rows),
+        kind = pick(["普通门诊", "住院", "门诊慢特病"], [0.82, 0.08, 0.1])
+        own = np.round(np.where(kind == "住院", rng.lognormal(np.log(1500), 1.0, rows),
                                 rng.lognormal(np.log(150), 0.9, rows)), 2)
         numbers = pl.select(pl.lit("JS") + serial).to_series()
         resent = rng.random(rows) < 0.01  # a re-sent settlement
@@ -188,34 +188,34 @@ def _feed_columns(code: str, rows: int, rng, dates, villages) -> dict[str, objec
         return {"disease": pick(["恶性肿瘤", "尿毒症", "白血病", "重性精神病"]), "diagnosis_date": dates}
     if code == "assistance":
         return {"assistance_type": pick(["低保", "特困", "临时救助"], [0.5, 0.1, 0.4]),
-                "change_type": pick(["新增", "停发", "调整"], [0.4, 0.2, 0.4]), "effective_date": dates, "amount": money(600, 0.3)}
+                "change_type": pick(["新增", "停发", "调整"], [0.2, 0.2, 0.6]), "effective_date": dates, "amount": money(600, 0.3)}
     if code == "disability":
         return {"certificate_no": pl.select(pl.lit("CJ") + serial).to_series(),
                 "disability_category": pick(["视力", "听力", "言语", "肢体", "智力", "精神", "多重"]),
-                "disability_grade": pick(["一级", "二级", "三级", "四级"]), "issue_date": dates,
+                "disability_grade": pick(["一级", "二级", "三级", "四级"], [0.1, 0.15, 0.35, 0.4]), "issue_date": dates,
                 "change_type": pick(["新办", "换领", "注销"], [0.5, 0.4, 0.1])}
     if code == "education":
         return {"stage": pick(["小学", "初中", "高中", "中职", "高职", "本科"]),
                 "enrolment_status": pick(["在读", "休学", "辍学", "毕业"], [0.9, 0.02, 0.01, 0.07]),
-                "status_date": dates, "fees": money(3000, 1.0)}
+                "status_date": dates, "fees": money(2000, 0.8)}
     if code == "housing":
-        return {"appraisal_date": dates, "grade": pick(["A", "B", "C", "D"], [0.6, 0.3, 0.07, 0.03])}
+        return {"appraisal_date": dates, "grade": pick(["A", "B", "C", "D"], [0.67, 0.3, 0.02, 0.01])}
     if code == "disaster":
         return {"disaster_type": pick(["洪涝", "地质", "干旱", "生物", "气象", "地震", "其他"]), "occurred_on": dates,
-                "loss": money(4000, 1.0), "house_damaged": pick(["是", "否"], [0.03, 0.97])}
+                "loss": money(3000, 1.0), "house_damaged": pick(["是", "否"], [0.03, 0.97])}
     if code == "employment":
         return {"event_type": pick(["失业登记", "就业登记", "社保断缴"], [0.3, 0.5, 0.2]), "event_date": dates}
     if code == "civil_registry":
         return {"change_type": pick(["死亡", "迁出", "迁入"], [0.3, 0.4, 0.3]), "change_date": dates}
     if code == "water":
-        ends = dates + rng.integers(1, 60, rows).astype("timedelta64[D]")
+        ends = dates + rng.integers(1, 40, rows).astype("timedelta64[D]")
         return {"village_code": rng.choice(villages, rows).astype(str), "event_type": pick(["停水", "水质不达标", "水量不足"]),
                 "start_date": dates, "end_date": ends}
     if code == "loan":
-        return {"loan_type": pick(["脱贫人口小额信贷", "其他"], [0.3, 0.7]), "overdue_amount": money(8000, 0.8),
+        return {"loan_type": pick(["脱贫人口小额信贷", "其他"], [0.1, 0.9]), "overdue_amount": money(8000, 0.8),
                 "overdue_days": rng.integers(1, 400, rows), "data_date": dates}
     if code == "petition":
-        return {"visit_date": dates, "category": pick(["生活困难", "医疗", "住房", "就业", "其他"])}
+        return {"visit_date": dates, "category": pick(["生活困难", "医疗", "住房", "就业", "其他"], [0.1, 0.1, 0.05, 0.25, 0.5])}
     raise ValueError(code)
 
 

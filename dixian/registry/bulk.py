@@ -73,6 +73,8 @@ MONEY_FIELDS = frozenset((*INCOME_INPUT, "net_income", "net_income_per_capita"))
 ILLNESS = (c.HealthStatus.CHRONIC.value, c.HealthStatus.MAJOR_ILLNESS.value)
 UNSAFE_HOUSING = (c.HousingGrade.C.value, c.HousingGrade.D.value)
 COMPULSORY_AGES = (6, 15)
+# SQLite: from this many new rows (and more than the table holds) indexes are rebuilt, not maintained.
+DEFERRED_INDEX_ROWS = 5_000
 
 
 @dataclass
@@ -191,6 +193,12 @@ class _Db:
         self.raw = connection.connection
         self.suffix = uuid.uuid4().hex[:10]
         self.temp: list[str] = []
+        self.cache_pages: int | None = None
+        if self.vendor == "sqlite":
+            # SQLite's default page cache is 2 MB: a 200,000-person transaction would spill dirty pages to
+            # the WAL over and over. Give this connection 256 MB for the duration of the upsert.
+            self.cache_pages = self.execute("PRAGMA cache_size")[0][0]
+            self.execute(f"PRAGMA cache_size = {-256 * 1024}")
 
     def _sql_rows(self, df: pl.DataFrame, kinds: Sequence[str]) -> list[tuple[Any, ...]]:
         exprs = []
@@ -204,7 +212,8 @@ class _Db:
                 exprs.append(col.cast(pl.Int8).alias(name))
             else:
                 exprs.append(col)
-        return df.select(exprs).rows()
+        # Column lists zipped into tuples: cheaper than polars' row-wise `rows()`.
+        return list(zip(*(s.to_list() for s in df.select(exprs).get_columns()), strict=True))
 
     def _csv(self, df: pl.DataFrame, kinds: Sequence[str]) -> bytes:
         exprs = []
@@ -234,6 +243,10 @@ class _Db:
             self.execute(f"DROP TABLE IF EXISTS {name}")
         self.temp.clear()
 
+    def restore(self) -> None:
+        if self.cache_pages is not None:
+            self.execute(f"PRAGMA cache_size = {int(self.cache_pages)}")
+
     def insert(self, table: str, df: pl.DataFrame, kinds: Sequence[str]) -> None:
         if df.height == 0:
             return
@@ -247,11 +260,38 @@ class _Db:
                 cur.close()
             return
         marks = ", ".join("?" for _ in df.columns)
+        rebuild = self._deferred_indexes(table, df.height)
         cur = self.raw.cursor()
         try:
             cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", self._sql_rows(df, kinds))
         finally:
             cur.close()
+        for sql in rebuild:
+            self.execute(sql)
+
+    def _deferred_indexes(self, table: str, adding: int) -> list[str]:
+        """SQLite, many rows into a table that holds fewer: drop its plain secondary indexes, to be rebuilt.
+
+        Maintaining an index row by row costs far more than building it once from sorted keys (a first
+        import spent 8 of its 20 CPU seconds there). DDL is transactional in SQLite, so a rollback brings
+        the indexes back, and other connections never see the table without them. Unique indexes and
+        the constraints' automatic indexes stay, so that a duplicate still fails on its own row.
+        """
+        if self.vendor != "sqlite" or adding < DEFERRED_INDEX_ROWS or table.startswith("dx_"):
+            return []
+        rows = self.execute(f"SELECT count(*) FROM {table}")[0][0]
+        if rows >= adding:
+            return []
+        indexes = self.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL", [table]
+        )
+        rebuild = []
+        for name, sql in indexes:
+            if sql.lstrip().upper().startswith("CREATE UNIQUE"):
+                continue
+            self.execute(f'DROP INDEX "{name}"')
+            rebuild.append(sql)
+        return rebuild
 
     def update(self, table: str, df: pl.DataFrame, kinds: Sequence[str], *, types: dict[str, str]) -> None:
         """UPDATE table rows by `id` (the frame's first column) with the frame's other columns."""
@@ -405,15 +445,18 @@ def registry_bulk_upsert(
     total = persons.height
     report = progress or (lambda done, total: None)
     report(0, total)
-    with transaction.atomic():
-        db = _Db()
-        result = _upsert(
-            db, households=households, persons=persons, incomes=incomes, actor=actor, source=source,
-            reference=reference, report=lambda f: report(int(total * f), total), scope_prefix=scope_prefix,
-            today=today or timezone.localdate(),
-        )
-        # On failure the rollback takes the temporary tables with it (names are unique per call).
-        db.drop_temp()
+    db = _Db()
+    try:
+        with transaction.atomic():
+            result = _upsert(
+                db, households=households, persons=persons, incomes=incomes, actor=actor, source=source,
+                reference=reference, report=lambda f: report(int(total * f), total), scope_prefix=scope_prefix,
+                today=today or timezone.localdate(),
+            )
+            # On failure the rollback takes the temporary tables with it (names are unique per call).
+            db.drop_temp()
+    finally:
+        db.restore()
     report(total, total)
     return result
 

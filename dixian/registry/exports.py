@@ -41,7 +41,7 @@ from dixian.common.jobs import JobError, job_dir
 
 from . import choices as c
 from .filters import HouseholdFilterForm, HouseholdFilters
-from .models import HouseholdIncome, Person
+from .models import Household, HouseholdIncome, Person
 from .selectors import household_list_for_user
 from .template import BY_FIELD
 
@@ -173,23 +173,26 @@ def household_export_rows_needed(user: User, filters: HouseholdFilters, *, perso
     The person count is the sum of the denormalised member_count over the first limit + 1 households: one
     bounded query that decides between the in-request export and the background job.
     """
-    head = household_list_for_user(user, filters).order_by()[: limit + 1]
+    qs = household_list_for_user(user, filters).order_by()
     if not persons:
-        return head.count()
+        # See views_list.household_list: a searched list is counted by a column outside the region index.
+        return qs.values("household_no" if filters.search else "pk")[: limit + 1].count()
+    head = qs[: limit + 1]
     return int(head.aggregate(n=Sum("member_count"))["n"] or 0)
 
 
 def _chunks(user: User, filters: HouseholdFilters) -> Any:
     """Household rows in keyset chunks ordered by (region_code, id)."""
-    qs = household_list_for_user(user, filters).values_list(*HOUSEHOLD_FIELDS)
+    qs = household_list_for_user(user, filters)
     last: tuple[str, int] | None = None
     while True:
         page = qs
         if last is not None:
             code, pk = last
-            # The leading >= keeps each chunk an index range; the OR picks up after the last row.
-            page = page.filter(Q(region_code__gte=code) & (Q(region_code__gt=code) | Q(id__gt=pk)))
-        rows = list(page[:CHUNK])
+            # The >= makes each chunk an index range starting at the last row (the OR picks up right after
+            # it); it goes first because SQLite seeks with the first range it meets on region_code.
+            page = Household.objects.filter(Q(region_code__gte=code) & (Q(region_code__gt=code) | Q(id__gt=pk))) & qs
+        rows = list(page.values_list(*HOUSEHOLD_FIELDS)[:CHUNK])
         if not rows:
             return
         yield rows

@@ -48,6 +48,7 @@ NARROW_PREFIX_LENGTH = Region.PREFIX_LENGTH["township"]
 PICKER_LEVELS = (Region.Level.COUNTY, Region.Level.TOWNSHIP, Region.Level.VILLAGE)
 MAX_REGION_VALUES = 4
 MAX_DB_ID = 2**63 - 1
+SEARCH_IDS_MAX = 2000  # matches (members or households) a search may have; beyond, ask for more precision
 PII_NEEDED = "需开通查看个人信息权限"
 
 
@@ -122,6 +123,16 @@ class Search:
         first, *rest = parts
         return first.union(*rest, all=True) if rest else first
 
+    def matching_ids(self) -> frozenset[int] | None:
+        """The matching households' ids (one query), or None when more than SEARCH_IDS_MAX match.
+
+        The page then sorts just those households. Left as a subquery, both databases walk the region
+        index in order and probe every household for membership: fine for dense matches, 200+ ms for
+        3,000 matches spread over a city. A search matching thousands is not a search anyway.
+        """
+        ids = list(self.household_ids()[: SEARCH_IDS_MAX + 1])
+        return frozenset(ids) if len(ids) <= SEARCH_IDS_MAX else None
+
     def _persons(self) -> QuerySet[Person]:
         qs = Person.objects.all()
         if self.narrow_prefix:
@@ -136,7 +147,7 @@ class Search:
 
     def _name_parts(self) -> list[QuerySet[Any]]:
         q = Q(name__contains=self.term) if self.narrow_prefix else prefix_q("name", self.term)
-        return [self._persons().filter(q).values("household_id")]
+        return [self._persons().filter(q).values_list("household_id", flat=True)]
 
     def _number_parts(self) -> list[QuerySet[Any]]:
         term = self.term.upper()
@@ -144,23 +155,23 @@ class Search:
         parts: list[QuerySet[Any]] = []
         # 户编号 is not personal data: any fragment in a narrow list, else the full number or a village's prefix.
         if self.narrow_prefix:
-            parts.append(self._households().filter(household_no__contains=digits).values("id"))
+            parts.append(self._households().filter(household_no__contains=digits).values_list("id", flat=True))
         elif len(digits) >= 12:
-            parts.append(self._households().filter(prefix_q("household_no", digits)).values("id"))
+            parts.append(self._households().filter(prefix_q("household_no", digits)).values_list("id", flat=True))
         else:
-            parts.append(self._households().filter(household_no=digits).values("id"))
+            parts.append(self._households().filter(household_no=digits).values_list("id", flat=True))
         phone = _phone_or_none(term)
         if len(digits) in (15, 18):
-            parts.append(self._persons().filter(id_number=digits).values("household_id"))
+            parts.append(self._persons().filter(id_number=digits).values_list("household_id", flat=True))
         if phone:
-            parts.append(self._persons().filter(phone=phone).values("household_id"))
-            parts.append(self._households().filter(phone=phone).values("id"))
+            parts.append(self._persons().filter(phone=phone).values_list("household_id", flat=True))
+            parts.append(self._households().filter(phone=phone).values_list("id", flat=True))
         if self.pii and self.narrow_prefix and len(digits) >= 3:
-            parts.append(self._persons().filter(id_number__contains=digits).values("household_id"))
-            parts.append(self._persons().filter(phone__contains=digits).values("household_id"))
-            parts.append(self._households().filter(phone__contains=digits).values("id"))
+            parts.append(self._persons().filter(id_number__contains=digits).values_list("household_id", flat=True))
+            parts.append(self._persons().filter(phone__contains=digits).values_list("household_id", flat=True))
+            parts.append(self._households().filter(phone__contains=digits).values_list("id", flat=True))
         elif self.pii and 10 <= len(digits) < 18:
-            parts.append(self._persons().filter(prefix_q("id_number", digits)).values("household_id"))
+            parts.append(self._persons().filter(prefix_q("id_number", digits)).values_list("household_id", flat=True))
         return parts
 
 
@@ -183,7 +194,8 @@ class HouseholdFilters:
     guarantee: str = ""
     q: str = ""
     search: Search | None = None
-    blocked: bool = False  # the search text cannot be used (too short for the width): show nothing
+    search_ids: frozenset[int] | None = None  # the search's matches, when the form already read them
+    blocked: bool = False  # the search text cannot be used (too short, or matches too many): show nothing
     notices: tuple[str, ...] = field(default_factory=tuple)
 
     def apply(self, qs: QuerySet[Household]) -> QuerySet[Household]:
@@ -191,7 +203,9 @@ class HouseholdFilters:
         if self.blocked:
             return qs.none()
         if self.region is not None:
-            qs = qs.filter(region_range_q(self.region.prefix))
+            # The region's range goes in front of the scope's wider range on the same column: SQLite seeks
+            # the index with the first range it meets, and would otherwise walk the whole scope.
+            qs = Household.objects.filter(region_range_q(self.region.prefix)) & qs
         if self.kind:
             qs = qs.filter(kind=self.kind)
         if self.category == CategoryFilter.NOT_MONITORED:
@@ -215,7 +229,8 @@ class HouseholdFilters:
         if self.guarantee:
             qs = qs.filter(GUARANTEE_Q[GuaranteeFilter(self.guarantee)])
         if self.search is not None:
-            qs = qs.filter(pk__in=self.search.household_ids())
+            ids = self.search_ids if self.search_ids is not None else self.search.matching_ids()
+            qs = qs.filter(pk__in=ids) if ids is not None else qs.none()
         return qs
 
     def params(self) -> list[tuple[str, str]]:
@@ -298,6 +313,7 @@ class HouseholdFilterForm(forms.Form):
                 self.fields[name].help_text = PII_NEEDED
         self._region: Region | None = None
         self._search: Search | None = None
+        self._search_ids: frozenset[int] | None = None
         self._blocked = False
         self._notices: list[str] = []
 
@@ -329,7 +345,7 @@ class HouseholdFilterForm(forms.Form):
         cleaned = super().clean()
         if not self.pii and any(self.data.get(name) for name in ("health", "disability")):
             self._notices.append(f"按健康状况、残疾筛选{PII_NEEDED},已忽略。")
-        term = re.sub(r"\s+", "", cleaned.get("q") or "")
+        term = cleaned["q"] = re.sub(r"\s+", "", cleaned.get("q") or "")
         if term:
             account = self.user.region if getattr(self.user, "region_id", None) else None
             width = self._region.prefix if self._region is not None else (account.prefix if account else "")
@@ -338,12 +354,18 @@ class HouseholdFilterForm(forms.Form):
             if not narrow and not self._search.is_number and len(term) < 2:
                 self._blocked = True
                 self._notices.append("在县级及以上范围按姓名查找,请至少输入两个字;或先选择乡镇、村后按任意字查找。")
-            elif self._search.is_number and not self._search.is_full_number:
+                return cleaned
+            if self._search.is_number and not self._search.is_full_number:
                 if not self.pii:
                     self._notices.append(f"号码片段只按户编号查找;按身份证号或电话的片段查找{PII_NEEDED}。")
                 elif not narrow:
                     self._notices.append("在县级及以上范围,身份证号需输入前10位以上;按尾号等片段查找请先选择乡镇或村。")
-        cleaned["q"] = term
+            self._search_ids = self._search.matching_ids()
+            if self._search_ids is None:
+                self._blocked = True
+                self._notices.append(
+                    f"「{term}」的匹配结果超过 {SEARCH_IDS_MAX:,} 条,请输入更完整的姓名或号码,或先选择乡镇、村后再查找。"
+                )
         return cleaned
 
     def filters(self) -> HouseholdFilters:
@@ -362,7 +384,7 @@ class HouseholdFilterForm(forms.Form):
             data["health"] = data["disability"] = ""
         return HouseholdFilters(
             region=self._region, q=self.cleaned_data.get("q", "") if self._search else "", search=self._search,
-            blocked=self._blocked, notices=tuple(dict.fromkeys(notices)), **data,
+            search_ids=self._search_ids, blocked=self._blocked, notices=tuple(dict.fromkeys(notices)), **data,
         )
 
 

@@ -14,16 +14,14 @@ from . import choices as c
 MONEY = {"max_digits": 12, "decimal_places": 2, "default": Decimal("0")}
 
 # Conditions of the household list's filters that have a partial index (registry.filters uses these same
-# objects: SQLite uses a partial index only when the query repeats the index's condition term for term).
+# objects). SQLite uses a partial index only when the query repeats the index's condition term for term,
+# and compares a bound parameter with the index's literal only in simple comparisons: hence `<> ''` and
+# `<= 2` rather than IN lists, which it cannot match once the values are parameters.
+MONITORED = ~models.Q(monitoring_category="")
 GUARANTEE_GAP = (
     models.Q(education_ok=False) | models.Q(medical_ok=False) | models.Q(housing_ok=False) | models.Q(water_ok=False)
 )
-MONITORED = models.Q(
-    monitoring_category__in=(
-        c.MonitoringCategory.UNSTABLE_EX_POOR, c.MonitoringCategory.EDGE, c.MonitoringCategory.SUDDEN_HARDSHIP
-    )
-)
-SEVERE_DISABILITY = models.Q(disability_grade__in=(1, 2))
+SEVERE_DISABILITY = models.Q(disability_grade__lte=2)  # grades 一级 and 二级 (1–4; empty when none)
 MAJOR_ILLNESS = models.Q(health_status=c.HealthStatus.MAJOR_ILLNESS)
 
 

@@ -12,9 +12,9 @@ import datetime as dt
 import math
 import re
 import unicodedata
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from typing import NamedTuple
 
 from stdnum import numdb
 from stdnum.cn import ric
@@ -85,8 +85,8 @@ def _shown(value: object, limit: int = 30) -> str:
 # ---- 证件号码 ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class IdNumber:
+class IdNumber(NamedTuple):
+    # A tuple, not a frozen dataclass: an import builds 200,000 of them and a tuple is 10x cheaper.
     number: str  # 18 characters, upper-case X
     sex: str  # choices.Sex code
     birth_date: dt.date
@@ -443,3 +443,50 @@ def parse_text(value: object, *, label: str, max_length: int) -> str:
     if len(s) > max_length:
         raise ParseError(f"{label}超过{max_length}个字,请精简")
     return s
+
+
+# ---- column-wise fast path ------------------------------------------------------------------------
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def parse_id_numbers_fast(
+    values: list[object], *, today: dt.date
+) -> tuple[list[str | None], list[str | None], list[dt.date | None]]:
+    """`parse_id_number` over a column, vectorised for the common case of clean 18-character text.
+
+    Returns three columns: number, sex and birth date, each None where the cell needs the full parser
+    (anything that is not already a valid, clean 18-character number): the caller runs
+    `parse_id_number` on those, so that messages and normalisation come from one place. A property test
+    holds the two to the same answers.
+    """
+    import polars as pl
+
+    n = len(values)
+    if not all(type(v) is str for v in values):
+        return [None] * n, [None] * n, [None] * n
+    s = pl.Series("n", values, dtype=pl.String)
+    digits = [s.str.slice(i, 1).cast(pl.Int64, strict=False) for i in range(17)]
+    total = digits[0] * _ID_WEIGHTS[0]
+    for d, w in zip(digits[1:], _ID_WEIGHTS[1:], strict=True):
+        total = total + d * w
+    check = (total % 11).replace_strict(dict(enumerate(_ID_CHECK)), return_dtype=pl.String, default=None)
+    birth = s.str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
+    prefixes = s.str.slice(0, 6)
+    known = {p: _digits(p) and _known_region(p) for p in prefixes.unique().drop_nulls().to_list()}
+    ok = (
+        s.str.contains(r"^[0-9]{17}[0-9X]$")
+        & (s.str.slice(17, 1) == check)
+        & birth.is_not_null()
+        & (birth <= today)
+        & (birth.dt.year() >= 1880)
+        & prefixes.replace_strict(known, return_dtype=pl.Boolean, default=False)
+    ).fill_null(False)
+    male, female = str(choices.Sex.MALE), str(choices.Sex.FEMALE)
+    out = pl.DataFrame({"ok": ok, "n": s, "sex": digits[16] % 2 == 1, "birth": birth}).select(
+        pl.when("ok").then("n"),
+        pl.when("ok").then(pl.when("sex").then(pl.lit(male)).otherwise(pl.lit(female))),
+        pl.when("ok").then("birth"),
+    )
+    return out.to_series(0).to_list(), out.to_series(1).to_list(), out.to_series(2).to_list()

@@ -23,7 +23,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 
-from dixian.common.access import region_range_q
+from dixian.common.access import may_view_pii, region_range_q
 from dixian.common.jobs import job_enqueue
 from dixian.common.models import Job
 
@@ -125,7 +125,10 @@ def _job_of(batch: ImportBatch) -> Job | None:
 @editor_required
 def import_batch(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch_for_user(request.user, pk)
-    context = {"batch": batch, "job": _job_of(batch), "sample": ERROR_SAMPLE}
+    context = {
+        "batch": batch, "job": _job_of(batch), "sample": ERROR_SAMPLE,
+        "may_download_report": batch.uploaded_by_id == request.user.pk or may_view_pii(request.user),
+    }
     if request.htmx:
         return render(request, "registry/import_status.html", context)
     return render(request, "registry/import_batch.html", context)
@@ -136,6 +139,10 @@ def import_report(request: HttpRequest, pk: int) -> FileResponse:
     batch = _batch_for_user(request.user, pk)
     if not batch.report_file:
         raise Http404("该批次没有错误报告")
+    # The report is the uploaded workbook itself, with full ID numbers and phones: its uploader may have
+    # it back, anyone else only with the right to see personal information in full.
+    if batch.uploaded_by_id != request.user.pk and not may_view_pii(request.user):
+        raise PermissionDenied("错误报告含有完整的证件号码和电话,只有上传人或有权查看完整个人信息的账号可以下载。")
     root = imports_dir().resolve()
     path = (Path(settings.DATA_DIR) / batch.report_file).resolve()
     if root not in path.parents or not path.exists():

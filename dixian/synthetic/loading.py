@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
-from django.db import transaction
+from django.db import connection, transaction
 
 from dixian.common.models import ChangeLog
 from dixian.regions.models import Region
@@ -173,4 +173,15 @@ def registry_load_directory(
         )
         for field in result.__dataclass_fields__:
             setattr(total, field, getattr(total, field) + getattr(result, field))
+    statistics_refresh()
     return total
+
+
+def statistics_refresh() -> None:
+    """Refresh the planner's statistics after a bulk load.
+
+    Without fresh statistics SQLite ignores the partial indexes of the household list, and PostgreSQL
+    may plan for empty tables until autovacuum catches up.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")

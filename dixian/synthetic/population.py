@@ -259,7 +259,7 @@ def _given_names(rng: np.random.Generator, male: np.ndarray, birth_year: np.ndar
     first = offsets[pool] + (rng.random(n) * lengths[pool]).astype(np.int64)
     second = offsets[pool] + (rng.random(n) * lengths[pool]).astype(np.int64)
     two_chars = rng.random(n) < np.where(cohort == 2, 0.7, 0.85)
-    # Two equal characters (e.g. 丽丽) are common enough among the young; elsewhere redraw once.
+    # The second character may repeat the first (丽丽, 婷婷), as many real names do.
     frame = pl.DataFrame({"a": chars.gather(first), "b": chars.gather(second), "two": two_chars})
     return frame.select(
         pl.when(pl.col("two")).then(pl.col("a") + pl.col("b")).otherwise(pl.col("a")).alias("given")

@@ -281,6 +281,11 @@ def test_pages_of_fifty(client, world, people):
     assert not {h.pk for h in first} & {h.pk for h in third}
     beyond = client.get(URL, {"page": 40}).context["page"]
     assert beyond.number == 3
+    # A search result pages the same way, in the same order.
+    searched = [client.get(URL, {"q": "户主", "region": world.township.pk, "page": n}).context["page"] for n in (1, 3)]
+    assert [(len(p), p.count, p.number) for p in searched] == [(50, 120, 1), (20, 120, 3)]
+    in_order = list(Household.objects.filter(head_name__startswith="户主").order_by("region_code", "id"))
+    assert list(searched[0]) == in_order[:50] and list(searched[1]) == in_order[100:]
 
 
 def test_count_is_capped_and_pages_stop_at_the_cap(world):
@@ -298,3 +303,14 @@ def test_village_is_shown_below_the_accounts_own_region(client, world, people):
     assert ">修水县义宁镇良塘村</td>" in page_text(client, people["city_admin"])
     assert ">良塘村</td>" in page_text(client, people["township_reviewer"])
     assert ">九江市修水县义宁镇良塘村</td>" in page_text(client, people["village_officer"])
+
+
+def test_a_search_matching_too_many_asks_for_more_precision(client, world, people, monkeypatch):
+    from dixian.registry import filters
+
+    monkeypatch.setattr(filters, "SEARCH_IDS_MAX", 1)
+    admin = people["city_admin"]
+    html = page_text(client, admin, {"q": "张三", "region": world.village.pk})  # 张三 and 张三妻: two matches
+    assert "「张三」的匹配结果超过 1 条" in html
+    assert numbers(client, admin, {"q": "张三", "region": world.village.pk}) == set()
+    assert numbers(client, admin, {"q": world.neighbour.household_no}) == {world.neighbour.household_no}

@@ -67,3 +67,16 @@ def test_bad_arguments_exit_2_with_a_reason(tmp_path, world, people, capsys):
     assert "区划代码「999999999999」不存在" in capsys.readouterr().err
     assert command(str(path), "--user", "village_officer", "--region", world.other_county.code) == 2
     assert "无权导入" in capsys.readouterr().err
+
+
+def test_unexpected_error_exits_2_with_one_line_and_no_traceback(tmp_path, world, capsys, monkeypatch):
+    def broken(**kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("dixian.registry.imports.registry_bulk_upsert", broken)
+    path = write_workbook(tmp_path / "ok.xlsx", family(NO, first_seq=301))
+    assert command(str(path), "--region", world.county.code, "--no-progress") == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("导入失败:出现意外错误") and "\n" not in err and "Traceback" not in err
+    batch = ImportBatch.objects.get()
+    assert batch.status == ImportBatch.Status.FAILED and "意外错误" in batch.message

@@ -87,6 +87,10 @@ def test_rejected_upload_shows_errors_and_a_scoped_report(client, tmp_path, peop
         assert client.get(reverse("registry:import_report", args=[batch.pk])).status_code == 404
         assert client.get(reverse("registry:import_batch", args=[batch.pk])).status_code == 404
         client.logout()
+    # In scope but without the right to full personal information: the batch page yes, the report no.
+    login(client, people["county_reviewer"])
+    assert client.get(reverse("registry:import_batch", args=[batch.pk])).status_code == 200
+    assert client.get(reverse("registry:import_report", args=[batch.pk])).status_code == 403
 
 
 def test_unreadable_upload_marks_batch_and_job_failed(client, tmp_path, people):

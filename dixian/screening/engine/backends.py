@@ -58,6 +58,13 @@ def _plain_types(table: pa.Table) -> pa.Table:
     return table if schema.equals(table.schema) else table.cast(schema)
 
 
+def source_schema(source: TableLike) -> pa.Schema:
+    paths = _paths(source)
+    if paths is not None:
+        return pq.read_schema(paths[0])
+    return to_arrow(source).schema
+
+
 def source_columns(source: TableLike) -> list[str]:
     paths = _paths(source)
     if paths is not None:
@@ -81,8 +88,13 @@ class Backend:
     def view(self, name: str, sql: str) -> None:
         raise NotImplementedError
 
-    def materialise(self, name: str, sql: str) -> None:
+    def materialise(self, name: str, sql: str, *, build_right: bool = False) -> None:
+        """Compute once and keep. `build_right`: hash the right side of the joins as written."""
         raise NotImplementedError
+
+    def materialise_union(self, name: str, sqls: list[str]) -> None:
+        """Compute the UNION ALL of queries with the same columns once and keep it."""
+        self.materialise(name, " UNION ALL ".join(f"SELECT * FROM ({q}) q{i}" for i, q in enumerate(sqls)))
 
     def fetch(self, sql: str) -> pa.Table:
         raise NotImplementedError
@@ -132,8 +144,24 @@ class DuckDBBackend(Backend):
     def view(self, name: str, sql: str) -> None:
         self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
 
-    def materialise(self, name: str, sql: str) -> None:
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+    def materialise(self, name: str, sql: str, *, build_right: bool = False) -> None:
+        if build_right:
+            # DuckDB would otherwise build on whichever side it estimates smaller; the estimate after the
+            # deduplicating semi-joins is far off, and building on millions of wide feed rows spills.
+            self.con.execute("SET disabled_optimizers = 'build_side_probe_side'")
+        try:
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+        finally:
+            if build_right:
+                self.con.execute("RESET disabled_optimizers")
+
+    def materialise_union(self, name: str, sqls: list[str]) -> None:
+        # One statement per query: run as one UNION, all the rules' hash tables are alive at once and spill.
+        # The results (evidence) are small; kept as Arrow they cost no table writes.
+        parts = [self.con.sql(sql).to_arrow_table() for sql in sqls]
+        schema = parts[0].schema
+        self.con.register(f"{name}__arrow", pa.concat_tables([t.cast(schema) for t in parts]))
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {name}__arrow")
 
     def fetch(self, sql: str) -> pa.Table:
         return self.con.sql(sql).to_arrow_table()
@@ -205,7 +233,7 @@ class SparkBackend(Backend):
     def view(self, name: str, sql: str) -> None:
         self._name(name, self.spark.sql(sql))
 
-    def materialise(self, name: str, sql: str) -> None:
+    def materialise(self, name: str, sql: str, *, build_right: bool = False) -> None:
         # Computed once and the lineage cut, so each rule reads the linked rows instead of recomputing them.
         df = self.spark.sql(sql).localCheckpoint(eager=True)
         self._frames.append(df)

@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from dixian.feeds import catalogue
 
-from .backends import Backend, TableLike, make_backend, source_columns
+from .backends import Backend, TableLike, make_backend, source_columns, source_schema
 from .dialect import Dialect, in_list, lit
 from .logic import LOGICS, Ctx
 from .rules import GRADES, LABOUR_SKILLS, RISK_TYPES, RuleVersion
@@ -211,7 +211,7 @@ def _evidence_sql(rule: RuleVersion, ctx: Ctx, chosen: list[RuleVersion]) -> str
     return f"""
 SELECT c.household_no, c.region_code, c.risk_code, {lit(rule.rule_id)} AS rule_id,
        CAST({rule.version} AS INT) AS rule_version, {lit(feed_label)} AS feed,
-       coalesce(c.id_number, '') AS id_number, c.record_keys,
+       CAST(c.p_idx AS BIGINT) AS p_idx, c.record_keys,
        CAST(c.amount AS DECIMAL(18,2)) AS amount, CAST(c.threshold AS DECIMAL(18,2)) AS threshold,
        {grade_sql} AS grade, CAST({rank_sql} AS INT) AS grade_rank, {reason} AS reason
 FROM ({logic.build(ctx, rule)}) c
@@ -237,47 +237,61 @@ def _checksum_ok(x: str) -> str:
     return f"(substr({x}, 18, 1) = {_check_char([f'substr({x}, {i}, 1)' for i in range(1, 18)])})"
 
 
-def _clean_id(d: Dialect, raw: str) -> str:
-    """Cheap path first: most IDs are already 18 clean characters."""
-    slow = (
-        f"replace(replace(upper(translate(trim({raw}), {lit(_FULL_WIDTH)}, {lit(_HALF_WIDTH)})), ' ', ''), "
-        f"{lit(chr(0x3000))}, '')"
-    )
-    return f"CASE WHEN {d.full_match(raw, _ID18)} THEN {raw} ELSE {slow} END"
-
-
 # Inputs ---------------------------------------------------------------------------------------------
 
-def _cast(d: Dialect, expr: str, kind: str) -> str:
+def _cast(d: Dialect, expr: str, kind: str, *, clean: bool = True) -> str:
     sql_type = _SQL_TYPES[kind]
     if sql_type == "STRING":
-        return f"NULLIF(trim(try_cast({expr} AS STRING)), '')"
+        text = f"try_cast({expr} AS STRING)"
+        return f"NULLIF(trim({text}), '')" if clean else f"NULLIF({text}, '')"
     return f"try_cast({expr} AS {sql_type})"
 
 
-def _canonical_feed_sql(d: Dialect, feed: catalogue.Feed, raw: str, headers: list[str]) -> str:
-    mapping = {field_: header for header, field_ in catalogue.header_map(feed.code, headers).items()}
+def _is_text(t: pa.DataType) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
+
+
+_ARROW_KINDS = {"text": _is_text, "id": _is_text, "choice": _is_text, "date": pa.types.is_date32,
+                "int": pa.types.is_int32}
+
+
+def _canonical_feed_sql(d: Dialect, feed: catalogue.Feed, raw: str, schema: pa.Schema) -> str:
+    """Field names for the delivery's headers; values cast to the catalogue's types where they are not.
+    Values are taken as the delivery importer left them (validated, trimmed): the engine only tolerates
+    what would otherwise break linking (the ID number) and does no per-value clean-up of its own."""
+    mapping = {field_: header for header, field_ in catalogue.header_map(feed.code, schema.names).items()}
     cols = []
     for col in feed.columns:
-        if col.field in mapping:
-            cols.append(f"{_cast(d, d.quote(mapping[col.field]), col.type)} AS {col.field}")
-        else:
+        if col.field not in mapping:
             cols.append(f"CAST(NULL AS {_SQL_TYPES[col.type]}) AS {col.field}")
+            continue
+        source = d.quote(mapping[col.field])
+        check = _ARROW_KINDS.get(col.type)
+        if check and check(schema.field(mapping[col.field]).type):
+            cols.append(f"{source} AS {col.field}")
+        elif col.type == catalogue.MONEY:
+            cols.append(f"try_cast({source} AS DECIMAL(18,2)) AS {col.field}")
+        else:
+            cols.append(f"{_cast(d, source, col.type)} AS {col.field}")
     return f"SELECT {', '.join(cols)}, _row FROM {raw}"
 
 
-def _canonical_registry_sql(d: Dialect, table: str, raw: str, headers: list[str]) -> str:
-    present = set(headers)
+def _canonical_registry_sql(d: Dialect, table: str, raw: str, schema: pa.Schema) -> str:
+    """Registry tables come from the database, already typed and clean: cast only what is not."""
     cols, missing = [], []
     for name, kind, required in REGISTRY_COLUMNS[table]:
-        if name in present:
-            cols.append(f"{_cast(d, d.quote(name), kind)} AS {name}")
+        if name in schema.names:
+            check = _ARROW_KINDS.get(kind)
+            typed = check(schema.field(name).type) if check else False
+            cols.append(f"{d.quote(name)} AS {name}" if typed else f"{_cast(d, d.quote(name), kind, clean=False)} AS {name}")
         elif required:
             missing.append(name)
         else:
             cols.append(f"CAST(NULL AS {_SQL_TYPES[kind]}) AS {name}")
     if missing:
         raise ScreeningInputError(f"registry.{table} 缺少列:{', '.join(missing)}")
+    if table == "persons":
+        cols.append("_row AS p_idx")
     return f"SELECT {', '.join(cols)} FROM {raw}"
 
 
@@ -318,65 +332,182 @@ LEFT JOIN lab l ON l.household_no = h.household_no
 {head_join}"""
 
 
-def _record_key_sql(feed: catalogue.Feed) -> str:
+def _record_key_sql(feed: catalogue.Feed, alias: str = "") -> str:
     """The record key from the columns as delivered: a re-sent row repeats them exactly."""
-    parts = [f"coalesce(CAST({name} AS STRING), '')" for name in feed.record_key]
+    parts = [f"coalesce(CAST({alias}{name} AS STRING), '')" for name in feed.record_key]
     return parts[0] if len(parts) == 1 else f"concat_ws('|', {', '.join(parts)})"
 
 
 def needed_fields(feed: catalogue.Feed, rules: list[RuleVersion]) -> list[str]:
-    """The feed columns carried through linking: identity, record key, date, and what the rules read."""
-    wanted = {"name", "id_number", feed.date_field, *feed.record_key}
+    """The feed columns carried through linking besides the date, name and ID number: what the rules read
+    and the parts of a record key."""
+    wanted: set[str] = set(feed.record_key) if len(feed.record_key) > 1 else set()
     for rule in rules:
         logic = LOGICS.get(rule.logic)
         if logic is not None:
             wanted.update(logic.uses.get(feed.code, ()))
+    wanted -= {feed.date_field, "name", "id_number"}
     return [c.field for c in feed.columns if c.field in wanted]
 
 
-def _linked_feed_sql(d: Dialect, feed: catalogue.Feed, has_links: bool, fields: list[str]) -> str:
-    link_join = (
-        f"LEFT JOIN lk ON lk.feed = {lit(feed.code)} AND lk.record_key = u._key" if has_links
-        else "LEFT JOIN (SELECT CAST(NULL AS STRING) AS record_key, CAST(NULL AS STRING) AS id_number "
-             "FROM (SELECT 1 AS one) t WHERE 1 = 0) lk ON lk.record_key = u._key"
-    )
-    cols = ", ".join(fields)
-    key = _record_key_sql(feed)
-    # Deduplication on (key, row number) alone: grouping whole rows by key spills at city scale.
+def _clean_id(raw: str) -> str:
+    """Without spaces (also full-width), with half-width digits and a capital X."""
+    return (f"replace(replace(upper(translate(trim({raw}), {lit(_FULL_WIDTH)}, {lit(_HALF_WIDTH)})), ' ', ''), "
+            f"{lit(chr(0x3000))}, '')")
+
+
+def _normalised_id(d: Dialect, cleaned: str) -> str:
+    """The 18-digit number from a cleaned one: 15-digit numbers upgraded; NULL when nothing can be done."""
+    return (f"CASE WHEN {d.full_match(cleaned, _ID18)} THEN {cleaned} "
+            f"WHEN {d.full_match(cleaned, '[0-9]{15}')} THEN {_upgrade15(cleaned)} END")
+
+
+_SLOT_PREFIX = {"STRING": "s", "DATE": "d", "DECIMAL(18,2)": "m", "INT": "i"}
+
+
+@dataclass
+class _Layout:
+    """All person-keyed feeds go through linking as one table with generic typed slots; `fields[feed]` maps
+    each carried field to its slot, and a view per feed gives the fields their names back."""
+
+    fields: dict[str, dict[str, str]]
+    slots: list[tuple[str, str]]
+
+    @classmethod
+    def of(cls, wanted: dict[str, list[str]]) -> _Layout:
+        fields: dict[str, dict[str, str]] = {}
+        widest: dict[str, int] = {}
+        for code, names in wanted.items():
+            spec, used, mapping = catalogue.feed(code), dict.fromkeys(_SLOT_PREFIX, 0), {}
+            for name in names:
+                sql_type = _SQL_TYPES[spec.column(name).type]
+                used[sql_type] += 1
+                mapping[name] = f"{_SLOT_PREFIX[sql_type]}{used[sql_type]}"
+            fields[code] = mapping
+            for sql_type, n in used.items():
+                widest[sql_type] = max(widest.get(sql_type, 0), n)
+        slots = [(f"{prefix}{i}", t) for t, prefix in _SLOT_PREFIX.items() for i in range(1, widest.get(t, 0) + 1)]
+        return cls(fields, slots)
+
+
+def _linked_sql(d: Dialect, codes: list[str], layout: _Layout, has_links: bool, keep_from: dict[str, date]) -> str:
+    parts = []
+    for code in codes:
+        feed = catalogue.feed(code)
+        mapping = layout.fields[code]
+        slot_cols = "".join(
+            f", {next((f for f, s in mapping.items() if s == slot), None) or f'CAST(NULL AS {t})'} AS {slot}"
+            for slot, t in layout.slots
+        )
+        slot_names = "".join(f", {slot}" for slot, _ in layout.slots)
+        # The ID number is tested once: nearly all are clean, and only the others are cleaned and upgraded
+        # (one expression each, so that no optimiser hoists the cleaning out of its CASE).
+        # A key of several columns is spelled out only where it is shown (evidence, 应纳未纳 list): building
+        # the text for every row costs more than the linking itself.
+        stored_key = _record_key_sql(feed) if len(feed.record_key) == 1 else "CAST(NULL AS STRING)"
+        lkey_in = f", {_record_key_sql(feed)} AS _lkey" if has_links else ""
+        lkey_out = ", _lkey" if has_links else ""
+        # First row per record key: a re-sent row counts once. Grouping (key, row number) only: a window
+        # over whole rows becomes an aggregate of every column and spills at city scale.
+        parts.append(f"""
+  SELECT {lit(code)} AS feed, _row, _key, _date{slot_names}, name, id_number,
+         CASE WHEN _ok THEN id_number ELSE {_normalised_id(d, '_c')} END AS _id{lkey_out}
+  FROM (
+    SELECT *, CASE WHEN _ok THEN id_number ELSE {_clean_id('id_number')} END AS _c
+    FROM (
+      SELECT _row, name, id_number, {stored_key} AS _key, {feed.date_field} AS _date{slot_cols}{lkey_in},
+             {d.full_match('id_number', _ID18)} AS _ok
+      FROM src_{code}
+      WHERE _row IN (SELECT min(_row) FROM src_{code} GROUP BY {', '.join(feed.record_key)})
+    ) r
+  ) c""")
+    if has_links:
+        link_join = "LEFT JOIN lk ON lk.feed = a.feed AND lk.record_key = a._lkey"
+        pid, linked = "coalesce(lk.id_number, a._id)", "(lk.id_number IS NOT NULL)"
+    else:
+        link_join, pid, linked = "", "a._id", "FALSE"
+    # Matched rows older than every window of the rules on their feed are not needed; unmatched rows are.
+    keep = " ".join(f"WHEN {lit(code)} THEN u._date >= {lit(start)}" for code, start in keep_from.items())
+    keep_sql = f"CASE u.feed {keep} ELSE TRUE END" if keep else "TRUE"
+    slot_names = "".join(f", u.{slot}" for slot, _ in layout.slots)
+    a_cols = "a.feed, a._row, a._key, a._date, a.name, a.id_number" + "".join(f", a.{slot}" for slot, _ in layout.slots)
     return f"""
-WITH u AS (
-  SELECT {cols}, _row, {key} AS _key, {_clean_id(d, 'id_number')} AS _idc
-  FROM src_{feed.code}
-  WHERE _row IN (SELECT min(_row) FROM src_{feed.code} GROUP BY {key})
-), n AS (
-  SELECT {cols}, _row, _key,
-         CASE WHEN {d.full_match('_idc', _ID18)} THEN _idc
-              WHEN {d.full_match('_idc', '[0-9]{15}')} THEN {_upgrade15('_idc')} END AS _id
-  FROM u
-)
-SELECT u.*, coalesce(lk.id_number, u._id) AS _pid, (lk.id_number IS NOT NULL) AS _linked,
+SELECT u.feed, u._row, u._key, u._linked, u._date{slot_names},
+       p.p_idx, CASE WHEN p.p_idx IS NULL THEN u._pid END AS _unid,
+       u.name AS _uname, u.id_number AS _uraw,
        p.household_no, p.name AS p_name, p.birth_date AS p_birth_date, p.p_labourer
-FROM n u {link_join}
-LEFT JOIN pp p ON p.id_number = coalesce(lk.id_number, u._id)"""
+FROM (
+  SELECT {a_cols}, {pid} AS _pid, {linked} AS _linked
+  FROM ({" UNION ALL ".join(parts)}
+  ) a {link_join}
+) u
+LEFT JOIN pp p ON p.id_number = u._pid
+WHERE p.household_no IS NULL OR {keep_sql}"""
 
 
-def _unmatched_sql(feed: catalogue.Feed) -> str:
+def _composite_key_sql(feed: catalogue.Feed, layout: _Layout, alias: str) -> str:
+    """A record key of several columns, from the linked row (name and ID number as delivered)."""
+    where = {"name": "_uname", "id_number": "_uraw", feed.date_field: "_date", **layout.fields[feed.code]}
+    parts = ", ".join(f"coalesce(CAST({alias}{where[k]} AS STRING), '')" for k in feed.record_key)
+    return f"concat_ws('|', {parts})"
+
+
+def _feed_view_sql(code: str, layout: _Layout) -> str:
+    feed = catalogue.feed(code)
+    named = "".join(f"l.{slot} AS {name}, " for name, slot in layout.fields[code].items())
+    key = "l._key" if len(feed.record_key) == 1 else _composite_key_sql(feed, layout, "l.")
+    return (f"SELECT {named}l._date AS {feed.date_field}, {key} AS _key, l._row, l.p_idx, l._linked, "
+            f"l.household_no, l.p_name, l.p_birth_date, l.p_labourer "
+            f"FROM lnk l WHERE l.feed = {lit(code)} AND l.household_no IS NOT NULL")
+
+
+def _keep_from(code: str, rules: list[RuleVersion], ctx: Ctx) -> date | None:
+    """The earliest window start of the rules reading a feed; None when some rule reads it without a window."""
+    starts = []
+    for rule in rules:
+        logic = LOGICS.get(rule.logic)
+        if logic is None or code not in rule.feeds:
+            continue
+        if "window_months" not in rule.params:
+            return None
+        starts.append(ctx.window(rule.params["window_months"])[0])
+    return min(starts) if starts else ctx.period_start
+
+
+_EXTRA_IDENTITY = ("sex", "birth_date", "village", "village_code", "phone")
+
+
+def _unmatched_sql(feed: catalogue.Feed, layout: _Layout, delivered: set[str]) -> str:
+    """Rows that match nobody, with why. Name and ID number as delivered travel with the unmatched rows;
+    the other identity columns are read back from the delivery only when it has them."""
     problem = f"""CASE
-      WHEN f._linked THEN 'link_not_found'
-      WHEN f.id_number IS NULL THEN 'missing'
-      WHEN upper(f.id_number) LIKE '%E%' THEN 'scientific'
-      WHEN f._id IS NULL THEN 'invalid'
-      WHEN NOT {_checksum_ok('f._id')} THEN 'checksum'
+      WHEN x._linked THEN 'link_not_found'
+      WHEN coalesce(trim(x._uraw), '') = '' THEN 'missing'
+      WHEN upper(x._uraw) LIKE '%E%' THEN 'scientific'
+      WHEN x._unid IS NULL THEN 'invalid'
+      WHEN NOT {_checksum_ok('x._unid')} THEN 'checksum'
       ELSE 'not_found' END"""
     reasons = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in PROBLEMS.items())
-    # The identity columns that only the 应纳未纳 list shows are read back for the unmatched rows alone.
+    key = "x._key" if len(feed.record_key) == 1 else _composite_key_sql(feed, layout, "x.")
+    extras = [f for f in _EXTRA_IDENTITY if f in delivered]
+    if extras:
+        join = f"LEFT JOIN src_{feed.code} s ON s._row = x._row"
+        extra_cols = ", ".join(f"s.{f}" if f in extras else f"CAST(NULL AS {_SQL_TYPES[feed.column(f).type]}) AS {f}"
+                               for f in _EXTRA_IDENTITY)
+    else:
+        join = ""
+        extra_cols = ", ".join(f"CAST(NULL AS {_SQL_TYPES[feed.column(f).type]}) AS {f}" for f in _EXTRA_IDENTITY)
     return f"""
 SELECT {lit(feed.code)} AS feed, {lit(feed.name)} AS feed_name, {lit(feed.department)} AS department,
-       x._key AS record_key, x.name, x.id_number, x._pid AS id_normalised, x.problem,
-       {lit(feed.department + feed.name + '记录:')} || CASE x.problem {reasons} END || ',列入应纳未纳核查' AS reason,
-       x.{feed.date_field} AS event_date, s.sex, s.birth_date, s.village, s.village_code, s.phone
-FROM (SELECT f.*, {problem} AS problem FROM fl_{feed.code} f WHERE f.household_no IS NULL) x
-JOIN src_{feed.code} s ON s._row = x._row"""
+       y.record_key, y.name, y.id_number, y.id_normalised, y.problem,
+       {lit(feed.department + feed.name + '记录:')} || CASE y.problem {reasons} END || ',列入应纳未纳核查' AS reason,
+       y.event_date, y.sex, y.birth_date, y.village, y.village_code, y.phone
+FROM (
+  SELECT {key} AS record_key, x._uname AS name, x._uraw AS id_number, x._unid AS id_normalised,
+         {problem} AS problem, x._date AS event_date, {extra_cols}
+  FROM lnk x {join}
+  WHERE x.feed = {lit(feed.code)} AND x.household_no IS NULL
+) y"""
 
 
 def _water_sql() -> str:
@@ -463,15 +594,19 @@ def screen(
         for table in ("households", "persons", "incomes"):
             if table not in registry:
                 continue
-            be.register(f"raw_{table}", registry[table])
-            be.view(f"src_{table}", _canonical_registry_sql(d, table, f"raw_{table}", source_columns(registry[table])))
+            # Persons carry their row number: feed rows link to it, an integer that is cheap to group by.
+            be.register(f"raw_{table}", registry[table], row_numbers=table == "persons")
+            be.view(f"src_{table}", _canonical_registry_sql(d, table, f"raw_{table}", source_schema(registry[table])))
         if "incomes" not in registry:
             be.view("src_incomes", _empty_incomes_sql())
+        delivered: dict[str, set[str]] = {}
         for code, source in feeds.items():
             spec = catalogue.feed(code)
             be.register(f"raw_{code}", source, row_numbers=True)
             try:
-                be.view(f"src_{code}", _canonical_feed_sql(d, spec, f"raw_{code}", source_columns(source)))
+                schema = source_schema(source)
+                delivered[code] = set(catalogue.header_map(code, schema.names).values())
+                be.view(f"src_{code}", _canonical_feed_sql(d, spec, f"raw_{code}", schema))
             except catalogue.FeedSchemaError as exc:
                 raise ScreeningInputError(str(exc)) from exc
         if links is not None:
@@ -487,28 +622,31 @@ def screen(
 
         # 2. registry
         # Registry ID numbers are stored normalised by the registry import (18 digits, capital X).
-        be.materialise("pp", f"""
-SELECT id_number, household_no, name, birth_date,
+        be.view("pp", f"""
+SELECT id_number, p_idx, household_no, name, birth_date,
        coalesce({in_list('labour_skill', LABOUR_SKILLS)}, FALSE) AS p_labourer
 FROM src_persons""")
         head_name = "head_name" in source_columns(registry["households"])
         be.materialise("hh", _hh_sql(period_start.year, head_name))
 
         # 3. feeds
+        ctx = Ctx(d, period_start, period_end, set(feeds))
         chosen = select_versions(list(rules), period_end)
+        person_feeds = [c for c in feeds if catalogue.feed(c).person_key is not None]
         unmatched_parts = []
-        for code in feeds:
-            spec = catalogue.feed(code)
-            if spec.person_key is None:
-                be.materialise("fw_water", _water_sql())
-                unmatched_parts.append(_water_unmatched_sql())
-                continue
-            be.materialise(f"fl_{code}", _linked_feed_sql(d, spec, links is not None, needed_fields(spec, chosen)))
-            be.view(f"fm_{code}", f"SELECT * FROM fl_{code} WHERE household_no IS NOT NULL")
-            unmatched_parts.append(_unmatched_sql(spec))
+        if person_feeds:
+            layout = _Layout.of({c: needed_fields(catalogue.feed(c), chosen) for c in person_feeds})
+            keep = {c: start for c in person_feeds if (start := _keep_from(c, chosen, ctx)) is not None}
+            # Build the join's hash table on the persons, never on the (wider, longer) feed rows.
+            be.materialise("lnk", _linked_sql(d, person_feeds, layout, links is not None, keep), build_right=True)
+            for code in person_feeds:
+                be.view(f"fm_{code}", _feed_view_sql(code, layout))
+                unmatched_parts.append(_unmatched_sql(catalogue.feed(code), layout, delivered[code]))
+        if "water" in feeds:
+            be.materialise("fw_water", _water_sql())
+            unmatched_parts.append(_water_unmatched_sql())
 
         # 4. rules
-        ctx = Ctx(d, period_start, period_end, set(feeds))
         evidence_parts, run, skipped = [], [], {}
         for rule in chosen:
             logic = LOGICS.get(rule.logic)
@@ -521,7 +659,12 @@ FROM src_persons""")
             evidence_parts.append(_evidence_sql(rule, ctx, chosen))
             run.append(f"{rule.rule_id}v{rule.version}")
         if evidence_parts:
-            be.materialise("ev", " UNION ALL ".join(f"SELECT * FROM ({p}) x{i}" for i, p in enumerate(evidence_parts)))
+            be.materialise_union("ev_raw", evidence_parts)
+            cols = ", ".join(f"e.{f.name}" if f.name != "id_number" else "coalesce(p.id_number, '') AS id_number"
+                             for f in EVIDENCE_STRUCT)
+            # The ID numbers of the few persons with evidence: hash the evidence, stream the registry past it.
+            be.materialise("ev", f"SELECT e.household_no, e.region_code, e.risk_code, e.grade_rank, {cols} "
+                                 f"FROM pp p RIGHT JOIN ev_raw e ON p.p_idx = e.p_idx", build_right=True)
         else:
             be.materialise("ev", _empty_evidence_sql(d))
         be.view("ev_alert", f"SELECT * FROM ev e WHERE NOT {_MONITORED}")

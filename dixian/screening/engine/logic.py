@@ -7,12 +7,12 @@ engine's prepared tables:
   previous year's per-capita income (`prev_per_capita`), `labourers`, `monitored`, `low_threshold`
   (脱贫户 or monitored) and `village_code`;
 - `fm_<feed>`: the feed's rows (deduplicated by record key) that matched a registry person, with the
-  feed's columns, `_key` (record key), `_pid` (the person's ID number), `household_no`, `p_name`,
+  feed's columns, `_key` (record key), `p_idx` (the person's row in the registry), `household_no`, `p_name`,
   `p_birth_date`, `p_labourer`;
 - `fw_water`: the water feed deduplicated (it is keyed by village, not by person).
 
-Each candidate row is one piece of evidence with the columns household_no, region_code, id_number
-(empty for household-level evidence), name, record_keys, amount, threshold, risk_code; a boolean
+Each candidate row is one piece of evidence with the columns household_no, region_code, p_idx
+(NULL for household-level evidence; the engine looks the ID number up), name, record_keys, amount, threshold, risk_code; a boolean
 `c_<condition>` for every escalation condition; and `p_<placeholder>` for the logic's placeholders.
 """
 
@@ -75,7 +75,7 @@ def _hh_join(alias: str = "f") -> str:
 def _row_evidence(d: Dialect) -> str:
     """The standard columns of evidence made of one feed row of a person."""
     return (
-        f"f.household_no, h.region_code, f._pid AS id_number, f.p_name AS name, "
+        f"f.household_no, h.region_code, f.p_idx, f.p_name AS name, "
         f"{d.list_of('f._key')} AS record_keys"
     )
 
@@ -93,21 +93,22 @@ def _medical_out_of_pocket(ctx: Ctx, rule: RuleVersion) -> str:
     # the city costs more than all the rest of the rule.
     return f"""
 WITH hit AS (
-  SELECT a.household_no, a._pid, a.amount, h.region_code, {threshold} AS threshold, h.net_income,
+  SELECT a.household_no, a.p_idx, a.amount, h.region_code, {threshold} AS threshold, h.net_income,
          CASE WHEN h.kind = 'ex_poor' THEN '脱贫户' WHEN h.monitored THEN '监测户' ELSE '一般农户' END AS kind
   FROM (
-    SELECT f.household_no, f._pid, sum(f.out_of_pocket) AS amount FROM fm_medical f WHERE {rows}
-    GROUP BY f.household_no, f._pid
+    SELECT f.p_idx, max(f.household_no) AS household_no, sum(f.out_of_pocket) AS amount
+    FROM fm_medical f WHERE {rows}
+    GROUP BY f.p_idx
   ) a {_hh_join('a')}
   WHERE a.amount >= {threshold}
 )
 SELECT q.*, (q.p_income IS NOT NULL AND q.amount >= {share} * q.p_income) AS c_income_share FROM (
-  SELECT t.household_no, t.region_code, t._pid AS id_number, max(f.p_name) AS name,
+  SELECT t.household_no, t.region_code, t.p_idx, max(f.p_name) AS name,
          {d.sorted_list('f._key')} AS record_keys, max(t.amount) AS amount, max(t.threshold) AS threshold,
          {lit(rule.risk_code)} AS risk_code, max(t.kind) AS p_kind, max(t.net_income) AS p_income
-  FROM hit t JOIN fm_medical f ON f._pid = t._pid AND f.household_no = t.household_no
+  FROM hit t JOIN fm_medical f ON f.p_idx = t.p_idx
   WHERE {rows}
-  GROUP BY t.household_no, t.region_code, t._pid
+  GROUP BY t.household_no, t.region_code, t.p_idx
 ) q"""
 
 
@@ -116,16 +117,16 @@ SELECT q.*, (q.p_income IS NOT NULL AND q.amount >= {share} * q.p_income) AS c_i
 def _medical_chronic_monthly(ctx: Ctx, rule: RuleVersion) -> str:
     d, p = ctx.d, rule.param
     return f"""
-SELECT q.household_no, q.region_code, q.id_number, q.name, q.record_keys, q.amount,
+SELECT q.household_no, q.region_code, q.p_idx, q.name, q.record_keys, q.amount,
        {lit(p('threshold'))} AS threshold, {lit(rule.risk_code)} AS risk_code,
        CAST(q.y AS STRING) || '年' || CAST(q.m AS STRING) || '月' AS p_month
 FROM (
-  SELECT f.household_no, h.region_code, f._pid AS id_number, max(f.p_name) AS name,
+  SELECT f.household_no, h.region_code, f.p_idx, max(f.p_name) AS name,
          {d.sorted_list('f._key')} AS record_keys, sum(f.out_of_pocket) AS amount,
          year(f.settlement_date) AS y, month(f.settlement_date) AS m
   FROM fm_medical f {_hh_join()}
   WHERE f.visit_type = {lit(p('visit_type'))} AND {ctx.between('f.settlement_date', p('window_months'))}
-  GROUP BY f.household_no, h.region_code, f._pid, year(f.settlement_date), month(f.settlement_date)
+  GROUP BY f.household_no, h.region_code, f.p_idx, year(f.settlement_date), month(f.settlement_date)
   HAVING sum(f.out_of_pocket) >= {lit(p('threshold'))}
 ) q"""
 
@@ -237,7 +238,7 @@ SELECT {_row_evidence(d)}, CAST(NULL AS DECIMAL(18,2)) AS amount, CAST(NULL AS D
        (h.labourers - coalesce(g.dead, 0) <= 0) AS c_no_labourer_left
 FROM fm_civil_registry f {_hh_join()}
 LEFT JOIN (
-  SELECT household_no, count(DISTINCT _pid) AS dead FROM fm_civil_registry
+  SELECT household_no, count(DISTINCT p_idx) AS dead FROM fm_civil_registry
   WHERE change_type = '死亡' AND p_labourer AND change_date <= {lit(ctx.period_end)}
   GROUP BY household_no
 ) g ON g.household_no = f.household_no
@@ -253,24 +254,24 @@ def _all_labourers_jobless(ctx: Ctx, rule: RuleVersion) -> str:
     window = ctx.between("f.event_date", p("window_months"))
     return f"""
 WITH per_person AS (
-  SELECT f.household_no, f._pid,
+  SELECT f.household_no, f.p_idx,
          max(CASE WHEN {bad} THEN f.event_date END) AS bad_date,
          max(CASE WHEN f.event_type = {lit(p('reemployed_type'))} THEN f.event_date END) AS ok_date
   FROM fm_employment f WHERE f.p_labourer AND {window}
-  GROUP BY f.household_no, f._pid
+  GROUP BY f.household_no, f.p_idx
 ), jobless AS (
-  SELECT household_no, _pid FROM per_person WHERE bad_date IS NOT NULL AND (ok_date IS NULL OR ok_date < bad_date)
+  SELECT household_no, p_idx FROM per_person WHERE bad_date IS NOT NULL AND (ok_date IS NULL OR ok_date < bad_date)
 )
-SELECT f.household_no, h.region_code, '' AS id_number, max(h.head_name) AS name,
-       {d.sorted_list('f._key')} AS record_keys, CAST(count(DISTINCT f._pid) AS DECIMAL(18,2)) AS amount,
+SELECT f.household_no, h.region_code, CAST(NULL AS BIGINT) AS p_idx, max(h.head_name) AS name,
+       {d.sorted_list('f._key')} AS record_keys, CAST(count(DISTINCT f.p_idx) AS DECIMAL(18,2)) AS amount,
        CAST(h.labourers AS DECIMAL(18,2)) AS threshold, {lit(rule.risk_code)} AS risk_code,
        {d.join(d.sorted_list('f.p_name', distinct=True), '、')} AS p_names
 FROM fm_employment f
-JOIN jobless j ON j.household_no = f.household_no AND j._pid = f._pid
+JOIN jobless j ON j.household_no = f.household_no AND j.p_idx = f.p_idx
 {_hh_join()}
 WHERE {bad} AND {window}
 GROUP BY f.household_no, h.region_code, h.labourers
-HAVING h.labourers > 0 AND count(DISTINCT f._pid) >= h.labourers"""
+HAVING h.labourers > 0 AND count(DISTINCT f.p_idx) >= h.labourers"""
 
 
 # R12 / R13 ------------------------------------------------------------------------------------------
@@ -298,7 +299,7 @@ def _income_below_line(ctx: Ctx, rule: RuleVersion) -> str:
     line = _income_line_expr(rule)
     unmonitored = "AND NOT h.monitored" if rule.params.get("only_unmonitored") else ""
     return f"""
-SELECT h.household_no, h.region_code, '' AS id_number, h.head_name AS name,
+SELECT h.household_no, h.region_code, CAST(NULL AS BIGINT) AS p_idx, h.head_name AS name,
        {d.list_of("'incomes:' || CAST(h.income_year AS STRING)")} AS record_keys,
        h.per_capita AS amount, {line} AS threshold, {lit(rule.risk_code)} AS risk_code, h.income_year AS p_year
 FROM hh h
@@ -312,7 +313,7 @@ def _income_drop(ctx: Ctx, rule: RuleVersion) -> str:
         "CAST((h.prev_per_capita - h.per_capita) * 10000 AS BIGINT)", "CAST(h.prev_per_capita * 100 AS BIGINT)"
     )
     return f"""
-SELECT h.household_no, h.region_code, '' AS id_number, h.head_name AS name,
+SELECT h.household_no, h.region_code, CAST(NULL AS BIGINT) AS p_idx, h.head_name AS name,
        {d.list_of("'incomes:' || CAST(h.income_year - 1 AS STRING)", "'incomes:' || CAST(h.income_year AS STRING)")}
          AS record_keys,
        h.per_capita AS amount, h.prev_per_capita AS threshold, {lit(rule.risk_code)} AS risk_code,
@@ -325,30 +326,40 @@ WHERE h.prev_per_capita > 0 AND h.per_capita <= {lit(keep)} * h.prev_per_capita"
 
 def _rigid_expenditure(ctx: Ctx, rule: RuleVersion) -> str:
     d, p = ctx.d, rule.param
-    parts = []
+    med_rows = f"{ctx.between('settlement_date', p('window_months'))} AND out_of_pocket > 0"
+    edu_rows = f"{ctx.between('status_date', p('window_months'))} AND fees > 0"
+    sums, keys = [], []
     if "medical" in ctx.feeds:
-        parts.append(f"""
-  SELECT household_no, out_of_pocket AS med, CAST(0 AS DECIMAL(18,2)) AS edu, 'medical:' AS src, _key
-  FROM fm_medical WHERE {ctx.between('settlement_date', p('window_months'))} AND out_of_pocket > 0""")
+        sums.append(f"""
+    SELECT household_no, sum(out_of_pocket) AS med, CAST(0 AS DECIMAL(18,2)) AS edu FROM fm_medical
+    WHERE {med_rows} GROUP BY household_no""")
+        keys.append(f"""
+  SELECT household_no, 'medical:' || _key AS k FROM fm_medical
+  WHERE {med_rows} AND household_no IN (SELECT household_no FROM hit)""")
     if "education" in ctx.feeds:
-        parts.append(f"""
-  SELECT household_no, CAST(0 AS DECIMAL(18,2)) AS med, fees AS edu, 'education:' AS src, _key
-  FROM fm_education WHERE {ctx.between('status_date', p('window_months'))} AND fees > 0""")
-    union = " UNION ALL ".join(parts)
+        sums.append(f"""
+    SELECT household_no, CAST(0 AS DECIMAL(18,2)) AS med, sum(fees) AS edu FROM fm_education
+    WHERE {edu_rows} GROUP BY household_no""")
+        keys.append(f"""
+  SELECT household_no, 'education:' || _key AS k FROM fm_education
+  WHERE {edu_rows} AND household_no IN (SELECT household_no FROM hit)""")
+    # Sums per household first; the record keys are listed for the households over their income only.
     return f"""
-WITH costs AS ({union}
-), hit AS (
+WITH hit AS (
   SELECT e.household_no, h.region_code, h.head_name, h.net_income, sum(e.med) AS med, sum(e.edu) AS edu
-  FROM costs e {_hh_join('e')}
+  FROM ({" UNION ALL ".join(sums)}
+  ) e {_hh_join('e')}
   WHERE h.net_income IS NOT NULL
   GROUP BY e.household_no, h.region_code, h.head_name, h.net_income
   HAVING sum(e.med) + sum(e.edu) > h.net_income
 )
-SELECT t.household_no, t.region_code, '' AS id_number, max(t.head_name) AS name,
-       {d.sorted_list('e.src || e._key')} AS record_keys, max(t.med) + max(t.edu) AS amount, max(t.net_income) AS threshold,
-       {lit(rule.risk_code)} AS risk_code, max(t.med) AS p_medical, max(t.edu) AS p_school
-FROM hit t JOIN costs e ON e.household_no = t.household_no
-GROUP BY t.household_no, t.region_code"""
+SELECT t.household_no, t.region_code, CAST(NULL AS BIGINT) AS p_idx, t.head_name AS name,
+       k.record_keys, t.med + t.edu AS amount, t.net_income AS threshold,
+       {lit(rule.risk_code)} AS risk_code, t.med AS p_medical, t.edu AS p_school
+FROM hit t JOIN (
+  SELECT household_no, {d.sorted_list('k')} AS record_keys FROM ({" UNION ALL ".join(keys)}
+  ) x GROUP BY household_no
+) k ON k.household_no = t.household_no"""
 
 
 # R15 ------------------------------------------------------------------------------------------------
@@ -384,7 +395,7 @@ def _water_outage(ctx: Ctx, rule: RuleVersion) -> str:
     until = f"coalesce(w.end_date, {lit(end)})"
     days = d.days_between("w.start_date", until)
     return f"""
-SELECT h.household_no, h.region_code, '' AS id_number, h.head_name AS name, {d.list_of('w._key')} AS record_keys,
+SELECT h.household_no, h.region_code, CAST(NULL AS BIGINT) AS p_idx, h.head_name AS name, {d.list_of('w._key')} AS record_keys,
        CAST(NULL AS DECIMAL(18,2)) AS amount, CAST(NULL AS DECIMAL(18,2)) AS threshold,
        {lit(rule.risk_code)} AS risk_code, w.start_date AS p_start, w.event_type AS p_event_type, {days} AS p_days
 FROM fw_water w JOIN hh h ON h.village_code = w.village_code

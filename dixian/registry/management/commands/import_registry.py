@@ -6,6 +6,7 @@ Exit status: 0 imported, 1 rejected (the report workbook is written), 2 the file
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sys
 from pathlib import Path
@@ -21,6 +22,7 @@ from dixian.registry.imports import registry_import
 from dixian.registry.models import ImportBatch
 
 EXIT_IMPORTED, EXIT_REJECTED, EXIT_UNREADABLE = 0, 1, 2
+logger = logging.getLogger("dixian.import")
 
 
 class Command(BaseCommand):
@@ -39,8 +41,10 @@ class Command(BaseCommand):
         except CommandError as exc:
             self.stderr.write(f"导入失败:{exc}")
             code = EXIT_UNREADABLE
-        except Exception:  # noqa: BLE001 - the user gets one line; the log has the traceback
-            self.stderr.write("导入失败:出现意外错误,未导入任何数据,详情已写入日志。")
+        except Exception:  # noqa: BLE001 - the user gets one line; -v 2 shows the traceback
+            if options["verbosity"] >= 2:
+                logger.exception("import_registry failed")
+            self.stderr.write("导入失败:出现意外错误,未导入任何数据。加 -v 2 重新运行可查看详细原因。")
             code = EXIT_UNREADABLE
         sys.exit(code)
 
@@ -54,18 +58,20 @@ class Command(BaseCommand):
         region = self._region(options.get("region"), actor)
         if actor is not None and actor.region is not None and not region.code.startswith(actor.region.prefix):
             raise CommandError(f"账号「{actor.username}」无权导入{region}的数据")
-        bar = tqdm(total=0, unit="行", desc="导入", file=sys.stderr, disable=options["no_progress"], leave=False)
+        bars: list[tqdm] = []
 
         def progress(done: int, total: int) -> None:
-            if bar.total != total:
-                bar.total = total
-                bar.refresh()
-            bar.update(done - bar.n)
+            if not total or options["no_progress"]:
+                return  # the row count is known once the sheet has been read
+            if not bars:
+                bars.append(tqdm(total=total, unit="行", desc="导入", file=sys.stderr, leave=False))
+            bars[0].update(done - bars[0].n)
 
         try:
             batch = registry_import(path=path, actor=actor, region=region, progress=progress)
         finally:
-            bar.close()
+            for bar in bars:
+                bar.close()
         if batch.status == ImportBatch.Status.IMPORTED:
             self.stdout.write(batch.message)
             return EXIT_IMPORTED
