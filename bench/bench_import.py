@@ -33,7 +33,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
-PG_BENCH = "postgres://postgres@127.0.0.1:5432/dixian_bench"
+# The scratch database (dropped and created per run); DIXIAN_BENCH_PGDB names another one, so that two
+# engineers benchmarking on one machine do not drop each other's.
+PG_BENCH_DB = os.environ.get("DIXIAN_BENCH_PGDB", "dixian_bench")
+PG_BENCH = f"postgres://postgres@127.0.0.1:5432/{PG_BENCH_DB}"
 DIXIAN = [sys.executable, "-m", "dixian"]
 
 CHILD = r'''
@@ -110,8 +113,8 @@ def fresh_database(db: str, scratch: Path) -> dict[str, str]:
         import psycopg
 
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS dixian_bench WITH (FORCE)")
-            conn.execute("CREATE DATABASE dixian_bench")
+            conn.execute(f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{PG_BENCH_DB}"')
         env["DATABASE_URL"] = PG_BENCH
     sh([*DIXIAN, "migrate", "--no-input", "-v0"], env)
     return env

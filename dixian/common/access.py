@@ -10,15 +10,12 @@ Codes of a subtree share the node's prefix, so the subtree is the half-open rang
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from django.db.models import Model, Q, QuerySet
 
 if TYPE_CHECKING:
     from dixian.accounts.models import User
-
-M = TypeVar("M", bound=Model)
-
 
 def region_range_q(prefix: str, field: str = "region_code") -> Q:
     return Q(**{f"{field}__gte": prefix, f"{field}__lt": prefix + "~"})
@@ -31,7 +28,7 @@ def user_prefix(user: User) -> str | None:
     return user.region.prefix
 
 
-def scope_by_region(user: User, qs: QuerySet[M], *, field: str = "region_code") -> QuerySet[M]:
+def scope_by_region[M: Model](user: User, qs: QuerySet[M], *, field: str = "region_code") -> QuerySet[M]:
     """Limit `qs` to the account's subtree; an account without a region sees nothing."""
     prefix = user_prefix(user)
     if prefix is None:

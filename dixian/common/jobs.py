@@ -53,9 +53,10 @@ def job_enqueue(*, kind: str, owner: object, params: dict[str, object], total: i
 
 def _load_handlers() -> None:
     # Handlers live in the apps' jobs modules; importing them registers them.
+    from importlib import import_module
+
     from django.apps import apps
     from django.utils.module_loading import module_has_submodule
-    from importlib import import_module
 
     for app in apps.get_app_configs():
         if module_has_submodule(app.module, "jobs") and app.name != "dixian.common":

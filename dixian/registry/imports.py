@@ -97,6 +97,16 @@ def _is_empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def _filled(row: list[Any]) -> bool:
+    """Not every cell of the row `_is_empty` (its first cell usually settles it)."""
+    for value in row:
+        if value is None:
+            continue
+        if type(value) is not str or (value and not value.isspace()):
+            return True
+    return False
+
+
 def read_sheet(path: Path) -> Sheet:
     """Find the registry sheet: the first worksheet with the template's headers in its first rows."""
     try:
@@ -154,9 +164,7 @@ def read_sheet(path: Path) -> Sheet:
             f"工作表「{name}」缺少必填列:{'、'.join(missing)}。请使用导入模板,或把表头改成模板中的名称"
         )
     sheet = Sheet(name=name, rows=rows, header_index=header_index, columns=columns, headers=headers, unknown=unknown)
-    sheet.data_index = [
-        i for i in range(header_index + 1, len(rows)) if not all(_is_empty(v) for v in rows[i])
-    ]
+    sheet.data_index = [i for i in range(header_index + 1, len(rows)) if _filled(rows[i])]
     if not sheet.data_index:
         raise ImportFileError(f"工作表「{name}」只有表头,没有数据行,请填写后再导入")
     return sheet
@@ -343,7 +351,7 @@ def _check_rows(sheet: Sheet, parsed: Parsed, *, region: Region) -> list[RowErro
             for name in household_fields:
                 values = v[name]
                 ref = values[head]
-                if any(i != head and values[i] is not None and not values[i] == ref for i in idx) and not failed(head, name):
+                if any(i != head and values[i] is not None and values[i] != ref for i in idx) and not failed(head, name):
                     for i in idx:
                         if i == head or values[i] is None or values[i] == ref:
                             continue

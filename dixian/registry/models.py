@@ -29,11 +29,12 @@ class Household(TimeStampedModel):
     household_no = models.CharField("户编号", max_length=24, unique=True)
     region = models.ForeignKey("regions.Region", verbose_name="所在村(组)", on_delete=models.PROTECT)
     # Denormalised from region.code so that scoping is one indexed range condition (see common.access).
-    region_code = models.CharField("区划代码", max_length=14, db_index=True)
+    # Not indexed alone: the (region_code, id) index below serves every range condition on it.
+    region_code = models.CharField("区划代码", max_length=14)
     kind = models.CharField("户类型", max_length=10, choices=c.HouseholdKind.choices, db_index=True)
     year_out_of_poverty = models.PositiveSmallIntegerField("脱贫年度", null=True, blank=True)
     monitoring_category = models.CharField(
-        "监测对象类别", max_length=20, choices=c.MonitoringCategory.choices, blank=True, default="", db_index=True
+        "监测对象类别", max_length=20, choices=c.MonitoringCategory.choices, blank=True, default=""
     )
     head_name = models.CharField("户主姓名", max_length=50, blank=True, db_index=True)
     member_count = models.PositiveSmallIntegerField("家庭人口数", default=0)
@@ -67,7 +68,10 @@ class Household(TimeStampedModel):
 
 
 class Person(TimeStampedModel):
-    household = models.ForeignKey(Household, verbose_name="所在户", on_delete=models.PROTECT, related_name="members")
+    # db_index=False: the (household, relation) index serves every lookup by household.
+    household = models.ForeignKey(
+        Household, verbose_name="所在户", on_delete=models.PROTECT, related_name="members", db_index=False
+    )
     region_code = models.CharField("区划代码", max_length=14, db_index=True)
     id_number = models.CharField("证件号码", max_length=18, unique=True)
     name = models.CharField("姓名", max_length=50, db_index=True)

@@ -420,7 +420,8 @@ def parse_code(value: object, *, label: str, max_length: int, digits_only: bool 
         value = str(int(value))
     elif isinstance(value, int):
         value = str(value)
-    s = _compact(value)
+    # ASCII letters and digits only (the usual 户编号 and 区划代码) are already compact: skip the folding.
+    s = value if type(value) is str and value.isascii() and value.isalnum() else _compact(value)
     if _SCIENTIFIC.match(s):
         raise ParseError(f"{label}被 Excel 存成了数字/科学计数法,末尾数字已丢失,请把该列设为文本格式后重新填写")
     if len(s) > max_length:

@@ -20,7 +20,8 @@ def index_definitions() -> dict[str, object]:
     with connection.cursor() as cur:
         if connection.vendor == "sqlite":
             cur.execute(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN (%s, %s, %s, %s)", TABLES
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN (%s, %s, %s, %s)",
+                TABLES,
             )
             return dict(cur.fetchall())
         return {
@@ -55,4 +56,3 @@ def test_indexes_come_back_when_the_upsert_fails(villages, eager, monkeypatch): 
         upsert(*frames())
     assert index_definitions() == before
     assert not Person.objects.exists()
-

@@ -21,7 +21,21 @@ from .core import (
 from .rules import DEFAULT_RULES, GRADES, RISK_TYPES, Escalation, RiskType, RuleVersion, default_rules
 
 __all__ = [
-    "ALERT_SCHEMA", "CASE_EVIDENCE_SCHEMA", "DEFAULT_RULES", "GRADES", "PROBLEMS", "RISK_TYPES", "UNMATCHED_SCHEMA",
-    "Escalation", "RiskType", "RuleVersion", "ScreeningInputError", "ScreeningResult", "compile_template",
-    "default_rules", "parse_period", "screen", "select_versions",
+    "ALERT_SCHEMA",
+    "CASE_EVIDENCE_SCHEMA",
+    "DEFAULT_RULES",
+    "GRADES",
+    "PROBLEMS",
+    "RISK_TYPES",
+    "UNMATCHED_SCHEMA",
+    "Escalation",
+    "RiskType",
+    "RuleVersion",
+    "ScreeningInputError",
+    "ScreeningResult",
+    "compile_template",
+    "default_rules",
+    "parse_period",
+    "screen",
+    "select_versions",
 ]

@@ -10,6 +10,8 @@ The run, in SQL that DuckDB and Spark both execute:
    monitored for goes to `case_evidence` instead of raising an alert;
 5. evidence is merged into one alert per (household, risk) with the highest grade and the reasons.
 """
+# ruff: noqa: S608 - this module writes SQL: identifiers come from the catalogue and code, every value
+# goes through dialect.lit (quotes doubled, backslashes refused) and every header through Dialect.quote.
 
 from __future__ import annotations
 
@@ -33,26 +35,60 @@ from .rules import GRADES, LABOUR_SKILLS, RISK_TYPES, RuleVersion
 
 # Output schemas: both backends' results are cast to these, so callers (and the equivalence test) see
 # exactly one shape.
-EVIDENCE_STRUCT = pa.struct([
-    ("rule_id", pa.string()), ("rule_version", pa.int32()), ("feed", pa.string()), ("id_number", pa.string()),
-    ("record_keys", pa.list_(pa.string())), ("amount", pa.decimal128(18, 2)), ("threshold", pa.decimal128(18, 2)),
-    ("grade", pa.string()), ("reason", pa.string()),
-])
-ALERT_SCHEMA = pa.schema([
-    ("household_no", pa.string()), ("region_code", pa.string()), ("risk_code", pa.string()),
-    ("risk_name", pa.string()), ("grade", pa.string()), ("grade_rank", pa.int32()), ("reason", pa.string()),
-    ("rule_ids", pa.list_(pa.string())), ("evidence_count", pa.int32()), ("evidence", pa.list_(EVIDENCE_STRUCT)),
-])
-CASE_EVIDENCE_SCHEMA = pa.schema([
-    ("household_no", pa.string()), ("region_code", pa.string()), ("risk_code", pa.string()),
-    *[(f.name, f.type) for f in EVIDENCE_STRUCT],
-])
-UNMATCHED_SCHEMA = pa.schema([
-    ("feed", pa.string()), ("feed_name", pa.string()), ("department", pa.string()), ("record_key", pa.string()),
-    ("name", pa.string()), ("id_number", pa.string()), ("id_normalised", pa.string()), ("problem", pa.string()),
-    ("reason", pa.string()), ("event_date", pa.date32()), ("sex", pa.string()), ("birth_date", pa.date32()),
-    ("village", pa.string()), ("village_code", pa.string()), ("phone", pa.string()),
-])
+EVIDENCE_STRUCT = pa.struct(
+    [
+        ("rule_id", pa.string()),
+        ("rule_version", pa.int32()),
+        ("feed", pa.string()),
+        ("id_number", pa.string()),
+        ("record_keys", pa.list_(pa.string())),
+        ("amount", pa.decimal128(18, 2)),
+        ("threshold", pa.decimal128(18, 2)),
+        ("grade", pa.string()),
+        ("reason", pa.string()),
+    ]
+)
+ALERT_SCHEMA = pa.schema(
+    [
+        ("household_no", pa.string()),
+        ("region_code", pa.string()),
+        ("risk_code", pa.string()),
+        ("risk_name", pa.string()),
+        ("grade", pa.string()),
+        ("grade_rank", pa.int32()),
+        ("reason", pa.string()),
+        ("rule_ids", pa.list_(pa.string())),
+        ("evidence_count", pa.int32()),
+        ("evidence", pa.list_(EVIDENCE_STRUCT)),
+    ]
+)
+CASE_EVIDENCE_SCHEMA = pa.schema(
+    [
+        ("household_no", pa.string()),
+        ("region_code", pa.string()),
+        ("risk_code", pa.string()),
+        *[(f.name, f.type) for f in EVIDENCE_STRUCT],
+    ]
+)
+UNMATCHED_SCHEMA = pa.schema(
+    [
+        ("feed", pa.string()),
+        ("feed_name", pa.string()),
+        ("department", pa.string()),
+        ("record_key", pa.string()),
+        ("name", pa.string()),
+        ("id_number", pa.string()),
+        ("id_normalised", pa.string()),
+        ("problem", pa.string()),
+        ("reason", pa.string()),
+        ("event_date", pa.date32()),
+        ("sex", pa.string()),
+        ("birth_date", pa.date32()),
+        ("village", pa.string()),
+        ("village_code", pa.string()),
+        ("phone", pa.string()),
+    ]
+)
 
 PROBLEMS = {
     "missing": "证件号码缺失",
@@ -66,16 +102,37 @@ PROBLEMS = {
 
 REGISTRY_COLUMNS: dict[str, list[tuple[str, str, bool]]] = {
     # table: [(field, type, required)]
-    "households": [("household_no", "text", True), ("region_code", "text", True), ("kind", "text", True),
-                   ("monitoring_category", "text", False), ("head_name", "text", False)],
-    "persons": [("household_no", "text", True), ("id_number", "text", True), ("name", "text", True),
-                ("birth_date", "date", False), ("labour_skill", "text", False), ("relation", "text", False)],
-    "incomes": [("household_no", "text", True), ("year", "int", True), ("net_income", "money", True),
-                ("net_income_per_capita", "money", True)],
+    "households": [
+        ("household_no", "text", True),
+        ("region_code", "text", True),
+        ("kind", "text", True),
+        ("monitoring_category", "text", False),
+        ("head_name", "text", False),
+    ],
+    "persons": [
+        ("household_no", "text", True),
+        ("id_number", "text", True),
+        ("name", "text", True),
+        ("birth_date", "date", False),
+        ("labour_skill", "text", False),
+        ("relation", "text", False),
+    ],
+    "incomes": [
+        ("household_no", "text", True),
+        ("year", "int", True),
+        ("net_income", "money", True),
+        ("net_income_per_capita", "money", True),
+    ],
 }
 
-_SQL_TYPES = {"text": "STRING", "id": "STRING", "choice": "STRING", "date": "DATE", "money": "DECIMAL(18,2)",
-              "int": "INT"}
+_SQL_TYPES = {
+    "text": "STRING",
+    "id": "STRING",
+    "choice": "STRING",
+    "date": "DATE",
+    "money": "DECIMAL(18,2)",
+    "int": "INT",
+}
 _ID18 = "[0-9]{17}[0-9X]"
 _FULL_WIDTH, _HALF_WIDTH = "０１２３４５６７８９ｘＸ", "0123456789XX"
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -99,6 +156,7 @@ class ScreeningInputError(ValueError):
 
 # Period ---------------------------------------------------------------------------------------------
 
+
 def parse_period(period: str) -> tuple[date, date]:
     """'2026-10' → (2026-10-01, 2026-10-31)."""
     m = re.fullmatch(r"(\d{4})-(\d{1,2})", period.strip())
@@ -109,6 +167,7 @@ def parse_period(period: str) -> tuple[date, date]:
 
 
 # Rule selection -------------------------------------------------------------------------------------
+
 
 def select_versions(rules: list[RuleVersion], on: date) -> list[RuleVersion]:
     """Per rule and region, the highest version valid on the day."""
@@ -126,14 +185,18 @@ def _region_scope(rule: RuleVersion, chosen: list[RuleVersion]) -> str:
     conds = []
     if rule.region:
         conds.append(f"substr(c.region_code, 1, {len(rule.region)}) = {lit(rule.region)}")
-    for other in chosen:
-        if (other.rule_id == rule.rule_id and len(other.region) > len(rule.region)
-                and other.region.startswith(rule.region)):
-            conds.append(f"NOT (substr(c.region_code, 1, {len(other.region)}) = {lit(other.region)})")
+    conds.extend(
+        f"NOT (substr(c.region_code, 1, {len(other.region)}) = {lit(other.region)})"
+        for other in chosen
+        if other.rule_id == rule.rule_id
+        and len(other.region) > len(rule.region)
+        and other.region.startswith(rule.region)
+    )
     return " AND ".join(conds) if conds else "TRUE"
 
 
 # Templates ------------------------------------------------------------------------------------------
+
 
 def _param_text(key: str, value: Any) -> str:
     if key.endswith("_share"):
@@ -147,7 +210,9 @@ def _param_text(key: str, value: Any) -> str:
     return str(value)
 
 
-def compile_template(template: str, rule: RuleVersion, d: Dialect, *, window: str, note_sql: str = "''") -> str:
+def compile_template(
+    template: str, rule: RuleVersion, d: Dialect, *, window: str, note_sql: str = "''"
+) -> str:
     """The template as one SQL string expression over the candidate row `c`."""
     logic = LOGICS[rule.logic]
     parts: list[str] = []
@@ -184,8 +249,17 @@ def compile_template(template: str, rule: RuleVersion, d: Dialect, *, window: st
         elif name in rule.params:
             parts.append(lit(_param_text(name, rule.params[name])))
         else:
-            known = ["name", "amount", "threshold", "window", "rule_id", "version", "note",
-                     *logic.placeholders, *rule.params]
+            known = [
+                "name",
+                "amount",
+                "threshold",
+                "window",
+                "rule_id",
+                "version",
+                "note",
+                *logic.placeholders,
+                *rule.params,
+            ]
             raise ValueError(f"{rule.rule_id}: 说明模板中的 {{{name}}} 无法识别;可用:{'、'.join(known)}")
     return "(" + (" || ".join(parts) if parts else "''") + ")"
 
@@ -196,13 +270,16 @@ def _evidence_sql(rule: RuleVersion, ctx: Ctx, chosen: list[RuleVersion]) -> str
     escalations = sorted(rule.escalations, key=lambda e: -GRADES[e.grade])
     for esc in escalations:
         if esc.when not in logic.conditions:
-            raise ValueError(f"{rule.rule_id}: 条件 {esc.when} 不属于 {rule.logic};可用:{', '.join(logic.conditions)}")
+            raise ValueError(
+                f"{rule.rule_id}: 条件 {esc.when} 不属于 {rule.logic};可用:{', '.join(logic.conditions)}"
+            )
     window = ctx.window_label(rule.params["window_months"]) if "window_months" in rule.params else ""
     grade = " ".join(f"WHEN c.c_{e.when} THEN {lit(e.grade)}" for e in escalations)
     grade_sql = f"CASE {grade} ELSE {lit(rule.grade)} END" if grade else lit(rule.grade)
     notes = " ".join(
         f"WHEN c.c_{e.when} THEN ',' || {compile_template(e.note, rule, d, window=window)}"
-        for e in escalations if e.note
+        for e in escalations
+        if e.note
     )
     note_sql = f"(CASE {notes} ELSE '' END)" if notes else "''"
     rank_sql = "CASE " + " ".join(f"WHEN {grade_sql} = {lit(g)} THEN {r}" for g, r in GRADES.items()) + " END"
@@ -220,6 +297,7 @@ WHERE {_region_scope(rule, chosen)}"""
 
 # ID numbers -----------------------------------------------------------------------------------------
 
+
 def _check_char(digit: list[str]) -> str:
     """The GB 11643 check character of 17 digit expressions."""
     total = " + ".join(f"CAST({x} AS INT) * {w}" for x, w in zip(digit, _WEIGHTS, strict=True))
@@ -227,9 +305,11 @@ def _check_char(digit: list[str]) -> str:
 
 
 def _upgrade15(x: str) -> str:
-    digits = [f"substr({x}, {i}, 1)" for i in range(1, 7)] + ["'1'", "'9'"] + [
-        f"substr({x}, {i}, 1)" for i in range(7, 16)
-    ]
+    digits = (
+        [f"substr({x}, {i}, 1)" for i in range(1, 7)]
+        + ["'1'", "'9'"]
+        + [f"substr({x}, {i}, 1)" for i in range(7, 16)]
+    )
     return f"(substr({x}, 1, 6) || '19' || substr({x}, 7, 9) || {_check_char(digits)})"
 
 
@@ -238,6 +318,7 @@ def _checksum_ok(x: str) -> str:
 
 
 # Inputs ---------------------------------------------------------------------------------------------
+
 
 def _cast(d: Dialect, expr: str, kind: str, *, clean: bool = True) -> str:
     sql_type = _SQL_TYPES[kind]
@@ -251,8 +332,13 @@ def _is_text(t: pa.DataType) -> bool:
     return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
 
 
-_ARROW_KINDS = {"text": _is_text, "id": _is_text, "choice": _is_text, "date": pa.types.is_date32,
-                "int": pa.types.is_int32}
+_ARROW_KINDS = {
+    "text": _is_text,
+    "id": _is_text,
+    "choice": _is_text,
+    "date": pa.types.is_date32,
+    "int": pa.types.is_int32,
+}
 
 
 def _canonical_feed_sql(d: Dialect, feed: catalogue.Feed, raw: str, schema: pa.Schema) -> str:
@@ -283,7 +369,11 @@ def _canonical_registry_sql(d: Dialect, table: str, raw: str, schema: pa.Schema)
         if name in schema.names:
             check = _ARROW_KINDS.get(kind)
             typed = check(schema.field(name).type) if check else False
-            cols.append(f"{d.quote(name)} AS {name}" if typed else f"{_cast(d, d.quote(name), kind, clean=False)} AS {name}")
+            cols.append(
+                f"{d.quote(name)} AS {name}"
+                if typed
+                else f"{_cast(d, d.quote(name), kind, clean=False)} AS {name}"
+            )
         elif required:
             missing.append(name)
         else:
@@ -296,16 +386,22 @@ def _canonical_registry_sql(d: Dialect, table: str, raw: str, schema: pa.Schema)
 
 
 def _empty_incomes_sql() -> str:
-    return ("SELECT CAST(NULL AS STRING) AS household_no, CAST(NULL AS INT) AS year, "
-            "CAST(NULL AS DECIMAL(18,2)) AS net_income, CAST(NULL AS DECIMAL(18,2)) AS net_income_per_capita "
-            "FROM (SELECT 1 AS one) t WHERE 1 = 0")
+    return (
+        "SELECT CAST(NULL AS STRING) AS household_no, CAST(NULL AS INT) AS year, "
+        "CAST(NULL AS DECIMAL(18,2)) AS net_income, CAST(NULL AS DECIMAL(18,2)) AS net_income_per_capita "
+        "FROM (SELECT 1 AS one) t WHERE 1 = 0"
+    )
 
 
 def _hh_sql(period_year: int, has_head_name: bool) -> str:
     head = "h.head_name" if has_head_name else "hd.name"
-    head_join = "" if has_head_name else (
-        "LEFT JOIN (SELECT household_no, max(name) AS name FROM src_persons WHERE relation = 'head' "
-        "GROUP BY household_no) hd ON hd.household_no = h.household_no"
+    head_join = (
+        ""
+        if has_head_name
+        else (
+            "LEFT JOIN (SELECT household_no, max(name) AS name FROM src_persons WHERE relation = 'head' "
+            "GROUP BY household_no) hd ON hd.household_no = h.household_no"
+        )
     )
     return f"""
 WITH latest AS (
@@ -352,14 +448,18 @@ def needed_fields(feed: catalogue.Feed, rules: list[RuleVersion]) -> list[str]:
 
 def _clean_id(raw: str) -> str:
     """Without spaces (also full-width), with half-width digits and a capital X."""
-    return (f"replace(replace(upper(translate(trim({raw}), {lit(_FULL_WIDTH)}, {lit(_HALF_WIDTH)})), ' ', ''), "
-            f"{lit(chr(0x3000))}, '')")
+    return (
+        f"replace(replace(upper(translate(trim({raw}), {lit(_FULL_WIDTH)}, {lit(_HALF_WIDTH)})), ' ', ''), "
+        f"{lit(chr(0x3000))}, '')"
+    )
 
 
 def _normalised_id(d: Dialect, cleaned: str) -> str:
     """The 18-digit number from a cleaned one: 15-digit numbers upgraded; NULL when nothing can be done."""
-    return (f"CASE WHEN {d.full_match(cleaned, _ID18)} THEN {cleaned} "
-            f"WHEN {d.full_match(cleaned, '[0-9]{15}')} THEN {_upgrade15(cleaned)} END")
+    return (
+        f"CASE WHEN {d.full_match(cleaned, _ID18)} THEN {cleaned} "
+        f"WHEN {d.full_match(cleaned, '[0-9]{15}')} THEN {_upgrade15(cleaned)} END"
+    )
 
 
 _SLOT_PREFIX = {"STRING": "s", "DATE": "d", "DECIMAL(18,2)": "m", "INT": "i"}
@@ -386,11 +486,15 @@ class _Layout:
             fields[code] = mapping
             for sql_type, n in used.items():
                 widest[sql_type] = max(widest.get(sql_type, 0), n)
-        slots = [(f"{prefix}{i}", t) for t, prefix in _SLOT_PREFIX.items() for i in range(1, widest.get(t, 0) + 1)]
+        slots = [
+            (f"{prefix}{i}", t) for t, prefix in _SLOT_PREFIX.items() for i in range(1, widest.get(t, 0) + 1)
+        ]
         return cls(fields, slots)
 
 
-def _linked_sql(d: Dialect, codes: list[str], layout: _Layout, has_links: bool, keep_from: dict[str, date]) -> str:
+def _linked_sql(
+    d: Dialect, codes: list[str], layout: _Layout, has_links: bool, keep_from: dict[str, date]
+) -> str:
     parts = []
     for code in codes:
         feed = catalogue.feed(code)
@@ -411,14 +515,14 @@ def _linked_sql(d: Dialect, codes: list[str], layout: _Layout, has_links: bool, 
         # over whole rows becomes an aggregate of every column and spills at city scale.
         parts.append(f"""
   SELECT {lit(code)} AS feed, _row, _key, _date{slot_names}, name, id_number,
-         CASE WHEN _ok THEN id_number ELSE {_normalised_id(d, '_c')} END AS _id{lkey_out}
+         CASE WHEN _ok THEN id_number ELSE {_normalised_id(d, "_c")} END AS _id{lkey_out}
   FROM (
-    SELECT *, CASE WHEN _ok THEN id_number ELSE {_clean_id('id_number')} END AS _c
+    SELECT *, CASE WHEN _ok THEN id_number ELSE {_clean_id("id_number")} END AS _c
     FROM (
       SELECT _row, name, id_number, {stored_key} AS _key, {feed.date_field} AS _date{slot_cols}{lkey_in},
-             {d.full_match('id_number', _ID18)} AS _ok
+             {d.full_match("id_number", _ID18)} AS _ok
       FROM src_{code}
-      WHERE _row IN (SELECT min(_row) FROM src_{code} GROUP BY {', '.join(feed.record_key)})
+      WHERE _row IN (SELECT min(_row) FROM src_{code} GROUP BY {", ".join(feed.record_key)})
     ) r
   ) c""")
     if has_links:
@@ -430,11 +534,18 @@ def _linked_sql(d: Dialect, codes: list[str], layout: _Layout, has_links: bool, 
     keep = " ".join(f"WHEN {lit(code)} THEN u._date >= {lit(start)}" for code, start in keep_from.items())
     keep_sql = f"CASE u.feed {keep} ELSE TRUE END" if keep else "TRUE"
     slot_names = "".join(f", u.{slot}" for slot, _ in layout.slots)
-    a_cols = "a.feed, a._row, a._key, a._date, a.name, a.id_number" + "".join(f", a.{slot}" for slot, _ in layout.slots)
+    # Name and ID number as delivered: shown for unmatched rows, and part of the record key of the feeds
+    # whose key has several columns; a single-column key (结算单号) needs neither for matched rows.
+    composite = [c for c in codes if len(catalogue.feed(c).record_key) > 1]
+    needs_raw = f"p.p_idx IS NULL OR {in_list('u.feed', composite)}"
+    raw_ids = f"CASE WHEN {needs_raw} THEN u.name END AS _uname, CASE WHEN {needs_raw} THEN u.id_number END AS _uraw"
+    a_cols = "a.feed, a._row, a._key, a._date, a.name, a.id_number" + "".join(
+        f", a.{slot}" for slot, _ in layout.slots
+    )
     return f"""
 SELECT u.feed, u._row, u._key, u._linked, u._date{slot_names},
        p.p_idx, CASE WHEN p.p_idx IS NULL THEN u._pid END AS _unid,
-       u.name AS _uname, u.id_number AS _uraw,
+       {raw_ids},
        p.household_no, p.name AS p_name, p.birth_date AS p_birth_date, p.p_labourer
 FROM (
   SELECT {a_cols}, {pid} AS _pid, {linked} AS _linked
@@ -456,9 +567,11 @@ def _feed_view_sql(code: str, layout: _Layout) -> str:
     feed = catalogue.feed(code)
     named = "".join(f"l.{slot} AS {name}, " for name, slot in layout.fields[code].items())
     key = "l._key" if len(feed.record_key) == 1 else _composite_key_sql(feed, layout, "l.")
-    return (f"SELECT {named}l._date AS {feed.date_field}, {key} AS _key, l._row, l.p_idx, l._linked, "
-            f"l.household_no, l.p_name, l.p_birth_date, l.p_labourer "
-            f"FROM lnk l WHERE l.feed = {lit(code)} AND l.household_no IS NOT NULL")
+    return (
+        f"SELECT {named}l._date AS {feed.date_field}, {key} AS _key, l._row, l.p_idx, l._linked, "
+        f"l.household_no, l.p_name, l.p_birth_date, l.p_labourer "
+        f"FROM lnk l WHERE l.feed = {lit(code)} AND l.household_no IS NOT NULL"
+    )
 
 
 def _keep_from(code: str, rules: list[RuleVersion], ctx: Ctx) -> date | None:
@@ -485,22 +598,26 @@ def _unmatched_sql(feed: catalogue.Feed, layout: _Layout, delivered: set[str]) -
       WHEN coalesce(trim(x._uraw), '') = '' THEN 'missing'
       WHEN upper(x._uraw) LIKE '%E%' THEN 'scientific'
       WHEN x._unid IS NULL THEN 'invalid'
-      WHEN NOT {_checksum_ok('x._unid')} THEN 'checksum'
+      WHEN NOT {_checksum_ok("x._unid")} THEN 'checksum'
       ELSE 'not_found' END"""
     reasons = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in PROBLEMS.items())
     key = "x._key" if len(feed.record_key) == 1 else _composite_key_sql(feed, layout, "x.")
     extras = [f for f in _EXTRA_IDENTITY if f in delivered]
     if extras:
         join = f"LEFT JOIN src_{feed.code} s ON s._row = x._row"
-        extra_cols = ", ".join(f"s.{f}" if f in extras else f"CAST(NULL AS {_SQL_TYPES[feed.column(f).type]}) AS {f}"
-                               for f in _EXTRA_IDENTITY)
+        extra_cols = ", ".join(
+            f"s.{f}" if f in extras else f"CAST(NULL AS {_SQL_TYPES[feed.column(f).type]}) AS {f}"
+            for f in _EXTRA_IDENTITY
+        )
     else:
         join = ""
-        extra_cols = ", ".join(f"CAST(NULL AS {_SQL_TYPES[feed.column(f).type]}) AS {f}" for f in _EXTRA_IDENTITY)
+        extra_cols = ", ".join(
+            f"CAST(NULL AS {_SQL_TYPES[feed.column(f).type]}) AS {f}" for f in _EXTRA_IDENTITY
+        )
     return f"""
 SELECT {lit(feed.code)} AS feed, {lit(feed.name)} AS feed_name, {lit(feed.department)} AS department,
        y.record_key, y.name, y.id_number, y.id_normalised, y.problem,
-       {lit(feed.department + feed.name + '记录:')} || CASE y.problem {reasons} END || ',列入应纳未纳核查' AS reason,
+       {lit(feed.department + feed.name + "记录:")} || CASE y.problem {reasons} END || ',列入应纳未纳核查' AS reason,
        y.event_date, y.sex, y.birth_date, y.village, y.village_code, y.phone
 FROM (
   SELECT {key} AS record_key, x._uname AS name, x._uraw AS id_number, x._unid AS id_normalised,
@@ -525,7 +642,7 @@ def _water_unmatched_sql() -> str:
 SELECT 'water' AS feed, {lit(feed.name)} AS feed_name, {lit(feed.department)} AS department, w._key AS record_key,
        CAST(NULL AS STRING) AS name, CAST(NULL AS STRING) AS id_number, CAST(NULL AS STRING) AS id_normalised,
        'village_not_found' AS problem,
-       {lit(feed.department + feed.name + '记录:' + PROBLEMS['village_not_found'] + ',列入应纳未纳核查')} AS reason,
+       {lit(feed.department + feed.name + "记录:" + PROBLEMS["village_not_found"] + ",列入应纳未纳核查")} AS reason,
        w.start_date AS event_date, CAST(NULL AS STRING) AS sex, CAST(NULL AS DATE) AS birth_date,
        CAST(NULL AS STRING) AS village, w.village_code, CAST(NULL AS STRING) AS phone
 FROM fw_water w LEFT JOIN (SELECT DISTINCT village_code FROM hh) v ON v.village_code = w.village_code
@@ -538,11 +655,11 @@ def _merge_sql(d: Dialect) -> str:
     grade_names = " ".join(f"WHEN {rank} THEN {lit(g)}" for g, rank in GRADES.items())
     return f"""
 SELECT a.household_no, a.region_code, a.risk_code, CASE a.risk_code {risk_names} ELSE a.risk_code END AS risk_name,
-       CASE a.grade_rank {grade_names} END AS grade, a.grade_rank, {d.join_field('a.evidence', 'reason', '；')} AS reason,
+       CASE a.grade_rank {grade_names} END AS grade, a.grade_rank, {d.join_field("a.evidence", "reason", "；")} AS reason,
        a.rule_ids, a.evidence_count, a.evidence
 FROM (
   SELECT e.household_no, max(e.region_code) AS region_code, e.risk_code, max(e.grade_rank) AS grade_rank,
-         {d.sorted_list('e.rule_id', distinct=True)} AS rule_ids, CAST(count(*) AS INT) AS evidence_count,
+         {d.sorted_list("e.rule_id", distinct=True)} AS rule_ids, CAST(count(*) AS INT) AS evidence_count,
          {d.sorted_list(ev_struct, empty=False)} AS evidence
   FROM ev_alert e
   GROUP BY e.household_no, e.risk_code
@@ -556,6 +673,7 @@ _MONITORED = """EXISTS (
 
 
 # The entry point ------------------------------------------------------------------------------------
+
 
 def screen(
     registry: Mapping[str, TableLike],
@@ -596,7 +714,10 @@ def screen(
                 continue
             # Persons carry their row number: feed rows link to it, an integer that is cheap to group by.
             be.register(f"raw_{table}", registry[table], row_numbers=table == "persons")
-            be.view(f"src_{table}", _canonical_registry_sql(d, table, f"raw_{table}", source_schema(registry[table])))
+            be.view(
+                f"src_{table}",
+                _canonical_registry_sql(d, table, f"raw_{table}", source_schema(registry[table])),
+            )
         if "incomes" not in registry:
             be.view("src_incomes", _empty_incomes_sql())
         delivered: dict[str, set[str]] = {}
@@ -611,21 +732,30 @@ def screen(
                 raise ScreeningInputError(str(exc)) from exc
         if links is not None:
             be.register("raw_links", links)
-            be.view("lk", "SELECT feed, record_key, min(upper(trim(id_number))) AS id_number FROM raw_links "
-                          "GROUP BY feed, record_key")
+            be.view(
+                "lk",
+                "SELECT feed, record_key, min(upper(trim(id_number))) AS id_number FROM raw_links "
+                "GROUP BY feed, record_key",
+            )
         if monitored_risks is not None:
             be.register("raw_mr", monitored_risks)
             be.view("mr", "SELECT DISTINCT household_no, risk_code FROM raw_mr")
         else:
-            be.view("mr", "SELECT CAST(NULL AS STRING) AS household_no, CAST(NULL AS STRING) AS risk_code "
-                          "FROM (SELECT 1 AS one) t WHERE 1 = 0")
+            be.view(
+                "mr",
+                "SELECT CAST(NULL AS STRING) AS household_no, CAST(NULL AS STRING) AS risk_code "
+                "FROM (SELECT 1 AS one) t WHERE 1 = 0",
+            )
 
         # 2. registry
         # Registry ID numbers are stored normalised by the registry import (18 digits, capital X).
-        be.view("pp", f"""
+        be.view(
+            "pp",
+            f"""
 SELECT id_number, p_idx, household_no, name, birth_date,
-       coalesce({in_list('labour_skill', LABOUR_SKILLS)}, FALSE) AS p_labourer
-FROM src_persons""")
+       coalesce({in_list("labour_skill", LABOUR_SKILLS)}, FALSE) AS p_labourer
+FROM src_persons""",
+        )
         head_name = "head_name" in source_columns(registry["households"])
         be.materialise("hh", _hh_sql(period_start.year, head_name))
 
@@ -638,7 +768,9 @@ FROM src_persons""")
             layout = _Layout.of({c: needed_fields(catalogue.feed(c), chosen) for c in person_feeds})
             keep = {c: start for c in person_feeds if (start := _keep_from(c, chosen, ctx)) is not None}
             # Build the join's hash table on the persons, never on the (wider, longer) feed rows.
-            be.materialise("lnk", _linked_sql(d, person_feeds, layout, links is not None, keep), build_right=True)
+            be.materialise(
+                "lnk", _linked_sql(d, person_feeds, layout, links is not None, keep), build_right=True
+            )
             for code in person_feeds:
                 be.view(f"fm_{code}", _feed_view_sql(code, layout))
                 unmatched_parts.append(_unmatched_sql(catalogue.feed(code), layout, delivered[code]))
@@ -660,43 +792,58 @@ FROM src_persons""")
             run.append(f"{rule.rule_id}v{rule.version}")
         if evidence_parts:
             be.materialise_union("ev_raw", evidence_parts)
-            cols = ", ".join(f"e.{f.name}" if f.name != "id_number" else "coalesce(p.id_number, '') AS id_number"
-                             for f in EVIDENCE_STRUCT)
+            cols = ", ".join(
+                f"e.{f.name}" if f.name != "id_number" else "coalesce(p.id_number, '') AS id_number"
+                for f in EVIDENCE_STRUCT
+            )
             # The ID numbers of the few persons with evidence: hash the evidence, stream the registry past it.
-            be.materialise("ev", f"SELECT e.household_no, e.region_code, e.risk_code, e.grade_rank, {cols} "
-                                 f"FROM pp p RIGHT JOIN ev_raw e ON p.p_idx = e.p_idx", build_right=True)
+            be.materialise(
+                "ev",
+                f"SELECT e.household_no, e.region_code, e.risk_code, e.grade_rank, {cols} "
+                f"FROM pp p RIGHT JOIN ev_raw e ON p.p_idx = e.p_idx",
+                build_right=True,
+            )
         else:
             be.materialise("ev", _empty_evidence_sql(d))
         be.view("ev_alert", f"SELECT * FROM ev e WHERE NOT {_MONITORED}")
 
         # 5. results
         alerts = be.fetch(_merge_sql(d))
-        case_cols = ", ".join(["e.household_no", "e.region_code", "e.risk_code",
-                               *[f"e.{f.name}" for f in EVIDENCE_STRUCT]])
-        case_evidence = be.fetch(f"SELECT {case_cols} FROM ev e WHERE {_MONITORED} "
-                                 "ORDER BY e.household_no, e.risk_code, e.rule_id, e.id_number")
+        case_cols = ", ".join(
+            ["e.household_no", "e.region_code", "e.risk_code", *[f"e.{f.name}" for f in EVIDENCE_STRUCT]]
+        )
+        case_evidence = be.fetch(
+            f"SELECT {case_cols} FROM ev e WHERE {_MONITORED} "
+            "ORDER BY e.household_no, e.risk_code, e.rule_id, e.id_number"
+        )
         if unmatched_parts:
-            unmatched = be.fetch(" UNION ALL ".join(f"SELECT * FROM ({p}) u{i}" for i, p in enumerate(unmatched_parts))
-                                 + " ORDER BY feed, record_key")
+            unmatched = be.fetch(
+                " UNION ALL ".join(f"SELECT * FROM ({p}) u{i}" for i, p in enumerate(unmatched_parts))
+                + " ORDER BY feed, record_key"
+            )
         else:
             unmatched = UNMATCHED_SCHEMA.empty_table()
         return ScreeningResult(
             alerts=_conform(alerts, ALERT_SCHEMA),
             unmatched=_conform(unmatched, UNMATCHED_SCHEMA),
             case_evidence=_conform(case_evidence, CASE_EVIDENCE_SCHEMA),
-            period=period, rules_run=run, rules_skipped=skipped,
+            period=period,
+            rules_run=run,
+            rules_skipped=skipped,
         )
     finally:
         be.close()
 
 
 def _empty_evidence_sql(d: Dialect) -> str:
-    return ("SELECT CAST(NULL AS STRING) AS household_no, CAST(NULL AS STRING) AS region_code, "
-            "CAST(NULL AS STRING) AS risk_code, CAST(NULL AS STRING) AS rule_id, CAST(NULL AS INT) AS rule_version, "
-            "CAST(NULL AS STRING) AS feed, CAST(NULL AS STRING) AS id_number, "
-            f"{d.empty_list()} AS record_keys, CAST(NULL AS DECIMAL(18,2)) AS amount, "
-            "CAST(NULL AS DECIMAL(18,2)) AS threshold, CAST(NULL AS STRING) AS grade, CAST(NULL AS INT) AS grade_rank, "
-            "CAST(NULL AS STRING) AS reason FROM (SELECT 1 AS one) t WHERE 1 = 0")
+    return (
+        "SELECT CAST(NULL AS STRING) AS household_no, CAST(NULL AS STRING) AS region_code, "
+        "CAST(NULL AS STRING) AS risk_code, CAST(NULL AS STRING) AS rule_id, CAST(NULL AS INT) AS rule_version, "
+        "CAST(NULL AS STRING) AS feed, CAST(NULL AS STRING) AS id_number, "
+        f"{d.empty_list()} AS record_keys, CAST(NULL AS DECIMAL(18,2)) AS amount, "
+        "CAST(NULL AS DECIMAL(18,2)) AS threshold, CAST(NULL AS STRING) AS grade, CAST(NULL AS INT) AS grade_rank, "
+        "CAST(NULL AS STRING) AS reason FROM (SELECT 1 AS one) t WHERE 1 = 0"
+    )
 
 
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:

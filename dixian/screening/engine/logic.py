@@ -7,14 +7,18 @@ engine's prepared tables:
   previous year's per-capita income (`prev_per_capita`), `labourers`, `monitored`, `low_threshold`
   (脱贫户 or monitored) and `village_code`;
 - `fm_<feed>`: the feed's rows (deduplicated by record key) that matched a registry person, with the
-  feed's columns, `_key` (record key), `p_idx` (the person's row in the registry), `household_no`, `p_name`,
-  `p_birth_date`, `p_labourer`;
+  feed's date column and the columns listed in `Logic.uses`, `_key` (record key), `p_idx` (the person's
+  row in the registry), `household_no`, `p_name`, `p_birth_date`, `p_labourer`. Only rows inside the
+  longest window of the rules on that feed are there;
 - `fw_water`: the water feed deduplicated (it is keyed by village, not by person).
 
-Each candidate row is one piece of evidence with the columns household_no, region_code, p_idx
-(NULL for household-level evidence; the engine looks the ID number up), name, record_keys, amount, threshold, risk_code; a boolean
-`c_<condition>` for every escalation condition; and `p_<placeholder>` for the logic's placeholders.
+Each candidate row is one piece of evidence with the columns household_no, region_code, p_idx (NULL for
+household-level evidence; the engine looks the ID number up), name, record_keys, amount, threshold,
+risk_code; a boolean `c_<condition>` for every escalation condition; and `p_<placeholder>` for each of
+the logic's placeholders.
 """
+# ruff: noqa: S608 - this module writes SQL: identifiers come from the catalogue and code, every value
+# goes through dialect.lit (quotes doubled, backslashes refused) and every header through Dialect.quote.
 
 from __future__ import annotations
 
@@ -74,19 +78,19 @@ def _hh_join(alias: str = "f") -> str:
 
 def _row_evidence(d: Dialect) -> str:
     """The standard columns of evidence made of one feed row of a person."""
-    return (
-        f"f.household_no, h.region_code, f.p_idx, f.p_name AS name, "
-        f"{d.list_of('f._key')} AS record_keys"
-    )
+    return f"f.household_no, h.region_code, f.p_idx, f.p_name AS name, {d.list_of('f._key')} AS record_keys"
 
 
 # R01 ------------------------------------------------------------------------------------------------
+
 
 def _medical_out_of_pocket(ctx: Ctx, rule: RuleVersion) -> str:
     d, p = ctx.d, rule.param
     low, ordinary = lit(p("threshold_ex_poor")), lit(p("threshold_ordinary"))
     share = lit(p("red_income_share"))
-    visit_filter = f"AND {in_list('f.visit_type', p('visit_types'))}" if rule.params.get("visit_types") else ""
+    visit_filter = (
+        f"AND {in_list('f.visit_type', p('visit_types'))}" if rule.params.get("visit_types") else ""
+    )
     rows = f"{ctx.between('f.settlement_date', p('window_months'))} {visit_filter}"
     threshold = f"CASE WHEN h.low_threshold THEN {low} ELSE {ordinary} END"
     # Sums first, record keys only for the members over the threshold: listing keys for every member of
@@ -99,12 +103,12 @@ WITH hit AS (
     SELECT f.p_idx, max(f.household_no) AS household_no, sum(f.out_of_pocket) AS amount
     FROM fm_medical f WHERE {rows}
     GROUP BY f.p_idx
-  ) a {_hh_join('a')}
+  ) a {_hh_join("a")}
   WHERE a.amount >= {threshold}
 )
 SELECT q.*, (q.p_income IS NOT NULL AND q.amount >= {share} * q.p_income) AS c_income_share FROM (
   SELECT t.household_no, t.region_code, t.p_idx, max(f.p_name) AS name,
-         {d.sorted_list('f._key')} AS record_keys, max(t.amount) AS amount, max(t.threshold) AS threshold,
+         {d.sorted_list("f._key")} AS record_keys, max(t.amount) AS amount, max(t.threshold) AS threshold,
          {lit(rule.risk_code)} AS risk_code, max(t.kind) AS p_kind, max(t.net_income) AS p_income
   FROM hit t JOIN fm_medical f ON f.p_idx = t.p_idx
   WHERE {rows}
@@ -114,24 +118,26 @@ SELECT q.*, (q.p_income IS NOT NULL AND q.amount >= {share} * q.p_income) AS c_i
 
 # R02 ------------------------------------------------------------------------------------------------
 
+
 def _medical_chronic_monthly(ctx: Ctx, rule: RuleVersion) -> str:
     d, p = ctx.d, rule.param
     return f"""
 SELECT q.household_no, q.region_code, q.p_idx, q.name, q.record_keys, q.amount,
-       {lit(p('threshold'))} AS threshold, {lit(rule.risk_code)} AS risk_code,
+       {lit(p("threshold"))} AS threshold, {lit(rule.risk_code)} AS risk_code,
        CAST(q.y AS STRING) || '年' || CAST(q.m AS STRING) || '月' AS p_month
 FROM (
   SELECT f.household_no, h.region_code, f.p_idx, max(f.p_name) AS name,
-         {d.sorted_list('f._key')} AS record_keys, sum(f.out_of_pocket) AS amount,
+         {d.sorted_list("f._key")} AS record_keys, sum(f.out_of_pocket) AS amount,
          year(f.settlement_date) AS y, month(f.settlement_date) AS m
   FROM fm_medical f {_hh_join()}
-  WHERE f.visit_type = {lit(p('visit_type'))} AND {ctx.between('f.settlement_date', p('window_months'))}
+  WHERE f.visit_type = {lit(p("visit_type"))} AND {ctx.between("f.settlement_date", p("window_months"))}
   GROUP BY f.household_no, h.region_code, f.p_idx, year(f.settlement_date), month(f.settlement_date)
-  HAVING sum(f.out_of_pocket) >= {lit(p('threshold'))}
+  HAVING sum(f.out_of_pocket) >= {lit(p("threshold"))}
 ) q"""
 
 
 # R03 ------------------------------------------------------------------------------------------------
+
 
 def _major_illness_case(ctx: Ctx, rule: RuleVersion) -> str:
     p = rule.param
@@ -139,10 +145,11 @@ def _major_illness_case(ctx: Ctx, rule: RuleVersion) -> str:
 SELECT {_row_evidence(ctx.d)}, CAST(NULL AS DECIMAL(18,2)) AS amount, CAST(NULL AS DECIMAL(18,2)) AS threshold,
        {lit(rule.risk_code)} AS risk_code, f.diagnosis_date AS p_date, f.disease AS p_disease, f.hospital AS p_hospital
 FROM fm_major_illness f {_hh_join()}
-WHERE {ctx.between('f.diagnosis_date', p('window_months'))}"""
+WHERE {ctx.between("f.diagnosis_date", p("window_months"))}"""
 
 
 # R04 ------------------------------------------------------------------------------------------------
+
 
 def _severe_disability(ctx: Ctx, rule: RuleVersion) -> str:
     p = rule.param
@@ -152,11 +159,12 @@ SELECT {_row_evidence(ctx.d)}, CAST(NULL AS DECIMAL(18,2)) AS amount, CAST(NULL 
        f.disability_category AS p_disability_category,
        (f.p_labourer AND h.labourers = 1) AS c_only_labourer
 FROM fm_disability f {_hh_join()}
-WHERE {in_list('f.disability_grade', p('grades'))} AND coalesce(f.change_type, '新办') = '新办'
-  AND {ctx.between('f.issue_date', p('window_months'))}"""
+WHERE {in_list("f.disability_grade", p("grades"))} AND coalesce(f.change_type, '新办') = '新办'
+  AND {ctx.between("f.issue_date", p("window_months"))}"""
 
 
 # R05 ------------------------------------------------------------------------------------------------
+
 
 def _assistance_granted(ctx: Ctx, rule: RuleVersion) -> str:
     p = rule.param
@@ -165,11 +173,12 @@ def _assistance_granted(ctx: Ctx, rule: RuleVersion) -> str:
 SELECT {_row_evidence(ctx.d)}, f.amount AS amount, CAST(NULL AS DECIMAL(18,2)) AS threshold,
        {lit(rule.risk_code)} AS risk_code, f.effective_date AS p_date, f.assistance_type AS p_assistance_type
 FROM fm_assistance f {_hh_join()}
-WHERE {in_list('f.assistance_type', p('assistance_types'))} AND f.change_type = '新增'
-  AND {ctx.between('f.effective_date', p('window_months'))} {unmonitored}"""
+WHERE {in_list("f.assistance_type", p("assistance_types"))} AND f.change_type = '新增'
+  AND {ctx.between("f.effective_date", p("window_months"))} {unmonitored}"""
 
 
 # R06 ------------------------------------------------------------------------------------------------
+
 
 def _dropout(ctx: Ctx, rule: RuleVersion) -> str:
     p, d = rule.param, ctx.d
@@ -179,22 +188,24 @@ def _dropout(ctx: Ctx, rule: RuleVersion) -> str:
 SELECT {_row_evidence(d)}, CAST(NULL AS DECIMAL(18,2)) AS amount, CAST(NULL AS DECIMAL(18,2)) AS threshold,
        {lit(rule.risk_code)} AS risk_code, f.status_date AS p_date, {age} AS p_age, f.stage AS p_stage
 FROM fm_education f {_hh_join()}
-WHERE f.enrolment_status = '辍学' AND {ctx.between('f.status_date', p('window_months'))}
-  AND {age} BETWEEN {lit(p('min_age'))} AND {lit(p('max_age'))}"""
+WHERE f.enrolment_status = '辍学' AND {ctx.between("f.status_date", p("window_months"))}
+  AND {age} BETWEEN {lit(p("min_age"))} AND {lit(p("max_age"))}"""
 
 
 # R07 ------------------------------------------------------------------------------------------------
 
+
 def _school_fees(ctx: Ctx, rule: RuleVersion) -> str:
     p = rule.param
     return f"""
-SELECT {_row_evidence(ctx.d)}, f.fees AS amount, {lit(p('threshold'))} AS threshold,
+SELECT {_row_evidence(ctx.d)}, f.fees AS amount, {lit(p("threshold"))} AS threshold,
        {lit(rule.risk_code)} AS risk_code, f.stage AS p_stage, f.status_date AS p_date
 FROM fm_education f {_hh_join()}
-WHERE f.fees > {lit(p('threshold'))} AND {ctx.between('f.status_date', p('window_months'))}"""
+WHERE f.fees > {lit(p("threshold"))} AND {ctx.between("f.status_date", p("window_months"))}"""
 
 
 # R08 ------------------------------------------------------------------------------------------------
+
 
 def _housing_unsafe(ctx: Ctx, rule: RuleVersion) -> str:
     p = rule.param
@@ -203,10 +214,11 @@ SELECT {_row_evidence(ctx.d)}, CAST(NULL AS DECIMAL(18,2)) AS amount, CAST(NULL 
        {lit(rule.risk_code)} AS risk_code, f.appraisal_date AS p_date, f.grade AS p_housing_grade,
        f.address AS p_address
 FROM fm_housing f {_hh_join()}
-WHERE {in_list('f.grade', p('grades'))} AND {ctx.between('f.appraisal_date', p('window_months'))}"""
+WHERE {in_list("f.grade", p("grades"))} AND {ctx.between("f.appraisal_date", p("window_months"))}"""
 
 
 # R09 ------------------------------------------------------------------------------------------------
+
 
 def _case_map(expr: str, mapping: dict[str, str], default: str) -> str:
     whens = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in mapping.items())
@@ -218,16 +230,17 @@ def _disaster_loss(ctx: Ctx, rule: RuleVersion) -> str:
     share = lit(p("red_income_share"))
     risk = _case_map("f.disaster_type", dict(rule.params.get("risk_codes", {})), rule.risk_code)
     return f"""
-SELECT {_row_evidence(ctx.d)}, f.loss AS amount, {lit(p('loss_threshold'))} AS threshold, {risk} AS risk_code,
+SELECT {_row_evidence(ctx.d)}, f.loss AS amount, {lit(p("loss_threshold"))} AS threshold, {risk} AS risk_code,
        f.occurred_on AS p_date, f.disaster_type AS p_disaster_type, h.net_income AS p_income,
        CASE WHEN f.house_damaged = '是' THEN ',房屋倒损' ELSE '' END AS p_house_damage,
        (h.net_income IS NOT NULL AND f.loss >= {share} * h.net_income) AS c_income_share
 FROM fm_disaster f {_hh_join()}
-WHERE (f.loss >= {lit(p('loss_threshold'))} OR f.house_damaged = '是')
-  AND {ctx.between('f.occurred_on', p('window_months'))}"""
+WHERE (f.loss >= {lit(p("loss_threshold"))} OR f.house_damaged = '是')
+  AND {ctx.between("f.occurred_on", p("window_months"))}"""
 
 
 # R10 ------------------------------------------------------------------------------------------------
+
 
 def _labourer_death(ctx: Ctx, rule: RuleVersion) -> str:
     p, d = rule.param, ctx.d
@@ -242,11 +255,12 @@ LEFT JOIN (
   WHERE change_type = '死亡' AND p_labourer AND change_date <= {lit(ctx.period_end)}
   GROUP BY household_no
 ) g ON g.household_no = f.household_no
-WHERE f.change_type = '死亡' AND f.p_labourer AND {ctx.between('f.change_date', p('window_months'))}
-  AND {age} BETWEEN {lit(p('min_age'))} AND {lit(p('max_age'))}"""
+WHERE f.change_type = '死亡' AND f.p_labourer AND {ctx.between("f.change_date", p("window_months"))}
+  AND {age} BETWEEN {lit(p("min_age"))} AND {lit(p("max_age"))}"""
 
 
 # R11 ------------------------------------------------------------------------------------------------
+
 
 def _all_labourers_jobless(ctx: Ctx, rule: RuleVersion) -> str:
     p, d = rule.param, ctx.d
@@ -256,16 +270,16 @@ def _all_labourers_jobless(ctx: Ctx, rule: RuleVersion) -> str:
 WITH per_person AS (
   SELECT f.household_no, f.p_idx,
          max(CASE WHEN {bad} THEN f.event_date END) AS bad_date,
-         max(CASE WHEN f.event_type = {lit(p('reemployed_type'))} THEN f.event_date END) AS ok_date
+         max(CASE WHEN f.event_type = {lit(p("reemployed_type"))} THEN f.event_date END) AS ok_date
   FROM fm_employment f WHERE f.p_labourer AND {window}
   GROUP BY f.household_no, f.p_idx
 ), jobless AS (
   SELECT household_no, p_idx FROM per_person WHERE bad_date IS NOT NULL AND (ok_date IS NULL OR ok_date < bad_date)
 )
 SELECT f.household_no, h.region_code, CAST(NULL AS BIGINT) AS p_idx, max(h.head_name) AS name,
-       {d.sorted_list('f._key')} AS record_keys, CAST(count(DISTINCT f.p_idx) AS DECIMAL(18,2)) AS amount,
+       {d.sorted_list("f._key")} AS record_keys, CAST(count(DISTINCT f.p_idx) AS DECIMAL(18,2)) AS amount,
        CAST(h.labourers AS DECIMAL(18,2)) AS threshold, {lit(rule.risk_code)} AS risk_code,
-       {d.join(d.sorted_list('f.p_name', distinct=True), '、')} AS p_names
+       {d.join(d.sorted_list("f.p_name", distinct=True), "、")} AS p_names
 FROM fm_employment f
 JOIN jobless j ON j.household_no = f.household_no AND j.p_idx = f.p_idx
 {_hh_join()}
@@ -275,6 +289,7 @@ HAVING h.labourers > 0 AND count(DISTINCT f.p_idx) >= h.labourers"""
 
 
 # R12 / R13 ------------------------------------------------------------------------------------------
+
 
 def _income_line_expr(rule: RuleVersion) -> str:
     """The line for (h.region_code, h.income_year): the most specific region's entry wins."""
@@ -310,7 +325,8 @@ def _income_drop(ctx: Ctx, rule: RuleVersion) -> str:
     d = ctx.d
     keep = Decimal(1) - Decimal(str(rule.param("drop_share")))
     pct = d.intdiv(
-        "CAST((h.prev_per_capita - h.per_capita) * 10000 AS BIGINT)", "CAST(h.prev_per_capita * 100 AS BIGINT)"
+        "CAST((h.prev_per_capita - h.per_capita) * 10000 AS BIGINT)",
+        "CAST(h.prev_per_capita * 100 AS BIGINT)",
     )
     return f"""
 SELECT h.household_no, h.region_code, CAST(NULL AS BIGINT) AS p_idx, h.head_name AS name,
@@ -323,6 +339,7 @@ WHERE h.prev_per_capita > 0 AND h.per_capita <= {lit(keep)} * h.prev_per_capita"
 
 
 # R14 ------------------------------------------------------------------------------------------------
+
 
 def _rigid_expenditure(ctx: Ctx, rule: RuleVersion) -> str:
     d, p = ctx.d, rule.param
@@ -348,7 +365,7 @@ def _rigid_expenditure(ctx: Ctx, rule: RuleVersion) -> str:
 WITH hit AS (
   SELECT e.household_no, h.region_code, h.head_name, h.net_income, sum(e.med) AS med, sum(e.edu) AS edu
   FROM ({" UNION ALL ".join(sums)}
-  ) e {_hh_join('e')}
+  ) e {_hh_join("e")}
   WHERE h.net_income IS NOT NULL
   GROUP BY e.household_no, h.region_code, h.head_name, h.net_income
   HAVING sum(e.med) + sum(e.edu) > h.net_income
@@ -357,12 +374,13 @@ SELECT t.household_no, t.region_code, CAST(NULL AS BIGINT) AS p_idx, t.head_name
        k.record_keys, t.med + t.edu AS amount, t.net_income AS threshold,
        {lit(rule.risk_code)} AS risk_code, t.med AS p_medical, t.edu AS p_school
 FROM hit t JOIN (
-  SELECT household_no, {d.sorted_list('k')} AS record_keys FROM ({" UNION ALL ".join(keys)}
+  SELECT household_no, {d.sorted_list("k")} AS record_keys FROM ({" UNION ALL ".join(keys)}
   ) x GROUP BY household_no
 ) k ON k.household_no = t.household_no"""
 
 
 # R15 ------------------------------------------------------------------------------------------------
+
 
 def _loan_overdue(ctx: Ctx, rule: RuleVersion) -> str:
     p = rule.param
@@ -370,24 +388,26 @@ def _loan_overdue(ctx: Ctx, rule: RuleVersion) -> str:
 SELECT {_row_evidence(ctx.d)}, f.overdue_amount AS amount, CAST(NULL AS DECIMAL(18,2)) AS threshold,
        {lit(rule.risk_code)} AS risk_code, f.data_date AS p_date, f.overdue_days AS p_days
 FROM fm_loan f {_hh_join()}
-WHERE {in_list('f.loan_type', p('loan_types'))} AND f.overdue_days >= {lit(p('min_days'))}
-  AND {ctx.between('f.data_date', p('window_months'))}"""
+WHERE {in_list("f.loan_type", p("loan_types"))} AND f.overdue_days >= {lit(p("min_days"))}
+  AND {ctx.between("f.data_date", p("window_months"))}"""
 
 
 # R16 ------------------------------------------------------------------------------------------------
+
 
 def _petition_hardship(ctx: Ctx, rule: RuleVersion) -> str:
     p = rule.param
     codes = dict(p("risk_codes"))
     return f"""
 SELECT {_row_evidence(ctx.d)}, CAST(NULL AS DECIMAL(18,2)) AS amount, CAST(NULL AS DECIMAL(18,2)) AS threshold,
-       {_case_map('f.category', codes, rule.risk_code)} AS risk_code, f.visit_date AS p_date,
+       {_case_map("f.category", codes, rule.risk_code)} AS risk_code, f.visit_date AS p_date,
        f.category AS p_category, coalesce(f.summary, '') AS p_summary
 FROM fm_petition f {_hh_join()}
-WHERE {in_list('f.category', codes)} AND {ctx.between('f.visit_date', p('window_months'))}"""
+WHERE {in_list("f.category", codes)} AND {ctx.between("f.visit_date", p("window_months"))}"""
 
 
 # R17 ------------------------------------------------------------------------------------------------
+
 
 def _water_outage(ctx: Ctx, rule: RuleVersion) -> str:
     p, d = rule.param, ctx.d
@@ -395,11 +415,11 @@ def _water_outage(ctx: Ctx, rule: RuleVersion) -> str:
     until = f"coalesce(w.end_date, {lit(end)})"
     days = d.days_between("w.start_date", until)
     return f"""
-SELECT h.household_no, h.region_code, CAST(NULL AS BIGINT) AS p_idx, h.head_name AS name, {d.list_of('w._key')} AS record_keys,
+SELECT h.household_no, h.region_code, CAST(NULL AS BIGINT) AS p_idx, h.head_name AS name, {d.list_of("w._key")} AS record_keys,
        CAST(NULL AS DECIMAL(18,2)) AS amount, CAST(NULL AS DECIMAL(18,2)) AS threshold,
        {lit(rule.risk_code)} AS risk_code, w.start_date AS p_start, w.event_type AS p_event_type, {days} AS p_days
 FROM fw_water w JOIN hh h ON h.village_code = w.village_code
-WHERE {in_list('w.event_type', p('event_types'))} AND {days} >= {lit(p('min_days'))}
+WHERE {in_list("w.event_type", p("event_types"))} AND {days} >= {lit(p("min_days"))}
   AND w.start_date <= {lit(end)} AND {until} >= {lit(start)}
   AND (h.kind = 'ex_poor' OR h.monitored)"""
 
@@ -409,37 +429,92 @@ _MED = {"medical": ("visit_type", "settlement_date", "out_of_pocket")}
 LOGICS: dict[str, Logic] = {
     lg.key: lg
     for lg in (
-        Logic("medical_out_of_pocket", _medical_out_of_pocket, {"kind": "text", "income": "money"}, ("income_share",),
-              uses=_MED),
+        Logic(
+            "medical_out_of_pocket",
+            _medical_out_of_pocket,
+            {"kind": "text", "income": "money"},
+            ("income_share",),
+            uses=_MED,
+        ),
         Logic("medical_chronic_monthly", _medical_chronic_monthly, {"month": "text"}, uses=_MED),
-        Logic("major_illness_case", _major_illness_case, {**_DATE, "disease": "text", "hospital": "text"},
-              uses={"major_illness": ("diagnosis_date", "disease", "hospital")}),
-        Logic("severe_disability", _severe_disability,
-              {**_DATE, "disability_grade": "text", "disability_category": "text"}, ("only_labourer",),
-              uses={"disability": ("disability_grade", "disability_category", "change_type", "issue_date")}),
-        Logic("assistance_granted", _assistance_granted, {**_DATE, "assistance_type": "text"},
-              uses={"assistance": ("assistance_type", "change_type", "effective_date", "amount")}),
-        Logic("dropout", _dropout, {**_DATE, "age": "int", "stage": "text"},
-              uses={"education": ("enrolment_status", "status_date", "birth_date", "stage")}),
-        Logic("school_fees", _school_fees, {**_DATE, "stage": "text"},
-              uses={"education": ("fees", "status_date", "stage")}),
-        Logic("housing_unsafe", _housing_unsafe, {**_DATE, "housing_grade": "text", "address": "text"},
-              uses={"housing": ("grade", "appraisal_date", "address")}),
-        Logic("disaster_loss", _disaster_loss,
-              {**_DATE, "disaster_type": "text", "income": "money", "house_damage": "text"}, ("income_share",),
-              uses={"disaster": ("loss", "house_damaged", "occurred_on", "disaster_type")}),
-        Logic("labourer_death", _labourer_death, {**_DATE, "age": "int"}, ("no_labourer_left",),
-              uses={"civil_registry": ("change_type", "change_date")}),
-        Logic("all_labourers_jobless", _all_labourers_jobless, {"names": "text"},
-              uses={"employment": ("event_type", "event_date")}),
+        Logic(
+            "major_illness_case",
+            _major_illness_case,
+            {**_DATE, "disease": "text", "hospital": "text"},
+            uses={"major_illness": ("diagnosis_date", "disease", "hospital")},
+        ),
+        Logic(
+            "severe_disability",
+            _severe_disability,
+            {**_DATE, "disability_grade": "text", "disability_category": "text"},
+            ("only_labourer",),
+            uses={"disability": ("disability_grade", "disability_category", "change_type", "issue_date")},
+        ),
+        Logic(
+            "assistance_granted",
+            _assistance_granted,
+            {**_DATE, "assistance_type": "text"},
+            uses={"assistance": ("assistance_type", "change_type", "effective_date", "amount")},
+        ),
+        Logic(
+            "dropout",
+            _dropout,
+            {**_DATE, "age": "int", "stage": "text"},
+            uses={"education": ("enrolment_status", "status_date", "birth_date", "stage")},
+        ),
+        Logic(
+            "school_fees",
+            _school_fees,
+            {**_DATE, "stage": "text"},
+            uses={"education": ("fees", "status_date", "stage")},
+        ),
+        Logic(
+            "housing_unsafe",
+            _housing_unsafe,
+            {**_DATE, "housing_grade": "text", "address": "text"},
+            uses={"housing": ("grade", "appraisal_date", "address")},
+        ),
+        Logic(
+            "disaster_loss",
+            _disaster_loss,
+            {**_DATE, "disaster_type": "text", "income": "money", "house_damage": "text"},
+            ("income_share",),
+            uses={"disaster": ("loss", "house_damaged", "occurred_on", "disaster_type")},
+        ),
+        Logic(
+            "labourer_death",
+            _labourer_death,
+            {**_DATE, "age": "int"},
+            ("no_labourer_left",),
+            uses={"civil_registry": ("change_type", "change_date")},
+        ),
+        Logic(
+            "all_labourers_jobless",
+            _all_labourers_jobless,
+            {"names": "text"},
+            uses={"employment": ("event_type", "event_date")},
+        ),
         Logic("income_below_line", _income_below_line, {"year": "int"}),
         Logic("income_drop", _income_drop, {"year": "int", "drop_percent": "int"}),
-        Logic("rigid_expenditure", _rigid_expenditure, {"medical": "money", "school": "money"}, any_feed=True,
-              uses={"medical": ("settlement_date", "out_of_pocket"), "education": ("status_date", "fees")}),
-        Logic("loan_overdue", _loan_overdue, {**_DATE, "days": "int"},
-              uses={"loan": ("loan_type", "overdue_days", "data_date", "overdue_amount")}),
-        Logic("petition_hardship", _petition_hardship, {**_DATE, "category": "text", "summary": "text"},
-              uses={"petition": ("category", "visit_date", "summary")}),
+        Logic(
+            "rigid_expenditure",
+            _rigid_expenditure,
+            {"medical": "money", "school": "money"},
+            any_feed=True,
+            uses={"medical": ("settlement_date", "out_of_pocket"), "education": ("status_date", "fees")},
+        ),
+        Logic(
+            "loan_overdue",
+            _loan_overdue,
+            {**_DATE, "days": "int"},
+            uses={"loan": ("loan_type", "overdue_days", "data_date", "overdue_amount")},
+        ),
+        Logic(
+            "petition_hardship",
+            _petition_hardship,
+            {**_DATE, "category": "text", "summary": "text"},
+            uses={"petition": ("category", "visit_date", "summary")},
+        ),
         Logic("water_outage", _water_outage, {"start": "date", "event_type": "text", "days": "int"}),
     )
 }

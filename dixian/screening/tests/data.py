@@ -36,21 +36,58 @@ class World:
         self.incomes: list[dict[str, Any]] = []
         self._seq = 0
 
-    def household(self, no: str, *, kind: str = "ordinary", monitoring: str = "", village: str = VILLAGE,
-                  income: float | None = 60000, per_capita: float | None = None, year: int = 2026,
-                  prev_per_capita: float | None = None) -> str:
-        self.households.append({"household_no": no, "region_code": village + "01", "kind": kind,
-                                "monitoring_category": monitoring, "head_name": None})
+    def household(
+        self,
+        no: str,
+        *,
+        kind: str = "ordinary",
+        monitoring: str = "",
+        village: str = VILLAGE,
+        income: float | None = 60000,
+        per_capita: float | None = None,
+        year: int = 2026,
+        prev_per_capita: float | None = None,
+    ) -> str:
+        self.households.append(
+            {
+                "household_no": no,
+                "region_code": village + "01",
+                "kind": kind,
+                "monitoring_category": monitoring,
+                "head_name": None,
+            }
+        )
         if income is not None:
-            self.incomes.append({"household_no": no, "year": year, "net_income": Decimal(str(income)),
-                                 "net_income_per_capita": Decimal(str(per_capita if per_capita is not None else income / 3))})
+            self.incomes.append(
+                {
+                    "household_no": no,
+                    "year": year,
+                    "net_income": Decimal(str(income)),
+                    "net_income_per_capita": Decimal(
+                        str(per_capita if per_capita is not None else income / 3)
+                    ),
+                }
+            )
         if prev_per_capita is not None:
-            self.incomes.append({"household_no": no, "year": year - 1, "net_income": Decimal(str(prev_per_capita * 3)),
-                                 "net_income_per_capita": Decimal(str(prev_per_capita))})
+            self.incomes.append(
+                {
+                    "household_no": no,
+                    "year": year - 1,
+                    "net_income": Decimal(str(prev_per_capita * 3)),
+                    "net_income_per_capita": Decimal(str(prev_per_capita)),
+                }
+            )
         return no
 
-    def person(self, household_no: str, name: str, *, birth: date = date(1980, 5, 1), labour: str = "ordinary",
-               relation: str = "spouse") -> str:
+    def person(
+        self,
+        household_no: str,
+        name: str,
+        *,
+        birth: date = date(1980, 5, 1),
+        labour: str = "ordinary",
+        relation: str = "spouse",
+    ) -> str:
         self._seq += 1
         pid = id_number(birth, self._seq)
         if relation == "head" or not any(p["household_no"] == household_no for p in self.persons):
@@ -58,21 +95,52 @@ class World:
             for h in self.households:
                 if h["household_no"] == household_no:
                     h["head_name"] = name
-        self.persons.append({"household_no": household_no, "id_number": pid, "name": name, "sex": "male",
-                             "birth_date": birth, "relation": relation, "labour_skill": labour})
+        self.persons.append(
+            {
+                "household_no": household_no,
+                "id_number": pid,
+                "name": name,
+                "sex": "male",
+                "birth_date": birth,
+                "relation": relation,
+                "labour_skill": labour,
+            }
+        )
         return pid
 
     def registry(self) -> dict[str, pl.DataFrame]:
         return {
-            "households": pl.DataFrame(self.households, schema={
-                "household_no": pl.String, "region_code": pl.String, "kind": pl.String,
-                "monitoring_category": pl.String, "head_name": pl.String}),
-            "persons": pl.DataFrame(self.persons, schema={
-                "household_no": pl.String, "id_number": pl.String, "name": pl.String, "sex": pl.String,
-                "birth_date": pl.Date, "relation": pl.String, "labour_skill": pl.String}),
-            "incomes": pl.DataFrame(self.incomes, schema={
-                "household_no": pl.String, "year": pl.Int32, "net_income": pl.Decimal(12, 2),
-                "net_income_per_capita": pl.Decimal(12, 2)}),
+            "households": pl.DataFrame(
+                self.households,
+                schema={
+                    "household_no": pl.String,
+                    "region_code": pl.String,
+                    "kind": pl.String,
+                    "monitoring_category": pl.String,
+                    "head_name": pl.String,
+                },
+            ),
+            "persons": pl.DataFrame(
+                self.persons,
+                schema={
+                    "household_no": pl.String,
+                    "id_number": pl.String,
+                    "name": pl.String,
+                    "sex": pl.String,
+                    "birth_date": pl.Date,
+                    "relation": pl.String,
+                    "labour_skill": pl.String,
+                },
+            ),
+            "incomes": pl.DataFrame(
+                self.incomes,
+                schema={
+                    "household_no": pl.String,
+                    "year": pl.Int32,
+                    "net_income": pl.Decimal(12, 2),
+                    "net_income_per_capita": pl.Decimal(12, 2),
+                },
+            ),
         }
 
 
@@ -81,7 +149,9 @@ def feed(code: str, rows: list[dict[str, Any]], *, headers: str = "chinese") -> 
     spec = catalogue.feed(code)
     schema: dict[str, Any] = {}
     for col in spec.columns:
-        kind = {catalogue.DATE: pl.Date, catalogue.MONEY: pl.Decimal(14, 2), catalogue.INT: pl.Int64}.get(col.type, pl.String)
+        kind = {catalogue.DATE: pl.Date, catalogue.MONEY: pl.Decimal(14, 2), catalogue.INT: pl.Int64}.get(
+            col.type, pl.String
+        )
         schema[col.field] = kind
     money = {c.field for c in spec.columns if c.type == catalogue.MONEY}
     data = [{k: Decimal(str(v)) if k in money and v is not None else v for k, v in r.items()} for r in rows]
@@ -158,69 +228,233 @@ def every_rule_world() -> tuple[dict[str, pl.DataFrame], dict[str, pl.DataFrame]
     p20 = w.person(h20, "许二十")
 
     feeds = {
-        "medical": feed("medical", [
-            _med("JS001", "赵一", p01, "住院", d(2026, 2, 3), 20000),
-            _med("JS002", "钱二", p02, "门诊慢特病", d(2026, 9, 3), 300),
-            _med("JS003", "钱二", p02, "门诊慢特病", d(2026, 9, 20), 250),
-            _med("JS004", "钱二", p02, "住院", d(2026, 5, 1), 4650),
-            _med("JS004", "钱二", p02, "住院", d(2026, 5, 1), 4650),  # re-sent: counts once
-            _med("JS005", "许二十", p20, "住院", d(2026, 8, 8), 25000),
-            _med("JS006", "不在库", id_number(d(1990, 1, 1), 901), "住院", d(2026, 8, 8), 1000),
-            _med("JS007", "表格坏", "3.60424E+17", "住院", d(2026, 8, 8), 1000),
-            _med("JS008", "无证号", None, "住院", d(2026, 8, 9), 30000),
-        ]),
-        "major_illness": feed("major_illness", [
-            {"name": "钱二", "id_number": p02, "disease": "恶性肿瘤", "diagnosis_date": d(2026, 10, 2), "hospital": "九江市第一人民医院"},
-            {"name": "钱二", "id_number": p02, "disease": "尿毒症", "diagnosis_date": d(2025, 1, 2)},  # too old
-        ]),
-        "disability": feed("disability", [
-            {"certificate_no": "C001", "name": "孙三", "id_number": p03, "disability_category": "肢体",
-             "disability_grade": "二级", "issue_date": d(2026, 9, 1), "change_type": "新办"},
-            {"certificate_no": "C002", "name": "孙母", "id_number": p03b, "disability_category": "视力",
-             "disability_grade": "三级", "issue_date": d(2026, 9, 1), "change_type": "新办"},
-        ]),
-        "assistance": feed("assistance", [
-            {"name": "李四", "id_number": p04, "assistance_type": "低保", "change_type": "新增", "effective_date": d(2026, 10, 1), "amount": 620},
-            {"name": "周五", "id_number": p05, "assistance_type": "低保", "change_type": "新增", "effective_date": d(2026, 10, 1), "amount": 620},
-            {"name": "李四", "id_number": p04, "assistance_type": "临时救助", "change_type": "新增", "effective_date": d(2026, 10, 1), "amount": 2000},
-        ]),
-        "education": feed("education", [
-            {"name": "吴小六", "id_number": p06b, "stage": "初中", "enrolment_status": "辍学", "status_date": d(2026, 9, 15)},
-            {"name": "吴大六", "id_number": p06c, "stage": "高中", "enrolment_status": "辍学", "status_date": d(2026, 9, 15)},
-            {"name": "吴大六", "id_number": p06c, "stage": "高中", "enrolment_status": "在读", "status_date": d(2026, 3, 1), "fees": 12000},
-            {"name": "赵小一", "id_number": p01b, "stage": "高职", "enrolment_status": "在读", "status_date": d(2026, 9, 1), "fees": 10001},
-        ]),
-        "housing": feed("housing", [
-            {"name": "郑七", "id_number": p07, "appraisal_date": d(2026, 6, 1), "grade": "D", "address": "一组12号"},
-            {"name": "王八", "id_number": p08, "appraisal_date": d(2026, 6, 1), "grade": "B"},
-        ]),
-        "disaster": feed("disaster", [
-            {"name": "郑七", "id_number": p07, "disaster_type": "洪涝", "occurred_on": d(2026, 8, 20), "loss": 15000, "house_damaged": "否"},
-            {"name": "王八", "id_number": p08, "disaster_type": "地质", "occurred_on": d(2026, 9, 2), "loss": 9000, "house_damaged": "是"},
-        ]),
-        "civil_registry": feed("civil_registry", [
-            {"name": "冯九", "id_number": p09, "change_type": "死亡", "change_date": d(2026, 10, 3)},
-            {"name": "陈十", "id_number": p10, "change_type": "死亡", "change_date": d(2026, 9, 3)},
-            {"name": "孙母", "id_number": p03b, "change_type": "迁出", "change_date": d(2026, 9, 3)},
-        ]),
-        "employment": feed("employment", [
-            {"name": "褚甲", "id_number": p11a, "event_type": "失业登记", "event_date": d(2026, 9, 1)},
-            {"name": "褚乙", "id_number": p11b, "event_type": "社保断缴", "event_date": d(2026, 10, 1)},
-            {"name": "卫甲", "id_number": p12a, "event_type": "失业登记", "event_date": d(2026, 9, 1)},
-        ]),
-        "loan": feed("loan", [
-            {"name": "韩十五", "id_number": p15, "loan_type": "脱贫人口小额信贷", "overdue_amount": 30000, "overdue_days": 120, "data_date": d(2026, 10, 31)},
-            {"name": "韩十五", "id_number": p15, "loan_type": "其他", "overdue_amount": 5000, "overdue_days": 200, "data_date": d(2026, 10, 31)},
-        ]),
-        "petition": feed("petition", [
-            {"name": "杨十六", "id_number": p16, "visit_date": d(2026, 10, 9), "category": "医疗", "summary": "住院费用无力负担"},
-            {"name": "杨十六", "id_number": p16, "visit_date": d(2026, 10, 9), "category": "就业", "summary": "求职"},
-        ]),
-        "water": feed("water", [
-            {"village_code": OTHER_VILLAGE, "event_type": "停水", "start_date": d(2026, 9, 1), "end_date": d(2026, 10, 16)},
-            {"village_code": VILLAGE, "event_type": "停水", "start_date": d(2026, 9, 1), "end_date": d(2026, 9, 20)},
-            {"village_code": "360424999999", "event_type": "水量不足", "start_date": d(2026, 8, 1)},
-        ]),
+        "medical": feed(
+            "medical",
+            [
+                _med("JS001", "赵一", p01, "住院", d(2026, 2, 3), 20000),
+                _med("JS002", "钱二", p02, "门诊慢特病", d(2026, 9, 3), 300),
+                _med("JS003", "钱二", p02, "门诊慢特病", d(2026, 9, 20), 250),
+                _med("JS004", "钱二", p02, "住院", d(2026, 5, 1), 4650),
+                _med("JS004", "钱二", p02, "住院", d(2026, 5, 1), 4650),  # re-sent: counts once
+                _med("JS005", "许二十", p20, "住院", d(2026, 8, 8), 25000),
+                _med("JS006", "不在库", id_number(d(1990, 1, 1), 901), "住院", d(2026, 8, 8), 1000),
+                _med("JS007", "表格坏", "3.60424E+17", "住院", d(2026, 8, 8), 1000),
+                _med("JS008", "无证号", None, "住院", d(2026, 8, 9), 30000),
+            ],
+        ),
+        "major_illness": feed(
+            "major_illness",
+            [
+                {
+                    "name": "钱二",
+                    "id_number": p02,
+                    "disease": "恶性肿瘤",
+                    "diagnosis_date": d(2026, 10, 2),
+                    "hospital": "九江市第一人民医院",
+                },
+                {
+                    "name": "钱二",
+                    "id_number": p02,
+                    "disease": "尿毒症",
+                    "diagnosis_date": d(2025, 1, 2),
+                },  # too old
+            ],
+        ),
+        "disability": feed(
+            "disability",
+            [
+                {
+                    "certificate_no": "C001",
+                    "name": "孙三",
+                    "id_number": p03,
+                    "disability_category": "肢体",
+                    "disability_grade": "二级",
+                    "issue_date": d(2026, 9, 1),
+                    "change_type": "新办",
+                },
+                {
+                    "certificate_no": "C002",
+                    "name": "孙母",
+                    "id_number": p03b,
+                    "disability_category": "视力",
+                    "disability_grade": "三级",
+                    "issue_date": d(2026, 9, 1),
+                    "change_type": "新办",
+                },
+            ],
+        ),
+        "assistance": feed(
+            "assistance",
+            [
+                {
+                    "name": "李四",
+                    "id_number": p04,
+                    "assistance_type": "低保",
+                    "change_type": "新增",
+                    "effective_date": d(2026, 10, 1),
+                    "amount": 620,
+                },
+                {
+                    "name": "周五",
+                    "id_number": p05,
+                    "assistance_type": "低保",
+                    "change_type": "新增",
+                    "effective_date": d(2026, 10, 1),
+                    "amount": 620,
+                },
+                {
+                    "name": "李四",
+                    "id_number": p04,
+                    "assistance_type": "临时救助",
+                    "change_type": "新增",
+                    "effective_date": d(2026, 10, 1),
+                    "amount": 2000,
+                },
+            ],
+        ),
+        "education": feed(
+            "education",
+            [
+                {
+                    "name": "吴小六",
+                    "id_number": p06b,
+                    "stage": "初中",
+                    "enrolment_status": "辍学",
+                    "status_date": d(2026, 9, 15),
+                },
+                {
+                    "name": "吴大六",
+                    "id_number": p06c,
+                    "stage": "高中",
+                    "enrolment_status": "辍学",
+                    "status_date": d(2026, 9, 15),
+                },
+                {
+                    "name": "吴大六",
+                    "id_number": p06c,
+                    "stage": "高中",
+                    "enrolment_status": "在读",
+                    "status_date": d(2026, 3, 1),
+                    "fees": 12000,
+                },
+                {
+                    "name": "赵小一",
+                    "id_number": p01b,
+                    "stage": "高职",
+                    "enrolment_status": "在读",
+                    "status_date": d(2026, 9, 1),
+                    "fees": 10001,
+                },
+            ],
+        ),
+        "housing": feed(
+            "housing",
+            [
+                {
+                    "name": "郑七",
+                    "id_number": p07,
+                    "appraisal_date": d(2026, 6, 1),
+                    "grade": "D",
+                    "address": "一组12号",
+                },
+                {"name": "王八", "id_number": p08, "appraisal_date": d(2026, 6, 1), "grade": "B"},
+            ],
+        ),
+        "disaster": feed(
+            "disaster",
+            [
+                {
+                    "name": "郑七",
+                    "id_number": p07,
+                    "disaster_type": "洪涝",
+                    "occurred_on": d(2026, 8, 20),
+                    "loss": 15000,
+                    "house_damaged": "否",
+                },
+                {
+                    "name": "王八",
+                    "id_number": p08,
+                    "disaster_type": "地质",
+                    "occurred_on": d(2026, 9, 2),
+                    "loss": 9000,
+                    "house_damaged": "是",
+                },
+            ],
+        ),
+        "civil_registry": feed(
+            "civil_registry",
+            [
+                {"name": "冯九", "id_number": p09, "change_type": "死亡", "change_date": d(2026, 10, 3)},
+                {"name": "陈十", "id_number": p10, "change_type": "死亡", "change_date": d(2026, 9, 3)},
+                {"name": "孙母", "id_number": p03b, "change_type": "迁出", "change_date": d(2026, 9, 3)},
+            ],
+        ),
+        "employment": feed(
+            "employment",
+            [
+                {"name": "褚甲", "id_number": p11a, "event_type": "失业登记", "event_date": d(2026, 9, 1)},
+                {"name": "褚乙", "id_number": p11b, "event_type": "社保断缴", "event_date": d(2026, 10, 1)},
+                {"name": "卫甲", "id_number": p12a, "event_type": "失业登记", "event_date": d(2026, 9, 1)},
+            ],
+        ),
+        "loan": feed(
+            "loan",
+            [
+                {
+                    "name": "韩十五",
+                    "id_number": p15,
+                    "loan_type": "脱贫人口小额信贷",
+                    "overdue_amount": 30000,
+                    "overdue_days": 120,
+                    "data_date": d(2026, 10, 31),
+                },
+                {
+                    "name": "韩十五",
+                    "id_number": p15,
+                    "loan_type": "其他",
+                    "overdue_amount": 5000,
+                    "overdue_days": 200,
+                    "data_date": d(2026, 10, 31),
+                },
+            ],
+        ),
+        "petition": feed(
+            "petition",
+            [
+                {
+                    "name": "杨十六",
+                    "id_number": p16,
+                    "visit_date": d(2026, 10, 9),
+                    "category": "医疗",
+                    "summary": "住院费用无力负担",
+                },
+                {
+                    "name": "杨十六",
+                    "id_number": p16,
+                    "visit_date": d(2026, 10, 9),
+                    "category": "就业",
+                    "summary": "求职",
+                },
+            ],
+        ),
+        "water": feed(
+            "water",
+            [
+                {
+                    "village_code": OTHER_VILLAGE,
+                    "event_type": "停水",
+                    "start_date": d(2026, 9, 1),
+                    "end_date": d(2026, 10, 16),
+                },
+                {
+                    "village_code": VILLAGE,
+                    "event_type": "停水",
+                    "start_date": d(2026, 9, 1),
+                    "end_date": d(2026, 9, 20),
+                },
+                {"village_code": "360424999999", "event_type": "水量不足", "start_date": d(2026, 8, 1)},
+            ],
+        ),
     }
     monitored = pl.DataFrame({"household_no": ["H20"], "risk_code": ["01"]})
     links = pl.DataFrame({"feed": ["medical"], "record_key": ["JS008"], "id_number": [p01]})
@@ -228,5 +462,12 @@ def every_rule_world() -> tuple[dict[str, pl.DataFrame], dict[str, pl.DataFrame]
 
 
 def _med(no: str, name: str, pid: str | None, kind: str, day: date, own: float) -> dict[str, Any]:
-    return {"settlement_no": no, "name": name, "id_number": pid, "visit_type": kind, "settlement_date": day,
-            "total_cost": own * 2, "out_of_pocket": own}
+    return {
+        "settlement_no": no,
+        "name": name,
+        "id_number": pid,
+        "visit_type": kind,
+        "settlement_date": day,
+        "total_cost": own * 2,
+        "out_of_pocket": own,
+    }

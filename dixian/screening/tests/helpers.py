@@ -10,8 +10,15 @@ from dixian.screening.engine.rules import RuleVersion, rule_by_id
 PERIOD = "2026-10"
 
 
-def run(registry: dict[str, Any], feeds: dict[str, Any], *, rules: list[RuleVersion] | None = None,
-        only: str | None = None, period: str = PERIOD, **kwargs: Any) -> ScreeningResult:
+def run(
+    registry: dict[str, Any],
+    feeds: dict[str, Any],
+    *,
+    rules: list[RuleVersion] | None = None,
+    only: str | None = None,
+    period: str = PERIOD,
+    **kwargs: Any,
+) -> ScreeningResult:
     """Screen with the default rules (or `rules`); `only` keeps one rule id."""
     chosen = list(rules if rules is not None else default_rules())
     if only:
@@ -24,8 +31,12 @@ def alerts(result: ScreeningResult) -> dict[tuple[str, str], dict[str, Any]]:
 
 
 def evidence_of(result: ScreeningResult, rule_id: str) -> list[dict[str, Any]]:
-    return [dict(e, household_no=a["household_no"], risk_code=a["risk_code"])
-            for a in result.alerts.to_pylist() for e in a["evidence"] if e["rule_id"] == rule_id]
+    return [
+        dict(e, household_no=a["household_no"], risk_code=a["risk_code"])
+        for a in result.alerts.to_pylist()
+        for e in a["evidence"]
+        if e["rule_id"] == rule_id
+    ]
 
 
 def rule(rule_id: str) -> RuleVersion:

@@ -20,10 +20,24 @@ def _world() -> tuple[World, dict[str, pl.DataFrame]]:
     h = w.household("H1", kind="ex_poor", income=12000)
     pid = w.person(h, "张三")
     feeds = {
-        "medical": feed("medical", [{"settlement_no": "S1", "name": "张三", "id_number": pid, "visit_type": "住院",
-                                     "settlement_date": date(2026, 9, 1), "total_cost": 20000, "out_of_pocket": 6000}]),
-        "major_illness": feed("major_illness", [{"name": "张三", "id_number": pid, "disease": "恶性肿瘤",
-                                                 "diagnosis_date": date(2026, 9, 10)}]),
+        "medical": feed(
+            "medical",
+            [
+                {
+                    "settlement_no": "S1",
+                    "name": "张三",
+                    "id_number": pid,
+                    "visit_type": "住院",
+                    "settlement_date": date(2026, 9, 1),
+                    "total_cost": 20000,
+                    "out_of_pocket": 6000,
+                }
+            ],
+        ),
+        "major_illness": feed(
+            "major_illness",
+            [{"name": "张三", "id_number": pid, "disease": "恶性肿瘤", "diagnosis_date": date(2026, 9, 10)}],
+        ),
     }
     return w, feeds
 
@@ -62,7 +76,15 @@ def test_a_household_monitored_for_another_risk_is_still_alerted() -> None:
 def test_a_monitored_disaster_risk_covers_its_sub_types() -> None:
     w = World()
     pid = w.person(w.household("H1", income=50000), "甲")
-    rows = [{"name": "甲", "id_number": pid, "disaster_type": "洪涝", "occurred_on": date(2026, 9, 1), "loss": 20000}]
+    rows = [
+        {
+            "name": "甲",
+            "id_number": pid,
+            "disaster_type": "洪涝",
+            "occurred_on": date(2026, 9, 1),
+            "loss": 20000,
+        }
+    ]
     monitored = pl.DataFrame({"household_no": ["H1"], "risk_code": ["02"]})
     result = run(w.registry(), {"disaster": feed("disaster", rows)}, only="R09", monitored_risks=monitored)
     assert result.alerts.num_rows == 0
@@ -91,8 +113,18 @@ def test_a_county_version_overrides_the_city_version_inside_the_county() -> None
     w = World()
     inside = w.person(w.household("IN", kind="ex_poor", income=1_000_000), "甲")
     outside = w.person(w.household("OUT", kind="ex_poor", income=1_000_000, village="360425100201"), "乙")
-    rows = [{"settlement_no": n, "name": "某", "id_number": p, "visit_type": "住院", "settlement_date": date(2026, 9, 1),
-             "total_cost": 12000, "out_of_pocket": 6000} for n, p in (("S1", inside), ("S2", outside))]
+    rows = [
+        {
+            "settlement_no": n,
+            "name": "某",
+            "id_number": p,
+            "visit_type": "住院",
+            "settlement_date": date(2026, 9, 1),
+            "total_cost": 12000,
+            "out_of_pocket": 6000,
+        }
+        for n, p in (("S1", inside), ("S2", outside))
+    ]
     city = rule("R01")
     county = replace(rule("R01").revise(threshold_ex_poor=8000), region=VILLAGE[:6])
     found = alerts(run(w.registry(), {"medical": feed("medical", rows)}, rules=[city, county]))
@@ -128,3 +160,11 @@ def test_a_period_must_be_a_month() -> None:
 
     with pytest.raises(ScreeningInputError, match="YYYY-MM"):
         run(w.registry(), feeds, period="2026-13")
+
+
+def test_a_rule_whose_feed_was_not_delivered_is_skipped_and_reported() -> None:
+    w, _feeds = _world()
+    result = run(w.registry(), {}, rules=[rule("R01"), rule("R03")])
+    assert result.alerts.num_rows == 0
+    assert result.rules_run == []
+    assert result.rules_skipped == {"R01": "本期未报送:医保结算", "R03": "本期未报送:大病专项救治"}

@@ -28,6 +28,8 @@ def test_engine_and_catalogue_import_and_screen_without_django() -> None:
         assert "pyspark" not in sys.modules, "pyspark is imported only for backend='spark'"
         print("ok")
     """)
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "ok"

@@ -9,8 +9,18 @@ from dixian.feeds import catalogue
 
 def test_the_catalogue_has_the_twelve_feeds_of_the_agreement() -> None:
     assert [f.code for f in catalogue.FEEDS] == [
-        "medical", "major_illness", "assistance", "disability", "education", "housing", "disaster", "employment",
-        "civil_registry", "water", "loan", "petition",
+        "medical",
+        "major_illness",
+        "assistance",
+        "disability",
+        "education",
+        "housing",
+        "disaster",
+        "employment",
+        "civil_registry",
+        "water",
+        "loan",
+        "petition",
     ]
     for f in catalogue.FEEDS:
         fields = set(f.fields)
@@ -37,9 +47,15 @@ def test_id_aliases_map_to_the_same_field(header: str) -> None:
 
 
 def test_units_in_headers_and_unknown_columns_are_tolerated() -> None:
-    mapping = catalogue.header_map("disaster", ["户主姓名", "灾害类型", "发生日期", "直接经济损失(元)", "备注"])
-    assert mapping == {"户主姓名": "name", "灾害类型": "disaster_type", "发生日期": "occurred_on",
-                       "直接经济损失(元)": "loss"}
+    mapping = catalogue.header_map(
+        "disaster", ["户主姓名", "灾害类型", "发生日期", "直接经济损失(元)", "备注"]
+    )
+    assert mapping == {
+        "户主姓名": "name",
+        "灾害类型": "disaster_type",
+        "发生日期": "occurred_on",
+        "直接经济损失(元)": "loss",
+    }
 
 
 def test_missing_and_duplicate_headers_reject_the_delivery() -> None:
@@ -55,6 +71,11 @@ def test_describe_gives_plain_data_for_documentation() -> None:
     described = catalogue.describe()
     assert len(described) == 12
     assert described[0]["columns"][0] == {
-        "field": "settlement_no", "header": "结算单号", "aliases": ["结算流水号", "结算ID", "结算编号", "单据号"],
-        "type": "text", "required": True, "choices": [], "meaning": "医保系统的结算单号,记录键",
+        "field": "settlement_no",
+        "header": "结算单号",
+        "aliases": ["结算流水号", "结算ID", "结算编号", "单据号"],
+        "type": "text",
+        "required": True,
+        "choices": [],
+        "meaning": "医保系统的结算单号,记录键",
     }

@@ -14,8 +14,15 @@ from .helpers import alerts, evidence_of, run
 
 
 def _row(no: str, pid: str | None, amount: float = 30000, name: str = "某") -> dict:
-    return {"settlement_no": no, "name": name, "id_number": pid, "visit_type": "住院",
-            "settlement_date": date(2026, 9, 1), "total_cost": amount * 2, "out_of_pocket": amount}
+    return {
+        "settlement_no": no,
+        "name": name,
+        "id_number": pid,
+        "visit_type": "住院",
+        "settlement_date": date(2026, 9, 1),
+        "total_cost": amount * 2,
+        "out_of_pocket": amount,
+    }
 
 
 def _full_width(text: str) -> str:
@@ -28,16 +35,31 @@ def test_ids_are_normalised_before_matching() -> None:
     for n in range(5):
         households[n] = w.person(w.household(f"H{n}", income=1_000_000), f"人{n}", birth=date(1965, 1, 2 + n))
     # Find one whose check digit is X to test lower-case x.
-    x_id = next(i for i in (id_number(date(1971, 3, d), s) for d in range(1, 28) for s in range(1, 40)) if i.endswith("X"))
-    w.persons.append({"household_no": "HX", "id_number": x_id, "name": "X", "sex": "male",
-                      "birth_date": date(1971, 3, 1), "relation": "head", "labour_skill": "ordinary"})
+    x_id = next(
+        i
+        for i in (id_number(date(1971, 3, d), s) for d in range(1, 28) for s in range(1, 40))
+        if i.endswith("X")
+    )
+    w.persons.append(
+        {
+            "household_no": "HX",
+            "id_number": x_id,
+            "name": "X",
+            "sex": "male",
+            "birth_date": date(1971, 3, 1),
+            "relation": "head",
+            "labour_skill": "ordinary",
+        }
+    )
     w.household("HX", income=1_000_000)
     rows = [
         _row("S0", households[0]),
         _row("S1", id15(households[1])),  # old 15-digit number, upgraded
         _row("S2", _full_width(households[2])),  # full-width digits
         _row("S3", " " + households[3][:6] + " " + households[3][6:] + "\u3000"),  # spaces, also full-width
-        _row("S4", households[4][:-1] + "0" if households[4][-1] != "0" else households[4][:-1] + "1"),  # typo
+        _row(
+            "S4", households[4][:-1] + "0" if households[4][-1] != "0" else households[4][:-1] + "1"
+        ),  # typo
         _row("SX", x_id[:-1] + "x"),
     ]
     result = run(w.registry(), {"medical": feed("medical", rows)}, only="R01")
@@ -52,12 +74,19 @@ def test_unmatched_rows_are_listed_with_feed_and_reason() -> None:
     w = World()
     w.person(w.household("H1"), "甲")
     stranger = id_number(date(1990, 1, 1), 999)
-    rows = [_row("A", stranger, name="外人"), _row("B", None, name="无号"), _row("C", "3.60424E+17"),
-            _row("D", "12345")]
+    rows = [
+        _row("A", stranger, name="外人"),
+        _row("B", None, name="无号"),
+        _row("C", "3.60424E+17"),
+        _row("D", "12345"),
+    ]
     result = run(w.registry(), {"medical": feed("medical", rows)})
     listed = {r["record_key"]: r for r in result.unmatched.to_pylist()}
     assert {k: r["problem"] for k, r in listed.items()} == {
-        "A": "not_found", "B": "missing", "C": "scientific", "D": "invalid",
+        "A": "not_found",
+        "B": "missing",
+        "C": "scientific",
+        "D": "invalid",
     }
     assert listed["A"]["reason"] == "医保局医保结算记录:证件号码在农户信息库中不存在,列入应纳未纳核查"
     assert listed["A"]["feed"] == "medical"
@@ -71,8 +100,13 @@ def test_the_link_table_from_probabilistic_matching_wins_over_the_rows_own_id() 
     w = World()
     pid = w.person(w.household("H1", income=1_000_000), "张三")
     rows = [_row("S1", None, name="张三"), _row("S2", id_number(date(1990, 1, 1), 1), name="张三")]
-    links = pl.DataFrame({"feed": ["medical", "medical", "medical"], "record_key": ["S1", "S2", "S9"],
-                          "id_number": [pid, pid, pid]})
+    links = pl.DataFrame(
+        {
+            "feed": ["medical", "medical", "medical"],
+            "record_key": ["S1", "S2", "S9"],
+            "id_number": [pid, pid, pid],
+        }
+    )
     result = run(w.registry(), {"medical": feed("medical", rows)}, links=links, only="R01")
     [ev] = evidence_of(result, "R01")
     assert ev["record_keys"] == ["S1", "S2"]
@@ -92,10 +126,17 @@ def test_a_resent_record_counts_once() -> None:
 def test_feeds_may_use_aliases_in_any_column_order() -> None:
     w = World()
     pid = w.person(w.household("H1", income=1_000_000), "张三")
-    frame = pl.DataFrame({
-        "个人自付": ["25000.00"], "身份证号码": [pid], "患者姓名": ["张三"], "结算流水号": ["S1"],
-        "就诊类别": ["住院"], "结算日期": ["2026-09-01"], "医疗总费用(元)": ["50000"],
-    })
+    frame = pl.DataFrame(
+        {
+            "个人自付": ["25000.00"],
+            "身份证号码": [pid],
+            "患者姓名": ["张三"],
+            "结算流水号": ["S1"],
+            "就诊类别": ["住院"],
+            "结算日期": ["2026-09-01"],
+            "医疗总费用(元)": ["50000"],
+        }
+    )
     assert ("H1", "01") in alerts(run(w.registry(), {"medical": frame}, only="R01"))
 
 

@@ -10,18 +10,30 @@ from .data import World, feed
 from .helpers import alerts, evidence_of, rule, run
 
 
-def _settlement(no: str, pid: str, amount: float, *, kind: str = "住院", day: date = date(2026, 6, 1)) -> dict:
-    return {"settlement_no": no, "name": "某", "id_number": pid, "visit_type": kind, "settlement_date": day,
-            "total_cost": amount * 2, "out_of_pocket": amount}
+def _settlement(
+    no: str, pid: str, amount: float, *, kind: str = "住院", day: date = date(2026, 6, 1)
+) -> dict:
+    return {
+        "settlement_no": no,
+        "name": "某",
+        "id_number": pid,
+        "visit_type": kind,
+        "settlement_date": day,
+        "total_cost": amount * 2,
+        "out_of_pocket": amount,
+    }
 
 
-@pytest.mark.parametrize(("kind", "monitoring", "amount", "fires"), [
-    ("ordinary", "", 20000, True),
-    ("ordinary", "", 19999.99, False),
-    ("ex_poor", "", 5000, True),
-    ("ex_poor", "", 4999.99, False),
-    ("ordinary", "edge", 5000, True),  # a monitored household uses the low threshold too
-])
+@pytest.mark.parametrize(
+    ("kind", "monitoring", "amount", "fires"),
+    [
+        ("ordinary", "", 20000, True),
+        ("ordinary", "", 19999.99, False),
+        ("ex_poor", "", 5000, True),
+        ("ex_poor", "", 4999.99, False),
+        ("ordinary", "edge", 5000, True),  # a monitored household uses the low threshold too
+    ],
+)
 def test_r01_fires_at_the_household_type_threshold_and_not_below(kind, monitoring, amount, fires) -> None:
     w = World()
     h = w.household("H1", kind=kind, monitoring=monitoring, income=200000)
@@ -60,13 +72,21 @@ def test_r01_explains_itself_in_chinese_with_the_rule_version() -> None:
     h = w.household("H1", income=100000)
     pid = w.person(h, "张三")
     # The wording of the example, as an administrator would set it in version 3.
-    v3 = rule("R01").revise().revise(
-        window_months=10, visit_types=["住院"],
-        template="{window}住院合规自付 {amount} 元,超过{kind}阈值 {threshold} 元{note}(规则 {rule_id} 第{version}版)",
+    v3 = (
+        rule("R01")
+        .revise()
+        .revise(
+            window_months=10,
+            visit_types=["住院"],
+            template="{window}住院合规自付 {amount} 元,超过{kind}阈值 {threshold} 元{note}(规则 {rule_id} 第{version}版)",
+        )
     )
     assert v3.version == 3
-    rows = [_settlement("S1", pid, 23000, day=date(2026, 1, 5)), _settlement("S2", pid, 400, day=date(2026, 10, 2)),
-            _settlement("S3", pid, 9000, kind="普通门诊")]
+    rows = [
+        _settlement("S1", pid, 23000, day=date(2026, 1, 5)),
+        _settlement("S2", pid, 400, day=date(2026, 10, 2)),
+        _settlement("S3", pid, 9000, kind="普通门诊"),
+    ]
     result = run(w.registry(), {"medical": feed("medical", rows)}, rules=[v3])
     assert alerts(result)[("H1", "01")]["reason"] == (
         "2026年1-10月住院合规自付 23,400 元,超过一般农户阈值 20,000 元(规则 R01 第3版)"
@@ -108,12 +128,27 @@ def test_r14_fires_when_medical_plus_school_costs_exceed_income() -> None:
     a, a_child = w.person(over, "甲"), w.person(over, "甲子", birth=date(2007, 1, 1), labour="none")
     b, b_child = w.person(equal, "乙"), w.person(equal, "乙子", birth=date(2007, 1, 1), labour="none")
     medical = feed("medical", [_settlement("M1", a, 18000), _settlement("M2", b, 18000)])
-    education = feed("education", [
-        {"name": "甲子", "id_number": a_child, "stage": "本科", "enrolment_status": "在读",
-         "status_date": date(2026, 9, 1), "fees": 12000.01},
-        {"name": "乙子", "id_number": b_child, "stage": "本科", "enrolment_status": "在读",
-         "status_date": date(2026, 9, 1), "fees": 12000},
-    ])
+    education = feed(
+        "education",
+        [
+            {
+                "name": "甲子",
+                "id_number": a_child,
+                "stage": "本科",
+                "enrolment_status": "在读",
+                "status_date": date(2026, 9, 1),
+                "fees": 12000.01,
+            },
+            {
+                "name": "乙子",
+                "id_number": b_child,
+                "stage": "本科",
+                "enrolment_status": "在读",
+                "status_date": date(2026, 9, 1),
+                "fees": 12000,
+            },
+        ],
+    )
     result = run(w.registry(), {"medical": medical, "education": education}, only="R14")
     found = alerts(result)
     assert set(found) == {("OVER", "93")}
@@ -121,7 +156,10 @@ def test_r14_fires_when_medical_plus_school_costs_exceed_income() -> None:
     assert alert["grade"] == "红"
     assert alert["risk_name"] == "刚性支出"
     assert alert["evidence"][0]["feed"] == "medical+education"
-    assert alert["evidence"][0]["record_keys"] == ["education:甲子|" + a_child + "|在读|2026-09-01", "medical:M1"]
+    assert alert["evidence"][0]["record_keys"] == [
+        "education:甲子|" + a_child + "|在读|2026-09-01",
+        "medical:M1",
+    ]
     assert alert["reason"] == (
         "2025年11月至2026年10月医疗个人负担 18,000 元与学年自付费用 12,000.01 元合计 30,000.01 元,"
         "超过家庭年纯收入 30,000 元(规则 R14 第1版)"

@@ -1,0 +1,61 @@
+"""The parsers' fast paths give what the general path gives (hypothesis equivalence tests)."""
+
+from __future__ import annotations
+
+import string
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dixian.registry import parsing as p
+
+relaxed = settings(deadline=None)
+ascii_codes = st.text(alphabet=string.ascii_letters + string.digits, min_size=1, max_size=30)
+
+
+def outcome(fn, *args, **kwargs) -> tuple[str, object]:
+    try:
+        return "ok", fn(*args, **kwargs)
+    except p.ParseError as exc:
+        return "error", str(exc)
+
+
+@relaxed
+@given(ascii_codes, st.sampled_from([" ", "\u3000", "\t", "\xa0", "  "]), st.integers(1, 30), st.booleans())
+def test_parse_code_fast_path_matches_the_general_path(
+    code: str, space: str, max_length: int, digits: bool
+) -> None:
+    # An ASCII letters-and-digits cell skips the folding; the same cell padded with spaces takes the
+    # general path (full-width folding, space removal) and must come out the same, value or message.
+    assert p._compact(code) == code
+    fast = outcome(p.parse_code, code, label="户编号", max_length=max_length, digits_only=digits)
+    slow = outcome(
+        p.parse_code, space + code + space, label="户编号", max_length=max_length, digits_only=digits
+    )
+    assert fast == slow
+
+
+@relaxed
+@given(st.from_regex(r"[0-9]{12}([0-9]{2})?", fullmatch=True) | ascii_codes)
+def test_region_code_fast_path_matches_the_general_path(code: str) -> None:
+    assert outcome(p.parse_region_code, code) == outcome(p.parse_region_code, f" {code}\u3000")
+
+
+blankish = st.sampled_from(["", " ", "\u3000", "\t\n", "\xa0", "\u200b", "a", " a "])
+cell = st.one_of(
+    st.none(),
+    blankish,
+    st.text(max_size=3),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.booleans(),
+    st.dates(),
+)
+
+
+@relaxed
+@given(st.lists(cell, max_size=6))
+def test_filled_row_fast_check_matches_is_empty(row: list[object]) -> None:
+    from dixian.registry.imports import _filled, _is_empty
+
+    assert _filled(row) == (not all(_is_empty(v) for v in row))
