@@ -33,9 +33,19 @@ ROOT = Path(__file__).resolve().parent.parent
 PG_URL = "postgres://postgres@127.0.0.1:5432/{db}"
 
 COUNTIES = {
-    "360402": "濂溪区", "360403": "浔阳区", "360404": "柴桑区", "360423": "武宁县", "360424": "修水县",
-    "360425": "永修县", "360426": "德安县", "360428": "都昌县", "360429": "湖口县", "360430": "彭泽县",
-    "360481": "瑞昌市", "360482": "共青城市", "360483": "庐山市",
+    "360402": "濂溪区",
+    "360403": "浔阳区",
+    "360404": "柴桑区",
+    "360423": "武宁县",
+    "360424": "修水县",
+    "360425": "永修县",
+    "360426": "德安县",
+    "360428": "都昌县",
+    "360429": "湖口县",
+    "360430": "彭泽县",
+    "360481": "瑞昌市",
+    "360482": "共青城市",
+    "360483": "庐山市",
 }
 SURNAMES = "刘陈李张王黄吴胡徐罗万周熊杨曾邓朱肖彭郭余何廖汪涂钟程谢邹易袁卢叶蔡冷戴匡樊柯詹"
 GIVEN = "建国华明伟芳秀英兰军平红金玉春生林海文荣桂梅德强志勇丽娟辉新宝成福贵珍凤云清美光永兴德安祥"
@@ -64,12 +74,19 @@ def _regions() -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     next_id = 1
 
-    def add(code: str, name: str, level: str, parent: dict[str, object] | None, plen: int) -> dict[str, object]:
+    def add(
+        code: str, name: str, level: str, parent: dict[str, object] | None, plen: int
+    ) -> dict[str, object]:
         nonlocal next_id
         row = {
-            "id": next_id, "code": code, "name": name, "level": level,
-            "parent_id": parent["id"] if parent else None, "prefix": code[:plen],
-            "full_name": f"{parent['full_name']}{name}" if parent else name, "is_key_village": False,
+            "id": next_id,
+            "code": code,
+            "name": name,
+            "level": level,
+            "parent_id": parent["id"] if parent else None,
+            "prefix": code[:plen],
+            "full_name": f"{parent['full_name']}{name}" if parent else name,
+            "is_key_village": False,
         }
         next_id += 1
         rows.append(row)
@@ -79,9 +96,17 @@ def _regions() -> list[dict[str, object]]:
     for c6, cname in COUNTIES.items():
         county = add(c6 + "000000", cname, "county", city, 6)
         for t in range(rng.randint(12, 18)):
-            town = add(f"{c6}{100 + t:03d}000", f"{GIVEN[t % len(GIVEN)]}{SURNAMES[t]}镇", "township", county, 9)
+            town = add(
+                f"{c6}{100 + t:03d}000", f"{GIVEN[t % len(GIVEN)]}{SURNAMES[t]}镇", "township", county, 9
+            )
             for v in range(rng.randint(9, 15)):
-                add(f"{town['prefix']}{201 + v:03d}", f"{GIVEN[(t + v) % len(GIVEN)]}{GIVEN[v]}村", "village", town, 12)
+                add(
+                    f"{town['prefix']}{201 + v:03d}",
+                    f"{GIVEN[(t + v) % len(GIVEN)]}{GIVEN[v]}村",
+                    "village",
+                    town,
+                    12,
+                )
                 rows[-1]["is_key_village"] = rng.random() < 0.3
     return rows
 
@@ -125,40 +150,86 @@ def generate_rows(households: int, seed: int = 20261129):
                 body = f"{code[:6]}{birth:%Y%m%d}{order % 1000:03d}"
                 if order >= 1000:  # more than 1000 people of one county born the same day: shift the day
                     body = f"{code[:6]}{birth.replace(day=29 + order // 1000 % 2):%Y%m%d}{order % 1000:03d}"
-                chunk_p.append({
-                    "id": pid, "household_id": hid, "region_code": code, "id_number": body + _check_digit(body),
-                    "name": surname + _given(rng) if m == 0 else _surname(rng) + _given(rng),
-                    "sex": "male" if int(body[16]) % 2 else "female", "birth_date": birth.isoformat(),
-                    "relation": "head" if m == 0 else rng.choice(("spouse", "son", "daughter", "parent", "grandchild")),
-                    "ethnicity": "汉族", "education": rng.choice(("", "primary", "junior", "senior")),
-                    "student_status": "", "health_status": health,
-                    "disability_category": rng.choice(("physical", "visual", "intellectual")) if health == "disabled" else "",
-                    "disability_grade": rng.randint(1, 4) if health == "disabled" else None,
-                    "labour_skill": rng.choice(("ordinary", "ordinary", "skilled", "none")),
-                    "work_place": rng.choice(("", "in_county", "in_province", "out_of_province")),
-                    "months_worked": None, "medical_insurance": "resident", "pension_insurance": "resident",
-                    "dibao": rng.random() < 0.03, "tekun": False,
-                    "phone": head_phone if m == 0 else (f"1{rng.choice('3578')}{rng.randrange(10**9):09d}" if rng.random() < 0.3 else ""),
-                    "created_at": now, "updated_at": now,
-                })
+                chunk_p.append(
+                    {
+                        "id": pid,
+                        "household_id": hid,
+                        "region_code": code,
+                        "id_number": body + _check_digit(body),
+                        "name": surname + _given(rng) if m == 0 else _surname(rng) + _given(rng),
+                        "sex": "male" if int(body[16]) % 2 else "female",
+                        "birth_date": birth.isoformat(),
+                        "relation": "head"
+                        if m == 0
+                        else rng.choice(("spouse", "son", "daughter", "parent", "grandchild")),
+                        "ethnicity": "汉族",
+                        "education": rng.choice(("", "primary", "junior", "senior")),
+                        "student_status": "",
+                        "health_status": health,
+                        "disability_category": rng.choice(("physical", "visual", "intellectual"))
+                        if health == "disabled"
+                        else "",
+                        "disability_grade": rng.randint(1, 4) if health == "disabled" else None,
+                        "labour_skill": rng.choice(("ordinary", "ordinary", "skilled", "none")),
+                        "work_place": rng.choice(("", "in_county", "in_province", "out_of_province")),
+                        "months_worked": None,
+                        "medical_insurance": "resident",
+                        "pension_insurance": "resident",
+                        "dibao": rng.random() < 0.03,
+                        "tekun": False,
+                        "phone": head_phone
+                        if m == 0
+                        else (
+                            f"1{rng.choice('3578')}{rng.randrange(10**9):09d}" if rng.random() < 0.3 else ""
+                        ),
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
             water = None if rng.random() < 0.05 else rng.random() > 0.005
-            chunk_h.append({
-                "id": hid, "household_no": f"{code}{n + 1:04d}", "region_id": village["id"], "region_code": code,
-                "kind": "ex_poor" if ex_poor else "ordinary", "year_out_of_poverty": rng.randint(2014, 2020) if ex_poor else None,
-                "monitoring_category": category, "head_name": chunk_p[-size]["name"], "member_count": size,
-                "phone": head_phone, "address": f"{village['full_name']}{n % 40 + 1}号",
-                "housing_grade": rng.choice("AABBBC") if rng.random() < 0.9 else "",
-                "water_ok": water, "education_ok": rng.random() > 0.003, "medical_ok": rng.random() > 0.003,
-                "housing_ok": rng.random() > 0.005, "has_illness": ill, "has_disability": disabled,
-                "created_at": now, "updated_at": now,
-            })
+            chunk_h.append(
+                {
+                    "id": hid,
+                    "household_no": f"{code}{n + 1:04d}",
+                    "region_id": village["id"],
+                    "region_code": code,
+                    "kind": "ex_poor" if ex_poor else "ordinary",
+                    "year_out_of_poverty": rng.randint(2014, 2020) if ex_poor else None,
+                    "monitoring_category": category,
+                    "head_name": chunk_p[-size]["name"],
+                    "member_count": size,
+                    "phone": head_phone,
+                    "address": f"{village['full_name']}{n % 40 + 1}号",
+                    "housing_grade": rng.choice("AABBBC") if rng.random() < 0.9 else "",
+                    "water_ok": water,
+                    "education_ok": rng.random() > 0.003,
+                    "medical_ok": rng.random() > 0.003,
+                    "housing_ok": rng.random() > 0.005,
+                    "has_illness": ill,
+                    "has_disability": disabled,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
             wages = rng.randint(0, 60000)
             net = wages + 3000 - 500
-            chunk_i.append({
-                "id": hid, "household_id": hid, "year": 2025, "wages": wages, "business": 3000, "property": 0,
-                "transfers": 0, "production_costs": 500, "eligible_out_of_pocket": 0, "insurance_payout": 0,
-                "members": size, "net_income": net, "net_income_per_capita": round(net / size, 2),
-            })
+            chunk_i.append(
+                {
+                    "id": hid,
+                    "household_id": hid,
+                    "year": 2025,
+                    "wages": wages,
+                    "business": 3000,
+                    "property": 0,
+                    "transfers": 0,
+                    "production_costs": 500,
+                    "eligible_out_of_pocket": 0,
+                    "insurance_payout": 0,
+                    "members": size,
+                    "net_income": net,
+                    "net_income_per_capita": round(net / size, 2),
+                }
+            )
             if len(chunk_h) >= 20_000:
                 yield chunk_h, chunk_p, chunk_i
                 chunk_h, chunk_p, chunk_i = [], [], []
@@ -211,7 +282,9 @@ def build_with_sql(households: int) -> None:
         if connection.vendor == "postgresql":
             for model in (Region, Household, Person, HouseholdIncome):
                 table = model._meta.db_table
-                cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")  # noqa: S608
+                cursor.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"  # noqa: S608 - table names come from our own models
+                )
             cursor.execute("VACUUM ANALYZE")
         else:
             cursor.execute("ANALYZE")
@@ -301,9 +374,13 @@ def _personas():
     village_code = Household.objects.order_by("id").values_list("region_code", flat=True)[1000]
     village = Region.objects.get(code=village_code[:12])
     admin, _ = User.objects.update_or_create(
-        username="bench_city_admin", defaults={"region": city, "roles": [Role.CITY_ADMIN], "can_view_pii": True})
+        username="bench_city_admin",
+        defaults={"region": city, "roles": [Role.CITY_ADMIN], "can_view_pii": True},
+    )
     officer, _ = User.objects.update_or_create(
-        username="bench_village_officer", defaults={"region": village, "roles": [Role.VILLAGE_OFFICER], "can_view_pii": False})
+        username="bench_village_officer",
+        defaults={"region": village, "roles": [Role.VILLAGE_OFFICER], "can_view_pii": False},
+    )
     return admin, officer, village
 
 
@@ -314,8 +391,13 @@ def _samples(rng: random.Random, n: int) -> list[tuple[str, str, str]]:
     top = Person.objects.order_by("-id").values_list("id", flat=True).first() or 0
     out: list[tuple[str, str, str]] = []
     while len(out) < n:
-        row = Person.objects.filter(id__gte=rng.randint(1, top)).exclude(phone="").order_by("id").values_list(
-            "name", "id_number", "phone").first()
+        row = (
+            Person.objects.filter(id__gte=rng.randint(1, top))
+            .exclude(phone="")
+            .order_by("id")
+            .values_list("name", "id_number", "phone")
+            .first()
+        )
         if row:
             out.append(row)
     return out
@@ -339,7 +421,9 @@ def run_child(backend: str, households: int, source: str, rounds: int) -> dict[s
     counties = list(Region.objects.filter(level="county").values_list("pk", flat=True))
     townships = list(Region.objects.filter(level="township").values_list("pk", flat=True))
     people = _samples(rng, rounds * 4)
-    village_names = list(Person.objects.filter(region_code__startswith=village.prefix).values_list("name", flat=True)[:200])
+    village_names = list(
+        Person.objects.filter(region_code__startswith=village.prefix).values_list("name", flat=True)[:200]
+    )
 
     def pick() -> tuple[str, str, str]:
         return rng.choice(people)
@@ -360,7 +444,11 @@ def run_child(backend: str, households: int, source: str, rounds: int) -> dict[s
         ("市级管理员", "身份证号前14位"): lambda: {"q": pick()[1][:14]},
         ("市级管理员", "手机号"): lambda: {"q": pick()[2]},
         ("市级管理员", "乡镇 + 姓名任一字"): lambda: {"region": rng.choice(townships), "q": pick()[0][-1]},
-        ("市级管理员", "htmx: 县 + 监测对象"): lambda: {"region": rng.choice(counties), "category": "monitored", "_htmx": 1},
+        ("市级管理员", "htmx: 县 + 监测对象"): lambda: {
+            "region": rng.choice(counties),
+            "category": "monitored",
+            "_htmx": 1,
+        },
         ("村级信息员", "全部"): lambda: {},
         ("村级信息员", "第2页"): lambda: {"page": 2},
         ("村级信息员", "监测对象"): lambda: {"category": "monitored"},
@@ -395,7 +483,8 @@ def run_child(backend: str, households: int, source: str, rounds: int) -> dict[s
             started = time.perf_counter()
             cursor.execute(
                 f"SELECT id, household_no, head_name, region_code, kind, monitoring_category, member_count, phone "  # noqa: S608
-                f"FROM {table} ORDER BY region_code, id LIMIT 50 OFFSET {offset}")
+                f"FROM {table} ORDER BY region_code, id LIMIT 50 OFFSET {offset}"
+            )
             cursor.fetchall()
             bare.append((time.perf_counter() - started) * 1000)
     floor: list[float] = []
@@ -412,7 +501,9 @@ def run_child(backend: str, households: int, source: str, rounds: int) -> dict[s
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
     with tempfile.TemporaryFile() as fh:
-        result = exports.household_export_write(fh, user=admin, filters=HouseholdFilters(region=county), persons=True)
+        result = exports.household_export_write(
+            fh, user=admin, filters=HouseholdFilters(region=county), persons=True
+        )
         size = fh.tell()
     export_seconds = time.perf_counter() - started
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -425,12 +516,17 @@ def run_child(backend: str, households: int, source: str, rounds: int) -> dict[s
         "persons": Person.objects.count(),
         "scenarios": {k: _summary(v) for k, v in timings.items()},
         "overall": _summary(all_list),
-        "by_persona": {who: _summary([t for k, v in timings.items() if k.startswith(who) for t in v]) for who in clients},
+        "by_persona": {
+            who: _summary([t for k, v in timings.items() if k.startswith(who) for t in v]) for who in clients
+        },
         "baseline_bare_select": _summary(bare),
         "baseline_framework_floor": _summary(floor),
         "export": {
-            "households": result.households, "persons": result.persons, "seconds": export_seconds,
-            "rows_per_second": (result.households + result.persons) / export_seconds, "bytes": size,
+            "households": result.households,
+            "persons": result.persons,
+            "seconds": export_seconds,
+            "rows_per_second": (result.households + result.persons) / export_seconds,
+            "bytes": size,
             "peak_rss_growth_mb": (rss_after - rss_before) / 1024,
         },
     }
@@ -440,25 +536,44 @@ def run_child(backend: str, households: int, source: str, rounds: int) -> dict[s
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--households", type=int, default=800_000)
-    parser.add_argument("--rounds", type=int, default=12, help="passes over the 21 scenarios (12 → 252 requests)")
+    parser.add_argument(
+        "--rounds", type=int, default=12, help="passes over the 21 scenarios (12 → 252 requests)"
+    )
     parser.add_argument("--source", choices=("auto", "synthetic", "sql"), default="auto")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.source == "auto":
         args.source = "synthetic" if synthetic_available() else "sql"
     if args.child:
-        print(json.dumps(run_child(args.child, args.households, args.source, args.rounds), ensure_ascii=False))
+        print(
+            json.dumps(run_child(args.child, args.households, args.source, args.rounds), ensure_ascii=False)
+        )
         return
     results = []
     for backend in args.backends.split(","):
         print(f"== {backend}", file=sys.stderr)
         out = subprocess.run(
-            [sys.executable, __file__, "--child", backend, "--households", str(args.households),
-             "--rounds", str(args.rounds), "--source", args.source],
-            check=True, capture_output=True, text=True, cwd=ROOT,
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                backend,
+                "--households",
+                str(args.households),
+                "--rounds",
+                str(args.rounds),
+                "--source",
+                args.source,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
         )
         sys.stderr.write(out.stderr[-2000:])
         results.append(json.loads(out.stdout.strip().splitlines()[-1]))
@@ -468,24 +583,37 @@ def main() -> None:
 def report(results: list[dict]) -> None:
     today = dt.datetime.now(dt.UTC).date()
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"date {today} · {os.cpu_count()} cores · load average after the run {load} · data: {results[0]['source']} · " + ", ".join(
-        f"{r['backend']}: {r['households']:,} households / {r['persons']:,} persons" for r in results))
+    print(
+        f"date {today} · {os.cpu_count()} cores · load average after the run {load} · data: {results[0]['source']} · "
+        + ", ".join(
+            f"{r['backend']}: {r['households']:,} households / {r['persons']:,} persons" for r in results
+        )
+    )
     names = list(results[0]["scenarios"])
     print("\n| scenario | " + " | ".join(f"{r['backend']} p50 | p95" for r in results) + " |")
     print("|---|" + "---:|---:|" * len(results))
     for name in names:
-        cells = " | ".join(f"{r['scenarios'][name]['p50']:.1f} | {r['scenarios'][name]['p95']:.1f}" for r in results)
+        cells = " | ".join(
+            f"{r['scenarios'][name]['p50']:.1f} | {r['scenarios'][name]['p95']:.1f}" for r in results
+        )
         print(f"| {name} | {cells} |")
-    for key, label in (("overall", "**all list requests**"), ("baseline_bare_select", "baseline: bare SELECT … LIMIT 50"),
-                       ("baseline_framework_floor", "baseline: framework floor (session+auth, 302)")):
+    for key, label in (
+        ("overall", "**all list requests**"),
+        ("baseline_bare_select", "baseline: bare SELECT … LIMIT 50"),
+        ("baseline_framework_floor", "baseline: framework floor (session+auth, 302)"),
+    ):
         cells = " | ".join(f"{r[key]['p50']:.1f} | {r[key]['p95']:.1f}" for r in results)
         print(f"| {label} (n={results[0][key]['n']}) | {cells} |")
     for r in results:
         for who, s in r["by_persona"].items():
-            print(f"{r['backend']} {who}: n={s['n']} p50 {s['p50']:.1f} ms, p95 {s['p95']:.1f} ms, max {s['max']:.1f} ms")
+            print(
+                f"{r['backend']} {who}: n={s['n']} p50 {s['p50']:.1f} ms, p95 {s['p95']:.1f} ms, max {s['max']:.1f} ms"
+            )
         e = r["export"]
-        print(f"{r['backend']} export: {e['households']:,} households + {e['persons']:,} persons in {e['seconds']:.1f} s "
-              f"= {e['rows_per_second']:,.0f} rows/s, {e['bytes'] / 1e6:.1f} MB, peak RSS +{e['peak_rss_growth_mb']:.0f} MB")
+        print(
+            f"{r['backend']} export: {e['households']:,} households + {e['persons']:,} persons in {e['seconds']:.1f} s "
+            f"= {e['rows_per_second']:,.0f} rows/s, {e['bytes'] / 1e6:.1f} MB, peak RSS +{e['peak_rss_growth_mb']:.0f} MB"
+        )
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ PG_BENCH_DB = os.environ.get("DIXIAN_BENCH_PGDB", "dixian_bench")
 PG_BENCH = f"postgres://postgres@127.0.0.1:5432/{PG_BENCH_DB}"
 DIXIAN = [sys.executable, "-m", "dixian"]
 
-CHILD = r'''
+CHILD = r"""
 import json, os, sys, time
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 import django
@@ -92,7 +92,7 @@ try:
 except Rollback:
     pass
 print("RESULT " + json.dumps(out, ensure_ascii=False))
-'''
+"""
 
 
 def sh(cmd: list[str], env: dict[str, str]) -> str:
@@ -129,10 +129,16 @@ def run_once(db: str, workbook: Path, regions: Path, scratch: Path) -> dict[str,
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--databases", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"]
+    )
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--workbook", type=Path, help="an existing registry workbook (default: generate the county)")
+    parser.add_argument(
+        "--workbook", type=Path, help="an existing registry workbook (default: generate the county)"
+    )
     parser.add_argument("--regions", type=Path, help="regions.parquet for --workbook")
     parser.add_argument("--seed", type=int, default=20261129)
     args = parser.parse_args()
@@ -142,8 +148,19 @@ def main() -> None:
             workbook, regions = args.workbook, args.regions
         else:
             print("generating the county workbook (dixian generate --scale county) ...", flush=True)
-            sh([*DIXIAN, "generate", "--scale", "county", "--seed", str(args.seed), "--out", str(scratch / "gen")],
-               {**os.environ, "DIXIAN_DATA_DIR": str(scratch / "data")})
+            sh(
+                [
+                    *DIXIAN,
+                    "generate",
+                    "--scale",
+                    "county",
+                    "--seed",
+                    str(args.seed),
+                    "--out",
+                    str(scratch / "gen"),
+                ],
+                {**os.environ, "DIXIAN_DATA_DIR": str(scratch / "data")},
+            )
             workbook, regions = scratch / "gen" / "registry.xlsx", scratch / "gen" / "regions.parquet"
         results: dict[str, list[dict[str, dict[str, float]]]] = {}
         for db in args.databases:
@@ -151,21 +168,32 @@ def main() -> None:
                 started = time.perf_counter()
                 result = run_once(db, workbook, regions, scratch)
                 results.setdefault(db, []).append(result)
-                print(f"{db} run {i + 1}: " + ", ".join(
-                    f"{k} {v['rows'] / v['wall']:,.0f} rows/s ({v['wall']:.1f} s wall, {v['cpu']:.1f} s cpu)"
-                    for k, v in result.items()) + f" [{time.perf_counter() - started:.0f} s]", flush=True)
+                print(
+                    f"{db} run {i + 1}: "
+                    + ", ".join(
+                        f"{k} {v['rows'] / v['wall']:,.0f} rows/s ({v['wall']:.1f} s wall, {v['cpu']:.1f} s cpu)"
+                        for k, v in result.items()
+                    )
+                    + f" [{time.perf_counter() - started:.0f} s]",
+                    flush=True,
+                )
     print()
-    print(f"{dt.datetime.now(dt.UTC):%Y-%m-%d} · {platform.node()} · {os.cpu_count()} cores · load {os.getloadavg()[0]:.1f} · "
-          f"median of {args.runs}")
+    print(
+        f"{dt.datetime.now(dt.UTC):%Y-%m-%d} · {platform.node()} · {os.cpu_count()} cores · load {os.getloadavg()[0]:.1f} · "
+        f"median of {args.runs}"
+    )
     print("| database | persons | first import | re-import | baseline bulk_create | first import CPU s |")
     print("|---|---:|---:|---:|---:|---:|")
     for db, runs in results.items():
+
         def med(key: str, runs: list = runs) -> float:
             return statistics.median(r[key]["rows"] / r[key]["wall"] for r in runs)
 
         cpu = statistics.median(r["first"]["cpu"] for r in runs)
-        print(f"| {db} | {runs[0]['first']['rows']:,} | {med('first'):,.0f} rows/s | {med('again'):,.0f} rows/s | "
-              f"{med('baseline'):,.0f} rows/s | {cpu:.1f} |")
+        print(
+            f"| {db} | {runs[0]['first']['rows']:,} | {med('first'):,.0f} rows/s | {med('again'):,.0f} rows/s | "
+            f"{med('baseline'):,.0f} rows/s | {cpu:.1f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -30,8 +30,12 @@ DATA_DIR = Path(env("DIXIAN_DATA_DIR", str(BASE_DIR / "var")))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DIXIAN_DEBUG", False)
-SECRET_KEY = env("DIXIAN_SECRET_KEY", "") or "dixian-embedded-insecure-key-set-DIXIAN_SECRET_KEY-in-production"
-ALLOWED_HOSTS = [h.strip() for h in env("DIXIAN_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h.strip()]
+SECRET_KEY = (
+    env("DIXIAN_SECRET_KEY", "") or "dixian-embedded-insecure-key-set-DIXIAN_SECRET_KEY-in-production"
+)
+ALLOWED_HOSTS = [
+    h.strip() for h in env("DIXIAN_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h.strip()
+]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in env("DIXIAN_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
 INSTALLED_APPS = [

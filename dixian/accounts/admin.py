@@ -16,7 +16,10 @@ from .models import Role, User
 
 def roles_field() -> forms.MultipleChoiceField:
     return forms.MultipleChoiceField(
-        label="角色", choices=Role.choices, required=False, widget=forms.CheckboxSelectMultiple,
+        label="角色",
+        choices=Role.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
         help_text="可多选。领导只能查看;帮扶干部只能看到结对的农户;部门数据员看不到农户信息。",
     )
 
@@ -63,8 +66,13 @@ class AccountAdmin(UserAdmin):
         (None, {"fields": ("username", "password")}),
         ("个人信息", {"fields": ("last_name", "first_name", "email", "phone")}),
         ("区划与角色", {"fields": ("region", "roles", "can_view_pii")}),
-        ("后台权限", {"classes": ("collapse",), "fields": (
-            "is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (
+            "后台权限",
+            {
+                "classes": ("collapse",),
+                "fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions"),
+            },
+        ),
         ("登录记录", {"classes": ("collapse",), "fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (

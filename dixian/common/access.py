@@ -17,6 +17,7 @@ from django.db.models import Model, Q, QuerySet
 if TYPE_CHECKING:
     from dixian.accounts.models import User
 
+
 def region_range_q(prefix: str, field: str = "region_code") -> Q:
     return Q(**{f"{field}__gte": prefix, f"{field}__lt": prefix + "~"})
 

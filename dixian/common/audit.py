@@ -27,7 +27,9 @@ def plain(value: Any) -> Any:
     return value
 
 
-def diff_fields(old: Mapping[str, Any], new: Mapping[str, Any], fields: Iterable[str]) -> dict[str, list[Any]]:
+def diff_fields(
+    old: Mapping[str, Any], new: Mapping[str, Any], fields: Iterable[str]
+) -> dict[str, list[Any]]:
     changes: dict[str, list[Any]] = {}
     for f in fields:
         before, after = plain(old.get(f)), plain(new.get(f))
@@ -51,7 +53,9 @@ def change_record(
     return ChangeLog.objects.create(
         at=timezone.now(),
         actor=actor if actor is not None and actor.is_authenticated else None,
-        actor_name=(actor.get_full_name() or actor.username) if actor is not None and actor.is_authenticated else "系统",
+        actor_name=(actor.get_full_name() or actor.username)
+        if actor is not None and actor.is_authenticated
+        else "系统",
         source=source,
         reference=reference,
         entity=entity,

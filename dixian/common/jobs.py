@@ -104,7 +104,9 @@ def job_run(job: Job) -> Job:
         job.status = Job.Status.DONE
         job.progress = max(job.progress, job.total)
     job.finished_at = timezone.now()
-    job.save(update_fields=["status", "message", "progress", "total", "result_file", "result_name", "finished_at"])
+    job.save(
+        update_fields=["status", "message", "progress", "total", "result_file", "result_name", "finished_at"]
+    )
     return job
 
 

@@ -69,7 +69,9 @@ class Job(models.Model):
         FAILED = "failed", "失败"
 
     kind = models.CharField("类型", max_length=40)
-    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    status = models.CharField(
+        "状态", max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="发起人", on_delete=models.CASCADE)
     params = models.JSONField("参数", default=dict, blank=True)
     progress = models.PositiveIntegerField("已处理", default=0)

@@ -54,7 +54,13 @@ def build_world() -> World:
     other_township = region("360428100000", "都昌镇", "township", other_county)
     far_village = region("360428100201", "城西村", "village", other_township)
     return World(
-        city, county, other_county, township, village, other_village, far_village,
+        city,
+        county,
+        other_county,
+        township,
+        village,
+        other_village,
+        far_village,
         household("3604241002010001", village, "张三", 1),
         household("3604241002020001", other_village, "李四", 2),
         household("3604281002010001", far_village, "王五", 3),
@@ -63,31 +69,60 @@ def build_world() -> World:
 
 def household(no: str, village: Region, head: str, seq: int, *, members: int = 2) -> Household:
     h = Household.objects.create(
-        household_no=no, region=village, region_code=village.code, kind="ex_poor", year_out_of_poverty=2018,
-        head_name=head, member_count=members, phone=f"1380000{seq:04d}", housing_grade="B", water_ok=True,
+        household_no=no,
+        region=village,
+        region_code=village.code,
+        kind="ex_poor",
+        year_out_of_poverty=2018,
+        head_name=head,
+        member_count=members,
+        phone=f"1380000{seq:04d}",
+        housing_grade="B",
+        water_ok=True,
     )
     Person.objects.create(
-        household=h, region_code=village.code, id_number=fake_id(village.code[:6], dt.date(1970, 1, 1), seq),
-        name=head, sex="male", birth_date=dt.date(1970, 1, 1), relation="head", labour_skill="ordinary",
-        medical_insurance="resident", phone=f"1380000{seq:04d}",
+        household=h,
+        region_code=village.code,
+        id_number=fake_id(village.code[:6], dt.date(1970, 1, 1), seq),
+        name=head,
+        sex="male",
+        birth_date=dt.date(1970, 1, 1),
+        relation="head",
+        labour_skill="ordinary",
+        medical_insurance="resident",
+        phone=f"1380000{seq:04d}",
     )
     if members > 1:
         Person.objects.create(
-            household=h, region_code=village.code,
+            household=h,
+            region_code=village.code,
             id_number=fake_id(village.code[:6], dt.date(1972, 5, 6), seq, female=True),
-            name=f"{head}妻", sex="female", birth_date=dt.date(1972, 5, 6), relation="spouse",
-            labour_skill="ordinary", medical_insurance="resident",
+            name=f"{head}妻",
+            sex="female",
+            birth_date=dt.date(1972, 5, 6),
+            relation="spouse",
+            labour_skill="ordinary",
+            medical_insurance="resident",
         )
     HouseholdIncome.objects.create(
-        household=h, year=2025, wages=Decimal("20000"), business=Decimal("3000"), property=Decimal("0"),
-        transfers=Decimal("1200"), production_costs=Decimal("1000"), members=members,
-        net_income=Decimal("23200"), net_income_per_capita=Decimal("23200") / members,
+        household=h,
+        year=2025,
+        wages=Decimal("20000"),
+        business=Decimal("3000"),
+        property=Decimal("0"),
+        transfers=Decimal("1200"),
+        production_costs=Decimal("1000"),
+        members=members,
+        net_income=Decimal("23200"),
+        net_income_per_capita=Decimal("23200") / members,
     )
     return h
 
 
 def persona(username: str, region_node: Region | None, *roles: str, pii: bool = False) -> User:
-    user = User.objects.create_user(username=username, password=PASSWORD, region=region_node, roles=list(roles))
+    user = User.objects.create_user(
+        username=username, password=PASSWORD, region=region_node, roles=list(roles)
+    )
     user.can_view_pii = pii
     user.save(update_fields=["can_view_pii"])
     return user

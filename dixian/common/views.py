@@ -6,14 +6,18 @@ from django.template import loader
 
 def _render(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
     try:
-        html = loader.render_to_string("error.html", {"title": title, "message": message, "status": status}, request)
+        html = loader.render_to_string(
+            "error.html", {"title": title, "message": message, "status": status}, request
+        )
     except Exception:  # noqa: BLE001 - the error page must never fail itself
         html = f"<h1>{title}</h1><p>{message}</p>"
     return HttpResponse(html, status=status)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _render(request, 404, "页面不存在", "您要找的页面或记录不存在,或不在您的管辖范围内。请返回上一页重新选择。")
+    return _render(
+        request, 404, "页面不存在", "您要找的页面或记录不存在,或不在您的管辖范围内。请返回上一页重新选择。"
+    )
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -21,4 +25,9 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    return _render(request, 500, "系统出错了", "处理您的请求时出现了意外错误,已记录日志。请稍后重试;若仍然出错,请联系管理员。")
+    return _render(
+        request,
+        500,
+        "系统出错了",
+        "处理您的请求时出现了意外错误,已记录日志。请稍后重试;若仍然出错,请联系管理员。",
+    )

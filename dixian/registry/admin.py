@@ -98,8 +98,18 @@ class PersonInline(admin.StackedInline):
 class HouseholdAdmin(admin.ModelAdmin):
     form = HouseholdAdminForm
     inlines = (PersonInline,)
-    list_display = ("household_no", "head_name", "region", "kind", "monitoring_category", "member_count",
-                    "education_ok", "medical_ok", "housing_ok", "water_ok")
+    list_display = (
+        "household_no",
+        "head_name",
+        "region",
+        "kind",
+        "monitoring_category",
+        "member_count",
+        "education_ok",
+        "medical_ok",
+        "housing_ok",
+        "water_ok",
+    )
     list_filter = ("kind", "monitoring_category", "housing_grade", "education_ok", "medical_ok", "housing_ok")
     search_fields = ("=household_no", "head_name")
     autocomplete_fields = ("region",)
@@ -121,8 +131,11 @@ class HouseholdAdmin(admin.ModelAdmin):
             )
         else:
             saved = services.household_create(
-                actor=request.user, region=form.cleaned_data["region"],
-                household_no=form.cleaned_data["household_no"], data=data, source=ADMIN,
+                actor=request.user,
+                region=form.cleaned_data["region"],
+                household_no=form.cleaned_data["household_no"],
+                data=data,
+                source=ADMIN,
             )
         _adopt(obj, saved)
 
@@ -141,7 +154,10 @@ class HouseholdAdmin(admin.ModelAdmin):
             services.person_update(actor=request.user, person=person, data=data, source=ADMIN)
         for person in formset.new_objects:
             data = {name: getattr(person, name) for name in services.PERSON_EDITABLE}
-            _adopt(person, services.person_create(actor=request.user, household=household, data=data, source=ADMIN))
+            _adopt(
+                person,
+                services.person_create(actor=request.user, household=household, data=data, source=ADMIN),
+            )
 
     def delete_model(self, request: HttpRequest, obj: Household) -> None:
         _household_deleted(request, obj)
@@ -154,8 +170,13 @@ class HouseholdAdmin(admin.ModelAdmin):
 def _household_deleted(request: HttpRequest, household: Household) -> None:
     with transaction.atomic():
         change_record(
-            actor=request.user, source=ADMIN, entity="household", entity_id=household.pk, household_id=household.pk,
-            action=ChangeLog.Action.DELETE, summary=f"删除农户 {household.household_no}",
+            actor=request.user,
+            source=ADMIN,
+            entity="household",
+            entity_id=household.pk,
+            household_id=household.pk,
+            action=ChangeLog.Action.DELETE,
+            summary=f"删除农户 {household.household_no}",
         )
         household.delete()
 
@@ -163,7 +184,15 @@ def _household_deleted(request: HttpRequest, household: Household) -> None:
 @admin.register(Person)
 class PersonAdmin(admin.ModelAdmin):
     form = PersonAdminForm
-    list_display = ("name", "household", "relation", "sex", "birth_date", "health_status", "medical_insurance")
+    list_display = (
+        "name",
+        "household",
+        "relation",
+        "sex",
+        "birth_date",
+        "health_status",
+        "medical_insurance",
+    )
     list_filter = ("relation", "sex", "health_status", "student_status", "labour_skill", "medical_insurance")
     search_fields = ("=id_number", "name", "=household__household_no")
     raw_id_fields = ("household",)
@@ -171,15 +200,24 @@ class PersonAdmin(admin.ModelAdmin):
     readonly_fields = ("sex", "birth_date", "region_code", "created_at", "updated_at")
 
     def save_model(self, request: HttpRequest, obj: Person, form: forms.ModelForm, change: bool) -> None:
-        data = {name: form.cleaned_data[name] for name in services.PERSON_EDITABLE if name in form.cleaned_data}
+        data = {
+            name: form.cleaned_data[name] for name in services.PERSON_EDITABLE if name in form.cleaned_data
+        }
         household = form.cleaned_data["household"]
         if not change:
-            _adopt(obj, services.person_create(actor=request.user, household=household, data=data, source=ADMIN))
+            _adopt(
+                obj, services.person_create(actor=request.user, household=household, data=data, source=ADMIN)
+            )
             return
         stored = Person.objects.select_related("household").get(pk=obj.pk)
         if household.pk != stored.household_id:
-            stored = services.person_move(actor=request.user, person=stored, to_household=household,
-                                          relation=data.get("relation"), source=ADMIN)
+            stored = services.person_move(
+                actor=request.user,
+                person=stored,
+                to_household=household,
+                relation=data.get("relation"),
+                source=ADMIN,
+            )
         changed = {name: data[name] for name in form.changed_data if name in data}
         if changed:
             services.person_update(actor=request.user, person=stored, data=changed, source=ADMIN)
@@ -227,9 +265,15 @@ class HouseholdIncomeAdmin(admin.ModelAdmin):
         # A year's record is keyed by household and year; another year is another record.
         return (*fields, "household", "year") if obj is not None else fields
 
-    def save_model(self, request: HttpRequest, obj: HouseholdIncome, form: forms.ModelForm, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: HouseholdIncome, form: forms.ModelForm, change: bool
+    ) -> None:
         saved = services.income_upsert(
-            actor=request.user, household=obj.household, year=obj.year, members=obj.members, source=ADMIN,
+            actor=request.user,
+            household=obj.household,
+            year=obj.year,
+            members=obj.members,
+            source=ADMIN,
             **{name: getattr(obj, name) for name in services.INCOME_COMPONENTS},
         )
         _adopt(obj, saved)
@@ -252,8 +296,14 @@ class IncomeLineAdmin(admin.ModelAdmin):
 class HelperAssignmentAdmin(admin.ModelAdmin):
     list_display = ("helper", "household", "unit", "start_date", "end_date")
     list_filter = ("end_date",)
-    search_fields = ("helper__username", "helper__first_name", "helper__last_name", "=household__household_no",
-                     "household__head_name", "unit")
+    search_fields = (
+        "helper__username",
+        "helper__first_name",
+        "helper__last_name",
+        "=household__household_no",
+        "household__head_name",
+        "unit",
+    )
     raw_id_fields = ("household",)
     autocomplete_fields = ("helper",)
     list_select_related = ("helper", "household")
@@ -263,8 +313,17 @@ class HelperAssignmentAdmin(admin.ModelAdmin):
 class ImportBatchAdmin(admin.ModelAdmin):
     """Import batches are written by the importer; the admin shows them and may correct the note only."""
 
-    list_display = ("file_name", "region", "status", "uploaded_by", "rows_total", "error_count",
-                    "households_created", "households_updated", "created_at")
+    list_display = (
+        "file_name",
+        "region",
+        "status",
+        "uploaded_by",
+        "rows_total",
+        "error_count",
+        "households_created",
+        "households_updated",
+        "created_at",
+    )
     list_filter = ("status",)
     search_fields = ("file_name", "checksum", "uploaded_by__username")
     list_select_related = ("region", "uploaded_by")

@@ -55,17 +55,52 @@ if TYPE_CHECKING:
 
 Progress = Callable[[int, int], None]
 
-HOUSEHOLD_INPUT = ("kind", "year_out_of_poverty", "monitoring_category", "phone", "address", "housing_grade", "water_ok")
+HOUSEHOLD_INPUT = (
+    "kind",
+    "year_out_of_poverty",
+    "monitoring_category",
+    "phone",
+    "address",
+    "housing_grade",
+    "water_ok",
+)
 HOUSEHOLD_DERIVED = (
-    "head_name", "member_count", "education_ok", "medical_ok", "housing_ok", "has_illness", "has_disability",
+    "head_name",
+    "member_count",
+    "education_ok",
+    "medical_ok",
+    "housing_ok",
+    "has_illness",
+    "has_disability",
 )
 PERSON_INPUT = (
-    "name", "sex", "birth_date", "relation", "ethnicity", "education", "student_status", "health_status",
-    "disability_category", "disability_grade", "labour_skill", "work_place", "months_worked",
-    "medical_insurance", "pension_insurance", "dibao", "tekun", "phone",
+    "name",
+    "sex",
+    "birth_date",
+    "relation",
+    "ethnicity",
+    "education",
+    "student_status",
+    "health_status",
+    "disability_category",
+    "disability_grade",
+    "labour_skill",
+    "work_place",
+    "months_worked",
+    "medical_insurance",
+    "pension_insurance",
+    "dibao",
+    "tekun",
+    "phone",
 )
 INCOME_INPUT = (
-    "wages", "business", "property", "transfers", "production_costs", "eligible_out_of_pocket", "insurance_payout",
+    "wages",
+    "business",
+    "property",
+    "transfers",
+    "production_costs",
+    "eligible_out_of_pocket",
+    "insurance_payout",
 )
 INCOME_DERIVED = ("members", "net_income", "net_income_per_capita")
 MONEY_FIELDS = frozenset((*INCOME_INPUT, "net_income", "net_income_per_capita"))
@@ -283,7 +318,8 @@ class _Db:
         if rows >= adding:
             return []
         indexes = self.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL", [table]
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL",
+            [table],
         )
         rebuild = []
         for name, sql in indexes:
@@ -310,19 +346,25 @@ class _Db:
         cur = self.raw.cursor()
         try:
             cur.executemany(
-                f"UPDATE {table} SET {assignments} WHERE id = ?", self._sql_rows(reordered, [*kinds[1:], kinds[0]])
+                f"UPDATE {table} SET {assignments} WHERE id = ?",
+                self._sql_rows(reordered, [*kinds[1:], kinds[0]]),
             )
         finally:
             cur.close()
 
     def fetch(self, sql: str, schema: dict[str, str], params: Sequence[Any] = ()) -> pl.DataFrame:
         """Run a SELECT and return its rows as a frame; `schema` maps each column to its kind."""
-        wire = {k: {"bool": pl.String, "date": pl.String, "money": pl.Float64}.get(v, _DTYPE[v]) for k, v in schema.items()}
+        wire = {
+            k: {"bool": pl.String, "date": pl.String, "money": pl.Float64}.get(v, _DTYPE[v])
+            for k, v in schema.items()
+        }
         if self.vendor == "postgresql":
             cur = self.raw.cursor()
             try:
                 buf = io.BytesIO()
-                with cur.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, NULL '\\N')", params or None) as copy:
+                with cur.copy(
+                    f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, NULL '\\N')", params or None
+                ) as copy:
                     for chunk in copy:
                         buf.write(chunk)
             finally:
@@ -331,7 +373,10 @@ class _Db:
                 df = pl.DataFrame(schema=wire)
             else:
                 df = pl.read_csv(
-                    buf.getvalue(), has_header=False, new_columns=list(schema), schema=wire,
+                    buf.getvalue(),
+                    has_header=False,
+                    new_columns=list(schema),
+                    schema=wire,
                     null_values="\\N",
                 )
             # PostgreSQL writes an empty string as an empty field, which polars reads as null; the
@@ -339,18 +384,28 @@ class _Db:
             df = df.with_columns(pl.col(k).fill_null("") for k, v in schema.items() if v == "str")
             bools = {"t": True, "f": False}
         else:
-            wire_sqlite = {k: (pl.Int64 if v == "bool" else w) for (k, v), w in zip(schema.items(), wire.values(), strict=True)}
+            wire_sqlite = {
+                k: (pl.Int64 if v == "bool" else w)
+                for (k, v), w in zip(schema.items(), wire.values(), strict=True)
+            }
             rows = self.execute(sql, params)
             # Column by column: much cheaper than polars' row-wise constructor for 200,000 tuples.
             columns = list(zip(*rows, strict=True)) if rows else [() for _ in wire_sqlite]
-            df = pl.DataFrame([pl.Series(k, list(col), dtype=w, strict=False)
-                               for (k, w), col in zip(wire_sqlite.items(), columns, strict=True)])
+            df = pl.DataFrame(
+                [
+                    pl.Series(k, list(col), dtype=w, strict=False)
+                    for (k, w), col in zip(wire_sqlite.items(), columns, strict=True)
+                ]
+            )
             bools = None
         fixes = []
         for k, v in schema.items():
             if v == "bool":
-                fixes.append(pl.col(k).replace_strict(bools, default=None, return_dtype=pl.Boolean) if bools
-                             else pl.col(k).cast(pl.Boolean))
+                fixes.append(
+                    pl.col(k).replace_strict(bools, default=None, return_dtype=pl.Boolean)
+                    if bools
+                    else pl.col(k).cast(pl.Boolean)
+                )
             elif v == "date":
                 fixes.append(pl.col(k).str.slice(0, 10).str.to_date("%Y-%m-%d"))
             elif v == "money":
@@ -362,8 +417,10 @@ class _Db:
         keys = values.unique().drop_nulls()
         if self.vendor == "sqlite" and keys.len():
             # One JSON parameter parsed by SQLite itself: far cheaper than binding 200,000 rows.
-            self.execute(f"INSERT INTO {name} ({column}) SELECT value FROM json_each(%s)",
-                         [json.dumps(keys.to_list(), ensure_ascii=False)])
+            self.execute(
+                f"INSERT INTO {name} ({column}) SELECT value FROM json_each(%s)",
+                [json.dumps(keys.to_list(), ensure_ascii=False)],
+            )
         else:
             self.insert(name, pl.DataFrame({column: keys}), ["str"])
         return name
@@ -415,7 +472,9 @@ def _sql_types(model: type[models.Model], names: Sequence[str]) -> dict[str, str
             out[col] = "bigint"
             continue
         kind = _kind(model, n)
-        out[col] = {"bool": "boolean", "money": "numeric(14,2)", "date": "date", "int": "bigint"}.get(kind, "text")
+        out[col] = {"bool": "boolean", "money": "numeric(14,2)", "date": "date", "int": "bigint"}.get(
+            kind, "text"
+        )
         if n in ("created_at", "updated_at"):
             out[col] = "timestamptz"
     return out
@@ -449,8 +508,15 @@ def registry_bulk_upsert(
     try:
         with transaction.atomic():
             result = _upsert(
-                db, households=households, persons=persons, incomes=incomes, actor=actor, source=source,
-                reference=reference, report=lambda f: report(int(total * f), total), scope_prefix=scope_prefix,
+                db,
+                households=households,
+                persons=persons,
+                incomes=incomes,
+                actor=actor,
+                source=source,
+                reference=reference,
+                report=lambda f: report(int(total * f), total),
+                scope_prefix=scope_prefix,
                 today=today or timezone.localdate(),
             )
             # On failure the rollback takes the temporary tables with it (names are unique per call).
@@ -461,7 +527,9 @@ def registry_bulk_upsert(
     return result
 
 
-def _check_frames(households: pl.DataFrame, persons: pl.DataFrame, incomes: pl.DataFrame) -> list[BulkProblem]:
+def _check_frames(
+    households: pl.DataFrame, persons: pl.DataFrame, incomes: pl.DataFrame
+) -> list[BulkProblem]:
     problems: list[BulkProblem] = []
     for frame, key, entity, label in (
         (households, ["household_no"], "household", "户编号"),
@@ -473,7 +541,11 @@ def _check_frames(households: pl.DataFrame, persons: pl.DataFrame, incomes: pl.D
             raise ValueError(f"{entity} frame lacks {missing}")
         dup = frame.group_by(key).len().filter(pl.col("len") > 1)
         problems.extend(
-            BulkProblem(entity, "/".join(str(v) for v in row[:-1]), f"{label}「{'/'.join(str(v) for v in row[:-1])}」重复出现")
+            BulkProblem(
+                entity,
+                "/".join(str(v) for v in row[:-1]),
+                f"{label}「{'/'.join(str(v) for v in row[:-1])}」重复出现",
+            )
             for row in dup.rows()
         )
     if "region_code" not in households.columns:
@@ -504,8 +576,12 @@ def _upsert(
     stamp = db.timestamp(now)
 
     # ---- normalise the incoming frames ----
-    households = households.select([n for n in ("household_no", "region_code", *HOUSEHOLD_INPUT) if n in households.columns])
-    persons = persons.select([n for n in ("household_no", "id_number", *PERSON_INPUT) if n in persons.columns])
+    households = households.select(
+        [n for n in ("household_no", "region_code", *HOUSEHOLD_INPUT) if n in households.columns]
+    )
+    persons = persons.select(
+        [n for n in ("household_no", "id_number", *PERSON_INPUT) if n in persons.columns]
+    )
     incomes = incomes.select([n for n in ("household_no", "year", *INCOME_INPUT) if n in incomes.columns])
     hh_in = _conform(households, Household, ["region_code", *HOUSEHOLD_INPUT]).with_columns(
         pl.col("household_no").cast(pl.String), pl.col("region_code").cast(pl.String)
@@ -525,25 +601,35 @@ def _upsert(
     for i in range(0, len(codes), 500):
         region_ids.update(Region.objects.filter(code__in=codes[i : i + 500]).values_list("code", "id"))
     problems.extend(
-        BulkProblem("household", no, f"户编号「{no}」的行政区划代码「{code}」在系统中不存在,请核对或联系管理员添加该村(组)")
+        BulkProblem(
+            "household",
+            no,
+            f"户编号「{no}」的行政区划代码「{code}」在系统中不存在,请核对或联系管理员添加该村(组)",
+        )
         for no, code in hh_in.select("household_no", "region_code").rows()
         if code not in region_ids
     )
     hh_in = hh_in.with_columns(
-        pl.col("region_code").replace_strict(region_ids, default=None, return_dtype=pl.Int64).alias("region_id")
+        pl.col("region_code")
+        .replace_strict(region_ids, default=None, return_dtype=pl.Int64)
+        .alias("region_id")
     )
 
     # ---- read the old rows: households named in any frame, plus those the file's persons live in ----
-    all_nos = pl.concat([hh_in.get_column("household_no"), p_in.get_column("household_no"),
-                         inc_in.get_column("household_no")]).unique()
+    all_nos = pl.concat(
+        [hh_in.get_column("household_no"), p_in.get_column("household_no"), inc_in.get_column("household_no")]
+    ).unique()
     t_hh = db.stage_keys("hh", "household_no", all_nos)
     t_p = db.stage_keys("p", "id_number", p_in.get_column("id_number"))
     h_table, p_table = Household._meta.db_table, Person._meta.db_table
     h_names = ["id", "household_no", "region", "region_code", *HOUSEHOLD_INPUT, *HOUSEHOLD_DERIVED]
     old_h = db.fetch(
-        _select_sql(Household, h_names,
-                    f"household_no IN (SELECT household_no FROM {t_hh}) OR id IN "
-                    f"(SELECT p.household_id FROM {p_table} p JOIN {t_p} k ON k.id_number = p.id_number)"),
+        _select_sql(
+            Household,
+            h_names,
+            f"household_no IN (SELECT household_no FROM {t_hh}) OR id IN "
+            f"(SELECT p.household_id FROM {p_table} p JOIN {t_p} k ON k.id_number = p.id_number)",
+        ),
         _schema(Household, h_names),
     ).rename({"region": "region_id"})
     report(0.05)
@@ -555,9 +641,13 @@ def _upsert(
     ).rename({"household": "household_id"})
     report(0.15)
 
-    known_nos = set(hh_in.get_column("household_no").to_list()) | set(old_h.get_column("household_no").to_list())
+    known_nos = set(hh_in.get_column("household_no").to_list()) | set(
+        old_h.get_column("household_no").to_list()
+    )
     problems.extend(
-        BulkProblem("person", idn, f"证件号码「{idn}」所在的户编号「{no}」既不在导入的农户中,也未在系统中登记")
+        BulkProblem(
+            "person", idn, f"证件号码「{idn}」所在的户编号「{no}」既不在导入的农户中,也未在系统中登记"
+        )
         for idn, no in p_in.select("id_number", "household_no").rows()
         if no not in known_nos
     )
@@ -569,35 +659,55 @@ def _upsert(
     if scope_prefix is not None:
         problems.extend(_scope_problems(scope_prefix, hh_in, p_in, old_h, old_p))
     new_person_ids = p_in.join(old_p.select("id_number"), on="id_number", how="anti")
-    for name, label in (("sex", "性别"), ("birth_date", "出生日期"), ("name", "姓名"), ("relation", "与户主关系")):
+    for name, label in (
+        ("sex", "性别"),
+        ("birth_date", "出生日期"),
+        ("name", "姓名"),
+        ("relation", "与户主关系"),
+    ):
         if name not in new_person_ids.columns:
-            problems.extend(BulkProblem("person", idn, f"新增人员「{idn}」缺少{label}")
-                            for idn in new_person_ids.get_column("id_number").to_list())
+            problems.extend(
+                BulkProblem("person", idn, f"新增人员「{idn}」缺少{label}")
+                for idn in new_person_ids.get_column("id_number").to_list()
+            )
         else:
-            problems.extend(BulkProblem("person", idn, f"新增人员「{idn}」缺少{label}")
-                            for idn in new_person_ids.filter(pl.col(name).is_null()).get_column("id_number").to_list())
+            problems.extend(
+                BulkProblem("person", idn, f"新增人员「{idn}」缺少{label}")
+                for idn in new_person_ids.filter(pl.col(name).is_null()).get_column("id_number").to_list()
+            )
     if problems:
         raise BulkError(problems)
 
     # ---- households: final state of every touched household (file rows over old rows) ----
     old_h_idx = old_h.select("id", "household_no")
     hh_new = hh_in.join(old_h.select("household_no"), on="household_no", how="anti")
-    hh_new = _fill_defaults(hh_new.select("household_no", "region_id", "region_code", *hh_cols), Household, HOUSEHOLD_INPUT)
+    hh_new = _fill_defaults(
+        hh_new.select("household_no", "region_id", "region_code", *hh_cols), Household, HOUSEHOLD_INPUT
+    )
     hh_upd = old_h.join(
-        hh_in.select("household_no", "region_id", "region_code", *hh_cols), on="household_no", how="left", suffix="__new"
+        hh_in.select("household_no", "region_id", "region_code", *hh_cols),
+        on="household_no",
+        how="left",
+        suffix="__new",
     )
     hh_upd = hh_upd.with_columns(
-        [pl.coalesce(pl.col(f"{n}__new"), pl.col(n)).alias(n) if n in ("region_id", "region_code")
-         else pl.when(pl.col("household_no").is_in(hh_in.get_column("household_no").implode()))
-         .then(pl.col(f"{n}__new")).otherwise(pl.col(n)).alias(n)
-         for n in ("region_id", "region_code", *hh_cols)]
+        [
+            pl.coalesce(pl.col(f"{n}__new"), pl.col(n)).alias(n)
+            if n in ("region_id", "region_code")
+            else pl.when(pl.col("household_no").is_in(hh_in.get_column("household_no").implode()))
+            .then(pl.col(f"{n}__new"))
+            .otherwise(pl.col(n))
+            .alias(n)
+            for n in ("region_id", "region_code", *hh_cols)
+        ]
     ).drop([f"{n}__new" for n in ("region_id", "region_code", *hh_cols)])
     hh_upd = _fill_defaults(hh_upd, Household, hh_cols)
 
     # ---- persons: file rows, and the old members who stay where they are ----
     p_final_in = p_in.join(
         old_p.select("id_number", "id", "household_id", *[n for n in PERSON_INPUT if n not in p_cols]),
-        on="id_number", how="left",
+        on="id_number",
+        how="left",
     )
     p_final_in = _fill_defaults(p_final_in, Person, PERSON_INPUT)
     stay = old_p.join(p_in.select("id_number"), on="id_number", how="anti").join(
@@ -617,8 +727,9 @@ def _upsert(
     result.households_created = hh_new.height
     db.insert(
         h_table,
-        hh_new.select([pl.col("region_id").alias("region_id") if n == "region" else pl.col(n) for n in h_write])
-        .with_columns(pl.lit(stamp).alias("created_at"), pl.lit(stamp).alias("updated_at")),
+        hh_new.select(
+            [pl.col("region_id").alias("region_id") if n == "region" else pl.col(n) for n in h_write]
+        ).with_columns(pl.lit(stamp).alias("created_at"), pl.lit(stamp).alias("updated_at")),
         [*h_kinds, "str", "str"],
     )
     hh_upd = _with_facts(hh_upd.drop(HOUSEHOLD_DERIVED), facts)
@@ -628,8 +739,9 @@ def _upsert(
     upd_cols = ["id", *[n for n in h_write]]
     db.update(
         h_table,
-        h_changed.select([pl.col("region_id") if n == "region" else pl.col(n) for n in upd_cols])
-        .with_columns(pl.lit(stamp).alias("updated_at")),
+        h_changed.select(
+            [pl.col("region_id") if n == "region" else pl.col(n) for n in upd_cols]
+        ).with_columns(pl.lit(stamp).alias("updated_at")),
         [*_kinds(Household, upd_cols), "str"],
         types=_sql_types(Household, [*upd_cols, "updated_at"]),
     )
@@ -645,32 +757,48 @@ def _upsert(
         ids = old_h_idx
     hh_ids = ids.rename({"id": "hh_id"})
     hh_final = pl.concat(
-        [hh_new.join(hh_ids, on="household_no", how="left").select("hh_id", "household_no", "region_code", "head_name", "member_count"),
-         hh_upd.rename({"id": "hh_id"}).select("hh_id", "household_no", "region_code", "head_name", "member_count")],
+        [
+            hh_new.join(hh_ids, on="household_no", how="left").select(
+                "hh_id", "household_no", "region_code", "head_name", "member_count"
+            ),
+            hh_upd.rename({"id": "hh_id"}).select(
+                "hh_id", "household_no", "region_code", "head_name", "member_count"
+            ),
+        ],
         how="vertical_relaxed",
     )
 
     # ---- write persons ----
     p_target = p_final_in.rename({"household_id": "old_household_id"}).join(
-        hh_final.select("household_no", pl.col("hh_id").alias("household_id"), "region_code"), on="household_no",
+        hh_final.select("household_no", pl.col("hh_id").alias("household_id"), "region_code"),
+        on="household_no",
         how="left",
     )
-    stay_target = stay.drop("region_code").join(
-        hh_final.select(pl.col("hh_id").alias("household_id"), "region_code"), on="household_id", how="left"
-    ).with_columns(pl.col("household_id").alias("old_household_id"))
+    stay_target = (
+        stay.drop("region_code")
+        .join(
+            hh_final.select(pl.col("hh_id").alias("household_id"), "region_code"),
+            on="household_id",
+            how="left",
+        )
+        .with_columns(pl.col("household_id").alias("old_household_id"))
+    )
     p_write = ["household", "region_code", "id_number", *PERSON_INPUT]
     p_kinds = _kinds(Person, p_write)
     p_new = p_target.filter(pl.col("id").is_null())
     result.persons_created = p_new.height
     db.insert(
         p_table,
-        p_new.select([pl.col("household_id") if n == "household" else pl.col(n) for n in p_write])
-        .with_columns(pl.lit(stamp).alias("created_at"), pl.lit(stamp).alias("updated_at")),
+        p_new.select(
+            [pl.col("household_id") if n == "household" else pl.col(n) for n in p_write]
+        ).with_columns(pl.lit(stamp).alias("created_at"), pl.lit(stamp).alias("updated_at")),
         [*p_kinds, "str", "str"],
     )
     report(0.7)
-    p_all = pl.concat([p_target.filter(pl.col("id").is_not_null()), stay_target.select(p_target.columns)],
-                      how="vertical_relaxed")
+    p_all = pl.concat(
+        [p_target.filter(pl.col("id").is_not_null()), stay_target.select(p_target.columns)],
+        how="vertical_relaxed",
+    )
     p_compare = ["household_id", "region_code", *PERSON_INPUT]
     p_changed = _changed_rows(p_all, old_p, "id", p_compare)
     result.persons_updated = p_changed.height
@@ -679,8 +807,9 @@ def _upsert(
     p_upd_cols = ["id", *p_write]
     db.update(
         p_table,
-        p_changed.select([pl.col("household_id") if n == "household" else pl.col(n) for n in p_upd_cols])
-        .with_columns(pl.lit(stamp).alias("updated_at")),
+        p_changed.select(
+            [pl.col("household_id") if n == "household" else pl.col(n) for n in p_upd_cols]
+        ).with_columns(pl.lit(stamp).alias("updated_at")),
         [*_kinds(Person, p_upd_cols), "str"],
         types=_sql_types(Person, [*p_upd_cols, "updated_at"]),
     )
@@ -698,19 +827,38 @@ def _upsert(
             {"id": "int", "id_number": "str"},
         )
     log = _change_rows(
-        hh_new=hh_new.join(hh_ids, on="household_no", how="left"), h_changed=h_changed, old_h=old_h,
-        p_new=p_new.join(p_ids.rename({"id": "pid"}), on="id_number", how="left"), p_changed=p_changed, old_p=old_p,
-        hh_final=hh_final, inc_new=inc_new_rows, inc_changed=inc_changed, old_inc=old_inc,
+        hh_new=hh_new.join(hh_ids, on="household_no", how="left"),
+        h_changed=h_changed,
+        old_h=old_h,
+        p_new=p_new.join(p_ids.rename({"id": "pid"}), on="id_number", how="left"),
+        p_changed=p_changed,
+        old_p=old_p,
+        hh_final=hh_final,
+        inc_new=inc_new_rows,
+        inc_changed=inc_changed,
+        old_inc=old_inc,
     )
     result.changes_logged = log.height
     if log.height:
         actor_id = actor.pk if actor is not None and actor.is_authenticated else None
-        actor_name = (actor.get_full_name() or actor.username) if actor is not None and actor_id is not None else "系统"
-        log = log.with_columns(
-            pl.col("summary").str.slice(0, 200), pl.lit(stamp).alias("at"), pl.lit(actor_id, pl.Int64).alias("actor_id"),
-            pl.lit(actor_name).alias("actor_name"), pl.lit(source).alias("source"), pl.lit(reference[:64]).alias("reference"),
+        actor_name = (
+            (actor.get_full_name() or actor.username)
+            if actor is not None and actor_id is not None
+            else "系统"
         )
-        db.insert(ChangeLog._meta.db_table, log, ["str", "int", "int", "str", "str", "str", "str", "int", "str", "str", "str"])
+        log = log.with_columns(
+            pl.col("summary").str.slice(0, 200),
+            pl.lit(stamp).alias("at"),
+            pl.lit(actor_id, pl.Int64).alias("actor_id"),
+            pl.lit(actor_name).alias("actor_name"),
+            pl.lit(source).alias("source"),
+            pl.lit(reference[:64]).alias("reference"),
+        )
+        db.insert(
+            ChangeLog._meta.db_table,
+            log,
+            ["str", "int", "int", "str", "str", "str", "str", "int", "str", "str", "str"],
+        )
     return result
 
 
@@ -722,16 +870,26 @@ def _scope_problems(
     file_nos = set(hh_in.get_column("household_no").to_list())
     for no, code in outside.select("household_no", "region_code").rows():
         if no in file_nos:
-            problems.append(BulkProblem(
-                "household", no, f"户编号「{no}」已登记在区划 {code},不在您的管辖范围内,不能由本次导入修改"
-            ))
+            problems.append(
+                BulkProblem(
+                    "household",
+                    no,
+                    f"户编号「{no}」已登记在区划 {code},不在您的管辖范围内,不能由本次导入修改",
+                )
+            )
     if outside.height:
         out_ids = outside.get_column("id").implode()
-        moved_from_outside = old_p.filter(pl.col("household_id").is_in(out_ids)).join(
-            p_in.select("id_number"), on="id_number", how="semi"
-        ).join(outside.select(pl.col("id").alias("household_id"), "household_no"), on="household_id")
+        moved_from_outside = (
+            old_p.filter(pl.col("household_id").is_in(out_ids))
+            .join(p_in.select("id_number"), on="id_number", how="semi")
+            .join(outside.select(pl.col("id").alias("household_id"), "household_no"), on="household_id")
+        )
         problems.extend(
-            BulkProblem("person", idn, f"证件号码「{idn}」已登记在户编号「{no}」(不在您的管辖范围内),请先由该户所在地办理迁出")
+            BulkProblem(
+                "person",
+                idn,
+                f"证件号码「{idn}」已登记在户编号「{no}」(不在您的管辖范围内),请先由该户所在地办理迁出",
+            )
             for idn, no in moved_from_outside.select("id_number", "household_no").rows()
         )
     return problems
@@ -741,18 +899,33 @@ def _member_facts(members: pl.DataFrame, today: dt.date) -> pl.DataFrame:
     """Per household_no: member count, head name and the member flags, from the final membership."""
     md = today.month * 100 + today.day
     age = (
-        pl.lit(today.year) - pl.col("birth_date").dt.year()
-        - ((pl.col("birth_date").dt.month().cast(pl.Int32) * 100 + pl.col("birth_date").dt.day()) > md).cast(pl.Int32)
+        pl.lit(today.year)
+        - pl.col("birth_date").dt.year()
+        - ((pl.col("birth_date").dt.month().cast(pl.Int32) * 100 + pl.col("birth_date").dt.day()) > md).cast(
+            pl.Int32
+        )
     )
     low, high = COMPULSORY_AGES
     return members.group_by("household_no").agg(
         pl.len().cast(pl.Int64).alias("member_count"),
-        pl.col("name").filter(pl.col("relation") == c.Relation.HEAD.value).sort().first().fill_null("").alias("head_name"),
+        pl.col("name")
+        .filter(pl.col("relation") == c.Relation.HEAD.value)
+        .sort()
+        .first()
+        .fill_null("")
+        .alias("head_name"),
         pl.col("health_status").is_in(ILLNESS).any().alias("has_illness"),
-        ((pl.col("health_status") == c.HealthStatus.DISABLED.value) | (pl.col("disability_category").fill_null("") != ""))
-        .any().alias("has_disability"),
-        (~(age.is_between(low, high) & (pl.col("student_status") == c.StudentStatus.DROPOUT.value)).fill_null(False).any())
-        .alias("education_ok"),
+        (
+            (pl.col("health_status") == c.HealthStatus.DISABLED.value)
+            | (pl.col("disability_category").fill_null("") != "")
+        )
+        .any()
+        .alias("has_disability"),
+        (
+            ~(age.is_between(low, high) & (pl.col("student_status") == c.StudentStatus.DROPOUT.value))
+            .fill_null(False)
+            .any()
+        ).alias("education_ok"),
         (pl.col("medical_insurance").fill_null("") != "").all().alias("medical_ok"),
     )
 
@@ -801,24 +974,45 @@ def _write_incomes(
         _select_sql(HouseholdIncome, names, f"household_id IN (SELECT id FROM {t_hid})"),
         _schema(HouseholdIncome, names),
     ).rename({"household": "household_id"})
-    target = inc_in.join(hh_final.select("household_no", pl.col("hh_id").alias("household_id"), "member_count"),
-                         on="household_no", how="left")
-    target = target.join(old.select("household_id", "year", "id", *[n for n in INCOME_INPUT if n not in inc_cols]),
-                         on=["household_id", "year"], how="left")
-    target = _fill_defaults(target, HouseholdIncome, INCOME_INPUT)
-    net = (pl.col("wages") + pl.col("business") + pl.col("property") + pl.col("transfers") - pl.col("production_costs"))
-    target = target.with_columns(pl.col("member_count").alias("members"), net.alias("net_income")).with_columns(
-        _per_capita(pl.col("net_income"), pl.col("members")).alias("net_income_per_capita")
+    target = inc_in.join(
+        hh_final.select("household_no", pl.col("hh_id").alias("household_id"), "member_count"),
+        on="household_no",
+        how="left",
     )
+    target = target.join(
+        old.select("household_id", "year", "id", *[n for n in INCOME_INPUT if n not in inc_cols]),
+        on=["household_id", "year"],
+        how="left",
+    )
+    target = _fill_defaults(target, HouseholdIncome, INCOME_INPUT)
+    net = (
+        pl.col("wages")
+        + pl.col("business")
+        + pl.col("property")
+        + pl.col("transfers")
+        - pl.col("production_costs")
+    )
+    target = target.with_columns(
+        pl.col("member_count").alias("members"), net.alias("net_income")
+    ).with_columns(_per_capita(pl.col("net_income"), pl.col("members")).alias("net_income_per_capita"))
     write = ["household", "year", *INCOME_INPUT, *INCOME_DERIVED]
     new_rows = target.filter(pl.col("id").is_null())
-    db.insert(i_table, new_rows.select([pl.col("household_id") if n == "household" else pl.col(n) for n in write]),
-              _kinds(HouseholdIncome, write))
+    db.insert(
+        i_table,
+        new_rows.select([pl.col("household_id") if n == "household" else pl.col(n) for n in write]),
+        _kinds(HouseholdIncome, write),
+    )
     result.incomes_created = new_rows.height
-    changed = _changed_rows(target.filter(pl.col("id").is_not_null()), old, "id", [*INCOME_INPUT, *INCOME_DERIVED])
+    changed = _changed_rows(
+        target.filter(pl.col("id").is_not_null()), old, "id", [*INCOME_INPUT, *INCOME_DERIVED]
+    )
     upd = ["id", *write]
-    db.update(i_table, changed.select([pl.col("household_id") if n == "household" else pl.col(n) for n in upd]),
-              _kinds(HouseholdIncome, upd), types=_sql_types(HouseholdIncome, upd))
+    db.update(
+        i_table,
+        changed.select([pl.col("household_id") if n == "household" else pl.col(n) for n in upd]),
+        _kinds(HouseholdIncome, upd),
+        types=_sql_types(HouseholdIncome, upd),
+    )
     result.incomes_updated = changed.height
     return changed, new_rows, old
 
@@ -841,28 +1035,50 @@ def _diff(row: dict[str, Any], old: dict[str, Any], names: Iterable[str]) -> dic
 
 
 LOG_SCHEMA = {
-    "entity": pl.String, "entity_id": pl.Int64, "household_id": pl.Int64, "action": pl.String,
-    "summary": pl.String, "changes": pl.String,
+    "entity": pl.String,
+    "entity_id": pl.Int64,
+    "household_id": pl.Int64,
+    "action": pl.String,
+    "summary": pl.String,
+    "changes": pl.String,
 }
 
 
 def _change_rows(
-    *, hh_new: pl.DataFrame, h_changed: pl.DataFrame, old_h: pl.DataFrame, p_new: pl.DataFrame,
-    p_changed: pl.DataFrame, old_p: pl.DataFrame, hh_final: pl.DataFrame, inc_new: pl.DataFrame,
-    inc_changed: pl.DataFrame, old_inc: pl.DataFrame,
+    *,
+    hh_new: pl.DataFrame,
+    h_changed: pl.DataFrame,
+    old_h: pl.DataFrame,
+    p_new: pl.DataFrame,
+    p_changed: pl.DataFrame,
+    old_p: pl.DataFrame,
+    hh_final: pl.DataFrame,
+    inc_new: pl.DataFrame,
+    inc_changed: pl.DataFrame,
+    old_inc: pl.DataFrame,
 ) -> pl.DataFrame:
     """The change-log rows (without who/when): creations built column-wise, diffs row by row."""
-    create, update, move = ChangeLog.Action.CREATE.value, ChangeLog.Action.UPDATE.value, ChangeLog.Action.MOVE.value
+    create, update, move = (
+        ChangeLog.Action.CREATE.value,
+        ChangeLog.Action.UPDATE.value,
+        ChangeLog.Action.MOVE.value,
+    )
     frames: list[pl.DataFrame] = []
     # Created households: one row each with a summary (the stored record holds the values).
-    income_years = inc_new.group_by("household_id").agg(pl.col("year").sort().cast(pl.String).str.join("、").alias("years"))
+    income_years = inc_new.group_by("household_id").agg(
+        pl.col("year").sort().cast(pl.String).str.join("、").alias("years")
+    )
     frames.append(
         hh_new.join(income_years.rename({"household_id": "hh_id"}), on="hh_id", how="left").select(
-            pl.lit("household").alias("entity"), pl.col("hh_id").alias("entity_id"), pl.col("hh_id").alias("household_id"),
+            pl.lit("household").alias("entity"),
+            pl.col("hh_id").alias("entity_id"),
+            pl.col("hh_id").alias("household_id"),
             pl.lit(create).alias("action"),
             pl.concat_str(
                 pl.format("新增农户 {},户主 {},{} 人", "household_no", "head_name", "member_count"),
-                pl.when(pl.col("years").is_not_null()).then(pl.format(",含{}年度收入", "years")).otherwise(pl.lit("")),
+                pl.when(pl.col("years").is_not_null())
+                .then(pl.format(",含{}年度收入", "years"))
+                .otherwise(pl.lit("")),
             ).alias("summary"),
             pl.lit("{}").alias("changes"),
         )
@@ -871,60 +1087,95 @@ def _change_rows(
     relation_labels = {str(v): str(label) for v, label in c.Relation.choices}
     frames.append(
         p_new.select(
-            pl.lit("person").alias("entity"), pl.col("pid").alias("entity_id"), pl.col("household_id"),
+            pl.lit("person").alias("entity"),
+            pl.col("pid").alias("entity_id"),
+            pl.col("household_id"),
             pl.lit(create).alias("action"),
-            pl.format("新增成员 {}({})", "name",
-                      pl.col("relation").replace_strict(relation_labels, default=pl.col("relation"))).alias("summary"),
+            pl.format(
+                "新增成员 {}({})",
+                "name",
+                pl.col("relation").replace_strict(relation_labels, default=pl.col("relation")),
+            ).alias("summary"),
             pl.lit("{}").alias("changes"),
         )
     )
     # Incomes created for households that already existed (a new household's row mentions them).
     frames.append(
         inc_new.filter(~pl.col("household_id").is_in(hh_new.get_column("hh_id").implode())).select(
-            pl.lit("income").alias("entity"), pl.col("household_id").alias("entity_id"), pl.col("household_id"),
+            pl.lit("income").alias("entity"),
+            pl.col("household_id").alias("entity_id"),
+            pl.col("household_id"),
             pl.lit(create).alias("action"),
-            pl.format("新增{}年度收入,人均纯收入 {} 元", "year", _fen_text(pl.col("net_income_per_capita"))).alias("summary"),
+            pl.format(
+                "新增{}年度收入,人均纯收入 {} 元", "year", _fen_text(pl.col("net_income_per_capita"))
+            ).alias("summary"),
             pl.lit("{}").alias("changes"),
         )
     )
     diffs: list[tuple[Any, ...]] = []
     if h_changed.height:
-        olds = {r["id"]: r for r in old_h.join(h_changed.select("id"), on="id", how="semi").iter_rows(named=True)}
+        olds = {
+            r["id"]: r for r in old_h.join(h_changed.select("id"), on="id", how="semi").iter_rows(named=True)
+        }
         for row in h_changed.iter_rows(named=True):
             names = [n for n in row["changed"] if n != "region_id"] or ["region_code"]
-            diffs.append((
-                "household", row["id"], row["id"], update,
-                f"修改农户 {row['household_no']}:{'、'.join(_label(Household, n) for n in names)}",
-                json.dumps(_diff(row, olds[row["id"]], names), ensure_ascii=False),
-            ))
+            diffs.append(
+                (
+                    "household",
+                    row["id"],
+                    row["id"],
+                    update,
+                    f"修改农户 {row['household_no']}:{'、'.join(_label(Household, n) for n in names)}",
+                    json.dumps(_diff(row, olds[row["id"]], names), ensure_ascii=False),
+                )
+            )
     if p_changed.height:
-        olds = {r["id"]: r for r in old_p.join(p_changed.select("id"), on="id", how="semi").iter_rows(named=True)}
+        olds = {
+            r["id"]: r for r in old_p.join(p_changed.select("id"), on="id", how="semi").iter_rows(named=True)
+        }
         numbers = dict(hh_final.select("hh_id", "household_no").rows())
         for row in p_changed.iter_rows(named=True):
             old, names = olds[row["id"]], list(row["changed"])
             changes = _diff(row, old, names)
             if "household_id" not in names:
-                diffs.append((
-                    "person", row["id"], row["household_id"], update,
-                    f"修改成员 {row['name']}:{'、'.join(_label(Person, n) for n in names)}",
-                    json.dumps(changes, ensure_ascii=False),
-                ))
+                diffs.append(
+                    (
+                        "person",
+                        row["id"],
+                        row["household_id"],
+                        update,
+                        f"修改成员 {row['name']}:{'、'.join(_label(Person, n) for n in names)}",
+                        json.dumps(changes, ensure_ascii=False),
+                    )
+                )
                 continue
             # A move shows in the history of both households.
             before, after = old["household_id"], row["household_id"]
             changes["household_no"] = [numbers.get(before), numbers.get(after)]
             text = json.dumps(changes, ensure_ascii=False)
-            diffs.append(("person", row["id"], after, move, f"{row['name']} 从 {numbers.get(before)} 户迁入本户", text))
-            diffs.append(("person", row["id"], before, move, f"{row['name']} 迁出至 {numbers.get(after)} 户", text))
+            diffs.append(
+                ("person", row["id"], after, move, f"{row['name']} 从 {numbers.get(before)} 户迁入本户", text)
+            )
+            diffs.append(
+                ("person", row["id"], before, move, f"{row['name']} 迁出至 {numbers.get(after)} 户", text)
+            )
     if inc_changed.height:
-        olds = {r["id"]: r for r in old_inc.join(inc_changed.select("id"), on="id", how="semi").iter_rows(named=True)}
+        olds = {
+            r["id"]: r
+            for r in old_inc.join(inc_changed.select("id"), on="id", how="semi").iter_rows(named=True)
+        }
         for row in inc_changed.iter_rows(named=True):
             names = list(row["changed"])
-            diffs.append((
-                "income", row["id"], row["household_id"], update,
-                f"修改{row['year']}年度收入:{'、'.join(_label(HouseholdIncome, n) for n in names)}",
-                json.dumps(_diff(row, olds[row["id"]], names), ensure_ascii=False),
-            ))
+            diffs.append(
+                (
+                    "income",
+                    row["id"],
+                    row["household_id"],
+                    update,
+                    f"修改{row['year']}年度收入:{'、'.join(_label(HouseholdIncome, n) for n in names)}",
+                    json.dumps(_diff(row, olds[row["id"]], names), ensure_ascii=False),
+                )
+            )
     frames.append(pl.DataFrame(diffs, schema=LOG_SCHEMA, orient="row"))
     return pl.concat([f.cast(LOG_SCHEMA) for f in frames], how="vertical")
 

@@ -83,24 +83,68 @@ SKILL, WORK = dict(c.LabourSkill.choices), dict(c.WorkPlace.choices)
 MEDICAL, PENSION = dict(c.MedicalInsurance.choices), dict(c.PensionInsurance.choices)
 
 HOUSEHOLD_FIELDS = (
-    "id", "household_no", "head_name", "region__full_name", "region_code", "kind", "year_out_of_poverty",
-    "monitoring_category", "member_count", "phone", "education_ok", "medical_ok", "housing_ok", "water_ok",
-    "housing_grade", "has_illness", "has_disability", "address",
+    "id",
+    "household_no",
+    "head_name",
+    "region__full_name",
+    "region_code",
+    "kind",
+    "year_out_of_poverty",
+    "monitoring_category",
+    "member_count",
+    "phone",
+    "education_ok",
+    "medical_ok",
+    "housing_ok",
+    "water_ok",
+    "housing_grade",
+    "has_illness",
+    "has_disability",
+    "address",
 )
 PERSON_FIELDS = (
-    "household_id", "relation", "name", "id_number", "sex", "birth_date", "ethnicity", "education",
-    "student_status", "health_status", "disability_category", "disability_grade", "labour_skill", "work_place",
-    "months_worked", "medical_insurance", "pension_insurance", "dibao", "tekun", "phone", "id",
+    "household_id",
+    "relation",
+    "name",
+    "id_number",
+    "sex",
+    "birth_date",
+    "ethnicity",
+    "education",
+    "student_status",
+    "health_status",
+    "disability_category",
+    "disability_grade",
+    "labour_skill",
+    "work_place",
+    "months_worked",
+    "medical_insurance",
+    "pension_insurance",
+    "dibao",
+    "tekun",
+    "phone",
+    "id",
 )
 
 
 def household_headers(pii: bool) -> list[tuple[str, int]]:
     cols = [
-        (_label("household_no", "户编号"), 18), ("户主姓名", 10), ("户主证件号码", 20), ("所在区划", 30),
-        (_label("region_code", "行政区划代码"), 15), (_label("kind", "户类型"), 10),
-        (_label("year_out_of_poverty", "脱贫年度"), 8), (_label("monitoring_category", "监测对象类别"), 14),
-        ("家庭人口数", 8), (_label("phone", "联系电话"), 14), ("收入年度", 8), ("人均纯收入(元)", 12),
-        ("义务教育有保障", 8), ("基本医疗有保障", 8), ("住房安全有保障", 8), (_label("water_ok", "饮水安全"), 8),
+        (_label("household_no", "户编号"), 18),
+        ("户主姓名", 10),
+        ("户主证件号码", 20),
+        ("所在区划", 30),
+        (_label("region_code", "行政区划代码"), 15),
+        (_label("kind", "户类型"), 10),
+        (_label("year_out_of_poverty", "脱贫年度"), 8),
+        (_label("monitoring_category", "监测对象类别"), 14),
+        ("家庭人口数", 8),
+        (_label("phone", "联系电话"), 14),
+        ("收入年度", 8),
+        ("人均纯收入(元)", 12),
+        ("义务教育有保障", 8),
+        ("基本医疗有保障", 8),
+        ("住房安全有保障", 8),
+        (_label("water_ok", "饮水安全"), 8),
         (_label("housing_grade", "住房安全等级"), 8),
     ]
     if pii:
@@ -110,18 +154,34 @@ def household_headers(pii: bool) -> list[tuple[str, int]]:
 
 def person_headers(pii: bool) -> list[tuple[str, int]]:
     cols = [
-        (_label("household_no", "户编号"), 18), ("所在区划", 30), (_label("name", "姓名"), 10),
-        (_label("id_number", "证件号码"), 20), (_label("sex", "性别"), 5), (_label("birth_date", "出生日期"), 11),
-        (_label("relation", "与户主关系"), 10), (_label("ethnicity", "民族"), 8), (_label("education", "文化程度"), 10),
+        (_label("household_no", "户编号"), 18),
+        ("所在区划", 30),
+        (_label("name", "姓名"), 10),
+        (_label("id_number", "证件号码"), 20),
+        (_label("sex", "性别"), 5),
+        (_label("birth_date", "出生日期"), 11),
+        (_label("relation", "与户主关系"), 10),
+        (_label("ethnicity", "民族"), 8),
+        (_label("education", "文化程度"), 10),
         (_label("student_status", "在校生情况"), 10),
     ]
     if pii:
-        cols += [(_label("health_status", "健康状况"), 10), (_label("disability_category", "残疾类别"), 10),
-                 (_label("disability_grade", "残疾等级"), 8)]
-    return [*cols, (_label("labour_skill", "劳动技能"), 10), (_label("work_place", "务工所在地"), 10),
-            (_label("months_worked", "务工时间(月)"), 8), (_label("medical_insurance", "基本医疗保险"), 14),
-            (_label("pension_insurance", "基本养老保险"), 14), (_label("dibao", "是否享受低保"), 8),
-            (_label("tekun", "是否特困供养"), 8), (_label("phone", "联系电话"), 14)]
+        cols += [
+            (_label("health_status", "健康状况"), 10),
+            (_label("disability_category", "残疾类别"), 10),
+            (_label("disability_grade", "残疾等级"), 8),
+        ]
+    return [
+        *cols,
+        (_label("labour_skill", "劳动技能"), 10),
+        (_label("work_place", "务工所在地"), 10),
+        (_label("months_worked", "务工时间(月)"), 8),
+        (_label("medical_insurance", "基本医疗保险"), 14),
+        (_label("pension_insurance", "基本养老保险"), 14),
+        (_label("dibao", "是否享受低保"), 8),
+        (_label("tekun", "是否特困供养"), 8),
+        (_label("phone", "联系电话"), 14),
+    ]
 
 
 @dataclass
@@ -133,7 +193,9 @@ class ExportResult:
 class _Sheet:
     """A worksheet written strictly row after row (what constant_memory requires), typed cell by cell."""
 
-    def __init__(self, book: Any, name: str, headers: Sequence[tuple[str, int]], formats: dict[str, Any]) -> None:
+    def __init__(
+        self, book: Any, name: str, headers: Sequence[tuple[str, int]], formats: dict[str, Any]
+    ) -> None:
         self.ws = book.add_worksheet(name)
         self.formats = formats
         for col, (title, width) in enumerate(headers):
@@ -191,7 +253,10 @@ def _chunks(user: User, filters: HouseholdFilters) -> Any:
             code, pk = last
             # The >= makes each chunk an index range starting at the last row (the OR picks up right after
             # it); it goes first because SQLite seeks with the first range it meets on region_code.
-            page = Household.objects.filter(Q(region_code__gte=code) & (Q(region_code__gt=code) | Q(id__gt=pk))) & qs
+            page = (
+                Household.objects.filter(Q(region_code__gte=code) & (Q(region_code__gt=code) | Q(id__gt=pk)))
+                & qs
+            )
         rows = list(page.values_list(*HOUSEHOLD_FIELDS)[:CHUNK])
         if not rows:
             return
@@ -202,17 +267,28 @@ def _chunks(user: User, filters: HouseholdFilters) -> Any:
 
 
 def household_export_write(
-    target: IO[bytes] | str, *, user: User, filters: HouseholdFilters, persons: bool,
-    progress: Progress | None = None, total: int = 0,
+    target: IO[bytes] | str,
+    *,
+    user: User,
+    filters: HouseholdFilters,
+    persons: bool,
+    progress: Progress | None = None,
+    total: int = 0,
 ) -> ExportResult:
     """Write the filtered list to an xlsx workbook: 农户 sheet, optional 人口 sheet, and 导出说明."""
     pii = may_view_pii(user)
     id_shown = (lambda v: v) if pii else mask_id_number
     phone_shown = (lambda v: v) if pii else mask_phone
-    book = xlsxwriter.Workbook(target, {
-        "constant_memory": True, "tmpdir": str(job_dir()),
-        "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False,
-    })
+    book = xlsxwriter.Workbook(
+        target,
+        {
+            "constant_memory": True,
+            "tmpdir": str(job_dir()),
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+        },
+    )
     formats = {
         "header": book.add_format({"bold": True, "bg_color": "#F0F2F4", "border": 1}),
         "money": book.add_format({"num_format": "#,##0.00"}),
@@ -226,7 +302,8 @@ def household_export_write(
         ids = [row[0] for row in rows]
         incomes: dict[int, tuple[int, Decimal]] = {}
         for hid, year, per_capita in (
-            HouseholdIncome.objects.filter(household_id__in=ids).order_by("household_id", "-year")
+            HouseholdIncome.objects.filter(household_id__in=ids)
+            .order_by("household_id", "-year")
             .values_list("household_id", "year", "net_income_per_capita")
         ):
             incomes.setdefault(hid, (year, per_capita))
@@ -240,22 +317,57 @@ def household_export_write(
         else:
             heads = dict(
                 Person.objects.filter(household_id__in=ids, relation=c.Relation.HEAD)
-                .order_by("household_id", "id").values_list("household_id", "id_number")
+                .order_by("household_id", "id")
+                .values_list("household_id", "id_number")
             )
-        for (hid, no, head, region_name, code, kind, year_out, category, size, phone, edu, med, house, water,
-             grade, ill, disabled, address) in rows:
+        for (
+            hid,
+            no,
+            head,
+            region_name,
+            code,
+            kind,
+            year_out,
+            category,
+            size,
+            phone,
+            edu,
+            med,
+            house,
+            water,
+            grade,
+            ill,
+            disabled,
+            address,
+        ) in rows:
             year, per_capita = incomes.get(hid, (None, None))
             values: list[object] = [
-                no, head, id_shown(heads.get(hid, "")), region_name, code, KIND.get(kind, kind), year_out,
-                CATEGORY.get(category, category), size, phone_shown(phone), year, per_capita,
-                edu, med, house, water, HOUSING.get(grade, grade) if grade else "",
+                no,
+                head,
+                id_shown(heads.get(hid, "")),
+                region_name,
+                code,
+                KIND.get(kind, kind),
+                year_out,
+                CATEGORY.get(category, category),
+                size,
+                phone_shown(phone),
+                year,
+                per_capita,
+                edu,
+                med,
+                house,
+                water,
+                HOUSING.get(grade, grade) if grade else "",
             ]
             if pii:
                 values += [ill, disabled]
             h_sheet.write([*values, address])
             result.households += 1
             if p_sheet is not None:
-                household_members = sorted(members.get(hid, ()), key=lambda p: (p[1] != c.Relation.HEAD, p[5], p[-1]))
+                household_members = sorted(
+                    members.get(hid, ()), key=lambda p: (p[1] != c.Relation.HEAD, p[5], p[-1])
+                )
                 for p in household_members:
                     p_sheet.write(_person_values(p, no, region_name, pii, id_shown, phone_shown))
                     result.persons += 1
@@ -266,29 +378,84 @@ def household_export_write(
         p_sheet.finish()
     _write_notes(notes, formats, user=user, filters=filters, result=result, pii=pii, persons=persons)
     book.close()
-    logger.info("registry export by %s: %d households, %d persons", user.username, result.households, result.persons)
+    logger.info(
+        "registry export by %s: %d households, %d persons", user.username, result.households, result.persons
+    )
     return result
 
 
-def _person_values(p: tuple[Any, ...], no: str, region_name: str, pii: bool, id_shown: Callable[[str], str],
-                   phone_shown: Callable[[str], str]) -> list[object]:
-    (_, relation, name, id_number, sex, birth, ethnicity, education, student, health, disability, grade, skill,
-     work, months, medical, pension, dibao, tekun, phone, _pk) = p
+def _person_values(
+    p: tuple[Any, ...],
+    no: str,
+    region_name: str,
+    pii: bool,
+    id_shown: Callable[[str], str],
+    phone_shown: Callable[[str], str],
+) -> list[object]:
+    (
+        _,
+        relation,
+        name,
+        id_number,
+        sex,
+        birth,
+        ethnicity,
+        education,
+        student,
+        health,
+        disability,
+        grade,
+        skill,
+        work,
+        months,
+        medical,
+        pension,
+        dibao,
+        tekun,
+        phone,
+        _pk,
+    ) = p
     values: list[object] = [
-        no, region_name, name, id_shown(id_number), SEX.get(sex, sex), birth, RELATION.get(relation, relation),
-        ethnicity, EDUCATION.get(education, education) if education else "",
+        no,
+        region_name,
+        name,
+        id_shown(id_number),
+        SEX.get(sex, sex),
+        birth,
+        RELATION.get(relation, relation),
+        ethnicity,
+        EDUCATION.get(education, education) if education else "",
         STUDENT.get(student, student) if student else "",
     ]
     if pii:
-        values += [HEALTH.get(health, health), DISABILITY.get(disability, disability) if disability else "",
-                   GRADE.get(grade, "") if grade else ""]
-    return [*values, SKILL.get(skill, skill), WORK.get(work, work) if work else "", months,
-            MEDICAL.get(medical, medical) if medical else "", PENSION.get(pension, pension) if pension else "",
-            dibao, tekun, phone_shown(phone)]
+        values += [
+            HEALTH.get(health, health),
+            DISABILITY.get(disability, disability) if disability else "",
+            GRADE.get(grade, "") if grade else "",
+        ]
+    return [
+        *values,
+        SKILL.get(skill, skill),
+        WORK.get(work, work) if work else "",
+        months,
+        MEDICAL.get(medical, medical) if medical else "",
+        PENSION.get(pension, pension) if pension else "",
+        dibao,
+        tekun,
+        phone_shown(phone),
+    ]
 
 
-def _write_notes(ws: Any, formats: dict[str, Any], *, user: User, filters: HouseholdFilters, result: ExportResult,
-                 pii: bool, persons: bool) -> None:
+def _write_notes(
+    ws: Any,
+    formats: dict[str, Any],
+    *,
+    user: User,
+    filters: HouseholdFilters,
+    result: ExportResult,
+    pii: bool,
+    persons: bool,
+) -> None:
     ws.set_column(0, 0, 16)
     ws.set_column(1, 1, 70)
     account_region = (user.region.full_name or user.region.name) if user.region_id else "未分配区划"
@@ -300,8 +467,14 @@ def _write_notes(ws: Any, formats: dict[str, Any], *, user: User, filters: House
     ]
     if persons:
         lines.append(("人数", f"{result.persons:,}"))
-    lines.append(("个人信息", "含完整的证件号码和电话,请妥善保管,不得外传。" if pii
-                  else "证件号码和电话已脱敏;健康状况和残疾信息未导出。"))
+    lines.append(
+        (
+            "个人信息",
+            "含完整的证件号码和电话,请妥善保管,不得外传。"
+            if pii
+            else "证件号码和电话已脱敏;健康状况和残疾信息未导出。",
+        )
+    )
     lines.append(("说明", "以 = + - @ 等符号开头的文字前加了单引号('),防止在其他软件中被当作公式执行。"))
     for row, (label, text) in enumerate(lines):
         ws.write_string(row, 0, label, formats["header"])
@@ -333,7 +506,9 @@ def household_export_job(job: Job, progress: Progress) -> None:
     partial = job_dir() / f"{name}.part"
     try:
         with partial.open("wb") as fh:
-            result = household_export_write(fh, user=owner, filters=filters, persons=persons, progress=progress, total=total)
+            result = household_export_write(
+                fh, user=owner, filters=filters, persons=persons, progress=progress, total=total
+            )
         partial.replace(final)
     finally:
         partial.unlink(missing_ok=True)

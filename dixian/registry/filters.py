@@ -54,7 +54,10 @@ PII_NEEDED = "需开通查看个人信息权限"
 
 class CategoryFilter(models.TextChoices):
     MONITORED = "monitored", "全部监测对象"
-    UNSTABLE_EX_POOR = c.MonitoringCategory.UNSTABLE_EX_POOR.value, c.MonitoringCategory.UNSTABLE_EX_POOR.label
+    UNSTABLE_EX_POOR = (
+        c.MonitoringCategory.UNSTABLE_EX_POOR.value,
+        c.MonitoringCategory.UNSTABLE_EX_POOR.label,
+    )
     EDGE = c.MonitoringCategory.EDGE.value, c.MonitoringCategory.EDGE.label
     SUDDEN_HARDSHIP = c.MonitoringCategory.SUDDEN_HARDSHIP.value, c.MonitoringCategory.SUDDEN_HARDSHIP.label
     NOT_MONITORED = "none", "非监测对象"
@@ -155,9 +158,13 @@ class Search:
         parts: list[QuerySet[Any]] = []
         # 户编号 is not personal data: any fragment in a narrow list, else the full number or a village's prefix.
         if self.narrow_prefix:
-            parts.append(self._households().filter(household_no__contains=digits).values_list("id", flat=True))
+            parts.append(
+                self._households().filter(household_no__contains=digits).values_list("id", flat=True)
+            )
         elif len(digits) >= 12:
-            parts.append(self._households().filter(prefix_q("household_no", digits)).values_list("id", flat=True))
+            parts.append(
+                self._households().filter(prefix_q("household_no", digits)).values_list("id", flat=True)
+            )
         else:
             parts.append(self._households().filter(household_no=digits).values_list("id", flat=True))
         phone = _phone_or_none(term)
@@ -167,11 +174,17 @@ class Search:
             parts.append(self._persons().filter(phone=phone).values_list("household_id", flat=True))
             parts.append(self._households().filter(phone=phone).values_list("id", flat=True))
         if self.pii and self.narrow_prefix and len(digits) >= 3:
-            parts.append(self._persons().filter(id_number__contains=digits).values_list("household_id", flat=True))
-            parts.append(self._persons().filter(phone__contains=digits).values_list("household_id", flat=True))
+            parts.append(
+                self._persons().filter(id_number__contains=digits).values_list("household_id", flat=True)
+            )
+            parts.append(
+                self._persons().filter(phone__contains=digits).values_list("household_id", flat=True)
+            )
             parts.append(self._households().filter(phone__contains=digits).values_list("id", flat=True))
         elif self.pii and 10 <= len(digits) < 18:
-            parts.append(self._persons().filter(prefix_q("id_number", digits)).values_list("household_id", flat=True))
+            parts.append(
+                self._persons().filter(prefix_q("id_number", digits)).values_list("household_id", flat=True)
+            )
         return parts
 
 
@@ -219,7 +232,11 @@ class HouseholdFilters:
             # has_illness is the denormalised pre-filter; the member condition decides.
             qs = qs.filter(has_illness=True)
             if self.health == HealthFilter.CHRONIC:
-                qs = qs.filter(Exists(Person.objects.filter(household=OuterRef("pk"), health_status=c.HealthStatus.CHRONIC)))
+                qs = qs.filter(
+                    Exists(
+                        Person.objects.filter(household=OuterRef("pk"), health_status=c.HealthStatus.CHRONIC)
+                    )
+                )
             elif self.health == HealthFilter.MAJOR_ILLNESS:
                 qs = qs.filter(Exists(Person.objects.filter(MAJOR_ILLNESS, household=OuterRef("pk"))))
         if self.disability:
@@ -247,8 +264,10 @@ class HouseholdFilters:
     def describe(self) -> list[tuple[str, str]]:
         """(label, value) of each filter in use, for the export's 说明 sheet."""
         labels = {
-            "kind": ("户类型", dict(c.HouseholdKind.choices)), "category": ("监测类别", dict(CategoryFilter.choices)),
-            "health": ("健康", dict(HealthFilter.choices)), "disability": ("残疾", dict(DisabilityFilter.choices)),
+            "kind": ("户类型", dict(c.HouseholdKind.choices)),
+            "category": ("监测类别", dict(CategoryFilter.choices)),
+            "health": ("健康", dict(HealthFilter.choices)),
+            "disability": ("残疾", dict(DisabilityFilter.choices)),
             "guarantee": ("三保障及饮水", dict(GuaranteeFilter.choices)),
         }
         out = [("区划", self.region.full_name or self.region.name)] if self.region is not None else []
@@ -295,12 +314,22 @@ class HouseholdFilterForm(forms.Form):
     region = RegionChainField(required=False, label="区划")
     kind = forms.ChoiceField(label="户类型", required=False, choices=_choices(c.HouseholdKind.choices))
     category = forms.ChoiceField(label="监测类别", required=False, choices=_choices(CategoryFilter.choices))
-    health = forms.ChoiceField(label="健康状况", required=False, choices=_choices(HealthFilter.choices, "不限"))
-    disability = forms.ChoiceField(label="残疾", required=False, choices=_choices(DisabilityFilter.choices, "不限"))
-    guarantee = forms.ChoiceField(label="三保障及饮水", required=False, choices=_choices(GuaranteeFilter.choices, "不限"))
+    health = forms.ChoiceField(
+        label="健康状况", required=False, choices=_choices(HealthFilter.choices, "不限")
+    )
+    disability = forms.ChoiceField(
+        label="残疾", required=False, choices=_choices(DisabilityFilter.choices, "不限")
+    )
+    guarantee = forms.ChoiceField(
+        label="三保障及饮水", required=False, choices=_choices(GuaranteeFilter.choices, "不限")
+    )
     q = forms.CharField(
-        label="查找", required=False, max_length=40,
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "姓名、身份证号、电话或户编号", "autocomplete": "off"}),
+        label="查找",
+        required=False,
+        max_length=40,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "姓名、身份证号、电话或户编号", "autocomplete": "off"}
+        ),
     )
 
     def __init__(self, data: Any, *, user: User) -> None:
@@ -326,7 +355,12 @@ class HouseholdFilterForm(forms.Form):
         account = self.user.region if self.user.is_authenticated and self.user.region_id else None
         if not ids or account is None:
             return None
-        found = {r.pk: r for r in Region.objects.filter(pk__in=ids).only("id", "code", "prefix", "name", "full_name", "level")}
+        found = {
+            r.pk: r
+            for r in Region.objects.filter(pk__in=ids).only(
+                "id", "code", "prefix", "name", "full_name", "level"
+            )
+        }
         current: Region | None = None
         for pk in ids:
             region = found.get(pk)
@@ -353,13 +387,17 @@ class HouseholdFilterForm(forms.Form):
             self._search = Search(term=term, narrow_prefix=narrow, pii=self.pii)
             if not narrow and not self._search.is_number and len(term) < 2:
                 self._blocked = True
-                self._notices.append("在县级及以上范围按姓名查找,请至少输入两个字;或先选择乡镇、村后按任意字查找。")
+                self._notices.append(
+                    "在县级及以上范围按姓名查找,请至少输入两个字;或先选择乡镇、村后按任意字查找。"
+                )
                 return cleaned
             if self._search.is_number and not self._search.is_full_number:
                 if not self.pii:
                     self._notices.append(f"号码片段只按户编号查找;按身份证号或电话的片段查找{PII_NEEDED}。")
                 elif not narrow:
-                    self._notices.append("在县级及以上范围,身份证号需输入前10位以上;按尾号等片段查找请先选择乡镇或村。")
+                    self._notices.append(
+                        "在县级及以上范围,身份证号需输入前10位以上;按尾号等片段查找请先选择乡镇或村。"
+                    )
             self._search_ids = self._search.matching_ids()
             if self._search_ids is None:
                 self._blocked = True
@@ -379,12 +417,20 @@ class HouseholdFilterForm(forms.Form):
                 notices.extend(f"查找内容无效,已忽略:{error}" for error in errors)
             else:
                 notices.append(f"「{self.fields[name].label}」的取值无效,已忽略。")
-        data = {name: self.cleaned_data.get(name, "") for name in ("kind", "category", "health", "disability", "guarantee")}
+        data = {
+            name: self.cleaned_data.get(name, "")
+            for name in ("kind", "category", "health", "disability", "guarantee")
+        }
         if not self.pii:
             data["health"] = data["disability"] = ""
         return HouseholdFilters(
-            region=self._region, q=self.cleaned_data.get("q", "") if self._search else "", search=self._search,
-            search_ids=self._search_ids, blocked=self._blocked, notices=tuple(dict.fromkeys(notices)), **data,
+            region=self._region,
+            q=self.cleaned_data.get("q", "") if self._search else "",
+            search=self._search,
+            search_ids=self._search_ids,
+            blocked=self._blocked,
+            notices=tuple(dict.fromkeys(notices)),
+            **data,
         )
 
 
@@ -402,14 +448,20 @@ def region_picker(user: User, selected: Region | None) -> list[PickerLevel]:
     region chosen above it. Only regions inside the account's subtree can ever be offered.
     """
     account = user.region if user.is_authenticated and user.region_id else None
-    if account is None or account.level not in (Region.Level.CITY, Region.Level.COUNTY, Region.Level.TOWNSHIP):
+    if account is None or account.level not in (
+        Region.Level.CITY,
+        Region.Level.COUNTY,
+        Region.Level.TOWNSHIP,
+    ):
         return []
     depth = {lvl: i for i, lvl in enumerate(PICKER_LEVELS)}
     chain_prefixes = []
     if selected is not None:
         chain_prefixes = [
-            selected.code[:n] for lvl, n in Region.PREFIX_LENGTH.items()
-            if lvl in (Region.Level.COUNTY, Region.Level.TOWNSHIP) and len(account.prefix) < n <= len(selected.prefix)
+            selected.code[:n]
+            for lvl, n in Region.PREFIX_LENGTH.items()
+            if lvl in (Region.Level.COUNTY, Region.Level.TOWNSHIP)
+            and len(account.prefix) < n <= len(selected.prefix)
         ]
     options = list(
         Region.objects.filter(level__in=PICKER_LEVELS)
@@ -426,7 +478,9 @@ def region_picker(user: User, selected: Region | None) -> list[PickerLevel]:
     parent_id: int | None = account.pk
     while parent_id is not None and by_parent.get(parent_id):
         children = by_parent[parent_id]
-        chosen = next((r for r in children if selected is not None and selected.code.startswith(r.prefix)), None)
+        chosen = next(
+            (r for r in children if selected is not None and selected.code.startswith(r.prefix)), None
+        )
         level = min((r.level for r in children), key=lambda lvl: depth[lvl])
         levels.append(PickerLevel(labels[level], children, chosen.pk if chosen else None))
         parent_id = chosen.pk if chosen is not None and chosen.level != Region.Level.VILLAGE else None

@@ -89,7 +89,9 @@ class PersonForm(_ServiceForm):
         known = list(c.ETHNICITIES)
         if self.instance.ethnicity and self.instance.ethnicity not in known:
             known.insert(0, self.instance.ethnicity)  # a spelling from an old workbook stays selectable
-        self.fields["ethnicity"] = forms.ChoiceField(label="民族", choices=[(e, e) for e in known], initial="汉族")
+        self.fields["ethnicity"] = forms.ChoiceField(
+            label="民族", choices=[(e, e) for e in known], initial="汉族"
+        )
         self.fields["months_worked"].widget.attrs.update(min=0, max=12)
         if not may_view_pii:
             for name in HEALTH_FIELDS:
@@ -135,7 +137,9 @@ def _keep_unless_typed(form: forms.ModelForm, name: str, masked: str) -> None:
 class PersonMoveForm(forms.Form):
     household_no = forms.CharField(label="迁入户的户编号", max_length=24)
     relation = forms.ChoiceField(
-        label="迁入后与户主关系", required=False, choices=[("", "保持不变"), *c.Relation.choices],
+        label="迁入后与户主关系",
+        required=False,
+        choices=[("", "保持不变"), *c.Relation.choices],
     )
 
     def clean_household_no(self) -> str:
@@ -145,7 +149,11 @@ class PersonMoveForm(forms.Form):
 class IncomeForm(forms.Form):
     year = forms.IntegerField(label="收入年度", min_value=2014, max_value=2100)
     members = forms.IntegerField(
-        label="计算人口数", min_value=1, max_value=99, required=False, help_text="留空则按本户当前人口数计算。"
+        label="计算人口数",
+        min_value=1,
+        max_value=99,
+        required=False,
+        help_text="留空则按本户当前人口数计算。",
     )
 
     def __init__(self, *args: Any, initial: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
@@ -153,8 +161,12 @@ class IncomeForm(forms.Form):
         for name in INCOME_COMPONENTS:
             model_field = HouseholdIncome._meta.get_field(name)
             self.fields[name] = forms.DecimalField(
-                label=f"{model_field.verbose_name}(元)", min_value=0, max_digits=12, decimal_places=2,
-                required=False, error_messages={"min_value": "金额不能为负数。"},
+                label=f"{model_field.verbose_name}(元)",
+                min_value=0,
+                max_digits=12,
+                decimal_places=2,
+                required=False,
+                error_messages={"min_value": "金额不能为负数。"},
             )
 
     def amounts(self) -> dict[str, Any]:

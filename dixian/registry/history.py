@@ -90,7 +90,9 @@ def value_label(model: type[Model] | None, name: str, value: Any) -> str:
     return str(value)
 
 
-def _display(model: type[Model] | None, name: str, value: Any, *, pii: bool, households: dict[int, str]) -> str:
+def _display(
+    model: type[Model] | None, name: str, value: Any, *, pii: bool, households: dict[int, str]
+) -> str:
     if name in MOVE_FIELDS:
         if value is None or value == "":
             return EMPTY
@@ -130,7 +132,9 @@ def _summary(row: ChangeLog, visible_numbers: set[str]) -> str:
     return summary
 
 
-def history_entries(rows: Iterable[ChangeLog], *, user: User, visible_households: dict[int, str]) -> list[HistoryEntry]:
+def history_entries(
+    rows: Iterable[ChangeLog], *, user: User, visible_households: dict[int, str]
+) -> list[HistoryEntry]:
     """Readable entries for `rows`. `visible_households` maps the pks the viewer may see to household numbers."""
     pii = may_view_pii(user)
     visible_numbers = set(visible_households.values())
@@ -147,10 +151,16 @@ def history_entries(rows: Iterable[ChangeLog], *, user: User, visible_households
             for name, pair in (row.changes or {}).items()
             if isinstance(pair, (list, tuple)) and len(pair) == 2
         ]
-        entries.append(HistoryEntry(
-            at=timezone.localtime(row.at), actor_name=row.actor_name or "系统", source=row.get_source_display(),
-            action=row.get_action_display(), entity=ENTITY_LABELS.get(entity, row.entity),
-            summary=_summary(row, visible_numbers),
-            reference=row.reference, changes=changes,
-        ))
+        entries.append(
+            HistoryEntry(
+                at=timezone.localtime(row.at),
+                actor_name=row.actor_name or "系统",
+                source=row.get_source_display(),
+                action=row.get_action_display(),
+                entity=ENTITY_LABELS.get(entity, row.entity),
+                summary=_summary(row, visible_numbers),
+                reference=row.reference,
+                changes=changes,
+            )
+        )
     return entries

@@ -119,7 +119,9 @@ def read_sheet(path: Path) -> Sheet:
         workbook = CalamineWorkbook.from_path(str(path))
         names = list(workbook.sheet_names)
     except Exception:  # noqa: BLE001 - calamine raises many kinds for a file that is not a workbook
-        raise ImportFileError("无法读取该文件:它不是 Excel 工作簿(.xlsx)。请用 Excel 或 WPS 打开后另存为 .xlsx 再导入") from None
+        raise ImportFileError(
+            "无法读取该文件:它不是 Excel 工作簿(.xlsx)。请用 Excel 或 WPS 打开后另存为 .xlsx 再导入"
+        ) from None
     lookup = header_lookup()
     best: tuple[int, str, list[list[Any]], int] | None = None
     for index, name in enumerate(names):
@@ -155,7 +157,9 @@ def read_sheet(path: Path) -> Sheet:
             unknown.append(header)
         elif column.field in columns:
             first = headers[columns[column.field]]
-            raise ImportFileError(f"表头「{first}」和「{header}」是同一列({column.header}),请删除其中一列后重新导入")
+            raise ImportFileError(
+                f"表头「{first}」和「{header}」是同一列({column.header}),请删除其中一列后重新导入"
+            )
         else:
             columns[column.field] = j
     missing = [col.header for col in COLUMNS if col.required and col.field not in columns]
@@ -163,7 +167,9 @@ def read_sheet(path: Path) -> Sheet:
         raise ImportFileError(
             f"工作表「{name}」缺少必填列:{'、'.join(missing)}。请使用导入模板,或把表头改成模板中的名称"
         )
-    sheet = Sheet(name=name, rows=rows, header_index=header_index, columns=columns, headers=headers, unknown=unknown)
+    sheet = Sheet(
+        name=name, rows=rows, header_index=header_index, columns=columns, headers=headers, unknown=unknown
+    )
     sheet.data_index = [i for i in range(header_index + 1, len(rows)) if _filled(rows[i])]
     if not sheet.data_index:
         raise ImportFileError(f"工作表「{name}」只有表头,没有数据行,请填写后再导入")
@@ -183,8 +189,9 @@ def _parsers() -> dict[str, Callable[[Any], Any]]:
     parsers: dict[str, Callable[[Any], Any]] = {
         "household_no": lambda v: p.parse_code(v, label="户编号", max_length=24),
         "region_code": p.parse_region_code,
-        "year_out_of_poverty": lambda v: p.parse_int(v, low=POVERTY_EXIT_YEARS[0], high=POVERTY_EXIT_YEARS[1],
-                                                     label="脱贫年度"),
+        "year_out_of_poverty": lambda v: p.parse_int(
+            v, low=POVERTY_EXIT_YEARS[0], high=POVERTY_EXIT_YEARS[1], label="脱贫年度"
+        ),
         "water_ok": p.parse_bool,
         "address": lambda v: p.parse_text(v, label="家庭住址", max_length=200),
         "name": p.parse_name,
@@ -197,9 +204,22 @@ def _parsers() -> dict[str, Callable[[Any], Any]]:
         "phone": p.parse_phone,
         "year": lambda v: p.parse_int(v, low=2014, high=this_year, label="收入年度"),
     }
-    for name in ("kind", "monitoring_category", "housing_grade", "sex", "relation", "education", "student_status",
-                 "health_status", "disability_category", "disability_grade", "labour_skill", "work_place",
-                 "medical_insurance", "pension_insurance"):
+    for name in (
+        "kind",
+        "monitoring_category",
+        "housing_grade",
+        "sex",
+        "relation",
+        "education",
+        "student_status",
+        "health_status",
+        "disability_category",
+        "disability_grade",
+        "labour_skill",
+        "work_place",
+        "medical_insurance",
+        "pension_insurance",
+    ):
         parsers[name] = _choice(name)
     for name in MONEY:
         parsers[name] = p.parse_amount
@@ -229,7 +249,9 @@ def _parse_column(values: list[Any], parser: Callable[[Any], Any]) -> tuple[list
     return parsed, errors
 
 
-def _parse_ids(values: list[Any], parser: Callable[[Any], Any]) -> tuple[list[Any], list[Any], list[Any], dict[int, str]]:
+def _parse_ids(
+    values: list[Any], parser: Callable[[Any], Any]
+) -> tuple[list[Any], list[Any], list[Any], dict[int, str]]:
     """ID numbers → (number, sex, birth date) columns: vectorised for clean cells, the parser for the rest."""
     numbers, sexes, births = p.parse_id_numbers_fast(values, today=timezone.localdate())
     rest = [i for i, v in enumerate(numbers) if v is None]
@@ -309,11 +331,19 @@ def _check_rows(sheet: Sheet, parsed: Parsed, *, region: Region) -> list[RowErro
     if "sex" in v:
         for i, (given, derived) in enumerate(zip(v["sex"], id_sex, strict=True)):
             if given is not None and derived is not None and given != derived:
-                add(i, "sex", f"性别与证件号码不一致(证件号码显示为{c.Sex(derived).label}),性别可不填,由证件号码得出")
+                add(
+                    i,
+                    "sex",
+                    f"性别与证件号码不一致(证件号码显示为{c.Sex(derived).label}),性别可不填,由证件号码得出",
+                )
     if "birth_date" in v:
         for i, (given, derived) in enumerate(zip(v["birth_date"], id_birth, strict=True)):
             if given is not None and derived is not None and given != derived:
-                add(i, "birth_date", f"出生日期与证件号码不一致(证件号码显示为 {derived.isoformat()}),出生日期可不填")
+                add(
+                    i,
+                    "birth_date",
+                    f"出生日期与证件号码不一致(证件号码显示为 {derived.isoformat()}),出生日期可不填",
+                )
     _person_rules(v, add, n)
 
     # Duplicate ID numbers within the file.
@@ -351,12 +381,18 @@ def _check_rows(sheet: Sheet, parsed: Parsed, *, region: Region) -> list[RowErro
             for name in household_fields:
                 values = v[name]
                 ref = values[head]
-                if any(i != head and values[i] is not None and values[i] != ref for i in idx) and not failed(head, name):
+                if any(i != head and values[i] is not None and values[i] != ref for i in idx) and not failed(
+                    head, name
+                ):
                     for i in idx:
                         if i == head or values[i] is None or values[i] == ref:
                             continue
                         shown = p.text(raw_rows[i][cols[name]])
-                        add(i, name, f"「{shown}」与本户户主所在行(第 {rows[head]} 行)不一致;同一户的户级信息应相同,或只在户主行填写")
+                        add(
+                            i,
+                            name,
+                            f"「{shown}」与本户户主所在行(第 {rows[head]} 行)不一致;同一户的户级信息应相同,或只在户主行填写",
+                        )
         _household_rules(v, head, add, failed)
 
     _check_regions(v, members, relation, add, region)
@@ -366,8 +402,18 @@ def _check_rows(sheet: Sheet, parsed: Parsed, *, region: Region) -> list[RowErro
 def _person_rules(v: dict[str, list[Any]], add: Callable[[int, str | None, str], None], n: int) -> None:
     """The rules of the person form (services.person_validate), applied to every row."""
     none = [None] * n
-    columns = [v.get(name, none) for name in
-               ("disability_category", "disability_grade", "health_status", "months_worked", "work_place", "dibao", "tekun")]
+    columns = [
+        v.get(name, none)
+        for name in (
+            "disability_category",
+            "disability_grade",
+            "health_status",
+            "months_worked",
+            "work_place",
+            "dibao",
+            "tekun",
+        )
+    ]
     disabled = c.HealthStatus.DISABLED.value
     for i, (category, grade, health, months, place, dibao, tekun) in enumerate(zip(*columns, strict=True)):
         if not (category or grade or health == disabled or months or (dibao and tekun)):
@@ -385,7 +431,10 @@ def _person_rules(v: dict[str, list[Any]], add: Callable[[int, str | None, str],
 
 
 def _household_rules(
-    v: dict[str, list[Any]], head: int, add: Callable[[int, str | None, str], None], failed: Callable[[int, str], bool]
+    v: dict[str, list[Any]],
+    head: int,
+    add: Callable[[int, str | None, str], None],
+    failed: Callable[[int, str], bool],
 ) -> None:
     """The rules of the household form (services.household_validate) and of the income block, on the head row."""
     get = lambda name: v[name][head] if name in v else None  # noqa: E731
@@ -401,8 +450,11 @@ def _household_rules(
 
 
 def _check_regions(
-    v: dict[str, list[Any]], members: dict[str, list[int]], relation: list[Any],
-    add: Callable[[int, str | None, str], None], scope: Region,
+    v: dict[str, list[Any]],
+    members: dict[str, list[int]],
+    relation: list[Any],
+    add: Callable[[int, str | None, str], None],
+    scope: Region,
 ) -> None:
     codes = {code for code in v["region_code"] if code}
     found = {r.code: r for r in Region.objects.filter(code__in=codes)} if codes else {}
@@ -414,12 +466,24 @@ def _check_regions(
             continue
         region = found.get(code)
         if not scope.contains(code):
-            add(i, "region_code", f"行政区划代码「{code}」不在您的管辖范围内({scope.full_name or scope.name}),"
-                                  "请删除该户或由上级账号导入")
+            add(
+                i,
+                "region_code",
+                f"行政区划代码「{code}」不在您的管辖范围内({scope.full_name or scope.name}),"
+                "请删除该户或由上级账号导入",
+            )
         elif region is None:
-            add(i, "region_code", f"行政区划代码「{code}」在系统中不存在,请核对;如确为新设村(组),请联系管理员添加")
+            add(
+                i,
+                "region_code",
+                f"行政区划代码「{code}」在系统中不存在,请核对;如确为新设村(组),请联系管理员添加",
+            )
         elif region.level not in (Region.Level.VILLAGE, Region.Level.GROUP):
-            add(i, "region_code", f"行政区划代码「{code}」是{region.get_level_display()}级,请填写农户所在村或村民小组的代码")
+            add(
+                i,
+                "region_code",
+                f"行政区划代码「{code}」是{region.get_level_display()}级,请填写农户所在村或村民小组的代码",
+            )
 
 
 # ---- frames for the bulk writer ---------------------------------------------------------------------------
@@ -432,9 +496,14 @@ def build_frames(sheet: Sheet, parsed: Parsed) -> tuple[pl.DataFrame, pl.DataFra
     h_fields = ["household_no", *[f for f in HOUSEHOLD_FIELDS if f in cols and f != "household_no"]]
     households = pl.DataFrame({f: [v[f][i] for i in heads] for f in h_fields}, strict=False)
     if "phone" in cols:
-        households = households.with_columns(pl.Series("phone", [v["phone"][i] or "" for i in heads], pl.String))
-    person_fields = [col.field for col in COLUMNS if col.level == "person" and col.field in cols
-                     and col.field not in ("id_number", "sex", "birth_date")]
+        households = households.with_columns(
+            pl.Series("phone", [v["phone"][i] or "" for i in heads], pl.String)
+        )
+    person_fields = [
+        col.field
+        for col in COLUMNS
+        if col.level == "person" and col.field in cols and col.field not in ("id_number", "sex", "birth_date")
+    ]
     persons = pl.DataFrame(
         {
             "household_no": v["household_no"],
@@ -482,8 +551,15 @@ def write_report(sheet: Sheet, errors: list[RowError], out: Path) -> None:
     for e in errors:
         by_row[e.row].append(e)
     out.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(out), {"constant_memory": True, "strings_to_numbers": False,
-                                        "strings_to_formulas": False, "strings_to_urls": False})
+    wb = xlsxwriter.Workbook(
+        str(out),
+        {
+            "constant_memory": True,
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+        },
+    )
     ws = wb.add_worksheet((sheet.name or "农户信息")[:31])
     bold = wb.add_format({"bold": True, "bg_color": "#F0F2F4"})
     bad = wb.add_format({"bg_color": "#FDE2E1"})
@@ -517,7 +593,9 @@ def write_report(sheet: Sheet, errors: list[RowError], out: Path) -> None:
     wb.close()
 
 
-def _write_cell(ws: Any, i: int, j: int, value: Any, fmt: Any, date_format: Any, datetime_format: Any) -> None:
+def _write_cell(
+    ws: Any, i: int, j: int, value: Any, fmt: Any, date_format: Any, datetime_format: Any
+) -> None:
     if value is None or value == "":
         if fmt is not None:
             ws.write_blank(i, j, None, fmt)
@@ -575,8 +653,11 @@ def registry_import(
     path = Path(path)
     if batch is None:
         batch = ImportBatch.objects.create(
-            file_name=(file_name or path.name)[:255], stored_file=str(path)[:500], checksum="",
-            uploaded_by=actor if actor is not None and actor.is_authenticated else None, region=region,
+            file_name=(file_name or path.name)[:255],
+            stored_file=str(path)[:500],
+            checksum="",
+            uploaded_by=actor if actor is not None and actor.is_authenticated else None,
+            region=region,
         )
     batch.status = ImportBatch.Status.RUNNING
     batch.save(update_fields=["status", "updated_at"])
@@ -592,7 +673,9 @@ def registry_import(
         _finish(batch, ImportBatch.Status.FAILED, str(exc))
     except Exception:
         # The caller logs the traceback (the job runner to the log; the command only with -v 2).
-        _finish(batch, ImportBatch.Status.FAILED, "导入时出现意外错误,未导入任何数据。错误已记录,请联系管理员。")
+        _finish(
+            batch, ImportBatch.Status.FAILED, "导入时出现意外错误,未导入任何数据。错误已记录,请联系管理员。"
+        )
         raise
     finally:
         if collecting:
@@ -628,8 +711,12 @@ def _run(batch: ImportBatch, path: Path, actor: User | None, region: Region, sta
         households, persons, incomes = build_frames(sheet, parsed)
         try:
             result = registry_bulk_upsert(
-                households=households, persons=persons, incomes=incomes, actor=actor,
-                source=ChangeLog.Source.IMPORT, reference=f"import:{batch.pk}",
+                households=households,
+                persons=persons,
+                incomes=incomes,
+                actor=actor,
+                source=ChangeLog.Source.IMPORT,
+                reference=f"import:{batch.pk}",
                 progress=lambda done, total: stages(0.5 + 0.5 * done / max(total, 1)),
                 scope_prefix=region.prefix,
             )
@@ -640,14 +727,27 @@ def _run(batch: ImportBatch, path: Path, actor: User | None, region: Region, sta
                 f"已导入 {len(sheet.data_index)} 行:新增 {result.households_created} 户、{result.persons_created} 人,"
                 f"更新 {result.households_updated} 户、{result.persons_updated} 人"
                 + (f"(其中迁移 {result.persons_moved} 人)" if result.persons_moved else "")
-                + ("。" if result.households_updated or result.persons_updated or result.households_created
-                   or result.persons_created else ",与系统中的数据相同,没有变化。")
+                + (
+                    "。"
+                    if result.households_updated
+                    or result.persons_updated
+                    or result.households_created
+                    or result.persons_created
+                    else ",与系统中的数据相同,没有变化。"
+                )
                 + note
             )
             _finish(
-                batch, ImportBatch.Status.IMPORTED, message, rows_done=len(sheet.data_index), error_count=0,
-                households_created=result.households_created, households_updated=result.households_updated,
-                persons_created=result.persons_created, persons_updated=result.persons_updated, errors=[],
+                batch,
+                ImportBatch.Status.IMPORTED,
+                message,
+                rows_done=len(sheet.data_index),
+                error_count=0,
+                households_created=result.households_created,
+                households_updated=result.households_updated,
+                persons_created=result.persons_created,
+                persons_updated=result.persons_updated,
+                errors=[],
             )
             stages(1)
             return
@@ -660,7 +760,11 @@ def _run(batch: ImportBatch, path: Path, actor: User | None, region: Region, sta
         "请下载错误报告,按“错误原因”列修改后重新导入。" + note
     )
     _finish(
-        batch, ImportBatch.Status.REJECTED, message, error_count=len(errors), rows_done=0,
+        batch,
+        ImportBatch.Status.REJECTED,
+        message,
+        error_count=len(errors),
+        rows_done=0,
         report_file=str(report.relative_to(Path(settings.DATA_DIR))),
         errors=[e.as_dict() for e in errors[:ERROR_SAMPLE]],
     )
@@ -684,6 +788,7 @@ def _bulk_errors(exc: BulkError, sheet: Sheet, parsed: Parsed) -> list[RowError]
         errors.append(RowError(rows[i], headers[cols[name]], problem.message, cols[name]))
     return errors
 
+
 # ---- background job and template download ---------------------------------------------------------------
 
 
@@ -705,16 +810,49 @@ def _example_id(body17: str) -> str:
 
 # Obviously fake: household number 示例…, people born on 1900-01-01 in 北京东城 (110101).
 TEMPLATE_EXAMPLES: tuple[dict[str, Any], ...] = (
-    {"household_no": "示例0000000001", "region_code": "360424100201", "kind": "脱贫户", "year_out_of_poverty": 2018,
-     "monitoring_category": "", "housing_grade": "B", "water_ok": "是", "address": "示例村一组",
-     "name": "示例户主", "id_number": _example_id("11010119000101100"), "relation": "户主", "ethnicity": "汉族",
-     "education": "初中", "health_status": "健康", "labour_skill": "普通劳动力", "work_place": "县内",
-     "months_worked": 10, "medical_insurance": "城乡居民基本医疗保险", "pension_insurance": "城乡居民基本养老保险",
-     "dibao": "否", "tekun": "否", "phone": "13800000000", "year": 2025, "wages": 24000, "business": 3000,
-     "property": 0, "transfers": 1200, "production_costs": 800},
-    {"household_no": "示例0000000001", "name": "示例配偶", "id_number": _example_id("11010119000101102"), "relation": "配偶",
-     "ethnicity": "汉族", "education": "小学", "health_status": "长期慢性病", "labour_skill": "普通劳动力",
-     "medical_insurance": "城乡居民基本医疗保险", "dibao": "否", "tekun": "否"},
+    {
+        "household_no": "示例0000000001",
+        "region_code": "360424100201",
+        "kind": "脱贫户",
+        "year_out_of_poverty": 2018,
+        "monitoring_category": "",
+        "housing_grade": "B",
+        "water_ok": "是",
+        "address": "示例村一组",
+        "name": "示例户主",
+        "id_number": _example_id("11010119000101100"),
+        "relation": "户主",
+        "ethnicity": "汉族",
+        "education": "初中",
+        "health_status": "健康",
+        "labour_skill": "普通劳动力",
+        "work_place": "县内",
+        "months_worked": 10,
+        "medical_insurance": "城乡居民基本医疗保险",
+        "pension_insurance": "城乡居民基本养老保险",
+        "dibao": "否",
+        "tekun": "否",
+        "phone": "13800000000",
+        "year": 2025,
+        "wages": 24000,
+        "business": 3000,
+        "property": 0,
+        "transfers": 1200,
+        "production_costs": 800,
+    },
+    {
+        "household_no": "示例0000000001",
+        "name": "示例配偶",
+        "id_number": _example_id("11010119000101102"),
+        "relation": "配偶",
+        "ethnicity": "汉族",
+        "education": "小学",
+        "health_status": "长期慢性病",
+        "labour_skill": "普通劳动力",
+        "medical_insurance": "城乡居民基本医疗保险",
+        "dibao": "否",
+        "tekun": "否",
+    },
 )
 
 
@@ -722,8 +860,12 @@ def template_workbook(out: Any) -> None:
     """The downloadable template: the headers of template.py with notes, the ID column as text, and a
     separate sheet of example rows (obviously fake) so that the import sheet itself stays empty."""
     wb = xlsxwriter.Workbook(out, {"in_memory": True})
-    head = wb.add_format({"bold": True, "bg_color": "#F0F2F4", "border": 1, "text_wrap": True, "valign": "vcenter"})
-    required = wb.add_format({"bold": True, "bg_color": "#FDE2E1", "border": 1, "text_wrap": True, "valign": "vcenter"})
+    head = wb.add_format(
+        {"bold": True, "bg_color": "#F0F2F4", "border": 1, "text_wrap": True, "valign": "vcenter"}
+    )
+    required = wb.add_format(
+        {"bold": True, "bg_color": "#FDE2E1", "border": 1, "text_wrap": True, "valign": "vcenter"}
+    )
     text_format = wb.add_format({"num_format": "@"})
     wrap = wb.add_format({"text_wrap": True, "valign": "top"})
     for sheet_name, rows in (("农户信息", ()), ("填写示例", TEMPLATE_EXAMPLES)):
@@ -731,9 +873,17 @@ def template_workbook(out: Any) -> None:
         ws.set_row(0, 32)
         ws.freeze_panes(1, 0)
         for j, col in enumerate(COLUMNS):
-            width = 24 if col.field in ("id_number", "address", "household_no") else max(10, len(col.header) * 2 + 2)
-            ws.set_column(j, j, width, text_format if col.field in ("id_number", "household_no", "region_code",
-                                                                    "phone") else None)
+            width = (
+                24
+                if col.field in ("id_number", "address", "household_no")
+                else max(10, len(col.header) * 2 + 2)
+            )
+            ws.set_column(
+                j,
+                j,
+                width,
+                text_format if col.field in ("id_number", "household_no", "region_code", "phone") else None,
+            )
             ws.write_string(0, j, col.header, required if col.required else head)
             note = "必填。" if col.required else ""
             if col.aliases:
@@ -755,13 +905,22 @@ def template_workbook(out: Any) -> None:
     notes.set_column(1, 1, 90, wrap)
     lines = [
         ("用法", "在“农户信息”表中每人填一行,同一户的成员用相同的户编号;“填写示例”表只作参考,不会被导入。"),
-        ("户级信息", "户编号、行政区划代码、户类型等户级信息以户主所在行为准;其他成员行可留空,若填写必须与户主行相同。"),
-        ("证件号码", "请先把该列设为“文本”格式再粘贴,否则 Excel 会把18位号码存成数字并丢失末尾数字。"
-                     "老的15位号码会自动升级为18位;性别和出生日期由证件号码得出,可不填。"),
+        (
+            "户级信息",
+            "户编号、行政区划代码、户类型等户级信息以户主所在行为准;其他成员行可留空,若填写必须与户主行相同。",
+        ),
+        (
+            "证件号码",
+            "请先把该列设为“文本”格式再粘贴,否则 Excel 会把18位号码存成数字并丢失末尾数字。"
+            "老的15位号码会自动升级为18位;性别和出生日期由证件号码得出,可不填。",
+        ),
         ("日期", "可填 1980-01-01、1980/1/1、1980年1月1日 或 19800101,也可以是 Excel 日期格式。"),
         ("收入", "填写收入年度后,各项收入默认为 0;单位为元,最多两位小数。人均纯收入由系统计算。"),
         ("重复导入", "同一文件可以重复导入:已登记的户和人按户编号、证件号码更新,不会重复新增。"),
-        ("错误处理", "只要有一行有错误,整份文件都不会导入,系统会返回带“错误原因”列的同一份表格,改正后重新导入即可。"),
+        (
+            "错误处理",
+            "只要有一行有错误,整份文件都不会导入,系统会返回带“错误原因”列的同一份表格,改正后重新导入即可。",
+        ),
     ]
     notes.write_string(0, 0, "项目", head)
     notes.write_string(0, 1, "说明", head)
@@ -770,6 +929,10 @@ def template_workbook(out: Any) -> None:
         notes.write_string(i, 1, v, wrap)
     for j, col in enumerate(COLUMNS, start=len(lines) + 2):
         notes.write_string(j, 0, col.header + ("(必填)" if col.required else ""))
-        notes.write_string(j, 1, "、".join(filter(None, [col.note, "别名:" + "、".join(col.aliases) if col.aliases else ""])),
-                           wrap)
+        notes.write_string(
+            j,
+            1,
+            "、".join(filter(None, [col.note, "别名:" + "、".join(col.aliases) if col.aliases else ""])),
+            wrap,
+        )
     wb.close()

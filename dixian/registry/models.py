@@ -19,7 +19,10 @@ MONEY = {"max_digits": 12, "decimal_places": 2, "default": Decimal("0")}
 # `<= 2` rather than IN lists, which it cannot match once the values are parameters.
 MONITORED = ~models.Q(monitoring_category="")
 GUARANTEE_GAP = (
-    models.Q(education_ok=False) | models.Q(medical_ok=False) | models.Q(housing_ok=False) | models.Q(water_ok=False)
+    models.Q(education_ok=False)
+    | models.Q(medical_ok=False)
+    | models.Q(housing_ok=False)
+    | models.Q(water_ok=False)
 )
 SEVERE_DISABILITY = models.Q(disability_grade__lte=2)  # grades 一级 and 二级 (1–4; empty when none)
 MAJOR_ILLNESS = models.Q(health_status=c.HealthStatus.MAJOR_ILLNESS)
@@ -59,7 +62,9 @@ class Household(TimeStampedModel):
             models.Index(fields=["region_code", "id"], name="household_region_id"),
             # The household list at city scale (registry.filters): a rare filter must not walk 800k rows.
             models.Index(fields=["region_code", "id"], condition=MONITORED, name="household_monitored"),
-            models.Index(fields=["region_code", "id"], condition=GUARANTEE_GAP, name="household_guarantee_gap"),
+            models.Index(
+                fields=["region_code", "id"], condition=GUARANTEE_GAP, name="household_guarantee_gap"
+            ),
             models.Index(fields=["phone"], name="household_phone"),
         ]
 
@@ -79,7 +84,9 @@ class Person(TimeStampedModel):
     birth_date = models.DateField("出生日期")
     relation = models.CharField("与户主关系", max_length=20, choices=c.Relation.choices)
     ethnicity = models.CharField("民族", max_length=10, default="汉族")
-    education = models.CharField("文化程度", max_length=12, choices=c.Education.choices, blank=True, default="")
+    education = models.CharField(
+        "文化程度", max_length=12, choices=c.Education.choices, blank=True, default=""
+    )
     student_status = models.CharField(
         "在校生情况", max_length=24, choices=c.StudentStatus.choices, blank=True, default=""
     )
@@ -93,7 +100,9 @@ class Person(TimeStampedModel):
         "残疾等级", choices=c.DisabilityGrade.choices, null=True, blank=True
     )
     labour_skill = models.CharField("劳动技能", max_length=10, choices=c.LabourSkill.choices)
-    work_place = models.CharField("务工所在地", max_length=16, choices=c.WorkPlace.choices, blank=True, default="")
+    work_place = models.CharField(
+        "务工所在地", max_length=16, choices=c.WorkPlace.choices, blank=True, default=""
+    )
     months_worked = models.PositiveSmallIntegerField("务工时间(月)", null=True, blank=True)
     medical_insurance = models.CharField(
         "基本医疗保险", max_length=10, choices=c.MedicalInsurance.choices, blank=True, default=""
@@ -123,7 +132,9 @@ class Person(TimeStampedModel):
 class HouseholdIncome(models.Model):
     """Income components of one household for one year; per-capita net income per domain.md §2."""
 
-    household = models.ForeignKey(Household, verbose_name="农户", on_delete=models.CASCADE, related_name="incomes")
+    household = models.ForeignKey(
+        Household, verbose_name="农户", on_delete=models.CASCADE, related_name="incomes"
+    )
     year = models.PositiveSmallIntegerField("年度")
     wages = models.DecimalField("工资性收入", **MONEY)
     business = models.DecimalField("生产经营性收入", **MONEY)
@@ -147,8 +158,13 @@ class HouseholdIncome(models.Model):
 
     @staticmethod
     def compute(
-        *, wages: Decimal, business: Decimal, property: Decimal, transfers: Decimal,  # noqa: A002
-        production_costs: Decimal, members: int,
+        *,
+        wages: Decimal,
+        business: Decimal,
+        property: Decimal,
+        transfers: Decimal,  # noqa: A002
+        production_costs: Decimal,
+        members: int,
     ) -> tuple[Decimal, Decimal]:
         """(net income, per-capita net income), rounded half-up to the fen."""
         net = wages + business + property + transfers - production_costs
@@ -158,17 +174,26 @@ class HouseholdIncome(models.Model):
 
     def recompute(self) -> None:
         self.net_income, self.net_income_per_capita = self.compute(
-            wages=self.wages, business=self.business, property=self.property, transfers=self.transfers,
-            production_costs=self.production_costs, members=self.members,
+            wages=self.wages,
+            business=self.business,
+            property=self.property,
+            transfers=self.transfers,
+            production_costs=self.production_costs,
+            members=self.members,
         )
 
 
 class HelperAssignment(models.Model):
     """结对帮扶: a 帮扶干部 account paired with a household for a period."""
 
-    household = models.ForeignKey(Household, verbose_name="农户", on_delete=models.CASCADE, related_name="helpers")
+    household = models.ForeignKey(
+        Household, verbose_name="农户", on_delete=models.CASCADE, related_name="helpers"
+    )
     helper = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="帮扶责任人", on_delete=models.PROTECT, related_name="assignments"
+        settings.AUTH_USER_MODEL,
+        verbose_name="帮扶责任人",
+        on_delete=models.PROTECT,
+        related_name="assignments",
     )
     unit = models.CharField("帮扶单位", max_length=100, blank=True)
     start_date = models.DateField("开始日期")
@@ -231,7 +256,11 @@ class IncomeLine(TimeStampedModel):
     """
 
     region = models.ForeignKey(
-        "regions.Region", verbose_name="适用区划", null=True, blank=True, on_delete=models.PROTECT,
+        "regions.Region",
+        verbose_name="适用区划",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         help_text="留空表示全市统一标准;填写县或乡镇时,该区划内以此为准。",
     )
     year = models.PositiveSmallIntegerField("年度")

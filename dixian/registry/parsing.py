@@ -164,7 +164,9 @@ def parse_date(value: object) -> dt.date | None:
         return value.date()
     if isinstance(value, dt.date):
         return value
-    bad = ParseError(f"「{_shown(value)}」不是有效的日期,请填写如 1980-01-01、1980年1月1日 或 19800101 的日期")
+    bad = ParseError(
+        f"「{_shown(value)}」不是有效的日期,请填写如 1980-01-01、1980年1月1日 或 19800101 的日期"
+    )
     if isinstance(value, bool):
         raise bad
     if isinstance(value, (int, float)):
@@ -416,14 +418,18 @@ def parse_code(value: object, *, label: str, max_length: int, digits_only: bool 
         return ""
     if isinstance(value, float):
         if not (math.isfinite(value) and value.is_integer()) or abs(value) >= 1e15:
-            raise ParseError(f"{label}被 Excel 存成了数字/科学计数法,末尾数字可能已丢失,请把该列设为文本格式后重新填写")
+            raise ParseError(
+                f"{label}被 Excel 存成了数字/科学计数法,末尾数字可能已丢失,请把该列设为文本格式后重新填写"
+            )
         value = str(int(value))
     elif isinstance(value, int):
         value = str(value)
     # ASCII letters and digits only (the usual 户编号 and 区划代码) are already compact: skip the folding.
     s = value if type(value) is str and value.isascii() and value.isalnum() else _compact(value)
     if _SCIENTIFIC.match(s):
-        raise ParseError(f"{label}被 Excel 存成了数字/科学计数法,末尾数字已丢失,请把该列设为文本格式后重新填写")
+        raise ParseError(
+            f"{label}被 Excel 存成了数字/科学计数法,末尾数字已丢失,请把该列设为文本格式后重新填写"
+        )
     if len(s) > max_length:
         raise ParseError(f"{label}「{_shown(s)}」超过{max_length}个字符,请核对")
     if digits_only and s and not _digits(s):

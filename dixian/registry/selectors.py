@@ -28,7 +28,9 @@ def household_scope_for_user(user: User) -> QuerySet[Household]:
     if user.is_registry_reader:
         return qs
     if user.has_role(Role.HELPER):
-        assigned = HelperAssignment.objects.filter(helper=user, household=OuterRef("pk"), end_date__isnull=True)
+        assigned = HelperAssignment.objects.filter(
+            helper=user, household=OuterRef("pk"), end_date__isnull=True
+        )
         return qs.filter(Exists(assigned))
     return qs.none()
 
@@ -58,7 +60,9 @@ def income_lines_for_code(region_code: str) -> dict[int, IncomeLine]:
     One query. A line of a county overrides the platform-wide (region-less) line inside that county.
     """
     prefixes = {region_code[:n] for n in Region.PREFIX_LENGTH.values()}
-    lines = IncomeLine.objects.filter(Q(region__isnull=True) | Q(region__prefix__in=prefixes)).select_related("region")
+    lines = IncomeLine.objects.filter(Q(region__isnull=True) | Q(region__prefix__in=prefixes)).select_related(
+        "region"
+    )
     best: dict[int, IncomeLine] = {}
     for line in lines:
         depth = len(line.region.prefix) if line.region_id else 0
@@ -68,9 +72,15 @@ def income_lines_for_code(region_code: str) -> dict[int, IncomeLine]:
     return best
 
 
-def household_history(household: Household, *, offset: int = 0, limit: int = 20) -> tuple[list[ChangeLog], bool]:
+def household_history(
+    household: Household, *, offset: int = 0, limit: int = 20
+) -> tuple[list[ChangeLog], bool]:
     """One page of a household's change log, newest first, and whether older rows exist."""
-    rows = list(ChangeLog.objects.filter(household_id=household.pk).order_by("-at", "-id")[offset:offset + limit + 1])
+    rows = list(
+        ChangeLog.objects.filter(household_id=household.pk).order_by("-at", "-id")[
+            offset : offset + limit + 1
+        ]
+    )
     return rows[:limit], len(rows) > limit
 
 

@@ -36,21 +36,53 @@ Source = ChangeLog.Source
 
 # Fields a service may change. Everything else on the models is derived or a key.
 HOUSEHOLD_EDITABLE = (
-    "kind", "year_out_of_poverty", "monitoring_category", "phone", "address", "housing_grade", "water_ok",
+    "kind",
+    "year_out_of_poverty",
+    "monitoring_category",
+    "phone",
+    "address",
+    "housing_grade",
+    "water_ok",
 )
 PERSON_EDITABLE = (
-    "id_number", "name", "relation", "ethnicity", "education", "student_status", "health_status",
-    "disability_category", "disability_grade", "labour_skill", "work_place", "months_worked",
-    "medical_insurance", "pension_insurance", "dibao", "tekun", "phone",
+    "id_number",
+    "name",
+    "relation",
+    "ethnicity",
+    "education",
+    "student_status",
+    "health_status",
+    "disability_category",
+    "disability_grade",
+    "labour_skill",
+    "work_place",
+    "months_worked",
+    "medical_insurance",
+    "pension_insurance",
+    "dibao",
+    "tekun",
+    "phone",
 )
 # Derived from the ID number, never typed (domain.md §14: sex and birth date come with the ID).
 PERSON_FROM_ID = ("sex", "birth_date")
 PERSON_LOGGED = PERSON_EDITABLE + PERSON_FROM_ID
 HOUSEHOLD_DERIVED = (
-    "member_count", "head_name", "has_illness", "has_disability", "education_ok", "medical_ok", "housing_ok",
+    "member_count",
+    "head_name",
+    "has_illness",
+    "has_disability",
+    "education_ok",
+    "medical_ok",
+    "housing_ok",
 )
 INCOME_COMPONENTS = (
-    "wages", "business", "property", "transfers", "production_costs", "eligible_out_of_pocket", "insurance_payout",
+    "wages",
+    "business",
+    "property",
+    "transfers",
+    "production_costs",
+    "eligible_out_of_pocket",
+    "insurance_payout",
 )
 INCOME_LOGGED = (*INCOME_COMPONENTS, "members", "net_income", "net_income_per_capita")
 
@@ -129,11 +161,19 @@ def household_refresh_derived(household: Household, *, today: dt.date | None = N
     return changes
 
 
-def _log_derived(*, actor: User | None, source: str, household: Household, changes: dict[str, list[Any]]) -> None:
+def _log_derived(
+    *, actor: User | None, source: str, household: Household, changes: dict[str, list[Any]]
+) -> None:
     if changes:
         change_record(
-            actor=actor, source=source, entity="household", entity_id=household.pk, household_id=household.pk,
-            action=ChangeLog.Action.UPDATE, changes=changes, summary="随成员或住房信息自动更新",
+            actor=actor,
+            source=source,
+            entity="household",
+            entity_id=household.pk,
+            household_id=household.pk,
+            action=ChangeLog.Action.UPDATE,
+            changes=changes,
+            summary="随成员或住房信息自动更新",
         )
 
 
@@ -160,15 +200,23 @@ def _reject_unknown(data: Mapping[str, Any], allowed: Iterable[str]) -> None:
 def household_validate(values: Mapping[str, Any]) -> None:
     """The household rules over a full set of values (kind, year out of poverty, monitoring category)."""
     errors: dict[str, str] = {}
-    kind, year, category = values.get("kind"), values.get("year_out_of_poverty"), values.get("monitoring_category")
+    kind, year, category = (
+        values.get("kind"),
+        values.get("year_out_of_poverty"),
+        values.get("monitoring_category"),
+    )
     if kind == c.HouseholdKind.ORDINARY and year:
         errors["year_out_of_poverty"] = "一般农户没有脱贫年度,请清空;若为脱贫户,请先修改户类型。"
     elif year and year not in POVERTY_EXIT_YEARS:
         errors["year_out_of_poverty"] = "脱贫年度应在2014年至2020年之间。"
     if category == c.MonitoringCategory.UNSTABLE_EX_POOR and kind != c.HouseholdKind.EX_POOR:
-        errors["monitoring_category"] = "脱贫不稳定户只能是脱贫户;一般农户请选择边缘易致贫户或突发严重困难户。"
+        errors["monitoring_category"] = (
+            "脱贫不稳定户只能是脱贫户;一般农户请选择边缘易致贫户或突发严重困难户。"
+        )
     elif category == c.MonitoringCategory.EDGE and kind != c.HouseholdKind.ORDINARY:
-        errors["monitoring_category"] = "边缘易致贫户只能是一般农户;脱贫户请选择脱贫不稳定户或突发严重困难户。"
+        errors["monitoring_category"] = (
+            "边缘易致贫户只能是一般农户;脱贫户请选择脱贫不稳定户或突发严重困难户。"
+        )
     if errors:
         raise ValidationError(errors)
 
@@ -178,8 +226,14 @@ def region_validate(region: Region) -> None:
         raise ValidationError({"region": "农户只能归属到村或村民小组,请选择村(组)。"})
 
 
-def household_create(*, actor: User | None, region: Region, household_no: str, data: Mapping[str, Any],
-                     source: str = Source.WEB) -> Household:
+def household_create(
+    *,
+    actor: User | None,
+    region: Region,
+    household_no: str,
+    data: Mapping[str, Any],
+    source: str = Source.WEB,
+) -> Household:
     _reject_unknown(data, HOUSEHOLD_EDITABLE)
     household_no = household_no.strip()
     if Household.objects.filter(household_no=household_no).exists():
@@ -191,15 +245,26 @@ def household_create(*, actor: User | None, region: Region, household_no: str, d
         household.save()
         household_refresh_derived(household)
         change_record(
-            actor=actor, source=source, entity="household", entity_id=household.pk, household_id=household.pk,
-            action=ChangeLog.Action.CREATE, summary=f"新增农户 {household_no}",
+            actor=actor,
+            source=source,
+            entity="household",
+            entity_id=household.pk,
+            household_id=household.pk,
+            action=ChangeLog.Action.CREATE,
+            summary=f"新增农户 {household_no}",
             changes=_whole(model_to_dict(household, fields=HOUSEHOLD_EDITABLE)),
         )
     return household
 
 
-def household_update(*, actor: User | None, household: Household, data: Mapping[str, Any],
-                     source: str = Source.WEB, region: Region | None = None) -> Household:
+def household_update(
+    *,
+    actor: User | None,
+    household: Household,
+    data: Mapping[str, Any],
+    source: str = Source.WEB,
+    region: Region | None = None,
+) -> Household:
     """Change household fields. `region` moves the household (and its members) to another village."""
     _reject_unknown(data, HOUSEHOLD_EDITABLE)
     with transaction.atomic():
@@ -213,13 +278,22 @@ def household_update(*, actor: User | None, household: Household, data: Mapping[
             locked.region, locked.region_code = region, region.code
             Person.objects.filter(household=locked).update(region_code=region.code)
         locked.save()
-        changes = diff_fields(old, model_to_dict(locked, fields=(*HOUSEHOLD_EDITABLE, "region_code")),
-                              (*HOUSEHOLD_EDITABLE, "region_code"))
+        changes = diff_fields(
+            old,
+            model_to_dict(locked, fields=(*HOUSEHOLD_EDITABLE, "region_code")),
+            (*HOUSEHOLD_EDITABLE, "region_code"),
+        )
         changes.update(household_refresh_derived(locked))
         if changes:
             change_record(
-                actor=actor, source=source, entity="household", entity_id=locked.pk, household_id=locked.pk,
-                action=ChangeLog.Action.UPDATE, changes=changes, summary=f"修改农户 {locked.household_no}",
+                actor=actor,
+                source=source,
+                entity="household",
+                entity_id=locked.pk,
+                household_id=locked.pk,
+                action=ChangeLog.Action.UPDATE,
+                changes=changes,
+                summary=f"修改农户 {locked.household_no}",
             )
     return locked
 
@@ -246,15 +320,22 @@ def person_validate(
     if not values.get("labour_skill"):
         add("labour_skill", "请选择劳动技能。")
     try:
-        values["id_number"], values["sex"], values["birth_date"] = id_number_facts(values.get("id_number") or "")
+        values["id_number"], values["sex"], values["birth_date"] = id_number_facts(
+            values.get("id_number") or ""
+        )
     except ValidationError as exc:
         add("id_number", exc.messages[0])
     else:
         # Say only that the number exists: naming the other household could reveal a record out of scope.
         if Person.objects.filter(id_number=values["id_number"]).exclude(pk=person_pk).exists():
-            add("id_number", "该证件号码已在系统中登记,同一人只能属于一户。若此人已迁入本户,请在原户办理迁移。")
+            add(
+                "id_number",
+                "该证件号码已在系统中登记,同一人只能属于一户。若此人已迁入本户,请在原户办理迁移。",
+            )
     if check_head and household.pk is not None and values.get("relation") == c.Relation.HEAD:
-        other_head = Person.objects.filter(household=household, relation=c.Relation.HEAD).exclude(pk=person_pk)
+        other_head = Person.objects.filter(household=household, relation=c.Relation.HEAD).exclude(
+            pk=person_pk
+        )
         if other_head.exists():
             add("relation", "本户已有户主,请先把原户主的“与户主关系”改为其他关系。")
     category, grade = values.get("disability_category"), values.get("disability_grade")
@@ -276,8 +357,9 @@ def person_validate(
     return values
 
 
-def person_create(*, actor: User | None, household: Household, data: Mapping[str, Any],
-                  source: str = Source.WEB) -> Person:
+def person_create(
+    *, actor: User | None, household: Household, data: Mapping[str, Any], source: str = Source.WEB
+) -> Person:
     _reject_unknown(data, PERSON_EDITABLE)
     with transaction.atomic():
         locked = _lock(household)
@@ -285,16 +367,22 @@ def person_create(*, actor: User | None, household: Household, data: Mapping[str
         values = person_validate({**defaults, **data}, person_pk=None, household=locked)
         person = Person.objects.create(household=locked, region_code=locked.region_code, **values)
         change_record(
-            actor=actor, source=source, entity="person", entity_id=person.pk, household_id=locked.pk,
-            action=ChangeLog.Action.CREATE, summary=f"新增成员 {person.name}",
+            actor=actor,
+            source=source,
+            entity="person",
+            entity_id=person.pk,
+            household_id=locked.pk,
+            action=ChangeLog.Action.CREATE,
+            summary=f"新增成员 {person.name}",
             changes=_whole(model_to_dict(person, fields=PERSON_LOGGED)),
         )
         _log_derived(actor=actor, source=source, household=locked, changes=household_refresh_derived(locked))
     return person
 
 
-def person_update(*, actor: User | None, person: Person, data: Mapping[str, Any],
-                  source: str = Source.WEB) -> Person:
+def person_update(
+    *, actor: User | None, person: Person, data: Mapping[str, Any], source: str = Source.WEB
+) -> Person:
     _reject_unknown(data, PERSON_EDITABLE)
     with transaction.atomic():
         household = _lock(person.household)
@@ -307,11 +395,18 @@ def person_update(*, actor: User | None, person: Person, data: Mapping[str, Any]
                 setattr(locked, field, values[field])
             locked.save()
             change_record(
-                actor=actor, source=source, entity="person", entity_id=locked.pk, household_id=household.pk,
-                action=ChangeLog.Action.UPDATE, changes=changes, summary=f"修改成员 {locked.name}",
+                actor=actor,
+                source=source,
+                entity="person",
+                entity_id=locked.pk,
+                household_id=household.pk,
+                action=ChangeLog.Action.UPDATE,
+                changes=changes,
+                summary=f"修改成员 {locked.name}",
             )
-            _log_derived(actor=actor, source=source, household=household,
-                         changes=household_refresh_derived(household))
+            _log_derived(
+                actor=actor, source=source, household=household, changes=household_refresh_derived(household)
+            )
     return locked
 
 
@@ -321,16 +416,29 @@ def person_delete(*, actor: User | None, person: Person, source: str = Source.WE
         household = _lock(person.household)
         locked = Person.objects.get(pk=person.pk)
         change_record(
-            actor=actor, source=source, entity="person", entity_id=locked.pk, household_id=household.pk,
-            action=ChangeLog.Action.DELETE, summary=f"删除成员 {locked.name}",
+            actor=actor,
+            source=source,
+            entity="person",
+            entity_id=locked.pk,
+            household_id=household.pk,
+            action=ChangeLog.Action.DELETE,
+            summary=f"删除成员 {locked.name}",
             changes=_whole(model_to_dict(locked, fields=PERSON_LOGGED), removed=True),
         )
         locked.delete()
-        _log_derived(actor=actor, source=source, household=household, changes=household_refresh_derived(household))
+        _log_derived(
+            actor=actor, source=source, household=household, changes=household_refresh_derived(household)
+        )
 
 
-def person_move(*, actor: User | None, person: Person, to_household: Household, relation: str | None = None,
-                source: str = Source.WEB) -> Person:
+def person_move(
+    *,
+    actor: User | None,
+    person: Person,
+    to_household: Household,
+    relation: str | None = None,
+    source: str = Source.WEB,
+) -> Person:
     """Move a person to another household (分户、合户、婚迁): a person belongs to one household at a time.
 
     Both households get a history row and have their derived fields refreshed. The head of a household
@@ -340,15 +448,26 @@ def person_move(*, actor: User | None, person: Person, to_household: Household, 
         raise ValidationError({"household_no": "此人已在该户,无需迁移。"})
     with transaction.atomic():
         # Lock both rows in primary-key order so that two opposite moves cannot deadlock.
-        locked = {h.pk: h for h in Household.objects.select_for_update().filter(
-            pk__in=[person.household_id, to_household.pk]).order_by("pk")}
+        locked = {
+            h.pk: h
+            for h in Household.objects.select_for_update()
+            .filter(pk__in=[person.household_id, to_household.pk])
+            .order_by("pk")
+        }
         source_household, target = locked[person.household_id], locked[to_household.pk]
         moving = Person.objects.get(pk=person.pk)
         new_relation = relation or moving.relation
-        if moving.relation == c.Relation.HEAD and Person.objects.filter(household=source_household).count() > 1:
-            raise ValidationError({"relation": "此人是原户户主,原户还有其他成员:请先为原户指定新户主,再办理迁移。"})
-        if new_relation == c.Relation.HEAD and Person.objects.filter(
-                household=target, relation=c.Relation.HEAD).exists():
+        if (
+            moving.relation == c.Relation.HEAD
+            and Person.objects.filter(household=source_household).count() > 1
+        ):
+            raise ValidationError(
+                {"relation": "此人是原户户主,原户还有其他成员:请先为原户指定新户主,再办理迁移。"}
+            )
+        if (
+            new_relation == c.Relation.HEAD
+            and Person.objects.filter(household=target, relation=c.Relation.HEAD).exists()
+        ):
             raise ValidationError({"relation": "迁入户已有户主,请选择此人与迁入户户主的关系。"})
         old_relation = moving.relation
         moving.household, moving.region_code, moving.relation = target, target.region_code, new_relation
@@ -356,15 +475,24 @@ def person_move(*, actor: User | None, person: Person, to_household: Household, 
         changes: dict[str, list[Any]] = {"household": [source_household.pk, target.pk]}
         if old_relation != new_relation:
             changes["relation"] = [old_relation, new_relation]
-        for household_id, summary in ((source_household.pk, f"成员 {moving.name} 迁出"),
-                                      (target.pk, f"成员 {moving.name} 迁入")):
+        for household_id, summary in (
+            (source_household.pk, f"成员 {moving.name} 迁出"),
+            (target.pk, f"成员 {moving.name} 迁入"),
+        ):
             change_record(
-                actor=actor, source=source, entity="person", entity_id=moving.pk, household_id=household_id,
-                action=ChangeLog.Action.MOVE, changes=changes, summary=summary,
+                actor=actor,
+                source=source,
+                entity="person",
+                entity_id=moving.pk,
+                household_id=household_id,
+                action=ChangeLog.Action.MOVE,
+                changes=changes,
+                summary=summary,
             )
         for household in (source_household, target):
-            _log_derived(actor=actor, source=source, household=household,
-                         changes=household_refresh_derived(household))
+            _log_derived(
+                actor=actor, source=source, household=household, changes=household_refresh_derived(household)
+            )
     return moving
 
 
@@ -373,7 +501,9 @@ def person_move(*, actor: User | None, person: Person, to_household: Household, 
 
 def income_validate(*, year: int, members: int, components: Mapping[str, Decimal]) -> None:
     errors: dict[str, str] = {
-        name: "金额不能为负数。" for name, value in components.items() if value is not None and Decimal(value) < 0
+        name: "金额不能为负数。"
+        for name, value in components.items()
+        if value is not None and Decimal(value) < 0
     }
     this_year = timezone.localdate().year
     if not 2014 <= year <= this_year:
@@ -385,18 +515,31 @@ def income_validate(*, year: int, members: int, components: Mapping[str, Decimal
 
 
 def income_upsert(
-    *, actor: User | None, household: Household, year: int, wages: Decimal = Decimal(0),
-    business: Decimal = Decimal(0), property: Decimal = Decimal(0), transfers: Decimal = Decimal(0),  # noqa: A002
-    production_costs: Decimal = Decimal(0), eligible_out_of_pocket: Decimal = Decimal(0),
-    insurance_payout: Decimal = Decimal(0), members: int | None = None, source: str = Source.WEB,
+    *,
+    actor: User | None,
+    household: Household,
+    year: int,
+    wages: Decimal = Decimal(0),
+    business: Decimal = Decimal(0),
+    property: Decimal = Decimal(0),
+    transfers: Decimal = Decimal(0),  # noqa: A002
+    production_costs: Decimal = Decimal(0),
+    eligible_out_of_pocket: Decimal = Decimal(0),
+    insurance_payout: Decimal = Decimal(0),
+    members: int | None = None,
+    source: str = Source.WEB,
 ) -> HouseholdIncome:
     """Record one year's income of a household; net and per-capita income follow domain.md §2.
 
     `members` is the household size the income is divided by; by default the current member count.
     """
     components = {
-        "wages": wages, "business": business, "property": property, "transfers": transfers,
-        "production_costs": production_costs, "eligible_out_of_pocket": eligible_out_of_pocket,
+        "wages": wages,
+        "business": business,
+        "property": property,
+        "transfers": transfers,
+        "production_costs": production_costs,
+        "eligible_out_of_pocket": eligible_out_of_pocket,
         "insurance_payout": insurance_payout,
     }
     with transaction.atomic():
@@ -417,8 +560,13 @@ def income_upsert(
         if changes:
             income.save()
             change_record(
-                actor=actor, source=source, entity="income", entity_id=income.pk, household_id=locked.pk,
-                action=ChangeLog.Action.CREATE if created else ChangeLog.Action.UPDATE, changes=changes,
+                actor=actor,
+                source=source,
+                entity="income",
+                entity_id=income.pk,
+                household_id=locked.pk,
+                action=ChangeLog.Action.CREATE if created else ChangeLog.Action.UPDATE,
+                changes=changes,
                 summary=f"{year}年收入",
             )
     return income

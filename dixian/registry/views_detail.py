@@ -78,25 +78,31 @@ def member_rows(members: list[Person], *, pii: bool, today: dt.date) -> list[Mem
     rows = []
     for m in sorted(members, key=lambda p: (RELATION_ORDER.get(p.relation, 99), p.birth_date, p.pk)):
         if m.disability_category:
-            disability = f"{m.get_disability_category_display()} {m.get_disability_grade_display() or ''}".strip()
+            disability = (
+                f"{m.get_disability_category_display()} {m.get_disability_grade_display() or ''}".strip()
+            )
         else:
             disability = "无"
-        rows.append(MemberRow(
-            person=m,
-            age=services.age_on(m.birth_date, today),
-            id_number=m.id_number if pii else mask_id_number(m.id_number),
-            phone=m.phone if pii else mask_phone(m.phone),
-            health=m.get_health_status_display() if pii else HIDDEN,
-            disability=disability if pii else HIDDEN,
-        ))
+        rows.append(
+            MemberRow(
+                person=m,
+                age=services.age_on(m.birth_date, today),
+                id_number=m.id_number if pii else mask_id_number(m.id_number),
+                phone=m.phone if pii else mask_phone(m.phone),
+                health=m.get_health_status_display() if pii else HIDDEN,
+                disability=disability if pii else HIDDEN,
+            )
+        )
     return rows
 
 
 def guarantees(household: Household, members: list[Person], *, today: dt.date) -> list[Guarantee]:
     """三保障 + 饮水 (domain.md §8), each with the members or facts that make it red."""
     dropouts = [
-        f"{m.name}({services.age_on(m.birth_date, today)}岁)失学或辍学" for m in members
-        if m.student_status == c.StudentStatus.DROPOUT and services.age_on(m.birth_date, today) in services.SCHOOL_AGE
+        f"{m.name}({services.age_on(m.birth_date, today)}岁)失学或辍学"
+        for m in members
+        if m.student_status == c.StudentStatus.DROPOUT
+        and services.age_on(m.birth_date, today) in services.SCHOOL_AGE
     ]
     uninsured = [f"{m.name} 未参加基本医疗保险" for m in members if not m.medical_insurance]
     grade = household.housing_grade
@@ -106,9 +112,11 @@ def guarantees(household: Household, members: list[Person], *, today: dt.date) -
         housing = Guarantee("住房安全", True, f"有保障({grade}级)")
     else:
         housing = Guarantee("住房安全", None, "未鉴定", ["住房安全等级尚未鉴定"])
-    water = {True: Guarantee("饮水安全", True, "有保障"),
-             False: Guarantee("饮水安全", False, "未保障", ["未解决安全饮水"]),
-             None: Guarantee("饮水安全", None, "未填写", ["是否解决安全饮水尚未填写"])}[household.water_ok]
+    water = {
+        True: Guarantee("饮水安全", True, "有保障"),
+        False: Guarantee("饮水安全", False, "未保障", ["未解决安全饮水"]),
+        None: Guarantee("饮水安全", None, "未填写", ["是否解决安全饮水尚未填写"]),
+    }[household.water_ok]
     return [
         Guarantee("义务教育", not dropouts, "未保障" if dropouts else "有保障", dropouts),
         Guarantee("基本医疗", not uninsured, "未保障" if uninsured else "有保障", uninsured),
@@ -128,10 +136,15 @@ def income_rows(incomes: list[HouseholdIncome], lines: dict[int, IncomeLine]) ->
 def _history_context(user: User, household: Household, offset: int) -> dict[str, Any]:
     rows, more = household_history(household, offset=offset, limit=HISTORY_PAGE)
     ids, numbers = moved_household_refs(rows)
-    visible = dict(
-        household_scope_for_user(user).filter(Q(pk__in=ids) | Q(household_no__in=numbers))
-        .values_list("pk", "household_no")
-    ) if ids or numbers else {}
+    visible = (
+        dict(
+            household_scope_for_user(user)
+            .filter(Q(pk__in=ids) | Q(household_no__in=numbers))
+            .values_list("pk", "household_no")
+        )
+        if ids or numbers
+        else {}
+    )
     return {
         "history": history_entries(rows, user=user, visible_households=visible),
         "history_more": more,
@@ -147,7 +160,9 @@ def profile_context(user: User, household: Household) -> dict[str, Any]:
     members = list(Person.objects.filter(household=household))
     incomes = list(HouseholdIncome.objects.filter(household=household))
     helpers = list(
-        HelperAssignment.objects.filter(household=household).select_related("helper").order_by("-start_date", "-id")
+        HelperAssignment.objects.filter(household=household)
+        .select_related("helper")
+        .order_by("-start_date", "-id")
     )
     return {
         "household": household,
@@ -211,7 +226,9 @@ def _saved(request: HttpRequest, household: Household, notice: str) -> HttpRespo
     return redirect("registry:household_detail", pk=household.pk)
 
 
-def _form_response(request: HttpRequest, household: Household, template: str, context: dict[str, Any]) -> HttpResponse:
+def _form_response(
+    request: HttpRequest, household: Household, template: str, context: dict[str, Any]
+) -> HttpResponse:
     context = {"household": household, **context}
     if request.htmx:
         return render(request, template, context)
@@ -226,20 +243,28 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = HouseholdForm(_posted(request), instance=household, may_view_pii=pii)
     if request.method == "POST" and form.is_valid():
         try:
-            household = services.household_update(actor=request.user, household=household, data=form.changes())
+            household = services.household_update(
+                actor=request.user, household=household, data=form.changes()
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             return _saved(request, household, "农户信息已保存。")
-    return _form_response(request, household, "registry/partials/_household_form.html",
-                          {"form": form, "title": "修改农户信息", "action": reverse("registry:household_edit", args=[pk])})
+    return _form_response(
+        request,
+        household,
+        "registry/partials/_household_form.html",
+        {"form": form, "title": "修改农户信息", "action": reverse("registry:household_edit", args=[pk])},
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def person_add(request: HttpRequest, pk: int) -> HttpResponse:
     household = _editable(request, pk)
-    form = PersonForm(_posted(request), instance=Person(household=household), may_view_pii=may_view_pii(request.user))
+    form = PersonForm(
+        _posted(request), instance=Person(household=household), may_view_pii=may_view_pii(request.user)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             person = services.person_create(actor=request.user, household=household, data=form.changes())
@@ -247,8 +272,12 @@ def person_add(request: HttpRequest, pk: int) -> HttpResponse:
             add_service_errors(form, exc)
         else:
             return _saved(request, household, f"已新增成员 {person.name}。")
-    return _form_response(request, household, "registry/partials/_person_form.html",
-                          {"form": form, "title": "新增成员", "action": reverse("registry:person_add", args=[pk])})
+    return _form_response(
+        request,
+        household,
+        "registry/partials/_person_form.html",
+        {"form": form, "title": "新增成员", "action": reverse("registry:person_add", args=[pk])},
+    )
 
 
 @login_required
@@ -264,10 +293,17 @@ def person_edit(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
             add_service_errors(form, exc)
         else:
             return _saved(request, household, f"成员 {person.name} 的信息已保存。")
-    return _form_response(request, household, "registry/partials/_person_form.html", {
-        "form": form, "person": person, "title": f"修改成员 {person.name}",
-        "action": reverse("registry:person_edit", args=[pk, person.pk]),
-    })
+    return _form_response(
+        request,
+        household,
+        "registry/partials/_person_form.html",
+        {
+            "form": form,
+            "person": person,
+            "title": f"修改成员 {person.name}",
+            "action": reverse("registry:person_edit", args=[pk, person.pk]),
+        },
+    )
 
 
 @login_required
@@ -277,21 +313,36 @@ def person_move(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
     person = person_get_for_household(household, person_pk)
     form = PersonMoveForm(_posted(request))
     if request.method == "POST" and form.is_valid():
-        target = household_scope_for_user(request.user).filter(household_no=form.cleaned_data["household_no"]).first()
+        target = (
+            household_scope_for_user(request.user)
+            .filter(household_no=form.cleaned_data["household_no"])
+            .first()
+        )
         if target is None:
             form.add_error("household_no", "未找到该户编号,或该户不在您的管辖范围内。")
         else:
             try:
-                services.person_move(actor=request.user, person=person, to_household=target,
-                                     relation=form.cleaned_data["relation"] or None)
+                services.person_move(
+                    actor=request.user,
+                    person=person,
+                    to_household=target,
+                    relation=form.cleaned_data["relation"] or None,
+                )
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
                 return _saved(request, household, f"成员 {person.name} 已迁至 {target.household_no}。")
-    return _form_response(request, household, "registry/partials/_move_form.html", {
-        "form": form, "person": person, "title": f"迁移成员 {person.name}",
-        "action": reverse("registry:person_move", args=[pk, person.pk]),
-    })
+    return _form_response(
+        request,
+        household,
+        "registry/partials/_move_form.html",
+        {
+            "form": form,
+            "person": person,
+            "title": f"迁移成员 {person.name}",
+            "action": reverse("registry:person_move", args=[pk, person.pk]),
+        },
+    )
 
 
 @login_required
@@ -305,19 +356,36 @@ def income_edit(request: HttpRequest, pk: int) -> HttpResponse:
         year = None
     existing = HouseholdIncome.objects.filter(household=household, year=year).first() if year else None
     if existing is not None:
-        initial = {"year": existing.year, "members": existing.members,
-                   **{name: getattr(existing, name) for name in services.INCOME_COMPONENTS}}
+        initial = {
+            "year": existing.year,
+            "members": existing.members,
+            **{name: getattr(existing, name) for name in services.INCOME_COMPONENTS},
+        }
     form = IncomeForm(_posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             income = services.income_upsert(
-                actor=request.user, household=household, year=form.cleaned_data["year"],
-                members=form.cleaned_data["members"], **form.amounts(),
+                actor=request.user,
+                household=household,
+                year=form.cleaned_data["year"],
+                members=form.cleaned_data["members"],
+                **form.amounts(),
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            return _saved(request, household, f"{income.year}年收入已保存,人均纯收入 {income.net_income_per_capita} 元。")
-    return _form_response(request, household, "registry/partials/_income_form.html", {
-        "form": form, "title": "录入年度收入", "action": reverse("registry:income_edit", args=[pk]),
-    })
+            return _saved(
+                request,
+                household,
+                f"{income.year}年收入已保存,人均纯收入 {income.net_income_per_capita} 元。",
+            )
+    return _form_response(
+        request,
+        household,
+        "registry/partials/_income_form.html",
+        {
+            "form": form,
+            "title": "录入年度收入",
+            "action": reverse("registry:income_edit", args=[pk]),
+        },
+    )

@@ -64,7 +64,10 @@ class UploadForm(forms.Form):
     file = forms.FileField(
         label="导入文件",
         help_text="Excel 工作簿(.xlsx),每人一行",
-        error_messages={"required": "请选择要导入的 .xlsx 文件", "empty": "上传的文件是空的(0 字节),请重新选择"},
+        error_messages={
+            "required": "请选择要导入的 .xlsx 文件",
+            "empty": "上传的文件是空的(0 字节),请重新选择",
+        },
     )
 
     def clean_file(self) -> Any:
@@ -84,7 +87,9 @@ class UploadForm(forms.Form):
         head = f.read(4)
         f.seek(0)
         if head != XLSX_SIGNATURE:
-            raise forms.ValidationError(f"「{name}」的内容不是 Excel 工作簿,可能只是改了扩展名。请另存为 .xlsx 后再上传")
+            raise forms.ValidationError(
+                f"「{name}」的内容不是 Excel 工作簿,可能只是改了扩展名。请另存为 .xlsx 后再上传"
+            )
         return f
 
 
@@ -99,8 +104,11 @@ def import_page(request: HttpRequest) -> HttpResponse:
             batch = _store_upload(request, form.cleaned_data["file"])
             return redirect("registry:import_batch", pk=batch.pk)
     batches = batches_for_user(request.user).order_by("-created_at")[:20]
-    return render(request, "registry/import.html", {"form": form, "batches": batches,
-                                                    "max_bytes": settings.DIXIAN_MAX_UPLOAD_BYTES})
+    return render(
+        request,
+        "registry/import.html",
+        {"form": form, "batches": batches, "max_bytes": settings.DIXIAN_MAX_UPLOAD_BYTES},
+    )
 
 
 def _store_upload(request: HttpRequest, upload: Any) -> ImportBatch:
@@ -111,10 +119,15 @@ def _store_upload(request: HttpRequest, upload: Any) -> ImportBatch:
         for chunk in upload.chunks():
             out.write(chunk)
     batch = ImportBatch.objects.create(
-        file_name=Path(upload.name).name[:255], stored_file=str(path.relative_to(Path(settings.DATA_DIR))),
-        checksum=sha256_file(path), uploaded_by=request.user, region=request.user.region,
+        file_name=Path(upload.name).name[:255],
+        stored_file=str(path.relative_to(Path(settings.DATA_DIR))),
+        checksum=sha256_file(path),
+        uploaded_by=request.user,
+        region=request.user.region,
     )
-    job_enqueue(kind=JOB_KIND, owner=request.user, params={"batch_id": batch.pk, "title": f"导入 {batch.file_name}"})
+    job_enqueue(
+        kind=JOB_KIND, owner=request.user, params={"batch_id": batch.pk, "title": f"导入 {batch.file_name}"}
+    )
     return batch
 
 
@@ -126,7 +139,9 @@ def _job_of(batch: ImportBatch) -> Job | None:
 def import_batch(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch_for_user(request.user, pk)
     context = {
-        "batch": batch, "job": _job_of(batch), "sample": ERROR_SAMPLE,
+        "batch": batch,
+        "job": _job_of(batch),
+        "sample": ERROR_SAMPLE,
         "may_download_report": batch.uploaded_by_id == request.user.pk or may_view_pii(request.user),
     }
     if request.htmx:
@@ -142,7 +157,9 @@ def import_report(request: HttpRequest, pk: int) -> FileResponse:
     # The report is the uploaded workbook itself, with full ID numbers and phones: its uploader may have
     # it back, anyone else only with the right to see personal information in full.
     if batch.uploaded_by_id != request.user.pk and not may_view_pii(request.user):
-        raise PermissionDenied("错误报告含有完整的证件号码和电话,只有上传人或有权查看完整个人信息的账号可以下载。")
+        raise PermissionDenied(
+            "错误报告含有完整的证件号码和电话,只有上传人或有权查看完整个人信息的账号可以下载。"
+        )
     root = imports_dir().resolve()
     path = (Path(settings.DATA_DIR) / batch.report_file).resolve()
     if root not in path.parents or not path.exists():

@@ -47,8 +47,20 @@ if TYPE_CHECKING:
 PAGE_SIZE = 50
 COUNT_CAP = 5000
 LIST_FIELDS = (
-    "id", "household_no", "head_name", "region_code", "kind", "monitoring_category", "member_count", "phone",
-    "education_ok", "medical_ok", "housing_ok", "water_ok", "region__full_name", "region__name",
+    "id",
+    "household_no",
+    "head_name",
+    "region_code",
+    "kind",
+    "monitoring_category",
+    "member_count",
+    "phone",
+    "education_ok",
+    "medical_ok",
+    "housing_ok",
+    "water_ok",
+    "region__full_name",
+    "region__name",
 )
 
 
@@ -109,12 +121,14 @@ def _window(number: int, last: int) -> list[int | None]:
     return out
 
 
-def paginate(qs: QuerySet[Any], raw_page: str | None, *, per_page: int = PAGE_SIZE, cap: int = COUNT_CAP) -> ListPage:
+def paginate(
+    qs: QuerySet[Any], raw_page: str | None, *, per_page: int = PAGE_SIZE, cap: int = COUNT_CAP
+) -> ListPage:
     """A page of `qs` (ordered by an index) and its total up to `cap`."""
     max_pages = max(1, cap // per_page)
     number = _page_number(raw_page, max_pages)
     offset = (number - 1) * per_page
-    rows = list(qs[offset: offset + per_page + 1])  # one extra row: is there more after this page?
+    rows = list(qs[offset : offset + per_page + 1])  # one extra row: is there more after this page?
     if number == 1 and len(rows) <= per_page:
         count, capped = len(rows), False
     else:
@@ -124,12 +138,16 @@ def paginate(qs: QuerySet[Any], raw_page: str | None, *, per_page: int = PAGE_SI
         if not rows:  # past the end (the list shrank, or a hand-typed page): show the last page
             number = max(1, math.ceil(count / per_page))
             offset = (number - 1) * per_page
-            rows = list(qs[offset: offset + per_page])
+            rows = list(qs[offset : offset + per_page])
     return _page(rows[:per_page], number, count, capped, per_page)
 
 
 def paginate_few(
-    qs: QuerySet[Any], raw_page: str | None, *, fetch: Callable[[list[int]], QuerySet[Any]], per_page: int = PAGE_SIZE,
+    qs: QuerySet[Any],
+    raw_page: str | None,
+    *,
+    fetch: Callable[[list[int]], QuerySet[Any]],
+    per_page: int = PAGE_SIZE,
 ) -> ListPage:
     """A page of a list known to be small (a search: at most filters.SEARCH_IDS_MAX households), exactly.
 
@@ -142,7 +160,7 @@ def paginate_few(
     keys = sorted(qs.order_by().values_list("region_code", "id", "household_no"))
     count = len(keys)
     number = _page_number(raw_page, max(1, math.ceil(count / per_page)))
-    wanted = [pk for _, pk, _ in keys[(number - 1) * per_page: number * per_page]]
+    wanted = [pk for _, pk, _ in keys[(number - 1) * per_page : number * per_page]]
     by_id = {h.pk: h for h in fetch(wanted).order_by()} if wanted else {}
     return _page([by_id[pk] for pk in wanted if pk in by_id], number, count, False, per_page)
 
@@ -160,8 +178,15 @@ class Guarantee:
 
 
 def _guarantees(h: Household) -> list[Guarantee]:
-    gaps = [Guarantee(label, "red") for label, ok in (
-        ("义务教育", h.education_ok), ("基本医疗", h.medical_ok), ("住房安全", h.housing_ok)) if not ok]
+    gaps = [
+        Guarantee(label, "red")
+        for label, ok in (
+            ("义务教育", h.education_ok),
+            ("基本医疗", h.medical_ok),
+            ("住房安全", h.housing_ok),
+        )
+        if not ok
+    ]
     if h.water_ok is False:
         gaps.append(Guarantee("饮水安全", "red"))
     elif h.water_ok is None:
@@ -173,13 +198,17 @@ def _place(h: Household, account_full_name: str) -> str:
     """The household's village (组) without the account's own region in front: 义宁镇良塘村 for a county."""
     full = h.region.full_name or h.region.name
     if account_full_name and full.startswith(account_full_name) and full != account_full_name:
-        return full[len(account_full_name):]
+        return full[len(account_full_name) :]
     return full
 
 
 def _export_jobs(user: User) -> list[Job]:
     since = timezone.now() - timedelta(days=1)
-    return list(Job.objects.filter(owner=user, kind=exports.JOB_KIND, created_at__gte=since).order_by("-created_at")[:3])
+    return list(
+        Job.objects.filter(owner=user, kind=exports.JOB_KIND, created_at__gte=since).order_by("-created_at")[
+            :3
+        ]
+    )
 
 
 def _list_url(filters: HouseholdFilters, page: int = 1) -> str:
@@ -198,8 +227,11 @@ def household_list(request: HttpRequest) -> HttpResponse:
         return household_list_for_user(user, f).select_related("region").only(*LIST_FIELDS)
 
     if filters.search_ids is not None:
-        page = paginate_few(rows(filters), request.GET.get("page"),
-                            fetch=lambda ids: rows(replace(filters, search_ids=frozenset(ids))))
+        page = paginate_few(
+            rows(filters),
+            request.GET.get("page"),
+            fetch=lambda ids: rows(replace(filters, search_ids=frozenset(ids))),
+        )
     else:
         page = paginate(rows(filters), request.GET.get("page"))
     pii = may_view_pii(user)
@@ -210,8 +242,13 @@ def household_list(request: HttpRequest) -> HttpResponse:
         h.guarantees = _guarantees(h)
     query = urlencode(filters.params())
     context = {
-        "form": form, "filters": filters, "page": page, "query": query, "notices": filters.notices,
-        "picker": region_picker(user, filters.region), "pii": pii,
+        "form": form,
+        "filters": filters,
+        "page": page,
+        "query": query,
+        "notices": filters.notices,
+        "picker": region_picker(user, filters.region),
+        "pii": pii,
         "account_region": user.region if user.region_id else None,
         "export_limit": settings.DIXIAN_EXPORT_SYNC_LIMIT,
     }
@@ -235,8 +272,15 @@ def household_export(request: HttpRequest) -> HttpResponse:
         fh = tempfile.TemporaryFile(dir=settings.DATA_DIR)  # noqa: SIM115 - FileResponse closes it
         exports.household_export_write(fh, user=user, filters=filters, persons=persons)
         fh.seek(0)
-        return FileResponse(fh, as_attachment=True, filename=exports.export_filename(user, filters),
-                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return FileResponse(
+            fh,
+            as_attachment=True,
+            filename=exports.export_filename(user, filters),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
     job_enqueue(kind=exports.JOB_KIND, owner=user, params=exports.export_params(filters, persons=persons))
-    messages.info(request, f"要导出的数据超过 {limit:,} 行,已转入后台生成。生成进度和下载链接显示在本页上方,完成前可以继续其他工作。")
+    messages.info(
+        request,
+        f"要导出的数据超过 {limit:,} 行,已转入后台生成。生成进度和下载链接显示在本页上方,完成前可以继续其他工作。",
+    )
     return redirect(_list_url(filters))

@@ -27,8 +27,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def root(world, client) -> User:
-    user = User.objects.create_superuser("root", "root@example.com", PASSWORD, region=world.city,
-                                         roles=[Role.CITY_ADMIN], can_view_pii=True)
+    user = User.objects.create_superuser(
+        "root", "root@example.com", PASSWORD, region=world.city, roles=[Role.CITY_ADMIN], can_view_pii=True
+    )
     client.force_login(user)
     return user
 
@@ -75,20 +76,34 @@ def test_every_model_is_in_the_admin():
 
 
 def test_every_admin_page_renders(client, world, people, root):
-    services_row = ChangeLog.objects.create(at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC), source="web", entity="household",
-                                            entity_id=world.home.pk, household_id=world.home.pk, action="update")
+    services_row = ChangeLog.objects.create(
+        at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
+        source="web",
+        entity="household",
+        entity_id=world.home.pk,
+        household_id=world.home.pk,
+        action="update",
+    )
     job = Job.objects.create(kind="export", owner=root)
     batch = ImportBatch.objects.create(file_name="a.xlsx", checksum="0" * 64, region=world.county)
     objects = {
-        User: people["helper"], Household: world.home, Person: world.home.members.first(),
-        HouseholdIncome: HouseholdIncome.objects.first(), HelperAssignment: HelperAssignment.objects.first(),
-        ImportBatch: batch, IncomeLine: IncomeLine.objects.first(), ChangeLog: services_row, Job: job,
+        User: people["helper"],
+        Household: world.home,
+        Person: world.home.members.first(),
+        HouseholdIncome: HouseholdIncome.objects.first(),
+        HelperAssignment: HelperAssignment.objects.first(),
+        ImportBatch: batch,
+        IncomeLine: IncomeLine.objects.first(),
+        ChangeLog: services_row,
+        Job: job,
         world.city.__class__: world.village,
     }
     for model, obj in objects.items():
         info = (model._meta.app_label, model._meta.model_name)
         assert client.get(reverse("admin:{}_{}_changelist".format(*info))).status_code == 200, model
-        assert client.get(reverse("admin:{}_{}_change".format(*info), args=[obj.pk])).status_code == 200, model
+        assert client.get(reverse("admin:{}_{}_change".format(*info), args=[obj.pk])).status_code == 200, (
+            model
+        )
         add = client.get(reverse("admin:{}_{}_add".format(*info)))
         assert add.status_code == (403 if model in (ChangeLog, Job, ImportBatch) else 200), model
 
@@ -126,10 +141,21 @@ def test_inline_member_edits_go_through_the_services(client, world, root):
     data[f"members-{index[spouse.pk]}-relation"] = "head"
     n = int(data["members-TOTAL_FORMS"])
     child = fake_id("360424", dt.date(2012, 4, 5), 8)
-    data.update({f"members-{n}-{k}": v for k, v in {
-        "name": "张小", "id_number": child, "relation": "son", "ethnicity": "汉族", "health_status": "healthy",
-        "labour_skill": "none", "medical_insurance": "resident", "household": str(world.home.pk),
-    }.items()})
+    data.update(
+        {
+            f"members-{n}-{k}": v
+            for k, v in {
+                "name": "张小",
+                "id_number": child,
+                "relation": "son",
+                "ethnicity": "汉族",
+                "health_status": "healthy",
+                "labour_skill": "none",
+                "medical_insurance": "resident",
+                "household": str(world.home.pk),
+            }.items()
+        }
+    )
     data["members-TOTAL_FORMS"] = n + 1
     response = client.post(url, data)
     assert response.status_code == 302, response.context["inline_admin_formsets"][0].formset.errors
@@ -138,7 +164,11 @@ def test_inline_member_edits_go_through_the_services(client, world, root):
     added = Person.objects.get(id_number=child)
     assert (added.sex, added.birth_date) == ("male", dt.date(2012, 4, 5))
     rows = ChangeLog.objects.filter(household_id=world.home.pk, source="admin")
-    assert {(r.entity, r.action) for r in rows} >= {("person", "update"), ("person", "create"), ("household", "update")}
+    assert {(r.entity, r.action) for r in rows} >= {
+        ("person", "update"),
+        ("person", "create"),
+        ("household", "update"),
+    }
 
 
 def test_two_heads_in_the_inline_are_refused(client, world, root):
@@ -154,18 +184,32 @@ def test_adding_a_household_with_its_head_in_admin(client, world, root):
     url = reverse("admin:registry_household_add")
     data = form_data(client.get(url))
     number = fake_id("360424", dt.date(1960, 6, 6), 30)
-    data.update({
-        "household_no": "3604241002010099", "region": str(world.village.pk), "kind": "ordinary",
-        "water_ok": "true", "housing_grade": "A",
-        "members-TOTAL_FORMS": "1", "members-0-name": "赵六", "members-0-id_number": number,
-        "members-0-relation": "head", "members-0-ethnicity": "汉族", "members-0-health_status": "healthy",
-        "members-0-labour_skill": "ordinary", "members-0-medical_insurance": "",
-    })
+    data.update(
+        {
+            "household_no": "3604241002010099",
+            "region": str(world.village.pk),
+            "kind": "ordinary",
+            "water_ok": "true",
+            "housing_grade": "A",
+            "members-TOTAL_FORMS": "1",
+            "members-0-name": "赵六",
+            "members-0-id_number": number,
+            "members-0-relation": "head",
+            "members-0-ethnicity": "汉族",
+            "members-0-health_status": "healthy",
+            "members-0-labour_skill": "ordinary",
+            "members-0-medical_insurance": "",
+        }
+    )
     response = client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     household = Household.objects.get(household_no="3604241002010099")
     assert (household.region_code, household.head_name, household.member_count, household.medical_ok) == (
-        world.village.code, "赵六", 1, False)
+        world.village.code,
+        "赵六",
+        1,
+        False,
+    )
     assert ChangeLog.objects.filter(household_id=household.pk, action="create").count() == 2
 
 
@@ -184,9 +228,18 @@ def test_person_admin_moves_a_person_when_the_household_changes(client, world, r
 
 def test_income_admin_computes_per_capita_and_logs(client, world, root):
     url = reverse("admin:registry_householdincome_add")
-    data = {"household": str(world.home.pk), "year": "2024", "wages": "6000", "business": "0", "property": "0",
-            "transfers": "0", "production_costs": "0", "eligible_out_of_pocket": "0", "insurance_payout": "0",
-            "members": "3"}
+    data = {
+        "household": str(world.home.pk),
+        "year": "2024",
+        "wages": "6000",
+        "business": "0",
+        "property": "0",
+        "transfers": "0",
+        "production_costs": "0",
+        "eligible_out_of_pocket": "0",
+        "insurance_payout": "0",
+        "members": "3",
+    }
     assert client.post(url, data).status_code == 302
     income = HouseholdIncome.objects.get(household=world.home, year=2024)
     assert income.net_income_per_capita == 2000
@@ -194,10 +247,23 @@ def test_income_admin_computes_per_capita_and_logs(client, world, root):
 
 
 def test_change_log_cannot_be_edited_or_deleted_in_admin(client, world, root):
-    row = ChangeLog.objects.create(at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC), source="web", entity="household",
-                                   entity_id=1, household_id=1, action="update", summary="原始记录")
-    assert client.post(reverse("admin:common_changelog_change", args=[row.pk]), {"summary": "篡改"}).status_code == 403
-    assert client.post(reverse("admin:common_changelog_delete", args=[row.pk]), {"post": "yes"}).status_code == 403
+    row = ChangeLog.objects.create(
+        at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
+        source="web",
+        entity="household",
+        entity_id=1,
+        household_id=1,
+        action="update",
+        summary="原始记录",
+    )
+    assert (
+        client.post(reverse("admin:common_changelog_change", args=[row.pk]), {"summary": "篡改"}).status_code
+        == 403
+    )
+    assert (
+        client.post(reverse("admin:common_changelog_delete", args=[row.pk]), {"post": "yes"}).status_code
+        == 403
+    )
     row.refresh_from_db()
     assert row.summary == "原始记录"
 
@@ -216,8 +282,14 @@ def test_account_roles_are_chosen_from_the_role_list(client, world, people, root
 
 
 def test_account_created_in_admin_gets_region_and_roles(client, world, root):
-    data = {"username": "new_officer", "usable_password": "true", "password1": "Qw3rty-long-pass",
-            "password2": "Qw3rty-long-pass", "region": str(world.village.pk), "roles": ["village_officer"]}
+    data = {
+        "username": "new_officer",
+        "usable_password": "true",
+        "password1": "Qw3rty-long-pass",
+        "password2": "Qw3rty-long-pass",
+        "region": str(world.village.pk),
+        "roles": ["village_officer"],
+    }
     response = client.post(reverse("admin:accounts_user_add"), data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     user = User.objects.get(username="new_officer")

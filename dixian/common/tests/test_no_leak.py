@@ -75,7 +75,9 @@ class Route:
     params: tuple[str, ...]
 
 
-def walk(resolver: URLResolver | None = None, namespace: str = "", params: tuple[str, ...] = ()) -> Iterator[Route]:
+def walk(
+    resolver: URLResolver | None = None, namespace: str = "", params: tuple[str, ...] = ()
+) -> Iterator[Route]:
     resolver = resolver or get_resolver()
     for pattern in resolver.url_patterns:
         own = tuple(pattern.pattern.regex.groupindex)
@@ -86,7 +88,9 @@ def walk(resolver: URLResolver | None = None, namespace: str = "", params: tuple
             if not pattern.name:
                 if namespace.startswith("admin:"):
                     continue  # Django's own redirects and catch-all inside the admin
-                raise AssertionError(f"URL pattern {pattern.pattern} in {namespace or 'root'} has no name: name it")
+                raise AssertionError(
+                    f"URL pattern {pattern.pattern} in {namespace or 'root'} has no name: name it"
+                )
             yield Route(f"{namespace}{pattern.name}", params + own)
 
 
@@ -108,7 +112,10 @@ def body_text(response) -> str:
     if content[:2] == b"PK":  # an .xlsx download: look at the cells, not the compressed bytes
         book = CalamineWorkbook.from_filelike(io.BytesIO(content))
         return "\n".join(
-            str(cell) for name in book.sheet_names for row in book.get_sheet_by_name(name).to_python() for cell in row
+            str(cell)
+            for name in book.sheet_names
+            for row in book.get_sheet_by_name(name).to_python()
+            for cell in row
         )
     return content.decode("utf-8", errors="replace")
 
@@ -168,8 +175,9 @@ class Targets:
 MISSING = 10**9  # a primary key that exists nowhere
 
 
-def targets_for(world: World, visible: set[int], job: Job, batch: ImportBatch | None = None,
-                user: User | None = None) -> tuple[Targets, Targets | None]:
+def targets_for(
+    world: World, visible: set[int], job: Job, batch: ImportBatch | None = None, user: User | None = None
+) -> tuple[Targets, Targets | None]:
     """(records the persona may not see, records it may see — None when it may see none).
 
     `job` belongs to nobody among the personas; `batch` is another county's import batch, out of reach of
@@ -182,15 +190,29 @@ def targets_for(world: World, visible: set[int], job: Job, batch: ImportBatch | 
 
     def of(h: Household | None, batch_pk: int) -> Targets:
         if h is None:  # the persona sees everything: guess a key that does not exist
-            return Targets(household=MISSING, person=MISSING, job=job.pk, batch=batch_pk,
-                           household_no="0" * 16, id_number="0" * 18)
+            return Targets(
+                household=MISSING,
+                person=MISSING,
+                job=job.pk,
+                batch=batch_pk,
+                household_no="0" * 16,
+                id_number="0" * 18,
+            )
         member = h.members.order_by("pk").first()
-        return Targets(household=h.pk, person=member.pk, job=job.pk, batch=batch_pk,
-                       household_no=h.household_no, id_number=member.id_number)
+        return Targets(
+            household=h.pk,
+            person=member.pk,
+            job=job.pk,
+            batch=batch_pk,
+            household_no=h.household_no,
+            id_number=member.id_number,
+        )
 
     visible_batch = batch.pk if batch is not None and not batch_hidden else MISSING
-    return (of(outside[0] if outside else None, hidden_batch),
-            of(inside[0], visible_batch) if inside else None)
+    return (
+        of(outside[0] if outside else None, hidden_batch),
+        of(inside[0], visible_batch) if inside else None,
+    )
 
 
 def url_for(route: Route, targets: Targets) -> str:
@@ -202,8 +224,12 @@ def widened_queries(world: World) -> list[dict[str, str]]:
     """Filters typed by hand: another county's or village's region (`region` by pk, the other keys by
     code), the whole city, and searches for households out of scope (name, number, ID number)."""
     regions = (world.far_village, world.other_county, world.other_village, world.city)
-    searches = (world.far.head_name, world.far.household_no, world.neighbour.head_name,
-                world.far.members.first().id_number)
+    searches = (
+        world.far.head_name,
+        world.far.household_no,
+        world.neighbour.head_name,
+        world.far.members.first().id_number,
+    )
     return [
         {},
         *({"region": str(r.pk), **dict.fromkeys(WIDENING_KEYS[1:], r.code)} for r in regions),
@@ -240,19 +266,33 @@ def test_every_parameterised_url_is_known():
     wrong = {n: set(FILL[n]) for n in FILL if n in {r.name for r in project_routes()}}
     for route in project_routes():
         if route.name in wrong:
-            assert set(route.params) == wrong[route.name], f"FILL[{route.name!r}] does not match {route.params}"
+            assert set(route.params) == wrong[route.name], (
+                f"FILL[{route.name!r}] does not match {route.params}"
+            )
 
 
 def test_no_url_leaks_a_household_outside_the_personas_scope(client, world, people):
     job_owner = User.objects.create_user("job_owner", password="x", region=world.other_county)
-    job = Job.objects.create(kind="household_export", owner=job_owner, status=Job.Status.DONE,
-                             result_file="nothing.xlsx")
-    batch = ImportBatch.objects.create(file_name="都昌.xlsx", checksum="f" * 64, region=world.other_county,
-                                       uploaded_by=people["other_county_reviewer"])
+    job = Job.objects.create(
+        kind="household_export", owner=job_owner, status=Job.Status.DONE, result_file="nothing.xlsx"
+    )
+    batch = ImportBatch.objects.create(
+        file_name="都昌.xlsx",
+        checksum="f" * 64,
+        region=world.other_county,
+        uploaded_by=people["other_county_reviewer"],
+    )
     # A person who moved between counties: each household's history mentions the other one.
-    mover = services.person_create(actor=None, household=world.neighbour, data={
-        "name": "周七", "relation": "other", "labour_skill": "ordinary",
-        "id_number": fake_id("360424", dt.date(1990, 9, 9), 40)})
+    mover = services.person_create(
+        actor=None,
+        household=world.neighbour,
+        data={
+            "name": "周七",
+            "relation": "other",
+            "labour_skill": "ordinary",
+            "id_number": fake_id("360424", dt.date(1990, 9, 9), 40),
+        },
+    )
     services.person_move(actor=None, person=mover, to_household=world.far)
     routes = project_routes()
     plain = [r for r in routes if not r.params]
@@ -268,8 +308,14 @@ def test_no_url_leaks_a_household_outside_the_personas_scope(client, world, peop
         if not code_in_scope(user, world.other_county.code):
             secrets["都昌.xlsx"] = "import batch of another county"
         outside, inside = targets_for(world, visible, job, batch, user)
-        nowhere = Targets(household=MISSING, person=MISSING, job=MISSING, batch=MISSING,
-                          household_no="0" * 16, id_number="0" * 18)
+        nowhere = Targets(
+            household=MISSING,
+            person=MISSING,
+            job=MISSING,
+            batch=MISSING,
+            household_no="0" * 16,
+            id_number="0" * 18,
+        )
 
         for route in plain:
             if route.name == "accounts:logout":
@@ -284,8 +330,10 @@ def test_no_url_leaks_a_household_outside_the_personas_scope(client, world, peop
                 response = fetch(client, url, query)
                 if response.status_code >= 500:
                     problems.append(f"{persona}: {route.name}?{query} answered {response.status_code}")
-                problems.extend(f"{persona}: {route.name}?{query} shows the {what}"
-                                for what in leaks(without_echo(body_text(response), query), secrets))
+                problems.extend(
+                    f"{persona}: {route.name}?{query} shows the {what}"
+                    for what in leaks(without_echo(body_text(response), query), secrets)
+                )
 
         for route in with_params:
             url = url_for(route, outside)
@@ -294,16 +342,22 @@ def test_no_url_leaks_a_household_outside_the_personas_scope(client, world, peop
                 # A refusal by role (403 for every key, existing or not) reveals nothing either.
                 missing = get_or_post(client, url_for(route, nowhere))
                 if not (response.status_code == missing.status_code == 403):
-                    problems.append(f"{persona}: {url} (out of scope) answered {response.status_code}, not 404")
-            problems.extend(f"{persona}: {url} (out of scope) shows the {what}"
-                            for what in leaks(body_text(response), secrets))
+                    problems.append(
+                        f"{persona}: {url} (out of scope) answered {response.status_code}, not 404"
+                    )
+            problems.extend(
+                f"{persona}: {url} (out of scope) shows the {what}"
+                for what in leaks(body_text(response), secrets)
+            )
             if inside is not None:
                 url = url_for(route, inside)
                 response = client.get(url)
                 if response.status_code >= 500:
                     problems.append(f"{persona}: {url} answered {response.status_code}")
-                problems.extend(f"{persona}: {url} (in scope) shows the {what}"
-                                for what in leaks(body_text(response), secrets))
+                problems.extend(
+                    f"{persona}: {url} (in scope) shows the {what}"
+                    for what in leaks(body_text(response), secrets)
+                )
         client.logout()
 
     assert not problems, "\n".join(problems)
@@ -336,7 +390,9 @@ def test_anonymous_visitor_is_sent_to_login_from_every_non_public_url(client, wo
         problems.extend(f"{url} shows the {what}" for what in leaks(body_text(response), secrets))
         final = landing(client, response)
         if final != login:
-            problems.append(f"{url} answered {response.status_code} (ends at {final}), not a redirect to login")
+            problems.append(
+                f"{url} answered {response.status_code} (ends at {final}), not a redirect to login"
+            )
         checked += 1
     assert not problems, "\n".join(problems)
     assert checked >= 10
@@ -347,8 +403,12 @@ def test_widened_export_returns_only_in_scope_rows(client, world, people):
     if "registry:household_export" not in {r.name for r in project_routes()}:
         pytest.skip("no URL named registry:household_export yet: the list/export page has not been added")
     url = reverse("registry:household_export")
-    for persona, expected in (("village_officer", {world.home}), ("county_reviewer", {world.home, world.neighbour}),
-                              ("other_county_reviewer", {world.far}), ("helper", {world.home})):
+    for persona, expected in (
+        ("village_officer", {world.home}),
+        ("county_reviewer", {world.home, world.neighbour}),
+        ("other_county_reviewer", {world.far}),
+        ("helper", {world.home}),
+    ):
         client.force_login(people[persona])
         # The widest variant (the person sheet comes on top of the household sheet) with every widened
         # filter; every variant without filters, where it must show all the persona's rows.
@@ -358,10 +418,15 @@ def test_widened_export_returns_only_in_scope_rows(client, world, people):
             response = fetch(client, url, query, post)
             assert response.status_code == 200, (persona, query, response.status_code)
             text = body_text(response)
-            shown = {h for h in (world.home, world.neighbour, world.far)
-                     if h.members.first().id_number in without_echo(text, query)
-                     or h.household_no in without_echo(text, query)}
-            assert shown <= expected, f"{persona}: export {query} {post} shows {sorted(h.household_no for h in shown)}"
+            shown = {
+                h
+                for h in (world.home, world.neighbour, world.far)
+                if h.members.first().id_number in without_echo(text, query)
+                or h.household_no in without_echo(text, query)
+            }
+            assert shown <= expected, (
+                f"{persona}: export {query} {post} shows {sorted(h.household_no for h in shown)}"
+            )
             if not query:
                 assert shown == expected, f"{persona}: the unfiltered export misses rows"
         client.logout()
@@ -397,7 +462,10 @@ def test_admin_sends_every_non_staff_account_to_the_admin_login(client, world, p
             url = reverse(route.name, kwargs=admin_kwargs(route, world))
             response = client.get(url)
             location = response.get("Location", "")
-            if not (response.status_code == 302 and location.startswith(admin_login)) and response.status_code != 403:
+            if (
+                not (response.status_code == 302 and location.startswith(admin_login))
+                and response.status_code != 403
+            ):
                 problems.append(f"{who}: {url} answered {response.status_code} {location}")
             problems.extend(f"{who}: {url} shows the {what}" for what in leaks(body_text(response), secrets))
     assert not problems, "\n".join(problems)
@@ -409,7 +477,10 @@ def test_staff_flag_alone_does_not_open_registry_admin(client, world, people):
     user.is_staff = True
     user.save()
     client.force_login(user)
-    assert client.get(reverse("admin:registry_household_change", args=[world.far.pk])).status_code in (302, 403)
+    assert client.get(reverse("admin:registry_household_change", args=[world.far.pk])).status_code in (
+        302,
+        403,
+    )
     assert world.far.household_no not in body_text(client.get(reverse("admin:index")))
 
 

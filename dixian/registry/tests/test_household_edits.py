@@ -23,11 +23,18 @@ def login(client, user):
 def person_post(person: Person, **changes) -> dict[str, object]:
     """The member form as the browser sends it (non-PII accounts leave ID and phone empty)."""
     data = {
-        "id_number": "", "name": person.name, "relation": person.relation, "ethnicity": person.ethnicity,
-        "education": person.education, "student_status": person.student_status,
-        "labour_skill": person.labour_skill, "work_place": person.work_place,
-        "months_worked": person.months_worked or "", "medical_insurance": person.medical_insurance,
-        "pension_insurance": person.pension_insurance, "phone": "",
+        "id_number": "",
+        "name": person.name,
+        "relation": person.relation,
+        "ethnicity": person.ethnicity,
+        "education": person.education,
+        "student_status": person.student_status,
+        "labour_skill": person.labour_skill,
+        "work_place": person.work_place,
+        "months_worked": person.months_worked or "",
+        "medical_insurance": person.medical_insurance,
+        "pension_insurance": person.pension_insurance,
+        "phone": "",
     }
     if person.dibao:
         data["dibao"] = "on"
@@ -66,7 +73,10 @@ def test_editor_of_another_village_gets_404_not_403(client, world, people):
     login(client, people["village_officer"])
     spouse = world.neighbour.members.get(relation="spouse")
     assert client.post(reverse("registry:household_edit", args=[world.neighbour.pk]), {}).status_code == 404
-    assert client.post(reverse("registry:person_edit", args=[world.neighbour.pk, spouse.pk]), {}).status_code == 404
+    assert (
+        client.post(reverse("registry:person_edit", args=[world.neighbour.pk, spouse.pk]), {}).status_code
+        == 404
+    )
 
 
 def test_member_of_another_household_under_an_editable_household_is_404(client, world, people):
@@ -100,13 +110,25 @@ def test_plain_form_post_without_javascript_redirects_back(client, world, people
     url = reverse("registry:household_edit", args=[world.home.pk])
     page = client.get(url)
     assert "<html" in page.content.decode() and "修改农户信息" in page.content.decode()
-    data = {"kind": "ex_poor", "year_out_of_poverty": "2019", "monitoring_category": "", "phone": "",
-            "address": "良塘村3组", "housing_grade": "B", "water_ok": "true"}
+    data = {
+        "kind": "ex_poor",
+        "year_out_of_poverty": "2019",
+        "monitoring_category": "",
+        "phone": "",
+        "address": "良塘村3组",
+        "housing_grade": "B",
+        "water_ok": "true",
+    }
     response = client.post(url, data)
-    assert response.status_code == 302 and response["Location"] == reverse("registry:household_detail",
-                                                                           args=[world.home.pk])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "registry:household_detail", args=[world.home.pk]
+    )
     world.home.refresh_from_db()
-    assert (world.home.year_out_of_poverty, world.home.address, world.home.phone) == (2019, "良塘村3组", "13800000001")
+    assert (world.home.year_out_of_poverty, world.home.address, world.home.phone) == (
+        2019,
+        "良塘村3组",
+        "13800000001",
+    )
 
 
 def test_edit_form_never_sends_full_id_or_phone_to_an_account_without_pii(client, world, people):
@@ -114,7 +136,9 @@ def test_edit_form_never_sends_full_id_or_phone_to_an_account_without_pii(client
     spouse = world.home.members.get(relation="spouse")
     spouse.phone = "13912345678"
     spouse.save()
-    html = client.get(reverse("registry:person_edit", args=[world.home.pk, spouse.pk]), headers=HTMX).content.decode()
+    html = client.get(
+        reverse("registry:person_edit", args=[world.home.pk, spouse.pk]), headers=HTMX
+    ).content.decode()
     assert spouse.id_number not in html and "13912345678" not in html
     assert mask_id_number(spouse.id_number) in html
     assert 'name="health_status"' not in html
@@ -125,8 +149,13 @@ def test_account_with_pii_edits_health_data(client, world, people):
     spouse = world.home.members.get(relation="spouse")
     url = reverse("registry:person_edit", args=[world.home.pk, spouse.pk])
     assert spouse.id_number in client.get(url, headers=HTMX).content.decode()
-    data = person_post(spouse, id_number=spouse.id_number, health_status="chronic", disability_category="",
-                       disability_grade="")
+    data = person_post(
+        spouse,
+        id_number=spouse.id_number,
+        health_status="chronic",
+        disability_category="",
+        disability_grade="",
+    )
     assert client.post(url, data, headers=HTMX).status_code == 200
     world.home.refresh_from_db()
     assert world.home.has_illness is True
@@ -136,7 +165,9 @@ def test_validation_errors_are_shown_in_chinese_next_to_the_field(client, world,
     login(client, people["village_officer"])
     spouse = world.home.members.get(relation="spouse")
     url = reverse("registry:person_edit", args=[world.home.pk, spouse.pk])
-    response = client.post(url, person_post(spouse, id_number="360424197205060041", relation="head"), headers=HTMX)
+    response = client.post(
+        url, person_post(spouse, id_number="360424197205060041", relation="head"), headers=HTMX
+    )
     html = response.content.decode()
     assert response.status_code == 200 and "HX-Retarget" not in response
     assert "校验位不对" in html
@@ -146,8 +177,11 @@ def test_validation_errors_are_shown_in_chinese_next_to_the_field(client, world,
 def test_service_rule_error_lands_on_its_field(client, world, people):
     login(client, people["village_officer"])
     spouse = world.home.members.get(relation="spouse")
-    response = client.post(reverse("registry:person_edit", args=[world.home.pk, spouse.pk]),
-                           person_post(spouse, relation="head"), headers=HTMX)
+    response = client.post(
+        reverse("registry:person_edit", args=[world.home.pk, spouse.pk]),
+        person_post(spouse, relation="head"),
+        headers=HTMX,
+    )
     assert "本户已有户主" in response.content.decode()
     assert Person.objects.get(pk=spouse.pk).relation == "spouse"
 
@@ -155,8 +189,15 @@ def test_service_rule_error_lands_on_its_field(client, world, people):
 def test_adding_a_member_derives_sex_and_birth_date(client, world, people):
     login(client, people["village_officer"])
     number = fake_id("360424", dt.date(2001, 7, 8), 3, female=True)
-    data = {"id_number": number, "name": "新成员", "relation": "daughter", "ethnicity": "汉族",
-            "labour_skill": "ordinary", "medical_insurance": "resident", "phone": ""}
+    data = {
+        "id_number": number,
+        "name": "新成员",
+        "relation": "daughter",
+        "ethnicity": "汉族",
+        "labour_skill": "ordinary",
+        "medical_insurance": "resident",
+        "phone": "",
+    }
     response = client.post(reverse("registry:person_add", args=[world.home.pk]), data, headers=HTMX)
     html = response.content.decode()
     assert "已新增成员 新成员" in html
@@ -185,8 +226,17 @@ def test_income_form_upserts_a_year(client, world, people):
     url = reverse("registry:income_edit", args=[world.home.pk])
     form = client.get(url + "?year=2025", headers=HTMX).content.decode()
     assert 'value="20000.00"' in form
-    data = {"year": "2025", "members": "", "wages": "8000", "business": "", "property": "", "transfers": "1000",
-            "production_costs": "", "eligible_out_of_pocket": "", "insurance_payout": ""}
+    data = {
+        "year": "2025",
+        "members": "",
+        "wages": "8000",
+        "business": "",
+        "property": "",
+        "transfers": "1000",
+        "production_costs": "",
+        "eligible_out_of_pocket": "",
+        "insurance_payout": "",
+    }
     html = client.post(url, data, headers=HTMX).content.decode()
     assert "人均纯收入 4500.00 元" in html and "低于监测线" in html
     assert HouseholdIncome.objects.get(household=world.home, year=2025).net_income_per_capita == 4500
@@ -195,6 +245,8 @@ def test_income_form_upserts_a_year(client, world, people):
 def test_negative_income_is_refused(client, world, people):
     login(client, people["village_officer"])
     data = {"year": "2024", "wages": "-5"}
-    html = client.post(reverse("registry:income_edit", args=[world.home.pk]), data, headers=HTMX).content.decode()
+    html = client.post(
+        reverse("registry:income_edit", args=[world.home.pk]), data, headers=HTMX
+    ).content.decode()
     assert "金额不能为负数" in html
     assert not HouseholdIncome.objects.filter(household=world.home, year=2024).exists()

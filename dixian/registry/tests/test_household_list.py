@@ -46,17 +46,25 @@ def test_filters_by_kind_and_monitoring_category(client, world, people):
     Household.objects.filter(pk=world.far.pk).update(monitoring_category="sudden_hardship")
     admin = people["city_admin"]
     assert numbers(client, admin, {"kind": "ordinary"}) == {world.home.household_no}
-    assert numbers(client, admin, {"category": "monitored"}) == {world.neighbour.household_no, world.far.household_no}
+    assert numbers(client, admin, {"category": "monitored"}) == {
+        world.neighbour.household_no,
+        world.far.household_no,
+    }
     assert numbers(client, admin, {"category": "edge"}) == {world.neighbour.household_no}
     assert numbers(client, admin, {"category": "none"}) == {world.home.household_no}
     assert numbers(client, admin, {"category": "monitored", "kind": "ex_poor"}) == {
-        world.neighbour.household_no, world.far.household_no}
+        world.neighbour.household_no,
+        world.far.household_no,
+    }
 
 
 def test_region_filter_narrows_inside_the_subtree(client, world, people):
     admin = people["city_admin"]
     assert numbers(client, admin, {"region": world.village.pk}) == {world.home.household_no}
-    assert numbers(client, admin, {"region": world.county.pk}) == {world.home.household_no, world.neighbour.household_no}
+    assert numbers(client, admin, {"region": world.county.pk}) == {
+        world.home.household_no,
+        world.neighbour.household_no,
+    }
     # The cascade posts every level in order; the deepest consistent one wins.
     chain = [world.county.pk, world.township.pk, world.other_village.pk]
     assert numbers(client, admin, {"region": chain}) == {world.neighbour.household_no}
@@ -79,17 +87,33 @@ def test_region_outside_the_subtree_is_ignored_with_a_message(client, world, peo
     assert "所选区划不在您的管辖范围内,已忽略" in html
     assert world.far.household_no not in html
     assert numbers(client, reviewer, {"region": world.far_village.pk}) == {
-        world.home.household_no, world.neighbour.household_no}
+        world.home.household_no,
+        world.neighbour.household_no,
+    }
     # A region id that does not exist answers exactly the same: nothing to learn from the message.
     assert "所选区划不在您的管辖范围内,已忽略" in page_text(client, reviewer, {"region": 987654})
 
 
-@pytest.mark.parametrize("params", [
-    {"region": "abc"}, {"region": "99999999999999999999999999"}, {"region": "-3"}, {"region": ["1", "x", "2"]},
-    {"page": "abc"}, {"page": "-5"}, {"page": "0"}, {"page": str(10**30)}, {"kind": "nobody"},
-    {"category": "<script>alert(1)</script>"}, {"guarantee": "all"}, {"q": "x" * 500}, {"q": "%_\\'\""},
-    {"q": "0792-"}, {"health": "ill"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"region": "abc"},
+        {"region": "99999999999999999999999999"},
+        {"region": "-3"},
+        {"region": ["1", "x", "2"]},
+        {"page": "abc"},
+        {"page": "-5"},
+        {"page": "0"},
+        {"page": str(10**30)},
+        {"kind": "nobody"},
+        {"category": "<script>alert(1)</script>"},
+        {"guarantee": "all"},
+        {"q": "x" * 500},
+        {"q": "%_\\'\""},
+        {"q": "0792-"},
+        {"health": "ill"},
+    ],
+)
 def test_garbage_filter_values_answer_200_without_leaking(client, world, people, params):
     html = page_text(client, people["village_officer"], params)
     assert world.far.household_no not in html
@@ -105,9 +129,16 @@ def test_unknown_kind_is_ignored_with_a_message(client, world, people):
 
 def _ill(h: Household, status: str, seq: int, *, grade: int | None = None) -> None:
     Person.objects.create(
-        household=h, region_code=h.region_code, id_number=fake_id(h.region_code[:6], dt.date(2001, 2, 3), seq),
-        name=f"{h.head_name}子", sex="male", birth_date=dt.date(2001, 2, 3), relation="son",
-        labour_skill="ordinary", health_status=status, disability_grade=grade,
+        household=h,
+        region_code=h.region_code,
+        id_number=fake_id(h.region_code[:6], dt.date(2001, 2, 3), seq),
+        name=f"{h.head_name}子",
+        sex="male",
+        birth_date=dt.date(2001, 2, 3),
+        relation="son",
+        labour_skill="ordinary",
+        health_status=status,
+        disability_grade=grade,
         disability_category="physical" if status == "disabled" else "",
     )
     Household.objects.filter(pk=h.pk).update(
@@ -123,10 +154,16 @@ def test_health_and_disability_filters_for_an_account_with_pii(client, world, pe
     _ill(world.far, "disabled", 403, grade=1)
     _ill(world.home, "disabled", 404, grade=3)
     admin = people["city_admin"]
-    assert numbers(client, admin, {"health": "ill"}) == {world.home.household_no, world.neighbour.household_no}
+    assert numbers(client, admin, {"health": "ill"}) == {
+        world.home.household_no,
+        world.neighbour.household_no,
+    }
     assert numbers(client, admin, {"health": "chronic"}) == {world.home.household_no}
     assert numbers(client, admin, {"health": "major_illness"}) == {world.neighbour.household_no}
-    assert numbers(client, admin, {"disability": "disabled"}) == {world.home.household_no, world.far.household_no}
+    assert numbers(client, admin, {"disability": "disabled"}) == {
+        world.home.household_no,
+        world.far.household_no,
+    }
     assert numbers(client, admin, {"disability": "severe"}) == {world.far.household_no}
 
 
@@ -136,7 +173,10 @@ def test_health_filters_need_the_pii_permission(client, world, people):
     html = page_text(client, reviewer, {"health": "major_illness"})
     assert "按健康状况、残疾筛选需开通查看个人信息权限,已忽略" in html
     assert 'name="health"' not in html  # the select is not even offered
-    assert numbers(client, reviewer, {"health": "major_illness"}) == {world.home.household_no, world.neighbour.household_no}
+    assert numbers(client, reviewer, {"health": "major_illness"}) == {
+        world.home.household_no,
+        world.neighbour.household_no,
+    }
 
 
 def test_guarantee_and_water_filters(client, world, people):
@@ -161,7 +201,9 @@ def test_search_by_name_from_its_first_characters_at_county_width(client, world,
 
 def test_search_by_any_part_of_a_name_inside_a_township(client, world, people):
     assert numbers(client, people["township_reviewer"], {"q": "四"}) == {world.neighbour.household_no}
-    assert numbers(client, people["city_admin"], {"q": "三妻", "region": world.township.pk}) == {world.home.household_no}
+    assert numbers(client, people["city_admin"], {"q": "三妻", "region": world.township.pk}) == {
+        world.home.household_no
+    }
 
 
 def test_search_never_reaches_outside_the_scope(client, world, people):
@@ -177,7 +219,9 @@ def test_full_id_number_phone_and_household_number_find_the_household_without_pi
     assert numbers(client, reviewer, {"q": head.id_number}) == {world.neighbour.household_no}
     assert numbers(client, reviewer, {"q": head.phone}) == {world.neighbour.household_no}
     assert numbers(client, reviewer, {"q": world.neighbour.household_no}) == {world.neighbour.household_no}
-    assert numbers(client, reviewer, {"q": world.neighbour.household_no[:12]}) == {world.neighbour.household_no}
+    assert numbers(client, reviewer, {"q": world.neighbour.household_no[:12]}) == {
+        world.neighbour.household_no
+    }
 
 
 def test_id_fragments_are_not_an_oracle_for_masked_accounts(client, world, people):
@@ -193,8 +237,12 @@ def test_id_and_phone_fragments_for_an_account_with_pii(client, world, people):
     head = Person.objects.get(household=world.home, relation="head")
     admin = people["county_admin"]
     # Inside a township: any fragment.
-    assert numbers(client, admin, {"q": head.id_number[-6:], "region": world.township.pk}) == {world.home.household_no}
-    assert numbers(client, admin, {"q": head.phone[-4:], "region": world.village.pk}) == {world.home.household_no}
+    assert numbers(client, admin, {"q": head.id_number[-6:], "region": world.township.pk}) == {
+        world.home.household_no
+    }
+    assert numbers(client, admin, {"q": head.phone[-4:], "region": world.village.pk}) == {
+        world.home.household_no
+    }
     # County width: the first 10+ digits of the ID number, not a tail.
     assert world.home.household_no in numbers(client, admin, {"q": head.id_number[:14]})
     assert numbers(client, admin, {"q": head.id_number[-6:]}) == set()
@@ -230,8 +278,11 @@ def test_shows_household_columns_and_guarantee_badges(client, world, people):
 
 def test_htmx_request_gets_the_table_partial_and_pushes_the_canonical_url(client, world, people):
     client.login(username="city_admin", password=PASSWORD)
-    response = client.get(URL, {"region": [world.county.pk, world.township.pk, ""], "kind": "nobody", "page": "1"},
-                          HTTP_HX_REQUEST="true")
+    response = client.get(
+        URL,
+        {"region": [world.county.pk, world.township.pk, ""], "kind": "nobody", "page": "1"},
+        HTTP_HX_REQUEST="true",
+    )
     html = response.content.decode()
     assert response.status_code == 200
     assert "<html" not in html
@@ -261,7 +312,11 @@ def test_region_picker_shows_the_chain_of_a_linked_village(client, world, people
     client.login(username="city_admin", password=PASSWORD)
     picker = client.get(URL, {"region": world.other_village.pk}).context["picker"]
     assert [level.label for level in picker] == ["县(市、区)", "乡镇", "村"]
-    assert [level.selected for level in picker] == [world.county.pk, world.township.pk, world.other_village.pk]
+    assert [level.selected for level in picker] == [
+        world.county.pk,
+        world.township.pk,
+        world.other_village.pk,
+    ]
     assert {r.pk for r in picker[2].options} == {world.village.pk, world.other_village.pk}
 
 
@@ -282,7 +337,9 @@ def test_pages_of_fifty(client, world, people):
     beyond = client.get(URL, {"page": 40}).context["page"]
     assert beyond.number == 3
     # A search result pages the same way, in the same order.
-    searched = [client.get(URL, {"q": "户主", "region": world.township.pk, "page": n}).context["page"] for n in (1, 3)]
+    searched = [
+        client.get(URL, {"q": "户主", "region": world.township.pk, "page": n}).context["page"] for n in (1, 3)
+    ]
     assert [(len(p), p.count, p.number) for p in searched] == [(50, 120, 1), (20, 120, 3)]
     in_order = list(Household.objects.filter(head_name__startswith="户主").order_by("region_code", "id"))
     assert list(searched[0]) == in_order[:50] and list(searched[1]) == in_order[100:]

@@ -29,11 +29,20 @@ def page(client, user, household):
 
 def add_member(household, seq: int, **extra) -> Person:
     birth = extra.pop("birth_date", dt.date(1995, 3, 4))
-    values = {"name": f"成员{seq}", "relation": "son", "labour_skill": "ordinary", "medical_insurance": "resident"}
+    values = {
+        "name": f"成员{seq}",
+        "relation": "son",
+        "labour_skill": "ordinary",
+        "medical_insurance": "resident",
+    }
     values.update(extra)
     return Person.objects.create(
-        household=household, region_code=household.region_code, birth_date=birth, sex="male",
-        id_number=fake_id(household.region_code[:6], birth, 100 + seq), **values,
+        household=household,
+        region_code=household.region_code,
+        birth_date=birth,
+        sex="male",
+        id_number=fake_id(household.region_code[:6], birth, 100 + seq),
+        **values,
     )
 
 
@@ -75,8 +84,16 @@ def test_members_table_shows_age_from_birth_date(client, world, people):
 
 def test_income_below_the_example_line_is_highlighted(client, world, people):
     HouseholdIncome.objects.create(
-        household=world.home, year=2024, wages=Decimal("9000"), business=0, property=0, transfers=Decimal("1000"),
-        production_costs=0, members=2, net_income=Decimal("10000"), net_income_per_capita=Decimal("5000"),
+        household=world.home,
+        year=2024,
+        wages=Decimal("9000"),
+        business=0,
+        property=0,
+        transfers=Decimal("1000"),
+        production_costs=0,
+        members=2,
+        net_income=Decimal("10000"),
+        net_income_per_capita=Decimal("5000"),
     )
     html = page(client, people["village_officer"], world.home)
     assert IncomeLine.objects.get(region=None, year=2024).amount == Decimal("7900")
@@ -128,8 +145,10 @@ def test_history_is_paged_newest_first(client, world, people):
     assert "查看更早的记录" in html
     assert html.index("名23 → <strong>名24</strong>") < html.index("名04 → <strong>名05</strong>")
     assert "名03 → <strong>名04</strong>" not in html
-    more = client.get(reverse("registry:household_history", args=[world.home.pk]) + "?offset=20",
-                      headers={"HX-Request": "true"})
+    more = client.get(
+        reverse("registry:household_history", args=[world.home.pk]) + "?offset=20",
+        headers={"HX-Request": "true"},
+    )
     body = more.content.decode()
     assert "名03 → <strong>名04</strong>" in body and "名04 → <strong>名05</strong>" not in body
     assert "<html" not in body and "查看更早的记录" not in body
@@ -140,8 +159,9 @@ def test_history_is_paged_newest_first(client, world, people):
 PAGE_QUERIES = 9
 
 
-def test_household_page_query_count_does_not_grow_with_members_or_history(client, world, people,
-                                                                          django_assert_num_queries):
+def test_household_page_query_count_does_not_grow_with_members_or_history(
+    client, world, people, django_assert_num_queries
+):
     officer = people["village_officer"]
     client.login(username=officer.username, password=PASSWORD)
     url = reverse("registry:household_detail", args=[world.home.pk])
@@ -152,10 +172,12 @@ def test_household_page_query_count_does_not_grow_with_members_or_history(client
         add_member(world.home, seq)
     head = world.home.members.get(relation="head")
     for n in range(30):
-        services.person_update(actor=officer, person=head, data={"months_worked": n % 12 + 1, "work_place": "in_county"})
+        services.person_update(
+            actor=officer, person=head, data={"months_worked": n % 12 + 1, "work_place": "in_county"}
+        )
     with django_assert_num_queries(PAGE_QUERIES):
         response = client.get(url)
-    assert response.content.decode().count("<tr id=\"member-") == 10
+    assert response.content.decode().count('<tr id="member-') == 10
 
 
 def test_person_move_in_history_names_the_other_household_only_in_scope(client, world, people):
@@ -173,10 +195,17 @@ def test_import_move_rows_do_not_reveal_the_other_households_number(client, worl
     # The importer's move rows name both households by pk and by number, also in the summary.
     spouse = world.home.members.get(relation="spouse")
     ChangeLog.objects.create(
-        at=timezone.now(), source="import", entity="person", entity_id=spouse.pk, household_id=world.home.pk,
-        action="move", summary=f"张三妻 从 {world.far.household_no} 户迁入本户",
-        changes={"household_id": [world.far.pk, world.home.pk],
-                 "household_no": [world.far.household_no, world.home.household_no]},
+        at=timezone.now(),
+        source="import",
+        entity="person",
+        entity_id=spouse.pk,
+        household_id=world.home.pk,
+        action="move",
+        summary=f"张三妻 从 {world.far.household_no} 户迁入本户",
+        changes={
+            "household_id": [world.far.pk, world.home.pk],
+            "household_no": [world.far.household_no, world.home.household_no],
+        },
     )
     html = page(client, people["village_officer"], world.home)
     assert world.far.household_no not in html

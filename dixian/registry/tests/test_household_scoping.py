@@ -20,12 +20,18 @@ def test_village_officer_sees_only_own_village(client, world, people):
 
 
 def test_township_reviewer_sees_both_villages_of_township(client, world, people):
-    assert visible_numbers(client, people["township_reviewer"]) == {world.home.household_no, world.neighbour.household_no}
+    assert visible_numbers(client, people["township_reviewer"]) == {
+        world.home.household_no,
+        world.neighbour.household_no,
+    }
 
 
 def test_city_admin_sees_every_county(client, world, people):
     assert visible_numbers(client, people["city_admin"]) == {
-        world.home.household_no, world.neighbour.household_no, world.far.household_no}
+        world.home.household_no,
+        world.neighbour.household_no,
+        world.far.household_no,
+    }
 
 
 def test_department_uploader_sees_no_household(client, world, people):

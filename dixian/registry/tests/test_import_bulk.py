@@ -25,32 +25,58 @@ def villages():
     city = region("360400000000", "九江市", "city")
     county = region("360424000000", "修水县", "county", city)
     town = region("360424100000", "义宁镇", "township", county)
-    return region("360424100201", "良塘村", "village", town), region("360424100202", "桃坪村", "village", town)
+    return region("360424100201", "良塘村", "village", town), region(
+        "360424100202", "桃坪村", "village", town
+    )
 
 
 def frames(village_code="360424100201", *, wages=Decimal("20000"), second_name="张小明"):
     head, child = make_id(dt.date(1970, 3, 1), 1), make_id(dt.date(2014, 5, 6), 2)
-    households = pl.DataFrame({
-        "household_no": ["H001"], "region_code": [village_code], "kind": ["ex_poor"], "year_out_of_poverty": [2018],
-        "monitoring_category": [""], "housing_grade": ["C"], "water_ok": [True], "address": ["一组"], "phone": ["13800001111"],
-    })
-    persons = pl.DataFrame({
-        "household_no": ["H001", "H001"], "id_number": [head, child], "name": ["张大山", second_name],
-        "sex": ["male", "female"], "birth_date": [dt.date(1970, 3, 1), dt.date(2014, 5, 6)],
-        "relation": ["head", "daughter"], "health_status": ["chronic", "healthy"],
-        "student_status": ["", "dropout"], "labour_skill": ["ordinary", "none"],
-        "medical_insurance": ["resident", ""], "dibao": [False, False],
-    })
-    incomes = pl.DataFrame({
-        "household_no": ["H001"], "year": [2025], "wages": [wages], "business": [Decimal("3000.50")],
-        "transfers": [Decimal("0")], "production_costs": [Decimal("1000")],
-    })
+    households = pl.DataFrame(
+        {
+            "household_no": ["H001"],
+            "region_code": [village_code],
+            "kind": ["ex_poor"],
+            "year_out_of_poverty": [2018],
+            "monitoring_category": [""],
+            "housing_grade": ["C"],
+            "water_ok": [True],
+            "address": ["一组"],
+            "phone": ["13800001111"],
+        }
+    )
+    persons = pl.DataFrame(
+        {
+            "household_no": ["H001", "H001"],
+            "id_number": [head, child],
+            "name": ["张大山", second_name],
+            "sex": ["male", "female"],
+            "birth_date": [dt.date(1970, 3, 1), dt.date(2014, 5, 6)],
+            "relation": ["head", "daughter"],
+            "health_status": ["chronic", "healthy"],
+            "student_status": ["", "dropout"],
+            "labour_skill": ["ordinary", "none"],
+            "medical_insurance": ["resident", ""],
+            "dibao": [False, False],
+        }
+    )
+    incomes = pl.DataFrame(
+        {
+            "household_no": ["H001"],
+            "year": [2025],
+            "wages": [wages],
+            "business": [Decimal("3000.50")],
+            "transfers": [Decimal("0")],
+            "production_costs": [Decimal("1000")],
+        }
+    )
     return households, persons, incomes
 
 
 def upsert(h, p, i, **kw):
-    return registry_bulk_upsert(households=h, persons=p, incomes=i, actor=None, source="import", reference="t",
-                                today=TODAY, **kw)
+    return registry_bulk_upsert(
+        households=h, persons=p, incomes=i, actor=None, source="import", reference="t", today=TODAY, **kw
+    )
 
 
 def test_first_upsert_creates_records_with_derived_facts(villages):
@@ -61,8 +87,14 @@ def test_first_upsert_creates_records_with_derived_facts(villages):
     assert h.has_illness and not h.has_disability
     assert not h.education_ok and not h.medical_ok and not h.housing_ok
     income = HouseholdIncome.objects.get(household=h, year=2025)
-    net, per = HouseholdIncome.compute(wages=Decimal("20000"), business=Decimal("3000.50"), property=Decimal("0"),
-                                       transfers=Decimal("0"), production_costs=Decimal("1000"), members=2)
+    net, per = HouseholdIncome.compute(
+        wages=Decimal("20000"),
+        business=Decimal("3000.50"),
+        property=Decimal("0"),
+        transfers=Decimal("0"),
+        production_costs=Decimal("1000"),
+        members=2,
+    )
     assert (income.members, income.net_income, income.net_income_per_capita) == (2, net, per)
     assert ChangeLog.objects.filter(action="create").count() == 3  # one household, two persons
     assert not ChangeLog.objects.filter(household_id__isnull=True).exists()
@@ -72,7 +104,12 @@ def test_unchanged_second_upsert_writes_nothing(villages):
     upsert(*frames())
     before = list(Person.objects.values_list("id", "updated_at").order_by("id"))
     result = upsert(*frames())
-    assert (result.households_updated, result.persons_updated, result.incomes_updated, result.changes_logged) == (0, 0, 0, 0)
+    assert (
+        result.households_updated,
+        result.persons_updated,
+        result.incomes_updated,
+        result.changes_logged,
+    ) == (0, 0, 0, 0)
     assert list(Person.objects.values_list("id", "updated_at").order_by("id")) == before
     assert Person.objects.count() == 2 and Household.objects.count() == 1 and ChangeLog.objects.count() == 3
 
@@ -92,12 +129,22 @@ def test_person_moves_to_another_household(villages):
     upsert(*frames())
     child = Person.objects.get(relation="daughter")
     h2 = pl.DataFrame({"household_no": ["H002"], "region_code": ["360424100202"], "kind": ["ordinary"]})
-    p2 = pl.DataFrame({
-        "household_no": ["H002", "H002"], "id_number": [make_id(dt.date(1990, 1, 1), 7), child.id_number],
-        "name": ["李四", "张小明"], "sex": ["male", "female"], "birth_date": [dt.date(1990, 1, 1), dt.date(2014, 5, 6)],
-        "relation": ["head", "other"], "labour_skill": ["ordinary", "none"],
-    })
-    result = upsert(h2, p2, pl.DataFrame({"household_no": [], "year": []}, schema={"household_no": pl.String, "year": pl.Int64}))
+    p2 = pl.DataFrame(
+        {
+            "household_no": ["H002", "H002"],
+            "id_number": [make_id(dt.date(1990, 1, 1), 7), child.id_number],
+            "name": ["李四", "张小明"],
+            "sex": ["male", "female"],
+            "birth_date": [dt.date(1990, 1, 1), dt.date(2014, 5, 6)],
+            "relation": ["head", "other"],
+            "labour_skill": ["ordinary", "none"],
+        }
+    )
+    result = upsert(
+        h2,
+        p2,
+        pl.DataFrame({"household_no": [], "year": []}, schema={"household_no": pl.String, "year": pl.Int64}),
+    )
     assert result.persons_moved == 1
     child.refresh_from_db()
     new_home = Household.objects.get(household_no="H002")

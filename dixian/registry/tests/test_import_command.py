@@ -54,7 +54,9 @@ def test_unreadable_file_exits_2(tmp_path, world, capsys, content):
 
 
 def test_wrong_sheet_and_missing_file_exit_2(tmp_path, world, capsys):
-    path = write_workbook(tmp_path / "other.xlsx", [{"name": "张三"}], headers={"name": "商品"}, sheet="Sheet1")
+    path = write_workbook(
+        tmp_path / "other.xlsx", [{"name": "张三"}], headers={"name": "商品"}, sheet="Sheet1"
+    )
     assert command(str(path), "--region", world.county.code) == 2
     assert "找不到农户信息表" in capsys.readouterr().err
     assert command(str(tmp_path / "nope.xlsx"), "--region", world.county.code) == 2

@@ -30,7 +30,9 @@ def login(client, user):
 
 def upload(client, tmp_path: Path, rows, name="农户.xlsx"):
     path = write_workbook(tmp_path / "upload.xlsx", rows)
-    return client.post(reverse("registry:import"), {"file": SimpleUploadedFile(name, path.read_bytes(), XLSX)})
+    return client.post(
+        reverse("registry:import"), {"file": SimpleUploadedFile(name, path.read_bytes(), XLSX)}
+    )
 
 
 @pytest.mark.parametrize("persona", ["leader", "helper", "department_uploader"])
@@ -52,7 +54,9 @@ def test_upload_runs_as_a_job_with_live_progress_then_shows_the_result(client, t
     assert page.status_code == 200 and reverse("registry:import_template") in page.content.decode()
     response = upload(client, tmp_path, family(NO, first_seq=401))
     batch = ImportBatch.objects.get()
-    assert response.status_code == 302 and response["Location"] == reverse("registry:import_batch", args=[batch.pk])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "registry:import_batch", args=[batch.pk]
+    )
     assert batch.status == ImportBatch.Status.PENDING and batch.uploaded_by == people["village_officer"]
     pending = client.get(response["Location"], headers={"HX-Request": "true"}).content.decode()
     assert 'hx-trigger="every 1s"' in pending and "<progress" in pending and "<html" not in pending
@@ -73,10 +77,18 @@ def test_rejected_upload_shows_errors_and_a_scoped_report(client, tmp_path, peop
     worker_run_once()
     batch = ImportBatch.objects.get()
     page = client.get(reverse("registry:import_batch", args=[batch.pk])).content.decode()
-    assert "未导入任何数据" in page and "科学计数法" in page and reverse("registry:import_report", args=[batch.pk]) in page
+    assert (
+        "未导入任何数据" in page
+        and "科学计数法" in page
+        and reverse("registry:import_report", args=[batch.pk]) in page
+    )
     report = client.get(reverse("registry:import_report", args=[batch.pk]))
     assert report.status_code == 200 and quote("有错-错误报告.xlsx") in report["Content-Disposition"]
-    sheet = CalamineWorkbook.from_filelike(io.BytesIO(b"".join(report.streaming_content))).get_sheet_by_index(0).to_python()
+    sheet = (
+        CalamineWorkbook.from_filelike(io.BytesIO(b"".join(report.streaming_content)))
+        .get_sheet_by_index(0)
+        .to_python()
+    )
     assert sheet[0][-1] == "错误原因" and "科学计数法" in sheet[3][-1]
     client.logout()
     login(client, people["city_admin"])  # the city contains the county
@@ -100,14 +112,19 @@ def test_unreadable_upload_marks_batch_and_job_failed(client, tmp_path, people):
     worker_run_once()
     batch = ImportBatch.objects.get()
     assert batch.status == ImportBatch.Status.FAILED and Job.objects.get().status == Job.Status.FAILED
-    assert "找不到农户信息表" in client.get(reverse("registry:import_batch", args=[batch.pk])).content.decode()
+    assert (
+        "找不到农户信息表" in client.get(reverse("registry:import_batch", args=[batch.pk])).content.decode()
+    )
 
 
-@pytest.mark.parametrize(("name", "content", "fragment"), [
-    ("名单.csv", b"a,b\n", "不是 .xlsx 文件"),
-    ("空.xlsx", b"", "空的"),
-    ("假的.xlsx", b"hello world", "不是 Excel 工作簿"),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "fragment"),
+    [
+        ("名单.csv", b"a,b\n", "不是 .xlsx 文件"),
+        ("空.xlsx", b"", "空的"),
+        ("假的.xlsx", b"hello world", "不是 Excel 工作簿"),
+    ],
+)
 def test_bad_uploads_get_a_clear_message_and_no_job(client, people, name, content, fragment):
     login(client, people["county_admin"])
     response = client.post(reverse("registry:import"), {"file": SimpleUploadedFile(name, content)})

@@ -45,12 +45,26 @@ def test_valid_workbook_creates_households_persons_and_income(tmp_path, county, 
     assert batch.status == ImportBatch.Status.IMPORTED, batch.message
     assert (batch.households_created, batch.persons_created, batch.rows_total) == (1, 3, 3)
     h = Household.objects.get(household_no=NO)
-    assert (h.head_name, h.member_count, h.kind, h.region_code, h.phone) == ("张大山", 3, "ex_poor", "360424100201",
-                                                                              "13800001111")
+    assert (h.head_name, h.member_count, h.kind, h.region_code, h.phone) == (
+        "张大山",
+        3,
+        "ex_poor",
+        "360424100201",
+        "13800001111",
+    )
     son = Person.objects.get(name="张小明")
-    assert (son.sex, son.birth_date, son.relation, son.student_status) == ("male", dt.date(2014, 9, 10), "son", "primary")
+    assert (son.sex, son.birth_date, son.relation, son.student_status) == (
+        "male",
+        dt.date(2014, 9, 10),
+        "son",
+        "primary",
+    )
     income = HouseholdIncome.objects.get(household=h, year=2025)
-    assert (income.members, str(income.net_income), str(income.net_income_per_capita)) == (3, "23200.50", "7733.50")
+    assert (income.members, str(income.net_income), str(income.net_income_per_capita)) == (
+        3,
+        "23200.50",
+        "7733.50",
+    )
     logs = ChangeLog.objects.filter(reference=f"import:{batch.pk}")
     assert logs.count() == ChangeLog.objects.count() - before == 4
     assert set(logs.values_list("household_id", flat=True)) == {h.pk}
@@ -63,7 +77,12 @@ def test_reimport_updates_in_place_without_duplicates_or_change_rows(tmp_path, c
     logs = ChangeLog.objects.count()
     batch = run(tmp_path, family(NO, first_seq=FIRST_SEQ), county, name="again.xlsx")
     assert batch.status == ImportBatch.Status.IMPORTED
-    assert (batch.households_created, batch.persons_created, batch.households_updated, batch.persons_updated) == (0, 0, 0, 0)
+    assert (
+        batch.households_created,
+        batch.persons_created,
+        batch.households_updated,
+        batch.persons_updated,
+    ) == (0, 0, 0, 0)
     assert "没有变化" in batch.message
     assert sorted(Person.objects.filter(household__household_no=NO).values_list("pk", flat=True)) == ids
     assert Household.objects.filter(household_no=NO).count() == 1
@@ -92,12 +111,21 @@ def test_person_under_another_household_moves(tmp_path, county):
     other = "3604241002020009"
     rows = [
         person_row(other, "户主", "王建国", dt.date(1960, 1, 2), 201, region_code="360424100202"),
-        {**family(NO, first_seq=FIRST_SEQ)[2], "household_no": other, "relation": "之孙子女", "region_code": ""},
+        {
+            **family(NO, first_seq=FIRST_SEQ)[2],
+            "household_no": other,
+            "relation": "之孙子女",
+            "region_code": "",
+        },
     ]
     batch = run(tmp_path, rows, county, name="move.xlsx")
     assert batch.status == ImportBatch.Status.IMPORTED, batch.errors
     son.refresh_from_db()
-    assert son.household.household_no == other and son.region_code == "360424100202" and son.relation == "grandchild"
+    assert (
+        son.household.household_no == other
+        and son.region_code == "360424100202"
+        and son.relation == "grandchild"
+    )
     assert Household.objects.get(household_no=NO).member_count == 2
     moves = ChangeLog.objects.filter(entity_id=son.pk, action="move")
     assert {m.household_id for m in moves} == {Household.objects.get(household_no=NO).pk, son.household_id}
@@ -110,23 +138,31 @@ def test_one_bad_row_writes_nothing_and_reports_it_on_its_row(tmp_path, county):
     households, persons, logs = Household.objects.count(), Person.objects.count(), ChangeLog.objects.count()
     batch = run(tmp_path, rows, county)
     assert batch.status == ImportBatch.Status.REJECTED and batch.error_count == 1
-    assert (Household.objects.count(), Person.objects.count(), ChangeLog.objects.count()) == (households, persons, logs)
+    assert (Household.objects.count(), Person.objects.count(), ChangeLog.objects.count()) == (
+        households,
+        persons,
+        logs,
+    )
     assert batch.errors == [{"row": 6, "column": "劳动技能", "reason": batch.errors[0]["reason"]}]
     assert "会开拖拉机" in batch.errors[0]["reason"] and "普通劳动力" in batch.errors[0]["reason"]
     sheet = report_rows(batch)
     header = sheet[0]
     assert header[-3:] == ["错误行号", "错误列", "错误原因"]
-    assert len(sheet) == 7 and sheet[5][-3] == 6 and sheet[5][-2] == "劳动技能" and "会开拖拉机" in sheet[5][-1]
+    assert (
+        len(sheet) == 7 and sheet[5][-3] == 6 and sheet[5][-2] == "劳动技能" and "会开拖拉机" in sheet[5][-1]
+    )
     assert all(r[-1] == "" for i, r in enumerate(sheet[1:], start=2) if i != 6)
     assert sheet[5][header.index("姓名")] == "李秀英"  # the row itself comes back unchanged
 
 
 def test_row_with_several_errors_lists_them_all(tmp_path, county):
     rows = family(NO, first_seq=FIRST_SEQ)
-    rows[1].update(name="=HYPERLINK(\"http://x\")", phone="12345", relation="")
+    rows[1].update(name='=HYPERLINK("http://x")', phone="12345", relation="")
     batch = run(tmp_path, rows, county)
     row = report_rows(batch)[2]
-    assert row[-2].count("、") == 2 and "姓名" in row[-2] and "联系电话" in row[-2] and "与户主关系" in row[-2]
+    assert (
+        row[-2].count("、") == 2 and "姓名" in row[-2] and "联系电话" in row[-2] and "与户主关系" in row[-2]
+    )
     assert row[list(report_rows(batch)[0]).index("姓名")].startswith("'=")  # formula neutralised
 
 
@@ -142,7 +178,9 @@ def test_scientific_notation_id_says_excel_lost_digits(tmp_path, county):
 def test_full_width_digits_lowercase_x_and_spaces_are_normalised(tmp_path, county):
     rows = family(NO, first_seq=FIRST_SEQ)
     number = rows[0]["id_number"]
-    rows[0]["id_number"] = " " + number.translate(str.maketrans("0123456789", "０１２３４５６７８９")) + "\u3000"
+    rows[0]["id_number"] = (
+        " " + number.translate(str.maketrans("0123456789", "０１２３４５６７８９")) + "\u3000"
+    )
     rows[1]["name"] = " 李秀英 "
     batch = run(tmp_path, rows, county)
     assert batch.status == ImportBatch.Status.IMPORTED, batch.errors
@@ -175,10 +213,31 @@ def test_birth_dates_in_every_format_must_agree_with_the_id(tmp_path, county):
 
 def test_aliases_and_any_column_order(tmp_path, county):
     rows = family(NO, first_seq=FIRST_SEQ)
-    fields = ["phone", "labour_skill", "relation", "id_number", "name", "kind", "region_code", "household_no", "year", "wages"]
-    headers = {"id_number": "身份证号", "household_no": "户码", "region_code": "村代码", "labour_skill": "劳动能力",
-               "phone": "手机号码", "relation": "与户主的关系", "year": "收入年份", "wages": "工资性收入（元）"}
-    batch = run(tmp_path, rows, county, fields=fields, headers=headers, title_rows=1, extra_columns={"备注": "note"})
+    fields = [
+        "phone",
+        "labour_skill",
+        "relation",
+        "id_number",
+        "name",
+        "kind",
+        "region_code",
+        "household_no",
+        "year",
+        "wages",
+    ]
+    headers = {
+        "id_number": "身份证号",
+        "household_no": "户码",
+        "region_code": "村代码",
+        "labour_skill": "劳动能力",
+        "phone": "手机号码",
+        "relation": "与户主的关系",
+        "year": "收入年份",
+        "wages": "工资性收入（元）",
+    }
+    batch = run(
+        tmp_path, rows, county, fields=fields, headers=headers, title_rows=1, extra_columns={"备注": "note"}
+    )
     assert batch.status == ImportBatch.Status.IMPORTED, batch.errors
     assert "备注" in batch.message
     assert HouseholdIncome.objects.get(household__household_no=NO).wages == 20000
@@ -201,9 +260,15 @@ def test_unreadable_files_fail(tmp_path, county, content, fragment):
 
 
 def test_workbook_without_registry_sheet_fails(tmp_path, county):
-    path = write_workbook(tmp_path / "other.xlsx", [{"name": "张三"}], headers={"name": "物品名称"}, sheet="库存")
+    path = write_workbook(
+        tmp_path / "other.xlsx", [{"name": "张三"}], headers={"name": "物品名称"}, sheet="库存"
+    )
     batch = registry_import(path=path, actor=None, region=county)
-    assert batch.status == ImportBatch.Status.FAILED and "找不到农户信息表" in batch.message and "库存" in batch.message
+    assert (
+        batch.status == ImportBatch.Status.FAILED
+        and "找不到农户信息表" in batch.message
+        and "库存" in batch.message
+    )
 
 
 def test_household_outside_the_importers_region_is_rejected(tmp_path, world):
@@ -247,7 +312,9 @@ def test_unknown_village_code_is_rejected(tmp_path, county):
 
 
 def test_rules_of_the_edit_form_apply_to_the_workbook(tmp_path, county):
-    rows = family(NO, first_seq=FIRST_SEQ, kind="一般农户")  # an ordinary household with a year out of poverty
+    rows = family(
+        NO, first_seq=FIRST_SEQ, kind="一般农户"
+    )  # an ordinary household with a year out of poverty
     rows[1].update(dibao="是", tekun="是", months_worked=6)
     batch = run(tmp_path, rows, county)
     columns = {e["column"] for e in batch.errors}

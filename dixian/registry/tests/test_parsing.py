@@ -22,12 +22,22 @@ FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
 
 births = st.dates(min_value=dt.date(1900, 1, 1), max_value=TODAY)
 ids = st.builds(
-    lambda region, birth, seq: (lambda body: body + ric.calc_check_digit(body + "0"))(f"{region}{birth:%Y%m%d}{seq:03d}"),
-    st.sampled_from(REGIONS), births, st.integers(0, 999),
+    lambda region, birth, seq: (lambda body: body + ric.calc_check_digit(body + "0"))(
+        f"{region}{birth:%Y%m%d}{seq:03d}"
+    ),
+    st.sampled_from(REGIONS),
+    births,
+    st.integers(0, 999),
 )
 cells = st.one_of(
-    st.none(), st.text(max_size=30), st.integers(-10**20, 10**20), st.floats(allow_nan=True, allow_infinity=True),
-    st.booleans(), st.dates(), st.datetimes(), st.times(),
+    st.none(),
+    st.text(max_size=30),
+    st.integers(-(10**20), 10**20),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.dates(),
+    st.datetimes(),
+    st.times(),
 )
 
 
@@ -57,8 +67,11 @@ def test_spaces_full_width_digits_and_lowercase_x_are_normalised(number: str, sp
 
 
 @relaxed
-@given(st.sampled_from(REGIONS), st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(1999, 12, 31)),
-       st.integers(0, 999))
+@given(
+    st.sampled_from(REGIONS),
+    st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(1999, 12, 31)),
+    st.integers(0, 999),
+)
 def test_fifteen_digit_number_is_upgraded(region: str, birth: dt.date, seq: int) -> None:
     old = f"{region}{birth:%y%m%d}{seq:03d}"
     parsed = parse_id(old)
@@ -83,17 +96,25 @@ def test_numeric_cells_are_rejected_as_excel_numbers(value: float) -> None:
         parse_id(value)
 
 
-@pytest.mark.parametrize("value", ["3.60424E+17", "3.60424197001011e17", "360424197001011000", "360424197001011000.0"])
+@pytest.mark.parametrize(
+    "value", ["3.60424E+17", "3.60424197001011e17", "360424197001011000", "360424197001011000.0"]
+)
 def test_scientific_notation_and_lost_digits_say_so(value: str) -> None:
     with pytest.raises(p.ParseError) as info:
         parse_id(value)
     assert str(info.value) == p.EXCEL_NUMBER_ID
 
 
-@pytest.mark.parametrize(("value", "fragment"), [
-    ("36042419700101123", "17位"), ("360424197002301234", "出生日期"), ("999999197001011234", "校验位"),
-    ("36042419700101123A", "字符"), ("", "不能为空"),
-])
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("36042419700101123", "17位"),
+        ("360424197002301234", "出生日期"),
+        ("999999197001011234", "校验位"),
+        ("36042419700101123A", "字符"),
+        ("", "不能为空"),
+    ],
+)
 def test_bad_ids_name_the_problem(value: str, fragment: str) -> None:
     with pytest.raises(p.ParseError, match=fragment):
         parse_id(value)
@@ -138,9 +159,18 @@ def test_id_parser_raises_only_its_own_error(value: object) -> None:
 def test_every_date_format_round_trips(day: dt.date) -> None:
     serial = (day - p.EXCEL_EPOCH).days
     forms = [
-        day, dt.datetime.combine(day, dt.time()), float(serial), serial, str(serial) if serial < 100000 else day,
-        day.isoformat(), f"{day.year}/{day.month}/{day.day}", f"{day.year}年{day.month}月{day.day}日",
-        f"{day:%Y%m%d}", int(f"{day:%Y%m%d}"), f"{day.year}.{day.month:02d}.{day.day:02d}", f" {day.isoformat()} 00:00:00",
+        day,
+        dt.datetime.combine(day, dt.time()),
+        float(serial),
+        serial,
+        str(serial) if serial < 100000 else day,
+        day.isoformat(),
+        f"{day.year}/{day.month}/{day.day}",
+        f"{day.year}年{day.month}月{day.day}日",
+        f"{day:%Y%m%d}",
+        int(f"{day:%Y%m%d}"),
+        f"{day.year}.{day.month:02d}.{day.day:02d}",
+        f" {day.isoformat()} 00:00:00",
         f"{day:%Y}年{day:%m}月{day:%d}日".translate(FULL_WIDTH),
     ]
     for form in forms:
@@ -174,8 +204,10 @@ def test_amounts_round_trip_as_text_number_and_with_yuan(amount: Decimal) -> Non
     assert p.parse_amount(float(amount)) == amount
 
 
-@pytest.mark.parametrize(("value", "fragment"), [("-1", "负数"), ("1.234", "两位小数"), ("abc", "不是金额"),
-                                                 (1.005, "两位小数"), (float("inf"), "数字")])
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [("-1", "负数"), ("1.234", "两位小数"), ("abc", "不是金额"), (1.005, "两位小数"), (float("inf"), "数字")],
+)
 def test_bad_amounts_name_the_problem(value: object, fragment: str) -> None:
     with pytest.raises(p.ParseError, match=fragment):
         p.parse_amount(value)
@@ -204,9 +236,24 @@ def test_integers_accept_number_cells_and_text(n: int) -> None:
         p.parse_int(n + 13, low=0, high=12, label="务工时间")
 
 
-@pytest.mark.parametrize(("value", "expected"), [("是", True), ("否", False), ("有", True), ("无", False), ("Y", True),
-                                                 ("n", False), (1.0, True), (0, False), (True, True), ("√", True),
-                                                 ("", None), (None, None), (" 是 ", True)])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("是", True),
+        ("否", False),
+        ("有", True),
+        ("无", False),
+        ("Y", True),
+        ("n", False),
+        (1.0, True),
+        (0, False),
+        (True, True),
+        ("√", True),
+        ("", None),
+        (None, None),
+        (" 是 ", True),
+    ],
+)
 def test_booleans(value: object, expected: bool | None) -> None:
     assert p.parse_bool(value) is expected
 
@@ -249,7 +296,11 @@ def test_choice_parser_raises_only_its_own_error(field: str, value: object) -> N
 
 
 def test_ethnicity_accepts_short_names() -> None:
-    assert p.parse_ethnicity("汉") == "汉族" and p.parse_ethnicity("畲族") == "畲族" and p.parse_ethnicity("") == "汉族"
+    assert (
+        p.parse_ethnicity("汉") == "汉族"
+        and p.parse_ethnicity("畲族") == "畲族"
+        and p.parse_ethnicity("") == "汉族"
+    )
     with pytest.raises(p.ParseError):
         p.parse_ethnicity("火星族")
 
@@ -263,7 +314,11 @@ def test_middle_dot_variants_become_one(dot: str) -> None:
 
 
 @relaxed
-@given(st.text(alphabet=st.characters(categories=["Lo", "Lu", "Ll"]) | st.sampled_from("·•・. \u3000"), max_size=20))
+@given(
+    st.text(
+        alphabet=st.characters(categories=["Lo", "Lu", "Ll"]) | st.sampled_from("·•・. \u3000"), max_size=20
+    )
+)
 def test_name_parsing_is_idempotent(value: str) -> None:
     try:
         once = p.parse_name(value)
@@ -287,8 +342,15 @@ def test_mobiles_round_trip_in_any_spelling(number: str) -> None:
         assert p.parse_phone(form) == number
 
 
-@pytest.mark.parametrize(("value", "expected"), [("0792-1234567", "0792-1234567"), ("(0792)12345678", "0792-12345678"),
-                                                 ("07921234567", "0792-1234567"), ("", "")])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("0792-1234567", "0792-1234567"),
+        ("(0792)12345678", "0792-12345678"),
+        ("07921234567", "0792-1234567"),
+        ("", ""),
+    ],
+)
 def test_landlines(value: str, expected: str) -> None:
     assert p.parse_phone(value) == expected
 
@@ -326,8 +388,17 @@ def test_text_never_raises(value: object) -> None:
 
 
 @relaxed
-@given(st.lists(st.one_of(ids, ids.map(str.lower), st.text(alphabet="0123456789X", min_size=17, max_size=19),
-                          st.text(max_size=20)), max_size=30))
+@given(
+    st.lists(
+        st.one_of(
+            ids,
+            ids.map(str.lower),
+            st.text(alphabet="0123456789X", min_size=17, max_size=19),
+            st.text(max_size=20),
+        ),
+        max_size=30,
+    )
+)
 def test_vectorised_id_check_agrees_with_the_parser(values: list[str]) -> None:
     numbers, sexes, births = p.parse_id_numbers_fast(values, today=TODAY)
     for value, number, sex, birth in zip(values, numbers, sexes, births, strict=True):
@@ -340,5 +411,9 @@ def test_vectorised_id_check_agrees_with_the_parser(values: list[str]) -> None:
 
 def test_vectorised_id_check_skips_columns_with_number_cells() -> None:
     number = "36042419700301101" + ric.calc_check_digit("36042419700301101" + "0")
-    assert p.parse_id_numbers_fast([number, 3.6e17], today=TODAY) == ([None, None], [None, None], [None, None])
+    assert p.parse_id_numbers_fast([number, 3.6e17], today=TODAY) == (
+        [None, None],
+        [None, None],
+        [None, None],
+    )
     assert p.parse_id_numbers_fast([number], today=TODAY) == ([number], ["male"], [dt.date(1970, 3, 1)])

@@ -27,7 +27,9 @@ def log_of(household: Household) -> list[ChangeLog]:
 def test_person_update_records_old_and_new_with_household_and_actor(world, people):
     officer = people["village_officer"]
     spouse = world.home.members.get(relation="spouse")
-    services.person_update(actor=officer, person=spouse, data={"education": "junior", "pension_insurance": "resident"})
+    services.person_update(
+        actor=officer, person=spouse, data={"education": "junior", "pension_insurance": "resident"}
+    )
     (row,) = log_of(world.home)
     assert (row.entity, row.entity_id, row.action, row.source) == ("person", spouse.pk, "update", "web")
     assert row.actor == officer and row.actor_name == "village_officer"
@@ -43,11 +45,16 @@ def test_person_update_without_a_real_change_writes_nothing(world, people):
 def test_sex_and_birth_date_follow_the_id_number(world, people):
     spouse = world.home.members.get(relation="spouse")
     new_id = fake_id("360424", dt.date(1980, 2, 29), 9)  # odd 17th digit: male
-    person = services.person_update(actor=people["village_officer"], person=spouse, data={"id_number": new_id})
+    person = services.person_update(
+        actor=people["village_officer"], person=spouse, data={"id_number": new_id}
+    )
     person.refresh_from_db()
     assert (person.sex, person.birth_date) == ("male", dt.date(1980, 2, 29))
     (row,) = log_of(world.home)
-    assert row.changes["sex"] == ["female", "male"] and row.changes["birth_date"] == ["1972-05-06", "1980-02-29"]
+    assert row.changes["sex"] == ["female", "male"] and row.changes["birth_date"] == [
+        "1972-05-06",
+        "1980-02-29",
+    ]
 
 
 def test_lower_case_x_and_spaces_in_id_number_are_normalised(world, people):
@@ -76,7 +83,9 @@ def test_duplicate_id_number_does_not_name_the_other_household(world, people):
     far_head = world.far.members.get(relation="head")
     spouse = world.home.members.get(relation="spouse")
     with pytest.raises(ValidationError) as exc:
-        services.person_update(actor=people["city_admin"], person=spouse, data={"id_number": far_head.id_number})
+        services.person_update(
+            actor=people["city_admin"], person=spouse, data={"id_number": far_head.id_number}
+        )
     message = exc.value.message_dict["id_number"][0]
     assert "已在系统中登记" in message
     assert world.far.household_no not in message and far_head.name not in message
@@ -92,15 +101,20 @@ def test_a_household_has_one_head(world, people):
 def test_disability_needs_category_and_grade_together(world, people):
     spouse = world.home.members.get(relation="spouse")
     with pytest.raises(ValidationError) as exc:
-        services.person_update(actor=people["county_admin"], person=spouse,
-                               data={"health_status": "disabled", "disability_category": "visual"})
+        services.person_update(
+            actor=people["county_admin"],
+            person=spouse,
+            data={"health_status": "disabled", "disability_category": "visual"},
+        )
     assert "残疾等级" in exc.value.message_dict["disability_grade"][0]
 
 
 def test_dibao_and_tekun_are_exclusive(world, people):
     spouse = world.home.members.get(relation="spouse")
     with pytest.raises(ValidationError) as exc:
-        services.person_update(actor=people["village_officer"], person=spouse, data={"dibao": True, "tekun": True})
+        services.person_update(
+            actor=people["village_officer"], person=spouse, data={"dibao": True, "tekun": True}
+        )
     assert "tekun" in exc.value.message_dict
 
 
@@ -120,18 +134,29 @@ def test_losing_medical_insurance_turns_medical_ok_red_and_logs_it(world, people
 
 
 @time_machine.travel(dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC))
-@pytest.mark.parametrize(("birth", "education_ok"), [
-    (dt.date(2014, 1, 1), False),  # 12: compulsory schooling age
-    (dt.date(2020, 3, 1), False),  # 6 today
-    (dt.date(2010, 3, 2), False),  # 15, turns 16 tomorrow
-    (dt.date(2010, 3, 1), True),  # 16 today: past compulsory schooling
-    (dt.date(2020, 3, 2), True),  # 5
-])
+@pytest.mark.parametrize(
+    ("birth", "education_ok"),
+    [
+        (dt.date(2014, 1, 1), False),  # 12: compulsory schooling age
+        (dt.date(2020, 3, 1), False),  # 6 today
+        (dt.date(2010, 3, 2), False),  # 15, turns 16 tomorrow
+        (dt.date(2010, 3, 1), True),  # 16 today: past compulsory schooling
+        (dt.date(2020, 3, 2), True),  # 5
+    ],
+)
 def test_education_ok_is_false_only_for_a_dropout_of_school_age(world, people, birth, education_ok):
-    child = services.person_create(actor=people["village_officer"], household=world.home, data={
-        "name": "孩子", "relation": "son", "labour_skill": "none", "medical_insurance": "resident",
-        "id_number": fake_id("360424", birth, 5), "student_status": "dropout",
-    })
+    child = services.person_create(
+        actor=people["village_officer"],
+        household=world.home,
+        data={
+            "name": "孩子",
+            "relation": "son",
+            "labour_skill": "none",
+            "medical_insurance": "resident",
+            "id_number": fake_id("360424", birth, 5),
+            "student_status": "dropout",
+        },
+    )
     world.home.refresh_from_db()
     assert world.home.education_ok is education_ok
     assert world.home.member_count == 3
@@ -139,20 +164,27 @@ def test_education_ok_is_false_only_for_a_dropout_of_school_age(world, people, b
 
 
 def test_housing_grade_c_makes_housing_unsafe_in_the_same_log_row(world, people):
-    services.household_update(actor=people["township_reviewer"], household=world.home, data={"housing_grade": "C"})
+    services.household_update(
+        actor=people["township_reviewer"], household=world.home, data={"housing_grade": "C"}
+    )
     world.home.refresh_from_db()
     assert world.home.housing_ok is False
     (row,) = log_of(world.home)
     assert row.changes == {"housing_grade": ["B", "C"], "housing_ok": [True, False]}
 
 
-@pytest.mark.parametrize(("data", "field"), [
-    ({"kind": "ordinary"}, "year_out_of_poverty"),  # ordinary household keeps a poverty-exit year
-    ({"year_out_of_poverty": 2022}, "year_out_of_poverty"),
-    ({"monitoring_category": "edge"}, "monitoring_category"),  # 边缘易致贫户 must be 一般农户
-    ({"kind": "ordinary", "year_out_of_poverty": None, "monitoring_category": "unstable_ex_poor"},
-     "monitoring_category"),
-])
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"kind": "ordinary"}, "year_out_of_poverty"),  # ordinary household keeps a poverty-exit year
+        ({"year_out_of_poverty": 2022}, "year_out_of_poverty"),
+        ({"monitoring_category": "edge"}, "monitoring_category"),  # 边缘易致贫户 must be 一般农户
+        (
+            {"kind": "ordinary", "year_out_of_poverty": None, "monitoring_category": "unstable_ex_poor"},
+            "monitoring_category",
+        ),
+    ],
+)
 def test_household_rules(world, people, data, field):
     with pytest.raises(ValidationError) as exc:
         services.household_update(actor=people["village_officer"], household=world.home, data=data)
@@ -162,8 +194,9 @@ def test_household_rules(world, people, data, field):
 
 
 def test_moving_the_household_to_another_village_moves_its_members(world, people):
-    services.household_update(actor=people["township_reviewer"], household=world.home, data={},
-                              region=world.other_village)
+    services.household_update(
+        actor=people["township_reviewer"], household=world.home, data={}, region=world.other_village
+    )
     assert set(world.home.members.values_list("region_code", flat=True)) == {world.other_village.code}
     (row,) = log_of(world.home)
     assert row.changes == {"region_code": [world.village.code, world.other_village.code]}
@@ -203,18 +236,42 @@ def test_a_head_joining_a_household_with_a_head_needs_a_new_relation(world, peop
 
 def test_income_upsert_computes_per_capita_and_logs_only_changes(world, people):
     officer = people["village_officer"]
-    income = services.income_upsert(actor=officer, household=world.home, year=2024, wages=Decimal("10000"),
-                                    transfers=Decimal("1000"), production_costs=Decimal("500.50"))
+    income = services.income_upsert(
+        actor=officer,
+        household=world.home,
+        year=2024,
+        wages=Decimal("10000"),
+        transfers=Decimal("1000"),
+        production_costs=Decimal("500.50"),
+    )
     assert (income.net_income, income.net_income_per_capita, income.members) == (
-        Decimal("10499.50"), Decimal("5249.75"), 2)
-    services.income_upsert(actor=officer, household=world.home, year=2024, wages=Decimal("10000"),
-                           transfers=Decimal("1000"), production_costs=Decimal("500.50"))
-    services.income_upsert(actor=officer, household=world.home, year=2024, wages=Decimal("12000"),
-                           transfers=Decimal("1000"), production_costs=Decimal("500.50"), members=3)
+        Decimal("10499.50"),
+        Decimal("5249.75"),
+        2,
+    )
+    services.income_upsert(
+        actor=officer,
+        household=world.home,
+        year=2024,
+        wages=Decimal("10000"),
+        transfers=Decimal("1000"),
+        production_costs=Decimal("500.50"),
+    )
+    services.income_upsert(
+        actor=officer,
+        household=world.home,
+        year=2024,
+        wages=Decimal("12000"),
+        transfers=Decimal("1000"),
+        production_costs=Decimal("500.50"),
+        members=3,
+    )
     created, updated = log_of(world.home)
     assert created.action == "create" and created.changes["net_income_per_capita"] == [None, "5249.75"]
     assert updated.changes == {
-        "wages": ["10000.00", "12000.00"], "members": [2, 3], "net_income": ["10499.50", "12499.50"],
+        "wages": ["10000.00", "12000.00"],
+        "members": [2, 3],
+        "net_income": ["10499.50", "12499.50"],
         "net_income_per_capita": ["5249.75", "4166.50"],
     }
     assert HouseholdIncome.objects.filter(household=world.home, year=2024).count() == 1
@@ -228,8 +285,10 @@ def test_income_refuses_negative_amounts_and_future_years(world, people):
 
 def test_a_failed_log_write_rolls_back_the_change(world, people):
     spouse = world.home.members.get(relation="spouse")
-    with (mock.patch("dixian.registry.services.change_record", side_effect=RuntimeError("disk full")),
-          pytest.raises(RuntimeError)):
+    with (
+        mock.patch("dixian.registry.services.change_record", side_effect=RuntimeError("disk full")),
+        pytest.raises(RuntimeError),
+    ):
         services.person_update(actor=None, person=spouse, data={"name": "改名"})
     assert Person.objects.get(pk=spouse.pk).name == "张三妻"
 
@@ -244,11 +303,18 @@ def test_refresh_derived_repairs_stale_fields(world):
 
 
 @settings(max_examples=60, deadline=None)
-@given(birth=st.dates(min_value=dt.date(1930, 1, 1), max_value=dt.date(2024, 12, 31)),
-       seq=st.integers(min_value=0, max_value=499), female=st.booleans())
+@given(
+    birth=st.dates(min_value=dt.date(1930, 1, 1), max_value=dt.date(2024, 12, 31)),
+    seq=st.integers(min_value=0, max_value=499),
+    female=st.booleans(),
+)
 def test_id_number_facts_round_trip(birth, seq, female):
     number = fake_id("360424", birth, seq, female=female)
-    assert services.id_number_facts(number, today=dt.date(2025, 1, 1)) == (number, "female" if female else "male", birth)
+    assert services.id_number_facts(number, today=dt.date(2025, 1, 1)) == (
+        number,
+        "female" if female else "male",
+        birth,
+    )
 
 
 @settings(max_examples=60, deadline=None)

@@ -18,7 +18,9 @@ def make_id(birth: dt.date, seq: int, *, region6: str = "360424") -> str:
     return body + ric.calc_check_digit(body + "0")
 
 
-def person_row(household_no: str, relation: str, name: str, birth: dt.date, seq: int, **extra: Any) -> dict[str, Any]:
+def person_row(
+    household_no: str, relation: str, name: str, birth: dt.date, seq: int, **extra: Any
+) -> dict[str, Any]:
     """One row keyed by field name, with Chinese cell values as a county would type them."""
     row: dict[str, Any] = {
         "household_no": household_no,
@@ -86,8 +88,12 @@ def write_workbook(
             if value is None or value == "":
                 continue
             if isinstance(value, (dt.date, dt.datetime)):
-                ws.write_datetime(i, j, value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time()),
-                                  date_format)
+                ws.write_datetime(
+                    i,
+                    j,
+                    value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time()),
+                    date_format,
+                )
             elif isinstance(value, (int, float)) and not isinstance(value, bool):
                 ws.write_number(i, j, value)
             else:

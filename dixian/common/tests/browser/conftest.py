@@ -19,17 +19,30 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = os.environ.get("DIXIAN_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
 DESKTOP = {"viewport": {"width": 1366, "height": 900}}
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"chromium not found at {CHROMIUM}: run scripts/ensure-chromium (installs Debian's chromium) "
-                    "or set DIXIAN_CHROMIUM to a chromium binary.", pytrace=False)
+        pytest.fail(
+            f"chromium not found at {CHROMIUM}: run scripts/ensure-chromium (installs Debian's chromium) "
+            "or set DIXIAN_CHROMIUM to a chromium binary.",
+            pytrace=False,
+        )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
@@ -37,7 +50,9 @@ def browser() -> Iterator[Browser]:
 
 
 def _context(browser: Browser, live_server, device: dict[str, object]) -> BrowserContext:
-    context = browser.new_context(base_url=live_server.url, locale="zh-CN", timezone_id="Asia/Shanghai", **device)
+    context = browser.new_context(
+        base_url=live_server.url, locale="zh-CN", timezone_id="Asia/Shanghai", **device
+    )
     context.set_default_timeout(10_000)
     return context
 

@@ -102,7 +102,12 @@ def test_county_reviewer_exports_the_filtered_list(desktop: Page, tmp_path):
     download.value.save_as(path)
     assert path.suffix == ".xlsx"
     book = CalamineWorkbook.from_path(str(path))
-    cells = {str(cell) for name in book.sheet_names for row in book.get_sheet_by_name(name).to_python() for cell in row}
+    cells = {
+        str(cell)
+        for name in book.sheet_names
+        for row in book.get_sheet_by_name(name).to_python()
+        for cell in row
+    }
     text = "\n".join(cells)
     assert world.neighbour.household_no in cells
     assert world.home.household_no not in text and world.far.household_no not in text
