@@ -1,10 +1,19 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from dixian.common import testing
+
+# Locally every run explores new examples (and a failure is kept in .hypothesis/ to be replayed).
+# In CI (CI=true) the examples are derived from the test itself, so a verdict does not depend on luck;
+# the search for new counterexamples happens on developers' machines.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 @pytest.fixture(autouse=True)

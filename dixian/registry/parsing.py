@@ -230,13 +230,18 @@ def parse_amount(value: object) -> Decimal | None:
             raise ParseError(f"「{_shown(value)}」不是金额,请填写数字(单位:元),如 1200 或 1200.50") from None
         if not amount.is_finite():
             raise ParseError(f"「{_shown(value)}」不是金额,请填写数字(单位:元),如 1200 或 1200.50")
+        # Range first: quantizing a number beyond the decimal context's precision raises InvalidOperation.
+        if amount < 0:
+            raise ParseError(f"金额「{_shown(value)}」不能为负数;支出请填在“生产经营性支出”列")
+        if amount > MAX_AMOUNT:
+            raise ParseError(f"金额「{_shown(value)}」过大,请核对单位是否为元")
         if amount != amount.quantize(Decimal("0.01"), rounding="ROUND_DOWN"):
             raise ParseError(f"金额「{s}」超过两位小数,请保留到分(两位小数)")
     if amount < 0:
         raise ParseError(f"金额「{_shown(value)}」不能为负数;支出请填在“生产经营性支出”列")
     if amount > MAX_AMOUNT:
         raise ParseError(f"金额「{_shown(value)}」过大,请核对单位是否为元")
-    return amount.quantize(Decimal("0.01"))
+    return amount.quantize(Decimal("0.01")) + 0  # + 0 turns "-0" into 0.00
 
 
 def parse_int(value: object, *, low: int, high: int, label: str) -> int | None:
