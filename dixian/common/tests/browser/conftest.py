@@ -57,8 +57,11 @@ def _context(browser: Browser, live_server, device: dict[str, object]) -> Browse
     return context
 
 
+# django_db_serialized_rollback: a transactional test starts from a flushed database, which would also
+# drop the rows that migrations seed (the example income lines); serialized rollback restores them first,
+# so the pages are driven against the data a real installation has.
 @pytest.fixture
-def phone(browser: Browser, live_server, transactional_db) -> Iterator[Page]:
+def phone(browser: Browser, live_server, django_db_serialized_rollback, transactional_db) -> Iterator[Page]:
     """A phone-sized page (390 x 844, touch), as a village officer uses the platform."""
     context = _context(browser, live_server, PHONE)
     yield context.new_page()
@@ -66,7 +69,7 @@ def phone(browser: Browser, live_server, transactional_db) -> Iterator[Page]:
 
 
 @pytest.fixture
-def desktop(browser: Browser, live_server, transactional_db) -> Iterator[Page]:
+def desktop(browser: Browser, live_server, django_db_serialized_rollback, transactional_db) -> Iterator[Page]:
     context = _context(browser, live_server, DESKTOP)
     yield context.new_page()
     context.close()
