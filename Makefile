@@ -32,6 +32,7 @@ demo: venv
 
 test: venv-dev
 	scripts/ensure-chromium
+	scripts/ensure-java
 	$(BIN)/pytest -q
 
 lint: venv-dev

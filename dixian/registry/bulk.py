@@ -868,13 +868,14 @@ def _scope_problems(
     problems = []
     outside = old_h.filter(~pl.col("region_code").str.starts_with(prefix))
     file_nos = set(hh_in.get_column("household_no").to_list())
-    for no, code in outside.select("household_no", "region_code").rows():
+    for (no,) in outside.select("household_no").rows():
         if no in file_nos:
             problems.append(
                 BulkProblem(
                     "household",
                     no,
-                    f"户编号「{no}」已登记在区划 {code},不在您的管辖范围内,不能由本次导入修改",
+                    # Name neither the region nor anything else about the record: it is out of scope.
+                    f"户编号「{no}」已在您的管辖范围外登记,不能由本次导入修改;如确属本地,请联系上级管理员核实",
                 )
             )
     if outside.height:
@@ -888,9 +889,10 @@ def _scope_problems(
             BulkProblem(
                 "person",
                 idn,
-                f"证件号码「{idn}」已登记在户编号「{no}」(不在您的管辖范围内),请先由该户所在地办理迁出",
+                # Which household holds the person is out-of-scope information: say only that it exists.
+                f"证件号码「{idn}」已在您的管辖范围外的农户中登记,请先由其所在地办理迁出",
             )
-            for idn, no in moved_from_outside.select("id_number", "household_no").rows()
+            for (idn,) in moved_from_outside.select("id_number").rows()
         )
     return problems
 

@@ -36,7 +36,9 @@ ENTITY_MODELS: dict[str, type[Model]] = {
 ENTITY_LABELS = {"household": "农户", "person": "成员", "income": "收入", "householdincome": "收入"}
 MASKED: dict[str, Callable[[str], str]] = {"id_number": mask_id_number, "phone": mask_phone}
 # Health data is personal information of a special kind (domain: masked unless the account may see it).
-HEALTH_FIELDS = frozenset({"health_status", "disability_category", "disability_grade"})
+HEALTH_FIELDS = frozenset(
+    {"health_status", "disability_category", "disability_grade", "has_illness", "has_disability"}
+)
 # How a move names the households in `changes`: by primary key (services) or also by number (import).
 MOVE_FIELDS = ("household", "household_id", "household_no")
 OTHER_HOUSEHOLD = "其他户(不在您的管辖范围内)"

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from dixian.accounts.models import Role
 from dixian.common.access import scope_by_region
@@ -28,8 +29,13 @@ def household_scope_for_user(user: User) -> QuerySet[Household]:
     if user.is_registry_reader:
         return qs
     if user.has_role(Role.HELPER):
+        today = timezone.localdate()
+        # An assignment counts from its start date up to (not including) its end date.
         assigned = HelperAssignment.objects.filter(
-            helper=user, household=OuterRef("pk"), end_date__isnull=True
+            Q(end_date__isnull=True) | Q(end_date__gt=today),
+            helper=user,
+            household=OuterRef("pk"),
+            start_date__lte=today,
         )
         return qs.filter(Exists(assigned))
     return qs.none()

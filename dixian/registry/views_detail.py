@@ -189,7 +189,8 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def household_history_page(request: HttpRequest, pk: int) -> HttpResponse:
     household = household_get_for_user(request.user, pk)
     try:
-        offset = max(int(request.GET.get("offset", "0")), 0)
+        # Clamped: a huge offset would overflow the database's integer type instead of paging.
+        offset = min(max(int(request.GET.get("offset", "0")), 0), 10**6)
     except ValueError:
         offset = 0
     context = {"household": household, **_history_context(request.user, household, offset)}

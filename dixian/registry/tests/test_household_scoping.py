@@ -42,3 +42,24 @@ def test_guessed_primary_key_of_other_county_answers_404(client, world, people):
     client.login(username="county_reviewer", password=PASSWORD)
     assert client.get(reverse("registry:household_detail", args=[world.far.pk])).status_code == 404
     assert client.get(reverse("registry:household_detail", args=[world.home.pk])).status_code == 200
+
+
+def test_helper_sees_an_assignment_only_between_its_start_and_end(client, world, people):
+    import datetime as dt
+
+    import time_machine
+
+    from dixian.common.testing import household
+    from dixian.registry.models import HelperAssignment
+
+    helper = people["helper"]
+    later = household("3604241002010002", world.village, "赵六", 4)
+    HelperAssignment.objects.create(
+        household=later, helper=helper, start_date=dt.date(2027, 1, 1), end_date=dt.date(2027, 7, 1)
+    )
+    with time_machine.travel(dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC)):
+        assert visible_numbers(client, helper) == {world.home.household_no}
+    with time_machine.travel(dt.datetime(2027, 3, 1, 12, tzinfo=dt.UTC)):
+        assert visible_numbers(client, helper) == {world.home.household_no, later.household_no}
+    with time_machine.travel(dt.datetime(2027, 7, 1, 12, tzinfo=dt.UTC)):
+        assert visible_numbers(client, helper) == {world.home.household_no}

@@ -168,7 +168,7 @@ def test_scope_forbids_households_outside(villages):
     upsert(*frames())
     with pytest.raises(BulkError) as info:
         upsert(*frames(), scope_prefix="360428")
-    assert "不在您的管辖范围内" in str(info.value)
+    assert "您的管辖范围外" in str(info.value)
 
 
 def test_make_id_is_valid():

@@ -156,3 +156,14 @@ def test_template_download_has_the_headers_notes_and_a_text_id_column(client, pe
     path.write_bytes(data)
     batch = registry_import(path=path, actor=None, region=world.county)
     assert batch.status == ImportBatch.Status.FAILED and "没有数据行" in batch.message
+
+
+def test_error_reasons_shown_to_other_accounts_mask_id_numbers_and_phones():
+    from dixian.registry.views_import import mask_numbers
+
+    reason = "证件号码「36042419700101001X」与第 3 行重复;电话「17012345678」;旧号 360424700101001"
+    masked = mask_numbers(reason)
+    assert (
+        "36042419700101001X" not in masked and "17012345678" not in masked and "360424700101001" not in masked
+    )
+    assert "360424********001X" in masked and "170****5678" in masked and "第 3 行" in masked

@@ -281,7 +281,9 @@ def test_household_outside_the_importers_region_is_rejected(tmp_path, world):
 def test_existing_household_of_another_county_cannot_be_overwritten(tmp_path, world):
     rows = family(world.far.household_no, first_seq=FIRST_SEQ)
     batch = run(tmp_path, rows, world.county)
-    assert batch.status == ImportBatch.Status.REJECTED and "不在您的管辖范围内" in reasons(batch)
+    assert batch.status == ImportBatch.Status.REJECTED and "您的管辖范围外" in reasons(batch)
+    # Nothing about the out-of-scope record is revealed: neither its region nor its village.
+    assert "区划" not in reasons(batch) and "城西村" not in reasons(batch)
     world.far.refresh_from_db()
     assert world.far.region_code == "360428100201"
 

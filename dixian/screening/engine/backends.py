@@ -201,6 +201,8 @@ def local_spark_session(
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.sql.adaptive.enabled", "false")
         .config("spark.local.dir", tempfile.gettempdir())
+        # Never a spark-warehouse/ folder in the working directory (the checkout, when tests run).
+        .config("spark.sql.warehouse.dir", os.path.join(tempfile.gettempdir(), "dixian-spark-warehouse"))
     )
     for key, value in (extra_conf or {}).items():
         builder = builder.config(key, value)
