@@ -48,7 +48,7 @@ from dixian.common.models import ChangeLog
 from dixian.regions.models import Region
 
 from . import choices as c
-from .models import Household, HouseholdIncome, Person
+from .models import PERSON_DETAIL_FIELDS, Household, HouseholdIncome, Person
 
 if TYPE_CHECKING:
     from dixian.accounts.models import User
@@ -73,26 +73,7 @@ HOUSEHOLD_DERIVED = (
     "has_illness",
     "has_disability",
 )
-PERSON_INPUT = (
-    "name",
-    "sex",
-    "birth_date",
-    "relation",
-    "ethnicity",
-    "education",
-    "student_status",
-    "health_status",
-    "disability_category",
-    "disability_grade",
-    "labour_skill",
-    "work_place",
-    "months_worked",
-    "medical_insurance",
-    "pension_insurance",
-    "dibao",
-    "tekun",
-    "phone",
-)
+PERSON_INPUT = ("name", "sex", "birth_date", "relation", *PERSON_DETAIL_FIELDS)
 INCOME_INPUT = (
     "wages",
     "business",

@@ -41,7 +41,7 @@ from dixian.common.jobs import JobError, job_dir
 
 from . import choices as c
 from .filters import HouseholdFilterForm, HouseholdFilters
-from .models import Household, HouseholdIncome, Person
+from .models import PERSON_DETAIL_FIELDS, Household, HouseholdIncome, Person
 from .selectors import household_list_for_user
 from .template import BY_FIELD
 
@@ -109,20 +109,7 @@ PERSON_FIELDS = (
     "id_number",
     "sex",
     "birth_date",
-    "ethnicity",
-    "education",
-    "student_status",
-    "health_status",
-    "disability_category",
-    "disability_grade",
-    "labour_skill",
-    "work_place",
-    "months_worked",
-    "medical_insurance",
-    "pension_insurance",
-    "dibao",
-    "tekun",
-    "phone",
+    *PERSON_DETAIL_FIELDS,
     "id",
 )
 

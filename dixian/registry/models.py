@@ -28,6 +28,25 @@ SEVERE_DISABILITY = models.Q(disability_grade__lte=2)  # grades 一级 and 二�
 MAJOR_ILLNESS = models.Q(health_status=c.HealthStatus.MAJOR_ILLNESS)
 
 
+# A person's descriptive fields (domain.md §14), in the order forms, imports and exports use them.
+PERSON_DETAIL_FIELDS = (
+    "ethnicity",
+    "education",
+    "student_status",
+    "health_status",
+    "disability_category",
+    "disability_grade",
+    "labour_skill",
+    "work_place",
+    "months_worked",
+    "medical_insurance",
+    "pension_insurance",
+    "dibao",
+    "tekun",
+    "phone",
+)
+
+
 class Household(TimeStampedModel):
     household_no = models.CharField("户编号", max_length=24, unique=True)
     region = models.ForeignKey("regions.Region", verbose_name="所在村(组)", on_delete=models.PROTECT)

@@ -25,7 +25,7 @@ from dixian.common.audit import change_record, diff_fields
 from dixian.common.models import ChangeLog
 
 from . import choices as c
-from .models import Household, HouseholdIncome, Person
+from .models import PERSON_DETAIL_FIELDS, Household, HouseholdIncome, Person
 from .parsing import ParseError, parse_id_number
 
 if TYPE_CHECKING:
@@ -44,25 +44,7 @@ HOUSEHOLD_EDITABLE = (
     "housing_grade",
     "water_ok",
 )
-PERSON_EDITABLE = (
-    "id_number",
-    "name",
-    "relation",
-    "ethnicity",
-    "education",
-    "student_status",
-    "health_status",
-    "disability_category",
-    "disability_grade",
-    "labour_skill",
-    "work_place",
-    "months_worked",
-    "medical_insurance",
-    "pension_insurance",
-    "dibao",
-    "tekun",
-    "phone",
-)
+PERSON_EDITABLE = ("id_number", "name", "relation", *PERSON_DETAIL_FIELDS)
 # Derived from the ID number, never typed (domain.md §14: sex and birth date come with the ID).
 PERSON_FROM_ID = ("sex", "birth_date")
 PERSON_LOGGED = PERSON_EDITABLE + PERSON_FROM_ID
