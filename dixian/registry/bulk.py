@@ -48,22 +48,14 @@ from dixian.common.models import ChangeLog
 from dixian.regions.models import Region
 
 from . import choices as c
-from .models import PERSON_DETAIL_FIELDS, Household, HouseholdIncome, Person
+from .models import HOUSEHOLD_DETAIL_FIELDS, PERSON_DETAIL_FIELDS, Household, HouseholdIncome, Person
 
 if TYPE_CHECKING:
     from dixian.accounts.models import User
 
 Progress = Callable[[int, int], None]
 
-HOUSEHOLD_INPUT = (
-    "kind",
-    "year_out_of_poverty",
-    "monitoring_category",
-    "phone",
-    "address",
-    "housing_grade",
-    "water_ok",
-)
+HOUSEHOLD_INPUT = HOUSEHOLD_DETAIL_FIELDS
 HOUSEHOLD_DERIVED = (
     "head_name",
     "member_count",
@@ -445,6 +437,27 @@ def _kinds(model: type[models.Model], names: Sequence[str]) -> list[str]:
     return ["int" if n == "id" else _kind(model, n) for n in names]
 
 
+def _update_changed(
+    db: _Db,
+    table: str,
+    changed: pl.DataFrame,
+    model: type[models.Model],
+    cols: list[str],
+    *,
+    fk: str,
+    stamp: Any,
+) -> None:
+    """UPDATE the changed rows of `table` (the frame keyed by `id`), writing `fk` as its `<fk>_id` column."""
+    db.update(
+        table,
+        changed.select([pl.col(f"{fk}_id") if n == fk else pl.col(n) for n in cols]).with_columns(
+            pl.lit(stamp).alias("updated_at")
+        ),
+        [*_kinds(model, cols), "str"],
+        types=_sql_types(model, [*cols, "updated_at"]),
+    )
+
+
 def _sql_types(model: type[models.Model], names: Sequence[str]) -> dict[str, str]:
     out = {}
     for n in names:
@@ -717,15 +730,7 @@ def _upsert(
     h_compare = ["region_id", "region_code", *HOUSEHOLD_INPUT, *HOUSEHOLD_DERIVED]
     h_changed = _changed_rows(hh_upd, old_h, "id", h_compare)
     result.households_updated = h_changed.height
-    upd_cols = ["id", *[n for n in h_write]]
-    db.update(
-        h_table,
-        h_changed.select(
-            [pl.col("region_id") if n == "region" else pl.col(n) for n in upd_cols]
-        ).with_columns(pl.lit(stamp).alias("updated_at")),
-        [*_kinds(Household, upd_cols), "str"],
-        types=_sql_types(Household, [*upd_cols, "updated_at"]),
-    )
+    _update_changed(db, h_table, h_changed, Household, ["id", *h_write], fk="region", stamp=stamp)
     report(0.4)
 
     # ids of the new households
@@ -785,15 +790,7 @@ def _upsert(
     result.persons_updated = p_changed.height
     moved = p_changed.filter(pl.col("household_id") != pl.col("old_household_id"))
     result.persons_moved = moved.height
-    p_upd_cols = ["id", *p_write]
-    db.update(
-        p_table,
-        p_changed.select(
-            [pl.col("household_id") if n == "household" else pl.col(n) for n in p_upd_cols]
-        ).with_columns(pl.lit(stamp).alias("updated_at")),
-        [*_kinds(Person, p_upd_cols), "str"],
-        types=_sql_types(Person, [*p_upd_cols, "updated_at"]),
-    )
+    _update_changed(db, p_table, p_changed, Person, ["id", *p_write], fk="household", stamp=stamp)
     report(0.8)
 
     # ---- incomes of the imported years ----

@@ -28,6 +28,16 @@ SEVERE_DISABILITY = models.Q(disability_grade__lte=2)  # grades 一级 and 二�
 MAJOR_ILLNESS = models.Q(health_status=c.HealthStatus.MAJOR_ILLNESS)
 
 
+# A household's own fields (typed by people, not derived from members), in form/import order.
+HOUSEHOLD_DETAIL_FIELDS = (
+    "kind",
+    "year_out_of_poverty",
+    "monitoring_category",
+    "phone",
+    "address",
+    "housing_grade",
+    "water_ok",
+)
 # A person's descriptive fields (domain.md §14), in the order forms, imports and exports use them.
 PERSON_DETAIL_FIELDS = (
     "ethnicity",

@@ -25,7 +25,7 @@ from dixian.common.audit import change_record, diff_fields
 from dixian.common.models import ChangeLog
 
 from . import choices as c
-from .models import PERSON_DETAIL_FIELDS, Household, HouseholdIncome, Person
+from .models import HOUSEHOLD_DETAIL_FIELDS, PERSON_DETAIL_FIELDS, Household, HouseholdIncome, Person
 from .parsing import ParseError, parse_id_number
 
 if TYPE_CHECKING:
@@ -35,15 +35,7 @@ if TYPE_CHECKING:
 Source = ChangeLog.Source
 
 # Fields a service may change. Everything else on the models is derived or a key.
-HOUSEHOLD_EDITABLE = (
-    "kind",
-    "year_out_of_poverty",
-    "monitoring_category",
-    "phone",
-    "address",
-    "housing_grade",
-    "water_ok",
-)
+HOUSEHOLD_EDITABLE = HOUSEHOLD_DETAIL_FIELDS
 PERSON_EDITABLE = ("id_number", "name", "relation", *PERSON_DETAIL_FIELDS)
 # Derived from the ID number, never typed (domain.md §14: sex and birth date come with the ID).
 PERSON_FROM_ID = ("sex", "birth_date")

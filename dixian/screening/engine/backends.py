@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
 
@@ -80,28 +81,30 @@ def source_columns(source: TableLike) -> list[str]:
     return list(to_arrow(source).column_names)
 
 
-class Backend:
+class Backend(ABC):
+    """Where the rules' SQL runs: DuckDB embedded, or Spark for province/nation scale."""
+
     dialect: Dialect
 
-    def register(self, name: str, source: TableLike, *, row_numbers: bool = False) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def register(self, name: str, source: TableLike, *, row_numbers: bool = False) -> None: ...
 
-    def run(self, sql: str) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def run(self, sql: str) -> None: ...
 
-    def view(self, name: str, sql: str) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def view(self, name: str, sql: str) -> None: ...
 
+    @abstractmethod
     def materialise(self, name: str, sql: str, *, build_right: bool = False) -> None:
         """Compute once and keep. `build_right`: hash the right side of the joins as written."""
-        raise NotImplementedError
 
     def materialise_union(self, name: str, sqls: list[str]) -> None:
         """Compute the UNION ALL of queries with the same columns once and keep it."""
         self.materialise(name, " UNION ALL ".join(f"SELECT * FROM ({q}) q{i}" for i, q in enumerate(sqls)))
 
-    def fetch(self, sql: str) -> pa.Table:
-        raise NotImplementedError
+    @abstractmethod
+    def fetch(self, sql: str) -> pa.Table: ...
 
     def close(self) -> None:  # noqa: B027 - optional hook
         pass

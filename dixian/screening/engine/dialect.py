@@ -6,6 +6,7 @@ the rest (joins, CASE, window functions, aggregates, DATE literals, `||`) is com
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from datetime import date
 from decimal import Decimal
 
@@ -37,46 +38,50 @@ def in_list(expr: str, values: object) -> str:
     return f"{expr} IN ({', '.join(lit(v) for v in items)})"
 
 
-class Dialect:
+class Dialect(ABC):
+    """The few SQL spellings where DuckDB and Spark SQL differ; everything else is shared text."""
+
     name = "base"
 
-    def quote(self, ident: str) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def quote(self, ident: str) -> str: ...
 
-    def full_match(self, expr: str, pattern: str) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def full_match(self, expr: str, pattern: str) -> str: ...
 
+    @abstractmethod
     def sorted_list(self, expr: str, *, distinct: bool = False, empty: bool = True) -> str:
         """Aggregate: the non-null values of a group as a sorted list (`empty`: a string list, [] for none)."""
-        raise NotImplementedError
+        ...
 
-    def list_of(self, *exprs: str) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def list_of(self, *exprs: str) -> str: ...
 
-    def empty_list(self) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def empty_list(self) -> str: ...
 
-    def concat_lists(self, a: str, b: str) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def concat_lists(self, a: str, b: str) -> str: ...
 
-    def join(self, list_expr: str, sep: str) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def join(self, list_expr: str, sep: str) -> str: ...
 
-    def struct(self, fields: list[tuple[str, str]]) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def struct(self, fields: list[tuple[str, str]]) -> str: ...
 
+    @abstractmethod
     def join_field(self, list_expr: str, field: str, sep: str) -> str:
         """The `field` of each struct in a list, joined by `sep`."""
-        raise NotImplementedError
+        ...
 
-    def intdiv(self, a: str, b: str) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def intdiv(self, a: str, b: str) -> str: ...
 
-    def days_between(self, start: str, end: str) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def days_between(self, start: str, end: str) -> str: ...
 
-    def thousands(self, bigint_expr: str) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def thousands(self, bigint_expr: str) -> str: ...
 
     # Shared compositions -------------------------------------------------------------------------
 
