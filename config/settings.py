@@ -51,7 +51,13 @@ INSTALLED_APPS = [
     "dixian.regions",
     "dixian.accounts",
     "dixian.registry",
+    "dixian.feeds",
+    "dixian.screening",
+    "dixian.cases",
+    "dixian.declarations",
+    "dixian.visits",
     "dixian.synthetic",
+    "captcha",
 ]
 
 MIDDLEWARE = [
@@ -144,3 +150,21 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("DIXIAN_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Public self-declaration page (/declare/). Limits are counted in the database, so every worker shares them;
+# only a salted hash of the IP address / ID number is stored (the salt defaults to one derived from
+# SECRET_KEY). Behind a reverse proxy set DIXIAN_CLIENT_IP_HEADER (e.g. HTTP_X_REAL_IP) to the header it
+# sets; DIXIAN_PUBLIC_BASE_URL (e.g. https://dixian.example.gov.cn) is the address printed in QR codes.
+DIXIAN_DECLARE_PER_IP_HOUR = int(env("DIXIAN_DECLARE_PER_IP_HOUR", "5"))
+DIXIAN_DECLARE_PER_ID_DAY = int(env("DIXIAN_DECLARE_PER_ID_DAY", "3"))
+DIXIAN_LOOKUPS_PER_IP_HOUR = int(env("DIXIAN_LOOKUPS_PER_IP_HOUR", "20"))
+DIXIAN_RATE_LIMIT_SALT = env("DIXIAN_RATE_LIMIT_SALT", "")
+DIXIAN_CLIENT_IP_HEADER = env("DIXIAN_CLIENT_IP_HEADER", "REMOTE_ADDR")
+DIXIAN_PUBLIC_BASE_URL = env("DIXIAN_PUBLIC_BASE_URL", "").rstrip("/")
+# The offline bot check (django-simple-captcha): a small sum drawn locally with Pillow and its bundled font;
+# the answer is digits, typed on a phone's number pad. Long enough to fill in the form slowly.
+CAPTCHA_CHALLENGE_FUNCT = "captcha.helpers.math_challenge"
+CAPTCHA_MATH_CHALLENGE_OPERATOR = "×"
+CAPTCHA_TIMEOUT = int(env("DIXIAN_CAPTCHA_MINUTES", "30"))
+CAPTCHA_FONT_SIZE = 30
+CAPTCHA_IMAGE_SIZE = (150, 50)

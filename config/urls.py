@@ -10,6 +10,16 @@ urlpatterns = [
     path("", include("dixian.registry.urls")),
     path("accounts/", include("dixian.accounts.urls")),
     path("jobs/", include("dixian.common.urls")),
+    path("alerts/", include("dixian.cases.urls")),
+    path("visits/", include("dixian.visits.urls")),
+    path("declarations/", include("dixian.declarations.urls")),
+    path("declare/", include("dixian.declarations.urls_public")),
+    path("feeds/", include("dixian.feeds.urls")),
+    path("feeds/links/", include("dixian.feeds.urls_linkage")),
+    path("api/", include("dixian.feeds.urls_api")),
+    path("screening/", include("dixian.screening.urls")),
+    path("rules/", include("dixian.screening.urls_rules")),
+    path("captcha/", include("captcha.urls")),
     path("admin/", admin.site.urls),
 ]
 

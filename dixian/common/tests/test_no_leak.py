@@ -94,8 +94,12 @@ def walk(
             yield Route(f"{namespace}{pattern.name}", params + own)
 
 
+# Third-party public routes that carry no personal data: the offline captcha's image and audio.
+THIRD_PARTY = ("captcha-",)
+
+
 def project_routes() -> list[Route]:
-    return [r for r in walk() if not r.name.startswith("admin:")]
+    return [r for r in walk() if not r.name.startswith(("admin:", *THIRD_PARTY))]
 
 
 def admin_routes() -> list[Route]:

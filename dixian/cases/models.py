@@ -1,0 +1,204 @@
+"""Alerts (预警线索) and their evidence, and the 应纳未纳 list of feed records that match nobody.
+
+One alert per household and risk while it is open: evidence from every line (department data, the
+household's own declaration, a cadre's visit) is added to that one alert. Evidence for a risk the
+household is already monitored for is kept with `alert=None`: it belongs to the household's case.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+
+from dixian.common.models import TimeStampedModel
+from dixian.feeds.models import FEED_CHOICES
+from dixian.screening.models import GRADE_CHOICES, RISK_CHOICES
+
+# 红 = act within 3 days, 橙 = within 7, 黄 = within 15 (feeds.md); rank orders lists by urgency.
+GRADE_DAYS = {"红": 3, "橙": 7, "黄": 15}
+GRADE_RANK = {"红": 1, "橙": 2, "黄": 3}
+
+
+class Channel(models.TextChoices):
+    DEPARTMENT = "department", "部门筛查预警"
+    SELF_DECLARED = "self_declared", "农户自主申报"
+    CADRE_VISIT = "cadre_visit", "干部常态排查"
+
+
+class Alert(TimeStampedModel):
+    class Status(models.TextChoices):
+        OPEN = "open", "待核实"
+        VERIFYING = "verifying", "核实中"
+        CONFIRMED = "confirmed", "已纳入监测"
+        DISMISSED = "dismissed", "核实排除"
+
+    OPEN_STATUSES = (Status.OPEN, Status.VERIFYING)
+
+    household = models.ForeignKey(
+        "registry.Household",
+        verbose_name="农户",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="alerts",
+    )
+    # The village that must check it; region_code is the scoping key (same range scheme as the registry).
+    region = models.ForeignKey(
+        "regions.Region", verbose_name="所在村", on_delete=models.PROTECT, related_name="+"
+    )
+    region_code = models.CharField("区划代码", max_length=14, db_index=True)
+    # For a declaration by somebody not in the registry (household is None).
+    subject_name = models.CharField("申报人姓名", max_length=50, blank=True)
+    risk_code = models.CharField("风险类型", max_length=4, choices=RISK_CHOICES)
+    grade = models.CharField("预警等级", max_length=2, choices=GRADE_CHOICES)
+    grade_rank = models.PositiveSmallIntegerField("等级序", default=3)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.OPEN)
+    reason = models.TextField("预警原因")
+    channels = models.JSONField("发现渠道", default=list)
+    evidence_count = models.PositiveIntegerField("证据条数", default=0)
+    raised_at = models.DateTimeField("首次预警时间")
+    due_date = models.DateField("核实期限")
+    last_evidence_at = models.DateTimeField("最近证据时间")
+    closed_at = models.DateTimeField("办结时间", null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="办结人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    close_note = models.CharField("核实结论", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "预警线索"
+        verbose_name_plural = "预警线索"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household", "risk_code"],
+                condition=models.Q(status__in=["open", "verifying"]),
+                name="alert_one_open_per_household_risk",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["region_code", "status", "grade_rank", "due_date"], name="alert_queue"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_risk_code_display()} {self.grade} ({self.get_status_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @staticmethod
+    def due_for(grade: str, raised: dt.date) -> dt.date:
+        return raised + dt.timedelta(days=GRADE_DAYS[grade])
+
+
+class AlertEvidence(models.Model):
+    alert = models.ForeignKey(
+        Alert, verbose_name="预警", null=True, blank=True, on_delete=models.CASCADE, related_name="evidences"
+    )
+    household = models.ForeignKey(
+        "registry.Household",
+        verbose_name="农户",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    region_code = models.CharField("区划代码", max_length=14, db_index=True)
+    risk_code = models.CharField("风险类型", max_length=4, choices=RISK_CHOICES)
+    channel = models.CharField("渠道", max_length=15, choices=Channel.choices)
+    grade = models.CharField("等级", max_length=2, choices=GRADE_CHOICES)
+    reason = models.TextField("说明")
+    # Department line
+    rule_version = models.ForeignKey(
+        "screening.RuleVersion", verbose_name="规则版本", null=True, blank=True, on_delete=models.PROTECT
+    )
+    feed = models.CharField("数据类型", max_length=20, choices=FEED_CHOICES, blank=True)
+    delivery = models.ForeignKey(
+        "feeds.FeedDelivery",
+        verbose_name="报送",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    record_keys = models.JSONField("源记录号", default=list, blank=True)
+    id_number = models.CharField("相关人员证件号码", max_length=18, blank=True)
+    amount = models.DecimalField("金额", max_digits=18, decimal_places=2, null=True, blank=True)
+    threshold = models.DecimalField("阈值", max_digits=18, decimal_places=2, null=True, blank=True)
+    run = models.ForeignKey(
+        "screening.ScreeningRun", verbose_name="筛查运行", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    # Other lines
+    declaration = models.ForeignKey(
+        "declarations.Declaration", verbose_name="申报", null=True, blank=True, on_delete=models.CASCADE
+    )
+    visit = models.ForeignKey(
+        "visits.Visit", verbose_name="走访", null=True, blank=True, on_delete=models.CASCADE
+    )
+    # A hash of what makes this evidence the same fact (household, risk, channel, rule, records): adding it
+    # again is a no-op, which is what makes re-running a period idempotent.
+    dedup_key = models.CharField("去重键", max_length=64, unique=True)
+    created_at = models.DateTimeField("发现时间", db_index=True)
+
+    class Meta:
+        verbose_name = "预警证据"
+        verbose_name_plural = "预警证据"
+        indexes = [models.Index(fields=["household", "risk_code"], name="evidence_household_risk")]
+
+    def __str__(self) -> str:
+        return self.reason[:60]
+
+
+class UnmatchedRecord(TimeStampedModel):
+    """应纳未纳: a feed record that matches nobody in the registry, listed for review, never dropped."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "待核查"
+        CLOSED = "closed", "已核查"
+
+    feed = models.CharField("数据类型", max_length=20, choices=FEED_CHOICES)
+    delivery = models.ForeignKey(
+        "feeds.FeedDelivery",
+        verbose_name="报送",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    record_key = models.CharField("记录号", max_length=200)
+    name = models.CharField("姓名", max_length=50, blank=True)
+    id_number = models.CharField("证件号码(原值)", max_length=40, blank=True)
+    problem = models.CharField("问题", max_length=20)
+    reason = models.CharField("原因", max_length=200)
+    event_date = models.DateField("事件日期", null=True, blank=True)
+    sex = models.CharField("性别", max_length=6, blank=True)
+    birth_date = models.DateField("出生日期", null=True, blank=True)
+    village = models.CharField("行政村", max_length=60, blank=True)
+    # Routed to the village when the record names one we know, else to the delivery's region.
+    region = models.ForeignKey(
+        "regions.Region", verbose_name="核查单位", on_delete=models.PROTECT, related_name="+"
+    )
+    region_code = models.CharField("区划代码", max_length=14, db_index=True)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.OPEN)
+    run = models.ForeignKey(
+        "screening.ScreeningRun", verbose_name="首次发现", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="核查人", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    close_note = models.CharField("核查结论", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "应纳未纳线索"
+        verbose_name_plural = "应纳未纳线索"
+        constraints = [models.UniqueConstraint(fields=["feed", "record_key"], name="unmatched_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.get_feed_display()} {self.record_key}"

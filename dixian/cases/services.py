@@ -1,0 +1,222 @@
+"""Writes for alerts: adding evidence from any line, and the village's verification outcome.
+
+Bulk storage of a screening run's results lives in `screening.store` (it writes thousands of rows at
+once); this module is the one-at-a-time path used by declarations, visits and people.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from dixian.common.audit import change_record
+from dixian.common.models import ChangeLog
+from dixian.screening.engine import GRADES, RISK_TYPES
+
+from .models import GRADE_RANK, Alert, AlertEvidence, Channel, UnmatchedRecord
+
+if TYPE_CHECKING:
+    from dixian.accounts.models import User
+    from dixian.regions.models import Region
+    from dixian.registry.models import Household
+
+
+def evidence_dedup_key(*parts: object) -> str:
+    """The identity of one fact: the same parts give the same key, so adding it twice is a no-op."""
+    text = "\x1f".join("" if p is None else str(p) for p in parts)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def higher_grade(a: str, b: str) -> str:
+    return a if GRADE_RANK[a] <= GRADE_RANK[b] else b
+
+
+def merged_reason(reasons: Iterable[str]) -> str:
+    seen: list[str] = []
+    for r in reasons:
+        if r and r not in seen:
+            seen.append(r)
+    return ";".join(seen)
+
+
+@transaction.atomic
+def alert_add_evidence(
+    *,
+    household: Household | None,
+    region: Region,
+    risk_code: str,
+    channel: str,
+    grade: str,
+    reason: str,
+    dedup_parts: tuple[object, ...],
+    subject_name: str = "",
+    declaration: object | None = None,
+    visit: object | None = None,
+    at: dt.datetime | None = None,
+    actor: User | None = None,
+    monitored: bool = False,
+    **department: object,
+) -> AlertEvidence | None:
+    """Add one piece of evidence to the open alert of (household, risk), opening the alert if needed.
+
+    `monitored=True`: the household is already monitored for this risk, so the evidence is kept for its
+    case (alert=None) and no alert is raised. Returns None when the same evidence exists already.
+    `department` carries the department line's fields (rule_version, feed, delivery, record_keys, …).
+    """
+    if risk_code not in RISK_TYPES:
+        raise ValidationError(f"未知的风险类型代码 {risk_code}")
+    if grade not in GRADES:
+        raise ValidationError("预警等级只能是 红 / 橙 / 黄")
+    if channel not in Channel.values:
+        raise ValidationError(f"未知的预警渠道 {channel}")
+    at = at or timezone.now()
+    key = evidence_dedup_key(
+        household.pk if household else f"region:{region.code}:{subject_name}",
+        risk_code,
+        channel,
+        *dedup_parts,
+    )
+    if AlertEvidence.objects.filter(dedup_key=key).exists():
+        return None
+
+    alert: Alert | None = None
+    if not monitored:
+        alert = _open_alert_for(household, region, risk_code, subject_name)
+        if alert is None:
+            alert = Alert.objects.create(
+                household=household,
+                region=region,
+                region_code=household.region_code if household else region.code,
+                subject_name=subject_name,
+                risk_code=risk_code,
+                grade=grade,
+                grade_rank=GRADE_RANK[grade],
+                reason=reason,
+                channels=[channel],
+                evidence_count=0,
+                raised_at=at,
+                due_date=Alert.due_for(grade, timezone.localdate(at)),
+                last_evidence_at=at,
+            )
+            change_record(
+                actor=actor,
+                source=ChangeLog.Source.SYSTEM if actor is None else ChangeLog.Source.WEB,
+                entity="alert",
+                entity_id=alert.pk,
+                household_id=household.pk if household else None,
+                action=ChangeLog.Action.CREATE,
+                summary=f"预警线索:{RISK_TYPES[risk_code].name} {grade}({Channel(channel).label})",
+            )
+        else:
+            new_grade = higher_grade(alert.grade, grade)
+            if new_grade != alert.grade:
+                # A more urgent piece of evidence shortens the deadline, counted from the original alert.
+                alert.due_date = min(alert.due_date, Alert.due_for(new_grade, timezone.localdate(at)))
+            alert.grade, alert.grade_rank = new_grade, GRADE_RANK[new_grade]
+            alert.reason = merged_reason([alert.reason, reason])
+            if channel not in alert.channels:
+                alert.channels = [*alert.channels, channel]
+            alert.last_evidence_at = max(alert.last_evidence_at, at)
+
+    try:
+        with transaction.atomic():
+            evidence = AlertEvidence.objects.create(
+                alert=alert,
+                household=household,
+                region_code=household.region_code if household else region.code,
+                risk_code=risk_code,
+                channel=channel,
+                grade=grade,
+                reason=reason,
+                declaration=declaration,
+                visit=visit,
+                dedup_key=key,
+                created_at=at,
+                **department,
+            )
+    except IntegrityError:  # the same evidence was added concurrently
+        return None
+    if alert is not None:
+        alert.evidence_count += 1
+        alert.save()
+    return evidence
+
+
+def _open_alert_for(
+    household: Household | None, region: Region, risk_code: str, subject_name: str
+) -> Alert | None:
+    qs = Alert.objects.select_for_update().filter(risk_code=risk_code, status__in=Alert.OPEN_STATUSES)
+    if household is not None:
+        return qs.filter(household=household).first()
+    return qs.filter(household=None, region=region, subject_name=subject_name).first()
+
+
+ALLOWED_TRANSITIONS = {
+    Alert.Status.OPEN: {Alert.Status.VERIFYING, Alert.Status.CONFIRMED, Alert.Status.DISMISSED},
+    Alert.Status.VERIFYING: {Alert.Status.CONFIRMED, Alert.Status.DISMISSED},
+}
+
+
+@transaction.atomic
+def alert_set_status(*, alert: Alert, status: str, note: str, actor: User) -> Alert:
+    """The village's verification outcome. Dismissing needs a reason (a refusal must give reasons)."""
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    if status not in ALLOWED_TRANSITIONS.get(alert.status, set()):
+        raise ValidationError(
+            f"预警当前状态为“{alert.get_status_display()}”,不能改为“{Alert.Status(status).label}”"
+        )
+    note = note.strip()
+    if status == Alert.Status.DISMISSED and not note:
+        raise ValidationError("核实排除必须填写理由")
+    old = alert.status
+    alert.status = status
+    if status in (Alert.Status.CONFIRMED, Alert.Status.DISMISSED):
+        alert.closed_at = timezone.now()
+        alert.closed_by = actor
+    alert.close_note = note[:500]
+    alert.save()
+    change_record(
+        actor=actor,
+        source=ChangeLog.Source.WEB,
+        entity="alert",
+        entity_id=alert.pk,
+        household_id=alert.household_id,
+        action=ChangeLog.Action.UPDATE,
+        changes={"status": [old, status]},
+        summary=f"预警线索 {RISK_TYPES[alert.risk_code].name}:{Alert.Status(old).label} → {alert.get_status_display()}",
+    )
+    return alert
+
+
+
+
+@transaction.atomic
+def unmatched_close(*, record: UnmatchedRecord, note: str, actor: User) -> UnmatchedRecord:
+    """Close a 应纳未纳 record after review, with the reviewer's conclusion (audited)."""
+    record = UnmatchedRecord.objects.select_for_update().get(pk=record.pk)
+    if record.status != UnmatchedRecord.Status.OPEN:
+        raise ValidationError("该记录已核查完毕,无需再次处理")
+    note = note.strip()
+    if not note:
+        raise ValidationError("请填写核查结论")
+    record.status = UnmatchedRecord.Status.CLOSED
+    record.closed_by = actor
+    record.close_note = note[:500]
+    record.save(update_fields=["status", "closed_by", "close_note", "updated_at"])
+    change_record(
+        actor=actor,
+        source=ChangeLog.Source.WEB,
+        entity="unmatched",
+        entity_id=record.pk,
+        household_id=None,
+        action=ChangeLog.Action.UPDATE,
+        changes={"status": [UnmatchedRecord.Status.OPEN.value, UnmatchedRecord.Status.CLOSED.value]},
+        summary=f"应纳未纳核查:{record.get_feed_display()} {record.record_key}"[:200],
+    )
+    return record
