@@ -439,7 +439,7 @@ def write_docs(section: str) -> Path:
     heading = "## Screening engine (issue 3)"
     pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.S | re.M)
     if pattern.search(text):
-        text = pattern.sub(lambda _m: section, text)
+        text = pattern.sub(lambda _m: section.rstrip("\n") + "\n\n", text)
     else:
         text = text.rstrip("\n") + "\n\n" + section
     path.write_text(text, encoding="utf-8")
@@ -505,11 +505,26 @@ interpreter and libraries).
 - The engine found {engine_info["alerts"]:,} alerts ({engine_info["evidence"]:,} pieces of evidence) and listed
   {engine_info["unmatched"]:,} feed rows for 应纳未纳 review; {engine_info["rules"]} rules ran.
 - The floor only links and aggregates: no ID normalisation, no record-key deduplication, no rule logic,
-  reasons or 应纳未纳 list. Where the engine's time goes (DuckDB profiles, same data): linking all feeds in
-  one pass (dedup, ID normalisation, the join with persons, writing the ~2.9 M linked rows the rules read)
-  about 45 %; the 17 rules about 30 % (R01 and R14 — 12-month sums over 1.8 M settlements — half of it);
-  households with incomes and labourers, the ID look-up of the evidence, the merge and the 应纳未纳 list
-  the rest.
+  reasons or 应纳未纳 list. Where the engine's CPU goes now (DuckDB profiles of the same data, per
+  statement): linking all feeds in one pass about half (record-key deduplication of all 5.0 M rows —
+  one hash aggregate per feed, 2.27 M settlement numbers alone cost as much as the floor's whole join —,
+  ID checks, the join with the 2.5 M persons, and writing the ~2.9 M linked rows, ~540 MB uncompressed,
+  which with memory_limit {DUCKDB_OPTIONS["memory_limit"]} partly spill); the 17 rules about a fifth (R01
+  and R14, 12-month sums over 1.75 M settlements, three quarters of it); households with incomes and
+  labourers about a tenth; merge, 应纳未纳 list and evidence ID look-up the rest.
+- Changes measured against the previous engine (same data, same load, alternating runs; CPU because the
+  shared machine's load moved between 9 and 17): the evidence ID look-up now runs after the linked rows
+  are dropped (4.0 → 0.6 s CPU: it was paying for evicting them), R01 keeps its threshold hits as a
+  materialised CTE (DuckDB inlined it and joined 1.75 M settlements before the threshold filter; 3.4 →
+  2.5 s); R14 sums per household before joining households and the linked rows carry a feed number
+  instead of its code (neither measurable under this load). Tried and dropped: list_sort instead of ordered aggregates in the merge (slower),
+  deduplicating only keys seen twice (no gain: the aggregate over all keys dominates), sharing per-person
+  medical sums between R01 and R14 (their filters differ: visit types vs. out_of_pocket > 0; a shared
+  table costs what it saves), compressed in-memory storage for the linked rows (not applied by DuckDB 2.0).
+- What remains to reach 2.5x: the linking statement alone costs about two floors. Getting under needs the
+  linked rows to stay in memory (narrower per-feed tables instead of one table with generic slots, or
+  the composite record keys built once instead of carrying name and ID as delivered) and a cheaper
+  deduplication (e.g. once at delivery time, stored with the delivery, since deliveries are immutable).
 """
     print(section)
     if not args.no_docs:

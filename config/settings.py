@@ -137,6 +137,11 @@ DIXIAN_MAX_UPLOAD_BYTES = int(env("DIXIAN_MAX_UPLOAD_BYTES", str(200 * 1024 * 10
 # Lists larger than this export through a background job instead of inside the request.
 DIXIAN_EXPORT_SYNC_LIMIT = int(env("DIXIAN_EXPORT_SYNC_LIMIT", "50000"))
 
+# Probabilistic linkage of feed records without a usable ID number: at or above UPPER a record links to
+# the registry person at once; between LOWER and UPPER it waits in the county reviewer's queue.
+DIXIAN_LINK_UPPER = float(env("DIXIAN_LINK_UPPER", "0.95"))
+DIXIAN_LINK_LOWER = float(env("DIXIAN_LINK_LOWER", "0.60"))
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("DIXIAN_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -194,8 +194,6 @@ def alert_set_status(*, alert: Alert, status: str, note: str, actor: User) -> Al
     return alert
 
 
-
-
 @transaction.atomic
 def unmatched_close(*, record: UnmatchedRecord, note: str, actor: User) -> UnmatchedRecord:
     """Close a 应纳未纳 record after review, with the reviewer's conclusion (audited)."""

@@ -1,4 +1,11 @@
 from __future__ import annotations
 
+from django.urls import path
+
+from . import views_linkage as views
+
 app_name = "links"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("<int:pk>/decide/", views.decide, name="decide"),
+]

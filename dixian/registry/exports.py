@@ -177,6 +177,27 @@ class ExportResult:
     persons: int = 0
 
 
+def export_workbook(target: Any) -> tuple[xlsxwriter.Workbook, dict[str, Any]]:
+    """A streaming workbook that never turns cell text into numbers, formulas or links, with the formats
+    every export uses."""
+    book = xlsxwriter.Workbook(
+        target,
+        {
+            "constant_memory": True,
+            "tmpdir": str(job_dir()),
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+        },
+    )
+    formats = {
+        "header": book.add_format({"bold": True, "bg_color": "#F0F2F4", "border": 1}),
+        "money": book.add_format({"num_format": "#,##0.00"}),
+        "date": book.add_format({"num_format": "yyyy-mm-dd"}),
+    }
+    return book, formats
+
+
 class _Sheet:
     """A worksheet written strictly row after row (what constant_memory requires), typed cell by cell."""
 
@@ -266,21 +287,7 @@ def household_export_write(
     pii = may_view_pii(user)
     id_shown = (lambda v: v) if pii else mask_id_number
     phone_shown = (lambda v: v) if pii else mask_phone
-    book = xlsxwriter.Workbook(
-        target,
-        {
-            "constant_memory": True,
-            "tmpdir": str(job_dir()),
-            "strings_to_numbers": False,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-        },
-    )
-    formats = {
-        "header": book.add_format({"bold": True, "bg_color": "#F0F2F4", "border": 1}),
-        "money": book.add_format({"num_format": "#,##0.00"}),
-        "date": book.add_format({"num_format": "yyyy-mm-dd"}),
-    }
+    book, formats = export_workbook(target)
     h_sheet = _Sheet(book, "农户", household_headers(pii), formats)
     p_sheet = _Sheet(book, "人口", person_headers(pii), formats) if persons else None
     notes = book.add_worksheet("导出说明")

@@ -485,3 +485,26 @@ def region_picker(user: User, selected: Region | None) -> list[PickerLevel]:
         levels.append(PickerLevel(labels[level], children, chosen.pk if chosen else None))
         parent_id = chosen.pk if chosen is not None and chosen.level != Region.Level.VILLAGE else None
     return levels
+
+
+def resolve_region(user: User, ids: list[int], notices: list[str]) -> Region | None:
+    """The deepest region of the cascading selects inside the account's subtree (None: the whole scope).
+
+    A region outside the subtree (or one that does not exist) is ignored with the same notice.
+    """
+    account = user.region if user.is_authenticated and user.region_id else None
+    if not ids or account is None:
+        return None
+    found = {r.pk: r for r in Region.objects.filter(pk__in=ids)}
+    current: Region | None = None
+    for pk in ids:
+        region = found.get(pk)
+        if region is None or not region.code.startswith(account.prefix):
+            notices.append("所选区划不在您的管辖范围内,已忽略。")
+            break
+        if current is not None and not region.code.startswith(current.prefix):
+            break  # a stale lower select after the upper one changed
+        current = region
+    if current is not None and current.prefix == account.prefix:
+        return None
+    return current

@@ -7,6 +7,7 @@ households, persons and incomes, it says so and returns without writing.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,8 +157,12 @@ def demo_load(*, scale: str, seed: int, say: Say) -> bool:
         say(f"使用已生成的演示数据 {directory}")
     village = demo_village_code(directory)
     if Region.objects.filter(code=village).exists() and demo_loaded(manifest, village):
-        say(f"演示数据已加载({manifest.households:,} 户,{manifest.persons:,} 人),无需重复加载。")
-        return False
+        if demo_lines_loaded(manifest, village):
+            say(f"演示数据已加载({manifest.households:,} 户,{manifest.persons:,} 人),无需重复加载。")
+            return False
+        users = {u.username: u for u in User.objects.filter(username__in=[a.username for a in DEMO_ACCOUNTS])}
+        _lines(directory, manifest, users, village, say)
+        return True
     say("加载行政区划")
     regions_load(pl.read_parquet(directory / "regions.parquet"), say=say)
     say("创建演示账号")
@@ -172,7 +177,35 @@ def demo_load(*, scale: str, seed: int, say: Say) -> bool:
         f"完成:新增 {result.households_created:,} 户、{result.persons_created:,} 人、"
         f"{result.incomes_created:,} 条年度收入;更新 {result.households_updated:,} 户;帮扶结对 {paired} 户。"
     )
+    _lines(directory, manifest, users, village, say)
     return True
+
+
+def demo_lines_loaded(manifest: Manifest, village: str) -> bool:
+    """True when the period was screened and the village has a declaration and a visit."""
+    from dixian.declarations.models import Declaration
+    from dixian.screening.models import ScreeningRun
+    from dixian.visits.models import Visit
+
+    return (
+        ScreeningRun.objects.filter(period=manifest.period, status=ScreeningRun.Status.DONE).exists()
+        and Declaration.objects.filter(region_code=village).exists()
+        and Visit.objects.filter(region_code__startswith=village).exists()
+    )
+
+
+def _lines(directory: Path, manifest: Manifest, users: dict[str, User], village: str, say: Say) -> None:
+    from .demo_lines import demo_three_lines, village_channels
+
+    started = time.monotonic()
+    result = demo_three_lines(directory, manifest, users, village, say=say)
+    counts = village_channels(village)
+    say(
+        f"三线预警:报送部门数据 {result.deliveries} 类,新增预警 {result.alerts_new:,} 条;"
+        f"自主申报 {result.declarations} 件;走访 {result.visits} 次;用时 {time.monotonic() - started:.1f} 秒。"
+        f"演示村待核实预警:部门筛查 {counts.get('department', 0)} 条、自主申报 {counts.get('self_declared', 0)} 条、"
+        f"干部排查 {counts.get('cadre_visit', 0)} 条。"
+    )
 
 
 def demo_logins() -> list[tuple[str, str, str, str]]:

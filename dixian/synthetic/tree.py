@@ -177,3 +177,10 @@ def single_village_tree(tree: pl.DataFrame) -> pl.DataFrame:
     code = village["code"]
     keep = {CITY_CODE, code[:6] + "000000", code[:9] + "000", code}
     return tree.filter(pl.col("code").is_in(keep) | (pl.col("parent_code") == code)).sort("code")
+
+
+def single_township_tree(tree: pl.DataFrame) -> pl.DataFrame:
+    """The branch down to the township of `single_village_tree`'s village, with all its villages and groups."""
+    village = single_village_tree(tree).filter(pl.col("level") == "village")["code"][0]
+    keep = {CITY_CODE, village[:6] + "000000"}
+    return tree.filter(pl.col("code").is_in(keep) | pl.col("code").str.starts_with(village[:9])).sort("code")

@@ -35,6 +35,7 @@ from dixian.common.access import code_in_scope
 from dixian.common.jobs import worker_run_once
 from dixian.common.models import Job
 from dixian.common.testing import World, fake_id
+from dixian.feeds.services import api_token_create
 from dixian.registry import services
 from dixian.registry.models import Household, ImportBatch
 from dixian.registry.selectors import household_scope_for_user
@@ -42,7 +43,20 @@ from dixian.registry.selectors import household_scope_for_user
 pytestmark = pytest.mark.django_db
 
 # URLs anyone may open without logging in.
-PUBLIC = {"accounts:login", "accounts:logout"}
+PUBLIC = {
+    "accounts:login",
+    "accounts:logout",
+    # The self-declaration page (dixian.declarations.views_public): region names and the applicant's own.
+    *(f"declare:{n}" for n in ("form", "village", "done", "places", "captcha", "status")),
+    # The push API's OpenAPI document and its HTML page (dixian.feeds.views_api): generated from the feed
+    # catalogue, no data; a department's developers read them before their system has a token.
+    "api:openapi",
+    "api:docs",
+}
+
+# The push API (dixian.feeds.views_api) answers to a token, never to the session: without one it answers
+# 401 (a machine has no login page to be sent to). The walk calls it with a token of each persona's own.
+TOKEN_ONLY = {"api:feed_list", "api:delivery_create", "api:delivery_get"}
 
 # For each URL with path parameters: which record of the target set each parameter names (see Targets).
 FILL: dict[str, dict[str, str]] = {
@@ -57,6 +71,25 @@ FILL: dict[str, dict[str, str]] = {
     "registry:import_report": {"pk": "batch"},
     "jobs:detail": {"pk": "job"},
     "jobs:download": {"pk": "job"},
+    "declarations:detail": {"pk": "declaration"},
+    "declarations:status": {"pk": "declaration"},
+    "declarations:village_qr_svg": {"code": "village"},
+    "declarations:village_qr_png": {"code": "village"},
+    "declarations:village_poster": {"code": "village"},
+    "declare:village": {"code": "village"},  # public: any village answers, and shows only its name
+    "visits:detail": {"pk": "visit"},
+    "visits:photo": {"pk": "visit", "photo_pk": "photo"},
+    "screening:run_detail": {"pk": "screening_run"},
+    "links:decide": {"pk": "link_candidate"},  # dixian.feeds.views_linkage (POST only)
+    "cases:alert_detail": {"pk": "alert"},
+    "cases:alert_status": {"pk": "alert"},
+    "cases:unmatched_close": {"pk": "unmatched"},
+    "rules:detail": {"rule_id": "rule"},
+    "rules:edit": {"rule_id": "rule"},
+    "feeds:delivery_detail": {"pk": "delivery"},
+    "feeds:delivery_report": {"pk": "delivery"},
+    "api:delivery_get": {"pk": "delivery"},
+    "api:delivery_create": {"code": "feed"},  # a feed code names no record: every code answers alike
 }
 
 # Form data variants of an export, each tried by test_widened_export_returns_only_in_scope_rows.
@@ -174,9 +207,143 @@ class Targets:
     batch: int
     household_no: str
     id_number: str
+    declaration: int = 10**9  # a self-declaration made in the household's village (dixian.declarations)
+    village: str = "000000000000"  # the household's village code (by default a code that exists nowhere)
+    visit: int = 10**9  # a cadre's visit of the household, and one of its photos (dixian.visits)
+    photo: int = 10**9
+    screening_run: int = 10**9  # runs are city-wide records without personal data: only a missing key
+    link_candidate: int = 10**9  # a pending probabilistic link of a feed record to the household's head
+    alert: int = 10**9  # an open alert of the household (dixian.cases)
+    unmatched: int = 10**9  # a 应纳未纳 record routed to the household's village
+    rule: str = "R00"  # rules are not personal data and not region-scoped: only a missing rule id
+    delivery: int = 10**9  # a rejected department delivery of the household's region, naming its head
+    feed: str = "no_such_feed"  # a feed code (dixian.feeds push API): only an unknown one
 
 
 MISSING = 10**9  # a primary key that exists nowhere
+
+
+def visit_of(h: Household) -> tuple[int, int]:
+    """A visit of `h` with one stored photo (made once per household)."""
+    from django.core.files.base import ContentFile
+
+    from dixian.visits.models import Visit, VisitPhoto
+
+    visit = Visit.objects.filter(household=h).first()
+    if visit is None:
+        cadre, _ = User.objects.get_or_create(username="visit_cadre", defaults={"region": h.region})
+        visit = Visit.objects.create(
+            household=h, region_code=h.region_code, visit_date=dt.date(2026, 1, 5), visitor=cadre, risks=[]
+        )
+        photo = VisitPhoto(visit=visit)
+        photo.image.save(f"v{visit.pk}.png", ContentFile(b"\x89PNG\r\n\x1a\n"), save=True)
+    return visit.pk, visit.photos.get().pk
+
+
+def link_candidate_of(h: Household) -> int:
+    """A pending probabilistic link (dixian.feeds) of a 医保 record without ID number to the household's head."""
+    from dixian.feeds.models import FeedDelivery, LinkCandidate
+
+    head = h.members.order_by("pk").first()
+    delivery, _ = FeedDelivery.objects.get_or_create(
+        feed="medical",
+        checksum=f"leak-{h.pk}",
+        defaults={"period": "2026-10", "channel": "generated", "region": h.region, "status": "accepted"},
+    )
+    candidate, _ = LinkCandidate.objects.get_or_create(
+        feed="medical",
+        record_key=f"JS-{h.pk}",
+        person=head,
+        defaults={
+            "delivery": delivery,
+            "name": head.name,
+            "region_code": head.region_code,
+            "match_probability": 0.8,
+            "status": "pending",
+        },
+    )
+    return candidate.pk
+
+
+def alert_of(h: Household) -> int:
+    """An open alert of the household, with a department evidence that names the head's ID number."""
+    from dixian.cases.models import Alert
+    from dixian.cases.services import alert_add_evidence
+
+    alert = Alert.objects.filter(household=h).first()
+    if alert is None:
+        head = h.members.order_by("pk").first()
+        evidence = alert_add_evidence(
+            household=h,
+            region=h.region,
+            risk_code="01",
+            channel="department",
+            grade="红",
+            reason=f"{head.name}医疗个人负担 23,400 元",
+            dedup_parts=("leak",),
+            id_number=head.id_number,
+        )
+        alert = evidence.alert
+    return alert.pk
+
+
+def unmatched_in(h: Household) -> int:
+    """A 应纳未纳 record routed to the household's village."""
+    from dixian.cases.models import UnmatchedRecord
+
+    record, _ = UnmatchedRecord.objects.get_or_create(
+        feed="medical",
+        record_key=f"UN-{h.pk}",
+        defaults={
+            "name": f"未登记{h.pk}",
+            "problem": "not_found",
+            "reason": "证件号码在农户信息库中不存在",
+            "region": h.region,
+            "region_code": h.region_code,
+        },
+    )
+    return record.pk
+
+
+def declaration_in(h: Household) -> int:
+    """A self-declaration by the household's head, made in its village (with its name, ID and phone)."""
+    from dixian.declarations.models import Declaration
+
+    head = h.members.order_by("pk").first()
+    declaration, _ = Declaration.objects.get_or_create(
+        reference=f"SB2611-T{h.pk:05d}",
+        defaults={
+            "village": h.region,
+            "region_code": h.region_code,
+            "name": h.head_name,
+            "id_number": head.id_number,
+            "phone": h.phone,
+            "difficulty": "illness",
+            "description": "家里有人住院,花费很大。",
+            "consent": True,
+            "household": h,
+        },
+    )
+    return declaration.pk
+
+
+def delivery_of(h: Household) -> int:
+    """A rejected 医保 delivery of the household's village: its errors and report repeat the head's row."""
+    from dixian.feeds.models import FeedDelivery
+    from dixian.feeds.services import delivery_receive
+
+    head = h.members.order_by("pk").first()
+    row = {"结算单号": f"LEAK{h.pk}", "姓名": head.name, "证件号码": head.id_number, "就诊类别": "住院"}
+    row |= {"结算日期": "2099-01-01", "医疗总费用": "100", "个人负担": "100", "联系电话": h.phone}
+    delivery, _ = delivery_receive(
+        feed="medical",
+        period="2026-10",
+        source=None,
+        region=h.region,
+        channel=FeedDelivery.Channel.API,
+        rows=[row],
+    )
+    return delivery.pk
 
 
 def targets_for(
@@ -203,7 +370,18 @@ def targets_for(
                 id_number="0" * 18,
             )
         member = h.members.order_by("pk").first()
+        declaration, village = declarations[h.pk], h.region.code
+        visit, photo = visit_of(h)
+        link_candidate = link_candidate_of(h)
         return Targets(
+            alert=alert_of(h),
+            delivery=delivery_of(h),
+            unmatched=unmatched_in(h),
+            link_candidate=link_candidate,
+            declaration=declaration,
+            village=village,
+            visit=visit,
+            photo=photo,
             household=h.pk,
             person=member.pk,
             job=job.pk,
@@ -212,6 +390,7 @@ def targets_for(
             id_number=member.id_number,
         )
 
+    declarations = {h.pk: declaration_in(h) for h in (world.far, world.neighbour, world.home)}
     visible_batch = batch.pk if batch is not None and not batch_hidden else MISSING
     return (
         of(outside[0] if outside else None, hidden_batch),
@@ -306,6 +485,9 @@ def test_no_url_leaks_a_household_outside_the_personas_scope(client, world, peop
 
     for persona, user in people.items():
         client.force_login(user)
+        client.defaults["HTTP_AUTHORIZATION"] = (
+            f"Bearer {api_token_create(user=user, name='walk', actor=None)[1]}"
+        )
         visible = set(household_scope_for_user(user).values_list("pk", flat=True))
         hidden = [h for h in Household.objects.all() if h.pk not in visible]
         secrets = secrets_of(hidden)
@@ -342,7 +524,7 @@ def test_no_url_leaks_a_household_outside_the_personas_scope(client, world, peop
         for route in with_params:
             url = url_for(route, outside)
             response = get_or_post(client, url)
-            if response.status_code != 404:
+            if response.status_code != 404 and route.name not in PUBLIC:
                 # A refusal by role (403 for every key, existing or not) reveals nothing either.
                 missing = get_or_post(client, url_for(route, nowhere))
                 if not (response.status_code == missing.status_code == 403):
@@ -363,6 +545,7 @@ def test_no_url_leaks_a_household_outside_the_personas_scope(client, world, peop
                     for what in leaks(body_text(response), secrets)
                 )
         client.logout()
+        client.defaults.pop("HTTP_AUTHORIZATION", None)
 
     assert not problems, "\n".join(problems)
 
@@ -392,6 +575,11 @@ def test_anonymous_visitor_is_sent_to_login_from_every_non_public_url(client, wo
         url = url_for(route, targets) if route.params else reverse(route.name)
         response = get_or_post(client, url)
         problems.extend(f"{url} shows the {what}" for what in leaks(body_text(response), secrets))
+        if route.name in TOKEN_ONLY:
+            if response.status_code != 401:
+                problems.append(f"{url} answered {response.status_code} without a token, not 401")
+            checked += 1
+            continue
         final = landing(client, response)
         if final != login:
             problems.append(

@@ -106,6 +106,9 @@ class Backend(ABC):
     @abstractmethod
     def fetch(self, sql: str) -> pa.Table: ...
 
+    def drop(self, *names: str) -> None:  # noqa: B027 - optional hook
+        """Release materialised tables that no later statement reads."""
+
     def close(self) -> None:  # noqa: B027 - optional hook
         pass
 
@@ -174,6 +177,10 @@ class DuckDBBackend(Backend):
 
     def fetch(self, sql: str) -> pa.Table:
         return self.con.sql(sql).to_arrow_table()
+
+    def drop(self, *names: str) -> None:
+        for name in names:
+            self.con.execute(f"DROP TABLE IF EXISTS {name}")
 
     def close(self) -> None:
         if self._own:

@@ -492,6 +492,11 @@ class _Layout:
         return cls(fields, slots)
 
 
+def _feed_no(code: str) -> int:
+    """The feed's number in the linked rows (a small integer is narrower and quicker to filter than its code)."""
+    return list(catalogue.FEEDS_BY_CODE).index(code)
+
+
 def _linked_sql(
     d: Dialect, codes: list[str], layout: _Layout, has_links: bool, keep_from: dict[str, date]
 ) -> str:
@@ -514,7 +519,7 @@ def _linked_sql(
         # First row per record key: a re-sent row counts once. Grouping (key, row number) only: a window
         # over whole rows becomes an aggregate of every column and spills at city scale.
         parts.append(f"""
-  SELECT {lit(code)} AS feed, _row, _key, _date{slot_names}, name, id_number,
+  SELECT {lit(code)} AS feed, CAST({_feed_no(code)} AS SMALLINT) AS _f, _row, _key, _date{slot_names}, name, id_number,
          CASE WHEN _ok THEN id_number ELSE {_normalised_id(d, "_c")} END AS _id{lkey_out}
   FROM (
     SELECT *, CASE WHEN _ok THEN id_number ELSE {_clean_id("id_number")} END AS _c
@@ -531,19 +536,21 @@ def _linked_sql(
     else:
         link_join, pid, linked = "", "a._id", "FALSE"
     # Matched rows older than every window of the rules on their feed are not needed; unmatched rows are.
-    keep = " ".join(f"WHEN {lit(code)} THEN u._date >= {lit(start)}" for code, start in keep_from.items())
-    keep_sql = f"CASE u.feed {keep} ELSE TRUE END" if keep else "TRUE"
+    keep = " ".join(
+        f"WHEN {_feed_no(code)} THEN u._date >= {lit(start)}" for code, start in keep_from.items()
+    )
+    keep_sql = f"CASE u._f {keep} ELSE TRUE END" if keep else "TRUE"
     slot_names = "".join(f", u.{slot}" for slot, _ in layout.slots)
     # Name and ID number as delivered: shown for unmatched rows, and part of the record key of the feeds
     # whose key has several columns; a single-column key (结算单号) needs neither for matched rows.
     composite = [c for c in codes if len(catalogue.feed(c).record_key) > 1]
-    needs_raw = f"p.p_idx IS NULL OR {in_list('u.feed', composite)}"
+    needs_raw = f"p.p_idx IS NULL OR {in_list('u._f', [_feed_no(c) for c in composite])}"
     raw_ids = f"CASE WHEN {needs_raw} THEN u.name END AS _uname, CASE WHEN {needs_raw} THEN u.id_number END AS _uraw"
-    a_cols = "a.feed, a._row, a._key, a._date, a.name, a.id_number" + "".join(
+    a_cols = "a._f, a._row, a._key, a._date, a.name, a.id_number" + "".join(
         f", a.{slot}" for slot, _ in layout.slots
     )
     return f"""
-SELECT u.feed, u._row, u._key, u._linked, u._date{slot_names},
+SELECT u._f, u._row, u._key, u._linked, u._date{slot_names},
        p.p_idx, CASE WHEN p.p_idx IS NULL THEN u._pid END AS _unid,
        {raw_ids},
        p.household_no, p.name AS p_name, p.birth_date AS p_birth_date, p.p_labourer
@@ -570,7 +577,7 @@ def _feed_view_sql(code: str, layout: _Layout) -> str:
     return (
         f"SELECT {named}l._date AS {feed.date_field}, {key} AS _key, l._row, l.p_idx, l._linked, "
         f"l.household_no, l.p_name, l.p_birth_date, l.p_labourer "
-        f"FROM lnk l WHERE l.feed = {lit(code)} AND l.household_no IS NOT NULL"
+        f"FROM lnk l WHERE l._f = {_feed_no(code)} AND l.household_no IS NOT NULL"
     )
 
 
@@ -623,7 +630,7 @@ FROM (
   SELECT {key} AS record_key, x._uname AS name, x._uraw AS id_number, x._unid AS id_normalised,
          {problem} AS problem, x._date AS event_date, {extra_cols}
   FROM lnk x {join}
-  WHERE x.feed = {lit(feed.code)} AND x.household_no IS NULL
+  WHERE x._f = {_feed_no(feed.code)} AND x.household_no IS NULL
 ) y"""
 
 
@@ -792,16 +799,29 @@ FROM src_persons""",
             run.append(f"{rule.rule_id}v{rule.version}")
         if evidence_parts:
             be.materialise_union("ev_raw", evidence_parts)
+        # 应纳未纳 now: it is the last reader of the linked rows, which are the bulk of the run's memory;
+        # dropped, they leave room for what follows (without it the evidence look-up and the merge spill).
+        if unmatched_parts:
+            unmatched = be.fetch(
+                " UNION ALL ".join(f"SELECT * FROM ({p}) u{i}" for i, p in enumerate(unmatched_parts))
+                + " ORDER BY feed, record_key"
+            )
+        else:
+            unmatched = UNMATCHED_SCHEMA.empty_table()
+        be.drop("lnk", "fw_water", "hh")
+        if evidence_parts:
             cols = ", ".join(
                 f"e.{f.name}" if f.name != "id_number" else "coalesce(p.id_number, '') AS id_number"
                 for f in EVIDENCE_STRUCT
             )
-            # The ID numbers of the few persons with evidence: hash the evidence, stream the registry past it.
+            # The ID numbers of the few persons with evidence: their row numbers hashed, the registry's two
+            # columns streamed past them; then the (wide) evidence joined to that small list.
             be.materialise(
                 "ev",
                 f"SELECT e.household_no, e.region_code, e.risk_code, e.grade_rank, {cols} "
-                f"FROM pp p RIGHT JOIN ev_raw e ON p.p_idx = e.p_idx",
-                build_right=True,
+                "FROM ev_raw e LEFT JOIN ("
+                "  SELECT p_idx, id_number FROM pp WHERE p_idx IN (SELECT p_idx FROM ev_raw)"
+                ") p ON p.p_idx = e.p_idx",
             )
         else:
             be.materialise("ev", _empty_evidence_sql(d))
@@ -816,13 +836,6 @@ FROM src_persons""",
             f"SELECT {case_cols} FROM ev e WHERE {_MONITORED} "
             "ORDER BY e.household_no, e.risk_code, e.rule_id, e.id_number"
         )
-        if unmatched_parts:
-            unmatched = be.fetch(
-                " UNION ALL ".join(f"SELECT * FROM ({p}) u{i}" for i, p in enumerate(unmatched_parts))
-                + " ORDER BY feed, record_key"
-            )
-        else:
-            unmatched = UNMATCHED_SCHEMA.empty_table()
         return ScreeningResult(
             alerts=_conform(alerts, ALERT_SCHEMA),
             unmatched=_conform(unmatched, UNMATCHED_SCHEMA),

@@ -54,6 +54,11 @@ class Dialect(ABC):
         """Aggregate: the non-null values of a group as a sorted list (`empty`: a string list, [] for none)."""
         ...
 
+    def materialized(self) -> str:
+        """`WITH x AS {materialized}(…)`: a CTE computed once and kept, where the engine says so (DuckDB
+        would otherwise inline it and may join it in a costly order)."""
+        return ""
+
     @abstractmethod
     def list_of(self, *exprs: str) -> str: ...
 
@@ -124,6 +129,9 @@ class DuckDBDialect(Dialect):
         d = "DISTINCT " if distinct else ""
         agg = f"list({d}{expr} ORDER BY {expr}) FILTER (WHERE {expr} IS NOT NULL)"
         return f"coalesce({agg}, {self.empty_list()})" if empty else agg
+
+    def materialized(self) -> str:
+        return "MATERIALIZED "
 
     def list_of(self, *exprs: str) -> str:
         return "[" + ", ".join(exprs) + "]"

@@ -96,7 +96,7 @@ def _medical_out_of_pocket(ctx: Ctx, rule: RuleVersion) -> str:
     # Sums first, record keys only for the members over the threshold: listing keys for every member of
     # the city costs more than all the rest of the rule.
     return f"""
-WITH hit AS (
+WITH hit AS {d.materialized()}(
   SELECT a.household_no, a.p_idx, a.amount, h.region_code, {threshold} AS threshold, h.net_income,
          CASE WHEN h.kind = 'ex_poor' THEN '脱贫户' WHEN h.monitored THEN '监测户' ELSE '一般农户' END AS kind
   FROM (
@@ -362,13 +362,15 @@ def _rigid_expenditure(ctx: Ctx, rule: RuleVersion) -> str:
   WHERE {edu_rows} AND household_no IN (SELECT household_no FROM hit)""")
     # Sums per household first; the record keys are listed for the households over their income only.
     return f"""
-WITH hit AS (
-  SELECT e.household_no, h.region_code, h.head_name, h.net_income, sum(e.med) AS med, sum(e.edu) AS edu
-  FROM ({" UNION ALL ".join(sums)}
-  ) e {_hh_join("e")}
-  WHERE h.net_income IS NOT NULL
-  GROUP BY e.household_no, h.region_code, h.head_name, h.net_income
-  HAVING sum(e.med) + sum(e.edu) > h.net_income
+WITH hit AS {d.materialized()}(
+  SELECT t.household_no, h.region_code, h.head_name, h.net_income, t.med, t.edu
+  FROM (
+    SELECT e.household_no, sum(e.med) AS med, sum(e.edu) AS edu
+    FROM ({" UNION ALL ".join(sums)}
+    ) e
+    GROUP BY e.household_no
+  ) t {_hh_join("t")}
+  WHERE h.net_income IS NOT NULL AND t.med + t.edu > h.net_income
 )
 SELECT t.household_no, t.region_code, CAST(NULL AS BIGINT) AS p_idx, t.head_name AS name,
        k.record_keys, t.med + t.edu AS amount, t.net_income AS threshold,

@@ -7,11 +7,15 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from dixian.accounts.models import Role, User
+from dixian.cases.models import Alert
 from dixian.common.models import ChangeLog
+from dixian.feeds.models import FeedDelivery
 from dixian.registry.models import HelperAssignment, Household, Person
 from dixian.synthetic.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, demo_logins
+from dixian.synthetic.demo_lines import village_channels
 from dixian.synthetic.management.commands import demo_serve
 
 pytestmark = pytest.mark.django_db
@@ -61,6 +65,29 @@ def test_load_demo_loads_the_village_and_the_accounts(data_dir) -> None:
     assert assignments.count() == 10
     assert all(a.household.region_code.startswith(village.code) for a in assignments)
     assert Person.objects.filter(region_code__startswith=village.code).count() > 300
+    assert "三线预警" in output
+
+
+def test_the_village_officers_queue_shows_alerts_from_all_three_lines_with_reasons(data_dir, client) -> None:
+    load_demo()
+    officer = User.objects.get(username="village_officer")
+    village = officer.region.code
+    counts = village_channels(village)
+    assert counts["department"] >= 5 and counts["self_declared"] >= 2 and counts["cadre_visit"] >= 3, counts
+    open_alerts = list(Alert.objects.filter(region_code__startswith=village, status=Alert.Status.OPEN))
+    # One household flagged by the 医保 data and by the officer's visit has one alert with both lines.
+    assert any({"department", "cadre_visit"} <= set(a.channels) for a in open_alerts)
+    # The generated deliveries are stored as deliveries of the demo department account, and screened.
+    deliveries = FeedDelivery.objects.filter(channel=FeedDelivery.Channel.GENERATED)
+    assert deliveries.count() == 12 and not deliveries.exclude(status=FeedDelivery.Status.SCREENED).exists()
+    assert set(deliveries.values_list("source__username", flat=True)) == {"dept_uploader"}
+
+    client.force_login(officer)
+    for channel in ("department", "self_declared", "cadre_visit"):
+        # The queue filtered by line, as the officer would filter it: the line's alerts with their reasons.
+        page = client.get(reverse("cases:alert_queue"), {"channel": channel}).content.decode()
+        shown = [a for a in open_alerts if channel in a.channels]
+        assert any(a.reason.split("；")[0][:20] in page for a in shown), channel
 
 
 def test_load_demo_twice_says_so_and_writes_nothing(data_dir) -> None:

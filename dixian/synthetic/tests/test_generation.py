@@ -43,7 +43,13 @@ def sample() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
 
 def test_same_seed_gives_byte_identical_files(village_dir: Path, tmp_path: Path) -> None:
     generate(scale="village", seed=SEED, out=tmp_path, labels=registry_labels())
-    names = [*FILES, "registry.xlsx", "manifest.json"]
+    names = [
+        *FILES,
+        "registry.xlsx",
+        "manifest.json",
+        *(f"feeds/{p.name}" for p in (village_dir / "feeds").glob("*.csv")),
+    ]
+    assert len(names) == len(FILES) + 2 + 12
     for name in names:
         assert (tmp_path / name).read_bytes() == (village_dir / name).read_bytes(), name
     # Zip members carry a fixed timestamp, not the time of writing.

@@ -32,6 +32,13 @@ PHONE = {
     "is_mobile": True,
     "has_touch": True,
 }
+# An applicant's phone on the public page: 375 x 812, the narrowest common screen.
+SMALL_PHONE = {
+    "viewport": {"width": 375, "height": 812},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
 DESKTOP = {"viewport": {"width": 1366, "height": 900}}
 
 
@@ -53,7 +60,9 @@ def _context(browser: Browser, live_server, device: dict[str, object]) -> Browse
     context = browser.new_context(
         base_url=live_server.url, locale="zh-CN", timezone_id="Asia/Shanghai", **device
     )
-    context.set_default_timeout(10_000)
+    # The machines running the suite are shared and may be busy: allow a slow first paint.
+    context.set_default_timeout(30_000)
+    context.set_default_navigation_timeout(60_000)
     return context
 
 
@@ -71,5 +80,15 @@ def phone(browser: Browser, live_server, django_db_serialized_rollback, transact
 @pytest.fixture
 def desktop(browser: Browser, live_server, django_db_serialized_rollback, transactional_db) -> Iterator[Page]:
     context = _context(browser, live_server, DESKTOP)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def small_phone(
+    browser: Browser, live_server, django_db_serialized_rollback, transactional_db
+) -> Iterator[Page]:
+    """An applicant's phone on the public self-declaration page, not logged in."""
+    context = _context(browser, live_server, SMALL_PHONE)
     yield context.new_page()
     context.close()

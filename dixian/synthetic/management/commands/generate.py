@@ -4,29 +4,44 @@ import time
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
+from dixian.screening.engine.core import ScreeningInputError, parse_period
+from dixian.synthetic.feeds import DEFAULT_PERIOD
 from dixian.synthetic.generate import SCALES, generate
 from dixian.synthetic.labels import registry_labels
 
 
 class Command(BaseCommand):
-    help = "生成合成演示数据(行政区划、农户、人口、收入的 Parquet 文件;村级和县级另附导入工作簿)。"
+    help = (
+        "生成合成演示数据(行政区划、农户、人口、收入的 Parquet 文件;村级和县级另附导入工作簿),"
+        "以及演示期间的12类部门数据和筛查标准答案。"
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
             "--scale",
             choices=sorted(SCALES),
             default="county",
-            help="village:一个村;county:修水县约20万人;city:全市约250万人",
+            help="village:一个村;township:一个乡镇约6千人;county:修水县约20万人;city:全市约250万人",
         )
         parser.add_argument(
             "--seed", type=int, default=20261129, help="随机种子;相同种子生成逐字节相同的文件"
         )
         parser.add_argument("--out", type=Path, required=True, help="输出目录")
         parser.add_argument("--no-workbook", action="store_true", help="不写导入工作簿 registry.xlsx")
+        parser.add_argument(
+            "--period", default=DEFAULT_PERIOD, help="部门数据的期间 YYYY-MM(医保另含此前12个月),默认 2026-10"
+        )
 
-    def handle(self, *args: Any, scale: str, seed: int, out: Path, no_workbook: bool, **options: Any) -> None:
+    def handle(
+        self, *args: Any, scale: str, seed: int, out: Path, no_workbook: bool, period: str, **options: Any
+    ) -> None:
+        try:
+            first, _ = parse_period(period)
+        except ScreeningInputError as exc:
+            raise CommandError(str(exc)) from None
+        period = f"{first.year:04d}-{first.month:02d}"
         started = time.monotonic()
         manifest = generate(
             scale=scale,
@@ -34,6 +49,7 @@ class Command(BaseCommand):
             out=out,
             labels=None if no_workbook else registry_labels(),
             progress=self.stdout.write,
+            period=period,
         )
         self.stdout.write(
             self.style.SUCCESS(

@@ -1,0 +1,110 @@
+"""The feed rows behind a piece of department evidence, read from the delivery's Parquet file.
+
+A delivery's rows are not in the database (feeds/models.py): they are a Parquet file of the catalogue's
+field names. The evidence names its rows by record key, built exactly as the screening engine builds it
+(`engine.core._record_key_sql`: one column as text, or several joined with "|"), so the same DuckDB
+expression finds them again. Shown with the catalogue's Chinese headers; ID numbers and phones masked
+unless the account may see personal data; health-related feeds (医保, 大病, 残联) only with that right.
+"""
+# ruff: noqa: S608 - the SQL here is built from the catalogue's field names and the quoted file path; the
+# record keys are bound parameters.
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+from django.conf import settings
+
+from dixian.common.access import mask_id_number, mask_phone
+from dixian.feeds import catalogue
+from dixian.screening.engine.core import _record_key_sql
+
+if TYPE_CHECKING:
+    from dixian.feeds.models import FeedDelivery
+
+# Feeds whose rows say something about a person's health: shown only to accounts with may_view_pii.
+HEALTH_FEEDS = frozenset({"medical", "major_illness", "disability"})
+MAX_ROWS = 200
+
+
+@dataclass
+class EvidenceRows:
+    headers: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+    hidden: bool = False  # health data the account may not see
+    problem: str = ""  # why the rows could not be read (Chinese, for the page)
+
+    @property
+    def labelled(self) -> list[list[tuple[str, str]]]:
+        """Each row as (header, value) pairs: the phone layout labels every cell."""
+        return [list(zip(self.headers, row, strict=True)) for row in self.rows]
+
+
+def rows_path(delivery: FeedDelivery) -> Path:
+    path = Path(delivery.rows_file)
+    return path if path.is_absolute() else Path(settings.DATA_DIR) / path
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _quoted(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def evidence_rows(delivery: FeedDelivery | None, record_keys: list[str], *, pii: bool) -> EvidenceRows:
+    """The delivery's rows whose record key is one of `record_keys`, ready to show."""
+    if delivery is None or not record_keys:
+        return EvidenceRows(problem="这条证据没有对应的报送记录。")
+    if delivery.feed in HEALTH_FEEDS and not pii:
+        return EvidenceRows(hidden=True)
+    try:
+        spec = catalogue.feed(delivery.feed)
+    except KeyError:
+        return EvidenceRows(problem="报送的数据类型不在数据目录中。")
+    path = rows_path(delivery)
+    if not delivery.rows_file or not path.is_file():
+        return EvidenceRows(problem="该次报送的数据文件不存在或已被移走,请联系管理员。")
+    con = duckdb.connect()
+    try:
+        source = f"read_parquet({_quoted(path)})"
+        present = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+        columns = [c for c in spec.columns if c.field in present]
+        missing = [name for name in spec.record_key if name not in present]
+        # Key columns a delivery left out are NULL, as the engine's canonical view has them.
+        extra = "".join(f", CAST(NULL AS VARCHAR) AS {name}" for name in missing)
+        select = ", ".join(f'"{c.field}"' for c in columns)
+        marks = ", ".join("?" for _ in record_keys)
+        sql = (
+            f"SELECT {select} FROM (SELECT *{extra} FROM {source}) "
+            f"WHERE {_record_key_sql(spec)} IN ({marks}) LIMIT {MAX_ROWS}"
+        )
+        raw = con.execute(sql, [str(k) for k in record_keys]).fetchall()
+    except duckdb.Error:
+        return EvidenceRows(problem="该次报送的数据文件无法读取,请联系管理员。")
+    finally:
+        con.close()
+    rows: list[list[str]] = []
+    for values in raw:
+        row = []
+        for col, value in zip(columns, values, strict=True):
+            text = _text(value)
+            if not pii and col.type == catalogue.ID:
+                text = mask_id_number(text)
+            elif not pii and col.field == "phone":
+                text = mask_phone(text)
+            row.append(text)
+        rows.append(row)
+    return EvidenceRows(headers=[c.header for c in columns], rows=rows)

@@ -1,0 +1,116 @@
+"""Forms of the alert queue, the alert page's actions and the 应纳未纳 list."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+
+from dixian.feeds.models import FEED_CHOICES
+from dixian.registry.filters import RegionChainField, resolve_region
+from dixian.screening.engine import PROBLEMS
+from dixian.screening.models import GRADE_CHOICES, RISK_CHOICES
+
+from .models import Alert, Channel, UnmatchedRecord
+from .selectors import AlertFilters
+
+if TYPE_CHECKING:
+    from dixian.accounts.models import User
+
+STATUS_FILTER = [("active", "待办(待核实和核实中)"), *Alert.Status.choices, ("all", "全部")]
+
+
+def _choices(choices: list[tuple[str, str]], blank: str = "全部") -> list[tuple[str, str]]:
+    return [("", blank), *choices]
+
+
+class AlertFilterForm(forms.Form):
+    status = forms.ChoiceField(label="状态", required=False, choices=STATUS_FILTER)
+    grade = forms.ChoiceField(label="预警等级", required=False, choices=_choices(GRADE_CHOICES))
+    risk = forms.ChoiceField(label="风险类型", required=False, choices=_choices(RISK_CHOICES))
+    channel = forms.ChoiceField(label="发现渠道", required=False, choices=_choices(Channel.choices))
+    region = RegionChainField(required=False, label="区划")
+    overdue = forms.BooleanField(label="只看已超期", required=False)
+
+    def __init__(self, data: Any, *, user: User) -> None:
+        super().__init__(data)
+        self.user = user
+
+    def filters(self) -> AlertFilters:
+        """The usable filters: an invalid value is dropped with a notice, never an error page."""
+        self.is_valid()
+        notices: list[str] = []
+        for name, errors in self.errors.items():
+            if name == "region":
+                notices.extend(errors)
+            else:
+                notices.append(f"「{self.fields[name].label}」的取值无效,已忽略。")
+        data = self.cleaned_data
+        region = resolve_region(self.user, data.get("region") or [], notices)
+        return AlertFilters(
+            status=data.get("status") or "active",
+            grade=data.get("grade") or "",
+            risk=data.get("risk") or "",
+            channel=data.get("channel") or "",
+            region=region,
+            overdue=bool(data.get("overdue")),
+            notices=tuple(dict.fromkeys(notices)),
+        )
+
+
+class AlertStatusForm(forms.Form):
+    ACTIONS = {
+        Alert.Status.VERIFYING: "开始核实",
+        Alert.Status.CONFIRMED: "纳入监测",
+        Alert.Status.DISMISSED: "核实排除",
+    }
+    status = forms.ChoiceField(
+        label="处理",
+        choices=[(k.value, v) for k, v in ACTIONS.items()],
+        error_messages={
+            "required": "请选择处理方式。",
+            "invalid_choice": "处理方式无效,请从页面上的按钮中选择。",
+        },
+    )
+    note = forms.CharField(
+        label="核实情况",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "核实排除时必须填写理由"}),
+        error_messages={"max_length": "核实情况最多 500 字。"},
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("status") == Alert.Status.DISMISSED and not (cleaned.get("note") or "").strip():
+            self.add_error("note", "核实排除必须填写理由(例如:经入户核实,住院费用已由商业保险报销)。")
+        return cleaned
+
+
+class UnmatchedFilterForm(forms.Form):
+    feed = forms.ChoiceField(label="数据类型", required=False, choices=_choices(FEED_CHOICES))
+    problem = forms.ChoiceField(label="问题", required=False, choices=_choices(list(PROBLEMS.items())))
+    status = forms.ChoiceField(
+        label="状态",
+        required=False,
+        choices=[("open", "待核查"), ("closed", "已核查"), ("all", "全部")],
+    )
+
+    def filters(self) -> tuple[dict[str, str], list[str]]:
+        self.is_valid()
+        notices = [f"「{self.fields[name].label}」的取值无效,已忽略。" for name in self.errors]
+        data = {name: self.cleaned_data.get(name) or "" for name in ("feed", "problem", "status")}
+        data["status"] = data["status"] or "open"
+        return data, notices
+
+
+class UnmatchedCloseForm(forms.Form):
+    note = forms.CharField(
+        label="核查结论",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "例如:经核实为外县人员,已转交户籍地"}),
+        error_messages={"required": "请填写核查结论。", "max_length": "核查结论最多 500 字。"},
+    )
+
+
+UNMATCHED_STATUS = dict(UnmatchedRecord.Status.choices)

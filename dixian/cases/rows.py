@@ -1,0 +1,60 @@
+"""How an alert reads in a list: who, where, the deadline in days, the channels in Chinese.
+
+Shared by the alert queue and the household page's 预警线索 section.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from .models import Alert, Channel
+
+CHANNEL_LABELS = dict(Channel.choices)
+GRADE_CSS = {"红": "red", "橙": "orange", "黄": "yellow"}
+
+
+def due_text(alert: Alert, today: dt.date) -> tuple[str, str]:
+    """(text, css) of the deadline: days left, due today, or days overdue; closed alerts say so."""
+    if not alert.is_open:
+        return f"{alert.get_status_display()}", "muted"
+    days = (alert.due_date - today).days
+    if days < 0:
+        return f"已超期 {-days} 天", "error"
+    if days == 0:
+        return "今天到期", "warn"
+    return f"剩 {days} 天", "ok" if days > 2 else "warn"
+
+
+@dataclass
+class AlertRow:
+    alert: Alert
+    household_no: str
+    name: str
+    village: str
+    channels: list[str]
+    grade_css: str
+    due: str
+    due_css: str
+
+
+def alert_rows(alerts: list[Alert], today: dt.date, account_full_name: str = "") -> list[AlertRow]:
+    rows = []
+    for a in alerts:
+        full = a.region.full_name or a.region.name
+        if account_full_name and full.startswith(account_full_name) and full != account_full_name:
+            full = full[len(account_full_name) :]
+        due, css = due_text(a, today)
+        rows.append(
+            AlertRow(
+                alert=a,
+                household_no=a.household.household_no if a.household_id else "",
+                name=(a.household.head_name if a.household_id else a.subject_name) or "(未登记)",
+                village=full,
+                channels=[CHANNEL_LABELS.get(c, c) for c in a.channels],
+                grade_css=GRADE_CSS.get(a.grade, ""),
+                due=due,
+                due_css=css,
+            )
+        )
+    return rows

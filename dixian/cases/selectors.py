@@ -1,0 +1,183 @@
+"""Reads of alerts (预警线索) and of the 应纳未纳 list, always scoped to the account.
+
+Who sees what: an account sees the alerts whose region_code lies in its subtree; a 帮扶干部 only the
+alerts of the households assigned to it (through `household_scope_for_user`); a department account
+(部门数据员) sees none. Out-of-scope records answer 404.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.http import Http404
+from django.utils import timezone
+
+from dixian.accounts.models import Role
+from dixian.common.access import region_range_q, scope_by_region
+from dixian.registry.selectors import household_scope_for_user
+
+from .models import Alert, AlertEvidence, Channel, UnmatchedRecord
+
+if TYPE_CHECKING:
+    from dixian.accounts.models import User
+    from dixian.regions.models import Region
+    from dixian.registry.models import Household
+
+
+def may_see_alerts(user: User) -> bool:
+    return bool(user.is_authenticated and (user.is_registry_reader or user.has_role(Role.HELPER)))
+
+
+def may_act_on_alerts(user: User) -> bool:
+    """Village officers, township and county staff record the verification outcome (领导/帮扶干部 read only)."""
+    return bool(user.is_authenticated and user.is_registry_editor)
+
+
+def alert_scope_for_user(user: User) -> QuerySet[Alert]:
+    qs = scope_by_region(user, Alert.objects.all())
+    if not user.is_authenticated:
+        return qs.none()
+    if user.is_registry_reader:
+        return qs
+    if user.has_role(Role.HELPER):
+        return qs.filter(household__in=household_scope_for_user(user).values("pk"))
+    return qs.none()
+
+
+def alert_get_for_user(user: User, pk: int) -> Alert:
+    try:
+        return alert_scope_for_user(user).select_related("household", "region", "closed_by").get(pk=pk)
+    except Alert.DoesNotExist:
+        raise Http404("预警线索不存在或不在您的管辖范围内") from None
+
+
+OPEN_FIRST = Case(
+    When(status__in=Alert.OPEN_STATUSES, then=Value(0)), default=Value(1), output_field=IntegerField()
+)
+
+
+def urgency_ordered(qs: QuerySet[Alert], today: dt.date | None = None) -> QuerySet[Alert]:
+    """Open first, then 红 → 橙 → 黄, overdue first, the nearest deadline, the newest evidence."""
+    today = today or timezone.localdate()
+    overdue_first = Case(
+        When(Q(status__in=Alert.OPEN_STATUSES, due_date__lt=today), then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+    return qs.annotate(_open=OPEN_FIRST, _overdue=overdue_first).order_by(
+        "_open", "grade_rank", "_overdue", "due_date", "-last_evidence_at", "-id"
+    )
+
+
+@dataclass(frozen=True)
+class AlertFilters:
+    """A validated set of queue filters (built by `forms.AlertFilterForm.filters()`)."""
+
+    status: str = "active"  # active = open or verifying; all; or one Alert.Status value
+    grade: str = ""
+    risk: str = ""
+    channel: str = ""
+    region: Region | None = None
+    overdue: bool = False
+    notices: tuple[str, ...] = field(default_factory=tuple)
+
+    def apply(self, qs: QuerySet[Alert], today: dt.date | None = None) -> QuerySet[Alert]:
+        today = today or timezone.localdate()
+        if self.region is not None:
+            qs = qs.filter(region_range_q(self.region.prefix))
+        if self.status == "active":
+            qs = qs.filter(status__in=Alert.OPEN_STATUSES)
+        elif self.status in Alert.Status.values:
+            qs = qs.filter(status=self.status)
+        if self.grade:
+            qs = qs.filter(grade=self.grade)
+        if self.risk:
+            qs = qs.filter(risk_code=self.risk)
+        if self.channel:
+            # channels is a JSON list: "contains" is not available on SQLite, the evidence table is.
+            qs = qs.filter(Exists(AlertEvidence.objects.filter(alert=OuterRef("pk"), channel=self.channel)))
+        if self.overdue:
+            qs = qs.filter(status__in=Alert.OPEN_STATUSES, due_date__lt=today)
+        return qs
+
+    def params(self) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        if self.status != "active":
+            out.append(("status", self.status))
+        for name in ("grade", "risk", "channel"):
+            value = getattr(self, name)
+            if value:
+                out.append((name, value))
+        if self.region is not None:
+            out.append(("region", str(self.region.pk)))
+        if self.overdue:
+            out.append(("overdue", "1"))
+        return out
+
+
+def alert_queue_for_user(user: User, filters: AlertFilters | None = None) -> QuerySet[Alert]:
+    qs = alert_scope_for_user(user)
+    if filters is not None:
+        qs = filters.apply(qs)
+    return urgency_ordered(qs).select_related("household", "region")
+
+
+def alerts_for_household(household: Household, *, limit: int = 20) -> list[Alert]:
+    """A household's alerts for its page (the household was fetched through the scoped selector), open first."""
+    alerts = list(urgency_ordered(Alert.objects.filter(household=household)).select_related("region")[:limit])
+    for a in alerts:
+        a.household = household  # already in hand: no query per row
+    return alerts
+
+
+def alert_counts_for_user(user: User) -> dict[str, int]:
+    """The queue summary: open alerts by grade, and how many are overdue (one grouped query)."""
+    today = timezone.localdate()
+    counts = {"red": 0, "orange": 0, "yellow": 0, "overdue": 0, "total": 0}
+    keys = {"红": "red", "橙": "orange", "黄": "yellow"}
+    rows = (
+        alert_scope_for_user(user)
+        .filter(status__in=Alert.OPEN_STATUSES)
+        .order_by()
+        .values("grade")
+        .annotate(n=Count("id"), late=Count("id", filter=Q(due_date__lt=today)))
+    )
+    for row in rows:
+        counts[keys[row["grade"]]] += row["n"]
+        counts["total"] += row["n"]
+        counts["overdue"] += row["late"]
+    return counts
+
+
+def evidences_of(alert: Alert) -> list[AlertEvidence]:
+    return list(
+        AlertEvidence.objects.filter(alert=alert)
+        .select_related("rule_version__rule", "delivery", "declaration", "visit")
+        .order_by("channel", "-created_at", "-id")
+    )
+
+
+CHANNEL_ORDER = [Channel.DEPARTMENT, Channel.SELF_DECLARED, Channel.CADRE_VISIT]
+
+
+# --- 应纳未纳 -------------------------------------------------------------------------------------------
+
+
+def may_see_unmatched(user: User) -> bool:
+    return bool(user.is_authenticated and user.is_registry_reader)
+
+
+def unmatched_scope_for_user(user: User) -> QuerySet[UnmatchedRecord]:
+    if not may_see_unmatched(user):
+        return UnmatchedRecord.objects.none()
+    return scope_by_region(user, UnmatchedRecord.objects.all())
+
+
+def unmatched_get_for_user(user: User, pk: int) -> UnmatchedRecord:
+    try:
+        return unmatched_scope_for_user(user).select_related("region", "delivery").get(pk=pk)
+    except UnmatchedRecord.DoesNotExist:
+        raise Http404("该记录不存在或不在您的管辖范围内") from None

@@ -1,0 +1,290 @@
+"""The alert queue (预警线索), an alert's page with its evidence and actions, and the 应纳未纳 list.
+
+Every read goes through `selectors` (scoped to the account; out of scope answers 404), every write through
+`services` (audited). The queue is built for a phone first: cards on narrow screens, a table on wide ones.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from dixian.common.access import mask_id_number, mask_phone, may_view_pii
+from dixian.feeds import catalogue
+from dixian.registry.filters import region_picker
+from dixian.registry.views_list import paginate
+
+from . import exports, services
+from .evidence_rows import HEALTH_FEEDS, EvidenceRows, evidence_rows
+from .forms import AlertFilterForm, AlertStatusForm, UnmatchedCloseForm, UnmatchedFilterForm
+from .models import Alert, AlertEvidence, Channel, UnmatchedRecord
+from .rows import CHANNEL_LABELS, GRADE_CSS, alert_rows, due_text
+from .selectors import (
+    CHANNEL_ORDER,
+    alert_counts_for_user,
+    alert_get_for_user,
+    alert_queue_for_user,
+    evidences_of,
+    may_act_on_alerts,
+    may_see_alerts,
+    may_see_unmatched,
+    unmatched_get_for_user,
+    unmatched_scope_for_user,
+)
+
+if TYPE_CHECKING:
+    from dixian.accounts.models import User
+
+PAGE_SIZE = 30
+NO_ALERT_RIGHT = "您的账号没有查看预警线索的权限。预警线索由村、乡镇、县级工作人员和帮扶干部处理。"
+NO_UNMATCHED_RIGHT = "您的账号没有查看应纳未纳线索的权限。"
+
+
+def url_or_none(name: str, *args: object) -> str | None:
+    """The URL of a page another app may not have built yet (then: no link)."""
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+
+
+def _require_alert_reader(user: User) -> None:
+    if not may_see_alerts(user):
+        raise PermissionDenied(NO_ALERT_RIGHT)
+
+
+@login_required
+@require_GET
+def alert_queue(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    _require_alert_reader(user)
+    form = AlertFilterForm(request.GET, user=user)
+    filters = form.filters()
+    page = paginate(alert_queue_for_user(user, filters), request.GET.get("page"), per_page=PAGE_SIZE)
+    account_full_name = (user.region.full_name or user.region.name) if user.region_id else ""
+    query = urlencode(filters.params())
+    context = {
+        "form": form,
+        "filters": filters,
+        "notices": filters.notices,
+        "page": page,
+        "rows": alert_rows(page.rows, timezone.localdate(), account_full_name),
+        "query": query,
+        "picker": region_picker(user, filters.region),
+        "counts": alert_counts_for_user(user),
+    }
+    return render(request, "cases/alert_queue.html", context)
+
+
+@login_required
+@require_GET
+def alert_export(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    _require_alert_reader(user)
+    filters = AlertFilterForm(request.GET, user=user).filters()
+    target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it after streaming
+    count = exports.alert_export_write(target, user=user, filters=filters)
+    if count > exports.MAX_ROWS:
+        target.close()
+        messages.warning(
+            request,
+            f"符合条件的预警线索超过 {exports.MAX_ROWS:,} 条,请先按区划、等级或状态缩小范围后再导出。",
+        )
+        return redirect(
+            reverse("cases:alert_queue") + (f"?{urlencode(filters.params())}" if filters.params() else "")
+        )
+    target.seek(0)
+    name = f"预警线索_{timezone.localdate():%Y%m%d}.xlsx"
+    return FileResponse(target, as_attachment=True, filename=name)
+
+
+@dataclass
+class EvidenceView:
+    evidence: AlertEvidence
+    id_number: str
+    rule_url: str | None
+    delivery_url: str | None
+    declaration_url: str | None
+    visit_url: str | None
+    feed_label: str
+    rows: EvidenceRows | None
+
+
+def _rule_url(evidence: AlertEvidence) -> str | None:
+    if evidence.rule_version_id is None:
+        return None
+    url = url_or_none("rules:detail", evidence.rule_version.rule.rule_id)
+    return f"{url}#v{evidence.rule_version.version}" if url else None
+
+
+def _feed_label(code: str) -> str:
+    if not code:
+        return ""
+    try:
+        spec = catalogue.feed(code)
+    except KeyError:
+        return code  # a combined label ("medical+education") or the registry
+    return f"{spec.department} · {spec.name}"
+
+
+def evidence_views(evidences: list[AlertEvidence], *, pii: bool) -> list[tuple[str, list[EvidenceView]]]:
+    """The alert's evidence grouped by channel (department data, declaration, visit)."""
+    groups: dict[str, list[EvidenceView]] = {}
+    for e in evidences:
+        rows = None
+        if e.channel == Channel.DEPARTMENT and e.delivery_id:
+            rows = evidence_rows(e.delivery, list(e.record_keys or []), pii=pii)
+        groups.setdefault(e.channel, []).append(
+            EvidenceView(
+                evidence=e,
+                id_number=e.id_number if pii else mask_id_number(e.id_number),
+                rule_url=_rule_url(e),
+                delivery_url=url_or_none("feeds:delivery_detail", e.delivery_id) if e.delivery_id else None,
+                declaration_url=url_or_none("declarations:detail", e.declaration_id)
+                if e.declaration_id
+                else None,
+                visit_url=url_or_none("visits:detail", e.visit_id) if e.visit_id else None,
+                feed_label=_feed_label(e.feed),
+                rows=rows,
+            )
+        )
+    return [(CHANNEL_LABELS[c], groups[c]) for c in CHANNEL_ORDER if c in groups]
+
+
+def _detail_context(
+    request: HttpRequest, alert: Alert, form: AlertStatusForm | None = None
+) -> dict[str, Any]:
+    user = request.user
+    pii = may_view_pii(user)
+    today = timezone.localdate()
+    due, due_css = due_text(alert, today)
+    household = alert.household
+    evidences = evidences_of(alert)
+    return {
+        "alert": alert,
+        "household": household,
+        "phone": (household.phone if pii else mask_phone(household.phone)) if household else "",
+        "pii": pii,
+        "grade_css": GRADE_CSS.get(alert.grade, ""),
+        "channels": [CHANNEL_LABELS.get(c, c) for c in alert.channels],
+        "due": due,
+        "due_css": due_css,
+        "groups": evidence_views(evidences, pii=pii),
+        "health_hidden": not pii and any(e.feed in HEALTH_FEEDS for e in evidences),
+        "can_act": may_act_on_alerts(user) and alert.is_open,
+        "can_start": alert.status == Alert.Status.OPEN,
+        "form": form or AlertStatusForm(),
+    }
+
+
+@login_required
+@require_GET
+def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_alert_reader(request.user)
+    alert = alert_get_for_user(request.user, pk)
+    return render(request, "cases/alert_detail.html", _detail_context(request, alert))
+
+
+@login_required
+@require_POST
+def alert_status(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    _require_alert_reader(user)
+    alert = alert_get_for_user(user, pk)  # 404 outside the account's scope, before anything else
+    if not may_act_on_alerts(user):
+        raise PermissionDenied("只有村、乡镇、县级工作人员可以处理预警线索。")
+    form = AlertStatusForm(request.POST)
+    if form.is_valid():
+        status = form.cleaned_data["status"]
+        try:
+            services.alert_set_status(alert=alert, status=status, note=form.cleaned_data["note"], actor=user)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, f"已{AlertStatusForm.ACTIONS[Alert.Status(status)]}。")
+            return redirect("cases:alert_detail", pk=alert.pk)
+        alert = alert_get_for_user(user, pk)
+    return render(request, "cases/alert_detail.html", _detail_context(request, alert, form))
+
+
+# --- 应纳未纳 -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class UnmatchedRow:
+    record: UnmatchedRecord
+    id_number: str
+
+
+@login_required
+@require_GET
+def unmatched_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not may_see_unmatched(user):
+        raise PermissionDenied(NO_UNMATCHED_RIGHT)
+    form = UnmatchedFilterForm(request.GET)
+    data, notices = form.filters()
+    qs = unmatched_scope_for_user(user).select_related("region")
+    if data["feed"]:
+        qs = qs.filter(feed=data["feed"])
+    if data["problem"]:
+        qs = qs.filter(problem=data["problem"])
+    if data["status"] != "all":
+        qs = qs.filter(status=data["status"])
+    page = paginate(qs.order_by("status", "-created_at", "-id"), request.GET.get("page"), per_page=PAGE_SIZE)
+    pii = may_view_pii(user)
+    params = [(k, v) for k, v in data.items() if v and not (k == "status" and v == "open")]
+    return render(
+        request,
+        "cases/unmatched_list.html",
+        {
+            "form": form,
+            "notices": notices,
+            "page": page,
+            "rows": [UnmatchedRow(r, r.id_number if pii else mask_id_number(r.id_number)) for r in page.rows],
+            "query": urlencode(params),
+            "can_close": user.is_registry_editor,
+            "close_form": UnmatchedCloseForm(),
+            "pii": pii,
+        },
+    )
+
+
+@login_required
+@require_POST
+def unmatched_close(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    if not may_see_unmatched(user):
+        raise PermissionDenied(NO_UNMATCHED_RIGHT)
+    record = unmatched_get_for_user(user, pk)
+    if not user.is_registry_editor:
+        raise PermissionDenied("只有村、乡镇、县级工作人员可以核查应纳未纳线索。")
+    form = UnmatchedCloseForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+    else:
+        try:
+            services.unmatched_close(record=record, note=form.cleaned_data["note"], actor=user)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, f"已记录核查结论:{record.name or record.record_key}。")
+    back = request.POST.get("next", "")
+    if not back.startswith(reverse("cases:unmatched_list")):
+        back = reverse("cases:unmatched_list")
+    return redirect(back)

@@ -1,0 +1,130 @@
+"""Reads of self-declarations and of the villages they come from.
+
+Staff reads go through `declaration_scope_for_user` (region scoping, 404 outside the subtree); the public
+page reads only region names and, for the status lookup, one declaration's status.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+
+from dixian.accounts.models import REGISTRY_EDITOR_ROLES
+from dixian.common.access import code_in_scope, scope_by_region
+from dixian.common.models import ChangeLog
+from dixian.regions.models import Region
+
+from .models import Declaration
+from .validation import reference_normalise
+
+if TYPE_CHECKING:
+    from dixian.accounts.models import User
+
+# Village officers, township and county staff (and the city administrator above them) handle
+# declarations; helpers, department accounts and leaders do not.
+DECLARATION_ROLES = REGISTRY_EDITOR_ROLES
+
+
+def may_handle_declarations(user: User) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.has_role(*DECLARATION_ROLES))
+
+
+def require_declaration_role(user: User) -> None:
+    """403 for an account whose role never handles declarations (whatever record it asks for)."""
+    if not may_handle_declarations(user):
+        raise PermissionDenied
+
+
+def declaration_scope_for_user(user: User) -> QuerySet[Declaration]:
+    if not may_handle_declarations(user):
+        return Declaration.objects.none()
+    return scope_by_region(user, Declaration.objects.all())
+
+
+def declaration_list_for_user(
+    user: User, *, status: str = "", difficulty: str = "", registered: str = ""
+) -> QuerySet[Declaration]:
+    qs = declaration_scope_for_user(user)
+    if status:
+        qs = qs.filter(status=status)
+    if difficulty:
+        qs = qs.filter(difficulty=difficulty)
+    if registered:
+        qs = qs.filter(household__isnull=registered == "no")
+    return qs.select_related("village").order_by("-created_at", "-id")
+
+
+def declaration_get_for_user(user: User, pk: int) -> Declaration:
+    try:
+        return declaration_scope_for_user(user).select_related("village", "handled_by").get(pk=pk)
+    except Declaration.DoesNotExist:
+        raise Http404("申报不存在或不在您的管辖范围内") from None
+
+
+def declaration_history(declaration: Declaration) -> QuerySet[ChangeLog]:
+    return ChangeLog.objects.filter(entity="declaration", entity_id=declaration.pk).order_by("-at", "-id")
+
+
+def declaration_status_lookup(*, reference: str, phone: str) -> Declaration | None:
+    """The declaration with this reference and phone; None for any other pair (either one wrong)."""
+    canonical = reference_normalise(reference)
+    if canonical is None or not phone:
+        return None
+    return Declaration.objects.filter(reference=canonical, phone=phone).only("reference", "status").first()
+
+
+# ---- villages -----------------------------------------------------------------------------------
+
+
+def villages_for_user(user: User) -> QuerySet[Region]:
+    """The villages of the account's subtree, for the QR code page."""
+    if not may_handle_declarations(user):
+        return Region.objects.none()
+    return scope_by_region(
+        user, Region.objects.filter(level=Region.Level.VILLAGE), field="code"
+    ).select_related("parent")
+
+
+def village_get_for_user(user: User, code: str) -> Region:
+    require_declaration_role(user)
+    village = Region.objects.filter(code=code, level=Region.Level.VILLAGE).first()
+    if village is None or not code_in_scope(user, village.code):
+        raise Http404("该村不存在或不在您的管辖范围内")
+    return village
+
+
+def village_public(code: str) -> Region:
+    """A village named by a QR code (public: the name is all the page shows)."""
+    village = (
+        Region.objects.filter(code=code, level=Region.Level.VILLAGE).select_related("parent__parent").first()
+    )
+    if village is None:
+        raise Http404("二维码中的村代码不存在")
+    return village
+
+
+def region_children(parent_code: str, level: str) -> list[Region]:
+    """The townships of a county or the villages of a township, by name (public: code and name only)."""
+    if not parent_code:
+        return []
+    return list(
+        Region.objects.filter(parent__code=parent_code, level=level).only("code", "name").order_by("code")
+    )
+
+
+def counties() -> list[Region]:
+    return list(Region.objects.filter(level=Region.Level.COUNTY).only("code", "name").order_by("code"))
+
+
+def working_days_after(start: dt.date, days: int) -> dt.date:
+    """The date `days` working days (Monday–Friday) after `start`; public holidays are not known here."""
+    current = start
+    while days > 0:
+        current += dt.timedelta(days=1)
+        if current.weekday() < 5:
+            days -= 1
+    return current

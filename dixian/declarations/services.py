@@ -1,0 +1,259 @@
+"""Writes for self-declarations: the public submission, the rate limits that guard it, and staff handling.
+
+A submission stores the declaration and raises (or adds to) the alert of the household it matches by ID
+number, in one transaction. A person who is not in the registry gets an alert of their own, routed to the
+village they named (a possible 应纳未纳 case). Whatever the registry holds, the applicant sees the same
+answer: the alert is raised either way, with the same steps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from dixian.cases.services import alert_add_evidence
+from dixian.common.audit import change_record
+from dixian.common.models import ChangeLog
+from dixian.registry.models import Person
+
+from .models import DIFFICULTY_RISK, Declaration, Difficulty, RateLimitHit
+from .validation import reference_new
+
+if TYPE_CHECKING:
+    from dixian.accounts.models import User
+    from dixian.regions.models import Region
+
+# domain.md §4: the township accepts a declaration within 2 days and visits within 2–5 working days;
+# the alert is 橙 (act within 7 days).
+DECLARATION_GRADE = "橙"
+HOUR = dt.timedelta(hours=1)
+DAY = dt.timedelta(days=1)
+
+
+class RateLimited(Exception):  # noqa: N818 - a domain outcome, not a programming error
+    """Too many uses of the public page from one network or for one ID number; `retry_at` says when."""
+
+    def __init__(self, bucket: str, retry_at: dt.datetime, limit: int, window: dt.timedelta) -> None:
+        super().__init__(bucket)
+        self.bucket = bucket
+        self.retry_at = retry_at
+        self.limit = limit
+        self.window = window
+
+
+# ---- rate limits --------------------------------------------------------------------------------
+
+
+def _salt() -> bytes:
+    salt = settings.DIXIAN_RATE_LIMIT_SALT or f"dixian-rate-limit:{settings.SECRET_KEY}"
+    return salt.encode()
+
+
+def rate_key(value: str) -> str:
+    """The salted hash stored in place of an IP address or ID number."""
+    return hmac.new(_salt(), value.encode(), hashlib.sha256).hexdigest()
+
+
+def rate_limit_take(
+    *, bucket: str, value: str, limit: int, window: dt.timedelta, at: dt.datetime | None = None
+) -> None:
+    """Count one use of `bucket` by `value`, or raise RateLimited when `limit` uses in `window` are spent.
+
+    The hit is inserted first and counted after, so that two workers racing for the last slot cannot both
+    see room for themselves; a refused hit is removed again (a refusal does not push the next try back).
+    Call inside the transaction of the work it guards: if that work fails, the hit is rolled back with it.
+    """
+    at = at or timezone.now()
+    key = rate_key(value)
+    since = at - window
+    with transaction.atomic():
+        hit = RateLimitHit.objects.create(bucket=bucket, key_hash=key, at=at)
+        times = list(
+            RateLimitHit.objects.filter(bucket=bucket, key_hash=key, at__gt=since)
+            .exclude(pk=hit.pk)
+            .order_by("at")
+            .values_list("at", flat=True)
+        )
+        if len(times) >= limit:
+            hit.delete()
+            # Room again once enough of the oldest hits have left the window.
+            raise RateLimited(bucket, times[len(times) - limit] + window, limit, window)
+    # Hits older than the longest window count for nothing: drop them (an indexed range, usually empty).
+    RateLimitHit.objects.filter(at__lt=at - 2 * DAY).delete()
+
+
+def rate_limit_retry_at(
+    *, bucket: str, value: str, limit: int, window: dt.timedelta, at: dt.datetime | None = None
+) -> dt.datetime | None:
+    """When `value` may use `bucket` again, or None if it may now (a look, nothing counted)."""
+    at = at or timezone.now()
+    times = list(
+        RateLimitHit.objects.filter(bucket=bucket, key_hash=rate_key(value), at__gt=at - window)
+        .order_by("at")
+        .values_list("at", flat=True)
+    )
+    return times[len(times) - limit] + window if len(times) >= limit else None
+
+
+def declare_ip_limit() -> tuple[int, dt.timedelta]:
+    return settings.DIXIAN_DECLARE_PER_IP_HOUR, HOUR
+
+
+def declare_id_limit() -> tuple[int, dt.timedelta]:
+    return settings.DIXIAN_DECLARE_PER_ID_DAY, DAY
+
+
+def lookup_ip_limit() -> tuple[int, dt.timedelta]:
+    return settings.DIXIAN_LOOKUPS_PER_IP_HOUR, HOUR
+
+
+def lookup_take(*, ip: str, at: dt.datetime | None = None) -> None:
+    limit, window = lookup_ip_limit()
+    rate_limit_take(bucket=RateLimitHit.Bucket.LOOKUP_IP, value=ip, limit=limit, window=window, at=at)
+
+
+# ---- submission ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeclarationInput:
+    """A declaration as the form cleaned it (normalised name, ID number, phone)."""
+
+    name: str
+    id_number: str
+    phone: str
+    village: Region
+    difficulty: str
+    description: str
+    consent: bool
+
+
+def declaration_reason(difficulty: str, reference: str) -> str:
+    return f"农户自主申报:{Difficulty(difficulty).label}(申报编号 {reference})"
+
+
+def _create_with_reference(data: DeclarationInput, household_id: int | None, at: dt.datetime) -> Declaration:
+    yymm = timezone.localtime(at).strftime("%y%m")
+    for _ in range(10):
+        try:
+            with transaction.atomic():
+                return Declaration.objects.create(
+                    reference=reference_new(yymm),
+                    village=data.village,
+                    region_code=data.village.code,
+                    name=data.name,
+                    id_number=data.id_number,
+                    phone=data.phone,
+                    difficulty=data.difficulty,
+                    description=data.description,
+                    consent=data.consent,
+                    household_id=household_id,
+                )
+        except IntegrityError:  # a reference drawn twice (one in 10^8 per pair): draw again
+            continue
+    raise RuntimeError("could not draw an unused declaration reference")
+
+
+@transaction.atomic
+def declaration_submit(*, data: DeclarationInput, ip: str, at: dt.datetime | None = None) -> Declaration:
+    """Store a declaration from the public page and raise its alert; RateLimited when over a limit.
+
+    The same steps run whether or not the ID number is in the registry (one person lookup, one declaration,
+    one alert evidence, one audit row), so that neither the answer nor its timing tells the two apart.
+    """
+    if not data.consent:
+        raise ValidationError("请勾选同意核查家庭经济状况,否则无法受理申报")
+    if data.village.level != "village":
+        raise ValidationError("请选择您所在的村")
+    at = at or timezone.now()
+    limit, window = declare_ip_limit()
+    rate_limit_take(bucket=RateLimitHit.Bucket.DECLARE_IP, value=ip, limit=limit, window=window, at=at)
+    limit, window = declare_id_limit()
+    rate_limit_take(
+        bucket=RateLimitHit.Bucket.DECLARE_ID, value=data.id_number, limit=limit, window=window, at=at
+    )
+
+    person = Person.objects.filter(id_number=data.id_number).select_related("household__region").first()
+    household = person.household if person is not None else None
+    declaration = _create_with_reference(data, household.pk if household else None, at)
+    alert_add_evidence(
+        household=household,
+        region=household.region if household else data.village,
+        risk_code=DIFFICULTY_RISK[data.difficulty],
+        channel="self_declared",
+        grade=DECLARATION_GRADE,
+        reason=declaration_reason(data.difficulty, declaration.reference),
+        dedup_parts=("declaration", declaration.reference),
+        subject_name="" if household else data.name,
+        declaration=declaration,
+        at=at,
+    )
+    change_record(
+        actor=None,
+        source=ChangeLog.Source.WEB,
+        entity="declaration",
+        entity_id=declaration.pk,
+        household_id=household.pk if household else None,
+        action=ChangeLog.Action.CREATE,
+        summary=f"农户自主申报 {declaration.reference}:{declaration.get_difficulty_display()}",
+    )
+    return declaration
+
+
+# ---- staff handling -----------------------------------------------------------------------------
+
+# 受理 (received on submission) → 核实中 → 已纳入 / 未纳入.
+ALLOWED_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    Declaration.Status.RECEIVED: (Declaration.Status.VERIFYING,),
+    Declaration.Status.VERIFYING: (Declaration.Status.CONFIRMED, Declaration.Status.DISMISSED),
+}
+# What the staff page calls each step (the Status labels are worded for the applicant).
+STAFF_LABELS = {
+    Declaration.Status.RECEIVED: "已受理",
+    Declaration.Status.VERIFYING: "核实中",
+    Declaration.Status.CONFIRMED: "已纳入",
+    Declaration.Status.DISMISSED: "未纳入",
+}
+
+
+@transaction.atomic
+def declaration_set_status(*, declaration: Declaration, status: str, note: str, actor: User) -> Declaration:
+    """Move a declaration one step on; 未纳入 needs a reason (a refusal must give reasons, domain.md §5)."""
+    declaration = Declaration.objects.select_for_update().get(pk=declaration.pk)
+    allowed = ALLOWED_TRANSITIONS.get(declaration.status, ())
+    if status not in allowed:
+        current = STAFF_LABELS[Declaration.Status(declaration.status)]
+        wanted = STAFF_LABELS.get(status, status) if status in Declaration.Status.values else status
+        raise ValidationError(f"申报当前为“{current}”,不能改为“{wanted}”,请刷新页面后再试")
+    note = note.strip()
+    if status == Declaration.Status.DISMISSED and not note:
+        raise ValidationError("核实后不纳入的,必须填写理由(将作为答复申报人的依据)")
+    if len(note) > 500:
+        raise ValidationError(f"办理说明最多500字(现在{len(note)}字),请精简")
+    old = declaration.status
+    declaration.status = status
+    declaration.status_note = note
+    declaration.handled_by = actor
+    declaration.save(update_fields=["status", "status_note", "handled_by", "updated_at"])
+    change_record(
+        actor=actor,
+        source=ChangeLog.Source.WEB,
+        entity="declaration",
+        entity_id=declaration.pk,
+        household_id=declaration.household_id,
+        action=ChangeLog.Action.UPDATE,
+        changes={"status": [old, status], **({"status_note": ["", note]} if note else {})},
+        summary=(
+            f"自主申报 {declaration.reference}:{STAFF_LABELS[Declaration.Status(old)]} → "
+            f"{STAFF_LABELS[Declaration.Status(status)]}"
+        ),
+    )
+    return declaration

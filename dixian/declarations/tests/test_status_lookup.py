@@ -1,0 +1,76 @@
+"""Status lookup: reference + phone → the status in plain words, nothing else; any wrong pair → not found."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from dixian.accounts.models import User
+from dixian.declarations import services
+from dixian.declarations.models import Declaration
+
+from .helpers import STRANGER_ID, declaration_post
+
+pytestmark = pytest.mark.django_db
+URL = "/declare/status/"
+
+
+@pytest.fixture
+def declared(client, world, captcha_test_mode) -> Declaration:
+    client.post(reverse("declare:form"), declaration_post(world.village.code))
+    return Declaration.objects.get()
+
+
+def look(client, reference: str, phone: str) -> str:
+    response = client.post(URL, {"reference": reference, "phone": phone})
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_reference_and_phone_show_the_status_in_plain_words_and_nothing_else(client, declared):
+    html = look(client, declared.reference, "13912345678")
+    assert "已受理,等待村里核实" in html
+    for private in ("赵六", STRANGER_ID, "13912345678", "住院", "良塘村"):
+        assert private not in html.replace('value="13912345678"', ""), private
+
+
+def test_the_status_follows_the_handling(client, world, declared):
+    officer = User.objects.create_user("vo", region=world.village, roles=["village_officer"])
+    services.declaration_set_status(declaration=declared, status="verifying", note="", actor=officer)
+    assert "正在入户核实" in look(client, declared.reference, "13912345678")
+    services.declaration_set_status(
+        declaration=declared, status="dismissed", note="家庭收入较高", actor=officer
+    )
+    html = look(client, declared.reference, "139 1234 5678")
+    assert "核实后未纳入" in html and "家庭收入较高" not in html
+
+
+def test_the_reference_may_be_typed_loosely(client, declared):
+    typed = declared.reference.lower().replace("-", " ")
+    assert "已受理,等待村里核实" in look(client, typed, "+8613912345678")
+
+
+def _outcome(html: str) -> str:
+    return re.search(r'<section id="status-result".*?</section>', html, re.S)[0]
+
+
+def test_a_wrong_reference_and_a_wrong_phone_get_the_same_answer(client, declared):
+    other = declared.reference[:-1] + ("A" if declared.reference[-1] != "A" else "B")
+    wrong_reference = _outcome(look(client, other, "13912345678"))
+    wrong_phone = _outcome(look(client, declared.reference, "13912345679"))
+    nonsense = _outcome(look(client, "SB0000-AAAAAA", "13000000000"))
+    assert "没有查到这条申报" in wrong_reference
+    assert (
+        wrong_reference.replace(other, "")
+        == wrong_phone.replace(declared.reference, "")
+        == nonsense.replace("SB0000-AAAAAA", "")
+    )
+
+
+def test_malformed_lookup_input_is_explained_next_to_the_field(client, declared):
+    html = look(client, "12345", "abc")
+    assert "申报编号的格式不对" in html
+    assert "手机号码应为11位数字" in html
+    assert "没有查到这条申报" not in html

@@ -1,0 +1,234 @@
+"""Staff pages for self-declarations (/declarations/): the list, one declaration, its handling, and the
+village QR codes and posters that lead applicants to the public page.
+
+Village officers, township and county staff see their own subtree (404 outside it); other roles get 403
+for every record alike. ID numbers and phones are masked unless the account may view personal data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass
+from urllib.parse import quote, urlencode
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_GET, require_POST
+
+from dixian.cases.models import AlertEvidence
+from dixian.common.access import code_in_scope, mask_id_number, mask_phone, may_view_pii
+from dixian.regions.models import Region
+from dixian.registry.selectors import household_scope_for_user
+
+from . import selectors, services
+from .forms import DeclarationFilterForm, StatusChangeForm
+from .models import Declaration
+
+PAGE_SIZE = 30
+VILLAGE_PAGE_SIZE = 24
+ACCEPT_DAYS = 2  # domain.md §4: the township accepts within 2 days
+VISIT_WORKING_DAYS = 5  # … and the home visit happens within 2–5 working days
+
+
+@dataclass
+class Deadlines:
+    accept_by: dt.date
+    visit_by: dt.date
+    overdue: str  # "" or what is late
+
+
+def deadlines(declaration: Declaration, today: dt.date) -> Deadlines:
+    start = timezone.localdate(declaration.created_at)
+    accept_by = start + dt.timedelta(days=ACCEPT_DAYS)
+    visit_by = selectors.working_days_after(start, VISIT_WORKING_DAYS)
+    overdue = ""
+    if declaration.status == Declaration.Status.RECEIVED and today > accept_by:
+        overdue = "超期未受理"
+    elif (
+        declaration.status in (Declaration.Status.RECEIVED, Declaration.Status.VERIFYING) and today > visit_by
+    ):
+        overdue = "超期未核实"
+    return Deadlines(accept_by, visit_by, overdue)
+
+
+def _shown(declaration: Declaration, pii: bool) -> None:
+    declaration.id_shown = declaration.id_number if pii else mask_id_number(declaration.id_number)
+    declaration.phone_shown = declaration.phone if pii else mask_phone(declaration.phone)
+    declaration.staff_status = services.STAFF_LABELS[Declaration.Status(declaration.status)]
+
+
+@login_required
+@require_GET
+def declaration_list(request: HttpRequest) -> HttpResponse:
+    selectors.require_declaration_role(request.user)
+    form = DeclarationFilterForm(request.GET)
+    filters = form.values()
+    qs = selectors.declaration_list_for_user(request.user, **filters)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    pii = may_view_pii(request.user)
+    today = timezone.localdate()
+    for d in page:
+        _shown(d, pii)
+        d.deadlines = deadlines(d, today)
+    query = urlencode({k: v for k, v in filters.items() if v})
+    context = {"form": form, "page": page, "query": query, "pii": pii}
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, "declarations/partials/_declaration_table.html", context)
+    return render(request, "declarations/declaration_list.html", context)
+
+
+def _detail_context(
+    request: HttpRequest, declaration: Declaration, form: StatusChangeForm | None = None
+) -> dict:
+    user = request.user
+    pii = may_view_pii(user)
+    _shown(declaration, pii)
+    household = None
+    if declaration.household_id:
+        household = household_scope_for_user(user).filter(pk=declaration.household_id).first()
+    evidence = (
+        AlertEvidence.objects.filter(declaration=declaration, alert__isnull=False)
+        .select_related("alert")
+        .first()
+    )
+    alert = evidence.alert if evidence and code_in_scope(user, evidence.alert.region_code) else None
+    if form is None and services.ALLOWED_TRANSITIONS.get(declaration.status):
+        form = StatusChangeForm(declaration=declaration)
+    return {
+        "d": declaration,
+        "pii": pii,
+        "household": household,
+        "matched_elsewhere": bool(declaration.household_id) and household is None,
+        "alert": alert,
+        "deadlines": deadlines(declaration, timezone.localdate()),
+        "form": form,
+        "history": list(selectors.declaration_history(declaration)[:50]),
+    }
+
+
+@login_required
+@require_GET
+def declaration_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    selectors.require_declaration_role(request.user)
+    declaration = selectors.declaration_get_for_user(request.user, pk)
+    return render(request, "declarations/declaration_detail.html", _detail_context(request, declaration))
+
+
+@login_required
+@require_POST
+def declaration_status(request: HttpRequest, pk: int) -> HttpResponse:
+    selectors.require_declaration_role(request.user)
+    declaration = selectors.declaration_get_for_user(request.user, pk)
+    form = StatusChangeForm(request.POST, declaration=declaration)
+    if form.is_valid():
+        try:
+            declaration = services.declaration_set_status(
+                declaration=declaration,
+                status=form.cleaned_data["status"],
+                note=form.cleaned_data["note"],
+                actor=request.user,
+            )
+        except ValidationError as e:
+            form.add_error(None, e)
+        else:
+            messages.success(
+                request,
+                f"申报 {declaration.reference} 已改为“{services.STAFF_LABELS[Declaration.Status(declaration.status)]}”",
+            )
+            return redirect("declarations:detail", pk=declaration.pk)
+    return render(
+        request,
+        "declarations/declaration_detail.html",
+        _detail_context(request, declaration, form),
+        status=422,
+    )
+
+
+# ---- villages: QR codes and posters ----------------------------------------------------------------
+
+
+def public_url(request: HttpRequest, village: Region) -> str:
+    path = reverse("declare:village", args=[village.code])
+    base = settings.DIXIAN_PUBLIC_BASE_URL
+    return f"{base}{path}" if base else request.build_absolute_uri(path)
+
+
+def qr_for(request: HttpRequest, village: Region) -> segno.QRCode:
+    return segno.make(public_url(request, village), error="m")
+
+
+def qr_svg(qr: segno.QRCode, *, scale: int, title: str = "", border: int = 4) -> str:
+    """SVG text of the code; the standard quiet zone (4 modules) unless shown on a white card."""
+    buf = io.BytesIO()
+    qr.save(
+        buf, kind="svg", scale=scale, xmldecl=False, svgns=True, nl=False, title=title or None, border=border
+    )
+    return buf.getvalue().decode()
+
+
+@login_required
+@require_GET
+def village_list(request: HttpRequest) -> HttpResponse:
+    selectors.require_declaration_role(request.user)
+    qs = selectors.villages_for_user(request.user).order_by("code")
+    page = Paginator(qs, VILLAGE_PAGE_SIZE).get_page(request.GET.get("page"))
+    for village in page:
+        village.url = public_url(request, village)
+        svg = qr_svg(qr_for(request, village), scale=3, title=f"{village.name}申报二维码", border=2)
+        village.qr_inline = mark_safe(svg)  # noqa: S308 - segno's SVG; it escapes the title
+    return render(request, "declarations/village_list.html", {"page": page})
+
+
+def _download_name(village: Region, ext: str) -> str:
+    return f"自主申报二维码_{village.name}_{village.code}.{ext}"
+
+
+@login_required
+@require_GET
+def village_qr_svg(request: HttpRequest, code: str) -> HttpResponse:
+    village = selectors.village_get_for_user(request.user, code)
+    response = HttpResponse(
+        qr_svg(qr_for(request, village), scale=10, title=village.name), content_type="image/svg+xml"
+    )
+    response["Content-Disposition"] = _disposition(_download_name(village, "svg"))
+    return response
+
+
+@login_required
+@require_GET
+def village_qr_png(request: HttpRequest, code: str) -> HttpResponse:
+    village = selectors.village_get_for_user(request.user, code)
+    buf = io.BytesIO()
+    qr_for(request, village).save(buf, kind="png", scale=12, border=4)
+    response = HttpResponse(buf.getvalue(), content_type="image/png")
+    response["Content-Disposition"] = _disposition(_download_name(village, "png"))
+    return response
+
+
+def _disposition(filename: str) -> str:
+    return f"attachment; filename*=UTF-8''{quote(filename)}"
+
+
+@login_required
+@require_GET
+def village_poster(request: HttpRequest, code: str) -> HttpResponse:
+    village = selectors.village_get_for_user(request.user, code)
+    svg = qr_svg(qr_for(request, village), scale=8, title=f"{village.name}申报二维码")
+    context = {
+        "village": village,
+        "place": village.full_name or village.name,
+        "url": public_url(request, village),
+        "qr": mark_safe(svg),  # noqa: S308 - segno's SVG; it escapes the title
+        "hotline": "12317",
+    }
+    return render(request, "declarations/village_poster.html", context)

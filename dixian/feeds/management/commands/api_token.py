@@ -1,0 +1,58 @@
+"""`dixian api_token create --user NAME --name PURPOSE` (prints the key once), `list`, `revoke --id N`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from dixian.accounts.models import User
+from dixian.feeds.models import ApiToken
+from dixian.feeds.selectors import may_use_feeds
+from dixian.feeds.services import api_token_create, api_token_revoke
+
+
+class Command(BaseCommand):
+    help = "管理推送接口的令牌:create 创建(只显示一次)、list 列出、revoke 停用。"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        create = sub.add_parser("create", help="为账号创建令牌")
+        create.add_argument("--user", required=True, help="账号的用户名")
+        create.add_argument("--name", required=True, help="用途,如“医保系统每日推送”")
+        listing = sub.add_parser("list", help="列出令牌")
+        listing.add_argument("--user", help="只列出该账号的令牌")
+        revoke = sub.add_parser("revoke", help="停用令牌")
+        revoke.add_argument("--id", type=int, required=True, help="令牌编号(见 list)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        action = options["action"]
+        if action == "create":
+            user = User.objects.filter(username=options["user"]).first()
+            if user is None:
+                raise CommandError(f"没有账号「{options['user']}」")
+            if not may_use_feeds(user):
+                raise CommandError(f"账号「{user.username}」不是部门数据员或县、市级管理员,不能使用报送接口")
+            try:
+                token, key = api_token_create(user=user, name=options["name"], actor=None)
+            except ValidationError as exc:
+                raise CommandError(exc.messages[0]) from None
+            self.stderr.write(f"已为 {user.username} 创建令牌 #{token.pk}“{token.name}”。令牌只显示这一次:")
+            self.stdout.write(key)
+        elif action == "list":
+            qs = ApiToken.objects.select_related("user").order_by("pk")
+            if options.get("user"):
+                qs = qs.filter(user__username=options["user"])
+            for t in qs:
+                state = f"已停用 {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "有效"
+                used = f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "从未使用"
+                self.stdout.write(
+                    f"{t.pk}\t{t.user.username}\t{t.key_prefix}…\t{t.name}\t{state}\t最近使用 {used}"
+                )
+        else:
+            token = ApiToken.objects.filter(pk=options["id"]).first()
+            if token is None:
+                raise CommandError(f"没有编号为 {options['id']} 的令牌")
+            api_token_revoke(token=token, actor=None)
+            self.stdout.write(f"已停用令牌 #{token.pk}“{token.name}”")

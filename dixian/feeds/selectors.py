@@ -1,0 +1,61 @@
+"""Reads for feed deliveries and API tokens: everything scoped by the account's region."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from dixian.accounts.models import Role
+from dixian.common.access import region_range_q, user_prefix
+from dixian.common.models import Job
+
+from .models import ApiToken, FeedDelivery
+from .services import token_hash
+
+if TYPE_CHECKING:
+    from dixian.accounts.models import User
+
+# The accounts that deliver department data, or oversee deliveries, in their subtree.
+FEED_ROLES = (Role.DEPARTMENT_UPLOADER, Role.COUNTY_ADMIN, Role.CITY_ADMIN)
+
+
+def may_use_feeds(user: User) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.has_role(*FEED_ROLES))
+
+
+def deliveries_for_user(user: User) -> QuerySet[FeedDelivery]:
+    """Deliveries whose region lies inside the account's subtree (none for other roles)."""
+    prefix = user_prefix(user)
+    if prefix is None or not may_use_feeds(user):
+        return FeedDelivery.objects.none()
+    return FeedDelivery.objects.filter(region_range_q(prefix, "region__code")).select_related(
+        "region", "source"
+    )
+
+
+def delivery_get_for_user(user: User, pk: int) -> FeedDelivery:
+    try:
+        return deliveries_for_user(user).get(pk=pk)
+    except FeedDelivery.DoesNotExist:
+        raise Http404("报送不存在或不在您的管辖范围内") from None
+
+
+def delivery_screening_job(delivery: FeedDelivery) -> Job | None:
+    return Job.objects.filter(kind="screen_delivery", params__delivery_id=delivery.pk).order_by("-id").first()
+
+
+def tokens_for_user(user: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user).order_by("-created_at")
+
+
+def token_authenticate(key: str) -> ApiToken | None:
+    """The live token for a key (its user active), or None."""
+    if not key:
+        return None
+    return (
+        ApiToken.objects.select_related("user", "user__region")
+        .filter(key_hash=token_hash(key), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )

@@ -1,0 +1,499 @@
+"""Writes for department feed deliveries and API tokens.
+
+`delivery_receive` is the one way rows enter the platform, whatever the channel (web upload, push API,
+generated demo data): it checks the delivery whole (ingest.py), and either stores it (the canonical
+Parquet file, written atomically, the original next to it, an audit row, a screening job) or records the
+rejection with its per-row report, storing none of its rows. The same content sent again returns the
+delivery already accepted and changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import secrets
+import uuid
+from collections import defaultdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import xlsxwriter
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from dixian.common.audit import change_record
+from dixian.common.models import ChangeLog
+
+from . import catalogue, ingest
+from .models import ApiToken, FeedDelivery
+
+if TYPE_CHECKING:
+    from dixian.accounts.models import User
+    from dixian.regions.models import Region
+
+logger = logging.getLogger("dixian.feeds")
+
+ERROR_SAMPLE = 200  # errors kept on the delivery row (the report has them all)
+REPORT_MAX_ERRORS = 100_000  # errors written to the report workbook
+REPORT_FULL_ROWS = 20_000  # up to this many rows the report repeats the whole file; above, the rows in error
+REPORT_COLUMNS = ("错误行号", "错误列", "错误原因")
+ID_NOTE_LABELS = {
+    "missing": "未填证件号码",
+    ingest.ID_OLD15: "15位旧号码",
+    ingest.ID_CHECKSUM: "校验位不符(可能填错)",
+    ingest.ID_DAMAGED: "被表格软件存成科学计数法",
+}
+LIVE = (FeedDelivery.Status.ACCEPTED, FeedDelivery.Status.SCREENED)
+
+
+def deliveries_dir() -> Path:
+    path = Path(settings.DATA_DIR) / "feeds"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def period_validate(period: str, *, today: dt.date | None = None) -> str:
+    period = (period or "").strip()
+    match = ingest.PERIOD.match(period)
+    if not match:
+        raise ValidationError(f"数据期间「{period}」格式不对,请填写如 2026-10 的年月")
+    today = today or timezone.localdate()
+    if int(match[1]) < 2000 or (int(match[1]), int(match[2])) > (today.year, today.month):
+        raise ValidationError(f"数据期间「{period}」不合理:应在 2000-01 与本月({today:%Y-%m})之间")
+    return period
+
+
+def rows_checksum(rows: list[dict[str, Any]]) -> str:
+    """SHA-256 of the rows' canonical JSON (keys sorted, no spaces): the same batch pushed twice matches."""
+    text = json.dumps(rows, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def table_checksum(table: pa.Table | pl.DataFrame) -> str:
+    arrow = table.to_arrow() if isinstance(table, pl.DataFrame) else table
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, arrow.schema) as writer:
+        writer.write_table(arrow)
+    return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
+
+
+def _existing(feed: str, checksum: str) -> FeedDelivery | None:
+    return (
+        FeedDelivery.objects.filter(feed=feed, checksum=checksum, status__in=LIVE)
+        .select_related("region", "source")
+        .first()
+    )
+
+
+def delivery_receive(
+    *,
+    feed: str,
+    period: str,
+    source: User | None,
+    region: Region,
+    channel: str,
+    file_name: str = "",
+    content: bytes | None = None,
+    rows: list[dict[str, Any]] | None = None,
+    table: pa.Table | pl.DataFrame | None = None,
+) -> tuple[FeedDelivery, bool]:
+    """Receive one delivery; returns (delivery, created).
+
+    created is False when an accepted delivery of the same feed and content exists: it is returned and
+    nothing changes. Otherwise a new delivery is recorded, accepted (rows stored, screening queued) or
+    rejected (errors and report kept, no rows stored). Raises ValidationError for an unknown feed, a
+    malformed period or no content.
+    """
+    if feed not in catalogue.FEEDS_BY_CODE:
+        raise ValidationError(f"未知的数据类型「{feed}」")
+    period = period_validate(period)
+    given = [x is not None for x in (content, rows, table)]
+    if sum(given) != 1:
+        raise ValidationError("请提供且只提供一种数据:文件内容、数据行或数据表")
+    if content is not None:
+        checksum = hashlib.sha256(content).hexdigest()
+    elif rows is not None:
+        checksum = rows_checksum(rows)
+    else:
+        assert table is not None
+        checksum = table_checksum(table)
+    existing = _existing(feed, checksum)
+    if existing is not None:
+        return existing, False
+
+    today = timezone.localdate()
+    raw: ingest.RawDelivery | None = None
+    try:
+        if content is not None:
+            raw = ingest.read_delivery(feed, content, file_name)
+        elif rows is not None:
+            raw = ingest.read_rows(rows)
+        else:
+            assert table is not None
+            raw = ingest.read_table(table)
+        result = ingest.check(catalogue.feed(feed), raw, today=today, max_errors=REPORT_MAX_ERRORS)
+    except ingest.FeedFileError as exc:
+        errors = [ingest.RowError(exc.header_row, "", p) for p in exc.problems]
+        return _reject(
+            feed=feed,
+            period=period,
+            source=source,
+            region=region,
+            channel=channel,
+            file_name=file_name,
+            checksum=checksum,
+            errors=errors,
+            error_count=len(errors),
+            rows_read=0 if raw is None else raw.frame.height,
+            raw=None,
+            message="整份数据未接收:" + ";".join(exc.problems[:-1] or exc.problems),
+        ), True
+    if not result.ok:
+        bad_rows = len({e.row for e in result.errors})
+        message = (
+            f"发现 {result.error_count} 处错误"
+            + (f"(涉及 {bad_rows} 行)" if result.error_count == len(result.errors) else "")
+            + ",整份数据未接收。请下载错误报告,按“错误原因”列改正后重新报送。"
+        )
+        return _reject(
+            feed=feed,
+            period=period,
+            source=source,
+            region=region,
+            channel=channel,
+            file_name=file_name,
+            checksum=checksum,
+            errors=result.errors,
+            error_count=result.error_count,
+            rows_read=result.rows_read,
+            raw=raw,
+            message=message,
+        ), True
+    assert result.table is not None
+    return _accept(
+        feed=feed,
+        period=period,
+        source=source,
+        region=region,
+        channel=channel,
+        file_name=file_name,
+        checksum=checksum,
+        result=result,
+        original=content
+        if content is not None
+        else (json.dumps(rows, ensure_ascii=False).encode("utf-8") if rows is not None else None),
+        original_suffix=_suffix(file_name, content),
+    )
+
+
+def _suffix(file_name: str, content: bytes | None) -> str:
+    if content is None:
+        return ".json"
+    suffix = Path(file_name).suffix.lower()
+    if suffix in (".xlsx", ".xls", ".xlsm", ".ods", ".csv", ".txt"):
+        return suffix
+    return ".xlsx" if content[:4] == b"PK\x03\x04" else ".csv"
+
+
+def _note(result: ingest.IngestResult) -> str:
+    parts = [f"{ID_NOTE_LABELS[k]} {n} 行" for k, n in result.notes.items() if k in ID_NOTE_LABELS]
+    if not parts:
+        return ""
+    return "证件号码:" + "、".join(parts) + ",这些行将按姓名、性别、出生日期和行政村做概率匹配。"
+
+
+def _accept(
+    *,
+    feed: str,
+    period: str,
+    source: User | None,
+    region: Region,
+    channel: str,
+    file_name: str,
+    checksum: str,
+    result: ingest.IngestResult,
+    original: bytes | None,
+    original_suffix: str,
+) -> tuple[FeedDelivery, bool]:
+    folder = deliveries_dir() / feed / period
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    repeats = result.rows_read - result.row_count
+    message = (
+        f"已接收 {result.row_count} 条记录"
+        + (f"(另有 {repeats} 行与其他行完全相同,只计一次)" if repeats else "")
+        + "。"
+        + _note(result)
+    )
+    try:
+        with transaction.atomic():
+            delivery = FeedDelivery.objects.create(
+                feed=feed,
+                period=period,
+                channel=channel,
+                source=source,
+                region=region,
+                file_name=file_name[:255],
+                checksum=checksum,
+                status=FeedDelivery.Status.PENDING,
+            )
+            rows_path = folder / f"{delivery.pk}.parquet"
+            _write_atomic(rows_path, lambda tmp: pq.write_table(result.table, tmp, compression="zstd"))
+            written.append(rows_path)
+            if original is not None:
+                original_path = folder / f"{delivery.pk}.original{original_suffix}"
+                _write_atomic(original_path, lambda tmp: tmp.write_bytes(original))
+                written.append(original_path)
+            delivery.rows_file = str(rows_path)
+            delivery.original_file = str(written[1]) if len(written) > 1 else ""
+            delivery.row_count = result.row_count
+            delivery.status = FeedDelivery.Status.ACCEPTED
+            delivery.message = message[:500]
+            with transaction.atomic():  # the unique constraint decides a race between two equal sends
+                delivery.save()
+            change_record(
+                actor=source,
+                source=ChangeLog.Source.IMPORT,
+                entity="feed_delivery",
+                entity_id=delivery.pk,
+                household_id=None,
+                action=ChangeLog.Action.CREATE,
+                summary=f"接收{delivery.feed_spec.department}{delivery.feed_spec.name} {period}:{result.row_count} 条",
+                reference=f"feed_delivery:{delivery.pk}",
+                changes={"checksum": [None, checksum], "row_count": [None, result.row_count]},
+            )
+            from dixian.screening.services import screening_enqueue_for_delivery
+
+            screening_enqueue_for_delivery(delivery, owner=source)
+    except IntegrityError:
+        _remove(written)
+        existing = _existing(feed, checksum)
+        if existing is None:
+            raise
+        return existing, False
+    except BaseException:
+        _remove(written)
+        raise
+    return delivery, True
+
+
+def _write_atomic(path: Path, write: Any) -> None:
+    """Write through a temporary file in the same folder and rename: readers never see half a file."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _remove(paths: list[Path]) -> None:
+    for p in paths:
+        try:
+            p.unlink(missing_ok=True)
+        except OSError:
+            logger.warning("could not remove %s after a failed delivery", p)
+
+
+def _reject(
+    *,
+    feed: str,
+    period: str,
+    source: User | None,
+    region: Region,
+    channel: str,
+    file_name: str,
+    checksum: str,
+    errors: list[ingest.RowError],
+    error_count: int,
+    rows_read: int,
+    raw: ingest.RawDelivery | None,
+    message: str,
+) -> FeedDelivery:
+    with transaction.atomic():
+        delivery = FeedDelivery.objects.create(
+            feed=feed,
+            period=period,
+            channel=channel,
+            source=source,
+            region=region,
+            file_name=file_name[:255],
+            checksum=checksum,
+            status=FeedDelivery.Status.REJECTED,
+            row_count=rows_read,
+            error_count=error_count,
+            errors=[e.as_dict() for e in errors[:ERROR_SAMPLE]],
+            message=message[:500],
+        )
+        report = deliveries_dir() / feed / period / "rejected" / f"{delivery.pk}-错误报告.xlsx"
+        report.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            _write_atomic(report, lambda tmp: write_report(tmp, feed=feed, raw=raw, errors=errors))
+        except Exception:
+            logger.exception("error report of delivery %s could not be written", delivery.pk)
+        else:
+            delivery.report_file = str(report)
+            delivery.save(update_fields=["report_file", "updated_at"])
+        change_record(
+            actor=source,
+            source=ChangeLog.Source.IMPORT,
+            entity="feed_delivery",
+            entity_id=delivery.pk,
+            household_id=None,
+            action=ChangeLog.Action.CREATE,
+            summary=f"拒收{delivery.feed_spec.department}{delivery.feed_spec.name} {period}:{error_count} 处错误",
+            reference=f"feed_delivery:{delivery.pk}",
+        )
+    return delivery
+
+
+# ---- the error report ------------------------------------------------------------------------------------
+
+
+def _safe(value: Any) -> Any:
+    """Neutralise text that a spreadsheet would run as a formula."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def write_report(
+    out: Path, *, feed: str, raw: ingest.RawDelivery | None, errors: list[ingest.RowError]
+) -> None:
+    """The delivery's rows, plus 错误行号 / 错误列 / 错误原因; the cells in error shaded (as the registry
+    import's report). Up to REPORT_FULL_ROWS rows the whole file is repeated, above only the rows in error.
+    Without rows (the file itself was refused) the report lists the problems and the expected headers."""
+    spec = catalogue.feed(feed)
+    wb = xlsxwriter.Workbook(
+        str(out),
+        {
+            "constant_memory": True,
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+        },
+    )
+    bold = wb.add_format({"bold": True, "bg_color": "#F0F2F4"})
+    bad = wb.add_format({"bg_color": "#FDE2E1"})
+    reason_format = wb.add_format({"font_color": "#B42318", "text_wrap": True})
+    if raw is None:
+        ws = wb.add_worksheet("错误原因")
+        ws.set_column(0, 0, 12)
+        ws.set_column(1, 1, 100)
+        ws.write_string(0, 0, "项目", bold)
+        ws.write_string(0, 1, "说明", bold)
+        i = 0
+        for i, e in enumerate(errors, start=1):
+            ws.write_string(i, 0, "错误")
+            ws.write_string(i, 1, _safe(e.message), reason_format)
+        ws.write_string(i + 1, 0, "应有表头")
+        ws.write_string(i + 1, 1, ingest.expected_headers(spec))
+        wb.close()
+        return
+    by_row: dict[int | None, list[ingest.RowError]] = defaultdict(list)
+    for e in errors:
+        by_row[e.row].append(e)
+    position = {h: j for j, h in enumerate(raw.headers)}
+    width = len(raw.headers)
+    ws = wb.add_worksheet((raw.sheet or spec.name)[:31])
+    ws.set_column(0, max(width - 1, 0), 16)
+    ws.set_column(width, width + 1, 12)
+    ws.set_column(width + 2, width + 2, 60)
+    for j, h in enumerate(raw.headers):
+        ws.write_string(0, j, h, bold)
+    for k, title in enumerate(REPORT_COLUMNS):
+        ws.write_string(0, width + k, title, bold)
+    ws.freeze_panes(1, 0)
+    frame = raw.frame
+    if frame.height > REPORT_FULL_ROWS:
+        frame = frame.filter(pl.col(ingest.ROW_COL).is_in([r for r in by_row if r is not None]))
+    cells = [f"c{j}" for j in range(width)]
+    i = 0
+    for i, row in enumerate(frame.select(*cells, ingest.ROW_COL).iter_rows(), start=1):
+        number = row[-1]
+        row_errors = by_row.get(number, [])
+        shaded = {position.get(e.column) for e in row_errors}
+        for j in range(width):
+            value = row[j]
+            fmt = bad if j in shaded else None
+            if value is None or value == "":
+                if fmt is not None:
+                    ws.write_blank(i, j, None, fmt)
+            else:
+                ws.write_string(i, j, _safe(value), fmt)
+        if row_errors:
+            ws.write_number(i, width, number)
+            ws.write_string(i, width + 1, "、".join(dict.fromkeys(e.column or "整行" for e in row_errors)))
+            reasons = [e.message for e in row_errors]
+            ws.write_string(i, width + 2, _safe(";\n".join(reasons)), reason_format)
+    whole = by_row.get(None, [])
+    for k, e in enumerate(whole, start=i + 2):
+        ws.write_string(k, width + 2, _safe(e.message), reason_format)
+    wb.close()
+
+
+# ---- API tokens -----------------------------------------------------------------------------------------
+
+TOKEN_PREFIX = "dx_"  # noqa: S105 - the visible prefix of every key, not a secret
+
+
+def token_hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def api_token_create(*, user: User, name: str, actor: User | None) -> tuple[ApiToken, str]:
+    """A new token for `user`; returns (token, key). The key is shown once and never stored."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError("请填写令牌的用途,如“医保系统每日推送”")
+    if len(name) > 100:
+        raise ValidationError("用途不能超过100个字")
+    key = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        token = ApiToken.objects.create(user=user, name=name, key_hash=token_hash(key), key_prefix=key[:8])
+        change_record(
+            actor=actor,
+            source=ChangeLog.Source.WEB if actor is not None else ChangeLog.Source.SYSTEM,
+            entity="api_token",
+            entity_id=token.pk,
+            household_id=None,
+            action=ChangeLog.Action.CREATE,
+            summary=f"为账号 {user.username} 创建接口令牌“{name}”",
+        )
+    return token, key
+
+
+def api_token_revoke(*, token: ApiToken, actor: User | None) -> ApiToken:
+    if token.revoked_at is not None:
+        return token
+    with transaction.atomic():
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        change_record(
+            actor=actor,
+            source=ChangeLog.Source.WEB if actor is not None else ChangeLog.Source.SYSTEM,
+            entity="api_token",
+            entity_id=token.pk,
+            household_id=None,
+            action=ChangeLog.Action.UPDATE,
+            summary=f"停用接口令牌“{token.name}”",
+            changes={"revoked_at": [None, token.revoked_at.isoformat()]},
+        )
+    return token
+
+
+def api_token_touch(token: ApiToken) -> None:
+    """Record the use, at most once a minute (a busy system pushes many batches)."""
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now

@@ -1,0 +1,256 @@
+"""Department deliveries in the browser: upload, list, delivery page, error report, templates, catalogue,
+and the page where a department account manages its API tokens.
+
+Only 部门数据员 and county/city administrators use these pages (403 for other roles); a delivery is
+visible to accounts whose region contains the delivery's region, anyone else gets 404.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from dixian.common.access import may_view_pii
+from dixian.registry.views_import import mask_numbers
+
+from . import catalogue, services
+from .models import FeedDelivery
+from .selectors import (
+    deliveries_for_user,
+    delivery_get_for_user,
+    delivery_screening_job,
+    may_use_feeds,
+    tokens_for_user,
+)
+from .workbooks import template_workbook
+
+PAGE_SIZE = 30
+UPLOAD_SUFFIXES = (".xlsx", ".xls", ".csv")
+
+
+def feeds_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not may_use_feeds(request.user):
+            raise PermissionDenied("只有部门数据员和县、市级管理员可以使用部门数据报送")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _default_period() -> str:
+    today = timezone.localdate()
+    year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+    return f"{year}-{month:02d}"
+
+
+class UploadForm(forms.Form):
+    feed = forms.ChoiceField(
+        label="数据类型",
+        choices=[("", "请选择")] + [(f.code, f"{f.department} · {f.name}") for f in catalogue.FEEDS],
+        error_messages={"required": "请选择数据类型", "invalid_choice": "请选择列表中的数据类型"},
+    )
+    period = forms.CharField(
+        label="数据期间",
+        max_length=7,
+        help_text="年-月,如 2026-10",
+        error_messages={"required": "请填写数据期间,如 2026-10"},
+    )
+    file = forms.FileField(
+        label="数据文件",
+        error_messages={"required": "请选择要上传的文件", "empty": "上传的文件是空的(0 字节),请重新选择"},
+    )
+
+    def clean_period(self) -> str:
+        try:
+            return services.period_validate(self.cleaned_data["period"])
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages[0]) from None
+
+    def clean_file(self) -> Any:
+        f = self.cleaned_data["file"]
+        name = f.name or ""
+        if not name.lower().endswith(UPLOAD_SUFFIXES):
+            raise forms.ValidationError(f"「{name}」不是 .xlsx、.xls 或 .csv 文件,请另存为其中一种格式再上传")
+        limit = settings.DIXIAN_MAX_UPLOAD_BYTES
+        if f.size > limit:
+            raise forms.ValidationError(
+                f"文件大小为 {filesizeformat(f.size)},超过了 {filesizeformat(limit)} 的上限,请分成几个文件报送"
+            )
+        if f.size == 0:
+            raise forms.ValidationError("上传的文件是空的(0 字节),请重新选择")
+        return f
+
+
+def _shown_errors(user: Any, delivery: FeedDelivery) -> list[dict[str, Any]]:
+    """The error sample; ID and phone numbers quoted in it are masked unless the viewer sent the delivery
+    or may see personal data in full."""
+    if delivery.source_id == user.pk or may_view_pii(user):
+        return list(delivery.errors)
+    return [{**e, "message": mask_numbers(str(e.get("message", "")))} for e in delivery.errors]
+
+
+def _may_download_report(user: Any, delivery: FeedDelivery) -> bool:
+    return bool(delivery.report_file) and (delivery.source_id == user.pk or may_view_pii(user))
+
+
+@feeds_required
+def upload(request: HttpRequest) -> HttpResponse:
+    form = UploadForm(initial={"period": _default_period(), "feed": request.GET.get("feed", "")})
+    delivery = None
+    created = False
+    if request.method == "POST":
+        form = UploadForm(request.POST, request.FILES)
+        if request.user.region_id is None:
+            form.add_error(None, "您的账号还没有分配区划,不能报送数据。请联系管理员。")
+        elif form.is_valid():
+            upload_file = form.cleaned_data["file"]
+            content = b"".join(upload_file.chunks())
+            try:
+                delivery, created = services.delivery_receive(
+                    feed=form.cleaned_data["feed"],
+                    period=form.cleaned_data["period"],
+                    source=request.user,
+                    region=request.user.region,
+                    channel=FeedDelivery.Channel.UPLOAD,
+                    file_name=Path(upload_file.name).name,
+                    content=content,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc.messages[0])
+    context: dict[str, Any] = {
+        "form": form,
+        "delivery": delivery,
+        "created": created,
+        "max_bytes": settings.DIXIAN_MAX_UPLOAD_BYTES,
+        "feeds": catalogue.FEEDS,
+    }
+    if delivery is not None:
+        context["errors"] = _shown_errors(request.user, delivery)
+        context["may_download_report"] = _may_download_report(request.user, delivery)
+    if request.htmx:
+        return render(request, "feeds/partials/_upload_result.html", context)
+    return render(request, "feeds/upload.html", context)
+
+
+@feeds_required
+@require_GET
+def delivery_list(request: HttpRequest) -> HttpResponse:
+    qs = deliveries_for_user(request.user).order_by("-created_at", "-id")
+    feed = request.GET.get("feed", "")
+    if feed in catalogue.FEEDS_BY_CODE:
+        qs = qs.filter(feed=feed)
+    status = request.GET.get("status", "")
+    if status in FeedDelivery.Status.values:
+        qs = qs.filter(status=status)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "feeds/delivery_list.html",
+        {
+            "page": page,
+            "feeds": catalogue.FEEDS,
+            "statuses": FeedDelivery.Status.choices,
+            "feed": feed,
+            "status": status,
+        },
+    )
+
+
+@feeds_required
+@require_GET
+def delivery_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    delivery = delivery_get_for_user(request.user, pk)
+    context = {
+        "delivery": delivery,
+        "errors": _shown_errors(request.user, delivery),
+        "may_download_report": _may_download_report(request.user, delivery),
+        "job": delivery_screening_job(delivery),
+        "spec": delivery.feed_spec,
+    }
+    return render(request, "feeds/delivery_detail.html", context)
+
+
+@feeds_required
+@require_GET
+def delivery_report(request: HttpRequest, pk: int) -> FileResponse:
+    delivery = delivery_get_for_user(request.user, pk)
+    if not delivery.report_file:
+        raise Http404("该报送没有错误报告")
+    # The report repeats the delivered rows, full ID numbers included: the sender may have it back,
+    # anyone else only with the right to see personal information in full.
+    if not _may_download_report(request.user, delivery):
+        raise PermissionDenied("错误报告含有完整的证件号码,只有报送人或有权查看完整个人信息的账号可以下载。")
+    root = services.deliveries_dir().resolve()
+    path = Path(delivery.report_file).resolve()
+    if root not in path.parents or not path.exists():
+        raise Http404("错误报告文件已不存在")
+    stem = Path(delivery.file_name).stem or f"{delivery.feed_spec.name}{delivery.period}"
+    return FileResponse(path.open("rb"), as_attachment=True, filename=f"{stem}-错误报告.xlsx")
+
+
+@feeds_required
+@require_GET
+def template_download(request: HttpRequest) -> FileResponse:
+    code = request.GET.get("feed", "")
+    if code not in catalogue.FEEDS_BY_CODE:
+        raise Http404("没有这种数据类型")
+    spec = catalogue.feed(code)
+    buf = io.BytesIO()
+    template_workbook(spec, buf)
+    buf.seek(0)
+    return FileResponse(buf, as_attachment=True, filename=f"{spec.department}{spec.name}报送模板.xlsx")
+
+
+@feeds_required
+@require_GET
+def catalogue_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "feeds/catalogue.html", {"feeds": catalogue.FEEDS})
+
+
+@feeds_required
+def tokens(request: HttpRequest) -> HttpResponse:
+    new_key = None
+    error = ""
+    if request.method == "POST":
+        if "revoke" in request.POST:
+            token = tokens_for_user(request.user).filter(pk=_int(request.POST.get("revoke"))).first()
+            if token is None:
+                raise Http404("令牌不存在")
+            services.api_token_revoke(token=token, actor=request.user)
+            messages.success(request, f"已停用令牌“{token.name}”,使用它的系统将无法再推送数据。")
+            return redirect("feeds:tokens")
+        try:
+            token, new_key = services.api_token_create(
+                user=request.user, name=request.POST.get("name", ""), actor=request.user
+            )
+        except ValidationError as exc:
+            error = exc.messages[0]
+    return render(
+        request,
+        "feeds/tokens.html",
+        {"tokens": tokens_for_user(request.user), "new_key": new_key, "error": error},
+    )
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0

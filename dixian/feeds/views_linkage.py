@@ -1,0 +1,134 @@
+"""The county reviewer's queue of probabilistic links (概率匹配复核).
+
+A feed record without a usable ID number that Splink placed between the two thresholds waits here, shown
+next to the registry person it probably is. County reviewers and county/city administrators see the
+candidates whose person lies in their region (403 for other roles, 404 for a candidate out of scope);
+ID numbers and phones are masked unless the account may see personal data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from dixian.common.access import mask_id_number, mask_phone, may_view_pii
+
+from .linkage_store import (
+    link_candidate_decide,
+    link_candidate_get_for_user,
+    link_candidates_for_user,
+    may_review_links,
+)
+from .models import LinkCandidate
+
+PAGE_SIZE = 20
+
+
+def reviewers_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not may_review_links(request.user):
+            raise PermissionDenied("只有县级审核员和县、市级管理员可以复核概率匹配")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _row(c: LinkCandidate, pii: bool) -> dict[str, Any]:
+    """What the page shows of one candidate: the feed record next to the registry person."""
+    person = c.person
+    household = person.household
+    show_id = (lambda v: v) if pii else mask_id_number
+    show_phone = (lambda v: v) if pii else mask_phone
+    return {
+        "candidate": c,
+        "record": {
+            "feed": c.get_feed_display(),
+            "period": c.delivery.period,
+            "record_key": c.record_key,
+            "name": c.name,
+            "id_number": show_id(c.id_number_raw) if c.id_number_raw else "",
+            "sex": c.sex,
+            "birth_date": c.birth_date,
+            "village": c.village,
+        },
+        "person": {
+            "name": person.name,
+            "id_number": show_id(person.id_number),
+            "sex": person.get_sex_display(),
+            "birth_date": person.birth_date,
+            "village": household.region.full_name or household.region.name,
+            "household_no": household.household_no,
+            "household_pk": household.pk,
+            "phone": show_phone(person.phone),
+        },
+        "percent": round(c.match_probability * 100, 1),
+    }
+
+
+@reviewers_only
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    qs = link_candidates_for_user(request.user).order_by("-match_probability", "feed", "record_key", "pk")
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    pii = may_view_pii(request.user)
+    return render(
+        request,
+        "feeds/links/queue.html",
+        {"page": page, "rows": [_row(c, pii) for c in page.object_list]},
+    )
+
+
+# htmx swaps only 2xx answers: a refused decision answers 200 with the card and the reason in it.
+@reviewers_only
+@require_POST
+def decide(request: HttpRequest, pk: int) -> HttpResponse:
+    candidate = link_candidate_get_for_user(request.user, pk)
+    decision = request.POST.get("decision")
+    if decision not in ("accept", "reject"):
+        message = "请选择“是同一人”或“不是同一人”后再提交"
+        if request.htmx:
+            return render(
+                request,
+                "feeds/links/partials/_candidate.html",
+                {"row": _row(candidate, may_view_pii(request.user)), "error": message},
+            )
+        messages.error(request, message)
+        return redirect("links:queue")
+    try:
+        link_candidate_decide(actor=request.user, candidate=candidate, accept=decision == "accept")
+    except ValidationError as exc:
+        text = "；".join(exc.messages)
+        candidate.refresh_from_db()  # show the decision already taken
+        if request.htmx:
+            return render(
+                request,
+                "feeds/links/partials/_candidate.html",
+                {"row": _row(candidate, may_view_pii(request.user)), "error": text},
+            )
+        messages.error(request, text)
+        return redirect("links:queue")
+    candidate.refresh_from_db()
+    done = (
+        "已确认为同一人,该条记录将重新筛查" if decision == "accept" else "已否决,该条记录将列入应纳未纳核查"
+    )
+    if request.htmx:
+        return render(
+            request,
+            "feeds/links/partials/_candidate.html",
+            {"row": _row(candidate, may_view_pii(request.user)), "done": done},
+        )
+    messages.success(
+        request, f"{candidate.name}({candidate.get_feed_display()}记录 {candidate.record_key}):{done}"
+    )
+    return redirect("links:queue")

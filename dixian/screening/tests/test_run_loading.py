@@ -1,0 +1,123 @@
+"""Reading the registry, links, monitored risks and rules out of the database for the engine."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pyarrow as pa
+import pytest
+
+from dixian.cases.models import Alert
+from dixian.feeds.models import LinkCandidate
+from dixian.registry.models import HouseholdIncome, IncomeLine, Person
+from dixian.screening import loading
+
+from .run_fixtures import deliver, head, medical_row
+
+
+def income(household, year: int, per_capita: str) -> None:
+    HouseholdIncome.objects.create(
+        household=household,
+        year=year,
+        members=2,
+        net_income=Decimal(per_capita) * 2,
+        net_income_per_capita=Decimal(per_capita),
+    )
+
+
+@pytest.mark.django_db
+def test_the_registry_is_read_typed_with_household_numbers_and_the_two_latest_income_years(world):
+    income(world.home, 2023, "9000.10")
+    income(world.home, 2024, "9500.55")  # 2025 comes from the test world
+    Person.objects.filter(pk=head(world.home).pk).update(name='欧阳·娜,"小"\'娜')
+
+    registry = loading.registry_load("2026-10", identity=True)
+
+    households = {r["household_no"]: r for r in registry["households"].to_pylist()}
+    assert set(households) == {world.home.household_no, world.neighbour.household_no, world.far.household_no}
+    assert households[world.home.household_no]["region_code"] == world.village.code
+    assert households[world.home.household_no]["monitoring_category"] == ""
+    persons = registry["persons"]
+    assert persons.schema.field("birth_date").type == pa.date32()
+    me = next(p for p in persons.to_pylist() if p["id_number"] == head(world.home).id_number)
+    assert me["household_no"] == world.home.household_no
+    assert me["name"] == '欧阳·娜,"小"\'娜'
+    assert me["birth_date"] == dt.date(1970, 1, 1) and me["sex"] == "male"
+    assert persons.num_rows == Person.objects.count()
+    incomes = {(r["household_no"], r["year"]): r for r in registry["incomes"].to_pylist()}
+    assert (world.home.household_no, 2023) not in incomes
+    assert incomes[(world.home.household_no, 2024)]["net_income_per_capita"] == Decimal("9500.55")
+    assert incomes[(world.home.household_no, 2025)]["net_income"] == Decimal("23200.00")
+    assert registry["incomes"].schema.field("net_income").type == pa.decimal128(18, 2)
+
+
+@pytest.mark.django_db
+def test_persons_carry_sex_and_region_only_when_linkage_needs_them(world):
+    names = loading.registry_load("2026-10")["persons"].column_names
+    assert "sex" not in names and "region_code" not in names
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sliced_read_by_several_readers_gives_every_row_once(monkeypatch):
+    from dixian.common.testing import build_world
+
+    world = build_world()
+    whole = loading.registry_load("2026-10")["persons"].sort_by("id_number")
+    monkeypatch.setattr(loading, "_SQLITE_SLICE", 1)  # one slice per row: many readers' results joined
+    sliced = loading.registry_load("2026-10")["persons"].sort_by("id_number")
+    assert sliced.equals(whole) and sliced.num_rows == 6
+    assert world.home.household_no in sliced.column("household_no").to_pylist()
+
+
+@pytest.mark.django_db
+def test_confirmed_alerts_are_the_monitored_risks(world):
+    for household, status in ((world.home, Alert.Status.CONFIRMED), (world.neighbour, Alert.Status.OPEN)):
+        Alert.objects.create(
+            household=household,
+            region=world.village,
+            region_code=household.region_code,
+            risk_code="03",
+            grade="橙",
+            grade_rank=2,
+            status=status,
+            reason="x",
+            raised_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+            due_date=dt.date(2026, 1, 8),
+            last_evidence_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        )
+    assert loading.monitored_risks_load().to_pylist() == [
+        {"household_no": world.home.household_no, "risk_code": "03"}
+    ]
+
+
+@pytest.mark.django_db
+def test_links_that_hold_are_read_with_the_persons_id_number(world):
+    person = head(world.home)
+    delivery = deliver("medical", [medical_row(None, "JS1", 10, name=person.name)], region=world.county)
+    for key, status in (("JS1", "auto"), ("JS2", "accepted"), ("JS3", "pending"), ("JS4", "rejected")):
+        LinkCandidate.objects.create(
+            delivery=delivery,
+            feed="medical",
+            record_key=key,
+            name=person.name,
+            person=person,
+            region_code=person.region_code,
+            match_probability=0.9,
+            status=status,
+        )
+    links = sorted(loading.links_load().to_pylist(), key=lambda r: r["record_key"])
+    assert links == [
+        {"feed": "medical", "record_key": "JS1", "id_number": person.id_number},
+        {"feed": "medical", "record_key": "JS2", "id_number": person.id_number},
+    ]
+
+
+@pytest.mark.django_db
+def test_the_income_line_parameter_is_built_from_the_income_line_table(world):
+    IncomeLine.objects.update_or_create(region=None, year=2026, defaults={"amount": Decimal("8600")})
+    IncomeLine.objects.create(region=world.county, year=2026, amount=Decimal("9100.50"))
+    r12 = next(r for r in loading.rules_load() if r.rule_id == "R12")
+    line = {(e["region"], e["year"]): e["amount"] for e in r12.params["income_line"]}
+    assert line[("", 2026)] == Decimal("8600") and line[("360424", 2026)] == Decimal("9100.50")
+    assert r12.version == 1

@@ -1,0 +1,271 @@
+"""A screening run stores what the engine found: merged alerts, evidence with its rule version and
+delivery, case evidence for monitored households, the 应纳未纳 list, and nothing twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from dixian.cases.models import Alert, AlertEvidence, UnmatchedRecord
+from dixian.common.models import ChangeLog
+from dixian.common.testing import fake_id
+from dixian.registry.models import IncomeLine
+from dixian.screening import store
+from dixian.screening.models import Rule, RuleVersion, ScreeningRun
+from dixian.screening.services import ScreeningFailed, screening_run
+
+from .run_fixtures import PERIOD, deliver, head, major_illness_row, medical_row
+
+pytestmark = pytest.mark.django_db
+
+
+def run(**kwargs):
+    return screening_run(period=PERIOD, trigger=ScreeningRun.Trigger.MANUAL, **kwargs)
+
+
+def test_medical_and_major_illness_evidence_merge_into_one_alert_with_two_evidences(world):
+    person = head(world.home)
+    medical = deliver("medical", [medical_row(person, "JS001", 8000)], region=world.county)
+    illness = deliver("major_illness", [major_illness_row(person)], region=world.county)
+
+    result = run()
+
+    alerts = Alert.objects.filter(household=world.home, risk_code="01")
+    assert alerts.count() == 1
+    alert = alerts.get()
+    evidences = {e.rule_version.rule.rule_id: e for e in alert.evidences.select_related("rule_version__rule")}
+    assert set(evidences) == {"R01", "R03"}
+    assert evidences["R01"].delivery == medical and evidences["R01"].feed == "medical"
+    assert evidences["R03"].delivery == illness and evidences["R03"].feed == "major_illness"
+    assert evidences["R01"].record_keys == ["JS001"]
+    assert evidences["R01"].amount == Decimal("8000.00")
+    assert alert.evidence_count == 2
+    assert alert.channels == ["department"]
+    assert alert.region == world.village and alert.region_code == world.home.region_code
+    assert "恶性肿瘤" in alert.reason and "8,000" in alert.reason
+    assert result.alerts_new == 1 and result.evidence_new == 2
+
+
+def test_alert_grade_and_deadline_follow_the_most_urgent_evidence(world):
+    # 8,000 元 against a household income of 23,200: 橙 (R01), and 橙 for the major illness (R03).
+    # 12,000 元 is over half of the income: 红, due in 3 days.
+    person = head(world.home)
+    deliver("medical", [medical_row(person, "JS001", 12000)], region=world.county)
+    with time_machine.travel(dt.datetime(2026, 11, 2, 9, tzinfo=dt.UTC), tick=False):
+        run()
+    alert = Alert.objects.get(household=world.home, risk_code="01")
+    assert (alert.grade, alert.grade_rank) == ("红", 1)
+    assert alert.due_date == dt.date(2026, 11, 5)
+    assert alert.raised_at == dt.datetime(2026, 11, 2, 9, tzinfo=dt.UTC)
+
+
+def test_new_evidence_merges_into_the_households_open_alert_from_another_line(world):
+    visit_alert = Alert.objects.create(
+        household=world.home,
+        region=world.village,
+        region_code=world.home.region_code,
+        risk_code="01",
+        grade="黄",
+        grade_rank=3,
+        reason="走访发现:户主住院",
+        channels=["cadre_visit"],
+        evidence_count=1,
+        raised_at=timezone.now() - dt.timedelta(days=2),
+        due_date=timezone.localdate() + dt.timedelta(days=13),
+        last_evidence_at=timezone.now() - dt.timedelta(days=2),
+    )
+    deliver("medical", [medical_row(head(world.home), "JS001", 8000)], region=world.county)
+
+    result = run()
+
+    visit_alert.refresh_from_db()
+    assert Alert.objects.filter(household=world.home, risk_code="01").count() == 1
+    assert visit_alert.channels == ["cadre_visit", "department"]
+    assert visit_alert.grade == "橙" and visit_alert.grade_rank == 2
+    assert visit_alert.due_date == timezone.localdate() + dt.timedelta(days=7)
+    assert visit_alert.reason.startswith("走访发现:户主住院;")
+    assert visit_alert.evidence_count == 2
+    assert result.alerts_new == 0 and result.evidence_new == 1
+
+
+def test_rerunning_a_period_adds_nothing(world):
+    deliver("medical", [medical_row(head(world.home), "JS001", 8000)], region=world.county)
+    deliver(
+        "medical",
+        [medical_row(None, "JS009", 300, id_number=fake_id("360499", dt.date(1990, 1, 1), 7))],
+        region=world.county,
+    )
+    first = run()
+    counts = (Alert.objects.count(), AlertEvidence.objects.count(), UnmatchedRecord.objects.count())
+    alert = Alert.objects.get()
+    second = run()
+
+    assert (first.alerts_new, first.evidence_new, first.unmatched_new) == (1, 1, 1)
+    assert (second.alerts_new, second.evidence_new, second.case_evidence_new, second.unmatched_new) == (
+        0,
+        0,
+        0,
+        0,
+    )
+    assert (Alert.objects.count(), AlertEvidence.objects.count(), UnmatchedRecord.objects.count()) == counts
+    before = alert.updated_at
+    alert.refresh_from_db()
+    assert alert.updated_at == before and alert.evidence_count == 1
+
+
+def test_a_dismissed_alert_is_not_reopened_by_the_same_evidence(world):
+    deliver("medical", [medical_row(head(world.home), "JS001", 8000)], region=world.county)
+    run()
+    Alert.objects.update(status=Alert.Status.DISMISSED)
+    again = run()
+    assert again.alerts_new == 0
+    assert Alert.objects.filter(status__in=Alert.OPEN_STATUSES).count() == 0
+
+
+def test_evidence_for_a_risk_the_household_is_monitored_for_goes_to_its_case(world):
+    Alert.objects.create(
+        household=world.neighbour,
+        region=world.other_village,
+        region_code=world.neighbour.region_code,
+        risk_code="01",
+        grade="橙",
+        grade_rank=2,
+        status=Alert.Status.CONFIRMED,
+        reason="已纳入监测",
+        channels=["department"],
+        raised_at=timezone.now(),
+        due_date=timezone.localdate(),
+        last_evidence_at=timezone.now(),
+    )
+    deliver("medical", [medical_row(head(world.neighbour), "JS002", 9000)], region=world.county)
+
+    result = run()
+
+    evidence = AlertEvidence.objects.get(household=world.neighbour)
+    assert evidence.alert is None
+    assert evidence.risk_code == "01" and evidence.rule_version.rule.rule_id == "R01"
+    assert Alert.objects.filter(household=world.neighbour, status=Alert.Status.OPEN).count() == 0
+    assert (result.alerts_new, result.case_evidence_new) == (0, 1)
+
+
+def test_unmatched_records_are_routed_to_the_village_they_name_or_the_delivery_region(world):
+    stranger = fake_id("360499", dt.date(1990, 1, 1), 7)
+    delivery = deliver(
+        "medical",
+        [
+            medical_row(None, "JS101", 300, id_number=stranger, village_code=world.other_village.code),
+            medical_row(None, "JS102", 300, name="钱七", id_number=None),
+            medical_row(None, "JS103", 300, id_number=stranger[:-1] + "0", village_code="360424999999"),
+        ],
+        region=world.county,
+    )
+
+    result = run()
+
+    records = {r.record_key: r for r in UnmatchedRecord.objects.all()}
+    assert set(records) == {"JS101", "JS102", "JS103"}
+    assert records["JS101"].region == world.other_village and records["JS101"].problem == "not_found"
+    assert records["JS102"].region == world.county and records["JS102"].problem == "missing"
+    assert records["JS103"].region == world.county  # the named village does not exist
+    assert records["JS101"].region_code == world.other_village.code
+    assert all(r.delivery == delivery and r.run_id == result.pk for r in records.values())
+    assert "证件号码在农户信息库中不存在" in records["JS101"].reason
+    assert result.unmatched_new == 3
+
+
+def test_each_evidence_records_the_rule_version_that_raised_it(world, people):
+    rule = Rule.objects.get(rule_id="R01")
+    v1 = rule.versions.get(version=1)
+    v2 = RuleVersion.objects.create(
+        rule=rule,
+        version=2,
+        risk_code=v1.risk_code,
+        grade=v1.grade,
+        template=v1.template,
+        params={**v1.params, "threshold_ex_poor": 7000},
+        escalations=v1.escalations,
+        created_by=people["city_admin"],
+    )
+    deliver("medical", [medical_row(head(world.home), "JS001", 8000)], region=world.county)
+    run()
+    evidence = AlertEvidence.objects.get(household=world.home)
+    assert evidence.rule_version == v2
+    assert "7,000" in evidence.reason and "第2版" in evidence.reason
+
+
+def test_inactive_rules_do_not_run(world):
+    Rule.objects.filter(rule_id="R01").update(is_active=False)
+    deliver("medical", [medical_row(head(world.home), "JS001", 8000)], region=world.county)
+    result = run()
+    assert "R01v1" not in result.rules_run
+    assert not AlertEvidence.objects.exists()
+
+
+def test_the_income_line_comes_from_the_income_line_table_by_region(world):
+    # Per-capita net income of the test households is 11,600 元 (2025).
+    IncomeLine.objects.update_or_create(region=None, year=2025, defaults={"amount": Decimal("12000")})
+    IncomeLine.objects.create(region=world.other_county, year=2025, amount=Decimal("9000"))
+
+    run()
+
+    r12 = AlertEvidence.objects.filter(rule_version__rule__rule_id="R12")
+    assert {e.household for e in r12} == {world.home, world.neighbour}
+    assert all(e.threshold == Decimal("12000.00") and e.feed == "" and e.delivery is None for e in r12)
+
+
+def test_deliveries_read_by_a_run_are_marked_screened(world):
+    delivery = deliver("medical", [medical_row(head(world.home), "JS001", 8000)], region=world.county)
+    later = deliver(
+        "medical", [medical_row(head(world.home), "JS002", 100)], region=world.county, period="2026-11"
+    )
+    result = run()
+    delivery.refresh_from_db()
+    later.refresh_from_db()
+    assert delivery.status == "screened" and delivery.screened_at is not None
+    assert later.status == "accepted" and later.screened_at is None
+    assert result.deliveries == [delivery.pk]
+
+
+def test_a_record_sent_in_two_deliveries_points_to_the_first_one(world):
+    person = head(world.home)
+    first = deliver("medical", [medical_row(person, "JS001", 3000)], region=world.county)
+    deliver(
+        "medical",
+        [medical_row(person, "JS001", 3000), medical_row(person, "JS002", 4000)],
+        region=world.county,
+    )
+    run()
+    evidence = AlertEvidence.objects.get(household=world.home, rule_version__rule__rule_id="R01")
+    assert sorted(evidence.record_keys) == ["JS001", "JS002"]
+    assert evidence.amount == Decimal("7000.00")
+    assert evidence.delivery == first
+
+
+def test_a_failure_while_storing_leaves_nothing_written_and_the_run_failed(world, monkeypatch):
+    deliver("medical", [medical_row(head(world.home), "JS001", 8000)], region=world.county)
+    deliver("medical", [medical_row(None, "JS102", 300, name="钱七", id_number=None)], region=world.county)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(store, "_unmatched_store", broken)
+    with pytest.raises(ScreeningFailed, match="没有写入任何结果"):
+        run()
+    assert not Alert.objects.exists() and not AlertEvidence.objects.exists()
+    assert not ChangeLog.objects.filter(entity="alert").exists()
+    failed = ScreeningRun.objects.get()
+    assert failed.status == ScreeningRun.Status.FAILED and failed.finished_at is not None
+
+
+def test_a_new_alert_has_an_audit_row_naming_the_run(world):
+    deliver("medical", [medical_row(head(world.home), "JS001", 8000)], region=world.county)
+    result = run()
+    alert = Alert.objects.get()
+    log = ChangeLog.objects.get(entity="alert", entity_id=alert.pk)
+    assert log.household_id == world.home.pk and log.reference == f"screening:{result.pk}"
+    assert ChangeLog.objects.filter(entity="screening_run", entity_id=result.pk).exists()
+    assert set(result.timings) >= {"load_registry", "engine", "store", "total"}

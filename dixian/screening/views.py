@@ -1,0 +1,82 @@
+"""The screening page: runs (newest first), one run's record and findings, and starting a monthly run."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from dixian.registry.views_list import paginate
+
+from .forms import RunStartForm
+from .selectors import may_see_runs, may_start_runs, run_findings_for_user, run_get_for_user, runs_for_user
+from .services import screening_enqueue_for_period
+
+NO_RUN_RIGHT = "您的账号没有查看筛查运行的权限。筛查运行由市、县级管理员和审核员查看。"
+NO_START_RIGHT = "只有市、县级管理员可以发起筛查。"
+PHASES = (
+    ("load_registry", "读取农户信息库"),
+    ("link", "概率匹配"),
+    ("load_other", "读取规则和报送"),
+    ("engine", "筛查引擎"),
+    ("store", "写入结果"),
+    ("total", "合计"),
+)
+
+
+def _require_reader(request: HttpRequest) -> None:
+    if not may_see_runs(request.user):
+        raise PermissionDenied(NO_RUN_RIGHT)
+
+
+@login_required
+@require_GET
+def run_list(request: HttpRequest) -> HttpResponse:
+    _require_reader(request)
+    page = paginate(runs_for_user(request.user), request.GET.get("page"), per_page=30)
+    return render(
+        request,
+        "screening/run_list.html",
+        {"page": page, "form": RunStartForm(), "may_start": may_start_runs(request.user)},
+    )
+
+
+@login_required
+@require_GET
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_reader(request)
+    run = run_get_for_user(request.user, pk)
+    timings = [(label, run.timings[key]) for key, label in PHASES if key in run.timings]
+    return render(
+        request,
+        "screening/run_detail.html",
+        {
+            "run": run,
+            "timings": timings,
+            "skipped": sorted(run.rules_skipped.items()),
+            "findings": run_findings_for_user(request.user, run),
+        },
+    )
+
+
+@login_required
+@require_POST
+def run_start(request: HttpRequest) -> HttpResponse:
+    _require_reader(request)
+    if not may_start_runs(request.user):
+        raise PermissionDenied(NO_START_RIGHT)
+    form = RunStartForm(request.POST)
+    if not form.is_valid():
+        page = paginate(runs_for_user(request.user), None, per_page=30)
+        return render(
+            request,
+            "screening/run_list.html",
+            {"page": page, "form": form, "may_start": True},
+            status=400,
+        )
+    screening_enqueue_for_period(period=form.cleaned_data["period"], actor=request.user)
+    messages.success(request, f"已提交 {form.cleaned_data['period']} 的筛查,后台完成后会出现在下面的列表中。")
+    return redirect("screening:run_list")

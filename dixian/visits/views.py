@@ -1,0 +1,301 @@
+"""Visit pages: record a visit (phone first), the visit list and detail, photos, and visit coverage.
+
+Every read goes through selectors.py: a visit or photo outside the account's scope answers 404 exactly
+like one that does not exist. Photos are personal data: they are stored under MEDIA_ROOT, which the
+project never serves, and reach a browser only through `visit_photo` after the visit's scope check.
+"""
+
+from __future__ import annotations
+
+import io
+import mimetypes
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+import xlsxwriter
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from dixian.cases.models import AlertEvidence
+from dixian.common.access import mask_phone, may_view_pii
+from dixian.registry.filters import region_picker
+from dixian.registry.forms import add_service_errors
+from dixian.registry.views_list import paginate
+
+from . import services
+from .forms import CoverageForm, Period, VisitFilterForm, VisitForm
+from .models import VisitRisk
+from .selectors import (
+    Coverage,
+    coverage_for_user,
+    household_for_recording,
+    households_matching,
+    may_record_visits,
+    may_view_visits,
+    photo_get_for_visit,
+    visit_get_for_user,
+    visit_list_for_user,
+)
+
+if TYPE_CHECKING:
+    from dixian.accounts.models import User
+
+PAGE_SIZE = 30
+RISK_LABELS = dict(VisitRisk.choices)
+RISK_GRADE_CSS = {"红": "red", "橙": "orange", "黄": "yellow"}
+
+
+def _require_view(user: User) -> None:
+    if not may_view_visits(user):
+        raise PermissionDenied("您的账号不能查看走访记录")
+
+
+def _require_record(user: User) -> None:
+    if not may_record_visits(user):
+        raise PermissionDenied("您的账号不能记录走访")
+
+
+def _risk_badges(risks: list[str]) -> list[tuple[str, str]]:
+    grades = services.VISIT_RISK_GRADE
+    return [(RISK_LABELS.get(r, r), RISK_GRADE_CSS[grades[VisitRisk(r)]]) for r in risks if r in RISK_LABELS]
+
+
+# --- recording --------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def visit_new(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    _require_record(user)
+    notices: list[str] = []
+    if request.method == "POST":
+        form = VisitForm(request.POST, request.FILES, user=user)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                visit = services.visit_record(
+                    household=data["household"],
+                    visit_date=data["visit_date"],
+                    method=data["method"],
+                    risks=data["risks"],
+                    notes=data["notes"],
+                    photos=data["photos"],
+                    actor=user,
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            except PermissionDenied:
+                form.add_error(None, "所选农户不存在或不在您的走访范围内,请重新查找选择。")
+            else:
+                risks = len(visit.risks)
+                messages.success(
+                    request,
+                    f"走访记录已保存:{visit.household.head_name}户 {visit.visit_date:%Y-%m-%d}"
+                    + (f",发现风险 {risks} 项,已推送预警线索。" if risks else ",未发现风险。"),
+                )
+                return redirect("visits:detail", pk=visit.pk)
+        picked = form.picked
+    else:
+        picked = None
+        if request.GET.get("household"):
+            picked = household_for_recording(user, request.GET["household"])
+            if picked is None:
+                notices.append("所选农户不存在或不在您的走访范围内,请重新查找选择。")
+        form = VisitForm(user=user, initial={"household": picked.pk if picked else ""})
+    term = (request.GET.get("q") or "").strip()[:40]
+    context = {
+        "form": form,
+        "picked": picked,
+        "q": term,
+        "matches": households_matching(user, term) if term and picked is None else None,
+        "notices": notices,
+        "max_photos": services.MAX_PHOTOS,
+        "max_days": services.MAX_DAYS_BACK,
+        "today": timezone.localdate(),
+    }
+    return render(request, "visits/visit_form.html", context)
+
+
+@login_required
+@require_GET
+def household_search(request: HttpRequest) -> HttpResponse:
+    """The household picker's results (an htmx partial): radio buttons that belong to the visit form."""
+    user = request.user
+    _require_record(user)
+    term = (request.GET.get("q") or "").strip()[:40]
+    context = {"matches": households_matching(user, term) if term else None, "q": term}
+    return render(request, "visits/partials/_household_choices.html", context)
+
+
+# --- reading ----------------------------------------------------------------------------------------
+
+
+def _list_query(form: VisitFilterForm) -> str:
+    if not form.is_bound:
+        return ""
+    params = []
+    for name in ("date_from", "date_to"):
+        value = form.cleaned_data.get(name)
+        if value:
+            params.append((name, value.isoformat()))
+    if form.region is not None:
+        params.extend(("region", str(pk)) for pk in form.cleaned_data.get("region") or [])
+    if form.cleaned_data.get("with_risks"):
+        params.append(("with_risks", "on"))
+    if form.cleaned_data.get("household"):
+        params.append(("household", str(form.cleaned_data["household"])))
+    return urlencode(params)
+
+
+@login_required
+@require_GET
+def visit_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    _require_view(user)
+    form = VisitFilterForm(request.GET, user=user)
+    filters = form.filters()
+    page = paginate(visit_list_for_user(user, filters), request.GET.get("page"), per_page=PAGE_SIZE)
+    for visit in page.rows:
+        visit.badges = _risk_badges(visit.risks)
+    context = {
+        "form": form,
+        "page": page,
+        "query": _list_query(form),
+        "notices": form.notices,
+        "picker": region_picker(user, filters.village),
+        "oob_picker": bool(request.htmx),
+        "can_record": may_record_visits(user),
+    }
+    if request.htmx:
+        return render(request, "visits/partials/_visit_table.html", context)
+    return render(request, "visits/visit_list.html", context)
+
+
+@login_required
+@require_GET
+def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    visit = visit_get_for_user(user, pk)
+    household = visit.household
+    evidences = list(
+        AlertEvidence.objects.filter(visit=visit).select_related("alert").order_by("grade", "risk_code")
+    )
+    context = {
+        "visit": visit,
+        "household": household,
+        "phone": household.phone if may_view_pii(user) else mask_phone(household.phone),
+        "badges": _risk_badges(visit.risks),
+        "photos": list(visit.photos.order_by("id")),
+        "evidences": evidences,
+        "can_record": may_record_visits(user),
+    }
+    return render(request, "visits/visit_detail.html", context)
+
+
+@login_required
+@require_GET
+def visit_photo(request: HttpRequest, pk: int, photo_pk: int) -> FileResponse:
+    visit = visit_get_for_user(request.user, pk)
+    photo = photo_get_for_visit(visit, photo_pk)
+    try:
+        handle = photo.image.open("rb")
+    except FileNotFoundError:
+        raise Http404("照片文件不存在") from None
+    content_type = mimetypes.guess_type(photo.image.name)[0] or "application/octet-stream"
+    response = FileResponse(handle, content_type=content_type)
+    # Personal data: never kept by a shared cache, and never sniffed into something else.
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Disposition"] = (
+        f'inline; filename="visit-{visit.pk}-{photo.pk}{_suffix(photo.image.name)}"'
+    )
+    return response
+
+
+def _suffix(name: str) -> str:
+    dot = name.rfind(".")
+    return name[dot:] if dot > name.rfind("/") else ""
+
+
+# --- coverage ---------------------------------------------------------------------------------------
+
+
+def _coverage(request: HttpRequest) -> tuple[CoverageForm, Coverage, list[str], str]:
+    user = request.user
+    _require_view(user)
+    form = CoverageForm(request.GET)
+    start, end, notices = form.range()
+    coverage = coverage_for_user(user, start, end)
+    period = form.cleaned_data.get("period") or Period.MONTH
+    params = [("period", period)]
+    if period == Period.CUSTOM:
+        params += [("start", start.isoformat()), ("end", end.isoformat())]
+    return form, coverage, notices, urlencode(params)
+
+
+@login_required
+@require_GET
+def coverage(request: HttpRequest) -> HttpResponse:
+    form, cov, notices, query = _coverage(request)
+    context = {"form": form, "coverage": cov, "notices": notices, "query": query}
+    if request.htmx:
+        return render(request, "visits/partials/_coverage_table.html", context)
+    return render(request, "visits/coverage.html", context)
+
+
+@login_required
+@require_GET
+def coverage_export(request: HttpRequest) -> HttpResponse:
+    _, cov, _, _ = _coverage(request)
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet("走访覆盖率")
+    bold = book.add_format({"bold": True})
+    head = book.add_format({"bold": True, "bg_color": "#F0F2F4", "border": 1})
+    pct = book.add_format({"num_format": "0.0%"})
+    pct_bold = book.add_format({"num_format": "0.0%", "bold": True})
+    sheet.write(0, 0, f"走访覆盖率 {cov.start:%Y-%m-%d} 至 {cov.end:%Y-%m-%d}", bold)
+    headers = ["区划代码", "乡镇", "村", "农户数", "已走访户数", "覆盖率", "走访次数", "发现风险的走访"]
+    sheet.write_row(2, 0, headers, head)
+    row = 3
+
+    def write(r: Any, township: str, village: str, *, total: bool = False) -> None:
+        nonlocal row
+        fmt = bold if total else None
+        sheet.write_string(row, 0, r.code, fmt)
+        sheet.write_string(row, 1, township, fmt)
+        sheet.write_string(row, 2, village, fmt)
+        sheet.write_number(row, 3, r.households, fmt)
+        sheet.write_number(row, 4, r.visited, fmt)
+        if r.households:
+            sheet.write_number(row, 5, r.visited / r.households, pct_bold if total else pct)
+        else:
+            sheet.write_string(row, 5, "—", fmt)
+        sheet.write_number(row, 6, r.visits, fmt)
+        sheet.write_number(row, 7, r.visits_with_risks, fmt)
+        row += 1
+
+    for township in cov.townships:
+        for village in township.villages:
+            write(village, township.name, village.name)
+        if cov.show_townships:
+            write(township, f"{township.name}小计", "", total=True)
+    write(cov.total, cov.total.name, "", total=True)
+    sheet.set_column(0, 0, 16)
+    sheet.set_column(1, 2, 14)
+    sheet.set_column(3, 7, 12)
+    sheet.freeze_panes(3, 0)
+    book.close()
+    response = HttpResponse(
+        buffer.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    name = f"visit-coverage-{cov.start:%Y%m%d}-{cov.end:%Y%m%d}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
