@@ -20,15 +20,13 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 from django.conf import settings
 
-from dixian.common.access import mask_id_number, mask_phone
+from dixian.common.access import HEALTH_FEEDS, mask_id_number, mask_phone
 from dixian.feeds import catalogue
 from dixian.screening.engine.core import _record_key_sql
 
 if TYPE_CHECKING:
     from dixian.feeds.models import FeedDelivery
 
-# Feeds whose rows say something about a person's health: shown only to accounts with may_view_pii.
-HEALTH_FEEDS = frozenset({"medical", "major_illness", "disability"})
 MAX_ROWS = 200
 
 

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from dixian.common.access import record_key_shown
 from dixian.common.audit import change_record
 from dixian.common.models import ChangeLog
 from dixian.screening.engine import GRADES, RISK_TYPES
@@ -88,22 +89,31 @@ def alert_add_evidence(
     alert: Alert | None = None
     if not monitored:
         alert = _open_alert_for(household, region, risk_code, subject_name)
+        created = False
         if alert is None:
-            alert = Alert.objects.create(
-                household=household,
-                region=region,
-                region_code=household.region_code if household else region.code,
-                subject_name=subject_name,
-                risk_code=risk_code,
-                grade=grade,
-                grade_rank=GRADE_RANK[grade],
-                reason=reason,
-                channels=[channel],
-                evidence_count=0,
-                raised_at=at,
-                due_date=Alert.due_for(grade, timezone.localdate(at)),
-                last_evidence_at=at,
-            )
+            try:
+                with transaction.atomic():
+                    alert = Alert.objects.create(
+                        household=household,
+                        region=region,
+                        region_code=household.region_code if household else region.code,
+                        subject_name=subject_name,
+                        risk_code=risk_code,
+                        grade=grade,
+                        grade_rank=GRADE_RANK[grade],
+                        reason=reason,
+                        channels=[channel],
+                        evidence_count=0,
+                        raised_at=at,
+                        due_date=Alert.due_for(grade, timezone.localdate(at)),
+                        last_evidence_at=at,
+                    )
+                created = True
+            except IntegrityError:  # the same household and risk was opened concurrently: merge into it
+                alert = _open_alert_for(household, region, risk_code, subject_name)
+                if alert is None:
+                    raise
+        if created:
             change_record(
                 actor=actor,
                 source=ChangeLog.Source.SYSTEM if actor is None else ChangeLog.Source.WEB,
@@ -215,6 +225,8 @@ def unmatched_close(*, record: UnmatchedRecord, note: str, actor: User) -> Unmat
         household_id=None,
         action=ChangeLog.Action.UPDATE,
         changes={"status": [UnmatchedRecord.Status.OPEN.value, UnmatchedRecord.Status.CLOSED.value]},
-        summary=f"应纳未纳核查:{record.get_feed_display()} {record.record_key}"[:200],
+        summary=f"应纳未纳核查:{record.get_feed_display()} {record_key_shown(record.feed, record.record_key, pii=False)}"[
+            :200
+        ],
     )
     return record

@@ -20,7 +20,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from dixian.common.access import mask_id_number, mask_phone, may_view_pii
+from dixian.common.access import mask_id_number, mask_phone, may_view_pii, record_key_shown
 from dixian.feeds import catalogue
 from dixian.registry.filters import region_picker
 from dixian.registry.views_list import paginate
@@ -226,6 +226,7 @@ def alert_status(request: HttpRequest, pk: int) -> HttpResponse:
 class UnmatchedRow:
     record: UnmatchedRecord
     id_number: str
+    record_key: str
 
 
 @login_required
@@ -253,7 +254,14 @@ def unmatched_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "notices": notices,
             "page": page,
-            "rows": [UnmatchedRow(r, r.id_number if pii else mask_id_number(r.id_number)) for r in page.rows],
+            "rows": [
+                UnmatchedRow(
+                    r,
+                    r.id_number if pii else mask_id_number(r.id_number),
+                    record_key_shown(r.feed, r.record_key, pii=pii),
+                )
+                for r in page.rows
+            ],
             "query": urlencode(params),
             "can_close": user.is_registry_editor,
             "close_form": UnmatchedCloseForm(),
@@ -283,7 +291,10 @@ def unmatched_close(request: HttpRequest, pk: int) -> HttpResponse:
             for message in exc.messages:
                 messages.error(request, message)
         else:
-            messages.success(request, f"已记录核查结论:{record.name or record.record_key}。")
+            messages.success(
+                request,
+                f"已记录核查结论:{record.name or record_key_shown(record.feed, record.record_key, pii=may_view_pii(request.user))}。",
+            )
     back = request.POST.get("next", "")
     if not back.startswith(reverse("cases:unmatched_list")):
         back = reverse("cases:unmatched_list")

@@ -10,6 +10,7 @@ Codes of a subtree share the node's prefix, so the subtree is the half-open rang
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from django.db.models import Model, Q, QuerySet
@@ -62,3 +63,32 @@ def mask_phone(value: str) -> str:
 
 def may_view_pii(user: User) -> bool:
     return bool(user.is_authenticated and user.is_active and user.can_view_pii)
+
+
+ID_OR_PHONE = re.compile(r"\d{17}[\dXx]|\d{15}|1\d{10}")
+
+# Department feeds whose rows say something about a person's health: shown only with may_view_pii.
+HEALTH_FEEDS = frozenset({"medical", "major_illness", "disability"})
+
+
+def mask_numbers(text: str) -> str:
+    """Mask every ID number and mobile number quoted in a text (an error reason, a record key)."""
+
+    def mask(match: re.Match[str]) -> str:
+        value = match.group(0)
+        return mask_phone(value) if len(value) == 11 else mask_id_number(value)
+
+    return ID_OR_PHONE.sub(mask, text)
+
+
+def record_key_shown(feed: str, key: str, *, pii: bool) -> str:
+    """A feed record's key as an account may see it.
+
+    Keys are the source columns joined with "|" (name, ID number, and for some feeds the diagnosis), so
+    without the PII right the numbers are masked and a health feed's key is not shown at all.
+    """
+    if pii:
+        return key
+    if feed in HEALTH_FEEDS:
+        return "(健康相关记录,需“可查看完整个人信息”权限)"
+    return mask_numbers(key)

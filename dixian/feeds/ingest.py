@@ -282,6 +282,8 @@ def read_rows(rows: Sequence[Mapping[str, Any]]) -> RawDelivery:
     for row in rows:
         headers.update(dict.fromkeys(row))
     keys = list(headers)
+    if not keys:
+        raise FeedFileError(["数据行没有任何字段:每行应是以表头(如“姓名”“证件号码”)为键的对象"])
     series = []
     for j, key in enumerate(keys):
         values = [_json_text(row.get(key)) for row in rows]

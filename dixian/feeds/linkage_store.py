@@ -25,7 +25,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from dixian.accounts.models import Role
-from dixian.common.access import scope_by_region
+from dixian.common.access import record_key_shown, scope_by_region
 from dixian.common.audit import change_record
 from dixian.common.models import ChangeLog
 from dixian.regions.models import Region
@@ -243,7 +243,7 @@ def link_candidate_decide(*, actor: User, candidate: LinkCandidate, accept: bool
             action=ChangeLog.Action.UPDATE,
             changes={"status": [old, status]},
             summary=(
-                f"概率匹配复核:{c.get_feed_display()}记录 {c.record_key} "
+                f"概率匹配复核:{c.get_feed_display()}记录 {record_key_shown(c.feed, c.record_key, pii=False)} "
                 f"{'确认为' if status == LinkCandidate.Status.ACCEPTED else '不是'}该人员"
                 + ("(同一记录的另一候选已确认)" if c is not locked else "")
             ),

@@ -63,9 +63,9 @@ class FeedDelivery(TimeStampedModel):
         verbose_name_plural = "部门数据报送"
         ordering = ["-created_at"]
         constraints = [
-            # One accepted delivery per content: re-sending the same file changes nothing.
+            # One accepted delivery per content, period and region: re-sending the same file changes nothing.
             models.UniqueConstraint(
-                fields=["feed", "checksum"],
+                fields=["feed", "checksum", "period", "region"],
                 condition=models.Q(status__in=["accepted", "screened"]),
                 name="feeddelivery_one_per_content",
             )
@@ -87,6 +87,8 @@ class FeedDelivery(TimeStampedModel):
         if self.pk is not None:
             old = type(self).objects.filter(pk=self.pk).values(*self.IMMUTABLE_FIELDS, "status").first()
             if old and old["status"] in (self.Status.ACCEPTED, self.Status.SCREENED):
+                if self.status not in (self.Status.ACCEPTED, self.Status.SCREENED):
+                    raise ValidationError("已接收的报送不能退回为待校验或已拒收")
                 changed = [f for f in self.IMMUTABLE_FIELDS if old[f] != getattr(self, f)]
                 if changed:
                     raise ValidationError(f"已接收的报送不可修改({', '.join(changed)})")

@@ -85,9 +85,13 @@ def table_checksum(table: pa.Table | pl.DataFrame) -> str:
     return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
 
 
-def _existing(feed: str, checksum: str) -> FeedDelivery | None:
+def _existing(feed: str, checksum: str, period: str, region: Region) -> FeedDelivery | None:
+    # The same content for another period or region is another delivery: a file sent under the wrong
+    # period can be sent again under the right one, and one county never gets another county's delivery.
     return (
-        FeedDelivery.objects.filter(feed=feed, checksum=checksum, status__in=LIVE)
+        FeedDelivery.objects.filter(
+            feed=feed, checksum=checksum, period=period, region=region, status__in=LIVE
+        )
         .select_related("region", "source")
         .first()
     )
@@ -125,7 +129,7 @@ def delivery_receive(
     else:
         assert table is not None
         checksum = table_checksum(table)
-    existing = _existing(feed, checksum)
+    existing = _existing(feed, checksum, period, region)
     if existing is not None:
         return existing, False
 
@@ -275,7 +279,7 @@ def _accept(
             screening_enqueue_for_delivery(delivery, owner=source)
     except IntegrityError:
         _remove(written)
-        existing = _existing(feed, checksum)
+        existing = _existing(feed, checksum, period, region)
         if existing is None:
             raise
         return existing, False

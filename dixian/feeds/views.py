@@ -25,8 +25,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from dixian.common.access import may_view_pii
-from dixian.registry.views_import import mask_numbers
+from dixian.common.access import mask_numbers, may_view_pii
 
 from . import catalogue, services
 from .models import FeedDelivery

@@ -106,7 +106,10 @@ def delivery_create(request: HttpRequest, code: str) -> HttpResponse:
         return _method_not_allowed("POST")
     if code not in catalogue.FEEDS_BY_CODE:
         return _error(404, f"没有数据类型「{code}」,可用的类型见 GET /api/v1/feeds")
-    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return _error(400, "请求头 Content-Length 不是数字")
     if length > MAX_BODY_BYTES:
         return _error(
             413, f"请求体超过 {MAX_BODY_BYTES // (1024 * 1024)} MB,请分批推送(每批不超过 {MAX_ROWS} 行)"

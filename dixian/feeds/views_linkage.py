@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from dixian.common.access import mask_id_number, mask_phone, may_view_pii
+from dixian.common.access import mask_id_number, mask_phone, may_view_pii, record_key_shown
 
 from .linkage_store import (
     link_candidate_decide,
@@ -55,7 +55,7 @@ def _row(c: LinkCandidate, pii: bool) -> dict[str, Any]:
         "record": {
             "feed": c.get_feed_display(),
             "period": c.delivery.period,
-            "record_key": c.record_key,
+            "record_key": record_key_shown(c.feed, c.record_key, pii=pii),
             "name": c.name,
             "id_number": show_id(c.id_number_raw) if c.id_number_raw else "",
             "sex": c.sex,
@@ -129,6 +129,8 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
             {"row": _row(candidate, may_view_pii(request.user)), "done": done},
         )
     messages.success(
-        request, f"{candidate.name}({candidate.get_feed_display()}记录 {candidate.record_key}):{done}"
+        request,
+        f"{candidate.name}({candidate.get_feed_display()}记录 "
+        f"{record_key_shown(candidate.feed, candidate.record_key, pii=may_view_pii(request.user))}):{done}",
     )
     return redirect("links:queue")

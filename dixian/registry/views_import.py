@@ -8,7 +8,6 @@ batch's region; anyone else gets 404.
 from __future__ import annotations
 
 import io
-import re
 import uuid
 from collections.abc import Callable
 from functools import wraps
@@ -24,7 +23,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 
-from dixian.common.access import mask_id_number, mask_phone, may_view_pii, region_range_q
+from dixian.common.access import mask_numbers, may_view_pii, region_range_q
 from dixian.common.jobs import job_enqueue
 from dixian.common.models import Job
 
@@ -33,19 +32,6 @@ from .models import ImportBatch
 
 JOB_KIND = "registry_import"
 XLSX_SIGNATURE = b"PK\x03\x04"
-
-
-ID_OR_PHONE = re.compile(r"\d{17}[\dXx]|\d{15}|1\d{10}")
-
-
-def mask_numbers(text: str) -> str:
-    """Mask every ID number and mobile number quoted in an error reason."""
-
-    def mask(match: re.Match[str]) -> str:
-        value = match.group(0)
-        return mask_phone(value) if len(value) == 11 else mask_id_number(value)
-
-    return ID_OR_PHONE.sub(mask, text)
 
 
 def editor_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

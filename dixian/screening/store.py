@@ -335,10 +335,15 @@ def result_store(
     open_alerts: dict[tuple[int, str], Alert] = {}
     pairs = list(by_alert)
     for chunk in _chunks(sorted({hp for hp, _ in pairs})):
-        for alert in Alert.objects.filter(
-            household_id__in=chunk, status__in=Alert.OPEN_STATUSES, risk_code__in={r for _, r in pairs}
-        ).only(
-            "id", "household_id", "risk_code", "grade", "reason", "channels", "evidence_count", "due_date"
+        # Locked: a declaration or visit adding evidence meanwhile must not be overwritten by bulk_update.
+        for alert in (
+            Alert.objects.select_for_update()
+            .filter(
+                household_id__in=chunk, status__in=Alert.OPEN_STATUSES, risk_code__in={r for _, r in pairs}
+            )
+            .only(
+                "id", "household_id", "risk_code", "grade", "reason", "channels", "evidence_count", "due_date"
+            )
         ):
             open_alerts[(alert.household_id, alert.risk_code)] = alert
     villages = dict(Region.objects.filter(level=Region.Level.VILLAGE).values_list("code", "id"))

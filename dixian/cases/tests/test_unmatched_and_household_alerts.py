@@ -80,6 +80,26 @@ def test_id_numbers_in_the_unmatched_list_are_masked_without_the_right(client, w
     assert "360424199001011234" in client.get(reverse("cases:unmatched_list")).content.decode()
 
 
+def test_record_keys_in_the_unmatched_list_hide_id_numbers_and_health_records_without_the_right(
+    client, world, people
+):
+    # Record keys are the source columns joined with "|": a name, an ID number, for 大病 the diagnosis.
+    for feed, key in (
+        ("major_illness", "赵六|360424199001011234|肺癌|2026-10-02"),
+        ("civil_registry", "钱七|360424198502021238|死亡"),
+    ):
+        record = unmatched(world.village, key, feed=feed)
+        record.name = key.split("|")[0]
+        record.save()
+    client.force_login(people["village_officer"])
+    html = client.get(reverse("cases:unmatched_list")).content.decode()
+    assert "360424199001011234" not in html and "肺癌" not in html
+    assert "360424198502021238" not in html and mask_id_number("360424198502021238") in html
+    client.force_login(people["county_admin"])
+    html = client.get(reverse("cases:unmatched_list")).content.decode()
+    assert "肺癌" in html and "360424198502021238" in html
+
+
 def test_closing_an_unmatched_record_needs_a_note_and_is_audited(client, world, people):
     record = unmatched(world.village, "D1")
     officer = people["village_officer"]

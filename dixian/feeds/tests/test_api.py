@@ -67,6 +67,21 @@ def test_row_errors_answer_422_with_one_based_rows_and_nothing_is_stored(client,
     assert not Job.objects.exists()
 
 
+def test_rows_without_any_field_are_refused_with_an_error_list_not_a_crash(client, key):
+    response = push(client, key, {"period": "2026-10", "rows": [{}]})
+    assert response.status_code in (400, 422)
+    assert response.json()["errors"][0]["message"]
+    assert not FeedDelivery.objects.filter(status__in=["accepted", "screened"]).exists()
+
+
+def test_the_same_batch_for_another_period_is_another_delivery(client, key):
+    assert push(client, key, batch()).status_code == 201
+    body = batch()
+    body["period"] = "2026-09"
+    assert push(client, key, body).status_code == 201
+    assert sorted(FeedDelivery.objects.values_list("period", flat=True)) == ["2026-09", "2026-10"]
+
+
 def test_wrong_keys_in_the_rows_answer_422_naming_them(client, key):
     body = batch(1)
     body["rows"][0]["科室"] = "内科"
