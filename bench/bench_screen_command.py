@@ -27,7 +27,6 @@ import datetime as dt
 import json
 import os
 import platform
-import re
 import statistics
 import subprocess
 import sys
@@ -377,15 +376,9 @@ def report(results: dict[str, dict[str, list[dict]]], load: list[str], counts: d
 
 
 def write_docs(section: str) -> None:
-    path = ROOT / "docs" / "benchmarks.md"
-    text = path.read_text(encoding="utf-8")
-    pattern = re.compile(r"^## Screening command\n.*?(?=^## |\Z)", re.S | re.M)
-    text = (
-        pattern.sub(lambda _m: section + "\n", text)
-        if pattern.search(text)
-        else text.rstrip("\n") + "\n\n" + section
-    )
-    path.write_text(text, encoding="utf-8")
+    from docs_section import replace_docs_section  # bench/ is on sys.path when a bench runs as a script
+
+    replace_docs_section("## Screening command", section)
 
 
 def main() -> None:

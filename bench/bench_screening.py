@@ -26,7 +26,6 @@ import datetime as dt
 import json
 import os
 import platform
-import re
 import resource
 import statistics
 import subprocess
@@ -434,16 +433,9 @@ def measure(kind: str, data: Path) -> dict[str, object]:
 
 
 def write_docs(section: str) -> Path:
-    path = ROOT / "docs" / "benchmarks.md"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    heading = "## Screening engine (issue 3)"
-    pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _m: section.rstrip("\n") + "\n\n", text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text, encoding="utf-8")
-    return path
+    from docs_section import replace_docs_section  # bench/ is on sys.path when a bench runs as a script
+
+    return replace_docs_section("## Screening engine (issue 3)", section)
 
 
 def main() -> None:

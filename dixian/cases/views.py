@@ -20,13 +20,13 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from dixian.common.access import mask_id_number, mask_phone, may_view_pii, record_key_shown
+from dixian.common.access import HEALTH_FEEDS, mask_id_number, mask_phone, may_view_pii, record_key_shown
 from dixian.feeds import catalogue
 from dixian.registry.filters import region_picker
 from dixian.registry.views_list import paginate
 
 from . import exports, services
-from .evidence_rows import HEALTH_FEEDS, EvidenceRows, evidence_rows
+from .evidence_rows import EvidenceRows, evidence_rows
 from .forms import AlertFilterForm, AlertStatusForm, UnmatchedCloseForm, UnmatchedFilterForm
 from .models import Alert, AlertEvidence, Channel, UnmatchedRecord
 from .rows import CHANNEL_LABELS, GRADE_CSS, alert_rows, due_text

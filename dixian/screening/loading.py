@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 
 from dixian.cases.models import Alert
@@ -123,7 +123,8 @@ def query_arrow(
         return _query_postgresql(columns, select, from_sql, params)
     if vendor == "sqlite":
         return _query_sqlite(columns, select, from_sql, params)
-    raise NotImplementedError(f"unsupported database {vendor}")  # settings allow only these two
+    # DATABASE_URL accepts other engines; screening reads the registry with each engine's fast path.
+    raise ImproperlyConfigured(f"筛查只支持 SQLite 和 PostgreSQL 数据库,当前为 {vendor}:请修改 DATABASE_URL")
 
 
 def _query_postgresql(columns: list, select: list[str], from_sql: str, params: Sequence[Any]) -> pa.Table:
@@ -287,19 +288,11 @@ def deliveries_for(period: str) -> list[FeedDelivery]:
 
 
 def feeds_load(deliveries: list[FeedDelivery]) -> dict[str, Any]:
-    """feed code → its deliveries' Parquet paths. Deliveries of one feed may carry different optional
-    columns; the engine reads a list of paths as one table, so those are unified into one Arrow table."""
+    """feed code → its deliveries' Parquet paths (the engine reads them as one table by column name)."""
     paths: dict[str, list[Path]] = {}
     for d in deliveries:
         paths.setdefault(d.feed, []).append(Path(d.rows_file))
-    feeds: dict[str, Any] = {}
-    for code, files in paths.items():
-        schemas = [pq.read_schema(f) for f in files]
-        if all(s.equals(schemas[0]) for s in schemas[1:]):
-            feeds[code] = files
-        else:
-            feeds[code] = pa.concat_tables([pq.read_table(f) for f in files], promote_options="permissive")
-    return feeds
+    return paths
 
 
 def rules_load() -> list[EngineRuleVersion]:

@@ -63,17 +63,23 @@ def _plain_types(table: pa.Table) -> pa.Table:
     return table if schema.equals(table.schema) else table.cast(schema)
 
 
+def _paths_schema(paths: list[Path]) -> pa.Schema:
+    # Files of one input may differ in their optional columns (deliveries of one feed): read as one table
+    # by column name, a column missing from a file is null there.
+    return pa.unify_schemas([pq.read_schema(p) for p in paths], promote_options="permissive")
+
+
 def source_schema(source: TableLike) -> pa.Schema:
     paths = _paths(source)
     if paths is not None:
-        return pq.read_schema(paths[0])
+        return _paths_schema(paths)
     return to_arrow(source).schema
 
 
 def source_columns(source: TableLike) -> list[str]:
     paths = _paths(source)
     if paths is not None:
-        return list(pq.read_schema(paths[0]).names)
+        return list(_paths_schema(paths).names)
     if hasattr(source, "collect_schema"):
         return list(source.collect_schema().names())
     if hasattr(source, "columns"):
@@ -148,7 +154,7 @@ class DuckDBBackend(Backend):
                 )
             else:
                 parts.append(f"SELECT * FROM read_parquet({quoted})")
-        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS " + " UNION ALL ".join(parts))
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS " + " UNION ALL BY NAME ".join(parts))
 
     def run(self, sql: str) -> None:
         self.con.execute(sql)
@@ -244,7 +250,7 @@ class SparkBackend(Backend):
         else:
             from pyspark.sql import functions as F  # noqa: N812 - the conventional alias
 
-            df = self.spark.read.parquet(*[str(p) for p in paths])
+            df = self.spark.read.option("mergeSchema", "true").parquet(*[str(p) for p in paths])
             if row_numbers:
                 df = df.withColumn("_row", F.monotonically_increasing_id())
         self._name(name, df)

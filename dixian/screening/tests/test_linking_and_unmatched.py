@@ -158,3 +158,17 @@ def test_inputs_may_be_parquet_files(tmp_path) -> None:
     registry = {k: paths[k] for k in ("households", "persons", "incomes")}
     result = run(registry, {"medical": str(paths["medical"])}, only="R01")
     assert ("H1", "01") in alerts(result)
+
+
+def test_deliveries_of_one_feed_with_different_optional_columns_are_read_as_one_table(tmp_path) -> None:
+    w = World()
+    first = w.person(w.household("H1", income=1_000_000), "张三")
+    second = w.person(w.household("H2", income=1_000_000), "李四")
+    plain = tmp_path / "plain.parquet"
+    feed("medical", [_row("S1", first)]).write_parquet(plain)
+    # The second delivery also sends an optional column, in another position.
+    wider = tmp_path / "wider.parquet"
+    extra = feed("medical", [_row("S2", second)]).with_columns(pl.lit("2026-08-28").alias("入院日期"))
+    extra.select(["入院日期", *[c for c in extra.columns if c != "入院日期"]]).write_parquet(wider)
+    result = run(w.registry(), {"medical": [str(plain), str(wider)]}, only="R01")
+    assert {("H1", "01"), ("H2", "01")} <= set(alerts(result))
