@@ -78,6 +78,12 @@ def build_feeds() -> dict[str, int]:
 
     from dixian.feeds import catalogue
 
+    if not (CITY / "manifest.json").exists():  # a fresh machine: the city comes first, the feeds are drawn over it
+        subprocess.run(  # noqa: S603 - our own command
+            [str(ROOT / ".venv" / "bin" / "dixian"), "generate", "--scale", "city", "--out", str(CITY), "--no-workbook"],
+            check=True,
+            cwd=ROOT,
+        )
     rng = np.random.default_rng(20261029)
     persons = pl.read_parquet(CITY / "persons.parquet", columns=["id_number", "name", "birth_date"])
     regions = pl.read_parquet(CITY / "regions.parquet", columns=["code", "level"])
@@ -300,6 +306,7 @@ PHASES = [
     ("store.store_evidence", "  evidence rows"),
     ("store.store_unmatched", "  应纳未纳 rows"),
     ("store.store_audit", "  audit rows"),
+    ("commit", "commit (PostgreSQL checks the foreign keys here)"),
 ]
 
 

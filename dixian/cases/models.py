@@ -109,15 +109,21 @@ class AlertEvidence(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # evidence_household_risk leads with it
     )
-    region_code = models.CharField("区划代码", max_length=14, db_index=True)
+    region_code = models.CharField("区划代码", max_length=14)
     risk_code = models.CharField("风险类型", max_length=4, choices=RISK_CHOICES)
     channel = models.CharField("渠道", max_length=15, choices=Channel.choices)
     grade = models.CharField("等级", max_length=2, choices=GRADE_CHOICES)
     reason = models.TextField("说明")
     # Department line
     rule_version = models.ForeignKey(
-        "screening.RuleVersion", verbose_name="规则版本", null=True, blank=True, on_delete=models.PROTECT
+        "screening.RuleVersion",
+        verbose_name="规则版本",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_index=False,  # versions are never deleted and evidence is never looked up by version
     )
     feed = models.CharField("数据类型", max_length=20, choices=FEED_CHOICES, blank=True)
     delivery = models.ForeignKey(
@@ -133,7 +139,12 @@ class AlertEvidence(models.Model):
     amount = models.DecimalField("金额", max_digits=18, decimal_places=2, null=True, blank=True)
     threshold = models.DecimalField("阈值", max_digits=18, decimal_places=2, null=True, blank=True)
     run = models.ForeignKey(
-        "screening.ScreeningRun", verbose_name="筛查运行", null=True, blank=True, on_delete=models.SET_NULL
+        "screening.ScreeningRun",
+        verbose_name="筛查运行",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_index=False,  # evidence_run_region leads with it
     )
     # Other lines
     declaration = models.ForeignKey(
@@ -144,13 +155,20 @@ class AlertEvidence(models.Model):
     )
     # A hash of what makes this evidence the same fact (household, risk, channel, rule, records): adding it
     # again is a no-op, which is what makes re-running a period idempotent.
-    dedup_key = models.CharField("去重键", max_length=64, unique=True)
-    created_at = models.DateTimeField("发现时间", db_index=True)
+    dedup_key = models.CharField("去重键", max_length=64)
+    created_at = models.DateTimeField("发现时间")
 
     class Meta:
         verbose_name = "预警证据"
         verbose_name_plural = "预警证据"
-        indexes = [models.Index(fields=["household", "risk_code"], name="evidence_household_risk")]
+        # A city run writes 100k+ rows here: every index costs on each of them, so only what is read.
+        # The dedup key is unique by a constraint, not `unique=True`, which on PostgreSQL would add a
+        # second (LIKE) index that nothing uses.
+        constraints = [models.UniqueConstraint(fields=["dedup_key"], name="evidence_dedup_key")]
+        indexes = [
+            models.Index(fields=["household", "risk_code"], name="evidence_household_risk"),
+            models.Index(fields=["run", "region_code"], name="evidence_run_region"),
+        ]
 
     def __str__(self) -> str:
         return self.reason[:60]

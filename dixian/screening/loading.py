@@ -1,18 +1,22 @@
 """Reading what a screening run needs out of the database, fast, as Arrow tables for the engine.
 
 Loading 2.5 M persons through the ORM (one Python object per row, then one per value) takes minutes,
-longer than the screening itself. Here each table is one raw SQL statement whose result the database
-writes as delimited text and pyarrow's C++ CSV reader parses into typed columns:
-- PostgreSQL: `COPY (SELECT …) TO STDOUT` through psycopg 3's `cursor.copy`, read block by block;
-- SQLite: the rows are joined into text by SQLite itself (`group_concat` over slices of the primary key),
-  so Python touches one string per 100k rows instead of 600k values.
-Both give the same Arrow schema, and nothing else in a run depends on the database vendor.
+longer than the screening itself. Each table here is one raw SQL statement read straight into Arrow:
+- outside a transaction, through a second connection of the database's ADBC driver (Apache Arrow's
+  database connectivity: the SQLite driver steps the statement in C, the PostgreSQL one reads a binary
+  COPY), the tables of the registry read side by side;
+- inside a transaction (another connection would not see its writes; tests run in one) on Django's own
+  connection, the database writing delimited text that pyarrow's C++ CSV reader parses: `COPY … TO STDOUT`
+  on PostgreSQL, `group_concat` over slices of the primary key on SQLite.
+Both paths give the same Arrow schema (a test compares them), and nothing else in a run depends on the
+database vendor.
 """
 # ruff: noqa: S608 - SQL text here is built from model table/column names, never from input values.
 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -20,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
@@ -29,6 +34,8 @@ from dixian.feeds.models import FeedDelivery, LinkCandidate
 from dixian.regions.models import Region
 from dixian.registry.models import Household, HouseholdIncome, IncomeLine, Person
 
+from . import adbc_read
+from .adbc_read import Statement
 from .engine import RuleVersion as EngineRuleVersion
 from .engine.core import parse_period
 from .models import RuleVersion
@@ -114,17 +121,110 @@ def _select_list(columns: list[tuple[str, str, pa.DataType]], vendor: str) -> li
 
 
 def query_arrow(
-    columns: list[tuple[str, str, pa.DataType]], from_sql: str, params: Sequence[Any] = ()
+    columns: list[tuple[str, str, pa.DataType]],
+    from_sql: str,
+    params: Sequence[Any] = (),
+    *,
+    adbc: bool | None = None,
 ) -> pa.Table:
-    """`SELECT <columns> <from_sql>` as an Arrow table typed by `columns` (NULLs only in non-text columns)."""
+    """`SELECT <columns> <from_sql>` as an Arrow table typed by `columns` (NULLs only in non-text columns).
+    `adbc`: read through the ADBC driver (default: where `_adbc_usable()`)."""
     vendor = connection.vendor
     select = _select_list(columns, vendor)
+    if adbc is None:
+        adbc = vendor in ("postgresql", "sqlite") and _adbc_usable()
+    if adbc:
+        return _adbc_query_many([(columns, from_sql, params)])[0]
     if vendor == "postgresql":
         return _query_postgresql(columns, select, from_sql, params)
     if vendor == "sqlite":
         return _query_sqlite(columns, select, from_sql, params)
     # DATABASE_URL accepts other engines; screening reads the registry with each engine's fast path.
     raise ImproperlyConfigured(f"筛查只支持 SQLite 和 PostgreSQL 数据库,当前为 {vendor}:请修改 DATABASE_URL")
+
+
+def _adbc_usable() -> bool:
+    """A second connection sees what this run must read: not inside a transaction (its writes would be
+    invisible), not an in-memory SQLite database (another connection would open an empty one)."""
+    if connection.in_atomic_block:
+        return False
+    return connection.vendor == "postgresql" or not connection.is_in_memory_db()
+
+
+# libpq parameters that Django's OPTIONS may carry (others, e.g. isolation_level, are psycopg's or Django's).
+_LIBPQ_OPTIONS = {
+    "sslmode",
+    "sslrootcert",
+    "sslcert",
+    "sslkey",
+    "sslpassword",
+    "connect_timeout",
+    "application_name",
+    "options",
+    "target_session_attrs",
+    "service",
+    "passfile",
+    "channel_binding",
+}
+
+
+def _libpq_conninfo(settings: dict[str, Any]) -> str:
+    """Django's connection settings as a libpq `key='value'` string (quotes and backslashes escaped)."""
+    params = {
+        "host": settings.get("HOST"),
+        "port": settings.get("PORT"),
+        "dbname": settings.get("NAME"),
+        "user": settings.get("USER"),
+        "password": settings.get("PASSWORD"),
+    }
+    params.update({k: v for k, v in (settings.get("OPTIONS") or {}).items() if k in _LIBPQ_OPTIONS})
+
+    def quoted(value: object) -> str:
+        return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+    return " ".join(f"{k}={quoted(v)}" for k, v in params.items() if v not in (None, ""))
+
+
+def _adbc_statement(columns: list, select: list[str], from_sql: str, params: Sequence[Any]) -> Statement:
+    """The statement with its parameters written in as literals: they are this module's own years and
+    status codes, never user input, and the SQLite reader's child takes plain SQL."""
+    # Every value as non-NULL text: the SQLite driver infers a column's type from its first rows (a NULL
+    # there, a date later, and it fails), and text read the same way on both databases is cast once here.
+    text = ", ".join(f"coalesce(CAST({expr} AS TEXT), '') AS c{i}" for i, expr in enumerate(select))
+    values = iter(params)
+
+    def literal(_: object) -> str:
+        value = next(values)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        if isinstance(value, str) and "\\" not in value:
+            return "'" + value.replace("'", "''") + "'"
+        raise TypeError(f"no literal for parameter {value!r}")
+
+    return re.sub(r"%s", literal, f"SELECT {text} {from_sql}"), []
+
+
+def _adbc_typed(raw: pa.Table, columns: list) -> pa.Table:
+    out = {}
+    for i, (name, _, arrow_type) in enumerate(columns):
+        col = raw.column(i).cast(pa.string())
+        if arrow_type != pa.string():
+            col = pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col).cast(arrow_type)
+        out[name] = col
+    return pa.table(out, schema=pa.schema([(name, t) for name, _, t in columns]))
+
+
+def _adbc_query_many(queries: list[tuple[list, str, Sequence[Any]]]) -> list[pa.Table]:
+    """Several `(columns, from_sql, params)` read side by side through ADBC, typed by their columns."""
+    statements = [
+        _adbc_statement(columns, _select_list(columns, connection.vendor), from_sql, params)
+        for columns, from_sql, params in queries
+    ]
+    if connection.vendor == "postgresql":
+        raws = adbc_read.read_postgresql(_libpq_conninfo(connection.settings_dict), statements)
+    else:
+        raws = adbc_read.read_sqlite(str(connection.settings_dict["NAME"]), statements)
+    return [_adbc_typed(raw, columns) for raw, (columns, _, _) in zip(raws, queries, strict=True)]
 
 
 def _query_postgresql(columns: list, select: list[str], from_sql: str, params: Sequence[Any]) -> pa.Table:
@@ -222,22 +322,24 @@ def registry_load(period: str, *, identity: bool = False) -> dict[str, pa.Table]
         Person._meta.db_table,
         HouseholdIncome._meta.db_table,
     )
-    households = query_arrow(_HOUSEHOLD_COLUMNS, f"FROM {h_table} h")
-    persons = query_arrow(
-        _PERSON_COLUMNS + (_PERSON_IDENTITY_COLUMNS if identity else []), f"FROM {p_table} p"
-    )
     latest = (
         HouseholdIncome.objects.filter(year__lte=year)
         .order_by("-year")
         .values_list("year", flat=True)
         .first()
     )
-    if latest is None:
-        incomes = pa.schema([(n, t) for n, _, t in _INCOME_COLUMNS]).empty_table()
-    else:
-        incomes = query_arrow(
-            _INCOME_COLUMNS, f"FROM {i_table} i WHERE i.year IN (%s, %s)", [latest - 1, latest]
-        )
+    queries: list[tuple[list, str, list[Any]]] = [
+        (_PERSON_COLUMNS + (_PERSON_IDENTITY_COLUMNS if identity else []), f"FROM {p_table} p", []),
+        (_HOUSEHOLD_COLUMNS, f"FROM {h_table} h", []),
+    ]
+    if latest is not None:
+        queries.append((_INCOME_COLUMNS, f"FROM {i_table} i WHERE i.year IN (%s, %s)", [latest - 1, latest]))
+    # Through ADBC, the tables are read side by side, each on its own connection.
+    tables = _adbc_query_many(queries) if _adbc_usable() else [query_arrow(*query) for query in queries]
+    persons, households = tables[0], tables[1]
+    incomes = (
+        tables[2] if latest is not None else pa.schema([(n, t) for n, _, t in _INCOME_COLUMNS]).empty_table()
+    )
     # household_no onto persons and incomes by the household key: a hash join in Arrow is far cheaper
     # than joining 2.5 M rows inside SQLite.
     keys = households.select(["household_pk", "household_no"])

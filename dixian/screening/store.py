@@ -16,9 +16,11 @@ The same code runs on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice, repeat
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -45,7 +47,8 @@ if TYPE_CHECKING:
 
 CHUNK = 5_000  # keys per IN (...) lookup and rows per INSERT batch
 DEPARTMENT = Channel.DEPARTMENT.value
-REGISTRY_FEED = "registry"  # the engine's feed label of the registry-only rules (R12, R13)
+REGISTRY_FEED = "registry"
+RUNS_LOCK_KEY = 0x0D1C5A2  # the advisory lock of `runs_lock` (any constant no other code uses)  # the engine's feed label of the registry-only rules (R12, R13)
 
 
 @dataclass
@@ -70,58 +73,97 @@ def _cut(value: str | None, length: int) -> str:
 # Inserting many rows ---------------------------------------------------------------------------------
 
 
-def insert_rows(model: type[Model], objs: list[Model], *, batch: int = CHUNK) -> None:
-    """INSERT … ON CONFLICT DO NOTHING of model instances through `executemany` (SQLite ≥ 3.24 and
-    PostgreSQL read the same statement). bulk_create compiles one multi-row statement per batch with a
-    parameter per value, which at 100k+ rows costs several times more than the database's own work."""
-    if not objs:
-        return
+@dataclass(frozen=True)
+class Const:
+    """One value for every row of a column (adapted for the database once, not per row)."""
+
+    value: Any
+
+
+def insert_columns(
+    model: type[Model],
+    n: int,
+    columns: dict[str, Any],
+    *,
+    on_conflict: bool = True,
+    returning: list[str] | None = None,
+    batch: int = CHUNK,
+) -> list[tuple[Any, ...]] | None:
+    """INSERT … ON CONFLICT DO NOTHING of `n` rows given column by column: `columns[attname]` is a list of
+    `n` values the driver takes as they are (str, int, date, Decimal, None; JSON already as text), or a
+    `Const`. Columns not given take the field's default. No model instance is made: at 100k+ rows the
+    instances and Django's per-value adaptation cost several times the database's own work.
+
+    `on_conflict=False`: the caller knows no row can conflict (it holds `runs_lock` and filtered what
+    exists); on PostgreSQL the rows are then copied straight into the table, and a conflict would fail the
+    transaction instead of being skipped.
+
+    `returning`: on PostgreSQL, these columns of the rows inserted (not of those skipped) are returned;
+    SQLite cannot return from a batch and gives None (the caller looks the rows up)."""
+    if not n:
+        return [] if returning and connection.vendor == "postgresql" else None
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    unknown = set(columns) - {f.attname for f in fields}
+    if unknown:
+        raise ValueError(f"{model.__name__} has no columns {sorted(unknown)}")
+    data: list[Iterable[Any]] = []
+    for f in fields:
+        value = columns.get(f.attname, Const(f.get_default()))
+        if isinstance(value, Const):
+            data.append(repeat(_db_value(f, value.value), n))
+        elif len(value) != n:
+            raise ValueError(f"{model.__name__}.{f.attname}: {len(value)} values for {n} rows")
+        else:
+            data.append(value)
     table = connection.ops.quote_name(model._meta.db_table)
     cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT DO NOTHING"
-    plain = {f.attname for f in fields if f.get_internal_type() in _PLAIN_TYPES}
-
-    def values(o: Model) -> list[Any]:
-        return [
-            getattr(o, f.attname)
-            if f.attname in plain
-            else f.get_db_prep_save(getattr(o, f.attname), connection)
-            for f in fields
-        ]
-
+    rows = zip(*data, strict=True)
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and not on_conflict:
+            with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
         if connection.vendor == "postgresql":
             # COPY into a scratch table, then one INSERT … SELECT: per-row statements cost a round trip each.
             scratch = connection.ops.quote_name(f"_scratch_{model._meta.db_table}")
             cursor.execute(f"CREATE TEMP TABLE {scratch} AS SELECT {cols} FROM {table} WITH NO DATA")
             try:
                 with cursor.cursor.copy(f"COPY {scratch} ({cols}) FROM STDIN") as copy:
-                    for o in objs:
-                        copy.write_row(values(o))
+                    for row in rows:
+                        copy.write_row(row)
+                back = f" RETURNING {', '.join(returning)}" if returning else ""
                 cursor.execute(
-                    f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {scratch} ON CONFLICT DO NOTHING"
+                    f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {scratch} ON CONFLICT DO NOTHING{back}"
                 )
+                return cursor.fetchall() if returning else None
             finally:
                 cursor.execute(f"DROP TABLE {scratch}")
-            return
-        for chunk in _chunks(objs, batch):
-            cursor.executemany(sql, [values(o) for o in chunk])
+        marks = ", ".join(["?"] * len(fields))
+        raw = cursor.cursor  # the driver's cursor: no query logging or execute wrappers per batch
+        sql = f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+        while chunk := list(islice(rows, batch)):
+            raw.executemany(sql, chunk)
+    return None
 
 
-# Types whose Python value the driver binds as it is (no Django adaptation needed).
-_PLAIN_TYPES = {
-    "CharField",
-    "TextField",
-    "ForeignKey",
-    "IntegerField",
-    "BigIntegerField",
-    "PositiveIntegerField",
-    "PositiveSmallIntegerField",
-    "SmallIntegerField",
-    "BooleanField",
-}
+def _db_value(f: Any, value: Any) -> Any:
+    if f.get_internal_type() == "JSONField":
+        return None if value is None else json.dumps(value)
+    return f.get_db_prep_save(value, connection)
+
+
+def runs_lock() -> None:
+    """Serialise the storing of screening runs (call inside the run's transaction; released with it). Two
+    runs storing at once would both find a fact new and both write it. SQLite needs nothing: its write
+    transactions begin IMMEDIATE (settings), so the second waits for the first."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [RUNS_LOCK_KEY])
+
+
+def _json_texts(values: Iterable[Any]) -> list[str]:
+    return [json.dumps(v) for v in values]
 
 
 # Deliveries of a record ------------------------------------------------------------------------------
@@ -201,46 +243,58 @@ def _parquet_names(path: str) -> set[str]:
 
 @dataclass
 class _Evidence:
-    household_pk: int
-    region_code: str
-    risk_code: str
-    rule_id: str
-    version: int
-    feed: str
-    id_number: str
-    record_keys: list[str]
-    amount: Any
-    threshold: Any
-    grade: str
-    reason: str
-    key: str = ""
+    """Pieces of evidence column by column (one list per field, index i = one piece)."""
+
+    household_pk: list[int]
+    region_code: list[str]
+    risk_code: list[str]
+    rule_id: list[str]
+    version: list[int]
+    feed: list[str]
+    id_number: list[str]
+    record_keys: list[list[str]]
+    amount: list[Any]
+    threshold: list[Any]
+    grade: list[str]
+    reason: list[str]
+    key: list[str]
+
+    def __len__(self) -> int:
+        return len(self.key)
+
+    def take(self, rows: list[int]) -> _Evidence:
+        return _Evidence(**{name: [col[i] for i in rows] for name, col in vars(self).items()})
 
 
-def _evidence_rows(table: pa.Table, household_pks: pa.Array) -> list[_Evidence]:
-    cols = {name: table.column(name).to_pylist() for name in table.column_names}
+def _evidence_rows(table: pa.Table, household_pks: pa.Array) -> _Evidence:
+    def col(name: str) -> list[Any]:
+        return table.column(name).to_pylist()
+
     pks = household_pks.to_pylist()
-    rows = []
-    for i in range(table.num_rows):
-        record_keys = sorted(cols["record_keys"][i] or [])
-        ev = _Evidence(
-            household_pk=pks[i],
-            region_code=cols["region_code"][i],
-            risk_code=cols["risk_code"][i],
-            rule_id=cols["rule_id"][i],
-            version=cols["rule_version"][i],
-            feed=cols["feed"][i] or "",
-            id_number=cols["id_number"][i] or "",
-            record_keys=record_keys,
-            amount=cols["amount"][i],
-            threshold=cols["threshold"][i],
-            grade=cols["grade"][i],
-            reason=cols["reason"][i],
+    risks, rules, versions = col("risk_code"), col("rule_id"), col("rule_version")
+    feeds = [f or "" for f in col("feed")]
+    record_keys = [sorted(k or []) for k in col("record_keys")]
+    keys = [
+        evidence_dedup_key(pk, risk, DEPARTMENT, rule, version, feed, "|".join(rk))
+        for pk, risk, rule, version, feed, rk in zip(
+            pks, risks, rules, versions, feeds, record_keys, strict=True
         )
-        ev.key = evidence_dedup_key(
-            ev.household_pk, ev.risk_code, DEPARTMENT, ev.rule_id, ev.version, ev.feed, "|".join(record_keys)
-        )
-        rows.append(ev)
-    return rows
+    ]
+    return _Evidence(
+        household_pk=pks,
+        region_code=col("region_code"),
+        risk_code=risks,
+        rule_id=rules,
+        version=versions,
+        feed=feeds,
+        id_number=[v or "" for v in col("id_number")],
+        record_keys=record_keys,
+        amount=col("amount"),
+        threshold=col("threshold"),
+        grade=col("grade"),
+        reason=col("reason"),
+        key=keys,
+    )
 
 
 def _flatten_alerts(alerts: pa.Table) -> pa.Table:
@@ -261,6 +315,8 @@ def _flatten_alerts(alerts: pa.Table) -> pa.Table:
 
 def _existing_keys(keys: list[str]) -> set[str]:
     found: set[str] = set()
+    if not keys or not AlertEvidence.objects.exists():
+        return found
     for chunk in _chunks(keys):
         found.update(AlertEvidence.objects.filter(dedup_key__in=chunk).values_list("dedup_key", flat=True))
     return found
@@ -285,6 +341,7 @@ def result_store(
     now = now or timezone.now()
     counts = StoreCounts()
     t0 = time.perf_counter()
+    runs_lock()  # before reading what exists: another run's facts must be committed and seen, or waited for
 
     def lap(name: str) -> None:
         nonlocal t0
@@ -302,21 +359,23 @@ def result_store(
     alert_ev = _evidence_rows(flat, pks_of(flat.column("household_no")))
     case_ev = _evidence_rows(result.case_evidence, pks_of(result.case_evidence.column("household_no")))
     lap("store_prepare")
-    existing = _existing_keys([e.key for e in alert_ev] + [e.key for e in case_ev])
     # The same fact twice in one result cannot happen (the engine groups it); guard anyway.
-    seen: set[str] = set(existing)
-    new_alert_ev, new_case_ev = [], []
-    for ev, bucket in [(e, new_alert_ev) for e in alert_ev] + [(e, new_case_ev) for e in case_ev]:
-        if ev.key not in seen:
-            seen.add(ev.key)
-            bucket.append(ev)
+    seen = _existing_keys(alert_ev.key + case_ev.key)
+    fresh: list[list[int]] = [[], []]
+    for bucket, evs in zip(fresh, (alert_ev, case_ev), strict=True):
+        for i, key in enumerate(evs.key):
+            if key not in seen:
+                seen.add(key)
+                bucket.append(i)
+    new_alert_ev, new_case_ev = alert_ev.take(fresh[0]), case_ev.take(fresh[1])
     lap("store_existing")
 
     index = DeliveryIndex(deliveries)
     wanted: dict[str, set[str]] = defaultdict(set)
-    for ev in new_alert_ev + new_case_ev:
-        for code in ev.feed.split("+"):
-            wanted[code].update(ev.record_keys)
+    for evs in (new_alert_ev, new_case_ev):
+        for feed, record_keys in zip(evs.feed, evs.record_keys, strict=True):
+            for code in feed.split("+"):
+                wanted[code].update(record_keys)
     unmatched = result.unmatched
     for code, key in zip(
         unmatched.column("feed").to_pylist(), unmatched.column("record_key").to_pylist(), strict=True
@@ -328,92 +387,164 @@ def result_store(
     }
     lap("store_deliveries")
 
-    # Alerts: merge into the open one of (household, risk) or open a new one.
-    by_alert: dict[tuple[int, str], list[_Evidence]] = defaultdict(list)
-    for ev in new_alert_ev:
-        by_alert[(ev.household_pk, ev.risk_code)].append(ev)
-    open_alerts: dict[tuple[int, str], Alert] = {}
-    pairs = list(by_alert)
-    for chunk in _chunks(sorted({hp for hp, _ in pairs})):
-        # Locked: a declaration or visit adding evidence meanwhile must not be overwritten by bulk_update.
-        for alert in (
-            Alert.objects.select_for_update()
-            .filter(
-                household_id__in=chunk, status__in=Alert.OPEN_STATUSES, risk_code__in={r for _, r in pairs}
-            )
-            .only(
-                "id", "household_id", "risk_code", "grade", "reason", "channels", "evidence_count", "due_date"
-            )
-        ):
-            open_alerts[(alert.household_id, alert.risk_code)] = alert
     villages = dict(Region.objects.filter(level=Region.Level.VILLAGE).values_list("code", "id"))
-    region_of_household = (
-        dict(
-            zip(
-                households.column("household_pk").to_pylist(),
-                households.column("region_id").to_pylist(),
-                strict=True,
-            )
+    alert_pk, created = _alerts_store(
+        new_alert_ev, households=households, villages=villages, now=now, counts=counts
+    )
+    lap("store_alerts")
+
+    _evidence_store(
+        new_alert_ev,
+        [alert_pk[k] for k in zip(new_alert_ev.household_pk, new_alert_ev.risk_code, strict=True)],
+        run=run,
+        versions=versions,
+        index=index,
+        now=now,
+    )
+    _evidence_store(new_case_ev, [None] * len(new_case_ev), run=run, versions=versions, index=index, now=now)
+    counts.evidence_new, counts.case_evidence_new = len(new_alert_ev), len(new_case_ev)
+    lap("store_evidence")
+
+    counts.unmatched_new = _unmatched_store(unmatched, run=run, index=index, villages=villages, now=now)
+    lap("store_unmatched")
+
+    if created:
+        # One audit row per new alert: the household's history shows when and why it was flagged.
+        insert_columns(
+            ChangeLog,
+            len(created),
+            {
+                "at": Const(now),
+                "actor_id": Const(actor.pk if actor is not None else None),
+                "actor_name": Const(
+                    (actor.get_full_name() or actor.username) if actor is not None else "系统"
+                ),
+                "source": Const(ChangeLog.Source.SYSTEM if actor is None else ChangeLog.Source.WEB),
+                "reference": Const(f"screening:{run.pk}"),
+                "entity": Const("alert"),
+                "entity_id": [pk for pk, _, _, _ in created],
+                "household_id": [hp for _, hp, _, _ in created],
+                "action": Const(ChangeLog.Action.CREATE),
+                "summary": [
+                    f"预警线索:{RISK_TYPES[risk].name} {grade}({Channel.DEPARTMENT.label},筛查 {run.period})"
+                    for _, _, risk, grade in created
+                ],
+            },
+            on_conflict=False,  # no unique key
         )
-        if by_alert
-        else {}
+    lap("store_audit")
+    return counts
+
+
+def _alerts_store(
+    evs: _Evidence,
+    *,
+    households: pa.Table,
+    villages: dict[str, int],
+    now: dt.datetime,
+    counts: StoreCounts,
+) -> tuple[dict[tuple[int, str], int], list[tuple[int, int, str, str]]]:
+    """Merge the new evidence into the open alert of its (household, risk), or open one. Returns the alert
+    key of every (household, risk) and the new alerts as (pk, household pk, risk, grade)."""
+    by_alert: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for i, pair in enumerate(zip(evs.household_pk, evs.risk_code, strict=True)):
+        by_alert[pair].append(i)
+    if not by_alert:
+        return {}, []
+    open_alerts: dict[tuple[int, str], Alert] = {}
+    risks = {r for _, r in by_alert}
+    if Alert.objects.filter(status__in=Alert.OPEN_STATUSES).exists():
+        for chunk in _chunks(sorted({hp for hp, _ in by_alert})):
+            # Locked: a declaration or visit adding evidence meanwhile must not be overwritten by bulk_update.
+            for alert in (
+                Alert.objects.select_for_update()
+                .filter(household_id__in=chunk, status__in=Alert.OPEN_STATUSES, risk_code__in=risks)
+                .only(
+                    "id",
+                    "household_id",
+                    "risk_code",
+                    "grade",
+                    "reason",
+                    "channels",
+                    "evidence_count",
+                    "due_date",
+                )
+            ):
+                open_alerts[(alert.household_id, alert.risk_code)] = alert
+    region_of_household = dict(
+        zip(
+            households.column("household_pk").to_pylist(),
+            households.column("region_id").to_pylist(),
+            strict=True,
+        )
     )
     today = timezone.localdate(now)
-    to_create: list[Alert] = []
+    due = {grade: Alert.due_for(grade, today) for grade in GRADE_RANK}
+    new: dict[str, list[Any]] = defaultdict(list)
     to_update: list[Alert] = []
-    for (household_pk, risk), evs in by_alert.items():
-        grade = evs[0].grade
-        for ev in evs[1:]:
-            grade = higher_grade(grade, ev.grade)
-        reason = merged_reason(ev.reason for ev in evs)
+    for (household_pk, risk), rows in by_alert.items():
+        grade = evs.grade[rows[0]]
+        for i in rows[1:]:
+            grade = higher_grade(grade, evs.grade[i])
+        reason = merged_reason(evs.reason[i] for i in rows)
         alert = open_alerts.get((household_pk, risk))
         if alert is None:
-            code = evs[0].region_code
-            to_create.append(
-                Alert(
-                    household_id=household_pk,
-                    region_id=villages.get(code[:12]) or region_of_household[household_pk],
-                    region_code=code,
-                    risk_code=risk,
-                    grade=grade,
-                    grade_rank=GRADE_RANK[grade],
-                    status=Alert.Status.OPEN,
-                    reason=reason,
-                    channels=[DEPARTMENT],
-                    evidence_count=len(evs),
-                    raised_at=now,
-                    due_date=Alert.due_for(grade, today),
-                    last_evidence_at=now,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+            code = evs.region_code[rows[0]]
+            new["household_id"].append(household_pk)
+            new["region_id"].append(villages.get(code[:12]) or region_of_household[household_pk])
+            new["region_code"].append(code)
+            new["risk_code"].append(risk)
+            new["grade"].append(grade)
+            new["grade_rank"].append(GRADE_RANK[grade])
+            new["reason"].append(reason)
+            new["evidence_count"].append(len(rows))
+            new["due_date"].append(due[grade])
         else:
             new_grade = higher_grade(alert.grade, grade)
             if new_grade != alert.grade:
-                alert.due_date = min(alert.due_date, Alert.due_for(new_grade, today))
+                alert.due_date = min(alert.due_date, due[new_grade])
             alert.grade, alert.grade_rank = new_grade, GRADE_RANK[new_grade]
             alert.reason = merged_reason([alert.reason, reason])
             if DEPARTMENT not in alert.channels:
                 alert.channels = [*alert.channels, DEPARTMENT]
-            alert.evidence_count += len(evs)
+            alert.evidence_count += len(rows)
             alert.last_evidence_at = now
             alert.updated_at = now
             to_update.append(alert)
-    insert_rows(Alert, to_create)
-    # Their keys: the one open alert of each (household, risk) just written (a unique constraint).
-    created_pk: dict[tuple[int, str], int] = {}
-    new_pairs = sorted({(a.household_id, a.risk_code) for a in to_create})
-    for chunk in _chunks(sorted({hp for hp, _ in new_pairs})):
+    n_new = len(new["household_id"])
+    returned = insert_columns(
+        Alert,
+        n_new,
+        {
+            **new,
+            "status": Const(Alert.Status.OPEN),
+            "channels": Const([DEPARTMENT]),
+            "raised_at": Const(now),
+            "last_evidence_at": Const(now),
+            "created_at": Const(now),
+            "updated_at": Const(now),
+        },
+        returning=["id", "household_id", "risk_code"],
+    )
+    # Their keys: the one open alert of each (household, risk) just written (a unique constraint). A pair
+    # opened meanwhile by a declaration or visit was skipped by ON CONFLICT: its evidence joins that alert.
+    created_pk = {(hp, risk): pk for pk, hp, risk in returned or ()}
+    missing = {
+        hp
+        for hp, risk in zip(new["household_id"], new["risk_code"], strict=True)
+        if (hp, risk) not in created_pk
+    }
+    for chunk in _chunks(sorted(missing)):
         created_pk.update(
             ((hp, risk), pk)
             for pk, hp, risk in Alert.objects.filter(
                 household_id__in=chunk, status__in=Alert.OPEN_STATUSES
             ).values_list("pk", "household_id", "risk_code")
         )
-    for a in to_create:
-        a.pk = created_pk[(a.household_id, a.risk_code)]
-    created = to_create
+    created = [
+        (created_pk[(hp, risk)], hp, risk, grade)
+        for hp, risk, grade in zip(new["household_id"], new["risk_code"], new["grade"], strict=True)
+    ]
     if to_update:
         Alert.objects.bulk_update(
             to_update,
@@ -429,63 +560,49 @@ def result_store(
             ],
             batch_size=500,
         )
-    alert_pk = {(a.household_id, a.risk_code): a.pk for a in [*created, *to_update]}
+    alert_pk = {
+        **{(hp, risk): pk for pk, hp, risk, _ in created},
+        **{(a.household_id, a.risk_code): a.pk for a in to_update},
+    }
     counts.alerts_new, counts.alerts_merged = len(created), len(to_update)
-    lap("store_alerts")
+    return alert_pk, created
 
-    def evidence_obj(ev: _Evidence, alert_id: int | None) -> AlertEvidence:
-        return AlertEvidence(
-            alert_id=alert_id,
-            household_id=ev.household_pk,
-            region_code=ev.region_code,
-            risk_code=ev.risk_code,
-            channel=DEPARTMENT,
-            grade=ev.grade,
-            reason=ev.reason,
-            rule_version_id=versions.get((ev.rule_id, ev.version)),
-            feed="" if ev.feed == REGISTRY_FEED else _cut(ev.feed, 20),
-            delivery_id=index.delivery_for(ev.feed, ev.record_keys),
-            record_keys=ev.record_keys,
-            id_number=_cut(ev.id_number, 18),
-            amount=ev.amount,
-            threshold=ev.threshold,
-            run_id=run.pk,
-            dedup_key=ev.key,
-            created_at=now,
-        )
 
-    evidence = [evidence_obj(ev, alert_pk[(ev.household_pk, ev.risk_code)]) for ev in new_alert_ev]
-    evidence += [evidence_obj(ev, None) for ev in new_case_ev]
-    insert_rows(AlertEvidence, evidence)
-    counts.evidence_new, counts.case_evidence_new = len(new_alert_ev), len(new_case_ev)
-    lap("store_evidence")
-
-    counts.unmatched_new = _unmatched_store(unmatched, run=run, index=index, villages=villages, now=now)
-    lap("store_unmatched")
-
-    if created:
-        source = ChangeLog.Source.SYSTEM if actor is None else ChangeLog.Source.WEB
-        name = (actor.get_full_name() or actor.username) if actor is not None else "系统"
-        insert_rows(
-            ChangeLog,
-            [
-                ChangeLog(
-                    at=now,
-                    actor=actor,
-                    actor_name=name,
-                    source=source,
-                    reference=f"screening:{run.pk}",
-                    entity="alert",
-                    entity_id=a.pk,
-                    household_id=a.household_id,
-                    action=ChangeLog.Action.CREATE,
-                    summary=f"预警线索:{RISK_TYPES[a.risk_code].name} {a.grade}({Channel.DEPARTMENT.label},筛查 {run.period})",
-                )
-                for a in created
+def _evidence_store(
+    evs: _Evidence,
+    alert_ids: list[int | None],
+    *,
+    run: ScreeningRun,
+    versions: dict[tuple[str, int], int],
+    index: DeliveryIndex,
+    now: dt.datetime,
+) -> None:
+    insert_columns(
+        AlertEvidence,
+        len(evs),
+        {
+            "alert_id": alert_ids,
+            "household_id": evs.household_pk,
+            "region_code": evs.region_code,
+            "risk_code": evs.risk_code,
+            "channel": Const(DEPARTMENT),
+            "grade": evs.grade,
+            "reason": evs.reason,
+            "rule_version_id": [versions.get(rv) for rv in zip(evs.rule_id, evs.version, strict=True)],
+            "feed": ["" if f == REGISTRY_FEED else f[:20] for f in evs.feed],
+            "delivery_id": [
+                index.delivery_for(f, rk) for f, rk in zip(evs.feed, evs.record_keys, strict=True)
             ],
-        )
-    lap("store_audit")
-    return counts
+            "record_keys": _json_texts(evs.record_keys),
+            "id_number": [v[:18] for v in evs.id_number],
+            "amount": evs.amount,
+            "threshold": evs.threshold,
+            "run_id": Const(run.pk),
+            "dedup_key": evs.key,
+            "created_at": Const(now),
+        },
+        on_conflict=False,  # keys filtered against what exists under runs_lock; department keys only come from runs
+    )
 
 
 def _unmatched_store(
@@ -502,7 +619,7 @@ def _unmatched_store(
     feeds = sorted(set(cols["feed"]))
     existing = set(UnmatchedRecord.objects.filter(feed__in=feeds).values_list("feed", "record_key"))
     region_codes = dict(Region.objects.values_list("id", "code"))
-    rows: list[UnmatchedRecord] = []
+    rows: dict[str, list[Any]] = defaultdict(list)
     for i in range(unmatched.num_rows):
         feed, key = cols["feed"][i], _cut(cols["record_key"][i], 200)
         if (feed, key) in existing:
@@ -513,26 +630,30 @@ def _unmatched_store(
         region_id = villages.get(village_code) or index.region_of.get(delivery_id)
         if region_id is None:
             continue  # no delivery of this feed is live: nothing to route it to (cannot come from a run)
-        rows.append(
-            UnmatchedRecord(
-                feed=feed,
-                delivery_id=delivery_id,
-                record_key=key,
-                name=_cut(cols["name"][i], 50),
-                id_number=_cut(cols["id_number"][i], 40),
-                problem=_cut(cols["problem"][i], 20),
-                reason=_cut(cols["reason"][i], 200),
-                event_date=cols["event_date"][i],
-                sex=_cut(cols["sex"][i], 6),
-                birth_date=cols["birth_date"][i],
-                village=_cut(cols["village"][i], 60),
-                region_id=region_id,
-                region_code=region_codes[region_id],
-                status=UnmatchedRecord.Status.OPEN,
-                run_id=run.pk,
-                created_at=now,
-                updated_at=now,
-            )
-        )
-    insert_rows(UnmatchedRecord, rows)
-    return len(rows)
+        rows["feed"].append(feed)
+        rows["delivery_id"].append(delivery_id)
+        rows["record_key"].append(key)
+        rows["name"].append(_cut(cols["name"][i], 50))
+        rows["id_number"].append(_cut(cols["id_number"][i], 40))
+        rows["problem"].append(_cut(cols["problem"][i], 20))
+        rows["reason"].append(_cut(cols["reason"][i], 200))
+        rows["event_date"].append(cols["event_date"][i])
+        rows["sex"].append(_cut(cols["sex"][i], 6))
+        rows["birth_date"].append(cols["birth_date"][i])
+        rows["village"].append(_cut(cols["village"][i], 60))
+        rows["region_id"].append(region_id)
+        rows["region_code"].append(region_codes[region_id])
+    n = len(rows["feed"])
+    insert_columns(
+        UnmatchedRecord,
+        n,
+        {
+            **rows,
+            "status": Const(UnmatchedRecord.Status.OPEN),
+            "run_id": Const(run.pk),
+            "created_at": Const(now),
+            "updated_at": Const(now),
+        },
+        on_conflict=False,  # filtered against what exists under runs_lock; only runs write these
+    )
+    return n

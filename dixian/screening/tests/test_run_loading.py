@@ -121,3 +121,51 @@ def test_the_income_line_parameter_is_built_from_the_income_line_table(world):
     line = {(e["region"], e["year"]): e["amount"] for e in r12.params["income_line"]}
     assert line[("", 2026)] == Decimal("8600") and line[("360424", 2026)] == Decimal("9100.50")
     assert r12.version == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_adbc_read_gives_the_same_tables_as_the_text_read(monkeypatch, tmp_path):
+    """Outside a transaction the registry is read through a second (ADBC) connection; both reads must give
+    identical typed tables, quotes, separators and cents included."""
+    import sqlite3
+
+    from django.db import connection
+
+    from dixian.common.testing import build_world
+
+    world = build_world()
+    income(world.home, 2024, "9500.55")
+    me = head(world.home)
+    Person.objects.filter(pk=me.pk).update(name='欧阳·娜,"小"\'娜\t|x')
+    if connection.vendor == "sqlite":
+        # The test database lives in memory, where a second connection would see nothing: read a copy.
+        copy = tmp_path / "copy.sqlite3"
+        connection.ensure_connection()
+        with sqlite3.connect(copy) as target:
+            connection.connection.backup(target)
+        monkeypatch.setitem(connection.settings_dict, "NAME", str(copy))
+        monkeypatch.setattr(loading, "_adbc_usable", lambda: True)
+    assert loading._adbc_usable()
+    tables = {
+        "households": (loading._HOUSEHOLD_COLUMNS, "FROM registry_household h"),
+        "persons": (loading._PERSON_COLUMNS + loading._PERSON_IDENTITY_COLUMNS, "FROM registry_person p"),
+        "incomes": (loading._INCOME_COLUMNS, "FROM registry_householdincome i"),
+    }
+    for name, (columns, from_sql) in tables.items():
+        via_adbc = loading.query_arrow(columns, from_sql, adbc=True).sort_by(columns[0][0])
+        via_text = loading.query_arrow(columns, from_sql, adbc=False).sort_by(columns[0][0])
+        assert via_adbc.schema.equals(via_text.schema), name
+        assert sorted(via_adbc.to_pylist(), key=repr) == sorted(via_text.to_pylist(), key=repr), name
+    persons = loading.registry_load("2026-10")["persons"].to_pylist()
+    assert {p["name"] for p in persons if p["household_no"] == world.home.household_no} >= {
+        '欧阳·娜,"小"\'娜\t|x'
+    }
+    assert all(isinstance(p["birth_date"], dt.date) for p in persons)
+    years = loading.query_arrow(
+        loading._INCOME_COLUMNS,
+        "FROM registry_householdincome i WHERE i.year IN (%s, %s)",
+        [2024, 2025],
+        adbc=True,
+    )
+    assert Decimal("9500.55") in years.column("net_income_per_capita").to_pylist()
+    assert set(years.column("year").to_pylist()) == {2024, 2025}

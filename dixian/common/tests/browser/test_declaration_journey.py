@@ -74,14 +74,24 @@ def test_an_applicant_declares_from_the_village_qr_code_and_looks_up_the_status(
     expect(page.get_by_role("status")).to_contain_text("没有查到这条申报")
 
 
+def htmx_settled(page: Page) -> None:
+    """Wait until htmx has finished a swap: a select swapped in is live only once htmx has processed it,
+    and a choice made before that (a fast browser on a quiet machine) fires no request."""
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    )
+
+
 def test_without_a_qr_code_the_applicant_picks_county_township_and_village(small_phone: Page):
     page = small_phone
     world = build_world()
     page.goto("/declare/")
     page.get_by_label("县(市、区)").select_option(label=world.county.name)
     expect(page.get_by_label("乡镇")).to_be_enabled()
+    htmx_settled(page)
     page.get_by_label("乡镇").select_option(label=world.township.name)
     expect(page.get_by_label("村", exact=True)).to_be_enabled()
+    htmx_settled(page)
     page.get_by_label("村", exact=True).select_option(label=world.other_village.name)
     fits_the_screen(page)
     page.get_by_label("申报人姓名").fill("赵六")
