@@ -181,14 +181,14 @@ def score(links: pl.DataFrame, truth: pl.DataFrame) -> dict[str, float]:
 def exact_join(records: pa.Table, persons: pa.Table) -> int:
     import duckdb
 
-    from dixian.screening.engine.core import _clean_id, _normalised_id
+    from dixian.screening.engine.core import clean_id_sql, normalised_id_sql
     from dixian.screening.engine.dialect import DuckDBDialect
 
     con = duckdb.connect()
     con.register("r", records)
     con.register("p", persons)
     n = con.sql(
-        f"SELECT count(*) FROM (SELECT {_normalised_id(DuckDBDialect(), _clean_id('id_number'))} AS nid FROM r) x "
+        f"SELECT count(*) FROM (SELECT {normalised_id_sql(DuckDBDialect(), clean_id_sql('id_number'))} AS nid FROM r) x "
         "JOIN p ON p.id_number = x.nid"
     ).fetchall()[0][0]
     con.close()

@@ -78,9 +78,19 @@ def build_feeds() -> dict[str, int]:
 
     from dixian.feeds import catalogue
 
-    if not (CITY / "manifest.json").exists():  # a fresh machine: the city comes first, the feeds are drawn over it
+    if not (
+        CITY / "manifest.json"
+    ).exists():  # a fresh machine: the city comes first, the feeds are drawn over it
         subprocess.run(  # noqa: S603 - our own command
-            [str(ROOT / ".venv" / "bin" / "dixian"), "generate", "--scale", "city", "--out", str(CITY), "--no-workbook"],
+            [
+                str(ROOT / ".venv" / "bin" / "dixian"),
+                "generate",
+                "--scale",
+                "city",
+                "--out",
+                str(CITY),
+                "--no-workbook",
+            ],
             check=True,
             cwd=ROOT,
         )

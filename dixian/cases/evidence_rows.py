@@ -2,7 +2,7 @@
 
 A delivery's rows are not in the database (feeds/models.py): they are a Parquet file of the catalogue's
 field names. The evidence names its rows by record key, built exactly as the screening engine builds it
-(`engine.core._record_key_sql`: one column as text, or several joined with "|"), so the same DuckDB
+(`engine.core.record_key_sql`: one column as text, or several joined with "|"), so the same DuckDB
 expression finds them again. Shown with the catalogue's Chinese headers; ID numbers and phones masked
 unless the account may see personal data; health-related feeds (医保, 大病, 残联) only with that right.
 """
@@ -22,7 +22,7 @@ from django.conf import settings
 
 from dixian.common.access import HEALTH_FEEDS, mask_id_number, mask_phone
 from dixian.feeds import catalogue
-from dixian.screening.engine.core import _record_key_sql
+from dixian.screening.engine.core import record_key_sql
 
 if TYPE_CHECKING:
     from dixian.feeds.models import FeedDelivery
@@ -87,7 +87,7 @@ def evidence_rows(delivery: FeedDelivery | None, record_keys: list[str], *, pii:
         marks = ", ".join("?" for _ in record_keys)
         sql = (
             f"SELECT {select} FROM (SELECT *{extra} FROM {source}) "
-            f"WHERE {_record_key_sql(spec)} IN ({marks}) LIMIT {MAX_ROWS}"
+            f"WHERE {record_key_sql(spec)} IN ({marks}) LIMIT {MAX_ROWS}"
         )
         raw = con.execute(sql, [str(k) for k in record_keys]).fetchall()
     except duckdb.Error:

@@ -55,7 +55,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from dixian.screening.engine.core import _checksum_ok, _clean_id, _normalised_id
+from dixian.screening.engine.core import checksum_ok_sql, clean_id_sql, normalised_id_sql
 from dixian.screening.engine.dialect import DuckDBDialect
 
 LINK_SCHEMA = pa.schema(
@@ -327,12 +327,12 @@ CREATE TEMP TABLE rec AS
 WITH firsts AS (
   SELECT * FROM records_in WHERE r_idx IN (SELECT min(r_idx) FROM records_in GROUP BY feed, record_key)
 ), ids AS (
-  SELECT *, {_clean_id("CAST(id_number AS VARCHAR)")} AS c FROM firsts
+  SELECT *, {clean_id_sql("CAST(id_number AS VARCHAR)")} AS c FROM firsts
 ), normal AS (
-  SELECT *, {_normalised_id(d, "c")} AS norm FROM ids
+  SELECT *, {normalised_id_sql(d, "c")} AS norm FROM ids
 ), todo AS (
   SELECT * FROM normal k
-  WHERE norm IS NULL OR NOT {_checksum_ok("norm")}
+  WHERE norm IS NULL OR NOT {checksum_ok_sql("norm")}
      OR NOT EXISTS (SELECT 1 FROM persons_in p WHERE p.id_number = k.norm)
 ), known AS (
   SELECT *,

@@ -95,8 +95,8 @@ def insert_columns(
     instances and Django's per-value adaptation cost several times the database's own work.
 
     `on_conflict=False`: the caller knows no row can conflict (it holds `runs_lock` and filtered what
-    exists); on PostgreSQL the rows are then copied straight into the table, and a conflict would fail the
-    transaction instead of being skipped.
+    exists); on PostgreSQL the rows are then copied straight into the table. Either way a conflict then
+    fails the statement instead of being skipped.
 
     `returning`: on PostgreSQL, these columns of the rows inserted (not of those skipped) are returned;
     SQLite cannot return from a batch and gives None (the caller looks the rows up)."""
@@ -118,7 +118,8 @@ def insert_columns(
     table = connection.ops.quote_name(model._meta.db_table)
     cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     rows = zip(*data, strict=True)
-    with connection.cursor() as cursor:
+    # The driver's own cursor is used below: its errors are turned into Django's (IntegrityError …) here.
+    with connection.cursor() as cursor, connection.wrap_database_errors:
         if connection.vendor == "postgresql" and not on_conflict:
             with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
                 for row in rows:
@@ -141,7 +142,9 @@ def insert_columns(
                 cursor.execute(f"DROP TABLE {scratch}")
         marks = ", ".join(["?"] * len(fields))
         raw = cursor.cursor  # the driver's cursor: no query logging or execute wrappers per batch
-        sql = f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+        sql = f"INSERT INTO {table} ({cols}) VALUES ({marks})" + (
+            " ON CONFLICT DO NOTHING" if on_conflict else ""
+        )
         while chunk := list(islice(rows, batch)):
             raw.executemany(sql, chunk)
     return None
@@ -480,6 +483,20 @@ def _alerts_store(
     )
     today = timezone.localdate(now)
     due = {grade: Alert.due_for(grade, today) for grade in GRADE_RANK}
+
+    def merge(alert: Alert, grade: str, reason: str, n: int) -> None:
+        new_grade = higher_grade(alert.grade, grade)
+        if new_grade != alert.grade:
+            alert.due_date = min(alert.due_date, due[new_grade])
+        alert.grade, alert.grade_rank = new_grade, GRADE_RANK[new_grade]
+        alert.reason = merged_reason([alert.reason, reason])
+        if DEPARTMENT not in alert.channels:
+            alert.channels = [*alert.channels, DEPARTMENT]
+        alert.evidence_count += n
+        alert.last_evidence_at = now
+        alert.updated_at = now
+        to_update.append(alert)
+
     new: dict[str, list[Any]] = defaultdict(list)
     to_update: list[Alert] = []
     for (household_pk, risk), rows in by_alert.items():
@@ -500,21 +517,10 @@ def _alerts_store(
             new["evidence_count"].append(len(rows))
             new["due_date"].append(due[grade])
         else:
-            new_grade = higher_grade(alert.grade, grade)
-            if new_grade != alert.grade:
-                alert.due_date = min(alert.due_date, due[new_grade])
-            alert.grade, alert.grade_rank = new_grade, GRADE_RANK[new_grade]
-            alert.reason = merged_reason([alert.reason, reason])
-            if DEPARTMENT not in alert.channels:
-                alert.channels = [*alert.channels, DEPARTMENT]
-            alert.evidence_count += len(rows)
-            alert.last_evidence_at = now
-            alert.updated_at = now
-            to_update.append(alert)
-    n_new = len(new["household_id"])
+            merge(alert, grade, reason, len(rows))
     returned = insert_columns(
         Alert,
-        n_new,
+        len(new["household_id"]),
         {
             **new,
             "status": Const(Alert.Status.OPEN),
@@ -526,24 +532,38 @@ def _alerts_store(
         },
         returning=["id", "household_id", "risk_code"],
     )
-    # Their keys: the one open alert of each (household, risk) just written (a unique constraint). A pair
-    # opened meanwhile by a declaration or visit was skipped by ON CONFLICT: its evidence joins that alert.
-    created_pk = {(hp, risk): pk for pk, hp, risk in returned or ()}
-    missing = {
-        hp
-        for hp, risk in zip(new["household_id"], new["risk_code"], strict=True)
-        if (hp, risk) not in created_pk
-    }
-    for chunk in _chunks(sorted(missing)):
-        created_pk.update(
-            ((hp, risk), pk)
-            for pk, hp, risk in Alert.objects.filter(
-                household_id__in=chunk, status__in=Alert.OPEN_STATUSES
-            ).values_list("pk", "household_id", "risk_code")
-        )
+    new_rows = list(zip(new["household_id"], new["risk_code"], new["grade"], new["reason"], strict=True))
+    if returned is None:
+        # SQLite: the run's write transaction began IMMEDIATE, so nobody else wrote meanwhile and every
+        # row went in; their keys are looked up (the one open alert of each household and risk).
+        created_pk: dict[tuple[int, str], int] = {}
+        for chunk in _chunks(sorted(set(new["household_id"]))):
+            created_pk.update(
+                ((hp, risk), pk)
+                for pk, hp, risk in Alert.objects.filter(
+                    household_id__in=chunk, status__in=Alert.OPEN_STATUSES
+                ).values_list("pk", "household_id", "risk_code")
+            )
+    else:
+        created_pk = {(hp, risk): pk for pk, hp, risk in returned}
+        # PostgreSQL: a pair skipped by ON CONFLICT was opened meanwhile by a declaration or a visit (the
+        # insert waited for it to commit): the run's evidence is merged into that alert like any other.
+        skipped = {
+            (hp, risk): (grade, reason)
+            for hp, risk, grade, reason in new_rows
+            if (hp, risk) not in created_pk
+        }
+        for chunk in _chunks(sorted({hp for hp, _ in skipped})):
+            for alert in Alert.objects.select_for_update().filter(
+                household_id__in=chunk, status__in=Alert.OPEN_STATUSES, risk_code__in={r for _, r in skipped}
+            ):
+                pair = (alert.household_id, alert.risk_code)
+                if pair in skipped:
+                    merge(alert, *skipped[pair], len(by_alert[pair]))
     created = [
         (created_pk[(hp, risk)], hp, risk, grade)
-        for hp, risk, grade in zip(new["household_id"], new["risk_code"], new["grade"], strict=True)
+        for hp, risk, grade, _ in new_rows
+        if (hp, risk) in created_pk
     ]
     if to_update:
         Alert.objects.bulk_update(

@@ -198,7 +198,7 @@ def link_inputs(
     Rows whose number is a well-formed 18-character number of a registry person are left out: the exact
     join places them and `link_records` would pass them over anyway; handing it only the others keeps the
     city's 5 M rows out of memory."""
-    from dixian.screening.engine.core import _record_key_sql
+    from dixian.screening.engine.core import record_key_sql
 
     con = duckdb.connect(":memory:")
     con.register("reg_ids", persons.select("id_number").to_arrow())
@@ -215,7 +215,7 @@ def link_inputs(
             wanted = [f if f in frame.columns else f"NULL AS {f}" for f in _IDENTITY]
             # The table name and the columns are code names from the catalogue, never data.
             parts.append(
-                f"SELECT '{code}' AS feed, {_record_key_sql(spec)} AS record_key, {', '.join(wanted)} "  # noqa: S608
+                f"SELECT '{code}' AS feed, {record_key_sql(spec)} AS record_key, {', '.join(wanted)} "  # noqa: S608
                 f"FROM src_{code} WHERE id_number IS NULL OR NOT regexp_full_match(id_number, '[0-9]{{17}}[0-9X]') "
                 "OR id_number NOT IN (SELECT id_number FROM reg_ids)"
             )

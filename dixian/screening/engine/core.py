@@ -313,7 +313,7 @@ def _upgrade15(x: str) -> str:
     return f"(substr({x}, 1, 6) || '19' || substr({x}, 7, 9) || {_check_char(digits)})"
 
 
-def _checksum_ok(x: str) -> str:
+def checksum_ok_sql(x: str) -> str:
     return f"(substr({x}, 18, 1) = {_check_char([f'substr({x}, {i}, 1)' for i in range(1, 18)])})"
 
 
@@ -428,7 +428,7 @@ LEFT JOIN lab l ON l.household_no = h.household_no
 {head_join}"""
 
 
-def _record_key_sql(feed: catalogue.Feed, alias: str = "") -> str:
+def record_key_sql(feed: catalogue.Feed, alias: str = "") -> str:
     """The record key from the columns as delivered: a re-sent row repeats them exactly."""
     parts = [f"coalesce(CAST({alias}{name} AS STRING), '')" for name in feed.record_key]
     return parts[0] if len(parts) == 1 else f"concat_ws('|', {', '.join(parts)})"
@@ -446,7 +446,7 @@ def needed_fields(feed: catalogue.Feed, rules: list[RuleVersion]) -> list[str]:
     return [c.field for c in feed.columns if c.field in wanted]
 
 
-def _clean_id(raw: str) -> str:
+def clean_id_sql(raw: str) -> str:
     """Without spaces (also full-width), with half-width digits and a capital X."""
     return (
         f"replace(replace(upper(translate(trim({raw}), {lit(_FULL_WIDTH)}, {lit(_HALF_WIDTH)})), ' ', ''), "
@@ -454,7 +454,7 @@ def _clean_id(raw: str) -> str:
     )
 
 
-def _normalised_id(d: Dialect, cleaned: str) -> str:
+def normalised_id_sql(d: Dialect, cleaned: str) -> str:
     """The 18-digit number from a cleaned one: 15-digit numbers upgraded; NULL when nothing can be done."""
     return (
         f"CASE WHEN {d.full_match(cleaned, _ID18)} THEN {cleaned} "
@@ -513,16 +513,16 @@ def _linked_sql(
         # (one expression each, so that no optimiser hoists the cleaning out of its CASE).
         # A key of several columns is spelled out only where it is shown (evidence, 应纳未纳 list): building
         # the text for every row costs more than the linking itself.
-        stored_key = _record_key_sql(feed) if len(feed.record_key) == 1 else "CAST(NULL AS STRING)"
-        lkey_in = f", {_record_key_sql(feed)} AS _lkey" if has_links else ""
+        stored_key = record_key_sql(feed) if len(feed.record_key) == 1 else "CAST(NULL AS STRING)"
+        lkey_in = f", {record_key_sql(feed)} AS _lkey" if has_links else ""
         lkey_out = ", _lkey" if has_links else ""
         # First row per record key: a re-sent row counts once. Grouping (key, row number) only: a window
         # over whole rows becomes an aggregate of every column and spills at city scale.
         parts.append(f"""
   SELECT {lit(code)} AS feed, CAST({_feed_no(code)} AS SMALLINT) AS _f, _row, _key, _date{slot_names}, name, id_number,
-         CASE WHEN _ok THEN id_number ELSE {_normalised_id(d, "_c")} END AS _id{lkey_out}
+         CASE WHEN _ok THEN id_number ELSE {normalised_id_sql(d, "_c")} END AS _id{lkey_out}
   FROM (
-    SELECT *, CASE WHEN _ok THEN id_number ELSE {_clean_id("id_number")} END AS _c
+    SELECT *, CASE WHEN _ok THEN id_number ELSE {clean_id_sql("id_number")} END AS _c
     FROM (
       SELECT _row, name, id_number, {stored_key} AS _key, {feed.date_field} AS _date{slot_cols}{lkey_in},
              {d.full_match("id_number", _ID18)} AS _ok
@@ -605,7 +605,7 @@ def _unmatched_sql(feed: catalogue.Feed, layout: _Layout, delivered: set[str]) -
       WHEN coalesce(trim(x._uraw), '') = '' THEN 'missing'
       WHEN upper(x._uraw) LIKE '%E%' THEN 'scientific'
       WHEN x._unid IS NULL THEN 'invalid'
-      WHEN NOT {_checksum_ok("x._unid")} THEN 'checksum'
+      WHEN NOT {checksum_ok_sql("x._unid")} THEN 'checksum'
       ELSE 'not_found' END"""
     reasons = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in PROBLEMS.items())
     key = "x._key" if len(feed.record_key) == 1 else _composite_key_sql(feed, layout, "x.")
@@ -638,7 +638,7 @@ def _water_sql() -> str:
     feed = catalogue.feed("water")
     return f"""
 SELECT * FROM (
-  SELECT *, {_record_key_sql(feed)} AS _key, row_number() OVER (PARTITION BY {_record_key_sql(feed)} ORDER BY _row) AS _rn
+  SELECT *, {record_key_sql(feed)} AS _key, row_number() OVER (PARTITION BY {record_key_sql(feed)} ORDER BY _row) AS _rn
   FROM src_water
 ) r WHERE _rn = 1"""
 

@@ -92,6 +92,83 @@ def test_new_evidence_merges_into_the_households_open_alert_from_another_line(wo
     assert result.alerts_new == 0 and result.evidence_new == 1
 
 
+def test_an_alert_opened_by_another_line_while_the_run_stores_gets_the_runs_evidence(world, monkeypatch):
+    """PostgreSQL: between the run's look-up of open alerts and its insert, a visit opens the same household
+    and risk. The insert skips that pair (ON CONFLICT) and the run merges its evidence into the visit's alert
+    instead of counting an alert it did not create. (SQLite cannot interleave: a run's write transaction
+    begins IMMEDIATE.)"""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("only PostgreSQL lets another writer in while a run stores")
+    deliver("medical", [medical_row(head(world.home), "JS001", 8000)], region=world.county)
+    real_insert = store.insert_columns
+
+    def visit_first(model, n, columns, **kwargs):
+        if model is Alert:  # the visit commits just before the run's insert
+            Alert.objects.create(
+                household=world.home,
+                region=world.village,
+                region_code=world.home.region_code,
+                risk_code="01",
+                grade="黄",
+                grade_rank=3,
+                reason="走访发现:户主住院",
+                channels=["cadre_visit"],
+                evidence_count=1,
+                raised_at=timezone.now(),
+                due_date=timezone.localdate() + dt.timedelta(days=15),
+                last_evidence_at=timezone.now(),
+            )
+        return real_insert(model, n, columns, **kwargs)
+
+    monkeypatch.setattr(store, "insert_columns", visit_first)
+    result = run()
+
+    alert = Alert.objects.get(household=world.home, risk_code="01")
+    assert alert.channels == ["cadre_visit", "department"] and alert.evidence_count == 2
+    assert alert.grade == "橙" and alert.reason.startswith("走访发现:户主住院;")
+    assert AlertEvidence.objects.get(alert=alert).rule_version.rule.rule_id == "R01"
+    assert result.alerts_new == 0
+    assert not ChangeLog.objects.filter(
+        entity="alert", entity_id=alert.pk, reference__startswith="screening:"
+    )
+
+
+def test_rows_are_inserted_column_by_column_with_constants_json_dates_and_money(world):
+    from django.db import IntegrityError, transaction
+
+    run_row = ScreeningRun.objects.create(period=PERIOD, trigger=ScreeningRun.Trigger.MANUAL)
+    now = timezone.now()
+    columns = {
+        "household_id": [world.home.pk, world.neighbour.pk],
+        "region_code": [world.home.region_code, world.neighbour.region_code],
+        "risk_code": ["01", "02"],
+        "channel": store.Const("department"),
+        "grade": ["红", "黄"],
+        "reason": ["甲", "乙'; --"],
+        "record_keys": store._json_texts([["JS1", "JS2"], []]),
+        "amount": [Decimal("23400.50"), None],
+        "run_id": store.Const(run_row.pk),
+        "dedup_key": ["k1", "k2"],
+        "created_at": store.Const(now),
+    }
+    store.insert_columns(AlertEvidence, 2, columns)
+    store.insert_columns(AlertEvidence, 2, columns)  # the same keys again: skipped
+    rows = {e.dedup_key: e for e in AlertEvidence.objects.filter(run=run_row)}
+    assert set(rows) == {"k1", "k2"}
+    assert rows["k1"].record_keys == ["JS1", "JS2"] and rows["k2"].record_keys == []
+    assert rows["k1"].amount == Decimal("23400.50") and rows["k2"].amount is None
+    assert rows["k2"].reason == "乙'; --" and rows["k1"].created_at == now
+    assert rows["k1"].feed == "" and rows["k1"].alert_id is None  # not given: the field's default
+    with pytest.raises(IntegrityError), transaction.atomic():
+        store.insert_columns(AlertEvidence, 2, columns, on_conflict=False)
+    with pytest.raises(ValueError, match="1 values for 2 rows"):
+        store.insert_columns(AlertEvidence, 2, {**columns, "grade": ["红"]})
+    with pytest.raises(ValueError, match="no columns"):
+        store.insert_columns(AlertEvidence, 2, {**columns, "colour": ["红", "黄"]})
+
+
 def test_rerunning_a_period_adds_nothing(world):
     deliver("medical", [medical_row(head(world.home), "JS001", 8000)], region=world.county)
     deliver(
