@@ -329,7 +329,7 @@ def report(results: dict[str, dict[str, list[dict]]], load: list[str], counts: d
         "## Screening command",
         "",
         f"`bench/bench_screen_command.py`, {dt.datetime.now(dt.UTC):%Y-%m-%d}, {platform.machine()}, "
-        f"{os.cpu_count()} cores shared with other work (load average {', '.join(load)}). City registry from "
+        f"{os.cpu_count()} cores (load average at the start of each round: {', '.join(load)}). City registry from "
         "`dixian generate --scale city` (791,139 households, 2,500,731 persons, incomes) loaded with "
         f"`dixian load_registry_parquet`; the engine benchmark's feeds over those persons ({sum(counts.values()):,} "
         "rows in 12 feeds, one accepted delivery each, already linked). Medians of "

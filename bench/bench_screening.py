@@ -479,7 +479,7 @@ def main() -> None:
     section = f"""## Screening engine (issue 3)
 
 `bench/bench_screening.py`, {dt.datetime.now(dt.UTC).date().isoformat()}, {os.cpu_count()} cores ({platform.machine()}, Python
-{platform.python_version()}), load average {load[0]:.1f} during the run (other work on the machine). Inputs
+{platform.python_version()}), load average {load[0]:.1f} at the end of the run. Inputs
 built with numpy/Polars and written to Parquet with the departments' Chinese headers:
 {counts["households"]:,} households, {counts["persons"]:,} persons, {counts["incomes"]:,} income rows and
 {feed_rows:,} feed rows across the 12 feeds (4 % damaged or unknown ID numbers, 1 % re-sent settlements).
@@ -497,26 +497,24 @@ interpreter and libraries).
 - The engine found {engine_info["alerts"]:,} alerts ({engine_info["evidence"]:,} pieces of evidence) and listed
   {engine_info["unmatched"]:,} feed rows for 应纳未纳 review; {engine_info["rules"]} rules ran.
 - The floor only links and aggregates: no ID normalisation, no record-key deduplication, no rule logic,
-  reasons or 应纳未纳 list. Where the engine's CPU goes now (DuckDB profiles of the same data, per
-  statement): linking all feeds in one pass about half (record-key deduplication of all 5.0 M rows —
-  one hash aggregate per feed, 2.27 M settlement numbers alone cost as much as the floor's whole join —,
-  ID checks, the join with the 2.5 M persons, and writing the ~2.9 M linked rows, ~540 MB uncompressed,
-  which with memory_limit {DUCKDB_OPTIONS["memory_limit"]} partly spill); the 17 rules about a fifth (R01
-  and R14, 12-month sums over 1.75 M settlements, three quarters of it); households with incomes and
-  labourers about a tenth; merge, 应纳未纳 list and evidence ID look-up the rest.
-- Changes measured against the previous engine (same data, same load, alternating runs; CPU because the
-  shared machine's load moved between 9 and 17): the evidence ID look-up now runs after the linked rows
-  are dropped (4.0 → 0.6 s CPU: it was paying for evicting them), R01 keeps its threshold hits as a
-  materialised CTE (DuckDB inlined it and joined 1.75 M settlements before the threshold filter; 3.4 →
-  2.5 s); R14 sums per household before joining households and the linked rows carry a feed number
-  instead of its code (neither measurable under this load). Tried and dropped: list_sort instead of ordered aggregates in the merge (slower),
-  deduplicating only keys seen twice (no gain: the aggregate over all keys dominates), sharing per-person
-  medical sums between R01 and R14 (their filters differ: visit types vs. out_of_pocket > 0; a shared
-  table costs what it saves), compressed in-memory storage for the linked rows (not applied by DuckDB 2.0).
-- What remains to reach 2.5x: the linking statement alone costs about two floors. Getting under needs the
-  linked rows to stay in memory (narrower per-feed tables instead of one table with generic slots, or
-  the composite record keys built once instead of carrying name and ID as delivered) and a cheaper
-  deduplication (e.g. once at delivery time, stored with the delivery, since deliveries are immutable).
+  reasons or 应纳未纳 list. Where the engine's time goes (per statement, one run on the quiet machine,
+  2026-11-29): linking all feeds in one pass 3.1–3.4 s, half of it (record-key deduplication: one hash
+  aggregate per feed and a semi-join that reads the feed again, 2.27 M settlement numbers the largest;
+  ID checks; the join with the 2.5 M persons; writing the ~2.9 M linked rows, which with memory_limit
+  {DUCKDB_OPTIONS["memory_limit"]} partly spill); the 17 rules 1.7 s (R01 0.60 s and R14 0.51 s: 12-month
+  sums over 1.75 M settlements; every other rule under 0.1 s); households with incomes and labourers
+  0.7 s; merge 0.5 s; 应纳未纳 list 0.3 s; evidence ID look-up 0.1 s.
+- Measured, not shipped: the linking statement without the record-key deduplication takes 1.8–2.2 s
+  (−1.1 s), so deduplicating once when a delivery is accepted (deliveries are immutable) would bring the
+  engine to about 5.5 s, ≈ 3.1x: not enough alone. memory_limit 850MB instead of 640MB made no clear
+  difference (7.6 / 8.1 s against 10.4 / 8.6 s in alternating runs) and raised the peak to 965 MB.
+- Tried and dropped earlier: list_sort instead of ordered aggregates in the merge (slower), deduplicating
+  only keys seen twice (no gain: the aggregate over all keys dominates), sharing per-person medical sums
+  between R01 and R14 (their filters differ: visit types vs. out_of_pocket > 0; a shared table costs what
+  it saves), compressed in-memory storage for the linked rows (not applied by DuckDB 2.0).
+- What remains to reach 2.5x (≤ 4.5 s here): besides deduplication at delivery time, about 1 s more —
+  narrower linked rows (per-feed tables instead of generic slots; integer household keys instead of
+  household numbers in joins and groupings) and one pass for R01's and R14's medical sums.
 """
     print(section)
     if not args.no_docs:

@@ -5,8 +5,8 @@
 - SQLite: in a child process. The ADBC SQLite driver carries its own copy of SQLite; two copies in one
   process break each other's POSIX file locks (closing one copy's descriptor drops the other's locks:
   https://www.sqlite.org/howtocorrupt.html §2.2.1), which could corrupt the database Django writes. The
-  child (`python -m dixian.screening.adbc_read`) opens the file read-only and hands the tables back as
-  Arrow IPC files in a temporary directory, which the parent memory-maps.
+  child (`python -m dixian.screening.adbc_read`) opens the file read-only and streams the tables back
+  through its standard output in Arrow's IPC format: nothing of the registry touches the disk.
 This module imports nothing from Django: the child starts in a fraction of a second.
 """
 
@@ -29,12 +29,17 @@ class AdbcReadError(RuntimeError):
     pass
 
 
-def read_postgresql(conninfo: str, statements: list[Statement]) -> list[pa.Table]:
+def read_postgresql(
+    conninfo: str, statements: list[Statement], *, setup: str | None = None
+) -> list[pa.Table]:
+    """`setup`: SQL run first on each connection (the role Django's connection assumes)."""
     import adbc_driver_postgresql.dbapi as adbc_pg
 
     def one(statement: Statement) -> pa.Table:
         sql, params = statement
         with adbc_pg.connect(conninfo) as conn, conn.cursor() as cursor:
+            if setup:
+                cursor.execute(setup)
             cursor.execute(sql, tuple(params) if params else None)
             return cursor.fetch_arrow_table()
 
@@ -67,32 +72,44 @@ def _read_sqlite_here(path: str, statements: list[Statement]) -> list[pa.Table]:
 
 def read_sqlite(path: str, statements: list[Statement], *, timeout: float = 600) -> list[pa.Table]:
     """`statements` over the SQLite file `path`, read by a child process (see the module's docstring)."""
-    with tempfile.TemporaryDirectory(prefix="dixian-adbc-") as tmp:
-        request = json.dumps({"path": path, "statements": statements, "out": tmp})
-        proc = subprocess.run(  # noqa: S603 - our own module, with this interpreter
+    request = json.dumps({"path": path, "statements": statements}).encode()
+    with tempfile.TemporaryFile() as errors:
+        proc = subprocess.Popen(  # noqa: S603 - our own module, with this interpreter
             [sys.executable, "-m", "dixian.screening.adbc_read"],
-            input=request.encode(),
-            capture_output=True,
-            timeout=timeout,
-            check=False,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=errors,
         )
-        if proc.returncode != 0:
-            raise AdbcReadError(proc.stderr.decode(errors="replace")[-2000:])
-        tables = []
-        for i in range(len(statements)):
-            # Memory-mapped: the pages stay readable after the directory is removed (the mapping holds them).
-            with pa.memory_map(str(Path(tmp) / f"{i}.arrow")) as source:
-                tables.append(pa.ipc.open_file(source).read_all())
+        tables: list[pa.Table] = []
+        try:
+            assert proc.stdin is not None and proc.stdout is not None  # noqa: S101 - both are pipes
+            proc.stdin.write(request)
+            proc.stdin.close()
+            try:
+                tables = [pa.ipc.open_stream(proc.stdout).read_all() for _ in statements]
+            except (pa.ArrowException, OSError):
+                tables = []  # the child stopped early: its error output says why
+            proc.wait(timeout=timeout)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        if proc.returncode != 0 or len(tables) != len(statements):
+            errors.seek(0)
+            raise AdbcReadError(
+                errors.read().decode(errors="replace")[-2000:] or f"exit status {proc.returncode}"
+            )
         return tables
 
 
 def _child() -> None:
     request = json.loads(sys.stdin.buffer.read())
     tables = _read_sqlite_here(request["path"], [(s, p) for s, p in request["statements"]])
-    for i, table in enumerate(tables):
-        path = str(Path(request["out"]) / f"{i}.arrow")
-        with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+    sink = sys.stdout.buffer
+    for table in tables:
+        with pa.ipc.new_stream(sink, table.schema) as writer:
             writer.write_table(table)
+    sink.flush()
 
 
 if __name__ == "__main__":

@@ -151,38 +151,22 @@ def _adbc_usable() -> bool:
     return connection.vendor == "postgresql" or not connection.is_in_memory_db()
 
 
-# libpq parameters that Django's OPTIONS may carry (others, e.g. isolation_level, are psycopg's or Django's).
-_LIBPQ_OPTIONS = {
-    "sslmode",
-    "sslrootcert",
-    "sslcert",
-    "sslkey",
-    "sslpassword",
-    "connect_timeout",
-    "application_name",
-    "options",
-    "target_session_attrs",
-    "service",
-    "passfile",
-    "channel_binding",
-}
+# Keys of Django's connection parameters that are psycopg's own, not libpq's.
+_PSYCOPG_ONLY = {"cursor_factory", "context", "prepare_threshold"}
 
 
-def _libpq_conninfo(settings: dict[str, Any]) -> str:
-    """Django's connection settings as a libpq `key='value'` string (quotes and backslashes escaped)."""
+def _pg_conninfo() -> tuple[str, str | None]:
+    """The libpq connection string of Django's own connection (the same host, TLS and other options,
+    built and quoted by psycopg), and the SQL that sets the role Django assumes, if any."""
+    from psycopg.conninfo import make_conninfo
+
     params = {
-        "host": settings.get("HOST"),
-        "port": settings.get("PORT"),
-        "dbname": settings.get("NAME"),
-        "user": settings.get("USER"),
-        "password": settings.get("PASSWORD"),
+        k: v
+        for k, v in connection.get_connection_params().items()
+        if k not in _PSYCOPG_ONLY and isinstance(v, str | int | float) and not isinstance(v, bool) and v != ""
     }
-    params.update({k: v for k, v in (settings.get("OPTIONS") or {}).items() if k in _LIBPQ_OPTIONS})
-
-    def quoted(value: object) -> str:
-        return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-    return " ".join(f"{k}={quoted(v)}" for k, v in params.items() if v not in (None, ""))
+    role = (connection.settings_dict.get("OPTIONS") or {}).get("assume_role")
+    return make_conninfo("", **params), (f"SET ROLE {connection.ops.quote_name(role)}" if role else None)
 
 
 def _adbc_statement(columns: list, select: list[str], from_sql: str, params: Sequence[Any]) -> Statement:
@@ -221,7 +205,8 @@ def _adbc_query_many(queries: list[tuple[list, str, Sequence[Any]]]) -> list[pa.
         for columns, from_sql, params in queries
     ]
     if connection.vendor == "postgresql":
-        raws = adbc_read.read_postgresql(_libpq_conninfo(connection.settings_dict), statements)
+        conninfo, setup = _pg_conninfo()
+        raws = adbc_read.read_postgresql(conninfo, statements, setup=setup)
     else:
         raws = adbc_read.read_sqlite(str(connection.settings_dict["NAME"]), statements)
     return [_adbc_typed(raw, columns) for raw, (columns, _, _) in zip(raws, queries, strict=True)]

@@ -7,7 +7,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from .engine import ScreeningInputError, default_rules, parse_period
@@ -224,10 +224,6 @@ def screening_run(
                 reference=f"screening:{run.pk}",
             )
             stored_at = time.perf_counter()
-        # The commit checks the foreign keys of every row written (PostgreSQL defers them): part of the run.
-        timings["commit"] = round(time.perf_counter() - stored_at, 3)
-        timings["total"] = round(time.perf_counter() - started, 3)
-        ScreeningRun.objects.filter(pk=run.pk).update(timings=timings)
     except Exception as exc:
         if isinstance(exc, ScreeningInputError | ValidationError):
             message = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
@@ -242,6 +238,14 @@ def screening_run(
             timings=timings,
         )
         raise ScreeningFailed(message) from exc
+    # The commit checks the foreign keys of every row written (PostgreSQL defers them): part of the run.
+    # Recorded after it, outside the try: the run is stored whatever happens to this one figure.
+    timings["commit"] = round(time.perf_counter() - stored_at, 3)
+    timings["total"] = round(time.perf_counter() - started, 3)
+    try:
+        ScreeningRun.objects.filter(pk=run.pk).update(timings=timings)
+    except DatabaseError:
+        logger.warning("screening run %s: timings not recorded", run.pk, exc_info=True)
     return run
 
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Model
 from django.utils import timezone
@@ -128,18 +129,19 @@ def insert_columns(
         if connection.vendor == "postgresql":
             # COPY into a scratch table, then one INSERT … SELECT: per-row statements cost a round trip each.
             scratch = connection.ops.quote_name(f"_scratch_{model._meta.db_table}")
+            # On an error the transaction is rolled back, and the scratch table with it: a DROP in a
+            # `finally` would fail in the aborted transaction and hide the real error.
             cursor.execute(f"CREATE TEMP TABLE {scratch} AS SELECT {cols} FROM {table} WITH NO DATA")
-            try:
-                with cursor.cursor.copy(f"COPY {scratch} ({cols}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-                back = f" RETURNING {', '.join(returning)}" if returning else ""
-                cursor.execute(
-                    f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {scratch} ON CONFLICT DO NOTHING{back}"
-                )
-                return cursor.fetchall() if returning else None
-            finally:
-                cursor.execute(f"DROP TABLE {scratch}")
+            with cursor.cursor.copy(f"COPY {scratch} ({cols}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            back = f" RETURNING {', '.join(returning)}" if returning else ""
+            cursor.execute(
+                f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {scratch} ON CONFLICT DO NOTHING{back}"
+            )
+            inserted = cursor.fetchall() if returning else None
+            cursor.execute(f"DROP TABLE {scratch}")
+            return inserted
         marks = ", ".join(["?"] * len(fields))
         raw = cursor.cursor  # the driver's cursor: no query logging or execute wrappers per batch
         sql = f"INSERT INTO {table} ({cols}) VALUES ({marks})" + (
@@ -559,7 +561,12 @@ def _alerts_store(
             ):
                 pair = (alert.household_id, alert.risk_code)
                 if pair in skipped:
-                    merge(alert, *skipped[pair], len(by_alert[pair]))
+                    merge(alert, *skipped.pop(pair), len(by_alert[pair]))
+        if skipped:
+            # Opened and already closed again by someone else within this instant: nothing to merge into.
+            raise ValidationError(
+                "保存筛查结果时,有预警正被其他人同时处理。本次没有写入任何结果,请重新运行本期筛查。"
+            )
     created = [
         (created_pk[(hp, risk)], hp, risk, grade)
         for hp, risk, grade, _ in new_rows

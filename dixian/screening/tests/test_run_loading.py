@@ -169,3 +169,21 @@ def test_the_adbc_read_gives_the_same_tables_as_the_text_read(monkeypatch, tmp_p
     )
     assert Decimal("9500.55") in years.column("net_income_per_capita").to_pylist()
     assert set(years.column("year").to_pylist()) == {2024, 2025}
+
+
+def test_the_sqlite_reader_child_reports_what_went_wrong(tmp_path):
+    """The child process's error reaches the caller as AdbcReadError with SQLite's own message."""
+    import sqlite3
+
+    from dixian.screening import adbc_read
+
+    path = tmp_path / "db.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE t (a INTEGER, b TEXT)")
+        db.executemany("INSERT INTO t VALUES (?, ?)", [(1, "甲"), (2, "乙")])
+    first, second = adbc_read.read_sqlite(
+        str(path), [("SELECT a, b FROM t ORDER BY a", []), ("SELECT 7", [])]
+    )
+    assert first.to_pydict() == {"a": [1, 2], "b": ["甲", "乙"]} and second.num_rows == 1
+    with pytest.raises(adbc_read.AdbcReadError, match="no such table"):
+        adbc_read.read_sqlite(str(path), [("SELECT a FROM t", []), ("SELECT x FROM missing", [])])

@@ -135,6 +135,43 @@ def test_an_alert_opened_by_another_line_while_the_run_stores_gets_the_runs_evid
     )
 
 
+def test_an_alert_opened_and_closed_by_another_line_while_the_run_stores_fails_the_run_cleanly(
+    world, monkeypatch
+):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("only PostgreSQL lets another writer in while a run stores")
+    deliver("medical", [medical_row(head(world.home), "JS001", 8000)], region=world.county)
+    real_insert = store.insert_columns
+
+    def opened_then_closed(model, n, columns, **kwargs):
+        if model is not Alert:
+            return real_insert(model, n, columns, **kwargs)
+        other = Alert.objects.create(
+            household=world.home,
+            region=world.village,
+            region_code=world.home.region_code,
+            risk_code="01",
+            grade="黄",
+            grade_rank=3,
+            reason="走访发现:户主住院",
+            channels=["cadre_visit"],
+            raised_at=timezone.now(),
+            due_date=timezone.localdate(),
+            last_evidence_at=timezone.now(),
+        )
+        inserted = real_insert(model, n, columns, **kwargs)
+        Alert.objects.filter(pk=other.pk).update(status=Alert.Status.DISMISSED)
+        return inserted
+
+    monkeypatch.setattr(store, "insert_columns", opened_then_closed)
+    with pytest.raises(ScreeningFailed, match="请重新运行本期筛查"):
+        run()
+    assert ScreeningRun.objects.get().status == ScreeningRun.Status.FAILED
+    assert not AlertEvidence.objects.exists()
+
+
 def test_rows_are_inserted_column_by_column_with_constants_json_dates_and_money(world):
     from django.db import IntegrityError, transaction
 
