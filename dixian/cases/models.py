@@ -98,6 +98,13 @@ class Alert(TimeStampedModel):
         return raised + dt.timedelta(days=GRADE_DAYS[grade])
 
 
+# LINEAGE: the run, rule version and delivery that evidence and 应纳未纳 rows point to are enforced by the
+# screening run that writes them (it reads those very rows in its transaction), and their deletion by
+# Django's on_delete (PROTECT / SET_NULL run as queries), not by database constraints. A city run writes
+# 250k+ such rows; PostgreSQL would check each of these keys again at commit (~2.5 s of a 30 s budget).
+# Household, alert and region keys keep their database constraints.
+
+
 class AlertEvidence(models.Model):
     alert = models.ForeignKey(
         Alert, verbose_name="预警", null=True, blank=True, on_delete=models.CASCADE, related_name="evidences"
@@ -124,6 +131,7 @@ class AlertEvidence(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         db_index=False,  # versions are never deleted and evidence is never looked up by version
+        db_constraint=False,  # see LINEAGE above
     )
     feed = models.CharField("数据类型", max_length=20, choices=FEED_CHOICES, blank=True)
     delivery = models.ForeignKey(
@@ -132,6 +140,7 @@ class AlertEvidence(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        db_constraint=False,  # see LINEAGE above
         related_name="+",
     )
     record_keys = models.JSONField("源记录号", default=list, blank=True)
@@ -145,6 +154,7 @@ class AlertEvidence(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         db_index=False,  # evidence_run_region leads with it
+        db_constraint=False,  # see LINEAGE above
     )
     # Other lines
     declaration = models.ForeignKey(
@@ -188,6 +198,7 @@ class UnmatchedRecord(TimeStampedModel):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        db_constraint=False,  # see LINEAGE above
         related_name="+",
     )
     record_key = models.CharField("记录号", max_length=200)
@@ -206,7 +217,12 @@ class UnmatchedRecord(TimeStampedModel):
     region_code = models.CharField("区划代码", max_length=14, db_index=True)
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.OPEN)
     run = models.ForeignKey(
-        "screening.ScreeningRun", verbose_name="首次发现", null=True, blank=True, on_delete=models.SET_NULL
+        "screening.ScreeningRun",
+        verbose_name="首次发现",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,  # see LINEAGE above
     )
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="核查人", null=True, blank=True, on_delete=models.SET_NULL

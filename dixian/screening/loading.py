@@ -172,9 +172,22 @@ def _pg_conninfo() -> tuple[str, str | None]:
 def _adbc_statement(columns: list, select: list[str], from_sql: str, params: Sequence[Any]) -> Statement:
     """The statement with its parameters written in as literals: they are this module's own years and
     status codes, never user input, and the SQLite reader's child takes plain SQL."""
-    # Every value as non-NULL text: the SQLite driver infers a column's type from its first rows (a NULL
-    # there, a date later, and it fails), and text read the same way on both databases is cast once here.
-    text = ", ".join(f"coalesce(CAST({expr} AS TEXT), '') AS c{i}" for i, expr in enumerate(select))
+
+    # SQLite: every value as non-NULL text. The driver infers a column's type from its first rows (a NULL
+    # there, a date later, and it fails); the text is cast once in Arrow. PostgreSQL's driver reads typed
+    # values from a binary COPY: only text (NULL as '', as on the other path) and numeric (which it hands
+    # over as text) are converted in SQL.
+    def column(i: int, expr: str) -> str:
+        arrow_type = columns[i][2]
+        if connection.vendor != "postgresql":
+            return f"coalesce(CAST({expr} AS TEXT), '') AS c{i}"
+        if arrow_type == pa.string():
+            return f"coalesce({expr}, '') AS c{i}"
+        if pa.types.is_decimal(arrow_type):
+            return f"CAST({expr} AS TEXT) AS c{i}"
+        return f"{expr} AS c{i}"
+
+    text = ", ".join(column(i, expr) for i, expr in enumerate(select))
     values = iter(params)
 
     def literal(_: object) -> str:
@@ -191,9 +204,14 @@ def _adbc_statement(columns: list, select: list[str], from_sql: str, params: Seq
 def _adbc_typed(raw: pa.Table, columns: list) -> pa.Table:
     out = {}
     for i, (name, _, arrow_type) in enumerate(columns):
-        col = raw.column(i).cast(pa.string())
-        if arrow_type != pa.string():
-            col = pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col).cast(arrow_type)
+        col = raw.column(i)
+        if col.type != arrow_type:
+            if pa.types.is_integer(col.type) or pa.types.is_date(col.type):
+                col = col.cast(arrow_type)  # PostgreSQL's int4 → int32 and the like
+            else:
+                col = col.cast(pa.string())
+                if arrow_type != pa.string():
+                    col = pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col).cast(arrow_type)
         out[name] = col
     return pa.table(out, schema=pa.schema([(name, t) for name, _, t in columns]))
 

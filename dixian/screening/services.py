@@ -179,6 +179,7 @@ def screening_run(
         )
         lap("engine")
         with transaction.atomic():
+            store.run_transaction_settings()
             now = timezone.now()
             counts = store.result_store(
                 result=result,
