@@ -10,7 +10,9 @@ write is a handful of bulk statements, inside the caller's transaction (nothing 
 - evidence of a risk the household is already monitored for is kept for its case (alert=None);
 - feed records that match nobody become UnmatchedRecord rows (one per feed and record key), routed to the
   village they name when it exists, else to the region of the delivery that sent them.
-The same code runs on SQLite and PostgreSQL.
+Rows are written column by column (`insert_columns`): `executemany` on SQLite, COPY of CSV written by Arrow
+on PostgreSQL. Runs store one at a time (`runs_lock`), which is what lets evidence and 应纳未纳 rows, filtered
+against what exists, be copied without a conflict check. The same code runs on SQLite and PostgreSQL.
 """
 # ruff: noqa: S608 - SQL text here is built from model table/column names, never from input values.
 
