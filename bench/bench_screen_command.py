@@ -100,7 +100,6 @@ def build_feeds() -> dict[str, int]:
     villages = regions.filter(pl.col("level") == "village")["code"].cast(pl.Int64).to_numpy()
     ids, names = persons["id_number"], persons["name"]
     birth_int = persons["birth_date"].dt.strftime("%Y%m%d").cast(pl.Int64).to_numpy()
-    n_persons = persons.height
     FEEDS.mkdir(parents=True, exist_ok=True)
     day0 = np.datetime64("2025-08-01")
     span = (np.datetime64("2026-10-31") - day0).astype(int) + 1
@@ -108,35 +107,7 @@ def build_feeds() -> dict[str, int]:
     for code, rows in eb.FEED_ROWS.items():
         spec = catalogue.feed(code)
         dates = day0 + rng.integers(0, span, rows).astype("timedelta64[D]")
-        cols: dict[str, object] = {}
-        if spec.person_key:
-            who = rng.integers(0, n_persons, rows)
-            pid = ids.gather(who)
-            damage = rng.random(rows)
-            strangers = eb._id_numbers(
-                np,
-                pl,
-                np.full(rows, 360499),
-                rng.integers(19500101, 19991228, rows),
-                rng.integers(1, 999, rows),
-            )
-            born_19 = birth_int[who] < 20000000
-            id15 = pl.select(pid.str.slice(0, 6) + pid.str.slice(8, 9)).to_series()
-            spaced = pl.select(pid.str.slice(0, 6) + pl.lit(" ") + pid.str.slice(6)).to_series()
-            pid = pl.select(
-                pl.when(pl.Series(damage < 0.01))
-                .then(None)
-                .when(pl.Series(damage < 0.025))
-                .then(strangers)
-                .when(pl.Series((damage < 0.035) & born_19))
-                .then(id15)
-                .when(pl.Series(damage < 0.04))
-                .then(spaced)
-                .otherwise(pid)
-            ).to_series()
-            cols["name"] = names.gather(who)
-            cols["id_number"] = pid
-        cols.update(eb._feed_columns(code, rows, rng, dates, villages))
+        cols = eb.feed_columns(code, rows, rng, dates, villages, ids, names, birth_int)
         table = pl.DataFrame(cols).to_arrow()
         # Canonical form: catalogue field names (already), plain strings, date32, decimal(18,2), int32.
         fields = []

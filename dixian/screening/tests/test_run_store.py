@@ -27,6 +27,25 @@ def run(**kwargs):
     return screening_run(period=PERIOD, trigger=ScreeningRun.Trigger.MANUAL, **kwargs)
 
 
+def visit_alert(world, *, raised_days_ago: int = 0, due_in_days: int = 15) -> Alert:
+    """The home household's open 黄 illness alert from a cadre visit (one piece of evidence)."""
+    raised = timezone.now() - dt.timedelta(days=raised_days_ago)
+    return Alert.objects.create(
+        household=world.home,
+        region=world.village,
+        region_code=world.home.region_code,
+        risk_code="01",
+        grade="黄",
+        grade_rank=3,
+        reason="走访发现:户主住院",
+        channels=["cadre_visit"],
+        evidence_count=1,
+        raised_at=raised,
+        due_date=timezone.localdate() + dt.timedelta(days=due_in_days),
+        last_evidence_at=raised,
+    )
+
+
 def test_medical_and_major_illness_evidence_merge_into_one_alert_with_two_evidences(world):
     person = head(world.home)
     medical = deliver("medical", [medical_row(person, "JS001", 8000)], region=world.county)
@@ -64,31 +83,18 @@ def test_alert_grade_and_deadline_follow_the_most_urgent_evidence(world):
 
 
 def test_new_evidence_merges_into_the_households_open_alert_from_another_line(world):
-    visit_alert = Alert.objects.create(
-        household=world.home,
-        region=world.village,
-        region_code=world.home.region_code,
-        risk_code="01",
-        grade="黄",
-        grade_rank=3,
-        reason="走访发现:户主住院",
-        channels=["cadre_visit"],
-        evidence_count=1,
-        raised_at=timezone.now() - dt.timedelta(days=2),
-        due_date=timezone.localdate() + dt.timedelta(days=13),
-        last_evidence_at=timezone.now() - dt.timedelta(days=2),
-    )
+    opened = visit_alert(world, raised_days_ago=2, due_in_days=13)
     deliver("medical", [medical_row(head(world.home), "JS001", 8000)], region=world.county)
 
     result = run()
 
-    visit_alert.refresh_from_db()
+    opened.refresh_from_db()
     assert Alert.objects.filter(household=world.home, risk_code="01").count() == 1
-    assert visit_alert.channels == ["cadre_visit", "department"]
-    assert visit_alert.grade == "橙" and visit_alert.grade_rank == 2
-    assert visit_alert.due_date == timezone.localdate() + dt.timedelta(days=7)
-    assert visit_alert.reason.startswith("走访发现:户主住院;")
-    assert visit_alert.evidence_count == 2
+    assert opened.channels == ["cadre_visit", "department"]
+    assert opened.grade == "橙" and opened.grade_rank == 2
+    assert opened.due_date == timezone.localdate() + dt.timedelta(days=7)
+    assert opened.reason.startswith("走访发现:户主住院;")
+    assert opened.evidence_count == 2
     assert result.alerts_new == 0 and result.evidence_new == 1
 
 
@@ -106,20 +112,7 @@ def test_an_alert_opened_by_another_line_while_the_run_stores_gets_the_runs_evid
 
     def visit_first(model, n, columns, **kwargs):
         if model is Alert:  # the visit commits just before the run's insert
-            Alert.objects.create(
-                household=world.home,
-                region=world.village,
-                region_code=world.home.region_code,
-                risk_code="01",
-                grade="黄",
-                grade_rank=3,
-                reason="走访发现:户主住院",
-                channels=["cadre_visit"],
-                evidence_count=1,
-                raised_at=timezone.now(),
-                due_date=timezone.localdate() + dt.timedelta(days=15),
-                last_evidence_at=timezone.now(),
-            )
+            visit_alert(world)
         return real_insert(model, n, columns, **kwargs)
 
     monkeypatch.setattr(store, "insert_columns", visit_first)
@@ -148,19 +141,7 @@ def test_an_alert_opened_and_closed_by_another_line_while_the_run_stores_fails_t
     def opened_then_closed(model, n, columns, **kwargs):
         if model is not Alert:
             return real_insert(model, n, columns, **kwargs)
-        other = Alert.objects.create(
-            household=world.home,
-            region=world.village,
-            region_code=world.home.region_code,
-            risk_code="01",
-            grade="黄",
-            grade_rank=3,
-            reason="走访发现:户主住院",
-            channels=["cadre_visit"],
-            raised_at=timezone.now(),
-            due_date=timezone.localdate(),
-            last_evidence_at=timezone.now(),
-        )
+        other = visit_alert(world)
         inserted = real_insert(model, n, columns, **kwargs)
         Alert.objects.filter(pk=other.pk).update(status=Alert.Status.DISMISSED)
         return inserted
