@@ -12,13 +12,17 @@ import os
 import sys
 import tempfile
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .dialect import DIALECTS, Dialect
+
+_SPLIT_BATCH_ROWS = 1 << 17
 
 TableLike = Any  # pa.Table | pl.DataFrame | pl.LazyFrame | str | Path | list[str | Path]
 
@@ -109,6 +113,23 @@ class Backend(ABC):
         """Compute the UNION ALL of queries with the same columns once and keep it."""
         self.materialise(name, " UNION ALL ".join(f"SELECT * FROM ({q}) q{i}" for i, q in enumerate(sqls)))
 
+    def materialise_split(
+        self,
+        name: str,
+        sql: str,
+        column: str,
+        parts: Mapping[str, tuple[int, list[str]]],
+        *,
+        build_right: bool = False,
+    ) -> None:
+        """Compute once; keep, as table `<name>_<part>`, the rows whose integer `column` is the part's value,
+        with the part's columns. Readers of one part then never scan the others."""
+        self.materialise(name, sql, build_right=build_right)
+        for part, (value, columns) in parts.items():
+            self.view(
+                f"{name}_{part}", f"SELECT {', '.join(columns)} FROM {name} WHERE {column} = {int(value)}"
+            )
+
     @abstractmethod
     def fetch(self, sql: str) -> pa.Table: ...
 
@@ -134,6 +155,7 @@ class DuckDBBackend(Backend):
             self.con.execute(f"SET memory_limit = '{memory_limit}'")
         # Order within a result is set by ORDER BY where it matters; not keeping insertion order saves memory.
         self.con.execute("SET preserve_insertion_order = false")
+        self._arrow: list[str] = []  # views over Arrow tables that `drop` releases
 
     def register(self, name: str, source: TableLike, *, row_numbers: bool = False) -> None:
         paths = _paths(source)
@@ -173,6 +195,48 @@ class DuckDBBackend(Backend):
             if build_right:
                 self.con.execute("RESET disabled_optimizers")
 
+    def materialise_split(
+        self,
+        name: str,
+        sql: str,
+        column: str,
+        parts: Mapping[str, tuple[int, list[str]]],
+        *,
+        build_right: bool = False,
+    ) -> None:
+        # Kept as Arrow, outside DuckDB's buffer pool: a temp table of millions of rows costs more to write
+        # than the query that makes it, and under the memory limit it spills to disk.
+        if build_right:
+            self.con.execute("SET disabled_optimizers = 'build_side_probe_side'")
+        try:
+            table = self.con.sql(sql).to_arrow_table()
+        finally:
+            if build_right:
+                self.con.execute("RESET disabled_optimizers")
+        by_value = {int(value): part for part, (value, _columns) in parts.items()}
+        batches: dict[str, list[pa.RecordBatch]] = {part: [] for part in parts}
+        for batch in table.to_batches():
+            # DuckDB fills each batch from one branch of a UNION ALL, so a batch nearly always holds one
+            # part and is kept whole; a mixed batch is filtered part by part.
+            low, high = pc.min_max(batch.column(column)).as_py().values()
+            if low is not None and low == high:
+                if low in by_value:
+                    batches[by_value[low]].append(batch)
+                continue
+            for value, part in by_value.items():
+                rows = batch.filter(pc.equal(batch.column(column), value))
+                if rows.num_rows:
+                    batches[part].append(rows)
+        schema = table.schema
+        del table
+        for part, (_value, columns) in parts.items():
+            kept = pa.Table.from_batches(batches.pop(part), schema).select(columns)
+            self.con.register(f"{name}_{part}__arrow", kept)
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP VIEW {name}_{part} AS SELECT * FROM {name}_{part}__arrow"
+            )
+            self._arrow.append(f"{name}_{part}")
+
     def materialise_union(self, name: str, sqls: list[str]) -> None:
         # One statement per query: run as one UNION, all the rules' hash tables are alive at once and spill.
         # The results (evidence) are small; kept as Arrow they cost no table writes.
@@ -186,7 +250,12 @@ class DuckDBBackend(Backend):
 
     def drop(self, *names: str) -> None:
         for name in names:
-            self.con.execute(f"DROP TABLE IF EXISTS {name}")
+            if name in self._arrow:
+                self._arrow.remove(name)
+                self.con.execute(f"DROP VIEW IF EXISTS {name}")
+                self.con.unregister(f"{name}__arrow")
+            else:
+                self.con.execute(f"DROP TABLE IF EXISTS {name}")
 
     def close(self) -> None:
         if self._own:

@@ -3,9 +3,10 @@
 The run, in SQL that DuckDB and Spark both execute:
 1. canonical views of the inputs (feed headers mapped through the catalogue, values cast to their types);
 2. `pp` (persons) and `hh` (households with latest income, labourers, monitoring flags);
-3. per person-keyed feed: ID numbers normalised (spaces, full-width digits, x, 15-digit upgrade), rows
-   deduplicated by record key, linked to persons by the optional link table (Splink's output) or by the
-   normalised ID; rows that match nobody become 应纳未纳 candidates;
+3. per person-keyed feed: rows deduplicated by record key, then those inside the longest window of the
+   rules on the feed kept; ID numbers normalised (spaces, full-width digits, x, 15-digit upgrade); rows
+   linked to persons by the optional link table (Splink's output) or by the normalised ID, all feeds in
+   one join, the result kept per feed; rows that match nobody become 应纳未纳 candidates;
 4. every applicable rule version adds evidence rows; evidence of a risk the household is already
    monitored for goes to `case_evidence` instead of raising an alert;
 5. evidence is merged into one alert per (household, risk) with the highest grade and the reasons.
@@ -462,6 +463,10 @@ def normalised_id_sql(d: Dialect, cleaned: str) -> str:
     )
 
 
+_LINKED_COLUMNS = (
+    *("_row", "_key", "_linked", "_date", "p_idx", "_unid", "_uname", "_uraw"),
+    *("household_no", "p_name", "p_birth_date", "p_labourer"),
+)
 _SLOT_PREFIX = {"STRING": "s", "DATE": "d", "DECIMAL(18,2)": "m", "INT": "i"}
 
 
@@ -491,10 +496,30 @@ class _Layout:
         ]
         return cls(fields, slots)
 
+    def columns(self, code: str) -> list[str]:
+        """The columns of the linked rows of one feed: the common ones and the feed's own slots."""
+        return [*_LINKED_COLUMNS, *self.fields[code].values()]
+
 
 def _feed_no(code: str) -> int:
     """The feed's number in the linked rows (a small integer is narrower and quicker to filter than its code)."""
     return list(catalogue.FEEDS_BY_CODE).index(code)
+
+
+def _later_copies_sql(d: Dialect, src: str, keys: tuple[str, ...] | list[str]) -> str:
+    """The row numbers (`_dup`) of the rows that repeat the record key of an earlier row.
+
+    Exact, and cheap where nearly every key is unique: the keys are grouped by a 64-bit hash (an integer,
+    where grouping the text keys themselves costs a hash table of millions of strings), and only the rows
+    whose hash occurs more than once are compared by their keys. A hash shared by different keys only sends
+    those rows through the exact comparison."""
+    cols = ", ".join(keys)
+    h = d.hash64(*keys)
+    return f"""
+SELECT _row AS _dup FROM (
+  SELECT _row, row_number() OVER (PARTITION BY {cols} ORDER BY _row) AS _n
+  FROM {src} WHERE {h} IN (SELECT {h} FROM {src} GROUP BY {h} HAVING count(*) > 1)
+) w WHERE _n > 1"""
 
 
 def _linked_sql(
@@ -516,8 +541,16 @@ def _linked_sql(
         stored_key = record_key_sql(feed) if len(feed.record_key) == 1 else "CAST(NULL AS STRING)"
         lkey_in = f", {record_key_sql(feed)} AS _lkey" if has_links else ""
         lkey_out = ", _lkey" if has_links else ""
-        # First row per record key: a re-sent row counts once. Grouping (key, row number) only: a window
-        # over whole rows becomes an aggregate of every column and spills at city scale.
+        # Only the rows of the run's windows go on to linking (after deduplication, which looks at every
+        # row: the first copy of a record may be older). Older rows were screened, and their unmatched
+        # persons listed, by the runs of their own periods.
+        start = keep_from.get(code)
+        window = (
+            f"AND ({feed.date_field} >= {lit(start)} OR {feed.date_field} IS NULL)"
+            if start is not None
+            else ""
+        )
+        # First row per record key: a re-sent row counts once (see `_later_copies_sql`).
         parts.append(f"""
   SELECT {lit(code)} AS feed, CAST({_feed_no(code)} AS SMALLINT) AS _f, _row, _key, _date{slot_names}, name, id_number,
          CASE WHEN _ok THEN id_number ELSE {normalised_id_sql(d, "_c")} END AS _id{lkey_out}
@@ -527,7 +560,8 @@ def _linked_sql(
       SELECT _row, name, id_number, {stored_key} AS _key, {feed.date_field} AS _date{slot_cols}{lkey_in},
              {d.full_match("id_number", _ID18)} AS _ok
       FROM src_{code}
-      WHERE _row IN (SELECT min(_row) FROM src_{code} GROUP BY {", ".join(feed.record_key)})
+      WHERE NOT EXISTS (SELECT 1 FROM ({_later_copies_sql(d, f"src_{code}", feed.record_key)}) dup WHERE dup._dup = _row)
+        {window}
     ) r
   ) c""")
     if has_links:
@@ -535,7 +569,7 @@ def _linked_sql(
         pid, linked = "coalesce(lk.id_number, a._id)", "(lk.id_number IS NOT NULL)"
     else:
         link_join, pid, linked = "", "a._id", "FALSE"
-    # Matched rows older than every window of the rules on their feed are not needed; unmatched rows are.
+    # Of the rows without a date, only the unmatched are kept (to be listed).
     keep = " ".join(
         f"WHEN {_feed_no(code)} THEN u._date >= {lit(start)}" for code, start in keep_from.items()
     )
@@ -577,7 +611,7 @@ def _feed_view_sql(code: str, layout: _Layout) -> str:
     return (
         f"SELECT {named}l._date AS {feed.date_field}, {key} AS _key, l._row, l.p_idx, l._linked, "
         f"l.household_no, l.p_name, l.p_birth_date, l.p_labourer "
-        f"FROM lnk l WHERE l._f = {_feed_no(code)} AND l.household_no IS NOT NULL"
+        f"FROM lnk_{code} l WHERE l.household_no IS NOT NULL"
     )
 
 
@@ -629,8 +663,8 @@ SELECT {lit(feed.code)} AS feed, {lit(feed.name)} AS feed_name, {lit(feed.depart
 FROM (
   SELECT {key} AS record_key, x._uname AS name, x._uraw AS id_number, x._unid AS id_normalised,
          {problem} AS problem, x._date AS event_date, {extra_cols}
-  FROM lnk x {join}
-  WHERE x._f = {_feed_no(feed.code)} AND x.household_no IS NULL
+  FROM lnk_{feed.code} x {join}
+  WHERE x.household_no IS NULL
 ) y"""
 
 
@@ -660,15 +694,25 @@ def _merge_sql(d: Dialect) -> str:
     ev_struct = d.struct([(f.name, f"e.{f.name}") for f in EVIDENCE_STRUCT])
     risk_names = " ".join(f"WHEN {lit(code)} THEN {lit(r.name)}" for code, r in RISK_TYPES.items())
     grade_names = " ".join(f"WHEN {rank} THEN {lit(g)}" for g, rank in GRADES.items())
+    # Nearly every alert has one piece of evidence: those are wrapped as they are, and only the alerts
+    # with several go through the (ordered, costly) list aggregation.
     return f"""
+WITH one AS {d.materialized()}(
+  SELECT household_no, risk_code FROM ev_alert GROUP BY household_no, risk_code HAVING count(*) = 1
+)
 SELECT a.household_no, a.region_code, a.risk_code, CASE a.risk_code {risk_names} ELSE a.risk_code END AS risk_name,
        CASE a.grade_rank {grade_names} END AS grade, a.grade_rank, {d.join_field("a.evidence", "reason", "；")} AS reason,
        a.rule_ids, a.evidence_count, a.evidence
 FROM (
+  SELECT e.household_no, e.region_code, e.risk_code, e.grade_rank, {d.list_of("e.rule_id")} AS rule_ids,
+         CAST(1 AS INT) AS evidence_count, {d.list_of(ev_struct)} AS evidence
+  FROM ev_alert e JOIN one o ON o.household_no = e.household_no AND o.risk_code = e.risk_code
+  UNION ALL
   SELECT e.household_no, max(e.region_code) AS region_code, e.risk_code, max(e.grade_rank) AS grade_rank,
          {d.sorted_list("e.rule_id", distinct=True)} AS rule_ids, CAST(count(*) AS INT) AS evidence_count,
          {d.sorted_list(ev_struct, empty=False)} AS evidence
-  FROM ev_alert e
+  FROM ev_alert e LEFT JOIN one o ON o.household_no = e.household_no AND o.risk_code = e.risk_code
+  WHERE o.household_no IS NULL
   GROUP BY e.household_no, e.risk_code
 ) a
 ORDER BY a.household_no, a.risk_code"""
@@ -775,8 +819,13 @@ FROM src_persons""",
             layout = _Layout.of({c: needed_fields(catalogue.feed(c), chosen) for c in person_feeds})
             keep = {c: start for c in person_feeds if (start := _keep_from(c, chosen, ctx)) is not None}
             # Build the join's hash table on the persons, never on the (wider, longer) feed rows.
-            be.materialise(
-                "lnk", _linked_sql(d, person_feeds, layout, links is not None, keep), build_right=True
+            # Kept per feed, so that each rule reads only its feed's rows.
+            be.materialise_split(
+                "lnk",
+                _linked_sql(d, person_feeds, layout, links is not None, keep),
+                "_f",
+                {code: (_feed_no(code), layout.columns(code)) for code in person_feeds},
+                build_right=True,
             )
             for code in person_feeds:
                 be.view(f"fm_{code}", _feed_view_sql(code, layout))
@@ -808,7 +857,7 @@ FROM src_persons""",
             )
         else:
             unmatched = UNMATCHED_SCHEMA.empty_table()
-        be.drop("lnk", "fw_water", "hh")
+        be.drop(*[f"lnk_{code}" for code in person_feeds], "fw_water", "hh")
         if evidence_parts:
             cols = ", ".join(
                 f"e.{f.name}" if f.name != "id_number" else "coalesce(p.id_number, '') AS id_number"

@@ -80,6 +80,11 @@ class Dialect(ABC):
         ...
 
     @abstractmethod
+    def hash64(self, *exprs: str) -> str:
+        """A 64-bit hash of the values (NULL hashes to a fixed value): equal values, equal hashes."""
+        ...
+
+    @abstractmethod
     def intdiv(self, a: str, b: str) -> str: ...
 
     @abstractmethod
@@ -151,6 +156,9 @@ class DuckDBDialect(Dialect):
     def join_field(self, list_expr: str, field: str, sep: str) -> str:
         return f"array_to_string(list_transform({list_expr}, lambda x: x.{field}), {lit(sep)})"
 
+    def hash64(self, *exprs: str) -> str:
+        return f"hash({', '.join(exprs)})"
+
     def intdiv(self, a: str, b: str) -> str:
         return f"(({a}) // ({b}))"
 
@@ -191,6 +199,9 @@ class SparkDialect(Dialect):
 
     def join_field(self, list_expr: str, field: str, sep: str) -> str:
         return f"array_join(transform({list_expr}, x -> x.{field}), {lit(sep)})"
+
+    def hash64(self, *exprs: str) -> str:
+        return f"xxhash64({', '.join(exprs)})"
 
     def intdiv(self, a: str, b: str) -> str:
         return f"(({a}) DIV ({b}))"

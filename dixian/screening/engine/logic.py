@@ -103,6 +103,7 @@ WITH hit AS {d.materialized()}(
     SELECT f.p_idx, max(f.household_no) AS household_no, sum(f.out_of_pocket) AS amount
     FROM fm_medical f WHERE {rows}
     GROUP BY f.p_idx
+    HAVING sum(f.out_of_pocket) >= least({low}, {ordinary})
   ) a {_hh_join("a")}
   WHERE a.amount >= {threshold}
 )

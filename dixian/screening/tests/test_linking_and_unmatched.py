@@ -96,6 +96,20 @@ def test_unmatched_rows_are_listed_with_feed_and_reason() -> None:
     assert result.alerts.num_rows == 0
 
 
+def test_unmatched_rows_are_listed_by_the_runs_whose_window_holds_them() -> None:
+    w = World()
+    pid = w.person(w.household("H1", kind="ex_poor", income=1_000_000), "甲")
+    stranger = id_number(date(1990, 1, 1), 999)
+    old_unmatched = dict(_row("OLD", stranger, name="外人"), settlement_date=date(2025, 3, 1))
+    # R01 reads twelve months of settlements: November 2025 to October 2026 for the run of 2026-10.
+    rows = [old_unmatched, _row("NEW", stranger, name="外人"), _row("OWN", pid, 12000)]
+    result = run(w.registry(), {"medical": feed("medical", rows)})
+    assert [r["record_key"] for r in result.unmatched.to_pylist()] == ["NEW"]
+    assert evidence_of(result, "R01")[0]["record_keys"] == ["OWN"]
+    earlier = run(w.registry(), {"medical": feed("medical", [old_unmatched])}, period="2025-03")
+    assert [r["record_key"] for r in earlier.unmatched.to_pylist()] == ["OLD"]
+
+
 def test_the_link_table_from_probabilistic_matching_wins_over_the_rows_own_id() -> None:
     w = World()
     pid = w.person(w.household("H1", income=1_000_000), "张三")

@@ -1,0 +1,82 @@
+"""The engine's building blocks that the rule tests reach only at scale: the record-key deduplication
+(exact even when hashes collide) and the split of the linked rows per feed (exact whatever the batches)."""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dixian.screening.engine.backends import DuckDBBackend
+from dixian.screening.engine.core import _later_copies_sql
+from dixian.screening.engine.dialect import DuckDBDialect
+
+_KEY = st.one_of(st.none(), st.sampled_from(["a", "b", "ab", ""]))
+
+
+class _CollidingDialect(DuckDBDialect):
+    """Every key hashes alike: every row goes through the exact comparison."""
+
+    def hash64(self, *exprs: str) -> str:
+        return "CAST(7 AS UBIGINT)"
+
+
+def _later_copies(rows: list[tuple[str | None, str | None]], dialect: DuckDBDialect) -> set[int]:
+    con = duckdb.connect()
+    table = pa.table(
+        {
+            "_row": pa.array(range(len(rows)), pa.int64()),
+            "k1": pa.array([r[0] for r in rows], pa.string()),
+            "k2": pa.array([r[1] for r in rows], pa.string()),
+        }
+    )
+    con.register("src", table)
+    return {r[0] for r in con.sql(_later_copies_sql(dialect, "src", ["k1", "k2"])).fetchall()}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_KEY, _KEY), max_size=30))
+def test_later_copies_are_every_row_but_the_first_of_each_record_key(rows) -> None:
+    first: dict[tuple[str | None, str | None], int] = {}
+    for i, key in enumerate(rows):
+        first.setdefault(key, i)
+    expected = set(range(len(rows))) - set(first.values())
+    assert _later_copies(rows, DuckDBDialect()) == expected
+    # Hashes that collide send more rows through the comparison by key, never drop a distinct record.
+    assert _later_copies(rows, _CollidingDialect()) == expected
+
+
+def _parts(backend: DuckDBBackend) -> dict[str, list[tuple]]:
+    return {
+        part: sorted(backend.con.sql(f"SELECT * FROM t_{part}").fetchall())  # noqa: S608 - fixed names
+        for part in ("zero", "one", "two")
+    }
+
+
+def test_split_keeps_each_part_with_its_columns_whether_batches_are_mixed_or_not() -> None:
+    parts = {"zero": (0, ["i"]), "one": (1, ["i", "label"]), "two": (2, ["i"])}
+    mixed = DuckDBBackend()
+    mixed.materialise_split(
+        "t", "SELECT i % 3 AS f, i, 'n' || i AS label FROM range(10) r(i) ORDER BY i", "f", parts
+    )
+    expected = {
+        "zero": [(0,), (3,), (6,), (9,)],
+        "one": [(1, "n1"), (4, "n4"), (7, "n7")],
+        "two": [(2,), (5,), (8,)],
+    }
+    assert _parts(mixed) == expected
+
+    whole = DuckDBBackend()
+    whole.materialise_split(
+        "t",
+        "SELECT 0 AS f, i, 'n' || i AS label FROM range(0, 10, 3) r(i) "
+        "UNION ALL SELECT 1 AS f, i, 'n' || i FROM range(1, 10, 3) r(i) "
+        "UNION ALL SELECT 2 AS f, i, 'n' || i FROM range(2, 10, 3) r(i) "
+        "UNION ALL SELECT 3 AS f, 99, 'not asked for'",
+        "f",
+        parts,
+    )
+    assert _parts(whole) == expected
+    whole.drop("t_zero", "t_one", "t_two")
+    assert "t_zero" not in {r[0] for r in whole.con.sql("SELECT view_name FROM duckdb_views()").fetchall()}
