@@ -211,6 +211,12 @@ def _param_text(key: str, value: Any) -> str:
     return str(value)
 
 
+# A person's registry name is put into the reasons after the rules (the linked rows do not carry it):
+# where a candidate row has no name, its reason holds this mark, replaced by the name of its p_idx.
+NAME_MARK = chr(31)
+_NAME_MARK_SQL = "chr(31)"
+
+
 def compile_template(
     template: str, rule: RuleVersion, d: Dialect, *, window: str, note_sql: str = "''"
 ) -> str:
@@ -218,6 +224,8 @@ def compile_template(
     logic = LOGICS[rule.logic]
     parts: list[str] = []
     for literal, name, spec, _conv in string.Formatter().parse(template):
+        if NAME_MARK in literal:
+            raise ValueError(f"{rule.rule_id}: 说明模板不能含控制字符")
         if literal:
             parts.append(lit(literal))
         if name is None:
@@ -225,7 +233,7 @@ def compile_template(
         if spec:
             raise ValueError(f"{rule.rule_id}: 说明模板不支持格式说明 {{{name}:{spec}}}")
         if name == "name":
-            parts.append("coalesce(c.name, '')")
+            parts.append(f"coalesce(c.name, {_NAME_MARK_SQL})")
         elif name in ("amount", "threshold"):
             parts.append(d.money_text(f"c.{name}"))
         elif name == "window":
@@ -465,7 +473,7 @@ def normalised_id_sql(d: Dialect, cleaned: str) -> str:
 
 _LINKED_COLUMNS = (
     *("_row", "_key", "_linked", "_date", "p_idx", "_unid", "_uname", "_uraw"),
-    *("household_no", "p_name", "p_birth_date", "p_labourer"),
+    *("household_no", "p_birth_date", "p_labourer"),
 )
 _SLOT_PREFIX = {"STRING": "s", "DATE": "d", "DECIMAL(18,2)": "m", "INT": "i"}
 
@@ -587,7 +595,7 @@ def _linked_sql(
 SELECT u._f, u._row, u._key, u._linked, u._date{slot_names},
        p.p_idx, CASE WHEN p.p_idx IS NULL THEN u._pid END AS _unid,
        {raw_ids},
-       p.household_no, p.name AS p_name, p.birth_date AS p_birth_date, p.p_labourer
+       p.household_no, p.birth_date AS p_birth_date, p.p_labourer
 FROM (
   SELECT {a_cols}, {pid} AS _pid, {linked} AS _linked
   FROM ({" UNION ALL ".join(parts)}
@@ -610,7 +618,7 @@ def _feed_view_sql(code: str, layout: _Layout) -> str:
     key = "l._key" if len(feed.record_key) == 1 else _composite_key_sql(feed, layout, "l.")
     return (
         f"SELECT {named}l._date AS {feed.date_field}, {key} AS _key, l._row, l.p_idx, l._linked, "
-        f"l.household_no, l.p_name, l.p_birth_date, l.p_labourer "
+        f"l.household_no, l.p_birth_date, l.p_labourer "
         f"FROM lnk_{code} l WHERE l.household_no IS NOT NULL"
     )
 
@@ -859,17 +867,18 @@ FROM src_persons""",
             unmatched = UNMATCHED_SCHEMA.empty_table()
         be.drop(*[f"lnk_{code}" for code in person_feeds], "fw_water", "hh")
         if evidence_parts:
-            cols = ", ".join(
-                f"e.{f.name}" if f.name != "id_number" else "coalesce(p.id_number, '') AS id_number"
-                for f in EVIDENCE_STRUCT
-            )
-            # The ID numbers of the few persons with evidence: their row numbers hashed, the registry's two
-            # columns streamed past them; then the (wide) evidence joined to that small list.
+            filled = {
+                "id_number": "coalesce(p.id_number, '') AS id_number",
+                "reason": f"replace(e.reason, {_NAME_MARK_SQL}, coalesce(p.name, '')) AS reason",
+            }
+            cols = ", ".join(filled.get(f.name, f"e.{f.name}") for f in EVIDENCE_STRUCT)
+            # The ID numbers and names of the few persons with evidence: their row numbers hashed, the
+            # registry's columns streamed past them; then the (wide) evidence joined to that small list.
             be.materialise(
                 "ev",
                 f"SELECT e.household_no, e.region_code, e.risk_code, e.grade_rank, {cols} "
                 "FROM ev_raw e LEFT JOIN ("
-                "  SELECT p_idx, id_number FROM pp WHERE p_idx IN (SELECT p_idx FROM ev_raw)"
+                "  SELECT p_idx, id_number, name FROM pp WHERE p_idx IN (SELECT p_idx FROM ev_raw)"
                 ") p ON p.p_idx = e.p_idx",
             )
         else:

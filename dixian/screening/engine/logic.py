@@ -8,12 +8,15 @@ engine's prepared tables:
   (脱贫户 or monitored) and `village_code`;
 - `fm_<feed>`: the feed's rows (deduplicated by record key) that matched a registry person, with the
   feed's date column and the columns listed in `Logic.uses`, `_key` (record key), `p_idx` (the person's
-  row in the registry), `household_no`, `p_name`, `p_birth_date`, `p_labourer`. Only rows inside the
-  longest window of the rules on that feed are there;
+  row in the registry), `household_no`, `p_birth_date`, `p_labourer`. Only rows inside the longest
+  window of the rules on that feed are there;
+- `pp`: the registry's persons (`p_idx`, `id_number`, `name`, `household_no`, …), for the few look-ups
+  that need more than the linked rows carry;
 - `fw_water`: the water feed deduplicated (it is keyed by village, not by person).
 
 Each candidate row is one piece of evidence with the columns household_no, region_code, p_idx (NULL for
-household-level evidence; the engine looks the ID number up), name, record_keys, amount, threshold,
+household-level evidence; the engine looks the ID number up), name (NULL for a person's evidence: the
+engine puts the member's registry name into the reason), record_keys, amount, threshold,
 risk_code; a boolean `c_<condition>` for every escalation condition; and `p_<placeholder>` for each of
 the logic's placeholders.
 """
@@ -78,7 +81,7 @@ def _hh_join(alias: str = "f") -> str:
 
 def _row_evidence(d: Dialect) -> str:
     """The standard columns of evidence made of one feed row of a person."""
-    return f"f.household_no, h.region_code, f.p_idx, f.p_name AS name, {d.list_of('f._key')} AS record_keys"
+    return f"f.household_no, h.region_code, f.p_idx, CAST(NULL AS STRING) AS name, {d.list_of('f._key')} AS record_keys"
 
 
 # R01 ------------------------------------------------------------------------------------------------
@@ -108,7 +111,7 @@ WITH hit AS {d.materialized()}(
   WHERE a.amount >= {threshold}
 )
 SELECT q.*, (q.p_income IS NOT NULL AND q.amount >= {share} * q.p_income) AS c_income_share FROM (
-  SELECT t.household_no, t.region_code, t.p_idx, max(f.p_name) AS name,
+  SELECT t.household_no, t.region_code, t.p_idx, CAST(NULL AS STRING) AS name,
          {d.sorted_list("f._key")} AS record_keys, max(t.amount) AS amount, max(t.threshold) AS threshold,
          {lit(rule.risk_code)} AS risk_code, max(t.kind) AS p_kind, max(t.net_income) AS p_income
   FROM hit t JOIN fm_medical f ON f.p_idx = t.p_idx
@@ -127,7 +130,7 @@ SELECT q.household_no, q.region_code, q.p_idx, q.name, q.record_keys, q.amount,
        {lit(p("threshold"))} AS threshold, {lit(rule.risk_code)} AS risk_code,
        CAST(q.y AS STRING) || '年' || CAST(q.m AS STRING) || '月' AS p_month
 FROM (
-  SELECT f.household_no, h.region_code, f.p_idx, max(f.p_name) AS name,
+  SELECT f.household_no, h.region_code, f.p_idx, CAST(NULL AS STRING) AS name,
          {d.sorted_list("f._key")} AS record_keys, sum(f.out_of_pocket) AS amount,
          year(f.settlement_date) AS y, month(f.settlement_date) AS m
   FROM fm_medical f {_hh_join()}
@@ -280,9 +283,10 @@ WITH per_person AS (
 SELECT f.household_no, h.region_code, CAST(NULL AS BIGINT) AS p_idx, max(h.head_name) AS name,
        {d.sorted_list("f._key")} AS record_keys, CAST(count(DISTINCT f.p_idx) AS DECIMAL(18,2)) AS amount,
        CAST(h.labourers AS DECIMAL(18,2)) AS threshold, {lit(rule.risk_code)} AS risk_code,
-       {d.join(d.sorted_list("f.p_name", distinct=True), "、")} AS p_names
+       {d.join(d.sorted_list("n.name", distinct=True), "、")} AS p_names
 FROM fm_employment f
 JOIN jobless j ON j.household_no = f.household_no AND j.p_idx = f.p_idx
+JOIN (SELECT p_idx, name FROM pp WHERE p_idx IN (SELECT p_idx FROM jobless)) n ON n.p_idx = f.p_idx
 {_hh_join()}
 WHERE {bad} AND {window}
 GROUP BY f.household_no, h.region_code, h.labourers
