@@ -178,7 +178,7 @@ def screening_run(
             backend_options=backend_options,
         )
         lap("engine")
-        with transaction.atomic():
+        with store.run_page_cache(), transaction.atomic():
             store.run_transaction_settings()
             now = timezone.now()
             counts = store.result_store(

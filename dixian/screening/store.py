@@ -22,6 +22,7 @@ import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice, repeat
 from typing import TYPE_CHECKING, Any
@@ -190,6 +191,25 @@ def run_transaction_settings() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit = off")
+
+
+@contextmanager
+def run_page_cache() -> Iterator[None]:
+    """SQLite, around the run's transaction (commit included): a page cache of 256 MB instead of 2 MB. The
+    run adds ~400k rows to tables with several indexes; with the default cache their pages are evicted and
+    read again over and over. The connection's own setting is restored afterwards."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        pages = int(cursor.fetchone()[0])
+        cursor.execute(f"PRAGMA cache_size = {-256 * 1024}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {pages}")
 
 
 def runs_lock() -> None:

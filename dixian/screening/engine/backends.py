@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -162,7 +163,7 @@ class DuckDBBackend(Backend):
         if paths is None:
             table = to_arrow(source)
             if row_numbers:
-                table = table.append_column("_row", pa.array(range(table.num_rows), pa.int64()))
+                table = table.append_column("_row", pa.array(np.arange(table.num_rows, dtype=np.int64)))
             self.con.register(f"{name}__arrow", table)
             self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {name}__arrow")
             return
@@ -314,7 +315,7 @@ class SparkBackend(Backend):
         if paths is None:
             table = to_arrow(source)
             if row_numbers:
-                table = table.append_column("_row", pa.array(range(table.num_rows), pa.int64()))
+                table = table.append_column("_row", pa.array(np.arange(table.num_rows, dtype=np.int64)))
             df = self.spark.createDataFrame(table)
         else:
             from pyspark.sql import functions as F  # noqa: N812 - the conventional alias

@@ -23,13 +23,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from dixian.feeds import catalogue
 
-from .backends import Backend, TableLike, make_backend, source_columns, source_schema
+from .backends import Backend, TableLike, make_backend, source_columns, source_schema, to_arrow
 from .dialect import Dialect, in_list, lit
 from .logic import LOGICS, Ctx
 from .rules import GRADES, LABOUR_SKILLS, RISK_TYPES, RuleVersion
@@ -531,7 +533,7 @@ SELECT _row AS _dup FROM (
 
 
 def _linked_sql(
-    d: Dialect, codes: list[str], layout: _Layout, has_links: bool, keep_from: dict[str, date]
+    d: Dialect, codes: list[str], layout: _Layout, linked_feeds: set[str], keep_from: dict[str, date]
 ) -> str:
     parts = []
     for code in codes:
@@ -547,8 +549,14 @@ def _linked_sql(
         # A key of several columns is spelled out only where it is shown (evidence, 应纳未纳 list): building
         # the text for every row costs more than the linking itself.
         stored_key = record_key_sql(feed) if len(feed.record_key) == 1 else "CAST(NULL AS STRING)"
-        lkey_in = f", {record_key_sql(feed)} AS _lkey" if has_links else ""
-        lkey_out = ", _lkey" if has_links else ""
+        # The record key to look links up by, only for the feeds that have links (building a key of
+        # several columns for every row costs more than the look-up).
+        lkey_in = (
+            f", {record_key_sql(feed) if code in linked_feeds else 'CAST(NULL AS STRING)'} AS _lkey"
+            if linked_feeds
+            else ""
+        )
+        lkey_out = ", _lkey" if linked_feeds else ""
         # Only the rows of the run's windows go on to linking (after deduplication, which looks at every
         # row: the first copy of a record may be older). Older rows were screened, and their unmatched
         # persons listed, by the runs of their own periods.
@@ -572,7 +580,7 @@ def _linked_sql(
         {window}
     ) r
   ) c""")
-    if has_links:
+    if linked_feeds:
         link_join = "LEFT JOIN lk ON lk.feed = a.feed AND lk.record_key = a._lkey"
         pid, linked = "coalesce(lk.id_number, a._id)", "(lk.id_number IS NOT NULL)"
     else:
@@ -789,7 +797,8 @@ def screen(
                 be.view(f"src_{code}", _canonical_feed_sql(d, spec, f"raw_{code}", schema))
             except catalogue.FeedSchemaError as exc:
                 raise ScreeningInputError(str(exc)) from exc
-        if links is not None:
+        linked_feeds = _feeds_of(links) if links is not None else set()
+        if linked_feeds:
             be.register("raw_links", links)
             be.view(
                 "lk",
@@ -830,7 +839,7 @@ FROM src_persons""",
             # Kept per feed, so that each rule reads only its feed's rows.
             be.materialise_split(
                 "lnk",
-                _linked_sql(d, person_feeds, layout, links is not None, keep),
+                _linked_sql(d, person_feeds, layout, linked_feeds, keep),
                 "_f",
                 {code: (_feed_no(code), layout.columns(code)) for code in person_feeds},
                 build_right=True,
@@ -904,6 +913,16 @@ FROM src_persons""",
         )
     finally:
         be.close()
+
+
+def _feeds_of(links: TableLike) -> set[str]:
+    """The feeds that have at least one link (the link table is small: read whole)."""
+    paths = [links] if isinstance(links, (str, Path)) else links
+    if isinstance(paths, (list, tuple)) and paths and all(isinstance(p, (str, Path)) for p in paths):
+        table = pa.concat_tables([pq.read_table(p, columns=["feed"]) for p in paths])
+    else:
+        table = to_arrow(links)
+    return {f for f in table.column("feed").unique().to_pylist() if f is not None}
 
 
 def _empty_evidence_sql(d: Dialect) -> str:

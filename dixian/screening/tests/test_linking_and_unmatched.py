@@ -186,3 +186,19 @@ def test_deliveries_of_one_feed_with_different_optional_columns_are_read_as_one_
     extra.select(["入院日期", *[c for c in extra.columns if c != "入院日期"]]).write_parquet(wider)
     result = run(w.registry(), {"medical": [str(plain), str(wider)]}, only="R01")
     assert {("H1", "01"), ("H2", "01")} <= set(alerts(result))
+
+
+def test_links_change_only_the_rows_they_name_and_an_empty_link_table_changes_nothing() -> None:
+    from .data import every_rule_world
+
+    registry, feeds, monitored, links = every_rule_world()
+
+    def outcome(link_table):
+        result = run(registry, feeds, monitored_risks=monitored, links=link_table)
+        return result.alerts.to_pylist(), result.unmatched.to_pylist()
+
+    assert outcome(links.head(0)) == outcome(None)
+    # A link for a feed that is not delivered, beside the real ones: same results as the real ones alone.
+    extra = pl.DataFrame({"feed": ["water_unknown"], "record_key": ["X"], "id_number": ["1"]})
+    assert outcome(pl.concat([links, extra])) == outcome(links)
+    assert outcome(links) != outcome(None)

@@ -71,6 +71,19 @@ def test_a_sliced_read_by_several_readers_gives_every_row_once(monkeypatch):
 
 
 @pytest.mark.django_db
+def test_household_numbers_are_put_on_rows_by_household_key_and_orphans_left_out():
+    households = pa.table({"household_pk": [7, 3, 9], "household_no": ["H7", "H3", "H9"]})
+    persons = pa.chunked_array([[3, 7, 5], [9, 3]], pa.int64())
+    table = pa.table({"household_pk": persons, "name": ["甲", "乙", "丙", "丁", "戊"]})
+    out = loading._with_household_no(table, households)
+    assert out.to_pylist() == [
+        {"household_pk": 3, "name": "甲", "household_no": "H3"},
+        {"household_pk": 7, "name": "乙", "household_no": "H7"},
+        {"household_pk": 9, "name": "丁", "household_no": "H9"},
+        {"household_pk": 3, "name": "戊", "household_no": "H3"},
+    ]
+
+
 def test_confirmed_alerts_are_the_monitored_risks(world):
     for household, status in ((world.home, Alert.Status.CONFIRMED), (world.neighbour, Alert.Status.OPEN)):
         Alert.objects.create(
