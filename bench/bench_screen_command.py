@@ -364,23 +364,25 @@ def report(results: dict[str, dict[str, list[dict]]], load: list[str], counts: d
 
 
 # What the table does not say (kept by hand; the rest of the section is generated).
-NOTES = """- How the first run got from 47.9 s (SQLite) / 39.6 s (PostgreSQL), measured on the same quiet machine at
-  the start of 2026-11-29, to the figures above:
-  - storing column by column without model instances, COPY of CSV written by Arrow on PostgreSQL,
-    INSERT … RETURNING for the new alerts' keys: store 27.7 → 10.2 s (SQLite), 16.4 → 10.1 s (PostgreSQL);
-  - the registry read through the ADBC drivers (PostgreSQL in-process with binary types; SQLite in a child
-    process streaming Arrow IPC, because the driver's own SQLite copy must not share a process with
-    Django's): 11.6 → 4.7–5.4 s (SQLite), 7.9 → 4.3 s (PostgreSQL);
-  - AlertEvidence indexes cut from 14 to 8 (what is read), and the run / rule version / delivery keys of
-    evidence and 应纳未纳 rows enforced by the run and Django's on_delete instead of database constraints:
-    PostgreSQL's commit, where it checks deferred foreign keys, 5.5 → 4.3 s; committing without waiting
-    for the WAL flush (`SET LOCAL synchronous_commit = off`: a crash loses the whole run, never part of
-    it) → 3.4 s.
-- The first run writes about 128k alerts, 129k pieces of evidence, 125k 应纳未纳 rows and one audit row
-  per new alert (the household history shows it). The re-run writes nothing; it reads the registry,
-  screens, and looks up the 129k dedup keys (2 s on PostgreSQL).
-- The figures move by ±10 % between sessions on this shared 2-core machine (the same code gave 28.6 and
-  33.0 s for the PostgreSQL first run an hour apart, before the last changes).
+NOTES = """- This machine is slower than the one of the previous session: the engine benchmark's floor query
+  (bench/bench_screening.py, unchanged code and inputs) took 1.78–2.22 s there and takes 2.6–3.8 s here.
+  On that machine the first run took 25.1 s (SQLite) and 25.8 s (PostgreSQL) with the code from before
+  this session. Here, with this session's engine changes but before its changes to loading and storing,
+  it took 39.0 s (SQLite) and 36.9 s (PostgreSQL), medians of 3; the older code was not re-measured here.
+  PostgreSQL's first run varies most: its rounds gave 33.8–43.8 s in that set and 38.5–47.1 s in the one
+  above, with the PostgreSQL storing code the same in both (store 13–20 s, commit 4.5–7.2 s); the
+  database has been emptied and refilled by every round of every session, and vacuum runs meanwhile.
+- This session's changes to the command: the engine (see its section: deduplication by hashed keys,
+  linked rows kept per feed as Arrow, only the rows of the rules' windows linked, names looked up at the
+  end), household numbers put on persons and incomes by an integer key look-up instead of an Arrow hash
+  join (the registry read 8.4–9.7 → 6.6 s on SQLite), SQLite writing the run with a 256 MB page cache,
+  the record key for link look-ups built only for feeds that have links, and 70k instead of 125k
+  应纳未纳 rows to store (only the rows of the rules' windows are listed; docs/feeds.md).
+- What the first run still spends most on: storing 128k alerts, 129k pieces of evidence, 70k 应纳未纳
+  rows and one audit row per new alert (the household history shows it); on PostgreSQL also the commit,
+  where ~580k deferred foreign-key checks run (household, alert and region keys). The re-run writes
+  nothing; it reads the registry, screens, and looks up the 129k dedup keys.
+- Single runs move by ±10 % or more on this shared 2-core machine; the table gives medians.
 """
 
 

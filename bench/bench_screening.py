@@ -510,24 +510,34 @@ interpreter and libraries).
 - The engine found {engine_info["alerts"]:,} alerts ({engine_info["evidence"]:,} pieces of evidence) and listed
   {engine_info["unmatched"]:,} feed rows for 应纳未纳 review; {engine_info["rules"]} rules ran.
 - The floor only links and aggregates: no ID normalisation, no record-key deduplication, no rule logic,
-  reasons or 应纳未纳 list. Where the engine's time goes (per statement, one run on the quiet machine,
-  2026-11-29): linking all feeds in one pass 3.1–3.4 s, half of it (record-key deduplication: one hash
-  aggregate per feed and a semi-join that reads the feed again, 2.27 M settlement numbers the largest;
-  ID checks; the join with the 2.5 M persons; writing the ~2.9 M linked rows, which with memory_limit
-  {DUCKDB_OPTIONS["memory_limit"]} partly spill); the 17 rules 1.7 s (R01 0.60 s and R14 0.51 s: 12-month
-  sums over 1.75 M settlements; every other rule under 0.1 s); households with incomes and labourers
-  0.7 s; merge 0.5 s; 应纳未纳 list 0.3 s; evidence ID look-up 0.1 s.
-- Measured, not shipped: the linking statement without the record-key deduplication takes 1.8–2.2 s
-  (−1.1 s), so deduplicating once when a delivery is accepted (deliveries are immutable) would bring the
-  engine to about 5.5 s, ≈ 3.1x: not enough alone. memory_limit 850MB instead of 640MB made no clear
-  difference (7.6 / 8.1 s against 10.4 / 8.6 s in alternating runs) and raised the peak to 965 MB.
-- Tried and dropped earlier: list_sort instead of ordered aggregates in the merge (slower), deduplicating
-  only keys seen twice (no gain: the aggregate over all keys dominates), sharing per-person medical sums
-  between R01 and R14 (their filters differ: visit types vs. out_of_pocket > 0; a shared table costs what
-  it saves), compressed in-memory storage for the linked rows (not applied by DuckDB 2.0).
-- What remains to reach 2.5x (≤ 4.5 s here): besides deduplication at delivery time, about 1 s more —
-  narrower linked rows (per-feed tables instead of generic slots; integer household keys instead of
-  household numbers in joins and groupings) and one pass for R01's and R14's medical sums.
+  reasons or 应纳未纳 list.
+- The ratio wanders on this machine: three runs of this benchmark over the same code within the hour
+  gave 2.27x, 2.89x and 3.02x (medians of 3, 3 and 5 runs). Single engine runs took 6.8–9.4 s with
+  their CPU time moving alike (11.5–15.4 s), the floor 2.6–3.8 s, and DuckDB's per-statement profile
+  of identical runs moves by ±15 %. The machine itself is slower than in the previous session, where
+  the floor took 1.78–2.22 s.
+- Where the engine's time goes (DuckDB's profiler, CPU seconds of both threads, one run, 2026-11-29):
+  linking 6.5 — the join with the 2.5 M persons 1.5, record-key deduplication 1.2, reading the feeds 1.3,
+  ID checks 0.5, handing the 2.8 M linked rows over as Arrow 0.7; households with incomes and labourers
+  2.0; the 17 rules 3.2 (R14 1.1, R01 0.8, every other rule under 0.3); merge 0.4; ID numbers and names
+  of the members with evidence 0.4; 应纳未纳 list 0.3.
+- What brought the engine from 3.7x to this (same alerts, checked table against table on these inputs):
+  - record keys are deduplicated by grouping 64-bit hashes of the keys, and only the rows whose hash
+    repeats (~45 k of 2.27 M settlements) are compared by key: exact, and an integer hash table instead of
+    one of 2.27 M strings (the deduplication was 2.5–3 s of wall time);
+  - the linked rows are kept as Arrow, one table per feed, instead of one DuckDB temp table, whose write
+    cost 1.2–1.8 CPU-s and spilled 90–220 MB under the 640MB limit;
+  - only the rows inside the longest window of the rules on each feed go on to linking (2.8 M instead of
+    5.0 M probes); the 应纳未纳 list therefore holds the unmatched rows of those windows (docs/feeds.md);
+  - the linked rows no longer carry the member's name: it is looked up at the end for the ~110 k pieces
+    of evidence, with the ID number;
+  - alerts with one piece of evidence skip the ordered list aggregate (merge 0.7 → 0.3 s);
+  - R01 drops the members under the lowest threshold before it joins the households.
+- Tried and dropped: integer keys for the ID join (turning 5 M ID numbers into integers costs more than
+  the join saves); the 15 small rules as one UNION statement (no gain); splitting the linked rows per
+  feed by filtering or sorting in pyarrow (1.5–2 s: DuckDB's batches each come from one branch of the
+  UNION, so they are handed over whole); earlier: list_sort instead of ordered aggregates, one shared
+  table of per-person medical sums for R01 and R14, compressed in-memory storage for the linked rows.
 """
     print(section)
     if not args.no_docs:
