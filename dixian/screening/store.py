@@ -22,7 +22,7 @@ import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from itertools import islice, repeat
 from typing import TYPE_CHECKING, Any
@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.models import Model
 from django.utils import timezone
 
@@ -208,7 +208,8 @@ def run_page_cache() -> Iterator[None]:
     try:
         yield
     finally:
-        with connection.cursor() as cursor:
+        # After a failed run the connection may be unusable: the run's own error is the one to report.
+        with suppress(DatabaseError), connection.cursor() as cursor:
             cursor.execute(f"PRAGMA cache_size = {pages}")
 
 

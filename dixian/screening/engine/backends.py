@@ -23,8 +23,6 @@ import pyarrow.parquet as pq
 
 from .dialect import DIALECTS, Dialect
 
-_SPLIT_BATCH_ROWS = 1 << 17
-
 TableLike = Any  # pa.Table | pl.DataFrame | pl.LazyFrame | str | Path | list[str | Path]
 
 

@@ -76,3 +76,32 @@ def test_the_command_exits_with_code_2_from_the_shell(tmp_path):
     assert done.returncode == 2
     assert "筛查期间应写作 YYYY-MM" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_run_gives_the_connection_its_own_page_cache_back(world, monkeypatch):
+    from django.db import connection
+
+    from dixian.screening import store
+
+    def cache_size() -> int | None:
+        if connection.vendor != "sqlite":
+            return None
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size")
+            return cursor.fetchone()[0]
+
+    person = head(world.home)
+    deliver("medical", [medical_row(person, "JS001", 8000)], region=world.county)
+    seen = []
+    real = store.result_store
+
+    def spy(**kwargs):
+        seen.append(cache_size())
+        return real(**kwargs)
+
+    monkeypatch.setattr(store, "result_store", spy)
+    before = cache_size()
+    screen("--period", "2026-10")
+    assert cache_size() == before
+    # While the run writes: 256 MB on SQLite (PostgreSQL has no such setting).
+    assert seen == [-256 * 1024 if connection.vendor == "sqlite" else None]
