@@ -12,7 +12,8 @@ import os
 import sys
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -162,8 +163,7 @@ class DuckDBBackend(Backend):
             table = to_arrow(source)
             if row_numbers:
                 table = table.append_column("_row", pa.array(np.arange(table.num_rows, dtype=np.int64)))
-            self.con.register(f"{name}__arrow", table)
-            self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {name}__arrow")
+            self._arrow_view(name, table)
             return
         parts = []
         for i, path in enumerate(paths):
@@ -183,16 +183,27 @@ class DuckDBBackend(Backend):
     def view(self, name: str, sql: str) -> None:
         self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
 
-    def materialise(self, name: str, sql: str, *, build_right: bool = False) -> None:
-        if build_right:
-            # DuckDB would otherwise build on whichever side it estimates smaller; the estimate after the
-            # deduplicating semi-joins is far off, and building on millions of wide feed rows spills.
-            self.con.execute("SET disabled_optimizers = 'build_side_probe_side'")
+    @contextmanager
+    def _join_sides(self, build_right: bool) -> Iterator[None]:
+        """`build_right`: hash the right side of the joins as written. DuckDB would otherwise build on
+        whichever side it estimates smaller; the estimate after the deduplicating anti-joins is far off,
+        and building on millions of wide feed rows spills."""
+        if not build_right:
+            yield
+            return
+        self.con.execute("SET disabled_optimizers = 'build_side_probe_side'")
         try:
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+            yield
         finally:
-            if build_right:
-                self.con.execute("RESET disabled_optimizers")
+            self.con.execute("RESET disabled_optimizers")
+
+    def _arrow_view(self, name: str, table: pa.Table) -> None:
+        self.con.register(f"{name}__arrow", table)
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {name}__arrow")
+
+    def materialise(self, name: str, sql: str, *, build_right: bool = False) -> None:
+        with self._join_sides(build_right):
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
 
     def materialise_split(
         self,
@@ -205,13 +216,8 @@ class DuckDBBackend(Backend):
     ) -> None:
         # Kept as Arrow, outside DuckDB's buffer pool: a temp table of millions of rows costs more to write
         # than the query that makes it, and under the memory limit it spills to disk.
-        if build_right:
-            self.con.execute("SET disabled_optimizers = 'build_side_probe_side'")
-        try:
+        with self._join_sides(build_right):
             table = self.con.sql(sql).to_arrow_table()
-        finally:
-            if build_right:
-                self.con.execute("RESET disabled_optimizers")
         by_value = {int(value): part for part, (value, _columns) in parts.items()}
         batches: dict[str, list[pa.RecordBatch]] = {part: [] for part in parts}
         for batch in table.to_batches():
@@ -229,10 +235,8 @@ class DuckDBBackend(Backend):
         schema = table.schema
         del table
         for part, (_value, columns) in parts.items():
-            kept = pa.Table.from_batches(batches.pop(part), schema).select(columns)
-            self.con.register(f"{name}_{part}__arrow", kept)
-            self.con.execute(
-                f"CREATE OR REPLACE TEMP VIEW {name}_{part} AS SELECT * FROM {name}_{part}__arrow"
+            self._arrow_view(
+                f"{name}_{part}", pa.Table.from_batches(batches.pop(part), schema).select(columns)
             )
             self._arrow.append(f"{name}_{part}")
 
@@ -241,8 +245,7 @@ class DuckDBBackend(Backend):
         # The results (evidence) are small; kept as Arrow they cost no table writes.
         parts = [self.con.sql(sql).to_arrow_table() for sql in sqls]
         schema = parts[0].schema
-        self.con.register(f"{name}__arrow", pa.concat_tables([t.cast(schema) for t in parts]))
-        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {name}__arrow")
+        self._arrow_view(name, pa.concat_tables([t.cast(schema) for t in parts]))
 
     def fetch(self, sql: str) -> pa.Table:
         return self.con.sql(sql).to_arrow_table()

@@ -585,11 +585,10 @@ def _linked_sql(
         pid, linked = "coalesce(lk.id_number, a._id)", "(lk.id_number IS NOT NULL)"
     else:
         link_join, pid, linked = "", "a._id", "FALSE"
-    # Of the rows without a date, only the unmatched are kept (to be listed).
-    keep = " ".join(
-        f"WHEN {_feed_no(code)} THEN u._date >= {lit(start)}" for code, start in keep_from.items()
-    )
-    keep_sql = f"CASE u._f {keep} ELSE TRUE END" if keep else "TRUE"
+    # The windows were applied before linking; of the rows without a date in a windowed feed, only the
+    # unmatched are kept (to be listed).
+    windowed = [_feed_no(code) for code in keep_from]
+    keep_sql = f"u._date IS NOT NULL OR NOT {in_list('u._f', windowed)}" if windowed else "TRUE"
     slot_names = "".join(f", u.{slot}" for slot, _ in layout.slots)
     # Name and ID number as delivered: shown for unmatched rows, and part of the record key of the feeds
     # whose key has several columns; a single-column key (结算单号) needs neither for matched rows.
