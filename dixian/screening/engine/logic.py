@@ -96,27 +96,25 @@ def _medical_out_of_pocket(ctx: Ctx, rule: RuleVersion) -> str:
     )
     rows = f"{ctx.between('f.settlement_date', p('window_months'))} {visit_filter}"
     threshold = f"CASE WHEN h.low_threshold THEN {low} ELSE {ordinary} END"
-    # Sums first, record keys only for the members over the threshold: listing keys for every member of
-    # the city costs more than all the rest of the rule.
+    # Sums per person first (grouped by the integer row number alone: the household's text key would be
+    # carried through a million groups), then the rows of the few members over the lowest threshold are
+    # read again for their household, the household's threshold and the record keys.
     return f"""
-WITH hit AS {d.materialized()}(
-  SELECT a.household_no, a.p_idx, a.amount, h.region_code, {threshold} AS threshold, h.net_income,
-         CASE WHEN h.kind = 'ex_poor' THEN '脱贫户' WHEN h.monitored THEN '监测户' ELSE '一般农户' END AS kind
-  FROM (
-    SELECT f.p_idx, max(f.household_no) AS household_no, sum(f.out_of_pocket) AS amount
-    FROM fm_medical f WHERE {rows}
-    GROUP BY f.p_idx
-    HAVING sum(f.out_of_pocket) >= least({low}, {ordinary})
-  ) a {_hh_join("a")}
-  WHERE a.amount >= {threshold}
+WITH over AS {d.materialized()}(
+  SELECT f.p_idx, sum(f.out_of_pocket) AS amount
+  FROM fm_medical f WHERE {rows}
+  GROUP BY f.p_idx
+  HAVING sum(f.out_of_pocket) >= least({low}, {ordinary})
 )
 SELECT q.*, (q.p_income IS NOT NULL AND q.amount >= {share} * q.p_income) AS c_income_share FROM (
-  SELECT t.household_no, t.region_code, t.p_idx, CAST(NULL AS STRING) AS name,
-         {d.sorted_list("f._key")} AS record_keys, max(t.amount) AS amount, max(t.threshold) AS threshold,
-         {lit(rule.risk_code)} AS risk_code, max(t.kind) AS p_kind, max(t.net_income) AS p_income
-  FROM hit t JOIN fm_medical f ON f.p_idx = t.p_idx
-  WHERE {rows}
-  GROUP BY t.household_no, t.region_code, t.p_idx
+  SELECT f.household_no, h.region_code, f.p_idx, CAST(NULL AS STRING) AS name,
+         {d.sorted_list("f._key")} AS record_keys, max(o.amount) AS amount, max({threshold}) AS threshold,
+         {lit(rule.risk_code)} AS risk_code,
+         max(CASE WHEN h.kind = 'ex_poor' THEN '脱贫户' WHEN h.monitored THEN '监测户' ELSE '一般农户' END) AS p_kind,
+         max(h.net_income) AS p_income
+  FROM over o JOIN fm_medical f ON f.p_idx = o.p_idx {_hh_join()}
+  WHERE {rows} AND o.amount >= {threshold}
+  GROUP BY f.household_no, h.region_code, f.p_idx
 ) q"""
 
 
