@@ -200,3 +200,100 @@ def test_the_sqlite_reader_child_reports_what_went_wrong(tmp_path):
     assert first.to_pydict() == {"a": [1, 2], "b": ["甲", "乙"]} and second.num_rows == 1
     with pytest.raises(adbc_read.AdbcReadError, match="no such table"):
         adbc_read.read_sqlite(str(path), [("SELECT a FROM t", []), ("SELECT x FROM missing", [])])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_postgresql_readers_read_one_snapshot(monkeypatch):
+    """Each statement has its own connection; a commit after the run's snapshot was taken is seen by none
+    of them (households, persons and incomes must agree)."""
+    import psycopg
+    from django.db import connection
+
+    from dixian.common.testing import build_world
+    from dixian.screening import adbc_read
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the snapshot is shared on PostgreSQL; SQLite's reader is tested below")
+    world = build_world()
+    me = head(world.home)
+    conninfo, setup = loading._pg_conninfo()
+    export = adbc_read._export_snapshot
+
+    def export_then_rename(anchor):  # noqa: ANN001, ANN202 - the driver's connection
+        snapshot = export(anchor)
+        with psycopg.connect(conninfo, autocommit=True) as other:
+            other.execute("UPDATE registry_person SET name = %s WHERE id = %s", ["改名之后", me.pk])
+        return snapshot
+
+    monkeypatch.setattr(adbc_read, "_export_snapshot", export_then_rename)
+    names, renamed = adbc_read.read_postgresql(
+        conninfo,
+        [
+            ("SELECT name FROM registry_person WHERE id = $1", [me.pk]),
+            ("SELECT count(*) AS n FROM registry_person WHERE name = $1", ["改名之后"]),
+        ],
+        setup=setup,
+    )
+    assert names.column("name").to_pylist() == [me.name]
+    assert renamed.column("n").to_pylist() == [0]
+    me.refresh_from_db()
+    assert me.name == "改名之后"  # the write did commit: the readers kept to their snapshot
+
+
+def _sqlite_file(tmp_path):  # noqa: ANN001, ANN202
+    import sqlite3
+
+    path = tmp_path / "db.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("CREATE TABLE households (no TEXT)")
+        db.execute("CREATE TABLE persons (no TEXT, name TEXT)")
+        db.execute("INSERT INTO households VALUES ('H1')")
+        db.execute("INSERT INTO persons VALUES ('H1', '甲')")
+    return path
+
+
+READS = [("SELECT no FROM households ORDER BY no", []), ("SELECT no, name FROM persons ORDER BY no", [])]
+
+
+def test_the_sqlite_reader_reads_again_in_one_transaction_when_a_write_lands_in_between(
+    monkeypatch, tmp_path
+):
+    """A household and its member committed while the tables were read side by side: the reader notices
+    (the data version moved) and reads both again in one transaction, so they agree."""
+    import sqlite3
+
+    from dixian.screening import adbc_read
+
+    path = _sqlite_file(tmp_path)
+    side_by_side = adbc_read._read_side_by_side
+    calls = []
+
+    def read_then_write(database, statements):  # noqa: ANN001, ANN202
+        tables = side_by_side(database, statements)
+        calls.append("side_by_side")
+        if len(calls) == 1:
+            with sqlite3.connect(path) as db:
+                db.execute("INSERT INTO households VALUES ('H2')")
+                db.execute("INSERT INTO persons VALUES ('H2', '乙')")
+        return tables
+
+    monkeypatch.setattr(adbc_read, "_read_side_by_side", read_then_write)
+    households, persons = adbc_read._read_sqlite_here(str(path), READS)
+    assert households.column("no").to_pylist() == ["H1", "H2"]
+    assert persons.column("no").to_pylist() == ["H1", "H2"]
+    assert calls == ["side_by_side"]
+
+
+def test_the_sqlite_reader_keeps_the_side_by_side_read_when_nothing_was_written(monkeypatch, tmp_path):
+    from dixian.screening import adbc_read
+
+    path = _sqlite_file(tmp_path)
+
+    def no_second_read(database, statements):  # noqa: ANN001, ANN202
+        raise AssertionError("read again although nothing was written")
+
+    monkeypatch.setattr(adbc_read, "_read_in_one_transaction", no_second_read)
+    households, persons = adbc_read._read_sqlite_here(str(path), READS)
+    assert households.column("no").to_pylist() == ["H1"]
+    assert persons.to_pylist() == [{"no": "H1", "name": "甲"}]
