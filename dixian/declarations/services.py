@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from dixian.cases.services import alert_add_evidence
@@ -70,11 +70,17 @@ def rate_limit_take(
     The hit is inserted first and counted after, so that two workers racing for the last slot cannot both
     see room for themselves; a refused hit is removed again (a refusal does not push the next try back).
     Call inside the transaction of the work it guards: if that work fails, the hit is rolled back with it.
+    Workers counting the same bucket and value take turns: SQLite has one writer at a time; on PostgreSQL
+    a transaction-level advisory lock on the pair, held until the guarded work commits, does the same
+    (without it two transactions would each count before the other's hit is committed, and both pass).
     """
     at = at or timezone.now()
     key = rate_key(value)
     since = at - window
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_id(bucket, key)])
         hit = RateLimitHit.objects.create(bucket=bucket, key_hash=key, at=at)
         times = list(
             RateLimitHit.objects.filter(bucket=bucket, key_hash=key, at__gt=since)
@@ -88,6 +94,12 @@ def rate_limit_take(
             raise RateLimited(bucket, times[len(times) - limit] + window, limit, window)
     # Hits older than the longest window count for nothing: drop them (an indexed range, usually empty).
     RateLimitHit.objects.filter(at__lt=at - 2 * DAY).delete()
+
+
+def _lock_id(bucket: str, key: str) -> int:
+    """A signed 64-bit advisory lock number for the pair (a collision only makes two pairs take turns)."""
+    digest = hashlib.sha256(f"dixian.rate_limit:{bucket}:{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def rate_limit_retry_at(

@@ -120,3 +120,50 @@ def test_old_hits_are_cleared_away(client, world, captcha_test_mode):
         declare(client, world, id_number=ids(1)[0])
         assert RateLimitHit.objects.filter(at__lt=timezone.now() - dt.timedelta(days=2)).count() == 0
         assert RateLimitHit.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_racing_for_the_last_slot_on_postgresql_do_not_both_get_it():
+    """The first worker holds the last slot in its open transaction; the second, counting meanwhile, waits
+    for it to commit and is refused. Without the lock it would count before the first hit is visible."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    from dixian.declarations.services import RateLimited, rate_limit_take
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time: the second worker cannot count meanwhile")
+    limit, window, bucket = 1, dt.timedelta(hours=1), RateLimitHit.Bucket.DECLARE_IP
+    holding, second_started = threading.Event(), threading.Event()
+    outcome: dict[str, object] = {}
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                rate_limit_take(bucket=bucket, value="10.9.9.9", limit=limit, window=window)
+                holding.set()
+                second_started.wait(10)
+                time.sleep(1.0)  # the second worker counts now, if nothing makes it wait
+        finally:
+            connection.close()
+
+    def second() -> None:
+        try:
+            holding.wait(10)
+            second_started.set()
+            rate_limit_take(bucket=bucket, value="10.9.9.9", limit=limit, window=window)
+            outcome["second"] = "taken"
+        except RateLimited:
+            outcome["second"] = "refused"
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=first), threading.Thread(target=second)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(30)
+    assert outcome == {"second": "refused"}
+    assert RateLimitHit.objects.filter(bucket=bucket).count() == 1
