@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -141,6 +142,11 @@ DIXIAN_EXPORT_SYNC_LIMIT = int(env("DIXIAN_EXPORT_SYNC_LIMIT", "50000"))
 # the registry person at once; between LOWER and UPPER it waits in the county reviewer's queue.
 DIXIAN_LINK_UPPER = float(env("DIXIAN_LINK_UPPER", "0.95"))
 DIXIAN_LINK_LOWER = float(env("DIXIAN_LINK_LOWER", "0.60"))
+# The worker screens the previous month from this day of each month (Beijing time), once the departments'
+# monthly data is in (医保 by the 5th); 0 turns the scheduled run off. 1-28, so that every month has it.
+DIXIAN_MONTHLY_RUN_DAY = int(env("DIXIAN_MONTHLY_RUN_DAY", "6"))
+if not 0 <= DIXIAN_MONTHLY_RUN_DAY <= 28:
+    raise ImproperlyConfigured("DIXIAN_MONTHLY_RUN_DAY 应为 1–28 之间的日期(每月几号),或 0(不定时筛查)")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("DIXIAN_SECURE_COOKIES", False)

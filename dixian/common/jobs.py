@@ -3,10 +3,15 @@
 A job kind is registered with `@job_handler("kind")`; the handler receives the Job and a `progress`
 callback, and returns nothing (it sets `result_file`/`message` on the job) or raises `JobError` with a
 Chinese message for the user. Any other exception is logged and shown as a generic failure.
+
+Work that is due by the calendar (the monthly screening run) is registered with `@job_schedule`: the
+worker calls each schedule about once a minute with the time, and the schedule enqueues a job when one is
+due. A schedule must be idempotent: several workers call it, and it is called again every minute.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable
@@ -22,7 +27,10 @@ logger = logging.getLogger("dixian.jobs")
 
 Progress = Callable[[int, int], None]
 Handler = Callable[[Job, Progress], None]
+Schedule = Callable[[dt.datetime], object]
 _HANDLERS: dict[str, Handler] = {}
+_SCHEDULES: list[Schedule] = []
+SCHEDULE_EVERY_SECONDS = 60.0
 
 
 class JobError(Exception):
@@ -35,6 +43,23 @@ def job_handler(kind: str) -> Callable[[Handler], Handler]:
         return fn
 
     return register
+
+
+def job_schedule(fn: Schedule) -> Schedule:
+    _SCHEDULES.append(fn)
+    return fn
+
+
+def schedules_run(now: dt.datetime | None = None) -> None:
+    """Give every schedule the chance to enqueue what is due. A failing schedule is logged and the others
+    still run: the worker must go on running jobs."""
+    _load_handlers()  # schedules live beside the handlers, in the apps' jobs modules
+    now = now or timezone.now()
+    for schedule in _SCHEDULES:
+        try:
+            schedule(now)
+        except Exception:
+            logger.exception("schedule %s failed", getattr(schedule, "__name__", schedule))
 
 
 def job_dir() -> Path:
@@ -121,7 +146,11 @@ def worker_run_once() -> bool:
 
 def worker_loop(*, poll_seconds: float = 1.0, stop_after_idle: float | None = None) -> None:
     idle_since = time.monotonic()
+    scheduled_at: float | None = None
     while True:
+        if scheduled_at is None or time.monotonic() - scheduled_at >= SCHEDULE_EVERY_SECONDS:
+            schedules_run()
+            scheduled_at = time.monotonic()
         if worker_run_once():
             idle_since = time.monotonic()
             continue

@@ -1,19 +1,21 @@
-"""Background screening: a delivery is screened as soon as it lands, and a period on request."""
+"""Background screening: a delivery is screened as soon as it lands, a period on request, and the previous
+month's period every month once its department data is in (`DIXIAN_MONTHLY_RUN_DAY`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import datetime as dt
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
 
-from dixian.common.jobs import JobError, Progress, job_handler
+from dixian.common.jobs import JobError, Progress, job_enqueue, job_handler, job_schedule
+from dixian.common.models import Job
 from dixian.feeds.models import FeedDelivery
 
 from .models import ScreeningRun
-from .services import ScreeningFailed, screening_run
-
-if TYPE_CHECKING:
-    from dixian.common.models import Job
+from .services import ScreeningFailed, screening_run, system_user
 
 
 @job_handler("screen_delivery")
@@ -57,3 +59,33 @@ def _summary(run: ScreeningRun) -> str:
         f"筛查 {run.period} 完成:新增预警 {run.alerts_new} 条,新增证据 {run.evidence_new} 条,"
         f"补充到监测户 {run.case_evidence_new} 条,应纳未纳 {run.unmatched_new} 条。"
     )[:500]
+
+
+# A constant advisory lock number: workers deciding whether the monthly run is due take turns.
+_MONTHLY_LOCK = 0x44584D4F4E544831  # "DXMONTH1"
+
+
+@job_schedule
+def monthly_run_schedule(now: dt.datetime) -> Job | None:
+    """From day `DIXIAN_MONTHLY_RUN_DAY` of a month (Beijing time; 0 turns it off), the previous month is
+    screened once by the system account, unless a monthly run of that period was already made or asked for
+    (by hand or by this schedule, whatever its outcome: a failed run is not retried every minute, it shows
+    on /screening/ for an administrator to start again). Returns the job it queued."""
+    day = settings.DIXIAN_MONTHLY_RUN_DAY
+    today = timezone.localdate(now)
+    if not day or today.day < day:
+        return None
+    last = today.replace(day=1) - dt.timedelta(days=1)
+    period = f"{last.year:04d}-{last.month:02d}"
+    with transaction.atomic():
+        if connection.vendor == "postgresql":  # SQLite's transactions begin IMMEDIATE: one at a time
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_MONTHLY_LOCK])
+        if (
+            ScreeningRun.objects.filter(period=period, trigger=ScreeningRun.Trigger.MONTHLY).exists()
+            or Job.objects.filter(kind="screen_period", params__period=period).exists()
+        ):
+            return None
+        return job_enqueue(
+            kind="screen_period", owner=system_user(), params={"period": period, "scheduled": True}
+        )
