@@ -11,7 +11,7 @@ from django.core.management import call_command
 
 from dixian.cases.models import Alert
 from dixian.common import jobs
-from dixian.common.models import Job
+from dixian.common.models import ChangeLog, Job
 from dixian.screening.jobs import monthly_run_schedule
 from dixian.screening.models import ScreeningRun
 from dixian.screening.services import SYSTEM_USERNAME, screening_enqueue_for_period
@@ -47,8 +47,9 @@ def test_from_the_day_on_the_worker_screens_the_previous_month_once(world, setti
     assert job.params == {"period": "2026-10", "scheduled": True}
     assert job.owner.username == SYSTEM_USERNAME and job.status == Job.Status.DONE, job.message
     run = ScreeningRun.objects.get(trigger=ScreeningRun.Trigger.MONTHLY)
-    assert (run.period, run.status, run.actor) == ("2026-10", ScreeningRun.Status.DONE, job.owner)
-    assert Alert.objects.filter(household=world.home).exists()
+    assert (run.period, run.status, run.actor) == ("2026-10", ScreeningRun.Status.DONE, None)
+    alert = Alert.objects.get(household=world.home)
+    assert ChangeLog.objects.get(entity="alert", entity_id=alert.pk).source == ChangeLog.Source.SYSTEM
 
     with time_machine.travel(at("2026-11-28"), tick=False):
         assert monthly_run_schedule(jobs.timezone.now()) is None
