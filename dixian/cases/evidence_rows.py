@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
-from django.conf import settings
 
 from dixian.common.access import HEALTH_FEEDS, mask_id_number, mask_phone
 from dixian.feeds import catalogue
@@ -41,11 +40,6 @@ class EvidenceRows:
     def labelled(self) -> list[list[tuple[str, str]]]:
         """Each row as (header, value) pairs: the phone layout labels every cell."""
         return [list(zip(self.headers, row, strict=True)) for row in self.rows]
-
-
-def rows_path(delivery: FeedDelivery) -> Path:
-    path = Path(delivery.rows_file)
-    return path if path.is_absolute() else Path(settings.DATA_DIR) / path
 
 
 def _text(value: Any) -> str:
@@ -72,8 +66,8 @@ def evidence_rows(delivery: FeedDelivery | None, record_keys: list[str], *, pii:
         spec = catalogue.feed(delivery.feed)
     except KeyError:
         return EvidenceRows(problem="报送的数据类型不在数据目录中。")
-    path = rows_path(delivery)
-    if not delivery.rows_file or not path.is_file():
+    path = delivery.rows_path
+    if path is None or not path.is_file():
         return EvidenceRows(problem="该次报送的数据文件不存在或已被移走,请联系管理员。")
     con = duckdb.connect()
     try:

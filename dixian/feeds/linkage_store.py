@@ -55,7 +55,7 @@ def _delivery_records(delivery: FeedDelivery) -> pa.Table | None:
     con = duckdb.connect(":memory:")
     try:
         # The path goes to DuckDB as a value, never as SQL text.
-        con.read_parquet(delivery.rows_file).create_view("src")
+        con.read_parquet(str(delivery.rows_path)).create_view("src")
         present = set(con.sql("SELECT * FROM src LIMIT 0").columns)
         cols = [
             f"{col} AS {col}"

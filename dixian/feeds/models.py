@@ -9,6 +9,8 @@ content sent again (same feed and checksum) is answered with the existing delive
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -78,6 +80,34 @@ class FeedDelivery(TimeStampedModel):
     @property
     def feed_spec(self) -> catalogue.Feed:
         return catalogue.feed(self.feed)
+
+    # The files are stored relative to DATA_DIR, so that the data directory can move (a restore elsewhere);
+    # a stored absolute path (deliveries from before migration 0003 outside DATA_DIR) is used as it is.
+    @staticmethod
+    def stored_path(path: Path) -> str:
+        """How a file under DATA_DIR is stored: its path relative to DATA_DIR."""
+        path, root = Path(path).resolve(), Path(settings.DATA_DIR).resolve()
+        return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+    @staticmethod
+    def _resolved(stored: str) -> Path | None:
+        if not stored:
+            return None
+        path = Path(stored)
+        return path if path.is_absolute() else Path(settings.DATA_DIR) / path
+
+    @property
+    def rows_path(self) -> Path | None:
+        """The Parquet file of the accepted rows (None for a rejected delivery)."""
+        return self._resolved(self.rows_file)
+
+    @property
+    def original_path(self) -> Path | None:
+        return self._resolved(self.original_file)
+
+    @property
+    def report_path(self) -> Path | None:
+        return self._resolved(self.report_file)
 
     @property
     def is_live(self) -> bool:

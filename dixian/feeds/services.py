@@ -256,8 +256,8 @@ def _accept(
                 original_path = folder / f"{delivery.pk}.original{original_suffix}"
                 _write_atomic(original_path, lambda tmp: tmp.write_bytes(original))
                 written.append(original_path)
-            delivery.rows_file = str(rows_path)
-            delivery.original_file = str(written[1]) if len(written) > 1 else ""
+            delivery.rows_file = FeedDelivery.stored_path(rows_path)
+            delivery.original_file = FeedDelivery.stored_path(written[1]) if len(written) > 1 else ""
             delivery.row_count = result.row_count
             delivery.status = FeedDelivery.Status.ACCEPTED
             delivery.message = message[:500]
@@ -345,7 +345,7 @@ def _reject(
         except Exception:
             logger.exception("error report of delivery %s could not be written", delivery.pk)
         else:
-            delivery.report_file = str(report)
+            delivery.report_file = FeedDelivery.stored_path(report)
             delivery.save(update_fields=["report_file", "updated_at"])
         change_record(
             actor=source,

@@ -197,7 +197,7 @@ def delivery_report(request: HttpRequest, pk: int) -> FileResponse:
     if not _may_download_report(request.user, delivery):
         raise PermissionDenied("错误报告含有完整的证件号码,只有报送人或有权查看完整个人信息的账号可以下载。")
     root = services.deliveries_dir().resolve()
-    path = Path(delivery.report_file).resolve()
+    path = delivery.report_path.resolve()
     if root not in path.parents or not path.exists():
         raise Http404("错误报告文件已不存在")
     stem = Path(delivery.file_name).stem or f"{delivery.feed_spec.name}{delivery.period}"

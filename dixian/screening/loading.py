@@ -409,7 +409,7 @@ def feeds_load(deliveries: list[FeedDelivery]) -> dict[str, Any]:
     """feed code → its deliveries' Parquet paths (the engine reads them as one table by column name)."""
     paths: dict[str, list[Path]] = {}
     for d in deliveries:
-        paths.setdefault(d.feed, []).append(Path(d.rows_file))
+        paths.setdefault(d.feed, []).append(d.rows_path)
     return paths
 
 

@@ -257,11 +257,13 @@ class DeliveryIndex:
                 parts = []
                 for i, d in enumerate(deliveries):
                     cols = [
-                        f"coalesce(CAST({c} AS VARCHAR), '')" if c in _parquet_names(d.rows_file) else "''"
+                        f"coalesce(CAST({c} AS VARCHAR), '')"
+                        if c in _parquet_names(str(d.rows_path))
+                        else "''"
                         for c in spec.record_key
                     ]
                     key = cols[0] if len(cols) == 1 else f"concat_ws('|', {', '.join(cols)})"
-                    path = "'" + str(d.rows_file).replace("'", "''") + "'"
+                    path = "'" + str(d.rows_path).replace("'", "''") + "'"
                     parts.append(f"SELECT {key} AS k, {i} AS n FROM read_parquet({path})")
                 rows = con.execute(
                     f"SELECT r.k, min(r.n) FROM ({' UNION ALL '.join(parts)}) r "

@@ -45,12 +45,14 @@ def test_an_accepted_delivery_is_stored_as_parquet_with_its_original_an_audit_ro
     assert created
     assert delivery.status == FeedDelivery.Status.ACCEPTED
     assert delivery.row_count == 3
-    rows_file = Path(delivery.rows_file)
+    # Stored relative to the data directory, which may move.
+    assert delivery.rows_file == str(Path("feeds") / "medical" / "2026-10" / f"{delivery.pk}.parquet")
+    rows_file = delivery.rows_path
     assert rows_file == Path(settings.DATA_DIR) / "feeds" / "medical" / "2026-10" / f"{delivery.pk}.parquet"
     table = pq.read_table(rows_file)
     assert table.num_rows == 3
     assert table.column("settlement_no").to_pylist() == ["JS00000001", "JS00000002", "JS00000003"]
-    assert Path(delivery.original_file).read_bytes() == content
+    assert delivery.original_path.read_bytes() == content
     assert not list(rows_file.parent.glob(".*.tmp"))  # written through a temporary file, renamed
     audit = ChangeLog.objects.get(entity="feed_delivery", entity_id=delivery.pk)
     assert audit.actor == people["department_uploader"]
@@ -97,7 +99,7 @@ def test_a_delivery_with_row_errors_is_rejected_whole_with_a_report_and_no_rows_
     assert delivery.rows_file == "" and delivery.original_file == ""
     assert parquet_files() == []
     assert not Job.objects.filter(kind="screen_delivery").exists()
-    book = CalamineWorkbook.from_path(delivery.report_file)
+    book = CalamineWorkbook.from_path(str(delivery.report_path))
     sheet = book.get_sheet_by_index(0).to_python()
     assert sheet[0][-3:] == ["错误行号", "错误列", "错误原因"]
     assert len(sheet) == 5  # the header and every row of the file, as sent
@@ -112,7 +114,7 @@ def test_a_file_with_wrong_columns_is_rejected_naming_them(world, people):
     assert any("缺少必填列" in m for m in messages)
     assert any("表头应为" in m for m in messages)
     assert "缺少必填列" in delivery.message
-    sheet = CalamineWorkbook.from_path(delivery.report_file).get_sheet_by_index(0).to_python()
+    sheet = CalamineWorkbook.from_path(str(delivery.report_path)).get_sheet_by_index(0).to_python()
     assert sheet[-1][0] == "应有表头"
     assert parquet_files() == []
 
@@ -164,3 +166,42 @@ def test_a_table_from_the_generator_is_received_like_a_file(world, people):
     )
     assert created and delivery.status == FeedDelivery.Status.ACCEPTED and delivery.row_count == 3
     assert receive(people, world, table=frame, source=None)[1] is False
+
+
+def test_the_files_follow_the_data_directory_when_it_moves(world, people, settings, tmp_path):
+    """A restore on another machine puts DATA_DIR elsewhere: the deliveries' files are found there."""
+    import shutil
+
+    from dixian.screening import loading
+
+    delivery, _ = receive(people, world, content=csv_bytes(medical_rows(3)))
+    rows = pq.read_table(delivery.rows_path).to_pylist()
+    moved = tmp_path / "restored"
+    shutil.copytree(settings.DATA_DIR, moved)
+    settings.DATA_DIR = str(moved)
+
+    delivery.refresh_from_db()
+    assert delivery.rows_path == moved / delivery.rows_file and delivery.original_path.is_file()
+    assert pq.read_table(loading.feeds_load([delivery])["medical"][0]).to_pylist() == rows
+
+
+def test_migration_0003_stores_the_paths_under_the_data_directory_relative_to_it(world, people):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("dixian.feeds.migrations.0003_delivery_files_relative_to_data_dir")
+    delivery, _ = receive(people, world, content=csv_bytes(medical_rows(3)))
+    inside = str(Path(settings.DATA_DIR).resolve() / delivery.rows_file)
+    elsewhere = "/srv/old-dixian/feeds/medical/2026-10/1.original.csv"
+    FeedDelivery.objects.filter(pk=delivery.pk).update(rows_file=inside, original_file=elsewhere)
+
+    migration.forwards(apps, None)
+    delivery.refresh_from_db()
+    assert delivery.rows_file == str(Path("feeds") / "medical" / "2026-10" / f"{delivery.pk}.parquet")
+    assert delivery.original_file == elsewhere  # outside the data directory: read where it is
+    assert delivery.rows_path.is_file()
+
+    migration.backwards(apps, None)
+    delivery.refresh_from_db()
+    assert delivery.rows_file == inside and delivery.original_file == elsewhere

@@ -150,7 +150,7 @@ def test_linking_again_keeps_earlier_candidates_and_decisions(world, linked, tmp
     c = LinkCandidate.objects.get(record_key="JS002")
     c.status = LinkCandidate.Status.REJECTED
     c.save()
-    same_rows = pq.read_table(linked.rows_file).to_pylist()
+    same_rows = pq.read_table(linked.rows_path).to_pylist()
     again = delivery_with(world, same_rows, tmp_path, checksum="b" * 64)
     deliveries_link(deliveries=[again], persons=registry_persons())
     assert LinkCandidate.objects.count() == 3
