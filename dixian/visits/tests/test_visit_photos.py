@@ -122,3 +122,53 @@ def test_a_photo_is_only_found_under_its_own_visit(client, world, people, today)
     client.force_login(officer)
     url = reverse("visits:photo", args=[second.pk, first.photos.get().pk])
     assert client.get(url).status_code == 404
+
+
+def test_photo_files_no_visit_names_are_removed_once_a_day_old(world, people, today):
+    """An outer rollback or a crash can leave a written photo behind: the daily sweep removes it once it
+    is a day old (a newer one may belong to a transaction still open); a visit's own photos stay."""
+    import datetime as dt
+    import os
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from dixian.visits.jobs import orphan_photos_remove
+
+    class OuterRollback(Exception):
+        pass
+
+    with pytest.raises(OuterRollback), transaction.atomic():
+        record(world.home, people["village_officer"], on=today, photos=[upload("a.png", image_bytes("PNG"))])
+        raise OuterRollback  # the caller's transaction fails after the visit was recorded
+    assert not VisitPhoto.objects.exists()
+    (left_behind,) = [p for p in (Path(settings.MEDIA_ROOT) / "visits").rglob("*") if p.is_file()]
+
+    kept = record(
+        world.home, people["village_officer"], on=today, photos=[upload("b.png", image_bytes("PNG"))]
+    )
+    kept_path = Path(kept.photos.get().image.path)
+    now = timezone.now()
+    two_days_ago = (now - dt.timedelta(days=2)).timestamp()
+    os.utime(kept_path, (two_days_ago, two_days_ago))
+
+    assert orphan_photos_remove(now) == []  # the orphan is only minutes old
+    os.utime(left_behind, (two_days_ago, two_days_ago))
+    assert orphan_photos_remove(now) == [left_behind.relative_to(settings.MEDIA_ROOT).as_posix()]
+    assert not left_behind.exists() and kept_path.is_file()
+
+
+def test_the_photo_sweep_runs_once_a_day_whichever_worker_asks(monkeypatch):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from dixian.visits import jobs
+
+    runs = []
+    monkeypatch.setattr(jobs, "orphan_photos_remove", lambda now: runs.append(now) or [])
+    now = timezone.now()
+    jobs.orphan_photos_schedule(now)
+    jobs.orphan_photos_schedule(now + dt.timedelta(hours=23))
+    jobs.orphan_photos_schedule(now + dt.timedelta(hours=25))
+    assert runs == [now, now + dt.timedelta(hours=25)]
