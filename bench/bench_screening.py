@@ -511,11 +511,11 @@ interpreter and libraries).
   {engine_info["unmatched"]:,} feed rows for 应纳未纳 review; {engine_info["rules"]} rules ran.
 - The floor only links and aggregates: no ID normalisation, no record-key deduplication, no rule logic,
   reasons or 应纳未纳 list.
-- The ratio wanders on this machine: three runs of this benchmark over the same code within the hour
-  gave 2.27x, 2.89x and 3.02x (medians of 3, 3 and 5 runs). Single engine runs took 6.8–9.4 s with
-  their CPU time moving alike (11.5–15.4 s), the floor 2.6–3.8 s, and DuckDB's per-statement profile
-  of identical runs moves by ±15 %. The machine itself is slower than in the previous session, where
-  the floor took 1.78–2.22 s.
+- The ratio wanders on these machines. In the previous session three runs over the same code within the
+  hour gave 2.27x, 2.89x and 3.02x (medians of 3, 3 and 5); this session's machine gave 2.85x (median of
+  3) before its one engine change and 2.73x, 3.01x and 2.84x (medians of 5, within 15 minutes) after it,
+  single engine runs 7.0–9.4 s, the floor 2.6–3.3 s. DuckDB's per-statement profile of identical runs
+  moves by ±15 %.
 - Where the engine's time goes (DuckDB's profiler, CPU seconds of both threads, one run, 2026-11-29):
   linking 6.5 — the join with the 2.5 M persons 1.5, record-key deduplication 1.2, reading the feeds 1.3,
   ID checks 0.5, handing the 2.8 M linked rows over as Arrow 0.7; households with incomes and labourers
@@ -532,12 +532,23 @@ interpreter and libraries).
   - the linked rows no longer carry the member's name: it is looked up at the end for the ~110 k pieces
     of evidence, with the ID number;
   - alerts with one piece of evidence skip the ordered list aggregate (merge 0.7 → 0.3 s);
-  - R01 drops the members under the lowest threshold before it joins the households.
+  - R01 drops the members under the lowest threshold before it joins the households, and (this session)
+    sums per member by the row number alone instead of carrying the household's text key through 1.26 M
+    groups (that grouping 0.51 → 0.39 CPU-s).
+- Measured this session: the record-key deduplication is 1.3 s of the linking statement's 3.7 s wall
+  (the statement without it: 2.4 s); most of it is grouping 2.27 M distinct hashes of settlement numbers
+  (0.2–0.3 s) and reading the key columns twice more. It looks at every row, not only those of the
+  windows: the first copy of a record may be older than the window.
 - Tried and dropped: integer keys for the ID join (turning 5 M ID numbers into integers costs more than
   the join saves); the 15 small rules as one UNION statement (no gain); splitting the linked rows per
   feed by filtering or sorting in pyarrow (1.5–2 s: DuckDB's batches each come from one branch of the
   UNION, so they are handed over whole); earlier: list_sort instead of ordered aggregates, one shared
   table of per-person medical sums for R01 and R14, compressed in-memory storage for the linked rows.
+  This session: R14 as one grouping over both feeds' rows (no gain: grouping 700 k households by their
+  text key is the cost either way); each household's incomes in one pass with a conditional aggregate per
+  year (0.25 s faster with two income years, 0.5 s slower with six); GLOB or an integer cast instead of
+  the ID regular expression (no faster); Polars instead of DuckDB to find repeated record keys (slower);
+  DuckDB's Parquet metadata and file caches for the feeds and persons read more than once (no gain).
 """
     print(section)
     if not args.no_docs:
