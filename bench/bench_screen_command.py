@@ -364,24 +364,28 @@ def report(results: dict[str, dict[str, list[dict]]], load: list[str], counts: d
 
 
 # What the table does not say (kept by hand; the rest of the section is generated).
-NOTES = """- This machine is slower than the one of the previous session: the engine benchmark's floor query
-  (bench/bench_screening.py, unchanged code and inputs) took 1.78–2.22 s there and takes 2.6–3.8 s here.
-  On that machine the first run took 25.1 s (SQLite) and 25.8 s (PostgreSQL) with the code from before
-  this session. Here, with this session's engine changes but before its changes to loading and storing,
-  it took 39.0 s (SQLite) and 36.9 s (PostgreSQL), medians of 3; the older code was not re-measured here.
-  PostgreSQL's first run varies most: its rounds gave 33.8–43.8 s in that set and 38.5–47.1 s in the one
-  above, with the PostgreSQL storing code the same in both (store 13–20 s, commit 4.5–7.2 s); the
-  database has been emptied and refilled by every round of every session, and vacuum runs meanwhile.
-- This session's changes to the command: the engine (see its section: deduplication by hashed keys,
-  linked rows kept per feed as Arrow, only the rows of the rules' windows linked, names looked up at the
-  end), household numbers put on persons and incomes by an integer key look-up instead of an Arrow hash
-  join (the registry read 8.4–9.7 → 6.6 s on SQLite), SQLite writing the run with a 256 MB page cache,
-  the record key for link look-ups built only for feeds that have links, and 70k instead of 125k
-  应纳未纳 rows to store (only the rows of the rules' windows are listed; docs/feeds.md).
-- What the first run still spends most on: storing 128k alerts, 129k pieces of evidence, 70k 应纳未纳
-  rows and one audit row per new alert (the household history shows it); on PostgreSQL also the commit,
-  where ~580k deferred foreign-key checks run (household, alert and region keys). The re-run writes
-  nothing; it reads the registry, screens, and looks up the 129k dedup keys.
+NOTES = """- Machines differ between sessions: the engine benchmark's floor query (bench/bench_screening.py,
+  unchanged code and inputs) took 1.78–2.22 s two sessions ago, 2.6–3.8 s in the previous session and
+  2.6–3.3 s in this one. The previous session measured 33.5 s (SQLite) and 42.3 s (PostgreSQL) for the
+  first run, medians of 3. PostgreSQL's first run varies most from round to round (store and commit).
+- This session's changes to the command: the registry is read from one snapshot (PostgreSQL: the ADBC
+  readers import a snapshot exported by a first connection; SQLite: the child checks the data version
+  around its side-by-side reads and reads again in one transaction if a write landed meanwhile), and
+  R01 in the engine sums per member by row number (see the engine's section).
+- Where PostgreSQL's extra time goes (measured this session on copies of the stored tables): each
+  deferred foreign-key check at commit costs ~12 µs; one foreign key on the 129k evidence rows adds
+  1.4–1.9 s to the commit, two add 2.9–3.1 s, and the run makes ~585k checks (alert → household and
+  region, evidence → alert and household, 应纳未纳 → region). Index upkeep: inserting the 129k evidence
+  rows takes 0.2 s into a bare copy of the table and 2.7–3.3 s with its 8 indexes (the unique dedup key
+  0.67 s, run + region 0.42 s, each of the others 0.1–0.15 s); the alerts' 8 indexes add 2.3 s (the
+  queue index 0.5 s, the region-code pattern index 0.34 s). On SQLite the same indexes cost 0.1–0.2 s per
+  table; its writing time goes into binding ~450k rows through executemany (~1.4 s per 128k rows) and
+  its foreign-key checks (0.3 s for the alerts, 1.1 s for the evidence).
+- Meeting 30 s on PostgreSQL on this machine would take dropping the foreign keys of alerts and evidence
+  or indexes the pages read by: not done (households can be deleted, and the keys keep the alerts honest).
+  Tried and dropped: SQLite's JSON table function instead of executemany (slower: 3.2–3.8 s against 1.9 s
+  for the alerts), the "C" collation for the dedup key's index (no gain).
+- The re-run writes nothing; it reads the registry, screens, and looks up the 129k dedup keys.
 - Single runs move by ±10 % or more on this shared 2-core machine; the table gives medians.
 """
 
