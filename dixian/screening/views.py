@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -40,7 +41,12 @@ def run_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "screening/run_list.html",
-        {"page": page, "form": RunStartForm(), "may_start": may_start_runs(request.user)},
+        {
+            "page": page,
+            "form": RunStartForm(),
+            "may_start": may_start_runs(request.user),
+            "monthly_day": settings.DIXIAN_MONTHLY_RUN_DAY,
+        },
     )
 
 
@@ -74,7 +80,7 @@ def run_start(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "screening/run_list.html",
-            {"page": page, "form": form, "may_start": True},
+            {"page": page, "form": form, "may_start": True, "monthly_day": settings.DIXIAN_MONTHLY_RUN_DAY},
             status=400,
         )
     screening_enqueue_for_period(period=form.cleaned_data["period"], actor=request.user)

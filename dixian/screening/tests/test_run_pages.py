@@ -111,3 +111,14 @@ def test_the_run_detail_shows_findings_only_inside_the_accounts_region(client, w
 def test_a_missing_run_answers_404(client, people):
     response = login(client, people["city_admin"]).get(reverse("screening:run_detail", args=[999999]))
     assert response.status_code == 404
+
+
+def test_the_run_list_says_when_the_monthly_run_starts_by_itself(client, people, settings):
+    client = login(client, people["county_reviewer"])
+    settings.DIXIAN_MONTHLY_RUN_DAY = 6
+    assert (
+        "每月 6 日起,系统自动对上个月做一次月度筛查"
+        in client.get(reverse("screening:run_list")).content.decode()
+    )
+    settings.DIXIAN_MONTHLY_RUN_DAY = 0
+    assert "系统自动" not in client.get(reverse("screening:run_list")).content.decode()
