@@ -516,8 +516,9 @@ def _feed_no(code: str) -> int:
     return list(catalogue.FEEDS_BY_CODE).index(code)
 
 
-def _later_copies_sql(d: Dialect, src: str, keys: tuple[str, ...] | list[str]) -> str:
-    """The row numbers (`_dup`) of the rows that repeat the record key of an earlier row.
+def _later_copies_sql(d: Dialect, src: str, keys: tuple[str, ...] | list[str], where: str = "TRUE") -> str:
+    """The row numbers (`_dup`) of the rows that repeat the record key of an earlier row, among the rows
+    `where` holds (a condition every copy of a record meets alike, or TRUE).
 
     Exact, and cheap where nearly every key is unique: the keys are grouped by a 64-bit hash (an integer,
     where grouping the text keys themselves costs a hash table of millions of strings), and only the rows
@@ -528,7 +529,7 @@ def _later_copies_sql(d: Dialect, src: str, keys: tuple[str, ...] | list[str]) -
     return f"""
 SELECT _row AS _dup FROM (
   SELECT _row, row_number() OVER (PARTITION BY {cols} ORDER BY _row) AS _n
-  FROM {src} WHERE {h} IN (SELECT {h} FROM {src} GROUP BY {h} HAVING count(*) > 1)
+  FROM {src} WHERE ({where}) AND {h} IN (SELECT {h} FROM {src} WHERE {where} GROUP BY {h} HAVING count(*) > 1)
 ) w WHERE _n > 1"""
 
 
@@ -557,15 +558,19 @@ def _linked_sql(
             else ""
         )
         lkey_out = ", _lkey" if linked_feeds else ""
-        # Only the rows of the run's windows go on to linking (after deduplication, which looks at every
-        # row: the first copy of a record may be older). Older rows were screened, and their unmatched
-        # persons listed, by the runs of their own periods.
+        # Only the rows of the run's windows go on to linking. Older rows were screened, and their unmatched
+        # persons listed, by the runs of their own periods. Deduplication looks at every row where the first
+        # copy of a record may be older than the window (a key without the date: 结算单号); where the key
+        # holds the date, every copy of a record is inside the window or none is, and it looks at the
+        # window's rows alone (for most feeds a fifth of the rows).
         start = keep_from.get(code)
-        window = (
-            f"AND ({feed.date_field} >= {lit(start)} OR {feed.date_field} IS NULL)"
+        in_window = (
+            f"({feed.date_field} >= {lit(start)} OR {feed.date_field} IS NULL)"
             if start is not None
-            else ""
+            else "TRUE"
         )
+        window = f"AND {in_window}" if start is not None else ""
+        dedup_rows = in_window if feed.date_field in feed.record_key else "TRUE"
         # First row per record key: a re-sent row counts once (see `_later_copies_sql`).
         parts.append(f"""
   SELECT {lit(code)} AS feed, CAST({_feed_no(code)} AS SMALLINT) AS _f, _row, _key, _date{slot_names}, name, id_number,
@@ -576,7 +581,7 @@ def _linked_sql(
       SELECT _row, name, id_number, {stored_key} AS _key, {feed.date_field} AS _date{slot_cols}{lkey_in},
              {d.full_match("id_number", _ID18)} AS _ok
       FROM src_{code}
-      WHERE NOT EXISTS (SELECT 1 FROM ({_later_copies_sql(d, f"src_{code}", feed.record_key)}) dup WHERE dup._dup = _row)
+      WHERE NOT EXISTS (SELECT 1 FROM ({_later_copies_sql(d, f"src_{code}", feed.record_key, dedup_rows)}) dup WHERE dup._dup = _row)
         {window}
     ) r
   ) c""")

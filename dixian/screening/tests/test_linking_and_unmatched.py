@@ -137,6 +137,39 @@ def test_a_resent_record_counts_once() -> None:
     assert ev["record_keys"] == ["S1"]
 
 
+def test_a_settlement_sent_before_the_window_is_not_counted_when_sent_again_inside_it() -> None:
+    """结算单号 alone is the key: the first copy of a record may lie before the rule's window, and a later
+    copy inside it (here with another date) is still a copy. Deduplication reads every row of the feed."""
+    w = World()
+    pid = w.person(w.household("H1", kind="ex_poor", income=1_000_000), "张三")
+    first = dict(_row("S1", pid, 12000), settlement_date=date(2025, 9, 1))  # R01's window opens 2025-11-01
+    rows = [first, _row("S1", pid, 12000), _row("S2", pid, 5000)]
+    [ev] = evidence_of(run(w.registry(), {"medical": feed("medical", rows)}, only="R01"), "R01")
+    assert ev["record_keys"] == ["S2"]
+    assert ev["amount"] == 5000
+
+
+def test_a_record_whose_key_holds_its_date_is_counted_once_inside_the_window() -> None:
+    """Where the key holds the date (信访: name, ID, date, category), every copy of a record is inside the
+    window or none is: deduplication reads the window's rows alone, and a copy still counts once."""
+    w = World()
+    pid = w.person(w.household("H1"), "甲")
+    row = {
+        "name": "甲",
+        "id_number": pid,
+        "visit_date": date(2026, 10, 2),
+        "category": "医疗",
+        "summary": "诉求",
+    }
+    old = dict(row, visit_date=date(2025, 10, 2))  # the same person and category a year before the window
+    result = run(
+        w.registry(), {"petition": feed("petition", [old, row, dict(row, summary="再次")])}, only="R16"
+    )
+    [ev] = evidence_of(result, "R16")
+    assert ev["reason"] == "2026年10月2日甲来访反映医疗问题:诉求(规则 R16 第1版)"
+    assert len(ev["record_keys"]) == 1
+
+
 def test_feeds_may_use_aliases_in_any_column_order() -> None:
     w = World()
     pid = w.person(w.household("H1", income=1_000_000), "张三")
