@@ -513,9 +513,9 @@ interpreter and libraries).
   reasons or 应纳未纳 list.
 - The ratio wanders on these machines. In the previous session three runs over the same code within the
   hour gave 2.27x, 2.89x and 3.02x (medians of 3, 3 and 5); this session's machine gave 2.85x (median of
-  3) before its one engine change and 2.73x, 3.01x and 2.84x (medians of 5, within 15 minutes) after it,
-  single engine runs 7.0–9.4 s, the floor 2.6–3.3 s. DuckDB's per-statement profile of identical runs
-  moves by ±15 %.
+  3) before this session's engine changes, 2.73x, 3.01x and 2.84x (medians of 5, within 15 minutes)
+  after the first (R01) and the figure above after both; single engine runs 7.0–9.7 s, the floor
+  2.6–3.4 s. DuckDB's per-statement profile of identical runs moves by ±15 %.
 - Where the engine's time goes (DuckDB's profiler, CPU seconds of both threads, one run, 2026-11-29):
   linking 6.5 — the join with the 2.5 M persons 1.5, record-key deduplication 1.2, reading the feeds 1.3,
   ID checks 0.5, handing the 2.8 M linked rows over as Arrow 0.7; households with incomes and labourers
@@ -535,10 +535,12 @@ interpreter and libraries).
   - R01 drops the members under the lowest threshold before it joins the households, and (this session)
     sums per member by the row number alone instead of carrying the household's text key through 1.26 M
     groups (that grouping 0.51 → 0.39 CPU-s).
-- Measured this session: the record-key deduplication is 1.3 s of the linking statement's 3.7 s wall
+- Measured this session: the record-key deduplication was 1.3 s of the linking statement's 3.7 s wall
   (the statement without it: 2.4 s); most of it is grouping 2.27 M distinct hashes of settlement numbers
-  (0.2–0.3 s) and reading the key columns twice more. It looks at every row, not only those of the
-  windows: the first copy of a record may be older than the window.
+  (0.2–0.3 s) and reading the key columns twice more. 医保's key (结算单号) holds no date, so the first
+  copy of a settlement may be older than the window and every row is read; every other feed's key holds
+  its date, and (this session) only the window's rows are deduplicated there (1.0 M instead of 2.7 M
+  rows; the same result, since every copy of such a record is inside the window or none is).
 - Tried and dropped: integer keys for the ID join (turning 5 M ID numbers into integers costs more than
   the join saves); the 15 small rules as one UNION statement (no gain); splitting the linked rows per
   feed by filtering or sorting in pyarrow (1.5–2 s: DuckDB's batches each come from one branch of the
