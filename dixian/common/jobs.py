@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -60,6 +61,18 @@ def schedules_run(now: dt.datetime | None = None) -> None:
             schedule(now)
         except Exception:
             logger.exception("schedule %s failed", getattr(schedule, "__name__", schedule))
+
+
+def schedule_due(name: str, now: dt.datetime, every: dt.timedelta) -> bool:
+    """True at most once per `every` for `name`, whichever worker asks: the time of a marker file under
+    DATA_DIR/jobs says when it was last due (each worker may hold another database connection, not
+    another disk)."""
+    marker = job_dir() / f"schedule-{name}"
+    if marker.exists() and now.timestamp() - marker.stat().st_mtime < every.total_seconds():
+        return False
+    marker.touch()
+    os.utime(marker, (now.timestamp(), now.timestamp()))
+    return True
 
 
 def job_dir() -> Path:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from dixian.common.jobs import Progress, job_handler
+import datetime as dt
+
+from django.utils import timezone
+
+from dixian.common.jobs import Progress, job_handler, job_schedule, schedule_due
 from dixian.common.models import Job
 
 from . import exports, imports
+from .services import households_refresh_by_age
 
 # --- export of the household list (农户信息导出) ----------------------------------------------------------
 
@@ -21,3 +26,14 @@ def registry_export(job: Job, progress: Progress) -> None:
 @job_handler("registry_import")
 def registry_import(job: Job, progress: Progress) -> None:
     imports.registry_import_job(job, progress)
+
+
+# --- daily: flags that move with the calendar ------------------------------------------------------------
+
+
+@job_schedule
+def education_flags_schedule(now: dt.datetime) -> int | None:
+    """Once a day, education_ok follows the dropout members' ages (see households_refresh_by_age)."""
+    if not schedule_due("registry-education-flags", now, dt.timedelta(days=1)):
+        return None
+    return households_refresh_by_age(today=timezone.localdate(now))

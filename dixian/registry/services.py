@@ -136,7 +136,12 @@ def household_refresh_derived(household: Household, *, today: dt.date | None = N
 
 
 def _log_derived(
-    *, actor: User | None, source: str, household: Household, changes: dict[str, list[Any]]
+    *,
+    actor: User | None,
+    source: str,
+    household: Household,
+    changes: dict[str, list[Any]],
+    summary: str = "随成员或住房信息自动更新",
 ) -> None:
     if changes:
         change_record(
@@ -147,8 +152,35 @@ def _log_derived(
             household_id=household.pk,
             action=ChangeLog.Action.UPDATE,
             changes=changes,
-            summary="随成员或住房信息自动更新",
+            summary=summary,
         )
+
+
+def households_refresh_by_age(*, today: dt.date | None = None) -> int:
+    """Bring the 义务教育 flag (education_ok) of the households up to `today`: a dropout member's age alone
+    moves it (into or out of the compulsory-school ages) with nobody editing the household. Only households
+    with a dropout member, or whose flag is still down, can change; each is locked, recomputed and logged.
+    Returns how many changed."""
+    today = today or timezone.localdate()
+    candidates = set(
+        Person.objects.filter(student_status=c.StudentStatus.DROPOUT).values_list("household_id", flat=True)
+    ) | set(Household.objects.filter(education_ok=False).values_list("pk", flat=True))
+    changed = 0
+    for pk in sorted(candidates):
+        with transaction.atomic():
+            household = Household.objects.select_for_update().filter(pk=pk).first()
+            if household is None:
+                continue
+            changes = household_refresh_derived(household, today=today)
+            _log_derived(
+                actor=None,
+                source=ChangeLog.Source.SYSTEM,
+                household=household,
+                changes=changes,
+                summary="辍学成员年龄变化,义务教育保障状态自动更新",
+            )
+            changed += bool(changes)
+    return changed
 
 
 def _whole(values: Mapping[str, Any], *, removed: bool = False) -> dict[str, list[Any]]:

@@ -2,21 +2,20 @@
 
 A visit's photos are written before its rows, inside its transaction; a failure there removes them again
 (visit_record), but not a rollback of an outer transaction or a process that dies half-way. Such files hold
-personal data and nobody can reach them: the sweep deletes them once they are a day old (a newer one may
-belong to a transaction still open).
+personal data and nobody can reach them: the daily sweep deletes them once they are a day old (a newer one
+may belong to a transaction still open).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from pathlib import Path
 
 from django.conf import settings
 from django.utils import timezone
 
-from dixian.common.jobs import job_dir, job_schedule
+from dixian.common.jobs import job_schedule, schedule_due
 
 from .models import VisitPhoto
 
@@ -60,10 +59,5 @@ def orphan_photos_remove(now: dt.datetime | None = None) -> list[str]:
 
 @job_schedule
 def orphan_photos_schedule(now: dt.datetime) -> list[str] | None:
-    """Once a day (a marker file's time says when the last sweep ran, for every worker)."""
-    marker = job_dir() / "visit-photo-sweep"
-    if marker.exists() and now.timestamp() - marker.stat().st_mtime < SWEEP_EVERY.total_seconds():
-        return None
-    marker.touch()
-    os.utime(marker, (now.timestamp(), now.timestamp()))
-    return orphan_photos_remove(now)
+    """Once a day."""
+    return orphan_photos_remove(now) if schedule_due("visit-photo-sweep", now, SWEEP_EVERY) else None

@@ -327,3 +327,41 @@ def test_id_number_facts_accept_only_numbers_with_their_check_digit(number):
     except ValidationError:
         return
     assert number[-1] == ric.calc_check_digit(number) and "X" not in number[:-1]
+
+
+def test_the_daily_refresh_moves_education_ok_as_a_dropout_grows_out_of_and_into_school_age(world, people):
+    """Nobody edits the households: the flag follows the calendar through the worker's daily schedule."""
+    from dixian.common.jobs import schedules_run
+
+    def dropout(household: Household, birth: dt.date, seq: int) -> None:
+        services.person_create(
+            actor=people["village_officer"],
+            household=household,
+            data={
+                "name": "孩子",
+                "relation": "son",
+                "labour_skill": "none",
+                "medical_insurance": "resident",
+                "id_number": fake_id("360424", birth, seq),
+                "student_status": "dropout",
+            },
+        )
+
+    with time_machine.travel(dt.datetime(2026, 11, 20, 4, tzinfo=dt.UTC), tick=False):
+        dropout(world.home, dt.date(2010, 12, 1), 5)  # 15: of compulsory-school age
+        dropout(world.neighbour, dt.date(2020, 12, 1), 6)  # 5: not yet
+    world.home.refresh_from_db()
+    world.neighbour.refresh_from_db()
+    assert (world.home.education_ok, world.neighbour.education_ok) == (False, True)
+
+    with time_machine.travel(dt.datetime(2026, 12, 2, 4, tzinfo=dt.UTC), tick=False):
+        schedules_run()
+        schedules_run()  # again the same day: nothing more
+    world.home.refresh_from_db()
+    world.neighbour.refresh_from_db()
+    assert (world.home.education_ok, world.neighbour.education_ok) == (True, False)  # 16 now; 6 now
+    for household, change in ((world.home, [False, True]), (world.neighbour, [True, False])):
+        [row] = ChangeLog.objects.filter(household_id=household.pk, summary__startswith="辍学成员年龄变化")
+        assert row.source == ChangeLog.Source.SYSTEM and row.changes == {"education_ok": change}
+    with time_machine.travel(dt.datetime(2026, 12, 3, 4, tzinfo=dt.UTC), tick=False):
+        assert services.households_refresh_by_age() == 0  # nothing moved since
