@@ -9,6 +9,8 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dixian.cases.models import Alert, AlertEvidence, UnmatchedRecord
 from dixian.common.models import ChangeLog
@@ -364,3 +366,44 @@ def test_a_new_alert_has_an_audit_row_naming_the_run(world):
     assert log.household_id == world.home.pk and log.reference == f"screening:{result.pk}"
     assert ChangeLog.objects.filter(entity="screening_run", entity_id=result.pk).exists()
     assert set(result.timings) >= {"load_registry", "engine", "store", "total"}
+
+
+_TEXT = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=12)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 2**40),
+            _TEXT,
+            _TEXT,
+            st.integers(1, 999),
+            st.one_of(st.none(), _TEXT),
+            st.one_of(st.none(), st.lists(_TEXT, max_size=4)),
+        ),
+        max_size=8,
+    )
+)
+def test_the_dedup_keys_computed_in_bulk_are_those_of_evidence_dedup_key(rows) -> None:
+    """The run hashes its evidence keys in DuckDB; declarations and visits with the Python function. Both
+    must give the same key for the same fact, byte for byte (quotes, separators, empty and missing parts)."""
+    import pyarrow as pa
+
+    from dixian.cases.services import evidence_dedup_key
+    from dixian.screening.store import DEPARTMENT, dedup_keys
+
+    table = pa.table(
+        {
+            "risk_code": pa.array([r[1] for r in rows], pa.string()),
+            "rule_id": pa.array([r[2] for r in rows], pa.string()),
+            "rule_version": pa.array([r[3] for r in rows], pa.int32()),
+            "feed": pa.array([r[4] for r in rows], pa.string()),
+            "record_keys": pa.array([r[5] for r in rows], pa.list_(pa.string())),
+        }
+    )
+    expected = [
+        evidence_dedup_key(pk, risk, DEPARTMENT, rule, version, feed or "", "|".join(sorted(keys or [])))
+        for pk, risk, rule, version, feed, keys in rows
+    ]
+    assert dedup_keys(table, pa.array([r[0] for r in rows], pa.int64())) == expected
