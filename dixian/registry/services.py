@@ -159,8 +159,8 @@ def _log_derived(
 def households_refresh_by_age(*, today: dt.date | None = None) -> int:
     """Bring the 义务教育 flag (education_ok) of the households up to `today`: a dropout member's age alone
     moves it (into or out of the compulsory-school ages) with nobody editing the household. Only households
-    with a dropout member, or whose flag is still down, can change; each is locked, recomputed and logged.
-    Returns how many changed."""
+    with a dropout member, or whose flag is still down, can change; each is locked, its flag recomputed and
+    a change logged. Returns how many changed."""
     today = today or timezone.localdate()
     candidates = set(
         Person.objects.filter(student_status=c.StudentStatus.DROPOUT).values_list("household_id", flat=True)
@@ -171,7 +171,14 @@ def households_refresh_by_age(*, today: dt.date | None = None) -> int:
             household = Household.objects.select_for_update().filter(pk=pk).first()
             if household is None:
                 continue
-            changes = household_refresh_derived(household, today=today)
+            # Only the flag the calendar moves: the other derived fields change with edits, logged there.
+            members = Person.objects.filter(household=household)
+            new = household_derived_values(household, members, today=today)["education_ok"]
+            if new == household.education_ok:
+                continue
+            changes = {"education_ok": [household.education_ok, new]}
+            household.education_ok = new
+            household.save(update_fields=["education_ok", "updated_at"])
             _log_derived(
                 actor=None,
                 source=ChangeLog.Source.SYSTEM,
@@ -179,7 +186,7 @@ def households_refresh_by_age(*, today: dt.date | None = None) -> int:
                 changes=changes,
                 summary="辍学成员年龄变化,义务教育保障状态自动更新",
             )
-            changed += bool(changes)
+            changed += 1
     return changed
 
 
