@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dixian.cases.services import alert_add_evidence
 from dixian.common.audit import change_record
+from dixian.common.locks import transaction_lock
 from dixian.common.models import ChangeLog
 from dixian.registry.models import Person
 
@@ -78,9 +79,7 @@ def rate_limit_take(
     key = rate_key(value)
     since = at - window
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_id(bucket, key)])
+        transaction_lock(f"rate_limit:{bucket}:{key}")
         hit = RateLimitHit.objects.create(bucket=bucket, key_hash=key, at=at)
         times = list(
             RateLimitHit.objects.filter(bucket=bucket, key_hash=key, at__gt=since)
@@ -94,12 +93,6 @@ def rate_limit_take(
             raise RateLimited(bucket, times[len(times) - limit] + window, limit, window)
     # Hits older than the longest window count for nothing: drop them (an indexed range, usually empty).
     RateLimitHit.objects.filter(at__lt=at - 2 * DAY).delete()
-
-
-def _lock_id(bucket: str, key: str) -> int:
-    """A signed 64-bit advisory lock number for the pair (a collision only makes two pairs take turns)."""
-    digest = hashlib.sha256(f"dixian.rate_limit:{bucket}:{key}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def rate_limit_retry_at(

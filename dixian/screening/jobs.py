@@ -7,10 +7,11 @@ import datetime as dt
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from dixian.common.jobs import JobError, Progress, job_enqueue, job_handler, job_schedule
+from dixian.common.locks import transaction_lock
 from dixian.common.models import Job
 from dixian.feeds.models import FeedDelivery
 
@@ -63,10 +64,6 @@ def _summary(run: ScreeningRun) -> str:
     )[:500]
 
 
-# A constant advisory lock number: workers deciding whether the monthly run is due take turns.
-_MONTHLY_LOCK = 0x44584D4F4E544831  # "DXMONTH1"
-
-
 @job_schedule
 def monthly_run_schedule(now: dt.datetime) -> Job | None:
     """From day `DIXIAN_MONTHLY_RUN_DAY` of a month (Beijing time; 0 turns it off), the previous month is
@@ -80,9 +77,7 @@ def monthly_run_schedule(now: dt.datetime) -> Job | None:
     last = today.replace(day=1) - dt.timedelta(days=1)
     period = f"{last.year:04d}-{last.month:02d}"
     with transaction.atomic():
-        if connection.vendor == "postgresql":  # SQLite's transactions begin IMMEDIATE: one at a time
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_MONTHLY_LOCK])
+        transaction_lock("screening.monthly_schedule")  # workers deciding whether it is due take turns
         if (
             ScreeningRun.objects.filter(period=period, trigger=ScreeningRun.Trigger.MONTHLY).exists()
             or Job.objects.filter(kind="screen_period", params__period=period).exists()

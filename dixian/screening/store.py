@@ -37,10 +37,12 @@ from django.utils import timezone
 
 from dixian.cases.models import GRADE_RANK, Alert, AlertEvidence, Channel, UnmatchedRecord
 from dixian.cases.services import higher_grade, merged_reason
+from dixian.common.locks import transaction_lock
 from dixian.common.models import ChangeLog
 from dixian.regions.models import Region
 
 from .engine import RISK_TYPES, ScreeningResult
+from .engine.dialect import lit
 from .models import RuleVersion
 
 if TYPE_CHECKING:
@@ -51,8 +53,7 @@ if TYPE_CHECKING:
 
 CHUNK = 5_000  # keys per IN (...) lookup and rows per INSERT batch
 DEPARTMENT = Channel.DEPARTMENT.value
-REGISTRY_FEED = "registry"
-RUNS_LOCK_KEY = 0x0D1C5A2  # the advisory lock of `runs_lock` (any constant no other code uses)  # the engine's feed label of the registry-only rules (R12, R13)
+REGISTRY_FEED = "registry"  # the engine's feed label of the registry-only rules (R12, R13)
 
 
 @dataclass
@@ -215,11 +216,8 @@ def run_page_cache() -> Iterator[None]:
 
 def runs_lock() -> None:
     """Serialise the storing of screening runs (call inside the run's transaction; released with it). Two
-    runs storing at once would both find a fact new and both write it. SQLite needs nothing: its write
-    transactions begin IMMEDIATE (settings), so the second waits for the first."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [RUNS_LOCK_KEY])
+    runs storing at once would both find a fact new and both write it."""
+    transaction_lock("screening.runs")
 
 
 def _json_texts(values: Iterable[Any]) -> list[str]:
@@ -351,7 +349,7 @@ def dedup_keys(table: pa.Table, household_pks: pa.Array) -> list[str]:
         [
             "coalesce(CAST(pk AS VARCHAR), '')",
             "coalesce(risk, '')",
-            "'" + DEPARTMENT.replace("'", "''") + "'",
+            lit(DEPARTMENT),
             "coalesce(rule, '')",
             "coalesce(CAST(version AS VARCHAR), '')",
             "coalesce(feed, '')",

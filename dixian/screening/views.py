@@ -37,17 +37,27 @@ def _require_reader(request: HttpRequest) -> None:
 @require_GET
 def run_list(request: HttpRequest) -> HttpResponse:
     _require_reader(request)
-    page = paginate(runs_for_user(request.user), request.GET.get("page"), per_page=30)
-    return render(
-        request,
-        "screening/run_list.html",
-        {
-            "page": page,
-            "form": RunStartForm(),
-            "may_start": may_start_runs(request.user),
-            "monthly_day": settings.DIXIAN_MONTHLY_RUN_DAY,
-        },
+    return _run_list_page(
+        request, RunStartForm(), may_start=may_start_runs(request.user), page_number=request.GET.get("page")
     )
+
+
+def _run_list_page(
+    request: HttpRequest,
+    form: RunStartForm,
+    *,
+    may_start: bool,
+    page_number: str | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    page = paginate(runs_for_user(request.user), page_number, per_page=30)
+    context = {
+        "page": page,
+        "form": form,
+        "may_start": may_start,
+        "monthly_day": settings.DIXIAN_MONTHLY_RUN_DAY,
+    }
+    return render(request, "screening/run_list.html", context, status=status)
 
 
 @login_required
@@ -76,13 +86,7 @@ def run_start(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(NO_START_RIGHT)
     form = RunStartForm(request.POST)
     if not form.is_valid():
-        page = paginate(runs_for_user(request.user), None, per_page=30)
-        return render(
-            request,
-            "screening/run_list.html",
-            {"page": page, "form": form, "may_start": True, "monthly_day": settings.DIXIAN_MONTHLY_RUN_DAY},
-            status=400,
-        )
+        return _run_list_page(request, form, may_start=True, status=400)
     screening_enqueue_for_period(period=form.cleaned_data["period"], actor=request.user)
     messages.success(request, f"已提交 {form.cleaned_data['period']} 的筛查,后台完成后会出现在下面的列表中。")
     return redirect("screening:run_list")

@@ -24,7 +24,8 @@ def _convert(apps, convert) -> None:  # noqa: ANN001 - migration signature
     delivery = apps.get_model("feeds", "FeedDelivery")
     root = Path(settings.DATA_DIR).resolve()
     for row in delivery.objects.values("pk", *FILE_FIELDS).iterator(chunk_size=2000):
-        changed = {f: convert(row[f], root) for f in FILE_FIELDS if convert(row[f], root) != row[f]}
+        converted = {f: convert(row[f], root) for f in FILE_FIELDS}
+        changed = {f: value for f, value in converted.items() if value != row[f]}
         if changed:
             # update(), not save(): the model refuses changes to an accepted delivery's rows_file.
             delivery.objects.filter(pk=row["pk"]).update(**changed)
