@@ -404,7 +404,48 @@ def _empty_incomes_sql() -> str:
     )
 
 
-def _hh_sql(period_year: int, has_head_name: bool) -> str:
+# Up to this many distinct income years, each household's incomes are read in one pass (a conditional
+# aggregate per year); with more, the latest year is found first and the incomes are read again for it.
+ONE_PASS_INCOME_YEARS = 3
+
+
+def _incomes_sql(period_year: int, years: list[int] | None) -> str:
+    """Per household: the latest income year up to the period's (`year`), that year's `net_income` and
+    `per_capita`, and the year before's `prev_per_capita` (the largest value where a year has several rows).
+
+    `years`: the distinct years up to the period's, when known and few. The registry read by the screening
+    command holds two, and then one grouping of the incomes does, instead of two groupings and a join."""
+    if years and len(years) <= ONE_PASS_INCOME_YEARS:
+        aggs = "".join(
+            f", max(CASE WHEN year = {y} THEN net_income END) AS n{y}"
+            f", max(CASE WHEN year = {y} THEN net_income_per_capita END) AS p{y}"
+            for y in years
+        )
+
+        def latest(column: str, offset: int = 0) -> str:
+            whens = "".join(f" WHEN {y} THEN {column}{y - offset}" for y in years if y - offset in years)
+            return f"CASE year{whens} END" if whens else "CAST(NULL AS DECIMAL(18,2))"
+
+        return f"""
+  SELECT household_no, year, {latest("n")} AS net_income, {latest("p")} AS per_capita,
+         {latest("p", 1)} AS prev_per_capita
+  FROM (
+    SELECT household_no, max(year) AS year{aggs}
+    FROM src_incomes WHERE year <= {period_year} GROUP BY household_no
+  ) y"""
+    return f"""
+  SELECT i.household_no, max(l.year) AS year,
+         max(CASE WHEN i.year = l.year THEN i.net_income END) AS net_income,
+         max(CASE WHEN i.year = l.year THEN i.net_income_per_capita END) AS per_capita,
+         max(CASE WHEN i.year = l.year - 1 THEN i.net_income_per_capita END) AS prev_per_capita
+  FROM src_incomes i JOIN (
+    SELECT household_no, max(year) AS year FROM src_incomes WHERE year <= {period_year} GROUP BY household_no
+  ) l ON l.household_no = i.household_no
+  WHERE i.year IN (l.year, l.year - 1)
+  GROUP BY i.household_no"""
+
+
+def _hh_sql(period_year: int, has_head_name: bool, income_years: list[int] | None = None) -> str:
     head = "h.head_name" if has_head_name else "hd.name"
     head_join = (
         ""
@@ -415,16 +456,7 @@ def _hh_sql(period_year: int, has_head_name: bool) -> str:
         )
     )
     return f"""
-WITH latest AS (
-  SELECT household_no, max(year) AS year FROM src_incomes WHERE year <= {period_year} GROUP BY household_no
-), inc AS (
-  SELECT i.household_no, max(l.year) AS year,
-         max(CASE WHEN i.year = l.year THEN i.net_income END) AS net_income,
-         max(CASE WHEN i.year = l.year THEN i.net_income_per_capita END) AS per_capita,
-         max(CASE WHEN i.year = l.year - 1 THEN i.net_income_per_capita END) AS prev_per_capita
-  FROM src_incomes i JOIN latest l ON l.household_no = i.household_no
-  WHERE i.year IN (l.year, l.year - 1)
-  GROUP BY i.household_no
+WITH inc AS ({_incomes_sql(period_year, income_years)}
 ), lab AS (
   SELECT household_no, count(*) AS labourers FROM pp WHERE p_labourer GROUP BY household_no
 )
@@ -829,7 +861,11 @@ SELECT id_number, p_idx, household_no, name, birth_date,
 FROM src_persons""",
         )
         head_name = "head_name" in source_columns(registry["households"])
-        be.materialise("hh", _hh_sql(period_start.year, head_name))
+        years = be.fetch(
+            f"SELECT DISTINCT year FROM src_incomes WHERE year <= {period_start.year} ORDER BY year "
+            f"LIMIT {ONE_PASS_INCOME_YEARS + 1}"
+        )
+        be.materialise("hh", _hh_sql(period_start.year, head_name, years.column(0).to_pylist()))
 
         # 3. feeds
         ctx = Ctx(d, period_start, period_end, set(feeds))

@@ -1,7 +1,10 @@
 """The engine's building blocks that the rule tests reach only at scale: the record-key deduplication
-(exact even when hashes collide) and the split of the linked rows per feed (exact whatever the batches)."""
+(exact even when hashes collide), the split of the linked rows per feed (exact whatever the batches) and
+each household's latest incomes (one pass over few years, two over many: the same figures)."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 import duckdb
 import pyarrow as pa
@@ -9,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dixian.screening.engine.backends import DuckDBBackend
-from dixian.screening.engine.core import _later_copies_sql
+from dixian.screening.engine.core import ONE_PASS_INCOME_YEARS, _incomes_sql, _later_copies_sql
 from dixian.screening.engine.dialect import DuckDBDialect
 
 _KEY = st.one_of(st.none(), st.sampled_from(["a", "b", "ab", ""]))
@@ -80,3 +83,59 @@ def test_split_keeps_each_part_with_its_columns_whether_batches_are_mixed_or_not
     assert _parts(whole) == expected
     whole.drop("t_zero", "t_one", "t_two")
     assert "t_zero" not in {r[0] for r in whole.con.sql("SELECT view_name FROM duckdb_views()").fetchall()}
+
+
+_INCOME = st.tuples(
+    st.sampled_from(["H1", "H2", "H3"]),
+    st.integers(2021, 2027),
+    st.one_of(st.none(), st.integers(-5000, 90000).map(lambda v: Decimal(v) / 100)),
+    st.one_of(st.none(), st.integers(-2000, 30000).map(lambda v: Decimal(v) / 100)),
+)
+
+
+def _incomes(rows: list[tuple], period_year: int, years: list[int] | None) -> set[tuple]:
+    con = duckdb.connect()
+    money = pa.decimal128(18, 2)
+    con.register(
+        "src_incomes",
+        pa.table(
+            {
+                "household_no": pa.array([r[0] for r in rows], pa.string()),
+                "year": pa.array([r[1] for r in rows], pa.int32()),
+                "net_income": pa.array([r[2] for r in rows], money),
+                "net_income_per_capita": pa.array([r[3] for r in rows], money),
+            }
+        ),
+    )
+    return set(con.sql(_incomes_sql(period_year, years)).fetchall())
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(_INCOME, max_size=14), st.sampled_from([2024, 2026]))
+def test_latest_incomes_are_the_same_in_one_pass_and_in_two(rows, period_year) -> None:
+    """Per household: the latest year up to the period's, that year's largest income figures, and the
+    largest per-capita figure of the year before (NULL when that year is missing)."""
+    expected = set()
+    for no in {r[0] for r in rows}:
+        mine = [r for r in rows if r[0] == no and r[1] <= period_year]
+        if not mine:
+            continue
+        year = max(r[1] for r in mine)
+
+        def top(values: list) -> Decimal | None:
+            values = [v for v in values if v is not None]
+            return max(values) if values else None
+
+        expected.add(
+            (
+                no,
+                year,
+                top([r[2] for r in mine if r[1] == year]),
+                top([r[3] for r in mine if r[1] == year]),
+                top([r[3] for r in mine if r[1] == year - 1]),
+            )
+        )
+    years = sorted({r[1] for r in rows if r[1] <= period_year})
+    assert _incomes(rows, period_year, None) == expected
+    if len(years) <= ONE_PASS_INCOME_YEARS:
+        assert _incomes(rows, period_year, years) == expected

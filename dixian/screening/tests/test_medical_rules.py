@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -172,4 +173,30 @@ def test_r14_runs_on_medical_alone_when_education_was_not_delivered() -> None:
     pid = w.person(h, "张三")
     result = run(w.registry(), {"medical": feed("medical", [_settlement("M1", pid, 10000.01)])}, only="R14")
     assert ("H1", "93") in alerts(result)
+    assert result.rules_run == ["R14v1"]
+
+
+def test_r14_runs_on_school_fees_alone_and_needs_costs_of_the_household_itself() -> None:
+    w = World()
+    fees = w.household("FEES", income=10000)
+    child = w.person(fees, "甲子", birth=date(2008, 1, 1), labour="none")
+    # A household with no costs at all is not over its income, even when that income is below zero.
+    w.person(w.household("LOSS", income=-500), "乙")
+    education = feed(
+        "education",
+        [
+            {
+                "name": "甲子",
+                "id_number": child,
+                "stage": "本科",
+                "enrolment_status": "在读",
+                "status_date": date(2026, 9, 1),
+                "fees": 10000.01,
+            }
+        ],
+    )
+    result = run(w.registry(), {"education": education}, only="R14")
+    found = alerts(result)
+    assert set(found) == {("FEES", "93")}
+    assert found[("FEES", "93")]["evidence"][0]["amount"] == Decimal("10000.01")
     assert result.rules_run == ["R14v1"]
