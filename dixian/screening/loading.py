@@ -317,7 +317,10 @@ def _sqlite_key(from_sql: str) -> str:
 
 
 def registry_load(period: str, *, identity: bool = False) -> dict[str, pa.Table]:
-    """households, persons (with household_no), incomes (the two latest years up to the period's).
+    """households, persons (with household_no), incomes: every household's two latest years up to the
+    period's (the engine takes each household's latest year and the one before). The registry's two latest
+    years are read for everybody; older years only for the households without an income of the latest
+    year (not collected yet), so that they are screened on the income they have, not on none.
     `identity`: persons also carry sex and region_code (what probabilistic linkage compares)."""
     year = parse_period(period)[0].year
     h_table, p_table, i_table = (
@@ -336,7 +339,16 @@ def registry_load(period: str, *, identity: bool = False) -> dict[str, pa.Table]
         (_HOUSEHOLD_COLUMNS, f"FROM {h_table} h", []),
     ]
     if latest is not None:
-        queries.append((_INCOME_COLUMNS, f"FROM {i_table} i WHERE i.year IN (%s, %s)", [latest - 1, latest]))
+        # NOT IN, not NOT EXISTS: PostgreSQL hashes the subquery once, and SQLite builds it only when a row
+        # older than the two latest years asks (none in a registry that keeps two years).
+        queries.append(
+            (
+                _INCOME_COLUMNS,
+                f"FROM {i_table} i WHERE i.year <= %s AND (i.year >= %s OR i.household_id NOT IN "
+                f"(SELECT household_id FROM {i_table} WHERE year = %s))",
+                [latest, latest - 1, latest],
+            )
+        )
     # Through ADBC, the tables are read side by side, each on its own connection.
     tables = _adbc_query_many(queries) if _adbc_usable() else [query_arrow(*query) for query in queries]
     persons, households = tables[0], tables[1]
