@@ -159,9 +159,8 @@ def screening_run(
         unlinked = [d for d in deliveries if d.linked_at is None]
         registry = loading.registry_load(period, identity=bool(unlinked))
         lap("load_registry")
-        link_note = ""
         if unlinked:
-            link_note = _link(unlinked, registry["persons"])
+            _link(unlinked, registry["persons"])
         lap("link")
         links = loading.links_load()
         monitored = loading.monitored_risks_load()
@@ -207,9 +206,7 @@ def screening_run(
             run.case_evidence_new = counts.case_evidence_new
             run.unmatched_new = counts.unmatched_new
             run.timings = timings
-            run.message = (
-                f"新增预警 {counts.alerts_new} 条,并入已有预警 {counts.alerts_merged} 条" + link_note
-            )[:500]
+            run.message = f"新增预警 {counts.alerts_new} 条,并入已有预警 {counts.alerts_merged} 条"
             run.save()
             change_record(
                 actor=actor,
@@ -250,15 +247,9 @@ def screening_run(
     return run
 
 
-def _link(deliveries: list[FeedDelivery], persons: Any) -> str:
+def _link(deliveries: list[FeedDelivery], persons: Any) -> None:
     """Probabilistic linkage of the rows without a usable ID number (feeds.linkage_store, Splink)."""
-    try:
-        from dixian.feeds.linkage_store import deliveries_link
-    except ImportError:
-        # The linkage module is built in parallel (issue 3); until it exists, links come only from
-        # LinkCandidate rows that are already there.
-        logger.warning("dixian.feeds.linkage_store is missing: %d deliveries not linked", len(deliveries))
-        return ";概率匹配模块未安装,本次未做概率匹配"
+    from dixian.feeds.linkage_store import deliveries_link
+
     cols = ["id_number", "name", "sex", "birth_date", "region_code", "household_no"]
     deliveries_link(deliveries=deliveries, persons=persons.select(cols))
-    return ""
