@@ -409,7 +409,7 @@ def _empty_incomes_sql() -> str:
 ONE_PASS_INCOME_YEARS = 3
 
 
-def _incomes_sql(period_year: int, years: list[int] | None) -> str:
+def _incomes_sql(period_year: int, years: list[int] | None, source: str = "src_incomes") -> str:
     """Per household: the latest income year up to the period's (`year`), that year's `net_income` and
     `per_capita`, and the year before's `prev_per_capita` (the largest value where a year has several rows).
 
@@ -431,21 +431,45 @@ def _incomes_sql(period_year: int, years: list[int] | None) -> str:
          {latest("p", 1)} AS prev_per_capita
   FROM (
     SELECT household_no, max(year) AS year{aggs}
-    FROM src_incomes WHERE year <= {period_year} GROUP BY household_no
+    FROM {source} s WHERE year <= {period_year} GROUP BY household_no
   ) y"""
     return f"""
   SELECT i.household_no, max(l.year) AS year,
          max(CASE WHEN i.year = l.year THEN i.net_income END) AS net_income,
          max(CASE WHEN i.year = l.year THEN i.net_income_per_capita END) AS per_capita,
          max(CASE WHEN i.year = l.year - 1 THEN i.net_income_per_capita END) AS prev_per_capita
-  FROM src_incomes i JOIN (
-    SELECT household_no, max(year) AS year FROM src_incomes WHERE year <= {period_year} GROUP BY household_no
+  FROM {source} i JOIN (
+    SELECT household_no, max(year) AS year FROM {source} s WHERE year <= {period_year} GROUP BY household_no
   ) l ON l.household_no = i.household_no
   WHERE i.year IN (l.year, l.year - 1)
   GROUP BY i.household_no"""
 
 
-def _hh_sql(period_year: int, has_head_name: bool, income_years: list[int] | None = None) -> str:
+def household_key_sql(d: Dialect, column: str, hashed: bool) -> str:
+    """The key the engine joins and groups households by: a 64-bit hash of the household number, an integer
+    that is far cheaper to hash, compare and carry than the text (every rule joins its rows to the 800 k
+    households); or the number itself (`hashed` False: the fallback when two households' hashes collide).
+    NULL for no number, as a join on the text would match nothing. (A person whose household number is not
+    among the households, which the registry's keys rule out, could meet one only by a 64-bit coincidence.)"""
+    if not hashed:
+        return column
+    return f"CASE WHEN {column} IS NOT NULL THEN {d.hash64(column)} END"
+
+
+# How many registry households share their key with another (0 unless two numbers hash alike).
+HOUSEHOLD_KEY_CLASH_SQL = "SELECT count(household_no) - count(DISTINCT household_no) FROM hh"
+
+
+def _hh_sql(
+    d: Dialect,
+    period_year: int,
+    has_head_name: bool,
+    income_years: list[int] | None = None,
+    *,
+    hashed: bool = True,
+) -> str:
+    """One row per household: `household_no` is the key (see `household_key_sql`), `household_text` the
+    number itself."""
     head = "h.head_name" if has_head_name else "hd.name"
     head_join = (
         ""
@@ -455,19 +479,24 @@ def _hh_sql(period_year: int, has_head_name: bool, income_years: list[int] | Non
             "GROUP BY household_no) hd ON hd.household_no = h.household_no"
         )
     )
+    incomes = (
+        f"(SELECT {household_key_sql(d, 'household_no', hashed)} AS household_no, year, net_income, "
+        "net_income_per_capita FROM src_incomes)"
+    )
     return f"""
-WITH inc AS ({_incomes_sql(period_year, income_years)}
+WITH inc AS ({_incomes_sql(period_year, income_years, incomes)}
 ), lab AS (
   SELECT household_no, count(*) AS labourers FROM pp WHERE p_labourer GROUP BY household_no
 )
-SELECT h.household_no, h.region_code, substr(h.region_code, 1, 12) AS village_code, h.kind,
+SELECT h._hk AS household_no, h.household_no AS household_text, h.region_code,
+       substr(h.region_code, 1, 12) AS village_code, h.kind,
        (coalesce(h.monitoring_category, '') <> '') AS monitored,
        (h.kind = 'ex_poor' OR coalesce(h.monitoring_category, '') <> '') AS low_threshold,
        {head} AS head_name, i.year AS income_year, i.net_income, i.per_capita, i.prev_per_capita,
        coalesce(l.labourers, 0) AS labourers
-FROM src_households h
-LEFT JOIN inc i ON i.household_no = h.household_no
-LEFT JOIN lab l ON l.household_no = h.household_no
+FROM (SELECT *, {household_key_sql(d, "household_no", hashed)} AS _hk FROM src_households) h
+LEFT JOIN inc i ON i.household_no = h._hk
+LEFT JOIN lab l ON l.household_no = h._hk
 {head_join}"""
 
 
@@ -853,19 +882,28 @@ def screen(
 
         # 2. registry
         # Registry ID numbers are stored normalised by the registry import (18 digits, capital X).
-        be.view(
-            "pp",
-            f"""
-SELECT id_number, p_idx, household_no, name, birth_date,
+        head_name = "head_name" in source_columns(registry["households"])
+        years = (
+            be.fetch(
+                f"SELECT DISTINCT year FROM src_incomes WHERE year <= {period_start.year} ORDER BY year "
+                f"LIMIT {ONE_PASS_INCOME_YEARS + 1}"
+            )
+            .column(0)
+            .to_pylist()
+        )
+        for hashed in (True, False):
+            be.view(
+                "pp",
+                f"""
+SELECT id_number, p_idx, {household_key_sql(d, "household_no", hashed)} AS household_no, name, birth_date,
        coalesce({in_list("labour_skill", LABOUR_SKILLS)}, FALSE) AS p_labourer
 FROM src_persons""",
-        )
-        head_name = "head_name" in source_columns(registry["households"])
-        years = be.fetch(
-            f"SELECT DISTINCT year FROM src_incomes WHERE year <= {period_start.year} ORDER BY year "
-            f"LIMIT {ONE_PASS_INCOME_YEARS + 1}"
-        )
-        be.materialise("hh", _hh_sql(period_start.year, head_name, years.column(0).to_pylist()))
+            )
+            be.materialise("hh", _hh_sql(d, period_start.year, head_name, years, hashed=hashed))
+            # Two registry households whose numbers hash alike (about one chance in 50 million at city
+            # scale): the run keys households by their numbers instead.
+            if not hashed or be.fetch(HOUSEHOLD_KEY_CLASH_SQL).column(0)[0].as_py() == 0:
+                break
 
         # 3. feeds
         ctx = Ctx(d, period_start, period_end, set(feeds))
@@ -914,6 +952,13 @@ FROM src_persons""",
             )
         else:
             unmatched = UNMATCHED_SCHEMA.empty_table()
+        if evidence_parts:
+            # The household numbers of the households with evidence, by their key.
+            be.materialise(
+                "hx",
+                "SELECT household_no, household_text FROM hh "
+                "WHERE household_no IN (SELECT household_no FROM ev_raw)",
+            )
         be.drop(*[f"lnk_{code}" for code in person_feeds], "fw_water", "hh")
         if evidence_parts:
             filled = {
@@ -925,8 +970,8 @@ FROM src_persons""",
             # registry's columns streamed past them; then the (wide) evidence joined to that small list.
             be.materialise(
                 "ev",
-                f"SELECT e.household_no, e.region_code, e.risk_code, e.grade_rank, {cols} "
-                "FROM ev_raw e LEFT JOIN ("
+                f"SELECT x.household_text AS household_no, e.region_code, e.risk_code, e.grade_rank, {cols} "
+                "FROM ev_raw e JOIN hx x ON x.household_no = e.household_no LEFT JOIN ("
                 "  SELECT p_idx, id_number, name FROM pp WHERE p_idx IN (SELECT p_idx FROM ev_raw)"
                 ") p ON p.p_idx = e.p_idx",
             )

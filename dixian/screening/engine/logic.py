@@ -14,6 +14,10 @@ engine's prepared tables:
   that need more than the linked rows carry;
 - `fw_water`: the water feed deduplicated (it is keyed by village, not by person).
 
+`household_no` in these tables is the household's key (`core.household_key_sql`: a 64-bit hash of its
+number, or the number itself), never shown: join and group by it only. Every builder joins its rows to `hh`,
+and the engine gives each piece of evidence its household's number back through `hh`.
+
 Each candidate row is one piece of evidence with the columns household_no, region_code, p_idx (NULL for
 household-level evidence; the engine looks the ID number up), name (NULL for a person's evidence: the
 engine puts the member's registry name into the reason), record_keys, amount, threshold,

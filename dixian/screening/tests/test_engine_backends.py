@@ -139,3 +139,30 @@ def test_latest_incomes_are_the_same_in_one_pass_and_in_two(rows, period_year) -
     assert _incomes(rows, period_year, None) == expected
     if len(years) <= ONE_PASS_INCOME_YEARS:
         assert _incomes(rows, period_year, years) == expected
+
+
+class _ClashingHouseholdKeys(DuckDBDialect):
+    """Every household number hashes alike (record keys keep the real hash)."""
+
+    def hash64(self, *exprs: str) -> str:
+        return "CAST(7 AS UBIGINT)" if exprs == ("household_no",) else super().hash64(*exprs)
+
+
+def test_households_whose_keys_clash_are_screened_by_their_numbers_with_the_same_result() -> None:
+    """Households are joined by a 64-bit hash of their number; were two of them to hash alike, the run
+    keys them by the number itself and finds exactly what it finds otherwise."""
+    from dixian.screening.engine import default_rules, screen
+
+    from .data import every_rule_world
+
+    registry, feeds, monitored, links = every_rule_world()
+    kwargs = {"monitored_risks": monitored, "links": links}
+    hashed = screen(registry, feeds, default_rules(), "2026-10", **kwargs)
+    clashing = DuckDBBackend()
+    clashing.dialect = _ClashingHouseholdKeys()
+    by_number = screen(registry, feeds, default_rules(), "2026-10", backend=clashing, **kwargs)
+
+    assert hashed.alerts.num_rows > 10
+    assert by_number.alerts.to_pylist() == hashed.alerts.to_pylist()
+    assert by_number.case_evidence.to_pylist() == hashed.case_evidence.to_pylist()
+    assert by_number.unmatched.to_pylist() == hashed.unmatched.to_pylist()
