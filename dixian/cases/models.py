@@ -11,6 +11,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from dixian.common.models import TimeStampedModel
 from dixian.feeds.models import FEED_CHOICES
@@ -48,7 +49,8 @@ class Alert(TimeStampedModel):
     region = models.ForeignKey(
         "regions.Region", verbose_name="所在村", on_delete=models.PROTECT, related_name="+"
     )
-    region_code = models.CharField("区划代码", max_length=14, db_index=True)
+    # Scoped by a range of codes, which alert_queue (leading with the code) serves: no index of its own.
+    region_code = models.CharField("区划代码", max_length=14)
     # For a declaration by somebody not in the registry (household is None).
     subject_name = models.CharField("申报人姓名", max_length=50, blank=True)
     risk_code = models.CharField("风险类型", max_length=4, choices=RISK_CHOICES)
@@ -69,6 +71,7 @@ class Alert(TimeStampedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # alert_closed_by: only the closed alerts
     )
     close_note = models.CharField("核实结论", max_length=500, blank=True)
 
@@ -82,8 +85,12 @@ class Alert(TimeStampedModel):
                 name="alert_one_open_per_household_risk",
             )
         ]
+        # Indexes over a key that is NULL on nearly every row a screening run writes cover only the rows
+        # that have one: every look-up by that key (deleting the user, declaration or visit) is served,
+        # and a run writes no index entries for them.
         indexes = [
             models.Index(fields=["region_code", "status", "grade_rank", "due_date"], name="alert_queue"),
+            models.Index(fields=["closed_by"], condition=Q(closed_by__isnull=False), name="alert_closed_by"),
         ]
 
     def __str__(self) -> str:
@@ -158,10 +165,20 @@ class AlertEvidence(models.Model):
     )
     # Other lines
     declaration = models.ForeignKey(
-        "declarations.Declaration", verbose_name="申报", null=True, blank=True, on_delete=models.CASCADE
+        "declarations.Declaration",
+        verbose_name="申报",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        db_index=False,  # evidence_declaration: only the rows that have one
     )
     visit = models.ForeignKey(
-        "visits.Visit", verbose_name="走访", null=True, blank=True, on_delete=models.CASCADE
+        "visits.Visit",
+        verbose_name="走访",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        db_index=False,  # evidence_visit: only the rows that have one
     )
     # A hash of what makes this evidence the same fact (household, risk, channel, rule, records): adding it
     # again is a no-op, which is what makes re-running a period idempotent.
@@ -178,6 +195,10 @@ class AlertEvidence(models.Model):
         indexes = [
             models.Index(fields=["household", "risk_code"], name="evidence_household_risk"),
             models.Index(fields=["run", "region_code"], name="evidence_run_region"),
+            models.Index(
+                fields=["declaration"], condition=Q(declaration__isnull=False), name="evidence_declaration"
+            ),
+            models.Index(fields=["visit"], condition=Q(visit__isnull=False), name="evidence_visit"),
         ]
 
     def __str__(self) -> str:
@@ -214,7 +235,7 @@ class UnmatchedRecord(TimeStampedModel):
     region = models.ForeignKey(
         "regions.Region", verbose_name="核查单位", on_delete=models.PROTECT, related_name="+"
     )
-    region_code = models.CharField("区划代码", max_length=14, db_index=True)
+    region_code = models.CharField("区划代码", max_length=14)  # unmatched_region (a range, never LIKE)
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.OPEN)
     run = models.ForeignKey(
         "screening.ScreeningRun",
@@ -225,7 +246,12 @@ class UnmatchedRecord(TimeStampedModel):
         db_constraint=False,  # see LINEAGE above
     )
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="核查人", null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL,
+        verbose_name="核查人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_index=False,  # unmatched_closed_by: only the closed rows
     )
     close_note = models.CharField("核查结论", max_length=500, blank=True)
 
@@ -233,6 +259,12 @@ class UnmatchedRecord(TimeStampedModel):
         verbose_name = "应纳未纳线索"
         verbose_name_plural = "应纳未纳线索"
         constraints = [models.UniqueConstraint(fields=["feed", "record_key"], name="unmatched_unique")]
+        indexes = [
+            models.Index(fields=["region_code"], name="unmatched_region"),
+            models.Index(
+                fields=["closed_by"], condition=Q(closed_by__isnull=False), name="unmatched_closed_by"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_feed_display()} {self.record_key}"
