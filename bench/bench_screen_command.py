@@ -365,26 +365,26 @@ def report(results: dict[str, dict[str, list[dict]]], load: list[str], counts: d
 
 # What the table does not say (kept by hand; the rest of the section is generated).
 NOTES = """- Machines differ between sessions: the engine benchmark's floor query (bench/bench_screening.py,
-  unchanged code and inputs) took 1.78–2.22 s two sessions ago, 2.6–3.8 s in the previous session and
-  2.6–3.3 s in this one. The previous session measured 33.5 s (SQLite) and 42.3 s (PostgreSQL) for the
-  first run, medians of 3. PostgreSQL's first run varies most from round to round (store and commit).
-- This session's changes to the command: the registry is read from one snapshot (PostgreSQL: the ADBC
-  readers import a snapshot exported by a first connection; SQLite: the child checks the data version
-  around its side-by-side reads and reads again in one transaction if a write landed meanwhile), and
-  R01 in the engine sums per member by row number (see the engine's section).
-- Where PostgreSQL's extra time goes (measured this session on copies of the stored tables): each
-  deferred foreign-key check at commit costs ~12 µs; one foreign key on the 129k evidence rows adds
-  1.4–1.9 s to the commit, two add 2.9–3.1 s, and the run makes ~585k checks (alert → household and
-  region, evidence → alert and household, 应纳未纳 → region). Index upkeep: inserting the 129k evidence
-  rows takes 0.2 s into a bare copy of the table and 2.7–3.3 s with its 8 indexes (the unique dedup key
-  0.67 s, run + region 0.42 s, each of the others 0.1–0.15 s); the alerts' 8 indexes add 2.3 s (the
-  queue index 0.5 s, the region-code pattern index 0.34 s). On SQLite the same indexes cost 0.1–0.2 s per
-  table; its writing time goes into binding ~450k rows through executemany (~1.4 s per 128k rows) and
-  its foreign-key checks (0.3 s for the alerts, 1.1 s for the evidence).
-- Meeting 30 s on PostgreSQL on this machine would take dropping the foreign keys of alerts and evidence
-  or indexes the pages read by: not done (households can be deleted, and the keys keep the alerts honest).
-  Tried and dropped: SQLite's JSON table function instead of executemany (slower: 3.2–3.8 s against 1.9 s
-  for the alerts), the "C" collation for the dedup key's index (no gain).
+  unchanged code and inputs) took 1.78–2.22 s three sessions ago, 2.6–3.8 s two sessions ago, 2.6–3.3 s
+  in the previous session and 1.6–2.0 s in this one. The previous session measured 29.1 s (SQLite) and
+  36.6 s (PostgreSQL) for the first run, medians of 3; on this session's machine, before this session's
+  changes, one round gave 18.9 s and 21.9 s. PostgreSQL's first run varies most from round to round.
+- This session's changes to the command: in the engine, households are joined and grouped by a 64-bit
+  hash of their number, each household's incomes are read in one grouping, and R14 joins its per-feed
+  sums to the households (see the engine's section); the registry read gives a household without an
+  income of the latest year its own older years (correctness: such households were screened with no
+  income); and migration cases 0007 drops the indexes the run wrote for nothing (the alerts' region-code
+  indexes, which alert_queue covers, PostgreSQL's pattern index on 应纳未纳 region codes) and makes the
+  indexes on closed_by, evidence.declaration and evidence.visit partial (NULL on every row a run writes).
+- Where PostgreSQL's extra time goes (measured in the previous session on copies of the stored tables):
+  each deferred foreign-key check at commit costs ~12 µs on that machine, and a first run makes ~585k of
+  them (alert → household and region, evidence → alert and household, 应纳未纳 → region); inserting the
+  129k evidence rows takes 0.2 s into a bare copy of the table and 2.7–3.3 s with its indexes (the unique
+  dedup key 0.67 s, run + region 0.42 s). On SQLite its writing time goes into binding ~450k rows through
+  executemany (~1.4 s per 128k rows) and its foreign-key checks.
+- Not done: dropping foreign keys of alerts and evidence (households can be deleted, and the keys keep
+  the alerts honest). Tried and dropped earlier: SQLite's JSON table function instead of executemany, the
+  "C" collation for the dedup key's index.
 - The re-run writes nothing; it reads the registry, screens, and looks up the 129k dedup keys.
 - Single runs move by ±10 % or more on this shared 2-core machine; the table gives medians.
 """
