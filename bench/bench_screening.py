@@ -511,16 +511,17 @@ interpreter and libraries).
   {engine_info["unmatched"]:,} feed rows for 应纳未纳 review; {engine_info["rules"]} rules ran.
 - The floor only links and aggregates: no ID normalisation, no record-key deduplication, no rule logic,
   reasons or 应纳未纳 list.
-- The ratio wanders on these machines. In the previous session three runs over the same code within the
-  hour gave 2.27x, 2.89x and 3.02x (medians of 3, 3 and 5); this session's machine gave 2.85x (median of
-  3) before this session's engine changes, 2.73x, 3.01x and 2.84x (medians of 5, within 15 minutes)
-  after the first (R01) and the figure above after both; single engine runs 7.0–9.7 s, the floor
-  2.6–3.4 s. DuckDB's per-statement profile of identical runs moves by ±15 %.
-- Where the engine's time goes (DuckDB's profiler, CPU seconds of both threads, one run, 2026-11-29):
-  linking 6.5 — the join with the 2.5 M persons 1.5, record-key deduplication 1.2, reading the feeds 1.3,
-  ID checks 0.5, handing the 2.8 M linked rows over as Arrow 0.7; households with incomes and labourers
-  2.0; the 17 rules 3.2 (R14 1.1, R01 0.8, every other rule under 0.3); merge 0.4; ID numbers and names
-  of the members with evidence 0.4; 应纳未纳 list 0.3.
+- The ratio wanders on these machines (single engine runs 4.1–5.4 s and floor runs 1.6–2.2 s this
+  session). On this session's machine, before this session's changes: 2.69x (median of 3); after the
+  incomes and R14 changes: 2.55x, 2.62x and 2.79x (medians of 5, 5 and 7, within 20 minutes); after the
+  hashed household keys as well: 2.51x and 2.55x (medians of 5 and 7), CPU 2.38x and 2.39x. In the
+  previous sessions: 2.27x–3.02x. DuckDB's per-statement profile of identical runs moves by ±15 %.
+- Where the engine's time goes (DuckDB's profiler, CPU seconds of both threads, one run, this session):
+  linking 3.0 — the join with the 2.5 M persons 0.8 with their read, record-key deduplication of 医保
+  0.46, reading the feeds 0.8, handing the 2.8 M linked rows over as Arrow 0.45; households with incomes
+  and labourers 0.78 (was 1.17); the 17 rules 1.2–1.4 (was 1.95: R14 0.42 (was 0.83), R01 0.37, every
+  other rule under 0.15; their joins to the households 0.17, was 0.55); merge 0.22; ID numbers and names
+  of the members with evidence 0.19; 应纳未纳 list 0.17.
 - What brought the engine from 3.7x to this (same alerts, checked table against table on these inputs):
   - record keys are deduplicated by grouping 64-bit hashes of the keys, and only the rows whose hash
     repeats (~45 k of 2.27 M settlements) are compared by key: exact, and an integer hash table instead of
@@ -532,25 +533,28 @@ interpreter and libraries).
   - the linked rows no longer carry the member's name: it is looked up at the end for the ~110 k pieces
     of evidence, with the ID number;
   - alerts with one piece of evidence skip the ordered list aggregate (merge 0.7 → 0.3 s);
-  - R01 drops the members under the lowest threshold before it joins the households, and (this session)
-    sums per member by the row number alone instead of carrying the household's text key through 1.26 M
-    groups (that grouping 0.51 → 0.39 CPU-s).
-- Measured this session: the record-key deduplication was 1.3 s of the linking statement's 3.7 s wall
-  (the statement without it: 2.4 s); most of it is grouping 2.27 M distinct hashes of settlement numbers
-  (0.2–0.3 s) and reading the key columns twice more. 医保's key (结算单号) holds no date, so the first
-  copy of a settlement may be older than the window and every row is read; every other feed's key holds
-  its date, and (this session) only the window's rows are deduplicated there (1.0 M instead of 2.7 M
-  rows; the same result, since every copy of such a record is inside the window or none is).
+  - R01 drops the members under the lowest threshold before it joins the households, and sums per member
+    by the row number alone;
+  - only the window's rows are deduplicated for the feeds whose record key holds the date (every copy of
+    such a record is inside the window or none is); 医保's key (结算单号) holds no date, so its first copy
+    may be older than the window and every row is read;
+  - (this session) households are joined and grouped by a 64-bit hash of their number instead of the
+    text: every rule joins its rows to the 800 k households, and each probe hashed an 18-character
+    string; the evidence gets the number back at the end, and should two registry households ever hash
+    alike the run keys them by the number (tested);
+  - (this session) each household's incomes in one grouping with a conditional aggregate per year when
+    the registry holds at most three years up to the period (the screening command reads two; with more,
+    the two-pass form), and R14 joins its per-feed sums to the households instead of grouping ~700 k
+    households a second time.
 - Tried and dropped: integer keys for the ID join (turning 5 M ID numbers into integers costs more than
-  the join saves); the 15 small rules as one UNION statement (no gain); splitting the linked rows per
-  feed by filtering or sorting in pyarrow (1.5–2 s: DuckDB's batches each come from one branch of the
-  UNION, so they are handed over whole); earlier: list_sort instead of ordered aggregates, one shared
-  table of per-person medical sums for R01 and R14, compressed in-memory storage for the linked rows.
-  This session: R14 as one grouping over both feeds' rows (no gain: grouping 700 k households by their
-  text key is the cost either way); each household's incomes in one pass with a conditional aggregate per
-  year (0.25 s faster with two income years, 0.5 s slower with six); GLOB or an integer cast instead of
-  the ID regular expression (no faster); Polars instead of DuckDB to find repeated record keys (slower);
-  DuckDB's Parquet metadata and file caches for the feeds and persons read more than once (no gain).
+  the join saves); the 15 small rules as one UNION statement (no gain, again this session: −0.03 s);
+  splitting the linked rows per feed by filtering or sorting in pyarrow; list_sort instead of ordered
+  aggregates; one shared table of per-person medical sums for R01 and R14; compressed in-memory storage
+  for the linked rows; R14 as one grouping over both feeds' rows; GLOB or an integer cast instead of the
+  ID regular expression; Polars instead of DuckDB to find repeated record keys; DuckDB's Parquet metadata
+  and file caches. This session: the rules on two DuckDB cursors at once (−0.1 s wall, not worth the
+  threads and the objects shared across connections), Arrow string views for the linked rows (no
+  faster), DuckDB's perfect hash aggregate for the per-member sums (slower).
 """
     print(section)
     if not args.no_docs:
