@@ -155,6 +155,9 @@ class DuckDBBackend(Backend):
             self.con.execute(f"SET memory_limit = '{memory_limit}'")
         # Order within a result is set by ORDER BY where it matters; not keeping insertion order saves memory.
         self.con.execute("SET preserve_insertion_order = false")
+        # No progress bar: nobody watches a run's terminal (the worker's log would get its redraws), and
+        # the executor would poll every running query for its progress.
+        self.con.execute("SET enable_progress_bar = false")
         self._arrow: list[str] = []  # views over Arrow tables that `drop` releases
 
     def register(self, name: str, source: TableLike, *, row_numbers: bool = False) -> None:

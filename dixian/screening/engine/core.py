@@ -953,10 +953,11 @@ FROM src_persons""",
         else:
             unmatched = UNMATCHED_SCHEMA.empty_table()
         if evidence_parts:
-            # The household numbers of the households with evidence, by their key.
+            # The household numbers of the households with evidence, by their key (once each: a number the
+            # registry lists twice must not double the evidence again).
             be.materialise(
                 "hx",
-                "SELECT household_no, household_text FROM hh "
+                "SELECT DISTINCT household_no, household_text FROM hh "
                 "WHERE household_no IN (SELECT household_no FROM ev_raw)",
             )
         be.drop(*[f"lnk_{code}" for code in person_feeds], "fw_water", "hh")
