@@ -514,7 +514,8 @@ interpreter and libraries).
 - The ratio wanders on these machines (single engine runs 4.1–5.4 s and floor runs 1.6–2.2 s this
   session). On this session's machine, before this session's changes: 2.69x (median of 3); after the
   incomes and R14 changes: 2.55x, 2.62x and 2.79x (medians of 5, 5 and 7, within 20 minutes); after the
-  hashed household keys as well: 2.51x and 2.55x (medians of 5 and 7), CPU 2.38x and 2.39x. In the
+  hashed household keys as well: 2.51x, 2.55x and 2.52x (medians of 5, 7 and 7), CPU 2.37x–2.39x; the
+  figure above is with DuckDB's progress bar off as well (measured alone A/B: −0.11 s of 3.84 s). In the
   previous sessions: 2.27x–3.02x. DuckDB's per-statement profile of identical runs moves by ±15 %.
 - Where the engine's time goes (DuckDB's profiler, CPU seconds of both threads, one run, this session):
   linking 3.0 — the join with the 2.5 M persons 0.8 with their read, record-key deduplication of 医保
@@ -542,6 +543,7 @@ interpreter and libraries).
     text: every rule joins its rows to the 800 k households, and each probe hashed an 18-character
     string; the evidence gets the number back at the end, and should two registry households ever hash
     alike the run keys them by the number (tested);
+  - (this session) DuckDB's progress bar off: on by default, it polls every running query;
   - (this session) each household's incomes in one grouping with a conditional aggregate per year when
     the registry holds at most three years up to the period (the screening command reads two; with more,
     the two-pass form), and R14 joins its per-feed sums to the households instead of grouping ~700 k
