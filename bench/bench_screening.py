@@ -514,9 +514,10 @@ interpreter and libraries).
 - The ratio wanders on these machines (single engine runs 4.1–5.4 s and floor runs 1.6–2.2 s this
   session). On this session's machine, before this session's changes: 2.69x (median of 3); after the
   incomes and R14 changes: 2.55x, 2.62x and 2.79x (medians of 5, 5 and 7, within 20 minutes); after the
-  hashed household keys as well: 2.51x, 2.55x and 2.52x (medians of 5, 7 and 7), CPU 2.37x–2.39x; the
-  figure above is with DuckDB's progress bar off as well (measured alone A/B: −0.11 s of 3.84 s). In the
-  previous sessions: 2.27x–3.02x. DuckDB's per-statement profile of identical runs moves by ±15 %.
+  hashed household keys as well: 2.51x, 2.55x and 2.52x (medians of 5, 7 and 7), CPU 2.37x–2.39x; with
+  DuckDB's progress bar off as well (measured alone A/B: −0.11 s of 3.84 s): 2.50x; with the rules'
+  evidence in temp tables as well (A/B: −0.17 s of 4.54 s): 2.47x (median of 7, on a slow spell: floor
+  2.17 s) and the figure above. In the previous sessions: 2.27x–3.02x. DuckDB's per-statement profile of identical runs moves by ±15 %.
 - Where the engine's time goes (DuckDB's profiler, CPU seconds of both threads, one run, this session):
   linking 3.0 — the join with the 2.5 M persons 0.8 with their read, record-key deduplication of 医保
   0.46, reading the feeds 0.8, handing the 2.8 M linked rows over as Arrow 0.45; households with incomes
@@ -544,6 +545,9 @@ interpreter and libraries).
     string; the evidence gets the number back at the end, and should two registry households ever hash
     alike the run keys them by the number (tested);
   - (this session) DuckDB's progress bar off: on by default, it polls every running query;
+  - (this session) each rule's evidence goes into a temp table through `execute` (parsed and bound once)
+    instead of an Arrow table through a relation (`con.sql`, bound to be made and again to run: 37 ms for
+    the linking statement alone, 5–30 ms for each rule's);
   - (this session) each household's incomes in one grouping with a conditional aggregate per year when
     the registry holds at most three years up to the period (the screening command reads two; with more,
     the two-pass form), and R14 joins its per-feed sums to the households instead of grouping ~700 k
