@@ -317,10 +317,10 @@ def _sqlite_key(from_sql: str) -> str:
 
 
 def registry_load(period: str, *, identity: bool = False) -> dict[str, pa.Table]:
-    """households, persons (with household_no), incomes: every household's two latest years up to the
-    period's (the engine takes each household's latest year and the one before). The registry's two latest
-    years are read for everybody; older years only for the households without an income of the latest
-    year (not collected yet), so that they are screened on the income they have, not on none.
+    """households, persons (with household_no), incomes up to the period's year: the registry's two latest
+    years for every household, and all the older years of the households without an income of the latest
+    year (not collected yet), so that they are screened on the income they have, not on none (the engine
+    takes each household's own latest year and the one before).
     `identity`: persons also carry sex and region_code (what probabilistic linkage compares)."""
     year = parse_period(period)[0].year
     h_table, p_table, i_table = (
