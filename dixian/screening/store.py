@@ -3,8 +3,10 @@
 A city-scale run finds ~100k alerts: one ORM save per row would take longer than the screening. Here every
 write is a handful of bulk statements, inside the caller's transaction (nothing half-written):
 - each piece of evidence has a dedup key (`cases.services.evidence_dedup_key` of household, risk, channel,
-  rule, version, feed and the sorted record keys); evidence whose key exists is skipped, so re-running a
-  period adds nothing and touches no alert;
+  rule, feed and the sorted record keys); evidence whose key exists is skipped, so re-running a period adds
+  nothing and touches no alert. The rule's version is not part of it: a new version (a threshold, a
+  wording, a new income line) finds the same facts again, and an alert the village has ruled out for them
+  must not come back; the version that first raised a fact stays on its evidence;
 - new evidence for a household and risk goes into the household's OPEN alert of that risk (grade raised,
   reason extended, channel added, deadline shortened when the grade rises) or opens one;
 - evidence of a risk the household is already monitored for is kept for its case (alert=None);
@@ -327,8 +329,8 @@ class _Evidence:
 
 
 def dedup_keys(table: pa.Table, household_pks: pa.Array) -> list[str]:
-    """`cases.services.evidence_dedup_key(household pk, risk, DEPARTMENT, rule, version, feed, sorted record
-    keys joined by '|')` of every row, computed by DuckDB over the whole column at once (129k keys: 0.2-0.3 s,
+    """`cases.services.evidence_dedup_key(household pk, risk, DEPARTMENT, rule, feed, sorted record keys
+    joined by '|')` of every row, computed by DuckDB over the whole column at once (129k keys: 0.2-0.3 s,
     against 0.5 s for one Python hash each). The same text, byte for byte, as the Python function hashes
     (declarations and visits use that one)."""
     import duckdb
@@ -340,7 +342,6 @@ def dedup_keys(table: pa.Table, household_pks: pa.Array) -> list[str]:
             "pk": household_pks.cast(pa.int64()),
             "risk": table.column("risk_code"),
             "rule": table.column("rule_id"),
-            "version": table.column("rule_version").cast(pa.int64()),
             "feed": table.column("feed"),
             "keys": table.column("record_keys"),
         }
@@ -351,7 +352,6 @@ def dedup_keys(table: pa.Table, household_pks: pa.Array) -> list[str]:
             "coalesce(risk, '')",
             lit(DEPARTMENT),
             "coalesce(rule, '')",
-            "coalesce(CAST(version AS VARCHAR), '')",
             "coalesce(feed, '')",
             "coalesce(array_to_string(list_sort(keys), '|'), '')",
         ]

@@ -223,6 +223,36 @@ def test_a_dismissed_alert_is_not_reopened_by_the_same_evidence(world):
     assert Alert.objects.filter(status__in=Alert.OPEN_STATUSES).count() == 0
 
 
+def test_a_new_rule_version_does_not_bring_back_an_alert_ruled_out_for_the_same_facts(world, people):
+    deliver("medical", [medical_row(head(world.home), "JS001", 8000)], region=world.county)
+    run()
+    Alert.objects.update(status=Alert.Status.DISMISSED)
+    v1 = RuleVersion.objects.get(rule__rule_id="R01", version=1)
+    RuleVersion.objects.create(
+        rule=v1.rule,
+        version=2,
+        risk_code=v1.risk_code,
+        grade=v1.grade,
+        template=v1.template.replace("超过", "高于"),  # a new wording
+        params={**v1.params, "threshold_ex_poor": 7000},
+        escalations=v1.escalations,
+        created_by=people["city_admin"],
+    )
+
+    again = run()
+
+    assert "R01v2" in again.rules_run
+    assert (again.alerts_new, again.evidence_new) == (0, 0)
+    assert Alert.objects.filter(status__in=Alert.OPEN_STATUSES).count() == 0
+    assert AlertEvidence.objects.get().rule_version == v1  # the version that found the fact first
+
+    # A new fact under the new version raises a new alert.
+    deliver("medical", [medical_row(head(world.home), "JS002", 900)], region=world.county, period="2026-11")
+    later = screening_run(period="2026-11", trigger=ScreeningRun.Trigger.MANUAL)
+    assert later.alerts_new == 1
+    assert Alert.objects.get(status=Alert.Status.OPEN).evidences.get().rule_version.version == 2
+
+
 def test_evidence_for_a_risk_the_household_is_monitored_for_goes_to_its_case(world):
     Alert.objects.create(
         household=world.neighbour,
@@ -403,7 +433,7 @@ def test_the_dedup_keys_computed_in_bulk_are_those_of_evidence_dedup_key(rows) -
         }
     )
     expected = [
-        evidence_dedup_key(pk, risk, DEPARTMENT, rule, version, feed or "", "|".join(sorted(keys or [])))
-        for pk, risk, rule, version, feed, keys in rows
+        evidence_dedup_key(pk, risk, DEPARTMENT, rule, feed or "", "|".join(sorted(keys or [])))
+        for pk, risk, rule, _version, feed, keys in rows
     ]
     assert dedup_keys(table, pa.array([r[0] for r in rows], pa.int64())) == expected
