@@ -11,7 +11,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from django.utils import timezone
 
-from dixian.common.access import mask_id_number, may_view_pii
+from dixian.common.access import mask_id_number, may_view_pii, reason_shown
 from dixian.registry.exports import _Sheet, export_workbook
 
 from .models import Alert, AlertEvidence, Channel
@@ -80,7 +80,7 @@ def alert_export_write(target: IO[bytes], *, user: User, filters: AlertFilters) 
                     a.get_risk_code_display(),
                     a.grade,
                     a.get_status_display(),
-                    a.reason,
+                    reason_shown(a.reason, pii=pii),
                     "、".join(CHANNELS.get(c, c) for c in a.channels),
                     "、".join(sorted(ids.get(a.pk, []))),
                     timezone.localdate(a.raised_at),

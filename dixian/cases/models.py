@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from dixian.common.access import reason_shown
 from dixian.common.models import TimeStampedModel
 from dixian.feeds.models import FEED_CHOICES
 from dixian.screening.models import GRADE_CHOICES, RISK_CHOICES
@@ -202,7 +203,7 @@ class AlertEvidence(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.reason[:60]
+        return reason_shown(self.reason, pii=False)[:60]
 
 
 class UnmatchedRecord(TimeStampedModel):

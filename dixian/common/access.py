@@ -81,6 +81,24 @@ def mask_numbers(text: str) -> str:
     return ID_OR_PHONE.sub(mask, text)
 
 
+# The marks the screening engine puts around a reason's private values (engine.core.PRIVATE_OPEN/CLOSE; not
+# imported, to keep this module light): a cut reason may lack the closing one.
+_PRIVATE_VALUE = re.compile("\ue000[^\ue000\ue001]*(?:\ue001|$)")
+_PRIVATE_MARKS = re.compile("[\ue000\ue001]")
+PRIVATE_SHOWN = "***"
+
+
+def reason_shown(text: str, *, pii: bool) -> str:
+    """An alert's or evidence's reason as an account may see it: with the personal-data right, whole;
+    without it, a diagnosis, a disability's category and grade and a petition's own words read "***" and
+    ID and mobile numbers are masked. "患病“***”" still tells the village what to check."""
+    if not text:
+        return ""
+    if pii:
+        return _PRIVATE_MARKS.sub("", text)
+    return mask_numbers(_PRIVATE_MARKS.sub("", _PRIVATE_VALUE.sub(PRIVATE_SHOWN, text)))
+
+
 def record_key_shown(feed: str, key: str, *, pii: bool) -> str:
     """A feed record's key as an account may see it.
 

@@ -4,6 +4,7 @@ from the delivery's Parquet file (masked, health data only with the right), and 
 from __future__ import annotations
 
 import datetime as dt
+import io
 from decimal import Decimal
 from pathlib import Path
 
@@ -285,3 +286,45 @@ def test_a_record_key_column_the_delivery_left_out_counts_as_empty_as_in_the_eng
     shown = evidence_rows(d, ["李四||脱贫人口小额信贷|2026-10-31"], pii=False)
     assert "证件号码" not in shown.headers
     assert dict(zip(shown.headers, shown.rows[0], strict=True))["逾期天数"] == "95"
+
+
+def test_a_diagnosis_in_a_reason_is_shown_only_with_the_pii_right_on_every_page_and_in_the_export(
+    client, world, people
+):
+    """A run's R03 alert names the disease. The household's village sees that a member has a major illness
+    and what to check, but the diagnosis only with the right: queue, alert page, household page, export."""
+    from python_calamine import CalamineWorkbook
+
+    from dixian.screening.models import ScreeningRun
+    from dixian.screening.services import screening_run
+    from dixian.screening.tests.run_fixtures import PERIOD, deliver, head, major_illness_row
+
+    deliver("major_illness", [major_illness_row(head(world.home), "艾滋病")], region=world.county)
+    screening_run(period=PERIOD, trigger=ScreeningRun.Trigger.MANUAL)
+    alert = Alert.objects.get(household=world.home, risk_code="01")
+    pages = {
+        "queue": reverse("cases:alert_queue"),
+        "alert": reverse("cases:alert_detail", args=[alert.pk]),
+        "household": reverse("registry:household_detail", args=[world.home.pk]),
+        "export": reverse("cases:alert_export"),
+    }
+
+    def seen(user) -> dict[str, str]:
+        client.force_login(user)
+        out = {}
+        for name, url in pages.items():
+            response = client.get(url)
+            assert response.status_code == 200, name
+            if name == "export":
+                book = CalamineWorkbook.from_filelike(io.BytesIO(b"".join(response.streaming_content)))
+                out[name] = str(book.get_sheet_by_name("预警线索").to_python())
+            else:
+                out[name] = response.content.decode()
+        return out
+
+    for name, text in seen(people["village_officer"]).items():
+        assert "确诊大病专项救治病种“***”" in text, name
+        assert "艾滋病" not in text and "\ue000" not in text and "\ue001" not in text, name
+    for name, text in seen(people["county_admin"]).items():
+        assert "确诊大病专项救治病种“艾滋病”" in text, name
+        assert "\ue000" not in text and "\ue001" not in text, name

@@ -218,6 +218,20 @@ def _param_text(key: str, value: Any) -> str:
 NAME_MARK = chr(31)
 _NAME_MARK_SQL = "chr(31)"
 
+# A value that says something about a person's health (a diagnosis, a disability's category or grade) or
+# that a person wrote freely (a petition's summary) is put into a reason between these two marks, so that
+# an account without the personal-data right sees "***" in its place (`common.access.reason_shown`).
+PRIVATE_OPEN, PRIVATE_CLOSE = "\ue000", "\ue001"
+PRIVATE_PLACEHOLDERS = frozenset(
+    {"disease", "hospital", "disability_category", "disability_grade", "summary"}
+)
+
+
+def _private(value_sql: str) -> str:
+    """The value between the marks, without any mark it carried itself."""
+    bare = f"replace(replace({value_sql}, {lit(PRIVATE_OPEN)}, ''), {lit(PRIVATE_CLOSE)}, '')"
+    return f"({lit(PRIVATE_OPEN)} || {bare} || {lit(PRIVATE_CLOSE)})"
+
 
 def compile_template(
     template: str, rule: RuleVersion, d: Dialect, *, window: str, note_sql: str = "''"
@@ -226,7 +240,7 @@ def compile_template(
     logic = LOGICS[rule.logic]
     parts: list[str] = []
     for literal, name, spec, _conv in string.Formatter().parse(template):
-        if NAME_MARK in literal:
+        if NAME_MARK in literal or PRIVATE_OPEN in literal or PRIVATE_CLOSE in literal:
             raise ValueError(f"{rule.rule_id}: 说明模板不能含控制字符")
         if literal:
             parts.append(lit(literal))
@@ -255,6 +269,8 @@ def compile_template(
                 parts.append(f"coalesce({d.date_text(col)}, '')")
             elif kind == "int":
                 parts.append(f"coalesce(CAST({col} AS STRING), '')")
+            elif name in PRIVATE_PLACEHOLDERS:
+                parts.append(_private(f"coalesce(CAST({col} AS STRING), '')"))
             else:
                 parts.append(f"coalesce(CAST({col} AS STRING), '')")
         elif name in rule.params:

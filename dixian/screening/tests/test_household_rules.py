@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from dixian.screening.engine.core import PRIVATE_CLOSE as C
+from dixian.screening.engine.core import PRIVATE_OPEN as O
+
 from .data import OTHER_VILLAGE, VILLAGE, World, feed
 from .helpers import alerts, rule, run
 
@@ -171,7 +174,7 @@ def test_r16_maps_each_hardship_category_to_its_risk_and_ignores_others() -> Non
         ("H1", "01"): "黄",
         ("H1", "91"): "黄",
     }
-    assert found[("H1", "01")]["reason"] == "2026年10月2日甲来访反映医疗问题:诉求2(规则 R16 第1版)"
+    assert found[("H1", "01")]["reason"] == f"2026年10月2日甲来访反映医疗问题:{O}诉求2{C}(规则 R16 第1版)"
 
 
 def test_r17_alerts_ex_poor_and_monitored_households_of_the_village_after_30_days() -> None:

@@ -8,6 +8,8 @@ import polars as pl
 import pytest
 
 from dixian.screening.engine import ScreeningInputError
+from dixian.screening.engine.core import PRIVATE_CLOSE as C
+from dixian.screening.engine.core import PRIVATE_OPEN as O
 
 from .data import World, feed, id15, id_number
 from .helpers import alerts, evidence_of, run
@@ -166,7 +168,7 @@ def test_a_record_whose_key_holds_its_date_is_counted_once_inside_the_window() -
         w.registry(), {"petition": feed("petition", [old, row, dict(row, summary="再次")])}, only="R16"
     )
     [ev] = evidence_of(result, "R16")
-    assert ev["reason"] == "2026年10月2日甲来访反映医疗问题:诉求(规则 R16 第1版)"
+    assert ev["reason"] == f"2026年10月2日甲来访反映医疗问题:{O}诉求{C}(规则 R16 第1版)"
     assert len(ev["record_keys"]) == 1
 
 

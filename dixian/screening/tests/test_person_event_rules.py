@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from dixian.screening.engine.core import PRIVATE_CLOSE as C
+from dixian.screening.engine.core import PRIVATE_OPEN as O
+
 from .data import World, feed
 from .helpers import alerts, evidence_of, run
 
@@ -26,7 +29,10 @@ def test_r03_fires_for_a_case_diagnosed_in_the_window_and_not_for_an_old_one() -
     found = alerts(result)
     assert set(found) == {("NEW", "01")}
     assert found[("NEW", "01")]["grade"] == "橙"
-    assert found[("NEW", "01")]["reason"] == "2026年8月1日甲确诊大病专项救治病种“恶性肿瘤”(规则 R03 第1版)"
+    assert (
+        found[("NEW", "01")]["reason"]
+        == f"2026年8月1日甲确诊大病专项救治病种“{O}恶性肿瘤{C}”(规则 R03 第1版)"
+    )
 
 
 def _certificate(no: str, pid: str, grade: str, change: str | None = "新办") -> dict:
@@ -63,9 +69,9 @@ def test_r04_red_for_the_only_labourer_orange_otherwise_nothing_for_grade_three_
     assert {k: v["grade"] for k, v in found.items()} == {("ONLY", "03"): "红", ("TWO", "03"): "橙"}
     assert (
         found[("ONLY", "03")]["reason"]
-        == "2026年9月1日甲新办一级肢体残疾人证,系家庭唯一劳动力(规则 R04 第1版)"
+        == f"2026年9月1日甲新办{O}一级{C}{O}肢体{C}残疾人证,系家庭唯一劳动力(规则 R04 第1版)"
     )
-    assert found[("TWO", "03")]["reason"] == "2026年9月1日乙新办二级肢体残疾人证(规则 R04 第1版)"
+    assert found[("TWO", "03")]["reason"] == f"2026年9月1日乙新办{O}二级{C}{O}肢体{C}残疾人证(规则 R04 第1版)"
 
 
 def test_r05_fires_for_dibao_or_tekun_newly_granted_to_an_unmonitored_household_only() -> None:

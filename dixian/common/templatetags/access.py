@@ -1,0 +1,15 @@
+"""`{% load access %}`: what an account may see of personal data, in templates."""
+
+from __future__ import annotations
+
+from django import template
+
+from dixian.common.access import may_view_pii, reason_shown
+
+register = template.Library()
+
+
+@register.filter
+def reason_for(text: str, user: object) -> str:
+    """`{{ alert.reason|reason_for:request.user }}`: see `common.access.reason_shown`."""
+    return reason_shown(text or "", pii=may_view_pii(user))
