@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet, model_to_dict
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from dixian.common.audit import change_record
 from dixian.common.models import ChangeLog
@@ -281,11 +281,28 @@ class HouseholdIncomeAdmin(admin.ModelAdmin):
 
 @admin.register(IncomeLine)
 class IncomeLineAdmin(admin.ModelAdmin):
+    """Read only: the line is edited as R12's parameter on the rules page (筛查规则 → R12), where every
+    change makes a new rule version and screening uses the version's line; that writes this table."""
+
     list_display = ("year", "region_label", "amount", "is_example", "updated_at")
     list_filter = ("is_example", "year")
-    autocomplete_fields = ("region",)
     list_select_related = ("region",)
     ordering = ("-year",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: IncomeLine | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: IncomeLine | None = None) -> bool:
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        self.message_user(
+            request, "收入监测线在「筛查规则 → R12 人均纯收入低于监测线」中修改,每次修改生成新的规则版本。"
+        )
+        return super().changelist_view(request, extra_context)
 
     @admin.display(description="适用区划", ordering="region__code")
     def region_label(self, obj: IncomeLine) -> str:

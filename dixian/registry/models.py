@@ -282,6 +282,9 @@ class IncomeLine(TimeStampedModel):
     The line is data, not a constant: provinces set it yearly and a county may set its own. A row without a
     region applies to the whole platform (the city); a row for a region overrides it inside that subtree.
     `is_example` marks the demo figures, shown as 示例 until an administrator enters the official one.
+    The line is edited as R12's parameter on the rules page, which makes a rule version for every change
+    and writes this table (`screening.services_rules.income_lines_write`); R12 screens with its version's
+    line, and household pages compare incomes with this table.
     """
 
     region = models.ForeignKey(

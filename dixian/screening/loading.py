@@ -31,8 +31,7 @@ from django.db import connection
 
 from dixian.cases.models import Alert
 from dixian.feeds.models import FeedDelivery, LinkCandidate
-from dixian.regions.models import Region
-from dixian.registry.models import Household, HouseholdIncome, IncomeLine, Person
+from dixian.registry.models import Household, HouseholdIncome, Person
 
 from . import adbc_read
 from .adbc_read import Statement
@@ -427,22 +426,6 @@ def feeds_load(deliveries: list[FeedDelivery]) -> dict[str, Any]:
 
 def rules_load() -> list[EngineRuleVersion]:
     """Every version of the active rules (the engine picks per rule and region the one valid in the
-    period); R12's income line comes from the IncomeLine table, region by region."""
-    line = income_line_param()
-    versions = []
-    for v in RuleVersion.objects.filter(rule__is_active=True).select_related("rule"):
-        engine_version = v.to_engine()
-        if engine_version.logic == "income_below_line" and line:
-            engine_version = engine_version.revise(income_line=line, version=engine_version.version)
-        versions.append(engine_version)
-    return versions
-
-
-def income_line_param() -> list[dict[str, Any]]:
-    """IncomeLine rows as the engine's `income_line` parameter: [{region, year, amount}], where region is
-    the subtree's code prefix ("" for the whole platform); the most specific region wins in the engine."""
-    prefixes = dict(Region.objects.values_list("id", "prefix"))
-    return [
-        {"region": prefixes.get(region_id, "") if region_id else "", "year": year, "amount": amount}
-        for region_id, year, amount in IncomeLine.objects.values_list("region_id", "year", "amount")
-    ]
+    period), each with its own parameters: R12's income line is the one its version carries (edited on the
+    rules page, which writes the IncomeLine table from it), so an alert's version says which line it used."""
+    return [v.to_engine() for v in RuleVersion.objects.filter(rule__is_active=True).select_related("rule")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -11,6 +12,8 @@ from django.db.models import Max
 
 from dixian.common.audit import change_record
 from dixian.common.models import ChangeLog
+from dixian.regions.models import Region
+from dixian.registry.models import IncomeLine
 
 from .models import Rule, RuleVersion
 
@@ -72,4 +75,25 @@ def rule_version_create(
         changes=changes,
         summary=f"筛查规则 {version.label}(依据第{base.version}版):{note}"[:200],
     )
+    if rule.logic == "income_below_line" and isinstance(params.get("income_line"), dict):
+        income_lines_write(params["income_line"], region_prefix=region_prefix)
     return version
+
+
+def income_lines_write(line: dict[str, Any], *, region_prefix: str) -> None:
+    """The IncomeLine table from R12's line as a new version sets it (year → amount), for the version's
+    region ("" = the whole city). The rules page is where the line is edited, with a version for every
+    change, and R12 screens with its version's line; the table is what household pages compare incomes
+    with, so it is written here and nowhere else. A year whose amount changed is no longer an example."""
+    region = Region.objects.filter(prefix=region_prefix).first() if region_prefix else None
+    if region_prefix and region is None:
+        raise ValidationError(f"区划 {region_prefix} 不存在,无法保存收入监测线")
+    existing = {row.year: row for row in IncomeLine.objects.filter(region=region)}
+    for year_text, amount in line.items():
+        year, value = int(year_text), Decimal(str(amount))
+        row = existing.get(year)
+        if row is None:
+            IncomeLine.objects.create(region=region, year=year, amount=value, is_example=False)
+        elif row.amount != value:
+            row.amount, row.is_example = value, False
+            row.save(update_fields=["amount", "is_example", "updated_at"])

@@ -332,16 +332,70 @@ def test_inactive_rules_do_not_run(world):
     assert not AlertEvidence.objects.exists()
 
 
-def test_the_income_line_comes_from_the_income_line_table_by_region(world):
+def r12_edit(people, line: dict[str, int], region_prefix: str = "") -> RuleVersion:
+    """A new R12 version with this line, as the rules page saves it."""
+    from dixian.screening.services_rules import rule_version_create
+
+    base = RuleVersion.objects.get(rule__rule_id="R12", version=1)
+    return rule_version_create(
+        rule=base.rule,
+        base=base,
+        region_prefix=region_prefix,
+        grade=base.grade,
+        template=base.template,
+        params={**base.params, "income_line": {**base.params["income_line"], **line}},
+        valid_from=None,
+        note="录入正式标准",
+        actor=people["city_admin"],
+    )
+
+
+def test_the_income_line_is_the_r12_versions_by_region_and_the_income_line_table_follows(world, people):
     # Per-capita net income of the test households is 11,600 元 (2025).
-    IncomeLine.objects.update_or_create(region=None, year=2025, defaults={"amount": Decimal("12000")})
-    IncomeLine.objects.create(region=world.other_county, year=2025, amount=Decimal("9000"))
+    city = r12_edit(people, {"2025": 12000})
+    county = r12_edit(people, {"2025": 9000}, region_prefix=world.other_county.prefix)
 
     run()
 
     r12 = AlertEvidence.objects.filter(rule_version__rule__rule_id="R12")
-    assert {e.household for e in r12} == {world.home, world.neighbour}
+    assert {e.household for e in r12} == {world.home, world.neighbour}  # not `far`, in the other county
     assert all(e.threshold == Decimal("12000.00") and e.feed == "" and e.delivery is None for e in r12)
+    assert {e.rule_version for e in r12} == {city}
+    assert "12,000" in r12.first().reason and f"第{city.version}版" in r12.first().reason
+    # What household pages compare incomes with: the same lines, no longer examples where they changed.
+    lines = {(line.region, line.year): line for line in IncomeLine.objects.filter(year=2025)}
+    assert lines[(None, 2025)].amount == Decimal("12000") and not lines[(None, 2025)].is_example
+    assert lines[(world.other_county, 2025)].amount == Decimal("9000") and county.region_prefix
+
+
+def test_the_income_line_table_alone_changes_nothing_a_run_does(world):
+    IncomeLine.objects.update_or_create(region=None, year=2025, defaults={"amount": Decimal("50000")})
+    run()
+    assert not AlertEvidence.objects.filter(rule_version__rule__rule_id="R12").exists()
+
+
+def test_the_upgrade_carries_the_income_line_table_into_r12_versions(world):
+    """Migration screening 0002: the lines runs used until the upgrade (the table's, over every version)
+    become R12's own, so that the upgrade changes no result."""
+    import importlib
+
+    from django.apps import apps
+
+    fold = importlib.import_module("dixian.screening.migrations.0002_income_line_into_rule_versions").fold
+    IncomeLine.objects.update_or_create(region=None, year=2025, defaults={"amount": Decimal("12000")})
+    IncomeLine.objects.create(region=world.other_county, year=2025, amount=Decimal("9000"))
+
+    fold(apps, None)
+    fold(apps, None)  # again: nothing more
+
+    versions = {v.region_prefix: v for v in RuleVersion.objects.filter(rule__rule_id="R12", version__gt=1)}
+    assert set(versions) == {"", world.other_county.prefix}
+    assert versions[""].params["income_line"] == {"2023": 7600, "2024": 7900, "2025": 12000, "2026": 8500}
+    assert versions[world.other_county.prefix].params["income_line"]["2025"] == 9000
+    assert versions[world.other_county.prefix].params["income_line"]["2026"] == 8500
+    run()
+    r12 = AlertEvidence.objects.filter(rule_version__rule__rule_id="R12")
+    assert {e.household for e in r12} == {world.home, world.neighbour}
 
 
 def test_deliveries_read_by_a_run_are_marked_screened(world):
