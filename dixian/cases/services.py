@@ -61,13 +61,14 @@ def alert_add_evidence(
     visit: object | None = None,
     at: dt.datetime | None = None,
     actor: User | None = None,
-    monitored: bool = False,
+    monitored: bool | None = None,
     **department: object,
 ) -> AlertEvidence | None:
     """Add one piece of evidence to the open alert of (household, risk), opening the alert if needed.
 
     `monitored=True`: the household is already monitored for this risk, so the evidence is kept for its
-    case (alert=None) and no alert is raised. Returns None when the same evidence exists already.
+    case (alert=None) and no alert is raised. None (visits, declarations): looked up, as a screening run does
+    (`household_monitored_for`); a run passes what it loaded at its start. Returns None when the same evidence exists already.
     `department` carries the department line's fields (rule_version, feed, delivery, record_keys, …).
     """
     if risk_code not in RISK_TYPES:
@@ -85,6 +86,8 @@ def alert_add_evidence(
     )
     if AlertEvidence.objects.filter(dedup_key=key).exists():
         return None
+    if monitored is None:
+        monitored = household_monitored_for(household, risk_code)
 
     alert: Alert | None = None
     if not monitored:
@@ -156,6 +159,17 @@ def alert_add_evidence(
         alert.evidence_count += 1
         alert.save()
     return evidence
+
+
+def household_monitored_for(household: Household | None, risk_code: str) -> bool:
+    """Whether the household is monitored for this risk: a confirmed alert of it, or of the risk type it
+    belongs to (02 covers 0201), as the screening engine reads it. One query even without a household
+    (pk 0 matches nothing): the public declaration page takes the same steps whether or not an ID number
+    is in the registry."""
+    confirmed = Alert.objects.filter(
+        household_id=household.pk if household is not None else 0, status=Alert.Status.CONFIRMED
+    )
+    return any(risk_code.startswith(code) for code in confirmed.values_list("risk_code", flat=True))
 
 
 def _open_alert_for(

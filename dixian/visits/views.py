@@ -29,7 +29,7 @@ from dixian.registry.views_list import paginate
 
 from . import services
 from .forms import CoverageForm, Period, VisitFilterForm, VisitForm
-from .models import VisitRisk
+from .models import Visit, VisitRisk
 from .selectors import (
     Coverage,
     coverage_for_user,
@@ -93,11 +93,10 @@ def visit_new(request: HttpRequest) -> HttpResponse:
             except PermissionDenied:
                 form.add_error(None, "所选农户不存在或不在您的走访范围内,请重新查找选择。")
             else:
-                risks = len(visit.risks)
                 messages.success(
                     request,
                     f"走访记录已保存:{visit.household.head_name}户 {visit.visit_date:%Y-%m-%d}"
-                    + (f",发现风险 {risks} 项,已推送预警线索。" if risks else ",未发现风险。"),
+                    + _found_text(visit),
                 )
                 return redirect("visits:detail", pk=visit.pk)
         picked = form.picked
@@ -175,6 +174,19 @@ def visit_list(request: HttpRequest) -> HttpResponse:
     if request.htmx:
         return render(request, "visits/partials/_visit_table.html", context)
     return render(request, "visits/visit_list.html", context)
+
+
+def _found_text(visit: Visit) -> str:
+    """What the visit's risks became: alerts pushed, or evidence for the case of a monitored risk."""
+    if not visit.risks:
+        return ",未发现风险。"
+    kept = AlertEvidence.objects.filter(visit=visit, alert__isnull=True).count()
+    text = f",发现风险 {len(visit.risks)} 项"
+    if kept < len(visit.risks):
+        text += ",已推送预警线索"
+    if kept:
+        text += f"{';' if kept < len(visit.risks) else ','}其中 {kept} 项该户已纳入监测,记入监测档案"
+    return text + "。"
 
 
 @login_required

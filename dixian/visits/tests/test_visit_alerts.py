@@ -79,6 +79,24 @@ def test_a_closed_alert_does_not_swallow_a_new_risk(world, people, today):
     assert Alert.objects.filter(status=Alert.Status.OPEN).count() == 1 and Alert.objects.count() == 2
 
 
+def test_a_risk_the_household_is_monitored_for_goes_to_its_case_not_to_a_second_alert(
+    client, world, people, today
+):
+    """Confirmed for illness (01): a visit that ticks illness again is evidence for the case, as a
+    screening run files department evidence; a risk it is not monitored for still raises an alert."""
+    record(world.home, people["village_officer"], on=today - dt.timedelta(days=10), risks=["illness"])
+    Alert.objects.update(status=Alert.Status.CONFIRMED)
+
+    visit = record(world.home, people["village_officer"], on=today, risks=["illness", "water"])
+
+    assert Alert.objects.filter(status__in=Alert.OPEN_STATUSES).get().risk_code == "92"
+    kept = AlertEvidence.objects.get(visit=visit, risk_code="01")
+    assert kept.alert is None
+    client.force_login(people["village_officer"])
+    html = client.get(reverse("visits:detail", args=[visit.pk])).content.decode()
+    assert "该户已因此风险纳入监测,记入监测档案" in html
+
+
 def test_submitting_the_same_visit_again_changes_nothing(world, people, today):
     officer = people["village_officer"]
     first = record(world.home, officer, on=today, risks=["housing", "schooling"], notes="屋顶漏雨")
