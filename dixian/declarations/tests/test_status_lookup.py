@@ -74,3 +74,45 @@ def test_malformed_lookup_input_is_explained_next_to_the_field(client, declared)
     assert "申报编号的格式不对" in html
     assert "手机号码应为11位数字" in html
     assert "没有查到这条申报" not in html
+
+
+def test_the_status_follows_the_alert_the_village_verifies(client, world, declared):
+    """Staff usually work the alert queue: the declaration behind an alert moves with it."""
+    from dixian.cases.models import Alert
+    from dixian.cases.services import alert_set_status
+
+    officer = User.objects.create_user("vo", region=world.village, roles=["village_officer"])
+    alert = Alert.objects.get(evidences__declaration=declared)
+    alert_set_status(alert=alert, status="verifying", note="", actor=officer)
+    assert "正在入户核实" in look(client, declared.reference, "13912345678")
+    alert_set_status(alert=alert, status="confirmed", note="住院自付高,纳入突发严重困难户", actor=officer)
+    assert "已纳入监测帮扶" in look(client, declared.reference, "13912345678")
+    declared.refresh_from_db()
+    assert declared.handled_by == officer and declared.status_note == "住院自付高,纳入突发严重困难户"
+
+
+def test_a_dismissed_alert_answers_the_applicant_unless_the_declaration_was_decided_on_its_page(
+    client, world, captcha_test_mode
+):
+    from dixian.cases.models import Alert
+    from dixian.cases.services import alert_set_status
+
+    officer = User.objects.create_user("vo", region=world.village, roles=["village_officer"])
+    client.post(reverse("declare:form"), declaration_post(world.village.code))
+    declared = Declaration.objects.get()
+    alert = Alert.objects.get(evidences__declaration=declared)
+    alert_set_status(
+        alert=alert, status="dismissed", note="家庭收入较高", actor=officer
+    )  # straight from 待核实
+    html = look(client, declared.reference, "13912345678")
+    assert "核实后未纳入" in html and "家庭收入较高" not in html
+
+    client.cookies.clear()
+    client.post(reverse("declare:form"), declaration_post(world.village.code, difficulty="housing"))
+    second = Declaration.objects.exclude(pk=declared.pk).get()
+    services.declaration_set_status(declaration=second, status="verifying", note="", actor=officer)
+    services.declaration_set_status(declaration=second, status="confirmed", note="危房改造", actor=officer)
+    alert = Alert.objects.get(evidences__declaration=second)
+    alert_set_status(alert=alert, status="dismissed", note="已另行处理", actor=officer)
+    second.refresh_from_db()
+    assert second.status == "confirmed" and second.status_note == "危房改造"
