@@ -8,6 +8,8 @@ from . import catalogue as cat
 from .workbooks import TYPE_LABELS, TYPE_NOTES
 
 MAX_ROWS = 50_000
+# Row errors a 422 lists (error_count says how many there are; the error report on the web page has them all).
+MAX_ERRORS_LISTED = 1_000
 API_PREFIX = "/api/v1"
 
 
@@ -62,7 +64,10 @@ ERROR_RESPONSES = {
     "403": ("令牌所属账号不是部门数据员或县、市级管理员", "Errors"),
     "404": ("没有这种数据类型", "Errors"),
     "413": (f"一批超过 {MAX_ROWS} 行,请分批推送", "Errors"),
-    "422": ("有行错误(或列名不对):整批未接收,errors 列出每一处错误", "Errors"),
+    "422": (
+        f"有行错误(或列名不对):整批未接收,errors 列出每一处错误(最多前 {MAX_ERRORS_LISTED:,} 处,error_count 为总数)",
+        "Errors",
+    ),
 }
 
 
@@ -134,7 +139,10 @@ def document() -> dict[str, Any]:
             "type": "object",
             "properties": {
                 "message": {"type": "string", "description": "总的说明"},
-                "error_count": {"type": "integer", "description": "错误总数(errors 最多列出前 1000 处)"},
+                "error_count": {
+                    "type": "integer",
+                    "description": f"错误总数(errors 最多列出前 {MAX_ERRORS_LISTED:,} 处)",
+                },
                 "errors": {"type": "array", "items": {"$ref": "#/components/schemas/Error"}},
                 "delivery": {"$ref": "#/components/schemas/Delivery"},
             },

@@ -32,7 +32,7 @@ from django.utils import timezone
 from dixian.common.audit import change_record
 from dixian.common.models import ChangeLog
 
-from . import catalogue, ingest
+from . import catalogue, ingest, openapi
 from .models import ApiToken, FeedDelivery
 
 if TYPE_CHECKING:
@@ -41,7 +41,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("dixian.feeds")
 
-ERROR_SAMPLE = 200  # errors kept on the delivery row (the report has them all)
+# Errors kept on the delivery row: what the push API answers with, again when the same batch is sent again
+# (the report workbook has them all; the web page shows the first ERRORS_SHOWN).
+ERROR_SAMPLE = openapi.MAX_ERRORS_LISTED
 REPORT_MAX_ERRORS = 100_000  # errors written to the report workbook
 REPORT_FULL_ROWS = 20_000  # up to this many rows the report repeats the whole file; above, the rows in error
 REPORT_COLUMNS = ("错误行号", "错误列", "错误原因")

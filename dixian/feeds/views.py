@@ -97,12 +97,16 @@ class UploadForm(forms.Form):
         return f
 
 
+ERRORS_SHOWN = 200  # of the errors kept on a delivery (the push API lists up to 1,000)
+
+
 def _shown_errors(user: Any, delivery: FeedDelivery) -> list[dict[str, Any]]:
-    """The error sample; ID and phone numbers quoted in it are masked unless the viewer sent the delivery
+    """The first errors; ID and phone numbers quoted in them are masked unless the viewer sent the delivery
     or may see personal data in full."""
+    errors = list(delivery.errors[:ERRORS_SHOWN])
     if delivery.source_id == user.pk or may_view_pii(user):
-        return list(delivery.errors)
-    return [{**e, "message": mask_numbers(str(e.get("message", "")))} for e in delivery.errors]
+        return errors
+    return [{**e, "message": mask_numbers(str(e.get("message", "")))} for e in errors]
 
 
 def _may_download_report(user: Any, delivery: FeedDelivery) -> bool:

@@ -126,7 +126,10 @@ def delivery_create(request: HttpRequest, code: str) -> HttpResponse:
     problems = _body_problems(body)
     if problems:
         return _error(
-            400, "请求体格式不对:" + problems[0]["message"], problems[:1000], error_count=len(problems)
+            400,
+            "请求体格式不对:" + problems[0]["message"],
+            problems[: openapi.MAX_ERRORS_LISTED],
+            error_count=len(problems),
         )
     rows = body["rows"]
     if len(rows) > MAX_ROWS:

@@ -67,6 +67,18 @@ def test_row_errors_answer_422_with_one_based_rows_and_nothing_is_stored(client,
     assert not Job.objects.exists()
 
 
+def test_a_422_lists_the_first_thousand_errors_as_the_openapi_document_says(client, key):
+    body = batch(1_500)
+    for row in body["rows"]:
+        row["证件号码"] = "12345"
+    first = push(client, key, body).json()
+    again = push(client, key, body).json()
+    for data in (first, again):
+        assert data["error_count"] == 1_500
+        assert len(data["errors"]) == openapi.MAX_ERRORS_LISTED == 1_000
+        assert [e["row"] for e in data["errors"]] == list(range(1, 1_001))
+
+
 def test_rows_without_any_field_are_refused_with_an_error_list_not_a_crash(client, key):
     response = push(client, key, {"period": "2026-10", "rows": [{}]})
     assert response.status_code in (400, 422)

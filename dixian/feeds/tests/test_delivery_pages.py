@@ -200,3 +200,15 @@ def test_a_generated_delivery_without_a_sender_shows_as_sent_by_the_system(clien
     for url in (reverse("feeds:delivery_list"), reverse("feeds:delivery_detail", args=[delivery.pk])):
         response = client.get(url)
         assert response.status_code == 200 and "系统" in response.content.decode()
+
+
+def test_the_page_shows_the_first_200_errors_and_says_how_many_there_are(client, world, people):
+    rows = medical_rows(300)
+    for row in rows:
+        row[2] = "12345"
+    delivery = deliver(people["department_uploader"], world.county, csv_bytes(rows))
+    assert len(delivery.errors) == 300  # all kept for the push API's answer (up to 1,000)
+    client.force_login(people["department_uploader"])
+    text = client.get(reverse("feeds:delivery_detail", args=[delivery.pk])).content.decode()
+    assert "前 200 处错误(共 300 处,全部见错误报告)" in text
+    assert text.count('<td data-label="错误原因">') == 200
