@@ -13,6 +13,7 @@ import secrets
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from dixian.registry.parsing import ParseError, parse_id_number
 
@@ -73,7 +74,9 @@ def clean_id_number(value: str) -> str:
     if len(value) > 60:
         raise ValidationError("身份证号码太长了,应为18位,请核对")
     try:
-        return parse_id_number(value).number
+        # Today in the platform's time zone: the machine's date (UTC) is yesterday's until 08:00 in China,
+        # which would refuse a baby born today.
+        return parse_id_number(value, today=timezone.localdate()).number
     except ParseError as e:
         raise ValidationError(str(e).replace("证件号码", "身份证号码", 1)) from None
 

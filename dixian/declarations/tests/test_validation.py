@@ -186,3 +186,13 @@ def test_a_new_reference_reads_back_however_it_is_typed(n):
 def test_a_description_keeps_chinese_punctuation_and_line_breaks():
     typed = "丈夫住院，花了三万元！\r\n孩子还在上学？"
     assert v.clean_description(typed) == "丈夫住院，花了三万元！\n孩子还在上学？"
+
+
+def test_a_birth_date_of_today_in_china_is_accepted_while_utc_is_still_on_yesterday():
+    """00:30 in Shanghai on 1 Dec is 16:30 UTC on 30 Nov: an ID born on 1 Dec is not from the future."""
+    import time_machine
+
+    body = "360424" + "20261201" + "001"
+    number = body + ric.calc_check_digit(body + "0")
+    with time_machine.travel(dt.datetime(2026, 11, 30, 16, 30, tzinfo=dt.UTC), tick=False):
+        assert v.clean_id_number(number) == number

@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
@@ -168,6 +169,7 @@ def test_the_edit_form_derives_typed_fields_from_each_rules_parameters(client, w
     assert form.fields["p_income_line__2027"].required is False
 
 
+@time_machine.travel(dt.datetime(2026, 11, 20, 2, tzinfo=dt.UTC), tick=False)  # 2027 is still ahead
 def test_a_new_years_income_line_is_added_by_a_new_version(client, world, people):
     client.force_login(people["city_admin"])
     base = RuleVersion.objects.get(rule__rule_id="R12", version=1)
