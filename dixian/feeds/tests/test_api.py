@@ -257,7 +257,8 @@ def test_the_docs_page_renders_the_document_without_third_party_scripts(client):
     assert "POST /api/v1/feeds/medical/deliveries" in text
     assert "结算单号" in text
     assert not re.search(r"<script[^>]+src=\"https?://", text)
-    assert "cdn" not in text.lower()
+    # Nothing fetched from another host (the page carries a random token, where "cdn" may occur by chance).
+    assert not re.search(r"(src|href)=\"(https?:)?//", text)
 
 
 def test_the_token_page_shows_a_new_key_once_and_revokes(client, people):
