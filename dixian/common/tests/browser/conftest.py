@@ -8,13 +8,13 @@ run with that instruction instead of skipping: the journeys are part of the suit
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from .live import OneRequestAtATime
 
 # The sync API keeps an asyncio loop running in the test thread, and Django refuses ORM calls from a thread
 # with a running loop; the test's own ORM calls (fixtures, assertions) are synchronous and safe.
@@ -58,27 +58,12 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-class _OneRequestAtATime:
-    """The live server answers each request on its own thread; on SQLite's in-memory test database every
-    thread shares the one connection, and two requests at once (a search typed and submitted, a poll beside
-    a click) break it ("bad parameter or other API misuse"). The browser still opens several connections;
-    the application is entered by one request at a time."""
-
-    def __init__(self, app: Callable[..., Any]) -> None:
-        self.app = app
-        self.lock = threading.Lock()
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        with self.lock:
-            return self.app(environ, start_response)
-
-
 def _serialised(live_server) -> None:  # noqa: ANN001 - pytest-django's LiveServer
     from django.db import connection
 
     httpd = live_server.thread.httpd
-    if connection.vendor == "sqlite" and not isinstance(httpd.get_app(), _OneRequestAtATime):
-        httpd.set_app(_OneRequestAtATime(httpd.get_app()))
+    if connection.vendor == "sqlite" and not isinstance(httpd.get_app(), OneRequestAtATime):
+        httpd.set_app(OneRequestAtATime(httpd.get_app()))
 
 
 def _context(browser: Browser, live_server, device: dict[str, object]) -> BrowserContext:

@@ -13,13 +13,17 @@ from dixian.common.testing import build_world
 from dixian.declarations.models import Declaration
 from dixian.declarations.tests.helpers import STRANGER_ID
 
+from .live import server_idle
+
 pytestmark = pytest.mark.browser
 
 
 def solve_captcha(page: Page) -> None:
     """Read the answer of the image on the page from the store (the test's stand-in for a person's eyes)."""
     key = page.locator("input[name=captcha_0]").input_value()
-    page.get_by_label(re.compile("验证码")).fill(CaptchaStore.objects.get(hashkey=key).response)
+    with server_idle():  # the captcha's image may still be loading
+        answer = CaptchaStore.objects.get(hashkey=key).response
+    page.get_by_label(re.compile("验证码")).fill(answer)
 
 
 def fits_the_screen(page: Page) -> None:
