@@ -165,6 +165,9 @@ def screening_run(
         links = loading.links_load()
         monitored = loading.monitored_risks_load()
         feeds = loading.feeds_load(deliveries)
+        # This period's deliveries: their rows older than the rules' windows are listed when they match
+        # nobody (no run screens them).
+        period_feeds = loading.feeds_load([d for d in deliveries if d.period == period])
         lap("load_other")
         result = screen(
             registry,
@@ -174,6 +177,7 @@ def screening_run(
             backend,
             links=links,
             monitored_risks=monitored,
+            period_feeds=period_feeds,
             backend_options=backend_options,
         )
         lap("engine")

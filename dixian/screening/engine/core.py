@@ -728,9 +728,10 @@ def _keep_from(code: str, rules: list[RuleVersion], ctx: Ctx) -> date | None:
 _EXTRA_IDENTITY = ("sex", "birth_date", "village", "village_code", "phone")
 
 
-def _unmatched_sql(feed: catalogue.Feed, layout: _Layout, delivered: set[str]) -> str:
-    """Rows that match nobody, with why. Name and ID number as delivered travel with the unmatched rows;
-    the other identity columns are read back from the delivery only when it has them."""
+def _unmatched_rows_sql(feed: catalogue.Feed, rows: str) -> str:
+    """应纳未纳 rows from `rows` (a query of the rows that match nobody, with record_key, the name and ID
+    number as delivered `_uname`/`_uraw`, the normalised ID `_unid`, `_linked`, `_date` and the identity
+    columns of _EXTRA_IDENTITY), with the problem and its reason."""
     problem = f"""CASE
       WHEN x._linked THEN 'link_not_found'
       WHEN coalesce(trim(x._uraw), '') = '' THEN 'missing'
@@ -739,30 +740,68 @@ def _unmatched_sql(feed: catalogue.Feed, layout: _Layout, delivered: set[str]) -
       WHEN NOT {checksum_ok_sql("x._unid")} THEN 'checksum'
       ELSE 'not_found' END"""
     reasons = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in PROBLEMS.items())
-    key = "x._key" if len(feed.record_key) == 1 else _composite_key_sql(feed, layout, "x.")
-    extras = [f for f in _EXTRA_IDENTITY if f in delivered]
-    if extras:
-        join = f"LEFT JOIN src_{feed.code} s ON s._row = x._row"
-        extra_cols = ", ".join(
-            f"s.{f}" if f in extras else f"CAST(NULL AS {_SQL_TYPES[feed.column(f).type]}) AS {f}"
-            for f in _EXTRA_IDENTITY
-        )
-    else:
-        join = ""
-        extra_cols = ", ".join(
-            f"CAST(NULL AS {_SQL_TYPES[feed.column(f).type]}) AS {f}" for f in _EXTRA_IDENTITY
-        )
+    extras = ", ".join(f"x.{f}" for f in _EXTRA_IDENTITY)
     return f"""
 SELECT {lit(feed.code)} AS feed, {lit(feed.name)} AS feed_name, {lit(feed.department)} AS department,
        y.record_key, y.name, y.id_number, y.id_normalised, y.problem,
        {lit(feed.department + feed.name + "记录:")} || CASE y.problem {reasons} END || ',列入应纳未纳核查' AS reason,
        y.event_date, y.sex, y.birth_date, y.village, y.village_code, y.phone
 FROM (
-  SELECT {key} AS record_key, x._uname AS name, x._uraw AS id_number, x._unid AS id_normalised,
-         {problem} AS problem, x._date AS event_date, {extra_cols}
-  FROM lnk_{feed.code} x {join}
-  WHERE x.household_no IS NULL
+  SELECT x.record_key, x._uname AS name, x._uraw AS id_number, x._unid AS id_normalised,
+         {problem} AS problem, x._date AS event_date, {extras}
+  FROM ({rows}) x
 ) y"""
+
+
+def _extra_identity_sql(feed: catalogue.Feed, delivered: set[str], alias: str) -> str:
+    """The identity columns of _EXTRA_IDENTITY from `alias`, NULL where the delivery has no such column."""
+    return ", ".join(
+        f"{alias}.{f}" if f in delivered else f"CAST(NULL AS {_SQL_TYPES[feed.column(f).type]}) AS {f}"
+        for f in _EXTRA_IDENTITY
+    )
+
+
+def _unmatched_sql(feed: catalogue.Feed, layout: _Layout, delivered: set[str]) -> str:
+    """Linked rows that match nobody, with why. Name and ID number as delivered travel with the unmatched
+    rows; the other identity columns are read back from the delivery only when it has them."""
+    key = "x._key" if len(feed.record_key) == 1 else _composite_key_sql(feed, layout, "x.")
+    if any(f in delivered for f in _EXTRA_IDENTITY):
+        join = f"LEFT JOIN src_{feed.code} s ON s._row = x._row"
+    else:
+        join = ""
+    return _unmatched_rows_sql(
+        feed,
+        f"SELECT {key} AS record_key, x._uname, x._uraw, x._unid, x._linked, x._date, "
+        f"{_extra_identity_sql(feed, delivered, 's')} FROM lnk_{feed.code} x {join} WHERE x.household_no IS NULL",
+    )
+
+
+def _older_unmatched_sql(
+    d: Dialect, feed: catalogue.Feed, start: date, linked: bool, delivered: set[str]
+) -> str:
+    """The rows of this period's deliveries dated before the rules' windows (`start`) that match nobody.
+    No run screens them: runs of this period link only the windows' rows, and runs of later periods have
+    later windows. Few rows; linked here on their own, as the linking statement links the others."""
+    if linked:
+        link_join = f"LEFT JOIN lk ON lk.feed = {lit(feed.code)} AND lk.record_key = r.record_key"
+        pid, is_linked = "coalesce(lk.id_number, r._id)", "(lk.id_number IS NOT NULL)"
+    else:
+        link_join, pid, is_linked = "", "r._id", "FALSE"
+    return _unmatched_rows_sql(
+        feed,
+        f"""
+  SELECT o.record_key, o._uname, o._uraw, o._pid AS _unid, o._linked, o._date, {_extra_identity_sql(feed, delivered, "o")}
+  FROM (
+    SELECT r.*, r.name AS _uname, r.id_number AS _uraw, r.{feed.date_field} AS _date, {pid} AS _pid,
+           {is_linked} AS _linked
+    FROM (
+      SELECT *, {record_key_sql(feed)} AS record_key, {normalised_id_sql(d, clean_id_sql("id_number"))} AS _id
+      FROM older_{feed.code} WHERE {feed.date_field} < {lit(start)}
+    ) r {link_join}
+  ) o
+  LEFT JOIN pp p ON p.id_number = o._pid
+  WHERE p.p_idx IS NULL""",
+    )
 
 
 def _water_sql() -> str:
@@ -832,6 +871,7 @@ def screen(
     *,
     links: TableLike | None = None,
     monitored_risks: TableLike | None = None,
+    period_feeds: Mapping[str, TableLike] | None = None,
     spark: Any = None,
     backend_options: Mapping[str, Any] | None = None,
 ) -> ScreeningResult:
@@ -843,6 +883,9 @@ def screen(
       end is used. links: optional (feed, record_key, id_number) rows from probabilistic linkage, which win
       over the row's own ID. monitored_risks: optional (household_no, risk_code) of monitored households;
       a code covers its sub-codes (02 covers 0201).
+    period_feeds: optional {feed code: table} of this period's deliveries (also part of `feeds`). Their rows
+      dated before the rules' windows are screened by no run (a run links only its windows' rows, and later
+      periods' windows start later), so the ones that match nobody are listed here (应纳未纳), never dropped.
     Inputs may be Arrow tables, Polars frames or Parquet paths.
     """
     period_start, period_end = parse_period(period)
@@ -941,6 +984,20 @@ FROM src_persons""",
             for code in person_feeds:
                 be.view(f"fm_{code}", _feed_view_sql(code, layout))
                 unmatched_parts.append(_unmatched_sql(catalogue.feed(code), layout, delivered[code]))
+            for code, source in (period_feeds or {}).items():
+                if code not in keep:  # not a person feed of this run, or read without a window
+                    continue
+                spec = catalogue.feed(code)
+                be.register(f"raw_older_{code}", source, row_numbers=True)
+                try:
+                    schema = source_schema(source)
+                    older_delivered = set(catalogue.header_map(code, schema.names).values())
+                    be.view(f"older_{code}", _canonical_feed_sql(d, spec, f"raw_older_{code}", schema))
+                except catalogue.FeedSchemaError as exc:
+                    raise ScreeningInputError(str(exc)) from exc
+                unmatched_parts.append(
+                    _older_unmatched_sql(d, spec, keep[code], code in linked_feeds, older_delivered)
+                )
         if "water" in feeds:
             be.materialise("fw_water", _water_sql())
             unmatched_parts.append(_water_unmatched_sql())

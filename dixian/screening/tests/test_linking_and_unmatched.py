@@ -112,6 +112,45 @@ def test_unmatched_rows_are_listed_by_the_runs_whose_window_holds_them() -> None
     assert [r["record_key"] for r in earlier.unmatched.to_pylist()] == ["OLD"]
 
 
+def test_rows_of_this_periods_deliveries_before_the_windows_that_match_nobody_are_listed_too() -> None:
+    """A delivery of 2026-10 holding a settlement of March 2025: no run's window holds it (this period's
+    opens in November 2025, later periods' later still), so this run lists it when it matches nobody."""
+    w = World()
+    pid = w.person(w.household("H1", kind="ex_poor", income=1_000_000), "甲")
+    stranger = id_number(date(1990, 1, 1), 999)
+    old = {"settlement_date": date(2025, 3, 1)}
+    current = feed(
+        "medical",
+        [
+            dict(_row("OLD", stranger, name="外人"), **old),
+            dict(_row("OLD-MISSING", None, name="无号"), **old),
+            dict(
+                _row("OLD-15", stranger[:6] + stranger[8:17], name="外人"), **old
+            ),  # upgraded, still unknown
+            dict(_row("OLD-OWN", pid, 12000), **old),  # matches 甲: not listed, and not screened either
+            dict(_row("OLD-LINKED", None, name="甲"), **old),  # linked to 甲 by Splink: not listed
+            _row("NEW", stranger, name="外人"),
+        ],
+    )
+    earlier = feed("medical", [dict(_row("EARLIER", stranger, name="外人"), **old)])  # a delivery of 2026-09
+    links = pl.DataFrame({"feed": ["medical"], "record_key": ["OLD-LINKED"], "id_number": [pid]})
+
+    result = run(
+        w.registry(),
+        {"medical": pl.concat([earlier, current])},
+        links=links,
+        period_feeds={"medical": current},
+    )
+
+    listed = {r["record_key"]: r for r in result.unmatched.to_pylist()}
+    assert set(listed) == {"NEW", "OLD", "OLD-MISSING", "OLD-15"}
+    assert (listed["OLD"]["problem"], listed["OLD"]["event_date"]) == ("not_found", date(2025, 3, 1))
+    assert listed["OLD-MISSING"]["problem"] == "missing" and listed["OLD-MISSING"]["name"] == "无号"
+    assert listed["OLD-15"]["id_normalised"] == stranger
+    assert listed["OLD"]["reason"] == listed["NEW"]["reason"]
+    assert not evidence_of(result, "R01")  # 12,000 元 in March 2025 is outside R01's window
+
+
 def test_the_link_table_from_probabilistic_matching_wins_over_the_rows_own_id() -> None:
     w = World()
     pid = w.person(w.household("H1", income=1_000_000), "张三")

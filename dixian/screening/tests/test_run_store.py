@@ -304,6 +304,20 @@ def test_unmatched_records_are_routed_to_the_village_they_name_or_the_delivery_r
     assert result.unmatched_new == 3
 
 
+def test_a_record_older_than_the_windows_in_this_periods_delivery_is_listed_not_dropped(world):
+    stranger = fake_id("360499", dt.date(1990, 1, 1), 7)
+    old = dict(medical_row(None, "JS-OLD", 300, id_number=stranger), settlement_date=dt.date(2025, 3, 1))
+    deliver("medical", [old], region=world.county)
+    # An older period's delivery: its old rows were for the run of its own period to list.
+    earlier = dict(old, settlement_no="JS-2025")
+    deliver("medical", [earlier], region=world.county, period="2025-12")
+
+    result = run()
+
+    assert set(UnmatchedRecord.objects.values_list("record_key", flat=True)) == {"JS-OLD"}
+    assert result.unmatched_new == 1
+
+
 def test_each_evidence_records_the_rule_version_that_raised_it(world, people):
     rule = Rule.objects.get(rule_id="R01")
     v1 = rule.versions.get(version=1)

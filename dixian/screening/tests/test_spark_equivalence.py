@@ -2,19 +2,40 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+import polars as pl
+
 from dixian.screening.engine import default_rules, screen
 
-from .data import every_rule_world
+from .data import every_rule_world, feed, id_number
 
 
 def test_every_rule_gives_identical_alerts_on_spark_and_duckdb(spark) -> None:
     registry, feeds, monitored, links = every_rule_world()
-    kwargs = {"monitored_risks": monitored, "links": links}
+    # This period's delivery also holds a settlement before R01's window, of a person the registry lacks.
+    older = feed(
+        "medical",
+        [
+            {
+                "settlement_no": "JS-OLD",
+                "name": "外人",
+                "id_number": " " + id_number(date(1990, 1, 1), 998) + " ",
+                "visit_type": "住院",
+                "settlement_date": date(2025, 3, 1),
+                "total_cost": 100,
+                "out_of_pocket": 50,
+            }
+        ],
+    )
+    feeds = {**feeds, "medical": pl.concat([feeds["medical"], older], how="diagonal_relaxed")}
+    kwargs = {"monitored_risks": monitored, "links": links, "period_feeds": {"medical": older}}
     duck = screen(registry, feeds, default_rules(), "2026-10", backend="duckdb", **kwargs)
     fired = {e["rule_id"] for a in duck.alerts.to_pylist() for e in a["evidence"]}
     fired |= set(duck.case_evidence.column("rule_id").to_pylist())
     assert fired == {r.rule_id for r in default_rules()}, "the data must exercise every rule"
     assert duck.unmatched.num_rows > 0 and duck.case_evidence.num_rows > 0
+    assert "JS-OLD" in duck.unmatched.column("record_key").to_pylist()
 
     on_spark = screen(registry, feeds, default_rules(), "2026-10", backend="spark", spark=spark, **kwargs)
 
