@@ -67,8 +67,8 @@ def alert_add_evidence(
     """Add one piece of evidence to the open alert of (household, risk), opening the alert if needed.
 
     `monitored=True`: the household is already monitored for this risk, so the evidence is kept for its
-    case (alert=None) and no alert is raised. None (visits, declarations): looked up, as a screening run does
-    (`household_monitored_for`); a run passes what it loaded at its start. Returns None when the same evidence exists already.
+    case (alert=None) and no alert is raised. None (visits, declarations): looked up, as a screening run
+    does (`household_monitored_for`). Returns None when the same evidence exists already.
     `department` carries the department line's fields (rule_version, feed, delivery, record_keys, …).
     """
     if risk_code not in RISK_TYPES:

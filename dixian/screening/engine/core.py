@@ -776,31 +776,47 @@ def _unmatched_sql(feed: catalogue.Feed, layout: _Layout, delivered: set[str]) -
     )
 
 
-def _older_unmatched_sql(
-    d: Dialect, feed: catalogue.Feed, start: date, linked: bool, delivered: set[str]
-) -> str:
-    """The rows of this period's deliveries dated before the rules' windows (`start`) that match nobody.
-    No run screens them: runs of this period link only the windows' rows, and runs of later periods have
-    later windows. Few rows; linked here on their own, as the linking statement links the others."""
+def _older_ids_sql(d: Dialect, feed: catalogue.Feed, start: date, linked: bool) -> str:
+    """The rows of this period's delivery of a feed dated before the rules' windows (`start`): feed number,
+    row number, the ID they link by (`_pid`: normalised, or Splink's) and whether Splink linked them. The ID
+    is tested once, and only the others are cleaned, as in the linking statement."""
     if linked:
-        link_join = f"LEFT JOIN lk ON lk.feed = {lit(feed.code)} AND lk.record_key = r.record_key"
+        lkey = f", {record_key_sql(feed)} AS _lkey"
+        link_join = f"LEFT JOIN lk ON lk.feed = {lit(feed.code)} AND lk.record_key = r._lkey"
         pid, is_linked = "coalesce(lk.id_number, r._id)", "(lk.id_number IS NOT NULL)"
     else:
-        link_join, pid, is_linked = "", "r._id", "FALSE"
+        lkey, link_join, pid, is_linked = "", "", "r._id", "FALSE"
+    return f"""
+  SELECT CAST({_feed_no(feed.code)} AS SMALLINT) AS _f, r._row, {pid} AS _pid, {is_linked} AS _linked
+  FROM (
+    SELECT _row, CASE WHEN _ok THEN id_number ELSE {normalised_id_sql(d, "_c")} END AS _id{", _lkey" if linked else ""}
+    FROM (
+      SELECT *, CASE WHEN _ok THEN id_number ELSE {clean_id_sql("id_number")} END AS _c
+      FROM (
+        SELECT _row, id_number, {d.full_match("id_number", _ID18)} AS _ok{lkey}
+        FROM older_{feed.code} WHERE {feed.date_field} < {lit(start)}
+      ) a
+    ) b
+  ) r {link_join}"""
+
+
+# The older rows of this period's deliveries (see `screen`'s period_feeds) that match nobody: all feeds'
+# rows against the persons' ID numbers at once (one hash table of 2.5 M numbers, not one per feed).
+_OLDER_UNMATCHED_SQL = """
+SELECT o._f, o._row, o._pid, o._linked FROM ({rows}) o
+WHERE o._pid IS NULL OR o._pid NOT IN (SELECT id_number FROM src_persons WHERE id_number IS NOT NULL)"""
+
+
+def _older_unmatched_sql(feed: catalogue.Feed, delivered: set[str]) -> str:
+    """应纳未纳 rows of a feed from `older_unmatched`, with the delivered columns read back by row number."""
+    key = record_key_sql(feed, "s.")
     return _unmatched_rows_sql(
         feed,
         f"""
-  SELECT o.record_key, o._uname, o._uraw, o._pid AS _unid, o._linked, o._date, {_extra_identity_sql(feed, delivered, "o")}
-  FROM (
-    SELECT r.*, r.name AS _uname, r.id_number AS _uraw, r.{feed.date_field} AS _date, {pid} AS _pid,
-           {is_linked} AS _linked
-    FROM (
-      SELECT *, {record_key_sql(feed)} AS record_key, {normalised_id_sql(d, clean_id_sql("id_number"))} AS _id
-      FROM older_{feed.code} WHERE {feed.date_field} < {lit(start)}
-    ) r {link_join}
-  ) o
-  LEFT JOIN pp p ON p.id_number = o._pid
-  WHERE p.p_idx IS NULL""",
+  SELECT {key} AS record_key, s.name AS _uname, s.id_number AS _uraw, u._pid AS _unid, u._linked,
+         s.{feed.date_field} AS _date, {_extra_identity_sql(feed, delivered, "s")}
+  FROM older_unmatched u JOIN older_{feed.code} s ON s._row = u._row
+  WHERE u._f = {_feed_no(feed.code)}""",
     )
 
 
@@ -984,6 +1000,7 @@ FROM src_persons""",
             for code in person_feeds:
                 be.view(f"fm_{code}", _feed_view_sql(code, layout))
                 unmatched_parts.append(_unmatched_sql(catalogue.feed(code), layout, delivered[code]))
+            older: dict[str, set[str]] = {}
             for code, source in (period_feeds or {}).items():
                 if code not in keep:  # not a person feed of this run, or read without a window
                     continue
@@ -991,13 +1008,16 @@ FROM src_persons""",
                 be.register(f"raw_older_{code}", source, row_numbers=True)
                 try:
                     schema = source_schema(source)
-                    older_delivered = set(catalogue.header_map(code, schema.names).values())
+                    older[code] = set(catalogue.header_map(code, schema.names).values())
                     be.view(f"older_{code}", _canonical_feed_sql(d, spec, f"raw_older_{code}", schema))
                 except catalogue.FeedSchemaError as exc:
                     raise ScreeningInputError(str(exc)) from exc
-                unmatched_parts.append(
-                    _older_unmatched_sql(d, spec, keep[code], code in linked_feeds, older_delivered)
+            if older:
+                rows = " UNION ALL ".join(
+                    _older_ids_sql(d, catalogue.feed(c), keep[c], c in linked_feeds) for c in older
                 )
+                be.materialise("older_unmatched", _OLDER_UNMATCHED_SQL.format(rows=rows))
+                unmatched_parts += [_older_unmatched_sql(catalogue.feed(c), older[c]) for c in older]
         if "water" in feeds:
             be.materialise("fw_water", _water_sql())
             unmatched_parts.append(_water_unmatched_sql())
@@ -1033,7 +1053,7 @@ FROM src_persons""",
                 "SELECT DISTINCT household_no, household_text FROM hh "
                 "WHERE household_no IN (SELECT household_no FROM ev_raw)",
             )
-        be.drop(*[f"lnk_{code}" for code in person_feeds], "fw_water", "hh")
+        be.drop(*[f"lnk_{code}" for code in person_feeds], "fw_water", "older_unmatched", "hh")
         if evidence_parts:
             filled = {
                 "id_number": "coalesce(p.id_number, '') AS id_number",
