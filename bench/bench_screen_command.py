@@ -378,9 +378,10 @@ NOTES = """- Machines differ between sessions: the engine benchmark's floor quer
   indexes on closed_by, evidence.declaration and evidence.visit partial (NULL on every row a run writes).
 - Since this session, a run also lists (应纳未纳) the rows of this period's deliveries dated before the
   rules' windows that match nobody (before, no run listed them). Here every feed is one delivery of
-  2026-10 holding 15 months, so ~2.2 M rows are linked for the list alone and ~60k more 应纳未纳 rows
-  are stored: the first run went from 18.2–19.0 s to ~21 s on SQLite and from 21.0–21.9 s to ~24 s on
-  PostgreSQL (engine phase +1.3 s, store +1 s). With monthly deliveries those rows are few.
+  2026-10 holding 15 months, so ~2.2 M rows are matched for the list alone and ~54k more 应纳未纳 rows
+  are stored (124,768 against 70,362): compare the table with 18.2–19.0 s (SQLite) and 21.0–21.9 s
+  (PostgreSQL) for the first run before. In the engine alone (bench/bench_screening.py's inputs, in
+  process) this part costs +0.9 s and no memory. With monthly deliveries those rows are few.
 - Where PostgreSQL's extra time goes (measured in the previous session on copies of the stored tables):
   each deferred foreign-key check at commit costs ~12 µs on that machine, and a first run makes ~585k of
   them (alert → household and region, evidence → alert and household, 应纳未纳 → region); inserting the
