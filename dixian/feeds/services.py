@@ -41,8 +41,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("dixian.feeds")
 
-# Errors kept on the delivery row: what the push API answers with, again when the same batch is sent again
-# (the report workbook has them all; the web page shows the first ERRORS_SHOWN).
+# Errors kept on the delivery row: what the push API answers a rejected batch with (the report workbook has
+# them all; the web page shows the first feeds.views.ERRORS_SHOWN).
 ERROR_SAMPLE = openapi.MAX_ERRORS_LISTED
 REPORT_MAX_ERRORS = 100_000  # errors written to the report workbook
 REPORT_FULL_ROWS = 20_000  # up to this many rows the report repeats the whole file; above, the rows in error
