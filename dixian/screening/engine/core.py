@@ -927,16 +927,7 @@ def screen(
             )
         if "incomes" not in registry:
             be.view("src_incomes", _empty_incomes_sql())
-        delivered: dict[str, set[str]] = {}
-        for code, source in feeds.items():
-            spec = catalogue.feed(code)
-            be.register(f"raw_{code}", source, row_numbers=True)
-            try:
-                schema = source_schema(source)
-                delivered[code] = set(catalogue.header_map(code, schema.names).values())
-                be.view(f"src_{code}", _canonical_feed_sql(d, spec, f"raw_{code}", schema))
-            except catalogue.FeedSchemaError as exc:
-                raise ScreeningInputError(str(exc)) from exc
+        delivered = {code: _feed_register(be, code, source, f"src_{code}") for code, source in feeds.items()}
         linked_feeds = _feeds_of(links) if links is not None else set()
         if linked_feeds:
             be.register("raw_links", links)
@@ -1000,18 +991,12 @@ FROM src_persons""",
             for code in person_feeds:
                 be.view(f"fm_{code}", _feed_view_sql(code, layout))
                 unmatched_parts.append(_unmatched_sql(catalogue.feed(code), layout, delivered[code]))
-            older: dict[str, set[str]] = {}
-            for code, source in (period_feeds or {}).items():
-                if code not in keep:  # not a person feed of this run, or read without a window
-                    continue
-                spec = catalogue.feed(code)
-                be.register(f"raw_older_{code}", source, row_numbers=True)
-                try:
-                    schema = source_schema(source)
-                    older[code] = set(catalogue.header_map(code, schema.names).values())
-                    be.view(f"older_{code}", _canonical_feed_sql(d, spec, f"raw_older_{code}", schema))
-                except catalogue.FeedSchemaError as exc:
-                    raise ScreeningInputError(str(exc)) from exc
+            # Only person feeds of this run that are read with a window have rows before it.
+            older = {
+                code: _feed_register(be, code, source, f"older_{code}")
+                for code, source in (period_feeds or {}).items()
+                if code in keep
+            }
             if older:
                 rows = " UNION ALL ".join(
                     _older_ids_sql(d, catalogue.feed(c), keep[c], c in linked_feeds) for c in older
@@ -1092,6 +1077,19 @@ FROM src_persons""",
         )
     finally:
         be.close()
+
+
+def _feed_register(be: Backend, code: str, source: TableLike, view: str) -> set[str]:
+    """Register a feed's rows (with row numbers) and its canonical view `view`; returns the fields the
+    delivery has. A delivery whose columns do not fit the catalogue is refused with the reason."""
+    be.register(f"raw_{view}", source, row_numbers=True)
+    try:
+        schema = source_schema(source)
+        fields = set(catalogue.header_map(code, schema.names).values())
+        be.view(view, _canonical_feed_sql(be.dialect, catalogue.feed(code), f"raw_{view}", schema))
+    except catalogue.FeedSchemaError as exc:
+        raise ScreeningInputError(str(exc)) from exc
+    return fields
 
 
 def _feeds_of(links: TableLike) -> set[str]:
