@@ -51,7 +51,7 @@ def rules_seed_defaults() -> int:
             escalations=data["escalations"],
             valid_from=engine_rule.valid_from,
             valid_to=engine_rule.valid_to,
-            note="系统默认规则(feeds.md)",
+            note="系统默认规则",
         )
         existing.add(engine_rule.rule_id)
         created += 1
