@@ -36,7 +36,7 @@ from .models import Declaration
 
 PAGE_SIZE = 30
 VILLAGE_PAGE_SIZE = 24
-ACCEPT_DAYS = 2  # domain.md §4: the township accepts within 2 days
+ACCEPT_DAYS = 2  # docs/domain.md §4: the township accepts within 2 days
 VISIT_WORKING_DAYS = 5  # … and the home visit happens within 2–5 working days
 
 

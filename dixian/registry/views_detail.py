@@ -100,7 +100,7 @@ def member_rows(members: list[Person], *, pii: bool, today: dt.date) -> list[Mem
 
 
 def guarantees(household: Household, members: list[Person], *, today: dt.date) -> list[Guarantee]:
-    """三保障 + 饮水 (domain.md §8), each with the members or facts that make it red."""
+    """三保障 + 饮水 (docs/domain.md §8), each with the members or facts that make it red."""
     dropouts = [
         f"{m.name}({services.age_on(m.birth_date, today)}岁)失学或辍学"
         for m in members

@@ -24,7 +24,7 @@ SYSTEM_USERNAME = "dixian-system"
 
 @transaction.atomic
 def rules_seed_defaults() -> int:
-    """Create the shipped rules (feeds.md R01–R17) that do not exist yet; existing rules are left as edited.
+    """Create the shipped rules (docs/rules.md R01–R17) not there yet; existing rules are left as edited.
 
     Returns the number of rules created.
     """
@@ -51,7 +51,7 @@ def rules_seed_defaults() -> int:
             escalations=data["escalations"],
             valid_from=engine_rule.valid_from,
             valid_to=engine_rule.valid_to,
-            note="系统默认规则(feeds.md)",
+            note="系统默认规则",
         )
         existing.add(engine_rule.rule_id)
         created += 1

@@ -41,7 +41,7 @@ MAX_PHOTO_PIXELS = 50_000_000
 STORED_LONG_SIDE = 2560
 PHOTO_FORMATS = {"JPEG": ("jpg", "image/jpeg"), "PNG": ("png", "image/png"), "WEBP": ("webp", "image/webp")}
 
-# The grade each ticked risk raises, with the deadlines of feeds.md (红 3 days, 橙 7, 黄 15):
+# The grade each ticked risk raises, with the deadlines of docs/rules.md §1 (红 3 days, 橙 7, 黄 15):
 # - 住房不安全, 意外事故, 自然灾害 are 红: a family may be without a safe roof or earner right now, and the
 #   department rules for the same facts (R08 housing C/D, R09 disaster) are 红 too.
 # - 患病, 新增残疾, 上学困难/辍学, 饮水不安全, 失业/务工不稳 are 橙: serious, but the cadre has seen the
