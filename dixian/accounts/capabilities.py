@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.urls import reverse
 
 from .models import Role
 
@@ -159,3 +160,25 @@ class CapabilitySet:
 def capabilities(request: HttpRequest) -> dict[str, CapabilitySet]:
     """Template context processor (settings.TEMPLATES): `can`."""
     return {"can": CapabilitySet(getattr(request, "user", None))}
+
+
+# --- where each account starts ------------------------------------------------------------------------
+
+# The first capability in this list that an account holds decides the page it lands on after login and at
+# "/". Everyone who reads the registry of a subtree (staff, administrators, 领导) starts from its household
+# list, where the menus lead to alerts, visits and the rest; a department account from its deliveries
+# (it sees no household); a 帮扶干部 from its visits, with 记录走访 at the top.
+LANDING: tuple[tuple[Capability, str], ...] = (
+    (C.REGISTRY_VIEW, "registry:household_list"),
+    (C.FEEDS_UPLOAD, "feeds:delivery_list"),
+    (C.VISITS_RECORD, "visits:list"),
+)
+LANDING_DEFAULT = "registry:household_list"
+
+
+def landing_url(user: Any) -> str:
+    held = capabilities_of(user)
+    for capability, name in LANDING:
+        if capability in held:
+            return reverse(name)
+    return reverse(LANDING_DEFAULT)
