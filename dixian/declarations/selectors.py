@@ -23,10 +23,9 @@ from .validation import reference_normalise
 if TYPE_CHECKING:
     from dixian.accounts.models import User
 
+
 # Village officers, township and county staff (and the city administrator above them) handle
 # declarations (Capability.DECLARATIONS_HANDLE); helpers, department accounts and leaders do not.
-
-
 def declaration_scope_for_user(user: User) -> QuerySet[Declaration]:
     if not user_can(user, Capability.DECLARATIONS_HANDLE):
         return Declaration.objects.none()

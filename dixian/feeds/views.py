@@ -2,8 +2,8 @@
 and the page where a department account manages its API tokens.
 
 Only accounts with Capability.FEEDS_UPLOAD (部门数据员, county/city administrators) use these pages (403
-for others); a delivery is
-visible to accounts whose region contains the delivery's region, anyone else gets 404.
+for others); a delivery is visible to accounts whose region contains the delivery's region, anyone else
+gets 404.
 """
 
 from __future__ import annotations
