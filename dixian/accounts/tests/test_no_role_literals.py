@@ -45,7 +45,8 @@ ROLE_LITERAL = {
     ".py": re.compile("[\"']({})[\"']".format("|".join(n for n in _NAMES if n != Role.HELPER))),
     ".html": re.compile("[\"']({})[\"']".format("|".join(_NAMES))),
 }
-ROLE_USE = re.compile(r"\bRole\.[A-Z_]+\b|\bhas_role\(|\.roles\b|\bin user\.roles\b")
+# The two registry shorthands of the User model are older spellings of can(...): one way of asking.
+ROLE_USE = re.compile(r"\bRole\.[A-Z_]+\b|\bhas_role\(|\.roles\b|\.is_registry_(editor|reader)\b")
 
 
 def test_the_walk_sees_the_code_and_the_templates():
