@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from dixian.common.access import reason_shown
+from dixian.common.masking import reason_shown
 from dixian.common.models import TimeStampedModel
 from dixian.feeds.models import FEED_CHOICES
 from dixian.screening.models import GRADE_CHOICES, RISK_CHOICES

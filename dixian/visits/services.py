@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from dixian.accounts.capabilities import Capability, user_can
 from dixian.cases.models import Channel
 from dixian.cases.services import alert_add_evidence
 from dixian.common.audit import change_record
@@ -161,7 +162,7 @@ def visit_record(
     if not household_scope_for_recording(actor).filter(pk=household.pk).exists():
         raise PermissionDenied("您不能为该户记录走访")
     visit_date_check(visit_date)
-    if not actor.is_registry_editor and not helper_assigned_on(actor, household, visit_date):
+    if not user_can(actor, Capability.REGISTRY_EDIT) and not helper_assigned_on(actor, household, visit_date):
         raise ValidationError(
             {
                 "visit_date": f"{visit_date:%Y-%m-%d} 您尚未与该户结对帮扶,不能记录这一天的走访;请核对走访日期。"
