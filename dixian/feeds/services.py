@@ -34,6 +34,7 @@ from dixian.common.models import ChangeLog
 
 from . import catalogue, ingest, openapi
 from .models import ApiToken, FeedDelivery
+from .signals import delivery_changed
 
 if TYPE_CHECKING:
     from dixian.accounts.models import User
@@ -276,9 +277,7 @@ def _accept(
                 reference=f"feed_delivery:{delivery.pk}",
                 changes={"checksum": [None, checksum], "row_count": [None, result.row_count]},
             )
-            from dixian.screening.services import screening_enqueue_for_delivery
-
-            screening_enqueue_for_delivery(delivery, owner=source)
+            delivery_changed.send(sender=FeedDelivery, delivery=delivery, owner=source)
     except IntegrityError:
         _remove(written)
         existing = _existing(feed, checksum, period, region)
