@@ -13,10 +13,10 @@ from python_calamine import CalamineWorkbook
 
 from dixian.common.jobs import job_dir, worker_run_once
 from dixian.common.models import Job
-from dixian.common.testing import household
 from dixian.registry import exports
 from dixian.registry.exports import FORMULA_PREFIXES, excel_text
 from dixian.registry.models import Household, Person
+from dixian.registry.testing import household
 
 pytestmark = pytest.mark.django_db
 EXPORT = "/households/export/"

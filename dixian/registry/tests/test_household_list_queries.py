@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from dixian.common.testing import household
+from dixian.registry.testing import household
 
 pytestmark = pytest.mark.django_db
 URL = "/households/"
