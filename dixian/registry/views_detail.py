@@ -27,16 +27,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from dixian.cases.rows import alert_rows
-from dixian.cases.selectors import alerts_for_household
 from dixian.common.access import mask_id_number, mask_phone, may_view_pii
-from dixian.visits.selectors import may_record_visits, visit_may_record, visits_for_household
 
 from . import choices as c
 from . import services
 from .forms import HouseholdForm, IncomeForm, PersonForm, PersonMoveForm, add_service_errors
 from .history import HIDDEN, history_entries, moved_household_refs
 from .models import HelperAssignment, Household, HouseholdIncome, IncomeLine, Person
+from .panels import household_panels_for
 from .selectors import (
     household_get_for_user,
     household_history,
@@ -176,11 +174,8 @@ def profile_context(user: User, household: Household) -> dict[str, Any]:
         "guarantees": guarantees(household, members, today=today),
         "incomes": income_rows(incomes, income_lines_for_code(household.region_code)),
         "helpers": [(a, a.helper.phone if pii else mask_phone(a.helper.phone)) for a in helpers],
-        # 预警线索 (issue 3): the household's alerts, open first, in one query.
-        "household_alerts": alert_rows(alerts_for_household(household), today),
-        # 走访记录 (dixian.visits): the latest visits, and whether this account may record one here.
-        "visits": visits_for_household(household, limit=5),
-        "can_record_visit": may_record_visits(user) and visit_may_record(user, household),
+        # Panels of the apps above registry (预警线索, 走访记录), computed here so the view makes their queries.
+        "panels": household_panels_for(user, household),
         **_history_context(user, household, 0),
     }
 
