@@ -17,7 +17,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dixian.cases.models import AlertEvidence
 from dixian.common.access import code_in_scope, mask_id_number, mask_phone, may_view_pii
+from dixian.common.paging import paginate_exact
 from dixian.regions.models import Region
 from dixian.registry.selectors import household_scope_for_user
 
@@ -74,7 +74,7 @@ def declaration_list(request: HttpRequest) -> HttpResponse:
     form = DeclarationFilterForm(request.GET)
     filters = form.values()
     qs = selectors.declaration_list_for_user(request.user, **filters)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate_exact(qs, request.GET.get("page"), per_page=PAGE_SIZE)
     pii = may_view_pii(request.user)
     today = timezone.localdate()
     for d in page:
@@ -181,7 +181,7 @@ def qr_svg(qr: segno.QRCode, *, scale: int, title: str = "", border: int = 4) ->
 def village_list(request: HttpRequest) -> HttpResponse:
     selectors.require_declaration_role(request.user)
     qs = selectors.villages_for_user(request.user).order_by("code")
-    page = Paginator(qs, VILLAGE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate_exact(qs, request.GET.get("page"), per_page=VILLAGE_PAGE_SIZE)
     for village in page:
         village.url = public_url(request, village)
         svg = qr_svg(qr_for(request, village), scale=3, title=f"{village.name}申报二维码", border=2)

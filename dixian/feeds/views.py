@@ -12,13 +12,13 @@ from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from dixian.common.access import mask_numbers, may_view_pii
+from dixian.common.paging import paginate_exact
 
 from . import catalogue, services
 from .models import FeedDelivery
@@ -162,7 +163,7 @@ def delivery_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status in FeedDelivery.Status.values:
         qs = qs.filter(status=status)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate_exact(qs, request.GET.get("page"), per_page=PAGE_SIZE)
     return render(
         request,
         "feeds/delivery_list.html",
@@ -172,6 +173,7 @@ def delivery_list(request: HttpRequest) -> HttpResponse:
             "statuses": FeedDelivery.Status.choices,
             "feed": feed,
             "status": status,
+            "query": urlencode({"feed": feed, "status": status}),
         },
     )
 

@@ -15,12 +15,12 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from dixian.common.access import mask_id_number, mask_phone, may_view_pii, record_key_shown
+from dixian.common.paging import paginate_exact
 
 from .linkage_store import (
     link_candidate_decide,
@@ -80,7 +80,7 @@ def _row(c: LinkCandidate, pii: bool) -> dict[str, Any]:
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
     qs = link_candidates_for_user(request.user).order_by("-match_probability", "feed", "record_key", "pk")
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate_exact(qs, request.GET.get("page"), per_page=PAGE_SIZE)
     pii = may_view_pii(request.user)
     return render(
         request,

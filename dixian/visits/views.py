@@ -23,9 +23,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from dixian.cases.models import AlertEvidence
 from dixian.common.access import mask_phone, may_view_pii
+from dixian.common.paging import paginate
 from dixian.registry.filters import region_picker
 from dixian.registry.forms import add_service_errors
-from dixian.registry.views_list import paginate
 
 from . import services
 from .forms import CoverageForm, Period, VisitFilterForm, VisitForm

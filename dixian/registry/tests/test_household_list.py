@@ -7,11 +7,11 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from dixian.common.paging import paginate
 from dixian.common.testing import PASSWORD, fake_id
 from dixian.registry.filters import Search
 from dixian.registry.models import Household, Person
 from dixian.registry.testing import household
-from dixian.registry.views_list import paginate
 
 pytestmark = pytest.mark.django_db
 URL = "/households/"
