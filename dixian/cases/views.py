@@ -21,9 +21,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from dixian.common.access import HEALTH_FEEDS, mask_id_number, mask_phone, may_view_pii, record_key_shown
+from dixian.common.filters import region_picker
 from dixian.common.paging import paginate
 from dixian.feeds import catalogue
-from dixian.registry.filters import region_picker
 
 from . import exports, services
 from .evidence_rows import EvidenceRows, evidence_rows

@@ -29,12 +29,13 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import push_url
 
 from dixian.common.access import mask_phone, may_view_pii
+from dixian.common.filters import region_picker
 from dixian.common.jobs import job_enqueue
 from dixian.common.models import Job
 from dixian.common.paging import paginate, paginate_few
 
 from . import exports
-from .filters import HouseholdFilterForm, HouseholdFilters, region_picker
+from .filters import HouseholdFilterForm, HouseholdFilters
 from .models import Household
 from .selectors import household_list_for_user
 

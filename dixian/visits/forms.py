@@ -9,8 +9,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from dixian.common.filters import RegionChainField, resolve_region
 from dixian.regions.models import Region
-from dixian.registry.filters import RegionChainField, resolve_region
 
 from .models import Visit, VisitRisk
 from .selectors import VisitFilters, household_for_recording
