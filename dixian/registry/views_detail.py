@@ -28,10 +28,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from dixian.common.access import mask_id_number, mask_phone, may_view_pii
+from dixian.common.forms import add_service_errors
 
 from . import choices as c
 from . import services
-from .forms import HouseholdForm, IncomeForm, PersonForm, PersonMoveForm, add_service_errors
+from .forms import HouseholdForm, IncomeForm, PersonForm, PersonMoveForm
 from .history import HIDDEN, history_entries, moved_household_refs
 from .models import HelperAssignment, Household, HouseholdIncome, IncomeLine, Person
 from .panels import household_panels_for

@@ -23,8 +23,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from dixian.cases.models import AlertEvidence
 from dixian.common.access import mask_phone, may_view_pii
 from dixian.common.filters import region_picker
+from dixian.common.forms import add_service_errors
 from dixian.common.paging import paginate
-from dixian.registry.forms import add_service_errors
 
 from . import services
 from .exports import coverage_workbook
