@@ -6,7 +6,9 @@ still gets a leading apostrophe (`excel_text`), because people copy cells into C
 that would evaluate it there; the apostrophe is visible in the cell, which we accept for names and
 addresses that rarely begin with those characters. Numbers and dates are written as numbers and dates.
 
-Reading workbooks (python-calamine) stays with the importers: each reads its own layout.
+Reading workbooks (python-calamine) stays with the importers: each reads its own layout. This module
+imports Django only inside `export_workbook`, so the synthetic generator, which runs without Django
+(dixian/synthetic/__init__.py), writes its workbook with `workbook` too.
 """
 
 from __future__ import annotations
@@ -20,8 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
-
-from .jobs import job_dir
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 REPORT_COLUMNS = ("错误行号", "错误列", "错误原因")
@@ -63,6 +63,8 @@ def yes_no(value: bool | None) -> str:
 
 def export_workbook(target: Any) -> tuple[xlsxwriter.Workbook, dict[str, Any]]:
     """A streaming export workbook (temporary rows in the jobs folder), with the formats every export uses."""
+    from .jobs import job_dir
+
     book = workbook(target, streaming=True, tmpdir=job_dir())
     formats = {
         "header": book.add_format({"bold": True, "bg_color": HEADER_GREY, "border": 1}),
