@@ -194,7 +194,7 @@ def build_inputs(out: Path, seed: int = 20261029) -> dict[str, int]:
     persons.write_parquet(out / "persons.parquet")
     incomes.write_parquet(out / "incomes.parquet")
 
-    from dixian.feeds import catalogue
+    from dixian.domain import catalogue
 
     day0 = np.datetime64("2025-08-01")
     span = (np.datetime64("2026-10-31") - day0).astype(int) + 1
@@ -217,7 +217,7 @@ def feed_columns(code: str, rows: int, rng, dates, villages, ids, names, birth_i
     import numpy as np
     import polars as pl
 
-    from dixian.feeds import catalogue
+    from dixian.domain import catalogue
 
     cols: dict[str, object] = {}
     if catalogue.feed(code).person_key:
@@ -363,7 +363,7 @@ def run_engine(data: Path) -> dict[str, object]:
 
 
 def floor_sql(data: Path) -> str:
-    from dixian.feeds import catalogue
+    from dixian.domain import catalogue
 
     parts = []
     for code in FEED_ROWS:

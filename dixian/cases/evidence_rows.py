@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from dixian.common.access import HEALTH_FEEDS, mask_id_number, mask_phone
-from dixian.feeds import catalogue
+from dixian.domain import catalogue
 from dixian.screening.engine.core import record_key_sql
 
 if TYPE_CHECKING:

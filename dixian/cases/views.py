@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from dixian.common.access import HEALTH_FEEDS, mask_id_number, mask_phone, may_view_pii, record_key_shown
-from dixian.feeds import catalogue
+from dixian.domain import catalogue
 from dixian.registry.filters import region_picker
 from dixian.registry.views_list import paginate
 

@@ -27,7 +27,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from . import catalogue as cat
+from dixian.domain import catalogue as cat
 
 # Amounts above this are taken for a unit mistake (分 for 元) or a typing slip: no household-level feed
 # value comes near ten million 元.

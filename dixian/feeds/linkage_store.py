@@ -28,12 +28,12 @@ from dixian.accounts.models import Role
 from dixian.common.access import record_key_shown, scope_by_region
 from dixian.common.audit import change_record
 from dixian.common.models import ChangeLog
+from dixian.domain import catalogue
 from dixian.regions.models import Region
 from dixian.registry.models import Person
 from dixian.screening.engine.core import record_key_sql
 from dixian.screening.engine.dialect import lit
 
-from . import catalogue
 from .linkage import AUTO, RECORD_COLUMNS, link_records
 from .models import FeedDelivery, LinkCandidate
 

@@ -26,8 +26,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from dixian.common.access import mask_numbers, may_view_pii
+from dixian.domain import catalogue
 
-from . import catalogue, services
+from . import services
 from .models import FeedDelivery
 from .selectors import (
     deliveries_for_user,

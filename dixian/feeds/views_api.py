@@ -19,7 +19,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
-from . import catalogue, openapi, services
+from dixian.domain import catalogue
+
+from . import openapi, services
 from .models import FeedDelivery
 from .selectors import deliveries_for_user, may_use_feeds, token_authenticate
 

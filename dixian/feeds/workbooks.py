@@ -6,7 +6,7 @@ from typing import Any
 
 import xlsxwriter
 
-from . import catalogue as cat
+from dixian.domain import catalogue as cat
 
 TYPE_LABELS = {
     cat.TEXT: "文字",

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.utils import timezone
 
-from dixian.feeds import catalogue
+from dixian.domain import catalogue
 
 from .engine import RISK_TYPES, compile_template
 from .engine.dialect import DuckDBDialect

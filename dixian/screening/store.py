@@ -242,7 +242,7 @@ class DeliveryIndex:
         self.region_of = {d.pk: d.region_id for ds in self.by_feed.values() for d in ds}
 
     def prepare(self, wanted: dict[str, set[str]]) -> None:
-        from dixian.feeds import catalogue
+        from dixian.domain import catalogue
 
         for code, keys in wanted.items():
             deliveries = self.by_feed.get(code, [])

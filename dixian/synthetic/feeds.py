@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from dixian.feeds import catalogue
+from dixian.domain import catalogue
 
 from .idnumbers import check_digits
 

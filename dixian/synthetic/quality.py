@@ -29,7 +29,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dixian.feeds import catalogue
+from dixian.domain import catalogue
 
 from .feeds import LINKAGE_DAMAGES
 

@@ -29,7 +29,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from dixian.feeds import catalogue
+from dixian.domain import catalogue
 
 from .backends import Backend, TableLike, make_backend, source_columns, source_schema, to_arrow
 from .dialect import Dialect, in_list, lit

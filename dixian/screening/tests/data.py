@@ -8,7 +8,7 @@ from typing import Any
 
 import polars as pl
 
-from dixian.feeds import catalogue
+from dixian.domain import catalogue
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 VILLAGE = "360424100201"

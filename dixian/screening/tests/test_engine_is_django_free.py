@@ -12,7 +12,7 @@ def test_engine_and_catalogue_import_and_screen_without_django() -> None:
     code = textwrap.dedent("""
         import sys
         assert not any(m == "django" or m.startswith("django.") for m in sys.modules), "django preloaded"
-        import dixian.feeds.catalogue
+        import dixian.domain.catalogue
         import dixian.screening.engine as engine
         from dixian.screening.tests.data import World, feed
         w = World()

@@ -1,11 +1,11 @@
-"""The department feed catalogue (部门数据目录): the 12 feeds of shared/feeds.md as data.
+"""The department feed catalogue (部门数据目录): the 12 feeds of docs/feeds.md as data.
 
 Each feed lists its columns with the canonical Chinese header, the aliases departments actually send, the
 type, whether it is required, the allowed values, and what it means. Headers arrive in any order and with
 aliases; `header_map` maps them once per delivery to the code names used everywhere else (the screening
 engine works on code names only).
 
-This module never imports Django: the screening engine and the benchmark use it directly.
+This module never imports Django: the screening engine, the feeds app and the benchmark use it directly.
 """
 
 from __future__ import annotations
