@@ -30,11 +30,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from dixian.domain import catalogue
+from dixian.domain.risks import GRADES, RISK_TYPES
 
 from .backends import Backend, TableLike, make_backend, source_columns, source_schema, to_arrow
 from .dialect import Dialect, in_list, lit
 from .logic import LOGICS, Ctx
-from .rules import GRADES, LABOUR_SKILLS, RISK_TYPES, RuleVersion
+from .rules import LABOUR_SKILLS, RuleVersion
 
 # Output schemas: both backends' results are cast to these, so callers (and the equivalence test) see
 # exactly one shape.
