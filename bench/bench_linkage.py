@@ -181,7 +181,7 @@ def score(links: pl.DataFrame, truth: pl.DataFrame) -> dict[str, float]:
 def exact_join(records: pa.Table, persons: pa.Table) -> int:
     import duckdb
 
-    from dixian.screening.engine.core import clean_id_sql, normalised_id_sql
+    from dixian.domain.idnumber import clean_id_sql, normalised_id_sql
     from dixian.screening.engine.dialect import DuckDBDialect
 
     con = duckdb.connect()

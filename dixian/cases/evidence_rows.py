@@ -2,7 +2,7 @@
 
 A delivery's rows are not in the database (feeds/models.py): they are a Parquet file of the catalogue's
 field names. The evidence names its rows by record key, built exactly as the screening engine builds it
-(`engine.core.record_key_sql`: one column as text, or several joined with "|"), so the same DuckDB
+(`domain.records.record_key_sql`: one column as text, or several joined with "|"), so the same DuckDB
 expression finds them again. Shown with the catalogue's Chinese headers; ID numbers and phones masked
 unless the account may see personal data; health-related feeds (医保, 大病, 残联) only with that right.
 """
@@ -21,7 +21,7 @@ import duckdb
 
 from dixian.common.access import HEALTH_FEEDS, mask_id_number, mask_phone
 from dixian.domain import catalogue
-from dixian.screening.engine.core import record_key_sql
+from dixian.domain.records import record_key_sql
 
 if TYPE_CHECKING:
     from dixian.feeds.models import FeedDelivery

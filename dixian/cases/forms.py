@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 
+from dixian.domain.records import PROBLEMS
 from dixian.domain.risks import GRADE_CHOICES, RISK_CHOICES
 from dixian.feeds.models import FEED_CHOICES
 from dixian.registry.filters import RegionChainField, resolve_region
-from dixian.screening.engine import PROBLEMS
 
 from .models import Alert, Channel, UnmatchedRecord
 from .selectors import AlertFilters

@@ -27,9 +27,9 @@ import xlsxwriter
 from django.conf import settings
 from django.utils import timezone
 from python_calamine import CalamineWorkbook
-from stdnum.cn import ric
 
 from dixian.common.models import ChangeLog
+from dixian.domain import idnumber
 from dixian.regions.models import Region
 
 from . import choices as c
@@ -805,7 +805,7 @@ def registry_import_job(job: Any, progress: Progress) -> None:
 
 
 def _example_id(body17: str) -> str:
-    return body17 + ric.calc_check_digit(body17 + "0")
+    return body17 + idnumber.check_digit(body17)
 
 
 # Obviously fake: household number 示例…, people born on 1900-01-01 in 北京东城 (110101).

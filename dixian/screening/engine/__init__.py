@@ -9,7 +9,6 @@ from __future__ import annotations
 from .core import (
     ALERT_SCHEMA,
     CASE_EVIDENCE_SCHEMA,
-    PROBLEMS,
     UNMATCHED_SCHEMA,
     ScreeningInputError,
     ScreeningResult,
@@ -24,7 +23,6 @@ __all__ = [
     "ALERT_SCHEMA",
     "CASE_EVIDENCE_SCHEMA",
     "DEFAULT_RULES",
-    "PROBLEMS",
     "UNMATCHED_SCHEMA",
     "Escalation",
     "RuleVersion",
