@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any
 
+from dixian.domain.income import DEMO_INCOME_LINE
 from dixian.domain.risks import GRADES, RISK_TYPES
 
 # Registry labour skills that count as a labourer (劳动力): LabourSkill.ORDINARY / SKILLED.
@@ -103,9 +104,6 @@ class RuleVersion:
 
 
 _SUFFIX = "(规则 {rule_id} 第{version}版)"
-
-# Demo income line (domain.md, 示例 until the province's figure is entered).
-DEMO_INCOME_LINE = {2023: 7600, 2024: 7900, 2025: 8200, 2026: 8500}
 
 DEFAULT_RULES: tuple[RuleVersion, ...] = (
     RuleVersion(
