@@ -22,12 +22,13 @@ import polars as pl
 from stdnum import numdb
 from stdnum.cn import ric
 
+from .dictionaries import FEMALE, MALE
+
 ID_WEIGHTS: tuple[int, ...] = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"  # index: the weighted digit sum mod 11
 ID18_PATTERN = "[0-9]{17}[0-9X]"
 ID15_PATTERN = "[0-9]{15}"
 EARLIEST_BIRTH_YEAR = 1880  # an older "birth date" is a typing error
-MALE, FEMALE = "male", "female"  # the sex codes of dictionaries.SEX
 
 # Per number ---------------------------------------------------------------------------------------------
 

@@ -37,12 +37,12 @@ import numpy as np
 import polars as pl
 
 from dixian.domain import catalogue
+from dixian.domain.dictionaries import LABOURER_SKILLS
 from dixian.domain.income import DEMO_INCOME_LINE
 
 from .idnumbers import check_digits
 
 DEFAULT_PERIOD = "2026-10"
-LABOURER = ("ordinary", "skilled")  # the engine's LABOUR_SKILLS
 DROP_SHARE = 0.3  # R13
 
 # Background rows per registry person (per village for water): about 2.1 rows a person in all, so the
@@ -269,7 +269,7 @@ def generate_feeds(
     male = (persons["sex"] == "male").to_numpy()
     birth = persons["birth_date"].to_numpy().astype("datetime64[D]")
     age_end = _age(birth, np.datetime64(end))
-    labourer = persons["labour_skill"].is_in(LABOURER).to_numpy()
+    labourer = persons["labour_skill"].is_in(LABOURER_SKILLS).to_numpy()
     head = (persons["relation"] == "head").to_numpy()
     student = persons["student_status"].to_numpy()
     in_school = persons["student_status"].is_in(list(STAGE)).to_numpy()

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from stdnum.cn import ric
 
 from dixian.domain import idnumber
+from dixian.domain.dictionaries import FEMALE, MALE
 from dixian.synthetic.idnumbers import check_digits
 
 bodies = st.text(alphabet="0123456789", min_size=17, max_size=17)
@@ -99,7 +100,7 @@ def test_birth_date_and_sex_are_read_from_the_number(day: dt.date, order: int) -
     body = f"360424{day:%Y%m%d}{order:03d}"
     number = body + idnumber.check_digit(body)
     assert idnumber.birth_date(number) == day
-    assert idnumber.sex(number) == (idnumber.MALE if order % 2 else idnumber.FEMALE)
+    assert idnumber.sex(number) == (MALE if order % 2 else FEMALE)
     frame = pl.DataFrame({"n": [number]})
     birth, male = frame.select(
         idnumber.birth_date_expr(pl.col("n")).alias("birth"), idnumber.male_expr(pl.col("n")).alias("male")

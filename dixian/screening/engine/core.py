@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from dixian.domain import catalogue
+from dixian.domain.dictionaries import LABOURER_SKILLS
 from dixian.domain.idnumber import ID18_PATTERN, checksum_ok_sql, clean_id_sql, normalised_id_sql
 from dixian.domain.records import PROBLEMS, record_key_sql
 from dixian.domain.risks import GRADES, RISK_TYPES
@@ -37,7 +38,7 @@ from dixian.domain.risks import GRADES, RISK_TYPES
 from .backends import Backend, TableLike, make_backend, source_columns, source_schema, to_arrow
 from .dialect import Dialect, in_list, lit
 from .logic import LOGICS, Ctx
-from .rules import LABOUR_SKILLS, RuleVersion
+from .rules import RuleVersion
 
 # Output schemas: both backends' results are cast to these, so callers (and the equivalence test) see
 # exactly one shape.
@@ -908,7 +909,7 @@ def screen(
                 "pp",
                 f"""
 SELECT id_number, p_idx, {household_key_sql(d, "household_no", hashed)} AS household_no, name, birth_date,
-       coalesce({in_list("labour_skill", LABOUR_SKILLS)}, FALSE) AS p_labourer
+       coalesce({in_list("labour_skill", LABOURER_SKILLS)}, FALSE) AS p_labourer
 FROM src_persons""",
             )
             be.materialise("hh", _hh_sql(d, period_start.year, head_name, years, hashed=hashed))

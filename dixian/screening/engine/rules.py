@@ -25,9 +25,6 @@ from typing import Any
 from dixian.domain.income import DEMO_INCOME_LINE
 from dixian.domain.risks import GRADES, RISK_TYPES
 
-# Registry labour skills that count as a labourer (劳动力): LabourSkill.ORDINARY / SKILLED.
-LABOUR_SKILLS: tuple[str, ...] = ("ordinary", "skilled")
-
 
 @dataclass(frozen=True)
 class Escalation:
