@@ -16,6 +16,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from dixian.common.access import mask_id_number, mask_phone
+from dixian.domain import household_facts
 
 from . import choices as c
 from .models import Household, HouseholdIncome, Person
@@ -70,7 +71,9 @@ class HouseholdForm(_ServiceForm):
     def __init__(self, *args: Any, may_view_pii: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["water_ok"].widget = WaterSelect()
-        self.fields["year_out_of_poverty"].widget.attrs.update(min=2014, max=2020)
+        self.fields["year_out_of_poverty"].widget.attrs.update(
+            min=household_facts.POVERTY_EXIT_YEARS[0], max=household_facts.POVERTY_EXIT_YEARS[1]
+        )
         if not may_view_pii:
             _keep_unless_typed(self, "phone", mask_phone(self.instance.phone))
 

@@ -30,6 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from dixian.cases.rows import alert_rows
 from dixian.cases.selectors import alerts_for_household
 from dixian.common.access import mask_id_number, mask_phone, may_view_pii
+from dixian.domain import household_facts
 from dixian.visits.selectors import may_record_visits, visit_may_record, visits_for_household
 
 from . import choices as c
@@ -89,7 +90,7 @@ def member_rows(members: list[Person], *, pii: bool, today: dt.date) -> list[Mem
         rows.append(
             MemberRow(
                 person=m,
-                age=services.age_on(m.birth_date, today),
+                age=household_facts.age_on(m.birth_date, today),
                 id_number=m.id_number if pii else mask_id_number(m.id_number),
                 phone=m.phone if pii else mask_phone(m.phone),
                 health=m.get_health_status_display() if pii else HIDDEN,
@@ -102,14 +103,13 @@ def member_rows(members: list[Person], *, pii: bool, today: dt.date) -> list[Mem
 def guarantees(household: Household, members: list[Person], *, today: dt.date) -> list[Guarantee]:
     """三保障 + 饮水 (domain.md §8), each with the members or facts that make it red."""
     dropouts = [
-        f"{m.name}({services.age_on(m.birth_date, today)}岁)失学或辍学"
+        f"{m.name}({household_facts.age_on(m.birth_date, today)}岁)失学或辍学"
         for m in members
-        if m.student_status == c.StudentStatus.DROPOUT
-        and services.age_on(m.birth_date, today) in services.SCHOOL_AGE
+        if household_facts.dropout_of_school_age(m.student_status, m.birth_date, today)
     ]
     uninsured = [f"{m.name} 未参加基本医疗保险" for m in members if not m.medical_insurance]
     grade = household.housing_grade
-    if grade in services.UNSAFE_HOUSING:
+    if not household_facts.housing_safe(grade):
         housing = Guarantee("住房安全", False, "未保障", [f"住房安全等级为{grade}级,需改造或不再居住"])
     elif grade:
         housing = Guarantee("住房安全", True, f"有保障({grade}级)")
