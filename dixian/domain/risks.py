@@ -58,7 +58,7 @@ def risk_name(code: str) -> str:
 # Days to act: 红 = within 3 days, 橙 = within 7, 黄 = within 15 (docs/feeds.md).
 RED, ORANGE, YELLOW = "红", "橙", "黄"
 GRADES: dict[str, int] = {YELLOW: 1, ORANGE: 2, RED: 3}
-GRADE_RANK: dict[str, int] = {RED: 1, ORANGE: 2, YELLOW: 3}
+GRADE_RANK: dict[str, int] = {g: len(GRADES) + 1 - severity for g, severity in GRADES.items()}
 GRADE_DAYS: dict[str, int] = {RED: 3, ORANGE: 7, YELLOW: 15}
 GRADE_CHOICES: list[tuple[str, str]] = [(g, g) for g in GRADES]
 
