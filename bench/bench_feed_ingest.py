@@ -39,6 +39,8 @@ import polars as pl
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from dixian.domain import idnumber  # noqa: E402 - importable once the repository root is on the path
+
 HEADERS = {
     "settlement_no": "结算单号",
     "name": "姓名",
@@ -53,8 +55,8 @@ HEADERS = {
     "assistance_paid": "医疗救助支付",
     "out_of_pocket": "个人负担",
 }
-WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
-CHECK = np.array(list("10X98765432"))
+WEIGHTS = np.array(idnumber.ID_WEIGHTS)
+CHECK = np.array(list(idnumber.CHECK_CHARS))
 
 
 def medical_frame(n: int, seed: int = 20261129) -> pl.DataFrame:

@@ -63,11 +63,6 @@ def _given(rng: random.Random) -> str:
     return "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2, 2))))
 
 
-def _check_digit(body17: str) -> str:
-    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    return "10X98765432"[sum(int(d) * w for d, w in zip(body17, weights, strict=True)) % 11]
-
-
 def _regions() -> list[dict[str, object]]:
     """City, 13 counties, ~15 townships each, ~12 villages each (about 2,300 villages, as in Jiujiang)."""
     rng = random.Random(4)
@@ -113,6 +108,8 @@ def _regions() -> list[dict[str, object]]:
 
 def generate_rows(households: int, seed: int = 20261129):
     """Yield (households, persons, incomes) chunks of plain tuples keyed by column name."""
+    from dixian.domain import idnumber
+
     rng = random.Random(seed)
     villages = [r for r in _regions() if r["level"] == "village"]
     per_village = households // len(villages)
@@ -155,7 +152,7 @@ def generate_rows(households: int, seed: int = 20261129):
                         "id": pid,
                         "household_id": hid,
                         "region_code": code,
-                        "id_number": body + _check_digit(body),
+                        "id_number": body + idnumber.check_digit(body),
                         "name": surname + _given(rng) if m == 0 else _surname(rng) + _given(rng),
                         "sex": "male" if int(body[16]) % 2 else "female",
                         "birth_date": birth.isoformat(),

@@ -47,7 +47,6 @@ from dixian.synthetic.tree import build_tree  # noqa: E402
 SEED = 20261129
 UPPER, LOWER = 0.95, 0.60
 SCALES = {"city": (None, 2_500_000, 200_000), "county": (("360424",), 200_000, 20_000)}
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
 def registry(scale: str) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -65,11 +64,6 @@ def _typo(name: str, rng: np.random.Generator, pool: str) -> str:
     i = int(rng.integers(0, len(name)))
     options = [c for c in pool if c != name[i]]
     return name[:i] + options[int(rng.integers(0, len(options)))] + name[i + 1 :]
-
-
-def _check(body: str) -> str:
-    total = sum(int(c) * w for c, w in zip(body, _WEIGHTS, strict=True))
-    return "10X98765432"[total % 11]
 
 
 def damaged_records(
@@ -181,7 +175,7 @@ def score(links: pl.DataFrame, truth: pl.DataFrame) -> dict[str, float]:
 def exact_join(records: pa.Table, persons: pa.Table) -> int:
     import duckdb
 
-    from dixian.screening.engine.core import clean_id_sql, normalised_id_sql
+    from dixian.domain.idnumber import clean_id_sql, normalised_id_sql
     from dixian.screening.engine.dialect import DuckDBDialect
 
     con = duckdb.connect()

@@ -76,7 +76,7 @@ def build_feeds() -> dict[str, int]:
     sys.path.insert(0, str(ROOT / "bench"))
     import bench_screening as eb
 
-    from dixian.feeds import catalogue
+    from dixian.domain import catalogue
 
     if not (
         CITY / "manifest.json"

@@ -55,7 +55,6 @@ FEED_ROWS = {  # ≥ 5 M in all
     "water": 600,
 }
 
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _COUNTIES = (
     360402,
     360403,
@@ -82,13 +81,15 @@ _GIVEN = list("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰�
 
 def _id_numbers(np, pl, region, birth, seq):  # noqa: ANN001, ANN202 - numpy/polars passed in to keep imports lazy
     """Valid 18-digit ID numbers from integer region (6 digits), birth (yyyymmdd) and seq (3 digits)."""
+    from dixian.domain.idnumber import CHECK_CHARS, ID_WEIGHTS
+
     digits = [
         (value // 10**k) % 10
         for value, width in ((region, 6), (birth, 8), (seq, 3))
         for k in range(width - 1, -1, -1)
     ]
-    total = sum(d * w for d, w in zip(digits, _WEIGHTS, strict=True)) % 11
-    check = np.array(list("10X98765432"))[total]
+    total = sum(d * w for d, w in zip(digits, ID_WEIGHTS, strict=True)) % 11
+    check = np.array(list(CHECK_CHARS))[total]
     frame = pl.DataFrame({"r": region, "b": birth, "s": seq, "c": check})
     return frame.select(
         pl.col("r").cast(pl.String)
@@ -194,7 +195,7 @@ def build_inputs(out: Path, seed: int = 20261029) -> dict[str, int]:
     persons.write_parquet(out / "persons.parquet")
     incomes.write_parquet(out / "incomes.parquet")
 
-    from dixian.feeds import catalogue
+    from dixian.domain import catalogue
 
     day0 = np.datetime64("2025-08-01")
     span = (np.datetime64("2026-10-31") - day0).astype(int) + 1
@@ -217,7 +218,7 @@ def feed_columns(code: str, rows: int, rng, dates, villages, ids, names, birth_i
     import numpy as np
     import polars as pl
 
-    from dixian.feeds import catalogue
+    from dixian.domain import catalogue
 
     cols: dict[str, object] = {}
     if catalogue.feed(code).person_key:
@@ -363,7 +364,7 @@ def run_engine(data: Path) -> dict[str, object]:
 
 
 def floor_sql(data: Path) -> str:
-    from dixian.feeds import catalogue
+    from dixian.domain import catalogue
 
     parts = []
     for code in FEED_ROWS:

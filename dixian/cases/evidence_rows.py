@@ -2,7 +2,7 @@
 
 A delivery's rows are not in the database (feeds/models.py): they are a Parquet file of the catalogue's
 field names. The evidence names its rows by record key, built exactly as the screening engine builds it
-(`engine.core.record_key_sql`: one column as text, or several joined with "|"), so the same DuckDB
+(`domain.records.record_key_sql`: one column as text, or several joined with "|"), so the same DuckDB
 expression finds them again. Shown with the catalogue's Chinese headers; ID numbers and phones masked
 unless the account may see personal data; health-related feeds (医保, 大病, 残联) only with that right.
 """
@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from dixian.common.masking import health_feed_hidden, id_number_shown, phone_shown
-from dixian.feeds import catalogue
-from dixian.screening.engine.core import record_key_sql
+from dixian.domain import catalogue
+from dixian.domain.records import record_key_sql
 
 if TYPE_CHECKING:
     from dixian.feeds.models import FeedDelivery

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 
 from dixian.common.filters import RegionChainField, choices_with_blank, resolve_region
+from dixian.domain.records import PROBLEMS
+from dixian.domain.risks import GRADE_CHOICES, RISK_CHOICES
 from dixian.feeds.models import FEED_CHOICES
-from dixian.screening.engine import PROBLEMS
-from dixian.screening.models import GRADE_CHOICES, RISK_CHOICES
 
 from .models import Alert, Channel, UnmatchedRecord
 from .selectors import AlertFilters

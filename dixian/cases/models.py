@@ -15,18 +15,15 @@ from django.db.models import Q
 
 from dixian.common.masking import reason_shown
 from dixian.common.models import TimeStampedModel
+from dixian.domain import risks
+from dixian.domain.risks import GRADE_CHOICES, RISK_CHOICES
 from dixian.feeds.models import FEED_CHOICES
-from dixian.screening.models import GRADE_CHOICES, RISK_CHOICES
-
-# 红 = act within 3 days, 橙 = within 7, 黄 = within 15 (docs/rules.md §1); rank orders lists by urgency.
-GRADE_DAYS = {"红": 3, "橙": 7, "黄": 15}
-GRADE_RANK = {"红": 1, "橙": 2, "黄": 3}
 
 
 class Channel(models.TextChoices):
-    DEPARTMENT = "department", "部门筛查预警"
-    SELF_DECLARED = "self_declared", "农户自主申报"
-    CADRE_VISIT = "cadre_visit", "干部常态排查"
+    DEPARTMENT = risks.DEPARTMENT, risks.CHANNELS[risks.DEPARTMENT]
+    SELF_DECLARED = risks.SELF_DECLARED, risks.CHANNELS[risks.SELF_DECLARED]
+    CADRE_VISIT = risks.CADRE_VISIT, risks.CHANNELS[risks.CADRE_VISIT]
 
 
 class Alert(TimeStampedModel):
@@ -103,7 +100,7 @@ class Alert(TimeStampedModel):
 
     @staticmethod
     def due_for(grade: str, raised: dt.date) -> dt.date:
-        return raised + dt.timedelta(days=GRADE_DAYS[grade])
+        return risks.due_date(grade, raised)
 
 
 # LINEAGE: the run, rule version and delivery that evidence and 应纳未纳 rows point to are enforced by the

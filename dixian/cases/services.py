@@ -18,9 +18,9 @@ from django.utils import timezone
 from dixian.common.audit import change_record
 from dixian.common.masking import record_key_shown
 from dixian.common.models import ChangeLog
-from dixian.screening.engine import GRADES, RISK_TYPES
+from dixian.domain.risks import GRADE_RANK, GRADES, RISK_TYPES, higher_grade
 
-from .models import GRADE_RANK, Alert, AlertEvidence, Channel, UnmatchedRecord
+from .models import Alert, AlertEvidence, Channel, UnmatchedRecord
 from .signals import alert_status_changed
 
 if TYPE_CHECKING:
@@ -33,10 +33,6 @@ def evidence_dedup_key(*parts: object) -> str:
     """The identity of one fact: the same parts give the same key, so adding it twice is a no-op."""
     text = "\x1f".join("" if p is None else str(p) for p in parts)
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def higher_grade(a: str, b: str) -> str:
-    return a if GRADE_RANK[a] <= GRADE_RANK[b] else b
 
 
 def merged_reason(reasons: Iterable[str]) -> str:

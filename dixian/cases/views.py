@@ -24,7 +24,7 @@ from dixian.common.access import may_view_pii
 from dixian.common.filters import region_picker
 from dixian.common.masking import health_feed_hidden, id_number_shown, phone_shown, record_key_shown
 from dixian.common.paging import paginate
-from dixian.feeds import catalogue
+from dixian.domain import catalogue
 
 from . import exports, services
 from .evidence_rows import EvidenceRows, evidence_rows

@@ -27,7 +27,8 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from . import catalogue as cat
+from dixian.domain import catalogue as cat
+from dixian.domain import idnumber
 
 # Amounts above this are taken for a unit mistake (分 for 元) or a typing slip: no household-level feed
 # value comes near ten million 元.
@@ -46,8 +47,6 @@ ENCODINGS = ("utf-8-sig", "gb18030")
 _WS = " \t\r\n\u3000\xa0"
 _FULL_WIDTH = [chr(0xFF10 + i) for i in range(10)] + ["Ｘ", "ｘ", "x"]
 _HALF_WIDTH = [str(i) for i in range(10)] + ["X", "X", "X"]
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 ROW_COL = "__row"  # the row number as the sender sees it (Excel row, csv line, 1-based JSON index)
@@ -545,15 +544,6 @@ def id_clean_expr(s: pl.Expr) -> pl.Expr:
     return s.str.replace_many(_FULL_WIDTH, _HALF_WIDTH).str.replace_all(r"[\s\u3000\xa0]+", "")
 
 
-def id_checksum_ok_expr(c: pl.Expr) -> pl.Expr:
-    """For 18-character candidates: the ISO 7064 check digit matches."""
-    total = pl.lit(0, dtype=pl.Int64)
-    for i, w in enumerate(_ID_WEIGHTS):
-        total = total + c.str.slice(i, 1).cast(pl.Int64, strict=False) * w
-    check = (total % 11).replace_strict(dict(enumerate(_ID_CHECK)), return_dtype=pl.String, default=None)
-    return c.str.slice(17, 1) == check
-
-
 # What an identity number cell may be, besides empty (see the module docstring).
 ID_VALID, ID_OLD15, ID_CHECKSUM, ID_DAMAGED, ID_INVALID = "valid", "old15", "checksum", "damaged", "invalid"
 
@@ -565,7 +555,7 @@ def id_kind_expr(s: pl.Expr) -> pl.Expr:
     return (
         pl.when(c.is_null() | (c == ""))
         .then(None)
-        .when(is18 & id_checksum_ok_expr(c))
+        .when(is18 & idnumber.checksum_ok_expr(c))
         .then(pl.lit(ID_VALID))
         .when(is18)
         .then(pl.lit(ID_CHECKSUM))
@@ -658,10 +648,8 @@ def _fast(cell: _Cell, today: dt.date) -> tuple[pl.Expr, list[pl.Expr], pl.Expr,
             .then(s.str.slice(0, 17).cast(pl.Int64, strict=False))
             .alias(body)
         )
-        total = pl.lit(0, dtype=pl.Int64)
-        for k, w in enumerate(_ID_WEIGHTS):
-            total = total + (pl.col(body) // 10 ** (16 - k)) % 10 * w
-        check = pl.lit(pl.Series(list(_ID_CHECK), dtype=pl.String)).gather(total % 11)
+        total = idnumber.body_weighted_sum_expr(pl.col(body))
+        check = pl.lit(pl.Series(list(idnumber.CHECK_CHARS), dtype=pl.String)).gather(total % 11)
         kind_expr = (
             pl.when(pl.col(body).is_null())
             .then(None)

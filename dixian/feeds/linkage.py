@@ -55,8 +55,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from dixian.screening.engine.core import checksum_ok_sql, clean_id_sql, normalised_id_sql
-from dixian.screening.engine.dialect import DuckDBDialect
+from dixian.domain.idnumber import DuckDBRegex, checksum_ok_sql, clean_id_sql, normalised_id_sql
 
 LINK_SCHEMA = pa.schema(
     [
@@ -319,7 +318,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, villages: bool, timings: dict[str, 
     of middle dot (the registry import makes every variant ·), so dropping · is enough there; records get
     the full clean-up.
     """
-    d = DuckDBDialect()
+    d = DuckDBRegex()
     vil = f"SELECT code, {_village('name')} AS village_n FROM villages_in" if villages else None
     started = time.perf_counter()
     con.execute(f"""

@@ -29,12 +29,11 @@ from dixian.common.access import scope_by_region
 from dixian.common.audit import change_record
 from dixian.common.masking import record_key_shown
 from dixian.common.models import ChangeLog
+from dixian.domain import catalogue
+from dixian.domain.records import record_key_sql
 from dixian.regions.models import Region
 from dixian.registry.models import Person
-from dixian.screening.engine.core import record_key_sql
-from dixian.screening.engine.dialect import lit
 
-from . import catalogue
 from .linkage import AUTO, RECORD_COLUMNS, link_records
 from .models import FeedDelivery, LinkCandidate
 from .signals import delivery_changed
@@ -66,7 +65,7 @@ def _delivery_records(delivery: FeedDelivery) -> pa.Table | None:
             if col not in ("feed", "record_key")
         ]
         return con.sql(
-            f"SELECT {lit(feed.code)} AS feed, {record_key_sql(feed)} AS record_key, {', '.join(cols)}, "
+            f"SELECT '{feed.code}' AS feed, {record_key_sql(feed)} AS record_key, {', '.join(cols)}, "
             f"CAST({int(delivery.pk)} AS BIGINT) AS delivery_id FROM src"
         ).to_arrow_table()
     finally:

@@ -16,8 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from dixian.common.models import TimeStampedModel
-
-from . import catalogue
+from dixian.domain import catalogue
 
 FEED_CHOICES = [(f.code, f"{f.department} · {f.name}") for f in catalogue.FEEDS]
 

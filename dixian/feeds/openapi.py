@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import catalogue as cat
+from dixian.domain import catalogue as cat
+
 from .workbooks import TYPE_LABELS, TYPE_NOTES
 
 MAX_ROWS = 50_000

@@ -31,8 +31,9 @@ from django.utils import timezone
 from dixian.common.audit import change_record
 from dixian.common.models import ChangeLog
 from dixian.common.spreadsheets import ErrorReport
+from dixian.domain import catalogue
 
-from . import catalogue, ingest, openapi
+from . import ingest, openapi
 from .models import ApiToken, FeedDelivery
 from .signals import delivery_changed
 

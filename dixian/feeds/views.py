@@ -27,8 +27,9 @@ from dixian.accounts.capabilities import Capability, capability_required
 from dixian.common.access import may_view_pii
 from dixian.common.masking import text_shown
 from dixian.common.paging import paginate_exact
+from dixian.domain import catalogue
 
-from . import catalogue, services
+from . import services
 from .models import FeedDelivery
 from .selectors import (
     deliveries_for_user,

@@ -20,8 +20,9 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
 from dixian.accounts.capabilities import Capability, user_can
+from dixian.domain import catalogue
 
-from . import catalogue, openapi, services
+from . import openapi, services
 from .models import FeedDelivery
 from .selectors import deliveries_for_user, token_authenticate
 

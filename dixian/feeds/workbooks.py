@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dixian.common.spreadsheets import TemplateBook, TemplateColumn
-
-from . import catalogue as cat
+from dixian.domain import catalogue as cat
 
 TYPE_LABELS = {
     cat.TEXT: "文字",

@@ -45,6 +45,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from dixian.common.models import ChangeLog
+from dixian.domain import household_facts
 from dixian.regions.models import Region
 
 from . import choices as c
@@ -56,15 +57,7 @@ if TYPE_CHECKING:
 Progress = Callable[[int, int], None]
 
 HOUSEHOLD_INPUT = HOUSEHOLD_DETAIL_FIELDS
-HOUSEHOLD_DERIVED = (
-    "head_name",
-    "member_count",
-    "education_ok",
-    "medical_ok",
-    "housing_ok",
-    "has_illness",
-    "has_disability",
-)
+HOUSEHOLD_DERIVED = household_facts.FACTS
 PERSON_INPUT = ("name", "sex", "birth_date", "relation", *PERSON_DETAIL_FIELDS)
 INCOME_INPUT = (
     "wages",
@@ -78,9 +71,6 @@ INCOME_INPUT = (
 INCOME_DERIVED = ("members", "net_income", "net_income_per_capita")
 MONEY_FIELDS = frozenset((*INCOME_INPUT, "net_income", "net_income_per_capita"))
 
-ILLNESS = (c.HealthStatus.CHRONIC.value, c.HealthStatus.MAJOR_ILLNESS.value)
-UNSAFE_HOUSING = (c.HousingGrade.C.value, c.HousingGrade.D.value)
-COMPULSORY_AGES = (6, 15)
 # SQLite: from this many new rows (and more than the table holds) indexes are rebuilt, not maintained.
 DEFERRED_INDEX_ROWS = 5_000
 
@@ -877,50 +867,11 @@ def _scope_problems(
 
 def _member_facts(members: pl.DataFrame, today: dt.date) -> pl.DataFrame:
     """Per household_no: member count, head name and the member flags, from the final membership."""
-    md = today.month * 100 + today.day
-    age = (
-        pl.lit(today.year)
-        - pl.col("birth_date").dt.year()
-        - ((pl.col("birth_date").dt.month().cast(pl.Int32) * 100 + pl.col("birth_date").dt.day()) > md).cast(
-            pl.Int32
-        )
-    )
-    low, high = COMPULSORY_AGES
-    return members.group_by("household_no").agg(
-        pl.len().cast(pl.Int64).alias("member_count"),
-        pl.col("name")
-        .filter(pl.col("relation") == c.Relation.HEAD.value)
-        .sort()
-        .first()
-        .fill_null("")
-        .alias("head_name"),
-        pl.col("health_status").is_in(ILLNESS).any().alias("has_illness"),
-        (
-            (pl.col("health_status") == c.HealthStatus.DISABLED.value)
-            | (pl.col("disability_category").fill_null("") != "")
-        )
-        .any()
-        .alias("has_disability"),
-        (
-            ~(age.is_between(low, high) & (pl.col("student_status") == c.StudentStatus.DROPOUT.value))
-            .fill_null(False)
-            .any()
-        ).alias("education_ok"),
-        (pl.col("medical_insurance").fill_null("") != "").all().alias("medical_ok"),
-    )
+    return members.group_by("household_no").agg(household_facts.member_facts_aggs(today))
 
 
 def _with_facts(hh: pl.DataFrame, facts: pl.DataFrame) -> pl.DataFrame:
-    out = hh.join(facts, on="household_no", how="left")
-    return out.with_columns(
-        pl.col("member_count").fill_null(0),
-        pl.col("head_name").fill_null(""),
-        pl.col("has_illness").fill_null(False),
-        pl.col("has_disability").fill_null(False),
-        pl.col("education_ok").fill_null(True),
-        pl.col("medical_ok").fill_null(True),
-        (~pl.col("housing_grade").fill_null("").is_in(UNSAFE_HOUSING)).alias("housing_ok"),
-    )
+    return hh.join(facts, on="household_no", how="left").with_columns(household_facts.household_facts_fill())
 
 
 def _changed_rows(new: pl.DataFrame, old: pl.DataFrame, key: str, compare: Sequence[str]) -> pl.DataFrame:

@@ -1,4 +1,5 @@
-"""Code lists of the registry (docs/domain.md §14). Codes are English; labels are what users see.
+"""Code lists of the registry (docs/domain.md §14): Django choices built from the national dictionaries
+of dixian/domain/dictionaries.py. Codes are English; labels are what users see.
 
 `ALIASES` maps spellings met in county workbooks to codes; the importer uses it.
 """
@@ -7,180 +8,125 @@ from __future__ import annotations
 
 from django.db import models
 
+from dixian.domain import dictionaries as d
+
 
 class HouseholdKind(models.TextChoices):
-    EX_POOR = "ex_poor", "脱贫户"
-    ORDINARY = "ordinary", "一般农户"
+    EX_POOR = d.EX_POOR, d.HOUSEHOLD_KIND[d.EX_POOR]
+    ORDINARY = d.ORDINARY, d.HOUSEHOLD_KIND[d.ORDINARY]
 
 
 class MonitoringCategory(models.TextChoices):
-    NONE = "", "非监测对象"
-    UNSTABLE_EX_POOR = "unstable_ex_poor", "脱贫不稳定户"
-    EDGE = "edge", "边缘易致贫户"
-    SUDDEN_HARDSHIP = "sudden_hardship", "突发严重困难户"
+    NONE = "", d.MONITORING_CATEGORY[""]
+    UNSTABLE_EX_POOR = d.UNSTABLE_EX_POOR, d.MONITORING_CATEGORY[d.UNSTABLE_EX_POOR]
+    EDGE = d.EDGE, d.MONITORING_CATEGORY[d.EDGE]
+    SUDDEN_HARDSHIP = d.SUDDEN_HARDSHIP, d.MONITORING_CATEGORY[d.SUDDEN_HARDSHIP]
 
 
 class Sex(models.TextChoices):
-    MALE = "male", "男"
-    FEMALE = "female", "女"
+    MALE = d.MALE, d.SEX[d.MALE]
+    FEMALE = d.FEMALE, d.SEX[d.FEMALE]
 
 
 class Relation(models.TextChoices):
-    HEAD = "head", "户主"
-    SPOUSE = "spouse", "配偶"
-    SON = "son", "之子"
-    DAUGHTER = "daughter", "之女"
-    DAUGHTER_IN_LAW = "daughter_in_law", "之儿媳"
-    SON_IN_LAW = "son_in_law", "之女婿"
-    GRANDCHILD = "grandchild", "之孙子女"
-    PARENT = "parent", "之父母"
-    GRANDPARENT = "grandparent", "之祖父母"
-    SIBLING = "sibling", "之兄弟姐妹"
-    OTHER = "other", "其他"
+    HEAD = d.HEAD, d.RELATION[d.HEAD]
+    SPOUSE = "spouse", d.RELATION["spouse"]
+    SON = "son", d.RELATION["son"]
+    DAUGHTER = "daughter", d.RELATION["daughter"]
+    DAUGHTER_IN_LAW = "daughter_in_law", d.RELATION["daughter_in_law"]
+    SON_IN_LAW = "son_in_law", d.RELATION["son_in_law"]
+    GRANDCHILD = "grandchild", d.RELATION["grandchild"]
+    PARENT = "parent", d.RELATION["parent"]
+    GRANDPARENT = "grandparent", d.RELATION["grandparent"]
+    SIBLING = "sibling", d.RELATION["sibling"]
+    OTHER = "other", d.RELATION["other"]
 
 
 class Education(models.TextChoices):
-    UNKNOWN = "", "未填写"
-    ILLITERATE = "illiterate", "文盲或半文盲"
-    PRIMARY = "primary", "小学"
-    JUNIOR = "junior", "初中"
-    SENIOR = "senior", "高中"
-    VOCATIONAL = "vocational", "中专"
-    COLLEGE = "college", "大专及以上"
+    UNKNOWN = "", d.EDUCATION[""]
+    ILLITERATE = "illiterate", d.EDUCATION["illiterate"]
+    PRIMARY = "primary", d.EDUCATION["primary"]
+    JUNIOR = "junior", d.EDUCATION["junior"]
+    SENIOR = "senior", d.EDUCATION["senior"]
+    VOCATIONAL = "vocational", d.EDUCATION["vocational"]
+    COLLEGE = "college", d.EDUCATION["college"]
 
 
 class StudentStatus(models.TextChoices):
-    NOT_STUDENT = "", "非在校生"
-    PRESCHOOL = "preschool", "学前教育"
-    PRIMARY = "primary", "小学"
-    JUNIOR = "junior", "初中"
-    SENIOR = "senior", "普通高中"
-    SECONDARY_VOCATIONAL = "secondary_vocational", "中职"
-    HIGHER_VOCATIONAL = "higher_vocational", "高职"
-    UNDERGRADUATE = "undergraduate", "本科"
-    POSTGRADUATE = "postgraduate", "硕士及以上"
-    DROPOUT = "dropout", "失学或辍学"
+    NOT_STUDENT = "", d.STUDENT_STATUS[""]
+    PRESCHOOL = "preschool", d.STUDENT_STATUS["preschool"]
+    PRIMARY = "primary", d.STUDENT_STATUS["primary"]
+    JUNIOR = "junior", d.STUDENT_STATUS["junior"]
+    SENIOR = "senior", d.STUDENT_STATUS["senior"]
+    SECONDARY_VOCATIONAL = "secondary_vocational", d.STUDENT_STATUS["secondary_vocational"]
+    HIGHER_VOCATIONAL = "higher_vocational", d.STUDENT_STATUS["higher_vocational"]
+    UNDERGRADUATE = "undergraduate", d.STUDENT_STATUS["undergraduate"]
+    POSTGRADUATE = "postgraduate", d.STUDENT_STATUS["postgraduate"]
+    DROPOUT = d.DROPOUT, d.STUDENT_STATUS[d.DROPOUT]
 
 
 class HealthStatus(models.TextChoices):
-    HEALTHY = "healthy", "健康"
-    CHRONIC = "chronic", "长期慢性病"
-    MAJOR_ILLNESS = "major_illness", "大病"
-    DISABLED = "disabled", "残疾"
+    HEALTHY = "healthy", d.HEALTH_STATUS["healthy"]
+    CHRONIC = d.CHRONIC, d.HEALTH_STATUS[d.CHRONIC]
+    MAJOR_ILLNESS = d.MAJOR_ILLNESS, d.HEALTH_STATUS[d.MAJOR_ILLNESS]
+    DISABLED = d.DISABLED, d.HEALTH_STATUS[d.DISABLED]
 
 
 class DisabilityCategory(models.TextChoices):
-    NONE = "", "无"
-    VISUAL = "visual", "视力残疾"
-    HEARING = "hearing", "听力残疾"
-    SPEECH = "speech", "言语残疾"
-    PHYSICAL = "physical", "肢体残疾"
-    INTELLECTUAL = "intellectual", "智力残疾"
-    MENTAL = "mental", "精神残疾"
-    MULTIPLE = "multiple", "多重残疾"
+    NONE = "", d.DISABILITY_CATEGORY[""]
+    VISUAL = "visual", d.DISABILITY_CATEGORY["visual"]
+    HEARING = "hearing", d.DISABILITY_CATEGORY["hearing"]
+    SPEECH = "speech", d.DISABILITY_CATEGORY["speech"]
+    PHYSICAL = "physical", d.DISABILITY_CATEGORY["physical"]
+    INTELLECTUAL = "intellectual", d.DISABILITY_CATEGORY["intellectual"]
+    MENTAL = "mental", d.DISABILITY_CATEGORY["mental"]
+    MULTIPLE = "multiple", d.DISABILITY_CATEGORY["multiple"]
 
 
 class DisabilityGrade(models.IntegerChoices):
-    GRADE_1 = 1, "一级"
-    GRADE_2 = 2, "二级"
-    GRADE_3 = 3, "三级"
-    GRADE_4 = 4, "四级"
+    GRADE_1 = 1, d.DISABILITY_GRADE[1]
+    GRADE_2 = 2, d.DISABILITY_GRADE[2]
+    GRADE_3 = 3, d.DISABILITY_GRADE[3]
+    GRADE_4 = 4, d.DISABILITY_GRADE[4]
 
 
 class LabourSkill(models.TextChoices):
-    ORDINARY = "ordinary", "普通劳动力"
-    SKILLED = "skilled", "技能劳动力"
-    LOST = "lost", "丧失劳动力"
-    NONE = "none", "无劳动力"
+    ORDINARY = d.LABOUR_ORDINARY, d.LABOUR_SKILL[d.LABOUR_ORDINARY]
+    SKILLED = d.LABOUR_SKILLED, d.LABOUR_SKILL[d.LABOUR_SKILLED]
+    LOST = "lost", d.LABOUR_SKILL["lost"]
+    NONE = "none", d.LABOUR_SKILL["none"]
 
 
 class WorkPlace(models.TextChoices):
-    NONE = "", "未务工"
-    IN_COUNTY = "in_county", "县内"
-    IN_PROVINCE = "in_province", "省内县外"
-    OUT_OF_PROVINCE = "out_of_province", "省外"
-    ABROAD = "abroad", "国外"
+    NONE = "", d.WORK_PLACE[""]
+    IN_COUNTY = "in_county", d.WORK_PLACE["in_county"]
+    IN_PROVINCE = "in_province", d.WORK_PLACE["in_province"]
+    OUT_OF_PROVINCE = "out_of_province", d.WORK_PLACE["out_of_province"]
+    ABROAD = "abroad", d.WORK_PLACE["abroad"]
 
 
 class MedicalInsurance(models.TextChoices):
-    NONE = "", "未参保"
-    RESIDENT = "resident", "城乡居民基本医疗保险"
-    EMPLOYEE = "employee", "职工基本医疗保险"
+    NONE = "", d.MEDICAL_INSURANCE[""]
+    RESIDENT = "resident", d.MEDICAL_INSURANCE["resident"]
+    EMPLOYEE = "employee", d.MEDICAL_INSURANCE["employee"]
 
 
 class PensionInsurance(models.TextChoices):
-    NONE = "", "未参保"
-    RESIDENT = "resident", "城乡居民基本养老保险"
-    EMPLOYEE = "employee", "职工基本养老保险"
-    RECEIVING = "receiving", "已领取养老金"
+    NONE = "", d.PENSION_INSURANCE[""]
+    RESIDENT = "resident", d.PENSION_INSURANCE["resident"]
+    EMPLOYEE = "employee", d.PENSION_INSURANCE["employee"]
+    RECEIVING = "receiving", d.PENSION_INSURANCE["receiving"]
 
 
 class HousingGrade(models.TextChoices):
-    UNKNOWN = "", "未鉴定"
-    A = "A", "A级"
-    B = "B", "B级"
-    C = "C", "C级"
-    D = "D", "D级"
+    UNKNOWN = "", d.HOUSING_GRADE[""]
+    A = "A", d.HOUSING_GRADE["A"]
+    B = "B", d.HOUSING_GRADE["B"]
+    C = d.HOUSING_C, d.HOUSING_GRADE[d.HOUSING_C]
+    D = d.HOUSING_D, d.HOUSING_GRADE[d.HOUSING_D]
 
 
-ETHNICITIES = [
-    "汉族",
-    "蒙古族",
-    "回族",
-    "藏族",
-    "维吾尔族",
-    "苗族",
-    "彝族",
-    "壮族",
-    "布依族",
-    "朝鲜族",
-    "满族",
-    "侗族",
-    "瑶族",
-    "白族",
-    "土家族",
-    "哈尼族",
-    "哈萨克族",
-    "傣族",
-    "黎族",
-    "傈僳族",
-    "佤族",
-    "畲族",
-    "高山族",
-    "拉祜族",
-    "水族",
-    "东乡族",
-    "纳西族",
-    "景颇族",
-    "柯尔克孜族",
-    "土族",
-    "达斡尔族",
-    "仫佬族",
-    "羌族",
-    "布朗族",
-    "撒拉族",
-    "毛南族",
-    "仡佬族",
-    "锡伯族",
-    "阿昌族",
-    "普米族",
-    "塔吉克族",
-    "怒族",
-    "乌孜别克族",
-    "俄罗斯族",
-    "鄂温克族",
-    "德昂族",
-    "保安族",
-    "裕固族",
-    "京族",
-    "塔塔尔族",
-    "独龙族",
-    "鄂伦春族",
-    "赫哲族",
-    "门巴族",
-    "珞巴族",
-    "基诺族",
-]
+ETHNICITIES = list(d.ETHNICITIES)
 
 
 def _aliases(choices: type[models.Choices], extra: dict[str, str] | None = None) -> dict[str, object]:

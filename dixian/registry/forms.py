@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 
 from dixian.common.forms import add_service_errors
 from dixian.common.masking import id_number_shown, phone_shown
+from dixian.domain import household_facts
 
 from . import choices as c
 from .models import Household, HouseholdIncome, Person
@@ -62,7 +63,9 @@ class HouseholdForm(_ServiceForm):
     def __init__(self, *args: Any, may_view_pii: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["water_ok"].widget = WaterSelect()
-        self.fields["year_out_of_poverty"].widget.attrs.update(min=2014, max=2020)
+        self.fields["year_out_of_poverty"].widget.attrs.update(
+            min=household_facts.POVERTY_EXIT_YEARS[0], max=household_facts.POVERTY_EXIT_YEARS[1]
+        )
         if not may_view_pii:
             _keep_unless_typed(self, "phone", phone_shown(self.instance.phone, pii=False))
 

@@ -24,10 +24,10 @@ import polars as pl
 from django.conf import settings
 from django.utils import timezone
 from python_calamine import CalamineWorkbook
-from stdnum.cn import ric
 
 from dixian.common.models import ChangeLog
 from dixian.common.spreadsheets import REPORT_COLUMNS, ErrorReport, TemplateBook, TemplateColumn
+from dixian.domain import dictionaries, household_facts, household_rules, idnumber
 from dixian.regions.models import Region
 
 from . import choices as c
@@ -46,7 +46,6 @@ Progress = Callable[[int, int], None]
 ERROR_SAMPLE = 20
 HEADER_SCAN_ROWS = 10
 MONEY = INCOME_INPUT
-POVERTY_EXIT_YEARS = (2014, 2020)  # 脱贫攻坚期 (docs/domain.md §1)
 HOUSEHOLD_FIELDS = tuple(col.field for col in COLUMNS if col.level == "household")
 INCOME_FIELDS = tuple(col.field for col in COLUMNS if col.level == "income")
 # Household-level columns that the head's row must fill (the others may leave them empty).
@@ -187,7 +186,10 @@ def _parsers() -> dict[str, Callable[[Any], Any]]:
         "household_no": lambda v: p.parse_code(v, label="户编号", max_length=24),
         "region_code": p.parse_region_code,
         "year_out_of_poverty": lambda v: p.parse_int(
-            v, low=POVERTY_EXIT_YEARS[0], high=POVERTY_EXIT_YEARS[1], label="脱贫年度"
+            v,
+            low=household_facts.POVERTY_EXIT_YEARS[0],
+            high=household_facts.POVERTY_EXIT_YEARS[1],
+            label="脱贫年度",
         ),
         "water_ok": p.parse_bool,
         "address": lambda v: p.parse_text(v, label="家庭住址", max_length=200),
@@ -397,34 +399,16 @@ def _check_rows(sheet: Sheet, parsed: Parsed, *, region: Region) -> list[RowErro
 
 
 def _person_rules(v: dict[str, list[Any]], add: Callable[[int, str | None, str], None], n: int) -> None:
-    """The rules of the person form (services.person_validate), applied to every row."""
+    """The person rules of the person form (domain.household_rules.person_problems), on every row."""
     none = [None] * n
-    columns = [
-        v.get(name, none)
-        for name in (
-            "disability_category",
-            "disability_grade",
-            "health_status",
-            "months_worked",
-            "work_place",
-            "dibao",
-            "tekun",
-        )
-    ]
-    disabled = c.HealthStatus.DISABLED.value
-    for i, (category, grade, health, months, place, dibao, tekun) in enumerate(zip(*columns, strict=True)):
-        if not (category or grade or health == disabled or months or (dibao and tekun)):
+    columns = [v.get(name, none) for name in household_rules.PERSON_RULE_FIELDS]
+    for i, values in enumerate(zip(*columns, strict=True)):
+        category, grade, health, months, _place, dibao, tekun = values
+        if not (category or grade or health == dictionaries.DISABLED or months or (dibao and tekun)):
             continue  # the common row: nothing to check
-        if category and not grade:
-            add(i, "disability_grade", "填写了残疾类别,请同时填写残疾等级")
-        if grade and not category:
-            add(i, "disability_category", "填写了残疾等级,请同时填写残疾类别")
-        if health == disabled and not category:
-            add(i, "disability_category", "健康状况为残疾时,请填写残疾类别和等级")
-        if months and not place:
-            add(i, "work_place", "填写了务工时间,请同时填写务工所在地")
-        if dibao and tekun:
-            add(i, "tekun", "同一人不能同时享受低保和特困供养,请只填其中一项")
+        row = dict(zip(household_rules.PERSON_RULE_FIELDS, values, strict=True))
+        for name, message in household_rules.person_problems(**row):
+            add(i, name, message)
 
 
 def _household_rules(
@@ -433,15 +417,13 @@ def _household_rules(
     add: Callable[[int, str | None, str], None],
     failed: Callable[[int, str], bool],
 ) -> None:
-    """The rules of the household form (services.household_validate) and of the income block, on the head row."""
+    """The household rules (domain.household_rules, as the household form) and the income block's, on the
+    head row."""
     get = lambda name: v[name][head] if name in v else None  # noqa: E731
-    kind, year, category = get("kind"), get("year_out_of_poverty"), get("monitoring_category")
-    if kind == c.HouseholdKind.ORDINARY and year:
-        add(head, "year_out_of_poverty", "一般农户没有脱贫年度,请清空;若为脱贫户,请修改户类型")
-    if category == c.MonitoringCategory.UNSTABLE_EX_POOR and kind == c.HouseholdKind.ORDINARY:
-        add(head, "monitoring_category", "脱贫不稳定户只能是脱贫户;一般农户请填边缘易致贫户或突发严重困难户")
-    elif category == c.MonitoringCategory.EDGE and kind == c.HouseholdKind.EX_POOR:
-        add(head, "monitoring_category", "边缘易致贫户只能是一般农户;脱贫户请填脱贫不稳定户或突发严重困难户")
+    for name, message in household_rules.household_problems(
+        get("kind"), get("year_out_of_poverty"), get("monitoring_category")
+    ):
+        add(head, name, message)
     if get("year") is None and not failed(head, "year") and any(get(m) is not None for m in MONEY):
         add(head, "year", "填写了收入金额,请同时填写收入年度")
 
@@ -753,7 +735,7 @@ def registry_import_job(job: Any, progress: Progress) -> None:
 
 
 def _example_id(body17: str) -> str:
-    return body17 + ric.calc_check_digit(body17 + "0")
+    return body17 + idnumber.check_digit(body17)
 
 
 # Obviously fake: household number 示例…, people born on 1900-01-01 in 北京东城 (110101).

@@ -11,6 +11,7 @@ from django.utils import timezone
 from dixian.accounts.capabilities import Capability, user_can
 from dixian.common.access import scope_by_region
 from dixian.common.models import ChangeLog
+from dixian.domain.income import lines_by_year
 from dixian.regions.models import Region
 
 from .models import HelperAssignment, Household, IncomeLine, Person
@@ -67,13 +68,9 @@ def income_lines_for_code(region_code: str) -> dict[int, IncomeLine]:
     lines = IncomeLine.objects.filter(Q(region__isnull=True) | Q(region__prefix__in=prefixes)).select_related(
         "region"
     )
-    best: dict[int, IncomeLine] = {}
-    for line in lines:
-        depth = len(line.region.prefix) if line.region_id else 0
-        current = best.get(line.year)
-        if current is None or depth > (len(current.region.prefix) if current.region_id else 0):
-            best[line.year] = line
-    return best
+    return lines_by_year(
+        ((line.region.prefix if line.region_id else "", line.year, line) for line in lines), region_code
+    )
 
 
 def household_history(

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from dixian.common.audit import change_record, diff_fields
 from dixian.common.models import ChangeLog
+from dixian.domain import household_facts, household_rules
 
 from . import choices as c
 from .models import HOUSEHOLD_DETAIL_FIELDS, PERSON_DETAIL_FIELDS, Household, HouseholdIncome, Person
@@ -40,15 +41,7 @@ PERSON_EDITABLE = ("id_number", "name", "relation", *PERSON_DETAIL_FIELDS)
 # Derived from the ID number, never typed (docs/domain.md §14: sex and birth date come with the ID).
 PERSON_FROM_ID = ("sex", "birth_date")
 PERSON_LOGGED = PERSON_EDITABLE + PERSON_FROM_ID
-HOUSEHOLD_DERIVED = (
-    "member_count",
-    "head_name",
-    "has_illness",
-    "has_disability",
-    "education_ok",
-    "medical_ok",
-    "housing_ok",
-)
+HOUSEHOLD_DERIVED = household_facts.FACTS
 INCOME_COMPONENTS = (
     "wages",
     "business",
@@ -61,12 +54,6 @@ INCOME_COMPONENTS = (
 INCOME_LOGGED = (*INCOME_COMPONENTS, "members", "net_income", "net_income_per_capita")
 
 CENT = Decimal("0.01")
-# Compulsory schooling (义务教育) ages, docs/domain.md §8.
-SCHOOL_AGE = range(6, 16)
-# 脱贫攻坚期: households left poverty between 2014 and 2020 (docs/domain.md §1).
-POVERTY_EXIT_YEARS = range(2014, 2021)
-UNSAFE_HOUSING = frozenset({c.HousingGrade.C, c.HousingGrade.D})
-ILLNESS = frozenset({c.HealthStatus.CHRONIC, c.HealthStatus.MAJOR_ILLNESS})
 
 
 # --- ID numbers ----------------------------------------------------------------------------------------
@@ -90,10 +77,6 @@ def id_number_facts(value: str, *, today: dt.date | None = None) -> tuple[str, s
     return parsed.number, parsed.sex, parsed.birth_date
 
 
-def age_on(birth: dt.date, today: dt.date) -> int:
-    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
-
-
 # --- derived household fields ---------------------------------------------------------------------------
 
 
@@ -101,23 +84,9 @@ def household_derived_values(
     household: Household, members: Iterable[Person], *, today: dt.date | None = None
 ) -> dict[str, Any]:
     """The derived fields of a household from its members and housing (pure: no query)."""
-    today = today or timezone.localdate()
-    members = list(members)
-    head = next((m for m in members if m.relation == c.Relation.HEAD), None)
-    return {
-        "member_count": len(members),
-        "head_name": head.name if head else "",
-        "has_illness": any(m.health_status in ILLNESS for m in members),
-        "has_disability": any(
-            m.health_status == c.HealthStatus.DISABLED or m.disability_category for m in members
-        ),
-        "education_ok": not any(
-            m.student_status == c.StudentStatus.DROPOUT and age_on(m.birth_date, today) in SCHOOL_AGE
-            for m in members
-        ),
-        "medical_ok": all(m.medical_insurance for m in members),
-        "housing_ok": household.housing_grade not in UNSAFE_HOUSING,
-    }
+    return household_facts.household_facts(
+        household.housing_grade, members, today=today or timezone.localdate()
+    )
 
 
 def household_refresh_derived(household: Household, *, today: dt.date | None = None) -> dict[str, list[Any]]:
@@ -212,24 +181,10 @@ def _reject_unknown(data: Mapping[str, Any], allowed: Iterable[str]) -> None:
 
 def household_validate(values: Mapping[str, Any]) -> None:
     """The household rules over a full set of values (kind, year out of poverty, monitoring category)."""
-    errors: dict[str, str] = {}
-    kind, year, category = (
-        values.get("kind"),
-        values.get("year_out_of_poverty"),
-        values.get("monitoring_category"),
+    problems = household_rules.household_problems(
+        values.get("kind"), values.get("year_out_of_poverty"), values.get("monitoring_category")
     )
-    if kind == c.HouseholdKind.ORDINARY and year:
-        errors["year_out_of_poverty"] = "一般农户没有脱贫年度,请清空;若为脱贫户,请先修改户类型。"
-    elif year and year not in POVERTY_EXIT_YEARS:
-        errors["year_out_of_poverty"] = "脱贫年度应在2014年至2020年之间。"
-    if category == c.MonitoringCategory.UNSTABLE_EX_POOR and kind != c.HouseholdKind.EX_POOR:
-        errors["monitoring_category"] = (
-            "脱贫不稳定户只能是脱贫户;一般农户请选择边缘易致贫户或突发严重困难户。"
-        )
-    elif category == c.MonitoringCategory.EDGE and kind != c.HouseholdKind.ORDINARY:
-        errors["monitoring_category"] = (
-            "边缘易致贫户只能是一般农户;脱贫户请选择脱贫不稳定户或突发严重困难户。"
-        )
+    errors = {field: f"{message}。" for field, message in problems}
     if errors:
         raise ValidationError(errors)
 
@@ -351,20 +306,13 @@ def person_validate(
         )
         if other_head.exists():
             add("relation", "本户已有户主,请先把原户主的“与户主关系”改为其他关系。")
-    category, grade = values.get("disability_category"), values.get("disability_grade")
-    if category and not grade:
-        add("disability_grade", "填写了残疾类别,请同时选择残疾等级。")
-    if grade and not category:
-        add("disability_category", "填写了残疾等级,请同时选择残疾类别。")
-    if values.get("health_status") == c.HealthStatus.DISABLED and not category:
-        add("disability_category", "健康状况为残疾时,请选择残疾类别和等级。")
     months = values.get("months_worked")
     if months is not None and not 0 <= months <= 12:
         add("months_worked", "务工时间应在0到12个月之间。")
-    if months and not values.get("work_place"):
-        add("work_place", "填写了务工时间,请同时选择务工所在地。")
-    if values.get("dibao") and values.get("tekun"):
-        add("tekun", "同一人不能同时享受低保和特困供养,请只勾选其中一项。")
+    for field, message in household_rules.person_problems(
+        **{name: values.get(name) for name in household_rules.PERSON_RULE_FIELDS}
+    ):
+        add(field, f"{message}。")
     if errors:
         raise ValidationError(errors)
     return values

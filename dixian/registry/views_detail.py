@@ -31,6 +31,7 @@ from dixian.accounts.capabilities import Capability, capability_required, user_c
 from dixian.common.access import may_view_pii
 from dixian.common.forms import add_service_errors
 from dixian.common.masking import health_shown, id_number_shown, phone_shown
+from dixian.domain import household_facts
 
 from . import choices as c
 from . import services
@@ -90,7 +91,7 @@ def member_rows(members: list[Person], *, pii: bool, today: dt.date) -> list[Mem
         rows.append(
             MemberRow(
                 person=m,
-                age=services.age_on(m.birth_date, today),
+                age=household_facts.age_on(m.birth_date, today),
                 id_number=id_number_shown(m.id_number, pii=pii),
                 phone=phone_shown(m.phone, pii=pii),
                 health=health_shown(m.get_health_status_display(), pii=pii),
@@ -103,14 +104,13 @@ def member_rows(members: list[Person], *, pii: bool, today: dt.date) -> list[Mem
 def guarantees(household: Household, members: list[Person], *, today: dt.date) -> list[Guarantee]:
     """三保障 + 饮水 (docs/domain.md §8), each with the members or facts that make it red."""
     dropouts = [
-        f"{m.name}({services.age_on(m.birth_date, today)}岁)失学或辍学"
+        f"{m.name}({household_facts.age_on(m.birth_date, today)}岁)失学或辍学"
         for m in members
-        if m.student_status == c.StudentStatus.DROPOUT
-        and services.age_on(m.birth_date, today) in services.SCHOOL_AGE
+        if household_facts.dropout_of_school_age(m.student_status, m.birth_date, today)
     ]
     uninsured = [f"{m.name} 未参加基本医疗保险" for m in members if not m.medical_insurance]
     grade = household.housing_grade
-    if grade in services.UNSAFE_HOUSING:
+    if not household_facts.housing_safe(grade):
         housing = Guarantee("住房安全", False, "未保障", [f"住房安全等级为{grade}级,需改造或不再居住"])
     elif grade:
         housing = Guarantee("住房安全", True, f"有保障({grade}级)")

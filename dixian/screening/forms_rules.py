@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.utils import timezone
 
-from dixian.feeds import catalogue
+from dixian.domain import catalogue
+from dixian.domain.risks import GRADE_CHOICES, RISK_CHOICES, RISK_TYPES
 
-from .engine import RISK_TYPES, compile_template
+from .engine import compile_template
 from .engine.dialect import DuckDBDialect
 from .engine.rules import Escalation
 from .engine.rules import RuleVersion as EngineRuleVersion
-from .models import GRADE_CHOICES, RISK_CHOICES, Rule, RuleVersion
+from .models import Rule, RuleVersion
 
 if TYPE_CHECKING:
     from dixian.accounts.models import User

@@ -13,13 +13,10 @@ from django.conf import settings
 from django.db import models
 
 from dixian.common.models import TimeStampedModel
+from dixian.domain.risks import GRADE_CHOICES, RISK_CHOICES
 
-from .engine import GRADES, RISK_TYPES
 from .engine import RuleVersion as EngineRuleVersion
 from .engine.rules import Escalation
-
-RISK_CHOICES = [(code, f"{code} {rt.name}") for code, rt in RISK_TYPES.items()]
-GRADE_CHOICES = [(g, g) for g in GRADES]
 
 
 class Rule(models.Model):

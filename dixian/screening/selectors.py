@@ -10,8 +10,8 @@ from django.http import Http404
 from dixian.accounts.capabilities import Capability, user_can
 from dixian.cases.models import AlertEvidence, UnmatchedRecord
 from dixian.common.access import scope_by_region
+from dixian.domain.risks import risk_name
 
-from .engine import RISK_TYPES
 from .models import ScreeningRun
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ def run_findings_for_user(user: User, run: ScreeningRun) -> dict[str, Any]:
     rows = [
         {
             "risk_code": r["risk_code"],
-            "risk_name": RISK_TYPES[r["risk_code"]].name if r["risk_code"] in RISK_TYPES else r["risk_code"],
+            "risk_name": risk_name(r["risk_code"]),
             "alerts": r["alerts"],
             "cases": r["cases"],
         }

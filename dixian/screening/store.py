@@ -37,13 +37,14 @@ from django.db import DatabaseError, connection
 from django.db.models import Model
 from django.utils import timezone
 
-from dixian.cases.models import GRADE_RANK, Alert, AlertEvidence, Channel, UnmatchedRecord
-from dixian.cases.services import higher_grade, merged_reason
+from dixian.cases.models import Alert, AlertEvidence, Channel, UnmatchedRecord
+from dixian.cases.services import merged_reason
 from dixian.common.locks import transaction_lock
 from dixian.common.models import ChangeLog
+from dixian.domain.risks import GRADE_RANK, RISK_TYPES, higher_grade
 from dixian.regions.models import Region
 
-from .engine import RISK_TYPES, ScreeningResult
+from .engine import ScreeningResult
 from .engine.dialect import lit
 from .models import RuleVersion
 
@@ -242,7 +243,7 @@ class DeliveryIndex:
         self.region_of = {d.pk: d.region_id for ds in self.by_feed.values() for d in ds}
 
     def prepare(self, wanted: dict[str, set[str]]) -> None:
-        from dixian.feeds import catalogue
+        from dixian.domain import catalogue
 
         for code, keys in wanted.items():
             deliveries = self.by_feed.get(code, [])

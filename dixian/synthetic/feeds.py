@@ -36,13 +36,13 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from dixian.feeds import catalogue
+from dixian.domain import catalogue
+from dixian.domain.dictionaries import LABOURER_SKILLS
+from dixian.domain.income import DEMO_INCOME_LINE
 
 from .idnumbers import check_digits
 
 DEFAULT_PERIOD = "2026-10"
-LABOURER = ("ordinary", "skilled")  # the engine's LABOUR_SKILLS
-INCOME_LINE = {2023: 7600, 2024: 7900, 2025: 8200, 2026: 8500}  # the default rule R12's demo line
 DROP_SHARE = 0.3  # R13
 
 # Background rows per registry person (per village for water): about 2.1 rows a person in all, so the
@@ -269,7 +269,7 @@ def generate_feeds(
     male = (persons["sex"] == "male").to_numpy()
     birth = persons["birth_date"].to_numpy().astype("datetime64[D]")
     age_end = _age(birth, np.datetime64(end))
-    labourer = persons["labour_skill"].is_in(LABOURER).to_numpy()
+    labourer = persons["labour_skill"].is_in(LABOURER_SKILLS).to_numpy()
     head = (persons["relation"] == "head").to_numpy()
     student = persons["student_status"].to_numpy()
     in_school = persons["student_status"].is_in(list(STAGE)).to_numpy()
@@ -409,7 +409,7 @@ def generate_feeds(
 
     # ---- registry rules R12 / R13: derived from the registry ------------------------------------------------------
     year = _latest_year(incomes, start.year)
-    line = INCOME_LINE.get(year)
+    line = DEMO_INCOME_LINE.get(year)  # the default rule R12's demo line
     below = (~monitored) & ~np.isnan(per_capita) & (per_capita < (line if line is not None else -np.inf))
     # In whole fen and thousandths, exactly as the engine compares decimals.
     pc_fen = np.round(np.nan_to_num(per_capita) * 100).astype(np.int64)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import polars as pl
 
-from dixian.feeds import catalogue
+from dixian.domain import catalogue
 
 from .feeds import DEFAULT_PERIOD, generate_feeds, write_feeds
 from .population import INCOME_YEAR, generate_population

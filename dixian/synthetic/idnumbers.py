@@ -4,6 +4,9 @@ A number is region (6) + birth date (8) + order (3, odd for men) + check digit. 
 the person's county code as it stood in the birth year: Jiujiang's present codes date from 1983 (and
 later for 柴桑区, 瑞昌市, 共青城市, 庐山市), and stdnum's division list, like the national one, only
 knows a code for the years it existed; older people carry the code of the county's predecessor.
+
+The check-digit arithmetic here is the generator's own numpy version, independent of
+`dixian.domain.idnumber` on purpose: it is the oracle the domain's tests hold the platform's rule to.
 """
 
 from __future__ import annotations

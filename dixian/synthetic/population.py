@@ -21,7 +21,6 @@ from .tree import BY_CODE6
 REFERENCE_DATE = np.datetime64("2025-12-31")  # the registry's "as of" date
 INCOME_YEAR = 2025
 PREVIOUS_YEAR = 2024
-DEMO_INCOME_LINE = 8200  # 元 per person, demo line for 2025 (docs/domain.md §2)
 
 EX_POOR_SHARE = 0.11  # of households (Jiujiang: 261.3k people out of poverty)
 MONITORED_SHARE = 0.01  # of households, split below

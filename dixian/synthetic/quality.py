@@ -29,7 +29,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dixian.feeds import catalogue
+from dixian.domain import catalogue
 
 from .feeds import LINKAGE_DAMAGES
 
@@ -198,7 +198,7 @@ def link_inputs(
     Rows whose number is a well-formed 18-character number of a registry person are left out: the exact
     join places them and `link_records` would pass them over anyway; handing it only the others keeps the
     city's 5 M rows out of memory."""
-    from dixian.screening.engine.core import record_key_sql
+    from dixian.domain.records import record_key_sql
 
     con = duckdb.connect(":memory:")
     con.register("reg_ids", persons.select("id_number").to_arrow())

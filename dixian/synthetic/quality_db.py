@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 
 from dixian.accounts.models import User
 from dixian.cases.models import AlertEvidence, Channel, UnmatchedRecord
-from dixian.feeds import catalogue
+from dixian.domain import catalogue
 from dixian.regions.models import Region
 
 from .generate import read_manifest

@@ -9,8 +9,9 @@ from pathlib import Path
 from django.apps import apps
 
 from dixian.cases.models import Channel
-from dixian.registry import services
-from dixian.screening.engine.rules import DEMO_INCOME_LINE, RISK_TYPES
+from dixian.domain import household_facts
+from dixian.domain.income import DEMO_INCOME_LINE
+from dixian.domain.risks import RISK_TYPES
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "domain.md"
 
@@ -95,7 +96,7 @@ def test_the_demo_income_line_of_section_2_is_the_seeded_one():
 
 
 def test_the_ages_and_years_the_registry_checks_are_those_of_sections_1_and_8():
-    years = services.POVERTY_EXIT_YEARS
+    years = household_facts.POVERTY_EXIT_YEARS
     assert f"between {years[0]} and {years[-1]} inclusive" in _section(1)
-    ages = services.SCHOOL_AGE
+    ages = household_facts.SCHOOL_AGES
     assert f"aged {ages[0]} to {ages[-1]}" in _section(8)

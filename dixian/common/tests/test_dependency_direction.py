@@ -25,33 +25,22 @@ PACKAGE = ROOT / "dixian"
 # screening/tests/test_engine_is_django_free.py) that any app may call, so it sits just above the
 # vocabulary and below every Django app, including screening itself.
 LAYERS: dict[str, int] = {
-    "dixian.domain": 0,
-    "dixian.screening.engine": 1,
-    "dixian.regions": 2,
-    "dixian.accounts": 3,
-    "dixian.common": 4,
-    "dixian.registry": 5,
-    "dixian.feeds": 6,
-    "dixian.cases": 7,  # below screening: a screening run files its findings as cases' alerts
+    "dixian.domain": 0,  # the vocabulary: no Django, no app
+    "dixian.regions": 1,
+    "dixian.accounts": 2,
+    "dixian.common": 3,
+    "dixian.registry": 4,
+    "dixian.feeds": 5,
+    "dixian.cases": 6,  # below screening: a screening run files its findings as cases' alerts
+    # The engine knows no Django (its own isolation test); only screening, which runs it, and the
+    # tools above screening use it. feeds and cases take the ID, record-key and risk vocabulary from
+    # dixian.domain instead.
+    "dixian.screening.engine": 7,
     "dixian.screening": 8,
     "dixian.declarations": 9,
     "dixian.visits": 9,
     "dixian.synthetic": 10,
 }
-
-# Wrong-way imports that another part of issue 11 removes (the vocabulary moves to dixian.domain):
-# (file, imported module). Each must still point the wrong way (checked below); empty the list once
-# dixian.domain holds the risk and grade choices and the feed catalogue. cases also takes PROBLEMS,
-# GRADES, RISK_TYPES and record_key_sql from the engine: allowed by the layers (the engine is a pure
-# library below every app), and moved to dixian.domain all the same.
-KNOWN: set[tuple[str, str]] = {
-    # cases takes its risk and grade choices from screening's models.
-    ("dixian/cases/forms.py", "dixian.screening.models"),  # GRADE_CHOICES, RISK_CHOICES
-    ("dixian/cases/models.py", "dixian.screening.models"),  # GRADE_CHOICES, RISK_CHOICES
-    # The engine reads the feed catalogue, which lives in feeds.
-    ("dixian/screening/engine/core.py", "dixian.feeds"),  # catalogue
-}
-
 
 def package_of(module: str) -> str | None:
     best = None
@@ -107,9 +96,8 @@ def production_modules() -> list[Path]:
     )
 
 
-def wrong_way_imports(*, known: set[tuple[str, str]] = KNOWN) -> list[tuple[str, int, str, str]]:
-    """(file, line, imported module, rule broken) for every import that points the wrong way, except
-    the `known` ones."""
+def wrong_way_imports() -> list[tuple[str, int, str, str]]:
+    """(file, line, imported module, rule broken) for every import that points the wrong way."""
     problems = []
     for path in production_modules():
         importer = package_of(module_name(path))
@@ -127,7 +115,7 @@ def wrong_way_imports(*, known: set[tuple[str, str]] = KNOWN) -> list[tuple[str,
                 rule = (
                     f"{importer} (layer {LAYERS[importer]}) may not import {target} (layer {LAYERS[target]})"
                 )
-            if (line, module) in seen or (rel, module) in known:
+            if (line, module) in seen:
                 continue
             seen.add((line, module))
             problems.append((rel, line, module, rule))
@@ -139,12 +127,6 @@ def test_every_import_points_down_the_layers() -> None:
     assert not problems, "imports pointing the wrong way (docs/architecture.md):\n" + "\n".join(
         f"  {file}:{line}: imports {module}: {rule}" for file, line, module, rule in problems
     )
-
-
-def test_the_known_exceptions_still_point_the_wrong_way() -> None:
-    # An entry whose import is gone or now allowed must leave the list, so that it cannot hide a later one.
-    found = {(file, module) for file, _, module, _ in wrong_way_imports(known=set())}
-    assert found >= KNOWN, f"remove from KNOWN, these imports are gone or allowed: {sorted(KNOWN - found)}"
 
 
 def test_every_package_has_a_layer() -> None:

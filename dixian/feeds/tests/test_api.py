@@ -13,7 +13,8 @@ from django.urls import Resolver404, resolve, reverse
 from dixian.accounts.models import Role
 from dixian.common.models import Job
 from dixian.common.testing import persona
-from dixian.feeds import catalogue, openapi
+from dixian.domain import catalogue
+from dixian.feeds import openapi
 from dixian.feeds.models import ApiToken, FeedDelivery
 from dixian.feeds.services import api_token_create, api_token_revoke, token_hash
 

@@ -11,7 +11,7 @@ from python_calamine import CalamineWorkbook
 
 from dixian.accounts.models import Role
 from dixian.common.testing import persona
-from dixian.feeds import catalogue
+from dixian.domain import catalogue
 from dixian.feeds.models import FeedDelivery
 from dixian.feeds.services import delivery_receive
 from dixian.feeds.workbooks import HELP_SHEET

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dixian.feeds import catalogue
+from dixian.domain import catalogue
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "feeds.md"
 

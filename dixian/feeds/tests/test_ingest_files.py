@@ -9,7 +9,8 @@ import pyarrow as pa
 import pytest
 
 from dixian.common.testing import fake_id
-from dixian.feeds import catalogue, ingest
+from dixian.domain import catalogue
+from dixian.feeds import ingest
 
 from .helpers import MEDICAL_HEADERS, csv_bytes, json_rows, medical_rows, xlsx_bytes
 

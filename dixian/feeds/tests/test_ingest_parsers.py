@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum.cn import ric
 
-from dixian.feeds import catalogue, ingest
+from dixian.domain import catalogue
+from dixian.feeds import ingest
 from dixian.registry import parsing
 
 TODAY = dt.date(2026, 11, 29)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from .core import (
     ALERT_SCHEMA,
     CASE_EVIDENCE_SCHEMA,
-    PROBLEMS,
     UNMATCHED_SCHEMA,
     ScreeningInputError,
     ScreeningResult,
@@ -18,18 +17,14 @@ from .core import (
     screen,
     select_versions,
 )
-from .rules import DEFAULT_RULES, GRADES, RISK_TYPES, Escalation, RiskType, RuleVersion, default_rules
+from .rules import DEFAULT_RULES, Escalation, RuleVersion, default_rules
 
 __all__ = [
     "ALERT_SCHEMA",
     "CASE_EVIDENCE_SCHEMA",
     "DEFAULT_RULES",
-    "GRADES",
-    "PROBLEMS",
-    "RISK_TYPES",
     "UNMATCHED_SCHEMA",
     "Escalation",
-    "RiskType",
     "RuleVersion",
     "ScreeningInputError",
     "ScreeningResult",

@@ -29,12 +29,16 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from dixian.feeds import catalogue
+from dixian.domain import catalogue
+from dixian.domain.dictionaries import LABOURER_SKILLS
+from dixian.domain.idnumber import ID18_PATTERN, checksum_ok_sql, clean_id_sql, normalised_id_sql
+from dixian.domain.records import PROBLEMS, record_key_sql
+from dixian.domain.risks import GRADES, RISK_TYPES
 
 from .backends import Backend, TableLike, make_backend, source_columns, source_schema, to_arrow
 from .dialect import Dialect, in_list, lit
 from .logic import LOGICS, Ctx
-from .rules import GRADES, LABOUR_SKILLS, RISK_TYPES, RuleVersion
+from .rules import RuleVersion
 
 # Output schemas: both backends' results are cast to these, so callers (and the equivalence test) see
 # exactly one shape.
@@ -93,16 +97,6 @@ UNMATCHED_SCHEMA = pa.schema(
     ]
 )
 
-PROBLEMS = {
-    "missing": "证件号码缺失",
-    "scientific": "证件号码被表格软件转成了科学计数法,末位已丢失",
-    "invalid": "证件号码格式无法识别",
-    "checksum": "证件号码校验位错误",
-    "not_found": "证件号码在农户信息库中不存在",
-    "link_not_found": "概率匹配给出的证件号码在农户信息库中不存在",
-    "village_not_found": "行政村代码在农户信息库中没有农户",
-}
-
 REGISTRY_COLUMNS: dict[str, list[tuple[str, str, bool]]] = {
     # table: [(field, type, required)]
     "households": [
@@ -136,9 +130,6 @@ _SQL_TYPES = {
     "money": "DECIMAL(18,2)",
     "int": "INT",
 }
-_ID18 = "[0-9]{17}[0-9X]"
-_FULL_WIDTH, _HALF_WIDTH = "０１２３４５６７８９ｘＸ", "0123456789XX"
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
 @dataclass
@@ -322,28 +313,6 @@ FROM ({logic.build(ctx, rule)}) c
 WHERE {_region_scope(rule, chosen)}"""
 
 
-# ID numbers -----------------------------------------------------------------------------------------
-
-
-def _check_char(digit: list[str]) -> str:
-    """The GB 11643 check character of 17 digit expressions."""
-    total = " + ".join(f"CAST({x} AS INT) * {w}" for x, w in zip(digit, _WEIGHTS, strict=True))
-    return f"substr('10X98765432', (({total}) % 11) + 1, 1)"
-
-
-def _upgrade15(x: str) -> str:
-    digits = (
-        [f"substr({x}, {i}, 1)" for i in range(1, 7)]
-        + ["'1'", "'9'"]
-        + [f"substr({x}, {i}, 1)" for i in range(7, 16)]
-    )
-    return f"(substr({x}, 1, 6) || '19' || substr({x}, 7, 9) || {_check_char(digits)})"
-
-
-def checksum_ok_sql(x: str) -> str:
-    return f"(substr({x}, 18, 1) = {_check_char([f'substr({x}, {i}, 1)' for i in range(1, 18)])})"
-
-
 # Inputs ---------------------------------------------------------------------------------------------
 
 
@@ -516,12 +485,6 @@ LEFT JOIN lab l ON l.household_no = h._hk
 {head_join}"""
 
 
-def record_key_sql(feed: catalogue.Feed, alias: str = "") -> str:
-    """The record key from the columns as delivered: a re-sent row repeats them exactly."""
-    parts = [f"coalesce(CAST({alias}{name} AS STRING), '')" for name in feed.record_key]
-    return parts[0] if len(parts) == 1 else f"concat_ws('|', {', '.join(parts)})"
-
-
 def needed_fields(feed: catalogue.Feed, rules: list[RuleVersion]) -> list[str]:
     """The feed columns carried through linking besides the date, name and ID number: what the rules read
     and the parts of a record key."""
@@ -532,22 +495,6 @@ def needed_fields(feed: catalogue.Feed, rules: list[RuleVersion]) -> list[str]:
             wanted.update(logic.uses.get(feed.code, ()))
     wanted -= {feed.date_field, "name", "id_number"}
     return [c.field for c in feed.columns if c.field in wanted]
-
-
-def clean_id_sql(raw: str) -> str:
-    """Without spaces (also full-width), with half-width digits and a capital X."""
-    return (
-        f"replace(replace(upper(translate(trim({raw}), {lit(_FULL_WIDTH)}, {lit(_HALF_WIDTH)})), ' ', ''), "
-        f"{lit(chr(0x3000))}, '')"
-    )
-
-
-def normalised_id_sql(d: Dialect, cleaned: str) -> str:
-    """The 18-digit number from a cleaned one: 15-digit numbers upgraded; NULL when nothing can be done."""
-    return (
-        f"CASE WHEN {d.full_match(cleaned, _ID18)} THEN {cleaned} "
-        f"WHEN {d.full_match(cleaned, '[0-9]{15}')} THEN {_upgrade15(cleaned)} END"
-    )
 
 
 _LINKED_COLUMNS = (
@@ -656,7 +603,7 @@ def _linked_sql(
     SELECT *, CASE WHEN _ok THEN id_number ELSE {clean_id_sql("id_number")} END AS _c
     FROM (
       SELECT _row, name, id_number, {stored_key} AS _key, {feed.date_field} AS _date{slot_cols}{lkey_in},
-             {d.full_match("id_number", _ID18)} AS _ok
+             {d.full_match("id_number", ID18_PATTERN)} AS _ok
       FROM src_{code}
       WHERE NOT EXISTS (SELECT 1 FROM ({_later_copies_sql(d, f"src_{code}", feed.record_key, dedup_rows)}) dup WHERE dup._dup = _row)
         {window}
@@ -793,7 +740,7 @@ def _older_ids_sql(d: Dialect, feed: catalogue.Feed, start: date, linked: bool) 
     FROM (
       SELECT *, CASE WHEN _ok THEN id_number ELSE {clean_id_sql("id_number")} END AS _c
       FROM (
-        SELECT _row, id_number, {d.full_match("id_number", _ID18)} AS _ok{lkey}
+        SELECT _row, id_number, {d.full_match("id_number", ID18_PATTERN)} AS _ok{lkey}
         FROM older_{feed.code} WHERE {feed.date_field} < {lit(start)}
       ) a
     ) b
@@ -962,7 +909,7 @@ def screen(
                 "pp",
                 f"""
 SELECT id_number, p_idx, {household_key_sql(d, "household_no", hashed)} AS household_no, name, birth_date,
-       coalesce({in_list("labour_skill", LABOUR_SKILLS)}, FALSE) AS p_labourer
+       coalesce({in_list("labour_skill", LABOURER_SKILLS)}, FALSE) AS p_labourer
 FROM src_persons""",
             )
             be.materialise("hh", _hh_sql(d, period_start.year, head_name, years, hashed=hashed))

@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from dixian.domain.income import line_entries, most_specific_first
+
 from .dialect import Dialect, in_list, lit
 from .rules import RuleVersion
 
@@ -299,16 +301,12 @@ HAVING h.labourers > 0 AND count(DISTINCT f.p_idx) >= h.labourers"""
 
 
 def _income_line_expr(rule: RuleVersion) -> str:
-    """The line for (h.region_code, h.income_year): the most specific region's entry wins."""
-    raw = rule.param("income_line")
-    entries: list[tuple[str, int, object]] = []
-    if isinstance(raw, dict):
-        entries = [("", int(y), amount) for y, amount in raw.items()]
-    else:
-        entries = [(str(e.get("region", "")), int(e["year"]), e["amount"]) for e in raw]
-    entries.sort(key=lambda e: (-len(e[0]), e[1]))
+    """The line for (h.region_code, h.income_year): the most specific region's entry wins
+    (`domain.income.income_line` in SQL: the first matching WHEN is the most specific entry)."""
     whens = []
-    for region, year, amount in entries:
+    for region, year, amount in (
+        (e.region, e.year, e.amount) for e in most_specific_first(line_entries(rule.param("income_line")))
+    ):
         cond = f"h.income_year = {year}"
         if region:
             cond += f" AND substr(h.region_code, 1, {len(region)}) = {lit(region)}"

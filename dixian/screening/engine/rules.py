@@ -22,46 +22,8 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any
 
-# 红 = act within 3 days, 橙 = within 7, 黄 = within 15 (docs/rules.md §1).
-GRADES: dict[str, int] = {"黄": 1, "橙": 2, "红": 3}
-GRADE_DAYS: dict[str, int] = {"红": 3, "橙": 7, "黄": 15}
-
-# Registry labour skills that count as a labourer (劳动力): LabourSkill.ORDINARY / SKILLED.
-LABOUR_SKILLS: tuple[str, ...] = ("ordinary", "skilled")
-
-
-@dataclass(frozen=True)
-class RiskType:
-    code: str
-    name: str
-    national: bool = True  # False: a local extension of the dictionary (docs/domain.md §3: keep it editable)
-
-
-# docs/domain.md §3 (dictionary 100A27, sub-dictionary 100A271) plus the local codes that some counties use.
-RISK_TYPES: dict[str, RiskType] = {
-    r.code: r
-    for r in (
-        RiskType("01", "因病"),
-        RiskType("02", "因自然灾害"),
-        RiskType("0201", "因自然灾害(洪涝)"),
-        RiskType("0202", "因自然灾害(地质)"),
-        RiskType("0203", "因自然灾害(干旱)"),
-        RiskType("0204", "因自然灾害(生物)"),
-        RiskType("0205", "因自然灾害(气象)"),
-        RiskType("0206", "因自然灾害(地震)"),
-        RiskType("0299", "因自然灾害(其他)"),
-        RiskType("03", "因残"),
-        RiskType("04", "缺劳动力"),
-        RiskType("05", "因意外事故"),
-        RiskType("06", "因产业(项目)失败"),
-        RiskType("07", "因务工就业不稳"),
-        RiskType("09", "因学"),
-        RiskType("99", "其他"),
-        RiskType("91", "住房安全", national=False),
-        RiskType("92", "饮水安全", national=False),
-        RiskType("93", "刚性支出", national=False),
-    )
-}
+from dixian.domain.income import DEMO_INCOME_LINE
+from dixian.domain.risks import GRADES, RISK_TYPES
 
 
 @dataclass(frozen=True)
@@ -139,9 +101,6 @@ class RuleVersion:
 
 
 _SUFFIX = "(规则 {rule_id} 第{version}版)"
-
-# Demo income line (docs/domain.md §2, 示例 until the province's figure is entered).
-DEMO_INCOME_LINE = {2023: 7600, 2024: 7900, 2025: 8200, 2026: 8500}
 
 DEFAULT_RULES: tuple[RuleVersion, ...] = (
     RuleVersion(

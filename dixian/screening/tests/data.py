@@ -8,9 +8,8 @@ from typing import Any
 
 import polars as pl
 
-from dixian.feeds import catalogue
+from dixian.domain import catalogue, idnumber
 
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 VILLAGE = "360424100201"
 OTHER_VILLAGE = "360424100202"
 
@@ -18,8 +17,7 @@ OTHER_VILLAGE = "360424100202"
 def id_number(birth: date, seq: int, region: str = "360424") -> str:
     """A valid 18-digit ID number (GB 11643 checksum)."""
     body = f"{region}{birth:%Y%m%d}{seq:03d}"
-    total = sum(int(c) * w for c, w in zip(body, _WEIGHTS, strict=True))
-    return body + "10X98765432"[total % 11]
+    return body + idnumber.check_digit(body)
 
 
 def id15(id18: str) -> str:

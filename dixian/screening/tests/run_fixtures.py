@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 from django.conf import settings
 from django.utils import timezone
 
-from dixian.feeds import catalogue
+from dixian.domain import catalogue
 from dixian.feeds.models import FeedDelivery
 from dixian.regions.models import Region
 from dixian.registry.models import Person

@@ -8,8 +8,8 @@ from datetime import date
 import polars as pl
 import pytest
 
+from dixian.domain.risks import RISK_TYPES
 from dixian.screening.engine import RuleVersion, default_rules, select_versions
-from dixian.screening.engine.rules import RISK_TYPES
 
 from .data import VILLAGE, World, feed
 from .helpers import alerts, rule, run

@@ -1,4 +1,5 @@
-"""The engine and the feed catalogue must run where Django is not installed (Spark executors, the benchmark)."""
+"""The engine and the domain vocabulary (feed catalogue included) must run where Django is not installed
+(Spark executors, the benchmark)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ def test_engine_and_catalogue_import_and_screen_without_django() -> None:
     code = textwrap.dedent("""
         import sys
         assert not any(m == "django" or m.startswith("django.") for m in sys.modules), "django preloaded"
-        import dixian.feeds.catalogue
+        import dixian.domain.catalogue
         import dixian.screening.engine as engine
         from dixian.screening.tests.data import World, feed
         w = World()
@@ -26,6 +27,28 @@ def test_engine_and_catalogue_import_and_screen_without_django() -> None:
         leaked = sorted(m for m in sys.modules if m == "django" or m.startswith("django."))
         assert not leaked, leaked
         assert "pyspark" not in sys.modules, "pyspark is imported only for backend='spark'"
+        print("ok")
+    """)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"
+
+
+def test_the_domain_vocabulary_imports_neither_django_nor_any_app() -> None:
+    # Every module of dixian.domain, in a fresh interpreter: it may use polars, duckdb and stdnum, and
+    # nothing of Django or of the apps above it (registry, feeds, screening, cases … import the domain).
+    code = textwrap.dedent("""
+        import importlib, pkgutil, sys
+        import dixian.domain as domain
+        for module in pkgutil.iter_modules(domain.__path__):
+            if module.name != "tests":
+                importlib.import_module(f"dixian.domain.{module.name}")
+        leaked = sorted(m for m in sys.modules if m == "django" or m.startswith("django."))
+        assert not leaked, leaked
+        apps = sorted(m for m in sys.modules if m.startswith("dixian.") and not m.startswith("dixian.domain"))
+        assert not apps, apps
         print("ok")
     """)
     proc = subprocess.run(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dixian.feeds import catalogue
+from dixian.domain import catalogue
 
 
 def test_the_catalogue_has_the_twelve_feeds_of_the_agreement() -> None:

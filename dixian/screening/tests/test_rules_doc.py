@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dixian.feeds import catalogue
+from dixian.domain import catalogue, risks
 from dixian.screening.engine import logic, rules
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "rules.md"
@@ -40,7 +40,7 @@ def test_a_rule_section_gives_the_code_name_feeds_risk_and_grades(rule):
         assert "none (the registry" in feeds
     assert re.findall(r"`(\w+)` \(", feeds) == list(rule.feeds)
     risk = _row(section, "risk")
-    assert risk.startswith(f"| risk | `{rule.risk_code}` {rules.RISK_TYPES[rule.risk_code].name}")
+    assert risk.startswith(f"| risk | `{rule.risk_code}` {risks.RISK_TYPES[rule.risk_code].name}")
     grade = _row(section, "grade")
     assert grade.startswith(f"| grade | {rule.grade}"), grade
     for escalation in rule.escalations:
@@ -75,5 +75,5 @@ def test_a_rule_section_quotes_the_reason_template_and_the_logics_placeholders(r
 
 def test_the_grade_deadlines_in_the_document_are_the_engines():
     section = _sections()["§1"]
-    for grade, days in rules.GRADE_DAYS.items():
+    for grade, days in risks.GRADE_DAYS.items():
         assert f"| {grade} | {days} days |" in section

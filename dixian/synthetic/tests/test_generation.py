@@ -14,12 +14,13 @@ import pytest
 from python_calamine import CalamineWorkbook
 from stdnum.cn import ric
 
+from dixian.domain.income import DEMO_INCOME_LINE
 from dixian.registry import choices as c
 from dixian.registry.template import HEADERS
 from dixian.synthetic.generate import FILES, generate, read_manifest
 from dixian.synthetic.idnumbers import PREFIX_HISTORY, id_numbers
 from dixian.synthetic.labels import registry_labels
-from dixian.synthetic.population import DEMO_INCOME_LINE, generate_population
+from dixian.synthetic.population import generate_population
 from dixian.synthetic.tree import COUNTIES, KEY_VILLAGES, build_tree
 from dixian.synthetic.workbook import write_workbook
 
@@ -250,7 +251,7 @@ def test_shares_match_the_calibration(sample) -> None:
     )
     ex_poor = per_capita.filter(pl.col("kind") == "ex_poor")
     assert 14_000 <= ex_poor["pc"].median() <= 17_500
-    assert 0.02 <= (ex_poor["pc"] < DEMO_INCOME_LINE).mean() <= 0.12
+    assert 0.02 <= (ex_poor["pc"] < DEMO_INCOME_LINE[2025]).mean() <= 0.12
     assert per_capita["wages"].sum() / per_capita["gross"].sum() > 0.5  # wages dominate
     watched = per_capita.filter(pl.col("monitoring_category").is_in(["unstable_ex_poor", "edge"]))
     assert watched["pc"].median() < per_capita["pc"].median() * 0.7

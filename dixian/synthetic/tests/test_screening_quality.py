@@ -15,7 +15,8 @@ import polars as pl
 import pytest
 from django.core.management import CommandError, call_command
 
-from dixian.feeds import catalogue, ingest
+from dixian.domain import catalogue
+from dixian.feeds import ingest
 from dixian.synthetic.feeds import DAMAGES, damage_id
 from dixian.synthetic.generate import generate
 from dixian.synthetic.quality import evaluate, quality_direct

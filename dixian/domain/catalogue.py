@@ -5,7 +5,7 @@ type, whether it is required, the allowed values, and what it means. Headers arr
 aliases; `header_map` maps them once per delivery to the code names used everywhere else (the screening
 engine works on code names only).
 
-This module never imports Django: the screening engine and the benchmark use it directly.
+This module never imports Django: the screening engine, the feeds app and the benchmark use it directly.
 """
 
 from __future__ import annotations
