@@ -42,6 +42,7 @@ LAYERS: dict[str, int] = {
     "dixian.synthetic": 10,
 }
 
+
 def package_of(module: str) -> str | None:
     best = None
     for prefix in LAYERS:
