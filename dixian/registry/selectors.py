@@ -71,9 +71,9 @@ def income_lines_for_code(region_code: str) -> dict[int, IncomeLine]:
     )
     best: dict[int, IncomeLine] = {}
     for line in lines:
-        depth = len(line.region.prefix) if line.region_id else 0
+        depth = len(line.region.prefix) if line.region else 0
         current = best.get(line.year)
-        if current is None or depth > (len(current.region.prefix) if current.region_id else 0):
+        if current is None or depth > (len(current.region.prefix) if current.region else 0):
             best[line.year] = line
     return best
 
