@@ -14,13 +14,14 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from dixian.common.access import HEALTH_FEEDS, mask_id_number, mask_phone, may_view_pii, record_key_shown
+from dixian.common.http import AuthenticatedHttpRequest
 from dixian.feeds import catalogue
 from dixian.registry.filters import region_picker
 from dixian.registry.views_list import paginate
@@ -66,7 +67,7 @@ def _require_alert_reader(user: User) -> None:
 
 @login_required
 @require_GET
-def alert_queue(request: HttpRequest) -> HttpResponse:
+def alert_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     _require_alert_reader(user)
     form = AlertFilterForm(request.GET, user=user)
@@ -89,7 +90,7 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def alert_export(request: HttpRequest) -> HttpResponse:
+def alert_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     _require_alert_reader(user)
     filters = AlertFilterForm(request.GET, user=user).filters()
@@ -163,7 +164,7 @@ def evidence_views(evidences: list[AlertEvidence], *, pii: bool) -> list[tuple[s
 
 
 def _detail_context(
-    request: HttpRequest, alert: Alert, form: AlertStatusForm | None = None
+    request: AuthenticatedHttpRequest, alert: Alert, form: AlertStatusForm | None = None
 ) -> dict[str, Any]:
     user = request.user
     pii = may_view_pii(user)
@@ -190,7 +191,7 @@ def _detail_context(
 
 @login_required
 @require_GET
-def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def alert_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _require_alert_reader(request.user)
     alert = alert_get_for_user(request.user, pk)
     return render(request, "cases/alert_detail.html", _detail_context(request, alert))
@@ -198,7 +199,7 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def alert_status(request: HttpRequest, pk: int) -> HttpResponse:
+def alert_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     _require_alert_reader(user)
     alert = alert_get_for_user(user, pk)  # 404 outside the account's scope, before anything else
@@ -231,7 +232,7 @@ class UnmatchedRow:
 
 @login_required
 @require_GET
-def unmatched_list(request: HttpRequest) -> HttpResponse:
+def unmatched_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     if not may_see_unmatched(user):
         raise PermissionDenied(NO_UNMATCHED_RIGHT)
@@ -272,7 +273,7 @@ def unmatched_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def unmatched_close(request: HttpRequest, pk: int) -> HttpResponse:
+def unmatched_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     if not may_see_unmatched(user):
         raise PermissionDenied(NO_UNMATCHED_RIGHT)

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dixian.cases.models import AlertEvidence
 from dixian.common.access import code_in_scope, mask_id_number, mask_phone, may_view_pii
+from dixian.common.http import AuthenticatedHttpRequest
 from dixian.regions.models import Region
 from dixian.registry.selectors import household_scope_for_user
 
@@ -69,7 +70,7 @@ def _shown(declaration: Declaration, pii: bool) -> None:
 
 @login_required
 @require_GET
-def declaration_list(request: HttpRequest) -> HttpResponse:
+def declaration_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     selectors.require_declaration_role(request.user)
     form = DeclarationFilterForm(request.GET)
     filters = form.values()
@@ -88,7 +89,7 @@ def declaration_list(request: HttpRequest) -> HttpResponse:
 
 
 def _detail_context(
-    request: HttpRequest, declaration: Declaration, form: StatusChangeForm | None = None
+    request: AuthenticatedHttpRequest, declaration: Declaration, form: StatusChangeForm | None = None
 ) -> dict:
     user = request.user
     pii = may_view_pii(user)
@@ -118,7 +119,7 @@ def _detail_context(
 
 @login_required
 @require_GET
-def declaration_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def declaration_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     selectors.require_declaration_role(request.user)
     declaration = selectors.declaration_get_for_user(request.user, pk)
     return render(request, "declarations/declaration_detail.html", _detail_context(request, declaration))
@@ -126,7 +127,7 @@ def declaration_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def declaration_status(request: HttpRequest, pk: int) -> HttpResponse:
+def declaration_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     selectors.require_declaration_role(request.user)
     declaration = selectors.declaration_get_for_user(request.user, pk)
     form = StatusChangeForm(request.POST, declaration=declaration)
@@ -178,7 +179,7 @@ def qr_svg(qr: segno.QRCode, *, scale: int, title: str = "", border: int = 4) ->
 
 @login_required
 @require_GET
-def village_list(request: HttpRequest) -> HttpResponse:
+def village_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     selectors.require_declaration_role(request.user)
     qs = selectors.villages_for_user(request.user).order_by("code")
     page = Paginator(qs, VILLAGE_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -195,7 +196,7 @@ def _download_name(village: Region, ext: str) -> str:
 
 @login_required
 @require_GET
-def village_qr_svg(request: HttpRequest, code: str) -> HttpResponse:
+def village_qr_svg(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     village = selectors.village_get_for_user(request.user, code)
     response = HttpResponse(
         qr_svg(qr_for(request, village), scale=10, title=village.name), content_type="image/svg+xml"
@@ -206,7 +207,7 @@ def village_qr_svg(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def village_qr_png(request: HttpRequest, code: str) -> HttpResponse:
+def village_qr_png(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     village = selectors.village_get_for_user(request.user, code)
     buf = io.BytesIO()
     qr_for(request, village).save(buf, kind="png", scale=12, border=4)
@@ -221,7 +222,7 @@ def _disposition(filename: str) -> str:
 
 @login_required
 @require_GET
-def village_poster(request: HttpRequest, code: str) -> HttpResponse:
+def village_poster(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     village = selectors.village_get_for_user(request.user, code)
     svg = qr_svg(qr_for(request, village), scale=8, title=f"{village.name}申报二维码")
     context = {

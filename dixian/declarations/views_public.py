@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from dixian.common.http import HtmxHttpRequest
 from dixian.regions.models import Region
 
 from . import selectors, services
@@ -167,7 +168,7 @@ def declare_captcha(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def declare_status(request: HttpRequest) -> HttpResponse:
+def declare_status(request: HtmxHttpRequest) -> HttpResponse:
     """Reference + phone → the status in plain words; either one wrong gives the same 'not found'."""
     context: dict[str, object] = {"hotline": HOTLINE}
     if request.method == "GET":

@@ -19,13 +19,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from dixian.common.access import mask_numbers, may_view_pii
+from dixian.common.http import AuthenticatedHttpRequest
 
 from . import catalogue, services
 from .models import FeedDelivery
@@ -45,7 +46,7 @@ UPLOAD_SUFFIXES = (".xlsx", ".xls", ".csv")
 def feeds_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not may_use_feeds(request.user):
             raise PermissionDenied("只有部门数据员和县、市级管理员可以使用部门数据报送")
         return view(request, *args, **kwargs)
@@ -114,7 +115,7 @@ def _may_download_report(user: Any, delivery: FeedDelivery) -> bool:
 
 
 @feeds_required
-def upload(request: HttpRequest) -> HttpResponse:
+def upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = UploadForm(initial={"period": _default_period(), "feed": request.GET.get("feed", "")})
     delivery = None
     created = False
@@ -154,7 +155,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 @feeds_required
 @require_GET
-def delivery_list(request: HttpRequest) -> HttpResponse:
+def delivery_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     qs = deliveries_for_user(request.user).order_by("-created_at", "-id")
     feed = request.GET.get("feed", "")
     if feed in catalogue.FEEDS_BY_CODE:
@@ -178,7 +179,7 @@ def delivery_list(request: HttpRequest) -> HttpResponse:
 
 @feeds_required
 @require_GET
-def delivery_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def delivery_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     delivery = delivery_get_for_user(request.user, pk)
     context = {
         "delivery": delivery,
@@ -192,7 +193,7 @@ def delivery_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @feeds_required
 @require_GET
-def delivery_report(request: HttpRequest, pk: int) -> FileResponse:
+def delivery_report(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     delivery = delivery_get_for_user(request.user, pk)
     if not delivery.report_file:
         raise Http404("该报送没有错误报告")
@@ -210,7 +211,7 @@ def delivery_report(request: HttpRequest, pk: int) -> FileResponse:
 
 @feeds_required
 @require_GET
-def template_download(request: HttpRequest) -> FileResponse:
+def template_download(request: AuthenticatedHttpRequest) -> FileResponse:
     code = request.GET.get("feed", "")
     if code not in catalogue.FEEDS_BY_CODE:
         raise Http404("没有这种数据类型")
@@ -223,12 +224,12 @@ def template_download(request: HttpRequest) -> FileResponse:
 
 @feeds_required
 @require_GET
-def catalogue_page(request: HttpRequest) -> HttpResponse:
+def catalogue_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "feeds/catalogue.html", {"feeds": catalogue.FEEDS})
 
 
 @feeds_required
-def tokens(request: HttpRequest) -> HttpResponse:
+def tokens(request: AuthenticatedHttpRequest) -> HttpResponse:
     new_key = None
     error = ""
     if request.method == "POST":

@@ -16,11 +16,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from dixian.common.access import mask_id_number, mask_phone, may_view_pii, record_key_shown
+from dixian.common.http import AuthenticatedHttpRequest
 
 from .linkage_store import (
     link_candidate_decide,
@@ -36,7 +37,7 @@ PAGE_SIZE = 20
 def reviewers_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not may_review_links(request.user):
             raise PermissionDenied("只有县级审核员和县、市级管理员可以复核概率匹配")
         return view(request, *args, **kwargs)
@@ -78,7 +79,7 @@ def _row(c: LinkCandidate, pii: bool) -> dict[str, Any]:
 
 @reviewers_only
 @require_GET
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     qs = link_candidates_for_user(request.user).order_by("-match_probability", "feed", "record_key", "pk")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     pii = may_view_pii(request.user)
@@ -92,7 +93,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 # htmx swaps only 2xx answers: a refused decision answers 200 with the card and the reason in it.
 @reviewers_only
 @require_POST
-def decide(request: HttpRequest, pk: int) -> HttpResponse:
+def decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     candidate = link_candidate_get_for_user(request.user, pk)
     decision = request.POST.get("decision")
     if decision not in ("accept", "reject"):

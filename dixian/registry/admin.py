@@ -6,7 +6,7 @@ The forms call the services' validators in `clean()`, so a broken rule shows as 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin
@@ -23,7 +23,15 @@ from . import choices as c
 from . import services
 from .models import HelperAssignment, Household, HouseholdIncome, ImportBatch, IncomeLine, Person
 
+if TYPE_CHECKING:
+    from dixian.accounts.models import User
+
 ADMIN = ChangeLog.Source.ADMIN
+
+
+def _staff(request: HttpRequest) -> User:
+    """The signed-in staff account: the admin site lets no one else in (AdminSite.has_permission)."""
+    return cast("User", request.user)
 
 
 def _adopt(obj: Any, saved: Any) -> None:
@@ -127,11 +135,11 @@ class HouseholdAdmin(admin.ModelAdmin):
             changed = {name: data[name] for name in form.changed_data if name in data}
             region = form.cleaned_data["region"] if "region" in form.changed_data else None
             saved = services.household_update(
-                actor=request.user, household=obj, data=changed, region=region, source=ADMIN
+                actor=_staff(request), household=obj, data=changed, region=region, source=ADMIN
             )
         else:
             saved = services.household_create(
-                actor=request.user,
+                actor=_staff(request),
                 region=form.cleaned_data["region"],
                 household_no=form.cleaned_data["household_no"],
                 data=data,
@@ -146,17 +154,17 @@ class HouseholdAdmin(admin.ModelAdmin):
         formset.save(commit=False)  # fills deleted_objects / changed_objects / new_objects without saving
         household = form.instance
         for person in formset.deleted_objects:
-            services.person_delete(actor=request.user, person=person, source=ADMIN)
+            services.person_delete(actor=_staff(request), person=person, source=ADMIN)
         # Whoever stops being head is saved first, so that a head swap never sees two heads at once.
         changed = sorted(formset.changed_objects, key=lambda pair: pair[0].relation == c.Relation.HEAD)
         for person, fields in changed:
             data = {name: getattr(person, name) for name in fields if name in services.PERSON_EDITABLE}
-            services.person_update(actor=request.user, person=person, data=data, source=ADMIN)
+            services.person_update(actor=_staff(request), person=person, data=data, source=ADMIN)
         for person in formset.new_objects:
             data = {name: getattr(person, name) for name in services.PERSON_EDITABLE}
             _adopt(
                 person,
-                services.person_create(actor=request.user, household=household, data=data, source=ADMIN),
+                services.person_create(actor=_staff(request), household=household, data=data, source=ADMIN),
             )
 
     def delete_model(self, request: HttpRequest, obj: Household) -> None:
@@ -170,7 +178,7 @@ class HouseholdAdmin(admin.ModelAdmin):
 def _household_deleted(request: HttpRequest, household: Household) -> None:
     with transaction.atomic():
         change_record(
-            actor=request.user,
+            actor=_staff(request),
             source=ADMIN,
             entity="household",
             entity_id=household.pk,
@@ -206,13 +214,14 @@ class PersonAdmin(admin.ModelAdmin):
         household = form.cleaned_data["household"]
         if not change:
             _adopt(
-                obj, services.person_create(actor=request.user, household=household, data=data, source=ADMIN)
+                obj,
+                services.person_create(actor=_staff(request), household=household, data=data, source=ADMIN),
             )
             return
         stored = Person.objects.select_related("household").get(pk=obj.pk)
         if household.pk != stored.household_id:
             stored = services.person_move(
-                actor=request.user,
+                actor=_staff(request),
                 person=stored,
                 to_household=household,
                 relation=data.get("relation"),
@@ -220,15 +229,15 @@ class PersonAdmin(admin.ModelAdmin):
             )
         changed = {name: data[name] for name in form.changed_data if name in data}
         if changed:
-            services.person_update(actor=request.user, person=stored, data=changed, source=ADMIN)
+            services.person_update(actor=_staff(request), person=stored, data=changed, source=ADMIN)
         _adopt(obj, stored)
 
     def delete_model(self, request: HttpRequest, obj: Person) -> None:
-        services.person_delete(actor=request.user, person=obj, source=ADMIN)
+        services.person_delete(actor=_staff(request), person=obj, source=ADMIN)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Person]) -> None:
         for person in queryset.select_related("household"):
-            services.person_delete(actor=request.user, person=person, source=ADMIN)
+            services.person_delete(actor=_staff(request), person=person, source=ADMIN)
 
 
 # --- income, income lines, helpers, imports -------------------------------------------------------------
@@ -269,7 +278,7 @@ class HouseholdIncomeAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: HouseholdIncome, form: forms.ModelForm, change: bool
     ) -> None:
         saved = services.income_upsert(
-            actor=request.user,
+            actor=_staff(request),
             household=obj.household,
             year=obj.year,
             members=obj.members,

@@ -21,7 +21,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -30,6 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from dixian.cases.rows import alert_rows
 from dixian.cases.selectors import alerts_for_household
 from dixian.common.access import mask_id_number, mask_phone, may_view_pii
+from dixian.common.http import AuthenticatedHttpRequest
 from dixian.visits.selectors import may_record_visits, visit_may_record, visits_for_household
 
 from . import choices as c
@@ -187,14 +188,14 @@ def profile_context(user: User, household: Household) -> dict[str, Any]:
 
 @login_required
 @require_GET
-def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def household_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     household = household_get_for_user(request.user, pk)
     return render(request, "registry/household_detail.html", profile_context(request.user, household))
 
 
 @login_required
 @require_GET
-def household_history_page(request: HttpRequest, pk: int) -> HttpResponse:
+def household_history_page(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     household = household_get_for_user(request.user, pk)
     try:
         # Clamped: a huge offset would overflow the database's integer type instead of paging.
@@ -209,19 +210,19 @@ def household_history_page(request: HttpRequest, pk: int) -> HttpResponse:
 # --- edits ----------------------------------------------------------------------------------------------
 
 
-def _posted(request: HttpRequest) -> Any:
+def _posted(request: AuthenticatedHttpRequest) -> Any:
     """The submitted data on POST (even when every input is empty), None on GET: the form stays unbound."""
     return request.POST if request.method == "POST" else None
 
 
-def _editable(request: HttpRequest, pk: int) -> Household:
+def _editable(request: AuthenticatedHttpRequest, pk: int) -> Household:
     household = household_get_for_user(request.user, pk)  # 404 outside the account's scope
     if not request.user.is_registry_editor:
         raise PermissionDenied("只有村、乡镇、县、市的信息管理人员可以修改农户信息。")
     return household
 
 
-def _saved(request: HttpRequest, household: Household, notice: str) -> HttpResponse:
+def _saved(request: AuthenticatedHttpRequest, household: Household, notice: str) -> HttpResponse:
     """After a save: htmx swaps the refreshed profile in place; a plain form post goes back to the page."""
     if request.htmx:
         household = household_get_for_user(request.user, household.pk)  # derived fields may have changed
@@ -236,7 +237,7 @@ def _saved(request: HttpRequest, household: Household, notice: str) -> HttpRespo
 
 
 def _form_response(
-    request: HttpRequest, household: Household, template: str, context: dict[str, Any]
+    request: AuthenticatedHttpRequest, household: Household, template: str, context: dict[str, Any]
 ) -> HttpResponse:
     context = {"household": household, **context}
     if request.htmx:
@@ -246,7 +247,7 @@ def _form_response(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def household_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     household = _editable(request, pk)
     pii = may_view_pii(request.user)
     form = HouseholdForm(_posted(request), instance=household, may_view_pii=pii)
@@ -269,7 +270,7 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def person_add(request: HttpRequest, pk: int) -> HttpResponse:
+def person_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     household = _editable(request, pk)
     form = PersonForm(
         _posted(request), instance=Person(household=household), may_view_pii=may_view_pii(request.user)
@@ -291,7 +292,7 @@ def person_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def person_edit(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
+def person_edit(request: AuthenticatedHttpRequest, pk: int, person_pk: int) -> HttpResponse:
     household = _editable(request, pk)
     person = person_get_for_household(household, person_pk)
     form = PersonForm(_posted(request), instance=person, may_view_pii=may_view_pii(request.user))
@@ -317,7 +318,7 @@ def person_edit(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def person_move(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
+def person_move(request: AuthenticatedHttpRequest, pk: int, person_pk: int) -> HttpResponse:
     household = _editable(request, pk)
     person = person_get_for_household(household, person_pk)
     form = PersonMoveForm(_posted(request))
@@ -356,7 +357,7 @@ def person_move(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def income_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def income_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     household = _editable(request, pk)
     initial: dict[str, Any] = {"year": timezone.localdate().year - 1}
     try:

@@ -19,11 +19,12 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 
 from dixian.common.access import mask_numbers, may_view_pii, region_range_q
+from dixian.common.http import AuthenticatedHttpRequest
 from dixian.common.jobs import job_enqueue
 from dixian.common.models import Job
 
@@ -37,7 +38,7 @@ XLSX_SIGNATURE = b"PK\x03\x04"
 def editor_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_registry_editor:
             raise PermissionDenied("只有农户信息维护人员可以导入")
         return view(request, *args, **kwargs)
@@ -94,7 +95,7 @@ class UploadForm(forms.Form):
 
 
 @editor_required
-def import_page(request: HttpRequest) -> HttpResponse:
+def import_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = UploadForm()
     if request.method == "POST":
         form = UploadForm(request.POST, request.FILES)
@@ -111,7 +112,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _store_upload(request: HttpRequest, upload: Any) -> ImportBatch:
+def _store_upload(request: AuthenticatedHttpRequest, upload: Any) -> ImportBatch:
     folder = imports_dir() / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{uuid.uuid4().hex}.xlsx"
@@ -136,7 +137,7 @@ def _job_of(batch: ImportBatch) -> Job | None:
 
 
 @editor_required
-def import_batch(request: HttpRequest, pk: int) -> HttpResponse:
+def import_batch(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     batch = _batch_for_user(request.user, pk)
     may_see_cells = batch.uploaded_by_id == request.user.pk or may_view_pii(request.user)
     errors = (
@@ -157,7 +158,7 @@ def import_batch(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @editor_required
-def import_report(request: HttpRequest, pk: int) -> FileResponse:
+def import_report(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     batch = _batch_for_user(request.user, pk)
     if not batch.report_file:
         raise Http404("该批次没有错误报告")
@@ -176,7 +177,7 @@ def import_report(request: HttpRequest, pk: int) -> FileResponse:
 
 
 @editor_required
-def import_template(request: HttpRequest) -> FileResponse:
+def import_template(request: AuthenticatedHttpRequest) -> FileResponse:
     buf = io.BytesIO()
     template_workbook(buf)
     buf.seek(0)

@@ -25,7 +25,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -33,6 +33,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import push_url
 
 from dixian.common.access import mask_phone, may_view_pii
+from dixian.common.http import AuthenticatedHttpRequest
 from dixian.common.jobs import job_enqueue
 from dixian.common.models import Job
 
@@ -218,7 +219,7 @@ def _list_url(filters: HouseholdFilters, page: int = 1) -> str:
 
 @login_required
 @require_GET
-def household_list(request: HttpRequest) -> HttpResponse:
+def household_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     form = HouseholdFilterForm(request.GET, user=user)
     filters = form.filters()
@@ -261,7 +262,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def household_export(request: HttpRequest) -> HttpResponse:
+def household_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Export the filtered list: inside the request up to DIXIAN_EXPORT_SYNC_LIMIT rows, else as a job."""
     user = request.user
     filters = HouseholdFilterForm(request.GET, user=user).filters()

@@ -6,10 +6,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from dixian.common.http import AuthenticatedHttpRequest
 from dixian.registry.views_list import paginate
 
 from .forms import RunStartForm
@@ -28,14 +29,14 @@ PHASES = (
 )
 
 
-def _require_reader(request: HttpRequest) -> None:
+def _require_reader(request: AuthenticatedHttpRequest) -> None:
     if not may_see_runs(request.user):
         raise PermissionDenied(NO_RUN_RIGHT)
 
 
 @login_required
 @require_GET
-def run_list(request: HttpRequest) -> HttpResponse:
+def run_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_reader(request)
     return _run_list_page(
         request, RunStartForm(), may_start=may_start_runs(request.user), page_number=request.GET.get("page")
@@ -43,7 +44,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
 
 
 def _run_list_page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     form: RunStartForm,
     *,
     may_start: bool,
@@ -62,7 +63,7 @@ def _run_list_page(
 
 @login_required
 @require_GET
-def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def run_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _require_reader(request)
     run = run_get_for_user(request.user, pk)
     timings = [(label, run.timings[key]) for key, label in PHASES if key in run.timings]
@@ -80,7 +81,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def run_start(request: HttpRequest) -> HttpResponse:
+def run_start(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_reader(request)
     if not may_start_runs(request.user):
         raise PermissionDenied(NO_START_RIGHT)

@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from dixian.common.http import AuthenticatedHttpRequest
 from dixian.regions.models import Region
 
 from .engine.logic import LOGICS
@@ -48,7 +49,7 @@ FIXED_PLACEHOLDERS = {
 }
 
 
-def _require_reader(request: HttpRequest) -> None:
+def _require_reader(request: AuthenticatedHttpRequest) -> None:
     if not may_see_rules(request.user):
         raise PermissionDenied("您的账号尚未分配区划,不能查看筛查规则。")
 
@@ -67,7 +68,7 @@ def _decorate(versions: list[RuleVersion], names: dict[str, str]) -> None:
 
 @login_required
 @require_GET
-def rule_list(request: HttpRequest) -> HttpResponse:
+def rule_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_reader(request)
     summaries = rule_summaries(request.user)
     every = [v for s in summaries for v in (*s.current, *s.upcoming)]
@@ -81,7 +82,7 @@ def rule_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def rule_detail(request: HttpRequest, rule_id: str) -> HttpResponse:
+def rule_detail(request: AuthenticatedHttpRequest, rule_id: str) -> HttpResponse:
     _require_reader(request)
     rule = rule_get(rule_id)
     history = rule_history(request.user, rule)
@@ -110,7 +111,7 @@ def _placeholders(rule_logic: str, params: dict[str, Any]) -> list[tuple[str, st
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def rule_edit(request: HttpRequest, rule_id: str) -> HttpResponse:
+def rule_edit(request: AuthenticatedHttpRequest, rule_id: str) -> HttpResponse:
     _require_reader(request)
     rule = rule_get(rule_id)
     regions = rule_regions_for_user(request.user)

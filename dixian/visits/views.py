@@ -16,13 +16,14 @@ import xlsxwriter
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from dixian.cases.models import AlertEvidence
 from dixian.common.access import mask_phone, may_view_pii
+from dixian.common.http import AuthenticatedHttpRequest
 from dixian.registry.filters import region_picker
 from dixian.registry.forms import add_service_errors
 from dixian.registry.views_list import paginate
@@ -70,7 +71,7 @@ def _risk_badges(risks: list[str]) -> list[tuple[str, str]]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def visit_new(request: HttpRequest) -> HttpResponse:
+def visit_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     _require_record(user)
     notices: list[str] = []
@@ -123,7 +124,7 @@ def visit_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def household_search(request: HttpRequest) -> HttpResponse:
+def household_search(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The household picker's results (an htmx partial): radio buttons that belong to the visit form."""
     user = request.user
     _require_record(user)
@@ -154,7 +155,7 @@ def _list_query(form: VisitFilterForm) -> str:
 
 @login_required
 @require_GET
-def visit_list(request: HttpRequest) -> HttpResponse:
+def visit_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     _require_view(user)
     form = VisitFilterForm(request.GET, user=user)
@@ -191,7 +192,7 @@ def _found_text(visit: Visit) -> str:
 
 @login_required
 @require_GET
-def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def visit_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     visit = visit_get_for_user(user, pk)
     household = visit.household
@@ -212,7 +213,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def visit_photo(request: HttpRequest, pk: int, photo_pk: int) -> FileResponse:
+def visit_photo(request: AuthenticatedHttpRequest, pk: int, photo_pk: int) -> FileResponse:
     visit = visit_get_for_user(request.user, pk)
     photo = photo_get_for_visit(visit, photo_pk)
     try:
@@ -238,7 +239,7 @@ def _suffix(name: str) -> str:
 # --- coverage ---------------------------------------------------------------------------------------
 
 
-def _coverage(request: HttpRequest) -> tuple[CoverageForm, Coverage, list[str], str]:
+def _coverage(request: AuthenticatedHttpRequest) -> tuple[CoverageForm, Coverage, list[str], str]:
     user = request.user
     _require_view(user)
     form = CoverageForm(request.GET)
@@ -253,7 +254,7 @@ def _coverage(request: HttpRequest) -> tuple[CoverageForm, Coverage, list[str], 
 
 @login_required
 @require_GET
-def coverage(request: HttpRequest) -> HttpResponse:
+def coverage(request: AuthenticatedHttpRequest) -> HttpResponse:
     form, cov, notices, query = _coverage(request)
     context = {"form": form, "coverage": cov, "notices": notices, "query": query}
     if request.htmx:
@@ -263,7 +264,7 @@ def coverage(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def coverage_export(request: HttpRequest) -> HttpResponse:
+def coverage_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     _, cov, _, _ = _coverage(request)
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
