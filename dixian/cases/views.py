@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -73,7 +74,7 @@ def alert_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = AlertFilterForm(request.GET, user=user)
     filters = form.filters()
     page = paginate(alert_queue_for_user(user, filters), request.GET.get("page"), per_page=PAGE_SIZE)
-    account_full_name = (user.region.full_name or user.region.name) if user.region_id else ""
+    account_full_name = (user.region.full_name or user.region.name) if user.region else ""
     query = urlencode(filters.params())
     context = {
         "form": form,
@@ -90,7 +91,7 @@ def alert_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def alert_export(request: AuthenticatedHttpRequest) -> HttpResponse:
+def alert_export(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     user = request.user
     _require_alert_reader(user)
     filters = AlertFilterForm(request.GET, user=user).filters()
@@ -123,7 +124,7 @@ class EvidenceView:
 
 
 def _rule_url(evidence: AlertEvidence) -> str | None:
-    if evidence.rule_version_id is None:
+    if evidence.rule_version is None:
         return None
     url = url_or_none("rules:detail", evidence.rule_version.rule.rule_id)
     return f"{url}#v{evidence.rule_version.version}" if url else None
@@ -284,7 +285,7 @@ def unmatched_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         for errors in form.errors.values():
             for message in errors:
-                messages.error(request, message)
+                messages.error(request, str(message))
     else:
         try:
             services.unmatched_close(record=record, note=form.cleaned_data["note"], actor=user)

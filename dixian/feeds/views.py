@@ -20,6 +20,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -43,10 +44,10 @@ PAGE_SIZE = 30
 UPLOAD_SUFFIXES = (".xlsx", ".xls", ".csv")
 
 
-def feeds_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def feeds_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     @login_required
     @wraps(view)
-    def wrapper(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not may_use_feeds(request.user):
             raise PermissionDenied("只有部门数据员和县、市级管理员可以使用部门数据报送")
         return view(request, *args, **kwargs)
@@ -131,7 +132,7 @@ def upload(request: AuthenticatedHttpRequest) -> HttpResponse:
                     feed=form.cleaned_data["feed"],
                     period=form.cleaned_data["period"],
                     source=request.user,
-                    region=request.user.region,
+                    region=request.user.region,  # type: ignore[arg-type]  # region_id is checked above
                     channel=FeedDelivery.Channel.UPLOAD,
                     file_name=Path(upload_file.name).name,
                     content=content,
@@ -195,14 +196,15 @@ def delivery_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def delivery_report(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     delivery = delivery_get_for_user(request.user, pk)
-    if not delivery.report_file:
+    report = delivery.report_path  # None when the delivery has no report file
+    if report is None:
         raise Http404("该报送没有错误报告")
     # The report repeats the delivered rows, full ID numbers included: the sender may have it back,
     # anyone else only with the right to see personal information in full.
     if not _may_download_report(request.user, delivery):
         raise PermissionDenied("错误报告含有完整的证件号码,只有报送人或有权查看完整个人信息的账号可以下载。")
     root = services.deliveries_dir().resolve()
-    path = delivery.report_path.resolve()
+    path = report.resolve()
     if root not in path.parents or not path.exists():
         raise Http404("错误报告文件已不存在")
     stem = Path(delivery.file_name).stem or f"{delivery.feed_spec.name}{delivery.period}"

@@ -50,7 +50,8 @@ class HouseholdAdminForm(forms.ModelForm):
         fields = ("household_no", "region", *services.HOUSEHOLD_EDITABLE)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what BaseForm.clean() returns; its stub says dict | None
         values = {**model_to_dict(self.instance, fields=services.HOUSEHOLD_EDITABLE), **data}
         services.household_validate(values)
         if data.get("region") is not None:
@@ -66,7 +67,8 @@ class PersonAdminForm(forms.ModelForm):
     check_head = True
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what BaseForm.clean() returns; its stub says dict | None
         household = data.get("household") or getattr(self.instance, "household", None)
         if household is None or self.errors:
             return data
@@ -86,7 +88,7 @@ class MembersFormSet(BaseInlineFormSet):
     def clean(self) -> None:
         super().clean()
         kept = [f for f in self.forms if f.has_changed() or f.instance.pk]
-        kept = [f for f in kept if not (self.can_delete and self._should_delete_form(f))]
+        kept = [f for f in kept if not (self.can_delete and self._should_delete_form(f))]  # type: ignore[attr-defined]  # BaseFormSet's own test, missing from django-stubs
         heads = [f for f in kept if f.cleaned_data.get("relation") == c.Relation.HEAD]
         if len(heads) > 1:
             raise ValidationError("一户只能有一位户主,请把其他成员的“与户主关系”改为相应关系。")
@@ -249,7 +251,8 @@ class IncomeAdminForm(forms.ModelForm):
         fields = ("household", "year", *services.INCOME_COMPONENTS, "members")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what BaseForm.clean() returns; its stub says dict | None
         year = data.get("year", self.instance.year)
         members = data.get("members", self.instance.members)
         if year is not None and members is not None:

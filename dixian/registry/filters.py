@@ -376,7 +376,8 @@ class HouseholdFilterForm(forms.Form):
         return current
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what BaseForm.clean() returns; its stub says dict | None
         if not self.pii and any(self.data.get(name) for name in ("health", "disability")):
             self._notices.append(f"按健康状况、残疾筛选{PII_NEEDED},已忽略。")
         term = cleaned["q"] = re.sub(r"\s+", "", cleaned.get("q") or "")
@@ -412,7 +413,7 @@ class HouseholdFilterForm(forms.Form):
         notices = list(self._notices)
         for name, errors in self.errors.items():
             if name == "region":
-                notices.extend(errors)
+                notices.extend(str(error) for error in errors)
             elif name == "q":
                 notices.extend(f"查找内容无效,已忽略:{error}" for error in errors)
             else:
@@ -454,7 +455,7 @@ def region_picker(user: User, selected: Region | None) -> list[PickerLevel]:
         Region.Level.TOWNSHIP,
     ):
         return []
-    depth = {lvl: i for i, lvl in enumerate(PICKER_LEVELS)}
+    depth: dict[str, int] = {lvl: i for i, lvl in enumerate(PICKER_LEVELS)}
     chain_prefixes = []
     if selected is not None:
         chain_prefixes = [
@@ -473,7 +474,11 @@ def region_picker(user: User, selected: Region | None) -> list[PickerLevel]:
     by_parent: dict[int | None, list[Region]] = {}
     for region in options:
         by_parent.setdefault(region.parent_id, []).append(region)
-    labels = {Region.Level.COUNTY: "县(市、区)", Region.Level.TOWNSHIP: "乡镇", Region.Level.VILLAGE: "村"}
+    labels: dict[str, str] = {
+        Region.Level.COUNTY: "县(市、区)",
+        Region.Level.TOWNSHIP: "乡镇",
+        Region.Level.VILLAGE: "村",
+    }
     levels: list[PickerLevel] = []
     parent_id: int | None = account.pk
     while parent_id is not None and by_parent.get(parent_id):

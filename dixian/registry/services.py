@@ -512,7 +512,7 @@ def person_move(
 # --- income ---------------------------------------------------------------------------------------------
 
 
-def income_validate(*, year: int, members: int, components: Mapping[str, Decimal]) -> None:
+def income_validate(*, year: int, members: int, components: Mapping[str, Decimal | None]) -> None:
     errors: dict[str, str] = {
         name: "金额不能为负数。"
         for name, value in components.items()

@@ -26,6 +26,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -236,7 +237,7 @@ def household_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     else:
         page = paginate(rows(filters), request.GET.get("page"))
     pii = may_view_pii(user)
-    account_full_name = (user.region.full_name or user.region.name) if user.region_id else ""
+    account_full_name = (user.region.full_name or user.region.name) if user.region else ""
     for h in page.rows:
         h.place = _place(h, account_full_name)
         h.phone_shown = h.phone if pii else mask_phone(h.phone)
@@ -262,7 +263,7 @@ def household_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def household_export(request: AuthenticatedHttpRequest) -> HttpResponse:
+def household_export(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     """Export the filtered list: inside the request up to DIXIAN_EXPORT_SYNC_LIMIT rows, else as a job."""
     user = request.user
     filters = HouseholdFilterForm(request.GET, user=user).filters()

@@ -144,7 +144,7 @@ def _list_query(form: VisitFilterForm) -> str:
         value = form.cleaned_data.get(name)
         if value:
             params.append((name, value.isoformat()))
-    if form.region is not None:
+    if form.chosen_region is not None:
         params.extend(("region", str(pk)) for pk in form.cleaned_data.get("region") or [])
     if form.cleaned_data.get("with_risks"):
         params.append(("with_risks", "on"))
