@@ -68,7 +68,7 @@ def too_many(request: HttpRequest, limited: RateLimited) -> HttpResponse:
 
 def _places(request: HttpRequest, village: Region | None) -> dict[str, object]:
     """The county → township → village selects, filled from a chosen village or from the GET choices."""
-    if village is not None and village.parent_id and village.parent.parent_id:
+    if village is not None and village.parent is not None and village.parent.parent is not None:
         county_code, township_code, village_code = (
             village.parent.parent.code,
             village.parent.code,

@@ -62,8 +62,8 @@ def _region_names(versions: list[RuleVersion]) -> dict[str, str]:
 
 def _decorate(versions: list[RuleVersion], names: dict[str, str]) -> None:
     for v in versions:
-        v.region_label = names.get(v.region_prefix, v.region_prefix)
-        v.param_texts = [param_text(k, val) for k, val in v.params.items()]
+        v.region_label = names.get(v.region_prefix, v.region_prefix)  # type: ignore[attr-defined]  # shown by the template
+        v.param_texts = [param_text(k, val) for k, val in v.params.items()]  # type: ignore[attr-defined]  # shown by the template
 
 
 @login_required

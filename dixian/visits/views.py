@@ -220,13 +220,13 @@ def visit_photo(request: AuthenticatedHttpRequest, pk: int, photo_pk: int) -> Fi
         handle = photo.image.open("rb")
     except FileNotFoundError:
         raise Http404("照片文件不存在") from None
-    content_type = mimetypes.guess_type(photo.image.name)[0] or "application/octet-stream"
+    content_type = mimetypes.guess_type(photo.image.name or "")[0] or "application/octet-stream"
     response = FileResponse(handle, content_type=content_type)
     # Personal data: never kept by a shared cache, and never sniffed into something else.
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Disposition"] = (
-        f'inline; filename="visit-{visit.pk}-{photo.pk}{_suffix(photo.image.name)}"'
+        f'inline; filename="visit-{visit.pk}-{photo.pk}{_suffix(photo.image.name or "")}"'
     )
     return response
 
