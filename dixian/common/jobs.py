@@ -50,7 +50,7 @@ def job_handler(kind: str) -> Callable[[Handler], Handler]:
     return register
 
 
-def job_schedule(fn: Schedule) -> Schedule:
+def job_schedule[S: Schedule](fn: S) -> S:
     _SCHEDULES.append(fn)
     return fn
 
