@@ -1,4 +1,4 @@
-# Dixian: `make demo` runs the platform with demo data; `make test` runs the whole suite.
+# Dixian: `make demo` runs the platform with demo data; `make test` runs mypy, then the whole suite.
 VENV ?= .venv
 BIN := $(VENV)/bin
 SCALE ?= county
@@ -31,6 +31,7 @@ demo: venv
 	$(BIN)/dixian demo_serve
 
 test: venv-dev
+	$(BIN)/mypy
 	scripts/ensure-chromium
 	scripts/ensure-java
 	$(BIN)/pytest -q

@@ -29,7 +29,8 @@ from django.urls import reverse
 from .models import Role
 
 if TYPE_CHECKING:
-    from django.http import HttpRequest, HttpResponse
+    from django.http import HttpRequest
+    from django.http.response import HttpResponseBase
 
 
 class Capability(models.TextChoices):
@@ -104,7 +105,7 @@ def user_can(user: Any, capability: Capability) -> bool:
 
 # --- views ------------------------------------------------------------------------------------------
 
-View = Callable[..., "HttpResponse"]
+View = Callable[..., "HttpResponseBase"]
 
 
 def capability_required(capability: Capability) -> Callable[[View], View]:
@@ -117,7 +118,7 @@ def capability_required(capability: Capability) -> Callable[[View], View]:
     def decorator(view: View) -> View:
         @login_required
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             require(request.user, capability)
             return view(request, *args, **kwargs)
 

@@ -75,8 +75,8 @@ def alert_export_write(target: IO[bytes], *, user: User, filters: AlertFilters) 
             overdue = (today - a.due_date).days if a.is_open and a.due_date < today else None
             sheet.write(
                 [
-                    a.household.household_no if a.household_id else "",
-                    (a.household.head_name if a.household_id else a.subject_name) or "",
+                    a.household.household_no if a.household else "",
+                    (a.household.head_name if a.household else a.subject_name) or "",
                     a.region.full_name or a.region.name,
                     a.get_risk_code_display(),
                     a.grade,

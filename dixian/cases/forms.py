@@ -38,7 +38,7 @@ class AlertFilterForm(forms.Form):
         notices: list[str] = []
         for name, errors in self.errors.items():
             if name == "region":
-                notices.extend(errors)
+                notices.extend(str(error) for error in errors)
             else:
                 notices.append(f"「{self.fields[name].label}」的取值无效,已忽略。")
         data = self.cleaned_data
@@ -77,7 +77,8 @@ class AlertStatusForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what BaseForm.clean() returns; its stub says dict | None
         if cleaned.get("status") == Alert.Status.DISMISSED and not (cleaned.get("note") or "").strip():
             self.add_error("note", "核实排除必须填写理由(例如:经入户核实,住院费用已由商业保险报销)。")
         return cleaned

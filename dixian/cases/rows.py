@@ -48,8 +48,8 @@ def alert_rows(alerts: list[Alert], today: dt.date, account_full_name: str = "")
         rows.append(
             AlertRow(
                 alert=a,
-                household_no=a.household.household_no if a.household_id else "",
-                name=(a.household.head_name if a.household_id else a.subject_name) or "(未登记)",
+                household_no=a.household.household_no if a.household else "",
+                name=(a.household.head_name if a.household else a.subject_name) or "(未登记)",
                 village=full,
                 channels=[CHANNEL_LABELS.get(c, c) for c in a.channels],
                 grade_css=GRADE_CSS.get(a.grade, ""),

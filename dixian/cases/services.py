@@ -136,7 +136,7 @@ def alert_add_evidence(
 
     try:
         with transaction.atomic():
-            evidence = AlertEvidence.objects.create(
+            evidence = AlertEvidence.objects.create(  # type: ignore[misc]  # declaration/visit typed `object`: cases imports no app above it
                 alert=alert,
                 household=household,
                 region_code=household.region_code if household else region.code,
@@ -178,7 +178,7 @@ def _open_alert_for(
     return qs.filter(household=None, region=region, subject_name=subject_name).first()
 
 
-ALLOWED_TRANSITIONS = {
+ALLOWED_TRANSITIONS: dict[str, set[str]] = {
     Alert.Status.OPEN: {Alert.Status.VERIFYING, Alert.Status.CONFIRMED, Alert.Status.DISMISSED},
     Alert.Status.VERIFYING: {Alert.Status.CONFIRMED, Alert.Status.DISMISSED},
 }

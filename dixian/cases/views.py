@@ -13,7 +13,8 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -22,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from dixian.accounts.capabilities import Capability, capability_required, user_can
 from dixian.common.access import may_view_pii
 from dixian.common.filters import region_picker
+from dixian.common.http import AuthenticatedHttpRequest
 from dixian.common.masking import health_feed_hidden, id_number_shown, phone_shown, record_key_shown
 from dixian.common.paging import paginate
 from dixian.domain import catalogue
@@ -57,12 +59,12 @@ def url_or_none(name: str, *args: object) -> str | None:
 
 @capability_required(Capability.ALERTS_VIEW)
 @require_GET
-def alert_queue(request: HttpRequest) -> HttpResponse:
+def alert_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     form = AlertFilterForm(request.GET, user=user)
     filters = form.filters()
     page = paginate(alert_queue_for_user(user, filters), request.GET.get("page"), per_page=PAGE_SIZE)
-    account_full_name = (user.region.full_name or user.region.name) if user.region_id else ""
+    account_full_name = (user.region.full_name or user.region.name) if user.region else ""
     query = urlencode(filters.params())
     context = {
         "form": form,
@@ -79,7 +81,7 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
 
 @capability_required(Capability.ALERTS_VIEW)
 @require_GET
-def alert_export(request: HttpRequest) -> HttpResponse:
+def alert_export(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     user = request.user
     filters = AlertFilterForm(request.GET, user=user).filters()
     target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it after streaming
@@ -111,7 +113,7 @@ class EvidenceView:
 
 
 def _rule_url(evidence: AlertEvidence) -> str | None:
-    if evidence.rule_version_id is None:
+    if evidence.rule_version is None:
         return None
     url = url_or_none("rules:detail", evidence.rule_version.rule.rule_id)
     return f"{url}#v{evidence.rule_version.version}" if url else None
@@ -152,7 +154,7 @@ def evidence_views(evidences: list[AlertEvidence], *, pii: bool) -> list[tuple[s
 
 
 def _detail_context(
-    request: HttpRequest, alert: Alert, form: AlertStatusForm | None = None
+    request: AuthenticatedHttpRequest, alert: Alert, form: AlertStatusForm | None = None
 ) -> dict[str, Any]:
     user = request.user
     pii = may_view_pii(user)
@@ -179,14 +181,14 @@ def _detail_context(
 
 @capability_required(Capability.ALERTS_VIEW)
 @require_GET
-def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def alert_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     alert = alert_get_for_user(request.user, pk)
     return render(request, "cases/alert_detail.html", _detail_context(request, alert))
 
 
 @capability_required(Capability.ALERTS_HANDLE)
 @require_POST
-def alert_status(request: HttpRequest, pk: int) -> HttpResponse:
+def alert_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     alert = alert_get_for_user(user, pk)  # 404 outside the account's scope
     form = AlertStatusForm(request.POST)
@@ -216,7 +218,7 @@ class UnmatchedRow:
 
 @capability_required(Capability.UNMATCHED_VIEW)
 @require_GET
-def unmatched_list(request: HttpRequest) -> HttpResponse:
+def unmatched_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     form = UnmatchedFilterForm(request.GET)
     data, notices = form.filters()
@@ -255,14 +257,14 @@ def unmatched_list(request: HttpRequest) -> HttpResponse:
 
 @capability_required(Capability.UNMATCHED_HANDLE)
 @require_POST
-def unmatched_close(request: HttpRequest, pk: int) -> HttpResponse:
+def unmatched_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     record = unmatched_get_for_user(user, pk)
     form = UnmatchedCloseForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
             for message in errors:
-                messages.error(request, message)
+                messages.error(request, str(message))
     else:
         try:
             services.unmatched_close(record=record, note=form.cleaned_data["note"], actor=user)

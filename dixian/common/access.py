@@ -39,7 +39,7 @@ def region_range_q(prefix: str, field: str = "region_code") -> Q:
 
 def user_prefix(user: User) -> str | None:
     """The code prefix of the account's subtree, or None when the account sees no region at all."""
-    if not user.is_authenticated or not user.is_active or user.region_id is None:
+    if not user.is_authenticated or not user.is_active or user.region is None:
         return None
     return user.region.prefix
 

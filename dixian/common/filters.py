@@ -76,7 +76,7 @@ def region_picker(user: User, selected: Region | None) -> list[PickerLevel]:
         Region.Level.TOWNSHIP,
     ):
         return []
-    depth = {lvl: i for i, lvl in enumerate(PICKER_LEVELS)}
+    depth: dict[str, int] = {lvl: i for i, lvl in enumerate(PICKER_LEVELS)}
     chain_prefixes = []
     if selected is not None:
         chain_prefixes = [
@@ -95,7 +95,11 @@ def region_picker(user: User, selected: Region | None) -> list[PickerLevel]:
     by_parent: dict[int | None, list[Region]] = {}
     for region in options:
         by_parent.setdefault(region.parent_id, []).append(region)
-    labels = {Region.Level.COUNTY: "县(市、区)", Region.Level.TOWNSHIP: "乡镇", Region.Level.VILLAGE: "村"}
+    labels: dict[str, str] = {
+        Region.Level.COUNTY: "县(市、区)",
+        Region.Level.TOWNSHIP: "乡镇",
+        Region.Level.VILLAGE: "村",
+    }
     levels: list[PickerLevel] = []
     parent_id: int | None = account.pk
     while parent_id is not None and by_parent.get(parent_id):

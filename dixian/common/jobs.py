@@ -17,12 +17,16 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from .models import Job
+
+if TYPE_CHECKING:
+    from dixian.accounts.models import User
 
 logger = logging.getLogger("dixian.jobs")
 
@@ -46,7 +50,7 @@ def job_handler(kind: str) -> Callable[[Handler], Handler]:
     return register
 
 
-def job_schedule(fn: Schedule) -> Schedule:
+def job_schedule[S: Schedule](fn: S) -> S:
     _SCHEDULES.append(fn)
     return fn
 
@@ -81,7 +85,7 @@ def job_dir() -> Path:
     return path
 
 
-def job_enqueue(*, kind: str, owner: object, params: dict[str, object], total: int = 0) -> Job:
+def job_enqueue(*, kind: str, owner: User, params: dict[str, object], total: int = 0) -> Job:
     if kind not in _HANDLERS:
         _load_handlers()
     if kind not in _HANDLERS:

@@ -32,7 +32,7 @@ class ListPage(Page):
         return list(self.object_list)
 
     @property
-    def count(self) -> int:
+    def count(self) -> int:  # type: ignore[override]  # the lists show page.count as the total; Sequence.count(x) is never asked of a page
         return self.paginator.count
 
     @property
@@ -66,12 +66,13 @@ class CappedPaginator(_Paginator):
 
     def __init__(self, object_list: QuerySet[Any], per_page: int, *, cap: int) -> None:
         super().__init__(object_list, per_page)
+        self.queryset = object_list
         self.cap = cap
         self.capped = False
 
     @cached_property
     def count(self) -> int:
-        n = self.object_list.order_by()[: self.cap + 1].count()
+        n = self.queryset.order_by()[: self.cap + 1].count()
         self.capped = n > self.cap
         return min(n, self.cap)
 

@@ -6,7 +6,7 @@ from django.template import loader
 
 def _render(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
     try:
-        html = loader.render_to_string(
+        html: str = loader.render_to_string(
             "error.html", {"title": title, "message": message, "status": status}, request
         )
     except Exception:  # noqa: BLE001 - the error page must never fail itself

@@ -5,22 +5,23 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from .http import AuthenticatedHttpRequest
 from .jobs import job_dir
 from .models import Job
 
 
 @login_required
-def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def job_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(Job, pk=pk, owner=request.user)
     template = "common/partials/_job.html" if request.htmx else "common/job_detail.html"
     return render(request, template, {"job": job})
 
 
 @login_required
-def job_download(request: HttpRequest, pk: int) -> FileResponse:
+def job_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     job = get_object_or_404(Job, pk=pk, owner=request.user, status=Job.Status.DONE)
     if not job.result_file:
         raise Http404

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from captcha.fields import CaptchaField, CaptchaTextInput
 from django import forms
 from django.core.exceptions import ValidationError
@@ -166,10 +168,10 @@ class StatusChangeForm(forms.Form):
         error_messages={"max_length": "办理说明最多500字,请精简"},
     )
 
-    def __init__(self, *args: object, declaration: Declaration, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, declaration: Declaration, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         allowed = ALLOWED_TRANSITIONS.get(declaration.status, ())
-        self.fields["status"].choices = [
+        cast(forms.ChoiceField, self.fields["status"]).choices = [
             (s.value, STAFF_LABELS[s]) for s in (Declaration.Status(a) for a in allowed)
         ]
         self.fields["status"].error_messages["invalid_choice"] = "该申报已经办理到其他状态,请刷新页面后再选"

@@ -222,7 +222,7 @@ ALLOWED_TRANSITIONS: dict[str, tuple[str, ...]] = {
     Declaration.Status.VERIFYING: (Declaration.Status.CONFIRMED, Declaration.Status.DISMISSED),
 }
 # What the staff page calls each step (the Status labels are worded for the applicant).
-STAFF_LABELS = {
+STAFF_LABELS: dict[str, str] = {
     Declaration.Status.RECEIVED: "已受理",
     Declaration.Status.VERIFYING: "核实中",
     Declaration.Status.CONFIRMED: "已纳入",

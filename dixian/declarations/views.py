@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from dixian.accounts.capabilities import Capability, capability_required
 from dixian.cases.models import AlertEvidence
 from dixian.common.access import code_in_scope, may_view_pii
+from dixian.common.http import AuthenticatedHttpRequest
 from dixian.common.masking import id_number_shown, phone_shown
 from dixian.common.paging import paginate_exact
 from dixian.regions.models import Region
@@ -63,14 +64,14 @@ def deadlines(declaration: Declaration, today: dt.date) -> Deadlines:
 
 
 def _shown(declaration: Declaration, pii: bool) -> None:
-    declaration.id_shown = id_number_shown(declaration.id_number, pii=pii)
-    declaration.phone_shown = phone_shown(declaration.phone, pii=pii)
-    declaration.staff_status = services.STAFF_LABELS[Declaration.Status(declaration.status)]
+    declaration.id_shown = id_number_shown(declaration.id_number, pii=pii)  # type: ignore[attr-defined]  # shown by the template
+    declaration.phone_shown = phone_shown(declaration.phone, pii=pii)  # type: ignore[attr-defined]  # shown by the template
+    declaration.staff_status = services.STAFF_LABELS[Declaration.Status(declaration.status)]  # type: ignore[attr-defined]  # shown by the template
 
 
 @capability_required(Capability.DECLARATIONS_HANDLE)
 @require_GET
-def declaration_list(request: HttpRequest) -> HttpResponse:
+def declaration_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = DeclarationFilterForm(request.GET)
     filters = form.values()
     qs = selectors.declaration_list_for_user(request.user, **filters)
@@ -79,7 +80,7 @@ def declaration_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     for d in page:
         _shown(d, pii)
-        d.deadlines = deadlines(d, today)
+        d.deadlines = deadlines(d, today)  # shown by the template
     query = urlencode({k: v for k, v in filters.items() if v})
     context = {"form": form, "page": page, "query": query, "pii": pii}
     if request.htmx and not request.htmx.history_restore_request:
@@ -88,7 +89,7 @@ def declaration_list(request: HttpRequest) -> HttpResponse:
 
 
 def _detail_context(
-    request: HttpRequest, declaration: Declaration, form: StatusChangeForm | None = None
+    request: AuthenticatedHttpRequest, declaration: Declaration, form: StatusChangeForm | None = None
 ) -> dict:
     user = request.user
     pii = may_view_pii(user)
@@ -101,7 +102,7 @@ def _detail_context(
         .select_related("alert")
         .first()
     )
-    alert = evidence.alert if evidence and code_in_scope(user, evidence.alert.region_code) else None
+    alert = evidence.alert if evidence and code_in_scope(user, evidence.alert.region_code) else None  # type: ignore[union-attr]  # alert__isnull=False above
     if form is None and services.ALLOWED_TRANSITIONS.get(declaration.status):
         form = StatusChangeForm(declaration=declaration)
     return {
@@ -118,14 +119,14 @@ def _detail_context(
 
 @capability_required(Capability.DECLARATIONS_HANDLE)
 @require_GET
-def declaration_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def declaration_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     declaration = selectors.declaration_get_for_user(request.user, pk)
     return render(request, "declarations/declaration_detail.html", _detail_context(request, declaration))
 
 
 @capability_required(Capability.DECLARATIONS_HANDLE)
 @require_POST
-def declaration_status(request: HttpRequest, pk: int) -> HttpResponse:
+def declaration_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     declaration = selectors.declaration_get_for_user(request.user, pk)
     form = StatusChangeForm(request.POST, declaration=declaration)
     if form.is_valid():
@@ -176,13 +177,13 @@ def qr_svg(qr: segno.QRCode, *, scale: int, title: str = "", border: int = 4) ->
 
 @capability_required(Capability.DECLARATIONS_HANDLE)
 @require_GET
-def village_list(request: HttpRequest) -> HttpResponse:
+def village_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     qs = selectors.villages_for_user(request.user).order_by("code")
     page = paginate_exact(qs, request.GET.get("page"), per_page=VILLAGE_PAGE_SIZE)
     for village in page:
-        village.url = public_url(request, village)
+        village.url = public_url(request, village)  # shown by the template
         svg = qr_svg(qr_for(request, village), scale=3, title=f"{village.name}申报二维码", border=2)
-        village.qr_inline = mark_safe(svg)  # noqa: S308 - segno's SVG; it escapes the title
+        village.qr_inline = mark_safe(svg)  # noqa: S308 - shown by the template; segno's SVG escapes the title
     return render(request, "declarations/village_list.html", {"page": page})
 
 
@@ -192,7 +193,7 @@ def _download_name(village: Region, ext: str) -> str:
 
 @capability_required(Capability.DECLARATIONS_HANDLE)
 @require_GET
-def village_qr_svg(request: HttpRequest, code: str) -> HttpResponse:
+def village_qr_svg(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     village = selectors.village_get_for_user(request.user, code)
     response = HttpResponse(
         qr_svg(qr_for(request, village), scale=10, title=village.name), content_type="image/svg+xml"
@@ -203,7 +204,7 @@ def village_qr_svg(request: HttpRequest, code: str) -> HttpResponse:
 
 @capability_required(Capability.DECLARATIONS_HANDLE)
 @require_GET
-def village_qr_png(request: HttpRequest, code: str) -> HttpResponse:
+def village_qr_png(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     village = selectors.village_get_for_user(request.user, code)
     buf = io.BytesIO()
     qr_for(request, village).save(buf, kind="png", scale=12, border=4)
@@ -218,7 +219,7 @@ def _disposition(filename: str) -> str:
 
 @capability_required(Capability.DECLARATIONS_HANDLE)
 @require_GET
-def village_poster(request: HttpRequest, code: str) -> HttpResponse:
+def village_poster(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     village = selectors.village_get_for_user(request.user, code)
     svg = qr_svg(qr_for(request, village), scale=8, title=f"{village.name}申报二维码")
     context = {

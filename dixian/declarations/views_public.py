@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from dixian.common.http import HtmxHttpRequest
 from dixian.regions.models import Region
 
 from . import selectors, services
@@ -67,7 +68,7 @@ def too_many(request: HttpRequest, limited: RateLimited) -> HttpResponse:
 
 def _places(request: HttpRequest, village: Region | None) -> dict[str, object]:
     """The county → township → village selects, filled from a chosen village or from the GET choices."""
-    if village is not None and village.parent_id and village.parent.parent_id:
+    if village is not None and village.parent is not None and village.parent.parent is not None:
         county_code, township_code, village_code = (
             village.parent.parent.code,
             village.parent.code,
@@ -167,7 +168,7 @@ def declare_captcha(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def declare_status(request: HttpRequest) -> HttpResponse:
+def declare_status(request: HtmxHttpRequest) -> HttpResponse:
     """Reference + phone → the status in plain words; either one wrong gives the same 'not found'."""
     context: dict[str, object] = {"hotline": HOTLINE}
     if request.method == "GET":

@@ -621,7 +621,7 @@ def _fast(cell: _Cell, today: dt.date) -> tuple[pl.Expr, list[pl.Expr], pl.Expr,
     if col.type == cat.DATE:
         shaped = s.str.contains(_FAST_DATE.pattern)
         # One format per shape, chosen by the separator: trying all of them on every cell costs six parses.
-        value = (
+        value: pl.Expr = (
             pl.when(shaped & s.str.contains("-", literal=True))
             .then(s.str.to_date("%Y-%m-%d", strict=False))
             .when(shaped & s.str.contains("/", literal=True))
@@ -732,10 +732,10 @@ def _check_cells(
         .drop_nulls("message")
         .with_columns(pl.col("field").str.strip_chars_end("\x00"))
     )
-    values = full.drop(messages).with_columns(
+    checked = full.drop(messages).with_columns(
         pl.col(c.col.field).cast(parsed.schema[c.col.field]) for c in cells
     )
-    parsed = parsed.update(values, on=ROW_COL, include_nulls=True)
+    parsed = parsed.update(checked, on=ROW_COL, include_nulls=True)
     return parsed, errors
 
 

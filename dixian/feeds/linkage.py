@@ -372,7 +372,7 @@ SELECT p_idx, try_cast(birth_date AS DATE) AS birth_date, date_trunc('month', tr
        substr(region_code, 1, 12) AS village_code, substr(name, 1, 1) AS surname_nv,
        replace(name, '·', '') AS name_n, substr(id_number, 1, 14) AS id14, substr(name, 1, 1) AS surname
 FROM persons_in WHERE NULLIF(id_number, '') IS NOT NULL""")
-    wanted = []
+    wanted: list[tuple[tuple[str, ...], str]] = []
     for cols in BLOCKS:
         if cols == ("name_n", "village_n"):
             if villages:  # a record that names its village: the codes of the villages of that name

@@ -10,6 +10,7 @@ content sent again (same feed and checksum) is answered with the existing delive
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -112,7 +113,7 @@ class FeedDelivery(TimeStampedModel):
     def is_live(self) -> bool:
         return self.status in (self.Status.ACCEPTED, self.Status.SCREENED)
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             old = type(self).objects.filter(pk=self.pk).values(*self.IMMUTABLE_FIELDS, "status").first()
             if old and old["status"] in (self.Status.ACCEPTED, self.Status.SCREENED):
@@ -121,7 +122,7 @@ class FeedDelivery(TimeStampedModel):
                 changed = [f for f in self.IMMUTABLE_FIELDS if old[f] != getattr(self, f)]
                 if changed:
                     raise ValidationError(f"已接收的报送不可修改({', '.join(changed)})")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        super().save(*args, **kwargs)
 
 
 class LinkCandidate(models.Model):

@@ -17,7 +17,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET
 
 from dixian.accounts.capabilities import Capability, capability_required
 from dixian.common.access import may_view_pii
+from dixian.common.http import AuthenticatedHttpRequest
 from dixian.common.masking import text_shown
 from dixian.common.paging import paginate_exact
 from dixian.domain import catalogue
@@ -105,7 +106,7 @@ def _may_download_report(user: Any, delivery: FeedDelivery) -> bool:
 
 
 @capability_required(Capability.FEEDS_UPLOAD)
-def upload(request: HttpRequest) -> HttpResponse:
+def upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = UploadForm(initial={"period": _default_period(), "feed": request.GET.get("feed", "")})
     delivery = None
     created = False
@@ -121,7 +122,7 @@ def upload(request: HttpRequest) -> HttpResponse:
                     feed=form.cleaned_data["feed"],
                     period=form.cleaned_data["period"],
                     source=request.user,
-                    region=request.user.region,
+                    region=request.user.region,  # type: ignore[arg-type]  # region_id is checked above
                     channel=FeedDelivery.Channel.UPLOAD,
                     file_name=Path(upload_file.name).name,
                     content=content,
@@ -145,7 +146,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 @capability_required(Capability.FEEDS_UPLOAD)
 @require_GET
-def delivery_list(request: HttpRequest) -> HttpResponse:
+def delivery_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     qs = deliveries_for_user(request.user).order_by("-created_at", "-id")
     feed = request.GET.get("feed", "")
     if feed in catalogue.FEEDS_BY_CODE:
@@ -170,7 +171,7 @@ def delivery_list(request: HttpRequest) -> HttpResponse:
 
 @capability_required(Capability.FEEDS_UPLOAD)
 @require_GET
-def delivery_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def delivery_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     delivery = delivery_get_for_user(request.user, pk)
     context = {
         "delivery": delivery,
@@ -184,16 +185,17 @@ def delivery_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @capability_required(Capability.FEEDS_UPLOAD)
 @require_GET
-def delivery_report(request: HttpRequest, pk: int) -> FileResponse:
+def delivery_report(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     delivery = delivery_get_for_user(request.user, pk)
-    if not delivery.report_file:
+    report = delivery.report_path  # None when the delivery has no report file
+    if report is None:
         raise Http404("该报送没有错误报告")
     # The report repeats the delivered rows, full ID numbers included: the sender may have it back,
     # anyone else only with the right to see personal information in full.
     if not _may_download_report(request.user, delivery):
         raise PermissionDenied("错误报告含有完整的证件号码,只有报送人或有权查看完整个人信息的账号可以下载。")
     root = services.deliveries_dir().resolve()
-    path = delivery.report_path.resolve()
+    path = report.resolve()
     if root not in path.parents or not path.exists():
         raise Http404("错误报告文件已不存在")
     stem = Path(delivery.file_name).stem or f"{delivery.feed_spec.name}{delivery.period}"
@@ -202,7 +204,7 @@ def delivery_report(request: HttpRequest, pk: int) -> FileResponse:
 
 @capability_required(Capability.FEEDS_UPLOAD)
 @require_GET
-def template_download(request: HttpRequest) -> FileResponse:
+def template_download(request: AuthenticatedHttpRequest) -> FileResponse:
     code = request.GET.get("feed", "")
     if code not in catalogue.FEEDS_BY_CODE:
         raise Http404("没有这种数据类型")
@@ -215,12 +217,12 @@ def template_download(request: HttpRequest) -> FileResponse:
 
 @capability_required(Capability.FEEDS_UPLOAD)
 @require_GET
-def catalogue_page(request: HttpRequest) -> HttpResponse:
+def catalogue_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "feeds/catalogue.html", {"feeds": catalogue.FEEDS})
 
 
 @capability_required(Capability.FEEDS_UPLOAD)
-def tokens(request: HttpRequest) -> HttpResponse:
+def tokens(request: AuthenticatedHttpRequest) -> HttpResponse:
     new_key = None
     error = ""
     if request.method == "POST":

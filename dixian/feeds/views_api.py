@@ -85,7 +85,7 @@ def token_required(view: ApiView) -> ApiView:
             return _error(403, "该令牌所属账号不是部门数据员或县、市级管理员,不能使用报送接口")
         services.api_token_touch(token)
         request.api_user = token.user  # type: ignore[attr-defined]  # the account the token acts for
-        request.api_token = token  # type: ignore[attr-defined]
+        request.api_token = token  # type: ignore[attr-defined]  # the token itself, for the delivery's name
         try:
             return view(request, *args, **kwargs)
         except Exception:
@@ -138,7 +138,7 @@ def delivery_create(request: HttpRequest, code: str) -> HttpResponse:
     rows = body["rows"]
     if len(rows) > MAX_ROWS:
         return _error(413, f"一批有 {len(rows)} 行,超过了 {MAX_ROWS} 行的上限,请分批推送")
-    user = request.api_user  # type: ignore[attr-defined]
+    user = request.api_user  # type: ignore[attr-defined]  # set by token_required
     if user.region_id is None:
         return _error(403, "该令牌所属账号没有分配区划,不能报送数据。请联系管理员")
     try:
@@ -148,7 +148,7 @@ def delivery_create(request: HttpRequest, code: str) -> HttpResponse:
             source=user,
             region=user.region,
             channel=FeedDelivery.Channel.API,
-            file_name=f"接口推送:{request.api_token.name}"[:255],  # type: ignore[attr-defined]
+            file_name=f"接口推送:{request.api_token.name}"[:255],  # type: ignore[attr-defined]  # set by token_required
             rows=rows,
         )
     except ValidationError as exc:
@@ -196,7 +196,7 @@ def _body_problems(body: Any) -> list[dict[str, Any]]:
 def delivery_get(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method != "GET":
         return _method_not_allowed("GET")
-    delivery = deliveries_for_user(request.api_user).filter(pk=pk).first()  # type: ignore[attr-defined]
+    delivery = deliveries_for_user(request.api_user).filter(pk=pk).first()  # type: ignore[attr-defined]  # set by token_required
     if delivery is None:
         return _error(404, "报送不存在或不在您的管辖范围内")
     return _json({"delivery": delivery_json(delivery)})

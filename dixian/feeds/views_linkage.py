@@ -12,12 +12,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from dixian.accounts.capabilities import Capability, capability_required
 from dixian.common.access import may_view_pii
+from dixian.common.http import AuthenticatedHttpRequest
 from dixian.common.masking import id_number_shown, phone_shown, record_key_shown
 from dixian.common.paging import paginate_exact
 
@@ -63,7 +64,7 @@ def _row(c: LinkCandidate, pii: bool) -> dict[str, Any]:
 
 @capability_required(Capability.LINKS_REVIEW)
 @require_GET
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     qs = link_candidates_for_user(request.user).order_by("-match_probability", "feed", "record_key", "pk")
     page = paginate_exact(qs, request.GET.get("page"), per_page=PAGE_SIZE)
     pii = may_view_pii(request.user)
@@ -77,7 +78,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 # htmx swaps only 2xx answers: a refused decision answers 200 with the card and the reason in it.
 @capability_required(Capability.LINKS_REVIEW)
 @require_POST
-def decide(request: HttpRequest, pk: int) -> HttpResponse:
+def decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     candidate = link_candidate_get_for_user(request.user, pk)
     decision = request.POST.get("decision")
     if decision not in ("accept", "reject"):

@@ -8,6 +8,8 @@ subtree is every code that starts with its prefix, which is how region scoping w
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 
 
@@ -39,9 +41,9 @@ class Region(models.Model):
     def __str__(self) -> str:
         return self.full_name or self.name
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.prefix = self.code[: self.PREFIX_LENGTH[self.level]]
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        super().save(*args, **kwargs)
 
     @property
     def upper_bound(self) -> str:

@@ -6,7 +6,7 @@ The forms call the services' validators in `clean()`, so a broken rule shows as 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin
@@ -23,7 +23,15 @@ from . import choices as c
 from . import services
 from .models import HelperAssignment, Household, HouseholdIncome, ImportBatch, IncomeLine, Person
 
+if TYPE_CHECKING:
+    from dixian.accounts.models import User
+
 ADMIN = ChangeLog.Source.ADMIN
+
+
+def _staff(request: HttpRequest) -> User:
+    """The signed-in staff account: the admin site lets no one else in (AdminSite.has_permission)."""
+    return cast("User", request.user)
 
 
 def _adopt(obj: Any, saved: Any) -> None:
@@ -42,7 +50,8 @@ class HouseholdAdminForm(forms.ModelForm):
         fields = ("household_no", "region", *services.HOUSEHOLD_EDITABLE)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what BaseForm.clean() returns; its stub says dict | None
         values = {**model_to_dict(self.instance, fields=services.HOUSEHOLD_EDITABLE), **data}
         services.household_validate(values)
         if data.get("region") is not None:
@@ -58,7 +67,8 @@ class PersonAdminForm(forms.ModelForm):
     check_head = True
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what BaseForm.clean() returns; its stub says dict | None
         household = data.get("household") or getattr(self.instance, "household", None)
         if household is None or self.errors:
             return data
@@ -78,7 +88,7 @@ class MembersFormSet(BaseInlineFormSet):
     def clean(self) -> None:
         super().clean()
         kept = [f for f in self.forms if f.has_changed() or f.instance.pk]
-        kept = [f for f in kept if not (self.can_delete and self._should_delete_form(f))]
+        kept = [f for f in kept if not (self.can_delete and self._should_delete_form(f))]  # type: ignore[attr-defined]  # BaseFormSet's own test, missing from django-stubs
         heads = [f for f in kept if f.cleaned_data.get("relation") == c.Relation.HEAD]
         if len(heads) > 1:
             raise ValidationError("一户只能有一位户主,请把其他成员的“与户主关系”改为相应关系。")
@@ -127,11 +137,11 @@ class HouseholdAdmin(admin.ModelAdmin):
             changed = {name: data[name] for name in form.changed_data if name in data}
             region = form.cleaned_data["region"] if "region" in form.changed_data else None
             saved = services.household_update(
-                actor=request.user, household=obj, data=changed, region=region, source=ADMIN
+                actor=_staff(request), household=obj, data=changed, region=region, source=ADMIN
             )
         else:
             saved = services.household_create(
-                actor=request.user,
+                actor=_staff(request),
                 region=form.cleaned_data["region"],
                 household_no=form.cleaned_data["household_no"],
                 data=data,
@@ -146,17 +156,17 @@ class HouseholdAdmin(admin.ModelAdmin):
         formset.save(commit=False)  # fills deleted_objects / changed_objects / new_objects without saving
         household = form.instance
         for person in formset.deleted_objects:
-            services.person_delete(actor=request.user, person=person, source=ADMIN)
+            services.person_delete(actor=_staff(request), person=person, source=ADMIN)
         # Whoever stops being head is saved first, so that a head swap never sees two heads at once.
         changed = sorted(formset.changed_objects, key=lambda pair: pair[0].relation == c.Relation.HEAD)
         for person, fields in changed:
             data = {name: getattr(person, name) for name in fields if name in services.PERSON_EDITABLE}
-            services.person_update(actor=request.user, person=person, data=data, source=ADMIN)
+            services.person_update(actor=_staff(request), person=person, data=data, source=ADMIN)
         for person in formset.new_objects:
             data = {name: getattr(person, name) for name in services.PERSON_EDITABLE}
             _adopt(
                 person,
-                services.person_create(actor=request.user, household=household, data=data, source=ADMIN),
+                services.person_create(actor=_staff(request), household=household, data=data, source=ADMIN),
             )
 
     def delete_model(self, request: HttpRequest, obj: Household) -> None:
@@ -170,7 +180,7 @@ class HouseholdAdmin(admin.ModelAdmin):
 def _household_deleted(request: HttpRequest, household: Household) -> None:
     with transaction.atomic():
         change_record(
-            actor=request.user,
+            actor=_staff(request),
             source=ADMIN,
             entity="household",
             entity_id=household.pk,
@@ -206,13 +216,14 @@ class PersonAdmin(admin.ModelAdmin):
         household = form.cleaned_data["household"]
         if not change:
             _adopt(
-                obj, services.person_create(actor=request.user, household=household, data=data, source=ADMIN)
+                obj,
+                services.person_create(actor=_staff(request), household=household, data=data, source=ADMIN),
             )
             return
         stored = Person.objects.select_related("household").get(pk=obj.pk)
         if household.pk != stored.household_id:
             stored = services.person_move(
-                actor=request.user,
+                actor=_staff(request),
                 person=stored,
                 to_household=household,
                 relation=data.get("relation"),
@@ -220,15 +231,15 @@ class PersonAdmin(admin.ModelAdmin):
             )
         changed = {name: data[name] for name in form.changed_data if name in data}
         if changed:
-            services.person_update(actor=request.user, person=stored, data=changed, source=ADMIN)
+            services.person_update(actor=_staff(request), person=stored, data=changed, source=ADMIN)
         _adopt(obj, stored)
 
     def delete_model(self, request: HttpRequest, obj: Person) -> None:
-        services.person_delete(actor=request.user, person=obj, source=ADMIN)
+        services.person_delete(actor=_staff(request), person=obj, source=ADMIN)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Person]) -> None:
         for person in queryset.select_related("household"):
-            services.person_delete(actor=request.user, person=person, source=ADMIN)
+            services.person_delete(actor=_staff(request), person=person, source=ADMIN)
 
 
 # --- income, income lines, helpers, imports -------------------------------------------------------------
@@ -240,7 +251,8 @@ class IncomeAdminForm(forms.ModelForm):
         fields = ("household", "year", *services.INCOME_COMPONENTS, "members")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what BaseForm.clean() returns; its stub says dict | None
         year = data.get("year", self.instance.year)
         members = data.get("members", self.instance.members)
         if year is not None and members is not None:
@@ -269,7 +281,7 @@ class HouseholdIncomeAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: HouseholdIncome, form: forms.ModelForm, change: bool
     ) -> None:
         saved = services.income_upsert(
-            actor=request.user,
+            actor=_staff(request),
             household=obj.household,
             year=obj.year,
             members=obj.members,

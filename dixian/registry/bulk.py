@@ -52,6 +52,8 @@ from . import choices as c
 from .models import HOUSEHOLD_DETAIL_FIELDS, PERSON_DETAIL_FIELDS, Household, HouseholdIncome, Person
 
 if TYPE_CHECKING:
+    from polars.datatypes import DataTypeClass
+
     from dixian.accounts.models import User
 
 Progress = Callable[[int, int], None]
@@ -126,7 +128,7 @@ _DTYPE = {"bool": pl.Boolean, "money": pl.Int64, "date": pl.Date, "int": pl.Int6
 
 
 def _default(model: type[models.Model], name: str) -> Any:
-    f = model._meta.get_field(name)
+    f: models.Field[Any, Any] = model._meta.get_field(name)  # type: ignore[assignment]  # a concrete field's name, never a reverse relation
     if f.has_default():
         value = f.get_default()
         if isinstance(value, Decimal):
@@ -152,7 +154,7 @@ def _to_fen(s: pl.Series) -> pl.Series:
 
 def _conform(df: pl.DataFrame, model: type[models.Model], names: Iterable[str]) -> pl.DataFrame:
     """Cast the named columns to the one representation used for diffing (money as fen)."""
-    exprs = []
+    exprs: list[pl.Expr | pl.Series] = []
     for name in names:
         if name not in df.columns:
             continue
@@ -416,7 +418,7 @@ def _select_sql(model: type[models.Model], names: Sequence[str], where: str) -> 
 
 
 def _column(model: type[models.Model], name: str) -> str:
-    return model._meta.get_field(name).column if name != "id" else "id"
+    return model._meta.get_field(name).column if name != "id" else "id"  # type: ignore[union-attr, return-value]  # a concrete field's name: never a reverse relation, always a column
 
 
 def _schema(model: type[models.Model], names: Sequence[str]) -> dict[str, str]:
@@ -965,7 +967,7 @@ def _diff(row: dict[str, Any], old: dict[str, Any], names: Iterable[str]) -> dic
     return {n: [_plain(n, old.get(n)), _plain(n, row.get(n))] for n in names}
 
 
-LOG_SCHEMA = {
+LOG_SCHEMA: dict[str, DataTypeClass] = {
     "entity": pl.String,
     "entity_id": pl.Int64,
     "household_id": pl.Int64,
@@ -1108,10 +1110,10 @@ def _change_rows(
                 )
             )
     frames.append(pl.DataFrame(diffs, schema=LOG_SCHEMA, orient="row"))
-    return pl.concat([f.cast(LOG_SCHEMA) for f in frames], how="vertical")
+    return pl.concat([f.cast(LOG_SCHEMA) for f in frames], how="vertical")  # type: ignore[arg-type]  # str keys are valid; Mapping is invariant in its key type
 
 
 def _label(model: type[models.Model], name: str) -> str:
     if name in ("household_id", "household"):
         return "所在户"
-    return str(model._meta.get_field(name).verbose_name)
+    return str(model._meta.get_field(name).verbose_name)  # type: ignore[union-attr]  # a concrete field's name, never a reverse relation

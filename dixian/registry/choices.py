@@ -129,7 +129,7 @@ class HousingGrade(models.TextChoices):
 ETHNICITIES = list(d.ETHNICITIES)
 
 
-def _aliases(choices: type[models.Choices], extra: dict[str, str] | None = None) -> dict[str, object]:
+def _aliases(choices: type[models.Choices], extra: dict[str, object] | None = None) -> dict[str, object]:
     table: dict[str, object] = {str(label): value for value, label in choices.choices}
     table.update({str(value): value for value, _ in choices.choices if value not in ("", None)})
     if extra:

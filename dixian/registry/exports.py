@@ -259,7 +259,7 @@ def household_export_write(
             disabled,
             address,
         ) in rows:
-            year, per_capita = incomes.get(hid, (None, None))
+            income_year, income_per_capita = incomes.get(hid, (None, None))
             values: list[object] = [
                 no,
                 head,
@@ -375,7 +375,7 @@ def _write_notes(
 ) -> None:
     ws.set_column(0, 0, 16)
     ws.set_column(1, 1, 70)
-    account_region = (user.region.full_name or user.region.name) if user.region_id else "未分配区划"
+    account_region = (user.region.full_name or user.region.name) if user.region else "未分配区划"
     lines: list[tuple[str, str]] = [
         ("导出时间", timezone.localtime().strftime("%Y-%m-%d %H:%M")),
         ("导出账号", f"{user.get_full_name() or user.username}({account_region})"),

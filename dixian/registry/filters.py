@@ -322,7 +322,8 @@ class HouseholdFilterForm(forms.Form):
         return ids
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what BaseForm.clean() returns; its stub says dict | None
         if not self.pii and any(self.data.get(name) for name in ("health", "disability")):
             self._notices.append(f"按健康状况、残疾筛选{PII_NEEDED},已忽略。")
         term = cleaned["q"] = re.sub(r"\s+", "", cleaned.get("q") or "")
@@ -358,7 +359,7 @@ class HouseholdFilterForm(forms.Form):
         notices = list(self._notices)
         for name, errors in self.errors.items():
             if name == "region":
-                notices.extend(errors)
+                notices.extend(str(error) for error in errors)
             elif name == "q":
                 notices.extend(f"查找内容无效,已忽略:{error}" for error in errors)
             else:

@@ -7,7 +7,7 @@ left out of the form altogether.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import MutableMapping
 from copy import copy
 from decimal import Decimal
 from typing import Any
@@ -42,7 +42,7 @@ class _ServiceForm(forms.ModelForm):
     def __init__(self, *args: Any, instance: Any = None, **kwargs: Any) -> None:
         # ModelForm writes cleaned values onto its instance; the services re-read the stored record, so the
         # form must not change the object the view holds.
-        super().__init__(*args, instance=copy(instance) if instance is not None else None, **kwargs)
+        super().__init__(*args, instance=copy(instance) if instance is not None else None, **kwargs)  # type: ignore[misc]  # callers pass only data/files positionally
 
     def validate_unique(self) -> None:
         """The services check uniqueness, with messages that reveal nothing outside the account's scope."""
@@ -122,7 +122,7 @@ def _keep_unless_typed(form: forms.ModelForm, name: str, masked: str) -> None:
     """Never send the stored value to the browser; an empty input keeps it."""
     field = form.fields[name]
     field.required = False
-    field.keep_stored = bool(masked)  # type: ignore[attr-defined]
+    field.keep_stored = bool(masked)  # type: ignore[attr-defined]  # our own flag on the field, read back by _kept()
     form.initial[name] = ""
     if masked:
         field.help_text = KEEP_HINT.format(masked=masked)
@@ -151,12 +151,12 @@ class IncomeForm(forms.Form):
         help_text="留空则按本户当前人口数计算。",
     )
 
-    def __init__(self, *args: Any, initial: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, initial=initial, **kwargs)
+    def __init__(self, *args: Any, initial: MutableMapping[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, initial=initial, **kwargs)  # type: ignore[misc]  # callers pass only data positionally
         for name in INCOME_COMPONENTS:
             model_field = HouseholdIncome._meta.get_field(name)
             self.fields[name] = forms.DecimalField(
-                label=f"{model_field.verbose_name}(元)",
+                label=f"{model_field.verbose_name}(元)",  # type: ignore[union-attr]  # a concrete field's name, never a reverse relation
                 min_value=0,
                 max_digits=12,
                 decimal_places=2,

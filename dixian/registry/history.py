@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Model
+from django.db.models import Field, Model
 from django.utils import timezone
 
 from dixian.common.access import may_view_pii
@@ -64,7 +64,7 @@ def field_label(model: type[Model] | None, name: str) -> str:
     if model is None:
         return name
     try:
-        return str(model._meta.get_field(name).verbose_name)
+        return str(model._meta.get_field(name).verbose_name)  # type: ignore[union-attr]  # a concrete field's name, never a reverse relation
     except FieldDoesNotExist:
         return name
 
@@ -74,7 +74,7 @@ def value_label(model: type[Model] | None, name: str, value: Any) -> str:
         return "是" if value else "否"
     if model is not None:
         try:
-            model_field = model._meta.get_field(name)
+            model_field: Field[Any, Any] | None = model._meta.get_field(name)  # type: ignore[assignment]  # a concrete field's name, never a reverse relation
         except FieldDoesNotExist:
             model_field = None
         # Choice lists label their blank too (未填写, 非在校生, 未参保...): use it before the generic "空".

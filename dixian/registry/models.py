@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TypedDict
 
 from django.conf import settings
 from django.db import models
@@ -11,7 +12,14 @@ from dixian.common.models import TimeStampedModel
 
 from . import choices as c
 
-MONEY = {"max_digits": 12, "decimal_places": 2, "default": Decimal("0")}
+
+class _MoneyField(TypedDict):
+    max_digits: int
+    decimal_places: int
+    default: Decimal
+
+
+MONEY: _MoneyField = {"max_digits": 12, "decimal_places": 2, "default": Decimal("0")}
 
 # Conditions of the household list's filters that have a partial index (registry.filters uses these same
 # objects). SQLite uses a partial index only when the query repeats the index's condition term for term,
@@ -313,5 +321,5 @@ class IncomeLine(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        where = self.region.name if self.region_id else "全市"
+        where = self.region.name if self.region else "全市"
         return f"{where}{self.year}年 {self.amount}元" + (" (示例)" if self.is_example else "")

@@ -12,6 +12,7 @@ import datetime as dt
 import math
 import re
 import unicodedata
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import NamedTuple
@@ -72,7 +73,7 @@ def _digits(s: str) -> bool:
     return s.isascii() and s.isdigit()
 
 
-def _compact(value: str) -> str:
+def _compact(value: object) -> str:
     return "".join(text(value).split())
 
 
@@ -445,7 +446,7 @@ def parse_text(value: object, *, label: str, max_length: int) -> str:
 
 
 def parse_id_numbers_fast(
-    values: list[object], *, today: dt.date
+    values: Sequence[object], *, today: dt.date
 ) -> tuple[list[str | None], list[str | None], list[dt.date | None]]:
     """`parse_id_number` over a column, vectorised for the common case of clean 18-character text.
 

@@ -69,7 +69,8 @@ def income_lines_for_code(region_code: str) -> dict[int, IncomeLine]:
         "region"
     )
     return lines_by_year(
-        ((line.region.prefix if line.region_id else "", line.year, line) for line in lines), region_code
+        ((line.region.prefix if line.region is not None else "", line.year, line) for line in lines),
+        region_code,
     )
 
 

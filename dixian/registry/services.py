@@ -295,14 +295,14 @@ def person_validate(
         add("id_number", exc.messages[0])
     else:
         # Say only that the number exists: naming the other household could reveal a record out of scope.
-        if Person.objects.filter(id_number=values["id_number"]).exclude(pk=person_pk).exists():
+        if Person.objects.filter(id_number=values["id_number"]).exclude(pk=person_pk).exists():  # type: ignore[misc]  # pk=None (a new person) is `pk IS NULL`: excludes no one, as meant
             add(
                 "id_number",
                 "该证件号码已在系统中登记,同一人只能属于一户。若此人已迁入本户,请在原户办理迁移。",
             )
     if check_head and household.pk is not None and values.get("relation") == c.Relation.HEAD:
         other_head = Person.objects.filter(household=household, relation=c.Relation.HEAD).exclude(
-            pk=person_pk
+            pk=person_pk  # type: ignore[misc]  # pk=None (a new person) is `pk IS NULL`: excludes no one, as meant
         )
         if other_head.exists():
             add("relation", "本户已有户主,请先把原户主的“与户主关系”改为其他关系。")
@@ -460,7 +460,7 @@ def person_move(
 # --- income ---------------------------------------------------------------------------------------------
 
 
-def income_validate(*, year: int, members: int, components: Mapping[str, Decimal]) -> None:
+def income_validate(*, year: int, members: int, components: Mapping[str, Decimal | None]) -> None:
     errors: dict[str, str] = {
         name: "金额不能为负数。"
         for name, value in components.items()

@@ -10,7 +10,7 @@ The importer (imports.py), the generator (synthetic) and the template download a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class Column:
     header: str  # canonical Chinese header, as written in the template
     level: str  # "household", "person" or "income"
     required: bool = False
-    aliases: tuple[str, ...] = field(default_factory=tuple)
+    aliases: tuple[str, ...] = ()
     note: str = ""  # shown as the header comment in the downloadable template
 
 

@@ -21,7 +21,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -30,6 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from dixian.accounts.capabilities import Capability, capability_required, user_can
 from dixian.common.access import may_view_pii
 from dixian.common.forms import add_service_errors
+from dixian.common.http import AuthenticatedHttpRequest
 from dixian.common.masking import health_shown, id_number_shown, phone_shown
 from dixian.domain import household_facts
 
@@ -185,14 +186,14 @@ def profile_context(user: User, household: Household) -> dict[str, Any]:
 
 @login_required
 @require_GET
-def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def household_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     household = household_get_for_user(request.user, pk)
     return render(request, "registry/household_detail.html", profile_context(request.user, household))
 
 
 @login_required
 @require_GET
-def household_history_page(request: HttpRequest, pk: int) -> HttpResponse:
+def household_history_page(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     household = household_get_for_user(request.user, pk)
     try:
         # Clamped: a huge offset would overflow the database's integer type instead of paging.
@@ -207,16 +208,16 @@ def household_history_page(request: HttpRequest, pk: int) -> HttpResponse:
 # --- edits ----------------------------------------------------------------------------------------------
 
 
-def _posted(request: HttpRequest) -> Any:
+def _posted(request: AuthenticatedHttpRequest) -> Any:
     """The submitted data on POST (even when every input is empty), None on GET: the form stays unbound."""
     return request.POST if request.method == "POST" else None
 
 
-def _editable(request: HttpRequest, pk: int) -> Household:
+def _editable(request: AuthenticatedHttpRequest, pk: int) -> Household:
     return household_get_for_user(request.user, pk)  # 404 outside the account's scope
 
 
-def _saved(request: HttpRequest, household: Household, notice: str) -> HttpResponse:
+def _saved(request: AuthenticatedHttpRequest, household: Household, notice: str) -> HttpResponse:
     """After a save: htmx swaps the refreshed profile in place; a plain form post goes back to the page."""
     if request.htmx:
         household = household_get_for_user(request.user, household.pk)  # derived fields may have changed
@@ -231,7 +232,7 @@ def _saved(request: HttpRequest, household: Household, notice: str) -> HttpRespo
 
 
 def _form_response(
-    request: HttpRequest, household: Household, template: str, context: dict[str, Any]
+    request: AuthenticatedHttpRequest, household: Household, template: str, context: dict[str, Any]
 ) -> HttpResponse:
     context = {"household": household, **context}
     if request.htmx:
@@ -241,7 +242,7 @@ def _form_response(
 
 @capability_required(Capability.REGISTRY_EDIT)
 @require_http_methods(["GET", "POST"])
-def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def household_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     household = _editable(request, pk)
     pii = may_view_pii(request.user)
     form = HouseholdForm(_posted(request), instance=household, may_view_pii=pii)
@@ -264,7 +265,7 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @capability_required(Capability.REGISTRY_EDIT)
 @require_http_methods(["GET", "POST"])
-def person_add(request: HttpRequest, pk: int) -> HttpResponse:
+def person_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     household = _editable(request, pk)
     form = PersonForm(
         _posted(request), instance=Person(household=household), may_view_pii=may_view_pii(request.user)
@@ -286,7 +287,7 @@ def person_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @capability_required(Capability.REGISTRY_EDIT)
 @require_http_methods(["GET", "POST"])
-def person_edit(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
+def person_edit(request: AuthenticatedHttpRequest, pk: int, person_pk: int) -> HttpResponse:
     household = _editable(request, pk)
     person = person_get_for_household(household, person_pk)
     form = PersonForm(_posted(request), instance=person, may_view_pii=may_view_pii(request.user))
@@ -312,7 +313,7 @@ def person_edit(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
 
 @capability_required(Capability.REGISTRY_EDIT)
 @require_http_methods(["GET", "POST"])
-def person_move(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
+def person_move(request: AuthenticatedHttpRequest, pk: int, person_pk: int) -> HttpResponse:
     household = _editable(request, pk)
     person = person_get_for_household(household, person_pk)
     form = PersonMoveForm(_posted(request))
@@ -351,7 +352,7 @@ def person_move(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
 
 @capability_required(Capability.REGISTRY_EDIT)
 @require_http_methods(["GET", "POST"])
-def income_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def income_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     household = _editable(request, pk)
     initial: dict[str, Any] = {"year": timezone.localdate().year - 1}
     try:

@@ -21,7 +21,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -30,6 +31,7 @@ from django_htmx.http import push_url
 
 from dixian.common.access import may_view_pii
 from dixian.common.filters import region_picker
+from dixian.common.http import AuthenticatedHttpRequest
 from dixian.common.jobs import job_enqueue
 from dixian.common.masking import phone_shown
 from dixian.common.models import Job
@@ -108,7 +110,7 @@ def _list_url(filters: HouseholdFilters, page: int = 1) -> str:
 
 @login_required
 @require_GET
-def household_list(request: HttpRequest) -> HttpResponse:
+def household_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     form = HouseholdFilterForm(request.GET, user=user)
     filters = form.filters()
@@ -125,7 +127,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
     else:
         page = paginate(rows(filters), request.GET.get("page"))
     pii = may_view_pii(user)
-    account_full_name = (user.region.full_name or user.region.name) if user.region_id else ""
+    account_full_name = (user.region.full_name or user.region.name) if user.region else ""
     for h in page.rows:
         h.place = _place(h, account_full_name)
         h.phone_shown = phone_shown(h.phone, pii=pii)
@@ -151,7 +153,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def household_export(request: HttpRequest) -> HttpResponse:
+def household_export(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     """Export the filtered list: inside the request up to DIXIAN_EXPORT_SYNC_LIMIT rows, else as a job."""
     user = request.user
     filters = HouseholdFilterForm(request.GET, user=user).filters()

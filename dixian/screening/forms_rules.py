@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -177,7 +177,7 @@ class RuleVersionForm(forms.Form):
         self.param_fields: list[tuple[str, list[str]]] = []  # (param key, its form field names)
         super().__init__(data, initial=initial)
         regions = rule_regions_for_user(user)
-        self.fields["region_prefix"].choices = regions
+        cast(forms.ChoiceField, self.fields["region_prefix"]).choices = regions
         if base.region_prefix not in {p for p, _ in regions} and regions:
             self.initial["region_prefix"] = regions[0][0]
         for key, value in base.params.items():
@@ -185,7 +185,7 @@ class RuleVersionForm(forms.Form):
 
     def clean_region_prefix(self) -> str:
         value = self.cleaned_data.get("region_prefix") or ""
-        if value not in {p for p, _ in self.fields["region_prefix"].choices}:
+        if value not in {p for p, _ in self.fields["region_prefix"].choices}:  # type: ignore[attr-defined]  # a ChoiceField, its choices the (prefix, name) list set in __init__
             raise forms.ValidationError(REGION_REFUSED)
         return value
 
@@ -324,7 +324,8 @@ class RuleVersionForm(forms.Form):
     # --- validation -----------------------------------------------------------------------------------
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what BaseForm.clean() returns; its stub says dict | None
         params: dict[str, Any] = {}
         for key, names in self.param_fields:
             if any(n in self.errors for n in names):

@@ -147,7 +147,7 @@ def _adbc_usable() -> bool:
     invisible), not an in-memory SQLite database (another connection would open an empty one)."""
     if connection.in_atomic_block:
         return False
-    return connection.vendor == "postgresql" or not connection.is_in_memory_db()
+    return connection.vendor == "postgresql" or not connection.is_in_memory_db()  # type: ignore[attr-defined]  # SQLite's wrapper has it
 
 
 # Keys of Django's connection parameters that are psycopg's own, not libpq's.
@@ -159,7 +159,7 @@ def _pg_conninfo() -> tuple[str, str | None]:
     built and quoted by psycopg), and the SQL that sets the role Django assumes, if any."""
     from psycopg.conninfo import make_conninfo
 
-    params = {
+    params: dict[str, Any] = {
         k: v
         for k, v in connection.get_connection_params().items()
         if k not in _PSYCOPG_ONLY and isinstance(v, str | int | float) and not isinstance(v, bool) and v != ""
@@ -215,7 +215,7 @@ def _adbc_typed(raw: pa.Table, columns: list) -> pa.Table:
     return pa.table(out, schema=pa.schema([(name, t) for name, _, t in columns]))
 
 
-def _adbc_query_many(queries: list[tuple[list, str, Sequence[Any]]]) -> list[pa.Table]:
+def _adbc_query_many(queries: Sequence[tuple[list, str, Sequence[Any]]]) -> list[pa.Table]:
     """Several `(columns, from_sql, params)` read side by side through ADBC, typed by their columns."""
     statements = [
         _adbc_statement(columns, _select_list(columns, connection.vendor), from_sql, params)
@@ -420,7 +420,7 @@ def feeds_load(deliveries: list[FeedDelivery]) -> dict[str, Any]:
     """feed code → its deliveries' Parquet paths (the engine reads them as one table by column name)."""
     paths: dict[str, list[Path]] = {}
     for d in deliveries:
-        paths.setdefault(d.feed, []).append(d.rows_path)
+        paths.setdefault(d.feed, []).append(d.rows_path)  # type: ignore[arg-type]  # an accepted delivery has its rows file
     return paths
 
 

@@ -114,7 +114,7 @@ def insert_columns(
     unknown = set(columns) - {f.attname for f in fields}
     if unknown:
         raise ValueError(f"{model.__name__} has no columns {sorted(unknown)}")
-    data: list[Iterable[Any]] = []
+    data: list[Iterable[Any] | Const] = []
     for f in fields:
         value = columns.get(f.attname, Const(f.get_default()))
         if isinstance(value, Const):
@@ -124,7 +124,7 @@ def insert_columns(
         else:
             data.append(value)
     table = connection.ops.quote_name(model._meta.db_table)
-    cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)  # type: ignore[arg-type]  # concrete fields have a column
     # The driver's own cursor is used below: its errors are turned into Django's (IntegrityError …) here.
     with connection.cursor() as cursor, connection.wrap_database_errors:
         if connection.vendor == "postgresql" and not on_conflict:
@@ -550,7 +550,7 @@ def _alerts_store(
     if Alert.objects.filter(status__in=Alert.OPEN_STATUSES).exists():
         for chunk in _chunks(sorted({hp for hp, _ in by_alert})):
             # Locked: a declaration or visit adding evidence meanwhile must not be overwritten by bulk_update.
-            for alert in (
+            for open_alert in (
                 Alert.objects.select_for_update()
                 .filter(household_id__in=chunk, status__in=Alert.OPEN_STATUSES, risk_code__in=risks)
                 .only(
@@ -564,7 +564,7 @@ def _alerts_store(
                     "due_date",
                 )
             ):
-                open_alerts[(alert.household_id, alert.risk_code)] = alert
+                open_alerts[(open_alert.household_id, open_alert.risk_code)] = open_alert  # type: ignore[index]  # household_id__in: never None
     region_of_household = dict(
         zip(
             households.column("household_pk").to_pylist(),
@@ -648,7 +648,7 @@ def _alerts_store(
             for alert in Alert.objects.select_for_update().filter(
                 household_id__in=chunk, status__in=Alert.OPEN_STATUSES, risk_code__in={r for _, r in skipped}
             ):
-                pair = (alert.household_id, alert.risk_code)
+                pair = (alert.household_id, alert.risk_code)  # type: ignore[assignment]  # household_id__in: never None
                 if pair in skipped:
                     merge(alert, *skipped.pop(pair), len(by_alert[pair]))
         if skipped:
@@ -743,7 +743,7 @@ def _unmatched_store(
         existing.add((feed, key))
         delivery_id = index.delivery_for(feed, [cols["record_key"][i]])
         village_code = (cols["village_code"][i] or "").strip()
-        region_id = villages.get(village_code) or index.region_of.get(delivery_id)
+        region_id = villages.get(village_code) or index.region_of.get(delivery_id)  # type: ignore[arg-type]  # get(None) is None
         if region_id is None:
             continue  # no delivery of this feed is live: nothing to route it to (cannot come from a run)
         rows["feed"].append(feed)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from dixian.accounts.capabilities import Capability, capability_required, user_can
+from dixian.common.http import AuthenticatedHttpRequest
 from dixian.common.paging import paginate
 
 from .forms import RunStartForm
@@ -27,21 +28,21 @@ PHASES = (
 )
 
 
-def _require_reader(request: HttpRequest) -> None:
+def _require_reader(request: AuthenticatedHttpRequest) -> None:
     if not may_see_runs(request.user):
         raise PermissionDenied(NO_REGION)
 
 
 @capability_required(Capability.RUNS_VIEW)
 @require_GET
-def run_list(request: HttpRequest) -> HttpResponse:
+def run_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_reader(request)
     may_start = user_can(request.user, Capability.RUNS_START)
     return _run_list_page(request, RunStartForm(), may_start=may_start, page_number=request.GET.get("page"))
 
 
 def _run_list_page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     form: RunStartForm,
     *,
     may_start: bool,
@@ -60,7 +61,7 @@ def _run_list_page(
 
 @capability_required(Capability.RUNS_VIEW)
 @require_GET
-def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def run_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _require_reader(request)
     run = run_get_for_user(request.user, pk)
     timings = [(label, run.timings[key]) for key, label in PHASES if key in run.timings]
@@ -78,7 +79,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @capability_required(Capability.RUNS_START)
 @require_POST
-def run_start(request: HttpRequest) -> HttpResponse:
+def run_start(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_reader(request)
     form = RunStartForm(request.POST)
     if not form.is_valid():

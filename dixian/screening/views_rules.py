@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING, Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from dixian.accounts.capabilities import Capability, capability_required
+from dixian.common.http import AuthenticatedHttpRequest
 from dixian.regions.models import Region
 
 from .engine.logic import LOGICS
@@ -49,7 +50,7 @@ FIXED_PLACEHOLDERS = {
 }
 
 
-def _require_reader(request: HttpRequest) -> None:
+def _require_reader(request: AuthenticatedHttpRequest) -> None:
     if not may_see_rules(request.user):
         raise PermissionDenied("您的账号尚未分配区划,不能查看筛查规则。")
 
@@ -62,13 +63,13 @@ def _region_names(versions: list[RuleVersion]) -> dict[str, str]:
 
 def _decorate(versions: list[RuleVersion], names: dict[str, str]) -> None:
     for v in versions:
-        v.region_label = names.get(v.region_prefix, v.region_prefix)
-        v.param_texts = [param_text(k, val) for k, val in v.params.items()]
+        v.region_label = names.get(v.region_prefix, v.region_prefix)  # type: ignore[attr-defined]  # shown by the template
+        v.param_texts = [param_text(k, val) for k, val in v.params.items()]  # type: ignore[attr-defined]  # shown by the template
 
 
 @login_required
 @require_GET
-def rule_list(request: HttpRequest) -> HttpResponse:
+def rule_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_reader(request)
     summaries = rule_summaries(request.user)
     every = [v for s in summaries for v in (*s.current, *s.upcoming)]
@@ -82,7 +83,7 @@ def rule_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def rule_detail(request: HttpRequest, rule_id: str) -> HttpResponse:
+def rule_detail(request: AuthenticatedHttpRequest, rule_id: str) -> HttpResponse:
     _require_reader(request)
     rule = rule_get(rule_id)
     history = rule_history(request.user, rule)
@@ -111,7 +112,7 @@ def _placeholders(rule_logic: str, params: dict[str, Any]) -> list[tuple[str, st
 
 @capability_required(Capability.RULES_EDIT)
 @require_http_methods(["GET", "POST"])
-def rule_edit(request: HttpRequest, rule_id: str) -> HttpResponse:
+def rule_edit(request: AuthenticatedHttpRequest, rule_id: str) -> HttpResponse:
     _require_reader(request)
     rule = rule_get(rule_id)
     regions = rule_regions_for_user(request.user)

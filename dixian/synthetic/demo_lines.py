@@ -39,7 +39,7 @@ DECLARATIONS = (
     ("housing", "老房子下大雨后墙体开裂,一家人不敢住,想申请危房改造。"),
 )
 # (risks ticked, notes) of the visits; the first goes to a household already flagged by the department data.
-VISITS = (
+VISITS: tuple[tuple[list[str], str], ...] = (
     (["illness"], "入户核实:户主住院治疗后在家休养,医药费负担重,已告知医疗救助政策。"),
     (["housing", "water"], "房屋后墙有裂缝,雨季漏水;自来水近一个月时断时续。"),
     (["job_loss", "income_drop"], "两名劳动力今年先后失业返乡,家庭收入明显下降。"),
@@ -132,8 +132,10 @@ def demo_visits(village: Region, officer: User, *, say: Say) -> int:
     flagged_ill = Alert.objects.filter(
         household__in=in_village, risk_code="01", status__in=Alert.OPEN_STATUSES
     )
-    department_ill = [
-        a.household_id for a in flagged_ill.order_by("id") if Channel.DEPARTMENT in (a.channels or [])
+    department_ill: list[int] = [
+        a.household_id  # type: ignore[misc]  # household__in above: never None
+        for a in flagged_ill.order_by("id")
+        if Channel.DEPARTMENT in (a.channels or [])
     ]
     taken = set(department_ill[:1])
     others = list(

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -41,6 +42,9 @@ from dixian.domain.dictionaries import LABOURER_SKILLS
 from dixian.domain.income import DEMO_INCOME_LINE
 
 from .idnumbers import check_digits
+
+if TYPE_CHECKING:
+    from polars.datatypes import DataTypeClass
 
 DEFAULT_PERIOD = "2026-10"
 DROP_SHARE = 0.3  # R13
@@ -152,7 +156,7 @@ GROUND_TRUTH_SCHEMA = {
 }
 
 _FULL = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
-_FEED_TYPES = {
+_FEED_TYPES: dict[str, pl.DataType | DataTypeClass] = {
     catalogue.TEXT: pl.String,
     catalogue.ID: pl.String,
     catalogue.CHOICE: pl.String,
@@ -409,7 +413,7 @@ def generate_feeds(
 
     # ---- registry rules R12 / R13: derived from the registry ------------------------------------------------------
     year = _latest_year(incomes, start.year)
-    line = DEMO_INCOME_LINE.get(year)  # the default rule R12's demo line
+    line = DEMO_INCOME_LINE.get(year) if year is not None else None  # the default rule R12's demo line
     below = (~monitored) & ~np.isnan(per_capita) & (per_capita < (line if line is not None else -np.inf))
     # In whole fen and thousandths, exactly as the engine compares decimals.
     pc_fen = np.round(np.nan_to_num(per_capita) * 100).astype(np.int64)
@@ -472,7 +476,7 @@ def generate_feeds(
 
 def _latest_year(incomes: pl.DataFrame, period_year: int) -> int | None:
     years = incomes.filter(pl.col("year") <= period_year)["year"]
-    return int(years.max()) if years.len() else None
+    return int(years.max()) if years.len() else None  # type: ignore[arg-type]  # an integer column's max
 
 
 def _incomes(
@@ -561,7 +565,7 @@ class _People:
             "village_code": self.village_series[who],
         }
 
-    def identity(self, who: np.ndarray, damage: list[str] | None = None) -> dict[str, object]:
+    def identity(self, who: np.ndarray, damage: list[str] | None = None) -> dict[str, Any]:
         who = np.asarray(who, dtype=np.int64)
         sent = self.id_series.gather(who)
         if damage is not None and any(d != "none" for d in damage):
@@ -603,7 +607,7 @@ def _yuan(value: float) -> Decimal:
     return Decimal(int(round(float(value) * 100))).scaleb(-2)
 
 
-def _day(value: object) -> date:
+def _day(value: Any) -> date:
     return np.datetime64(value, "D").astype(object)
 
 
@@ -961,7 +965,7 @@ def _fresh_id(county: str, born: np.datetime64, male: bool, rng: np.random.Gener
 # Background -------------------------------------------------------------------------------------------
 
 
-def _background(b: _Builder, person: _People, **k: object) -> None:  # noqa: PLR0915
+def _background(b: _Builder, person: _People, **k: Any) -> None:  # noqa: PLR0915
     rng = b.rng
     free, hh, net = k["free"], k["hh"], k["net"]
     age_end, labourer, student = k["age_end"], k["labourer"], k["student"]
@@ -982,7 +986,7 @@ def _background(b: _Builder, person: _People, **k: object) -> None:  # noqa: PLR
         width = before if before_window else span
         return np.datetime64(history) + rng.integers(0, max(width, 1), rows).astype("timedelta64[D]")
 
-    def ident(who: np.ndarray, *, id_required: bool = False) -> dict[str, object]:
+    def ident(who: np.ndarray, *, id_required: bool = False) -> dict[str, Any]:
         damaged = np.flatnonzero(rng.random(who.size) < BACKGROUND_DAMAGE_RATE)
         out = person.identity(who)
         if damaged.size:

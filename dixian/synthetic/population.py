@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -84,7 +85,7 @@ Progress = Callable[[str], None]
 # Household templates by size: (probability, members). Members: ("H", age lo, age hi, P(head male)),
 # ("S",) spouse of the head, ("C", gap lo, gap hi) child of the head, ("CIL", ref) spouse of member ref,
 # ("G", ref, gap lo, gap hi) child of member ref, ("P", "m"/"f") parent of the head, ("B",) sibling.
-Member = tuple[object, ...]
+Member = tuple[Any, ...]  # a code, then numbers or a sex as the comment above lists
 TEMPLATES: dict[int, list[tuple[float, list[Member]]]] = {
     1: [(0.62, [("H", 60, 95, 0.42)]), (0.38, [("H", 24, 60, 0.85)])],
     2: [

@@ -289,8 +289,8 @@ def quality_direct(
         links=auto.select(["feed", "record_key", "id_number"]),
     )
     lap("筛查")
-    alerts = pl.from_arrow(result.alerts).select("household_no", "risk_code", "rule_ids")
-    unmatched = pl.from_arrow(result.unmatched).select("feed", "name", "id_number", "event_date")
+    alerts = pl.from_arrow(result.alerts).select("household_no", "risk_code", "rule_ids")  # type: ignore[union-attr]  # a Table gives a DataFrame
+    unmatched = pl.from_arrow(result.unmatched).select("feed", "name", "id_number", "event_date")  # type: ignore[union-attr]  # a Table gives a DataFrame
     report = evaluate(
         pl.read_parquet(directory / "ground_truth.parquet"),
         alerts=alerts,

@@ -133,11 +133,12 @@ class VisitFilterForm(forms.Form):
         super().__init__(data)
         self.user = user
         self.notices: list[str] = []
-        self.region: Region | None = None
+        # Not `self.region`: that name is the form field's (mypy sees the class attribute).
+        self.chosen_region: Region | None = None
 
     def clean_region(self) -> list[int]:
         ids: list[int] = self.cleaned_data.get("region") or []
-        self.region = resolve_region(self.user, ids, self.notices)
+        self.chosen_region = resolve_region(self.user, ids, self.notices)
         return ids
 
     def filters(self) -> VisitFilters:
@@ -151,7 +152,7 @@ class VisitFilterForm(forms.Form):
             self.notices.append("开始日期晚于结束日期,已对调。")
             start, end = end, start
         return VisitFilters(
-            village=self.region,
+            village=self.chosen_region,
             date_from=start,
             date_to=end,
             with_risks=bool(self.cleaned_data.get("with_risks")),

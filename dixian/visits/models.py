@@ -76,4 +76,4 @@ class VisitPhoto(models.Model):
         verbose_name_plural = "走访照片"
 
     def __str__(self) -> str:
-        return self.image.name
+        return self.image.name or ""

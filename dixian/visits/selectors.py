@@ -11,8 +11,9 @@ records (see dixian.accounts.capabilities).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Substr
@@ -270,8 +271,8 @@ def coverage_for_user(user: User, start: dt.date, end: dt.date) -> Coverage:
         if region.level == Region.Level.TOWNSHIP:
             townships[region.prefix] = CoverageRow(region.code, region.name, level="township", is_total=True)
             continue
-        h = household_counts.get(region.prefix, {})
-        v = visit_counts.get(region.prefix, {})
+        h: Mapping[str, Any] = household_counts.get(region.prefix, {})
+        v: Mapping[str, Any] = visit_counts.get(region.prefix, {})
         village_rows.append(
             CoverageRow(
                 code=region.code,

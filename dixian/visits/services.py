@@ -87,7 +87,7 @@ class CleanPhoto:
     extension: str
 
 
-def photo_clean(upload: UploadedFile) -> CleanPhoto:
+def photo_clean(upload: UploadedFile[bytes]) -> CleanPhoto:
     """Check an uploaded photo by its content (not its name) and re-encode it without EXIF metadata.
 
     Re-encoding drops whatever rides along in the file (GPS position, camera serial, embedded thumbnails,
@@ -109,9 +109,9 @@ def photo_clean(upload: UploadedFile) -> CleanPhoto:
             if width * height > MAX_PHOTO_PIXELS:
                 raise ValidationError(f"照片「{name}」像素过大({width}×{height}),请用手机正常拍摄的照片。")
             probe.verify()
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            image = ImageOps.exif_transpose(image)
+        with Image.open(io.BytesIO(data)) as opened:
+            opened.load()
+            image = ImageOps.exif_transpose(opened)
             image.thumbnail((STORED_LONG_SIDE, STORED_LONG_SIDE))
             out = io.BytesIO()
             if kind == "JPEG":
@@ -132,7 +132,7 @@ def photo_clean(upload: UploadedFile) -> CleanPhoto:
 def visit_region(household: Household) -> Region:
     """The village that must check an alert of the household (its group's village for a 组)."""
     region = household.region
-    if region.level == Region.Level.GROUP and region.parent_id is not None:
+    if region.level == Region.Level.GROUP and region.parent is not None:
         return region.parent
     return region
 
@@ -148,7 +148,7 @@ def visit_record(
     method: str,
     risks: Sequence[str],
     notes: str,
-    photos: Sequence[UploadedFile | CleanPhoto],
+    photos: Sequence[UploadedFile[bytes] | CleanPhoto],
     actor: User,
 ) -> Visit:
     """Record a visit by `actor` and raise (or add evidence to) an alert for each risk found.
@@ -232,6 +232,7 @@ def _visit_store(
         record = VisitPhoto(visit=visit)
         # A random name: the original file name may carry a person's name or ID number.
         record.image.save(f"{uuid.uuid4().hex}.{photo.extension}", ContentFile(photo.content), save=False)
+        assert record.image.name is not None  # FieldFile.save() has just set it to the stored name
         written.append(record.image.name)
         record.save()
 

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
@@ -25,6 +25,7 @@ from dixian.cases.models import AlertEvidence
 from dixian.common.access import may_view_pii
 from dixian.common.filters import region_picker
 from dixian.common.forms import add_service_errors
+from dixian.common.http import AuthenticatedHttpRequest
 from dixian.common.masking import phone_shown
 from dixian.common.paging import paginate
 
@@ -60,7 +61,7 @@ def _risk_badges(risks: list[str]) -> list[tuple[str, str]]:
 
 @capability_required(Capability.VISITS_RECORD)
 @require_http_methods(["GET", "POST"])
-def visit_new(request: HttpRequest) -> HttpResponse:
+def visit_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     notices: list[str] = []
     if request.method == "POST":
@@ -112,7 +113,7 @@ def visit_new(request: HttpRequest) -> HttpResponse:
 
 @capability_required(Capability.VISITS_RECORD)
 @require_GET
-def household_search(request: HttpRequest) -> HttpResponse:
+def household_search(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The household picker's results (an htmx partial): radio buttons that belong to the visit form."""
     user = request.user
     term = (request.GET.get("q") or "").strip()[:40]
@@ -131,7 +132,7 @@ def _list_query(form: VisitFilterForm) -> str:
         value = form.cleaned_data.get(name)
         if value:
             params.append((name, value.isoformat()))
-    if form.region is not None:
+    if form.chosen_region is not None:
         params.extend(("region", str(pk)) for pk in form.cleaned_data.get("region") or [])
     if form.cleaned_data.get("with_risks"):
         params.append(("with_risks", "on"))
@@ -142,7 +143,7 @@ def _list_query(form: VisitFilterForm) -> str:
 
 @capability_required(Capability.VISITS_VIEW)
 @require_GET
-def visit_list(request: HttpRequest) -> HttpResponse:
+def visit_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     form = VisitFilterForm(request.GET, user=user)
     filters = form.filters()
@@ -178,7 +179,7 @@ def _found_text(visit: Visit) -> str:
 
 @login_required
 @require_GET
-def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def visit_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     visit = visit_get_for_user(user, pk)
     household = visit.household
@@ -199,20 +200,20 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def visit_photo(request: HttpRequest, pk: int, photo_pk: int) -> FileResponse:
+def visit_photo(request: AuthenticatedHttpRequest, pk: int, photo_pk: int) -> FileResponse:
     visit = visit_get_for_user(request.user, pk)
     photo = photo_get_for_visit(visit, photo_pk)
     try:
         handle = photo.image.open("rb")
     except FileNotFoundError:
         raise Http404("照片文件不存在") from None
-    content_type = mimetypes.guess_type(photo.image.name)[0] or "application/octet-stream"
+    content_type = mimetypes.guess_type(photo.image.name or "")[0] or "application/octet-stream"
     response = FileResponse(handle, content_type=content_type)
     # Personal data: never kept by a shared cache, and never sniffed into something else.
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Disposition"] = (
-        f'inline; filename="visit-{visit.pk}-{photo.pk}{_suffix(photo.image.name)}"'
+        f'inline; filename="visit-{visit.pk}-{photo.pk}{_suffix(photo.image.name or "")}"'
     )
     return response
 
@@ -225,7 +226,7 @@ def _suffix(name: str) -> str:
 # --- coverage ---------------------------------------------------------------------------------------
 
 
-def _coverage(request: HttpRequest) -> tuple[CoverageForm, Coverage, list[str], str]:
+def _coverage(request: AuthenticatedHttpRequest) -> tuple[CoverageForm, Coverage, list[str], str]:
     user = request.user
     form = CoverageForm(request.GET)
     start, end, notices = form.range()
@@ -239,7 +240,7 @@ def _coverage(request: HttpRequest) -> tuple[CoverageForm, Coverage, list[str], 
 
 @capability_required(Capability.VISITS_VIEW)
 @require_GET
-def coverage(request: HttpRequest) -> HttpResponse:
+def coverage(request: AuthenticatedHttpRequest) -> HttpResponse:
     form, cov, notices, query = _coverage(request)
     context = {"form": form, "coverage": cov, "notices": notices, "query": query}
     if request.htmx:
@@ -249,7 +250,7 @@ def coverage(request: HttpRequest) -> HttpResponse:
 
 @capability_required(Capability.VISITS_VIEW)
 @require_GET
-def coverage_export(request: HttpRequest) -> HttpResponse:
+def coverage_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     _, cov, _, _ = _coverage(request)
     buffer = io.BytesIO()
     coverage_workbook(cov, buffer)

@@ -17,7 +17,9 @@ _seq = itertools.count(1)
 
 
 def rule_version(rule_id: str = "R01") -> RuleVersion:
-    return RuleVersion.objects.filter(rule__rule_id=rule_id).order_by("-version").first()
+    version = RuleVersion.objects.filter(rule__rule_id=rule_id).order_by("-version").first()
+    assert version is not None, f"no version of {rule_id}"
+    return version
 
 
 def raise_alert(
@@ -49,4 +51,5 @@ def raise_alert(
         **department,
     )
     assert isinstance(evidence, AlertEvidence)
+    assert evidence.alert is not None
     return evidence.alert

@@ -67,9 +67,9 @@ def test_the_glossary_gives_the_codes_of_kinds_categories_fields_and_channels():
 
     household = apps.get_model("registry", "Household")
     for field in ("kind", "monitoring_category"):
-        for value, label in household._meta.get_field(field).choices:
+        for value, label in household._meta.get_field(field).choices or ():
             if value:
-                assert has_row(label, f"`{value}`"), (field, value)
+                assert has_row(str(label), f"`{value}`"), (field, value)
     for field in ("education_ok", "medical_ok", "housing_ok", "water_ok"):
         household._meta.get_field(field)
         assert has_row(f"`{field}`"), field

@@ -4,6 +4,7 @@ a run now computes them, so that the next run after the upgrade adds none of the
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.django_db
 rekey = importlib.import_module("dixian.cases.migrations.0008_evidence_key_without_version").rekey
 
 
-def _evidence(alert: Alert, version: RuleVersion | None, key: str, **fields: object) -> AlertEvidence:
+def _evidence(alert: Alert, version: RuleVersion | None, key: str, **fields: Any) -> AlertEvidence:
     return AlertEvidence.objects.create(
         alert=alert,
         household=alert.household,

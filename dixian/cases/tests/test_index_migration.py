@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.db.models import Model
 
 from dixian.cases.models import Alert, AlertEvidence, UnmatchedRecord
 
@@ -28,7 +29,7 @@ def _indexes() -> dict[str, dict[tuple[str, ...], int]]:
     return found
 
 
-def _names(model: type) -> set[str]:
+def _names(model: type[Model]) -> set[str]:
     with connection.cursor() as cursor:
         return set(connection.introspection.get_constraints(cursor, model._meta.db_table))
 

@@ -6,12 +6,15 @@ Each filter takes the viewing user and hands the value to its kind's function in
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import template
 
 from dixian.common import masking
 from dixian.common.access import may_view_pii
+
+if TYPE_CHECKING:
+    pass
 
 register = template.Library()
 

@@ -49,7 +49,7 @@ def form_data(response) -> dict[str, Any]:
             elif isinstance(widget, forms.NullBooleanSelect):
                 data[bf.html_name] = {True: "true", False: "false"}.get(value, "unknown")
             elif isinstance(widget, forms.MultiWidget):
-                for i, part in enumerate(widget.decompress(value)):
+                for i, part in enumerate(widget.decompress(value)):  # type: ignore[arg-type]  # a list for these widgets
                     data[f"{bf.html_name}_{i}"] = "" if part is None else str(part)
             elif isinstance(value, (list, tuple)):
                 data[bf.html_name] = [str(v) for v in value]

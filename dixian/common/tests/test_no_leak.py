@@ -568,7 +568,7 @@ def test_anonymous_visitor_is_sent_to_login_from_every_non_public_url(client, wo
     job = Job.objects.create(kind="household_export", owner=people["city_admin"])
     targets, _ = targets_for(world, set(), job)
     secrets = secrets_of(list(Household.objects.all()))
-    problems = []
+    problems: list[str] = []
     checked = 0
     for route in project_routes():
         if route.name in PUBLIC or (route.params and route.name not in FILL):

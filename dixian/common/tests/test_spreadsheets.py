@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -33,7 +34,7 @@ def test_every_formula_start_is_guarded() -> None:
     assert excel_text("张三") == "张三"
 
 
-def cells(data: bytes, sheet: str) -> list[list[object]]:
+def cells(data: bytes, sheet: str) -> list[list[Any]]:
     return CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_name(sheet).to_python()
 
 

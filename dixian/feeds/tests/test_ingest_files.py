@@ -234,7 +234,7 @@ def test_every_feed_accepts_a_row_of_its_own_example_values():
 
 
 def test_the_screening_engine_reads_the_canonical_table():
-    from dixian.screening.engine.core import source_schema
+    from dixian.screening.engine.backends import source_schema
 
     result = ingest_csv(medical_rows(2))
     mapping = catalogue.header_map("medical", source_schema(result.table).names)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -26,7 +27,7 @@ def one(col: catalogue.FeedColumn, value: str | None):
     return ingest.check_values(col, [value], today=TODAY)[0]
 
 
-def many(col: catalogue.FeedColumn, values: list[str | None]):
+def many(col: catalogue.FeedColumn, values: Sequence[str | None]):
     # One frame per example: the expressions cost milliseconds to set up, nothing per value.
     return ingest.check_values(col, values, today=TODAY)
 

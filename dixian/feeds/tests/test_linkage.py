@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -84,7 +85,7 @@ def records(*rows: dict) -> pa.Table:
     )
 
 
-def link(recs: pa.Table, pers: pa.Table | None = None, **kw: object) -> list[dict]:
+def link(recs: pa.Table, pers: pa.Table | None = None, **kw: Any) -> list[dict]:
     out = link_records(recs, pers if pers is not None else persons(), upper=UPPER, lower=LOWER, **kw)
     assert out.schema == LINK_SCHEMA
     return out.to_pylist()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -76,7 +77,7 @@ def delivery_with(
 
 
 def registry_persons() -> pa.Table:
-    rows = list(
+    rows: list[Any] = list(
         Person.objects.values(
             "id_number", "name", "sex", "birth_date", "region_code", "household__household_no"
         )

@@ -22,7 +22,7 @@ def login(client, user):
 
 def person_post(person: Person, **changes) -> dict[str, object]:
     """The member form as the browser sends it (non-PII accounts leave ID and phone empty)."""
-    data = {
+    data: dict[str, object] = {
         "id_number": "",
         "name": person.name,
         "relation": person.relation,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from typing import Any
 
 import pytest
 from django.urls import reverse
@@ -30,12 +31,12 @@ def export(client, user, query: str = "", sheets: str = "households"):
     return client.post(f"{EXPORT}?{query}" if query else EXPORT, {"sheets": sheets})
 
 
-def workbook(content: bytes) -> dict[str, list[list[object]]]:
+def workbook(content: bytes) -> dict[str, list[list[Any]]]:
     book = CalamineWorkbook.from_filelike(io.BytesIO(content))
     return {name: book.get_sheet_by_name(name).to_python() for name in book.sheet_names}
 
 
-def as_dicts(rows: list[list[object]]) -> list[dict[str, object]]:
+def as_dicts(rows: list[list[Any]]) -> list[dict[str, Any]]:
     header, *body = rows
     return [dict(zip(header, row, strict=False)) for row in body]
 

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from dixian.domain import dictionaries as d
 from dixian.registry import imports, services
+from dixian.registry.models import Household
 
 KINDS = [*d.HOUSEHOLD_KIND, "", None]
 CATEGORIES = [*d.MONITORING_CATEGORY, None]
@@ -79,7 +80,7 @@ def test_the_form_and_the_import_refuse_the_same_persons(values: dict[str, Any])
         services.person_validate(
             {"name": "张三", "relation": "spouse", "labour_skill": "ordinary", "id_number": "", **values},
             person_pk=None,
-            household=services.Household(),
+            household=Household(),
         )
     except ValidationError as exc:
         from_form = [(f, m.rstrip("。")) for f, ms in exc.message_dict.items() for m in ms]

@@ -16,7 +16,8 @@ NO = "3604241002010201"
 def command(*args: str) -> int:
     with pytest.raises(SystemExit) as info:
         call_command("import_registry", *args)
-    return int(info.value.code)
+    assert isinstance(info.value.code, int)
+    return info.value.code
 
 
 def test_valid_file_exits_0(tmp_path, world, people, capsys):

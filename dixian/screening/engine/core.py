@@ -325,7 +325,7 @@ def _cast(d: Dialect, expr: str, kind: str, *, clean: bool = True) -> str:
 
 
 def _is_text(t: pa.DataType) -> bool:
-    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
+    return bool(pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t))
 
 
 _ARROW_KINDS = {

@@ -7,6 +7,7 @@ the rest (joins, CASE, window functions, aggregates, DATE literals, `||`) is com
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
@@ -31,8 +32,8 @@ def lit(value: object) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def in_list(expr: str, values: object) -> str:
-    items = list(values)  # type: ignore[call-overload]
+def in_list(expr: str, values: Iterable[object]) -> str:
+    items = list(values)
     if not items:
         return "FALSE"
     return f"{expr} IN ({', '.join(lit(v) for v in items)})"

@@ -433,7 +433,7 @@ WHERE {in_list("w.event_type", p("event_types"))} AND {days} >= {lit(p("min_days
 
 
 _DATE = {"date": "date"}
-_MED = {"medical": ("visit_type", "settlement_date", "out_of_pocket")}
+_MED: dict[str, tuple[str, ...]] = {"medical": ("visit_type", "settlement_date", "out_of_pocket")}
 LOGICS: dict[str, Logic] = {
     lg.key: lg
     for lg in (

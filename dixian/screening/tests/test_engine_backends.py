@@ -5,6 +5,7 @@ each household's latest incomes (one pass over few years, two over many: the sam
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -160,7 +161,7 @@ def test_households_whose_keys_clash_are_screened_by_their_numbers_with_the_same
     from .data import every_rule_world
 
     registry, feeds, monitored, links = every_rule_world()
-    kwargs = {"monitored_risks": monitored, "links": links}
+    kwargs: dict[str, Any] = {"monitored_risks": monitored, "links": links}
     hashed = screen(registry, feeds, default_rules(), "2026-10", **kwargs)
     clashing = DuckDBBackend()
     clashing.dialect = _ClashingHouseholdKeys()

@@ -54,7 +54,8 @@ def test_from_the_day_on_the_worker_screens_the_previous_month_once(world, setti
     with time_machine.travel(at("2026-11-28"), tick=False):
         assert monthly_run_schedule(jobs.timezone.now()) is None
     with time_machine.travel(at("2026-12-06"), tick=False):
-        assert monthly_run_schedule(jobs.timezone.now()).params["period"] == "2026-11"
+        scheduled = monthly_run_schedule(jobs.timezone.now())
+        assert scheduled is not None and scheduled.params["period"] == "2026-11"
 
 
 def test_a_run_asked_for_by_hand_or_one_that_failed_is_not_queued_again(world, people, settings):

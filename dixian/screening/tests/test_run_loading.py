@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -275,7 +276,10 @@ def _sqlite_file(tmp_path):  # noqa: ANN001, ANN202
     return path
 
 
-READS = [("SELECT no FROM households ORDER BY no", []), ("SELECT no, name FROM persons ORDER BY no", [])]
+READS: list[tuple[str, list[Any]]] = [
+    ("SELECT no FROM households ORDER BY no", []),
+    ("SELECT no, name FROM persons ORDER BY no", []),
+]
 
 
 def test_the_sqlite_reader_reads_again_in_one_transaction_when_a_write_lands_in_between(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import polars as pl
 
@@ -29,7 +30,11 @@ def test_every_rule_gives_identical_alerts_on_spark_and_duckdb(spark) -> None:
         ],
     )
     feeds = {**feeds, "medical": pl.concat([feeds["medical"], older], how="diagonal_relaxed")}
-    kwargs = {"monitored_risks": monitored, "links": links, "period_feeds": {"medical": older}}
+    kwargs: dict[str, Any] = {
+        "monitored_risks": monitored,
+        "links": links,
+        "period_feeds": {"medical": older},
+    }
     duck = screen(registry, feeds, default_rules(), "2026-10", backend="duckdb", **kwargs)
     fired = {e["rule_id"] for a in duck.alerts.to_pylist() for e in a["evidence"]}
     fired |= set(duck.case_evidence.column("rule_id").to_pylist())

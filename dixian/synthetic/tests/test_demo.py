@@ -119,7 +119,7 @@ def test_load_demo_completes_a_partial_load(data_dir) -> None:
 
 def test_login_table_lines_up_chinese_text(data_dir) -> None:
     load_demo()
-    rows = [("用户名", "角色", "所属区划", "说明"), *demo_logins()]
+    rows: list[tuple[str, ...]] = [("用户名", "角色", "所属区划", "说明"), *demo_logins()]
     table = demo_serve.login_table(rows).splitlines()
     assert len(table) == len(rows) + 1
     assert table[2].startswith("city_admin") and "市级管理员" in table[2]
@@ -136,7 +136,8 @@ def test_login_table_lines_up_chinese_text(data_dir) -> None:
 
 class FakeProcess:
     def __init__(self, args: list[str], exit_code: int | None = None) -> None:
-        self.args, self.exit_code, self.signals = args, exit_code, []
+        self.args, self.exit_code = args, exit_code
+        self.signals: list[int] = []
 
     def poll(self) -> int | None:
         return self.exit_code

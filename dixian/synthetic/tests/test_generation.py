@@ -7,10 +7,12 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
 import pytest
+from django.db.models import Choices
 from python_calamine import CalamineWorkbook
 from stdnum.cn import ric
 
@@ -140,6 +142,7 @@ def test_codes_numbers_and_phones_are_well_formed(village_dir: Path) -> None:
     assert phones.str.contains(r"^17[01]\d{8}$").all() and phones.n_unique() == phones.len()
     household_phones = households.filter(pl.col("phone") != "")["phone"]
     assert household_phones.is_in(phones.implode()).all() and household_phones.len() > 0.9 * households.height
+    choices: type[Choices]
     for field, choices in (
         ("kind", c.HouseholdKind),
         ("monitoring_category", c.MonitoringCategory),
@@ -274,7 +277,9 @@ def test_workbook_uses_the_template_headers_and_chinese_labels(village_dir: Path
 
 
 def test_streamed_workbook_matches_xlsxwriter_cell_by_cell(village_dir: Path, tmp_path: Path) -> None:
-    frames = {n: pl.read_parquet(village_dir / f"{n}.parquet") for n in ("households", "persons", "incomes")}
+    frames: dict[str, Any] = {
+        n: pl.read_parquet(village_dir / f"{n}.parquet") for n in ("households", "persons", "incomes")
+    }
     for method in ("cells", "streamed"):
         write_workbook(
             tmp_path / f"{method}.xlsx", **frames, year=2025, labels=registry_labels(), method=method

@@ -71,15 +71,17 @@ def test_feeds_carry_the_departments_headers_and_total_more_rows_than_persons(to
 
 
 def test_id_damage_is_what_departments_send() -> None:
-    number = "360424198001011234"
-    assert damage_id(number, "scientific", None) == "3.60424E+17"
-    assert damage_id(number, "id15", None) == "360424800101123"
-    assert damage_id(number, "fullwidth", None) == "３６０４２４１９８００１０１１２３４"
-    assert damage_id(number, "spaces", None) == "360424 19800101 1234"
-    assert damage_id(number, "missing", None) is None
     import numpy as np
 
+    number = "360424198001011234"
+    unused = np.random.default_rng(0)  # these kinds draw nothing
+    assert damage_id(number, "scientific", unused) == "3.60424E+17"
+    assert damage_id(number, "id15", unused) == "360424800101123"
+    assert damage_id(number, "fullwidth", unused) == "３６０４２４１９８００１０１１２３４"
+    assert damage_id(number, "spaces", unused) == "360424 19800101 1234"
+    assert damage_id(number, "missing", unused) is None
     typo = damage_id(number, "mistyped", np.random.default_rng(1))
+    assert typo is not None
     assert len(typo) == 18 and sum(a != b for a, b in zip(typo, number, strict=True)) == 1 and typo[17] == "4"
 
 

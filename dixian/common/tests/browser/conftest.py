@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
@@ -28,14 +29,14 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PHONE = {
+PHONE: dict[str, Any] = {
     "viewport": {"width": 390, "height": 844},
     "device_scale_factor": 2,
     "is_mobile": True,
     "has_touch": True,
 }
 # An applicant's phone on the public page: 375 x 812, the narrowest common screen.
-SMALL_PHONE = {
+SMALL_PHONE: dict[str, Any] = {
     "viewport": {"width": 375, "height": 812},
     "device_scale_factor": 2,
     "is_mobile": True,
@@ -66,7 +67,7 @@ def _serialised(live_server) -> None:  # noqa: ANN001 - pytest-django's LiveServ
         httpd.set_app(OneRequestAtATime(httpd.get_app()))
 
 
-def _context(browser: Browser, live_server, device: dict[str, object]) -> BrowserContext:
+def _context(browser: Browser, live_server, device: dict[str, Any]) -> BrowserContext:
     _serialised(live_server)
     context = browser.new_context(
         base_url=live_server.url, locale="zh-CN", timezone_id="Asia/Shanghai", **device

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -16,7 +17,7 @@ from dixian.screening.models import RuleVersion
 
 pytestmark = pytest.mark.browser
 
-SMALL_PHONE = {
+SMALL_PHONE: dict[str, Any] = {
     "viewport": {"width": 375, "height": 812},
     "device_scale_factor": 2,
     "is_mobile": True,

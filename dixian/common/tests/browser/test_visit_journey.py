@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, FilePayload, Page, expect
 
 from dixian.cases.models import Alert
 from dixian.common.testing import PASSWORD
@@ -17,7 +18,7 @@ from dixian.visits.models import Visit
 
 pytestmark = pytest.mark.browser
 
-SMALL_PHONE = {
+SMALL_PHONE: dict[str, Any] = {
     "viewport": {"width": 375, "height": 812},
     "device_scale_factor": 2,
     "is_mobile": True,
@@ -77,7 +78,7 @@ def test_village_officer_records_a_visit_with_a_risk_on_a_small_phone(small_phon
     page.get_by_role("checkbox", name="住房不安全").check()
     page.get_by_label("情况记录").fill("东厢房墙体开裂,雨天漏水。")
     page.get_by_label("照片(最多 6 张)").set_input_files(
-        [{"name": "墙体.png", "mimeType": "image/png", "buffer": png()}]
+        [FilePayload(name="墙体.png", mimeType="image/png", buffer=png())]
     )
     assert fits_the_screen(page)
     page.get_by_role("button", name="保存走访记录").click()

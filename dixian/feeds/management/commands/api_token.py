@@ -51,8 +51,8 @@ class Command(BaseCommand):
                     f"{t.pk}\t{t.user.username}\t{t.key_prefix}…\t{t.name}\t{state}\t最近使用 {used}"
                 )
         else:
-            token = ApiToken.objects.filter(pk=options["id"]).first()
-            if token is None:
+            found = ApiToken.objects.filter(pk=options["id"]).first()
+            if found is None:
                 raise CommandError(f"没有编号为 {options['id']} 的令牌")
-            api_token_revoke(token=token, actor=None)
-            self.stdout.write(f"已停用令牌 #{token.pk}“{token.name}”")
+            api_token_revoke(token=found, actor=None)
+            self.stdout.write(f"已停用令牌 #{found.pk}“{found.name}”")
