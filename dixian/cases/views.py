@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dixian.common.access import HEALTH_FEEDS, mask_id_number, mask_phone, may_view_pii, record_key_shown
 from dixian.feeds import catalogue
+from dixian.feeds.labels import record_key_text
 from dixian.registry.filters import region_picker
 from dixian.registry.views_list import paginate
 
@@ -258,7 +259,7 @@ def unmatched_list(request: HttpRequest) -> HttpResponse:
                 UnmatchedRow(
                     r,
                     r.id_number if pii else mask_id_number(r.id_number),
-                    record_key_shown(r.feed, r.record_key, pii=pii),
+                    record_key_text(r.feed, record_key_shown(r.feed, r.record_key, pii=pii)),
                 )
                 for r in page.rows
             ],

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dixian.common.access import mask_id_number, mask_phone, may_view_pii, record_key_shown
 
+from .labels import record_key_text
 from .linkage_store import (
     link_candidate_decide,
     link_candidate_get_for_user,
@@ -54,8 +55,8 @@ def _row(c: LinkCandidate, pii: bool) -> dict[str, Any]:
         "candidate": c,
         "record": {
             "feed": c.get_feed_display(),
-            "period": c.delivery.period,
-            "record_key": record_key_shown(c.feed, c.record_key, pii=pii),
+            "period": c.delivery.period_label,
+            "record_key": record_key_text(c.feed, record_key_shown(c.feed, c.record_key, pii=pii)),
             "name": c.name,
             "id_number": show_id(c.id_number_raw) if c.id_number_raw else "",
             "sex": c.sex,
