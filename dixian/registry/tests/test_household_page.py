@@ -223,3 +223,14 @@ def test_a_countys_own_income_line_overrides_the_city_example(client, world, peo
     assert income_lines_for_code(world.far.region_code)[2025].amount == Decimal("8200")
     html = page(client, people["village_officer"], world.home)
     assert "12000.00" in html and "低于监测线" in html  # 2025: 11,600 per person < 12,000
+
+
+def test_the_guarantee_badges_say_what_is_wrong(client, world, people):
+    world.home.water_ok = False
+    world.home.housing_grade = "C"
+    world.home.save()
+    html = page(client, people["village_officer"], world.home)
+    assert '<span class="badge red">饮水不安全</span>' in html
+    assert '<span class="badge red">住房不安全</span>' in html
+    assert '<span class="badge green">有保障</span>' in html  # 义务教育, 基本医疗
+    assert "未保障" not in html
