@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from dixian.cases.models import AlertEvidence
 from dixian.common.access import mask_phone, may_view_pii
+from dixian.common.urgency import grade_css
 from dixian.registry.filters import region_picker
 from dixian.registry.forms import add_service_errors
 from dixian.registry.views_list import paginate
@@ -47,7 +48,6 @@ if TYPE_CHECKING:
 
 PAGE_SIZE = 30
 RISK_LABELS = dict(VisitRisk.choices)
-RISK_GRADE_CSS = {"红": "red", "橙": "orange", "黄": "yellow"}
 
 
 def _require_view(user: User) -> None:
@@ -62,7 +62,7 @@ def _require_record(user: User) -> None:
 
 def _risk_badges(risks: list[str]) -> list[tuple[str, str]]:
     grades = services.VISIT_RISK_GRADE
-    return [(RISK_LABELS.get(r, r), RISK_GRADE_CSS[grades[VisitRisk(r)]]) for r in risks if r in RISK_LABELS]
+    return [(RISK_LABELS.get(r, r), grade_css(grades[VisitRisk(r)])) for r in risks if r in RISK_LABELS]
 
 
 # --- recording --------------------------------------------------------------------------------------
