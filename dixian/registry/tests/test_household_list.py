@@ -262,7 +262,7 @@ def test_phone_is_masked_unless_the_account_may_see_it(client, world, people):
 
 def test_table_is_mobile_readable(client, world, people):
     html = page_text(client, people["village_officer"])
-    assert 'class="responsive"' in html
+    assert 'class="responsive households"' in html
     for label in ("户编号", "户主", "所在村", "户类型", "监测类别", "人口", "三保障及饮水", "联系电话"):
         assert f'data-label="{label}"' in html
 
