@@ -26,7 +26,7 @@ from dixian.feeds.labels import feed_label
 from dixian.regions.models import Region
 
 from .engine.logic import LOGICS
-from .forms_rules import RuleVersionForm, may_edit_rules, param_text, rule_regions_for_user
+from .forms_rules import RuleVersionForm, may_edit_rules, param_label, param_text, rule_regions_for_user
 from .rule_text import placeholder_label, template_readable
 from .selectors_rules import (
     current_by_region,
@@ -149,7 +149,7 @@ def _placeholders(rule_logic: str, params: dict[str, Any]) -> list[tuple[str, st
     out = list(FIXED_PLACEHOLDERS.items())
     if logic is not None:
         out += [(name, placeholder_label(name)) for name in logic.placeholders]
-    out += [(name, "参数") for name in params]
+    out += [(name, f"参数:{param_label(name)[0]}") for name in params]
     return out
 
 
