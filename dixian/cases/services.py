@@ -18,6 +18,7 @@ from django.utils import timezone
 from dixian.common.access import record_key_shown
 from dixian.common.audit import change_record
 from dixian.common.models import ChangeLog
+from dixian.feeds.labels import record_key_text
 from dixian.screening.engine import GRADES, RISK_TYPES
 
 from .models import GRADE_RANK, Alert, AlertEvidence, Channel, UnmatchedRecord
@@ -267,7 +268,7 @@ def unmatched_close(*, record: UnmatchedRecord, note: str, actor: User) -> Unmat
         household_id=None,
         action=ChangeLog.Action.UPDATE,
         changes={"status": [UnmatchedRecord.Status.OPEN.value, UnmatchedRecord.Status.CLOSED.value]},
-        summary=f"应纳未纳核查:{record.get_feed_display()} {record_key_shown(record.feed, record.record_key, pii=False)}"[
+        summary=f"应纳未纳核查:{record.get_feed_display()} {record_key_text(record.feed, record_key_shown(record.feed, record.record_key, pii=False))}"[
             :200
         ],
     )

@@ -294,7 +294,7 @@ def unmatched_close(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"已记录核查结论:{record.name or record_key_shown(record.feed, record.record_key, pii=may_view_pii(request.user))}。",
+                f"已记录核查结论:{record.name or record_key_text(record.feed, record_key_shown(record.feed, record.record_key, pii=may_view_pii(request.user)))}。",
             )
     back = request.POST.get("next", "")
     if not back.startswith(reverse("cases:unmatched_list")):

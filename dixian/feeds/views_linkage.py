@@ -132,6 +132,6 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
     messages.success(
         request,
         f"{candidate.name}({candidate.get_feed_display()}记录 "
-        f"{record_key_shown(candidate.feed, candidate.record_key, pii=may_view_pii(request.user))}):{done}",
+        f"{record_key_text(candidate.feed, record_key_shown(candidate.feed, candidate.record_key, pii=may_view_pii(request.user)))}):{done}",
     )
     return redirect("links:queue")
