@@ -27,7 +27,7 @@ PLACEHOLDER_LABELS: dict[str, str] = {
     "version": "版本号",
     "note": "升级条件的说明",
     "kind": "农户类别",
-    "income": "家庭年纯收入",
+    "income": "收入金额",
     "month": "月份",
     "date": "日期",
     "disease": "病种",

@@ -34,7 +34,7 @@ def test_a_template_reads_as_the_sentence_of_an_alert_with_the_rules_values_put_
     assert text.startswith("【筛查时间窗】【成员姓名】医疗个人负担 【金额】 元")
     assert text.endswith("(规则 R01 第1版)")
     escalation = template_readable(v1.escalations[0]["note"], v1)
-    assert escalation == "达到家庭年纯收入 【家庭年纯收入】 元的 50% 以上"
+    assert escalation == "达到家庭年纯收入 【收入金额】 元的 50% 以上"
 
 
 def test_the_rule_page_shows_no_placeholder_code_or_file_name(client, world, people):
@@ -49,7 +49,7 @@ def test_the_rule_page_shows_no_placeholder_code_or_file_name(client, world, peo
 def test_the_edit_form_still_lists_the_placeholders_it_accepts_in_chinese(client, world, people):
     client.force_login(people["city_admin"])
     text = visible(client.get(reverse("rules:edit", args=["R01"])).content.decode())
-    assert "{kind}(农户类别)" in text and "{income}(家庭年纯收入)" in text
+    assert "{kind}(农户类别)" in text and "{income}(收入金额)" in text
     assert "本规则提供" not in text
 
 
