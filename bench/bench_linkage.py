@@ -8,7 +8,7 @@ Inputs: the registry of `dixian generate` (the synthetic population of the given
 and feed records made from it with known answers:
 - 95 % are registry persons whose ID number is unusable (missing 45 %, 3.60424E+17 25 %, one digit
   mistyped 20 %, old number with a mistyped digit 10 %), and whose other fields are damaged the way
-  feeds.md says departments damage them: a character of the name wrong (4 %), the minority-name dot or
+  linkage must tolerate (docs/feeds.md §二): a character of the name wrong (4 %), the minority-name dot or
   spaces (2 %), the birth date a few days off (3 %) or only the month right (3 %) or missing (10 %), sex
   missing (20 %), the village as a code (60 %), by name (25 %) or missing (15 %);
 - 5 % are persons held out of the registry (strangers from the same villages and name pools).

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+
+if TYPE_CHECKING:
+    from .capabilities import Capability
 
 
 class Role(models.TextChoices):
@@ -15,14 +20,6 @@ class Role(models.TextChoices):
     HELPER = "helper", "帮扶干部"
     DEPARTMENT_UPLOADER = "department_uploader", "部门数据员"
     LEADER = "leader", "领导"
-
-
-# Roles that may change registry data (edit, import). 领导 and 部门数据员 may not.
-REGISTRY_EDITOR_ROLES = frozenset(
-    {Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.COUNTY_REVIEWER, Role.TOWNSHIP_REVIEWER, Role.VILLAGE_OFFICER}
-)
-# Roles that may read the registry of their whole subtree (helpers see only their assigned households).
-REGISTRY_READER_ROLES = REGISTRY_EDITOR_ROLES | {Role.LEADER}
 
 
 class User(AbstractUser):
@@ -41,18 +38,26 @@ class User(AbstractUser):
         verbose_name = "账号"
         verbose_name_plural = "账号"
 
-    def has_role(self, *roles: str) -> bool:
-        return any(r in self.roles for r in roles)
+    def can(self, capability: Capability) -> bool:
+        """Whether the account may do `capability`: see `accounts.capabilities` (the permission map)."""
+        from .capabilities import user_can
+
+        return user_can(self, capability)
 
     @property
     def role_labels(self) -> list[str]:
         labels = dict(Role.choices)
         return [labels.get(r, r) for r in self.roles]
 
+    # Shorthands of the two registry capabilities (new code asks `can(...)`).
     @property
     def is_registry_editor(self) -> bool:
-        return any(r in REGISTRY_EDITOR_ROLES for r in self.roles)
+        from .capabilities import Capability
+
+        return self.can(Capability.REGISTRY_EDIT)
 
     @property
     def is_registry_reader(self) -> bool:
-        return any(r in REGISTRY_READER_ROLES for r in self.roles)
+        from .capabilities import Capability
+
+        return self.can(Capability.REGISTRY_VIEW)

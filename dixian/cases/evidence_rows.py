@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from dixian.common.access import HEALTH_FEEDS, mask_id_number, mask_phone
+from dixian.common.masking import health_feed_hidden, id_number_shown, phone_shown
 from dixian.feeds import catalogue
 from dixian.screening.engine.core import record_key_sql
 
@@ -60,7 +60,7 @@ def evidence_rows(delivery: FeedDelivery | None, record_keys: list[str], *, pii:
     """The delivery's rows whose record key is one of `record_keys`, ready to show."""
     if delivery is None or not record_keys:
         return EvidenceRows(problem="这条证据没有对应的报送记录。")
-    if delivery.feed in HEALTH_FEEDS and not pii:
+    if health_feed_hidden(delivery.feed, pii=pii):
         return EvidenceRows(hidden=True)
     try:
         spec = catalogue.feed(delivery.feed)
@@ -93,10 +93,10 @@ def evidence_rows(delivery: FeedDelivery | None, record_keys: list[str], *, pii:
         row = []
         for col, value in zip(columns, values, strict=True):
             text = _text(value)
-            if not pii and col.type == catalogue.ID:
-                text = mask_id_number(text)
-            elif not pii and col.field == "phone":
-                text = mask_phone(text)
+            if col.type == catalogue.ID:
+                text = id_number_shown(text, pii=pii)
+            elif col.field == "phone":
+                text = phone_shown(text, pii=pii)
             row.append(text)
         rows.append(row)
     return EvidenceRows(headers=[c.header for c in columns], rows=rows)

@@ -11,7 +11,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 from django.utils import timezone
 
-from dixian.common.access import mask_id_number, may_view_pii, reason_shown
+from dixian.common.access import may_view_pii
+from dixian.common.masking import id_number_shown, reason_shown
 from dixian.registry.exports import _Sheet, export_workbook
 
 from .models import Alert, AlertEvidence, Channel
@@ -69,7 +70,7 @@ def alert_export_write(target: IO[bytes], *, user: User, filters: AlertFilters) 
             .values_list("alert_id", "id_number")
             .distinct()
         ):
-            ids.setdefault(alert_id, []).append(number if pii else mask_id_number(number))
+            ids.setdefault(alert_id, []).append(id_number_shown(number, pii=pii))
         for a in chunk:
             overdue = (today - a.due_date).days if a.is_open and a.due_date < today else None
             sheet.write(

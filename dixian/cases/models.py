@@ -13,12 +13,12 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from dixian.common.access import reason_shown
+from dixian.common.masking import reason_shown
 from dixian.common.models import TimeStampedModel
 from dixian.feeds.models import FEED_CHOICES
 from dixian.screening.models import GRADE_CHOICES, RISK_CHOICES
 
-# 红 = act within 3 days, 橙 = within 7, 黄 = within 15 (feeds.md); rank orders lists by urgency.
+# 红 = act within 3 days, 橙 = within 7, 黄 = within 15 (docs/rules.md §1); rank orders lists by urgency.
 GRADE_DAYS = {"红": 3, "橙": 7, "黄": 15}
 GRADE_RANK = {"红": 1, "橙": 2, "黄": 3}
 

@@ -15,7 +15,7 @@ from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Que
 from django.http import Http404
 from django.utils import timezone
 
-from dixian.accounts.models import Role
+from dixian.accounts.capabilities import Capability, user_can
 from dixian.common.access import region_range_q, scope_by_region
 from dixian.registry.selectors import household_scope_for_user
 
@@ -27,24 +27,14 @@ if TYPE_CHECKING:
     from dixian.registry.models import Household
 
 
-def may_see_alerts(user: User) -> bool:
-    return bool(user.is_authenticated and (user.is_registry_reader or user.has_role(Role.HELPER)))
-
-
-def may_act_on_alerts(user: User) -> bool:
-    """Village officers, township and county staff record the verification outcome (领导/帮扶干部 read only)."""
-    return bool(user.is_authenticated and user.is_registry_editor)
-
-
 def alert_scope_for_user(user: User) -> QuerySet[Alert]:
     qs = scope_by_region(user, Alert.objects.all())
-    if not user.is_authenticated:
+    if not user_can(user, Capability.ALERTS_VIEW):
         return qs.none()
-    if user.is_registry_reader:
+    if user_can(user, Capability.REGISTRY_VIEW):
         return qs
-    if user.has_role(Role.HELPER):
-        return qs.filter(household__in=household_scope_for_user(user).values("pk"))
-    return qs.none()
+    # A 帮扶干部: the alerts of the households assigned to it.
+    return qs.filter(household__in=household_scope_for_user(user).values("pk"))
 
 
 def alert_get_for_user(user: User, pk: int) -> Alert:
@@ -166,12 +156,8 @@ CHANNEL_ORDER = [Channel.DEPARTMENT, Channel.SELF_DECLARED, Channel.CADRE_VISIT]
 # --- 应纳未纳 -------------------------------------------------------------------------------------------
 
 
-def may_see_unmatched(user: User) -> bool:
-    return bool(user.is_authenticated and user.is_registry_reader)
-
-
 def unmatched_scope_for_user(user: User) -> QuerySet[UnmatchedRecord]:
-    if not may_see_unmatched(user):
+    if not user_can(user, Capability.UNMATCHED_VIEW):
         return UnmatchedRecord.objects.none()
     return scope_by_region(user, UnmatchedRecord.objects.all())
 

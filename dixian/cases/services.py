@@ -15,8 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from dixian.common.access import record_key_shown
 from dixian.common.audit import change_record
+from dixian.common.masking import record_key_shown
 from dixian.common.models import ChangeLog
 from dixian.feeds.labels import record_key_text
 from dixian.screening.engine import GRADES, RISK_TYPES

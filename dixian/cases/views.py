@@ -12,15 +12,16 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from dixian.common.access import HEALTH_FEEDS, mask_id_number, mask_phone, may_view_pii, record_key_shown
+from dixian.accounts.capabilities import Capability, capability_required, user_can
+from dixian.common.access import may_view_pii
+from dixian.common.masking import health_feed_hidden, id_number_shown, phone_shown, record_key_shown
 from dixian.feeds import catalogue
 from dixian.feeds.labels import record_key_text
 from dixian.registry.filters import region_picker
@@ -37,19 +38,14 @@ from .selectors import (
     alert_get_for_user,
     alert_queue_for_user,
     evidences_of,
-    may_act_on_alerts,
-    may_see_alerts,
-    may_see_unmatched,
     unmatched_get_for_user,
     unmatched_scope_for_user,
 )
 
 if TYPE_CHECKING:
-    from dixian.accounts.models import User
+    pass
 
 PAGE_SIZE = 30
-NO_ALERT_RIGHT = "您的账号没有查看预警线索的权限。预警线索由村、乡镇、县级工作人员和帮扶干部处理。"
-NO_UNMATCHED_RIGHT = "您的账号没有查看应纳未纳线索的权限。"
 
 
 def url_or_none(name: str, *args: object) -> str | None:
@@ -60,16 +56,10 @@ def url_or_none(name: str, *args: object) -> str | None:
         return None
 
 
-def _require_alert_reader(user: User) -> None:
-    if not may_see_alerts(user):
-        raise PermissionDenied(NO_ALERT_RIGHT)
-
-
-@login_required
+@capability_required(Capability.ALERTS_VIEW)
 @require_GET
 def alert_queue(request: HttpRequest) -> HttpResponse:
     user = request.user
-    _require_alert_reader(user)
     form = AlertFilterForm(request.GET, user=user)
     filters = form.filters()
     page = paginate(alert_queue_for_user(user, filters), request.GET.get("page"), per_page=PAGE_SIZE)
@@ -88,11 +78,10 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
     return render(request, "cases/alert_queue.html", context)
 
 
-@login_required
+@capability_required(Capability.ALERTS_VIEW)
 @require_GET
 def alert_export(request: HttpRequest) -> HttpResponse:
     user = request.user
-    _require_alert_reader(user)
     filters = AlertFilterForm(request.GET, user=user).filters()
     target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it after streaming
     count = exports.alert_export_write(target, user=user, filters=filters)
@@ -149,7 +138,7 @@ def evidence_views(evidences: list[AlertEvidence], *, pii: bool) -> list[tuple[s
         groups.setdefault(e.channel, []).append(
             EvidenceView(
                 evidence=e,
-                id_number=e.id_number if pii else mask_id_number(e.id_number),
+                id_number=id_number_shown(e.id_number, pii=pii),
                 rule_url=_rule_url(e),
                 delivery_url=url_or_none("feeds:delivery_detail", e.delivery_id) if e.delivery_id else None,
                 declaration_url=url_or_none("declarations:detail", e.declaration_id)
@@ -175,36 +164,32 @@ def _detail_context(
     return {
         "alert": alert,
         "household": household,
-        "phone": (household.phone if pii else mask_phone(household.phone)) if household else "",
+        "phone": phone_shown(household.phone, pii=pii) if household else "",
         "pii": pii,
         "grade_css": GRADE_CSS.get(alert.grade, ""),
         "channels": [CHANNEL_LABELS.get(c, c) for c in alert.channels],
         "due": due,
         "due_css": due_css,
         "groups": evidence_views(evidences, pii=pii),
-        "health_hidden": not pii and any(e.feed in HEALTH_FEEDS for e in evidences),
-        "can_act": may_act_on_alerts(user) and alert.is_open,
+        "health_hidden": any(health_feed_hidden(e.feed, pii=pii) for e in evidences),
+        "can_act": user_can(user, Capability.ALERTS_HANDLE) and alert.is_open,
         "can_start": alert.status == Alert.Status.OPEN,
         "form": form or AlertStatusForm(),
     }
 
 
-@login_required
+@capability_required(Capability.ALERTS_VIEW)
 @require_GET
 def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_alert_reader(request.user)
     alert = alert_get_for_user(request.user, pk)
     return render(request, "cases/alert_detail.html", _detail_context(request, alert))
 
 
-@login_required
+@capability_required(Capability.ALERTS_HANDLE)
 @require_POST
 def alert_status(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    _require_alert_reader(user)
-    alert = alert_get_for_user(user, pk)  # 404 outside the account's scope, before anything else
-    if not may_act_on_alerts(user):
-        raise PermissionDenied("只有村、乡镇、县级工作人员可以处理预警线索。")
+    alert = alert_get_for_user(user, pk)  # 404 outside the account's scope
     form = AlertStatusForm(request.POST)
     if form.is_valid():
         status = form.cleaned_data["status"]
@@ -230,12 +215,10 @@ class UnmatchedRow:
     record_key: str
 
 
-@login_required
+@capability_required(Capability.UNMATCHED_VIEW)
 @require_GET
 def unmatched_list(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if not may_see_unmatched(user):
-        raise PermissionDenied(NO_UNMATCHED_RIGHT)
     form = UnmatchedFilterForm(request.GET)
     data, notices = form.filters()
     qs = unmatched_scope_for_user(user).select_related("region")
@@ -258,28 +241,24 @@ def unmatched_list(request: HttpRequest) -> HttpResponse:
             "rows": [
                 UnmatchedRow(
                     r,
-                    r.id_number if pii else mask_id_number(r.id_number),
+                    id_number_shown(r.id_number, pii=pii),
                     record_key_text(r.feed, record_key_shown(r.feed, r.record_key, pii=pii)),
                 )
                 for r in page.rows
             ],
             "query": urlencode(params),
-            "can_close": user.is_registry_editor,
+            "can_close": user_can(user, Capability.UNMATCHED_HANDLE),
             "close_form": UnmatchedCloseForm(),
             "pii": pii,
         },
     )
 
 
-@login_required
+@capability_required(Capability.UNMATCHED_HANDLE)
 @require_POST
 def unmatched_close(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    if not may_see_unmatched(user):
-        raise PermissionDenied(NO_UNMATCHED_RIGHT)
     record = unmatched_get_for_user(user, pk)
-    if not user.is_registry_editor:
-        raise PermissionDenied("只有村、乡镇、县级工作人员可以核查应纳未纳线索。")
     form = UnmatchedCloseForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():

@@ -10,10 +10,24 @@ Codes of a subtree share the node's prefix, so the subtree is the half-open rang
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from django.db.models import Model, Q, QuerySet
+
+# Masking has its own module; these names stay importable from here, where they used to live.
+from .masking import PRIVATE_SHOWN, mask_id_number, mask_phone, reason_shown
+
+__all__ = [
+    "PRIVATE_SHOWN",
+    "code_in_scope",
+    "mask_id_number",
+    "mask_phone",
+    "may_view_pii",
+    "reason_shown",
+    "region_range_q",
+    "scope_by_region",
+    "user_prefix",
+]
 
 if TYPE_CHECKING:
     from dixian.accounts.models import User
@@ -43,70 +57,9 @@ def code_in_scope(user: User, code: str) -> bool:
     return prefix is not None and code.startswith(prefix)
 
 
-def mask_id_number(value: str) -> str:
-    """360424********1234: keep the region prefix and the last four characters."""
-    if not value:
-        return ""
-    if len(value) <= 10:
-        return value[:2] + "*" * max(len(value) - 4, 0) + value[-2:]
-    return value[:6] + "*" * (len(value) - 10) + value[-4:]
-
-
-def mask_phone(value: str) -> str:
-    """138****5678."""
-    if not value:
-        return ""
-    if len(value) < 7:
-        return "*" * len(value)
-    return value[:3] + "*" * (len(value) - 7) + value[-4:]
-
-
 def may_view_pii(user: User) -> bool:
-    return bool(user.is_authenticated and user.is_active and user.can_view_pii)
+    """The account's right to see personal data in full (PII_VIEW, granted per account: see
+    `dixian.accounts.capabilities`); pass it as `pii=` to the functions of `dixian.common.masking`."""
+    from dixian.accounts.capabilities import Capability, user_can
 
-
-ID_OR_PHONE = re.compile(r"\d{17}[\dXx]|\d{15}|1\d{10}")
-
-# Department feeds whose rows say something about a person's health: shown only with may_view_pii.
-HEALTH_FEEDS = frozenset({"medical", "major_illness", "disability"})
-
-
-def mask_numbers(text: str) -> str:
-    """Mask every ID number and mobile number quoted in a text (an error reason, a record key)."""
-
-    def mask(match: re.Match[str]) -> str:
-        value = match.group(0)
-        return mask_phone(value) if len(value) == 11 else mask_id_number(value)
-
-    return ID_OR_PHONE.sub(mask, text)
-
-
-# The marks the screening engine puts around a reason's private values (engine.core.PRIVATE_OPEN/CLOSE; not
-# imported, to keep this module light): a cut reason may lack the closing one.
-_PRIVATE_VALUE = re.compile("\ue000[^\ue000\ue001]*(?:\ue001|$)")
-_PRIVATE_MARKS = re.compile("[\ue000\ue001]")
-PRIVATE_SHOWN = "***"
-
-
-def reason_shown(text: str, *, pii: bool) -> str:
-    """An alert's or evidence's reason as an account may see it: with the personal-data right, whole;
-    without it, a diagnosis, a disability's category and grade and a petition's own words read "***" and
-    ID and mobile numbers are masked. "患病“***”" still tells the village what to check."""
-    if not text:
-        return ""
-    if pii:
-        return _PRIVATE_MARKS.sub("", text)
-    return mask_numbers(_PRIVATE_MARKS.sub("", _PRIVATE_VALUE.sub(PRIVATE_SHOWN, text)))
-
-
-def record_key_shown(feed: str, key: str, *, pii: bool) -> str:
-    """A feed record's key as an account may see it.
-
-    Keys are the source columns joined with "|" (name, ID number, and for some feeds the diagnosis), so
-    without the PII right the numbers are masked and a health feed's key is not shown at all.
-    """
-    if pii:
-        return key
-    if feed in HEALTH_FEEDS:
-        return "(健康相关记录,需“可查看完整个人信息”权限)"
-    return mask_numbers(key)
+    return user_can(user, Capability.PII_VIEW)

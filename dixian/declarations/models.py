@@ -9,7 +9,7 @@ from dixian.common.models import TimeStampedModel
 
 
 class Difficulty(models.TextChoices):
-    # value → the risk code (domain.md §3 and the local codes of engine.rules) an alert is raised under.
+    # value → the risk code (docs/domain.md §3, national and local codes) an alert is raised under.
     ILLNESS = "illness", "看病花费大 / 家人患病"
     DISABILITY = "disability", "家人残疾"
     SCHOOLING = "schooling", "孩子上学困难"

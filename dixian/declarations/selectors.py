@@ -9,11 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
-from dixian.accounts.models import REGISTRY_EDITOR_ROLES
+from dixian.accounts.capabilities import Capability, require, user_can
 from dixian.common.access import code_in_scope, scope_by_region
 from dixian.common.models import ChangeLog
 from dixian.regions.models import Region
@@ -24,23 +23,11 @@ from .validation import reference_normalise
 if TYPE_CHECKING:
     from dixian.accounts.models import User
 
+
 # Village officers, township and county staff (and the city administrator above them) handle
-# declarations; helpers, department accounts and leaders do not.
-DECLARATION_ROLES = REGISTRY_EDITOR_ROLES
-
-
-def may_handle_declarations(user: User) -> bool:
-    return bool(user.is_authenticated and user.is_active and user.has_role(*DECLARATION_ROLES))
-
-
-def require_declaration_role(user: User) -> None:
-    """403 for an account whose role never handles declarations (whatever record it asks for)."""
-    if not may_handle_declarations(user):
-        raise PermissionDenied
-
-
+# declarations (Capability.DECLARATIONS_HANDLE); helpers, department accounts and leaders do not.
 def declaration_scope_for_user(user: User) -> QuerySet[Declaration]:
-    if not may_handle_declarations(user):
+    if not user_can(user, Capability.DECLARATIONS_HANDLE):
         return Declaration.objects.none()
     return scope_by_region(user, Declaration.objects.all())
 
@@ -82,7 +69,7 @@ def declaration_status_lookup(*, reference: str, phone: str) -> Declaration | No
 
 def villages_for_user(user: User) -> QuerySet[Region]:
     """The villages of the account's subtree, for the QR code page."""
-    if not may_handle_declarations(user):
+    if not user_can(user, Capability.DECLARATIONS_HANDLE):
         return Region.objects.none()
     return scope_by_region(
         user, Region.objects.filter(level=Region.Level.VILLAGE), field="code"
@@ -90,7 +77,7 @@ def villages_for_user(user: User) -> QuerySet[Region]:
 
 
 def village_get_for_user(user: User, code: str) -> Region:
-    require_declaration_role(user)
+    require(user, Capability.DECLARATIONS_HANDLE)  # 403 whatever the code, for an account that never may
     village = Region.objects.filter(code=code, level=Region.Level.VILLAGE).first()
     if village is None or not code_in_scope(user, village.code):
         raise Http404("该村不存在或不在您的管辖范围内")

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from dixian.accounts.models import User
     from dixian.regions.models import Region
 
-# domain.md §4: the township accepts a declaration within 2 days and visits within 2–5 working days;
+# docs/domain.md §4: the township accepts a declaration within 2 days and visits within 2–5 working days;
 # the alert is 橙 (act within 7 days).
 DECLARATION_GRADE = "橙"
 HOUR = dt.timedelta(hours=1)
@@ -231,7 +231,7 @@ STAFF_LABELS = {
 
 @transaction.atomic
 def declaration_set_status(*, declaration: Declaration, status: str, note: str, actor: User) -> Declaration:
-    """Move a declaration one step on; 未纳入 needs a reason (a refusal must give reasons, domain.md §5)."""
+    """Move a declaration one step on; 未纳入 needs a reason (a refusal must give reasons, docs/domain.md §5)."""
     declaration = Declaration.objects.select_for_update().get(pk=declaration.pk)
     allowed = ALLOWED_TRANSITIONS.get(declaration.status, ())
     if status not in allowed:

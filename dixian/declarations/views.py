@@ -15,7 +15,6 @@ from urllib.parse import quote, urlencode
 import segno
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -25,8 +24,10 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
+from dixian.accounts.capabilities import Capability, capability_required
 from dixian.cases.models import AlertEvidence
-from dixian.common.access import code_in_scope, mask_id_number, mask_phone, may_view_pii
+from dixian.common.access import code_in_scope, may_view_pii
+from dixian.common.masking import id_number_shown, phone_shown
 from dixian.regions.models import Region
 from dixian.registry.selectors import household_scope_for_user
 
@@ -36,7 +37,7 @@ from .models import Declaration
 
 PAGE_SIZE = 30
 VILLAGE_PAGE_SIZE = 24
-ACCEPT_DAYS = 2  # domain.md §4: the township accepts within 2 days
+ACCEPT_DAYS = 2  # docs/domain.md §4: the township accepts within 2 days
 VISIT_WORKING_DAYS = 5  # … and the home visit happens within 2–5 working days
 
 
@@ -62,15 +63,14 @@ def deadlines(declaration: Declaration, today: dt.date) -> Deadlines:
 
 
 def _shown(declaration: Declaration, pii: bool) -> None:
-    declaration.id_shown = declaration.id_number if pii else mask_id_number(declaration.id_number)
-    declaration.phone_shown = declaration.phone if pii else mask_phone(declaration.phone)
+    declaration.id_shown = id_number_shown(declaration.id_number, pii=pii)
+    declaration.phone_shown = phone_shown(declaration.phone, pii=pii)
     declaration.staff_status = services.STAFF_LABELS[Declaration.Status(declaration.status)]
 
 
-@login_required
+@capability_required(Capability.DECLARATIONS_HANDLE)
 @require_GET
 def declaration_list(request: HttpRequest) -> HttpResponse:
-    selectors.require_declaration_role(request.user)
     form = DeclarationFilterForm(request.GET)
     filters = form.values()
     qs = selectors.declaration_list_for_user(request.user, **filters)
@@ -116,18 +116,16 @@ def _detail_context(
     }
 
 
-@login_required
+@capability_required(Capability.DECLARATIONS_HANDLE)
 @require_GET
 def declaration_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    selectors.require_declaration_role(request.user)
     declaration = selectors.declaration_get_for_user(request.user, pk)
     return render(request, "declarations/declaration_detail.html", _detail_context(request, declaration))
 
 
-@login_required
+@capability_required(Capability.DECLARATIONS_HANDLE)
 @require_POST
 def declaration_status(request: HttpRequest, pk: int) -> HttpResponse:
-    selectors.require_declaration_role(request.user)
     declaration = selectors.declaration_get_for_user(request.user, pk)
     form = StatusChangeForm(request.POST, declaration=declaration)
     if form.is_valid():
@@ -176,10 +174,9 @@ def qr_svg(qr: segno.QRCode, *, scale: int, title: str = "", border: int = 4) ->
     return buf.getvalue().decode()
 
 
-@login_required
+@capability_required(Capability.DECLARATIONS_HANDLE)
 @require_GET
 def village_list(request: HttpRequest) -> HttpResponse:
-    selectors.require_declaration_role(request.user)
     qs = selectors.villages_for_user(request.user).order_by("code")
     page = Paginator(qs, VILLAGE_PAGE_SIZE).get_page(request.GET.get("page"))
     for village in page:
@@ -193,7 +190,7 @@ def _download_name(village: Region, ext: str) -> str:
     return f"自主申报二维码_{village.name}_{village.code}.{ext}"
 
 
-@login_required
+@capability_required(Capability.DECLARATIONS_HANDLE)
 @require_GET
 def village_qr_svg(request: HttpRequest, code: str) -> HttpResponse:
     village = selectors.village_get_for_user(request.user, code)
@@ -204,7 +201,7 @@ def village_qr_svg(request: HttpRequest, code: str) -> HttpResponse:
     return response
 
 
-@login_required
+@capability_required(Capability.DECLARATIONS_HANDLE)
 @require_GET
 def village_qr_png(request: HttpRequest, code: str) -> HttpResponse:
     village = selectors.village_get_for_user(request.user, code)
@@ -219,7 +216,7 @@ def _disposition(filename: str) -> str:
     return f"attachment; filename*=UTF-8''{quote(filename)}"
 
 
-@login_required
+@capability_required(Capability.DECLARATIONS_HANDLE)
 @require_GET
 def village_poster(request: HttpRequest, code: str) -> HttpResponse:
     village = selectors.village_get_for_user(request.user, code)

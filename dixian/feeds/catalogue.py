@@ -1,4 +1,4 @@
-"""The department feed catalogue (部门数据目录): the 12 feeds of shared/feeds.md as data.
+"""The department feed catalogue (部门数据目录): the 12 feeds of docs/feeds.md §三 as data.
 
 Each feed lists its columns with the canonical Chinese header, the aliases departments actually send, the
 type, whether it is required, the allowed values, and what it means. Headers arrive in any order and with
@@ -80,7 +80,7 @@ def _identity(
     id_aliases: tuple[str, ...] = ID_ALIASES,
     id_required: bool = False,
 ) -> tuple[FeedColumn, ...]:
-    """The identity columns every person-keyed feed shares (feeds.md, common rules)."""
+    """The identity columns every person-keyed feed shares (docs/feeds.md §二, 身份列)."""
     return (
         FeedColumn(
             "name", name_header, TEXT, True, name_aliases, meaning="姓名;少数民族姓名中的间隔点按原样保留"

@@ -18,7 +18,7 @@ is in the batch or the registry:
 - u (agreement by chance between two different persons) comes from the generated city registry
   (2.5 M persons, `dixian generate --scale city`): how often two random persons share a name, a birth
   date, a village and so on;
-- m (agreement of a record with its own person) comes from the damage that feeds.md describes and the
+- m (agreement of a record with its own person) comes from the damage that docs/feeds.md §二 allows and the
   generator injects: names mistyped by a character or with the minority-name dot, birth dates off by
   days or given as the month only, villages named instead of coded, one digit of an ID number wrong.
 Two deliberate departures from the textbook values, both found by scoring the generator's ground truth:

@@ -18,15 +18,16 @@ from typing import TYPE_CHECKING
 import duckdb
 import pyarrow as pa
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from dixian.accounts.models import Role
-from dixian.common.access import record_key_shown, scope_by_region
+from dixian.accounts.capabilities import Capability, require, user_can
+from dixian.common.access import scope_by_region
 from dixian.common.audit import change_record
+from dixian.common.masking import record_key_shown
 from dixian.common.models import ChangeLog
 from dixian.regions.models import Region
 from dixian.registry.models import Person
@@ -41,7 +42,6 @@ from .models import FeedDelivery, LinkCandidate
 if TYPE_CHECKING:
     from dixian.accounts.models import User
 
-REVIEWER_ROLES = (Role.COUNTY_REVIEWER, Role.COUNTY_ADMIN, Role.CITY_ADMIN)
 _LOOKUP_CHUNK = 900  # ID numbers per query (SQLite allows 999 variables)
 
 
@@ -176,15 +176,11 @@ ORDER BY l.feed, l.record_key, l.match_probability DESC, l.id_number"""
 # The review queue -----------------------------------------------------------------------------------
 
 
-def may_review_links(user: User) -> bool:
-    return bool(user.is_authenticated and user.is_active and user.has_role(*REVIEWER_ROLES))
-
-
 def link_candidates_for_user(
     user: User, *, status: str = LinkCandidate.Status.PENDING
 ) -> QuerySet[LinkCandidate]:
     """Candidates whose person lies in the account's subtree; nothing for accounts that may not review."""
-    if not may_review_links(user):
+    if not user_can(user, Capability.LINKS_REVIEW):
         return LinkCandidate.objects.none()
     qs = LinkCandidate.objects.filter(status=status)
     return scope_by_region(user, qs, field="region_code").select_related(
@@ -194,8 +190,7 @@ def link_candidates_for_user(
 
 def link_candidate_get_for_user(user: User, pk: int) -> LinkCandidate:
     """One candidate in the account's scope (any status). 403 for roles that review nothing, 404 otherwise."""
-    if not may_review_links(user):
-        raise PermissionDenied("只有县级审核员和管理员可以复核概率匹配")
+    require(user, Capability.LINKS_REVIEW)
     qs = scope_by_region(user, LinkCandidate.objects.all(), field="region_code").select_related(
         "delivery", "person", "person__household", "person__household__region"
     )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from django.db.models import QuerySet
 from django.http import Http404
 
-from dixian.accounts.models import Role
+from dixian.accounts.capabilities import Capability, user_can
 from dixian.common.access import region_range_q, user_prefix
 from dixian.common.models import Job
 
@@ -17,18 +17,12 @@ from .services import token_hash
 if TYPE_CHECKING:
     from dixian.accounts.models import User
 
-# The accounts that deliver department data, or oversee deliveries, in their subtree.
-FEED_ROLES = (Role.DEPARTMENT_UPLOADER, Role.COUNTY_ADMIN, Role.CITY_ADMIN)
-
-
-def may_use_feeds(user: User) -> bool:
-    return bool(user.is_authenticated and user.is_active and user.has_role(*FEED_ROLES))
-
 
 def deliveries_for_user(user: User) -> QuerySet[FeedDelivery]:
-    """Deliveries whose region lies inside the account's subtree (none for other roles)."""
+    """Deliveries whose region lies inside the account's subtree, for the accounts that deliver department
+    data or oversee deliveries (Capability.FEEDS_UPLOAD); none for others."""
     prefix = user_prefix(user)
-    if prefix is None or not may_use_feeds(user):
+    if prefix is None or not user_can(user, Capability.FEEDS_UPLOAD):
         return FeedDelivery.objects.none()
     return FeedDelivery.objects.filter(region_range_q(prefix, "region__code")).select_related(
         "region", "source"

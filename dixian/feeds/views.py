@@ -1,22 +1,20 @@
 """Department deliveries in the browser: upload, list, delivery page, error report, templates, catalogue,
 and the page where a department account manages its API tokens.
 
-Only 部门数据员 and county/city administrators use these pages (403 for other roles); a delivery is
-visible to accounts whose region contains the delivery's region, anyone else gets 404.
+Only accounts with Capability.FEEDS_UPLOAD (部门数据员, county/city administrators) use these pages (403
+for others); a delivery is visible to accounts whose region contains the delivery's region, anyone else
+gets 404.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -25,7 +23,9 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from dixian.common.access import mask_numbers, may_view_pii
+from dixian.accounts.capabilities import Capability, capability_required
+from dixian.common.access import may_view_pii
+from dixian.common.masking import text_shown
 
 from . import catalogue, services
 from .models import FeedDelivery
@@ -33,24 +33,12 @@ from .selectors import (
     deliveries_for_user,
     delivery_get_for_user,
     delivery_screening_job,
-    may_use_feeds,
     tokens_for_user,
 )
 from .workbooks import template_workbook
 
 PAGE_SIZE = 30
 UPLOAD_SUFFIXES = (".xlsx", ".xls", ".csv")
-
-
-def feeds_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not may_use_feeds(request.user):
-            raise PermissionDenied("只有部门数据员和县、市级管理员可以使用部门数据报送")
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _default_period() -> str:
@@ -104,16 +92,17 @@ def _shown_errors(user: Any, delivery: FeedDelivery) -> list[dict[str, Any]]:
     """The first errors; ID and phone numbers quoted in them are masked unless the viewer sent the delivery
     or may see personal data in full."""
     errors = list(delivery.errors[:ERRORS_SHOWN])
-    if delivery.source_id == user.pk or may_view_pii(user):
+    if delivery.source_id == user.pk:
         return errors
-    return [{**e, "message": mask_numbers(str(e.get("message", "")))} for e in errors]
+    pii = may_view_pii(user)
+    return [{**e, "message": text_shown(str(e.get("message", "")), pii=pii)} for e in errors]
 
 
 def _may_download_report(user: Any, delivery: FeedDelivery) -> bool:
     return bool(delivery.report_file) and (delivery.source_id == user.pk or may_view_pii(user))
 
 
-@feeds_required
+@capability_required(Capability.FEEDS_UPLOAD)
 def upload(request: HttpRequest) -> HttpResponse:
     form = UploadForm(initial={"period": _default_period(), "feed": request.GET.get("feed", "")})
     delivery = None
@@ -152,7 +141,7 @@ def upload(request: HttpRequest) -> HttpResponse:
     return render(request, "feeds/upload.html", context)
 
 
-@feeds_required
+@capability_required(Capability.FEEDS_UPLOAD)
 @require_GET
 def delivery_list(request: HttpRequest) -> HttpResponse:
     qs = deliveries_for_user(request.user).order_by("-created_at", "-id")
@@ -176,7 +165,7 @@ def delivery_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@feeds_required
+@capability_required(Capability.FEEDS_UPLOAD)
 @require_GET
 def delivery_detail(request: HttpRequest, pk: int) -> HttpResponse:
     delivery = delivery_get_for_user(request.user, pk)
@@ -190,7 +179,7 @@ def delivery_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "feeds/delivery_detail.html", context)
 
 
-@feeds_required
+@capability_required(Capability.FEEDS_UPLOAD)
 @require_GET
 def delivery_report(request: HttpRequest, pk: int) -> FileResponse:
     delivery = delivery_get_for_user(request.user, pk)
@@ -208,7 +197,7 @@ def delivery_report(request: HttpRequest, pk: int) -> FileResponse:
     return FileResponse(path.open("rb"), as_attachment=True, filename=f"{stem}-错误报告.xlsx")
 
 
-@feeds_required
+@capability_required(Capability.FEEDS_UPLOAD)
 @require_GET
 def template_download(request: HttpRequest) -> FileResponse:
     code = request.GET.get("feed", "")
@@ -221,13 +210,13 @@ def template_download(request: HttpRequest) -> FileResponse:
     return FileResponse(buf, as_attachment=True, filename=f"{spec.department}{spec.name}报送模板.xlsx")
 
 
-@feeds_required
+@capability_required(Capability.FEEDS_UPLOAD)
 @require_GET
 def catalogue_page(request: HttpRequest) -> HttpResponse:
     return render(request, "feeds/catalogue.html", {"feeds": catalogue.FEEDS})
 
 
-@feeds_required
+@capability_required(Capability.FEEDS_UPLOAD)
 def tokens(request: HttpRequest) -> HttpResponse:
     new_key = None
     error = ""

@@ -19,9 +19,11 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
+from dixian.accounts.capabilities import Capability, user_can
+
 from . import catalogue, openapi, services
 from .models import FeedDelivery
-from .selectors import deliveries_for_user, may_use_feeds, token_authenticate
+from .selectors import deliveries_for_user, token_authenticate
 
 logger = logging.getLogger("dixian.api")
 
@@ -78,7 +80,7 @@ def token_required(view: ApiView) -> ApiView:
         token = token_authenticate(key.strip())
         if token is None:
             return _error(401, "接口令牌无效或已停用,请在平台的“接口令牌”页面重新创建")
-        if not may_use_feeds(token.user):
+        if not user_can(token.user, Capability.FEEDS_UPLOAD):
             return _error(403, "该令牌所属账号不是部门数据员或县、市级管理员,不能使用报送接口")
         services.api_token_touch(token)
         request.api_user = token.user  # type: ignore[attr-defined]  # the account the token acts for
@@ -91,6 +93,7 @@ def token_required(view: ApiView) -> ApiView:
                 500, "服务器处理时出现意外错误,已记录日志,本批数据未接收。请稍后重试或联系平台管理员。"
             )
 
+    wrapper.capability = Capability.FEEDS_UPLOAD  # type: ignore[attr-defined]  # read by the capability test
     return wrapper
 
 

@@ -2,55 +2,40 @@
 
 A feed record without a usable ID number that Splink placed between the two thresholds waits here, shown
 next to the registry person it probably is. County reviewers and county/city administrators see the
-candidates whose person lies in their region (403 for other roles, 404 for a candidate out of scope);
+candidates whose person lies in their region (Capability.LINKS_REVIEW; 403 for other accounts, 404 for a candidate out of scope);
 ID numbers and phones are masked unless the account may see personal data.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from dixian.common.access import mask_id_number, mask_phone, may_view_pii, record_key_shown
+from dixian.accounts.capabilities import Capability, capability_required
+from dixian.common.access import may_view_pii
+from dixian.common.masking import id_number_shown, phone_shown, record_key_shown
 
 from .labels import record_key_text
 from .linkage_store import (
     link_candidate_decide,
     link_candidate_get_for_user,
     link_candidates_for_user,
-    may_review_links,
 )
 from .models import LinkCandidate
 
 PAGE_SIZE = 20
 
 
-def reviewers_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not may_review_links(request.user):
-            raise PermissionDenied("只有县级审核员和县、市级管理员可以复核概率匹配")
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
 def _row(c: LinkCandidate, pii: bool) -> dict[str, Any]:
     """What the page shows of one candidate: the feed record next to the registry person."""
     person = c.person
     household = person.household
-    show_id = (lambda v: v) if pii else mask_id_number
-    show_phone = (lambda v: v) if pii else mask_phone
     return {
         "candidate": c,
         "record": {
@@ -58,26 +43,26 @@ def _row(c: LinkCandidate, pii: bool) -> dict[str, Any]:
             "period": c.delivery.period_label,
             "record_key": record_key_text(c.feed, record_key_shown(c.feed, c.record_key, pii=pii)),
             "name": c.name,
-            "id_number": show_id(c.id_number_raw) if c.id_number_raw else "",
+            "id_number": id_number_shown(c.id_number_raw, pii=pii),
             "sex": c.sex,
             "birth_date": c.birth_date,
             "village": c.village,
         },
         "person": {
             "name": person.name,
-            "id_number": show_id(person.id_number),
+            "id_number": id_number_shown(person.id_number, pii=pii),
             "sex": person.get_sex_display(),
             "birth_date": person.birth_date,
             "village": household.region.full_name or household.region.name,
             "household_no": household.household_no,
             "household_pk": household.pk,
-            "phone": show_phone(person.phone),
+            "phone": phone_shown(person.phone, pii=pii),
         },
         "percent": round(c.match_probability * 100, 1),
     }
 
 
-@reviewers_only
+@capability_required(Capability.LINKS_REVIEW)
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
     qs = link_candidates_for_user(request.user).order_by("-match_probability", "feed", "record_key", "pk")
@@ -91,7 +76,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 # htmx swaps only 2xx answers: a refused decision answers 200 with the card and the reason in it.
-@reviewers_only
+@capability_required(Capability.LINKS_REVIEW)
 @require_POST
 def decide(request: HttpRequest, pk: int) -> HttpResponse:
     candidate = link_candidate_get_for_user(request.user, pk)

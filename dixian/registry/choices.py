@@ -1,4 +1,4 @@
-"""Code lists of the registry (domain.md §14). Codes are English; labels are what users see.
+"""Code lists of the registry (docs/domain.md §14). Codes are English; labels are what users see.
 
 `ALIASES` maps spellings met in county workbooks to codes; the importer uses it.
 """

@@ -36,8 +36,9 @@ from django.db.models import Q, Sum
 from django.http import QueryDict
 from django.utils import timezone
 
-from dixian.common.access import mask_id_number, mask_phone, may_view_pii
+from dixian.common.access import may_view_pii
 from dixian.common.jobs import JobError, job_dir
+from dixian.common.masking import id_number_shown, phone_shown
 
 from . import choices as c
 from .filters import HouseholdFilterForm, HouseholdFilters
@@ -285,8 +286,6 @@ def household_export_write(
 ) -> ExportResult:
     """Write the filtered list to an xlsx workbook: 农户 sheet, optional 人口 sheet, and 导出说明."""
     pii = may_view_pii(user)
-    id_shown = (lambda v: v) if pii else mask_id_number
-    phone_shown = (lambda v: v) if pii else mask_phone
     book, formats = export_workbook(target)
     h_sheet = _Sheet(book, "农户", household_headers(pii), formats)
     p_sheet = _Sheet(book, "人口", person_headers(pii), formats) if persons else None
@@ -338,14 +337,14 @@ def household_export_write(
             values: list[object] = [
                 no,
                 head,
-                id_shown(heads.get(hid, "")),
+                id_number_shown(heads.get(hid, ""), pii=pii),
                 region_name,
                 code,
                 KIND.get(kind, kind),
                 year_out,
                 CATEGORY.get(category, category),
                 size,
-                phone_shown(phone),
+                phone_shown(phone, pii=pii),
                 year,
                 per_capita,
                 edu,
@@ -363,7 +362,7 @@ def household_export_write(
                     members.get(hid, ()), key=lambda p: (p[1] != c.Relation.HEAD, p[5], p[-1])
                 )
                 for p in household_members:
-                    p_sheet.write(_person_values(p, no, region_name, pii, id_shown, phone_shown))
+                    p_sheet.write(_person_values(p, no, region_name, pii))
                     result.persons += 1
         if progress is not None:
             progress(result.households, max(total, result.households))
@@ -383,8 +382,6 @@ def _person_values(
     no: str,
     region_name: str,
     pii: bool,
-    id_shown: Callable[[str], str],
-    phone_shown: Callable[[str], str],
 ) -> list[object]:
     (
         _,
@@ -413,7 +410,7 @@ def _person_values(
         no,
         region_name,
         name,
-        id_shown(id_number),
+        id_number_shown(id_number, pii=pii),
         SEX.get(sex, sex),
         birth,
         RELATION.get(relation, relation),
@@ -436,7 +433,7 @@ def _person_values(
         PENSION.get(pension, pension) if pension else "",
         dibao,
         tekun,
-        phone_shown(phone),
+        phone_shown(phone, pii=pii),
     ]
 
 

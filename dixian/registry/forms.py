@@ -15,7 +15,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from dixian.common.access import mask_id_number, mask_phone
+from dixian.common.masking import id_number_shown, phone_shown
 
 from . import choices as c
 from .models import Household, HouseholdIncome, Person
@@ -72,7 +72,7 @@ class HouseholdForm(_ServiceForm):
         self.fields["water_ok"].widget = WaterSelect()
         self.fields["year_out_of_poverty"].widget.attrs.update(min=2014, max=2020)
         if not may_view_pii:
-            _keep_unless_typed(self, "phone", mask_phone(self.instance.phone))
+            _keep_unless_typed(self, "phone", phone_shown(self.instance.phone, pii=False))
 
     def clean_phone(self) -> str:
         return _kept(self, "phone", clean_phone(self.cleaned_data.get("phone") or ""))
@@ -97,8 +97,8 @@ class PersonForm(_ServiceForm):
             for name in HEALTH_FIELDS:
                 del self.fields[name]
             if self.instance.pk:
-                _keep_unless_typed(self, "id_number", mask_id_number(self.instance.id_number))
-                _keep_unless_typed(self, "phone", mask_phone(self.instance.phone))
+                _keep_unless_typed(self, "id_number", id_number_shown(self.instance.id_number, pii=False))
+                _keep_unless_typed(self, "phone", phone_shown(self.instance.phone, pii=False))
 
     def clean_id_number(self) -> str:
         value = _kept(self, "id_number", id_number_normalise(self.cleaned_data.get("id_number") or ""))

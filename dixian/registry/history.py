@@ -9,7 +9,7 @@ that household.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +18,8 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model
 from django.utils import timezone
 
-from dixian.common.access import mask_id_number, mask_phone, may_view_pii
+from dixian.common.access import may_view_pii
+from dixian.common.masking import field_masked
 from dixian.common.models import ChangeLog
 
 from .models import Household, HouseholdIncome, Person
@@ -26,7 +27,6 @@ from .models import Household, HouseholdIncome, Person
 if TYPE_CHECKING:
     from dixian.accounts.models import User
 
-HIDDEN = "已隐藏"
 EMPTY = "空"
 ENTITY_MODELS: dict[str, type[Model]] = {
     "household": Household,
@@ -39,11 +39,6 @@ ENTITY_LABELS = {"household": "农户", "person": "成员", "income": "收入", 
 # model name, so that their fields and codes read in Chinese (状态:待核实 → 核实中, never status: open →
 # verifying) without the registry importing those apps. Names that differ from the model's are listed here.
 ENTITY_ALIASES = {"unmatched": "unmatchedrecord"}
-MASKED: dict[str, Callable[[str], str]] = {"id_number": mask_id_number, "phone": mask_phone}
-# Health data is personal information of a special kind (domain: masked unless the account may see it).
-HEALTH_FIELDS = frozenset(
-    {"health_status", "disability_category", "disability_grade", "has_illness", "has_disability"}
-)
 # How a move names the households in `changes`: by primary key (services) or also by number (import).
 MOVE_FIELDS = ("household", "household_id", "household_no")
 OTHER_HOUSEHOLD = "其他户(不在您的管辖范围内)"
@@ -118,10 +113,9 @@ def _display(
         if name == "household_no":
             return value if value in households.values() else OTHER_HOUSEHOLD
         return households.get(value, OTHER_HOUSEHOLD)
-    if not pii and name in HEALTH_FIELDS and value not in (None, ""):
-        return HIDDEN
-    if not pii and name in MASKED and value:
-        return MASKED[name](str(value))
+    masked = field_masked(name, value, pii=pii)
+    if masked is not None:
+        return masked
     return value_label(model, name, value)
 
 

@@ -49,7 +49,7 @@ REPORT_COLUMNS = ("错误行号", "错误列", "错误原因")
 ERROR_SAMPLE = 20
 HEADER_SCAN_ROWS = 10
 MONEY = INCOME_INPUT
-POVERTY_EXIT_YEARS = (2014, 2020)  # 脱贫攻坚期 (domain.md §1)
+POVERTY_EXIT_YEARS = (2014, 2020)  # 脱贫攻坚期 (docs/domain.md §1)
 HOUSEHOLD_FIELDS = tuple(col.field for col in COLUMNS if col.level == "household")
 INCOME_FIELDS = tuple(col.field for col in COLUMNS if col.level == "income")
 # Household-level columns that the head's row must fill (the others may leave them empty).

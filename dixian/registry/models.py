@@ -1,4 +1,4 @@
-"""The household/person registry (农户信息库): domain.md §14."""
+"""The household/person registry (农户信息库): docs/domain.md §14."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ HOUSEHOLD_DETAIL_FIELDS = (
     "housing_grade",
     "water_ok",
 )
-# A person's descriptive fields (domain.md §14), in the order forms, imports and exports use them.
+# A person's descriptive fields (docs/domain.md §14), in the order forms, imports and exports use them.
 PERSON_DETAIL_FIELDS = (
     "ethnicity",
     "education",
@@ -159,7 +159,7 @@ class Person(TimeStampedModel):
 
 
 class HouseholdIncome(models.Model):
-    """Income components of one household for one year; per-capita net income per domain.md §2."""
+    """Income components of one household for one year; per-capita net income per docs/domain.md §2."""
 
     household = models.ForeignKey(
         Household, verbose_name="农户", on_delete=models.CASCADE, related_name="incomes"
@@ -277,7 +277,7 @@ class ImportBatch(TimeStampedModel):
 
 
 class IncomeLine(TimeStampedModel):
-    """监测范围: the yearly per-capita income line (元/人/年) below which a household is watched (domain.md §2).
+    """监测范围: the yearly per-capita income line (元/人/年) below which a household is watched (docs/domain.md §2).
 
     The line is data, not a constant: provinces set it yearly and a county may set its own. A row without a
     region applies to the whole platform (the city); a row for a region overrides it inside that subtree.

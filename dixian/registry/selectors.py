@@ -8,7 +8,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from dixian.accounts.models import Role
+from dixian.accounts.capabilities import Capability, user_can
 from dixian.common.access import scope_by_region
 from dixian.common.models import ChangeLog
 from dixian.regions.models import Region
@@ -24,11 +24,9 @@ if TYPE_CHECKING:
 def household_scope_for_user(user: User) -> QuerySet[Household]:
     """All households the account may see: its subtree, or its assigned households for a 帮扶干部."""
     qs = scope_by_region(user, Household.objects.all())
-    if not user.is_authenticated:
-        return qs.none()
-    if user.is_registry_reader:
+    if user_can(user, Capability.REGISTRY_VIEW):
         return qs
-    if user.has_role(Role.HELPER):
+    if user_can(user, Capability.REGISTRY_VIEW_ASSIGNED):
         today = timezone.localdate()
         # An assignment counts from its start date up to (not including) its end date.
         assigned = HelperAssignment.objects.filter(

@@ -37,7 +37,7 @@ Source = ChangeLog.Source
 # Fields a service may change. Everything else on the models is derived or a key.
 HOUSEHOLD_EDITABLE = HOUSEHOLD_DETAIL_FIELDS
 PERSON_EDITABLE = ("id_number", "name", "relation", *PERSON_DETAIL_FIELDS)
-# Derived from the ID number, never typed (domain.md §14: sex and birth date come with the ID).
+# Derived from the ID number, never typed (docs/domain.md §14: sex and birth date come with the ID).
 PERSON_FROM_ID = ("sex", "birth_date")
 PERSON_LOGGED = PERSON_EDITABLE + PERSON_FROM_ID
 HOUSEHOLD_DERIVED = (
@@ -61,9 +61,9 @@ INCOME_COMPONENTS = (
 INCOME_LOGGED = (*INCOME_COMPONENTS, "members", "net_income", "net_income_per_capita")
 
 CENT = Decimal("0.01")
-# Compulsory schooling (义务教育) ages, domain.md §8.
+# Compulsory schooling (义务教育) ages, docs/domain.md §8.
 SCHOOL_AGE = range(6, 16)
-# 脱贫攻坚期: households left poverty between 2014 and 2020 (domain.md §1).
+# 脱贫攻坚期: households left poverty between 2014 and 2020 (docs/domain.md §1).
 POVERTY_EXIT_YEARS = range(2014, 2021)
 UNSAFE_HOUSING = frozenset({c.HousingGrade.C, c.HousingGrade.D})
 ILLNESS = frozenset({c.HealthStatus.CHRONIC, c.HealthStatus.MAJOR_ILLNESS})
@@ -542,7 +542,7 @@ def income_upsert(
     members: int | None = None,
     source: str = Source.WEB,
 ) -> HouseholdIncome:
-    """Record one year's income of a household; net and per-capita income follow domain.md §2.
+    """Record one year's income of a household; net and per-capita income follow docs/domain.md §2.
 
     `members` is the household size the income is divided by; by default the current member count.
     """

@@ -1,8 +1,8 @@
 """The household page (农户画像) and its edit forms.
 
-Reads go through the scoped selectors (an out-of-scope household answers 404 before anything else), and
-writes through services.py. Accounts that may read but not change the registry (领导, 帮扶干部) get 403 on
-every edit URL. Edit forms are htmx partials that load into the page; without JavaScript the same URLs
+Reads go through the scoped selectors (an out-of-scope household answers 404), and writes through
+services.py. Accounts without the right to change the registry (Capability.REGISTRY_EDIT: 领导, 帮扶干部)
+get 403 on every edit URL, whatever the household. Edit forms are htmx partials that load into the page; without JavaScript the same URLs
 serve a plain page, and a successful save redirects back to the household.
 
 Personal information on this page — ID numbers, phones and health data (健康状况, 残疾类别/等级) — is shown
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -27,15 +27,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from dixian.accounts.capabilities import Capability, capability_required, user_can
 from dixian.cases.rows import alert_rows
 from dixian.cases.selectors import alerts_for_household
-from dixian.common.access import mask_id_number, mask_phone, may_view_pii
-from dixian.visits.selectors import may_record_visits, visit_may_record, visits_for_household
+from dixian.common.access import may_view_pii
+from dixian.common.masking import health_shown, id_number_shown, phone_shown
+from dixian.visits.selectors import visit_may_record, visits_for_household
 
 from . import choices as c
 from . import services
 from .forms import HouseholdForm, IncomeForm, PersonForm, PersonMoveForm, add_service_errors
-from .history import HIDDEN, history_entries, moved_household_refs
+from .history import history_entries, moved_household_refs
 from .models import HelperAssignment, Household, HouseholdIncome, IncomeLine, Person
 from .selectors import (
     household_get_for_user,
@@ -90,17 +92,17 @@ def member_rows(members: list[Person], *, pii: bool, today: dt.date) -> list[Mem
             MemberRow(
                 person=m,
                 age=services.age_on(m.birth_date, today),
-                id_number=m.id_number if pii else mask_id_number(m.id_number),
-                phone=m.phone if pii else mask_phone(m.phone),
-                health=m.get_health_status_display() if pii else HIDDEN,
-                disability=disability if pii else HIDDEN,
+                id_number=id_number_shown(m.id_number, pii=pii),
+                phone=phone_shown(m.phone, pii=pii),
+                health=health_shown(m.get_health_status_display(), pii=pii),
+                disability=health_shown(disability, pii=pii),
             )
         )
     return rows
 
 
 def guarantees(household: Household, members: list[Person], *, today: dt.date) -> list[Guarantee]:
-    """三保障 + 饮水 (domain.md §8), each with the members or facts that make it red."""
+    """三保障 + 饮水 (docs/domain.md §8), each with the members or facts that make it red."""
     dropouts = [
         f"{m.name}({services.age_on(m.birth_date, today)}岁)失学或辍学"
         for m in members
@@ -170,17 +172,17 @@ def profile_context(user: User, household: Household) -> dict[str, Any]:
     return {
         "household": household,
         "pii": pii,
-        "can_edit": user.is_registry_editor,
-        "phone": household.phone if pii else mask_phone(household.phone),
+        "can_edit": user_can(user, Capability.REGISTRY_EDIT),
+        "phone": phone_shown(household.phone, pii=pii),
         "members": member_rows(members, pii=pii, today=today),
         "guarantees": guarantees(household, members, today=today),
         "incomes": income_rows(incomes, income_lines_for_code(household.region_code)),
-        "helpers": [(a, a.helper.phone if pii else mask_phone(a.helper.phone)) for a in helpers],
+        "helpers": [(a, phone_shown(a.helper.phone, pii=pii)) for a in helpers],
         # 预警线索 (issue 3): the household's alerts, open first, in one query.
         "household_alerts": alert_rows(alerts_for_household(household), today),
         # 走访记录 (dixian.visits): the latest visits, and whether this account may record one here.
         "visits": visits_for_household(household, limit=5),
-        "can_record_visit": may_record_visits(user) and visit_may_record(user, household),
+        "can_record_visit": visit_may_record(user, household),
         **_history_context(user, household, 0),
     }
 
@@ -215,10 +217,7 @@ def _posted(request: HttpRequest) -> Any:
 
 
 def _editable(request: HttpRequest, pk: int) -> Household:
-    household = household_get_for_user(request.user, pk)  # 404 outside the account's scope
-    if not request.user.is_registry_editor:
-        raise PermissionDenied("只有村、乡镇、县、市的信息管理人员可以修改农户信息。")
-    return household
+    return household_get_for_user(request.user, pk)  # 404 outside the account's scope
 
 
 def _saved(request: HttpRequest, household: Household, notice: str) -> HttpResponse:
@@ -244,7 +243,7 @@ def _form_response(
     return render(request, "registry/household_edit_page.html", {**context, "form_template": template})
 
 
-@login_required
+@capability_required(Capability.REGISTRY_EDIT)
 @require_http_methods(["GET", "POST"])
 def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
     household = _editable(request, pk)
@@ -267,7 +266,7 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@capability_required(Capability.REGISTRY_EDIT)
 @require_http_methods(["GET", "POST"])
 def person_add(request: HttpRequest, pk: int) -> HttpResponse:
     household = _editable(request, pk)
@@ -289,7 +288,7 @@ def person_add(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@capability_required(Capability.REGISTRY_EDIT)
 @require_http_methods(["GET", "POST"])
 def person_edit(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
     household = _editable(request, pk)
@@ -315,7 +314,7 @@ def person_edit(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@capability_required(Capability.REGISTRY_EDIT)
 @require_http_methods(["GET", "POST"])
 def person_move(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
     household = _editable(request, pk)
@@ -354,7 +353,7 @@ def person_move(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@capability_required(Capability.REGISTRY_EDIT)
 @require_http_methods(["GET", "POST"])
 def income_edit(request: HttpRequest, pk: int) -> HttpResponse:
     household = _editable(request, pk)

@@ -32,8 +32,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import push_url
 
-from dixian.common.access import mask_phone, may_view_pii
+from dixian.common.access import may_view_pii
 from dixian.common.jobs import job_enqueue
+from dixian.common.masking import phone_shown
 from dixian.common.models import Job
 
 from . import exports
@@ -239,7 +240,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
     account_full_name = (user.region.full_name or user.region.name) if user.region_id else ""
     for h in page.rows:
         h.place = _place(h, account_full_name)
-        h.phone_shown = h.phone if pii else mask_phone(h.phone)
+        h.phone_shown = phone_shown(h.phone, pii=pii)
         h.guarantees = _guarantees(h)
     query = urlencode(filters.params())
     context = {

@@ -120,16 +120,17 @@ def _catalogue_choices(rule: Rule, values: list[str]) -> tuple[str, ...] | None:
 def rule_regions_for_user(user: User) -> list[tuple[str, str]]:
     """The regions an account may set a rule version for: (region_prefix, label).
 
-    The city admin: the whole platform ("" — the key of the shipped defaults) or any county; a county admin:
-    its own county only. Nobody else edits rules.
+    An account with RULES_EDIT_COUNTIES placed at the city (the city admin): the whole platform ("" — the
+    key of the shipped defaults) or any county; one with RULES_EDIT alone (a county admin): its own region,
+    the city's defaults or its county. Nobody else edits rules (dixian.accounts.capabilities).
     """
-    from dixian.accounts.models import Role
+    from dixian.accounts.capabilities import Capability, user_can
     from dixian.regions.models import Region
 
     region: Region | None = user.region if user.is_authenticated and user.region_id else None
-    if region is None or not user.has_role(Role.CITY_ADMIN, Role.COUNTY_ADMIN):
+    if region is None or not user_can(user, Capability.RULES_EDIT):
         return []
-    if user.has_role(Role.CITY_ADMIN) and region.level == Region.Level.CITY:
+    if user_can(user, Capability.RULES_EDIT_COUNTIES) and region.level == Region.Level.CITY:
         counties = Region.objects.filter(parent=region, level=Region.Level.COUNTY).order_by("code")
         return [("", f"{region.name}全市(默认)"), *((c.prefix, c.full_name or c.name) for c in counties)]
     if region.level in (Region.Level.CITY, Region.Level.COUNTY):

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Count, QuerySet
 from django.http import Http404
 
-from dixian.accounts.models import Role
+from dixian.accounts.capabilities import Capability, user_can
 from dixian.cases.models import AlertEvidence, UnmatchedRecord
 from dixian.common.access import scope_by_region
 
@@ -17,18 +17,12 @@ from .models import ScreeningRun
 if TYPE_CHECKING:
     from dixian.accounts.models import User
 
+
 # A run screens the whole registry; its record (counts, timings, rules) is for the staff who run the
-# platform. What it found is shown per account region.
-RUN_READER_ROLES = (Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.COUNTY_REVIEWER, Role.TOWNSHIP_REVIEWER)
-RUN_STARTER_ROLES = (Role.CITY_ADMIN, Role.COUNTY_ADMIN)
-
-
+# platform (Capability.RUNS_VIEW), and only for accounts placed in a region. What it found is shown per
+# account region.
 def may_see_runs(user: User) -> bool:
-    return bool(user.is_authenticated and user.region_id and user.has_role(*RUN_READER_ROLES))
-
-
-def may_start_runs(user: User) -> bool:
-    return bool(user.is_authenticated and user.region_id and user.has_role(*RUN_STARTER_ROLES))
+    return bool(user_can(user, Capability.RUNS_VIEW) and user.region_id)
 
 
 def runs_for_user(user: User) -> QuerySet[ScreeningRun]:

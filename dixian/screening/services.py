@@ -26,7 +26,7 @@ DEFAULT_RULE_NOTE = "系统默认规则"
 
 @transaction.atomic
 def rules_seed_defaults() -> int:
-    """Create the shipped rules (feeds.md R01–R17) that do not exist yet; existing rules are left as edited.
+    """Create the shipped rules (docs/rules.md R01–R17) not there yet; existing rules are left as edited.
 
     Returns the number of rules created.
     """

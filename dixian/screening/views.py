@@ -6,20 +6,19 @@ import re
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from dixian.accounts.capabilities import Capability, capability_required, user_can
 from dixian.registry.views_list import paginate
 
 from .forms import RunStartForm
-from .selectors import may_see_runs, may_start_runs, run_findings_for_user, run_get_for_user, runs_for_user
+from .selectors import may_see_runs, run_findings_for_user, run_get_for_user, runs_for_user
 from .services import screening_enqueue_for_period
 
-NO_RUN_RIGHT = "您的账号没有查看筛查运行的权限。筛查运行由市、县级管理员和审核员查看。"
-NO_START_RIGHT = "只有市、县级管理员可以发起筛查。"
+NO_REGION = "您的账号尚未分配区划,不能查看筛查运行。"
 PHASES = (
     ("load_registry", "读取农户信息库"),
     ("link", "概率匹配"),
@@ -32,16 +31,15 @@ PHASES = (
 
 def _require_reader(request: HttpRequest) -> None:
     if not may_see_runs(request.user):
-        raise PermissionDenied(NO_RUN_RIGHT)
+        raise PermissionDenied(NO_REGION)
 
 
-@login_required
+@capability_required(Capability.RUNS_VIEW)
 @require_GET
 def run_list(request: HttpRequest) -> HttpResponse:
     _require_reader(request)
-    return _run_list_page(
-        request, RunStartForm(), may_start=may_start_runs(request.user), page_number=request.GET.get("page")
-    )
+    may_start = user_can(request.user, Capability.RUNS_START)
+    return _run_list_page(request, RunStartForm(), may_start=may_start, page_number=request.GET.get("page"))
 
 
 def _run_list_page(
@@ -72,7 +70,7 @@ def rule_version_text(key: str) -> str:
     return RULE_VERSION_KEY.sub(r"\1 第\2版", key)
 
 
-@login_required
+@capability_required(Capability.RUNS_VIEW)
 @require_GET
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _require_reader(request)
@@ -92,12 +90,10 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@capability_required(Capability.RUNS_START)
 @require_POST
 def run_start(request: HttpRequest) -> HttpResponse:
     _require_reader(request)
-    if not may_start_runs(request.user):
-        raise PermissionDenied(NO_START_RIGHT)
     form = RunStartForm(request.POST)
     if not form.is_valid():
         return _run_list_page(request, form, may_start=True, status=400)

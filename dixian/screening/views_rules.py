@@ -2,9 +2,9 @@
 form that makes a NEW version (an old version is never changed, so every alert keeps naming the exact
 version that raised it).
 
-Right to edit: the accounts app has no permission for rules, so the roles decide — the city admin
-(市级管理员) for the whole city or any county, a county admin (县级管理员) for its own county. Everyone with a
-region may read the rules that apply to it.
+Right to edit: Capability.RULES_EDIT of the permission map (dixian.accounts.capabilities) — the city admin
+(市级管理员, also RULES_EDIT_COUNTIES) for the whole city or any county, a county admin (县级管理员) for its
+own county. Everyone with a region may read the rules that apply to it.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from dixian.accounts.capabilities import Capability, capability_required
 from dixian.common.access import user_prefix
 from dixian.feeds.labels import feed_label
 from dixian.regions.models import Region
@@ -153,7 +154,7 @@ def _placeholders(rule_logic: str, params: dict[str, Any]) -> list[tuple[str, st
     return out
 
 
-@login_required
+@capability_required(Capability.RULES_EDIT)
 @require_http_methods(["GET", "POST"])
 def rule_edit(request: HttpRequest, rule_id: str) -> HttpResponse:
     _require_reader(request)

@@ -21,7 +21,7 @@ from .tree import BY_CODE6
 REFERENCE_DATE = np.datetime64("2025-12-31")  # the registry's "as of" date
 INCOME_YEAR = 2025
 PREVIOUS_YEAR = 2024
-DEMO_INCOME_LINE = 8200  # 元 per person, demo line for 2025 (domain.md)
+DEMO_INCOME_LINE = 8200  # 元 per person, demo line for 2025 (docs/domain.md §2)
 
 EX_POOR_SHARE = 0.11  # of households (Jiujiang: 261.3k people out of poverty)
 MONITORED_SHARE = 0.01  # of households, split below
@@ -419,7 +419,7 @@ def generate_population(
     weak = working_age & ((health == 1) | (disabled & ~severe))
     labour[weak & (rng.random(n) < 0.3)] = 2  # lost
     labour[working_age & ((health == 2) | severe)] = 2
-    # Some 60-64 year-olds are still recorded as labour (a case the data checks flag, domain.md §10).
+    # Some 60-64 year-olds are still recorded as labour (a case the data checks flag, docs/domain.md §10).
     still_working = (years >= 60) & (years < 65) & (health == 0) & (rng.random(n) < 0.10)
     labour[still_working] = 0
     has_labour = labour <= 1

@@ -19,7 +19,7 @@ from .names import chinese_number, place_names
 CITY_CODE = "360400000000"
 CITY_NAME = "九江市"
 PERSONS_PER_VILLAGE = 1200  # registered rural persons per administrative village at city scale
-KEY_VILLAGES = 682  # 重点帮扶村 of the city (domain.md, demo city)
+KEY_VILLAGES = 682  # 重点帮扶村 of the city (docs/domain.md §16, the demo city)
 
 
 @dataclass(frozen=True)

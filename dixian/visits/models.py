@@ -9,7 +9,7 @@ from dixian.common.models import TimeStampedModel
 
 
 class VisitRisk(models.TextChoices):
-    # The checklist of domain.md §4; value → risk code in VISIT_RISK_CODE.
+    # The checklist of docs/domain.md §4; value → risk code in VISIT_RISK_CODE.
     INCOME_DROP = "income_drop", "收入骤减"
     ILLNESS = "illness", "患病 / 医疗支出大"
     DISABILITY = "disability", "新增残疾"

@@ -1,10 +1,11 @@
 """Reads of visit records and coverage, always scoped to the account.
 
-Who sees a visit: an account that reads the registry of its subtree sees the visits in that subtree; a
-帮扶干部 sees the visits of the households assigned to it (whoever made them). Who may record one: the
-registry editors (village officer, township and county staff, city admin) for any household of their
-subtree, and a 帮扶干部 only for the households assigned to it on the day of the visit. 领导 and 部门数据员
-read (领导) or see nothing (部门数据员), and never record.
+Who sees a visit (Capability.VISITS_VIEW): an account that reads the registry of its subtree sees the
+visits in that subtree; a 帮扶干部 sees the visits of the households assigned to it (whoever made them).
+Who may record one (Capability.VISITS_RECORD): those who keep the registry (REGISTRY_EDIT: village
+officer, township and county staff, city admin) for any household of their subtree, anyone else only for
+the households assigned to it on the day of the visit. 领导 reads and 部门数据员 sees nothing; neither
+records (see dixian.accounts.capabilities).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.db.models.functions import Substr
 from django.http import Http404
 from django.utils import timezone
 
-from dixian.accounts.models import Role
+from dixian.accounts.capabilities import Capability, user_can
 from dixian.common.access import region_range_q, scope_by_region, user_prefix
 from dixian.regions.models import Region
 from dixian.registry.models import HelperAssignment, Household
@@ -32,22 +33,6 @@ if TYPE_CHECKING:
 VILLAGE_CODE_LENGTH = Region.PREFIX_LENGTH["village"]
 
 
-# --- who may do what --------------------------------------------------------------------------------
-
-
-def may_view_visits(user: User) -> bool:
-    return bool(
-        user.is_authenticated and user.is_active and (user.is_registry_reader or user.has_role(Role.HELPER))
-    )
-
-
-def may_record_visits(user: User) -> bool:
-    """Whether the account records visits at all (which households: `household_scope_for_recording`)."""
-    return bool(
-        user.is_authenticated and user.is_active and (user.is_registry_editor or user.has_role(Role.HELPER))
-    )
-
-
 def assignment_covers(on: dt.date) -> Q:
     """An assignment counts from its start date up to (not including) its end date (as in the registry)."""
     return Q(start_date__lte=on) & (Q(end_date__isnull=True) | Q(end_date__gt=on))
@@ -55,10 +40,11 @@ def assignment_covers(on: dt.date) -> Q:
 
 def household_scope_for_recording(user: User) -> QuerySet[Household]:
     """The households the account may record a visit for today."""
-    if not may_record_visits(user):
+    if not user_can(user, Capability.VISITS_RECORD):
         return Household.objects.none()
     qs = scope_by_region(user, Household.objects.all())
-    if user.is_registry_editor:
+    # Those who keep the registry of their subtree record for any of its households.
+    if user_can(user, Capability.REGISTRY_EDIT):
         return qs
     # A helper (even one that also holds a read-only role such as 领导) records only for its own households.
     assigned = HelperAssignment.objects.filter(
@@ -137,10 +123,10 @@ def households_of_helper(user: User, *, limit: int = 50) -> list[Household]:
 
 
 def visit_scope_for_user(user: User) -> QuerySet[Visit]:
-    if not may_view_visits(user):
+    if not user_can(user, Capability.VISITS_VIEW):
         return Visit.objects.none()
     qs = scope_by_region(user, Visit.objects.all())
-    if user.is_registry_reader:
+    if user_can(user, Capability.REGISTRY_VIEW):
         return qs
     return qs.filter(household__in=household_scope_for_user(user).values("pk"))
 
@@ -276,7 +262,7 @@ def coverage_for_user(user: User, start: dt.date, end: dt.date) -> Coverage:
             .only("id", "code", "prefix", "name", "level", "parent_id")
             .order_by("code")
         )
-        if prefix and may_view_visits(user)
+        if prefix and user_can(user, Capability.VISITS_VIEW)
         else []
     )
     visits = visit_scope_for_user(user).filter(visit_date__gte=start, visit_date__lte=end)

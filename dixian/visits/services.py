@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from dixian.accounts.capabilities import Capability, user_can
 from dixian.cases.models import Channel
 from dixian.cases.services import alert_add_evidence
 from dixian.common.audit import change_record
@@ -41,7 +42,7 @@ MAX_PHOTO_PIXELS = 50_000_000
 STORED_LONG_SIDE = 2560
 PHOTO_FORMATS = {"JPEG": ("jpg", "image/jpeg"), "PNG": ("png", "image/png"), "WEBP": ("webp", "image/webp")}
 
-# The grade each ticked risk raises, with the deadlines of feeds.md (红 3 days, 橙 7, 黄 15):
+# The grade each ticked risk raises, with the deadlines of docs/rules.md §1 (红 3 days, 橙 7, 黄 15):
 # - 住房不安全, 意外事故, 自然灾害 are 红: a family may be without a safe roof or earner right now, and the
 #   department rules for the same facts (R08 housing C/D, R09 disaster) are 红 too.
 # - 患病, 新增残疾, 上学困难/辍学, 饮水不安全, 失业/务工不稳 are 橙: serious, but the cadre has seen the
@@ -161,7 +162,7 @@ def visit_record(
     if not household_scope_for_recording(actor).filter(pk=household.pk).exists():
         raise PermissionDenied("您不能为该户记录走访")
     visit_date_check(visit_date)
-    if not actor.is_registry_editor and not helper_assigned_on(actor, household, visit_date):
+    if not user_can(actor, Capability.REGISTRY_EDIT) and not helper_assigned_on(actor, household, visit_date):
         raise ValidationError(
             {
                 "visit_date": f"{visit_date:%Y-%m-%d} 您尚未与该户结对帮扶,不能记录这一天的走访;请核对走访日期。"

@@ -21,8 +21,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from dixian.accounts.capabilities import Capability, capability_required, user_can
 from dixian.cases.models import AlertEvidence
-from dixian.common.access import mask_phone, may_view_pii
+from dixian.common.access import may_view_pii
+from dixian.common.masking import phone_shown
 from dixian.common.urgency import grade_css
 from dixian.registry.filters import region_picker
 from dixian.registry.forms import add_service_errors
@@ -37,28 +39,16 @@ from .selectors import (
     household_for_recording,
     households_matching,
     households_of_helper,
-    may_record_visits,
-    may_view_visits,
     photo_get_for_visit,
     visit_get_for_user,
     visit_list_for_user,
 )
 
 if TYPE_CHECKING:
-    from dixian.accounts.models import User
+    pass
 
 PAGE_SIZE = 30
 RISK_LABELS = dict(VisitRisk.choices)
-
-
-def _require_view(user: User) -> None:
-    if not may_view_visits(user):
-        raise PermissionDenied("您的账号不能查看走访记录")
-
-
-def _require_record(user: User) -> None:
-    if not may_record_visits(user):
-        raise PermissionDenied("您的账号不能记录走访")
 
 
 def _risk_badges(risks: list[str]) -> list[tuple[str, str]]:
@@ -69,11 +59,10 @@ def _risk_badges(risks: list[str]) -> list[tuple[str, str]]:
 # --- recording --------------------------------------------------------------------------------------
 
 
-@login_required
+@capability_required(Capability.VISITS_RECORD)
 @require_http_methods(["GET", "POST"])
 def visit_new(request: HttpRequest) -> HttpResponse:
     user = request.user
-    _require_record(user)
     notices: list[str] = []
     if request.method == "POST":
         form = VisitForm(request.POST, request.FILES, user=user)
@@ -123,12 +112,11 @@ def visit_new(request: HttpRequest) -> HttpResponse:
     return render(request, "visits/visit_form.html", context)
 
 
-@login_required
+@capability_required(Capability.VISITS_RECORD)
 @require_GET
 def household_search(request: HttpRequest) -> HttpResponse:
     """The household picker's results (an htmx partial): radio buttons that belong to the visit form."""
     user = request.user
-    _require_record(user)
     term = (request.GET.get("q") or "").strip()[:40]
     context = {"matches": households_matching(user, term) if term else None, "q": term}
     return render(request, "visits/partials/_household_choices.html", context)
@@ -154,11 +142,10 @@ def _list_query(form: VisitFilterForm) -> str:
     return urlencode(params)
 
 
-@login_required
+@capability_required(Capability.VISITS_VIEW)
 @require_GET
 def visit_list(request: HttpRequest) -> HttpResponse:
     user = request.user
-    _require_view(user)
     form = VisitFilterForm(request.GET, user=user)
     filters = form.filters()
     page = paginate(visit_list_for_user(user, filters), request.GET.get("page"), per_page=PAGE_SIZE)
@@ -171,7 +158,7 @@ def visit_list(request: HttpRequest) -> HttpResponse:
         "notices": form.notices,
         "picker": region_picker(user, filters.village),
         "oob_picker": bool(request.htmx),
-        "can_record": may_record_visits(user),
+        "can_record": user_can(user, Capability.VISITS_RECORD),
     }
     if request.htmx:
         return render(request, "visits/partials/_visit_table.html", context)
@@ -203,11 +190,11 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "visit": visit,
         "household": household,
-        "phone": household.phone if may_view_pii(user) else mask_phone(household.phone),
+        "phone": phone_shown(household.phone, pii=may_view_pii(user)),
         "badges": _risk_badges(visit.risks),
         "photos": list(visit.photos.order_by("id")),
         "evidences": evidences,
-        "can_record": may_record_visits(user),
+        "can_record": user_can(user, Capability.VISITS_RECORD),
     }
     return render(request, "visits/visit_detail.html", context)
 
@@ -242,7 +229,6 @@ def _suffix(name: str) -> str:
 
 def _coverage(request: HttpRequest) -> tuple[CoverageForm, Coverage, list[str], str]:
     user = request.user
-    _require_view(user)
     form = CoverageForm(request.GET)
     start, end, notices = form.range()
     coverage = coverage_for_user(user, start, end)
@@ -253,7 +239,7 @@ def _coverage(request: HttpRequest) -> tuple[CoverageForm, Coverage, list[str], 
     return form, coverage, notices, urlencode(params)
 
 
-@login_required
+@capability_required(Capability.VISITS_VIEW)
 @require_GET
 def coverage(request: HttpRequest) -> HttpResponse:
     form, cov, notices, query = _coverage(request)
@@ -263,7 +249,7 @@ def coverage(request: HttpRequest) -> HttpResponse:
     return render(request, "visits/coverage.html", context)
 
 
-@login_required
+@capability_required(Capability.VISITS_VIEW)
 @require_GET
 def coverage_export(request: HttpRequest) -> HttpResponse:
     _, cov, _, _ = _coverage(request)

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.db import migrations, models
 
-# domain.md "Demo income line": illustrative figures, shown as 示例 until the official ones are entered.
+# docs/domain.md §2, demo income line: illustrative figures, shown as 示例 until the official ones are entered.
 EXAMPLE_LINES = {2023: Decimal("7600"), 2024: Decimal("7900"), 2025: Decimal("8200"), 2026: Decimal("8500")}
 
 

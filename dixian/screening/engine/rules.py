@@ -1,4 +1,4 @@
-"""Screening rules as data (筛查规则): the default rule set R01–R17 of shared/feeds.md.
+"""Screening rules as data (筛查规则): the default rule set R01–R17, described in docs/rules.md.
 
 A rule version says *what* to look for — feeds, thresholds, risk type, grade logic, explanation — and
 names the engine logic that knows *how* (`logic.py`). Thresholds, windows and the income line are
@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any
 
-# 红 = act within 3 days, 橙 = within 7, 黄 = within 15 (feeds.md).
+# 红 = act within 3 days, 橙 = within 7, 黄 = within 15 (docs/rules.md §1).
 GRADES: dict[str, int] = {"黄": 1, "橙": 2, "红": 3}
 GRADE_DAYS: dict[str, int] = {"红": 3, "橙": 7, "黄": 15}
 
@@ -34,10 +34,10 @@ LABOUR_SKILLS: tuple[str, ...] = ("ordinary", "skilled")
 class RiskType:
     code: str
     name: str
-    national: bool = True  # False: a local extension of the dictionary (domain.md §3: keep it editable)
+    national: bool = True  # False: a local extension of the dictionary (docs/domain.md §3: keep it editable)
 
 
-# domain.md §3 (dictionary 100A27, sub-dictionary 100A271) plus the local codes that some counties use.
+# docs/domain.md §3 (dictionary 100A27, sub-dictionary 100A271) plus the local codes that some counties use.
 RISK_TYPES: dict[str, RiskType] = {
     r.code: r
     for r in (
@@ -140,7 +140,7 @@ class RuleVersion:
 
 _SUFFIX = "(规则 {rule_id} 第{version}版)"
 
-# Demo income line (domain.md, 示例 until the province's figure is entered).
+# Demo income line (docs/domain.md §2, 示例 until the province's figure is entered).
 DEMO_INCOME_LINE = {2023: 7600, 2024: 7900, 2025: 8200, 2026: 8500}
 
 DEFAULT_RULES: tuple[RuleVersion, ...] = (

@@ -1,4 +1,4 @@
-"""The 12 feeds of shared/feeds.md as data, and header mapping with aliases."""
+"""The 12 feeds of docs/feeds.md §三 as data, and header mapping with aliases."""
 
 from __future__ import annotations
 

@@ -40,7 +40,7 @@ def test_a_template_reads_as_the_sentence_of_an_alert_with_the_rules_values_put_
 def test_the_rule_page_shows_no_placeholder_code_or_file_name(client, world, people):
     client.force_login(people["village_officer"])
     text = visible(client.get(reverse("rules:detail", args=["R01"])).content.decode())
-    assert "{" not in text and "feeds.md" not in text
+    assert "{" not in text and ".md" not in text  # no document file name
     assert "medical" not in text and "medical_out_of_pocket" not in text
     assert "医保局医保结算" in text
     assert DEFAULT_RULE_NOTE in text

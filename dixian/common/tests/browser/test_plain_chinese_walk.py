@@ -1,7 +1,7 @@
 """Every page, as every persona sees it, in plain Chinese: a real browser walks each page a persona may open
 and fails on the internal tokens users reported (issue 11) — a stored file name (medical.parquet), a code in
-the change history (open → verifying), a template placeholder ({income}), an English status, a document name
-(feeds.md), a Python value (None, True), a number in scientific notation (5E+1).
+the change history (open → verifying), a template placeholder ({income}), an English status, the bare name
+of a document users cannot open, a Python value (None, True), a number in scientific notation (5E+1).
 
 The pages are those of `test_no_leak` (every URL pattern, so a page added later is walked without anyone
 remembering to), filled with real records of the persona's own scope so that detail pages render: a visit

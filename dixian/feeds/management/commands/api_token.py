@@ -7,9 +7,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from dixian.accounts.capabilities import Capability, user_can
 from dixian.accounts.models import User
 from dixian.feeds.models import ApiToken
-from dixian.feeds.selectors import may_use_feeds
 from dixian.feeds.services import api_token_create, api_token_revoke
 
 
@@ -32,7 +32,7 @@ class Command(BaseCommand):
             user = User.objects.filter(username=options["user"]).first()
             if user is None:
                 raise CommandError(f"没有账号「{options['user']}」")
-            if not may_use_feeds(user):
+            if not user_can(user, Capability.FEEDS_UPLOAD):
                 raise CommandError(f"账号「{user.username}」不是部门数据员或县、市级管理员,不能使用报送接口")
             try:
                 token, key = api_token_create(user=user, name=options["name"], actor=None)

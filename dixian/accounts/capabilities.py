@@ -1,0 +1,184 @@
+"""The permission map: what each role may do, in one place.
+
+Code never asks which role an account holds; it asks whether the account has a capability:
+`user_can(user, Capability.FEEDS_UPLOAD)` (or `user.can(...)`), `@capability_required(...)` on a view,
+`{% if can.feeds_upload %}` in a template (the `can` context processor). An account's capabilities are the
+union of its roles' rows in ROLE_CAPABILITIES, plus PII_VIEW when its own `can_view_pii` flag is set.
+
+Two kinds of decision stay outside the map, on purpose:
+- Which records: region scoping (`dixian.common.access`) and, for 帮扶干部, the assigned households. A
+  capability says what an account may do; its region says where.
+- 查看完整个人信息 (PII_VIEW) is granted per account, never per role: two village officers may differ, and
+  the grant is made (and audited) in the account admin. No role lists it; `user_can` reads the flag.
+
+The Django admin site (accounts, regions, dictionaries) is gated by Django's own staff flag and model
+permissions, not by this map.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.urls import reverse
+
+from .models import Role
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest, HttpResponse
+
+
+class Capability(models.TextChoices):
+    REGISTRY_VIEW = "registry_view", "查看辖区内的农户信息"
+    REGISTRY_VIEW_ASSIGNED = "registry_view_assigned", "查看结对帮扶的农户"
+    REGISTRY_EDIT = "registry_edit", "修改和导入农户信息"
+    ALERTS_VIEW = "alerts_view", "查看预警线索"
+    ALERTS_HANDLE = "alerts_handle", "核实和办结预警线索"
+    UNMATCHED_VIEW = "unmatched_view", "查看应纳未纳线索"
+    UNMATCHED_HANDLE = "unmatched_handle", "核查应纳未纳线索"
+    VISITS_VIEW = "visits_view", "查看走访记录"
+    VISITS_RECORD = "visits_record", "记录走访"
+    DECLARATIONS_HANDLE = "declarations_handle", "受理自主申报"
+    FEEDS_UPLOAD = "feeds_upload", "报送部门数据(网页和接口)"
+    LINKS_REVIEW = "links_review", "复核概率匹配"
+    RUNS_VIEW = "runs_view", "查看筛查运行"
+    RUNS_START = "runs_start", "发起筛查"
+    RULES_EDIT = "rules_edit", "修改筛查规则"
+    RULES_EDIT_COUNTIES = "rules_edit_counties", "为全市和各县设定筛查规则"
+    PII_VIEW = "pii_view", "查看完整个人信息"
+
+
+C = Capability
+
+# Staff who keep the registry of their subtree: they read and change it, work its alerts, 应纳未纳 and
+# declarations, and record visits for any household in it.
+_REGISTRY_STAFF = frozenset(
+    {
+        C.REGISTRY_VIEW,
+        C.REGISTRY_EDIT,
+        C.ALERTS_VIEW,
+        C.ALERTS_HANDLE,
+        C.UNMATCHED_VIEW,
+        C.UNMATCHED_HANDLE,
+        C.VISITS_VIEW,
+        C.VISITS_RECORD,
+        C.DECLARATIONS_HANDLE,
+    }
+)
+
+ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
+    Role.CITY_ADMIN: _REGISTRY_STAFF
+    | {C.FEEDS_UPLOAD, C.LINKS_REVIEW, C.RUNS_VIEW, C.RUNS_START, C.RULES_EDIT, C.RULES_EDIT_COUNTIES},
+    Role.COUNTY_ADMIN: _REGISTRY_STAFF
+    | {C.FEEDS_UPLOAD, C.LINKS_REVIEW, C.RUNS_VIEW, C.RUNS_START, C.RULES_EDIT},
+    Role.COUNTY_REVIEWER: _REGISTRY_STAFF | {C.LINKS_REVIEW, C.RUNS_VIEW},
+    Role.TOWNSHIP_REVIEWER: _REGISTRY_STAFF | {C.RUNS_VIEW},
+    Role.VILLAGE_OFFICER: _REGISTRY_STAFF,
+    # A helper works only on the households assigned to it (registry.selectors.household_scope_for_user).
+    Role.HELPER: frozenset({C.REGISTRY_VIEW_ASSIGNED, C.ALERTS_VIEW, C.VISITS_VIEW, C.VISITS_RECORD}),
+    Role.DEPARTMENT_UPLOADER: frozenset({C.FEEDS_UPLOAD}),
+    # 领导 reads everything of its subtree and changes nothing.
+    Role.LEADER: frozenset({C.REGISTRY_VIEW, C.ALERTS_VIEW, C.UNMATCHED_VIEW, C.VISITS_VIEW}),
+}
+
+
+def capabilities_of(user: Any) -> frozenset[Capability]:
+    """Everything the account may do (empty for the anonymous visitor and a deactivated account)."""
+    if not (getattr(user, "is_authenticated", False) and getattr(user, "is_active", False)):
+        return frozenset()
+    found: set[Capability] = set()
+    for role in user.roles or ():
+        found |= ROLE_CAPABILITIES.get(role, frozenset())
+    if user.can_view_pii:
+        found.add(C.PII_VIEW)
+    return frozenset(found)
+
+
+def user_can(user: Any, capability: Capability) -> bool:
+    return capability in capabilities_of(user)
+
+
+# --- views ------------------------------------------------------------------------------------------
+
+View = Callable[..., "HttpResponse"]
+
+
+def capability_required(capability: Capability) -> Callable[[View], View]:
+    """The view answers the login page to the anonymous visitor and 403 to an account without `capability`.
+
+    The capability is kept on the view (`view.capability`) so the capability test reads each URL's
+    requirement off the view itself.
+    """
+
+    def decorator(view: View) -> View:
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            require(request.user, capability)
+            return view(request, *args, **kwargs)
+
+        wrapper.capability = capability  # type: ignore[attr-defined]  # read by the capability test
+        return wrapper
+
+    return decorator
+
+
+def require(user: Any, capability: Capability) -> None:
+    """403 unless the account has `capability` (for a check inside a view or service)."""
+    if not user_can(user, capability):
+        raise PermissionDenied(f"您的账号没有“{capability.label}”的权限。")
+
+
+# --- templates --------------------------------------------------------------------------------------
+
+
+class CapabilitySet:
+    """`{% if can.feeds_upload %}`: the account's capabilities by name.
+
+    A template reads a misspelt name as false; `accounts/tests/test_no_role_literals.py` checks that every
+    `can.<name>` in the templates names a capability.
+    """
+
+    def __init__(self, user: Any) -> None:
+        self._user = user
+        self._held: frozenset[Capability] | None = None
+
+    def __getitem__(self, name: str) -> bool:
+        try:
+            capability = Capability(name)
+        except ValueError:
+            raise KeyError(name) from None
+        if self._held is None:
+            self._held = capabilities_of(self._user)
+        return capability in self._held
+
+
+def capabilities(request: HttpRequest) -> dict[str, CapabilitySet]:
+    """Template context processor (settings.TEMPLATES): `can`."""
+    return {"can": CapabilitySet(getattr(request, "user", None))}
+
+
+# --- where each account starts ------------------------------------------------------------------------
+
+# The first capability in this list that an account holds decides the page it lands on after login and at
+# "/". Everyone who reads the registry of a subtree (staff, administrators, 领导) starts from its household
+# list, where the menus lead to alerts, visits and the rest; a department account from its deliveries
+# (it sees no household); a 帮扶干部 from its visits, with 记录走访 at the top.
+LANDING: tuple[tuple[Capability, str], ...] = (
+    (C.REGISTRY_VIEW, "registry:household_list"),
+    (C.FEEDS_UPLOAD, "feeds:delivery_list"),
+    (C.VISITS_RECORD, "visits:list"),
+)
+LANDING_DEFAULT = "registry:household_list"
+
+
+def landing_url(user: Any) -> str:
+    held = capabilities_of(user)
+    for capability, name in LANDING:
+        if capability in held:
+            return reverse(name)
+    return reverse(LANDING_DEFAULT)
