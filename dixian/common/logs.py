@@ -16,8 +16,12 @@ class OneLineClientErrors(logging.Filter):
     """On the `django.request` logger: 403/404 records lose their traceback and say who asked."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if getattr(record, "status_code", None) not in ONE_LINE_STATUSES:
+        # Logging configured twice (dictConfig adds a logger's filters again; the demo server did) runs this twice.
+        if getattr(record, "status_code", None) not in ONE_LINE_STATUSES or getattr(
+            record, "one_line", False
+        ):
             return True
+        record.one_line = True
         reason = ""
         if record.exc_info and record.exc_info[1] is not None:
             reason = str(record.exc_info[1])

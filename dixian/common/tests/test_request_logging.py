@@ -58,3 +58,14 @@ def test_a_server_error_keeps_its_traceback():
     record.status_code = 500
     assert OneLineClientErrors().filter(record) is True
     assert "Traceback" in formatted(record)
+
+
+def test_the_filter_applied_twice_still_writes_one_line(client, world, people, caplog):
+    record = logging.LogRecord(
+        "django.request", logging.WARNING, __file__, 1, "Not Found: %s", ("/x/",), None
+    )
+    record.status_code = 404
+    record.request = None
+    OneLineClientErrors().filter(record)
+    OneLineClientErrors().filter(record)
+    assert formatted(record) == "Not Found: /x/ [404] user=anonymous"
