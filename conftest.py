@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from dixian.common import testing
+from dixian.registry import testing
 
 # Locally every run explores new examples (and a failure is kept in .hypothesis/ to be replayed).
 # In CI (CI=true) the examples are derived from the test itself, so a verdict does not depend on luck;

@@ -1,7 +1,7 @@
 """Excel export of the filtered alert queue: the same scope and filters as the page, in urgency order.
 
 ID numbers are masked unless the account may see personal data; every text cell goes through
-`registry.exports.excel_text`, so nothing a person typed (a reason, a declarant's name) becomes a formula.
+`common.spreadsheets.excel_text`, so nothing a person typed (a reason, a declarant's name) becomes a formula.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from dixian.common.access import may_view_pii
 from dixian.common.masking import id_number_shown, reason_shown
-from dixian.registry.exports import _Sheet, export_workbook
+from dixian.common.spreadsheets import Sheet, export_workbook
 
 from .models import Alert, AlertEvidence, Channel
 from .selectors import AlertFilters, alert_queue_for_user
@@ -61,7 +61,7 @@ def alert_export_write(target: IO[bytes], *, user: User, filters: AlertFilters) 
     pii = may_view_pii(user)
     today = timezone.localdate()
     book, formats = export_workbook(target)
-    sheet = _Sheet(book, "预警线索", HEADERS, formats)
+    sheet = Sheet(book, "预警线索", HEADERS, formats)
     for chunk in _chunks(qs):
         ids: dict[int, list[str]] = {}
         for alert_id, number in (

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 
+from dixian.common.filters import RegionChainField, choices_with_blank, resolve_region
 from dixian.feeds.models import FEED_CHOICES
-from dixian.registry.filters import RegionChainField, resolve_region
 from dixian.screening.engine import PROBLEMS
 from dixian.screening.models import GRADE_CHOICES, RISK_CHOICES
 
@@ -20,15 +20,11 @@ if TYPE_CHECKING:
 STATUS_FILTER = [("active", "待办(待核实和核实中)"), *Alert.Status.choices, ("all", "全部")]
 
 
-def _choices(choices: list[tuple[str, str]], blank: str = "全部") -> list[tuple[str, str]]:
-    return [("", blank), *choices]
-
-
 class AlertFilterForm(forms.Form):
     status = forms.ChoiceField(label="状态", required=False, choices=STATUS_FILTER)
-    grade = forms.ChoiceField(label="预警等级", required=False, choices=_choices(GRADE_CHOICES))
-    risk = forms.ChoiceField(label="风险类型", required=False, choices=_choices(RISK_CHOICES))
-    channel = forms.ChoiceField(label="发现渠道", required=False, choices=_choices(Channel.choices))
+    grade = forms.ChoiceField(label="预警等级", required=False, choices=choices_with_blank(GRADE_CHOICES))
+    risk = forms.ChoiceField(label="风险类型", required=False, choices=choices_with_blank(RISK_CHOICES))
+    channel = forms.ChoiceField(label="发现渠道", required=False, choices=choices_with_blank(Channel.choices))
     region = RegionChainField(required=False, label="区划")
     overdue = forms.BooleanField(label="只看已超期", required=False)
 
@@ -88,8 +84,10 @@ class AlertStatusForm(forms.Form):
 
 
 class UnmatchedFilterForm(forms.Form):
-    feed = forms.ChoiceField(label="数据类型", required=False, choices=_choices(FEED_CHOICES))
-    problem = forms.ChoiceField(label="问题", required=False, choices=_choices(list(PROBLEMS.items())))
+    feed = forms.ChoiceField(label="数据类型", required=False, choices=choices_with_blank(FEED_CHOICES))
+    problem = forms.ChoiceField(
+        label="问题", required=False, choices=choices_with_blank(list(PROBLEMS.items()))
+    )
     status = forms.ChoiceField(
         label="状态",
         required=False,

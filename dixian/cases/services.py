@@ -22,6 +22,7 @@ from dixian.feeds.labels import record_key_text
 from dixian.screening.engine import GRADES, RISK_TYPES
 
 from .models import GRADE_RANK, Alert, AlertEvidence, Channel, UnmatchedRecord
+from .signals import alert_status_changed
 
 if TYPE_CHECKING:
     from dixian.accounts.models import User
@@ -216,35 +217,9 @@ def alert_set_status(*, alert: Alert, status: str, note: str, actor: User) -> Al
         changes={"status": [old, status]},
         summary=f"预警线索 {RISK_TYPES[alert.risk_code].name}:{Alert.Status(old).label} → {alert.get_status_display()}",
     )
-    _declarations_follow(alert, note=alert.close_note, actor=actor)
+    # The declarations behind the alert follow it (declarations connects to this; docs/architecture.md).
+    alert_status_changed.send(sender=Alert, alert=alert, note=alert.close_note, actor=actor)
     return alert
-
-
-def _declarations_follow(alert: Alert, *, note: str, actor: User) -> None:
-    """The declarations behind an alert move with it, so that an applicant looking up a reference sees
-    the village's verification: 核实中, then 已纳入 or 未纳入 (with the village's reason). A declaration
-    already decided on its own page is left as it is; each step is audited as the declaration page does."""
-    from dixian.declarations.models import Declaration
-    from dixian.declarations.services import declaration_set_status
-
-    steps = {
-        Alert.Status.VERIFYING: [Declaration.Status.VERIFYING],
-        Alert.Status.CONFIRMED: [Declaration.Status.VERIFYING, Declaration.Status.CONFIRMED],
-        Alert.Status.DISMISSED: [Declaration.Status.VERIFYING, Declaration.Status.DISMISSED],
-    }.get(Alert.Status(alert.status), [])
-    ids = AlertEvidence.objects.filter(alert=alert, declaration__isnull=False).values("declaration_id")
-    for declaration in Declaration.objects.filter(
-        pk__in=ids, status__in=[Declaration.Status.RECEIVED, Declaration.Status.VERIFYING]
-    ).order_by("pk"):
-        for step in steps:
-            if step == Declaration.Status.VERIFYING and declaration.status != Declaration.Status.RECEIVED:
-                continue
-            declaration = declaration_set_status(
-                declaration=declaration,
-                status=step,
-                note=note if step != Declaration.Status.VERIFYING else "",
-                actor=actor,
-            )
 
 
 @transaction.atomic

@@ -21,11 +21,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dixian.accounts.capabilities import Capability, capability_required, user_can
 from dixian.common.access import may_view_pii
+from dixian.common.filters import region_picker
 from dixian.common.masking import health_feed_hidden, id_number_shown, phone_shown, record_key_shown
+from dixian.common.paging import paginate
 from dixian.feeds import catalogue
 from dixian.feeds.labels import record_key_text
-from dixian.registry.filters import region_picker
-from dixian.registry.views_list import paginate
 
 from . import exports, services
 from .evidence_rows import EvidenceRows, evidence_rows

@@ -6,6 +6,7 @@ from captcha.fields import CaptchaField, CaptchaTextInput
 from django import forms
 from django.core.exceptions import ValidationError
 
+from dixian.common.checklists import risk_checklist_field
 from dixian.regions.models import Region
 
 from . import validation
@@ -58,10 +59,11 @@ class DeclarationForm(forms.Form):
         widget=forms.HiddenInput,
         error_messages={"required": "请选择您所在的县、乡镇和村"},
     )
-    difficulty = forms.ChoiceField(
+    difficulty = risk_checklist_field(
         label="遇到的困难",
         choices=Difficulty.choices,
-        widget=forms.RadioSelect,
+        multiple=False,
+        required=True,
         error_messages={"required": "请选择遇到的困难类型", "invalid_choice": "请从列表中选择困难类型"},
     )
     description = forms.CharField(

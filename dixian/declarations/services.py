@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from dixian.cases.models import Alert, AlertEvidence
 from dixian.cases.services import alert_add_evidence
 from dixian.common.audit import change_record
 from dixian.common.locks import transaction_lock
@@ -262,3 +263,30 @@ def declaration_set_status(*, declaration: Declaration, status: str, note: str, 
         ),
     )
     return declaration
+
+
+def declarations_follow_alert(*, alert: Alert, note: str, actor: User, **_: object) -> None:
+    """The declarations behind an alert move with it, so that an applicant looking up a reference sees
+    the village's verification: 核实中, then 已纳入 or 未纳入 (with the village's reason). A declaration
+    already decided on its own page is left as it is; each step is audited as the declaration page does.
+
+    Connected to cases' `alert_status_changed` signal (apps.py), so it runs inside the alert's transaction.
+    """
+    steps = {
+        Alert.Status.VERIFYING: [Declaration.Status.VERIFYING],
+        Alert.Status.CONFIRMED: [Declaration.Status.VERIFYING, Declaration.Status.CONFIRMED],
+        Alert.Status.DISMISSED: [Declaration.Status.VERIFYING, Declaration.Status.DISMISSED],
+    }.get(Alert.Status(alert.status), [])
+    ids = AlertEvidence.objects.filter(alert=alert, declaration__isnull=False).values("declaration_id")
+    for declaration in Declaration.objects.filter(
+        pk__in=ids, status__in=[Declaration.Status.RECEIVED, Declaration.Status.VERIFYING]
+    ).order_by("pk"):
+        for step in steps:
+            if step == Declaration.Status.VERIFYING and declaration.status != Declaration.Status.RECEIVED:
+                continue
+            declaration = declaration_set_status(
+                declaration=declaration,
+                status=step,
+                note=note if step != Declaration.Status.VERIFYING else "",
+                actor=actor,
+            )

@@ -16,7 +16,6 @@ import segno
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,6 +27,7 @@ from dixian.accounts.capabilities import Capability, capability_required
 from dixian.cases.models import AlertEvidence
 from dixian.common.access import code_in_scope, may_view_pii
 from dixian.common.masking import id_number_shown, phone_shown
+from dixian.common.paging import paginate_exact
 from dixian.regions.models import Region
 from dixian.registry.selectors import household_scope_for_user
 
@@ -74,7 +74,7 @@ def declaration_list(request: HttpRequest) -> HttpResponse:
     form = DeclarationFilterForm(request.GET)
     filters = form.values()
     qs = selectors.declaration_list_for_user(request.user, **filters)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate_exact(qs, request.GET.get("page"), per_page=PAGE_SIZE)
     pii = may_view_pii(request.user)
     today = timezone.localdate()
     for d in page:
@@ -178,7 +178,7 @@ def qr_svg(qr: segno.QRCode, *, scale: int, title: str = "", border: int = 4) ->
 @require_GET
 def village_list(request: HttpRequest) -> HttpResponse:
     qs = selectors.villages_for_user(request.user).order_by("code")
-    page = Paginator(qs, VILLAGE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate_exact(qs, request.GET.get("page"), per_page=VILLAGE_PAGE_SIZE)
     for village in page:
         village.url = public_url(request, village)
         svg = qr_svg(qr_for(request, village), scale=3, title=f"{village.name}申报二维码", border=2)

@@ -38,6 +38,7 @@ from . import catalogue
 from .labels import record_key_text
 from .linkage import AUTO, RECORD_COLUMNS, link_records
 from .models import FeedDelivery, LinkCandidate
+from .signals import delivery_changed
 
 if TYPE_CHECKING:
     from dixian.accounts.models import User
@@ -204,11 +205,9 @@ def link_candidate_get_for_user(user: User, pk: int) -> LinkCandidate:
 def link_candidate_decide(*, actor: User, candidate: LinkCandidate, accept: bool) -> LinkCandidate:
     """Accept or reject a pending candidate; accepting it rejects the record's other pending candidates.
 
-    The delivery's period is screened again (a job), so that an accepted link becomes an alert at once and
-    a rejected record goes back to the 应纳未纳 list.
+    The delivery's period is screened again (screening enqueues a job on the `delivery_changed` signal), so
+    that an accepted link becomes an alert at once and a rejected record goes back to the 应纳未纳 list.
     """
-    from dixian.screening.services import screening_enqueue_for_delivery
-
     locked = LinkCandidate.objects.select_for_update().get(pk=candidate.pk)
     if locked.status != LinkCandidate.Status.PENDING:
         raise ValidationError(f"这条候选已处理({locked.get_status_display()}),无需再复核;请刷新列表")
@@ -245,5 +244,5 @@ def link_candidate_decide(*, actor: User, candidate: LinkCandidate, accept: bool
             ),
             reference=str(c.delivery_id),
         )
-    screening_enqueue_for_delivery(locked.delivery, owner=actor)
+    delivery_changed.send(sender=LinkCandidate, delivery=locked.delivery, owner=actor)
     return locked

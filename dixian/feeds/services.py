@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
-import xlsxwriter
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -31,9 +30,11 @@ from django.utils import timezone
 
 from dixian.common.audit import change_record
 from dixian.common.models import ChangeLog
+from dixian.common.spreadsheets import ErrorReport
 
 from . import catalogue, ingest, openapi
 from .models import ApiToken, FeedDelivery
+from .signals import delivery_changed
 
 if TYPE_CHECKING:
     from dixian.accounts.models import User
@@ -46,7 +47,6 @@ logger = logging.getLogger("dixian.feeds")
 ERROR_SAMPLE = openapi.MAX_ERRORS_LISTED
 REPORT_MAX_ERRORS = 100_000  # errors written to the report workbook
 REPORT_FULL_ROWS = 20_000  # up to this many rows the report repeats the whole file; above, the rows in error
-REPORT_COLUMNS = ("错误行号", "错误列", "错误原因")
 ID_NOTE_LABELS = {
     "missing": "未填证件号码",
     ingest.ID_OLD15: "15位旧号码",
@@ -276,9 +276,7 @@ def _accept(
                 reference=f"feed_delivery:{delivery.pk}",
                 changes={"checksum": [None, checksum], "row_count": [None, result.row_count]},
             )
-            from dixian.screening.services import screening_enqueue_for_delivery
-
-            screening_enqueue_for_delivery(delivery, owner=source)
+            delivery_changed.send(sender=FeedDelivery, delivery=delivery, owner=source)
     except IntegrityError:
         _remove(written)
         existing = _existing(feed, checksum, period, region)
@@ -365,13 +363,6 @@ def _reject(
 # ---- the error report ------------------------------------------------------------------------------------
 
 
-def _safe(value: Any) -> Any:
-    """Neutralise text that a spreadsheet would run as a formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def write_report(
     out: Path, *, feed: str, raw: ingest.RawDelivery | None, errors: list[ingest.RowError]
 ) -> None:
@@ -379,46 +370,21 @@ def write_report(
     import's report). Up to REPORT_FULL_ROWS rows the whole file is repeated, above only the rows in error.
     Without rows (the file itself was refused) the report lists the problems and the expected headers."""
     spec = catalogue.feed(feed)
-    wb = xlsxwriter.Workbook(
-        str(out),
-        {
-            "constant_memory": True,
-            "strings_to_numbers": False,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-        },
-    )
-    bold = wb.add_format({"bold": True, "bg_color": "#F0F2F4"})
-    bad = wb.add_format({"bg_color": "#FDE2E1"})
-    reason_format = wb.add_format({"font_color": "#B42318", "text_wrap": True})
+    report = ErrorReport(out)
     if raw is None:
-        ws = wb.add_worksheet("错误原因")
-        ws.set_column(0, 0, 12)
-        ws.set_column(1, 1, 100)
-        ws.write_string(0, 0, "项目", bold)
-        ws.write_string(0, 1, "说明", bold)
-        i = 0
-        for i, e in enumerate(errors, start=1):
-            ws.write_string(i, 0, "错误")
-            ws.write_string(i, 1, _safe(e.message), reason_format)
-        ws.write_string(i + 1, 0, "应有表头")
-        ws.write_string(i + 1, 1, ingest.expected_headers(spec))
-        wb.close()
+        report.problems(
+            [("错误", e.message, True) for e in errors] + [("应有表头", ingest.expected_headers(spec), False)]
+        )
+        report.close()
         return
     by_row: dict[int | None, list[ingest.RowError]] = defaultdict(list)
     for e in errors:
         by_row[e.row].append(e)
     position = {h: j for j, h in enumerate(raw.headers)}
     width = len(raw.headers)
-    ws = wb.add_worksheet((raw.sheet or spec.name)[:31])
-    ws.set_column(0, max(width - 1, 0), 16)
-    ws.set_column(width, width + 1, 12)
-    ws.set_column(width + 2, width + 2, 60)
-    for j, h in enumerate(raw.headers):
-        ws.write_string(0, j, h, bold)
-    for k, title in enumerate(REPORT_COLUMNS):
-        ws.write_string(0, width + k, title, bold)
-    ws.freeze_panes(1, 0)
+    report.sheet(raw.sheet or spec.name, width, column_width=16)
+    report.header(0, raw.headers)
+    report.freeze(1)
     frame = raw.frame
     if frame.height > REPORT_FULL_ROWS:
         frame = frame.filter(pl.col(ingest.ROW_COL).is_in([r for r in by_row if r is not None]))
@@ -429,22 +395,12 @@ def write_report(
         row_errors = by_row.get(number, [])
         shaded = {position.get(e.column) for e in row_errors}
         for j in range(width):
-            value = row[j]
-            fmt = bad if j in shaded else None
-            if value is None or value == "":
-                if fmt is not None:
-                    ws.write_blank(i, j, None, fmt)
-            else:
-                ws.write_string(i, j, _safe(value), fmt)
+            report.cell(i, j, row[j], bad=j in shaded)
         if row_errors:
-            ws.write_number(i, width, number)
-            ws.write_string(i, width + 1, "、".join(dict.fromkeys(e.column or "整行" for e in row_errors)))
-            reasons = [e.message for e in row_errors]
-            ws.write_string(i, width + 2, _safe(";\n".join(reasons)), reason_format)
-    whole = by_row.get(None, [])
-    for k, e in enumerate(whole, start=i + 2):
-        ws.write_string(k, width + 2, _safe(e.message), reason_format)
-    wb.close()
+            report.errors(i, number, (e.column for e in row_errors), [e.message for e in row_errors])
+    for k, e in enumerate(by_row.get(None, []), start=i + 2):
+        report.reason(k, e.message)
+    report.close()
 
 
 # ---- API tokens -----------------------------------------------------------------------------------------

@@ -11,12 +11,12 @@ from __future__ import annotations
 import io
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET
 from dixian.accounts.capabilities import Capability, capability_required
 from dixian.common.access import may_view_pii
 from dixian.common.masking import text_shown
+from dixian.common.paging import paginate_exact
 
 from . import catalogue, services
 from .models import FeedDelivery
@@ -151,7 +152,7 @@ def delivery_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status in FeedDelivery.Status.values:
         qs = qs.filter(status=status)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate_exact(qs, request.GET.get("page"), per_page=PAGE_SIZE)
     return render(
         request,
         "feeds/delivery_list.html",
@@ -161,6 +162,7 @@ def delivery_list(request: HttpRequest) -> HttpResponse:
             "statuses": FeedDelivery.Status.choices,
             "feed": feed,
             "status": status,
+            "query": urlencode({"feed": feed, "status": status}),
         },
     )
 

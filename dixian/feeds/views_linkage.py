@@ -12,7 +12,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -20,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from dixian.accounts.capabilities import Capability, capability_required
 from dixian.common.access import may_view_pii
 from dixian.common.masking import id_number_shown, phone_shown, record_key_shown
+from dixian.common.paging import paginate_exact
 
 from .labels import record_key_text
 from .linkage_store import (
@@ -66,7 +66,7 @@ def _row(c: LinkCandidate, pii: bool) -> dict[str, Any]:
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
     qs = link_candidates_for_user(request.user).order_by("-match_probability", "feed", "record_key", "pk")
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate_exact(qs, request.GET.get("page"), per_page=PAGE_SIZE)
     pii = may_view_pii(request.user)
     return render(
         request,

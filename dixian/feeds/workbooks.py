@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import xlsxwriter
+from dixian.common.spreadsheets import TemplateBook, TemplateColumn
 
 from . import catalogue as cat
 
@@ -39,61 +39,22 @@ def column_note(col: cat.FeedColumn) -> str:
 
 
 def template_workbook(spec: cat.Feed, out: Any) -> None:
-    wb = xlsxwriter.Workbook(out, {"in_memory": True})
-    head = wb.add_format(
-        {"bold": True, "bg_color": "#F0F2F4", "border": 1, "text_wrap": True, "valign": "vcenter"}
-    )
-    required = wb.add_format(
-        {"bold": True, "bg_color": "#FDE2E1", "border": 1, "text_wrap": True, "valign": "vcenter"}
-    )
-    text_format = wb.add_format({"num_format": "@"})
-    date_format = wb.add_format({"num_format": "yyyy-mm-dd"})
-    money_format = wb.add_format({"num_format": "0.00"})
-    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
-    ws = wb.add_worksheet(spec.name[:31])
-    ws.set_row(0, 32)
-    ws.freeze_panes(1, 0)
-    for j, col in enumerate(spec.columns):
-        fmt = {cat.DATE: date_format, cat.MONEY: money_format}.get(col.type, text_format)
-        if col.type == cat.INT:
-            fmt = None
-        ws.set_column(j, j, 22 if col.type == cat.ID else max(10, len(col.header) * 2 + 4), fmt)
-        ws.write_string(0, j, col.header, required if col.required else head)
-        ws.write_comment(0, j, column_note(col), {"x_scale": 2.5, "y_scale": 2})
-        if col.choices:
-            ws.data_validation(
-                1,
-                j,
-                100_000,
-                j,
-                {
-                    "validate": "list",
-                    "source": list(col.choices),
-                    "error_title": col.header,
-                    "error_message": f"可填:{'、'.join(col.choices)}",
-                },
+    book = TemplateBook(out)
+    book.input_sheet(
+        spec.name,
+        [
+            TemplateColumn(
+                header=col.header,
+                width=22 if col.type == cat.ID else max(10, len(col.header) * 2 + 4),
+                required=col.required,
+                note=column_note(col),
+                kind={cat.DATE: "date", cat.MONEY: "money", cat.INT: None}.get(col.type, "text"),
+                choices=tuple(col.choices),
             )
-    notes = wb.add_worksheet(HELP_SHEET)
-    titles = ("表头", "字段名(接口)", "类型", "必填", "可填的值", "含义与要求", "也接受的表头")
-    widths = (16, 22, 12, 6, 30, 70, 40)
-    for j, (title, width) in enumerate(zip(titles, widths, strict=True)):
-        notes.set_column(j, j, width, wrap)
-        notes.write_string(0, j, title, head)
-    notes.freeze_panes(1, 0)
-    for i, col in enumerate(spec.columns, start=1):
-        meaning = "。".join(filter(None, [col.meaning, TYPE_NOTES.get(col.type, "")]))
-        cells = (
-            col.header,
-            col.field,
-            TYPE_LABELS[col.type],
-            "是" if col.required else "否",
-            "、".join(col.choices),
-            meaning,
-            "、".join(col.aliases),
-        )
-        for j, value in enumerate(cells):
-            notes.write_string(i, j, value, wrap)
-    tail = len(spec.columns) + 2
+            for col in spec.columns
+        ],
+        comment_scale=(2.5, 2),
+    )
     lines = (
         f"本表为{spec.department}报送“{spec.name}”({spec.meaning})所用的模板。",
         "在第一个工作表中每条记录填一行;表头顺序可以调换,红色表头为必填列,不要增加其他列(“序号”列除外)。",
@@ -103,6 +64,27 @@ def template_workbook(spec: cat.Feed, out: Any) -> None:
         "只要有一行有错误,整份文件都不会接收,系统会给出带“错误原因”列的错误报告,改正后重新上传即可。",
         "同一文件重复上传不会重复接收。也可以用接口推送,见平台的“接口文档”页面。",
     )
-    for k, line in enumerate(lines):
-        notes.write_string(tail + k, 0, line)
-    wb.close()
+    book.notes_sheet(
+        HELP_SHEET,
+        list(
+            zip(
+                ("表头", "字段名(接口)", "类型", "必填", "可填的值", "含义与要求", "也接受的表头"),
+                (16, 22, 12, 6, 30, 70, 40),
+                strict=True,
+            )
+        ),
+        [
+            (
+                col.header,
+                col.field,
+                TYPE_LABELS[col.type],
+                "是" if col.required else "否",
+                "、".join(col.choices),
+                "。".join(filter(None, [col.meaning, TYPE_NOTES.get(col.type, "")])),
+                "、".join(col.aliases),
+            )
+            for col in spec.columns
+        ],
+        then=[(line,) for line in lines],
+    )
+    book.close()

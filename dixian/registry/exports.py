@@ -14,24 +14,19 @@ Personal data: ID numbers and phones are masked (360424********1234, 138****5678
 see them (`may_view_pii`); health and disability columns are left out for such accounts, as on the
 household page.
 
-Formula injection: every text cell is written with `write_string`, which Excel never evaluates. A text that
-begins with = + - @ or a tab/CR/LF still gets a leading apostrophe, because people copy cells into CSV
-files and other tools that would evaluate it there; the apostrophe is visible in the cell, which we accept
-for names and addresses that rarely begin with those characters. Numbers and dates are written as numbers
-and dates, never as text.
+Formula injection: the workbook and its sheets are dixian/common/spreadsheets.py's, which write text so
+that no spreadsheet or CSV reader takes it for a formula, and numbers and dates as numbers and dates.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-import xlsxwriter
 from django.db.models import Q, Sum
 from django.http import QueryDict
 from django.utils import timezone
@@ -39,6 +34,7 @@ from django.utils import timezone
 from dixian.common.access import may_view_pii
 from dixian.common.jobs import JobError, job_dir
 from dixian.common.masking import id_number_shown, phone_shown
+from dixian.common.spreadsheets import Sheet, excel_text, export_workbook
 
 from . import choices as c
 from .filters import HouseholdFilterForm, HouseholdFilters
@@ -54,24 +50,14 @@ logger = logging.getLogger("dixian.registry.exports")
 
 CHUNK = 2000
 JOB_KIND = "registry_export"
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 Progress = Callable[[int, int], None]
-
-
-def excel_text(value: str) -> str:
-    """A text cell that no spreadsheet or CSV reader will take for a formula."""
-    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
 
 
 def _label(field: str, fallback: str) -> str:
     # The import template's header where the field is the same, so an export reads like the workbook.
     column = BY_FIELD.get(field)
     return column.header if column else fallback
-
-
-def _yes_no(value: bool | None) -> str:
-    return "" if value is None else ("是" if value else "否")
 
 
 KIND = dict(c.HouseholdKind.choices)
@@ -178,66 +164,6 @@ class ExportResult:
     persons: int = 0
 
 
-def export_workbook(target: Any) -> tuple[xlsxwriter.Workbook, dict[str, Any]]:
-    """A streaming workbook that never turns cell text into numbers, formulas or links, with the formats
-    every export uses."""
-    book = xlsxwriter.Workbook(
-        target,
-        {
-            "constant_memory": True,
-            "tmpdir": str(job_dir()),
-            "strings_to_numbers": False,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-        },
-    )
-    formats = {
-        "header": book.add_format({"bold": True, "bg_color": "#F0F2F4", "border": 1}),
-        "money": book.add_format({"num_format": "#,##0.00"}),
-        "date": book.add_format({"num_format": "yyyy-mm-dd"}),
-    }
-    return book, formats
-
-
-class _Sheet:
-    """A worksheet written strictly row after row (what constant_memory requires), typed cell by cell."""
-
-    def __init__(
-        self, book: Any, name: str, headers: Sequence[tuple[str, int]], formats: dict[str, Any]
-    ) -> None:
-        self.ws = book.add_worksheet(name)
-        self.formats = formats
-        for col, (title, width) in enumerate(headers):
-            self.ws.set_column(col, col, width)
-            self.ws.write_string(0, col, title, formats["header"])
-        self.ws.freeze_panes(1, 0)
-        self.width = len(headers)
-        self.row = 1
-
-    def write(self, values: Sequence[object]) -> None:
-        ws, r = self.ws, self.row
-        for col, value in enumerate(values):
-            if value is None or value == "":
-                continue
-            if isinstance(value, str):
-                ws.write_string(r, col, excel_text(value))
-            elif isinstance(value, bool):
-                ws.write_string(r, col, _yes_no(value))
-            elif isinstance(value, Decimal):
-                ws.write_number(r, col, float(value), self.formats["money"])
-            elif isinstance(value, int | float):
-                ws.write_number(r, col, value)
-            elif isinstance(value, dt.date):
-                ws.write_datetime(r, col, value, self.formats["date"])
-            else:
-                ws.write_string(r, col, excel_text(str(value)))
-        self.row += 1
-
-    def finish(self) -> None:
-        if self.row > 1:
-            self.ws.autofilter(0, 0, self.row - 1, self.width - 1)
-
-
 def household_export_rows_needed(user: User, filters: HouseholdFilters, *, persons: bool, limit: int) -> int:
     """Rows the export would write (households, or members with the person sheet), counted up to limit + 1.
 
@@ -287,8 +213,8 @@ def household_export_write(
     """Write the filtered list to an xlsx workbook: 农户 sheet, optional 人口 sheet, and 导出说明."""
     pii = may_view_pii(user)
     book, formats = export_workbook(target)
-    h_sheet = _Sheet(book, "农户", household_headers(pii), formats)
-    p_sheet = _Sheet(book, "人口", person_headers(pii), formats) if persons else None
+    h_sheet = Sheet(book, "农户", household_headers(pii), formats)
+    p_sheet = Sheet(book, "人口", person_headers(pii), formats) if persons else None
     notes = book.add_worksheet("导出说明")
     result = ExportResult()
     for rows in _chunks(user, filters):

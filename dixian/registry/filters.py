@@ -5,10 +5,8 @@ so a filter means the same thing everywhere. It never widens anything: the resul
 `household_scope_for_user` narrowed further, and a region outside the account's subtree is ignored with a
 message. Invalid values (unknown kind, garbage ids) are dropped with a message instead of failing.
 
-Region: the cascading selects (county → township → village) are all named `region`; the values are read in
-order and the deepest one that lies inside the previous one (and inside the account's subtree) wins, so a
-form submitted without JavaScript after changing the county drops the stale township. A single
-`?region=<id>` of any region in the subtree works as a link.
+Region: the cascading selects of dixian/common/filters.py (county → township → village, shared with the
+alert and visit lists).
 
 Search (`q`) at city scale (2.5 M persons) has to use an index, so its meaning depends on how wide the list
 is (the selected region, or the account's region):
@@ -34,6 +32,7 @@ from django.db import connection, models
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from dixian.common.access import may_view_pii, region_range_q
+from dixian.common.filters import RegionChainField, choices_with_blank, resolve_region
 from dixian.regions.models import Region
 
 from . import choices as c
@@ -45,9 +44,6 @@ if TYPE_CHECKING:
 
 # A region at this prefix length or deeper (a township) is small enough for substring search.
 NARROW_PREFIX_LENGTH = Region.PREFIX_LENGTH["township"]
-PICKER_LEVELS = (Region.Level.COUNTY, Region.Level.TOWNSHIP, Region.Level.VILLAGE)
-MAX_REGION_VALUES = 4
-MAX_DB_ID = 2**63 - 1
 SEARCH_IDS_MAX = 2000  # matches (members or households) a search may have; beyond, ask for more precision
 PII_NEEDED = "需开通查看个人信息权限"
 
@@ -280,48 +276,22 @@ class HouseholdFilters:
         return out
 
 
-class RegionChainWidget(forms.Widget):
-    """The cascading selects all post `region`; the field receives every value, in document order."""
-
-    def value_from_datadict(self, data: Any, files: Any, name: str) -> list[str]:
-        if hasattr(data, "getlist"):
-            return list(data.getlist(name))
-        value = data.get(name)
-        return [] if value in (None, "") else [str(value)]
-
-
-class RegionChainField(forms.Field):
-    widget = RegionChainWidget
-    default_error_messages = {"invalid": "区划参数无效,已忽略。"}
-
-    def to_python(self, value: Any) -> list[int]:
-        ids: list[int] = []
-        for raw in (value or [])[:MAX_REGION_VALUES]:
-            raw = str(raw).strip()
-            if raw == "":
-                break  # a select left at 全部 ends the chain
-            if not raw.isdigit() or not 0 < int(raw) <= MAX_DB_ID:
-                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-            ids.append(int(raw))
-        return ids
-
-
-def _choices(choices: list[tuple[str, str]], blank: str = "全部") -> list[tuple[str, str]]:
-    return [("", blank), *choices]
-
-
 class HouseholdFilterForm(forms.Form):
     region = RegionChainField(required=False, label="区划")
-    kind = forms.ChoiceField(label="户类型", required=False, choices=_choices(c.HouseholdKind.choices))
-    category = forms.ChoiceField(label="监测类别", required=False, choices=_choices(CategoryFilter.choices))
+    kind = forms.ChoiceField(
+        label="户类型", required=False, choices=choices_with_blank(c.HouseholdKind.choices)
+    )
+    category = forms.ChoiceField(
+        label="监测类别", required=False, choices=choices_with_blank(CategoryFilter.choices)
+    )
     health = forms.ChoiceField(
-        label="健康状况", required=False, choices=_choices(HealthFilter.choices, "不限")
+        label="健康状况", required=False, choices=choices_with_blank(HealthFilter.choices, "不限")
     )
     disability = forms.ChoiceField(
-        label="残疾", required=False, choices=_choices(DisabilityFilter.choices, "不限")
+        label="残疾", required=False, choices=choices_with_blank(DisabilityFilter.choices, "不限")
     )
     guarantee = forms.ChoiceField(
-        label="三保障及饮水", required=False, choices=_choices(GuaranteeFilter.choices, "不限")
+        label="三保障及饮水", required=False, choices=choices_with_blank(GuaranteeFilter.choices, "不限")
     )
     q = forms.CharField(
         label="查找",
@@ -348,32 +318,8 @@ class HouseholdFilterForm(forms.Form):
 
     def clean_region(self) -> list[int]:
         ids: list[int] = self.cleaned_data.get("region") or []
-        self._region = self._resolve_region(ids)
+        self._region = resolve_region(self.user, ids, self._notices)
         return ids
-
-    def _resolve_region(self, ids: list[int]) -> Region | None:
-        account = self.user.region if self.user.is_authenticated and self.user.region_id else None
-        if not ids or account is None:
-            return None
-        found = {
-            r.pk: r
-            for r in Region.objects.filter(pk__in=ids).only(
-                "id", "code", "prefix", "name", "full_name", "level"
-            )
-        }
-        current: Region | None = None
-        for pk in ids:
-            region = found.get(pk)
-            if region is None or not region.code.startswith(account.prefix):
-                # Same message for "does not exist" and "exists elsewhere": nothing is revealed.
-                self._notices.append("所选区划不在您的管辖范围内,已忽略。")
-                break
-            if current is not None and not region.code.startswith(current.prefix):
-                break  # a stale lower select after the upper one changed
-            current = region
-        if current is not None and current.prefix == account.prefix:
-            return None
-        return current
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -432,79 +378,3 @@ class HouseholdFilterForm(forms.Form):
             notices=tuple(dict.fromkeys(notices)),
             **data,
         )
-
-
-@dataclass
-class PickerLevel:
-    label: str
-    options: list[Region]
-    selected: int | None
-
-
-def region_picker(user: User, selected: Region | None) -> list[PickerLevel]:
-    """The cascading selects below the account's region, down to the village: one query.
-
-    Level 1 lists the children of the account's region; each further level lists the children of the
-    region chosen above it. Only regions inside the account's subtree can ever be offered.
-    """
-    account = user.region if user.is_authenticated and user.region_id else None
-    if account is None or account.level not in (
-        Region.Level.CITY,
-        Region.Level.COUNTY,
-        Region.Level.TOWNSHIP,
-    ):
-        return []
-    depth = {lvl: i for i, lvl in enumerate(PICKER_LEVELS)}
-    chain_prefixes = []
-    if selected is not None:
-        chain_prefixes = [
-            selected.code[:n]
-            for lvl, n in Region.PREFIX_LENGTH.items()
-            if lvl in (Region.Level.COUNTY, Region.Level.TOWNSHIP)
-            and len(account.prefix) < n <= len(selected.prefix)
-        ]
-    options = list(
-        Region.objects.filter(level__in=PICKER_LEVELS)
-        .filter(Q(parent_id=account.pk) | Q(parent__prefix__in=chain_prefixes))
-        .filter(region_range_q(account.prefix, "code"))
-        .only("id", "name", "code", "prefix", "level", "parent_id")
-        .order_by("code")
-    )
-    by_parent: dict[int | None, list[Region]] = {}
-    for region in options:
-        by_parent.setdefault(region.parent_id, []).append(region)
-    labels = {Region.Level.COUNTY: "县(市、区)", Region.Level.TOWNSHIP: "乡镇", Region.Level.VILLAGE: "村"}
-    levels: list[PickerLevel] = []
-    parent_id: int | None = account.pk
-    while parent_id is not None and by_parent.get(parent_id):
-        children = by_parent[parent_id]
-        chosen = next(
-            (r for r in children if selected is not None and selected.code.startswith(r.prefix)), None
-        )
-        level = min((r.level for r in children), key=lambda lvl: depth[lvl])
-        levels.append(PickerLevel(labels[level], children, chosen.pk if chosen else None))
-        parent_id = chosen.pk if chosen is not None and chosen.level != Region.Level.VILLAGE else None
-    return levels
-
-
-def resolve_region(user: User, ids: list[int], notices: list[str]) -> Region | None:
-    """The deepest region of the cascading selects inside the account's subtree (None: the whole scope).
-
-    A region outside the subtree (or one that does not exist) is ignored with the same notice.
-    """
-    account = user.region if user.is_authenticated and user.region_id else None
-    if not ids or account is None:
-        return None
-    found = {r.pk: r for r in Region.objects.filter(pk__in=ids)}
-    current: Region | None = None
-    for pk in ids:
-        region = found.get(pk)
-        if region is None or not region.code.startswith(account.prefix):
-            notices.append("所选区划不在您的管辖范围内,已忽略。")
-            break
-        if current is not None and not region.code.startswith(current.prefix):
-            break  # a stale lower select after the upper one changed
-        current = region
-    if current is not None and current.prefix == account.prefix:
-        return None
-    return current

@@ -15,6 +15,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from dixian.common.forms import add_service_errors
 from dixian.common.masking import id_number_shown, phone_shown
 
 from . import choices as c
@@ -50,15 +51,6 @@ class _ServiceForm(forms.ModelForm):
 
     def add_service_errors(self, exc: ValidationError) -> None:
         add_service_errors(self, exc)
-
-
-def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
-    """Show a service's ValidationError on the form: next to the field when the form has it."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for name, errors in exc.error_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
 
 
 class HouseholdForm(_ServiceForm):

@@ -9,12 +9,10 @@ outcome: imported, rejected (row errors, report written) or failed (the file cou
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import gc
 import hashlib
 import logging
-import math
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,13 +21,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
-import xlsxwriter
 from django.conf import settings
 from django.utils import timezone
 from python_calamine import CalamineWorkbook
 from stdnum.cn import ric
 
 from dixian.common.models import ChangeLog
+from dixian.common.spreadsheets import REPORT_COLUMNS, ErrorReport, TemplateBook, TemplateColumn
 from dixian.regions.models import Region
 
 from . import choices as c
@@ -45,7 +43,6 @@ logger = logging.getLogger("dixian.import")
 
 Progress = Callable[[int, int], None]
 
-REPORT_COLUMNS = ("错误行号", "错误列", "错误原因")
 ERROR_SAMPLE = 20
 HEADER_SCAN_ROWS = 10
 MONEY = INCOME_INPUT
@@ -538,81 +535,32 @@ def _decimal_series(values: list[Decimal | None], index: list[int]) -> pl.Series
 # ---- the report workbook ------------------------------------------------------------------------------
 
 
-def _safe(value: Any) -> Any:
-    """Neutralise text that a spreadsheet would run as a formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def write_report(sheet: Sheet, errors: list[RowError], out: Path) -> None:
     """The uploaded sheet, row for row, plus 错误行号 / 错误列 / 错误原因; cells in error shaded."""
     by_row: dict[int, list[RowError]] = defaultdict(list)
     for e in errors:
         by_row[e.row].append(e)
     out.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(
-        str(out),
-        {
-            "constant_memory": True,
-            "strings_to_numbers": False,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-        },
-    )
-    ws = wb.add_worksheet((sheet.name or "农户信息")[:31])
-    bold = wb.add_format({"bold": True, "bg_color": "#F0F2F4"})
-    bad = wb.add_format({"bg_color": "#FDE2E1"})
-    reason_format = wb.add_format({"font_color": "#B42318", "text_wrap": True})
-    date_format = wb.add_format({"num_format": "yyyy-mm-dd"})
-    datetime_format = wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
-    text_format = wb.add_format({"num_format": "@"})
+    report = ErrorReport(out)
     width = len(sheet.headers)
+    report.sheet(sheet.name or "农户信息", width)
     id_col = sheet.columns.get("id_number")
-    ws.set_column(width, width + 1, 12)
-    ws.set_column(width + 2, width + 2, 60)
     if id_col is not None:
-        ws.set_column(id_col, id_col, 22, text_format)
+        report.text_column(id_col, 22)
     for i, row in enumerate(sheet.rows):
         excel_row = i + 1
         row_errors = by_row.get(excel_row, [])
         shaded = {e.col_index for e in row_errors if e.col_index is not None}
-        for j in range(width):
-            value = row[j] if j < len(row) else None
-            fmt = bold if i == sheet.header_index else (bad if j in shaded else None)
-            _write_cell(ws, i, j, value, fmt, date_format, datetime_format)
         if i == sheet.header_index:
-            for k, title in enumerate(REPORT_COLUMNS):
-                ws.write_string(i, width + k, title, bold)
-        elif row_errors:
-            ws.write_number(i, width, excel_row)
-            ws.write_string(i, width + 1, "、".join(dict.fromkeys(e.column or "整行" for e in row_errors)))
+            report.header(i, [row[j] if j < len(row) else None for j in range(width)])
+            continue
+        for j in range(width):
+            report.cell(i, j, row[j] if j < len(row) else None, bad=j in shaded)
+        if row_errors:
             reasons = [f"{e.column}:{e.reason}" if e.column else e.reason for e in row_errors]
-            ws.write_string(i, width + 2, _safe(";\n".join(reasons)), reason_format)
-    ws.freeze_panes(sheet.header_index + 1, 0)
-    wb.close()
-
-
-def _write_cell(
-    ws: Any, i: int, j: int, value: Any, fmt: Any, date_format: Any, datetime_format: Any
-) -> None:
-    if value is None or value == "":
-        if fmt is not None:
-            ws.write_blank(i, j, None, fmt)
-        return
-    if isinstance(value, bool):
-        ws.write_boolean(i, j, value, fmt)
-    elif isinstance(value, (int, float)):
-        if isinstance(value, float) and not math.isfinite(value):
-            ws.write_string(i, j, str(value), fmt)
-        else:
-            ws.write_number(i, j, value, fmt)
-    elif isinstance(value, dt.datetime):
-        ws.write_datetime(i, j, value, fmt or datetime_format)
-    elif isinstance(value, dt.date):
-        ws.write_datetime(i, j, dt.datetime.combine(value, dt.time()), fmt or date_format)
-    else:
-        ws.write_string(i, j, _safe(str(value)), fmt)
+            report.errors(i, excel_row, (e.column for e in row_errors), reasons)
+    report.freeze(sheet.header_index + 1)
+    report.close()
 
 
 # ---- the service ---------------------------------------------------------------------------------------
@@ -859,50 +807,25 @@ TEMPLATE_EXAMPLES: tuple[dict[str, Any], ...] = (
 def template_workbook(out: Any) -> None:
     """The downloadable template: the headers of template.py with notes, the ID column as text, and a
     separate sheet of example rows (obviously fake) so that the import sheet itself stays empty."""
-    wb = xlsxwriter.Workbook(out, {"in_memory": True})
-    head = wb.add_format(
-        {"bold": True, "bg_color": "#F0F2F4", "border": 1, "text_wrap": True, "valign": "vcenter"}
+    book = TemplateBook(out)
+    columns = [
+        TemplateColumn(
+            header=col.header,
+            width=24
+            if col.field in ("id_number", "address", "household_no")
+            else max(10, len(col.header) * 2 + 2),
+            required=col.required,
+            note=("必填。" if col.required else "")
+            + (f"也可写作:{'、'.join(col.aliases)}。" if col.aliases else "")
+            + col.note,
+            kind="text" if col.field in ("id_number", "household_no", "region_code", "phone") else None,
+        )
+        for col in COLUMNS
+    ]
+    book.input_sheet("农户信息", columns)
+    book.input_sheet(
+        "填写示例", columns, [[row.get(col.field) for col in COLUMNS] for row in TEMPLATE_EXAMPLES]
     )
-    required = wb.add_format(
-        {"bold": True, "bg_color": "#FDE2E1", "border": 1, "text_wrap": True, "valign": "vcenter"}
-    )
-    text_format = wb.add_format({"num_format": "@"})
-    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
-    for sheet_name, rows in (("农户信息", ()), ("填写示例", TEMPLATE_EXAMPLES)):
-        ws = wb.add_worksheet(sheet_name)
-        ws.set_row(0, 32)
-        ws.freeze_panes(1, 0)
-        for j, col in enumerate(COLUMNS):
-            width = (
-                24
-                if col.field in ("id_number", "address", "household_no")
-                else max(10, len(col.header) * 2 + 2)
-            )
-            ws.set_column(
-                j,
-                j,
-                width,
-                text_format if col.field in ("id_number", "household_no", "region_code", "phone") else None,
-            )
-            ws.write_string(0, j, col.header, required if col.required else head)
-            note = "必填。" if col.required else ""
-            if col.aliases:
-                note += f"也可写作:{'、'.join(col.aliases)}。"
-            if col.note:
-                note += col.note
-            if note:
-                ws.write_comment(0, j, note, {"x_scale": 2, "y_scale": 1.5})
-            for i, row in enumerate(rows, start=1):
-                value = row.get(col.field)
-                if value is None or value == "":
-                    continue
-                if isinstance(value, (int, float)):
-                    ws.write_number(i, j, value)
-                else:
-                    ws.write_string(i, j, str(value))
-    notes = wb.add_worksheet("填写说明")
-    notes.set_column(0, 0, 22)
-    notes.set_column(1, 1, 90, wrap)
     lines = [
         ("用法", "在“农户信息”表中每人填一行,同一户的成员用相同的户编号;“填写示例”表只作参考,不会被导入。"),
         (
@@ -922,17 +845,17 @@ def template_workbook(out: Any) -> None:
             "只要有一行有错误,整份文件都不会导入,系统会返回带“错误原因”列的同一份表格,改正后重新导入即可。",
         ),
     ]
-    notes.write_string(0, 0, "项目", head)
-    notes.write_string(0, 1, "说明", head)
-    for i, (k, v) in enumerate(lines, start=1):
-        notes.write_string(i, 0, k)
-        notes.write_string(i, 1, v, wrap)
-    for j, col in enumerate(COLUMNS, start=len(lines) + 2):
-        notes.write_string(j, 0, col.header + ("(必填)" if col.required else ""))
-        notes.write_string(
-            j,
-            1,
-            "、".join(filter(None, [col.note, "别名:" + "、".join(col.aliases) if col.aliases else ""])),
-            wrap,
-        )
-    wb.close()
+    book.notes_sheet(
+        "填写说明",
+        [("项目", 22), ("说明", 90)],
+        lines,
+        then=[
+            (
+                col.header + ("(必填)" if col.required else ""),
+                "、".join(filter(None, [col.note, "别名:" + "、".join(col.aliases) if col.aliases else ""])),
+            )
+            for col in COLUMNS
+        ],
+        wrap_from=1,
+    )
+    book.close()

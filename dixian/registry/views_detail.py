@@ -28,17 +28,16 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from dixian.accounts.capabilities import Capability, capability_required, user_can
-from dixian.cases.rows import alert_rows
-from dixian.cases.selectors import alerts_for_household
 from dixian.common.access import may_view_pii
+from dixian.common.forms import add_service_errors
 from dixian.common.masking import health_shown, id_number_shown, phone_shown
-from dixian.visits.selectors import visit_may_record, visits_for_household
 
 from . import choices as c
 from . import services
-from .forms import HouseholdForm, IncomeForm, PersonForm, PersonMoveForm, add_service_errors
+from .forms import HouseholdForm, IncomeForm, PersonForm, PersonMoveForm
 from .history import history_entries, moved_household_refs
 from .models import HelperAssignment, Household, HouseholdIncome, IncomeLine, Person
+from .panels import household_panels_for
 from .selectors import (
     household_get_for_user,
     household_history,
@@ -178,11 +177,8 @@ def profile_context(user: User, household: Household) -> dict[str, Any]:
         "guarantees": guarantees(household, members, today=today),
         "incomes": income_rows(incomes, income_lines_for_code(household.region_code)),
         "helpers": [(a, phone_shown(a.helper.phone, pii=pii)) for a in helpers],
-        # 预警线索 (issue 3): the household's alerts, open first, in one query.
-        "household_alerts": alert_rows(alerts_for_household(household), today),
-        # 走访记录 (dixian.visits): the latest visits, and whether this account may record one here.
-        "visits": visits_for_household(household, limit=5),
-        "can_record_visit": visit_may_record(user, household),
+        # Panels of the apps above registry (预警线索, 走访记录), computed here so the view makes their queries.
+        "panels": household_panels_for(user, household),
         **_history_context(user, household, 0),
     }
 

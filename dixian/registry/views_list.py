@@ -6,19 +6,15 @@ results partial (plus the region selects, swapped out of band) and the canonical
 JavaScript the same URL serves the whole page.
 
 Paging at city scale (800k households): the page is LIMIT/OFFSET on the (region_code, id) index, and the
-total is counted only up to `COUNT_CAP` (a capped COUNT reads at most COUNT_CAP index entries, where an
-exact one over a city with a non-indexed filter reads the whole table on every page turn). When the first
-page is not full, its length is the total and no count runs at all.
+total is counted only up to a cap (dixian/common/paging.py says why).
 """
 
 from __future__ import annotations
 
-import math
 import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -33,20 +29,20 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import push_url
 
 from dixian.common.access import may_view_pii
+from dixian.common.filters import region_picker
 from dixian.common.jobs import job_enqueue
 from dixian.common.masking import phone_shown
 from dixian.common.models import Job
+from dixian.common.paging import paginate, paginate_few
 
 from . import exports
-from .filters import HouseholdFilterForm, HouseholdFilters, region_picker
+from .filters import HouseholdFilterForm, HouseholdFilters
 from .models import Household
 from .selectors import household_list_for_user
 
 if TYPE_CHECKING:
     from dixian.accounts.models import User
 
-PAGE_SIZE = 50
-COUNT_CAP = 5000
 LIST_FIELDS = (
     "id",
     "household_no",
@@ -63,113 +59,6 @@ LIST_FIELDS = (
     "region__full_name",
     "region__name",
 )
-
-
-@dataclass
-class ListPage:
-    """One page of a list whose total is known exactly up to a cap (Django's Page, minus the big COUNT)."""
-
-    rows: list[Any]
-    number: int
-    count: int
-    capped: bool
-    per_page: int = PAGE_SIZE
-    window: list[int | None] = field(default_factory=list)
-
-    def __iter__(self) -> Any:
-        return iter(self.rows)
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    @property
-    def num_pages(self) -> int:
-        return max(1, math.ceil(self.count / self.per_page))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.num_pages
-
-    @property
-    def start_index(self) -> int:
-        return (self.number - 1) * self.per_page + 1 if self.rows else 0
-
-    @property
-    def end_index(self) -> int:
-        return (self.number - 1) * self.per_page + len(self.rows)
-
-
-def _page_number(raw: str | None, last: int) -> int:
-    try:
-        number = int(str(raw))
-    except (TypeError, ValueError):
-        return 1
-    return min(max(number, 1), last)
-
-
-def _window(number: int, last: int) -> list[int | None]:
-    """Page links: first, last and two either side of the current page; None marks a gap."""
-    pages = sorted({1, last, *range(max(1, number - 2), min(last, number + 2) + 1)})
-    out: list[int | None] = []
-    for previous, page in zip([0, *pages], pages, strict=False):
-        if page - previous > 1:
-            out.append(None)
-        out.append(page)
-    return out
-
-
-def paginate(
-    qs: QuerySet[Any], raw_page: str | None, *, per_page: int = PAGE_SIZE, cap: int = COUNT_CAP
-) -> ListPage:
-    """A page of `qs` (ordered by an index) and its total up to `cap`."""
-    max_pages = max(1, cap // per_page)
-    number = _page_number(raw_page, max_pages)
-    offset = (number - 1) * per_page
-    rows = list(qs[offset : offset + per_page + 1])  # one extra row: is there more after this page?
-    if number == 1 and len(rows) <= per_page:
-        count, capped = len(rows), False
-    else:
-        count = qs.order_by()[: cap + 1].count()
-        capped = count > cap
-        count = min(count, cap)
-        if not rows:  # past the end (the list shrank, or a hand-typed page): show the last page
-            number = max(1, math.ceil(count / per_page))
-            offset = (number - 1) * per_page
-            rows = list(qs[offset : offset + per_page])
-    return _page(rows[:per_page], number, count, capped, per_page)
-
-
-def paginate_few(
-    qs: QuerySet[Any],
-    raw_page: str | None,
-    *,
-    fetch: Callable[[list[int]], QuerySet[Any]],
-    per_page: int = PAGE_SIZE,
-) -> ListPage:
-    """A page of a list known to be small (a search: at most filters.SEARCH_IDS_MAX households), exactly.
-
-    Asked for ORDER BY region_code LIMIT 50 over a few hundred ids, both databases walk the region index in
-    order and test each household against the id list: a scan of the whole scope when the matches are
-    spread out. So the (region_code, id) keys of the matches are read without ORDER BY (id lookups; the
-    extra column keeps SQLite off the covering region index), sorted here, and `fetch(ids)` reads the page:
-    the same scoped, filtered list narrowed to those ids.
-    """
-    keys = sorted(qs.order_by().values_list("region_code", "id", "household_no"))
-    count = len(keys)
-    number = _page_number(raw_page, max(1, math.ceil(count / per_page)))
-    wanted = [pk for _, pk, _ in keys[(number - 1) * per_page : number * per_page]]
-    by_id = {h.pk: h for h in fetch(wanted).order_by()} if wanted else {}
-    return _page([by_id[pk] for pk in wanted if pk in by_id], number, count, False, per_page)
-
-
-def _page(rows: list[Any], number: int, count: int, capped: bool, per_page: int) -> ListPage:
-    page = ListPage(rows=rows, number=number, count=count, capped=capped, per_page=per_page)
-    page.window = _window(number, page.num_pages)
-    return page
 
 
 @dataclass

@@ -8,6 +8,11 @@ class ScreeningConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from .services import rules_seed_defaults_on_migrate
+        from dixian.feeds.signals import delivery_changed
+
+        from .services import rules_seed_defaults_on_migrate, screening_enqueue_on_delivery_changed
 
         post_migrate.connect(rules_seed_defaults_on_migrate, sender=self)
+        # Screening sits above feeds: feeds signals a changed delivery instead of importing screening
+        # (docs/architecture.md).
+        delivery_changed.connect(screening_enqueue_on_delivery_changed, dispatch_uid="screening_on_delivery")

@@ -76,6 +76,11 @@ def screening_enqueue_for_delivery(delivery: FeedDelivery, *, owner: User | None
     return job_enqueue(kind="screen_delivery", owner=owner, params={"delivery_id": delivery.pk})
 
 
+def screening_enqueue_on_delivery_changed(*, delivery: FeedDelivery, owner: User | None, **_: object) -> None:
+    """feeds' `delivery_changed` signal: a delivery was accepted or one of its links decided; screen it."""
+    screening_enqueue_for_delivery(delivery, owner=owner)
+
+
 def screening_enqueue_for_period(*, period: str, actor: User) -> Job:
     """A monthly run of `period` in the background, started from the page by a county or city admin."""
     from dixian.common.jobs import job_enqueue

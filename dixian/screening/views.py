@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from dixian.accounts.capabilities import Capability, capability_required, user_can
-from dixian.registry.views_list import paginate
+from dixian.common.paging import paginate
 
 from .forms import RunStartForm
 from .selectors import may_see_runs, run_findings_for_user, run_get_for_user, runs_for_user

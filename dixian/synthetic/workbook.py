@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
+from dixian.common.spreadsheets import workbook as safe_workbook
 from dixian.registry.template import COLUMNS
 
 FIXED_CREATED = dt.datetime(2026, 1, 1, 0, 0, 0)  # noqa: DTZ001 - a document property, not an instant
@@ -96,15 +96,7 @@ def sheet_cells(
 def _workbook(target: str) -> tuple[Any, Any, list[Callable[..., int]]]:
     """A workbook with properties, column formats and the header row; returns it, its sheet and a
     cell writer per column."""
-    workbook = xlsxwriter.Workbook(
-        target,
-        {
-            "constant_memory": True,
-            "strings_to_numbers": False,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-        },
-    )
+    workbook = safe_workbook(target, streaming=True)
     workbook.set_properties(
         {
             "title": "农户信息导入表(合成演示数据)",

@@ -9,8 +9,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from dixian.common.checklists import risk_checklist_field
+from dixian.common.filters import RegionChainField, resolve_region
 from dixian.regions.models import Region
-from dixian.registry.filters import RegionChainField, resolve_region
 
 from .models import Visit, VisitRisk
 from .selectors import VisitFilters, household_for_recording
@@ -78,11 +79,11 @@ class VisitForm(forms.Form):
             "invalid_choice": "请选择走访方式:入户走访或电话联系。",
         },
     )
-    risks = forms.MultipleChoiceField(
+    risks = risk_checklist_field(
         label="发现的风险",
-        required=False,
         choices=VisitRisk.choices,
-        widget=forms.CheckboxSelectMultiple,
+        multiple=True,
+        required=False,
         error_messages={"invalid_choice": "风险项「%(value)s」不在排查清单中,请重新勾选。"},
     )
     notes = forms.CharField(

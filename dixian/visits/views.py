@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import io
 import mimetypes
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-import xlsxwriter
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,13 +23,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 from dixian.accounts.capabilities import Capability, capability_required, user_can
 from dixian.cases.models import AlertEvidence
 from dixian.common.access import may_view_pii
+from dixian.common.filters import region_picker
+from dixian.common.forms import add_service_errors
 from dixian.common.masking import phone_shown
+from dixian.common.paging import paginate
 from dixian.common.urgency import grade_css
-from dixian.registry.filters import region_picker
-from dixian.registry.forms import add_service_errors
-from dixian.registry.views_list import paginate
 
 from . import services
+from .exports import coverage_workbook
 from .forms import CoverageForm, Period, VisitFilterForm, VisitForm
 from .models import Visit, VisitRisk
 from .selectors import (
@@ -254,44 +254,7 @@ def coverage(request: HttpRequest) -> HttpResponse:
 def coverage_export(request: HttpRequest) -> HttpResponse:
     _, cov, _, _ = _coverage(request)
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    sheet = book.add_worksheet("走访覆盖率")
-    bold = book.add_format({"bold": True})
-    head = book.add_format({"bold": True, "bg_color": "#F0F2F4", "border": 1})
-    pct = book.add_format({"num_format": "0.0%"})
-    pct_bold = book.add_format({"num_format": "0.0%", "bold": True})
-    sheet.write(0, 0, f"走访覆盖率 {cov.start:%Y-%m-%d} 至 {cov.end:%Y-%m-%d}", bold)
-    headers = ["区划代码", "乡镇", "村", "农户数", "已走访户数", "覆盖率", "走访次数", "发现风险的走访"]
-    sheet.write_row(2, 0, headers, head)
-    row = 3
-
-    def write(r: Any, township: str, village: str, *, total: bool = False) -> None:
-        nonlocal row
-        fmt = bold if total else None
-        sheet.write_string(row, 0, r.code, fmt)
-        sheet.write_string(row, 1, township, fmt)
-        sheet.write_string(row, 2, village, fmt)
-        sheet.write_number(row, 3, r.households, fmt)
-        sheet.write_number(row, 4, r.visited, fmt)
-        if r.households:
-            sheet.write_number(row, 5, r.visited / r.households, pct_bold if total else pct)
-        else:
-            sheet.write_string(row, 5, "—", fmt)
-        sheet.write_number(row, 6, r.visits, fmt)
-        sheet.write_number(row, 7, r.visits_with_risks, fmt)
-        row += 1
-
-    for township in cov.townships:
-        for village in township.villages:
-            write(village, township.name, village.name)
-        if cov.show_townships:
-            write(township, f"{township.name}小计", "", total=True)
-    write(cov.total, cov.total.name, "", total=True)
-    sheet.set_column(0, 0, 16)
-    sheet.set_column(1, 2, 14)
-    sheet.set_column(3, 7, 12)
-    sheet.freeze_panes(3, 0)
-    book.close()
+    coverage_workbook(cov, buffer)
     response = HttpResponse(
         buffer.getvalue(),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -23,6 +23,7 @@ MAY_NAME_ROLES = {
     "dixian/synthetic/demo.py",
     "dixian/synthetic/demo_lines.py",
     "dixian/common/testing.py",
+    "dixian/registry/testing.py",
 }
 
 

@@ -15,7 +15,7 @@ from python_calamine import CalamineWorkbook
 from dixian.cases.models import Alert
 from dixian.cases.selectors import alert_counts_for_user, alert_queue_for_user
 from dixian.common.access import mask_id_number
-from dixian.common.testing import household
+from dixian.registry.testing import household
 
 from .helpers import raise_alert
 

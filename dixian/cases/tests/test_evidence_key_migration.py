@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from dixian.cases.models import Alert, AlertEvidence
 from dixian.cases.services import evidence_dedup_key
-from dixian.common.testing import build_world
+from dixian.registry.testing import build_world
 from dixian.screening.models import RuleVersion
 from dixian.screening.store import DEPARTMENT, dedup_keys
 

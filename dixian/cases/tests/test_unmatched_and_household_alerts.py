@@ -10,7 +10,7 @@ from django.urls import reverse
 from dixian.cases.models import Alert, UnmatchedRecord
 from dixian.common.access import mask_id_number
 from dixian.common.models import ChangeLog
-from dixian.common.testing import household
+from dixian.registry.testing import household
 
 from .helpers import raise_alert
 

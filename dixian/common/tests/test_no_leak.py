@@ -34,11 +34,12 @@ from dixian.accounts.models import User
 from dixian.common.access import code_in_scope
 from dixian.common.jobs import worker_run_once
 from dixian.common.models import Job
-from dixian.common.testing import World, fake_id
+from dixian.common.testing import fake_id
 from dixian.feeds.services import api_token_create
 from dixian.registry import services
 from dixian.registry.models import Household, ImportBatch
 from dixian.registry.selectors import household_scope_for_user
+from dixian.registry.testing import World
 
 pytestmark = pytest.mark.django_db
 

@@ -14,10 +14,10 @@ from django.urls import reverse
 
 from dixian.common.access import mask_id_number
 from dixian.common.models import ChangeLog, Job
-from dixian.common.testing import World
 from dixian.feeds.linkage_store import deliveries_link
 from dixian.feeds.models import FeedDelivery, LinkCandidate
 from dixian.registry.models import Person
+from dixian.registry.testing import World
 from dixian.screening.engine import core as engine_core
 from dixian.screening.engine import default_rules
 

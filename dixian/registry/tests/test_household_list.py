@@ -7,10 +7,11 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from dixian.common.testing import PASSWORD, fake_id, household
+from dixian.common.paging import paginate
+from dixian.common.testing import PASSWORD, fake_id
 from dixian.registry.filters import Search
 from dixian.registry.models import Household, Person
-from dixian.registry.views_list import paginate
+from dixian.registry.testing import household
 
 pytestmark = pytest.mark.django_db
 URL = "/households/"

@@ -6,14 +6,14 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from dixian.common.testing import household
+from dixian.registry.testing import household
 
 pytestmark = pytest.mark.django_db
 URL = "/households/"
 
 # session, user, the account's region, the page of households (with their village), the region selects;
 # the whole page adds the account's recent export jobs; a region filter adds the lookup of that region, and
-# a search two: its matches, and their sort keys (see views_list.paginate_few).
+# a search two: its matches, and their sort keys (see common.paging.paginate_few).
 FULL_PAGE = 6
 PARTIAL = 5
 

@@ -49,8 +49,8 @@ def test_helper_sees_an_assignment_only_between_its_start_and_end(client, world,
 
     import time_machine
 
-    from dixian.common.testing import household
     from dixian.registry.models import HelperAssignment
+    from dixian.registry.testing import household
 
     helper = people["helper"]
     later = household("3604241002010002", world.village, "赵六", 4)

@@ -83,7 +83,7 @@ def test_persons_carry_sex_and_region_only_when_linkage_needs_them(world):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_sliced_read_by_several_readers_gives_every_row_once(monkeypatch):
-    from dixian.common.testing import build_world
+    from dixian.registry.testing import build_world
 
     world = build_world()
     whole = loading.registry_load("2026-10")["persons"].sort_by("id_number")
@@ -166,7 +166,7 @@ def test_the_adbc_read_gives_the_same_tables_as_the_text_read(monkeypatch, tmp_p
 
     from django.db import connection
 
-    from dixian.common.testing import build_world
+    from dixian.registry.testing import build_world
 
     world = build_world()
     income(world.home, 2024, "9500.55")
@@ -231,7 +231,7 @@ def test_the_postgresql_readers_read_one_snapshot(monkeypatch):
     import psycopg
     from django.db import connection
 
-    from dixian.common.testing import build_world
+    from dixian.registry.testing import build_world
     from dixian.screening import adbc_read
 
     if connection.vendor != "postgresql":

@@ -9,8 +9,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from dixian.common.testing import household, persona
+from dixian.common.testing import persona
 from dixian.registry.models import HelperAssignment
+from dixian.registry.testing import household
 from dixian.visits.models import Visit
 from dixian.visits.selectors import household_scope_for_recording, visit_may_record, visits_for_household
 

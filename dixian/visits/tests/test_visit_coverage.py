@@ -9,7 +9,8 @@ import pytest
 from django.urls import reverse
 from python_calamine import CalamineWorkbook
 
-from dixian.common.testing import household, region
+from dixian.common.testing import region
+from dixian.registry.testing import household
 from dixian.visits.selectors import coverage_for_user
 
 from .helpers import record

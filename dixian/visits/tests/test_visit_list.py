@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from dixian.common.testing import household
+from dixian.registry.testing import household
 from dixian.visits.models import Visit
 
 from .helpers import record

@@ -10,7 +10,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from dixian.cases.models import Alert
 from dixian.cases.services import alert_add_evidence
-from dixian.common.testing import PASSWORD, build_world, personas
+from dixian.common.testing import PASSWORD
+from dixian.registry.testing import build_world, personas
 from dixian.screening.models import RuleVersion
 
 pytestmark = pytest.mark.browser

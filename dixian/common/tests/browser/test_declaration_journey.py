@@ -9,9 +9,9 @@ from captcha.models import CaptchaStore
 from playwright.sync_api import Page, expect
 
 from dixian.cases.models import Alert
-from dixian.common.testing import build_world
 from dixian.declarations.models import Declaration
 from dixian.declarations.tests.helpers import STRANGER_ID
+from dixian.registry.testing import build_world
 
 from .live import server_idle
 

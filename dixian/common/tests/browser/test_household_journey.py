@@ -11,8 +11,9 @@ from python_calamine import CalamineWorkbook
 from dixian.common.access import mask_id_number
 from dixian.common.jobs import worker_run_once
 from dixian.common.models import ChangeLog
-from dixian.common.testing import PASSWORD, build_world, personas
+from dixian.common.testing import PASSWORD
 from dixian.registry.models import Household, Person
+from dixian.registry.testing import build_world, personas
 from dixian.registry.tests.workbooks import family, write_workbook
 
 from .live import server_idle

@@ -11,7 +11,8 @@ from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
 from dixian.cases.models import Alert
-from dixian.common.testing import PASSWORD, build_world, personas
+from dixian.common.testing import PASSWORD
+from dixian.registry.testing import build_world, personas
 from dixian.visits.models import Visit
 
 pytestmark = pytest.mark.browser
