@@ -30,10 +30,11 @@ from dixian.accounts.models import User
 from dixian.cases.models import Alert
 from dixian.cases.services import alert_add_evidence, alert_set_status
 from dixian.common.models import Job
-from dixian.common.testing import PASSWORD, build_world, household, personas
+from dixian.common.testing import PASSWORD
 from dixian.feeds.models import FeedDelivery
 from dixian.registry.models import Household
 from dixian.registry.selectors import household_scope_for_user
+from dixian.registry.testing import build_world, household, personas
 from dixian.screening.models import RuleVersion, ScreeningRun
 
 from ..test_no_leak import FILL, MISSING, PUBLIC, Targets, project_routes, targets_for, url_for
