@@ -158,9 +158,14 @@ X_FRAME_OPTIONS = "DENY"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # 403 and 404 are logged as one line with path and account (dixian/common/logs.py), not a traceback.
+    "filters": {"one_line_client_errors": {"()": "dixian.common.logs.OneLineClientErrors"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("DIXIAN_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["one_line_client_errors"]},
+    },
 }
 
 # Public self-declaration page (/declare/). Limits are counted in the database, so every worker shares them;

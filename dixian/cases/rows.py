@@ -8,22 +8,25 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from dixian.common.urgency import GRADE_CSS, due_css
+
 from .models import Alert, Channel
 
 CHANNEL_LABELS = dict(Channel.choices)
-GRADE_CSS = {"红": "red", "橙": "orange", "黄": "yellow"}
 
 
 def due_text(alert: Alert, today: dt.date) -> tuple[str, str]:
-    """(text, css) of the deadline: days left, due today, or days overdue; closed alerts say so."""
+    """(text, css) of the deadline: days left, due today, or days overdue; closed alerts say so. The colour
+    follows the alert's urgency (`common.urgency.due_css`), the same on every page."""
     if not alert.is_open:
-        return f"{alert.get_status_display()}", "muted"
+        return f"{alert.get_status_display()}", due_css(alert.grade, None)
     days = (alert.due_date - today).days
+    css = due_css(alert.grade, days)
     if days < 0:
-        return f"已超期 {-days} 天", "error"
+        return f"已超期 {-days} 天", css
     if days == 0:
-        return "今天到期", "warn"
-    return f"剩 {days} 天", "ok" if days > 2 else "warn"
+        return "今天到期", css
+    return f"剩 {days} 天", css
 
 
 @dataclass

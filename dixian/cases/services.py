@@ -19,6 +19,7 @@ from dixian.common.audit import change_record
 from dixian.common.masking import record_key_shown
 from dixian.common.models import ChangeLog
 from dixian.domain.risks import GRADE_RANK, GRADES, RISK_TYPES, higher_grade
+from dixian.feeds.labels import record_key_text
 
 from .models import Alert, AlertEvidence, Channel, UnmatchedRecord
 from .signals import alert_status_changed
@@ -238,7 +239,7 @@ def unmatched_close(*, record: UnmatchedRecord, note: str, actor: User) -> Unmat
         household_id=None,
         action=ChangeLog.Action.UPDATE,
         changes={"status": [UnmatchedRecord.Status.OPEN.value, UnmatchedRecord.Status.CLOSED.value]},
-        summary=f"应纳未纳核查:{record.get_feed_display()} {record_key_shown(record.feed, record.record_key, pii=False)}"[
+        summary=f"应纳未纳核查:{record.get_feed_display()} {record_key_text(record.feed, record_key_shown(record.feed, record.record_key, pii=False))}"[
             :200
         ],
     )

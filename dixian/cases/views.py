@@ -27,6 +27,7 @@ from dixian.common.http import AuthenticatedHttpRequest
 from dixian.common.masking import health_feed_hidden, id_number_shown, phone_shown, record_key_shown
 from dixian.common.paging import paginate
 from dixian.domain import catalogue
+from dixian.feeds.labels import record_key_text
 
 from . import exports, services
 from .evidence_rows import EvidenceRows, evidence_rows
@@ -243,7 +244,7 @@ def unmatched_list(request: AuthenticatedHttpRequest) -> HttpResponse:
                 UnmatchedRow(
                     r,
                     id_number_shown(r.id_number, pii=pii),
-                    record_key_shown(r.feed, r.record_key, pii=pii),
+                    record_key_text(r.feed, record_key_shown(r.feed, r.record_key, pii=pii)),
                 )
                 for r in page.rows
             ],
@@ -274,7 +275,7 @@ def unmatched_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"已记录核查结论:{record.name or record_key_shown(record.feed, record.record_key, pii=may_view_pii(request.user))}。",
+                f"已记录核查结论:{record.name or record_key_text(record.feed, record_key_shown(record.feed, record.record_key, pii=may_view_pii(request.user)))}。",
             )
     back = request.POST.get("next", "")
     if not back.startswith(reverse("cases:unmatched_list")):

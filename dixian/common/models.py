@@ -91,6 +91,14 @@ class Job(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} {self.get_status_display()}"
 
+    # What a job is called on its page when its params carry no title (the screening jobs a delivery or a
+    # month starts): never its code name.
+    KIND_TITLES = {"screen_delivery": "筛查新报送的数据", "screen_period": "按期筛查"}
+
+    @property
+    def title(self) -> str:
+        return str(self.params.get("title") or self.KIND_TITLES.get(self.kind, "后台任务"))
+
     @property
     def percent(self) -> int:
         if self.status == self.Status.DONE:

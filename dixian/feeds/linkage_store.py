@@ -34,6 +34,7 @@ from dixian.domain.records import record_key_sql
 from dixian.regions.models import Region
 from dixian.registry.models import Person
 
+from .labels import record_key_text
 from .linkage import AUTO, RECORD_COLUMNS, link_records
 from .models import FeedDelivery, LinkCandidate
 from .signals import delivery_changed
@@ -236,7 +237,7 @@ def link_candidate_decide(*, actor: User, candidate: LinkCandidate, accept: bool
             action=ChangeLog.Action.UPDATE,
             changes={"status": [old, status]},
             summary=(
-                f"概率匹配复核:{c.get_feed_display()}记录 {record_key_shown(c.feed, c.record_key, pii=False)} "
+                f"概率匹配复核:{c.get_feed_display()}记录({record_key_text(c.feed, record_key_shown(c.feed, c.record_key, pii=False))})"
                 f"{'确认为' if status == LinkCandidate.Status.ACCEPTED else '不是'}该人员"
                 + ("(同一记录的另一候选已确认)" if c is not locked else "")
             ),

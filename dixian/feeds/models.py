@@ -19,6 +19,8 @@ from django.db import models
 from dixian.common.models import TimeStampedModel
 from dixian.domain import catalogue
 
+from .labels import feed_label, period_label
+
 FEED_CHOICES = [(f.code, f"{f.department} · {f.name}") for f in catalogue.FEEDS]
 
 
@@ -80,6 +82,22 @@ class FeedDelivery(TimeStampedModel):
     @property
     def feed_spec(self) -> catalogue.Feed:
         return catalogue.feed(self.feed)
+
+    @property
+    def period_label(self) -> str:
+        """2026年10月."""
+        return period_label(self.period)
+
+    @property
+    def label(self) -> str:
+        """How people name a delivery: 医保局医保结算 2026年10月."""
+        return f"{feed_label(self.feed)} {self.period_label}"
+
+    @property
+    def shown_file_name(self) -> str:
+        """The name of the file a person uploaded; generated demo deliveries are stored files of the
+        platform's own (medical.parquet), which name nothing a user sent."""
+        return "" if self.channel == self.Channel.GENERATED else self.file_name
 
     # The files are stored relative to DATA_DIR, so that the data directory can move (a restore elsewhere);
     # a stored absolute path (deliveries from before migration 0003 outside DATA_DIR) is used as it is.

@@ -22,6 +22,7 @@ from dixian.common.http import AuthenticatedHttpRequest
 from dixian.common.masking import id_number_shown, phone_shown, record_key_shown
 from dixian.common.paging import paginate_exact
 
+from .labels import record_key_text
 from .linkage_store import (
     link_candidate_decide,
     link_candidate_get_for_user,
@@ -40,8 +41,8 @@ def _row(c: LinkCandidate, pii: bool) -> dict[str, Any]:
         "candidate": c,
         "record": {
             "feed": c.get_feed_display(),
-            "period": c.delivery.period,
-            "record_key": record_key_shown(c.feed, c.record_key, pii=pii),
+            "period": c.delivery.period_label,
+            "record_key": record_key_text(c.feed, record_key_shown(c.feed, c.record_key, pii=pii)),
             "name": c.name,
             "id_number": id_number_shown(c.id_number_raw, pii=pii),
             "sex": c.sex,
@@ -117,6 +118,6 @@ def decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     messages.success(
         request,
         f"{candidate.name}({candidate.get_feed_display()}记录 "
-        f"{record_key_shown(candidate.feed, candidate.record_key, pii=may_view_pii(request.user))}):{done}",
+        f"{record_key_text(candidate.feed, record_key_shown(candidate.feed, candidate.record_key, pii=may_view_pii(request.user)))}):{done}",
     )
     return redirect("links:queue")

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Field, Model
 from django.utils import timezone
@@ -34,6 +35,10 @@ ENTITY_MODELS: dict[str, type[Model]] = {
     "householdincome": HouseholdIncome,
 }
 ENTITY_LABELS = {"household": "农户", "person": "成员", "income": "收入", "householdincome": "收入"}
+# Entities written by the apps above the registry (alerts, declarations, visits, feed links …) are found by
+# model name, so that their fields and codes read in Chinese (状态:待核实 → 核实中, never status: open →
+# verifying) without the registry importing those apps. Names that differ from the model's are listed here.
+ENTITY_ALIASES = {"unmatched": "unmatchedrecord"}
 # How a move names the households in `changes`: by primary key (services) or also by number (import).
 MOVE_FIELDS = ("household", "household_id", "household_no")
 OTHER_HOUSEHOLD = "其他户(不在您的管辖范围内)"
@@ -56,6 +61,18 @@ class HistoryEntry:
     summary: str
     reference: str
     changes: list[FieldChange] = field(default_factory=list)
+
+
+def entity_model(entity: str) -> type[Model] | None:
+    """The model a change-log row's `entity` names (household, alert, link_candidate …), or None."""
+    entity = entity.lower()
+    if entity in ENTITY_MODELS:
+        return ENTITY_MODELS[entity]
+    wanted = ENTITY_ALIASES.get(entity, entity.replace("_", ""))
+    for model in apps.get_models():
+        if model._meta.model_name == wanted:
+            return model
+    return None
 
 
 def field_label(model: type[Model] | None, name: str) -> str:
@@ -137,7 +154,7 @@ def history_entries(
     entries = []
     for row in rows:
         entity = row.entity.lower()
-        model = ENTITY_MODELS.get(entity)
+        model = entity_model(entity)
         changes = [
             FieldChange(
                 field_label(model, name),
@@ -153,7 +170,7 @@ def history_entries(
                 actor_name=row.actor_name or "系统",
                 source=row.get_source_display(),
                 action=row.get_action_display(),
-                entity=ENTITY_LABELS.get(entity, row.entity),
+                entity=ENTITY_LABELS.get(entity) or (str(model._meta.verbose_name) if model else row.entity),
                 summary=_summary(row, visible_numbers),
                 reference=row.reference,
                 changes=changes,

@@ -112,19 +112,19 @@ def guarantees(household: Household, members: list[Person], *, today: dt.date) -
     uninsured = [f"{m.name} 未参加基本医疗保险" for m in members if not m.medical_insurance]
     grade = household.housing_grade
     if not household_facts.housing_safe(grade):
-        housing = Guarantee("住房安全", False, "未保障", [f"住房安全等级为{grade}级,需改造或不再居住"])
+        housing = Guarantee("住房安全", False, "住房不安全", [f"住房安全等级为{grade}级,需改造或不再居住"])
     elif grade:
         housing = Guarantee("住房安全", True, f"有保障({grade}级)")
     else:
         housing = Guarantee("住房安全", None, "未鉴定", ["住房安全等级尚未鉴定"])
     water = {
         True: Guarantee("饮水安全", True, "有保障"),
-        False: Guarantee("饮水安全", False, "未保障", ["未解决安全饮水"]),
+        False: Guarantee("饮水安全", False, "饮水不安全", ["未解决安全饮水"]),
         None: Guarantee("饮水安全", None, "未填写", ["是否解决安全饮水尚未填写"]),
     }[household.water_ok]
     return [
-        Guarantee("义务教育", not dropouts, "未保障" if dropouts else "有保障", dropouts),
-        Guarantee("基本医疗", not uninsured, "未保障" if uninsured else "有保障", uninsured),
+        Guarantee("义务教育", not dropouts, "有失学辍学" if dropouts else "有保障", dropouts),
+        Guarantee("基本医疗", not uninsured, "有人未参保" if uninsured else "有保障", uninsured),
         housing,
         water,
     ]

@@ -70,19 +70,20 @@ class Guarantee:
 
 
 def _guarantees(h: Household) -> list[Guarantee]:
+    """Badges that say what is wrong (饮水不安全), never the name of what should be secured in red."""
     gaps = [
         Guarantee(label, "red")
         for label, ok in (
-            ("义务教育", h.education_ok),
-            ("基本医疗", h.medical_ok),
-            ("住房安全", h.housing_ok),
+            ("有失学辍学", h.education_ok),
+            ("有人未参保", h.medical_ok),
+            ("住房不安全", h.housing_ok),
         )
         if not ok
     ]
     if h.water_ok is False:
-        gaps.append(Guarantee("饮水安全", "red"))
+        gaps.append(Guarantee("饮水不安全", "red"))
     elif h.water_ok is None:
-        gaps.append(Guarantee("饮水未填", "yellow"))
+        gaps.append(Guarantee("饮水情况未填", "yellow"))
     return gaps or [Guarantee("均有保障", "green")]
 
 

@@ -12,7 +12,7 @@ class RunStartForm(forms.Form):
     period = forms.CharField(
         label="筛查期间",
         max_length=7,
-        help_text="格式 YYYY-MM,例如 2026-10",
+        help_text="年-月,例如 2026-10",
         widget=forms.TextInput(attrs={"placeholder": "2026-10", "inputmode": "numeric"}),
         error_messages={"required": "请填写筛查期间,例如 2026-10"},
     )

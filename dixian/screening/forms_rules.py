@@ -59,6 +59,11 @@ REGION_REFUSED = "只能为本级及下级区域设置规则。"
 MONEY_MAX = Decimal("100000000")
 
 
+def plain_decimal(value: Any) -> Decimal:
+    """A number as people write it: 50 and 12.5, never 5E+1 (what Decimal.normalize gives for 50.0)."""
+    return Decimal(format(Decimal(str(value)).normalize(), "f"))
+
+
 def param_label(key: str) -> tuple[str, str]:
     return PARAM_LABELS.get(key, (key, ""))
 
@@ -74,8 +79,7 @@ def param_text(key: str, value: Any) -> str:
     if isinstance(value, bool):
         return f"{label}:{'是' if value else '否'}"
     if key.endswith("_share") and isinstance(value, int | float | Decimal):
-        pct = (Decimal(str(value)) * 100).normalize()
-        return f"{label} {pct:f}%"
+        return f"{label} {plain_decimal(Decimal(str(value)) * 100)}%"
     if isinstance(value, int | float | Decimal):
         return f"{label} {_number_text(value)} {unit}".rstrip()
     if isinstance(value, list | tuple):
@@ -157,7 +161,8 @@ class RuleVersionForm(forms.Form):
     )
     valid_from = forms.DateField(
         label="生效日期",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        # <input type="date"> takes only an ISO date: the locale's 2026/12/06 would leave it blank.
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"required": "请填写生效日期。", "invalid": "生效日期格式应为 2026-01-01。"},
     )
     note = forms.CharField(
@@ -203,7 +208,7 @@ class RuleVersionForm(forms.Form):
                 min_value=0,
                 max_value=PERCENT_MAX,
                 decimal_places=2,
-                initial=(Decimal(str(value)) * 100).normalize(),
+                initial=plain_decimal(Decimal(str(value)) * 100),
                 error_messages=_number_errors(label),
             )
         elif isinstance(value, int) and (
@@ -222,7 +227,7 @@ class RuleVersionForm(forms.Form):
                 min_value=0,
                 max_value=MONEY_MAX,
                 decimal_places=2,
-                initial=value,
+                initial=plain_decimal(value),
                 error_messages=_number_errors(label),
             )
         elif isinstance(value, list) and all(isinstance(v, str) for v in value):
@@ -265,7 +270,7 @@ class RuleVersionForm(forms.Form):
                     max_value=MONEY_MAX,
                     decimal_places=2,
                     required=year in amounts,
-                    initial=amounts.get(year),
+                    initial=plain_decimal(amounts[year]) if year in amounts else None,
                     help_text="" if year in amounts else "可选:新增下一年度的监测线",
                     error_messages=_number_errors(f"{year}年{label}"),
                 )

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("dixian.screening")
 SYSTEM_USERNAME = "dixian-system"
+# The note of the shipped versions, as the rules pages show it (migration 0003 relabelled older rows).
+DEFAULT_RULE_NOTE = "系统默认规则"
 
 
 @transaction.atomic
@@ -51,7 +53,7 @@ def rules_seed_defaults() -> int:
             escalations=data["escalations"],
             valid_from=engine_rule.valid_from,
             valid_to=engine_rule.valid_to,
-            note="系统默认规则",
+            note=DEFAULT_RULE_NOTE,
         )
         existing.add(engine_rule.rule_id)
         created += 1

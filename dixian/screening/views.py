@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -59,6 +61,16 @@ def _run_list_page(
     return render(request, "screening/run_list.html", context, status=status)
 
 
+# The engines a run may use (`screening_run(backend=...)`: the DuckDB default or Spark), as people read them.
+BACKEND_LABELS = {"duckdb": "单机计算(DuckDB)", "spark": "集群计算(Spark)"}
+RULE_VERSION_KEY = re.compile(r"^(R\d+)v(\d+)$")
+
+
+def rule_version_text(key: str) -> str:
+    """'R01v1', as a run records the versions it ran → 'R01 第1版'."""
+    return RULE_VERSION_KEY.sub(r"\1 第\2版", key)
+
+
 @capability_required(Capability.RUNS_VIEW)
 @require_GET
 def run_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -70,6 +82,8 @@ def run_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "screening/run_detail.html",
         {
             "run": run,
+            "backend": BACKEND_LABELS.get(run.backend, run.backend),
+            "rules_run": [rule_version_text(r) for r in run.rules_run],
             "timings": timings,
             "skipped": sorted(run.rules_skipped.items()),
             "findings": run_findings_for_user(request.user, run),

@@ -9,6 +9,7 @@ own county. Everyone with a region may read the rules that apply to it.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
@@ -21,11 +22,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from dixian.accounts.capabilities import Capability, capability_required
+from dixian.common.access import user_prefix
 from dixian.common.http import AuthenticatedHttpRequest
+from dixian.feeds.labels import feed_label
 from dixian.regions.models import Region
 
 from .engine.logic import LOGICS
-from .forms_rules import RuleVersionForm, may_edit_rules, param_text, rule_regions_for_user
+from .forms_rules import RuleVersionForm, may_edit_rules, param_label, param_text, rule_regions_for_user
+from .rule_text import placeholder_label, template_readable
 from .selectors_rules import (
     current_by_region,
     may_see_rules,
@@ -65,6 +69,42 @@ def _decorate(versions: list[RuleVersion], names: dict[str, str]) -> None:
     for v in versions:
         v.region_label = names.get(v.region_prefix, v.region_prefix)  # type: ignore[attr-defined]  # shown by the template
         v.param_texts = [param_text(k, val) for k, val in v.params.items()]  # type: ignore[attr-defined]  # shown by the template
+        v.template_text = template_readable(v.template, v)  # type: ignore[attr-defined]  # shown by the template
+        v.escalation_texts = [  # type: ignore[attr-defined]  # shown by the template
+            (e.get("grade", ""), template_readable(e.get("note") or e.get("when", ""), v))
+            for e in v.escalations
+        ]
+
+
+def version_states(
+    versions: list[RuleVersion], current: list[RuleVersion], *, viewer_prefix: str, today: dt.date
+) -> dict[int, tuple[str, str]]:
+    """Per version, (state, css) as the viewer reads it: only what applies today is 现行.
+
+    A version in force in its region is 现行 — named with its region when several regions have their own —
+    unless the viewer's whole region has a more specific version of its own (a county's version replaces the
+    city default there). A version that starts later is 待生效; every other one is 历史.
+    """
+    replaced = {
+        v.pk: [
+            c
+            for c in current
+            if len(c.region_prefix) > len(v.region_prefix) and viewer_prefix.startswith(c.region_prefix)
+        ]
+        for v in current
+    }
+    several = sum(1 for v in current if not replaced[v.pk]) > 1
+    states: dict[int, tuple[str, str]] = {}
+    for v in versions:
+        if v.pk in replaced and replaced[v.pk]:
+            states[v.pk] = (f"本辖区已改用第{replaced[v.pk][0].version}版", "")
+        elif v.pk in replaced:
+            states[v.pk] = (f"现行({v.region_label})" if several else "现行", "green")  # type: ignore[attr-defined]  # set by _decorate
+        elif v.valid_from is not None and v.valid_from > today:
+            states[v.pk] = (f"待生效({v.valid_from:%Y-%m-%d} 起)", "yellow")
+        else:
+            states[v.pk] = ("历史", "")
+    return states
 
 
 @login_required
@@ -88,12 +128,17 @@ def rule_detail(request: AuthenticatedHttpRequest, rule_id: str) -> HttpResponse
     rule = rule_get(rule_id)
     history = rule_history(request.user, rule)
     _decorate(history, _region_names(history))
-    current, _ = current_by_region(history, timezone.localdate())
+    today = timezone.localdate()
+    current, _ = current_by_region(history, today)
+    states = version_states(history, current, viewer_prefix=user_prefix(request.user) or "", today=today)
+    for v in history:
+        v.state, v.state_css = states[v.pk]  # type: ignore[attr-defined]  # shown by the template
     return render(
         request,
         "screening/rules/rule_detail.html",
         {
             "rule": rule,
+            "feeds": [feed_label(code) for code in rule.feeds],
             "history": history,
             "current": {v.pk for v in current},
             "can_edit": may_edit_rules(request.user),
@@ -105,8 +150,8 @@ def _placeholders(rule_logic: str, params: dict[str, Any]) -> list[tuple[str, st
     logic = LOGICS.get(rule_logic)
     out = list(FIXED_PLACEHOLDERS.items())
     if logic is not None:
-        out += [(name, "本规则提供") for name in logic.placeholders]
-    out += [(name, "参数") for name in params]
+        out += [(name, placeholder_label(name)) for name in logic.placeholders]
+    out += [(name, f"参数:{param_label(name)[0]}") for name in params]
     return out
 
 

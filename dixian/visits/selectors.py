@@ -93,11 +93,30 @@ def households_matching(user: User, term: str, *, limit: int = 10) -> list[House
         if not narrow and len(term) < 2:
             return []
         cond = Q(head_name__contains=term) if narrow else Q(head_name__startswith=term)
+    # The account's own households (结对帮扶 today) come first: a helper searching for 张 finds its own 张.
     return list(
         qs.filter(cond)
+        .annotate(own=Exists(_own_assignment(user)))
         .select_related("region")
         .only("id", "household_no", "head_name", "region_code", "region__name", "region__full_name")
-        .order_by("region_code", "id")[:limit]
+        .order_by("-own", "region_code", "id")[:limit]
+    )
+
+
+def _own_assignment(user: User) -> QuerySet[HelperAssignment]:
+    return HelperAssignment.objects.filter(
+        assignment_covers(timezone.localdate()), helper=user, household=OuterRef("pk")
+    )
+
+
+def households_of_helper(user: User, *, limit: int = 50) -> list[Household]:
+    """The households the account helps today (结对帮扶), offered in the visit form before any search."""
+    return list(
+        household_scope_for_recording(user)
+        .filter(Exists(_own_assignment(user)))
+        .select_related("region")
+        .only("id", "household_no", "head_name", "region_code", "region__name", "region__full_name")
+        .order_by("region_code", "head_name", "id")[:limit]
     )
 
 

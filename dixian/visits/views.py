@@ -28,6 +28,7 @@ from dixian.common.forms import add_service_errors
 from dixian.common.http import AuthenticatedHttpRequest
 from dixian.common.masking import phone_shown
 from dixian.common.paging import paginate
+from dixian.common.urgency import grade_css
 
 from . import services
 from .exports import coverage_workbook
@@ -38,6 +39,7 @@ from .selectors import (
     coverage_for_user,
     household_for_recording,
     households_matching,
+    households_of_helper,
     photo_get_for_visit,
     visit_get_for_user,
     visit_list_for_user,
@@ -48,12 +50,11 @@ if TYPE_CHECKING:
 
 PAGE_SIZE = 30
 RISK_LABELS = dict(VisitRisk.choices)
-RISK_GRADE_CSS = {"红": "red", "橙": "orange", "黄": "yellow"}
 
 
 def _risk_badges(risks: list[str]) -> list[tuple[str, str]]:
     grades = services.VISIT_RISK_GRADE
-    return [(RISK_LABELS.get(r, r), RISK_GRADE_CSS[grades[VisitRisk(r)]]) for r in risks if r in RISK_LABELS]
+    return [(RISK_LABELS.get(r, r), grade_css(grades[VisitRisk(r)])) for r in risks if r in RISK_LABELS]
 
 
 # --- recording --------------------------------------------------------------------------------------
@@ -103,6 +104,7 @@ def visit_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         "picked": picked,
         "q": term,
         "matches": households_matching(user, term) if term and picked is None else None,
+        "mine": households_of_helper(user) if picked is None and not term else [],
         "notices": notices,
         "max_photos": services.MAX_PHOTOS,
         "max_days": services.MAX_DAYS_BACK,

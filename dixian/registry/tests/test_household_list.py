@@ -263,7 +263,7 @@ def test_phone_is_masked_unless_the_account_may_see_it(client, world, people):
 
 def test_table_is_mobile_readable(client, world, people):
     html = page_text(client, people["village_officer"])
-    assert 'class="responsive"' in html
+    assert 'class="responsive households"' in html
     for label in ("户编号", "户主", "所在村", "户类型", "监测类别", "人口", "三保障及饮水", "联系电话"):
         assert f'data-label="{label}"' in html
 
@@ -273,7 +273,7 @@ def test_shows_household_columns_and_guarantee_badges(client, world, people):
     html = page_text(client, people["village_officer"])
     assert world.village.full_name in html
     assert "脱贫户" in html and "边缘易致贫户" in html
-    assert '<span class="badge red">住房安全</span>' in html
+    assert '<span class="badge red">住房不安全</span>' in html  # the badge says what is wrong
     assert reverse("registry:household_detail", args=[world.home.pk]) in html
 
 
@@ -372,3 +372,17 @@ def test_a_search_matching_too_many_asks_for_more_precision(client, world, peopl
     assert "「张三」的匹配结果超过 1 条" in html
     assert numbers(client, admin, {"q": "张三", "region": world.village.pk}) == set()
     assert numbers(client, admin, {"q": world.neighbour.household_no}) == {world.neighbour.household_no}
+
+
+def test_each_red_badge_says_what_is_wrong_not_what_should_be_secured(client, world, people):
+    Household.objects.filter(pk=world.home.pk).update(
+        education_ok=False, medical_ok=False, housing_ok=False, water_ok=False
+    )
+    Household.objects.filter(pk=world.neighbour.pk).update(water_ok=None)
+    html = page_text(client, people["village_officer"])
+    for wrong in ("有失学辍学", "有人未参保", "住房不安全", "饮水不安全"):
+        assert f'<span class="badge red">{wrong}</span>' in html
+    for name in ("义务教育", "基本医疗", "住房安全", "饮水安全"):
+        assert f'<span class="badge red">{name}</span>' not in html
+    county = page_text(client, people["county_reviewer"])
+    assert '<span class="badge yellow">饮水情况未填</span>' in county

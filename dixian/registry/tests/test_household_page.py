@@ -97,7 +97,7 @@ def test_income_below_the_example_line_is_highlighted(client, world, people):
     )
     html = page(client, people["village_officer"], world.home)
     assert IncomeLine.objects.get(region=None, year=2024).amount == Decimal("7900")
-    assert "7900.00" in html and "示例" in html
+    assert "7,900" in html and "示例标准" in html and "7900.00" not in html
     assert html.count("低于监测线") == 1  # 2024 (5,000 < 7,900); 2025 (11,600) is above its 8,200 line
     assert 'class="below-line"' in html
 
@@ -222,4 +222,15 @@ def test_a_countys_own_income_line_overrides_the_city_example(client, world, peo
     assert lines[2024].region is None and lines[2024].is_example  # other years keep the example line
     assert income_lines_for_code(world.far.region_code)[2025].amount == Decimal("8200")
     html = page(client, people["village_officer"], world.home)
-    assert "12000.00" in html and "低于监测线" in html  # 2025: 11,600 per person < 12,000
+    assert "12,000" in html and "低于监测线" in html  # 2025: 11,600 per person < 12,000
+
+
+def test_the_guarantee_badges_say_what_is_wrong(client, world, people):
+    world.home.water_ok = False
+    world.home.housing_grade = "C"
+    world.home.save()
+    html = page(client, people["village_officer"], world.home)
+    assert '<span class="badge red">饮水不安全</span>' in html
+    assert '<span class="badge red">住房不安全</span>' in html
+    assert '<span class="badge green">有保障</span>' in html  # 义务教育, 基本医疗
+    assert "未保障" not in html

@@ -100,7 +100,8 @@ def test_the_run_detail_shows_findings_only_inside_the_accounts_region(client, w
 
     own = login(client, people["county_reviewer"]).get(url).content.decode()
     assert "01 因病" in own and "本次筛查在您的辖区内没有新发现" not in own
-    assert "筛查引擎" in own and "R01v1" in own
+    assert "筛查引擎" in own and "R01 第1版" in own and "R01v1" not in own  # versions in Chinese
+    assert "单机计算(DuckDB)" in own and ">duckdb<" not in own
 
     client.logout()
     other = login(client, people["other_county_reviewer"]).get(url).content.decode()

@@ -136,3 +136,35 @@ def test_without_javascript_the_search_button_lists_households_to_pick(client, w
     assert f'type="radio" name="household" value="{world.home.pk}"' in page
     page = client.get(reverse("visits:new"), {"q": "李四"}).content.decode()
     assert "没有找到「李四」" in page and world.neighbour.household_no not in page
+
+
+def test_the_helper_sees_its_own_households_first_without_searching(client, world, people, today):
+    from dixian.registry.models import HelperAssignment
+
+    client.force_login(people["helper"])
+    html = client.get(reverse("visits:new")).content.decode()
+    assert "我结对帮扶的农户" in html
+    assert f'name="household" value="{world.home.pk}" checked' in html  # its only household, chosen
+    # A village officer who also helps one household of its village finds it first when searching (here
+    # the newer one, which the plain order by village and key would put last).
+    officer = people["village_officer"]
+    own = world.home.__class__.objects.create(
+        household_no="3604241002010009",
+        region=world.village,
+        region_code=world.village.code,
+        kind="ordinary",
+        head_name="张大",
+        member_count=1,
+    )
+    HelperAssignment.objects.create(household=own, helper=officer, start_date=dt.date(2025, 1, 1))
+    client.force_login(officer)
+    found = client.get(reverse("visits:household_search"), {"q": "张"}).content.decode()
+    assert found.index(own.household_no) < found.index(world.home.household_no)
+    form = client.get(reverse("visits:new")).content.decode()
+    assert form.count('name="household"') == 1 and own.household_no in form
+
+
+def test_an_account_without_households_of_its_own_gets_only_the_search(client, world, people, today):
+    client.force_login(people["village_officer"])
+    html = client.get(reverse("visits:new")).content.decode()
+    assert "我结对帮扶的农户" not in html and 'id="id_q"' in html
