@@ -177,7 +177,7 @@ class Api(NinjaAPI):
         for item in doc["paths"].values():
             for op in item.values():
                 for status, answer in op["responses"].items():
-                    answer["description"] = RESPONSE_DESCRIPTIONS.get(status, answer["description"])
+                    answer["description"] = RESPONSE_DESCRIPTIONS.get(str(status), answer["description"])
                 if not op.get("parameters"):
                     op.pop("parameters", None)
         for scheme in doc["components"].get("securitySchemes", {}).values():

@@ -84,12 +84,34 @@ _M30 = "(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
 _FEB = "02-(?:0[1-9]|1[0-9]|2[0-8])"
 
 
-def _years(years: range) -> str:
-    """An alternation matching exactly these years, a whole decade written as 199[0-9]."""
+def _digit_range(lo: int, hi: int) -> str:
+    return str(lo) if lo == hi else f"[{lo}-{hi}]"
+
+
+def _number_range(lo: int, hi: int, width: int) -> str:
+    """An alternation matching exactly the numbers lo … hi written with `width` digits (zero-padded)."""
+    if lo > hi:
+        return ""
+    if width == 1:
+        return _digit_range(lo, hi)
+    step = 10 ** (width - 1)
+    head_lo, head_hi = divmod(lo, step), divmod(hi, step)
+    if head_lo[0] == head_hi[0]:
+        return f"{head_lo[0]}(?:{_number_range(head_lo[1], head_hi[1], width - 1)})"
     parts = []
-    for decade in sorted({y // 10 for y in years}):
-        inside = [y for y in range(decade * 10, decade * 10 + 10) if y in years]
-        parts.append(f"{decade}[0-9]" if len(inside) == 10 else "|".join(map(str, inside)))
+    first, last = head_lo[0], head_hi[0]
+    if head_lo[1]:
+        parts.append(f"{first}(?:{_number_range(head_lo[1], step - 1, width - 1)})")
+        first += 1
+    if head_hi[1] != step - 1:
+        tail = f"{last}(?:{_number_range(0, head_hi[1], width - 1)})"
+        last -= 1
+    else:
+        tail = ""
+    if first <= last:
+        parts.append(f"{_digit_range(first, last)}[0-9]{{{width - 1}}}")
+    if tail:
+        parts.append(tail)
     return "|".join(parts)
 
 
@@ -98,7 +120,8 @@ def _leap(year: int) -> bool:
 
 
 def _days(n: int) -> str:
-    return "(?:" + "|".join(f"{d:02d}" for d in range(1, n + 1)) + ")"
+    """01 … n."""
+    return f"(?:{_number_range(1, n, 2)})"
 
 
 def _month_days(year: int, month: int) -> int:
@@ -110,13 +133,22 @@ def date_pattern(first: dt.date, last: dt.date) -> str:
     """A regular expression matching exactly the dates first … last written YYYY-MM-DD (first is 1 January)."""
     assert (first.month, first.day) == (1, 1) and first <= last
     parts = []
-    years = range(first.year, last.year)
-    if years:
-        parts.append(f"(?:{_years(years)})-(?:{_M31}|{_M30}|{_FEB})")
-        leap = [y for y in years if _leap(y)]
-        if leap:
-            parts.append(f"(?:{'|'.join(map(str, leap))})-02-29")
-    months = [f"{m:02d}-{_days(_month_days(last.year, m))}" for m in range(1, last.month)]
+    if first.year < last.year:
+        parts.append(f"(?:{_number_range(first.year, last.year - 1, 4)})-(?:{_M31}|{_M30}|{_FEB})")
+        leap = [y for y in range(first.year, last.year) if _leap(y)]
+        by_decade: dict[int, list[int]] = {}
+        for y in leap:
+            by_decade.setdefault(y // 10, []).append(y % 10)
+        years = "|".join(
+            f"{d}{units[0]}" if len(units) == 1 else f"{d}[{''.join(map(str, units))}]"
+            for d, units in by_decade.items()
+        )
+        if years:
+            parts.append(f"(?:{years})-02-29")
+    by_length: dict[int, list[int]] = {}
+    for m in range(1, last.month):
+        by_length.setdefault(_month_days(last.year, m), []).append(m)
+    months = [f"(?:{'|'.join(f'{m:02d}' for m in ms)})-{_days(n)}" for n, ms in by_length.items()]
     months.append(f"{last.month:02d}-{_days(last.day)}")
     parts.append(f"{last.year}-(?:{'|'.join(months)})")
     return "^(?:" + "|".join(parts) + ")$"
@@ -128,8 +160,8 @@ def period_pattern(last: tuple[int, int]) -> str:
     first_year = FIRST_PERIOD[0]
     parts = []
     if last[0] > first_year:
-        parts.append(f"(?:{_years(range(first_year, last[0]))})-(?:0[1-9]|1[0-2])")
-    parts.append(f"{last[0]}-(?:{'|'.join(f'{m:02d}' for m in range(1, last[1] + 1))})")
+        parts.append(f"(?:{_number_range(first_year, last[0] - 1, 4)})-(?:0[1-9]|1[0-2])")
+    parts.append(f"{last[0]}-{_days(last[1])}")
     return "^(?:" + "|".join(parts) + ")$"
 
 
@@ -193,7 +225,7 @@ def value_type(col: cat.FeedColumn) -> Any:
         return Money
     if col.type == cat.INT:
         high = ingest.INT_MAX.get(col.field, ingest.INT_DEFAULT_MAX)
-        return Annotated[int, BeforeValidator(_integral), Strict(), Ge(0), Le(high)]
+        return Annotated[int, Strict(), Ge(0), Le(high), BeforeValidator(_integral)]
     if col.type == cat.CHOICE:
         return Literal[col.choices]  # type: ignore[valid-type]  # built from the catalogue at import
     raise AssertionError(f"column type {col.type!r} has no API type")
