@@ -27,6 +27,7 @@ from typing import Any
 from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import URLPattern
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Path, Router, Status
@@ -484,7 +485,8 @@ for _spec in cat.FEEDS:
 def delivery_get(
     request: HttpRequest, pk: int = Path(..., ge=1, le=2**63 - 1, description="报送编号")
 ) -> dict[str, Any]:
-    delivery = deliveries_for_user(request.auth.user).filter(pk=pk).first()  # type: ignore[attr-defined]
+    user = request.auth.user  # type: ignore[attr-defined]  # set by TokenAuth
+    delivery = deliveries_for_user(user).filter(pk=pk).first()
     if delivery is None:
         raise ApiError(404, "报送不存在或不在您的管辖范围内")
     return {"delivery": s.delivery_out(delivery)}
@@ -510,7 +512,7 @@ api.add_router("", router)
 
 
 def _ninja_views() -> dict[str, Callable[..., HttpResponse]]:
-    return {p.name: p.callback for p in api.urls[0] if getattr(p, "name", None)}  # type: ignore[union-attr]
+    return {p.name: p.callback for p in api.urls[0] if isinstance(p, URLPattern) and p.name}
 
 
 _VIEWS = _ninja_views()

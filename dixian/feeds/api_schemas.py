@@ -278,8 +278,12 @@ def row_model(code: str) -> type[BaseModel]:
     fields: dict[str, Any] = {}
     for col in spec.columns:
         kind = value_type(col)
-        info = {"alias": col.header, "title": col.header, "description": column_description(col)}
-        fields[col.field] = (kind, Field(**info)) if col.required else (kind | None, Field(None, **info))
+        about = column_description(col)
+        fields[col.field] = (
+            (kind, Field(alias=col.header, title=col.header, description=about))
+            if col.required
+            else (kind | None, Field(None, alias=col.header, title=col.header, description=about))
+        )
     return create_model(
         row_schema_name(code),
         __config__=ConfigDict(
@@ -299,14 +303,12 @@ def row_model(code: str) -> type[BaseModel]:
 @functools.cache
 def batch_model(code: str) -> type[BaseModel]:
     spec = cat.feed(code)
+    rows: Any = list[row_model(code)]  # type: ignore[misc]  # a model class built from the catalogue
     return create_model(
         f"Batch_{code}",
         __config__=ConfigDict(extra="forbid", title=f"{spec.department} · {spec.name} 一批数据"),
         period=(Period, Field(description="数据期间(年-月),从 2000-01 到本月,如 2026-10")),
-        rows=(
-            list[row_model(code)],  # type: ignore[misc]  # a model class built from the catalogue
-            Field(min_length=1, max_length=MAX_ROWS, description=f"数据行,1 到 {MAX_ROWS} 行"),
-        ),
+        rows=(rows, Field(min_length=1, max_length=MAX_ROWS, description=f"数据行,1 到 {MAX_ROWS} 行")),
     )
 
 
@@ -317,12 +319,13 @@ class Delivery(BaseModel):
     model_config = ConfigDict(title="一次报送")
 
     id: int = Field(description="报送编号")
+    # The Literal types below are built from data at import: mypy cannot read them, pydantic can.
     feed: Literal[tuple(f.code for f in cat.FEEDS)] = Field(description="数据类型")  # type: ignore[valid-type]
     period: str = Field(pattern=ingest.PERIOD.pattern, description="数据期间(年-月)")
-    channel: Literal[tuple(FeedDelivery.Channel.values)] = Field(  # type: ignore[valid-type]
+    channel: Literal[tuple(FeedDelivery.Channel.values)] = Field(  # type: ignore[valid-type]  # as feed
         description="报送方式:" + ",".join(f"{v} {label}" for v, label in FeedDelivery.Channel.choices)
     )
-    status: Literal[tuple(FeedDelivery.Status.values)] = Field(  # type: ignore[valid-type]
+    status: Literal[tuple(FeedDelivery.Status.values)] = Field(  # type: ignore[valid-type]  # as feed
         description="状态:" + ",".join(f"{v} {label}" for v, label in FeedDelivery.Status.choices)
     )
     status_label: str = Field(description="状态的中文名")
@@ -364,7 +367,7 @@ class CatalogueColumn(BaseModel):
     field: str = Field(description="字段名")
     header: str = Field(description="中文表头:推送时用作键")
     aliases: list[str] = Field(description="上传表格时也接受的表头")
-    type: Literal[cat.TYPES] = Field(description="类型")  # type: ignore[valid-type]
+    type: Literal[cat.TYPES] = Field(description="类型")  # type: ignore[valid-type]  # built from catalogue.TYPES
     required: bool
     choices: list[str] = Field(description="可填的值(选项类)")
     meaning: str
@@ -392,7 +395,7 @@ def delivery_out(delivery: FeedDelivery) -> dict[str, Any]:
         "period": delivery.period,
         "channel": delivery.channel,
         "status": delivery.status,
-        "status_label": delivery.get_status_display(),
+        "status_label": FeedDelivery.Status(delivery.status).label,
         "row_count": delivery.row_count,
         "error_count": delivery.error_count,
         "checksum": delivery.checksum,
