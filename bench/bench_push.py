@@ -69,6 +69,10 @@ def prepare() -> dict[str, object]:
     return {"persons": Person.objects.count()}
 
 
+def _yuan(cents: int) -> str:
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
 def rows_for_round(seed: int) -> list[dict[str, object]]:
     """1,000 settlements of random registry persons, with the Chinese headers a department sends."""
     from dixian.registry.models import Person
@@ -82,8 +86,8 @@ def rows_for_round(seed: int) -> list[dict[str, object]]:
     rows = []
     for n, (name, id_number) in enumerate(persons):
         big = rng.random() < 0.08
-        own = round(rng.uniform(6000, 30000) if big else rng.uniform(50, 800), 2)
-        total = round(own * 2.5, 2)
+        own = round((rng.uniform(6000, 30000) if big else rng.uniform(50, 800)) * 100)  # in 分
+        total = round(own * 2.5)
         rows.append(
             {
                 "结算单号": f"PUSH{seed:04d}{n:05d}",
@@ -91,9 +95,10 @@ def rows_for_round(seed: int) -> list[dict[str, object]]:
                 "证件号码": None if rng.random() < 0.01 else id_number,
                 "就诊类别": "住院" if big else "普通门诊",
                 "结算日期": f"2026-10-{rng.randint(1, 28):02d}",
-                "医疗总费用": total,
-                "统筹基金支付": round(total - own, 2),
-                "个人负担": own,
+                # Amounts with decimals are strings in the API (docs/feeds.md, 四、推送接口).
+                "医疗总费用": _yuan(total),
+                "统筹基金支付": _yuan(total - own),
+                "个人负担": _yuan(own),
             }
         )
     return rows

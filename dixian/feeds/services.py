@@ -33,7 +33,7 @@ from dixian.common.models import ChangeLog
 from dixian.common.spreadsheets import ErrorReport
 from dixian.domain import catalogue
 
-from . import ingest, openapi
+from . import ingest
 from .models import ApiToken, FeedDelivery
 from .signals import delivery_changed
 
@@ -45,7 +45,7 @@ logger = logging.getLogger("dixian.feeds")
 
 # Errors kept on the delivery row: what the push API answers a rejected batch with (the report workbook has
 # them all; the web page shows the first feeds.views.ERRORS_SHOWN).
-ERROR_SAMPLE = openapi.MAX_ERRORS_LISTED
+ERROR_SAMPLE = 1_000
 REPORT_MAX_ERRORS = 100_000  # errors written to the report workbook
 REPORT_FULL_ROWS = 20_000  # up to this many rows the report repeats the whole file; above, the rows in error
 ID_NOTE_LABELS = {
@@ -164,12 +164,6 @@ def delivery_receive(
             message="整份数据未接收:" + ";".join(exc.problems[:-1] or exc.problems),
         ), True
     if not result.ok:
-        bad_rows = len({e.row for e in result.errors})
-        message = (
-            f"发现 {result.error_count} 处错误"
-            + (f"(涉及 {bad_rows} 行)" if result.error_count == len(result.errors) else "")
-            + ",整份数据未接收。请下载错误报告,按“错误原因”列改正后重新报送。"
-        )
         return _reject(
             feed=feed,
             period=period,
@@ -182,7 +176,7 @@ def delivery_receive(
             error_count=result.error_count,
             rows_read=result.rows_read,
             raw=raw,
-            message=message,
+            message=_rejection_message(result.errors, result.error_count),
         ), True
     assert result.table is not None
     return _accept(
@@ -198,6 +192,56 @@ def delivery_receive(
         if content is not None
         else (json.dumps(rows, ensure_ascii=False).encode("utf-8") if rows is not None else None),
         original_suffix=_suffix(file_name, content),
+    )
+
+
+def delivery_refuse(
+    *,
+    feed: str,
+    period: str,
+    source: User | None,
+    region: Region,
+    channel: str,
+    file_name: str,
+    rows: list[dict[str, Any]],
+    errors: list[ingest.RowError],
+    error_count: int,
+) -> FeedDelivery:
+    """Record a batch of rows refused before the checks ran: the push API's contract (feeds/api_schemas.py)
+    takes each value in its canonical form only, and found `errors` (the first ones of `error_count`).
+
+    Recorded as `delivery_receive` records a rejection: a delivery row with its errors, the error report
+    repeating the rows, an audit row; nothing of the rows is kept. Raises ValidationError for an unknown
+    feed or a malformed period."""
+    if feed not in catalogue.FEEDS_BY_CODE:
+        raise ValidationError(f"未知的数据类型「{feed}」")
+    period = period_validate(period)
+    try:
+        raw: ingest.RawDelivery | None = ingest.read_rows(rows)
+    except ingest.FeedFileError:
+        raw = None  # rows without any key: the report lists the problems and the expected headers
+    return _reject(
+        feed=feed,
+        period=period,
+        source=source,
+        region=region,
+        channel=channel,
+        file_name=file_name,
+        checksum=rows_checksum(rows),
+        errors=errors,
+        error_count=error_count,
+        rows_read=len(rows),
+        raw=raw,
+        message=_rejection_message(errors, error_count),
+    )
+
+
+def _rejection_message(errors: list[ingest.RowError], error_count: int) -> str:
+    bad_rows = len({e.row for e in errors})
+    return (
+        f"发现 {error_count} 处错误"
+        + (f"(涉及 {bad_rows} 行)" if error_count == len(errors) else "")
+        + ",整份数据未接收。请下载错误报告,按“错误原因”列改正后重新报送。"
     )
 
 

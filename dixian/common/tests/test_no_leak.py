@@ -49,13 +49,13 @@ PUBLIC = {
     "accounts:logout",
     # The self-declaration page (dixian.declarations.views_public): region names and the applicant's own.
     *(f"declare:{n}" for n in ("form", "village", "done", "places", "captcha", "status")),
-    # The push API's OpenAPI document and its HTML page (dixian.feeds.views_api): generated from the feed
+    # The push API's OpenAPI document and its HTML page (dixian.feeds.api): generated from the feed
     # catalogue, no data; a department's developers read them before their system has a token.
     "api:openapi",
     "api:docs",
 }
 
-# The push API (dixian.feeds.views_api) answers to a token, never to the session: without one it answers
+# The push API (dixian.feeds.api) answers to a token, never to the session: without one it answers
 # 401 (a machine has no login page to be sent to). The walk calls it with a token of each persona's own.
 TOKEN_ONLY = {"api:feed_list", "api:delivery_create", "api:delivery_get"}
 
