@@ -16,6 +16,10 @@ from typing import Any
 # Demo line (docs/domain.md: shown as 示例 until the province's figure is entered), 元 per person per year.
 DEMO_INCOME_LINE: dict[int, int] = {2023: 7600, 2024: 7900, 2025: 8200, 2026: 8500}
 
+# The earliest income year the registry holds: incomes are recorded from 2014, when the poor were first
+# registered (建档立卡) at the start of the 脱贫攻坚期 (docs/domain.md §1).
+FIRST_INCOME_YEAR = 2014
+
 type Amount = int | float | Decimal
 
 

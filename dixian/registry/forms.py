@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from dixian.common.forms import add_service_errors
 from dixian.common.masking import id_number_shown, phone_shown
 from dixian.domain import household_facts
+from dixian.domain.income import FIRST_INCOME_YEAR
 
 from . import choices as c
 from .models import Household, HouseholdIncome, Person
@@ -142,7 +143,7 @@ class PersonMoveForm(forms.Form):
 
 
 class IncomeForm(forms.Form):
-    year = forms.IntegerField(label="收入年度", min_value=2014, max_value=2100)
+    year = forms.IntegerField(label="收入年度", min_value=FIRST_INCOME_YEAR, max_value=2100)
     members = forms.IntegerField(
         label="计算人口数",
         min_value=1,

@@ -28,6 +28,7 @@ from python_calamine import CalamineWorkbook
 from dixian.common.models import ChangeLog
 from dixian.common.spreadsheets import REPORT_COLUMNS, ErrorReport, TemplateBook, TemplateColumn
 from dixian.domain import dictionaries, household_facts, household_rules, idnumber
+from dixian.domain.income import FIRST_INCOME_YEAR
 from dixian.regions.models import Region
 
 from . import choices as c
@@ -201,7 +202,7 @@ def _parsers() -> dict[str, Callable[[Any], Any]]:
         "dibao": p.parse_bool,
         "tekun": p.parse_bool,
         "phone": p.parse_phone,
-        "year": lambda v: p.parse_int(v, low=2014, high=this_year, label="收入年度"),
+        "year": lambda v: p.parse_int(v, low=FIRST_INCOME_YEAR, high=this_year, label="收入年度"),
     }
     for name in (
         "kind",

@@ -24,6 +24,7 @@ from django.utils import timezone
 from dixian.common.audit import change_record, diff_fields
 from dixian.common.models import ChangeLog
 from dixian.domain import household_facts, household_rules
+from dixian.domain.income import FIRST_INCOME_YEAR
 
 from . import choices as c
 from .models import HOUSEHOLD_DETAIL_FIELDS, PERSON_DETAIL_FIELDS, Household, HouseholdIncome, Person
@@ -467,8 +468,8 @@ def income_validate(*, year: int, members: int, components: Mapping[str, Decimal
         if value is not None and Decimal(value) < 0
     }
     this_year = timezone.localdate().year
-    if not 2014 <= year <= this_year:
-        errors["year"] = f"收入年度应在2014年至{this_year}年之间。"
+    if not FIRST_INCOME_YEAR <= year <= this_year:
+        errors["year"] = f"收入年度应在{FIRST_INCOME_YEAR}年至{this_year}年之间。"
     if members < 1:
         errors["members"] = "计算人口数至少为1;本户还没有成员时,请先登记成员。"
     if errors:
