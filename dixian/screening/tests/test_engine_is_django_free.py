@@ -15,6 +15,9 @@ def test_engine_and_catalogue_import_and_screen_without_django() -> None:
         assert not any(m == "django" or m.startswith("django.") for m in sys.modules), "django preloaded"
         import dixian.domain.catalogue
         import dixian.screening.engine as engine
+        # Nor Polars: the vocabulary's Polars forms import it when used, so a screening process does not
+        # carry its 24 MB for nothing (the engine benchmark's peak RSS).
+        assert "polars" not in sys.modules, "polars imported with the engine"
         from dixian.screening.tests.data import World, feed
         w = World()
         h = w.household("H1", kind="ex_poor", income=8000)
