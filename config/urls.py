@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from dixian.common.views import favicon
+
 admin.site.site_header = "底线 · 乡村振兴监测预警平台 后台"
 admin.site.site_title = "底线后台"
 
@@ -21,6 +23,7 @@ urlpatterns = [
     path("rules/", include("dixian.screening.urls_rules")),
     path("captcha/", include("captcha.urls")),
     path("admin/", admin.site.urls),
+    path("favicon.ico", favicon, name="favicon"),
 ]
 
 handler404 = "dixian.common.views.page_not_found"

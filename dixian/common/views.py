@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.contrib.staticfiles import finders
+from django.http import Http404, HttpRequest, HttpResponse
 from django.template import loader
 
 
@@ -31,3 +32,18 @@ def server_error(request: HttpRequest) -> HttpResponse:
         "系统出错了",
         "处理您的请求时出现了意外错误,已记录日志。请稍后重试;若仍然出错,请联系管理员。",
     )
+
+
+FAVICON = "dixian/favicon.svg"
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask for where no page links an icon (a JSON answer, a downloaded
+    report): the SVG that every page links, from the static files."""
+    path = finders.find(FAVICON)
+    if not isinstance(path, str):
+        raise Http404
+    with open(path, "rb") as icon:
+        response = HttpResponse(icon.read(), content_type="image/svg+xml")
+    response["Cache-Control"] = "max-age=86400"
+    return response

@@ -30,3 +30,14 @@ def test_staff_pages_and_the_public_page_link_the_icon(client, world, people):
     assert link in client.get(reverse("declare:form")).content.decode()
     client.force_login(people["village_officer"])
     assert link in client.get(reverse("registry:household_list")).content.decode()
+
+
+def test_a_browser_asking_the_site_root_for_favicon_ico_gets_the_icon(client):
+    # Browsers ask /favicon.ico where nothing links an icon (a JSON answer, a downloaded report); it is
+    # open to the anonymous visitor like the static file itself.
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/svg+xml"
+    path = finders.find(ICON)
+    assert isinstance(path, str)
+    assert response.content == Path(path).read_bytes()

@@ -53,6 +53,8 @@ PUBLIC = {
     # catalogue, no data; a department's developers read them before their system has a token.
     "api:openapi",
     "api:docs",
+    # /favicon.ico: the icon of the static files, for documents that link none.
+    "favicon",
 }
 
 # The push API (dixian.feeds.api) answers to a token, never to the session: without one it answers
