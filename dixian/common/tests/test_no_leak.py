@@ -224,6 +224,15 @@ class Targets:
 
 
 MISSING = 10**9  # a primary key that exists nowhere
+# Targets that name nothing: every key missing, numbers no household or person has.
+NOWHERE_TARGETS = Targets(
+    household=MISSING,
+    person=MISSING,
+    job=MISSING,
+    batch=MISSING,
+    household_no="0" * 16,
+    id_number="0" * 18,
+)
 
 
 def visit_of(h: Household) -> tuple[int, int]:
@@ -497,14 +506,6 @@ def test_no_url_leaks_a_household_outside_the_personas_scope(client, world, peop
         if not code_in_scope(user, world.other_county.code):
             secrets["都昌.xlsx"] = "import batch of another county"
         outside, inside = targets_for(world, visible, job, batch, user)
-        nowhere = Targets(
-            household=MISSING,
-            person=MISSING,
-            job=MISSING,
-            batch=MISSING,
-            household_no="0" * 16,
-            id_number="0" * 18,
-        )
 
         for route in plain:
             if route.name == "accounts:logout":
@@ -529,7 +530,7 @@ def test_no_url_leaks_a_household_outside_the_personas_scope(client, world, peop
             response = get_or_post(client, url)
             if response.status_code != 404 and route.name not in PUBLIC:
                 # A refusal by role (403 for every key, existing or not) reveals nothing either.
-                missing = get_or_post(client, url_for(route, nowhere))
+                missing = get_or_post(client, url_for(route, NOWHERE_TARGETS))
                 if not (response.status_code == missing.status_code == 403):
                     problems.append(
                         f"{persona}: {url} (out of scope) answered {response.status_code}, not 404"

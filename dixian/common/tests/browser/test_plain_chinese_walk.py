@@ -37,7 +37,16 @@ from dixian.registry.selectors import household_scope_for_user
 from dixian.registry.testing import build_world, household, personas
 from dixian.screening.models import RuleVersion, ScreeningRun
 
-from ..test_no_leak import FILL, MISSING, PUBLIC, Targets, project_routes, targets_for, url_for
+from ..test_no_leak import (
+    FILL,
+    MISSING,
+    NOWHERE_TARGETS,
+    PUBLIC,
+    Targets,
+    project_routes,
+    targets_for,
+    url_for,
+)
 from .conftest import DESKTOP, _context
 from .live import server_idle
 
@@ -168,15 +177,7 @@ def test_no_page_shows_an_internal_code_to_any_persona(
     # Every alert of the walk has moved on once, so the history shows a status change.
     for alert in Alert.objects.filter(status=Alert.Status.OPEN):
         alert_set_status(alert=alert, status=Alert.Status.VERIFYING, note="", actor=people["city_admin"])
-    anonymous_targets = Targets(
-        household=MISSING,
-        person=MISSING,
-        job=MISSING,
-        batch=MISSING,
-        household_no="0" * 16,
-        id_number="0" * 18,
-        village=world.village.code,
-    )
+    anonymous_targets = dataclasses.replace(NOWHERE_TARGETS, village=world.village.code)
     plan["anonymous"] = html_pages(client, anonymous_targets, public_only=True)
     assert len(plan["city_admin"]) >= 30 and len(plan["helper"]) >= 10, plan  # the walk walks
     assert any("/alerts/" in u and u.rstrip("/").split("/")[-1].isdigit() for u in plan["village_officer"])
