@@ -33,6 +33,9 @@ class User(AbstractUser):
         help_text="勾选后,该账号在页面和导出中可看到完整的身份证号和电话;否则一律脱敏显示。",
     )
     phone = models.CharField("联系电话", max_length=20, blank=True)
+    # A department account sends only the feeds its department owns, about persons of its region
+    # (docs/security.md §3). Codes of `dixian.domain.catalogue.FEEDS`; empty for other accounts.
+    feeds = models.JSONField("负责的数据项", default=list, blank=True)
 
     class Meta:
         verbose_name = "账号"

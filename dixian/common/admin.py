@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import ChangeLog, Job
+from .models import ChangeLog, Job, RateLimitHit
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -37,3 +37,9 @@ class JobAdmin(ReadOnlyAdmin):
     search_fields = ("kind", "message", "owner__username")
     list_select_related = ("owner",)
     ordering = ("-created_at",)
+
+
+@admin.register(RateLimitHit)
+class RateLimitHitAdmin(ReadOnlyAdmin):
+    list_display = ("bucket", "at")
+    list_filter = ("bucket",)

@@ -104,3 +104,24 @@ class Job(models.Model):
         if self.status == self.Status.DONE:
             return 100
         return int(self.progress * 100 / self.total) if self.total else 0
+
+
+class RateLimitHit(models.Model):
+    """One counted use of something limited (a declaration sent, a login tried, a push to the API).
+
+    Counted in the database, not a per-process cache: the site runs several workers and each must see
+    every other's hits. Only a salted hash of the IP address, ID number or account is kept, never the value.
+    The bucket names what is counted; each app names its own (`dixian.common.ratelimit`).
+    """
+
+    bucket = models.CharField("类别", max_length=24)
+    key_hash = models.CharField("键(加盐哈希)", max_length=64)
+    at = models.DateTimeField("时间", db_index=True)
+
+    class Meta:
+        verbose_name = "访问计数"
+        verbose_name_plural = "访问计数"
+        indexes = [models.Index(fields=["bucket", "key_hash", "at"], name="rate_limit_hit_bucket_key_at")]
+
+    def __str__(self) -> str:
+        return f"{self.bucket} {self.at:%Y-%m-%d %H:%M}"

@@ -4,7 +4,7 @@ from django.contrib import admin
 
 from dixian.common.admin import ReadOnlyAdmin
 
-from .models import Declaration, RateLimitHit
+from .models import Declaration
 
 
 @admin.register(Declaration)
@@ -12,9 +12,3 @@ class DeclarationAdmin(ReadOnlyAdmin):
     list_display = ("reference", "village", "difficulty", "status", "created_at")
     list_filter = ("status", "difficulty")
     raw_id_fields = ("village", "household")
-
-
-@admin.register(RateLimitHit)
-class RateLimitHitAdmin(ReadOnlyAdmin):
-    list_display = ("bucket", "at")
-    list_filter = ("bucket",)

@@ -77,26 +77,9 @@ class Declaration(TimeStampedModel):
         return self.reference
 
 
-class RateLimitHit(models.Model):
-    """One counted use of the public page (a declaration sent, a status looked up).
+class Bucket(models.TextChoices):
+    """What the public page counts (see `dixian.common.ratelimit`)."""
 
-    Counted in the database, not a per-process cache: the site runs several workers and each must see
-    every other's hits. Only a salted hash of the IP address or ID number is kept, never the value.
-    """
-
-    class Bucket(models.TextChoices):
-        DECLARE_IP = "declare_ip", "同一网络提交申报"
-        DECLARE_ID = "declare_id", "同一身份证号提交申报"
-        LOOKUP_IP = "lookup_ip", "同一网络查询进度"
-
-    bucket = models.CharField("类别", max_length=12, choices=Bucket.choices)
-    key_hash = models.CharField("键(加盐哈希)", max_length=64)
-    at = models.DateTimeField("时间", db_index=True)
-
-    class Meta:
-        verbose_name = "公开页面访问计数"
-        verbose_name_plural = "公开页面访问计数"
-        indexes = [models.Index(fields=["bucket", "key_hash", "at"], name="ratelimit_bucket_key_at")]
-
-    def __str__(self) -> str:
-        return f"{self.get_bucket_display()} {self.at:%Y-%m-%d %H:%M}"
+    DECLARE_IP = "declare_ip", "同一网络提交申报"
+    DECLARE_ID = "declare_id", "同一身份证号提交申报"
+    LOOKUP_IP = "lookup_ip", "同一网络查询进度"

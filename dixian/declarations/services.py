@@ -9,8 +9,6 @@ answer: the alert is raised either way, with the same steps.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -22,11 +20,11 @@ from django.utils import timezone
 from dixian.cases.models import Alert, AlertEvidence
 from dixian.cases.services import alert_add_evidence
 from dixian.common.audit import change_record
-from dixian.common.locks import transaction_lock
 from dixian.common.models import ChangeLog
+from dixian.common.ratelimit import rate_limit_take
 from dixian.registry.models import Person
 
-from .models import DIFFICULTY_RISK, Declaration, Difficulty, RateLimitHit
+from .models import DIFFICULTY_RISK, Bucket, Declaration, Difficulty
 from .validation import reference_new
 
 if TYPE_CHECKING:
@@ -38,75 +36,6 @@ if TYPE_CHECKING:
 DECLARATION_GRADE = "橙"
 HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)
-
-
-class RateLimited(Exception):  # noqa: N818 - a domain outcome, not a programming error
-    """Too many uses of the public page from one network or for one ID number; `retry_at` says when."""
-
-    def __init__(self, bucket: str, retry_at: dt.datetime, limit: int, window: dt.timedelta) -> None:
-        super().__init__(bucket)
-        self.bucket = bucket
-        self.retry_at = retry_at
-        self.limit = limit
-        self.window = window
-
-
-# ---- rate limits --------------------------------------------------------------------------------
-
-
-def _salt() -> bytes:
-    salt = settings.DIXIAN_RATE_LIMIT_SALT or f"dixian-rate-limit:{settings.SECRET_KEY}"
-    return salt.encode()
-
-
-def rate_key(value: str) -> str:
-    """The salted hash stored in place of an IP address or ID number."""
-    return hmac.new(_salt(), value.encode(), hashlib.sha256).hexdigest()
-
-
-def rate_limit_take(
-    *, bucket: str, value: str, limit: int, window: dt.timedelta, at: dt.datetime | None = None
-) -> None:
-    """Count one use of `bucket` by `value`, or raise RateLimited when `limit` uses in `window` are spent.
-
-    The hit is inserted first and counted after, so that two workers racing for the last slot cannot both
-    see room for themselves; a refused hit is removed again (a refusal does not push the next try back).
-    Call inside the transaction of the work it guards: if that work fails, the hit is rolled back with it.
-    Workers counting the same bucket and value take turns: SQLite has one writer at a time; on PostgreSQL
-    a transaction-level advisory lock on the pair, held until the guarded work commits, does the same
-    (without it two transactions would each count before the other's hit is committed, and both pass).
-    """
-    at = at or timezone.now()
-    key = rate_key(value)
-    since = at - window
-    with transaction.atomic():
-        transaction_lock(f"rate_limit:{bucket}:{key}")
-        hit = RateLimitHit.objects.create(bucket=bucket, key_hash=key, at=at)
-        times = list(
-            RateLimitHit.objects.filter(bucket=bucket, key_hash=key, at__gt=since)
-            .exclude(pk=hit.pk)
-            .order_by("at")
-            .values_list("at", flat=True)
-        )
-        if len(times) >= limit:
-            hit.delete()
-            # Room again once enough of the oldest hits have left the window.
-            raise RateLimited(bucket, times[len(times) - limit] + window, limit, window)
-    # Hits older than the longest window count for nothing: drop them (an indexed range, usually empty).
-    RateLimitHit.objects.filter(at__lt=at - 2 * DAY).delete()
-
-
-def rate_limit_retry_at(
-    *, bucket: str, value: str, limit: int, window: dt.timedelta, at: dt.datetime | None = None
-) -> dt.datetime | None:
-    """When `value` may use `bucket` again, or None if it may now (a look, nothing counted)."""
-    at = at or timezone.now()
-    times = list(
-        RateLimitHit.objects.filter(bucket=bucket, key_hash=rate_key(value), at__gt=at - window)
-        .order_by("at")
-        .values_list("at", flat=True)
-    )
-    return times[len(times) - limit] + window if len(times) >= limit else None
 
 
 def declare_ip_limit() -> tuple[int, dt.timedelta]:
@@ -123,7 +52,7 @@ def lookup_ip_limit() -> tuple[int, dt.timedelta]:
 
 def lookup_take(*, ip: str, at: dt.datetime | None = None) -> None:
     limit, window = lookup_ip_limit()
-    rate_limit_take(bucket=RateLimitHit.Bucket.LOOKUP_IP, value=ip, limit=limit, window=window, at=at)
+    rate_limit_take(bucket=Bucket.LOOKUP_IP, value=ip, limit=limit, window=window, at=at)
 
 
 # ---- submission ---------------------------------------------------------------------------------
@@ -181,11 +110,9 @@ def declaration_submit(*, data: DeclarationInput, ip: str, at: dt.datetime | Non
         raise ValidationError("请选择您所在的村")
     at = at or timezone.now()
     limit, window = declare_ip_limit()
-    rate_limit_take(bucket=RateLimitHit.Bucket.DECLARE_IP, value=ip, limit=limit, window=window, at=at)
+    rate_limit_take(bucket=Bucket.DECLARE_IP, value=ip, limit=limit, window=window, at=at)
     limit, window = declare_id_limit()
-    rate_limit_take(
-        bucket=RateLimitHit.Bucket.DECLARE_ID, value=data.id_number, limit=limit, window=window, at=at
-    )
+    rate_limit_take(bucket=Bucket.DECLARE_ID, value=data.id_number, limit=limit, window=window, at=at)
 
     person = Person.objects.filter(id_number=data.id_number).select_related("household__region").first()
     household = person.household if person is not None else None

@@ -20,20 +20,21 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from dixian.common.http import HtmxHttpRequest
+from dixian.common.ratelimit import RateLimited, rate_limit_retry_at
 from dixian.regions.models import Region
 
 from . import selectors, services
 from .forms import DeclarationForm, StatusLookupForm
-from .models import RateLimitHit
-from .services import DeclarationInput, RateLimited
+from .models import Bucket
+from .services import DeclarationInput
 
 SESSION_REFERENCE = "declare_reference"
 HOTLINE = "12317"
 
 LIMIT_MESSAGES = {
-    RateLimitHit.Bucket.DECLARE_IP: "为防止恶意提交,同一网络每{window}最多提交{limit}次申报。",
-    RateLimitHit.Bucket.DECLARE_ID: "同一个身份证号每{window}最多提交{limit}次申报,您的申报已经收到,村里会尽快联系您。",
-    RateLimitHit.Bucket.LOOKUP_IP: "为保护申报人信息,同一网络每{window}最多查询{limit}次。",
+    Bucket.DECLARE_IP: "为防止恶意提交,同一网络每{window}最多提交{limit}次申报。",
+    Bucket.DECLARE_ID: "同一个身份证号每{window}最多提交{limit}次申报,您的申报已经收到,村里会尽快联系您。",
+    Bucket.LOOKUP_IP: "为保护申报人信息,同一网络每{window}最多查询{limit}次。",
 }
 
 
@@ -54,7 +55,7 @@ def too_many(request: HttpRequest, limited: RateLimited) -> HttpResponse:
     retry_local = timezone.localtime(limited.retry_at)
     same_day = retry_local.date() == timezone.localdate(now)
     context = {
-        "reason": LIMIT_MESSAGES[RateLimitHit.Bucket(limited.bucket)].format(
+        "reason": LIMIT_MESSAGES[Bucket(limited.bucket)].format(
             window=_window_words(limited.window), limit=limited.limit
         ),
         "retry_text": f"{'今天' if same_day else retry_local.strftime('%m月%d日')} {retry_local:%H:%M}",
@@ -113,11 +114,9 @@ def declare_form(request: HttpRequest, code: str | None = None) -> HttpResponse:
 
     ip = client_ip(request)
     limit, window = services.declare_ip_limit()
-    retry = services.rate_limit_retry_at(
-        bucket=RateLimitHit.Bucket.DECLARE_IP, value=ip, limit=limit, window=window
-    )
+    retry = rate_limit_retry_at(bucket=Bucket.DECLARE_IP, value=ip, limit=limit, window=window)
     if retry is not None:  # refused before the form is read: a flood costs one indexed count per request
-        return too_many(request, RateLimited(RateLimitHit.Bucket.DECLARE_IP, retry, limit, window))
+        return too_many(request, RateLimited(Bucket.DECLARE_IP, retry, limit, window))
     form = DeclarationForm(request.POST)
     if not form.is_valid():
         return _form_page(request, form, fixed)

@@ -9,8 +9,9 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from dixian.declarations.models import Declaration, RateLimitHit
-from dixian.declarations.services import rate_key
+from dixian.common.models import RateLimitHit
+from dixian.common.ratelimit import rate_key
+from dixian.declarations.models import Bucket, Declaration
 
 from .helpers import STRANGER_ID, declaration_post
 
@@ -131,11 +132,11 @@ def test_two_workers_racing_for_the_last_slot_on_postgresql_do_not_both_get_it()
 
     from django.db import connection, transaction
 
-    from dixian.declarations.services import RateLimited, rate_limit_take
+    from dixian.common.ratelimit import RateLimited, rate_limit_take
 
     if connection.vendor != "postgresql":
         pytest.skip("SQLite has one writer at a time: the second worker cannot count meanwhile")
-    limit, window, bucket = 1, dt.timedelta(hours=1), RateLimitHit.Bucket.DECLARE_IP
+    limit, window, bucket = 1, dt.timedelta(hours=1), Bucket.DECLARE_IP
     holding, second_started = threading.Event(), threading.Event()
     outcome: dict[str, object] = {}
 
