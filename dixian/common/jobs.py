@@ -27,7 +27,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -298,10 +298,8 @@ def _heartbeat(job: Job) -> Iterator[None]:
 
     def beat() -> None:
         while not stop.wait(HEARTBEAT_SECONDS):
-            try:
+            with suppress(OSError):
                 marker.touch()
-            except OSError:
-                pass
 
     thread = threading.Thread(target=beat, name=f"dixian-heartbeat-{job.pk}", daemon=True)
     thread.start()
