@@ -211,7 +211,7 @@ def _detach_connections() -> None:
     for conn in connections.all(initialized_only=True):
         if conn.connection is None:
             continue
-        if conn.vendor == "sqlite" and conn.is_in_memory_db():
+        if conn.vendor == "sqlite" and conn.is_in_memory_db():  # type: ignore[attr-defined]  # SQLite's wrapper has it
             continue
         _INHERITED.append(conn.connection)  # kept alive until os._exit: no finaliser runs on the socket
         conn.connection = None

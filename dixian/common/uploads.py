@@ -280,6 +280,8 @@ def open_workbook(path: Path | str, limits: UploadLimits | None = None) -> Any:
     path = Path(path)
     with path.open("rb") as fh:
         head = fh.read(8)
+    if not head:
+        raise UploadRefused("文件是空的(0 字节),请重新选择文件。")
     if head.startswith(XLSX_SIGNATURE):
         check_xlsx(path, limits)
     elif not head.startswith(OLE_SIGNATURE):
