@@ -45,7 +45,6 @@ HEADER_SCAN_ROWS = 10
 # report (a department may fix the report and send it back).
 IGNORED_HEADERS = frozenset({"序号", "行号", "错误行号", "错误列", "错误原因"})
 HELP_SHEETS = frozenset({"填写说明", "字段说明", "填写示例"})
-ENCODINGS = ("utf-8-sig", "gb18030")
 
 _WS = " \t\r\n\u3000\xa0"
 _FULL_WIDTH = [chr(0xFF10 + i) for i in range(10)] + ["Ｘ", "ｘ", "x"]
