@@ -34,6 +34,13 @@ def _private_data_dir(settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT.mkdir()
 
 
+@pytest.fixture(autouse=True)
+def _jobs_in_process(settings) -> None:
+    # The test database lives in the test process (and its transaction): jobs run there. The child-process
+    # path of the worker has its own tests (dixian/common/tests/test_job_isolation.py).
+    settings.DIXIAN_JOBS_IN_PROCESS = True
+
+
 @pytest.fixture
 def world(db: None) -> testing.World:
     return testing.build_world()

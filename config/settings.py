@@ -137,6 +137,20 @@ MEDIA_URL = "/media/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 DIXIAN_MAX_UPLOAD_BYTES = int(env("DIXIAN_MAX_UPLOAD_BYTES", str(200 * 1024 * 1024)))
+# Bounds of every uploaded spreadsheet, checked before it is read (docs/security.md §2).
+DIXIAN_SHEET_MAX_ROWS = int(env("DIXIAN_SHEET_MAX_ROWS", "500000"))
+DIXIAN_SHEET_MAX_COLUMNS = int(env("DIXIAN_SHEET_MAX_COLUMNS", "200"))
+DIXIAN_SHEET_MAX_CELLS = int(env("DIXIAN_SHEET_MAX_CELLS", "8000000"))
+DIXIAN_CSV_MAX_ROWS = int(env("DIXIAN_CSV_MAX_ROWS", "2000000"))
+DIXIAN_XLSX_MAX_ENTRIES = int(env("DIXIAN_XLSX_MAX_ENTRIES", "1000"))
+DIXIAN_XLSX_MAX_UNCOMPRESSED = int(env("DIXIAN_XLSX_MAX_UNCOMPRESSED", str(1024 * 1024 * 1024)))
+DIXIAN_XLSX_MAX_RATIO = int(env("DIXIAN_XLSX_MAX_RATIO", "200"))
+# Background jobs run in a child process of the worker under these limits (0: no limit); a job left
+# running by a dead worker is failed after DIXIAN_JOB_STALE_SECONDS without heartbeat (docs/security.md §2).
+DIXIAN_JOBS_IN_PROCESS = env_bool("DIXIAN_JOBS_IN_PROCESS", False)
+DIXIAN_JOB_MAX_MEMORY_MB = int(env("DIXIAN_JOB_MAX_MEMORY_MB", "12288"))
+DIXIAN_JOB_MAX_CPU_SECONDS = int(env("DIXIAN_JOB_MAX_CPU_SECONDS", str(4 * 3600)))
+DIXIAN_JOB_STALE_SECONDS = int(env("DIXIAN_JOB_STALE_SECONDS", "300"))
 
 # Lists larger than this export through a background job instead of inside the request.
 DIXIAN_EXPORT_SYNC_LIMIT = int(env("DIXIAN_EXPORT_SYNC_LIMIT", "50000"))

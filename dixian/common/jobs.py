@@ -7,20 +7,32 @@ Chinese message for the user. Any other exception is logged and shown as a gener
 Work that is due by the calendar (the monthly screening run) is registered with `@job_schedule`: the
 worker calls each schedule about once a minute with the time, and the schedule enqueues a job when one is
 due. A schedule must be idempotent: several workers call it, and it is called again every minute.
+
+Each job runs in a child process of the worker (forked), under resource limits (address space, CPU time:
+DIXIAN_JOB_MAX_MEMORY_MB, DIXIAN_JOB_MAX_CPU_SECONDS), and the worker writes the job's outcome: a job
+that raises, runs out of memory, segfaults or is killed is marked failed with a Chinese message and the
+next job runs (docs/security.md §2). While a job runs, its worker touches a heartbeat file under
+DATA_DIR/jobs; a job left "running" without a heartbeat for DIXIAN_JOB_STALE_SECONDS (its worker died) is
+marked failed when a worker starts and once a minute after. DIXIAN_JOBS_IN_PROCESS=1 runs jobs in the
+worker's own process (the tests, whose database lives in the test process).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import multiprocessing
 import os
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from .models import Job
@@ -36,6 +48,15 @@ Schedule = Callable[[dt.datetime], object]
 _HANDLERS: dict[str, Handler] = {}
 _SCHEDULES: list[Schedule] = []
 SCHEDULE_EVERY_SECONDS = 60.0
+HEARTBEAT_SECONDS = 10.0
+FINAL_FIELDS = ["status", "message", "progress", "total", "result_file", "result_name", "finished_at"]
+MESSAGE_FAILED = "任务执行时出现意外错误,已记录日志。请重试或联系管理员。"
+MESSAGE_MEMORY = (
+    "任务运行时占用内存超过上限({limit}),已中止。文件可能过大或异常:请分成几个较小的文件后重试,或联系管理员。"
+)
+MESSAGE_CPU = "任务运行时间超过上限({limit} 秒),已中止。请分成几个较小的文件后重试,或联系管理员。"
+MESSAGE_CRASH = "任务运行时处理程序意外退出({how}),已中止。请检查文件后重试,或联系管理员。"
+MESSAGE_STALE = "运行该任务的后台进程已停止(可能被重启或崩溃),任务没有完成。请重新提交。"
 
 
 class JobError(Exception):
@@ -60,6 +81,10 @@ def schedules_run(now: dt.datetime | None = None) -> None:
     still run: the worker must go on running jobs."""
     _load_handlers()  # schedules live beside the handlers, in the apps' jobs modules
     now = now or timezone.now()
+    try:
+        jobs_fail_stale(now)
+    except Exception:
+        logger.exception("marking stale jobs failed")
     for schedule in _SCHEDULES:
         try:
             schedule(now)
@@ -119,8 +144,8 @@ def _claim_next() -> Job | None:
         return job
 
 
-def job_run(job: Job) -> Job:
-    """Run one claimed job to its end, recording progress, result or a user-facing failure."""
+def _execute(job: Job) -> None:
+    """Run the job's handler and set its outcome on `job` (not saved)."""
     _load_handlers()
     handler = _HANDLERS.get(job.kind)
     last_write = 0.0
@@ -139,25 +164,185 @@ def job_run(job: Job) -> Job:
         handler(job, progress)
     except JobError as exc:
         job.status, job.message = Job.Status.FAILED, str(exc)[:500]
+    except MemoryError:
+        logger.exception("job %s (%s) ran out of memory", job.pk, job.kind)
+        job.status, job.message = Job.Status.FAILED, MESSAGE_MEMORY.format(limit=_memory_limit_text())
     except Exception:
         logger.exception("job %s (%s) failed", job.pk, job.kind)
-        job.status, job.message = Job.Status.FAILED, "任务执行时出现意外错误,已记录日志。请重试或联系管理员。"
+        job.status, job.message = Job.Status.FAILED, MESSAGE_FAILED
     else:
         job.status = Job.Status.DONE
         job.progress = max(job.progress, job.total)
+
+
+def job_run(job: Job) -> Job:
+    """Run one claimed job to its end in this process, recording progress, result or a user-facing
+    failure."""
+    with _heartbeat(job):
+        _execute(job)
     job.finished_at = timezone.now()
-    job.save(
-        update_fields=["status", "message", "progress", "total", "result_file", "result_name", "finished_at"]
-    )
+    job.save(update_fields=FINAL_FIELDS)
     return job
 
 
+def _memory_limit_text() -> str:
+    mb = int(getattr(settings, "DIXIAN_JOB_MAX_MEMORY_MB", 0) or 0)
+    return f"{mb:,} MB" if mb else "本机内存"
+
+
+def _apply_limits() -> None:
+    import resource
+
+    mb = int(getattr(settings, "DIXIAN_JOB_MAX_MEMORY_MB", 0) or 0)
+    if mb > 0:
+        limit = mb * 1024 * 1024
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard if hard != resource.RLIM_INFINITY else limit))
+    seconds = int(getattr(settings, "DIXIAN_JOB_MAX_CPU_SECONDS", 0) or 0)
+    if seconds > 0:
+        used = int(time.process_time())
+        resource.setrlimit(resource.RLIMIT_CPU, (used + seconds, used + seconds + 30))
+
+
+def _detach_connections() -> None:
+    """In the forked child: never talk on the parent's database sockets. Each connection is dropped
+    without closing it (closing would end the parent's session) and reopened on first use; an in-memory
+    SQLite database (the tests') is process memory, copied by the fork, and kept."""
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is None:
+            continue
+        if conn.vendor == "sqlite" and conn.is_in_memory_db():  # type: ignore[attr-defined]  # SQLite's wrapper has it
+            continue
+        _INHERITED.append(conn.connection)  # kept alive until os._exit: no finaliser runs on the socket
+        conn.connection = None
+        conn.in_atomic_block = False
+        conn.savepoint_ids = []
+        conn.needs_rollback = False
+
+
+_INHERITED: list[Any] = []
+
+
+def _child_main(job_pk: int, sender: Any) -> None:
+    """The forked child: limits, its own database connections, the handler; the outcome goes back to the
+    parent through the pipe (the parent writes it)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _detach_connections()
+    _apply_limits()
+    job = Job.objects.get(pk=job_pk)
+    _execute(job)
+    sender.send(
+        {
+            "status": job.status,
+            "message": job.message,
+            "progress": job.progress,
+            "total": job.total,
+            "result_file": job.result_file,
+            "result_name": job.result_name,
+        }
+    )
+    sender.close()
+
+
+def job_run_isolated(job: Job) -> Job:
+    """Run one claimed job in a forked child process under resource limits; whatever becomes of the child,
+    the job ends done or failed with a message, written by this process."""
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_child_main, args=(job.pk, sender), name=f"dixian-job-{job.pk}")
+    child.start()  # before the heartbeat thread: fork a process with no thread of ours running
+    sender.close()
+    with _heartbeat(job):
+        outcome: dict[str, Any] | None = None
+        while outcome is None and (child.is_alive() or receiver.poll()):
+            if receiver.poll(HEARTBEAT_SECONDS):
+                try:
+                    outcome = receiver.recv()
+                except (EOFError, OSError):
+                    break
+        child.join()
+    receiver.close()
+    if outcome is not None:
+        for name, value in outcome.items():
+            setattr(job, name, value)
+    else:
+        job.status, job.message = Job.Status.FAILED, _death_message(child.exitcode)
+        logger.error("job %s (%s): child process ended with %s", job.pk, job.kind, child.exitcode)
+    job.finished_at = timezone.now()
+    job.save(update_fields=FINAL_FIELDS)
+    return job
+
+
+def _death_message(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        sig = -exitcode
+        if sig in (signal.SIGKILL, signal.SIGABRT):
+            # SIGKILL: the kernel's OOM killer; SIGABRT: a native library (Rust, C) whose allocation failed.
+            return MESSAGE_MEMORY.format(limit=_memory_limit_text())
+        if sig == signal.SIGXCPU:
+            return MESSAGE_CPU.format(limit=getattr(settings, "DIXIAN_JOB_MAX_CPU_SECONDS", 0))
+        return MESSAGE_CRASH.format(how=f"信号 {signal.Signals(sig).name}")
+    return MESSAGE_CRASH.format(how=f"退出码 {exitcode}")
+
+
+def _heartbeat_file(pk: int) -> Path:
+    return job_dir() / f"running-{pk}"
+
+
+@contextmanager
+def _heartbeat(job: Job) -> Iterator[None]:
+    """Touch the job's heartbeat file every HEARTBEAT_SECONDS while it runs (a thread of the worker)."""
+    marker = _heartbeat_file(job.pk)
+    marker.touch()
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(HEARTBEAT_SECONDS):
+            with suppress(OSError):
+                marker.touch()
+
+    thread = threading.Thread(target=beat, name=f"dixian-heartbeat-{job.pk}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        marker.unlink(missing_ok=True)
+
+
+def jobs_fail_stale(now: dt.datetime | None = None) -> int:
+    """Mark failed the jobs left "running" by a worker that died: no heartbeat for
+    DIXIAN_JOB_STALE_SECONDS (or, without a heartbeat file, started that long ago)."""
+    now = now or timezone.now()
+    limit = float(getattr(settings, "DIXIAN_JOB_STALE_SECONDS", 300))
+    failed = 0
+    for job in Job.objects.filter(status=Job.Status.RUNNING).only("pk", "started_at"):
+        marker = _heartbeat_file(job.pk)
+        last = marker.stat().st_mtime if marker.exists() else None
+        if last is None and job.started_at is not None:
+            last = job.started_at.timestamp()
+        if last is not None and now.timestamp() - last < limit:
+            continue
+        failed += Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
+            status=Job.Status.FAILED, message=MESSAGE_STALE, finished_at=now
+        )
+        marker.unlink(missing_ok=True)
+    if failed:
+        logger.warning("%d job(s) left running by a stopped worker marked failed", failed)
+    return failed
+
+
 def worker_run_once() -> bool:
-    """Claim and run one queued job; False when the queue is empty."""
+    """Claim and run one queued job (in a child process unless DIXIAN_JOBS_IN_PROCESS); False when the
+    queue is empty."""
     job = _claim_next()
     if job is None:
         return False
-    job_run(job)
+    if getattr(settings, "DIXIAN_JOBS_IN_PROCESS", False):
+        job_run(job)
+    else:
+        job_run_isolated(job)
     return True
 
 

@@ -20,13 +20,16 @@ import datetime as dt
 import io
 import math
 import re
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pyarrow as pa
 
+from dixian.common import uploads
 from dixian.domain import catalogue as cat
 from dixian.domain import idnumber
 
@@ -42,7 +45,6 @@ HEADER_SCAN_ROWS = 10
 # report (a department may fix the report and send it back).
 IGNORED_HEADERS = frozenset({"序号", "行号", "错误行号", "错误列", "错误原因"})
 HELP_SHEETS = frozenset({"填写说明", "字段说明", "填写示例"})
-ENCODINGS = ("utf-8-sig", "gb18030")
 
 _WS = " \t\r\n\u3000\xa0"
 _FULL_WIDTH = [chr(0xFF10 + i) for i in range(10)] + ["Ｘ", "ｘ", "x"]
@@ -184,13 +186,19 @@ def _lookup(feed_code: str) -> dict[str, str]:
     return _LOOKUPS[feed_code]
 
 
-def read_workbook(feed_code: str, content: bytes) -> RawDelivery:
-    """The first worksheet whose first rows hold this feed's headers (.xlsx, .xls, .ods via calamine)."""
-    from python_calamine import CalamineWorkbook
-
+def read_workbook(feed_code: str, source: bytes | Path) -> RawDelivery:
+    """The first worksheet whose first rows hold this feed's headers (.xlsx or .xls via calamine), read
+    only after its size was bounded (docs/security.md §2)."""
+    if isinstance(source, bytes):
+        with tempfile.NamedTemporaryFile(suffix=".xlsx") as tmp:
+            tmp.write(source)
+            tmp.flush()
+            return read_workbook(feed_code, Path(tmp.name))
     try:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(content))
+        book = uploads.open_workbook(source)
         names = list(book.sheet_names)
+    except uploads.UploadRefused as exc:
+        raise FeedFileError([exc.message]) from None
     except Exception:  # noqa: BLE001 - calamine raises many kinds for a file that is not a workbook
         raise FeedFileError(
             ["无法读取该文件:它不是 Excel 工作簿。请用 Excel 或 WPS 打开后另存为 .xlsx 再上传"]
@@ -200,7 +208,7 @@ def read_workbook(feed_code: str, content: bytes) -> RawDelivery:
         if name in HELP_SHEETS:
             continue
         try:
-            rows = book.get_sheet_by_index(index).to_python(skip_empty_area=False)
+            rows = uploads.sheet_rows(book, index)
         except Exception:  # noqa: BLE001, S112 - a chart sheet or a damaged sheet: not a data sheet
             continue
         for r, row in enumerate(rows[:HEADER_SCAN_ROWS]):
@@ -233,24 +241,34 @@ def _raw_from_rows(feed_code: str, rows: list[list[Any]], header_index: int, she
     return RawDelivery(_drop_blank(frame), headers, header_index + 1, sheet)
 
 
-def _decode(content: bytes) -> str:
-    for encoding in ENCODINGS:
-        try:
-            return content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise FeedFileError(["无法识别文件的字符编码。请保存为 UTF-8 或 GBK 编码的 CSV 文件后重新上传"])
+def _plausible_header(feed_code: str) -> Any:
+    lookup = _lookup(feed_code)
+
+    def plausible(first_line: str) -> bool:
+        cells = re.split(r"[,\t;]", first_line)
+        return sum(1 for c in cells if cat.normalise_header(c.strip().strip('"')) in lookup) >= 2
+
+    return plausible
 
 
 def read_csv(feed_code: str, content: bytes) -> RawDelivery:
-    """A csv file in UTF-8 (with or without BOM) or GBK/GB18030; comma, tab or semicolon separated."""
-    if content.startswith(b"\xef\xbb\xbf"):
-        content = content[3:]
+    """A csv file in UTF-8 (with or without BOM), UTF-16 with a BOM or GBK/GB18030; comma, tab or
+    semicolon separated. Other encodings (Big5, UTF-16 without BOM) are refused, never read as garbled
+    rows, and the size, lines and columns are bounded (docs/security.md §2)."""
     try:
-        content.decode("utf-8")
-        data = content
-    except UnicodeDecodeError:
-        data = _decode(content).encode("utf-8")
+        if content.startswith(b"\xef\xbb\xbf"):
+            content = content[3:]
+        try:
+            content.decode("utf-8")
+            data = content
+        except UnicodeDecodeError:
+            data = uploads.decode_csv(content, plausible=_plausible_header(feed_code)).encode("utf-8")
+        else:
+            if b"\x00" in data[:4096]:
+                uploads.decode_csv(data)  # refuses: NUL bytes are no csv text
+        uploads.check_csv(data)
+    except uploads.UploadRefused as exc:
+        raise FeedFileError([exc.message]) from None
     first_line = data[:4096].split(b"\n", 1)[0].decode("utf-8", errors="ignore")
     separator = max((",", "\t", ";"), key=first_line.count)
     try:
@@ -337,16 +355,28 @@ def _drop_blank(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.filter(~blank)
 
 
-def read_delivery(feed_code: str, content: bytes, file_name: str = "") -> RawDelivery:
-    if not content:
+def read_delivery(feed_code: str, content: bytes | Path, file_name: str = "") -> RawDelivery:
+    """A delivery given as its bytes or as the path of the uploaded file (read from disk, bounded first)."""
+    path: Path | None = None
+    if isinstance(content, Path):
+        path = content
+        size = path.stat().st_size
+        limit = uploads.upload_limits().max_bytes
+        if size > limit:
+            raise FeedFileError([f"文件大小为 {size:,} 字节,超过了 {limit:,} 字节的上限,请分成几个文件报送"])
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    else:
+        head = content[:8]
+    if not head:
         raise FeedFileError(["文件是空的(0 字节),请重新选择文件"])
-    if content[:4] == b"PK\x03\x04" or content[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+    if head[:4] == b"PK\x03\x04" or head[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         return read_workbook(feed_code, content)
     if file_name.lower().endswith((".xlsx", ".xls", ".xlsm", ".ods")):
         raise FeedFileError(
             [f"「{file_name}」的内容不是 Excel 工作簿,可能只是改了扩展名。请另存为 .xlsx 后再上传"]
         )
-    return read_csv(feed_code, content)
+    return read_csv(feed_code, path.read_bytes() if path is not None else bytes(content))
 
 
 # ---- headers -------------------------------------------------------------------------------------------
@@ -869,7 +899,12 @@ def canonical_table(spec: cat.Feed, parsed: pl.DataFrame, fields: list[str]) -> 
 
 
 def ingest_file(
-    feed_code: str, content: bytes, *, file_name: str = "", today: dt.date, max_errors: int | None = None
+    feed_code: str,
+    content: bytes | Path,
+    *,
+    file_name: str = "",
+    today: dt.date,
+    max_errors: int | None = None,
 ) -> IngestResult:
     spec = cat.feed(feed_code)
     return check(spec, read_delivery(feed_code, content, file_name), today=today, max_errors=max_errors)

@@ -9,6 +9,7 @@ gets 404.
 from __future__ import annotations
 
 import io
+import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -88,6 +89,16 @@ class UploadForm(forms.Form):
         return f
 
 
+def _upload_to_disk(upload: Any) -> Path:
+    folder = services.deliveries_dir() / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}{Path(upload.name or '').suffix.lower()[:8]}"
+    with path.open("wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    return path
+
+
 ERRORS_SHOWN = 200  # of the errors kept on a delivery (the push API lists up to 1,000)
 
 
@@ -116,7 +127,8 @@ def upload(request: AuthenticatedHttpRequest) -> HttpResponse:
             form.add_error(None, "您的账号还没有分配区划,不能报送数据。请联系管理员。")
         elif form.is_valid():
             upload_file = form.cleaned_data["file"]
-            content = b"".join(upload_file.chunks())
+            # Streamed to disk and read from there, never joined in memory (docs/security.md §2).
+            stored = _upload_to_disk(upload_file)
             try:
                 delivery, created = services.delivery_receive(
                     feed=form.cleaned_data["feed"],
@@ -125,10 +137,12 @@ def upload(request: AuthenticatedHttpRequest) -> HttpResponse:
                     region=request.user.region,  # type: ignore[arg-type]  # region_id is checked above
                     channel=FeedDelivery.Channel.UPLOAD,
                     file_name=Path(upload_file.name).name,
-                    content=content,
+                    path=stored,
                 )
             except ValidationError as exc:
                 form.add_error(None, exc.messages[0])
+            finally:
+                stored.unlink(missing_ok=True)
     context: dict[str, Any] = {
         "form": form,
         "delivery": delivery,

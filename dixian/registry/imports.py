@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 from django.conf import settings
 from django.utils import timezone
-from python_calamine import CalamineWorkbook
 
+from dixian.common import uploads
 from dixian.common.models import ChangeLog
 from dixian.common.spreadsheets import REPORT_COLUMNS, ErrorReport, TemplateBook, TemplateColumn
 from dixian.domain import dictionaries, household_facts, household_rules, idnumber
@@ -113,8 +113,11 @@ def read_sheet(path: Path) -> Sheet:
     if size == 0:
         raise ImportFileError("文件是空的(0 字节),请重新选择要导入的 Excel 文件")
     try:
-        workbook = CalamineWorkbook.from_path(str(path))
+        # Bounded before calamine allocates anything (docs/security.md §2).
+        workbook = uploads.open_workbook(path)
         names = list(workbook.sheet_names)
+    except uploads.UploadRefused as exc:
+        raise ImportFileError(exc.message) from None
     except Exception:  # noqa: BLE001 - calamine raises many kinds for a file that is not a workbook
         raise ImportFileError(
             "无法读取该文件:它不是 Excel 工作簿(.xlsx)。请用 Excel 或 WPS 打开后另存为 .xlsx 再导入"
@@ -125,7 +128,7 @@ def read_sheet(path: Path) -> Sheet:
         if name in ("填写说明", "填写示例"):
             continue  # the template's own help sheets
         try:
-            rows = workbook.get_sheet_by_index(index).to_python(skip_empty_area=False)
+            rows = uploads.sheet_rows(workbook, index)
         except Exception:  # noqa: BLE001 - a chart sheet or a damaged sheet: not ours
             logger.info("skipping unreadable sheet %r of %s", name, path.name)
             continue

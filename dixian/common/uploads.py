@@ -1,0 +1,383 @@
+"""Reading uploaded spreadsheets without letting them hurt the process (docs/security.md §2).
+
+Every reader of an uploaded workbook or csv file (the registry import, feed deliveries) goes through this
+module. Before python-calamine allocates anything, `check_xlsx` looks inside the zip: the number of
+entries, each entry's declared size, the total and the compression ratio, no DTD in any XML part, and for
+every worksheet its declared <dimension>, the number of rows and cells, and every cell or row reference
+(scanned in the decompressed stream, chunk by chunk, never held whole). Calamine builds a sheet as the
+rectangle spanning its cells: two cells at A1 and XFD1048576 ask Rust for 512 GB and abort the process,
+whatever <dimension> says, so the references themselves are what must be bounded. `decode_csv` takes
+UTF-8 (with or without BOM), UTF-16 with a BOM or GB18030 and refuses the rest (Big5, UTF-16 without a
+BOM, binary) instead of producing garbled rows.
+
+This module never imports Django at import time: the feed ingestion that uses it runs without Django in
+the benchmarks. `upload_limits()` reads the DIXIAN_* settings when Django is configured.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+MB = 1024 * 1024
+XLSX_SIGNATURE = b"PK\x03\x04"
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+CHUNK = 1 * MB
+HEAD = 64 * 1024
+SAVE_AS = "请只保留数据区域,用 Excel 或 WPS 另存为新的 .xlsx 文件后再上传。"
+
+
+class UploadRefused(Exception):
+    """The file exceeds a limit or cannot be read safely; the message (Chinese) says which and what to do."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    max_bytes: int = 200 * MB  # the uploaded file
+    max_rows: int = 500_000  # rows of a worksheet (row numbers above it are refused)
+    max_columns: int = 200  # columns of a worksheet or fields of a csv line
+    max_cells: int = 8_000_000  # filled cells of a worksheet, and rows × columns it declares
+    csv_max_rows: int = 2_000_000  # lines of a csv file
+    xlsx_max_entries: int = 1_000  # files inside the xlsx zip
+    xlsx_max_uncompressed: int = 1024 * MB  # declared uncompressed size, all entries together
+    xlsx_max_ratio: int = 200  # uncompressed ÷ compressed size of one entry (larger than 1 MB)
+
+
+def upload_limits() -> UploadLimits:
+    """The limits of the settings (DIXIAN_UPLOAD_*, DIXIAN_SHEET_*, DIXIAN_XLSX_*), or the defaults
+    outside Django."""
+    try:
+        from django.conf import settings
+
+        if not settings.configured:
+            return UploadLimits()
+        d = UploadLimits()
+        return UploadLimits(
+            max_bytes=int(getattr(settings, "DIXIAN_MAX_UPLOAD_BYTES", d.max_bytes)),
+            max_rows=int(getattr(settings, "DIXIAN_SHEET_MAX_ROWS", d.max_rows)),
+            max_columns=int(getattr(settings, "DIXIAN_SHEET_MAX_COLUMNS", d.max_columns)),
+            max_cells=int(getattr(settings, "DIXIAN_SHEET_MAX_CELLS", d.max_cells)),
+            csv_max_rows=int(getattr(settings, "DIXIAN_CSV_MAX_ROWS", d.csv_max_rows)),
+            xlsx_max_entries=int(getattr(settings, "DIXIAN_XLSX_MAX_ENTRIES", d.xlsx_max_entries)),
+            xlsx_max_uncompressed=int(
+                getattr(settings, "DIXIAN_XLSX_MAX_UNCOMPRESSED", d.xlsx_max_uncompressed)
+            ),
+            xlsx_max_ratio=int(getattr(settings, "DIXIAN_XLSX_MAX_RATIO", d.xlsx_max_ratio)),
+        )
+    except ImportError:
+        return UploadLimits()
+
+
+def _size(n: int) -> str:
+    return f"{n / MB:,.0f} MB" if n >= MB else f"{n:,} 字节"
+
+
+# ---- references beyond the limits ------------------------------------------------------------------------
+
+
+def column_letters(n: int) -> str:
+    """1 → A, 26 → Z, 27 → AA, 16384 → XFD."""
+    out = ""
+    while n > 0:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def column_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _greater_same_length(limit: str, alphabet: str) -> list[str]:
+    """Regex alternatives matching the strings of limit's length that sort after it (same length: the
+    order of the strings is the order of the numbers, for digits and for column letters alike)."""
+    first, last = alphabet[0], alphabet[-1]
+    alternatives = []
+    for i, ch in enumerate(limit):
+        higher = alphabet[alphabet.index(ch) + 1 :]
+        if higher:
+            rest = len(limit) - i - 1
+            tail = f"[{first}-{last}]{{{rest}}}" if rest else ""
+            alternatives.append(re.escape(limit[:i]) + f"[{higher[0]}-{higher[-1]}]" + tail)
+    return alternatives
+
+
+def beyond_pattern(max_rows: int, max_columns: int) -> re.Pattern[bytes]:
+    """An `r="…"` attribute (of a cell or a row) naming a column beyond max_columns or a row beyond
+    max_rows; single quotes and blanks around '=' are XML too."""
+    letters = column_letters(max_columns)
+    cols = [f"[A-Z]{{{len(letters) + 1},}}", *_greater_same_length(letters, "ABCDEFGHIJKLMNOPQRSTUVWXYZ")]
+    digits = str(max_rows)
+    rows = [f"[1-9][0-9]{{{len(digits)},}}", *_greater_same_length(digits, "0123456789")]
+    attr = r"""\sr\s*=\s*["']"""
+    pattern = f"{attr}(?:(?:{'|'.join(cols)})0*[0-9]|[A-Z]*0*(?:{'|'.join(rows)})[\"'])"
+    return re.compile(pattern.encode())
+
+
+DIMENSION = re.compile(
+    rb"""<(?:\w+:)?dimension\s+ref\s*=\s*["']\$?([A-Z]*)\$?(\d*)(?::\$?([A-Z]*)\$?(\d*))?"""
+)
+DTD = (b"<!DOCTYPE", b"<!ENTITY", "<!DOCTYPE".encode("utf-16-le"), "<!DOCTYPE".encode("utf-16-be"))
+PREFIXED = re.compile(rb"<\w+:(?:c|row)[\s/>]")
+POSITIONAL = (b"<c>", b"<c/>", b"<row>", b"<row/>")
+
+
+# ---- xlsx ------------------------------------------------------------------------------------------------
+
+
+def check_xlsx(path: Path | str, limits: UploadLimits | None = None) -> None:
+    """Refuse (UploadRefused) an xlsx file that would make a reader allocate beyond the limits."""
+    limits = limits or upload_limits()
+    path = Path(path)
+    size = path.stat().st_size
+    if size == 0:
+        raise UploadRefused("文件是空的(0 字节),请重新选择文件。")
+    if size > limits.max_bytes:
+        raise UploadRefused(
+            f"文件大小为 {_size(size)},超过了 {_size(limits.max_bytes)} 的上限,请分成几个文件上传。"
+        )
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise UploadRefused(
+            "无法读取该文件:它不是 Excel 工作簿(.xlsx)或文件已损坏。请用 Excel 或 WPS 打开后另存为 .xlsx 再上传。"
+        ) from None
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > limits.xlsx_max_entries:
+            raise UploadRefused(
+                f"该工作簿压缩包内有 {len(infos):,} 个文件,超过了 {limits.xlsx_max_entries:,} 个的上限。{SAVE_AS}"
+            )
+        names = {i.filename for i in infos}
+        if "xl/workbook.xml" not in names:
+            raise UploadRefused(
+                "该文件不是 Excel 工作簿(.xlsx)(可能是 .ods、.xlsb 或改了扩展名的压缩包)。"
+                "请用 Excel 或 WPS 打开后另存为 .xlsx 再上传。"
+            )
+        total = 0
+        for info in infos:
+            total += info.file_size
+            if info.file_size > limits.xlsx_max_uncompressed or total > limits.xlsx_max_uncompressed:
+                raise UploadRefused(
+                    f"该工作簿解压后超过 {_size(limits.xlsx_max_uncompressed)} 的上限"
+                    f"(其中「{info.filename}」为 {_size(info.file_size)})。{SAVE_AS}"
+                )
+            if info.file_size > MB and info.file_size > limits.xlsx_max_ratio * max(info.compress_size, 1):
+                raise UploadRefused(
+                    f"该工作簿中的「{info.filename}」压缩比异常(解压后 {_size(info.file_size)},"
+                    f"压缩后仅 {_size(info.compress_size)}),可能是恶意构造的文件,已拒收。{SAVE_AS}"
+                )
+        try:
+            for info in infos:
+                lower = info.filename.lower()
+                if lower.startswith("xl/worksheets/") and lower.endswith(".xml"):
+                    _check_sheet(zf, info, limits)
+                elif lower.endswith((".xml", ".rels", ".vml")):
+                    with zf.open(info) as fh:
+                        _check_prolog(fh.read(HEAD), info.filename)
+        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError, ValueError):
+            raise UploadRefused(
+                "工作簿文件已损坏(压缩数据无法读出)。请用 Excel 或 WPS 打开后另存为新的 .xlsx 文件再上传。"
+            ) from None
+
+
+def _check_prolog(head: bytes, name: str) -> None:
+    # A DTD can only stand in the prolog, before the root element: the first bytes of a part settle it.
+    if any(marker in head for marker in DTD):
+        raise UploadRefused(
+            f"工作簿中的「{name}」含有 DOCTYPE/ENTITY 声明,Excel 不会写出这样的文件,可能是恶意构造的,已拒收。"
+            f"{SAVE_AS}"
+        )
+
+
+def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: UploadLimits) -> None:
+    sheet = info.filename.rsplit("/", 1)[-1]
+    beyond = beyond_pattern(limits.max_rows, limits.max_columns)
+    too_big = f"文件中的工作表({sheet})超过上限 {limits.max_rows:,} 行 × {limits.max_columns:,} 列"
+    cells = rows = 0
+    positional = prefixed = False
+    row_cells = widest = 0
+    tail = b""
+    with zf.open(info) as fh:
+        first = True
+        while True:
+            chunk = fh.read(HEAD if first else CHUNK)
+            if not chunk:
+                break
+            if first:
+                _check_prolog(chunk, info.filename)
+                _check_dimension(chunk, sheet, limits)
+                first = False
+            window = tail + chunk
+            hit = beyond.search(window)
+            if hit is not None:
+                ref = hit.group(0).split(b"=", 1)[1].strip(b" \t\r\n\"'").decode("ascii", "replace")
+                raise UploadRefused(f"{too_big}:其中有单元格或行位于 {ref}。{SAVE_AS}")
+            if not prefixed and PREFIXED.search(window):
+                prefixed = True
+            if prefixed:
+                cells += len(re.findall(rb"<(?:\w+:)?c[\s/>]", chunk))
+                rows += len(re.findall(rb"<(?:\w+:)?row[\s/>]", chunk))
+            else:
+                cells += chunk.count(b"<c")  # also <col>, <cfRule>: a few too many, never too few
+                rows += chunk.count(b"<row")
+            if not positional and any(t in window for t in POSITIONAL):
+                positional = True
+            if positional or prefixed:
+                # Cells without a reference take the next column: count them row by row.
+                pieces = re.split(rb"<(?:\w+:)?row[\s/>]", chunk)
+                for k, piece in enumerate(pieces):
+                    if k:
+                        widest, row_cells = max(widest, row_cells), 0
+                    row_cells += len(re.findall(rb"<(?:\w+:)?c[\s/>]", piece))
+                if max(widest, row_cells) > limits.max_columns:
+                    raise UploadRefused(
+                        f"{too_big}:其中有一行超过 {limits.max_columns:,} 个单元格。{SAVE_AS}"
+                    )
+            if rows > limits.max_rows:
+                raise UploadRefused(f"{too_big}:其中有 {rows:,} 行以上。{SAVE_AS}")
+            if cells > limits.max_cells:
+                raise UploadRefused(
+                    f"文件中的工作表({sheet})有 {cells:,} 个以上的单元格,超过上限 {limits.max_cells:,} 个。"
+                    "请分成几个文件上传,或只保留数据区域后另存为新文件再上传。"
+                )
+            tail = window[-64:]
+
+
+def _check_dimension(head: bytes, sheet: str, limits: UploadLimits) -> None:
+    match = DIMENSION.search(head)
+    if match is None:
+        return
+    c1, r1, c2, r2 = (g.decode() if g else "" for g in match.groups())
+    rows = int(r2 or r1 or "1") - int(r1 or "1") + 1 if (r2 or r1) else 1
+    first_col = column_number(c1) if c1 else 1
+    cols = (column_number(c2) if c2 else first_col) - first_col + 1
+    last_row = int(r2 or r1 or "1")
+    last_col = column_number(c2 or c1 or "A")
+    if last_row > limits.max_rows or last_col > limits.max_columns or rows * cols > limits.max_cells:
+        raise UploadRefused(
+            f"文件中的工作表({sheet})声明了 {last_row:,} 行 × {last_col:,} 列,"
+            f"超过上限 {limits.max_rows:,} 行 × {limits.max_columns:,} 列(共 {limits.max_cells:,} 个单元格)。"
+            f"{SAVE_AS}"
+        )
+
+
+def open_workbook(path: Path | str, limits: UploadLimits | None = None) -> Any:
+    """A python-calamine workbook of an uploaded .xlsx (checked first) or .xls file."""
+    from python_calamine import CalamineWorkbook
+
+    path = Path(path)
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if not head:
+        raise UploadRefused("文件是空的(0 字节),请重新选择文件。")
+    if head.startswith(XLSX_SIGNATURE):
+        check_xlsx(path, limits)
+    elif not head.startswith(OLE_SIGNATURE):
+        raise UploadRefused(
+            "无法读取该文件:它不是 Excel 工作簿。请用 Excel 或 WPS 打开后另存为 .xlsx 再上传。"
+        )
+    # An .xls (BIFF) sheet has at most 65,536 × 256 cells by its format: bounded by the format itself.
+    return CalamineWorkbook.from_path(str(path))
+
+
+def is_calamine_panic(exc: BaseException) -> bool:
+    """A Rust panic inside python-calamine surfaces as pyo3's PanicException, a BaseException."""
+    return type(exc).__name__ == "PanicException"
+
+
+def sheet_rows(book: Any, index: int) -> list[list[Any]]:
+    """Every row of a sheet from A1 (the checks above bound its size). A panic of the reader on a damaged
+    sheet is turned into ValueError, which the importers treat as an unreadable sheet."""
+    try:
+        rows: list[list[Any]] = book.get_sheet_by_index(index).to_python(skip_empty_area=False)
+    except BaseException as exc:
+        if is_calamine_panic(exc):
+            raise ValueError("unreadable sheet") from None
+        raise
+    return rows
+
+
+# ---- csv -------------------------------------------------------------------------------------------------
+
+ENCODING_HELP = "请用 Excel 或 WPS 打开后另存为“CSV UTF-8”格式或 .xlsx 工作簿再上传。"
+
+
+def decode_csv(data: bytes, *, plausible: Callable[[str], bool] | None = None) -> str:
+    """The text of a csv file: UTF-8 (BOM or not), UTF-16 with a BOM, or GB18030 (GBK); anything else is
+    refused with a message, never decoded into garbled rows. `plausible(first_line)` tells whether a
+    GB18030 reading found the headers it expects (GB18030 accepts nearly any bytes, Big5 included)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise UploadRefused(f"文件标明是 UTF-16 编码,但内容无法按 UTF-16 读出。{ENCODING_HELP}") from None
+        return _no_nul(text)
+    sample = data[:4096]
+    if sample.count(b"\x00") > len(sample) // 10:
+        raise UploadRefused(
+            f"文件含有大量空字节:可能是不带 BOM 的 UTF-16 文本或根本不是文本文件。{ENCODING_HELP}"
+        )
+    try:
+        return _no_nul(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise UploadRefused(
+            f"无法识别文件的字符编码(不是 UTF-8,也不是 GBK/GB18030)。{ENCODING_HELP}"
+        ) from None
+    first_line = text[:4096].split("\n", 1)[0]
+    if plausible is not None and not plausible(first_line):
+        big5 = _decodes(data, "big5")
+        what = "繁体中文 Big5" if big5 else "无法识别的"
+        raise UploadRefused(f"文件的字符编码似乎是{what}编码,按 GBK 读出的表头是乱码。{ENCODING_HELP}")
+    return _no_nul(text)
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _no_nul(text: str) -> str:
+    if "\x00" in text:
+        raise UploadRefused(f"文件含有空字节,不是纯文本的 CSV 文件。{ENCODING_HELP}")
+    return text
+
+
+def check_csv(data: bytes, limits: UploadLimits | None = None) -> None:
+    """Size, line count and the header line's field count of a csv file (UTF-8 bytes)."""
+    limits = limits or upload_limits()
+    if len(data) > limits.max_bytes:
+        raise UploadRefused(
+            f"文件大小为 {_size(len(data))},超过了 {_size(limits.max_bytes)} 的上限,请分成几个文件上传。"
+        )
+    lines = data.count(b"\n")
+    if lines > limits.csv_max_rows:
+        raise UploadRefused(
+            f"文件有 {lines:,} 行,超过了 {limits.csv_max_rows:,} 行的上限,请分成几个文件上传。"
+        )
+    first = data[: 1 * MB].split(b"\n", 1)[0]
+    fields = max(first.count(sep) for sep in (b",", b"\t", b";")) + 1
+    if fields > limits.max_columns:
+        raise UploadRefused(
+            f"文件的表头有 {fields:,} 列,超过了 {limits.max_columns:,} 列的上限。请只保留数据列后另存为新文件再上传。"
+        )
