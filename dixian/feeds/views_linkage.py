@@ -3,23 +3,25 @@
 A feed record without a usable ID number that Splink placed between the two thresholds waits here, shown
 next to the registry person it probably is. County reviewers and county/city administrators see the
 candidates whose person lies in their region (Capability.LINKS_REVIEW; 403 for other accounts, 404 for a candidate out of scope);
-ID numbers and phones are masked unless the account may see personal data.
+ID numbers and phones are masked, and birth dates read as ages, unless the account may see personal data.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from dixian.accounts.capabilities import Capability, capability_required
 from dixian.common.access import may_view_pii
 from dixian.common.http import AuthenticatedHttpRequest
-from dixian.common.masking import id_number_shown, phone_shown, record_key_shown
+from dixian.common.masking import birth_date_shown, id_number_shown, phone_shown, record_key_shown
 from dixian.common.paging import paginate_exact
 
 from .labels import record_key_text
@@ -33,10 +35,20 @@ from .models import LinkCandidate
 PAGE_SIZE = 20
 
 
+def _birth_compared(record: dt.date | None, person: dt.date | None) -> str:
+    """How the two birth dates compare, which says nothing about either (for an account without the right)."""
+    if record is None or person is None:
+        return ""
+    days = abs((record - person).days)
+    return "出生日期一致" if days == 0 else f"出生日期相差 {days} 天"
+
+
 def _row(c: LinkCandidate, pii: bool) -> dict[str, Any]:
-    """What the page shows of one candidate: the feed record next to the registry person."""
+    """What the page shows of one candidate: the feed record next to the registry person. Without the
+    right the birth dates read as ages, with how far apart they are (docs/security.md §1)."""
     person = c.person
     household = person.household
+    today = timezone.localdate()
     return {
         "candidate": c,
         "record": {
@@ -46,19 +58,21 @@ def _row(c: LinkCandidate, pii: bool) -> dict[str, Any]:
             "name": c.name,
             "id_number": id_number_shown(c.id_number_raw, pii=pii),
             "sex": c.sex,
-            "birth_date": c.birth_date,
+            "birth_date": birth_date_shown(c.birth_date, pii=pii, today=today),
             "village": c.village,
         },
         "person": {
             "name": person.name,
             "id_number": id_number_shown(person.id_number, pii=pii),
             "sex": person.get_sex_display(),
-            "birth_date": person.birth_date,
+            "birth_date": birth_date_shown(person.birth_date, pii=pii, today=today),
             "village": household.region.full_name or household.region.name,
             "household_no": household.household_no,
             "household_pk": household.pk,
             "phone": phone_shown(person.phone, pii=pii),
         },
+        "birth_label": "出生日期" if pii else "年龄",
+        "birth_compared": "" if pii else _birth_compared(c.birth_date, person.birth_date),
         "percent": round(c.match_probability * 100, 1),
     }
 
