@@ -75,3 +75,61 @@ def test_template_filters_take_the_viewing_user(people):
     assert shown == f"360424********001X 138****1234 {m.HIDDEN} 6217********7890 电话138****1234"
     whole = template.render(Context({**values, "user": people["city_admin"]}))  # holds the PII grant
     assert whole == f"{ID} {PHONE} 残疾 6217001234567890 电话{PHONE}"
+
+
+# --- docs/security.md §1: nothing beside a masked ID number gives back the digits it hides -------------
+
+
+def test_without_the_right_a_birth_date_is_an_age():
+    import datetime as dt
+
+    born, today = dt.date(1970, 6, 15), dt.date(2026, 6, 14)
+    assert m.birth_date_shown(born, pii=True, today=today) == "1970-06-15"
+    assert m.birth_date_shown(born, pii=False, today=today) == "55岁"
+    assert m.birth_date_shown(born, pii=False, today=dt.date(2026, 6, 15)) == "56岁"
+    assert m.birth_date_shown(None, pii=False) == ""
+    assert m.birth_date_value(born, pii=False, today=today) == 55
+    assert m.birth_date_value(born, pii=True, today=today) == born
+
+
+def test_a_free_text_keeps_only_the_year_of_a_full_date_and_masks_its_numbers():
+    text = f"身份证{ID},电话{PHONE},生于1970年1月1日(1970-01-01, 1970/1/1, 1970.01.01, 19700101)"
+    shown = m.text_shown(text, pii=False)
+    assert shown == (
+        "身份证360424********001X,电话138****1234,生于1970年*月*日(1970-**-**, 1970/**/**, 1970.**.**, 1970****)"
+    )
+    assert m.text_shown(text, pii=True) == text
+    # A mistyped ID number (17 digits) and a bank account in a note are masked from their own ends.
+    assert m.text_shown("36042419700101001 和 6217001234567890123", pii=False) == (
+        "360424*******1001 和 6217***********0123"
+    )
+
+
+@given(
+    st.dates(),
+    st.sampled_from(["{d:%Y%m%d}", "{d:%Y-%m-%d}", "{d.year}年{d.month}月{d.day}日", "{d:%Y/%m/%d}"]),
+)
+def test_no_spelling_of_a_date_survives_in_a_masked_text(day, spelling):
+    written = spelling.format(d=day)
+    if day.year < 1900 or day.year > 2099:
+        return  # four-digit years of the 20th and 21st centuries: the birth dates of living persons
+    assert f"{day.month:02d}{day.day:02d}" not in m.text_shown(f"出生{written}。", pii=False).replace(
+        str(day.year), ""
+    )
+
+
+def test_a_department_records_cells_follow_the_rule_of_their_kind():
+    import datetime as dt
+
+    today = dt.date(2026, 1, 1)
+    assert m.feed_value_shown("birth_date", "date", dt.date(1970, 1, 1), pii=False, today=today) == "56岁"
+    assert m.feed_value_shown("birth_date", "date", dt.date(1970, 1, 1), pii=True) == "1970-01-01"
+    assert m.feed_value_shown("summary", "text", f"我叫张三{ID}", pii=False) == m.PRIVATE_SHOWN
+    assert m.feed_value_shown("employer", "text", f"电话{PHONE}", pii=False) == "电话138****1234"
+    assert m.feed_value_shown("id_number", "id", ID, pii=False) == "360424********001X"
+    assert m.feed_value_shown("visit_date", "date", dt.date(2026, 3, 5), pii=False) == "2026-03-05"
+
+
+def test_the_history_shows_a_changed_birth_date_as_its_year():
+    assert m.field_masked("birth_date", "1970-01-01", pii=False) == "1970年"
+    assert m.field_masked("birth_date", "1970-01-01", pii=True) is None
