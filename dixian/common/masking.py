@@ -84,8 +84,15 @@ def mask_numbers(text: str) -> str:
     return ID_OR_PHONE.sub(mask, text)
 
 
+# A date after a word for birth ("生日3月5日", "出生于1970.1"): its digits all masked, the year too, since
+# a month and day beside the age shown elsewhere would give the birth date.
+_BIRTH_WORD = re.compile(r"(出生|生日|生于|诞生|出世)([^0-9\n]{0,6})([0-9][0-9年月日号./\-\s]{0,12})")
+
+
 def mask_dates(text: str) -> str:
-    """Show only the year of every full date quoted in a text (a birth date typed into a note)."""
+    """Show only the year of every full date quoted in a text (a birth date typed into a note), and
+    nothing of a date after a word for birth."""
+    text = _BIRTH_WORD.sub(lambda m: m.group(1) + m.group(2) + re.sub("[0-9]", "*", m.group(3)), text)
     text = _SEP_DATE.sub(lambda m: f"{m.group(1)}{m.group(2)}**{m.group(2)}**", text)
     text = _CN_DATE.sub(lambda m: f"{m.group(1)}年*月*日", text)
     return _COMPACT_DATE.sub(lambda m: f"{m.group(1)}****", text)

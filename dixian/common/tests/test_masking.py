@@ -96,9 +96,11 @@ def test_a_free_text_keeps_only_the_year_of_a_full_date_and_masks_its_numbers():
     text = f"身份证{ID},电话{PHONE},生于1970年1月1日(1970-01-01, 1970/1/1, 1970.01.01, 19700101)"
     shown = m.text_shown(text, pii=False)
     assert shown == (
-        "身份证360424********001X,电话138****1234,生于1970年*月*日(1970-**-**, 1970/**/**, 1970.**.**, 1970****)"
+        "身份证360424********001X,电话138****1234,生于****年*月*日(1970-**-**, 1970/**/**, 1970.**.**, 1970****)"
     )
     assert m.text_shown(text, pii=True) == text
+    # After a word for birth even a date without its year is hidden: beside the age it is the birth date.
+    assert m.text_shown("生日3月5日,3月6日入户", pii=False) == "生日*月*日,3月6日入户"
     # A mistyped ID number (17 digits) and a bank account in a note are masked from their own ends.
     assert m.text_shown("36042419700101001 和 6217001234567890123", pii=False) == (
         "360424*******1001 和 6217***********0123"
