@@ -32,12 +32,18 @@ HEALTH_FIELDS = frozenset(
 
 
 def mask_id_number(value: str) -> str:
-    """360424********1234: keep the region prefix and the last four characters."""
+    """360424********1234: keep the region prefix and the characters after the birth date.
+
+    The birth-date digits are never shown (docs/security.md §1): of an 18-character number the last four
+    (order and check), of an old 15-digit one the last three (order); of a number of any other length (a
+    typo, a lost digit) only the region, since its last digits may be part of the birth date.
+    """
     if not value:
         return ""
     if len(value) <= 10:
         return value[:2] + "*" * max(len(value) - 4, 0) + value[-2:]
-    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+    kept = {18: 4, 15: 3}.get(len(value), 0)
+    return value[:6] + "*" * (len(value) - 6 - kept) + (value[-kept:] if kept else "")
 
 
 def mask_phone(value: str) -> str:

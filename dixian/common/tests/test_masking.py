@@ -103,7 +103,7 @@ def test_a_free_text_keeps_only_the_year_of_a_full_date_and_masks_its_numbers():
     assert m.text_shown("生日3月5日,3月6日入户", pii=False) == "生日*月*日,3月6日入户"
     # A mistyped ID number (17 digits) and a bank account in a note are masked from their own ends.
     assert m.text_shown("36042419700101001 和 6217001234567890123", pii=False) == (
-        "360424*******1001 和 6217***********0123"
+        "360424*********** 和 6217***********0123"
     )
 
 
@@ -135,3 +135,13 @@ def test_a_department_records_cells_follow_the_rule_of_their_kind():
 def test_the_history_shows_a_changed_birth_date_as_its_year():
     assert m.field_masked("birth_date", "1970-01-01", pii=False) == "1970年"
     assert m.field_masked("birth_date", "1970-01-01", pii=True) is None
+
+
+@given(st.text(alphabet="0123456789", min_size=11, max_size=17))
+def test_a_masked_id_number_of_any_length_never_shows_a_birth_date_digit(digits):
+    shown = m.mask_id_number(digits)
+    assert len(shown) == len(digits) and shown[:6] == digits[:6]
+    birth = slice(6, 12) if len(digits) == 15 else slice(6, 14)  # YYMMDD of an old number, else YYYYMMDD
+    assert set(shown[birth]) <= {"*"}
+    # What stays visible after the region is never a character of the birth date, wherever a digit is lost.
+    assert set(shown[6 : len(digits) - (3 if len(digits) == 15 else 0)]) <= {"*"}
