@@ -391,3 +391,53 @@ def test_no_output_lets_an_account_without_the_right_rebuild_an_id_or_phone(
     client, world, people, drawn, household_phone, spelling
 ):
     check(client, world, people, drawn, household_phone, spelling)
+
+
+def test_no_url_of_the_project_shows_a_full_number_or_a_birth_date_without_the_right(client, world, people):
+    """Every URL of the project (the leak test's walk, its records filled in with the persona's own
+    households), every export with its variants: the pages this file's scene does not list are checked too."""
+    from dixian.common.models import Job
+    from dixian.common.tests import test_no_leak as walk
+    from dixian.registry.selectors import household_scope_for_user
+
+    owner = people["city_admin"]
+    job = Job.objects.create(
+        kind="household_export", owner=owner, status=Job.Status.DONE, result_file="x.xlsx"
+    )
+    problems: list[str] = []
+    checked = 0
+    for persona in NO_PII:
+        user = people[persona]
+        client.force_login(user)
+        visible = set(household_scope_for_user(user).values_list("pk", flat=True))
+        _, inside = walk.targets_for(world, visible, job, None, user)
+        hidden: dict[str, str] = {}
+        for h in Household.objects.filter(pk__in=visible):
+            if h.phone:
+                hidden[h.phone] = f"phone of {h.household_no}"
+            for p in h.members.all():
+                hidden[p.id_number] = f"ID number of {p.name}"
+                if p.phone:
+                    hidden[p.phone] = f"phone of {p.name}"
+                for spelt in spellings(p.birth_date):
+                    hidden[spelt] = f"birth date of {p.name} ({spelt})"
+        for route in walk.project_routes():
+            if route.name == "accounts:logout" or route.name in walk.TOKEN_ONLY:
+                continue
+            if route.params:
+                if inside is None or route.name not in walk.FILL:
+                    continue
+                responses = [client.get(walk.url_for(route, inside))]  # GET only: a POST would change data
+            else:
+                url = reverse(route.name)
+                posts = walk.EXTRA_POSTS.get(route.name, [None])
+                responses = [walk.fetch(client, url, {}, post) for post in posts]
+            for response in responses:
+                checked += 1
+                text = body_text(response)
+                problems.extend(
+                    f"{persona}: {route.name} shows the {what}" for s, what in hidden.items() if s in text
+                )
+        client.logout()
+    assert checked > 100
+    assert not problems, "\n".join(problems)
