@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 from django.utils import timezone
 
-from dixian.common.masking import feed_value_shown, health_feed_hidden
+from dixian.common.masking import birth_date_label, feed_value_shown, health_feed_hidden
 from dixian.domain import catalogue
 from dixian.domain.records import record_key_sql
 
@@ -105,5 +105,7 @@ def evidence_rows(delivery: FeedDelivery | None, record_keys: list[str], *, pii:
                 kept = value if isinstance(value, dt.date) or value is None else _text(value)
                 row.append(feed_value_shown(col.field, col.type, kept, pii=False, today=today))
         rows.append(row)
-    headers = [c.header if pii or c.field != "birth_date" else "年龄" for c in columns]
+    headers = [
+        birth_date_label(pii=pii, dated=c.header) if c.field == "birth_date" else c.header for c in columns
+    ]
     return EvidenceRows(headers=headers, rows=rows)

@@ -142,6 +142,21 @@ def birth_date_shown(birth: dt.date | None, *, pii: bool, today: dt.date | None 
     return f"{age_on(birth, today or timezone.localdate())}岁"
 
 
+def birth_date_label(*, pii: bool, dated: str = "出生日期") -> str:
+    """The heading of a birth-date column: `dated` with the right, 年龄(周岁) without it."""
+    return dated if pii else "年龄(周岁)"
+
+
+def birth_dates_compared(first: dt.date | None, second: dt.date | None, *, pii: bool) -> str:
+    """How far apart two birth dates are, which says nothing about either: for an account without the
+    right that must judge whether two records are one person (the linkage queue). Empty with the right
+    (the dates themselves are shown) or when a date is missing."""
+    if pii or first is None or second is None:
+        return ""
+    days = abs((first - second).days)
+    return "出生日期一致" if days == 0 else f"出生日期相差 {days} 天"
+
+
 def birth_date_value(
     birth: dt.date | None, *, pii: bool, today: dt.date | None = None
 ) -> dt.date | int | None:

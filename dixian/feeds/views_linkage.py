@@ -8,7 +8,6 @@ ID numbers and phones are masked, and birth dates read as ages, unless the accou
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -21,7 +20,14 @@ from django.views.decorators.http import require_GET, require_POST
 from dixian.accounts.capabilities import Capability, capability_required
 from dixian.common.access import may_view_pii
 from dixian.common.http import AuthenticatedHttpRequest
-from dixian.common.masking import birth_date_shown, id_number_shown, phone_shown, record_key_shown
+from dixian.common.masking import (
+    birth_date_label,
+    birth_date_shown,
+    birth_dates_compared,
+    id_number_shown,
+    phone_shown,
+    record_key_shown,
+)
 from dixian.common.paging import paginate_exact
 
 from .labels import record_key_text
@@ -33,14 +39,6 @@ from .linkage_store import (
 from .models import LinkCandidate
 
 PAGE_SIZE = 20
-
-
-def _birth_compared(record: dt.date | None, person: dt.date | None) -> str:
-    """How the two birth dates compare, which says nothing about either (for an account without the right)."""
-    if record is None or person is None:
-        return ""
-    days = abs((record - person).days)
-    return "出生日期一致" if days == 0 else f"出生日期相差 {days} 天"
 
 
 def _row(c: LinkCandidate, pii: bool) -> dict[str, Any]:
@@ -71,8 +69,8 @@ def _row(c: LinkCandidate, pii: bool) -> dict[str, Any]:
             "household_pk": household.pk,
             "phone": phone_shown(person.phone, pii=pii),
         },
-        "birth_label": "出生日期" if pii else "年龄",
-        "birth_compared": "" if pii else _birth_compared(c.birth_date, person.birth_date),
+        "birth_label": birth_date_label(pii=pii),
+        "birth_compared": birth_dates_compared(c.birth_date, person.birth_date, pii=pii),
         "percent": round(c.match_probability * 100, 1),
     }
 

@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from dixian.common.access import may_view_pii
 from dixian.common.jobs import JobError, job_dir
-from dixian.common.masking import birth_date_value, id_number_shown, phone_shown
+from dixian.common.masking import birth_date_label, birth_date_value, id_number_shown, phone_shown
 from dixian.common.spreadsheets import Sheet, excel_text, export_workbook
 
 from . import choices as c
@@ -136,7 +136,7 @@ def person_headers(pii: bool) -> list[tuple[str, int]]:
         (_label("id_number", "证件号码"), 20),
         (_label("sex", "性别"), 5),
         # Without the right the age, never the birth date: it would rebuild the masked ID (docs/security.md §1).
-        (_label("birth_date", "出生日期"), 11) if pii else ("年龄(周岁)", 8),
+        (birth_date_label(pii=pii, dated=_label("birth_date", "出生日期")), 11),
         (_label("relation", "与户主关系"), 10),
         (_label("ethnicity", "民族"), 8),
         (_label("education", "文化程度"), 10),

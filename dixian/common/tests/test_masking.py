@@ -145,3 +145,13 @@ def test_a_masked_id_number_of_any_length_never_shows_a_birth_date_digit(digits)
     assert set(shown[birth]) <= {"*"}
     # What stays visible after the region is never a character of the birth date, wherever a digit is lost.
     assert set(shown[6 : len(digits) - (3 if len(digits) == 15 else 0)]) <= {"*"}
+
+
+def test_two_birth_dates_are_compared_without_showing_either():
+    import datetime as dt
+
+    a, b = dt.date(1970, 1, 1), dt.date(1970, 1, 4)
+    assert m.birth_dates_compared(a, b, pii=False) == "出生日期相差 3 天"
+    assert m.birth_dates_compared(a, a, pii=False) == "出生日期一致"
+    assert m.birth_dates_compared(a, None, pii=False) == "" and m.birth_dates_compared(a, b, pii=True) == ""
+    assert m.birth_date_label(pii=False) == "年龄(周岁)" and m.birth_date_label(pii=True) == "出生日期"
