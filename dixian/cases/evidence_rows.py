@@ -3,8 +3,10 @@
 A delivery's rows are not in the database (feeds/models.py): they are a Parquet file of the catalogue's
 field names. The evidence names its rows by record key, built exactly as the screening engine builds it
 (`domain.records.record_key_sql`: one column as text, or several joined with "|"), so the same DuckDB
-expression finds them again. Shown with the catalogue's Chinese headers; ID numbers and phones masked
-unless the account may see personal data; health-related feeds (医保, 大病, 残联) only with that right.
+expression finds them again. Shown with the catalogue's Chinese headers; unless the account may see
+personal data, ID numbers and phones are masked, the birth date reads as an age, a petition's summary as
+"***" and numbers and dates in free text are masked (`common.masking.feed_value_shown`); health-related
+feeds (医保, 大病, 残联) only with that right.
 """
 # ruff: noqa: S608 - the SQL here is built from the catalogue's field names and the quoted file path; the
 # record keys are bound parameters.
@@ -18,8 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+from django.utils import timezone
 
-from dixian.common.masking import health_feed_hidden, id_number_shown, phone_shown
+from dixian.common.masking import birth_date_label, feed_value_shown, health_feed_hidden
 from dixian.domain import catalogue
 from dixian.domain.records import record_key_sql
 
@@ -89,14 +92,20 @@ def evidence_rows(delivery: FeedDelivery | None, record_keys: list[str], *, pii:
     finally:
         con.close()
     rows: list[list[str]] = []
+    today = timezone.localdate()
     for values in raw:
         row = []
         for col, value in zip(columns, values, strict=True):
-            text = _text(value)
-            if col.type == catalogue.ID:
-                text = id_number_shown(text, pii=pii)
-            elif col.field == "phone":
-                text = phone_shown(text, pii=pii)
-            row.append(text)
+            if pii:
+                row.append(_text(value))
+            else:
+                # Masked by the column's kind: ID numbers and phones masked, the birth date as an age,
+                # private values (a petition's summary, a diagnosis) as in the reason, numbers and dates in
+                # free text masked (docs/security.md §1).
+                kept = value if isinstance(value, dt.date) or value is None else _text(value)
+                row.append(feed_value_shown(col.field, col.type, kept, pii=False, today=today))
         rows.append(row)
-    return EvidenceRows(headers=[c.header for c in columns], rows=rows)
+    headers = [
+        birth_date_label(pii=pii, dated=c.header) if c.field == "birth_date" else c.header for c in columns
+    ]
+    return EvidenceRows(headers=headers, rows=rows)

@@ -1,6 +1,7 @@
 """Excel export of the filtered alert queue: the same scope and filters as the page, in urgency order.
 
-ID numbers are masked unless the account may see personal data; every text cell goes through
+ID numbers are masked, and numbers and dates in the free texts too, unless the account may see personal
+data (docs/security.md §1); every text cell goes through
 `common.spreadsheets.excel_text`, so nothing a person typed (a reason, a declarant's name) becomes a formula.
 """
 
@@ -12,7 +13,7 @@ from typing import IO, TYPE_CHECKING, Any
 from django.utils import timezone
 
 from dixian.common.access import may_view_pii
-from dixian.common.masking import id_number_shown, reason_shown
+from dixian.common.masking import id_number_shown, reason_shown, text_shown
 from dixian.common.spreadsheets import Sheet, export_workbook
 
 from .models import Alert, AlertEvidence, Channel
@@ -87,7 +88,7 @@ def alert_export_write(target: IO[bytes], *, user: User, filters: AlertFilters) 
                     timezone.localdate(a.raised_at),
                     a.due_date,
                     overdue,
-                    a.close_note,
+                    text_shown(a.close_note, pii=pii),
                 ]
             )
     sheet.finish()

@@ -10,8 +10,11 @@ decides by hand whether to mask. What a mask looks like is decided here alone (`
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
+
+from django.utils import timezone
 
 HIDDEN = "已隐藏"  # a health or disability detail shown to an account without the right
 PRIVATE_SHOWN = "***"  # a private value of an alert's reason (a diagnosis, a petition's words)
@@ -29,12 +32,18 @@ HEALTH_FIELDS = frozenset(
 
 
 def mask_id_number(value: str) -> str:
-    """360424********1234: keep the region prefix and the last four characters."""
+    """360424********1234: keep the region prefix and the characters after the birth date.
+
+    The birth-date digits are never shown (docs/security.md §1): of an 18-character number the last four
+    (order and check), of an old 15-digit one the last three (order); of a number of any other length (a
+    typo, a lost digit) only the region, since its last digits may be part of the birth date.
+    """
     if not value:
         return ""
     if len(value) <= 10:
         return value[:2] + "*" * max(len(value) - 4, 0) + value[-2:]
-    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+    kept = {18: 4, 15: 3}.get(len(value), 0)
+    return value[:6] + "*" * (len(value) - 6 - kept) + (value[-kept:] if kept else "")
 
 
 def mask_phone(value: str) -> str:
@@ -56,7 +65,18 @@ def mask_bank_account(value: str) -> str:
     return digits[:4] + "*" * (len(digits) - 8) + digits[-4:]
 
 
-ID_OR_PHONE = re.compile(r"\d{17}[\dXx]|\d{15}|1\d{10}")
+# An ID number as typed (15 to 18 characters, a mistyped one too) or a mobile number, not inside a longer
+# run of digits (a bank account is masked as one number, from its own ends).
+ID_OR_PHONE = re.compile(r"(?<![0-9])(?:[0-9]{14,17}[0-9Xx]|1[0-9]{10})(?![0-9Xx])")
+LONG_DIGITS = re.compile(r"(?<![0-9])[0-9]{19,}(?![0-9])")
+
+# A full date quoted in a free text: 1970-01-01, 1970/1/1, 1970.01.01, 1970年1月1日, 19700101. Without the
+# right only its year is shown (docs/security.md §1: a birth date beside a masked ID number rebuilds it).
+_SEP_DATE = re.compile(r"(?<![0-9])((?:19|20)[0-9]{2})\s*([-/.])\s*[0-9]{1,2}\s*\2\s*[0-9]{1,2}(?![0-9])")
+_CN_DATE = re.compile(r"(?<![0-9])((?:19|20)[0-9]{2})\s*年\s*[0-9]{1,2}\s*月\s*[0-9]{1,2}\s*[日号]?")
+_COMPACT_DATE = re.compile(
+    r"(?<![0-9])((?:19|20)[0-9]{2})(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])(?![0-9])"
+)
 
 
 def mask_numbers(text: str) -> str:
@@ -66,7 +86,32 @@ def mask_numbers(text: str) -> str:
         value = match.group(0)
         return mask_phone(value) if len(value) == 11 else mask_id_number(value)
 
+    text = LONG_DIGITS.sub(lambda m: mask_bank_account(m.group(0)), text)
     return ID_OR_PHONE.sub(mask, text)
+
+
+# A date after a word for birth ("生日3月5日", "出生于1970.1"): its digits all masked, the year too, since
+# a month and day beside the age shown elsewhere would give the birth date.
+_BIRTH_WORD = re.compile(r"(出生|生日|生于|诞生|出世)([^0-9\n]{0,6})([0-9][0-9年月日号./\-\s]{0,12})")
+
+
+def mask_dates(text: str) -> str:
+    """Show only the year of every full date quoted in a text (a birth date typed into a note), and
+    nothing of a date after a word for birth."""
+    text = _BIRTH_WORD.sub(lambda m: m.group(1) + m.group(2) + re.sub("[0-9]", "*", m.group(3)), text)
+    text = _SEP_DATE.sub(lambda m: f"{m.group(1)}{m.group(2)}**{m.group(2)}**", text)
+    text = _CN_DATE.sub(lambda m: f"{m.group(1)}年*月*日", text)
+    return _COMPACT_DATE.sub(lambda m: f"{m.group(1)}****", text)
+
+
+def mask_text(text: str) -> str:
+    """A free text as an account without the right sees it: numbers masked, dates reduced to their year."""
+    return mask_dates(mask_numbers(text))
+
+
+def age_on(birth: dt.date, today: dt.date) -> int:
+    """Whole years of age (周岁) on `today`."""
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
 # --- what a viewer sees -----------------------------------------------------------------------------
@@ -84,14 +129,53 @@ def bank_account_shown(value: str | None, *, pii: bool) -> str:
     return (value or "") if pii else mask_bank_account(value or "")
 
 
+def birth_date_shown(birth: dt.date | None, *, pii: bool, today: dt.date | None = None) -> str:
+    """A birth date: with the right the date (1970-01-01); without it the age in whole years ("56岁").
+
+    The masked ID number hides exactly the eight birth-date digits, so a birth date shown beside it (or
+    anywhere the same account can see) would rebuild the number (docs/security.md §1).
+    """
+    if birth is None:
+        return ""
+    if pii:
+        return birth.isoformat()
+    return f"{age_on(birth, today or timezone.localdate())}岁"
+
+
+def birth_date_label(*, pii: bool, dated: str = "出生日期") -> str:
+    """The heading of a birth-date column: `dated` with the right, 年龄(周岁) without it."""
+    return dated if pii else "年龄(周岁)"
+
+
+def birth_dates_compared(first: dt.date | None, second: dt.date | None, *, pii: bool) -> str:
+    """How far apart two birth dates are, which says nothing about either: for an account without the
+    right that must judge whether two records are one person (the linkage queue). Empty with the right
+    (the dates themselves are shown) or when a date is missing."""
+    if pii or first is None or second is None:
+        return ""
+    days = abs((first - second).days)
+    return "出生日期一致" if days == 0 else f"出生日期相差 {days} 天"
+
+
+def birth_date_value(
+    birth: dt.date | None, *, pii: bool, today: dt.date | None = None
+) -> dt.date | int | None:
+    """A birth date for a spreadsheet cell: the date itself with the right, the age (an integer) without."""
+    if birth is None:
+        return None
+    return birth if pii else age_on(birth, today or timezone.localdate())
+
+
 def health_shown(value: Any, *, pii: bool) -> Any:
     """A health status, illness or disability detail: the value itself, or HIDDEN."""
     return value if pii else HIDDEN
 
 
 def text_shown(text: str | None, *, pii: bool) -> str:
-    """A free text that may quote ID or mobile numbers (an import or delivery error, a note)."""
-    return (text or "") if pii else mask_numbers(text or "")
+    """A free text that may quote ID or mobile numbers or a birth date (an import or delivery error, a
+    visit's notes, a declaration's description, a reviewer's conclusion): without the right, numbers are
+    masked and full dates show only their year (docs/security.md §1)."""
+    return (text or "") if pii else mask_text(text or "")
 
 
 def health_feed_hidden(feed: str, *, pii: bool) -> bool:
@@ -113,6 +197,7 @@ def reason_shown(text: str, *, pii: bool) -> str:
         return ""
     if pii:
         return _PRIVATE_MARKS.sub("", text)
+    # Dates stay: a reason's dates are those of the event (a settlement, a visit), never a birth date.
     return mask_numbers(_PRIVATE_MARKS.sub("", _PRIVATE_VALUE.sub(PRIVATE_SHOWN, text)))
 
 
@@ -129,8 +214,40 @@ def record_key_shown(feed: str, key: str, *, pii: bool) -> str:
     return mask_numbers(key)
 
 
+# Feed columns whose values are private whatever the feed (a diagnosis, a hospital, a disability, a
+# petition's own words): the same fields the screening engine marks private in a reason
+# (screening.engine.core.PRIVATE_PLACEHOLDERS), so a table never shows what the reason hides.
+PRIVATE_FEED_FIELDS = frozenset({"disease", "hospital", "disability_category", "disability_grade", "summary"})
+
+
+def feed_value_shown(field: str, kind: str, value: Any, *, pii: bool, today: dt.date | None = None) -> str:
+    """One cell of a department record (evidence rows) as the account may see it; `kind` is the catalogue
+    column type ("id", "date", "text", ...). Values already made text, except a date."""
+    if value is None or value == "":
+        return ""
+    if pii:
+        return value.isoformat() if isinstance(value, dt.date) else str(value)
+    if kind == "id" or field == "id_number":
+        return mask_id_number(str(value))
+    if field == "phone":
+        return mask_phone(str(value))
+    if field in PRIVATE_FEED_FIELDS:
+        return PRIVATE_SHOWN
+    if field == "birth_date":
+        if isinstance(value, dt.date):
+            return birth_date_shown(value, pii=False, today=today)
+        return mask_text(str(value))
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return mask_text(str(value)) if kind == "text" else str(value)
+
+
+def _birth_year(value: str) -> str:
+    return mask_dates(value) if len(value) != 10 else f"{value[:4]}年"
+
+
 # Registry fields by the kind of personal value they hold (for the change history, which shows any field).
-_FIELD_MASKS = {"id_number": mask_id_number, "phone": mask_phone}
+_FIELD_MASKS = {"id_number": mask_id_number, "phone": mask_phone, "birth_date": _birth_year}
 
 
 def field_masked(name: str, value: Any, *, pii: bool) -> str | None:

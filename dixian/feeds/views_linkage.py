@@ -3,7 +3,7 @@
 A feed record without a usable ID number that Splink placed between the two thresholds waits here, shown
 next to the registry person it probably is. County reviewers and county/city administrators see the
 candidates whose person lies in their region (Capability.LINKS_REVIEW; 403 for other accounts, 404 for a candidate out of scope);
-ID numbers and phones are masked unless the account may see personal data.
+ID numbers and phones are masked, and birth dates read as ages, unless the account may see personal data.
 """
 
 from __future__ import annotations
@@ -14,12 +14,20 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from dixian.accounts.capabilities import Capability, capability_required
 from dixian.common.access import may_view_pii
 from dixian.common.http import AuthenticatedHttpRequest
-from dixian.common.masking import id_number_shown, phone_shown, record_key_shown
+from dixian.common.masking import (
+    birth_date_label,
+    birth_date_shown,
+    birth_dates_compared,
+    id_number_shown,
+    phone_shown,
+    record_key_shown,
+)
 from dixian.common.paging import paginate_exact
 
 from .labels import record_key_text
@@ -34,9 +42,11 @@ PAGE_SIZE = 20
 
 
 def _row(c: LinkCandidate, pii: bool) -> dict[str, Any]:
-    """What the page shows of one candidate: the feed record next to the registry person."""
+    """What the page shows of one candidate: the feed record next to the registry person. Without the
+    right the birth dates read as ages, with how far apart they are (docs/security.md §1)."""
     person = c.person
     household = person.household
+    today = timezone.localdate()
     return {
         "candidate": c,
         "record": {
@@ -46,19 +56,21 @@ def _row(c: LinkCandidate, pii: bool) -> dict[str, Any]:
             "name": c.name,
             "id_number": id_number_shown(c.id_number_raw, pii=pii),
             "sex": c.sex,
-            "birth_date": c.birth_date,
+            "birth_date": birth_date_shown(c.birth_date, pii=pii, today=today),
             "village": c.village,
         },
         "person": {
             "name": person.name,
             "id_number": id_number_shown(person.id_number, pii=pii),
             "sex": person.get_sex_display(),
-            "birth_date": person.birth_date,
+            "birth_date": birth_date_shown(person.birth_date, pii=pii, today=today),
             "village": household.region.full_name or household.region.name,
             "household_no": household.household_no,
             "household_pk": household.pk,
             "phone": phone_shown(person.phone, pii=pii),
         },
+        "birth_label": birth_date_label(pii=pii),
+        "birth_compared": birth_dates_compared(c.birth_date, person.birth_date, pii=pii),
         "percent": round(c.match_probability * 100, 1),
     }
 

@@ -11,7 +11,8 @@ cursor), each chunk's members, incomes and heads in one query each, and XlsxWrit
 `constant_memory` mode, flushing every row to a temporary file as soon as the next row starts.
 
 Personal data: ID numbers and phones are masked (360424********1234, 138****5678) unless the account may
-see them (`may_view_pii`); health and disability columns are left out for such accounts, as on the
+see them (`may_view_pii`), and such accounts get the age instead of the birth date (which would rebuild
+the masked number, docs/security.md §1); health and disability columns are left out for them, as on the
 household page.
 
 Formula injection: the workbook and its sheets are dixian/common/spreadsheets.py's, which write text so
@@ -20,6 +21,7 @@ that no spreadsheet or CSV reader takes it for a formula, and numbers and dates 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,7 +35,7 @@ from django.utils import timezone
 
 from dixian.common.access import may_view_pii
 from dixian.common.jobs import JobError, job_dir
-from dixian.common.masking import id_number_shown, phone_shown
+from dixian.common.masking import birth_date_label, birth_date_value, id_number_shown, phone_shown
 from dixian.common.spreadsheets import Sheet, excel_text, export_workbook
 
 from . import choices as c
@@ -133,7 +135,8 @@ def person_headers(pii: bool) -> list[tuple[str, int]]:
         (_label("name", "姓名"), 10),
         (_label("id_number", "证件号码"), 20),
         (_label("sex", "性别"), 5),
-        (_label("birth_date", "出生日期"), 11),
+        # Without the right the age, never the birth date: it would rebuild the masked ID (docs/security.md §1).
+        (birth_date_label(pii=pii, dated=_label("birth_date", "出生日期")), 11),
         (_label("relation", "与户主关系"), 10),
         (_label("ethnicity", "民族"), 8),
         (_label("education", "文化程度"), 10),
@@ -212,6 +215,7 @@ def household_export_write(
 ) -> ExportResult:
     """Write the filtered list to an xlsx workbook: 农户 sheet, optional 人口 sheet, and 导出说明."""
     pii = may_view_pii(user)
+    today = timezone.localdate()
     book, formats = export_workbook(target)
     h_sheet = Sheet(book, "农户", household_headers(pii), formats)
     p_sheet = Sheet(book, "人口", person_headers(pii), formats) if persons else None
@@ -288,7 +292,7 @@ def household_export_write(
                     members.get(hid, ()), key=lambda p: (p[1] != c.Relation.HEAD, p[5], p[-1])
                 )
                 for p in household_members:
-                    p_sheet.write(_person_values(p, no, region_name, pii))
+                    p_sheet.write(_person_values(p, no, region_name, pii, today))
                     result.persons += 1
         if progress is not None:
             progress(result.households, max(total, result.households))
@@ -308,6 +312,7 @@ def _person_values(
     no: str,
     region_name: str,
     pii: bool,
+    today: dt.date | None = None,
 ) -> list[object]:
     (
         _,
@@ -338,7 +343,7 @@ def _person_values(
         name,
         id_number_shown(id_number, pii=pii),
         SEX.get(sex, sex),
-        birth,
+        birth_date_value(birth, pii=pii, today=today),
         RELATION.get(relation, relation),
         ethnicity,
         EDUCATION.get(education, education) if education else "",

@@ -19,7 +19,7 @@ from django.db.models import Field, Model
 from django.utils import timezone
 
 from dixian.common.access import may_view_pii
-from dixian.common.masking import field_masked
+from dixian.common.masking import field_masked, text_shown
 from dixian.common.models import ChangeLog
 
 from .models import Household, HouseholdIncome, Person
@@ -171,7 +171,7 @@ def history_entries(
                 source=row.get_source_display(),
                 action=row.get_action_display(),
                 entity=ENTITY_LABELS.get(entity) or (str(model._meta.verbose_name) if model else row.entity),
-                summary=_summary(row, visible_numbers),
+                summary=text_shown(_summary(row, visible_numbers), pii=pii),
                 reference=row.reference,
                 changes=changes,
             )

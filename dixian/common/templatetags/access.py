@@ -49,3 +49,9 @@ def health_for(value: Any, user: Any) -> Any:
 def text_for(text: str, user: Any) -> str:
     """A free text that may quote ID or mobile numbers."""
     return masking.text_shown(text, pii=may_view_pii(user))
+
+
+@register.filter
+def birth_date_for(value: Any, user: Any) -> str:
+    """`{{ person.birth_date|birth_date_for:request.user }}`: the date with the right, else the age (56岁)."""
+    return masking.birth_date_shown(value, pii=may_view_pii(user))
