@@ -177,6 +177,9 @@ LOGGING = {
 DIXIAN_DECLARE_PER_IP_HOUR = int(env("DIXIAN_DECLARE_PER_IP_HOUR", "5"))
 DIXIAN_DECLARE_PER_ID_DAY = int(env("DIXIAN_DECLARE_PER_ID_DAY", "3"))
 DIXIAN_LOOKUPS_PER_IP_HOUR = int(env("DIXIAN_LOOKUPS_PER_IP_HOUR", "20"))
+# Bot checks drawn per IP address per hour (each form shown, each 换一张); images up to three times that.
+# A wrong answer counts as one of the DIXIAN_DECLARE_PER_IP_HOUR declarations (docs/security.md §7).
+DIXIAN_CAPTCHAS_PER_IP_HOUR = int(env("DIXIAN_CAPTCHAS_PER_IP_HOUR", "30"))
 DIXIAN_RATE_LIMIT_SALT = env("DIXIAN_RATE_LIMIT_SALT", "")
 DIXIAN_CLIENT_IP_HEADER = env("DIXIAN_CLIENT_IP_HEADER", "REMOTE_ADDR")
 DIXIAN_PUBLIC_BASE_URL = env("DIXIAN_PUBLIC_BASE_URL", "").rstrip("/")
