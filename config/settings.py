@@ -1,7 +1,8 @@
 """Dixian settings: one module, every knob an environment variable with a safe embedded default.
 
 Embedded mode (the default) is SQLite plus local files under var/. Production sets DATABASE_URL to
-PostgreSQL, DIXIAN_SECRET_KEY (or DIXIAN_SECRET_KEY_FILE), DIXIAN_DEBUG=0 and DIXIAN_ALLOWED_HOSTS.
+PostgreSQL, DIXIAN_SECRET_KEY (or DIXIAN_SECRET_KEY_FILE), DIXIAN_DEBUG=0, DIXIAN_ALLOWED_HOSTS and
+DIXIAN_SECURE_COOKIES=1; `dixian check --deploy` then reports no issues (docs/security.md §7).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ DEBUG = env_bool("DIXIAN_DEBUG", False)
 # The demo (`make demo`, `dixian demo_serve`) runs on this machine with the embedded key. Outside the demo
 # (and DEBUG) the web server refuses to start with it, and `check --deploy` fails (docs/security.md §7).
 DIXIAN_DEMO = env_bool("DIXIAN_DEMO", False)
-EMBEDDED_SECRET_KEY = "dixian-embedded-insecure-key-set-DIXIAN_SECRET_KEY-in-production"
+EMBEDDED_SECRET_KEY = "dixian-embedded-insecure-key-set-DIXIAN_SECRET_KEY-in-production"  # noqa: S105 - public on purpose
 SECRET_KEY = env("DIXIAN_SECRET_KEY", "") or EMBEDDED_SECRET_KEY
 ALLOWED_HOSTS = [
     h.strip() for h in env("DIXIAN_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h.strip()
@@ -211,8 +212,9 @@ LOGGING = {
 
 # Public self-declaration page (/declare/). Limits are counted in the database, so every worker shares them;
 # only a salted hash of the IP address / ID number is stored (the salt defaults to one derived from
-# SECRET_KEY). Behind a reverse proxy set DIXIAN_CLIENT_IP_HEADER (e.g. HTTP_X_REAL_IP) to the header it
-# sets; DIXIAN_PUBLIC_BASE_URL (e.g. https://dixian.example.gov.cn) is the address printed in QR codes.
+# SECRET_KEY). Behind a reverse proxy set DIXIAN_CLIENT_IP_HEADER (e.g. HTTP_X_FORWARDED_FOR) to the header
+# it sets: its rightmost entry, the one the proxy appended, is the client (docs/security.md §7);
+# DIXIAN_PUBLIC_BASE_URL (e.g. https://dixian.example.gov.cn) is the address printed in QR codes.
 DIXIAN_DECLARE_PER_IP_HOUR = int(env("DIXIAN_DECLARE_PER_IP_HOUR", "5"))
 DIXIAN_DECLARE_PER_ID_DAY = int(env("DIXIAN_DECLARE_PER_ID_DAY", "3"))
 DIXIAN_LOOKUPS_PER_IP_HOUR = int(env("DIXIAN_LOOKUPS_PER_IP_HOUR", "20"))

@@ -26,10 +26,10 @@ spaces = st.sampled_from(["", " ", "  ", "\t"])
 
 
 def request_with(header: str | None, remote: str = PROXY):
-    meta = {"REMOTE_ADDR": remote}
+    request = RequestFactory().get("/", REMOTE_ADDR=remote)
     if header is not None:
-        meta["HTTP_X_FORWARDED_FOR"] = header
-    return RequestFactory().get("/", **meta)
+        request.META["HTTP_X_FORWARDED_FOR"] = header
+    return request
 
 
 @pytest.fixture

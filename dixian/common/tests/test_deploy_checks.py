@@ -110,10 +110,15 @@ def test_the_embedded_key_fails_check_deploy_and_any_command_of_a_served_site(tm
         "DIXIAN_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DIXIAN_SECURE_COOKIES": "0",
     }
-    wsgi = subprocess.run(
-        [sys.executable, "-c", "import config.wsgi"], env=demo, cwd=ROOT, capture_output=True
+    started = subprocess.run(
+        [sys.executable, "-c", "import config.wsgi"],
+        env=demo,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
-    assert wsgi.returncode == 0, wsgi.stderr
+    assert started.returncode == 0, started.stderr
 
 
 def test_the_checks_in_process(settings):
