@@ -24,6 +24,8 @@ $(VENV)/.dev-installed: requirements/dev.lock pyproject.toml | $(BIN)/python
 venv: $(VENV)/.base-installed
 venv-dev: $(VENV)/.dev-installed
 
+# The demo runs on this machine with the embedded secret key (docs/security.md §7).
+demo: export DIXIAN_DEMO ?= 1
 demo: venv
 	$(BIN)/dixian migrate --no-input -v0
 	$(BIN)/dixian collectstatic --no-input -v0

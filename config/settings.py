@@ -1,7 +1,8 @@
 """Dixian settings: one module, every knob an environment variable with a safe embedded default.
 
 Embedded mode (the default) is SQLite plus local files under var/. Production sets DATABASE_URL to
-PostgreSQL, DIXIAN_SECRET_KEY (or DIXIAN_SECRET_KEY_FILE), DIXIAN_DEBUG=0 and DIXIAN_ALLOWED_HOSTS.
+PostgreSQL, DIXIAN_SECRET_KEY (or DIXIAN_SECRET_KEY_FILE), DIXIAN_DEBUG=0, DIXIAN_ALLOWED_HOSTS and
+DIXIAN_SECURE_COOKIES=1; `dixian check --deploy` then reports no issues (docs/security.md §7).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -31,9 +33,11 @@ DATA_DIR = Path(env("DIXIAN_DATA_DIR", str(BASE_DIR / "var")))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DIXIAN_DEBUG", False)
-SECRET_KEY = (
-    env("DIXIAN_SECRET_KEY", "") or "dixian-embedded-insecure-key-set-DIXIAN_SECRET_KEY-in-production"
-)
+# The demo (`make demo`, `dixian demo_serve`) runs on this machine with the embedded key. Outside the demo
+# (and DEBUG) the web server refuses to start with it, and `check --deploy` fails (docs/security.md §7).
+DIXIAN_DEMO = env_bool("DIXIAN_DEMO", False)
+EMBEDDED_SECRET_KEY = "dixian-embedded-insecure-key-set-DIXIAN_SECRET_KEY-in-production"  # noqa: S105 - public on purpose
+SECRET_KEY = env("DIXIAN_SECRET_KEY", "") or EMBEDDED_SECRET_KEY
 ALLOWED_HOSTS = [
     h.strip() for h in env("DIXIAN_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h.strip()
 ]
@@ -63,7 +67,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The Content-Security-Policy below on every answer, static files included (docs/security.md §7).
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Answers to a signed-in account or a token, and every download, are never stored by a browser or proxy
+    # (docs/security.md §7); after WhiteNoise (static files stay cacheable), around the rest.
+    "dixian.common.middleware.NoStoreMiddleware",
     # Under /api/ every answer is JSON, Django's error pages included (dixian/feeds/api.py).
     "dixian.feeds.api.ApiJsonErrors",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -76,6 +85,19 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "dixian.common.middleware.FriendlyErrorMiddleware",
 ]
+
+# docs/security.md §7: the app serves every script, style and image itself; no inline script or style, no
+# eval (htmx runs with allowEval off), nothing framed, forms only to the app itself.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
 
 ROOT_URLCONF = "config.urls"
 
@@ -165,11 +187,29 @@ DIXIAN_MONTHLY_RUN_DAY = int(env("DIXIAN_MONTHLY_RUN_DAY", "6"))
 if not 0 <= DIXIAN_MONTHLY_RUN_DAY <= 28:
     raise ImproperlyConfigured("DIXIAN_MONTHLY_RUN_DAY 应为 1–28 之间的日期(每月几号),或 0(不定时筛查)")
 
+# docs/security.md §7. DIXIAN_SECURE_COOKIES=1 means "served over HTTPS only": cookies are sent only over
+# HTTPS, plain-HTTP requests are redirected, and browsers are told (HSTS) to use nothing but HTTPS.
+SECURE_COOKIES = env_bool("DIXIAN_SECURE_COOKIES", False)
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("DIXIAN_SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_HTTPONLY = True  # pages send the token from the form or the hx-headers, never read the cookie
+CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = int(env("DIXIAN_SESSION_SECONDS", str(8 * 3600)))
 X_FRAME_OPTIONS = "DENY"
+SECURE_SSL_REDIRECT = SECURE_COOKIES
+SECURE_HSTS_SECONDS = int(env("DIXIAN_HSTS_SECONDS", str(365 * 24 * 3600))) if SECURE_COOKIES else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_COOKIES
+# Preloading binds the whole registrable domain (often the government's own) to HTTPS in every browser and
+# is slow to undo: a decision for the domain's owner, so off unless asked for; its check is silenced below.
+SECURE_HSTS_PRELOAD = SECURE_COOKIES and env_bool("DIXIAN_HSTS_PRELOAD", False)
+# Trust X-Forwarded-Proto only behind a reverse proxy that sets it on every request (overwriting what the
+# client sent); otherwise a client could claim HTTPS over plain HTTP.
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DIXIAN_PROXY_SSL_HEADER", False) else None
+)
+SILENCED_SYSTEM_CHECKS = ["security.W021"]  # HSTS preload: see SECURE_HSTS_PRELOAD above
 
 LOGGING = {
     "version": 1,
@@ -186,11 +226,15 @@ LOGGING = {
 
 # Public self-declaration page (/declare/). Limits are counted in the database, so every worker shares them;
 # only a salted hash of the IP address / ID number is stored (the salt defaults to one derived from
-# SECRET_KEY). Behind a reverse proxy set DIXIAN_CLIENT_IP_HEADER (e.g. HTTP_X_REAL_IP) to the header it
-# sets; DIXIAN_PUBLIC_BASE_URL (e.g. https://dixian.example.gov.cn) is the address printed in QR codes.
+# SECRET_KEY). Behind a reverse proxy set DIXIAN_CLIENT_IP_HEADER (e.g. HTTP_X_FORWARDED_FOR) to the header
+# it sets: its rightmost entry, the one the proxy appended, is the client (docs/security.md §7);
+# DIXIAN_PUBLIC_BASE_URL (e.g. https://dixian.example.gov.cn) is the address printed in QR codes.
 DIXIAN_DECLARE_PER_IP_HOUR = int(env("DIXIAN_DECLARE_PER_IP_HOUR", "5"))
 DIXIAN_DECLARE_PER_ID_DAY = int(env("DIXIAN_DECLARE_PER_ID_DAY", "3"))
 DIXIAN_LOOKUPS_PER_IP_HOUR = int(env("DIXIAN_LOOKUPS_PER_IP_HOUR", "20"))
+# Bot checks drawn per IP address per hour (each form shown, each 换一张); images up to three times that.
+# A wrong answer counts as one of the DIXIAN_DECLARE_PER_IP_HOUR declarations (docs/security.md §7).
+DIXIAN_CAPTCHAS_PER_IP_HOUR = int(env("DIXIAN_CAPTCHAS_PER_IP_HOUR", "30"))
 DIXIAN_RATE_LIMIT_SALT = env("DIXIAN_RATE_LIMIT_SALT", "")
 DIXIAN_CLIENT_IP_HEADER = env("DIXIAN_CLIENT_IP_HEADER", "REMOTE_ADDR")
 DIXIAN_PUBLIC_BASE_URL = env("DIXIAN_PUBLIC_BASE_URL", "").rstrip("/")

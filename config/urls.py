@@ -21,7 +21,7 @@ urlpatterns = [
     path("api/", include("dixian.feeds.urls_api")),
     path("screening/", include("dixian.screening.urls")),
     path("rules/", include("dixian.screening.urls_rules")),
-    path("captcha/", include("captcha.urls")),
+    path("captcha/", include("dixian.declarations.urls_captcha")),
     path("admin/", admin.site.urls),
     path("favicon.ico", favicon, name="favicon"),
 ]

@@ -1,4 +1,5 @@
-"""Turn unexpected errors into a plain Chinese page; the traceback goes to the log, never to the user."""
+"""Turn unexpected errors into a plain Chinese page (the traceback goes to the log, never to the user), and
+keep pages with personal data out of every cache."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers
 
 logger = logging.getLogger("dixian")
 
@@ -30,3 +32,27 @@ class FriendlyErrorMiddleware:
         from .views import server_error
 
         return server_error(request)
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store` (and `Pragma: no-cache`) on whatever may carry personal data (docs/security.md
+    §7): every answer to a signed-in account or to a request with credentials (the push API's token), and
+    every download. A browser or proxy then keeps no copy for the next person at the same computer. Static
+    files are answered by WhiteNoise before this middleware and stay cacheable; so do the public pages of an
+    anonymous visitor, whose forms set their own never-cache headers.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if (
+            (user is not None and user.is_authenticated)
+            or "HTTP_AUTHORIZATION" in request.META
+            or response.has_header("Content-Disposition")
+        ):
+            add_never_cache_headers(response)
+            response["Pragma"] = "no-cache"
+        return response

@@ -83,3 +83,6 @@ class Bucket(models.TextChoices):
     DECLARE_IP = "declare_ip", "同一网络提交申报"
     DECLARE_ID = "declare_id", "同一身份证号提交申报"
     LOOKUP_IP = "lookup_ip", "同一网络查询进度"
+    # docs/security.md §7: every bot check drawn (a row and a Pillow image) is counted per network.
+    CAPTCHA_IP = "declare_captcha", "同一网络获取验证码"
+    CAPTCHA_IMAGE_IP = "declare_captcha_img", "同一网络加载验证码图片"

@@ -55,6 +55,29 @@ def lookup_take(*, ip: str, at: dt.datetime | None = None) -> None:
     rate_limit_take(bucket=Bucket.LOOKUP_IP, value=ip, limit=limit, window=window, at=at)
 
 
+def captcha_ip_limit() -> tuple[int, dt.timedelta]:
+    return settings.DIXIAN_CAPTCHAS_PER_IP_HOUR, HOUR
+
+
+def captcha_take(*, ip: str, at: dt.datetime | None = None) -> None:
+    """Count one bot check drawn for `ip` (a form shown, 换一张); RateLimited when too many (docs/security.md §7)."""
+    limit, window = captcha_ip_limit()
+    rate_limit_take(bucket=Bucket.CAPTCHA_IP, value=ip, limit=limit, window=window, at=at)
+
+
+def captcha_image_take(*, ip: str, at: dt.datetime | None = None) -> None:
+    """Count one captcha image drawn for `ip`: a page may load its image a few times (zoom, 2x screens)."""
+    limit, window = captcha_ip_limit()
+    rate_limit_take(bucket=Bucket.CAPTCHA_IMAGE_IP, value=ip, limit=3 * limit, window=window, at=at)
+
+
+def wrong_captcha_take(*, ip: str, at: dt.datetime | None = None) -> None:
+    """A wrong bot-check answer uses one of the network's declarations (docs/security.md §7): guessing the
+    sum costs as much as submitting, so the small answer space cannot be walked. RateLimited when spent."""
+    limit, window = declare_ip_limit()
+    rate_limit_take(bucket=Bucket.DECLARE_IP, value=ip, limit=limit, window=window, at=at)
+
+
 # ---- submission ---------------------------------------------------------------------------------
 
 

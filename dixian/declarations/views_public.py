@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from django.conf import settings
+from captcha.views import captcha_image as draw_captcha_image
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from dixian.common.http import HtmxHttpRequest
+from dixian.common.http import HtmxHttpRequest, client_ip
 from dixian.common.ratelimit import RateLimited, rate_limit_retry_at
 from dixian.regions.models import Region
 
@@ -35,13 +35,9 @@ LIMIT_MESSAGES = {
     Bucket.DECLARE_IP: "为防止恶意提交,同一网络每{window}最多提交{limit}次申报。",
     Bucket.DECLARE_ID: "同一个身份证号每{window}最多提交{limit}次申报,您的申报已经收到,村里会尽快联系您。",
     Bucket.LOOKUP_IP: "为保护申报人信息,同一网络每{window}最多查询{limit}次。",
+    Bucket.CAPTCHA_IP: "为防止恶意提交,同一网络每{window}最多获取{limit}次验证码。",
+    Bucket.CAPTCHA_IMAGE_IP: "为防止恶意提交,同一网络每{window}最多加载{limit}次验证码图片。",
 }
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The applicant's address: REMOTE_ADDR, or the header a trusted reverse proxy sets (settings)."""
-    raw = request.META.get(settings.DIXIAN_CLIENT_IP_HEADER) or request.META.get("REMOTE_ADDR") or ""
-    return raw.split(",")[0].strip() or "unknown"
 
 
 def _window_words(window: dt.timedelta) -> str:
@@ -97,6 +93,11 @@ def _places(request: HttpRequest, village: Region | None) -> dict[str, object]:
 
 
 def _form_page(request: HttpRequest, form: DeclarationForm, fixed: Region | None) -> HttpResponse:
+    """The form with a fresh bot check, which counts toward the network's captchas (docs/security.md §7)."""
+    try:
+        services.captcha_take(ip=client_ip(request))
+    except RateLimited as limited:
+        return too_many(request, limited)
     chosen = form.cleaned_data.get("village") if form.is_bound and hasattr(form, "cleaned_data") else None
     if not isinstance(chosen, Region):
         chosen = fixed
@@ -119,6 +120,12 @@ def declare_form(request: HttpRequest, code: str | None = None) -> HttpResponse:
         return too_many(request, RateLimited(Bucket.DECLARE_IP, retry, limit, window))
     form = DeclarationForm(request.POST)
     if not form.is_valid():
+        if "captcha" in form.errors:
+            # docs/security.md §7: a wrong answer costs one of the network's declarations.
+            try:
+                services.wrong_captcha_take(ip=ip)
+            except RateLimited as limited:
+                return too_many(request, limited)
         return _form_page(request, form, fixed)
     data = form.cleaned_data
     try:
@@ -161,7 +168,11 @@ def declare_places(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def declare_captcha(request: HttpRequest) -> HttpResponse:
-    """htmx: a fresh bot check (换一张)."""
+    """htmx: a fresh bot check (换一张), counted toward the network's captchas (docs/security.md §7)."""
+    try:
+        services.captcha_take(ip=client_ip(request))
+    except RateLimited as limited:
+        return too_many(request, limited)
     return render(request, "declarations/partials/_captcha.html", {"form": DeclarationForm()})
 
 
@@ -189,3 +200,14 @@ def declare_status(request: HtmxHttpRequest) -> HttpResponse:
         "declarations/partials/_status_result.html" if request.htmx else "declarations/public_status.html"
     )
     return render(request, template, context)
+
+
+def captcha_image(request: HttpRequest, key: str, scale: int = 1) -> HttpResponse:
+    """django-simple-captcha's image, drawn only while the network has images left (docs/security.md §7)."""
+    try:
+        services.captcha_image_take(ip=client_ip(request))
+    except RateLimited as limited:
+        seconds = max(60, math.ceil((limited.retry_at - timezone.now()).total_seconds()))
+        return HttpResponse(status=429, headers={"Retry-After": str(seconds)})
+    response: HttpResponse = draw_captcha_image(request, key, scale=scale)
+    return response

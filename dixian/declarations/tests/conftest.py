@@ -20,5 +20,6 @@ def _fresh_rate_limits(settings) -> None:
     settings.DIXIAN_DECLARE_PER_IP_HOUR = 5
     settings.DIXIAN_DECLARE_PER_ID_DAY = 3
     settings.DIXIAN_LOOKUPS_PER_IP_HOUR = 20
+    settings.DIXIAN_CAPTCHAS_PER_IP_HOUR = 30
     settings.DIXIAN_CLIENT_IP_HEADER = "REMOTE_ADDR"
     settings.DIXIAN_PUBLIC_BASE_URL = ""

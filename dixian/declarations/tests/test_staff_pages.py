@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from pathlib import Path
 
 import pytest
 import time_machine
+from django.contrib.staticfiles import finders
 from django.urls import reverse
 
 from dixian.common.access import mask_id_number, mask_phone
@@ -270,6 +272,9 @@ def test_the_png_qr_code_holds_the_village_url(client, world, people, settings):
 def test_the_poster_is_a_printable_a4_page_in_chinese(client, world, people):
     client.force_login(people["county_reviewer"])
     html = client.get(reverse("declarations:village_poster", args=[world.village.code])).content.decode()
-    assert "size: A4" in html
+    # The A4 page rule lives in the poster's stylesheet: the CSP allows no inline style (docs/security.md §7).
+    assert "declarations/poster.css" in html
+    stylesheet = finders.find("declarations/poster.css")
+    assert isinstance(stylesheet, str) and "size: A4" in Path(stylesheet).read_text(encoding="utf-8")
     assert "12317" in html and "扫码申报" in html and world.village.full_name in html
     assert "<svg" in html

@@ -65,6 +65,8 @@ class Command(BaseCommand):
         self.stdout.flush()
 
         env = os.environ.copy()
+        # The demo runs with the embedded secret key on this machine (docs/security.md §7).
+        env.setdefault("DIXIAN_DEMO", "1")
         # The worker runs in a session of its own so that Ctrl+C reaches only this command, which then
         # stops it; gunicorn shares the terminal's process group and shuts down gracefully on Ctrl+C.
         worker = subprocess.Popen(  # noqa: S603
