@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "dixian.common.middleware.NoStoreMiddleware",
     # Under /api/ every answer is JSON, Django's error pages included (dixian/feeds/api.py).
     "dixian.feeds.api.ApiJsonErrors",
+    # A NUL in the path or a query value: 400 before any view reads it (docs/security.md §4).
+    "dixian.common.middleware.NulRefusedMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -26,6 +26,7 @@ urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
 ]
 
+handler400 = "dixian.common.views.bad_request"
 handler404 = "dixian.common.views.page_not_found"
 handler403 = "dixian.common.views.permission_denied"
 handler500 = "dixian.common.views.server_error"

@@ -25,6 +25,12 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         # Registry's household page shows panels that apps above it register (docs/architecture.md).
         from dixian.registry.panels import household_panel_register
+        from dixian.registry.signals import household_moved
+
+        from .services import cases_follow_households
+
+        # A household's move reaches the records that copy its code (docs/security.md §4).
+        household_moved.connect(cases_follow_households, dispatch_uid="cases_follow_households")
 
         household_panel_register(
             name="alerts",

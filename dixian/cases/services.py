@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
@@ -20,6 +20,7 @@ from dixian.common.masking import record_key_shown
 from dixian.common.models import ChangeLog
 from dixian.domain.risks import GRADE_RANK, GRADES, RISK_TYPES, higher_grade
 from dixian.feeds.labels import record_key_text
+from dixian.registry.signals import moved_rows, moves_by_region, region_village
 
 from .models import Alert, AlertEvidence, Channel, UnmatchedRecord
 from .signals import alert_status_changed
@@ -28,6 +29,10 @@ if TYPE_CHECKING:
     from dixian.accounts.models import User
     from dixian.regions.models import Region
     from dixian.registry.models import Household
+
+
+# Rows of one model updated per statement when households move (an IN list both databases take).
+FOLLOW_CHUNK = 500
 
 
 def evidence_dedup_key(*parts: object) -> str:
@@ -244,3 +249,30 @@ def unmatched_close(*, record: UnmatchedRecord, note: str, actor: User) -> Unmat
         ],
     )
     return record
+
+
+def cases_follow_households(*, moves: Mapping[int, Region], **_: object) -> dict[int, dict[str, list[int]]]:
+    """A moved household's alerts (open or closed) and evidence (its alerts' and its case's) take its new
+    code, and its alerts the new village, so that they are scoped by where the household lives now
+    (docs/security.md §4). Connected to registry's `household_moved` (apps.py): runs in the move's
+    transaction, so a failure leaves every row where it was."""
+    moved: dict[int, dict[str, list[int]]] = {}
+
+    def note(rows: list[tuple[int, int | None]], label: str) -> None:
+        for owner, found in moved_rows(rows, label).items():
+            moved.setdefault(owner, {}).update(found)
+
+    for region, pks in moves_by_region(moves):
+        village = region_village(region)
+        for i in range(0, len(pks), FOLLOW_CHUNK):
+            chunk = pks[i : i + FOLLOW_CHUNK]
+            alerts = Alert.objects.filter(household_id__in=chunk)
+            note(list(alerts.order_by().values_list("pk", "household_id")), str(Alert._meta.verbose_name))
+            alerts.update(region=village, region_code=region.code)
+            evidence = AlertEvidence.objects.filter(household_id__in=chunk)
+            note(
+                list(evidence.order_by().values_list("pk", "household_id")),
+                str(AlertEvidence._meta.verbose_name),
+            )
+            evidence.update(region_code=region.code)
+    return moved

@@ -23,3 +23,8 @@ def transaction_lock(name: str) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_number(name)])
+
+
+# Held by a screening run while it stores its results, and by a household move while it moves the records
+# that copy the household's region (docs/security.md §4): a move never interleaves with a run's store.
+RUNS_LOCK = "screening.runs"

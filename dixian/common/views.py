@@ -15,6 +15,15 @@ def _render(request: HttpRequest, status: int, title: str, message: str) -> Http
     return HttpResponse(html, status=status)
 
 
+def bad_request(
+    request: HttpRequest,
+    exception: Exception | None = None,
+    *,
+    message: str = "请求的格式不对(链接或提交的内容无法识别)。请返回上一页,从页面上的链接或按钮重新操作。",
+) -> HttpResponse:
+    return _render(request, 400, "请求有误", message)
+
+
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return _render(
         request, 404, "页面不存在", "您要找的页面或记录不存在,或不在您的管辖范围内。请返回上一页重新选择。"

@@ -9,6 +9,7 @@ answer: the alert is raised either way, with the same steps.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,11 +19,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dixian.cases.models import Alert, AlertEvidence
-from dixian.cases.services import alert_add_evidence
+from dixian.cases.services import FOLLOW_CHUNK, alert_add_evidence
 from dixian.common.audit import change_record
 from dixian.common.models import ChangeLog
 from dixian.common.ratelimit import rate_limit_take
 from dixian.registry.models import Person
+from dixian.registry.signals import moved_rows, moves_by_region, region_village
 
 from .models import DIFFICULTY_RISK, Bucket, Declaration, Difficulty
 from .validation import reference_new
@@ -240,3 +242,23 @@ def declarations_follow_alert(*, alert: Alert, note: str, actor: User, **_: obje
                 note=note if step != Declaration.Status.VERIFYING else "",
                 actor=actor,
             )
+
+
+def declarations_follow_households(
+    *, moves: Mapping[int, Region], **_: object
+) -> dict[int, dict[str, list[int]]]:
+    """The declarations matched to a moved household take its new village and code: they are personal data
+    of that household, scoped by where it lives now (docs/security.md §4). A declaration that matched no
+    household stays with the village it names. Connected to registry's `household_moved` (apps.py), in the
+    move's transaction."""
+    moved: dict[int, dict[str, list[int]]] = {}
+    for region, pks in moves_by_region(moves):
+        village = region_village(region)
+        for i in range(0, len(pks), FOLLOW_CHUNK):
+            declarations = Declaration.objects.filter(household_id__in=pks[i : i + FOLLOW_CHUNK])
+            rows = list(declarations.order_by().values_list("pk", "household_id"))
+            # A declaration names a village (the public page offers villages, never groups).
+            declarations.update(village=village, region_code=village.code)
+            for owner, found in moved_rows(rows, str(Declaration._meta.verbose_name)).items():
+                moved.setdefault(owner, {}).update(found)
+    return moved

@@ -111,6 +111,10 @@ class _Parser(Parser):
                 json.dumps(data, ensure_ascii=False).encode("utf-8")
         except (UnicodeError, ValueError) as exc:
             raise BodyError("请求体不是合法的 UTF-8 JSON") from exc
+        except RecursionError as exc:  # docs/security.md §4: malformed requests answer 400
+            raise BodyError(
+                "请求体的数组或对象嵌套层数过多:请按接口文档,每行一个对象、值为字符串或数字"
+            ) from exc
         return data
 
 

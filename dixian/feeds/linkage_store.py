@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -33,6 +34,7 @@ from dixian.domain import catalogue
 from dixian.domain.records import record_key_sql
 from dixian.regions.models import Region
 from dixian.registry.models import Person
+from dixian.registry.signals import moved_rows, moves_by_region
 
 from .labels import record_key_text
 from .linkage import AUTO, RECORD_COLUMNS, link_records
@@ -245,3 +247,35 @@ def link_candidate_decide(*, actor: User, candidate: LinkCandidate, accept: bool
         )
     delivery_changed.send(sender=LinkCandidate, delivery=locked.delivery, owner=actor)
     return locked
+
+
+# Persons per UPDATE when their candidates follow a move (an IN list both databases take).
+FOLLOW_CHUNK = 500
+
+
+def candidates_follow_households(
+    *, moves: Mapping[int, Region], **_: object
+) -> dict[int, dict[str, list[int]]]:
+    """The link candidates of a moved household's members take its new code: the reviewer of where the
+    person lives now decides them (docs/security.md §4). Connected to registry's `household_moved`
+    (apps.py), in the move's transaction."""
+    moved: dict[int, dict[str, list[int]]] = {}
+    for region, pks in moves_by_region(moves):
+        for i in range(0, len(pks), FOLLOW_CHUNK):
+            found = LinkCandidate.objects.filter(person__household_id__in=pks[i : i + FOLLOW_CHUNK])
+            rows = list(found.order_by().values_list("pk", "person__household_id"))
+            found.update(region_code=region.code)
+            for owner, named in moved_rows(rows, str(LinkCandidate._meta.verbose_name)).items():
+                moved.setdefault(owner, {}).update(named)
+    return moved
+
+
+def candidates_follow_persons(*, moves: Mapping[int, str], **_: object) -> None:
+    """A person moved to a household of another village: their link candidates take its code
+    (docs/security.md §4). Connected to registry's `person_moved` (apps.py), in the move's transaction."""
+    by_code: dict[str, list[int]] = {}
+    for pk, code in moves.items():
+        by_code.setdefault(code, []).append(pk)
+    for code, pks in sorted(by_code.items()):
+        for i in range(0, len(pks), FOLLOW_CHUNK):
+            LinkCandidate.objects.filter(person_id__in=pks[i : i + FOLLOW_CHUNK]).update(region_code=code)

@@ -44,12 +44,15 @@ import polars as pl
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from dixian.common.locks import RUNS_LOCK, transaction_lock
 from dixian.common.models import ChangeLog
 from dixian.domain import household_facts
 from dixian.regions.models import Region
 
 from . import choices as c
 from .models import HOUSEHOLD_DETAIL_FIELDS, PERSON_DETAIL_FIELDS, Household, HouseholdIncome, Person
+from .services import household_followers_move, household_move_changes, household_move_summary
+from .signals import person_moved
 
 if TYPE_CHECKING:
     from polars.datatypes import DataTypeClass
@@ -722,7 +725,12 @@ def _upsert(
     h_compare = ["region_id", "region_code", *HOUSEHOLD_INPUT, *HOUSEHOLD_DERIVED]
     h_changed = _changed_rows(hh_upd, old_h, "id", h_compare)
     result.households_updated = h_changed.height
+    if h_changed.height and h_changed.filter(pl.col("changed").list.contains("region_code")).height:
+        # A move: before the households' rows are locked by their update (see services.household_update).
+        transaction_lock(RUNS_LOCK)
     _update_changed(db, h_table, h_changed, Household, ["id", *h_write], fk="region", stamp=stamp)
+    # Households that moved village take their records in the apps above with them (docs/security.md §4).
+    moved_with = _followers_move(h_changed)
     report(0.4)
 
     # ids of the new households
@@ -783,6 +791,11 @@ def _upsert(
     moved = p_changed.filter(pl.col("household_id") != pl.col("old_household_id"))
     result.persons_moved = moved.height
     _update_changed(db, p_table, p_changed, Person, ["id", *p_write], fk="household", stamp=stamp)
+    if p_changed.height:
+        # Records kept per person follow a person whose region changed (docs/security.md §4).
+        recoded = p_changed.filter(pl.col("changed").list.contains("region_code"))
+        if recoded.height:
+            person_moved.send(sender=Person, moves=dict(recoded.select("id", "region_code").rows()))
     report(0.8)
 
     # ---- incomes of the imported years ----
@@ -799,6 +812,7 @@ def _upsert(
     log = _change_rows(
         hh_new=hh_new.join(hh_ids, on="household_no", how="left"),
         h_changed=h_changed,
+        moved_with=moved_with,
         old_h=old_h,
         p_new=p_new.join(p_ids.rename({"id": "pid"}), on="id_number", how="left"),
         p_changed=p_changed,
@@ -830,6 +844,20 @@ def _upsert(
             ["str", "int", "int", "str", "str", "str", "str", "int", "str", "str", "str"],
         )
     return result
+
+
+def _followers_move(h_changed: pl.DataFrame) -> dict[int, tuple[Region, dict[str, list[int]]]]:
+    """Move the records of the households whose region changed; {household pk: (new region, what moved)}."""
+    if not h_changed.height:
+        return {}
+    moving = h_changed.filter(pl.col("changed").list.contains("region_code")).select("id", "region_id")
+    if not moving.height:
+        return {}
+    ids = sorted(set(moving.get_column("region_id").to_list()))
+    regions = Region.objects.select_related("parent").in_bulk(ids)
+    moves = {pk: regions[rid] for pk, rid in moving.rows()}
+    moved = household_followers_move(moves)
+    return {pk: (moves[pk], moved.get(pk, {})) for pk in moves}
 
 
 def _scope_problems(
@@ -981,6 +1009,7 @@ def _change_rows(
     *,
     hh_new: pl.DataFrame,
     h_changed: pl.DataFrame,
+    moved_with: dict[int, tuple[Region, dict[str, list[int]]]],
     old_h: pl.DataFrame,
     p_new: pl.DataFrame,
     p_changed: pl.DataFrame,
@@ -1051,17 +1080,34 @@ def _change_rows(
             r["id"]: r for r in old_h.join(h_changed.select("id"), on="id", how="semi").iter_rows(named=True)
         }
         for row in h_changed.iter_rows(named=True):
-            names = [n for n in row["changed"] if n != "region_id"] or ["region_code"]
-            diffs.append(
-                (
-                    "household",
-                    row["id"],
-                    row["id"],
-                    update,
-                    f"修改农户 {row['household_no']}:{'、'.join(_label(Household, n) for n in names)}",
-                    json.dumps(_diff(row, olds[row["id"]], names), ensure_ascii=False),
+            # A move is a row of its own that names what moved with the household (docs/security.md §4).
+            names = [n for n in row["changed"] if n not in ("region_id", "region_code")]
+            if names:
+                diffs.append(
+                    (
+                        "household",
+                        row["id"],
+                        row["id"],
+                        update,
+                        f"修改农户 {row['household_no']}:{'、'.join(_label(Household, n) for n in names)}",
+                        json.dumps(_diff(row, olds[row["id"]], names), ensure_ascii=False),
+                    )
                 )
-            )
+            if row["id"] in moved_with:
+                region, moved = moved_with[row["id"]]
+                diffs.append(
+                    (
+                        "household",
+                        row["id"],
+                        row["id"],
+                        move,
+                        household_move_summary(row["household_no"], region, moved),
+                        json.dumps(
+                            household_move_changes(olds[row["id"]]["region_code"], row["region_code"], moved),
+                            ensure_ascii=False,
+                        ),
+                    )
+                )
     if p_changed.height:
         olds = {
             r["id"]: r for r in old_p.join(p_changed.select("id"), on="id", how="semi").iter_rows(named=True)

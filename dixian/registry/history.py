@@ -42,6 +42,8 @@ ENTITY_ALIASES = {"unmatched": "unmatchedrecord"}
 # How a move names the households in `changes`: by primary key (services) or also by number (import).
 MOVE_FIELDS = ("household", "household_id", "household_no")
 OTHER_HOUSEHOLD = "其他户(不在您的管辖范围内)"
+# Keys a change-log row holds that are no model field: what moved with a household (docs/security.md §4).
+EXTRA_LABELS = {"moved_with": "随户迁移"}
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,8 @@ def entity_model(entity: str) -> type[Model] | None:
 def field_label(model: type[Model] | None, name: str) -> str:
     if name in MOVE_FIELDS:
         return "所在户" if name != "household_no" else "所在户编号"
+    if name in EXTRA_LABELS:
+        return EXTRA_LABELS[name]
     if model is None:
         return name
     try:

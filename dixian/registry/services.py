@@ -22,6 +22,7 @@ from django.forms.models import model_to_dict
 from django.utils import timezone
 
 from dixian.common.audit import change_record, diff_fields
+from dixian.common.locks import RUNS_LOCK, transaction_lock
 from dixian.common.models import ChangeLog
 from dixian.domain import household_facts, household_rules
 from dixian.domain.income import FIRST_INCOME_YEAR
@@ -29,6 +30,7 @@ from dixian.domain.income import FIRST_INCOME_YEAR
 from . import choices as c
 from .models import HOUSEHOLD_DETAIL_FIELDS, PERSON_DETAIL_FIELDS, Household, HouseholdIncome, Person
 from .parsing import ParseError, parse_id_number
+from .signals import household_moved, person_moved
 
 if TYPE_CHECKING:
     from dixian.accounts.models import User
@@ -234,24 +236,29 @@ def household_update(
     source: str = Source.WEB,
     region: Region | None = None,
 ) -> Household:
-    """Change household fields. `region` moves the household (and its members) to another village."""
+    """Change household fields. `region` moves the household to another village (or group), and with it
+    its members and every record of the apps above that is scoped by a copy of its code: alerts, their
+    evidence, visits, declarations, link candidates (docs/security.md §4). All in one transaction; the move
+    is one change-log row (action 迁移) that names what moved, other field changes another (修改)."""
     _reject_unknown(data, HOUSEHOLD_EDITABLE)
     with transaction.atomic():
+        if region is not None:
+            # Before the household's row lock: a screening run holds this while it stores (inserting
+            # evidence of this household), and must not wait for us while we wait for it.
+            transaction_lock(RUNS_LOCK)
         locked = _lock(household)
-        old = model_to_dict(locked, fields=(*HOUSEHOLD_EDITABLE, "region_code"))
+        old = model_to_dict(locked, fields=HOUSEHOLD_EDITABLE)
+        old_code = locked.region_code
         household_validate({**old, **data})
         for field, value in data.items():
             setattr(locked, field, value)
-        if region is not None and region.code != locked.region_code:
+        moving = region is not None and region.code != locked.region_code
+        if region is not None and moving:
             region_validate(region)
             locked.region, locked.region_code = region, region.code
             Person.objects.filter(household=locked).update(region_code=region.code)
         locked.save()
-        changes = diff_fields(
-            old,
-            model_to_dict(locked, fields=(*HOUSEHOLD_EDITABLE, "region_code")),
-            (*HOUSEHOLD_EDITABLE, "region_code"),
-        )
+        changes = diff_fields(old, model_to_dict(locked, fields=HOUSEHOLD_EDITABLE), HOUSEHOLD_EDITABLE)
         changes.update(household_refresh_derived(locked))
         if changes:
             change_record(
@@ -264,7 +271,63 @@ def household_update(
                 changes=changes,
                 summary=f"修改农户 {locked.household_no}",
             )
+        if region is not None and moving:
+            moved = household_followers_move({locked.pk: region})[locked.pk]
+            change_record(
+                actor=actor,
+                source=source,
+                entity="household",
+                entity_id=locked.pk,
+                household_id=locked.pk,
+                action=ChangeLog.Action.MOVE,
+                changes=household_move_changes(old_code, region.code, moved),
+                summary=household_move_summary(locked.household_no, region, moved),
+            )
     return locked
+
+
+def household_followers_move(moves: Mapping[int, Region]) -> dict[int, dict[str, list[int]]]:
+    """Move the records of the apps above that copy the households' region (docs/security.md §4).
+
+    Call inside the transaction that moves the households. Returns, per household, what moved
+    ({label: [pks]}) for its change-log row. A receiver that fails raises, and the caller's transaction
+    rolls the whole move back.
+    """
+    moved: dict[int, dict[str, list[int]]] = {pk: {} for pk in moves}
+    if not moves:
+        return moved
+    for _receiver, response in household_moved.send(sender=Household, moves=moves):
+        answer: Mapping[int, Mapping[str, list[int]]] = response or {}  # type: ignore[assignment]  # Signal.send is typed loosely; receivers answer this shape (signals.py)
+        for pk, rows in answer.items():
+            for label, pks in rows.items():
+                moved.setdefault(pk, {}).setdefault(label, []).extend(pks)
+    return moved
+
+
+MOVED_IDS_SHOWN = 20  # a record kind with more rows than this is named by its count alone
+
+
+def household_moved_text(moved: Mapping[str, list[int]]) -> str:
+    """What moved with a household, as the history reads it: 预警线索 2 条(#3、#4)、走访记录 1 条(#9)."""
+    parts = []
+    for label, pks in moved.items():
+        if not pks:
+            continue
+        ids = sorted(pks)
+        shown = f"(#{'、#'.join(str(pk) for pk in ids)})" if len(ids) <= MOVED_IDS_SHOWN else ""
+        parts.append(f"{label} {len(ids)} 条{shown}")
+    return "、".join(parts) or "无其他记录"
+
+
+def household_move_changes(
+    old_code: str, new_code: str, moved: Mapping[str, list[int]]
+) -> dict[str, list[Any]]:
+    return {"region_code": [old_code, new_code], "moved_with": ["", household_moved_text(moved)]}
+
+
+def household_move_summary(household_no: str, region: Region, moved: Mapping[str, list[int]]) -> str:
+    counts = "、".join(f"{label} {len(pks)} 条" for label, pks in moved.items() if pks) or "无其他记录"
+    return f"农户 {household_no} 迁至 {region.full_name or region.name},随户迁移:{counts}"
 
 
 # --- persons --------------------------------------------------------------------------------------------
@@ -431,9 +494,12 @@ def person_move(
             and Person.objects.filter(household=target, relation=c.Relation.HEAD).exists()
         ):
             raise ValidationError({"relation": "迁入户已有户主,请选择此人与迁入户户主的关系。"})
-        old_relation = moving.relation
+        old_relation, old_code = moving.relation, moving.region_code
         moving.household, moving.region_code, moving.relation = target, target.region_code, new_relation
         moving.save()
+        if old_code != target.region_code:
+            # Records kept per person follow the person (docs/security.md §4).
+            person_moved.send(sender=Person, moves={moving.pk: target.region_code})
         changes: dict[str, list[Any]] = {"household": [source_household.pk, target.pk]}
         if old_relation != new_relation:
             changes["relation"] = [old_relation, new_relation]

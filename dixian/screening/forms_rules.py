@@ -337,7 +337,7 @@ class RuleVersionForm(forms.Form):
                 continue
             try:
                 params[key] = self._param_value(key, names, data)
-            except (ValueError, TypeError, KeyError):
+            except (ValueError, TypeError, KeyError, RecursionError):  # deep JSON: docs/security.md §4
                 self.add_error(names[0], f"「{param_label(key)[0]}」的格式不对,请按原有格式填写。")
         if self.errors:
             return data

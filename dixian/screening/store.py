@@ -39,10 +39,12 @@ from django.utils import timezone
 
 from dixian.cases.models import Alert, AlertEvidence, Channel, UnmatchedRecord
 from dixian.cases.services import merged_reason
-from dixian.common.locks import transaction_lock
+from dixian.common.locks import RUNS_LOCK, transaction_lock
 from dixian.common.models import ChangeLog
 from dixian.domain.risks import GRADE_RANK, RISK_TYPES, higher_grade
 from dixian.regions.models import Region
+from dixian.registry.models import Household
+from dixian.registry.services import household_followers_move
 
 from .engine import ScreeningResult
 from .engine.dialect import lit
@@ -220,7 +222,7 @@ def run_page_cache() -> Iterator[None]:
 def runs_lock() -> None:
     """Serialise the storing of screening runs (call inside the run's transaction; released with it). Two
     runs storing at once would both find a fact new and both write it."""
-    transaction_lock("screening.runs")
+    transaction_lock(RUNS_LOCK)
 
 
 def _json_texts(values: Iterable[Any]) -> list[str]:
@@ -502,6 +504,8 @@ def result_store(
     counts.unmatched_new = _unmatched_store(unmatched, run=run, index=index, villages=villages, now=now)
     lap("store_unmatched")
 
+    _moves_catch_up(since=run.created_at)
+
     if created:
         # One audit row per new alert: the household's history shows when and why it was flagged.
         insert_columns(
@@ -528,6 +532,22 @@ def result_store(
         )
     lap("store_audit")
     return counts
+
+
+def _moves_catch_up(*, since: dt.datetime) -> None:
+    """Households moved since the run read the registry: what the run just wrote about them carries the code
+    it read, so their records follow them again (docs/security.md §4). Moves take `runs_lock` too, so one
+    that commits after this point sees these rows and moves them itself."""
+    moved = {
+        pk
+        for pk in ChangeLog.objects.filter(action=ChangeLog.Action.MOVE, entity="household", at__gte=since)
+        .order_by()
+        .values_list("household_id", flat=True)
+        if pk is not None
+    }
+    if moved:
+        households = Household.objects.filter(pk__in=moved).select_related("region__parent")
+        household_followers_move({h.pk: h.region for h in households})
 
 
 def _alerts_store(

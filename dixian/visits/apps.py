@@ -26,6 +26,12 @@ class VisitsConfig(AppConfig):
     def ready(self) -> None:
         # Registry's household page shows panels that apps above it register (docs/architecture.md).
         from dixian.registry.panels import household_panel_register
+        from dixian.registry.signals import household_moved
+
+        from .services import visits_follow_households
+
+        # A household's move reaches the records that copy its code (docs/security.md §4).
+        household_moved.connect(visits_follow_households, dispatch_uid="visits_follow_households")
 
         household_panel_register(
             name="visits",

@@ -127,7 +127,8 @@ class VisitFilterForm(forms.Form):
         label="至", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     with_risks = forms.BooleanField(label="只看发现风险的", required=False)
-    household = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    # A key the database can hold: a larger number would fail in the query, not in the form (docs/security.md §4).
+    household = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput)
 
     def __init__(self, data: Any, *, user: User) -> None:
         super().__init__(data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,10 +18,11 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from dixian.accounts.capabilities import Capability, user_can
 from dixian.cases.models import Channel
-from dixian.cases.services import alert_add_evidence
+from dixian.cases.services import FOLLOW_CHUNK, alert_add_evidence
 from dixian.common.audit import change_record
 from dixian.common.models import ChangeLog
 from dixian.regions.models import Region
+from dixian.registry.signals import moved_rows, moves_by_region
 
 from .models import VISIT_RISK_CODE, Visit, VisitPhoto, VisitRisk
 from .selectors import helper_assigned_on, household_scope_for_recording
@@ -265,3 +266,17 @@ def _visit_store(
             actor=actor,
         )
     return visit
+
+
+def visits_follow_households(*, moves: Mapping[int, Region], **_: object) -> dict[int, dict[str, list[int]]]:
+    """A moved household's visits take its new code: they are scoped by where the household lives now
+    (docs/security.md §4). Connected to registry's `household_moved` (apps.py), in the move's transaction."""
+    moved: dict[int, dict[str, list[int]]] = {}
+    for region, pks in moves_by_region(moves):
+        for i in range(0, len(pks), FOLLOW_CHUNK):
+            visits = Visit.objects.filter(household_id__in=pks[i : i + FOLLOW_CHUNK])
+            rows = list(visits.order_by().values_list("pk", "household_id"))
+            visits.update(region_code=region.code)
+            for owner, found in moved_rows(rows, str(Visit._meta.verbose_name)).items():
+                moved.setdefault(owner, {}).update(found)
+    return moved

@@ -199,7 +199,11 @@ def test_moving_the_household_to_another_village_moves_its_members(world, people
     )
     assert set(world.home.members.values_list("region_code", flat=True)) == {world.other_village.code}
     (row,) = log_of(world.home)
-    assert row.changes == {"region_code": [world.village.code, world.other_village.code]}
+    assert row.action == "move"
+    assert row.changes == {
+        "region_code": [world.village.code, world.other_village.code],
+        "moved_with": ["", "无其他记录"],
+    }
 
 
 def test_person_move_changes_both_households_and_logs_on_both(world, people):
