@@ -26,3 +26,13 @@ class AuthenticatedHttpRequest(HtmxHttpRequest):
     """The request of a view behind `login_required`: its user is a signed-in account, not AnonymousUser."""
 
     user: User
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The address of whoever sent the request, for per-IP rate limits: REMOTE_ADDR, or the header a trusted
+    reverse proxy sets (settings.DIXIAN_CLIENT_IP_HEADER), of which the rightmost entry, the one the proxy
+    appended (docs/security.md §7)."""
+    from django.conf import settings
+
+    raw = request.META.get(settings.DIXIAN_CLIENT_IP_HEADER) or request.META.get("REMOTE_ADDR") or ""
+    return str(raw).rsplit(",", 1)[-1].strip() or "unknown"
