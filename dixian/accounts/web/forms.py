@@ -208,9 +208,9 @@ class AccountForm(forms.Form):
         self.account = account
         grantable = grantable_roles(admin)
         held = set(account.roles or []) if account is not None else set()
-        self.fields["roles"].choices = [
-            (v, label) for v, label in Role.choices if v in grantable or v in held
-        ]
+        roles = self.fields["roles"]
+        assert isinstance(roles, forms.MultipleChoiceField)  # noqa: S101 - declared above
+        roles.choices = [(v, label) for v, label in Role.choices if v in grantable or v in held]
         if not user_can(admin, Capability.PII_VIEW):
             self.fields["can_view_pii"].disabled = True
             self.fields["can_view_pii"].help_text = "您自己没有查看完整个人信息的权限,不能授予或撤销。"

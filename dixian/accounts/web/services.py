@@ -7,6 +7,7 @@ never enter the log; a password event shows as `password_changed_at` (and `must_
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -326,10 +327,9 @@ def login_attempt(*, username: str, ip: str, at: dt.datetime | None = None) -> N
 
 def login_failed(*, ip: str, at: dt.datetime | None = None) -> None:
     limit, window = _ip_limit()
-    try:
+    # Already at the limit: the next try is refused anyway.
+    with contextlib.suppress(RateLimited):
         rate_limit_take(bucket=IP_BUCKET, value=ip, limit=limit, window=window, at=at)
-    except RateLimited:
-        pass  # already at the limit: the next try is refused anyway
 
 
 def login_succeeded(*, username: str) -> None:

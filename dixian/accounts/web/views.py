@@ -19,9 +19,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render, resolve_url
@@ -70,8 +70,7 @@ class SignInView(auth_views.LoginView):
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
-    def form_valid(self, form: Form) -> HttpResponse:
-        assert isinstance(form, LoginForm)  # noqa: S101 - authentication_form
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         user = form.get_user()
         if services.totp_device(user) is not None:
             # The password was right; the account is signed in only once its code is too.
@@ -85,7 +84,7 @@ class SignInView(auth_views.LoginView):
         services.login_succeeded(username=user.username)
         return super().form_valid(form)
 
-    def form_invalid(self, form: Form) -> HttpResponse:
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_invalid(form)
         locked = getattr(form, "locked_until", None)
         if locked is not None:
@@ -100,7 +99,7 @@ def login_verify(request: HttpRequest) -> HttpResponseBase:
     pending = request.session.get(PENDING)
     user = None
     if isinstance(pending, dict) and time.time() - float(pending.get("at", 0)) <= PENDING_SECONDS:
-        user = User.objects.filter(pk=pending.get("user"), is_active=True).first()
+        user = User.objects.filter(pk=int(pending.get("user") or 0), is_active=True).first()
     if user is None or not isinstance(pending, dict):
         if pending is not None:
             request.session.pop(PENDING, None)
@@ -179,7 +178,7 @@ def totp(request: AuthenticatedHttpRequest) -> HttpResponseBase:
                 try:
                     device = services.totp_confirm(account=user, token=code)
                 except ValidationError as e:
-                    add_service_errors(form, e)
+                    form.add_error("code", e)
                 else:
                     request.session[VERIFIED] = device.persistent_id
                     messages.success(
@@ -222,9 +221,7 @@ def totp_qr(request: AuthenticatedHttpRequest) -> HttpResponse:
         return HttpResponse("没有待绑定的动态口令。", status=404, content_type="text/plain; charset=utf-8")
     out = io.BytesIO()
     segno.make(pending.config_url, error="m").save(out, kind="svg", scale=5, border=2)
-    response = HttpResponse(out.getvalue(), content_type="image/svg+xml")
-    response["Cache-Control"] = "no-store"
-    return response
+    return HttpResponse(out.getvalue(), content_type="image/svg+xml")
 
 
 # --- the administrators' pages ------------------------------------------------------------------------
