@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "dixian.common",
     "dixian.regions",
     "dixian.accounts",
+    "dixian.accounts.web",  # the account pages; their admin module audits the account admin
     "dixian.registry",
     "dixian.feeds",
     "dixian.screening",

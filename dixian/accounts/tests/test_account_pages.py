@@ -483,3 +483,22 @@ def test_the_django_admin_is_for_the_superuser_only(client, world, people):
     root.is_active = False
     root.save()
     assert client.get(reverse("admin:index")).status_code == 302
+
+
+def test_account_changes_in_the_django_admin_are_audited_too(client, world, people):
+    from dixian.common.tests.test_admin import form_data
+
+    root = User.objects.create_superuser("root", "root@example.com", PASSWORD)
+    client.force_login(root)
+    target = people["village_officer"]
+    url = reverse("admin:accounts_user_change", args=[target.pk])
+    data = form_data(client.get(url))
+    data["can_view_pii"] = "on"
+    assert client.post(url, data).status_code == 302
+    [row] = user_rows(target)
+    assert (row.source, row.actor, row.changes) == ("admin", root, {"can_view_pii": [False, True]})
+    password_url = reverse("admin:auth_user_password_change", args=[target.pk])
+    response = client.post(password_url, {"password1": TEMP, "password2": TEMP, "usable_password": "true"})
+    assert response.status_code == 302
+    assert set(user_rows(target)[-1].changes) == {"password_changed_at"}
+    no_secret_in_log()

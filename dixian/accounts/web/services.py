@@ -70,11 +70,65 @@ def _state(account: User) -> dict[str, Any]:
         "feeds": sorted(account.feeds or []),
         "can_view_pii": account.can_view_pii,
         "is_active": account.is_active,
+        # Only the superuser's admin changes these; the account pages never do.
+        "is_staff": account.is_staff,
+        "is_superuser": account.is_superuser,
     }
 
 
+def account_state(account: User) -> dict[str, Any]:
+    """What the audit compares (for the admin, which saves through Django's own forms)."""
+    return _state(account)
+
+
+def account_audit_admin(
+    *,
+    actor: Any,
+    account: User,
+    before: dict[str, Any],
+    created: bool = False,
+    password: bool = False,
+) -> None:
+    """Log a change the superuser made in the Django admin (source "admin")."""
+    if password:
+        old = _iso(account.password_changed_at)
+        account.password_changed_at = timezone.now()
+        account.save(update_fields=["password_changed_at"])
+        changes: dict[str, list[Any]] = {"password_changed_at": [old, _iso(account.password_changed_at)]}
+        lead = "后台修改密码"
+    else:
+        changes = _diff(before, _state(account))
+        lead = "后台新建账号" if created else "后台修改账号"
+    if not changes:
+        return
+    change_record(
+        actor=actor,
+        source=ChangeLog.Source.ADMIN,
+        entity=ENTITY,
+        entity_id=account.pk,
+        household_id=None,
+        action=ChangeLog.Action.CREATE if created else ChangeLog.Action.UPDATE,
+        changes=changes,
+        summary=_summary(account, changes, lead),
+    )
+
+
+def account_audit_admin_delete(*, actor: Any, account: User) -> None:
+    change_record(
+        actor=actor,
+        source=ChangeLog.Source.ADMIN,
+        entity=ENTITY,
+        entity_id=account.pk,
+        household_id=None,
+        action=ChangeLog.Action.DELETE,
+        changes=_diff(_state(account), {}),
+        summary=f"{account.username}:后台删除账号",
+    )
+
+
 def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
-    return {f: [before.get(f), after.get(f)] for f in after if before.get(f) != after.get(f)}
+    fields = dict.fromkeys([*before, *after])
+    return {f: [before.get(f), after.get(f)] for f in fields if before.get(f) != after.get(f)}
 
 
 def _summary(account: User, changes: dict[str, list[Any]], lead: str) -> str:
