@@ -502,3 +502,15 @@ def test_account_changes_in_the_django_admin_are_audited_too(client, world, peop
     assert response.status_code == 302
     assert set(user_rows(target)[-1].changes) == {"password_changed_at"}
     no_secret_in_log()
+
+
+def test_the_region_picker_refreshes_from_the_form_page(client, world, people):
+    client.force_login(people["city_admin"])
+    html = client.get(NEW, {"region": [str(world.county.pk), str(world.township.pk)]}).content.decode()
+    assert f'hx-get="{NEW}"' in html
+    assert f'<option value="{world.village.pk}">' in html  # the villages of the chosen township are offered
+    assert f'<option value="{world.township.pk}" selected>' in html
+    # Another county's region typed by hand is not offered below a county admin's own.
+    client.force_login(people["county_admin"])
+    html = client.get(NEW, {"region": [str(world.other_county.pk)]}).content.decode()
+    assert f'value="{world.far_village.pk}"' not in html

@@ -131,6 +131,20 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]
     return {f: [before.get(f), after.get(f)] for f in fields if before.get(f) != after.get(f)}
 
 
+FIELD_WORDS = {
+    "username": "用户名",
+    "first_name": "姓名",
+    "phone": "联系电话",
+    "region": "所属区划",
+    "feeds": "负责的数据项",
+    "is_staff": "后台登录标记",
+    "is_superuser": "超级管理员标记",
+    "password_changed_at": "密码",
+    "must_change_password": "临时密码标记",
+    "totp": "动态口令",
+}
+
+
 def _summary(account: User, changes: dict[str, list[Any]], lead: str) -> str:
     """Plain words for the log's summary column: the grants and withdrawals first."""
     parts = [lead]
@@ -145,10 +159,10 @@ def _summary(account: User, changes: dict[str, list[Any]], lead: str) -> str:
         parts.append("授予查看完整个人信息权限" if changes["can_view_pii"][1] else "撤销查看完整个人信息权限")
     if "is_active" in changes:
         parts.append("启用账号" if changes["is_active"][1] else "停用账号")
-    rest = [f for f in changes if f not in ("roles", "can_view_pii", "is_active")]
-    if rest:
-        parts.append("修改 " + "、".join(rest))
-    return f"{account.username}:" + ";".join(parts)
+    rest = [FIELD_WORDS.get(f, f) for f in changes if f not in ("roles", "can_view_pii", "is_active")]
+    if rest and lead in ("修改账号", "后台修改账号"):
+        parts.append("修改" + "、".join(rest))
+    return f"{account.username}:" + ";".join(p for p in parts if p)
 
 
 def _record(actor: User | None, account: User, action: str, changes: dict[str, list[Any]], lead: str) -> None:

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -286,6 +287,10 @@ def _form_context(
         "feed_roles": form.feed_roles,
         "chosen_roles": set(form["roles"].value() or []),
         "admin_region": admin.region,
+        # The cascading selects refresh from the form's own page (a GET), whichever URL rendered it.
+        "picker_url": reverse("accounts:account_edit", args=[account.pk])
+        if account is not None
+        else reverse("accounts:account_create"),
     }
 
 

@@ -670,8 +670,8 @@ def test_admin_sends_every_non_staff_account_to_the_admin_login(client, world, p
     admin_login = reverse("admin:login")
     secrets = secrets_of(list(Household.objects.all()))
     problems = []
-    # The admin's gate is `is_staff` (no persona has it): the broadest, a narrow and a read-only account
-    # stand for the rest, which keeps ~70 admin URLs x accounts cheap.
+    # The admin's gate is the superuser flag (dixian/accounts/admin_site.py; no persona has it): the
+    # broadest, a narrow and a read-only account stand for the rest (~70 admin URLs x accounts stay cheap).
     accounts = [None, people["city_admin"], people["village_officer"], people["leader"], people["helper"]]
     routes = [r for r in admin_routes() if r.name not in ("admin:login", "admin:logout")]
     assert any(r.name == "admin:registry_household_change" for r in routes)
