@@ -44,7 +44,8 @@ ALLOWED_HOSTS = [
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in env("DIXIAN_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin site is for the superuser only (dixian/accounts/admin_site.py, docs/security.md §6).
+    "dixian.accounts.admin_site.SuperuserAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "dixian.common",
     "dixian.regions",
     "dixian.accounts",
+    "dixian.accounts.web",  # the account pages; their admin module audits the account admin
     "dixian.registry",
     "dixian.feeds",
     "dixian.screening",
@@ -63,6 +65,8 @@ INSTALLED_APPS = [
     "dixian.visits",
     "dixian.synthetic",
     "captcha",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 
 MIDDLEWARE = [
@@ -86,6 +90,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "dixian.common.middleware.FriendlyErrorMiddleware",
+    # A temporary password must be changed, and (DIXIAN_REQUIRE_TOTP_FOR_PII) a second factor set up,
+    # before any other page opens (docs/security.md §6).
+    "dixian.accounts.web.middleware.AccountGate",
 ]
 
 # docs/security.md §7: the app serves every script, style and image itself; no inline script or style, no
@@ -247,3 +254,15 @@ CAPTCHA_MATH_CHALLENGE_OPERATOR = "×"
 CAPTCHA_TIMEOUT = int(env("DIXIAN_CAPTCHA_MINUTES", "30"))
 CAPTCHA_FONT_SIZE = 30
 CAPTCHA_IMAGE_SIZE = (150, 50)
+
+# Sign-in (docs/security.md §6). Failed logins are counted per account name (whether or not the account
+# exists) and per IP address; past the limit, logins are refused until the oldest counted failure leaves the
+# window. A successful login clears the account's count (not the address's).
+DIXIAN_LOGIN_FAILURES_PER_ACCOUNT = int(env("DIXIAN_LOGIN_FAILURES_PER_ACCOUNT", "5"))
+DIXIAN_LOGIN_ACCOUNT_WINDOW_MINUTES = int(env("DIXIAN_LOGIN_ACCOUNT_WINDOW_MINUTES", "15"))
+DIXIAN_LOGIN_FAILURES_PER_IP_HOUR = int(env("DIXIAN_LOGIN_FAILURES_PER_IP_HOUR", "30"))
+# 1: an account with the personal-data right must set up its second factor (TOTP) before any page opens.
+DIXIAN_REQUIRE_TOTP_FOR_PII = env_bool("DIXIAN_REQUIRE_TOTP_FOR_PII", False)
+OTP_TOTP_ISSUER = env("DIXIAN_TOTP_ISSUER", "底线监测预警平台")
+# The admin hides TOTP keys and QR codes: a second factor is set up by its owner only.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True

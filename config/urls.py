@@ -10,7 +10,7 @@ admin.site.site_title = "底线后台"
 
 urlpatterns = [
     path("", include("dixian.registry.urls")),
-    path("accounts/", include("dixian.accounts.urls")),
+    path("accounts/", include("dixian.accounts.web.urls")),
     path("jobs/", include("dixian.common.urls")),
     path("alerts/", include("dixian.cases.urls")),
     path("visits/", include("dixian.visits.urls")),

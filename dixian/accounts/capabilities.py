@@ -9,10 +9,10 @@ Two kinds of decision stay outside the map, on purpose:
 - Which records: region scoping (`dixian.common.access`) and, for 帮扶干部, the assigned households. A
   capability says what an account may do; its region says where.
 - 查看完整个人信息 (PII_VIEW) is granted per account, never per role: two village officers may differ, and
-  the grant is made (and audited) in the account admin. No role lists it; `user_can` reads the flag.
+  the grant is made (and audited) on the account pages. No role lists it; `user_can` reads the flag.
 
-The Django admin site (accounts, regions, dictionaries) is gated by Django's own staff flag and model
-permissions, not by this map.
+The Django admin site (accounts, regions, dictionaries) is for the superuser only (`admin_site.py`), not
+governed by this map; administrators manage accounts in the app (ACCOUNTS_MANAGE, docs/security.md §6).
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ class Capability(models.TextChoices):
     RULES_EDIT = "rules_edit", "修改筛查规则"
     RULES_EDIT_COUNTIES = "rules_edit_counties", "为全市和各县设定筛查规则"
     PII_VIEW = "pii_view", "查看完整个人信息"
+    ACCOUNTS_MANAGE = "accounts_manage", "管理本辖区的账号"
 
 
 C = Capability
@@ -73,9 +74,17 @@ _REGISTRY_STAFF = frozenset(
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.CITY_ADMIN: _REGISTRY_STAFF
-    | {C.FEEDS_UPLOAD, C.LINKS_REVIEW, C.RUNS_VIEW, C.RUNS_START, C.RULES_EDIT, C.RULES_EDIT_COUNTIES},
+    | {
+        C.FEEDS_UPLOAD,
+        C.LINKS_REVIEW,
+        C.RUNS_VIEW,
+        C.RUNS_START,
+        C.RULES_EDIT,
+        C.RULES_EDIT_COUNTIES,
+        C.ACCOUNTS_MANAGE,
+    },
     Role.COUNTY_ADMIN: _REGISTRY_STAFF
-    | {C.FEEDS_UPLOAD, C.LINKS_REVIEW, C.RUNS_VIEW, C.RUNS_START, C.RULES_EDIT},
+    | {C.FEEDS_UPLOAD, C.LINKS_REVIEW, C.RUNS_VIEW, C.RUNS_START, C.RULES_EDIT, C.ACCOUNTS_MANAGE},
     Role.COUNTY_REVIEWER: _REGISTRY_STAFF | {C.LINKS_REVIEW, C.RUNS_VIEW},
     Role.TOWNSHIP_REVIEWER: _REGISTRY_STAFF | {C.RUNS_VIEW},
     Role.VILLAGE_OFFICER: _REGISTRY_STAFF,
@@ -85,6 +94,32 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     # 领导 reads everything of its subtree and changes nothing.
     Role.LEADER: frozenset({C.REGISTRY_VIEW, C.ALERTS_VIEW, C.UNMATCHED_VIEW, C.VISITS_VIEW}),
 }
+
+
+# Which roles an administrator may give (docs/security.md §6): nobody grants a role above its own, and only
+# the city's administrators make another city administrator. Where (the account's region) is decided apart:
+# always inside the administrator's own subtree.
+ROLE_GRANTS: dict[str, frozenset[str]] = {
+    Role.CITY_ADMIN: frozenset(Role.values),
+    Role.COUNTY_ADMIN: frozenset(Role.values) - {Role.CITY_ADMIN},
+}
+
+# Roles whose accounts send department data: only these carry a list of feeds (`User.feeds`).
+ROLES_WITH_FEEDS: frozenset[str] = frozenset({Role.DEPARTMENT_UPLOADER})
+
+
+def grantable_roles(user: Any) -> frozenset[str]:
+    """The roles `user` may give to the accounts it manages (none without ACCOUNTS_MANAGE)."""
+    if not user_can(user, C.ACCOUNTS_MANAGE):
+        return frozenset()
+    found: set[str] = set()
+    for role in user.roles or ():
+        found |= ROLE_GRANTS.get(role, frozenset())
+    return frozenset(found)
+
+
+def role_has_feeds(roles: Any) -> bool:
+    return any(role in ROLES_WITH_FEEDS for role in roles or ())
 
 
 def capabilities_of(user: Any) -> frozenset[Capability]:

@@ -36,6 +36,10 @@ class User(AbstractUser):
     # A department account sends only the feeds its department owns, about persons of its region
     # (docs/security.md §3). Codes of `dixian.domain.catalogue.FEEDS`; empty for other accounts.
     feeds = models.JSONField("负责的数据项", default=list, blank=True)
+    # Set when an administrator gives the account a temporary password: every page then sends the account
+    # to the password form until it chooses its own (docs/security.md §6).
+    must_change_password = models.BooleanField("下次登录须修改密码", default=False)
+    password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "账号"

@@ -15,11 +15,16 @@ from dixian.accounts.capabilities import Capability
 from dixian.accounts.models import Role
 
 ROOT = Path(__file__).resolve().parents[3]
-# The map itself, the account admin that assigns roles, and the fixtures that create accounts with roles.
+# The map itself, the account admin and pages that assign roles, and the fixtures that create accounts with roles.
 MAY_NAME_ROLES = {
     "dixian/accounts/models.py",
     "dixian/accounts/capabilities.py",
     "dixian/accounts/admin.py",
+    # The account pages that give roles (docs/security.md §6).
+    "dixian/accounts/web/forms.py",
+    "dixian/accounts/web/services.py",
+    "dixian/accounts/web/selectors.py",
+    "dixian/accounts/templates/accounts/_account_fields.html",
     "dixian/synthetic/demo.py",
     "dixian/synthetic/demo_lines.py",
     "dixian/common/testing.py",

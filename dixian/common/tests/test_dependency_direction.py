@@ -28,6 +28,9 @@ LAYERS: dict[str, int] = {
     "dixian.domain": 0,  # the vocabulary: no Django, no app
     "dixian.regions": 1,
     "dixian.accounts": 2,
+    # The account pages (sign-in, password, second factor, account management) and their services: above
+    # common, whose audit, rate limits and paging they use; beside registry, which they never import.
+    "dixian.accounts.web": 4,
     "dixian.common": 3,
     "dixian.registry": 4,
     "dixian.feeds": 5,
