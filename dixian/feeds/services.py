@@ -355,7 +355,11 @@ def _accept(
                 status=FeedDelivery.Status.PENDING,
             )
             rows_path = folder / f"{delivery.pk}.parquet"
-            _write_atomic(rows_path, lambda tmp: pq.write_table(result.table, tmp, compression="zstd"))
+            stored = result.table
+            if result.source_rows is not None:
+                # Each row's number in what was sent, for the evidence's provenance (docs/security.md §3).
+                stored = stored.append_column(ingest.SOURCE_ROW, result.source_rows)
+            _write_atomic(rows_path, lambda tmp: pq.write_table(stored, tmp, compression="zstd"))
             written.append(rows_path)
             if original is not None:
                 original_path = folder / f"{delivery.pk}.original{original_suffix}"

@@ -253,7 +253,9 @@ def screening_run(
             run.case_evidence_new = counts.case_evidence_new
             run.unmatched_new = counts.unmatched_new
             run.timings = timings
-            run.message = f"新增预警 {counts.alerts_new} 条,并入已有预警 {counts.alerts_merged} 条"
+            run.message = f"新增预警 {counts.alerts_new} 条,并入已有预警 {counts.alerts_merged} 条" + (
+                f";外地记录待核实 {counts.out_of_region} 条(未计入预警)" if counts.out_of_region else ""
+            )
             run.save()
             change_record(
                 actor=actor,
