@@ -92,3 +92,45 @@ def test_a_city_department_may_speak_about_every_county(client, world, people):
         e.sources == [{"delivery": delivery.pk, "row": 1, "key": "JS-CITY-1"}] for e in evidences
     )
     assert not UnmatchedRecord.objects.filter(problem="out_of_region").exists()
+
+
+def test_the_alert_page_names_the_delivery_and_row_and_the_county_sees_that_deliverys_rows_about_its_households(
+    client, world, people
+):
+    city_office = persona("dept_city", world.city, Role.DEPARTMENT_UPLOADER, feeds=["medical"])
+    delivery = push(
+        client,
+        city_office,
+        [settlement(head(world.far), "JS-C-1", "250000"), settlement(head(world.home), "JS-C-2", "240000")],
+    )
+    assert worker_run_once()
+    alert = Alert.objects.filter(household=world.far).first()
+    reviewer = people["other_county_reviewer"]  # the county of `far`, without the personal-data right
+    client.force_login(reviewer)
+    page = client.get(reverse("cases:alert_detail", args=[alert.pk])).content.decode()
+    rows_url = reverse("cases:delivery_rows", args=[delivery.pk])
+    assert f"批次 #{delivery.pk} 第 1 行" in page and rows_url in page
+
+    rows = client.get(rows_url).content.decode()
+    # Health data without the right: the rows stay hidden, as on the evidence.
+    assert "需开通查看个人信息权限" in rows and head(world.far).name not in rows
+    # With the right: its own household's row, masked nothing; the other county's row not at all.
+    admin = persona("oc_admin", world.other_county, Role.COUNTY_ADMIN, pii=True)
+    client.force_login(admin)
+    rows = client.get(rows_url).content.decode()
+    assert head(world.far).id_number in rows and "JS-C-1" in rows and world.far.household_no in rows
+    assert "JS-C-2" not in rows and head(world.home).id_number not in rows
+    # A county the delivery never spoke about (and outside its region) gets 404... unless it overlaps:
+    # the city's delivery overlaps every county, which then sees only its own rows.
+    client.force_login(people["county_reviewer"])
+    assert client.get(rows_url).status_code == 200
+    assert head(world.far).name not in client.get(rows_url).content.decode()
+
+
+def test_a_countys_delivery_rows_page_is_404_to_a_county_it_never_spoke_about(client, world, people):
+    sender = persona("dept_a", world.county, Role.DEPARTMENT_UPLOADER, feeds=["medical"])
+    delivery = push(client, sender, [settlement(head(world.home), "JS-A-1", "250000")])
+    client.force_login(people["other_county_reviewer"])
+    assert client.get(reverse("cases:delivery_rows", args=[delivery.pk])).status_code == 404
+    client.force_login(people["department_uploader"])
+    assert client.get(reverse("cases:delivery_rows", args=[delivery.pk])).status_code == 403
