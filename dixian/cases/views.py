@@ -136,11 +136,14 @@ def source_labels(evidences: list[AlertEvidence], *, pii: bool) -> dict[int, lis
     报送 #12 第 37 行", with the link to that delivery's rows about the viewer's households."""
     from dixian.feeds.models import FeedDelivery
 
-    wanted = {s.get("delivery") for e in evidences for s in (e.sources or []) if isinstance(s, dict)}
-    wanted |= {e.delivery_id for e in evidences if e.delivery_id and not e.sources}
-    deliveries = {
-        d.pk: d for d in FeedDelivery.objects.filter(pk__in=wanted - {None}).select_related("region")
-    }
+    wanted: set[int] = set()
+    for e in evidences:
+        wanted.update(
+            int(s["delivery"]) for s in (e.sources or []) if isinstance(s, dict) and s.get("delivery")
+        )
+        if e.delivery_id is not None and not e.sources:
+            wanted.add(e.delivery_id)
+    deliveries = {d.pk: d for d in FeedDelivery.objects.filter(pk__in=wanted).select_related("region")}
     out: dict[int, list[tuple[str, str | None]]] = {}
     for e in evidences:
         sources = [s for s in (e.sources or []) if isinstance(s, dict)]
@@ -149,7 +152,7 @@ def source_labels(evidences: list[AlertEvidence], *, pii: bool) -> dict[int, lis
             sources = [{"delivery": e.delivery_id, "row": None, "key": k} for k in (e.record_keys or [])[:5]]
         labels = []
         for src in sources:
-            d = deliveries.get(src.get("delivery"))
+            d = deliveries.get(int(src.get("delivery") or 0))
             if d is None:
                 continue
             where = (

@@ -356,6 +356,7 @@ def _accept(
             )
             rows_path = folder / f"{delivery.pk}.parquet"
             stored = result.table
+            assert stored is not None  # an accepted result has its table
             if result.source_rows is not None:
                 # Each row's number in what was sent, for the evidence's provenance (docs/security.md §3).
                 stored = stored.append_column(ingest.SOURCE_ROW, result.source_rows)

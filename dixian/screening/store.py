@@ -524,7 +524,8 @@ def result_store(
     kept: list[_Evidence] = []
     for evs in (new_alert_ev, new_case_ev):
         evs.sources = [index.sources(f, k) for f, k in zip(evs.feed, evs.record_keys, strict=True)]
-        inside, away = [], []
+        inside: list[int] = []
+        away: list[int] = []
         for i, (code, sources) in enumerate(zip(evs.region_code, evs.sources, strict=True)):
             (away if index.outside(sources, code) else inside).append(i)
         kept.append(evs.take(inside))
