@@ -151,7 +151,7 @@ from dixian.feeds.services import delivery_receive
 from dixian.regions.models import Region
 
 county = Region.objects.create(code="360424000000", name="修水县", level="county")
-user = User.objects.create_user("bench_dept", region=county, roles=[Role.DEPARTMENT_UPLOADER])
+user = User.objects.create_user("bench_dept", region=county, roles=[Role.DEPARTMENT_UPLOADER], feeds=["medical"])
 path, runs, scratch = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 content = open(path, "rb").read()
 name = os.path.basename(path)

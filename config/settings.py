@@ -266,3 +266,5 @@ DIXIAN_REQUIRE_TOTP_FOR_PII = env_bool("DIXIAN_REQUIRE_TOTP_FOR_PII", False)
 OTP_TOTP_ISSUER = env("DIXIAN_TOTP_ISSUER", "底线监测预警平台")
 # The admin hides TOTP keys and QR codes: a second factor is set up by its owner only.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Pushes per API token and hour (docs/security.md §3); 0 turns the limit off.
+DIXIAN_API_PUSHES_PER_TOKEN_HOUR = int(env("DIXIAN_API_PUSHES_PER_TOKEN_HOUR", "120"))

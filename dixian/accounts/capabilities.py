@@ -45,6 +45,8 @@ class Capability(models.TextChoices):
     VISITS_RECORD = "visits_record", "记录走访"
     DECLARATIONS_HANDLE = "declarations_handle", "受理自主申报"
     FEEDS_UPLOAD = "feeds_upload", "报送部门数据(网页和接口)"
+    # Without it a delivering account sends only the feeds listed on the account (docs/security.md §3).
+    FEEDS_ANY = "feeds_any", "报送任何类型的部门数据(不限于账号负责的数据项)"
     LINKS_REVIEW = "links_review", "复核概率匹配"
     RUNS_VIEW = "runs_view", "查看筛查运行"
     RUNS_START = "runs_start", "发起筛查"
@@ -76,6 +78,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.CITY_ADMIN: _REGISTRY_STAFF
     | {
         C.FEEDS_UPLOAD,
+        C.FEEDS_ANY,
         C.LINKS_REVIEW,
         C.RUNS_VIEW,
         C.RUNS_START,
@@ -84,7 +87,15 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
         C.ACCOUNTS_MANAGE,
     },
     Role.COUNTY_ADMIN: _REGISTRY_STAFF
-    | {C.FEEDS_UPLOAD, C.LINKS_REVIEW, C.RUNS_VIEW, C.RUNS_START, C.RULES_EDIT, C.ACCOUNTS_MANAGE},
+    | {
+        C.FEEDS_UPLOAD,
+        C.FEEDS_ANY,
+        C.LINKS_REVIEW,
+        C.RUNS_VIEW,
+        C.RUNS_START,
+        C.RULES_EDIT,
+        C.ACCOUNTS_MANAGE,
+    },
     Role.COUNTY_REVIEWER: _REGISTRY_STAFF | {C.LINKS_REVIEW, C.RUNS_VIEW},
     Role.TOWNSHIP_REVIEWER: _REGISTRY_STAFF | {C.RUNS_VIEW},
     Role.VILLAGE_OFFICER: _REGISTRY_STAFF,

@@ -149,6 +149,9 @@ class AlertEvidence(models.Model):
         related_name="+",
     )
     record_keys = models.JSONField("源记录号", default=list, blank=True)
+    # Where each record came from (docs/security.md §3): [{"delivery": id, "row": row number as the sender
+    # counts it, or None for a delivery stored before rows were numbered, "key": record key}, ...].
+    sources = models.JSONField("来源记录", default=list, blank=True)
     id_number = models.CharField("相关人员证件号码", max_length=18, blank=True)
     amount = models.DecimalField("金额", max_digits=18, decimal_places=2, null=True, blank=True)
     threshold = models.DecimalField("阈值", max_digits=18, decimal_places=2, null=True, blank=True)

@@ -11,5 +11,6 @@ urlpatterns = [
     path("<int:pk>/", views.alert_detail, name="alert_detail"),
     path("<int:pk>/status/", views.alert_status, name="alert_status"),
     path("unmatched/", views.unmatched_list, name="unmatched_list"),
+    path("deliveries/<int:pk>/", views.delivery_rows, name="delivery_rows"),
     path("unmatched/<int:pk>/close/", views.unmatched_close, name="unmatched_close"),
 ]

@@ -7,13 +7,13 @@ Every read goes through `selectors` (scoped to the account; out of scope answers
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -111,6 +111,7 @@ class EvidenceView:
     visit_url: str | None
     feed_label: str
     rows: EvidenceRows | None
+    sources: list[tuple[str, str | None]] = field(default_factory=list)  # (label, URL of the rows page)
 
 
 def _rule_url(evidence: AlertEvidence) -> str | None:
@@ -130,9 +131,49 @@ def _feed_label(code: str) -> str:
     return f"{spec.department} · {spec.name}"
 
 
+def source_labels(evidences: list[AlertEvidence], *, pii: bool) -> dict[int, list[tuple[str, str | None]]]:
+    """Per evidence, where each of its records came from (docs/security.md §3): "来源:医保局 2026年11月
+    报送 #12 第 37 行", with the link to that delivery's rows about the viewer's households."""
+    from dixian.feeds.models import FeedDelivery
+
+    wanted: set[int] = set()
+    for e in evidences:
+        wanted.update(
+            int(s["delivery"]) for s in (e.sources or []) if isinstance(s, dict) and s.get("delivery")
+        )
+        if e.delivery_id is not None and not e.sources:
+            wanted.add(e.delivery_id)
+    deliveries = {d.pk: d for d in FeedDelivery.objects.filter(pk__in=wanted).select_related("region")}
+    out: dict[int, list[tuple[str, str | None]]] = {}
+    for e in evidences:
+        sources = [s for s in (e.sources or []) if isinstance(s, dict)]
+        if not sources and e.delivery_id:
+            # Evidence stored before rows were named: the delivery and the record keys.
+            sources = [{"delivery": e.delivery_id, "row": None, "key": k} for k in (e.record_keys or [])[:5]]
+        labels = []
+        for src in sources:
+            d = deliveries.get(int(src.get("delivery") or 0))
+            if d is None:
+                continue
+            where = (
+                f"第 {src['row']} 行"
+                if src.get("row")
+                else f"记录号 {record_key_shown(d.feed, str(src.get('key', '')), pii=pii)}"
+            )
+            labels.append(
+                (
+                    f"来源:{d.region.name}{d.feed_spec.department} {d.period_label} 批次 #{d.pk} {where}",
+                    url_or_none("cases:delivery_rows", d.pk),
+                )
+            )
+        out[e.pk] = labels
+    return out
+
+
 def evidence_views(evidences: list[AlertEvidence], *, pii: bool) -> list[tuple[str, list[EvidenceView]]]:
     """The alert's evidence grouped by channel (department data, declaration, visit)."""
     groups: dict[str, list[EvidenceView]] = {}
+    sources = source_labels([e for e in evidences if e.channel == Channel.DEPARTMENT], pii=pii)
     for e in evidences:
         rows = None
         if e.channel == Channel.DEPARTMENT and e.delivery_id:
@@ -149,6 +190,7 @@ def evidence_views(evidences: list[AlertEvidence], *, pii: bool) -> list[tuple[s
                 visit_url=url_or_none("visits:detail", e.visit_id) if e.visit_id else None,
                 feed_label=_feed_label(e.feed),
                 rows=rows,
+                sources=sources.get(e.pk, []),
             )
         )
     return [(CHANNEL_LABELS[c], groups[c]) for c in CHANNEL_ORDER if c in groups]
@@ -281,3 +323,26 @@ def unmatched_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if not back.startswith(reverse("cases:unmatched_list")):
         back = reverse("cases:unmatched_list")
     return redirect(back)
+
+
+@capability_required(Capability.ALERTS_VIEW)
+@require_GET
+def delivery_rows(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """A delivery's rows about the viewer's own households (docs/security.md §3): where a piece of
+    evidence or a 外地记录 came from, and what else that delivery said about the viewer's households."""
+    from dixian.feeds.models import FeedDelivery
+
+    from .delivery_rows import MAX_ROWS, delivery_rows_for, delivery_visible
+
+    delivery = FeedDelivery.objects.select_related("region").filter(pk=pk).first()
+    if delivery is None or not delivery_visible(request.user, delivery):
+        raise Http404("报送不存在或与您的辖区无关")
+    pii = may_view_pii(request.user)
+    rows = delivery_rows_for(request.user, delivery, pii=pii)
+    for row in rows.rows:
+        row["key"] = record_key_shown(delivery.feed, row["key"], pii=pii)
+    return render(
+        request,
+        "cases/delivery_rows.html",
+        {"delivery": delivery, "rows": rows, "pii": pii, "max_rows": MAX_ROWS},
+    )

@@ -25,9 +25,11 @@ def fake_id(region6: str, birth: dt.date, seq: int, *, female: bool = False) -> 
     return body + ric.calc_check_digit(body + "0")  # stdnum ignores the last character (the check digit)
 
 
-def persona(username: str, region_node: Region | None, *roles: str, pii: bool = False) -> User:
+def persona(
+    username: str, region_node: Region | None, *roles: str, pii: bool = False, feeds: list[str] | None = None
+) -> User:
     user = User.objects.create_user(
-        username=username, password=PASSWORD, region=region_node, roles=list(roles)
+        username=username, password=PASSWORD, region=region_node, roles=list(roles), feeds=feeds or []
     )
     user.can_view_pii = pii
     user.save(update_fields=["can_view_pii"])

@@ -27,4 +27,7 @@ PROBLEMS: dict[str, str] = {
     "not_found": "证件号码在农户信息库中不存在",
     "link_not_found": "概率匹配给出的证件号码在农户信息库中不存在",
     "village_not_found": "行政村代码在农户信息库中没有农户",
+    # Not found by the engine: a record about a household outside the region of the delivery that sent it,
+    # kept out of alerts and listed for the household's county (docs/security.md §3).
+    "out_of_region": "外地记录,待核实:报送单位的数据范围不含该户",
 }

@@ -7,8 +7,9 @@ itself: unknown paths, 405, Django's own error pages):
 
 201 a new delivery, 200 the same content again, 400 a request that is not JSON or not the document's shape
 (a missing or wrong period, rows not a list of objects, a value that is an object or array), 401 no or a bad
-token, 403 an account that may not deliver, 404 an unknown feed or a delivery outside the account's region,
-405 a wrong method, 413 more than 50,000 rows or 64 MB, 422 row errors (the batch is recorded as refused,
+token, 403 an account that may not deliver (or not this feed: docs/security.md §3), 404 an unknown feed or a delivery outside the account's region,
+405 a wrong method, 413 more than 50,000 rows or 64 MB, 429 too many pushes by the token this hour
+(with Retry-After), 422 row errors (the batch is recorded as refused,
 nothing of it kept), 500 an unexpected error (logged, never shown).
 
 The delivery service (services.delivery_receive / delivery_refuse) writes every delivery; this module only
@@ -20,10 +21,12 @@ reads requests and answers them.
 import datetime as dt
 import json
 import logging
+import math
 import re
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -38,6 +41,7 @@ from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
 
 from dixian.accounts.capabilities import Capability, user_can
+from dixian.common.ratelimit import RateLimited, rate_limit_take
 from dixian.domain import catalogue as cat
 
 from . import api_schemas as s
@@ -55,6 +59,7 @@ STATUS_MESSAGES = {
     403: "该令牌所属账号不能使用这个接口",
     404: "接口地址不存在,可用的地址见 /api/docs",
     405: "该地址不接受这种请求方法",
+    429: "推送过于频繁,请稍后再试",
     413: f"请求体超过 {s.MAX_BODY_BYTES // (1024 * 1024)} MB,请分批推送(每批不超过 {s.MAX_ROWS} 行)",
     500: UNEXPECTED,
 }
@@ -64,11 +69,18 @@ class ApiError(Exception):
     """An answer other than success, with its Chinese message and, for a batch, the errors found."""
 
     def __init__(
-        self, status: int, message: str, errors: list[dict[str, Any]] | None = None, **extra: Any
+        self,
+        status: int,
+        message: str,
+        errors: list[dict[str, Any]] | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers or {}
         self.errors = errors if errors is not None else [{"row": None, "column": "", "message": message}]
         self.extra = extra
 
@@ -135,6 +147,28 @@ def _read_body(request: HttpRequest) -> None:
     request._body = raw  # what request.body returns from now on
 
 
+PUSH_BUCKET = "dept_push_token"  # noqa: S105 - a rate-limit bucket's name, not a secret
+
+
+def _push_rate_limit(token: ApiToken) -> None:
+    """At most DIXIAN_API_PUSHES_PER_TOKEN_HOUR pushes per token and hour, refused ones included: a
+    flooding system cannot queue work without end (docs/security.md §3)."""
+    limit = settings.DIXIAN_API_PUSHES_PER_TOKEN_HOUR
+    if limit <= 0:
+        return
+    try:
+        rate_limit_take(bucket=PUSH_BUCKET, value=str(token.pk), limit=limit, window=dt.timedelta(hours=1))
+    except RateLimited as exc:
+        wait = max(1, math.ceil((exc.retry_at - timezone.now()).total_seconds()))
+        local = timezone.localtime(exc.retry_at)
+        raise ApiError(
+            429,
+            f"该令牌一小时内的推送已达 {limit} 次上限,请在 {local:%H:%M} 之后再推送"
+            f"(约 {math.ceil(wait / 60)} 分钟后)。数据较多时请合并成较大的批次(每批最多 {s.MAX_ROWS} 行)。",
+            headers={"Retry-After": str(wait)},
+        ) from None
+
+
 class TokenAuth(HttpBearer):
     """An API token (dixian api_token, or the 接口令牌 page) of an account that may deliver."""
 
@@ -149,8 +183,16 @@ class TokenAuth(HttpBearer):
             raise ApiError(403, "该令牌所属账号不是部门数据员或县、市级管理员,不能使用报送接口")
         services.api_token_touch(token)
         if request.method == "POST":
+            _push_rate_limit(token)
             if token.user.region_id is None:
                 raise ApiError(403, "该令牌所属账号没有分配区划,不能报送数据。请联系管理员")
+            code = _feed_of(request)
+            if code in cat.FEEDS_BY_CODE:
+                # The token acts as its account: only the account's feeds, for its region (docs/security.md §3).
+                try:
+                    services.delivery_permission_check(token.user, code, token.user.region)
+                except services.DeliveryNotPermitted as exc:
+                    raise ApiError(403, exc.messages[0]) from None
             _read_body(request)
         return token
 
@@ -167,8 +209,9 @@ RESPONSE_DESCRIPTIONS = {
     "201": "已接收(新的报送),随即进入筛查",
     "400": "请求体不是合法的 JSON,或不是文档所写的结构:缺少或写错 period、rows 不是对象数组、值是对象或数组",
     "401": "缺少令牌、令牌错误或已停用",
-    "403": "令牌所属账号不是部门数据员或县、市级管理员,或没有分配区划",
+    "403": "令牌所属账号不是部门数据员或县、市级管理员,没有分配区划,或不负责这类数据(账号的数据项)",
     "404": "报送不存在或不在本账号的区划内",
+    "429": "该令牌一小时内的推送次数已达上限;Retry-After 头给出需等待的秒数",
     "413": f"一批超过 {s.MAX_ROWS} 行或请求体超过 {s.MAX_BODY_BYTES // (1024 * 1024)} MB,请分批推送",
     "422": (
         f"有行错误:整批未接收,记为拒收;errors 列出每一处错误(最多前 {s.MAX_ERRORS_LISTED:,} 处,"
@@ -229,7 +272,10 @@ api = Api(
 
 @api.exception_handler(ApiError)
 def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
-    return problem_response(exc.status, exc.message, errors=exc.errors, **exc.extra)
+    response = problem_response(exc.status, exc.message, errors=exc.errors, **exc.extra)
+    for name, value in exc.headers.items():
+        response[name] = value
+    return response
 
 
 @api.exception_handler(AuthenticationError)
@@ -419,6 +465,7 @@ def _err(row: int | None, column: str, message: str) -> dict[str, Any]:
 
 router = Router()
 ERRORS = {400: s.Problem, 401: s.Problem, 403: s.Problem, 500: s.Problem}
+PUSH_ERRORS = {**ERRORS, 429: s.Problem}
 
 
 def _deliver_operation(spec: cat.Feed) -> Callable[..., Any]:
@@ -463,7 +510,7 @@ for _spec in cat.FEEDS:
         response={
             201: s.DeliveryEnvelope,
             200: s.DeliveryEnvelope,
-            **ERRORS,
+            **PUSH_ERRORS,
             413: s.Problem,
             422: s.Rejection,
         },
@@ -533,7 +580,7 @@ def delivery_create(request: HttpRequest, code: str) -> HttpResponse:
     try:
         TokenAuth()(request)
     except ApiError as exc:
-        return problem_response(exc.status, exc.message)
+        return _api_error(request, exc)
     return problem_response(404, f"没有数据类型「{_shown(code)}」,可用的类型见 GET /api/v1/feeds")
 
 

@@ -52,6 +52,7 @@ _HALF_WIDTH = [str(i) for i in range(10)] + ["X", "X", "X"]
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 ROW_COL = "__row"  # the row number as the sender sees it (Excel row, csv line, 1-based JSON index)
+SOURCE_ROW = "_source_row"  # the same, as stored beside a delivery's rows (not a catalogue field)
 
 
 class FeedFileError(Exception):
@@ -97,6 +98,9 @@ class IngestResult:
     raw: RawDelivery | None = None
     columns: dict[str, str] = field(default_factory=dict)  # field → header as sent
     notes: dict[str, int] = field(default_factory=dict)  # ID numbers left to linkage, by reason
+    # Per row of `table`, the row number as the sender counts it (ROW_COL): stored beside the rows as
+    # SOURCE_ROW, so that evidence names the row it came from (docs/security.md §3).
+    source_rows: pa.Array | None = None
 
     @property
     def ok(self) -> bool:
@@ -866,7 +870,8 @@ def check(spec: cat.Feed, raw: RawDelivery, *, today: dt.date, max_errors: int |
         found = [RowError(r, c, m) for r, c, m in ordered.select(ROW_COL, "column", "message").iter_rows()]
         return IngestResult(spec.code, None, found, error_count, rows_read, 0, raw, columns, notes)
     table = canonical_table(spec, unique, content_cols)
-    return IngestResult(spec.code, table, [], 0, rows_read, table.num_rows, raw, columns, notes)
+    rows = unique.get_column(ROW_COL).cast(pl.Int32).to_arrow()
+    return IngestResult(spec.code, table, [], 0, rows_read, table.num_rows, raw, columns, notes, rows)
 
 
 def _cents_text(cents: pl.Expr) -> pl.Expr:

@@ -37,6 +37,13 @@ def delivery_get_for_user(user: User, pk: int) -> FeedDelivery:
 
 
 def delivery_screening_job(delivery: FeedDelivery) -> Job | None:
+    """The latest job screening the delivery: its own, or the one of its period it joined (deliveries
+    landing close together are screened together, docs/security.md §3)."""
+    for job in Job.objects.filter(kind="screen_delivery", params__period=delivery.period).order_by("-id")[
+        :50
+    ]:
+        if delivery.pk in (job.params.get("delivery_ids") or ()):
+            return job
     return Job.objects.filter(kind="screen_delivery", params__delivery_id=delivery.pk).order_by("-id").first()
 
 

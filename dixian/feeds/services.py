@@ -64,6 +64,61 @@ def deliveries_dir() -> Path:
     return path
 
 
+class DeliveryNotPermitted(ValidationError):
+    """The account may not send this feed, or not for this region (docs/security.md §3)."""
+
+
+def feeds_permitted(user: User) -> list[str] | None:
+    """The feed codes `user` may deliver: None for any (administrators, Capability.FEEDS_ANY), else the
+    codes listed on the account that the catalogue knows (docs/security.md §3)."""
+    from dixian.accounts.capabilities import Capability, user_can
+
+    if user_can(user, Capability.FEEDS_ANY):
+        return None
+    listed = user.feeds if isinstance(user.feeds, list) else []
+    return [f.code for f in catalogue.FEEDS if f.code in listed]
+
+
+def delivery_permission_check(user: User, feed: str, region: Region | None) -> None:
+    """Raise DeliveryNotPermitted (a Chinese message) unless `user` may send `feed` for `region`: a feed of
+    its own list (any feed with Capability.FEEDS_ANY) and the account's region or a region inside it
+    (docs/security.md §3). An account with an empty list sends nothing until an administrator assigns
+    its feeds."""
+    from dixian.accounts.capabilities import Capability, user_can
+
+    if not user_can(user, Capability.FEEDS_UPLOAD):
+        raise DeliveryNotPermitted("您的账号没有报送部门数据的权限。")
+    if user.region_id is None:
+        raise DeliveryNotPermitted("您的账号还没有分配区划,不能报送数据。请联系管理员。")
+    if region is None or not (user.region is not None and user.region.contains(region.code)):
+        where = user.region.name if user.region is not None else ""
+        raise DeliveryNotPermitted(
+            f"只能报送本账号区划({where})内的数据,不能报送「{region.name if region else '未知区划'}」的数据。"
+        )
+    allowed = feeds_permitted(user)
+    if allowed is None or feed in allowed:
+        return
+    spec = catalogue.FEEDS_BY_CODE.get(feed)
+    name = f"{spec.department} · {spec.name}" if spec else feed
+    if not allowed:
+        raise DeliveryNotPermitted(
+            "您的账号还没有分配负责的数据项,不能报送任何数据。请联系县级或市级管理员,"
+            "在账号管理中为本账号勾选本部门负责的数据项后再报送。"
+        )
+    mine = "、".join(f"{catalogue.feed(c).department} · {catalogue.feed(c).name}" for c in allowed)
+    raise DeliveryNotPermitted(
+        f"您的账号不负责“{name}”数据,不能报送。本账号可报送:{mine}。如需变更,请联系管理员。"
+    )
+
+
+def _permission_check(source: User | None, feed: str, region: Region, channel: str) -> None:
+    # What a person or a department's system sends is bound to the account (docs/security.md §3); the
+    # platform's own generated demo data, and platform code sending without an account, are not. The upload
+    # page and the push API always send with the account.
+    if channel != FeedDelivery.Channel.GENERATED and source is not None:
+        delivery_permission_check(source, feed, region)
+
+
 def period_validate(period: str, *, today: dt.date | None = None) -> str:
     period = (period or "").strip()
     match = ingest.PERIOD.match(period)
@@ -119,11 +174,13 @@ def delivery_receive(
     created is False when an accepted delivery of the same feed and content exists: it is returned and
     nothing changes. Otherwise a new delivery is recorded, accepted (rows stored, screening queued) or
     rejected (errors and report kept, no rows stored). Raises ValidationError for an unknown feed, a
-    malformed period or no content. `path`: the uploaded file on disk (the web upload streams it there),
-    read from there and never held whole in memory as bytes (docs/security.md §2).
+    malformed period or no content, and DeliveryNotPermitted (a ValidationError) when the sending account
+    may not send this feed for this region (docs/security.md §3). `path`: the uploaded file on disk (the web
+    upload streams it there), read from there and never held whole in memory as bytes (docs/security.md §2).
     """
     if feed not in catalogue.FEEDS_BY_CODE:
         raise ValidationError(f"未知的数据类型「{feed}」")
+    _permission_check(source, feed, region, channel)
     period = period_validate(period)
     given = [x is not None for x in (content, rows, table, path)]
     if sum(given) != 1:
@@ -237,6 +294,7 @@ def delivery_refuse(
     feed or a malformed period."""
     if feed not in catalogue.FEEDS_BY_CODE:
         raise ValidationError(f"未知的数据类型「{feed}」")
+    _permission_check(source, feed, region, channel)
     period = period_validate(period)
     try:
         raw: ingest.RawDelivery | None = ingest.read_rows(rows)
@@ -319,7 +377,12 @@ def _accept(
                 status=FeedDelivery.Status.PENDING,
             )
             rows_path = folder / f"{delivery.pk}.parquet"
-            _write_atomic(rows_path, lambda tmp: pq.write_table(result.table, tmp, compression="zstd"))
+            stored = result.table
+            assert stored is not None  # an accepted result has its table
+            if result.source_rows is not None:
+                # Each row's number in what was sent, for the evidence's provenance (docs/security.md §3).
+                stored = stored.append_column(ingest.SOURCE_ROW, result.source_rows)
+            _write_atomic(rows_path, lambda tmp: pq.write_table(stored, tmp, compression="zstd"))
             written.append(rows_path)
             if original is not None:
                 original_path = folder / f"{delivery.pk}.original{original_suffix}"

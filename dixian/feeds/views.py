@@ -68,6 +68,17 @@ class UploadForm(forms.Form):
         error_messages={"required": "请选择要上传的文件", "empty": "上传的文件是空的(0 字节),请重新选择"},
     )
 
+    def __init__(self, *args: Any, feeds: list[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if feeds is not None:
+            # Only the feeds the account is responsible for (docs/security.md §3); the service checks again.
+            field = self.fields["feed"]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = [("", "请选择")] + [
+                (f.code, f"{f.department} · {f.name}") for f in catalogue.FEEDS if f.code in feeds
+            ]
+            field.error_messages["invalid_choice"] = "您的账号不负责这类数据,请选择列表中的数据类型"
+
     def clean_period(self) -> str:
         try:
             return services.period_validate(self.cleaned_data["period"])
@@ -118,11 +129,14 @@ def _may_download_report(user: Any, delivery: FeedDelivery) -> bool:
 
 @capability_required(Capability.FEEDS_UPLOAD)
 def upload(request: AuthenticatedHttpRequest) -> HttpResponse:
-    form = UploadForm(initial={"period": _default_period(), "feed": request.GET.get("feed", "")})
+    allowed = services.feeds_permitted(request.user)
+    form = UploadForm(
+        initial={"period": _default_period(), "feed": request.GET.get("feed", "")}, feeds=allowed
+    )
     delivery = None
     created = False
     if request.method == "POST":
-        form = UploadForm(request.POST, request.FILES)
+        form = UploadForm(request.POST, request.FILES, feeds=allowed)
         if request.user.region_id is None:
             form.add_error(None, "您的账号还没有分配区划,不能报送数据。请联系管理员。")
         elif form.is_valid():
@@ -149,6 +163,7 @@ def upload(request: AuthenticatedHttpRequest) -> HttpResponse:
         "created": created,
         "max_bytes": settings.DIXIAN_MAX_UPLOAD_BYTES,
         "feeds": catalogue.FEEDS,
+        "no_feeds_assigned": allowed == [],
     }
     if delivery is not None:
         context["errors"] = _shown_errors(request.user, delivery)

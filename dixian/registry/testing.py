@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from dixian.accounts.models import Role, User
 from dixian.common.testing import fake_id, persona, region
+from dixian.domain import catalogue
 from dixian.regions.models import Region
 from dixian.registry.models import HelperAssignment, Household, HouseholdIncome, Person
 
@@ -117,6 +118,12 @@ def personas(world: World) -> dict[str, User]:
         "township_reviewer": persona("township_reviewer", world.township, Role.TOWNSHIP_REVIEWER),
         "village_officer": persona("village_officer", world.village, Role.VILLAGE_OFFICER),
         "helper": helper,
-        "department_uploader": persona("department_uploader", world.county, Role.DEPARTMENT_UPLOADER),
+        # The county's data-sharing office: it delivers every department's feeds (docs/security.md §3).
+        "department_uploader": persona(
+            "department_uploader",
+            world.county,
+            Role.DEPARTMENT_UPLOADER,
+            feeds=[f.code for f in catalogue.FEEDS],
+        ),
         "leader": persona("leader", world.city, Role.LEADER),
     }

@@ -21,15 +21,20 @@ from .services import ScreeningFailed, screening_run, system_user
 
 @job_handler("screen_delivery")
 def screen_delivery(job: Job, progress: Progress) -> None:
-    """Screen the period of the delivery that just landed (params: delivery_id); it is marked screened."""
-    delivery = FeedDelivery.objects.filter(pk=job.params.get("delivery_id")).first()
-    if delivery is None:
+    """Screen the period of the deliveries that just landed (params: delivery_ids, or delivery_id of a
+    job queued before coalescing): one run for all of them (docs/security.md §3); they are marked screened."""
+    ids = [i for i in (job.params.get("delivery_ids") or [job.params.get("delivery_id")]) if i is not None]
+    found = list(FeedDelivery.objects.filter(pk__in=ids).order_by("id"))
+    if not found:
         raise JobError("要筛查的报送不存在(可能已被删除)。")
-    if not delivery.is_live:
-        raise JobError(f"该报送状态为“{delivery.get_status_display()}”,只有已接收的报送才能筛查。")
+    live = [d for d in found if d.is_live]
+    if not live:
+        raise JobError(f"该报送状态为“{found[0].get_status_display()}”,只有已接收的报送才能筛查。")
     progress(0, 1)
     try:
-        run = screening_run(period=delivery.period, trigger=ScreeningRun.Trigger.DELIVERY, delivery=delivery)
+        run = screening_run(
+            period=live[0].period, trigger=ScreeningRun.Trigger.DELIVERY, delivery=live[0], changed=live
+        )
     except ScreeningFailed as exc:
         raise JobError(str(exc)) from exc
     job.message = _summary(run)

@@ -67,13 +67,40 @@ def rules_seed_defaults_on_migrate(**kwargs: Any) -> None:
 def screening_enqueue_for_delivery(delivery: FeedDelivery, *, owner: User | None = None) -> Job:
     """Screen a delivery as soon as it lands: a `screen_delivery` job the worker picks up within a second.
 
+    Deliveries landing close together are screened together (docs/security.md §3): while a job for the
+    delivery's period waits in the queue, the delivery joins it (`params.delivery_ids`) instead of queuing
+    a run of its own; once the job has started, the next delivery queues the next job. A run screens its
+    period for every region, so one waiting job per period covers every region's deliveries.
+
     The job belongs to `owner`, else to the account that sent the delivery, else (generated demo data) to
     the platform's inactive system account.
     """
     from dixian.common.jobs import job_enqueue
+    from dixian.common.locks import transaction_lock
+    from dixian.common.models import Job
 
-    owner = owner or delivery.source or system_user()
-    return job_enqueue(kind="screen_delivery", owner=owner, params={"delivery_id": delivery.pk})
+    with transaction.atomic():
+        # Deliveries of one period take turns here; the worker's claim (which moves the job out of the
+        # queue) and this update lock the same row, so a delivery never joins a job already running.
+        transaction_lock(f"screening.delivery_job:{delivery.period}")
+        waiting = (
+            Job.objects.select_for_update()
+            .filter(kind="screen_delivery", status=Job.Status.QUEUED, params__period=delivery.period)
+            .order_by("id")
+            .first()
+        )
+        if waiting is not None:
+            ids = list(waiting.params.get("delivery_ids") or [waiting.params.get("delivery_id")])
+            if delivery.pk not in ids:
+                waiting.params = {**waiting.params, "delivery_ids": [*ids, delivery.pk]}
+                waiting.save(update_fields=["params"])
+            return waiting
+        owner = owner or delivery.source or system_user()
+        return job_enqueue(
+            kind="screen_delivery",
+            owner=owner,
+            params={"delivery_id": delivery.pk, "period": delivery.period, "delivery_ids": [delivery.pk]},
+        )
 
 
 def screening_enqueue_on_delivery_changed(*, delivery: FeedDelivery, owner: User | None, **_: object) -> None:
@@ -124,11 +151,15 @@ def screening_run(
     trigger: str,
     actor: User | None = None,
     delivery: FeedDelivery | None = None,
+    changed: list[FeedDelivery] | None = None,
     backend: str = "duckdb",
     backend_options: dict[str, Any] | None = None,
 ) -> ScreeningRun:
     """Screen `period`: read the registry, rules and live deliveries, link the deliveries not yet linked,
     run the engine, and store what it found (alerts, evidence, case evidence, 应纳未纳) in one transaction.
+
+    `delivery`/`changed`: the run screens deliveries that just landed (the first names the run; `changed`
+    lists every delivery of a coalesced job, docs/security.md §3), reading only the feeds they concern.
 
     Re-running a period adds nothing (evidence is deduplicated). The run row is written first and kept
     whatever happens: a failure marks it FAILED with its reason and leaves no result half-stored.
@@ -141,6 +172,10 @@ def screening_run(
     from .engine import screen
 
     period = period_check(period)
+    if changed is None:
+        changed = [delivery] if delivery is not None else []
+    elif delivery is None and changed:
+        delivery = changed[0]
     if backend not in ("duckdb", "spark"):
         raise ValidationError("筛查引擎只能是 duckdb 或 spark")
     run = ScreeningRun.objects.create(
@@ -158,10 +193,11 @@ def screening_run(
     try:
         rules = loading.rules_load()
         deliveries = loading.deliveries_for(period)
-        if delivery is not None:
-            # Screening as a delivery lands: only the feeds whose rules can see something new in it (its
-            # own, and those read together with it, e.g. education for R14). The monthly run reads all.
-            wanted = {delivery.feed} | {f for r in rules if delivery.feed in r.feeds for f in r.feeds}
+        if changed:
+            # Screening as deliveries land: only the feeds whose rules can see something new in them (their
+            # own, and those read together with them, e.g. education for R14). The monthly run reads all.
+            sent = {d.feed for d in changed}
+            wanted = sent | {f for r in rules if sent & set(r.feeds) for f in r.feeds}
             deliveries = [d for d in deliveries if d.feed in wanted]
         unlinked = [d for d in deliveries if d.linked_at is None]
         registry = loading.registry_load(period, identity=bool(unlinked))
@@ -202,8 +238,8 @@ def screening_run(
             FeedDelivery.objects.filter(
                 pk__in=[d.pk for d in deliveries], status=FeedDelivery.Status.ACCEPTED
             ).update(status=FeedDelivery.Status.SCREENED, screened_at=now)
-            if delivery is not None:
-                FeedDelivery.objects.filter(pk=delivery.pk).update(screened_at=now)
+            if changed:
+                FeedDelivery.objects.filter(pk__in=[d.pk for d in changed]).update(screened_at=now)
             lap("store")
             timings.update({f"store.{k}": v for k, v in counts.timings.items()})
             timings["total"] = round(time.perf_counter() - started, 3)
@@ -217,7 +253,9 @@ def screening_run(
             run.case_evidence_new = counts.case_evidence_new
             run.unmatched_new = counts.unmatched_new
             run.timings = timings
-            run.message = f"新增预警 {counts.alerts_new} 条,并入已有预警 {counts.alerts_merged} 条"
+            run.message = f"新增预警 {counts.alerts_new} 条,并入已有预警 {counts.alerts_merged} 条" + (
+                f";外地记录待核实 {counts.out_of_region} 条(未计入预警)" if counts.out_of_region else ""
+            )
             run.save()
             change_record(
                 actor=actor,

@@ -67,7 +67,8 @@ class StoreCounts:
     alerts_merged: int = 0
     evidence_new: int = 0
     case_evidence_new: int = 0
-    unmatched_new: int = 0
+    unmatched_new: int = 0  # out_of_region included
+    out_of_region: int = 0
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -232,24 +233,41 @@ def _json_texts(values: Iterable[Any]) -> list[str]:
 # Deliveries of a record ------------------------------------------------------------------------------
 
 
+def record_key_parts(feed_label: str, record_keys: list[str]) -> list[tuple[str | None, str]]:
+    """(feed code or None, key) of each record key: evidence of a rule reading several feeds
+    ("medical+education") names its records "medical:JS001"."""
+    codes = feed_label.split("+")
+    out: list[tuple[str | None, str]] = []
+    for key in record_keys:
+        code, sep, rest = key.partition(":")
+        out.append((code, rest) if len(codes) > 1 and sep and code in codes else (None, key))
+    return out
+
+
 class DeliveryIndex:
-    """Which delivery sent a record key. A feed with one live delivery needs no lookup; for a feed with
-    several, the keys asked for are found in the deliveries' Parquet files with DuckDB (the first delivery
-    that sent a key wins, as in the engine's dedup)."""
+    """Which delivery sent a record key, and which row of it (docs/security.md §3). The keys asked for are
+    found in the deliveries' Parquet files with DuckDB: the first delivery that sent a key wins, and its
+    first row, as in the engine's dedup. Rows are numbered as the sender counts them (the SOURCE_ROW column
+    stored beside the rows; None for a delivery stored before it was)."""
 
     def __init__(self, deliveries: Iterable[FeedDelivery]) -> None:
         self.by_feed: dict[str, list[FeedDelivery]] = defaultdict(list)
         for d in deliveries:
             self.by_feed[d.feed].append(d)
-        self.keys: dict[tuple[str, str], int] = {}
-        self.region_of = {d.pk: d.region_id for ds in self.by_feed.values() for d in ds}
+        self.by_pk = {d.pk: d for ds in self.by_feed.values() for d in ds}
+        self.keys: dict[tuple[str, str], tuple[int, int | None]] = {}
+        self.region_of = {pk: d.region_id for pk, d in self.by_pk.items()}
+        regions = dict(Region.objects.filter(pk__in=set(self.region_of.values())).values_list("pk", "prefix"))
+        # The codes a delivery may speak about: its region's subtree.
+        self.prefix_of = {pk: regions.get(rid, "\x00") for pk, rid in self.region_of.items()}
 
     def prepare(self, wanted: dict[str, set[str]]) -> None:
         from dixian.domain import catalogue
+        from dixian.feeds.ingest import SOURCE_ROW
 
         for code, keys in wanted.items():
             deliveries = self.by_feed.get(code, [])
-            if len(deliveries) < 2 or not keys:
+            if not deliveries or not keys:
                 continue
             import duckdb
 
@@ -259,37 +277,55 @@ class DeliveryIndex:
                 con.register("wanted", pa.table({"k": pa.array(sorted(keys), pa.string())}))
                 parts = []
                 for i, d in enumerate(deliveries):
+                    names = _parquet_names(str(d.rows_path))
                     cols = [
-                        f"coalesce(CAST({c} AS VARCHAR), '')"
-                        if c in _parquet_names(str(d.rows_path))
-                        else "''"
-                        for c in spec.record_key
+                        f"coalesce(CAST({c} AS VARCHAR), '')" if c in names else "''" for c in spec.record_key
                     ]
                     key = cols[0] if len(cols) == 1 else f"concat_ws('|', {', '.join(cols)})"
+                    row = f"CAST({SOURCE_ROW} AS BIGINT)" if SOURCE_ROW in names else "CAST(NULL AS BIGINT)"
                     path = "'" + str(d.rows_path).replace("'", "''") + "'"
-                    parts.append(f"SELECT {key} AS k, {i} AS n FROM read_parquet({path})")
+                    parts.append(
+                        f"SELECT {key} AS k, {i} AS n, {row} AS r, file_row_number AS o "
+                        f"FROM read_parquet({path}, file_row_number = true)"
+                    )
                 rows = con.execute(
-                    f"SELECT r.k, min(r.n) FROM ({' UNION ALL '.join(parts)}) r "
-                    "JOIN wanted w ON w.k = r.k GROUP BY r.k"
+                    f"SELECT x.k, min(x.n), arg_min(x.r, x.n * 1099511627776 + x.o) "
+                    f"FROM ({' UNION ALL '.join(parts)}) x JOIN wanted w ON w.k = x.k GROUP BY x.k"
                 ).fetchall()
             finally:
                 con.close()
-            for k, n in rows:
-                self.keys[(code, k)] = deliveries[n].pk
+            for k, n, r in rows:
+                self.keys[(code, k)] = (deliveries[n].pk, r)
 
     def delivery_for(self, feed_label: str, record_keys: list[str]) -> int | None:
         for code in feed_label.split("+"):
             deliveries = self.by_feed.get(code)
             if not deliveries:
                 continue
-            if len(deliveries) == 1:
-                return deliveries[0].pk
             for key in record_keys:
                 found = self.keys.get((code, key))
                 if found is not None:
-                    return found
+                    return found[0]
             return deliveries[-1].pk  # not found (should not happen): the feed's newest delivery
         return None
+
+    def sources(self, feed_label: str, record_keys: list[str]) -> list[dict[str, Any]]:
+        """{"delivery", "row", "key"} of each record key of a piece of evidence (none for the registry)."""
+        out = []
+        for code_or_none, key in record_key_parts(feed_label, record_keys):
+            codes = [
+                c for c in ([code_or_none] if code_or_none else feed_label.split("+")) if c in self.by_feed
+            ]
+            found = next((self.keys[(c, key)] for c in codes if (c, key) in self.keys), None)
+            if found is None and len(codes) == 1:
+                found = (self.by_feed[codes[0]][-1].pk, None)  # not found (should not happen)
+            if found is not None:
+                out.append({"delivery": found[0], "row": found[1], "key": key})
+        return out
+
+    def outside(self, sources: list[dict[str, Any]], region_code: str) -> list[dict[str, Any]]:
+        """The sources whose delivery's region does not contain `region_code` (docs/security.md §3)."""
+        return [s for s in sources if not region_code.startswith(self.prefix_of.get(s["delivery"], "\x00"))]
 
 
 _SCHEMA_NAMES: dict[str, set[str]] = {}
@@ -323,6 +359,7 @@ class _Evidence:
     grade: list[str]
     reason: list[str]
     key: list[str]
+    sources: list[list[dict[str, Any]]]  # filled once the deliveries are known (DeliveryIndex.sources)
 
     def __len__(self) -> int:
         return len(self.key)
@@ -390,6 +427,7 @@ def _evidence_rows(table: pa.Table, household_pks: pa.Array) -> _Evidence:
         grade=col("grade"),
         reason=col("reason"),
         key=keys,
+        sources=[[] for _ in keys],
     )
 
 
@@ -470,8 +508,9 @@ def result_store(
     wanted: dict[str, set[str]] = defaultdict(set)
     for evs in (new_alert_ev, new_case_ev):
         for feed, record_keys in zip(evs.feed, evs.record_keys, strict=True):
-            for code in feed.split("+"):
-                wanted[code].update(record_keys)
+            for code_or_none, key in record_key_parts(feed, record_keys):
+                for code in [code_or_none] if code_or_none else feed.split("+"):
+                    wanted[code].add(key)
     unmatched = result.unmatched
     for code, key in zip(
         unmatched.column("feed").to_pylist(), unmatched.column("record_key").to_pylist(), strict=True
@@ -481,6 +520,19 @@ def result_store(
     versions = {
         (rid, v): pk for pk, rid, v in RuleVersion.objects.values_list("pk", "rule__rule_id", "version")
     }
+    # Evidence resting on a record about a household outside the region of the delivery that sent it is
+    # kept out of alerts and case evidence and listed for the household's county (docs/security.md §3).
+    foreign: list[tuple[_Evidence, int]] = []
+    kept: list[_Evidence] = []
+    for evs in (new_alert_ev, new_case_ev):
+        evs.sources = [index.sources(f, k) for f, k in zip(evs.feed, evs.record_keys, strict=True)]
+        inside: list[int] = []
+        away: list[int] = []
+        for i, (code, sources) in enumerate(zip(evs.region_code, evs.sources, strict=True)):
+            (away if index.outside(sources, code) else inside).append(i)
+        kept.append(evs.take(inside))
+        foreign.extend((evs, i) for i in away)
+    new_alert_ev, new_case_ev = kept
     lap("store_deliveries")
 
     villages = dict(Region.objects.filter(level=Region.Level.VILLAGE).values_list("code", "id"))
@@ -502,6 +554,10 @@ def result_store(
     lap("store_evidence")
 
     counts.unmatched_new = _unmatched_store(unmatched, run=run, index=index, villages=villages, now=now)
+    counts.out_of_region = _out_of_region_store(
+        foreign, run=run, index=index, households=households, villages=villages, now=now
+    )
+    counts.unmatched_new += counts.out_of_region
     lap("store_unmatched")
 
     _moves_catch_up(since=run.created_at)
@@ -727,9 +783,11 @@ def _evidence_store(
             "rule_version_id": [versions.get(rv) for rv in zip(evs.rule_id, evs.version, strict=True)],
             "feed": ["" if f == REGISTRY_FEED else f[:20] for f in evs.feed],
             "delivery_id": [
-                index.delivery_for(f, rk) for f, rk in zip(evs.feed, evs.record_keys, strict=True)
+                src[0]["delivery"] if src else index.delivery_for(f, rk)
+                for f, rk, src in zip(evs.feed, evs.record_keys, evs.sources, strict=True)
             ],
             "record_keys": _json_texts(evs.record_keys),
+            "sources": _json_texts(evs.sources),
             "id_number": [v[:18] for v in evs.id_number],
             "amount": evs.amount,
             "threshold": evs.threshold,
@@ -763,6 +821,9 @@ def _unmatched_store(
         existing.add((feed, key))
         delivery_id = index.delivery_for(feed, [cols["record_key"][i]])
         village_code = (cols["village_code"][i] or "").strip()
+        if delivery_id is not None and not village_code.startswith(index.prefix_of.get(delivery_id, "\x00")):
+            # A village outside the sender's region: its own region checks it (docs/security.md §3).
+            village_code = ""
         region_id = villages.get(village_code) or index.region_of.get(delivery_id)  # type: ignore[arg-type]  # get(None) is None
         if region_id is None:
             continue  # no delivery of this feed is live: nothing to route it to (cannot come from a run)
@@ -779,6 +840,86 @@ def _unmatched_store(
         rows["village"].append(_cut(cols["village"][i], 60))
         rows["region_id"].append(region_id)
         rows["region_code"].append(region_codes[region_id])
+    n = len(rows["feed"])
+    insert_columns(
+        UnmatchedRecord,
+        n,
+        {
+            **rows,
+            "status": Const(UnmatchedRecord.Status.OPEN),
+            "run_id": Const(run.pk),
+            "created_at": Const(now),
+            "updated_at": Const(now),
+        },
+        on_conflict=False,  # filtered against what exists under runs_lock; only runs write these
+    )
+    return n
+
+
+def _out_of_region_store(
+    foreign: list[tuple[_Evidence, int]],
+    *,
+    run: ScreeningRun,
+    index: DeliveryIndex,
+    households: pa.Table,
+    villages: dict[str, int],
+    now: dt.datetime,
+) -> int:
+    """外地记录,待核实 (docs/security.md §3): each record of a delivery whose region does not contain the
+    household the record was matched to becomes an UnmatchedRecord of problem "out_of_region", routed to
+    the household's village (its county sees it), naming the delivery and row. Never an alert."""
+    if not foreign:
+        return 0
+    from dixian.domain import catalogue
+    from dixian.domain.records import PROBLEMS
+
+    region_of_household = dict(
+        zip(
+            households.column("household_pk").to_pylist(),
+            households.column("region_id").to_pylist(),
+            strict=True,
+        )
+    )
+    region_codes = dict(Region.objects.values_list("id", "code"))
+    region_names = dict(Region.objects.filter(pk__in=set(index.region_of.values())).values_list("id", "name"))
+    existing = set(
+        UnmatchedRecord.objects.filter(feed__in={d.feed for d in index.by_pk.values()}).values_list(
+            "feed", "record_key"
+        )
+    )
+    rows: dict[str, list[Any]] = defaultdict(list)
+    for evs, i in foreign:
+        region_id = villages.get(evs.region_code[i][:12]) or region_of_household.get(evs.household_pk[i])
+        if region_id is None:
+            continue
+        for source in index.outside(evs.sources[i], evs.region_code[i]):
+            delivery = index.by_pk[source["delivery"]]
+            key = _cut(source["key"], 200)
+            if (delivery.feed, key) in existing:
+                continue
+            existing.add((delivery.feed, key))
+            spec = catalogue.feed(delivery.feed)
+            row = f"第 {source['row']} 行" if source["row"] else f"记录号 {key}"
+            sender = region_names.get(delivery.region_id, "")
+            rows["feed"].append(delivery.feed)
+            rows["delivery_id"].append(delivery.pk)
+            rows["record_key"].append(key)
+            rows["name"].append("")
+            rows["id_number"].append(_cut(evs.id_number[i], 40))
+            rows["problem"].append("out_of_region")
+            rows["reason"].append(
+                _cut(
+                    f"{PROBLEMS['out_of_region']}。{sender}{spec.department}报送的{spec.name}记录"
+                    f"(报送 #{delivery.pk} {row})对应本辖区农户,未计入预警,请核实",
+                    200,
+                )
+            )
+            rows["event_date"].append(None)
+            rows["sex"].append("")
+            rows["birth_date"].append(None)
+            rows["village"].append("")
+            rows["region_id"].append(region_id)
+            rows["region_code"].append(region_codes[region_id])
     n = len(rows["feed"])
     insert_columns(
         UnmatchedRecord,

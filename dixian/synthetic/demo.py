@@ -18,6 +18,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from dixian.accounts.models import Role, User
+from dixian.domain import catalogue
 from dixian.regions.models import Region
 from dixian.registry.models import HelperAssignment, Household, HouseholdIncome, Person
 
@@ -39,6 +40,8 @@ class DemoAccount:
     level: str  # which demo region: city, county, township, village
     pii: bool = False
     note: str = ""
+    # A department account's feeds (docs/security.md §3): the codes of catalogue.FEEDS it may deliver.
+    feeds: tuple[str, ...] = ()
 
 
 DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
@@ -48,7 +51,18 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("township_reviewer", Role.TOWNSHIP_REVIEWER, "township"),
     DemoAccount("village_officer", Role.VILLAGE_OFFICER, "village"),
     DemoAccount("helper", Role.HELPER, "village", note=f"结对帮扶 {HELPER_HOUSEHOLDS} 户"),
-    DemoAccount("dept_uploader", Role.DEPARTMENT_UPLOADER, "county"),
+    # The county's data-sharing office relays every department's feeds (the demo's generated deliveries
+    # are stored as its deliveries); the 医保局's account sends only its own.
+    DemoAccount(
+        "dept_uploader",
+        Role.DEPARTMENT_UPLOADER,
+        "county",
+        note="县数据共享办:报送各部门数据",
+        feeds=tuple(f.code for f in catalogue.FEEDS),
+    ),
+    DemoAccount(
+        "xs_yibao", Role.DEPARTMENT_UPLOADER, "county", note="县医保局:只能报送医保结算", feeds=("medical",)
+    ),
     DemoAccount("leader", Role.LEADER, "city"),
     DemoAccount("admin", "", "city", pii=True, note="系统后台超级管理员"),
 )
@@ -119,6 +133,7 @@ def demo_accounts(village: str) -> list[User]:
         user.region = region
         user.roles = [account.role] if account.role else [Role.CITY_ADMIN]
         user.can_view_pii = account.pii
+        user.feeds = list(account.feeds)
         user.first_name = f"{labels.get(account.role, '超级管理员')}(演示)"
         user.password = password
         user.is_active = True

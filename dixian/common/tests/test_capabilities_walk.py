@@ -68,8 +68,10 @@ def walked_routes() -> list[Route]:
 def test_the_walk_covers_the_gated_pages():
     declared = {required(url_of(r)) for r in walked_routes()}
     # Every capability guards at least one URL, except those that decide which records a page shows (the
-    # registry's subtree or the helper's households) or how (the counties a rule form offers, masking).
+    # registry's subtree or the helper's households) or how (the counties a rule form offers, masking, the
+    # feeds an upload may name: docs/security.md §3).
     shaping = {
+        Capability.FEEDS_ANY,
         Capability.REGISTRY_VIEW,
         Capability.REGISTRY_VIEW_ASSIGNED,
         Capability.RULES_EDIT_COUNTIES,

@@ -89,6 +89,7 @@ FILL: dict[str, dict[str, str]] = {
     "cases:alert_detail": {"pk": "alert"},
     "cases:alert_status": {"pk": "alert"},
     "cases:unmatched_close": {"pk": "unmatched"},
+    "cases:delivery_rows": {"pk": "delivery"},
     "rules:detail": {"rule_id": "rule"},
     "rules:edit": {"rule_id": "rule"},
     "feeds:delivery_detail": {"pk": "delivery"},

@@ -175,7 +175,7 @@ def test_the_token_is_stored_only_as_a_hash_and_its_use_is_recorded(client, key)
 
 def test_a_delivery_can_be_read_back_only_within_the_accounts_region(client, key, world):
     own = push(client, key, batch()).json()["delivery"]["id"]
-    far_user = persona("dept_far", world.other_county, Role.DEPARTMENT_UPLOADER)
+    far_user = persona("dept_far", world.other_county, Role.DEPARTMENT_UPLOADER, feeds=["medical"])
     far_key = api_token_create(user=far_user, name="x", actor=None)[1]
     far = push(client, far_key, batch(start=50)).json()["delivery"]["id"]
     auth = {"Authorization": f"Bearer {key}"}

@@ -97,7 +97,7 @@ def test_roles_other_than_department_and_admins_are_refused(client, world, peopl
 def test_the_list_is_scoped_by_region_and_paginated_in_a_fixed_number_of_queries(
     client, world, people, django_assert_num_queries
 ):
-    other = persona("dept_far", world.other_county, Role.DEPARTMENT_UPLOADER)
+    other = persona("dept_far", world.other_county, Role.DEPARTMENT_UPLOADER, feeds=["medical"])
     uploader = people["department_uploader"]
     for i in range(35):
         deliver(uploader, world.county, csv_bytes(medical_rows(1, start=i + 1)))
@@ -118,7 +118,7 @@ def test_the_list_is_scoped_by_region_and_paginated_in_a_fixed_number_of_queries
 
 
 def test_a_delivery_outside_the_accounts_region_answers_404(client, world, people):
-    other = persona("dept_far", world.other_county, Role.DEPARTMENT_UPLOADER)
+    other = persona("dept_far", world.other_county, Role.DEPARTMENT_UPLOADER, feeds=["medical"])
     rows = medical_rows(1)
     rows[0][2] = "bad"
     far = deliver(other, world.other_county, csv_bytes(rows))

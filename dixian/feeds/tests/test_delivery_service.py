@@ -57,7 +57,7 @@ def test_an_accepted_delivery_is_stored_as_parquet_with_its_original_an_audit_ro
     audit = ChangeLog.objects.get(entity="feed_delivery", entity_id=delivery.pk)
     assert audit.actor == people["department_uploader"]
     job = Job.objects.get(kind="screen_delivery")
-    assert job.params == {"delivery_id": delivery.pk}
+    assert job.params["delivery_ids"] == [delivery.pk]
     assert job.owner == people["department_uploader"]
 
 

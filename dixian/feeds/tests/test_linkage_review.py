@@ -350,7 +350,7 @@ def test_accepting_a_candidate_records_who_rejects_the_others_and_rescreens(clie
     ]
     assert logs[0].household_id == world.home.pk
     job = Job.objects.get(kind="screen_delivery")
-    assert (job.params, job.owner) == ({"delivery_id": linked.pk}, reviewer)
+    assert (job.params["delivery_ids"], job.owner) == ([linked.pk], reviewer)
 
 
 def test_rejecting_a_candidate_leaves_the_others_and_rescreens(client, people, linked):

@@ -117,3 +117,41 @@ def people_owner(world):
     from dixian.common.testing import persona
 
     return persona("owner", world.county, "county_admin")
+
+
+def test_deliveries_landing_close_together_are_screened_by_one_run(world, people):
+    """Queue flooding (docs/security.md §3): several deliveries while a job waits → one job, one run."""
+    uploader = people["department_uploader"]
+    sent = [
+        deliver(
+            "medical", [medical_row(head(world.home), "JS001", 8000)], region=world.county, source=uploader
+        ),
+        deliver(
+            "medical",
+            [medical_row(head(world.neighbour), "JS002", 9000)],
+            region=world.county,
+            source=uploader,
+        ),
+        deliver("medical", [medical_row(head(world.far), "JS003", 9500)], region=world.other_county),
+    ]
+    jobs = {screening_enqueue_for_delivery(d).pk for d in sent}
+    assert len(jobs) == 1 and Job.objects.filter(kind="screen_delivery").count() == 1
+    job = Job.objects.get()
+    assert job.params["delivery_ids"] == [d.pk for d in sent] and job.owner == uploader
+    assert worker_run_once()
+    assert not worker_run_once()
+    run = ScreeningRun.objects.get()
+    assert run.status == "done" and run.delivery == sent[0]
+    for d in sent:
+        d.refresh_from_db()
+        assert d.status == FeedDelivery.Status.SCREENED and d.screened_at is not None
+    assert {a.household for a in Alert.objects.all()} == {world.home, world.neighbour, world.far}
+    # Once the job has run, the next delivery queues the next run.
+    late = deliver("medical", [medical_row(head(world.home), "JS004", 100)], region=world.county)
+    assert screening_enqueue_for_delivery(late).pk not in jobs
+    # A delivery of another period waits in a job of its own.
+    other = deliver(
+        "medical", [medical_row(head(world.home), "JS005", 100)], region=world.county, period="2026-09"
+    )
+    assert screening_enqueue_for_delivery(other).params["delivery_ids"] == [other.pk]
+    assert Job.objects.filter(status=Job.Status.QUEUED).count() == 2

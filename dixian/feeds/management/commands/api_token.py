@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from dixian.accounts.capabilities import Capability, user_can
 from dixian.accounts.models import User
 from dixian.feeds.models import ApiToken
-from dixian.feeds.services import api_token_create, api_token_revoke
+from dixian.feeds.services import api_token_create, api_token_revoke, feeds_permitted
 
 
 class Command(BaseCommand):
@@ -38,6 +38,11 @@ class Command(BaseCommand):
                 token, key = api_token_create(user=user, name=options["name"], actor=None)
             except ValidationError as exc:
                 raise CommandError(exc.messages[0]) from None
+            if feeds_permitted(user) == []:
+                # The token acts as the account: it pushes nothing until feeds are assigned (docs/security.md §3).
+                self.stderr.write(
+                    f"注意:账号「{user.username}」还没有分配负责的数据项,令牌在分配之前不能推送任何数据。"
+                )
             self.stderr.write(f"已为 {user.username} 创建令牌 #{token.pk}“{token.name}”。令牌只显示这一次:")
             self.stdout.write(key)
         elif action == "list":
