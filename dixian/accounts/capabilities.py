@@ -51,6 +51,7 @@ class Capability(models.TextChoices):
     RULES_EDIT = "rules_edit", "修改筛查规则"
     RULES_EDIT_COUNTIES = "rules_edit_counties", "为全市和各县设定筛查规则"
     PII_VIEW = "pii_view", "查看完整个人信息"
+    ACCESS_LOG_VIEW = "access_log_view", "查阅个人信息访问记录"
 
 
 C = Capability
@@ -73,9 +74,17 @@ _REGISTRY_STAFF = frozenset(
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.CITY_ADMIN: _REGISTRY_STAFF
-    | {C.FEEDS_UPLOAD, C.LINKS_REVIEW, C.RUNS_VIEW, C.RUNS_START, C.RULES_EDIT, C.RULES_EDIT_COUNTIES},
+    | {
+        C.FEEDS_UPLOAD,
+        C.LINKS_REVIEW,
+        C.RUNS_VIEW,
+        C.RUNS_START,
+        C.RULES_EDIT,
+        C.RULES_EDIT_COUNTIES,
+        C.ACCESS_LOG_VIEW,
+    },
     Role.COUNTY_ADMIN: _REGISTRY_STAFF
-    | {C.FEEDS_UPLOAD, C.LINKS_REVIEW, C.RUNS_VIEW, C.RUNS_START, C.RULES_EDIT},
+    | {C.FEEDS_UPLOAD, C.LINKS_REVIEW, C.RUNS_VIEW, C.RUNS_START, C.RULES_EDIT, C.ACCESS_LOG_VIEW},
     Role.COUNTY_REVIEWER: _REGISTRY_STAFF | {C.LINKS_REVIEW, C.RUNS_VIEW},
     Role.TOWNSHIP_REVIEWER: _REGISTRY_STAFF | {C.RUNS_VIEW},
     Role.VILLAGE_OFFICER: _REGISTRY_STAFF,

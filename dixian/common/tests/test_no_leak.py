@@ -30,7 +30,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from python_calamine import CalamineWorkbook
 
-from dixian.accounts.models import User
+from dixian.accounts.models import Role, User
 from dixian.common.access import code_in_scope
 from dixian.common.jobs import worker_run_once
 from dixian.common.models import Job
@@ -93,6 +93,8 @@ FILL: dict[str, dict[str, str]] = {
     "feeds:delivery_report": {"pk": "delivery"},
     "api:delivery_get": {"pk": "delivery"},
     "api:delivery_create": {"code": "feed"},  # a feed code names no record: every code answers alike
+    "registry:household_access_log": {"pk": "household"},
+    "access_log:account": {"pk": "account"},  # dixian.common.views_access_log: an account of the region
 }
 
 # Form data variants of an export, each tried by test_widened_export_returns_only_in_scope_rows.
@@ -221,6 +223,7 @@ class Targets:
     rule: str = "R00"  # rules are not personal data and not region-scoped: only a missing rule id
     delivery: int = 10**9  # a rejected department delivery of the household's region, naming its head
     feed: str = "no_such_feed"  # a feed code (dixian.feeds push API): only an unknown one
+    account: int = 10**9  # an account of the household's village (the access log's per-account page)
 
 
 MISSING = 10**9  # a primary key that exists nowhere
@@ -233,6 +236,14 @@ NOWHERE_TARGETS = Targets(
     household_no="0" * 16,
     id_number="0" * 18,
 )
+
+
+def account_in(h: Household) -> int:
+    """An account of the household's village (made once per village)."""
+    user, _ = User.objects.get_or_create(
+        username=f"clerk-{h.region.code}", defaults={"region": h.region, "roles": [Role.VILLAGE_OFFICER]}
+    )
+    return user.pk
 
 
 def visit_of(h: Household) -> tuple[int, int]:
@@ -386,6 +397,7 @@ def targets_for(
         visit, photo = visit_of(h)
         link_candidate = link_candidate_of(h)
         return Targets(
+            account=account_in(h),
             alert=alert_of(h),
             delivery=delivery_of(h),
             unmatched=unmatched_in(h),
