@@ -55,4 +55,3 @@ class AccessLogAdmin(ReadOnlyAdmin):
     search_fields = ("account_name", "=household_id", "=region_code")
     date_hierarchy = "at"
     ordering = ("-at", "-id")
-
