@@ -83,6 +83,13 @@ def declaration_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         _shown(d, pii)
         d.deadlines = deadlines(d, today)  # shown by the template
     query = urlencode({k: v for k, v in filters.items() if v})
+    if pii and page.object_list:  # full ID and phone numbers on the page: a reveal (docs/security.md §5)
+        log_access(
+            request,
+            count=len(page.object_list),
+            scope=f"自主申报列表 {query}",
+            fields=("name", "id_number", "phone"),
+        )
     context = {"form": form, "page": page, "query": query, "pii": pii}
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "declarations/partials/_declaration_table.html", context)

@@ -307,3 +307,16 @@ def test_the_list_pages_run_a_fixed_number_of_queries(client, world, people, dja
     # The household page: the household (with its village) instead of the account.
     with django_assert_num_queries(LIST_QUERIES + 1):
         assert client.get(reverse("registry:household_access_log", args=[world.home.pk])).status_code == 200
+
+
+def test_lists_with_full_numbers_are_logged_for_accounts_with_the_right_only(client, world, people):
+    declaration_in(world.home)
+    for url in (reverse("declarations:list"), reverse("registry:household_list")):
+        AccessLog.objects.all().delete()
+        client.force_login(people["village_officer"])
+        assert client.get(url).status_code == 200
+        assert not AccessLog.objects.exists(), url  # names and masked numbers only
+        client.force_login(people["county_admin"])
+        assert client.get(url).status_code == 200
+        row = AccessLog.objects.get()
+        assert not row.masked and row.record_count >= 1 and row.household_id is None, url
