@@ -11,6 +11,7 @@ bench_household_list.py: 64,500 households, about 200,000 persons. Then:
   city admin (PII right: a "reveal" row) and a village officer (masked row), random households; each
   request is made with logging on or off in alternation (`dixian.common.access_log.ENABLED`), so both
   series see the same machine load. p50/p95 of each, and the difference.
+- the logging alone: 1,000 calls of `log_access` for a household page (one committed INSERT each).
 - export: `household_export_write` of the whole city with the person sheet (64,500 + ~200,000 rows) to a
   temporary file plus its `export_logged` row, as the city admin, alternating on and off; median of each.
 """
@@ -110,6 +111,21 @@ def run_child(backend: str, requests: int, exports_n: int) -> dict[str, object]:
     access_log.ENABLED = True
     logged_rows = AccessLog.objects.count() - before
 
+    # The logging alone: the one INSERT (committed on its own, as in a request) that a page adds.
+    from django.test import RequestFactory
+
+    request = RequestFactory().get(f"/households/{village_ids[0]}/")
+    request.user = officer
+    household = Household.objects.get(pk=village_ids[0])
+    members = list(Person.objects.filter(household=household))
+    insert: list[float] = []
+    for _ in range(1000):
+        started = time.perf_counter()
+        access_log.log_access(
+            request, household=household, persons=members, fields=access_log.HOUSEHOLD_FIELDS
+        )
+        insert.append((time.perf_counter() - started) * 1000)
+
     persons = Person.objects.count()
     export: dict[bool, list[float]] = {True: [], False: []}
     filters = HouseholdFilters()
@@ -130,6 +146,7 @@ def run_child(backend: str, requests: int, exports_n: int) -> dict[str, object]:
             who: {"on": blist._summary(v[True]), "off": blist._summary(v[False])} for who, v in page.items()
         },
         "page_rows_logged": logged_rows,
+        "insert": blist._summary(insert),
         "export": {
             "on": export[True],
             "off": export[False],
@@ -177,6 +194,8 @@ def main() -> None:
                 f"{off['p50']:.1f} p95 {off['p95']:.1f} ms · p95 diff {on['p95'] - off['p95']:+.1f} ms (n={on['n']})"
             )
         print(f"  rows logged by the pages: {r['page_rows_logged']}")
+        i = r["insert"]
+        print(f"  log_access alone: p50 {i['p50']:.2f} p95 {i['p95']:.2f} max {i['max']:.2f} ms (n={i['n']})")
         e = r["export"]
         m_on, m_off = statistics.median(e["on"]), statistics.median(e["off"])
         print(
