@@ -102,7 +102,8 @@ def alert_export(request: AuthenticatedHttpRequest) -> HttpResponseBase:
         request,
         action=Action.EXPORT,
         count=count,
-        scope=f"预警线索导出 {count:,} 条；{urlencode(filters.params()) or '本辖区全部'}",
+        scope=f"预警线索导出 {count:,} 条；"
+        + (filters.region.full_name or filters.region.name if filters.region is not None else "本辖区全部"),
         region_code=filters.region.prefix if filters.region is not None else None,
         fields=("name", "id_number", "reason", "health"),
     )
@@ -252,7 +253,7 @@ def unmatched_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         log_access(
             request,
             count=len(page.rows),
-            scope=f"应纳未纳线索 {urlencode(params)}",
+            scope=f"应纳未纳线索 第 {page.number} 页",
             fields=("name", "id_number", "record"),
         )
     return render(

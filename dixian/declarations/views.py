@@ -87,7 +87,7 @@ def declaration_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         log_access(
             request,
             count=len(page.object_list),
-            scope=f"自主申报列表 {query}",
+            scope=f"自主申报列表 第 {page.number} 页",
             fields=("name", "id_number", "phone"),
         )
     context = {"form": form, "page": page, "query": query, "pii": pii}

@@ -129,7 +129,7 @@ def _log_list(
         log_access(
             request,
             count=len(rows),
-            scope="农户信息列表 " + urlencode(filters.params()),
+            scope="农户信息列表 " + "；".join(f"{label}:{value}" for label, value in filters.describe()),
             fields=("name", "phone"),
         )
 
