@@ -186,6 +186,14 @@ DIXIAN_JOB_STALE_SECONDS = int(env("DIXIAN_JOB_STALE_SECONDS", "300"))
 # Lists larger than this export through a background job instead of inside the request.
 DIXIAN_EXPORT_SYNC_LIMIT = int(env("DIXIAN_EXPORT_SYNC_LIMIT", "50000"))
 
+# Export files (background jobs' results) expire this many days after they were made: the download is
+# refused from then on and the worker deletes the file (docs/security.md §5).
+DIXIAN_EXPORT_TTL_DAYS = int(env("DIXIAN_EXPORT_TTL_DAYS", "7"))
+# The access log (who saw whose personal data) is kept this many days, then deleted by the worker.
+DIXIAN_ACCESS_LOG_DAYS = int(env("DIXIAN_ACCESS_LOG_DAYS", "180"))
+# Searches by a full ID or phone number, per account and hour (docs/security.md §5).
+DIXIAN_FULL_NUMBER_SEARCHES_PER_HOUR = int(env("DIXIAN_FULL_NUMBER_SEARCHES_PER_HOUR", "60"))
+
 # Probabilistic linkage of feed records without a usable ID number: at or above UPPER a record links to
 # the registry person at once; between LOWER and UPPER it waits in the county reviewer's queue.
 DIXIAN_LINK_UPPER = float(env("DIXIAN_LINK_UPPER", "0.95"))

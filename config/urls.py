@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("dixian.registry.urls")),
     path("accounts/", include("dixian.accounts.web.urls")),
     path("jobs/", include("dixian.common.urls")),
+    path("access-log/", include("dixian.common.urls_access_log")),
     path("alerts/", include("dixian.cases.urls")),
     path("visits/", include("dixian.visits.urls")),
     path("declarations/", include("dixian.declarations.urls")),

@@ -54,6 +54,7 @@ class Capability(models.TextChoices):
     RULES_EDIT_COUNTIES = "rules_edit_counties", "为全市和各县设定筛查规则"
     PII_VIEW = "pii_view", "查看完整个人信息"
     ACCOUNTS_MANAGE = "accounts_manage", "管理本辖区的账号"
+    ACCESS_LOG_VIEW = "access_log_view", "查阅个人信息访问记录"
 
 
 C = Capability
@@ -85,6 +86,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
         C.RULES_EDIT,
         C.RULES_EDIT_COUNTIES,
         C.ACCOUNTS_MANAGE,
+        C.ACCESS_LOG_VIEW,
     },
     Role.COUNTY_ADMIN: _REGISTRY_STAFF
     | {
@@ -95,6 +97,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
         C.RUNS_START,
         C.RULES_EDIT,
         C.ACCOUNTS_MANAGE,
+        C.ACCESS_LOG_VIEW,
     },
     Role.COUNTY_REVIEWER: _REGISTRY_STAFF | {C.LINKS_REVIEW, C.RUNS_VIEW},
     Role.TOWNSHIP_REVIEWER: _REGISTRY_STAFF | {C.RUNS_VIEW},

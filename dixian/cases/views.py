@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dixian.accounts.capabilities import Capability, capability_required, user_can
 from dixian.common.access import may_view_pii
+from dixian.common.access_log import Action, log_access
 from dixian.common.filters import region_picker
 from dixian.common.http import AuthenticatedHttpRequest
 from dixian.common.masking import health_feed_hidden, id_number_shown, phone_shown, record_key_shown
@@ -97,6 +98,15 @@ def alert_export(request: AuthenticatedHttpRequest) -> HttpResponseBase:
             reverse("cases:alert_queue") + (f"?{urlencode(filters.params())}" if filters.params() else "")
         )
     target.seek(0)
+    log_access(
+        request,
+        action=Action.EXPORT,
+        count=count,
+        scope=f"预警线索导出 {count:,} 条；"
+        + (filters.region.full_name or filters.region.name if filters.region is not None else "本辖区全部"),
+        region_code=filters.region.prefix if filters.region is not None else None,
+        fields=("name", "id_number", "reason", "health"),
+    )
     name = f"预警线索_{timezone.localdate():%Y%m%d}.xlsx"
     return FileResponse(target, as_attachment=True, filename=name)
 
@@ -226,6 +236,12 @@ def _detail_context(
 @require_GET
 def alert_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     alert = alert_get_for_user(request.user, pk)
+    log_access(
+        request,
+        household=alert.household_id,
+        region_code=alert.region_code,
+        fields=("name", "id_number", "phone", "reason", "evidence", "health"),
+    )
     return render(request, "cases/alert_detail.html", _detail_context(request, alert))
 
 
@@ -275,6 +291,13 @@ def unmatched_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = paginate(qs.order_by("status", "-created_at", "-id"), request.GET.get("page"), per_page=PAGE_SIZE)
     pii = may_view_pii(user)
     params = [(k, v) for k, v in data.items() if v and not (k == "status" and v == "open")]
+    if page.rows:
+        log_access(
+            request,
+            count=len(page.rows),
+            scope=f"应纳未纳线索 第 {page.number} 页",
+            fields=("name", "id_number", "record"),
+        )
     return render(
         request,
         "cases/unmatched_list.html",

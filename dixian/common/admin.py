@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import ChangeLog, Job, RateLimitHit
+from .models import AccessLog, ChangeLog, Job, RateLimitHit
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -43,3 +43,15 @@ class JobAdmin(ReadOnlyAdmin):
 class RateLimitHitAdmin(ReadOnlyAdmin):
     list_display = ("bucket", "at")
     list_filter = ("bucket",)
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(ReadOnlyAdmin):
+    """Read-only like the change log: nobody, the superuser included, edits or deletes a row here
+    (docs/security.md §5); the worker's retention job is the only deletion."""
+
+    list_display = ("at", "account_name", "action", "household_id", "record_count", "masked", "path", "ip")
+    list_filter = ("action", "masked")
+    search_fields = ("account_name", "=household_id", "=region_code")
+    date_hierarchy = "at"
+    ordering = ("-at", "-id")

@@ -49,7 +49,16 @@ _HANDLERS: dict[str, Handler] = {}
 _SCHEDULES: list[Schedule] = []
 SCHEDULE_EVERY_SECONDS = 60.0
 HEARTBEAT_SECONDS = 10.0
-FINAL_FIELDS = ["status", "message", "progress", "total", "result_file", "result_name", "finished_at"]
+FINAL_FIELDS = [
+    "status",
+    "message",
+    "progress",
+    "total",
+    "result_file",
+    "result_name",
+    "finished_at",
+    "params",
+]
 MESSAGE_FAILED = "任务执行时出现意外错误,已记录日志。请重试或联系管理员。"
 MESSAGE_MEMORY = (
     "任务运行时占用内存超过上限({limit}),已中止。文件可能过大或异常:请分成几个较小的文件后重试,或联系管理员。"
@@ -108,6 +117,56 @@ def job_dir() -> Path:
     path = Path(settings.DATA_DIR) / "jobs"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+# --- result files: rights and expiry (docs/security.md §5) ------------------------------------------------
+
+
+def job_result_rights(job: Job, *, pii: bool, region_code: str, capability: str) -> None:
+    """Record with a result file what reading it takes: the personal-data right if it holds full numbers,
+    the region it covers and the capability its page needs. The download checks them against the
+    account's rights at that moment (`views_jobs.job_download`)."""
+    job.params = {
+        **job.params,
+        "rights": {"pii": pii, "region_code": region_code, "capability": capability},
+    }
+
+
+def export_ttl() -> dt.timedelta:
+    return dt.timedelta(days=settings.DIXIAN_EXPORT_TTL_DAYS)
+
+
+def job_result_expired(job: Job, now: dt.datetime | None = None) -> bool:
+    """Whether the job's result file is past DIXIAN_EXPORT_TTL_DAYS (deleted, or about to be)."""
+    if job.finished_at is None or not job.result_name:
+        return False
+    return job.finished_at + export_ttl() <= (now or timezone.now())
+
+
+def job_result_path(job: Job) -> Path | None:
+    """The result file's path inside DATA_DIR/jobs, or None (no file, or a name pointing elsewhere)."""
+    if not job.result_file:
+        return None
+    path = (job_dir() / job.result_file).resolve()
+    return path if job_dir().resolve() in path.parents else None
+
+
+def job_result_delete(job: Job) -> None:
+    """Delete the result file; the job keeps its download name, so its page can say the file expired."""
+    path = job_result_path(job)
+    if path is not None:
+        path.unlink(missing_ok=True)
+    Job.objects.filter(pk=job.pk).update(result_file="")
+    job.result_file = ""
+
+
+def expired_results_purge(now: dt.datetime | None = None) -> int:
+    """Delete every result file older than DIXIAN_EXPORT_TTL_DAYS; returns how many jobs had one."""
+    cutoff = (now or timezone.now()) - export_ttl()
+    jobs = list(Job.objects.filter(finished_at__lte=cutoff).exclude(result_file=""))
+    for job in jobs:
+        job_result_delete(job)
+    return len(jobs)
 
 
 def job_enqueue(*, kind: str, owner: User, params: dict[str, object], total: int = 0) -> Job:
@@ -239,6 +298,7 @@ def _child_main(job_pk: int, sender: Any) -> None:
             "total": job.total,
             "result_file": job.result_file,
             "result_name": job.result_name,
+            "params": job.params,  # what reading the result takes (job_result_rights)
         }
     )
     sender.close()
@@ -359,3 +419,24 @@ def worker_loop(*, poll_seconds: float = 1.0, stop_after_idle: float | None = No
         if stop_after_idle is not None and time.monotonic() - idle_since >= stop_after_idle:
             return
         time.sleep(poll_seconds)
+
+
+# --- retention: the worker deletes what is kept only for a while (docs/security.md §5) -----------------------
+
+
+@job_schedule
+def expired_results_schedule(now: dt.datetime) -> int | None:
+    """Hourly: delete export files past DIXIAN_EXPORT_TTL_DAYS."""
+    if not schedule_due("common-expired-results", now, dt.timedelta(hours=1)):
+        return None
+    return expired_results_purge(now)
+
+
+@job_schedule
+def access_log_schedule(now: dt.datetime) -> int | None:
+    """Daily: delete access-log rows past DIXIAN_ACCESS_LOG_DAYS (the only deletion of the log)."""
+    if not schedule_due("common-access-log-retention", now, dt.timedelta(days=1)):
+        return None
+    from .access_log import access_log_purge
+
+    return access_log_purge(now=now)

@@ -125,3 +125,85 @@ class RateLimitHit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bucket} {self.at:%Y-%m-%d %H:%M}"
+
+
+class AccessLog(models.Model):
+    """One showing of personal data to an account: a page, an export, a search, a download (docs/security.md §5).
+
+    Written by `dixian.common.access_log.log_access` only, one insert per request; never updated; deleted
+    only by the worker's retention job (DIXIAN_ACCESS_LOG_DAYS). A page about one household carries its
+    `household_id` and the members shown; an export or a list carries the number of records and its
+    scope (the filters, numbers masked), not one row per record: see docs/security.md §5.
+
+    `region_code` is the region of the record (a household's code) or of the scope (the prefix of the
+    exported region), so that the log's readers see only rows of their own subtree. The account is kept by
+    id and name without a database constraint: deleting an account must not rewrite the log.
+    """
+
+    class Action(models.TextChoices):
+        VIEW = "view", "查看"
+        EXPORT = "export", "导出"
+        SEARCH = "search", "按号码查找"
+        DOWNLOAD = "download", "下载导出文件"
+
+    at = models.DateTimeField("时间", db_index=True)
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="账号",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    account_name = models.CharField("账号名称", max_length=200, blank=True)
+    action = models.CharField("动作", max_length=10, choices=Action.choices)
+    region_code = models.CharField("区划代码", max_length=14, blank=True)
+    household_id = models.BigIntegerField("户ID", null=True, blank=True)
+    person_ids = models.JSONField("人员ID", default=list, blank=True)
+    record_count = models.PositiveIntegerField("记录数", default=0)
+    scope = models.CharField("范围或条件", max_length=300, blank=True)
+    fields = models.JSONField("显示的信息项", default=list, blank=True)
+    masked = models.BooleanField("已脱敏", default=True)
+    path = models.CharField("页面", max_length=300, blank=True)
+    ip = models.GenericIPAddressField("IP地址", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "个人信息访问记录"
+        verbose_name_plural = "个人信息访问记录"
+        indexes = [
+            models.Index(fields=["household_id", "-at"], name="access_log_household_at"),
+            models.Index(fields=["account", "-at"], name="access_log_account_at"),
+            models.Index(fields=["region_code", "-at"], name="access_log_region_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.account_name} {self.get_action_display()}"
+
+    # What `fields` names, in the words of the pages (unknown names are shown as they are).
+    FIELD_LABELS = {
+        "name": "姓名",
+        "id_number": "证件号码",
+        "phone": "电话",
+        "birth_date": "出生日期",
+        "age": "年龄",
+        "address": "住址",
+        "health": "健康状况",
+        "disability": "残疾",
+        "income": "收入",
+        "history": "变更记录",
+        "evidence": "预警依据",
+        "reason": "预警原因",
+        "note": "走访情况",
+        "description": "申报内容",
+        "record": "部门记录",
+    }
+
+    @property
+    def fields_text(self) -> str:
+        return "、".join(self.FIELD_LABELS.get(f, f) for f in self.fields)
+
+    @property
+    def revealed(self) -> bool:
+        """A reveal: full ID or phone numbers were shown (the account had the personal-data right)."""
+        return not self.masked

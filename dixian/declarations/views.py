@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from dixian.accounts.capabilities import Capability, capability_required
 from dixian.cases.models import AlertEvidence
 from dixian.common.access import code_in_scope, may_view_pii
+from dixian.common.access_log import log_access
 from dixian.common.http import AuthenticatedHttpRequest
 from dixian.common.masking import id_number_shown, phone_shown
 from dixian.common.paging import paginate_exact
@@ -82,6 +83,13 @@ def declaration_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         _shown(d, pii)
         d.deadlines = deadlines(d, today)  # shown by the template
     query = urlencode({k: v for k, v in filters.items() if v})
+    if pii and page.object_list:  # full ID and phone numbers on the page: a reveal (docs/security.md §5)
+        log_access(
+            request,
+            count=len(page.object_list),
+            scope=f"自主申报列表 第 {page.number} 页",
+            fields=("name", "id_number", "phone"),
+        )
     context = {"form": form, "page": page, "query": query, "pii": pii}
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "declarations/partials/_declaration_table.html", context)
@@ -121,6 +129,12 @@ def _detail_context(
 @require_GET
 def declaration_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     declaration = selectors.declaration_get_for_user(request.user, pk)
+    log_access(
+        request,
+        household=declaration.household_id,
+        region_code=declaration.region_code,
+        fields=("name", "id_number", "phone", "description"),
+    )
     return render(request, "declarations/declaration_detail.html", _detail_context(request, declaration))
 
 

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dixian.accounts.capabilities import Capability, capability_required
 from dixian.common.access import may_view_pii
+from dixian.common.access_log import log_access
 from dixian.common.http import AuthenticatedHttpRequest
 from dixian.common.masking import (
     birth_date_label,
@@ -81,6 +82,13 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     qs = link_candidates_for_user(request.user).order_by("-match_probability", "feed", "record_key", "pk")
     page = paginate_exact(qs, request.GET.get("page"), per_page=PAGE_SIZE)
     pii = may_view_pii(request.user)
+    if page.object_list:
+        log_access(
+            request,
+            count=len(page.object_list),
+            scope="匹配复核队列",
+            fields=("name", "id_number", "phone", "record"),
+        )
     return render(
         request,
         "feeds/links/queue.html",

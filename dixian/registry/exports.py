@@ -31,10 +31,12 @@ from urllib.parse import urlencode
 
 from django.db.models import Q, Sum
 from django.http import QueryDict
+from django.urls import reverse
 from django.utils import timezone
 
-from dixian.common.access import may_view_pii
-from dixian.common.jobs import JobError, job_dir
+from dixian.common.access import may_view_pii, user_prefix
+from dixian.common.access_log import Action, log_access
+from dixian.common.jobs import JobError, job_dir, job_result_rights
 from dixian.common.masking import birth_date_label, birth_date_value, id_number_shown, phone_shown
 from dixian.common.spreadsheets import Sheet, excel_text, export_workbook
 
@@ -403,6 +405,33 @@ def _write_notes(
         ws.write_string(row, 1, excel_text(text))
 
 
+def export_region_code(user: User, filters: HouseholdFilters) -> str:
+    """The code prefix of the region an export covers (the filter's region, else the account's)."""
+    return filters.region.prefix if filters.region is not None else (user_prefix(user) or "")
+
+
+def export_logged(
+    who: Any, *, user: User, filters: HouseholdFilters, persons: bool, result: ExportResult, path: str = ""
+) -> None:
+    """Record the export in the access log: one row with its scope and counts, not one per household
+    (docs/security.md §5); `who` is the request, or the account in a background job."""
+    described = "；".join(f"{label}:{value}" for label, value in filters.describe()) or "本辖区全部农户"
+    counts = f"{result.households:,} 户" + (f"、{result.persons:,} 人(含人口表)" if persons else "")
+    fields = ["name", "id_number", "phone", "address", "income", "health", "disability"]
+    if persons:
+        fields.insert(3, "birth_date")
+    log_access(
+        who,
+        action=Action.EXPORT,
+        count=result.households + result.persons,
+        scope=f"农户信息导出 {counts}；{described}",
+        region_code=export_region_code(user, filters),
+        fields=fields,
+        masked=not may_view_pii(user),
+        path=path,
+    )
+
+
 def export_filename(user: User, filters: HouseholdFilters) -> str:
     region = filters.region or (user.region if user.region_id else None)
     where = f"_{region.name}" if region is not None else ""
@@ -411,7 +440,9 @@ def export_filename(user: User, filters: HouseholdFilters) -> str:
 
 def export_params(filters: HouseholdFilters, *, persons: bool) -> dict[str, object]:
     """What a background export job stores: the canonical query string, re-read (and re-scoped) at run time."""
-    return {"query": urlencode(filters.params()), "persons": persons, "title": "农户信息导出"}
+    query = urlencode(filters.params())
+    again = reverse("registry:household_list") + (f"?{query}" if query else "")
+    return {"query": query, "persons": persons, "title": "农户信息导出", "again": again}
 
 
 def household_export_job(job: Job, progress: Progress) -> None:
@@ -434,6 +465,13 @@ def household_export_job(job: Job, progress: Progress) -> None:
         partial.replace(final)
     finally:
         partial.unlink(missing_ok=True)
+    export_logged(owner, user=owner, filters=filters, persons=persons, result=result, path=f"/jobs/{job.pk}/")
+    job_result_rights(
+        job,
+        pii=may_view_pii(owner),
+        region_code=export_region_code(owner, filters),
+        capability="registry_view",
+    )
     job.result_file = name
     job.result_name = export_filename(owner, filters)
     job.message = f"共导出 {result.households:,} 户" + (f"、{result.persons:,} 人" if persons else "") + "。"

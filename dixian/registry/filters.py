@@ -15,24 +15,30 @@ is (the selected region, or the account's region):
 - county or wider: a name from its first character (at least two characters), a full ID number (or, with
   the PII permission, its first 10+ digits), a full phone number, or the 户编号 (full, or its first 12+
   digits, i.e. a village). A one-character name at city scale would read ~10% of all persons.
-Accounts without the PII permission (`may_view_pii`) may find a household by a full ID number or phone
-they already know, but never by a fragment: a fragment search would reveal the masked digits one at a
-time. Health and disability are personal data too (the household page hides them from such accounts), so
+Accounts without the PII permission (`may_view_pii`) may find a household by a full ID number they
+already know, but never by a fragment (a fragment search would reveal the masked digits one at a time, the
+birth date among them), and not by a phone number at all. Every search by a full ID or phone number is
+rate-limited per account and recorded in the access log (docs/security.md §5). Health and disability are personal data too (the household page hides them from such accounts), so
 those two filters need the same permission.
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.conf import settings
 from django.db import connection, models
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from dixian.common.access import may_view_pii, region_range_q
 from dixian.common.filters import RegionChainField, choices_with_blank, resolve_region
+from dixian.common.ratelimit import RateLimited, rate_limit_retry_at, rate_limit_take
 from dixian.regions.models import Region
 
 from . import choices as c
@@ -113,8 +119,16 @@ class Search:
 
     @property
     def is_full_number(self) -> bool:
-        """A complete ID number or phone: findable by anyone who already knows it."""
-        return len(self.term.replace("-", "")) in (15, 18) or _phone_or_none(self.term) is not None
+        """A complete ID number or phone (docs/security.md §5: rate-limited and logged)."""
+        return self.is_full_id_number or self.is_full_phone
+
+    @property
+    def is_full_id_number(self) -> bool:
+        return self.is_number and len(self.term.replace("-", "")) in (15, 18)
+
+    @property
+    def is_full_phone(self) -> bool:
+        return self.is_number and not self.is_full_id_number and _phone_or_none(self.term) is not None
 
     def household_ids(self) -> QuerySet[Any]:
         """The ids of matching households, as one subquery (UNION ALL of index-served parts)."""
@@ -163,7 +177,7 @@ class Search:
             )
         else:
             parts.append(self._households().filter(household_no=digits).values_list("id", flat=True))
-        phone = _phone_or_none(term)
+        phone = _phone_or_none(term) if self.pii else None  # a phone only with the right (security.md §5)
         if len(digits) in (15, 18):
             parts.append(self._persons().filter(id_number=digits).values_list("household_id", flat=True))
         if phone:
@@ -182,6 +196,48 @@ class Search:
                 self._persons().filter(prefix_q("id_number", digits)).values_list("household_id", flat=True)
             )
         return parts
+
+
+# --- searches by a full number: rate-limited per account (docs/security.md §5) ----------------------------
+
+SEARCH_BUCKET = "al-fullnum-search"
+MISS_BUCKET = "al-fullnum-miss"
+FULL_NUMBER_MISSES_PER_DAY = 10
+
+
+def _account_key(user: User) -> str:
+    return f"account:{user.pk}"
+
+
+def full_number_search_take(user: User, *, pii: bool) -> None:
+    """Count one search by a full number, or raise RateLimited (the hourly limit; without the right, also
+    when the day's misses are spent)."""
+    if not pii:
+        retry = rate_limit_retry_at(
+            bucket=MISS_BUCKET,
+            value=_account_key(user),
+            limit=FULL_NUMBER_MISSES_PER_DAY,
+            window=dt.timedelta(days=1),
+        )
+        if retry is not None:
+            raise RateLimited(MISS_BUCKET, retry, FULL_NUMBER_MISSES_PER_DAY, dt.timedelta(days=1))
+    rate_limit_take(
+        bucket=SEARCH_BUCKET,
+        value=_account_key(user),
+        limit=settings.DIXIAN_FULL_NUMBER_SEARCHES_PER_HOUR,
+        window=dt.timedelta(hours=1),
+    )
+
+
+def full_number_missed(user: User) -> None:
+    """A full-number search without the right found nothing: one of the day's misses."""
+    with contextlib.suppress(RateLimited):  # already at the limit: the next search is refused anyway
+        rate_limit_take(
+            bucket=MISS_BUCKET,
+            value=_account_key(user),
+            limit=FULL_NUMBER_MISSES_PER_DAY,
+            window=dt.timedelta(days=1),
+        )
 
 
 def _phone_or_none(term: str) -> str | None:
@@ -205,6 +261,7 @@ class HouseholdFilters:
     search: Search | None = None
     search_ids: frozenset[int] | None = None  # the search's matches, when the form already read them
     blocked: bool = False  # the search text cannot be used (too short, or matches too many): show nothing
+    full_number: str = ""  # the term, when it was a full ID or phone number (the list logs the search)
     notices: tuple[str, ...] = field(default_factory=tuple)
 
     def apply(self, qs: QuerySet[Household]) -> QuerySet[Household]:
@@ -314,6 +371,7 @@ class HouseholdFilterForm(forms.Form):
         self._search: Search | None = None
         self._search_ids: frozenset[int] | None = None
         self._blocked = False
+        self._full_number = ""
         self._notices: list[str] = []
 
     def clean_region(self) -> list[int]:
@@ -338,6 +396,9 @@ class HouseholdFilterForm(forms.Form):
                     "在县级及以上范围按姓名查找,请至少输入两个字;或先选择乡镇、村后按任意字查找。"
                 )
                 return cleaned
+            if self._search.is_full_number and not self._full_number_allowed(self._search):
+                self._blocked = True
+                return cleaned
             if self._search.is_number and not self._search.is_full_number:
                 if not self.pii:
                     self._notices.append(f"号码片段只按户编号查找;按身份证号或电话的片段查找{PII_NEEDED}。")
@@ -346,12 +407,43 @@ class HouseholdFilterForm(forms.Form):
                         "在县级及以上范围,身份证号需输入前10位以上;按尾号等片段查找请先选择乡镇或村。"
                     )
             self._search_ids = self._search.matching_ids()
+            if self._search.is_full_number:
+                self._full_number = term
+                if not self._search_ids and not self.pii:
+                    full_number_missed(self.user)
             if self._search_ids is None:
                 self._blocked = True
                 self._notices.append(
                     f"「{term}」的匹配结果超过 {SEARCH_IDS_MAX:,} 条,请输入更完整的姓名或号码,或先选择乡镇、村后再查找。"
                 )
         return cleaned
+
+    def _full_number_allowed(self, search: Search) -> bool:
+        """The rules of a search by a full ID or phone number (docs/security.md §5); False with a notice.
+
+        A phone number only with the personal-data right. Any full number: at most
+        DIXIAN_FULL_NUMBER_SEARCHES_PER_HOUR per account; without the right, also at most
+        FULL_NUMBER_MISSES_PER_DAY that find nothing (guessing the hidden digits of a masked number
+        one candidate at a time misses almost every time).
+        """
+        if search.is_full_phone and not self.pii:
+            self._notices.append(
+                f"按完整电话号码查找{PII_NEEDED}(“查看完整个人信息”)。请按姓名、身份证号或户编号查找。"
+            )
+            return False
+        try:
+            full_number_search_take(self.user, pii=self.pii)
+        except RateLimited as exc:
+            until = timezone.localtime(exc.retry_at).strftime("%H:%M")
+            self._notices.append(
+                f"按完整身份证号或电话查找的次数已达上限(每小时 {exc.limit} 次,查无结果每天 "
+                f"{FULL_NUMBER_MISSES_PER_DAY} 次),请于 {until} 后再试,或按姓名、户编号查找。"
+                if exc.bucket == MISS_BUCKET
+                else f"按完整身份证号或电话查找的次数已达上限(每小时 {exc.limit} 次),请于 {until} 后再试,"
+                "或按姓名、户编号查找。"
+            )
+            return False
+        return True
 
     def filters(self) -> HouseholdFilters:
         """The usable filters: invalid fields are dropped, each with a notice saying so."""
@@ -376,6 +468,7 @@ class HouseholdFilterForm(forms.Form):
             search=self._search,
             search_ids=self._search_ids,
             blocked=self._blocked,
+            full_number=self._full_number,
             notices=tuple(dict.fromkeys(notices)),
             **data,
         )

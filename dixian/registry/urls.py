@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views, views_detail, views_import, views_list
+from . import views, views_access_log, views_detail, views_import, views_list
 
 app_name = "registry"
 urlpatterns = [
@@ -14,6 +14,11 @@ urlpatterns = [
     path("households/import/<int:pk>/", views_import.import_batch, name="import_batch"),
     path("households/import/<int:pk>/report.xlsx", views_import.import_report, name="import_report"),
     path("households/<int:pk>/", views_detail.household_detail, name="household_detail"),
+    path(
+        "households/<int:pk>/access-log/",
+        views_access_log.household_access_log,
+        name="household_access_log",
+    ),
     path("households/<int:pk>/history/", views_detail.household_history_page, name="household_history"),
     path("households/<int:pk>/edit/", views_detail.household_edit, name="household_edit"),
     path("households/<int:pk>/income/", views_detail.income_edit, name="income_edit"),

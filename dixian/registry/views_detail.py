@@ -28,7 +28,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from dixian.accounts.capabilities import Capability, capability_required, user_can
+from dixian.common import access_log
 from dixian.common.access import may_view_pii
+from dixian.common.access_log import log_access
 from dixian.common.forms import add_service_errors
 from dixian.common.http import AuthenticatedHttpRequest
 from dixian.common.masking import health_shown, id_number_shown, phone_shown
@@ -184,11 +186,23 @@ def profile_context(user: User, household: Household) -> dict[str, Any]:
     }
 
 
+def _profile_logged(request: AuthenticatedHttpRequest, household: Household) -> dict[str, Any]:
+    """The page's context, and its showing recorded in the access log (docs/security.md §5)."""
+    context = profile_context(request.user, household)
+    log_access(
+        request,
+        household=household,
+        persons=[row.person for row in context["members"]],
+        fields=access_log.HOUSEHOLD_FIELDS,
+    )
+    return context
+
+
 @login_required
 @require_GET
 def household_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     household = household_get_for_user(request.user, pk)
-    return render(request, "registry/household_detail.html", profile_context(request.user, household))
+    return render(request, "registry/household_detail.html", _profile_logged(request, household))
 
 
 @login_required
@@ -201,6 +215,7 @@ def household_history_page(request: AuthenticatedHttpRequest, pk: int) -> HttpRe
     except ValueError:
         offset = 0
     context = {"household": household, **_history_context(request.user, household, offset)}
+    log_access(request, household=household, fields=("history",))
     template = "registry/partials/_history_rows.html" if request.htmx else "registry/household_history.html"
     return render(request, template, context)
 
@@ -221,7 +236,7 @@ def _saved(request: AuthenticatedHttpRequest, household: Household, notice: str)
     """After a save: htmx swaps the refreshed profile in place; a plain form post goes back to the page."""
     if request.htmx:
         household = household_get_for_user(request.user, household.pk)  # derived fields may have changed
-        context = {**profile_context(request.user, household), "notice": notice}
+        context = {**_profile_logged(request, household), "notice": notice}
         response = render(request, "registry/household_detail.html", context)
         response["HX-Retarget"] = "#profile"
         response["HX-Reswap"] = "outerHTML"
@@ -246,6 +261,8 @@ def household_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     household = _editable(request, pk)
     pii = may_view_pii(request.user)
     form = HouseholdForm(_posted(request), instance=household, may_view_pii=pii)
+    if request.method == "GET":
+        log_access(request, household=household, fields=("phone", "address"))
     if request.method == "POST" and form.is_valid():
         try:
             household = services.household_update(
@@ -291,6 +308,8 @@ def person_edit(request: AuthenticatedHttpRequest, pk: int, person_pk: int) -> H
     household = _editable(request, pk)
     person = person_get_for_household(household, person_pk)
     form = PersonForm(_posted(request), instance=person, may_view_pii=may_view_pii(request.user))
+    if request.method == "GET":  # the form shows the member's data: a person page
+        log_access(request, household=household, persons=[person], fields=access_log.PERSON_FIELDS)
     if request.method == "POST" and form.is_valid():
         try:
             person = services.person_update(actor=request.user, person=person, data=form.changes())

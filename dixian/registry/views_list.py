@@ -30,6 +30,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import push_url
 
 from dixian.common.access import may_view_pii
+from dixian.common.access_log import Action, log_access
 from dixian.common.filters import region_picker
 from dixian.common.http import AuthenticatedHttpRequest
 from dixian.common.jobs import job_enqueue
@@ -109,6 +110,30 @@ def _list_url(filters: HouseholdFilters, page: int = 1) -> str:
     return reverse("registry:household_list") + (f"?{urlencode(params)}" if params else "")
 
 
+def _log_list(
+    request: AuthenticatedHttpRequest, filters: HouseholdFilters, rows: list[Household], *, pii: bool
+) -> None:
+    """The access log of the list (docs/security.md §5): a search by a full number, always; otherwise a
+    page that shows full phone numbers (an account with the right). One row per request."""
+    if filters.full_number:
+        matched = filters.search_ids or frozenset()
+        log_access(
+            request,
+            action=Action.SEARCH,
+            household=rows[0] if len(rows) == 1 else None,
+            count=len(matched),
+            scope=f"查找:{filters.full_number}",
+            fields=("name", "phone"),
+        )
+    elif pii and rows:
+        log_access(
+            request,
+            count=len(rows),
+            scope="农户信息列表 " + "；".join(f"{label}:{value}" for label, value in filters.describe()),
+            fields=("name", "phone"),
+        )
+
+
 @login_required
 @require_GET
 def household_list(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -128,6 +153,7 @@ def household_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     else:
         page = paginate(rows(filters), request.GET.get("page"))
     pii = may_view_pii(user)
+    _log_list(request, filters, page.rows, pii=pii)
     account_full_name = (user.region.full_name or user.region.name) if user.region else ""
     for h in page.rows:
         h.place = _place(h, account_full_name)
@@ -163,7 +189,8 @@ def household_export(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     if exports.household_export_rows_needed(user, filters, persons=persons, limit=limit) <= limit:
         # A temporary file (deleted when closed): constant_memory keeps rows on disk, not in the process.
         fh = tempfile.TemporaryFile(dir=settings.DATA_DIR)  # noqa: SIM115 - FileResponse closes it
-        exports.household_export_write(fh, user=user, filters=filters, persons=persons)
+        result = exports.household_export_write(fh, user=user, filters=filters, persons=persons)
+        exports.export_logged(request, user=user, filters=filters, persons=persons, result=result)
         fh.seek(0)
         return FileResponse(
             fh,

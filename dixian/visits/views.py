@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from dixian.accounts.capabilities import Capability, capability_required, user_can
 from dixian.cases.models import AlertEvidence
 from dixian.common.access import may_view_pii
+from dixian.common.access_log import log_access
 from dixian.common.filters import region_picker
 from dixian.common.forms import add_service_errors
 from dixian.common.http import AuthenticatedHttpRequest
@@ -197,6 +198,7 @@ def visit_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "evidences": evidences,
         "can_record": user_can(user, Capability.VISITS_RECORD),
     }
+    log_access(request, household=household, fields=("name", "phone", "note"))
     return render(request, "visits/visit_detail.html", context)
 
 

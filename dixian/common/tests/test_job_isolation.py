@@ -42,6 +42,11 @@ def _ok(job: Job, progress: jobs.Progress) -> None:
     job.message = f"在子进程 {os.getpid()} 中完成"
 
 
+@jobs.job_handler("test_export_rights")
+def _export_rights(job: Job, progress: jobs.Progress) -> None:
+    jobs.job_result_rights(job, pii=True, region_code="360424", capability="registry_export")
+
+
 @pytest.fixture
 def isolated(settings):
     settings.DIXIAN_JOBS_IN_PROCESS = False
@@ -87,3 +92,16 @@ def test_a_job_left_running_by_a_dead_worker_is_failed_on_the_next_start(isolate
     assert stale.status == Job.Status.FAILED and "后台进程已停止" in stale.message
     assert fresh.status == Job.Status.RUNNING  # another worker's job, beating recently: left alone
     assert nxt.status == Job.Status.DONE
+
+
+def test_what_reading_a_result_takes_comes_back_from_the_child(isolated):
+    # The download re-checks these rights (docs/security.md §5): a child that set them and a parent that
+    # dropped them would leave every export without its recorded right.
+    job = jobs.job_enqueue(kind="test_export_rights", owner=_user(), params={"again": "/households/"})
+    assert jobs.worker_run_once()
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE
+    assert job.params == {
+        "again": "/households/",
+        "rights": {"pii": True, "region_code": "360424", "capability": "registry_export"},
+    }

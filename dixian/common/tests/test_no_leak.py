@@ -100,6 +100,8 @@ FILL: dict[str, dict[str, str]] = {
     "accounts:account_edit": {"pk": "account"},
     "accounts:account_password": {"pk": "account"},
     "accounts:account_action": {"pk": "account"},
+    "registry:household_access_log": {"pk": "household"},
+    "access_log:account": {"pk": "account"},  # dixian.common.views_access_log: an account of the region
 }
 
 # Form data variants of an export, each tried by test_widened_export_returns_only_in_scope_rows.
@@ -228,7 +230,9 @@ class Targets:
     rule: str = "R00"  # rules are not personal data and not region-scoped: only a missing rule id
     delivery: int = 10**9  # a rejected department delivery of the household's region, naming its head
     feed: str = "no_such_feed"  # a feed code (dixian.feeds push API): only an unknown one
-    account: int = 10**9  # an account of the household's village (the administrators' account pages)
+    account: int = (
+        10**9
+    )  # an account of the household's village (account pages, the access log's per-account page)
 
 
 MISSING = 10**9  # a primary key that exists nowhere
