@@ -34,10 +34,12 @@ from dixian.common.access_log import log_access
 from dixian.common.forms import add_service_errors
 from dixian.common.http import AuthenticatedHttpRequest
 from dixian.common.masking import health_shown, id_number_shown, phone_shown
+from dixian.common.ratelimit import RateLimited
 from dixian.domain import household_facts
 
 from . import choices as c
 from . import services
+from .filters import full_number_missed, full_number_search_take
 from .forms import HouseholdForm, IncomeForm, PersonForm, PersonMoveForm
 from .history import history_entries, moved_household_refs
 from .models import HelperAssignment, Household, HouseholdIncome, IncomeLine, Person
@@ -280,6 +282,37 @@ def household_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _id_number_check_allowed(request: AuthenticatedHttpRequest, form: PersonForm, current: str) -> bool:
+    """Whether the member form may check a typed ID number against the registry (docs/security.md §1).
+
+    "该证件号码已在系统中登记" tells whether a number exists: with the masked number and the age, an editor
+    without the personal-data right could try the ~33 candidates one by one. Such an editor's form checks
+    of a new number count as full-number searches (the same hourly and daily limits); a refused check is
+    an error on the field and nothing is saved."""
+    typed = form.cleaned_data.get("id_number") or ""
+    if may_view_pii(request.user) or not typed or typed == current:
+        return True
+    try:
+        full_number_search_take(request.user, pii=False)
+    except RateLimited as exc:
+        until = timezone.localtime(exc.retry_at).strftime("%H:%M")
+        form.add_error(
+            "id_number",
+            f"本账号核对身份证号的次数已达上限,请于 {until} 后再保存;如需立即办理,请联系有“查看完整个人信息”权限的同事。",
+        )
+        return False
+    return True
+
+
+def _id_number_guess_missed(request: AuthenticatedHttpRequest, form: PersonForm, current: str) -> None:
+    """A form that was not saved and did not say the typed number exists: one of the day's misses for an
+    editor without the right (a saved member is no guess: it is in the history under the editor's name)."""
+    typed = form.cleaned_data.get("id_number") or ""
+    if may_view_pii(request.user) or not typed or typed == current or "id_number" in form.errors:
+        return
+    full_number_missed(request.user)
+
+
 @capability_required(Capability.REGISTRY_EDIT)
 @require_http_methods(["GET", "POST"])
 def person_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -287,11 +320,12 @@ def person_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = PersonForm(
         _posted(request), instance=Person(household=household), may_view_pii=may_view_pii(request.user)
     )
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and _id_number_check_allowed(request, form, ""):
         try:
             person = services.person_create(actor=request.user, household=household, data=form.changes())
         except ValidationError as exc:
             add_service_errors(form, exc)
+            _id_number_guess_missed(request, form, "")
         else:
             return _saved(request, household, f"已新增成员 {person.name}。")
     return _form_response(
@@ -310,11 +344,13 @@ def person_edit(request: AuthenticatedHttpRequest, pk: int, person_pk: int) -> H
     form = PersonForm(_posted(request), instance=person, may_view_pii=may_view_pii(request.user))
     if request.method == "GET":  # the form shows the member's data: a person page
         log_access(request, household=household, persons=[person], fields=access_log.PERSON_FIELDS)
-    if request.method == "POST" and form.is_valid():
+    current = person.id_number
+    if request.method == "POST" and form.is_valid() and _id_number_check_allowed(request, form, current):
         try:
             person = services.person_update(actor=request.user, person=person, data=form.changes())
         except ValidationError as exc:
             add_service_errors(form, exc)
+            _id_number_guess_missed(request, form, current)
         else:
             return _saved(request, household, f"成员 {person.name} 的信息已保存。")
     return _form_response(

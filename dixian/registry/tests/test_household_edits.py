@@ -250,3 +250,47 @@ def test_negative_income_is_refused(client, world, people):
     ).content.decode()
     assert "金额不能为负数" in html
     assert not HouseholdIncome.objects.filter(household=world.home, year=2024).exists()
+
+
+def _guess(client, world, number: str) -> str:
+    """The member form with a guessed ID number, made to fail on another rule (a second head): the attack
+    reads only whether the number is said to exist, and saves nothing."""
+    data = {
+        "id_number": number,
+        "name": "试探",
+        "relation": "head",
+        "ethnicity": "汉族",
+        "labour_skill": "ordinary",
+        "medical_insurance": "resident",
+        "health_status": "healthy",  # asked only of an account with the right
+        "phone": "",
+    }
+    return client.post(
+        reverse("registry:person_add", args=[world.home.pk]), data, headers=HTMX
+    ).content.decode()
+
+
+def test_the_member_form_is_no_oracle_for_guessing_a_masked_id_number(client, world, people):
+    # docs/security.md §1: from the masked number and the age ~33 candidates remain; the form's "已在系统中
+    # 登记" would tell the right one. Without the right, a day's failed guesses are limited like searches.
+    from dixian.registry.filters import FULL_NUMBER_MISSES_PER_DAY
+
+    login(client, people["village_officer"])
+    target = world.neighbour.members.order_by("pk").first().id_number
+    for n in range(FULL_NUMBER_MISSES_PER_DAY):
+        html = _guess(client, world, fake_id("360424", dt.date(1970, 1, 1) + dt.timedelta(days=n), 7))
+        assert "本户已有户主" in html and "已在系统中登记" not in html
+    html = _guess(client, world, target)
+    assert "已在系统中登记" not in html
+    assert "核对身份证号的次数已达上限" in html
+    assert not Person.objects.filter(name="试探").exists()
+
+
+def test_an_editor_with_the_right_is_not_limited_by_the_guessing_guard(client, world, people):
+    from dixian.registry.filters import FULL_NUMBER_MISSES_PER_DAY
+
+    login(client, people["county_admin"])
+    target = world.neighbour.members.order_by("pk").first().id_number
+    for n in range(FULL_NUMBER_MISSES_PER_DAY):
+        _guess(client, world, fake_id("360424", dt.date(1970, 1, 1) + dt.timedelta(days=n), 7))
+    assert "已在系统中登记" in _guess(client, world, target)
