@@ -266,12 +266,13 @@ class SheetScan:
     """The bounds of one worksheet's XML, fed piece by piece (see `sheet_pieces`); refuses (UploadRefused)
     as soon as a piece shows a reference beyond the limits, too many rows or cells, or a row too wide.
 
-    Speed (docs/benchmarks.md, issue 12): Python's `re` pays ~100 ns for every position where a pattern
-    could start, and a sheet has millions of `r="…"` attributes, so the exact reference pattern
-    (`beyond_pattern`, which must try every blank) runs only on a piece where the quick pattern
-    (`quick_pattern`, anchored on the literal ' r') finds something not plainly in bounds, or which holds
-    a blank other than ' ' (the only one Excel writes between attributes). Positional and prefixed cells
-    are looked for with patterns anchored on a literal too, and counted row by row only once they appear."""
+    Speed (docs/benchmarks.md, issue 12): Python's `re` tries a pattern at every position its first
+    character allows. The exact reference pattern (`beyond_pattern`), led by any blank, is tried at every
+    blank of the sheet (tens of millions in a 200,000-row feed); so it runs only on a piece where the quick
+    pattern (`quick_pattern`, tried only at the literal ' r', once per reference) finds something not
+    plainly in bounds, or which holds a blank other than ' ' (the only one Excel writes between
+    attributes). Positional and prefixed cells are looked for with patterns led by a literal too, and
+    counted row by row only once they appear."""
 
     def __init__(self, sheet: str, limits: UploadLimits) -> None:
         self.limits = limits
