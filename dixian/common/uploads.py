@@ -146,7 +146,11 @@ DIMENSION = re.compile(
 )
 DTD = (b"<!DOCTYPE", b"<!ENTITY", "<!DOCTYPE".encode("utf-16-le"), "<!DOCTYPE".encode("utf-16-be"))
 PREFIXED = re.compile(rb"<\w+:(?:c|row)[\s/>]")
-POSITIONAL = re.compile(rb"<(?:c|row)/?>")  # a cell or row without attributes, hence without r
+# A cell or row tag not opening with ` r="` (quick, led by the literal '<'), and one without any r attribute
+# (exact, run only where the quick one hits): calamine puts such a cell in the column after the previous
+# one, so `<c t="n">` repeated 16,384 times on row 1 and one cell at A500000 abort it (262 GB).
+POSITIONAL_QUICK = re.compile(rb'<(?:c|row)(?=[\s/>])(?! r=")')
+POSITIONAL = re.compile(rb"<(?:c|row)(?=[\s/>])(?![^>]*\sr\s*=)")
 CELL_TAG = re.compile(rb"<(?:\w+:)?c[\s/>]")
 ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s/>]")
 OTHER_BLANKS = (b"\t", b"\n", b"\r", b"\f", b"\v")  # the blanks of `\s` but ' '
@@ -299,7 +303,7 @@ class SheetScan:
         else:
             self.cells += piece.count(b"<c")  # also <col>, <cfRule>: a few too many, never too few
             self.rows += piece.count(b"<row")
-        if not self.positional and POSITIONAL.search(piece):
+        if not self.positional and POSITIONAL_QUICK.search(piece) and POSITIONAL.search(piece):
             self.positional = True
         if self.positional or self.prefixed:
             # Cells without a reference take the next column: count them row by row.

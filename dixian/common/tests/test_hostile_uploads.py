@@ -45,6 +45,7 @@ EXPECTED = {
     "not_a_workbook": "不是 Excel 工作簿",
     "zip_not_xlsx": "不是 Excel 工作簿",
     "empty": "空的",
+    "cells_without_reference": "其中有一行超过 200 个单元格",
 }
 
 
