@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,12 +125,36 @@ def beyond_pattern(max_rows: int, max_columns: int) -> re.Pattern[bytes]:
     return re.compile(pattern.encode())
 
 
+def quick_pattern(max_rows: int, max_columns: int) -> re.Pattern[bytes]:
+    """' r' followed by anything but a plainly bounded `="<letters><digits>"`: a superset of what
+    `beyond_pattern` finds when the only blank before r is ' ' (SheetScan checks the others), found at
+    the speed of a literal search. Plainly bounded: fewer letters than the column limit, or as many with
+    a smaller first letter; fewer digits than the row limit (no leading zero), or as many with a smaller
+    first digit. A reference in bounds but not plainly (GR1 when the limit is GR) sends the piece to the
+    exact pattern, which clears it."""
+    letters, digits = column_letters(max_columns), str(max_rows)
+    first_letter = f"[A-{chr(ord(letters[0]) - 1)}]?" if letters[0] > "A" else ""
+    cols = first_letter + f"[A-Z]{{0,{len(letters) - 1}}}"
+    shorter = f"[1-9][0-9]{{0,{len(digits) - 2}}}" if len(digits) > 1 else ""
+    same = f"[1-{int(digits[0]) - 1}][0-9]{{{len(digits) - 1}}}" if digits[0] > "1" else ""
+    rows = "|".join(p for p in (same, shorter) if p) or "(?!)"
+    return re.compile(f' r(?!="{cols}(?:{rows})")'.encode())
+
+
 DIMENSION = re.compile(
     rb"""<(?:\w+:)?dimension\s+ref\s*=\s*["']\$?([A-Z]*)\$?(\d*)(?::\$?([A-Z]*)\$?(\d*))?"""
 )
 DTD = (b"<!DOCTYPE", b"<!ENTITY", "<!DOCTYPE".encode("utf-16-le"), "<!DOCTYPE".encode("utf-16-be"))
 PREFIXED = re.compile(rb"<\w+:(?:c|row)[\s/>]")
-POSITIONAL = (b"<c>", b"<c/>", b"<row>", b"<row/>")
+# A cell or row tag not opening with ` r="` (quick, led by the literal '<'), and one without any r attribute
+# (exact, run only where the quick one hits): calamine puts such a cell in the column after the previous
+# one, so `<c t="n">` repeated 16,384 times on row 1 and one cell at A500000 abort it (262 GB).
+POSITIONAL_QUICK = re.compile(rb'<(?:c|row)(?=[\s/>])(?! r=")')
+POSITIONAL = re.compile(rb"<(?:c|row)(?=[\s/>])(?![^>]*\sr\s*=)")
+CELL_TAG = re.compile(rb"<(?:\w+:)?c[\s/>]")
+ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s/>]")
+OTHER_BLANKS = (b"\t", b"\n", b"\r", b"\f", b"\v")  # the blanks of `\s` but ' '
+MAX_CARRY = 4 * MB
 
 
 # ---- xlsx ------------------------------------------------------------------------------------------------
@@ -203,56 +227,101 @@ def _check_prolog(head: bytes, name: str) -> None:
 
 def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: UploadLimits) -> None:
     sheet = info.filename.rsplit("/", 1)[-1]
-    beyond = beyond_pattern(limits.max_rows, limits.max_columns)
-    too_big = f"文件中的工作表({sheet})超过上限 {limits.max_rows:,} 行 × {limits.max_columns:,} 列"
-    cells = rows = 0
-    positional = prefixed = False
-    row_cells = widest = 0
-    tail = b""
+    scan = SheetScan(sheet, limits)
     with zf.open(info) as fh:
-        first = True
-        while True:
-            chunk = fh.read(HEAD if first else CHUNK)
-            if not chunk:
-                break
-            if first:
-                _check_prolog(chunk, info.filename)
-                _check_dimension(chunk, sheet, limits)
-                first = False
-            window = tail + chunk
-            hit = beyond.search(window)
-            if hit is not None:
-                ref = hit.group(0).split(b"=", 1)[1].strip(b" \t\r\n\"'").decode("ascii", "replace")
-                raise UploadRefused(f"{too_big}:其中有单元格或行位于 {ref}。{SAVE_AS}")
-            if not prefixed and PREFIXED.search(window):
-                prefixed = True
-            if prefixed:
-                cells += len(re.findall(rb"<(?:\w+:)?c[\s/>]", chunk))
-                rows += len(re.findall(rb"<(?:\w+:)?row[\s/>]", chunk))
-            else:
-                cells += chunk.count(b"<c")  # also <col>, <cfRule>: a few too many, never too few
-                rows += chunk.count(b"<row")
-            if not positional and any(t in window for t in POSITIONAL):
-                positional = True
-            if positional or prefixed:
-                # Cells without a reference take the next column: count them row by row.
-                pieces = re.split(rb"<(?:\w+:)?row[\s/>]", chunk)
-                for k, piece in enumerate(pieces):
-                    if k:
-                        widest, row_cells = max(widest, row_cells), 0
-                    row_cells += len(re.findall(rb"<(?:\w+:)?c[\s/>]", piece))
-                if max(widest, row_cells) > limits.max_columns:
-                    raise UploadRefused(
-                        f"{too_big}:其中有一行超过 {limits.max_columns:,} 个单元格。{SAVE_AS}"
-                    )
-            if rows > limits.max_rows:
-                raise UploadRefused(f"{too_big}:其中有 {rows:,} 行以上。{SAVE_AS}")
-            if cells > limits.max_cells:
+        head = fh.read(HEAD)
+        _check_prolog(head, info.filename)
+        _check_dimension(head, sheet, limits)
+        for piece in sheet_pieces(_chunks(fh, head), sheet):
+            scan.feed(piece)
+
+
+def _chunks(fh: Any, head: bytes) -> Iterator[bytes]:
+    yield head
+    while chunk := fh.read(CHUNK):
+        yield chunk
+
+
+def sheet_pieces(chunks: Iterable[bytes], sheet: str) -> Iterator[bytes]:
+    """The sheet XML cut right after a '>', so that no tag name, attribute or reference is split between
+    two pieces: a reference (`r="XFD1048576"`, blanks and leading zeros included) and the tags counted
+    contain no '>' before their end. What follows the last '>' is carried to the next piece; a run of
+    more than MAX_CARRY bytes without any '>' (Excel keeps a cell's text under 32,767 characters) is
+    refused rather than held."""
+    carry = b""
+    for chunk in chunks:
+        data = carry + chunk if carry else chunk
+        cut = data.rfind(b">") + 1
+        if cut == 0:
+            if len(data) > MAX_CARRY:
                 raise UploadRefused(
-                    f"文件中的工作表({sheet})有 {cells:,} 个以上的单元格,超过上限 {limits.max_cells:,} 个。"
-                    "请分成几个文件上传,或只保留数据区域后另存为新文件再上传。"
+                    f"文件中的工作表({sheet})有一段超过 {_size(MAX_CARRY)} 的内容不含任何 XML 标记,"
+                    f"Excel 不会写出这样的文件,可能是恶意构造的,已拒收。{SAVE_AS}"
                 )
-            tail = window[-64:]
+            carry = data
+            continue
+        carry = data[cut:]
+        yield data[:cut]
+    if carry:
+        yield carry
+
+
+class SheetScan:
+    """The bounds of one worksheet's XML, fed piece by piece (see `sheet_pieces`); refuses (UploadRefused)
+    as soon as a piece shows a reference beyond the limits, too many rows or cells, or a row too wide.
+
+    Speed (docs/benchmarks.md, issue 12): Python's `re` tries a pattern at every position its first
+    character allows. The exact reference pattern (`beyond_pattern`), led by any blank, is tried at every
+    blank of the sheet (tens of millions in a 200,000-row feed); so it runs only on a piece where the quick
+    pattern (`quick_pattern`, tried only at the literal ' r', once per reference) finds something not
+    plainly in bounds, or which holds a blank other than ' ' (the only one Excel writes between
+    attributes). Positional and prefixed cells are looked for with patterns led by a literal too, and
+    counted row by row only once they appear."""
+
+    def __init__(self, sheet: str, limits: UploadLimits) -> None:
+        self.limits = limits
+        self.beyond = beyond_pattern(limits.max_rows, limits.max_columns)
+        self.quick = quick_pattern(limits.max_rows, limits.max_columns)
+        self.too_big = f"文件中的工作表({sheet})超过上限 {limits.max_rows:,} 行 × {limits.max_columns:,} 列"
+        self.sheet = sheet
+        self.cells = self.rows = 0
+        self.positional = self.prefixed = False
+        self.row_cells = self.widest = 0
+
+    def feed(self, piece: bytes) -> None:
+        limits = self.limits
+        if any(blank in piece for blank in OTHER_BLANKS) or self.quick.search(piece) is not None:
+            hit = self.beyond.search(piece)
+            if hit is not None:
+                ref = hit.group(0).split(b"=", 1)[1].strip(b" \t\r\n\f\v\"'").decode("ascii", "replace")
+                raise UploadRefused(f"{self.too_big}:其中有单元格或行位于 {ref}。{SAVE_AS}")
+        if not self.prefixed and b":" in piece and PREFIXED.search(piece):
+            self.prefixed = True
+        if self.prefixed:
+            self.cells += len(CELL_TAG.findall(piece))
+            self.rows += len(ROW_TAG.findall(piece))
+        else:
+            self.cells += piece.count(b"<c")  # also <col>, <cfRule>: a few too many, never too few
+            self.rows += piece.count(b"<row")
+        if not self.positional and POSITIONAL_QUICK.search(piece) and POSITIONAL.search(piece):
+            self.positional = True
+        if self.positional or self.prefixed:
+            # Cells without a reference take the next column: count them row by row.
+            for k, part in enumerate(ROW_TAG.split(piece)):
+                if k:
+                    self.widest, self.row_cells = max(self.widest, self.row_cells), 0
+                self.row_cells += len(CELL_TAG.findall(part))
+            if max(self.widest, self.row_cells) > limits.max_columns:
+                raise UploadRefused(
+                    f"{self.too_big}:其中有一行超过 {limits.max_columns:,} 个单元格。{SAVE_AS}"
+                )
+        if self.rows > limits.max_rows:
+            raise UploadRefused(f"{self.too_big}:其中有 {self.rows:,} 行以上。{SAVE_AS}")
+        if self.cells > limits.max_cells:
+            raise UploadRefused(
+                f"文件中的工作表({self.sheet})有 {self.cells:,} 个以上的单元格,超过上限 {limits.max_cells:,} 个。"
+                "请分成几个文件上传,或只保留数据区域后另存为新文件再上传。"
+            )
 
 
 def _check_dimension(head: bytes, sheet: str, limits: UploadLimits) -> None:

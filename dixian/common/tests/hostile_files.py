@@ -203,6 +203,21 @@ def _letters(n: int) -> str:
     return out
 
 
+def cells_without_reference(path: Path) -> Path:
+    """16,384 cells with attributes but no r on row 1 (calamine puts each after the previous one) and a
+    cell at A500000: a 500,000 × 16,384 rectangle, 262 GB, abort. Before, only `<c>` and `<c/>` were
+    taken for cells without a reference."""
+    return xlsx(
+        path,
+        [
+            '<sheetData><row r="1">',
+            '<c t="n"><v>1</v></c>' * 16_384,
+            '</row><row r="500000"><c r="A500000"><v>1</v></c></row>',
+            "</sheetData></worksheet>",
+        ],
+    )
+
+
 HOSTILE_XLSX: dict[str, Callable[[Path], Path]] = {
     "sparse_xfd1048576": sparse_sheet,
     "sparse_no_dimension": sparse_no_dimension,
@@ -216,4 +231,5 @@ HOSTILE_XLSX: dict[str, Callable[[Path], Path]] = {
     "not_a_workbook": not_a_workbook,
     "zip_not_xlsx": zip_not_xlsx,
     "empty": empty,
+    "cells_without_reference": cells_without_reference,
 }

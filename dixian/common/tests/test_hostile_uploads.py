@@ -8,6 +8,7 @@ UTF-16 csv became rows of garbled text."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ EXPECTED = {
     "not_a_workbook": "不是 Excel 工作簿",
     "zip_not_xlsx": "不是 Excel 工作簿",
     "empty": "空的",
+    "cells_without_reference": "其中有一行超过 200 个单元格",
 }
 
 
@@ -146,6 +148,115 @@ def test_a_reference_is_flagged_exactly_when_it_lies_beyond_the_limits(
 @given(st.integers(1, 16_384))
 def test_column_letters_round_trip(n):
     assert uploads.column_number(uploads.column_letters(n)) == n
+
+
+# ---- the quick scan agrees with parsing every reference ----------------------------------------------------
+
+REFERENCE = re.compile(rb"""\sr\s*=\s*(["'])([^"'<>]*)\1""")
+
+
+def reference_beyond(xml: bytes, max_rows: int, max_cols: int) -> bool:
+    """The straightforward check: parse every r attribute and compare its column and row with the limits."""
+    for match in REFERENCE.finditer(xml):
+        parsed = re.fullmatch(rb"([A-Z]*)([0-9]+)", match.group(2))
+        if parsed is None:
+            continue
+        col = uploads.column_number(parsed.group(1).decode()) if parsed.group(1) else 0
+        if col > max_cols or int(parsed.group(2)) > max_rows:
+            return True
+    return False
+
+
+near = st.one_of(st.integers(1, 40), st.integers(150, 260), st.integers(690, 720), st.integers(1, 16_500))
+near_row = st.one_of(
+    st.integers(1, 120), st.integers(99_990, 100_010), st.integers(1, 1_100_000), st.integers(1, 10**8)
+)
+
+
+@st.composite
+def sheet_xml(draw: st.DrawFn) -> bytes:
+    blank = st.sampled_from([" ", " ", " ", "  ", "\t", "\n", "\r\n"])
+    around = st.sampled_from(["", "", "", " ", "\n"])
+    quote = st.sampled_from(['"', '"', "'"])
+
+    def attr(ref: str) -> str:
+        q = draw(quote)
+        return f"{draw(blank)}r{draw(around)}={draw(around)}{q}{ref}{q}"
+
+    parts = ["<sheetData>"]
+    for _ in range(draw(st.integers(0, 4))):
+        row = draw(near_row)
+        zeros = "0" * draw(st.integers(0, 2))
+        prefix = draw(st.sampled_from(["", "", "x:"]))
+        parts.append(f'<{prefix}row{attr(zeros + str(row))} spans="1:3">')
+        for _ in range(draw(st.integers(0, 3))):
+            ref = f"{uploads.column_letters(draw(near))}{zeros}{draw(near_row)}"
+            kind = draw(st.sampled_from(["first", "first", "second", "none", "text"]))
+            if kind == "first":
+                parts.append(f'<{prefix}c{attr(ref)} t="n"><v>{draw(near_row)}</v></{prefix}c>')
+            elif kind == "second":
+                parts.append(f'<{prefix}c s="1"{attr(ref)}/>')
+            elif kind == "none":
+                parts.append(f"<{prefix}c><v>1</v></{prefix}c>")
+            else:  # text that looks like a reference: both checks treat it as one (a refusal, never a miss)
+                parts.append(f'<{prefix}c r="A1" t="inlineStr"><is><t>{attr(ref)} ZZ9</t></is></{prefix}c>')
+        parts.append(f"</{prefix}row>")
+    parts.append("</sheetData></worksheet>")
+    return "".join(parts).encode()
+
+
+@given(
+    xml=sheet_xml(),
+    max_rows=st.one_of(st.integers(4, 120), st.integers(99_990, 100_010), st.integers(4, 1_048_576)),
+    max_cols=st.one_of(
+        st.integers(3, 40), st.integers(150, 260), st.integers(690, 720), st.integers(3, 16_384)
+    ),
+    data=st.data(),
+)
+def test_the_quick_sheet_scan_refuses_exactly_what_parsing_every_reference_refuses(
+    xml, max_rows, max_cols, data
+):
+    """SheetScan (quick pattern first, exact pattern on the pieces it flags) against the reference, with the
+    XML cut anywhere (references split across reads); the counts stay below their limits here (≤ 4 rows of
+    ≤ 3 cells), so a refusal can only come from a reference."""
+    limits = uploads.UploadLimits(max_rows=max_rows, max_columns=max_cols)
+    cuts = data.draw(st.lists(st.integers(0, len(xml)), max_size=24))
+    bounds = sorted({*cuts, 0, len(xml)})
+    chunks = [xml[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    scan = uploads.SheetScan("sheet1.xml", limits)
+    try:
+        for piece in uploads.sheet_pieces(chunks, "sheet1.xml"):
+            scan.feed(piece)
+    except uploads.UploadRefused as refused:
+        assert reference_beyond(xml, max_rows, max_cols), refused.message
+        assert "位于" in refused.message
+    else:
+        assert not reference_beyond(xml, max_rows, max_cols)
+
+
+@given(
+    row=st.integers(1, 10**8),
+    col=st.integers(1, 16_384),
+    max_rows=st.integers(1, 1_048_576),
+    max_cols=st.integers(1, 16_384),
+    quote=st.sampled_from(['"', "'"]),
+    zeros=st.integers(0, 2),
+)
+def test_the_quick_pattern_flags_every_reference_the_exact_one_flags(
+    row, col, max_rows, max_cols, quote, zeros
+):
+    exact, quick = uploads.beyond_pattern(max_rows, max_cols), uploads.quick_pattern(max_rows, max_cols)
+    ref = f"{uploads.column_letters(col)}{'0' * zeros}{row}"
+    for element in (f'<c r={quote}{ref}{quote} t="s">', f"<row r={quote}{'0' * zeros}{row}{quote}>"):
+        if exact.search(element.encode()):
+            assert quick.search(element.encode())
+
+
+def test_the_sheet_is_cut_after_a_tag_and_a_long_run_without_one_is_refused():
+    pieces = list(uploads.sheet_pieces([b'<row r="1"><c r="A1"', b'/><c r="B', b'1"/></row>'], "s"))
+    assert pieces == [b'<row r="1">', b'<c r="A1"/>', b'<c r="B1"/></row>']
+    with pytest.raises(uploads.UploadRefused, match="不含任何 XML 标记"):
+        list(uploads.sheet_pieces([b"<t>", b"x" * (uploads.MAX_CARRY + 1)], "s"))
 
 
 # ---- csv encodings ---------------------------------------------------------------------------------------
