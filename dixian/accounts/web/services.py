@@ -277,7 +277,7 @@ def account_update(*, actor: User, account: User, data: AccountInput) -> User:
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        locked = User.objects.select_for_update().select_related("region").get(pk=account.pk)
+        locked = User.objects.select_for_update(of=("self",)).select_related("region").get(pk=account.pk)
         before = _state(locked)
         _apply(locked, data)
         changes = _diff(before, _state(locked))
