@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 
-from dixian.common.filters import RegionChainField, choices_with_blank, resolve_region
+from dixian.common.filters import RegionChainField, choices_with_blank, dropped_notices, resolve_region
 from dixian.domain.records import PROBLEMS
 from dixian.domain.risks import GRADE_CHOICES, RISK_CHOICES
 from dixian.feeds.models import FEED_CHOICES
@@ -34,13 +34,7 @@ class AlertFilterForm(forms.Form):
 
     def filters(self) -> AlertFilters:
         """The usable filters: an invalid value is dropped with a notice, never an error page."""
-        self.is_valid()
-        notices: list[str] = []
-        for name, errors in self.errors.items():
-            if name == "region":
-                notices.extend(str(error) for error in errors)
-            else:
-                notices.append(f"「{self.fields[name].label}」的取值无效,已忽略。")
+        notices = dropped_notices(self)
         data = self.cleaned_data
         region = resolve_region(self.user, data.get("region") or [], notices)
         return AlertFilters(
@@ -96,8 +90,7 @@ class UnmatchedFilterForm(forms.Form):
     )
 
     def filters(self) -> tuple[dict[str, str], list[str]]:
-        self.is_valid()
-        notices = [f"「{self.fields[name].label}」的取值无效,已忽略。" for name in self.errors]
+        notices = dropped_notices(self)
         data = {name: self.cleaned_data.get(name) or "" for name in ("feed", "problem", "status")}
         data["status"] = data["status"] or "open"
         return data, notices

@@ -113,6 +113,23 @@ def region_picker(user: User, selected: Region | None) -> list[PickerLevel]:
     return levels
 
 
+def dropped_notices(form: forms.Form, *, per_error: dict[str, str] | None = None) -> list[str]:
+    """Validate a list page's filter form and say which values are dropped: an invalid filter is ignored
+    with a notice, never an error page. The region chain speaks for itself; a field named in `per_error`
+    gets one notice per error (its template takes `{error}`); any other field "「标签」的取值无效,已忽略。"."""
+    form.is_valid()
+    notices: list[str] = []
+    for name, errors in form.errors.items():
+        field = form.fields.get(name)
+        if isinstance(field, RegionChainField):
+            notices.extend(str(error) for error in errors)
+        elif per_error and name in per_error:
+            notices.extend(per_error[name].format(error=error) for error in errors)
+        else:
+            notices.append(f"「{field.label if field else name}」的取值无效,已忽略。")
+    return notices
+
+
 def resolve_region(user: User, ids: list[int], notices: list[str]) -> Region | None:
     """The deepest region of the cascading selects inside the account's subtree (None: the whole scope).
 

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET
 from dixian.accounts.capabilities import Capability, capability_required
 
 from .access import region_range_q, scope_by_region, user_prefix
-from .filters import choices_with_blank
+from .filters import choices_with_blank, dropped_notices
 from .http import AuthenticatedHttpRequest
 from .models import AccessLog, ChangeLog
 from .paging import paginate
@@ -45,8 +45,7 @@ class AccessLogFilterForm(forms.Form):
 
     def filters(self) -> tuple[dict[str, Any], list[str]]:
         """The valid filters; an invalid value is dropped with a notice saying so."""
-        self.is_valid()
-        notices = [f"「{self.fields[name].label}」的取值无效,已忽略。" for name in self.errors]
+        notices = dropped_notices(self)
         data = {name: self.cleaned_data.get(name) or "" for name in ("action", "shown", "since", "until")}
         return data, notices
 

@@ -37,7 +37,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from dixian.common.access import may_view_pii, region_range_q
-from dixian.common.filters import RegionChainField, choices_with_blank, resolve_region
+from dixian.common.filters import RegionChainField, choices_with_blank, dropped_notices, resolve_region
 from dixian.common.ratelimit import RateLimited, rate_limit_retry_at, rate_limit_take
 from dixian.regions.models import Region
 
@@ -447,15 +447,8 @@ class HouseholdFilterForm(forms.Form):
 
     def filters(self) -> HouseholdFilters:
         """The usable filters: invalid fields are dropped, each with a notice saying so."""
-        self.is_valid()
-        notices = list(self._notices)
-        for name, errors in self.errors.items():
-            if name == "region":
-                notices.extend(str(error) for error in errors)
-            elif name == "q":
-                notices.extend(f"查找内容无效,已忽略:{error}" for error in errors)
-            else:
-                notices.append(f"「{self.fields[name].label}」的取值无效,已忽略。")
+        dropped = dropped_notices(self, per_error={"q": "查找内容无效,已忽略:{error}"})
+        notices = [*self._notices, *dropped]  # the search's own notices are made while validating
         data = {
             name: self.cleaned_data.get(name, "")
             for name in ("kind", "category", "health", "disability", "guarantee")

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from dixian.accounts.capabilities import ROLES_WITH_FEEDS, Capability, grantable_roles, user_can
 from dixian.accounts.models import Role, User
-from dixian.common.filters import RegionChainField, choices_with_blank, resolve_region
+from dixian.common.filters import RegionChainField, choices_with_blank, dropped_notices, resolve_region
 from dixian.common.http import client_ip
 from dixian.domain.catalogue import FEEDS
 from dixian.regions.models import Region
@@ -137,13 +137,7 @@ class AccountFilterForm(forms.Form):
 
     def filters(self) -> AccountFilters:
         """The usable filters: an invalid value is dropped with a notice, never an error page."""
-        self.is_valid()
-        notices: list[str] = []
-        for name, errors in self.errors.items():
-            if name == "region":
-                notices.extend(str(error) for error in errors)
-            else:
-                notices.append(f"「{self.fields[name].label}」的取值无效,已忽略。")
+        notices = dropped_notices(self)
         data = self.cleaned_data
         region = resolve_region(self.user, data.get("region") or [], notices)
         return AccountFilters(
