@@ -330,6 +330,11 @@ STUDENT = Dictionary(
         Value(DROPOUT, "失学或辍学", variants=("辍学", "失学", "失学辍学"), group=DROPOUT),
     ),
     blank="",
+    hint=(
+        "学前教育、小学一年级…小学六年级(或小学)、七年级…九年级(或初中)、普通高中一年级…三年级(或普通高中)、"
+        "中职一年级…三年级(或中职)、技师学院一年级…四年级、高职高专一年级…三年级(或高职)、本科一年级…五年级"
+        "(或本科)、硕士研究生及以上、失学或辍学、学龄前儿童"
+    ),
 )
 
 # 健康状况 (national dictionary 100A13). The national list also has the pairs 残疾,长期慢性病 and 残疾,患有大病: the
@@ -676,6 +681,19 @@ def parse(name: str, value: object, *, label: str = "") -> Code:
 
 # ---- 在校生情况 → stage ------------------------------------------------------------------------------------
 
+# The stages' Chinese names (the option groups of the form, and messages).
+STAGE_LABELS: dict[str, str] = {
+    "": "非在校生",
+    "preschool": "学前教育",
+    "primary": "小学",
+    "junior": "初中",
+    "senior": "普通高中",
+    "secondary_vocational": "中职(含技师学院)",
+    "higher_vocational": "高职高专",
+    "undergraduate": "本科",
+    "postgraduate": "研究生",
+    DROPOUT: "失学或辍学",
+}
 STUDENT_STAGE: dict[str, str] = {str(v.code): v.group for v in STUDENT.values}
 # The stages of pupils and students in school (every stage but "" and dropout).
 IN_SCHOOL_STAGES: tuple[str, ...] = tuple(s for s in STAGES if s not in ("", DROPOUT))
@@ -695,3 +713,16 @@ def student_stage(code: str | None) -> str:
 
 def in_school(code: str | None) -> bool:
     return student_stage(code) in IN_SCHOOL_STAGES
+
+
+def student_status_grouped() -> list[tuple[str, str | list[tuple[str, str]]]]:
+    """The 在校生情况 values grouped by stage, for a select with option groups: the values of no stage (非在校生,
+    学龄前儿童) and 失学或辍学 on their own, the others under their stage's name, stage-level value first."""
+    out: list[tuple[str, str | list[tuple[str, str]]]] = []
+    for stage in STAGES:
+        values = [(str(v.code), v.label) for v in STUDENT.values if v.group == stage]
+        if stage in ("", DROPOUT):
+            out.extend(values)
+        else:
+            out.append((STAGE_LABELS[stage], list(values)))
+    return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import pytest
 from hypothesis import given, settings
@@ -20,7 +21,7 @@ DICTIONARY_COLUMNS = [
 ]
 
 
-def check(col: catalogue.FeedColumn, values: list[str | None]):
+def check(col: catalogue.FeedColumn, values: Sequence[str | None]):
     return ingest.check_values(col, values, today=TODAY)
 
 
