@@ -73,9 +73,10 @@ def normalise(value: object) -> str:
         s = value if isinstance(value, str) else str(value)
     except Exception:  # noqa: BLE001 - a cell that cannot even be shown is no value of any dictionary
         return "\ufffd"
-    if not s.isascii():
-        s = unicodedata.normalize("NFKC", s)
-    return "".join(s.split()).upper()
+    if s.isascii():
+        return "".join(s.split()).upper()
+    # Upper-casing can leave a letter and a combining mark that NFKC composes again (u + ̈ → Ü).
+    return unicodedata.normalize("NFKC", "".join(unicodedata.normalize("NFKC", s).split()).upper())
 
 
 def _shown(value: object, limit: int = 30) -> str:
@@ -706,9 +707,7 @@ STAGE_CODES: dict[str, tuple[str, ...]] = {
 def student_stage(code: str | None) -> str:
     """The stage (STAGES) a 在校生情况 code is at: 七年级 and 初中 → junior, 失学或辍学 → dropout, not a
     student (and 学龄前儿童) → "". The rules read student status only through this (docs/domain.md §18)."""
-    if not code:
-        return ""
-    return STUDENT_STAGE[code]
+    return STUDENT_STAGE.get(code or "", "")  # a code of no dictionary (none is stored) is no stage
 
 
 def in_school(code: str | None) -> bool:

@@ -555,7 +555,12 @@ def _date_checks(raw: pl.Expr, header: str, today: dt.date) -> tuple[pl.Expr, pl
 def dictionary_normalise_expr(s: pl.Expr) -> pl.Expr:
     """dixian.domain.dictionaries.normalise, vectorised: NFKC, no spaces, upper-case (docs/domain.md §18)."""
     # Python's str.split() also splits at the ASCII separators 0x1C–0x1F, which are not Unicode spaces.
-    return s.str.normalize("NFKC").str.replace_all(r"[\s\x1c-\x1f]+", "").str.to_uppercase()
+    return (
+        s.str.normalize("NFKC")
+        .str.replace_all(r"[\s\x1c-\x1f]+", "")
+        .str.to_uppercase()
+        .str.normalize("NFKC")
+    )
 
 
 def _choice_checks(raw: pl.Expr, col: cat.FeedColumn) -> tuple[pl.Expr, pl.Expr]:
