@@ -78,3 +78,18 @@ def test_the_vectorised_reading_agrees_with_the_dictionary_parser(values: list[s
             continue
         assert got == expected
         assert (message is None) == (expected is not None)
+
+
+def test_the_api_reads_dictionary_spellings_as_the_choice_and_documents_the_choices() -> None:
+    from pydantic import TypeAdapter, ValidationError
+
+    from dixian.feeds import api_schemas
+
+    stage = TypeAdapter(api_schemas.value_type(catalogue.feed("education").column("stage")))
+    assert stage.validate_python("七年级") == "初中"
+    assert stage.validate_python("高中") == "高中"
+    with pytest.raises(ValidationError):
+        stage.validate_python("辍学")
+    grade = TypeAdapter(api_schemas.value_type(catalogue.feed("disability").column("disability_grade")))
+    assert grade.validate_python("1") == "一级"
+    assert grade.json_schema()["enum"] == ["一级", "二级", "三级", "四级"]
