@@ -13,6 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
+
+from . import dictionaries
 
 # Column types. `id` is an identity number (证件号码) that the engine normalises; `choice` is text whose
 # values must be one of `choices`; `money` is 元 with up to 2 decimals.
@@ -39,6 +42,9 @@ class FeedColumn:
     aliases: tuple[str, ...] = ()
     choices: tuple[str, ...] = ()
     meaning: str = ""
+    # The national dictionary (dictionaries.DICTIONARIES) a choice column's values come from: every spelling
+    # of it is accepted and stored as the column's choice of the same code (docs/domain.md §18).
+    dictionary: str = ""
 
 
 @dataclass(frozen=True)
@@ -93,7 +99,9 @@ def _identity(
             id_aliases,
             meaning="18位身份证号;15位旧号自动升位;缺失或错误时按性别、出生日期、行政村做概率匹配",
         ),
-        FeedColumn("sex", "性别", CHOICE, False, ("性别(男/女)",), ("男", "女"), "用于概率匹配"),
+        FeedColumn(
+            "sex", "性别", CHOICE, False, ("性别(男/女)",), ("男", "女"), "用于概率匹配", dictionary="sex"
+        ),
         FeedColumn("birth_date", "出生日期", DATE, False, ("出生年月日", "出生年月"), meaning="用于概率匹配"),
         FeedColumn("village", "行政村", TEXT, False, ("所在村", "村名", "村"), meaning="用于概率匹配"),
         FeedColumn(
@@ -214,9 +222,16 @@ FEEDS: tuple[Feed, ...] = (
                 True,
                 ("残疾类型",),
                 ("视力", "听力", "言语", "肢体", "智力", "精神", "多重"),
+                dictionary="disability_category",
             ),
             FeedColumn(
-                "disability_grade", "残疾等级", CHOICE, True, ("残疾级别",), ("一级", "二级", "三级", "四级")
+                "disability_grade",
+                "残疾等级",
+                CHOICE,
+                True,
+                ("残疾级别",),
+                ("一级", "二级", "三级", "四级"),
+                dictionary="disability_grade",
             ),
             FeedColumn("issue_date", "发证日期", DATE, True, ("办证日期", "发证时间")),
             FeedColumn("change_type", "变动类型", CHOICE, False, ("办证类型",), ("新办", "换领", "注销")),
@@ -238,6 +253,8 @@ FEEDS: tuple[Feed, ...] = (
                 True,
                 ("就读学段", "学习阶段"),
                 ("学前", "小学", "初中", "高中", "中职", "高职", "本科", "研究生"),
+                meaning="也接受在校生情况(100A12)的年级值,如 七年级、普通高中一年级,按其学段记录",
+                dictionary="student_status",
             ),
             FeedColumn(
                 "enrolment_status", "学籍状态", CHOICE, True, ("在校状态",), ("在读", "休学", "辍学", "毕业")
@@ -261,7 +278,15 @@ FEEDS: tuple[Feed, ...] = (
                 id_aliases=("户主身份证号", "户主身份证号码", *ID_ALIASES),
             ),
             FeedColumn("appraisal_date", "鉴定日期", DATE, True, ("鉴定时间",)),
-            FeedColumn("grade", "鉴定等级", CHOICE, True, ("安全等级", "危房等级"), ("A", "B", "C", "D")),
+            FeedColumn(
+                "grade",
+                "鉴定等级",
+                CHOICE,
+                True,
+                ("安全等级", "危房等级"),
+                ("A", "B", "C", "D"),
+                dictionary="housing_grade",
+            ),
             FeedColumn("address", "房屋地址", TEXT, False, ("地址",)),
         ),
         ("name", "id_number", "appraisal_date"),
@@ -450,6 +475,28 @@ def header_map(feed_code: str, headers: Iterable[str]) -> dict[str, str]:
     return mapping
 
 
+def _fold(dictionary: str, code: dictionaries.Code) -> dictionaries.Code:
+    """The code a feed column keeps: 在校生情况 by its stage (a feed's 学段 column speaks of stages)."""
+    if dictionary == "student_status":
+        return dictionaries.student_stage(str(code))
+    return code
+
+
+@cache
+def choice_lookup(col: FeedColumn) -> dict[str, str]:
+    """{spelling as dictionaries.normalise makes it: the column's choice} for a choice column: its choices,
+    and, for a column tied to a national dictionary, every spelling of that dictionary (label, national code,
+    variants) whose code is one of the choices' codes (docs/domain.md §18)."""
+    table = {dictionaries.normalise(c): c for c in col.choices}
+    if col.dictionary:
+        by_code = {_fold(col.dictionary, dictionaries.parse(col.dictionary, c)): c for c in col.choices}
+        for spelling, code in dictionaries.lookup_table(col.dictionary).items():
+            choice = by_code.get(_fold(col.dictionary, code))
+            if choice is not None:
+                table.setdefault(spelling, choice)
+    return table
+
+
 def describe() -> list[dict[str, object]]:
     """The catalogue as plain data (for documentation pages and the API's schema endpoint)."""
     return [
@@ -491,6 +538,7 @@ __all__ = [
     "Feed",
     "FeedColumn",
     "FeedSchemaError",
+    "choice_lookup",
     "describe",
     "feed",
     "header_map",

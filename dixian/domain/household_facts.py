@@ -20,7 +20,17 @@ from typing import Any, Protocol
 
 import polars as pl
 
-from .dictionaries import CHRONIC, DISABLED, DROPOUT, HEAD, HOUSING_C, HOUSING_D, MAJOR_ILLNESS
+from .dictionaries import (
+    CHRONIC,
+    DISABLED,
+    DROPOUT,
+    HEAD,
+    HOUSING_C,
+    HOUSING_D,
+    MAJOR_ILLNESS,
+    STAGE_CODES,
+    student_stage,
+)
 
 # Compulsory schooling (义务教育) ages, inclusive (docs/domain.md §8).
 SCHOOL_AGES = (6, 15)
@@ -77,9 +87,17 @@ def age_on(birth: dt.date, today: dt.date) -> int:
 
 
 def dropout_of_school_age(student_status: str, birth: dt.date | None, today: dt.date) -> bool:
-    """A member out of school (失学或辍学) at a compulsory-school age: 义务教育 is not secured."""
+    """A member out of school (失学或辍学) at a compulsory-school age: 义务教育 is not secured. The status is
+    read through its stage (docs/domain.md §18), whichever value of 100A12 the registry holds."""
     low, high = SCHOOL_AGES
-    return student_status == DROPOUT and birth is not None and low <= age_on(birth, today) <= high
+    return (
+        student_stage(student_status) == DROPOUT and birth is not None and low <= age_on(birth, today) <= high
+    )
+
+
+def dropout_expr(student_status: pl.Expr) -> pl.Expr:
+    """`student_stage(student_status) == dropout`, vectorised (null stays null)."""
+    return student_status.is_in(STAGE_CODES[DROPOUT])
 
 
 def housing_safe(grade: str | None) -> bool:
@@ -140,7 +158,7 @@ def member_facts_aggs(today: dt.date) -> list[pl.Expr]:
         ((pl.col("health_status") == DISABLED) | (pl.col("disability_category").fill_null("") != ""))
         .any()
         .alias("has_disability"),
-        (~(age.is_between(low, high) & (pl.col("student_status") == DROPOUT)).fill_null(False).any()).alias(
+        (~(age.is_between(low, high) & dropout_expr(pl.col("student_status"))).fill_null(False).any()).alias(
             "education_ok"
         ),
         (pl.col("medical_insurance").fill_null("") != "").all().alias("medical_ok"),

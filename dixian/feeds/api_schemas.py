@@ -41,6 +41,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
 from dixian.domain import catalogue as cat
+from dixian.domain import dictionaries
 
 from . import ingest
 from .models import FeedDelivery
@@ -228,7 +229,15 @@ def value_type(col: cat.FeedColumn) -> Any:
         high = ingest.INT_MAX.get(col.field, ingest.INT_DEFAULT_MAX)
         return Annotated[int, Strict(), Ge(0), Le(high), BeforeValidator(_integral)]
     if col.type == cat.CHOICE:
-        return Literal[col.choices]  # built from the catalogue at import
+        # Any spelling of the column's national dictionary reads as its choice, as in a file (docs/domain.md §18).
+        lookup = cat.choice_lookup(col)
+
+        def canonical(value: Any) -> Any:
+            return lookup.get(dictionaries.normalise(value), value) if isinstance(value, str) else value
+
+        return Annotated[
+            Literal[col.choices], BeforeValidator(canonical)
+        ]  # built from the catalogue at import
     raise AssertionError(f"column type {col.type!r} has no API type")
 
 

@@ -552,19 +552,30 @@ def _date_checks(raw: pl.Expr, header: str, today: dt.date) -> tuple[pl.Expr, pl
     return value, message
 
 
+def dictionary_normalise_expr(s: pl.Expr) -> pl.Expr:
+    """dixian.domain.dictionaries.normalise, vectorised: NFKC, no spaces, upper-case (docs/domain.md §18)."""
+    # Python's str.split() also splits at the ASCII separators 0x1C–0x1F, which are not Unicode spaces.
+    return (
+        s.str.normalize("NFKC")
+        .str.replace_all(r"[\s\x1c-\x1f]+", "")
+        .str.to_uppercase()
+        .str.normalize("NFKC")
+    )
+
+
 def _choice_checks(raw: pl.Expr, col: cat.FeedColumn) -> tuple[pl.Expr, pl.Expr]:
     s = _clean(raw)
-    t = s.str.replace_all(r"[\s\u3000]+", "")
-    if all(c.isascii() for c in col.choices):
-        t = t.str.to_uppercase()
-    ok = t.is_in(list(col.choices))
+    # Every spelling the column's national dictionary knows, read as the column's choice of the same code.
+    value = dictionary_normalise_expr(s).replace_strict(
+        cat.choice_lookup(col), default=None, return_dtype=pl.String
+    )
     message = (
         pl.when(s.is_null())
         .then(None)
-        .when(~ok)
+        .when(value.is_null())
         .then(_fmt(f"{col.header}「{{}}」不是可选的值,可填:{'、'.join(col.choices)}", _quoted(s)))
     )
-    return pl.when(ok).then(t), message
+    return value, message
 
 
 def _text_checks(raw: pl.Expr, header: str) -> tuple[pl.Expr, pl.Expr]:

@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 
 from dixian.common.forms import add_service_errors
 from dixian.common.masking import id_number_shown, phone_shown
-from dixian.domain import household_facts
+from dixian.domain import dictionaries, household_facts
 from dixian.domain.income import FIRST_INCOME_YEAR
 
 from . import choices as c
@@ -82,13 +82,17 @@ class PersonForm(_ServiceForm):
 
     def __init__(self, *args: Any, may_view_pii: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        known = list(c.ETHNICITIES)
+        known = [*c.ETHNICITIES, dictionaries.OTHER_ETHNICITY]
         if self.instance.ethnicity and self.instance.ethnicity not in known:
             known.insert(0, self.instance.ethnicity)  # a spelling from an old workbook stays selectable
         self.fields["ethnicity"] = forms.ChoiceField(
             label="民族", choices=[(e, e) for e in known], initial="汉族"
         )
         self.fields["months_worked"].widget.attrs.update(min=0, max=12)
+        # 在校生情况 at grade level, grouped by stage (docs/domain.md §18).
+        student = self.fields["student_status"]
+        assert isinstance(student, forms.ChoiceField)
+        student.choices = dictionaries.student_status_grouped()
         if not may_view_pii:
             for name in HEALTH_FIELDS:
                 del self.fields[name]

@@ -17,14 +17,10 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import NamedTuple
 
-from dixian.domain import idnumber
+from dixian.domain import dictionaries, idnumber
+from dixian.domain.dictionaries import ParseError as ParseError  # one error for the registry and the feeds
 
 from . import choices
-
-
-class ParseError(ValueError):
-    """A cell that cannot be read; the message says what is wrong and what to do, in Chinese."""
-
 
 EXCEL_NUMBER_ID = "证件号码被 Excel 存成了数字/科学计数法,末尾数字已丢失,请把该列设为文本格式后重新填写"
 
@@ -288,61 +284,18 @@ def parse_bool(value: object) -> bool | None:
 # ---- 代码表 -------------------------------------------------------------------------------------
 
 
-def _choice_key(value: str) -> str:
-    return _compact(value).replace("（", "(").replace("）", ")")
-
-
-@lru_cache(maxsize=64)
-def _choice_table(field: str) -> dict[str, object]:
-    return {_choice_key(k): v for k, v in choices.ALIASES[field].items()}
-
-
-@lru_cache(maxsize=64)
-def choice_labels(field: str) -> str:
-    """The canonical labels of a code list, for messages: 脱贫户 / 一般农户."""
-    table = choices.ALIASES[field]
-    seen: list[str] = []
-    for label, code in table.items():
-        if code in ("", None) or not any("\u4e00" <= ch <= "\u9fff" for ch in label):
-            continue
-        if code not in [table.get(s) for s in seen]:
-            seen.append(label)
-    return " / ".join(seen)
-
-
 def parse_choice(field: str, value: object, *, label: str = "") -> object:
-    """A code of the list `field` (choices.ALIASES) from its label, code or a known alias.
+    """A code of the national dictionary `field` from its label, national code, platform code or a known
+    variant (dixian.domain.dictionaries.parse, docs/domain.md §18).
 
-    Empty → the list's code for an empty cell if it has one, else None.
+    Empty → the dictionary's code for an empty cell if it has one, else None.
     """
-    table = _choice_table(field)
-    key = "" if value is None else _choice_key(text(value))
-    if key in table:
-        return table[key]
-    if key == "":
-        return None
-    raise ParseError(f"「{_shown(value)}」不是有效的{label or '选项'},可填:{choice_labels(field)}")
-
-
-@lru_cache(maxsize=1)
-def _ethnicities() -> dict[str, str]:
-    table = {e: e for e in choices.ETHNICITIES}
-    table.update({e.removesuffix("族"): e for e in choices.ETHNICITIES if len(e) > 2})
-    table["汉"] = "汉族"
-    table["穿青人"] = "其他"  # recorded as 其他 on the national form
-    table["其他"] = "其他"
-    return table
+    return dictionaries.parse(field, value, label=label)
 
 
 def parse_ethnicity(value: object) -> str:
-    """One of the 56 ethnic groups (汉 → 汉族). Empty → 汉族, the model default."""
-    key = _compact(value) if value is not None else ""
-    if not key:
-        return "汉族"
-    table = _ethnicities()
-    if key in table:
-        return table[key]
-    raise ParseError(f"「{_shown(value)}」不是有效的民族名称,请填写如“汉族”“畲族”")
+    """One of the 56 ethnic groups (汉 → 汉族, 01 → 汉族), or 其他. Empty → 汉族, the model default."""
+    return str(dictionaries.parse("ethnicity", value, label="民族名称"))
 
 
 # ---- 姓名、电话、编号、文字 -------------------------------------------------------------------

@@ -24,7 +24,7 @@ from django.utils import timezone
 from dixian.common.audit import change_record, diff_fields
 from dixian.common.locks import RUNS_LOCK, transaction_lock
 from dixian.common.models import ChangeLog
-from dixian.domain import household_facts, household_rules
+from dixian.domain import dictionaries, household_facts, household_rules
 from dixian.domain.income import FIRST_INCOME_YEAR
 
 from . import choices as c
@@ -135,7 +135,9 @@ def households_refresh_by_age(*, today: dt.date | None = None) -> int:
     a change logged. Returns how many changed."""
     today = today or timezone.localdate()
     candidates = set(
-        Person.objects.filter(student_status=c.StudentStatus.DROPOUT).values_list("household_id", flat=True)
+        Person.objects.filter(student_status__in=dictionaries.STAGE_CODES[dictionaries.DROPOUT]).values_list(
+            "household_id", flat=True
+        )
     ) | set(Household.objects.filter(education_ok=False).values_list("pk", flat=True))
     changed = 0
     for pk in sorted(candidates):

@@ -10,7 +10,9 @@ The importer (imports.py), the generator (synthetic) and the template download a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from dixian.domain import dictionaries
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,22 @@ COLUMNS: tuple[Column, ...] = (
     Column("insurance_payout", "理赔收入", "income", False, ("理赔收入(元)",)),
 )
 
+
+def _dictionary_note(column: Column) -> Column:
+    """A column of a national dictionary: its note lists the dictionary's official values, whatever note the
+    column was written with, so that it never lags behind the data (docs/domain.md §18)."""
+    dictionary = dictionaries.DICTIONARIES.get(column.field)
+    if dictionary is None:
+        return column
+    parts = [dictionaries.accepted_labels(column.field)]
+    if dictionary.blank is not None and dictionary.blank in dictionary.labels:
+        parts.append(f"留空即“{dictionary.labels[dictionary.blank]}”")
+    coded = any(v.national for v in dictionary.values)
+    parts.append(f"也接受{'国家代码和' if coded else ''}常见写法,全角半角均可")
+    return replace(column, note=";".join(parts))
+
+
+COLUMNS = tuple(_dictionary_note(c) for c in COLUMNS)
 HEADERS: tuple[str, ...] = tuple(c.header for c in COLUMNS)
 BY_FIELD: dict[str, Column] = {c.field: c for c in COLUMNS}
 

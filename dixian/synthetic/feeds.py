@@ -38,7 +38,7 @@ import numpy as np
 import polars as pl
 
 from dixian.domain import catalogue
-from dixian.domain.dictionaries import LABOURER_SKILLS
+from dixian.domain.dictionaries import LABOURER_SKILLS, STUDENT_STAGE
 from dixian.domain.income import DEMO_INCOME_LINE
 
 from .idnumbers import check_digits
@@ -275,9 +275,11 @@ def generate_feeds(
     age_end = _age(birth, np.datetime64(end))
     labourer = persons["labour_skill"].is_in(LABOURER_SKILLS).to_numpy()
     head = (persons["relation"] == "head").to_numpy()
-    student = persons["student_status"].to_numpy()
-    in_school = persons["student_status"].is_in(list(STAGE)).to_numpy()
-    fee_stage = persons["student_status"].is_in(FEE_STAGES).to_numpy()
+    # The stage of each member (七年级 → junior …, docs/domain.md §18): the feeds speak of stages.
+    stage_of = persons["student_status"].replace_strict(STUDENT_STAGE, default="", return_dtype=pl.String)
+    student = stage_of.to_numpy()
+    in_school = stage_of.is_in(list(STAGE)).to_numpy()
+    fee_stage = stage_of.is_in(FEE_STAGES).to_numpy()
     labourers = np.bincount(hh, weights=labourer, minlength=n_hh).astype(np.int64)
     head_of = np.full(n_hh, -1, dtype=np.int64)
     head_of[hh[head]] = np.flatnonzero(head)

@@ -289,6 +289,21 @@ def _birth_dates(age: np.ndarray) -> np.ndarray:
     return (REFERENCE_DATE - days).astype("datetime64[D]")
 
 
+def _grade_level(status: pl.Series, grade: np.ndarray) -> pl.Series:
+    """Pupils of 小学, 初中 and 普通高中 at the grade they are in (小学三年级, 七年级, 普通高中一年级), as the national
+    system records them (docs/domain.md §18); the other stages stay at stage level. No random draw."""
+    g = pl.Series(grade.astype(np.int64))
+    return pl.select(
+        pl.when((status == "primary") & g.is_between(1, 6))
+        .then(pl.lit("primary_") + g.cast(pl.String))
+        .when((status == "junior") & g.is_between(7, 9))
+        .then(pl.lit("grade_") + g.cast(pl.String))
+        .when((status == "senior") & g.is_between(10, 12))
+        .then(pl.lit("senior_") + (g - 9).cast(pl.String))
+        .otherwise(status)
+    ).to_series()
+
+
 def _school_grade(birth: np.ndarray) -> np.ndarray:
     """Grade in the 2025/26 school year if the child entered primary school on time (1 = first grade).
 
@@ -656,7 +671,7 @@ def generate_population(
             "relation": code(RELATIONS).gather(relation),
             "ethnicity": code(("汉族", *MINORITIES)).gather(ethnic),
             "education": code(EDUCATION).gather(education),
-            "student_status": code(STUDENT).gather(student),
+            "student_status": _grade_level(code(STUDENT).gather(student), grade),
             "health_status": code(HEALTH).gather(health),
             "disability_category": code(DISABILITY).gather(disability),
             "disability_grade": pl.Series(np.where(disabled, disability_grade, 0))

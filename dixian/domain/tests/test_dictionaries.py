@@ -36,5 +36,12 @@ def test_every_registry_code_list_is_its_domain_dictionary() -> None:
     assert len(set(d.ETHNICITIES)) == 56
 
 
-def test_labourers_are_the_ordinary_and_skilled() -> None:
-    assert set(d.LABOURER_SKILLS) == {choices.LabourSkill.ORDINARY, choices.LabourSkill.SKILLED}
+def test_labour_capacity_includes_weak_labour_but_full_labour_does_not() -> None:
+    # docs/domain.md §18: 弱劳动力或半劳动力 is labour capacity, not full labour.
+    assert set(d.LABOURER_SKILLS) == {
+        choices.LabourSkill.ORDINARY,
+        choices.LabourSkill.SKILLED,
+        choices.LabourSkill.WEAK,
+    }
+    assert set(d.FULL_LABOUR_SKILLS) == {choices.LabourSkill.ORDINARY, choices.LabourSkill.SKILLED}
+    assert d.parse("labour_skill", "弱劳动力或半劳动力") == d.parse("labour_skill", "半劳动力") == "weak"

@@ -16,6 +16,7 @@ from django.db.models import Choices
 from python_calamine import CalamineWorkbook
 from stdnum.cn import ric
 
+from dixian.domain import dictionaries as d
 from dixian.domain.income import DEMO_INCOME_LINE
 from dixian.registry import choices as c
 from dixian.registry.template import HEADERS
@@ -196,9 +197,10 @@ def test_students_are_in_the_stage_of_their_age(sample) -> None:
         - pl.col("birth_date").dt.year()
         - (pl.col("birth_date").dt.month() > school_year.month - 1).cast(pl.Int32)
     )
+    stage = pl.col("student_status").replace_strict(d.STUDENT_STAGE, return_dtype=pl.String)
     stages = (
-        persons.with_columns(age.alias("age"))
-        .group_by("student_status")
+        persons.with_columns(age.alias("age"), stage.alias("stage"))
+        .group_by("stage")
         .agg(pl.col("age").min().alias("lo"), pl.col("age").max().alias("hi"))
     )
     bounds = {row[0]: (row[1], row[2]) for row in stages.iter_rows()}
@@ -207,6 +209,11 @@ def test_students_are_in_the_stage_of_their_age(sample) -> None:
     assert bounds["dropout"][0] >= 6 and bounds["dropout"][1] <= 14
     students = persons.filter(~pl.col("student_status").is_in(["", "dropout"]))
     assert (students["labour_skill"] == "none").all()
+    # Pupils of the compulsory years and of 普通高中 are at grade level, as the national system has them.
+    by_status = persons.with_columns(age.alias("age")).group_by("student_status").agg(pl.col("age").min())
+    levels = dict(by_status.iter_rows())
+    assert levels["primary_1"] == 6 and levels["grade_7"] == 12 and levels["senior_1"] == 15
+    assert "primary" not in levels and "junior" not in levels
 
 
 def test_shares_match_the_calibration(sample) -> None:
