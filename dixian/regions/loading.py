@@ -214,7 +214,12 @@ def region_table_plan(rows: Iterable[TableRow], *, city_prefix: str) -> RegionTa
         if code == city_code:
             continue
         parent = code_parent(code)
-        if parent not in table:
+        above = TABLE_LEVELS[TABLE_LEVELS.index(code_level(code)) - 1]
+        if parent is None or code_level(parent) != above:  # e.g. a village whose township digits are 000
+            errors.append(
+                f"第 {row.line} 行:区划代码 {code}({row.name})不合规:上一级的代码段全为 0。请核对代码。"
+            )
+        elif parent not in table:
             errors.append(
                 f"第 {row.line} 行:{code}({row.name})的上级区划 {parent} 不在表中。请上传完整的代码表。"
             )
@@ -233,8 +238,8 @@ def region_table_plan(rows: Iterable[TableRow], *, city_prefix: str) -> RegionTa
     city_db = existing.get(city_code)
     base = ""
     if city_db is not None and city_db.parent_id is not None:
-        above = Region.objects.filter(pk=city_db.parent_id).values_list("full_name", flat=True).first()
-        base = above or ""
+        upper = Region.objects.filter(pk=city_db.parent_id).values_list("full_name", flat=True).first()
+        base = upper or ""
 
     full: dict[str, str] = {}
     for code in sorted(table, key=lambda c: (TABLE_LEVELS.index(code_level(c)), c)):

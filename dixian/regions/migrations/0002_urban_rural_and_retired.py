@@ -4,20 +4,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('regions', '0001_initial'),
+        ("regions", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='region',
-            name='retired_on',
-            field=models.DateField(blank=True, null=True, verbose_name='撤销日期'),
+            model_name="region",
+            name="retired_on",
+            field=models.DateField(blank=True, null=True, verbose_name="撤销日期"),
         ),
         migrations.AddField(
-            model_name='region',
-            name='urban_rural_code',
-            field=models.CharField(blank=True, choices=[('111', '主城区'), ('112', '城乡结合区'), ('121', '镇中心区'), ('122', '镇乡结合区'), ('123', '特殊区域'), ('210', '乡中心区'), ('220', '村庄')], max_length=3, verbose_name='城乡分类'),
+            model_name="region",
+            name="urban_rural_code",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("111", "主城区"),
+                    ("112", "城乡结合区"),
+                    ("121", "镇中心区"),
+                    ("122", "镇乡结合区"),
+                    ("123", "特殊区域"),
+                    ("210", "乡中心区"),
+                    ("220", "村庄"),
+                ],
+                max_length=3,
+                verbose_name="城乡分类",
+            ),
         ),
     ]

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from dixian.common.models import ChangeLog
 from dixian.common.uploads import UploadRefused
@@ -190,7 +193,13 @@ def test_a_table_without_the_city_is_refused_before_anything_is_retired(tmp_path
 
 def test_errors_refuse_the_whole_table(tmp_path, world):
     rows = [r for r in table() if r[0] != "360424101000"]  # a village without its township
-    report = _apply(write_csv(tmp_path / "t.csv", [*rows, ("360424100201", "220", "另一个名字")]))
+    report = _apply(
+        write_csv(
+            tmp_path / "t.csv",
+            [*rows, ("360424100201", "220", "另一个名字"), ("360424000201", "220", "缺乡镇村")],
+        )
+    )
+    assert any("360424000201" in e and "不合规" in e for e in report.errors)
     assert report.refused and not report.applied
     assert any("上级区划 360424101000 不在表中" in e for e in report.errors)
     assert any("已出现" in e for e in report.errors)
@@ -238,3 +247,67 @@ def test_the_command_dry_run_writes_nothing_and_apply_loads(tmp_path, world, cap
     with pytest.raises(SystemExit) as done:
         call_command("import_regions", str(bad))
     assert done.value.code == 2 and "表头" in capsys.readouterr().err
+
+
+# ---- idempotence, over many tables -----------------------------------------------------------------------
+
+TOWNSHIPS = {"360424": ("100", "101"), "360428": ("100", "102")}
+NAMES = ("东山", "西岭", "南塘", "北港")
+
+
+@st.composite
+def tables(draw) -> list[tuple[str, str, str]]:
+    """A valid table of the city: any subset of two counties' townships and villages, any names."""
+    rows = [("360000000000", "", "江西省"), ("360400000000", "", draw(st.sampled_from(("九江市", "浔阳市"))))]
+    for county, townships in TOWNSHIPS.items():
+        if not draw(st.booleans()):
+            continue
+        rows.append((county + "000000", "", draw(st.sampled_from(("修水县", "都昌县", "新县")))))
+        for township in townships:
+            if not draw(st.booleans()):
+                continue
+            code9 = county + township
+            rows.append(
+                (
+                    code9 + "000",
+                    "",
+                    draw(st.sampled_from(NAMES)) + draw(st.sampled_from(("镇", "乡", "街道"))),
+                )
+            )
+            for village in draw(st.sets(st.sampled_from(("201", "202", "203")))):
+                kind = draw(st.sampled_from(Region.UrbanRural.values))
+                rows.append(
+                    (
+                        code9 + village,
+                        kind,
+                        draw(st.sampled_from(NAMES)) + draw(st.sampled_from(("村", "社区"))),
+                    )
+                )
+    return rows
+
+
+@hypothesis_settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(first=tables(), second=tables())
+def test_applying_a_table_twice_is_applying_it_once(tmp_path, world, first, second):
+    # Whatever the tree before (the world, then whatever earlier examples left), a table applied a second
+    # time changes nothing and reports nothing to do.
+    for rows in (first, second):
+        path = write_csv(tmp_path / "t.csv", rows)
+        once = _apply(path)
+        assert once.applied
+        after_once = _tree()
+        twice = _apply(path)
+        assert twice.applied and twice.plan.changes == 0
+        assert _tree() == after_once
+        in_table = {c for c, _, _ in rows if c.startswith("3604")}
+        in_use = set(Region.objects.in_use().exclude(level="group").values_list("code", flat=True))
+        assert in_use == in_table
+    # Nothing is ever deleted and no household leaves its unit.
+    assert (
+        Household.objects.filter(
+            region_id__in=[world.village.pk, world.other_village.pk, world.far_village.pk]
+        ).count()
+        == 3
+    )
