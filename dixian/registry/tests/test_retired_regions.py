@@ -20,7 +20,7 @@ TEMP = "Zhu-2026-linshi"
 @pytest.fixture
 def retired(world):
     Region.objects.filter(pk=world.other_village.pk).update(retired_on=dt.date(2026, 3, 1))
-    return world.other_village
+    return Region.objects.get(pk=world.other_village.pk)
 
 
 def _villages(levels):
@@ -58,3 +58,22 @@ def test_the_self_declaration_page_offers_only_villages_in_use(world, retired):
     assert [r.code for r in selectors.region_children(world.township.code, "village")] == [world.village.code]
     Region.objects.filter(pk=world.other_county.pk).update(retired_on=dt.date(2026, 3, 1))
     assert [r.code for r in selectors.counties()] == [world.county.code]
+
+
+def test_households_move_out_of_a_retired_village_and_never_into_one(people, world, retired):
+    from django.core.exceptions import ValidationError
+
+    from dixian.registry import services
+
+    with pytest.raises(ValidationError, match="已撤销"):
+        services.household_update(
+            actor=people["township_reviewer"], household=world.home, data={}, region=retired
+        )
+    world.home.refresh_from_db()
+    assert world.home.region_id == world.village.pk
+    # The household left on the retired village is moved to a village in use.
+    services.household_update(
+        actor=people["township_reviewer"], household=world.neighbour, data={}, region=world.village
+    )
+    world.neighbour.refresh_from_db()
+    assert world.neighbour.region_code == world.village.code
