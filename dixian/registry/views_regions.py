@@ -9,6 +9,7 @@ few thousand units, so the apply runs in the request, in one transaction.
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,8 @@ from .region_table import RegionImportReport, RegionTablePlanChanged, regions_im
 
 SESSION_KEY = "region_table_upload"
 SUFFIXES = (".xlsx", ".xls", ".csv")
-SHOWN = 200  # units listed by name in each part of the report
+SHOWN = 200
+STALE_SECONDS = 24 * 3600  # units listed by name in each part of the report
 
 
 class RegionTableForm(forms.Form):
@@ -61,6 +63,14 @@ def _folder() -> Path:
     path = Path(settings.DATA_DIR) / "region_tables"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def _purge_stale() -> None:
+    """Uploads never confirmed (a session that ended) are removed a day later, at the next upload."""
+    cutoff = time.time() - STALE_SECONDS
+    for old in _folder().iterdir():
+        if old.is_file() and old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
 
 
 def _stored(request: AuthenticatedHttpRequest) -> tuple[Path, dict[str, str]] | None:
@@ -104,6 +114,7 @@ def regions_import_page(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     if request.POST.get("action") == "apply":
         return _apply(request)
     _forget(request)
+    _purge_stale()
     form = RegionTableForm(request.POST, request.FILES)
     if not form.is_valid():
         return _page(request, form)

@@ -43,6 +43,11 @@ def test_dry_run_then_confirm(client, people, world, tmp_path):
     assert "预览(尚未写入)" in preview and "确认导入" in preview
     assert "新增 3 个,更名 1 个,撤销 1 个" in preview
     assert "撤销但仍有农户的区划" in preview and "九江市都昌县都昌镇城西村" in preview
+    # Each count links to the household list of that unit, where the households can be found and moved.
+    link = f'{reverse("registry:household_list")}?region={world.far_village.pk}">1 户</a>'
+    assert link in preview
+    listed = client.get(reverse("registry:household_list"), {"region": world.far_village.pk})
+    assert [h.pk for h in listed.context["page"].rows] == [world.far.pk]
     assert not Region.objects.filter(code="360424101000").exists()  # nothing written yet
 
     done = client.post(reverse(URL), {"action": "apply"}, follow=True).content.decode()
@@ -101,3 +106,20 @@ def test_a_table_with_errors_is_shown_and_cannot_be_confirmed(client, people, wo
     assert (
         "没有待确认的代码表" in client.post(reverse(URL), {"action": "apply"}, follow=True).content.decode()
     )
+
+
+def test_an_upload_never_confirmed_is_removed_a_day_later(client, people, world, tmp_path, settings):
+    import os
+    import time
+    from pathlib import Path
+
+    client.force_login(people["city_admin"])
+    _upload(client, write_xlsx(tmp_path / "t.xlsx", table()))
+    folder = Path(settings.DATA_DIR) / "region_tables"
+    (left,) = list(folder.iterdir())
+    day_ago = time.time() - 25 * 3600
+    os.utime(left, (day_ago, day_ago))
+    client.logout()
+    client.force_login(people["city_admin"])
+    _upload(client, write_xlsx(tmp_path / "t.xlsx", table()))
+    assert not left.exists() and len(list(folder.iterdir())) == 1
