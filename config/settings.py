@@ -194,6 +194,10 @@ DIXIAN_ACCESS_LOG_DAYS = int(env("DIXIAN_ACCESS_LOG_DAYS", "180"))
 # Searches by a full ID or phone number, per account and hour (docs/security.md §5).
 DIXIAN_FULL_NUMBER_SEARCHES_PER_HOUR = int(env("DIXIAN_FULL_NUMBER_SEARCHES_PER_HOUR", "60"))
 
+# The platform's city (4 or 12 digits of its statistical division code): `import_regions` loads this
+# city's part of the code table while the database holds no tree yet (docs/domain.md §19).
+DIXIAN_CITY_CODE = env("DIXIAN_CITY_CODE", "3604")
+
 # Probabilistic linkage of feed records without a usable ID number: at or above UPPER a record links to
 # the registry person at once; between LOWER and UPPER it waits in the county reviewer's queue.
 DIXIAN_LINK_UPPER = float(env("DIXIAN_LINK_UPPER", "0.95"))

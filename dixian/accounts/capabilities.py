@@ -55,6 +55,8 @@ class Capability(models.TextChoices):
     PII_VIEW = "pii_view", "查看完整个人信息"
     ACCOUNTS_MANAGE = "accounts_manage", "管理本辖区的账号"
     ACCESS_LOG_VIEW = "access_log_view", "查阅个人信息访问记录"
+    # The city's region tree from the statistical division code table (docs/domain.md §19).
+    REGIONS_MANAGE = "regions_manage", "导入统计用区划代码表(维护全市区划)"
 
 
 C = Capability
@@ -87,6 +89,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
         C.RULES_EDIT_COUNTIES,
         C.ACCOUNTS_MANAGE,
         C.ACCESS_LOG_VIEW,
+        C.REGIONS_MANAGE,
     },
     Role.COUNTY_ADMIN: _REGISTRY_STAFF
     | {

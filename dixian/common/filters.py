@@ -63,11 +63,13 @@ class PickerLevel:
     selected: int | None
 
 
-def region_picker(user: User, selected: Region | None) -> list[PickerLevel]:
+def region_picker(user: User, selected: Region | None, *, in_use_only: bool = False) -> list[PickerLevel]:
     """The cascading selects below the account's region, down to the village: one query.
 
     Level 1 lists the children of the account's region; each further level lists the children of the
-    region chosen above it. Only regions inside the account's subtree can ever be offered.
+    region chosen above it. Only regions inside the account's subtree can ever be offered. A picker for
+    new data (`in_use_only`) leaves out retired units; a list filter keeps them, since their households
+    stay on them until moved (docs/domain.md §19).
     """
     account = user.region if user.is_authenticated and user.region_id else None
     if account is None or account.level not in (
@@ -89,6 +91,7 @@ def region_picker(user: User, selected: Region | None) -> list[PickerLevel]:
         Region.objects.filter(level__in=PICKER_LEVELS)
         .filter(Q(parent_id=account.pk) | Q(parent__prefix__in=chain_prefixes))
         .filter(region_range_q(account.prefix, "code"))
+        .filter(Q(retired_on__isnull=True) if in_use_only else Q())
         .only("id", "name", "code", "prefix", "level", "parent_id")
         .order_by("code")
     )

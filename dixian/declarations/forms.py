@@ -96,7 +96,8 @@ class DeclarationForm(forms.Form):
     def clean_village(self) -> Region:
         code = self.cleaned_data["village"].strip()
         village = (
-            Region.objects.filter(code=code, level=Region.Level.VILLAGE)
+            Region.objects.in_use()
+            .filter(code=code, level=Region.Level.VILLAGE)
             .select_related("parent__parent")
             .first()
             if code.isascii() and code.isdigit()

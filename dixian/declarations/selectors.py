@@ -99,12 +99,17 @@ def region_children(parent_code: str, level: str) -> list[Region]:
     if not parent_code:
         return []
     return list(
-        Region.objects.filter(parent__code=parent_code, level=level).only("code", "name").order_by("code")
+        Region.objects.in_use()
+        .filter(parent__code=parent_code, level=level)
+        .only("code", "name")
+        .order_by("code")
     )
 
 
 def counties() -> list[Region]:
-    return list(Region.objects.filter(level=Region.Level.COUNTY).only("code", "name").order_by("code"))
+    return list(
+        Region.objects.in_use().filter(level=Region.Level.COUNTY).only("code", "name").order_by("code")
+    )
 
 
 def working_days_after(start: dt.date, days: int) -> dt.date:

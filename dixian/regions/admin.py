@@ -10,8 +10,8 @@ from .models import Region
 
 @admin.register(Region)
 class RegionAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "level", "full_name", "is_key_village")
-    list_filter = ("level", "is_key_village")
+    list_display = ("code", "name", "level", "full_name", "is_key_village", "urban_rural_code", "retired_on")
+    list_filter = ("level", "is_key_village", "urban_rural_code", ("retired_on", admin.EmptyFieldListFilter))
     search_fields = ("code", "name", "full_name")
     raw_id_fields = ("parent",)
     readonly_fields = ("prefix",)

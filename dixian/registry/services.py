@@ -197,6 +197,12 @@ def household_validate(values: Mapping[str, Any]) -> None:
 def region_validate(region: Region) -> None:
     if region.level not in ("village", "group"):
         raise ValidationError({"region": "农户只能归属到村或村民小组,请选择村(组)。"})
+    if region.retired_on is not None:  # docs/domain.md §19: households leave a retired unit, none join it
+        raise ValidationError(
+            {
+                "region": f"「{region.full_name or region.name}」已撤销,不能再登记或迁入农户。请选择使用中的村(组)。"
+            }
+        )
 
 
 def household_create(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views, views_access_log, views_detail, views_import, views_list
+from . import views, views_access_log, views_detail, views_import, views_list, views_regions
 
 app_name = "registry"
 urlpatterns = [
@@ -13,6 +13,7 @@ urlpatterns = [
     path("households/import/template.xlsx", views_import.import_template, name="import_template"),
     path("households/import/<int:pk>/", views_import.import_batch, name="import_batch"),
     path("households/import/<int:pk>/report.xlsx", views_import.import_report, name="import_report"),
+    path("regions/import/", views_regions.regions_import_page, name="regions_import"),
     path("households/<int:pk>/", views_detail.household_detail, name="household_detail"),
     path(
         "households/<int:pk>/access-log/",

@@ -224,6 +224,12 @@ class AccountForm(forms.Form):
         region = self.chosen_region()
         if self.region_notices:
             self.add_error("region", "所属区划须是您管辖的区划或其下级区划。")
+        elif (
+            region is not None
+            and region.retired_on is not None
+            and (self.account is None or self.account.region_id != region.pk)
+        ):  # a retired unit keeps what it has, takes nothing new (docs/domain.md §19)
+            self.add_error("region", f"「{region.name}」已撤销,不能再分配账号。请选择使用中的区划。")
         assert region is not None  # noqa: S101 - chosen_region falls back on the administrator's region
         return services.AccountInput(
             username=data.get("username") or "",

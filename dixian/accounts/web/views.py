@@ -283,7 +283,7 @@ def _form_context(
     return {
         "form": form,
         "account": account,
-        "picker": region_picker(admin, selected),
+        "picker": region_picker(admin, selected, in_use_only=True),
         "feed_roles": form.feed_roles,
         "chosen_roles": set(form["roles"].value() or []),
         "admin_region": admin.region,
