@@ -208,3 +208,40 @@ def test_a_head_row_without_village_or_code_is_a_row_error(tmp_path, world, plac
     assert [(e["row"], e["column"], e["reason"]) for e in batch.errors] == [
         (3, "行政村", "户主所在行的行政村为必填项(或填写行政区划代码),请填写")
     ]
+
+
+def test_the_import_page_takes_a_national_book_and_shows_the_candidates_of_a_shared_name(
+    client, tmp_path, world, people, places
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from dixian.common.jobs import worker_run_once
+    from dixian.common.testing import PASSWORD
+
+    assert client.login(username="county_admin", password=PASSWORD)
+    rows = [
+        *national_household("3604241002019920", 20, county="修水县", township="义宁镇", village="良塘村委会"),
+        *national_household("3604241002019921", 21, village="新村"),
+    ]
+    path = national_workbook(tmp_path / "全字段.xlsx", rows)
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    client.post(
+        reverse("registry:import"), {"file": SimpleUploadedFile("全字段.xlsx", path.read_bytes(), xlsx)}
+    )
+    assert worker_run_once()
+    batch = ImportBatch.objects.get()
+    page = client.get(reverse("registry:import_batch", args=[batch.pk])).content.decode()
+    assert "未导入任何数据" in page
+    assert "修水县义宁镇新村(360424100203)、修水县渣津镇新村(360424101201)" in page
+    rows = [{**row, "township_name": "渣津"} if row["village_name"] == "新村" else row for row in rows]
+    path = national_workbook(tmp_path / "全字段.xlsx", rows)
+    client.post(
+        reverse("registry:import"), {"file": SimpleUploadedFile("全字段.xlsx", path.read_bytes(), xlsx)}
+    )
+    assert worker_run_once()
+    batch = ImportBatch.objects.latest("pk")
+    assert batch.status == ImportBatch.Status.IMPORTED, batch.errors
+    assert "新增 2 户、4 人" in client.get(reverse("registry:import_batch", args=[batch.pk])).content.decode()
+    placed = dict(Household.objects.values_list("household_no", "region_code"))
+    assert (placed["3604241002019920"], placed["3604241002019921"]) == (world.village.code, "360424101201")
