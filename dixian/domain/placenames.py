@@ -18,6 +18,7 @@ The tree lookup itself (which units of an account's scope carry a name) is regio
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -73,7 +74,12 @@ def clean(value: object) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = str(value)
+    return _clean_text(str(value))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _clean_text(text: str) -> str:
+    # A county's book repeats a few hundred names on every row: cached, each is folded once.
     # NFKC can produce spaces (U+00A8 → space + diaeresis) and dropping a space can let a mark compose:
     # repeat until nothing changes, so that clean(clean(x)) == clean(x) holds for every input.
     for _ in range(_CLEAN_ROUNDS):
@@ -98,6 +104,7 @@ def short_name(name: str, level: str) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def short_names(name: str, level: str) -> tuple[str, ...]:
     """The short names a name answers to: its `short_name`, and, when it ends with a note in brackets
     ("良塘村(社区)"), also the short name of what comes before the note. Two names of one level match
@@ -130,7 +137,11 @@ def chinese_number(text: str) -> int | None:
 def group_number(value: object) -> int | None:
     """The number of a 村民小组 written as a number: "3组", "三组", "第三村民小组", "03", 3 → 3.
     None for a named group ("张家组") or anything else."""
-    text = clean(value)
+    return _group_number(clean(value))
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _group_number(text: str) -> int | None:
     match = _GROUP.fullmatch(text)
     if match is None:
         return None

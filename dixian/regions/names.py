@@ -87,7 +87,11 @@ class PlaceIndex:
         # Names peeled off the front of a path cell: every city, county and township of scope and above.
         self.peel: dict[str, set[str]] = {level: set() for level in LEVELS}
         self.longest = 0
+        self.number: dict[str, int | None] = {}  # a group's number, read from its name once
+        self._villages: dict[tuple[str, str, str], tuple[Resolution, list[str]]] = {}
         for place in everything:
+            if place.level == pn.GROUP:
+                self.number[place.code] = pn.group_number(place.name)
             key = pn.clean(place.name)
             if place.code not in above:
                 self.full[place.level][key].append(place)
@@ -130,7 +134,14 @@ class PlaceIndex:
         """The units of `level` in scope named `text` (the very name first, else a short name), under
         one of `within` when given."""
         key = pn.clean(text)
-        prefixes = tuple(p.prefix for p in within) if within is not None else ("",)
+        if within is None:
+            found = list(self.full[level].get(key, []))
+            if found:
+                return found
+            for short in pn.short_names(key, level):
+                found.extend(self.short[level].get(short, []))
+            return list(dict.fromkeys(found))
+        prefixes = tuple(p.prefix for p in within)
         found = [p for p in self.full[level].get(key, []) if p.code.startswith(prefixes)]
         if found:
             return found
@@ -152,8 +163,8 @@ class PlaceIndex:
 
     def _parts(self, level: str, text: str) -> list[tuple[str, str]]:
         """A cell's text as (level, name) pairs: itself, or a path peeled into its units."""
-        if not text or self._known(level, text):
-            return [(level, text)] if text else []
+        if not text or level == pn.GROUP or self._known(level, text):
+            return [(level, text)] if text else []  # a group cell is never a path
         parts: list[tuple[str, str]] = []
         rest = pn.strip_province(text)
         for above in LEVELS[: LEVELS.index(level)]:
@@ -175,51 +186,62 @@ class PlaceIndex:
         self, *, county: object = "", township: object = "", village: object = "", group: object = ""
     ) -> Resolution:
         """The village (or its group) of scope these names designate, or why there is none."""
+        key = (pn.clean(county), pn.clean(township), pn.clean(village))
+        if key not in self._villages:
+            self._villages[key] = self._village(*key)
+        found, groups = self._villages[key]
+        if found.place is None:
+            return found
+        village_place = found.place
+        for _, written in self._parts(pn.GROUP, pn.clean(group)):
+            if written not in groups:
+                groups = [*groups, written]
+        chosen: Place | None = None
+        for name in groups:
+            candidates = self._groups(village_place, name)
+            if len(candidates) != 1 or (chosen is not None and candidates[0] != chosen):
+                return self._group_problem(village_place, name, candidates)
+            chosen = candidates[0]
+        return Resolution(chosen or village_place)
+
+    def _village(self, county: str, township: str, village: str) -> tuple[Resolution, list[str]]:
+        """The village the names designate (once per distinct triple: a book repeats them on every row),
+        and the group names its cells carried (a path ending in 三组)."""
         given: dict[str, list[str]] = defaultdict(list)
-        for level, cell in (
-            (pn.COUNTY, county),
-            (pn.TOWNSHIP, township),
-            (pn.VILLAGE, village),
-            (pn.GROUP, group),
-        ):
-            for part_level, name in self._parts(level, pn.clean(cell)):
+        for level, cell in ((pn.COUNTY, county), (pn.TOWNSHIP, township), (pn.VILLAGE, village)):
+            for part_level, name in self._parts(level, cell):
                 if name and name not in given[part_level]:
                     given[part_level].append(name)
+        groups = given[pn.GROUP]
         if not given[pn.VILLAGE]:
-            return Resolution(None, "请填写行政村名称", pn.VILLAGE)
+            return Resolution(None, "请填写行政村名称", pn.VILLAGE), groups
         within: list[Place] | None = None
         for level in ("city", pn.COUNTY, pn.TOWNSHIP, pn.VILLAGE):
             for name in given[level]:
-                if self._above(level, name):
+                if level != pn.VILLAGE and self._above(level, name):
                     continue  # the scope lies under it: it narrows nothing
                 found = self.match(level, name, within)
                 if not found:
-                    return self._not_found(level, name, within)
+                    return self._not_found(level, name, within), groups
                 within = found
         assert within is not None  # noqa: S101 - the village level always sets it
         if len(within) > 1:
             narrow = (
                 "乡镇名称" if not given[pn.TOWNSHIP] else "县(市、区)名称" if not given[pn.COUNTY] else ""
             )
-            return self._ambiguous(given[pn.VILLAGE][-1], within, narrow)
-        village_place = within[0]
-        chosen: Place | None = None
-        for name in given[pn.GROUP]:
-            groups = self._groups(village_place, name)
-            if len(groups) != 1 or (chosen is not None and groups[0] != chosen):
-                return self._group_problem(village_place, name, groups)
-            chosen = groups[0]
-        return Resolution(chosen or village_place)
+            return self._ambiguous(given[pn.VILLAGE][-1], within, narrow), groups
+        return Resolution(within[0]), groups
 
     def _groups(self, village: Place, text: str) -> list[Place]:
         number = pn.group_number(text)
         children = self.children.get(village.code, [])
         if number is not None:
+            numbers = self.number
             by_number = [
                 g
                 for g in children
-                if pn.group_number(g.name) == number
-                or (pn.group_number(g.name) is None and g.code[12:] == f"{number:02d}")
+                if numbers.get(g.code) == number
+                or (numbers.get(g.code) is None and g.code[12:] == f"{number:02d}")
             ]
             if by_number:
                 return by_number

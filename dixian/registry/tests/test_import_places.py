@@ -245,3 +245,17 @@ def test_the_import_page_takes_a_national_book_and_shows_the_candidates_of_a_sha
     assert "新增 2 户、4 人" in client.get(reverse("registry:import_batch", args=[batch.pk])).content.decode()
     placed = dict(Household.objects.values_list("household_no", "region_code"))
     assert (placed["3604241002019920"], placed["3604241002019921"]) == (world.village.code, "360424101201")
+
+
+def test_a_village_account_names_its_village_and_groups(tmp_path, world, places):
+    rows = national_household(
+        "3604241002019930", 30, county="修水县", township="义宁镇", village="良塘村", group="二组"
+    )
+    batch = run(tmp_path, rows, world.village)
+    assert batch.status == ImportBatch.Status.IMPORTED, batch.errors
+    assert Household.objects.get(household_no="3604241002019930").region == places["group2"]
+    batch = run(tmp_path, national_household("3604241002019931", 31, village="桃坪村"), world.village)
+    (reason,) = reasons(batch)
+    assert (
+        reason == "在您的管辖范围(修水县义宁镇良塘村)内找不到名为「桃坪村」的村,请核对名称,或填写行政区划代码"
+    )
