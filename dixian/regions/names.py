@@ -13,6 +13,8 @@ or a Chinese message naming the candidates. How names compare is dixian/domain/p
 - a cell may hold a whole path ("九江市修水县义宁镇良塘村三组"): the names of the scope's cities, counties
   and townships are peeled off its front, a trailing group off its end;
 - a 县 or 乡 name of a unit above the scope (a township account's own county) narrows nothing;
+- a group name must be a group of the village, unless the tree holds no groups under that village (the
+  statistical code table stops at villages): then the household is placed at the village;
 - nothing outside the scope is loaded, so a name of another county is "not found in your scope", and
   candidates are only ever units of the scope.
 """
@@ -196,6 +198,10 @@ class PlaceIndex:
         for _, written in self._parts(pn.GROUP, pn.clean(group)):
             if written not in groups:
                 groups = [*groups, written]
+        if not any(g.level == pn.GROUP for g in self.children.get(village_place.code, [])):
+            # The tree stops at this village (the statistical code table has no groups): the group
+            # names only what the tree does not hold, and the village is right (docs/domain.md §14.1).
+            return Resolution(village_place)
         chosen: Place | None = None
         for name in groups:
             candidates = self._groups(village_place, name)
@@ -258,9 +264,7 @@ class PlaceIndex:
                 tuple(found),
             )
         groups = self.children.get(village.code, [])
-        hint = (
-            f"该村的{label}有:{self._listing(groups)}" if groups else f"该村在系统中没有{label},请只填写村名"
-        )
+        hint = f"该村的{label}有:{self._listing(groups)}"
         return Resolution(
             None,
             f"{village.path}没有名为「{text}」的{label}({hint}),请核对组名,或填写行政区划代码;"

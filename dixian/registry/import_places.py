@@ -68,7 +68,7 @@ def places_resolve(sheet: Sheet, parsed: Parsed, *, scope: Region) -> list[RowEr
     none: list[Any] = [None] * n
     names = list(zip(*(v.get(f, none) for f in NAME_FIELDS), strict=True))
     wanted = {t for t in names if t[2]}
-    index = PlaceIndex.for_scope(scope, groups=any(t[3] for t in wanted))
+    index = PlaceIndex.for_scope(scope)  # groups too: a village cell may end with one (良塘村三组)
     outcomes: dict[tuple[Any, ...], Resolution] = {
         t: index.resolve(county=t[0] or "", township=t[1] or "", village=t[2], group=t[3] or "")
         for t in wanted

@@ -121,6 +121,12 @@ def test_unknown_names_say_where_they_were_looked_for(index):
     assert index[0].resolve(township="义宁镇").message == "请填写行政村名称"
 
 
+def test_a_group_name_under_a_village_the_tree_holds_no_groups_of_places_at_the_village(index):
+    assert code(index, township="义宁镇", village="新村", group="3组") == "360424100201"
+    assert code(index, village="石坳村五组") == "360424102200"
+    assert index[0].resolve(village="良塘村", group="五组").level == "group"  # 良塘村 has groups: checked
+
+
 # ---- properties over generated trees ------------------------------------------------------------------
 
 BASE = st.text(alphabet="良塘义宁新黄沙石坳城东西南北桃坪马渣津大桥白岭上下", min_size=1, max_size=3)
