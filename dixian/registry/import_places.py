@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from dixian.domain import placenames
 from dixian.regions.names import PlaceIndex, Resolution
 
+from . import choices as c
 from . import parsing as p
 from .template import BY_FIELD
 
@@ -112,4 +113,23 @@ def places_resolve(sheet: Sheet, parsed: Parsed, *, scope: Region) -> list[RowEr
                 f"行政区划代码「{code}」与所填名称「{shown}」不一致(名称对应 {outcome.place.shown}),"
                 "请核对后只保留正确的一项",
             )
+    _agree_with_head(v, names, codes, present)
     return errors
+
+
+def _agree_with_head(
+    v: dict[str, list[Any]], names: list[tuple[Any, ...]], codes: list[str | None], present: list[str]
+) -> None:
+    """A member row that spells the place otherwise than the head's row ("义宁" for "义宁镇") but names the
+    same unit takes the head's spelling, so that the one-value-per-household check does not refuse it."""
+    heads: dict[Any, int] = {}
+    for i, (no, relation) in enumerate(zip(v["household_no"], v["relation"], strict=True)):
+        if relation == c.Relation.HEAD:
+            heads.setdefault(no, i)
+    for i, no in enumerate(v["household_no"]):
+        head = heads.get(no)
+        if head is None or head == i or names[i] == names[head] or not names[i][2]:
+            continue
+        if codes[i] is not None and codes[i] == codes[head]:
+            for name in present:
+                v[name][i] = v[name][head]

@@ -259,3 +259,17 @@ def test_a_village_account_names_its_village_and_groups(tmp_path, world, places)
     assert (
         reason == "在您的管辖范围(修水县义宁镇良塘村)内找不到名为「桃坪村」的村,请核对名称,或填写行政区划代码"
     )
+
+
+def test_members_may_spell_the_place_otherwise_when_it_is_the_same_place(tmp_path, world, places):
+    rows = national_household("3604241002019940", 40, township="义宁镇", village="良塘村", group="一组")
+    rows[1] |= {"township_name": "义宁", "village_name": "良塘村委会", "group_name": "1组"}
+    batch = run(tmp_path, rows, world.county)
+    assert batch.status == ImportBatch.Status.IMPORTED, batch.errors
+    assert Household.objects.get(household_no="3604241002019940").region == places["group1"]
+    rows[1] |= {"group_name": "二组"}  # another place: the household's rows disagree
+    batch = run(tmp_path, rows, world.county)
+    assert batch.status == ImportBatch.Status.REJECTED
+    assert {e["row"] for e in batch.errors} == {4}  # the spouse's row (a title row, then the headers)
+    grouped = next(e for e in batch.errors if e["column"] == "组")
+    assert grouped["reason"] == "「二组」与本户户主所在行(第 3 行)不一致;同一户的户级信息应相同,或只在户主行填写"
