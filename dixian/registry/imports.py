@@ -34,6 +34,7 @@ from dixian.regions.models import Region
 from . import choices as c
 from . import parsing as p
 from .bulk import INCOME_INPUT, BulkError, registry_bulk_upsert
+from .import_places import NAME_FIELDS, parse_place_name, place_columns_problem, places_resolve
 from .models import ImportBatch
 from .template import BY_FIELD, COLUMNS, header_lookup, normalise_header
 
@@ -167,6 +168,8 @@ def read_sheet(path: Path) -> Sheet:
         raise ImportFileError(
             f"工作表「{name}」缺少必填列:{'、'.join(missing)}。请使用导入模板,或把表头改成模板中的名称"
         )
+    if problem := place_columns_problem(name, columns):
+        raise ImportFileError(problem)
     sheet = Sheet(
         name=name, rows=rows, header_index=header_index, columns=columns, headers=headers, unknown=unknown
     )
@@ -206,6 +209,7 @@ def _parsers() -> dict[str, Callable[[Any], Any]]:
         "tekun": p.parse_bool,
         "phone": p.parse_phone,
         "year": lambda v: p.parse_int(v, low=FIRST_INCOME_YEAR, high=this_year, label="收入年度"),
+        **dict.fromkeys(NAME_FIELDS, parse_place_name),
     }
     for name in (
         "kind",
@@ -306,7 +310,7 @@ def parse_sheet(sheet: Sheet, *, tick: Callable[[float], None] | None = None) ->
 def _check_rows(sheet: Sheet, parsed: Parsed, *, region: Region) -> list[RowError]:
     """Required cells, ID facts, per-person rules, household consistency, duplicates, regions."""
     v, rows, cols, headers = parsed.values, parsed.rows, sheet.columns, sheet.headers
-    errors: list[RowError] = []
+    errors: list[RowError] = places_resolve(sheet, parsed, scope=region)  # names → v["region_code"]
     raw_rows = parsed.raw
     invalid = {(e.row, e.col_index) for e in parsed.errors}
 
@@ -379,6 +383,11 @@ def _check_rows(sheet: Sheet, parsed: Parsed, *, region: Region) -> list[RowErro
         head = heads[0]
         for name in HEAD_REQUIRED:
             if empty(head, name) and not failed(head, name):
+                if name == "region_code" and not empty(head, "village_name"):
+                    continue  # placed by name (import_places)
+                if name == "region_code" and "region_code" not in cols:
+                    add(head, "village_name", "户主所在行的行政村为必填项(或填写行政区划代码),请填写")
+                    continue
                 add(head, name, f"户主所在行的{BY_FIELD[name].header}为必填项,请填写")
         if len(idx) > 1:
             for name in household_fields:
@@ -476,7 +485,10 @@ def build_frames(sheet: Sheet, parsed: Parsed) -> tuple[pl.DataFrame, pl.DataFra
     v, cols = parsed.values, sheet.columns
     relation = v["relation"]
     heads = [i for i, r in enumerate(relation) if r == c.Relation.HEAD]
-    h_fields = ["household_no", *[f for f in HOUSEHOLD_FIELDS if f in cols and f != "household_no"]]
+    h_fields = [
+        "household_no",
+        *[f for f in HOUSEHOLD_FIELDS if f in v and f not in ("household_no", *NAME_FIELDS)],
+    ]
     households = pl.DataFrame({f: [v[f][i] for i in heads] for f in h_fields}, strict=False)
     if "phone" in cols:
         households = households.with_columns(
@@ -817,6 +829,11 @@ def template_workbook(out: Any) -> None:
         (
             "户级信息",
             "户编号、行政区划代码、户类型等户级信息以户主所在行为准;其他成员行可留空,若填写必须与户主行相同。",
+        ),
+        (
+            "所在村",
+            "填写行政区划代码,或填写县(市、区)、乡(镇)、行政村(及组)的名称;村名在本辖区重名时,"
+            "请同时填写乡镇名称。名称可写全称或简称(如 义宁镇 或 义宁、良塘村委会 或 良塘村)。",
         ),
         (
             "证件号码",

@@ -31,8 +31,11 @@ import polars as pl
 from xlsxwriter.utility import xl_col_to_name
 
 from dixian.common.spreadsheets import workbook as safe_workbook
-from dixian.registry.template import COLUMNS
+from dixian.registry.import_places import NAME_FIELDS
+from dixian.registry.template import COLUMNS as TEMPLATE_COLUMNS
 
+# The generator codes every household's place; the name columns (for books of the national layout) stay out.
+COLUMNS = tuple(c for c in TEMPLATE_COLUMNS if c.field not in NAME_FIELDS)
 FIXED_CREATED = dt.datetime(2026, 1, 1, 0, 0, 0)  # noqa: DTZ001 - a document property, not an instant
 SHEET_NAME = "农户信息"
 SHEET_PART = "xl/worksheets/sheet1.xml"

@@ -19,13 +19,15 @@ from stdnum.cn import ric
 from dixian.domain import dictionaries as d
 from dixian.domain.income import DEMO_INCOME_LINE
 from dixian.registry import choices as c
-from dixian.registry.template import HEADERS
 from dixian.synthetic.generate import FILES, generate, read_manifest
 from dixian.synthetic.idnumbers import PREFIX_HISTORY, id_numbers
 from dixian.synthetic.labels import registry_labels
 from dixian.synthetic.population import generate_population
 from dixian.synthetic.tree import COUNTIES, KEY_VILLAGES, build_tree
-from dixian.synthetic.workbook import write_workbook
+from dixian.synthetic.workbook import COLUMNS, write_workbook
+
+# The generator codes each place: the template's name columns (registry/import_places.py) are not written.
+HEADERS = tuple(column.header for column in COLUMNS)
 
 SEED = 20261129
 
