@@ -41,6 +41,7 @@ class Place:
     level: str
     parent: str | None  # the parent's code
     path: str = ""  # names from the county down ("修水县义宁镇良塘村"), as shown in messages
+    retired: bool = False  # retired from the code table (docs/domain.md §19)
 
     @property
     def prefix(self) -> str:
@@ -72,8 +73,16 @@ def with_paths(places: Iterable[Place]) -> list[Place]:
         above = paths.get(place.parent or "", "")
         path = place.name if place.level == "city" else above + place.name
         paths[place.code] = "" if place.level == "city" else path
-        out.append(Place(place.code, place.name, place.level, place.parent, path))
+        out.append(Place(place.code, place.name, place.level, place.parent, path, place.retired))
     return out
+
+
+def _current(found: list[Place]) -> list[Place]:
+    """A retired unit's name still finds it (its households stay there until moved), but a unit in use of
+    the same name wins (a merged village often keeps the old name; docs/domain.md §19). Whether a household
+    may be placed on a retired unit is the importer's check, as for a code."""
+    current = [p for p in found if not p.retired]
+    return current or found
 
 
 class PlaceIndex:
@@ -113,9 +122,11 @@ class PlaceIndex:
             rows = rows.exclude(level=Region.Level.GROUP)
         ids: dict[int, str] = {}
         raw = []
-        for pk, code, name, level, parent_id in rows.values_list("id", "code", "name", "level", "parent_id"):
+        for pk, code, name, level, parent_id, retired_on in rows.values_list(
+            "id", "code", "name", "level", "parent_id", "retired_on"
+        ):
             ids[pk] = code
-            raw.append((code, name, level, parent_id))
+            raw.append((code, name, level, parent_id, retired_on is not None))
         ancestors = []
         node = scope.parent
         while node is not None:
@@ -125,8 +136,10 @@ class PlaceIndex:
             node = node.parent
         parent_code = scope.parent.code if scope.parent else None
         places = [
-            Place(code, name, level, parent_code if code == scope.code else ids.get(parent_id or 0))
-            for code, name, level, parent_id in raw
+            Place(
+                code, name, level, parent_code if code == scope.code else ids.get(parent_id or 0), "", retired
+            )
+            for code, name, level, parent_id, retired in raw
         ]
         return cls(Place(scope.code, scope.name, scope.level, parent_code), places, ancestors)
 
@@ -139,17 +152,17 @@ class PlaceIndex:
         if within is None:
             found = list(self.full[level].get(key, []))
             if found:
-                return found
+                return _current(found)
             for short in pn.short_names(key, level):
                 found.extend(self.short[level].get(short, []))
-            return list(dict.fromkeys(found))
+            return _current(list(dict.fromkeys(found)))
         prefixes = tuple(p.prefix for p in within)
         found = [p for p in self.full[level].get(key, []) if p.code.startswith(prefixes)]
         if found:
-            return found
+            return _current(found)
         for short in pn.short_names(key, level):
             found.extend(p for p in self.short[level].get(short, []) if p.code.startswith(prefixes))
-        return list(dict.fromkeys(found))
+        return _current(list(dict.fromkeys(found)))
 
     def _above(self, level: str, text: str) -> bool:
         """`text` names a unit above the scope (or the scope itself) at `level`."""

@@ -35,7 +35,7 @@ from . import choices as c
 from . import parsing as p
 from .bulk import INCOME_INPUT, BulkError, registry_bulk_upsert
 from .import_places import NAME_FIELDS, parse_place_name, place_columns_problem, places_resolve
-from .models import ImportBatch
+from .models import Household, ImportBatch
 from .template import BY_FIELD, COLUMNS, header_lookup, normalise_header
 
 if TYPE_CHECKING:
@@ -450,7 +450,17 @@ def _check_regions(
 ) -> None:
     codes = {code for code in v["region_code"] if code}
     found = {r.code: r for r in Region.objects.filter(code__in=codes)} if codes else {}
-    for idx in members.values():
+    # A retired unit keeps the households it has and takes no new one (docs/domain.md §19): a household
+    # already registered there may stay in the book unchanged; one new to it is refused.
+    retired = {code for code, r in found.items() if r.retired_on is not None}
+    staying: set[tuple[str, str]] = set()
+    if retired:
+        staying = set(
+            Household.objects.filter(region__code__in=retired, household_no__in=list(members)).values_list(
+                "household_no", "region__code"
+            )
+        )
+    for no, idx in members.items():
         heads = [i for i in idx if relation[i] == c.Relation.HEAD]
         i = heads[0] if heads else idx[0]
         code = v["region_code"][i]
@@ -475,6 +485,13 @@ def _check_regions(
                 i,
                 "region_code",
                 f"行政区划代码「{code}」是{region.get_level_display()}级,请填写农户所在村或村民小组的代码",
+            )
+        elif code in retired and (no, code) not in staying:
+            add(
+                i,
+                "region_code",
+                f"{region.full_name or region.name}({code})已于 {region.retired_on} 撤销,不能再登记新的农户,"
+                "请填写农户现在所在的村(组)",
             )
 
 

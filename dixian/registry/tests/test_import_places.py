@@ -272,4 +272,29 @@ def test_members_may_spell_the_place_otherwise_when_it_is_the_same_place(tmp_pat
     assert batch.status == ImportBatch.Status.REJECTED
     assert {e["row"] for e in batch.errors} == {4}  # the spouse's row (a title row, then the headers)
     grouped = next(e for e in batch.errors if e["column"] == "组")
-    assert grouped["reason"] == "「二组」与本户户主所在行(第 3 行)不一致;同一户的户级信息应相同,或只在户主行填写"
+    assert (
+        grouped["reason"] == "「二组」与本户户主所在行(第 3 行)不一致;同一户的户级信息应相同,或只在户主行填写"
+    )
+
+
+def test_a_retired_village_takes_no_new_household_but_keeps_the_one_it_has(tmp_path, world, places):
+    """docs/domain.md §19: by name a retired village places nothing; by code it keeps only its own."""
+    import datetime as dt
+
+    from dixian.regions.models import Region
+
+    rows = national_household("3604241002019960", 21, county="修水县", township="义宁镇", village="良塘村")
+    assert run(tmp_path, rows, world.county).status == ImportBatch.Status.IMPORTED
+    liangtang = Household.objects.get(household_no="3604241002019960").region
+    Region.objects.filter(pk=liangtang.pk).update(retired_on=dt.date(2026, 3, 1))
+
+    again = run(tmp_path, [{**row, "region_code": liangtang.code} for row in rows], world.county)
+    assert again.status == ImportBatch.Status.IMPORTED, again.errors
+
+    new = national_household("3604241002019961", 22, county="修水县", township="义宁镇", village="良塘村")
+    by_name = run(tmp_path, new, world.county)
+    assert by_name.status == ImportBatch.Status.REJECTED
+    by_code = run(tmp_path, [{**row, "region_code": liangtang.code} for row in new], world.county)
+    assert by_code.status == ImportBatch.Status.REJECTED
+    assert any("已于 2026-03-01 撤销" in reason for reason in reasons(by_code)), reasons(by_code)
+    assert not Household.objects.filter(household_no="3604241002019961").exists()
