@@ -308,6 +308,13 @@ LEVELS: dict[str, str] = {
 }
 
 
+# Findings that tell a person's health or disability: hidden, like the member table's health column, from
+# an account without the right to see personal information in full (docs/security.md §1).
+HEALTH_CODES = frozenset(
+    {"disability_grade_missing", "disability_category_missing", "disabled_without_category"}
+)
+
+
 def _stack(frames: Sequence[pl.DataFrame]) -> pl.DataFrame:
     if not frames:
         return pl.DataFrame(schema=FINDING_COLUMNS)

@@ -318,7 +318,13 @@ def findings_summary(
 ) -> dict[str, Any]:
     """What the import result page shows: counts per rule and the first findings with their rows."""
     sample = [
-        {"row": row, "column": headers.get(name, ""), "reason": f"{fr.LABELS.get(code, code)}:{message}"}
+        {
+            "row": row,
+            "code": code,
+            "column": headers.get(name, ""),
+            "label": fr.LABELS.get(code, code),
+            "reason": message,
+        }
         for row, code, name, message in located.head(FINDING_SAMPLE)
         .select("row", "code", "field", "message")
         .rows()

@@ -667,10 +667,9 @@ def _run(batch: ImportBatch, path: Path, actor: User | None, region: Region, sta
             warnings = income.warnings if income is not None else []
             found = _findings_report(batch, sheet, parsed, checked)
             if checked.findings.height:
-                listed = "、".join(f"{label} {n} 处" for _, label, n in checked.counts()[:3])
+                # Counted, not named: a rule's name may tell of health (shown per viewer on the page).
                 message += (
-                    f"发现疑点 {checked.findings.height} 处({listed}{'等' if len(checked.counts()) > 3 else ''}),"
-                    "已照常导入,请下载疑点清单或在农户页面核实。"
+                    f"发现疑点 {checked.findings.height} 处,已照常导入,请查看疑点清单或在农户页面核实。"
                 )
             message += "".join(f"{w}。" for w in warnings)
             _finish(

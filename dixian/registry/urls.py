@@ -13,6 +13,7 @@ urlpatterns = [
     path("households/import/template.xlsx", views_import.import_template, name="import_template"),
     path("households/import/<int:pk>/", views_import.import_batch, name="import_batch"),
     path("households/import/<int:pk>/report.xlsx", views_import.import_report, name="import_report"),
+    path("households/import/<int:pk>/findings.xlsx", views_import.import_findings, name="import_findings"),
     path("households/<int:pk>/", views_detail.household_detail, name="household_detail"),
     path(
         "households/<int:pk>/access-log/",
