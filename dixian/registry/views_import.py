@@ -164,6 +164,7 @@ def _findings_shown(batch: ImportBatch, *, pii: bool) -> dict[str, Any]:
             {
                 **f,
                 "label": health_shown(f.get("label", ""), pii=pii) if health else f.get("label", ""),
+                "column": health_shown(f.get("column", ""), pii=pii) if health else f.get("column", ""),
                 "reason": health_shown(reason, pii=pii) if health else text_shown(reason, pii=pii),
             }
         )
