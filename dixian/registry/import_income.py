@@ -58,19 +58,18 @@ def parse_signed_amount(value: object) -> Decimal | None:
     return p.parse_amount(value)
 
 
-def _fen(value: Decimal | None) -> int | None:
-    return None if value is None else int(value * 100)
-
-
 def income_block(
     values: dict[str, list[Any]],
     columns: Sequence[str],
     heads: Sequence[int],
-    members: dict[str, int],
+    members: pl.DataFrame,
     *,
     today: dt.date,
 ) -> IncomeBlock:
-    """The income rows of the households whose head rows are `heads` (indexes into the parsed `values`)."""
+    """The income rows of the households whose head rows are `heads` (indexes into the parsed `values`);
+    `members`: household_no, members (the household's rows in the book).
+
+    Column-wise (polars), like the rest of the import: a county book has some 60,000 households."""
     present = [name for name in ALL_INCOME if name in columns]
     warnings: list[str] = []
     if not present:
@@ -80,70 +79,85 @@ def income_block(
         )
         return IncomeBlock(_empty_bulk(), pl.DataFrame(), warnings)
     default_year = previous_year(today)
-    parts = [
-        n for n in INCOME_INPUT if n in columns or any(SUB_ITEMS[s] == n for s in SUB_ITEMS if s in columns)
-    ]
+    money = [n for n in present if n != "year"]
+    frame = pl.DataFrame(
+        {
+            "household_no": pl.Series([values["household_no"][i] for i in heads], dtype=pl.String),
+            "year": pl.Series(
+                [values["year"][i] for i in heads] if "year" in values else [None] * len(heads),
+                dtype=pl.Int64,
+            ),
+            # Through text: polars turns it into decimals faster than it converts Decimal objects (the
+            # parser has quantized them to 0.01).
+            **{
+                n: pl.Series(
+                    [None if (x := values[n][i]) is None else str(x) for i in heads], dtype=pl.String
+                )
+                for n in money
+            },
+        }
+    )
+    frame = frame.with_columns(_decimal(pl.col(n)) for n in money)
     subs_by_part: dict[str, list[str]] = {}
     for sub, part in SUB_ITEMS.items():
-        if sub in columns:
+        if sub in money:
             subs_by_part.setdefault(part, []).append(sub)
-    get = lambda name, i: values[name][i] if name in values else None  # noqa: E731
-    bulk_rows: list[tuple[Any, ...]] = []
-    check_rows: list[tuple[Any, ...]] = []
-    defaulted = summed = declared_only = 0
-    for i in heads:
-        no = values["household_no"][i]
-        given = {n: get(n, i) for n in parts}
-        sub_sums: dict[str, Decimal | None] = {}
-        for part, subs in subs_by_part.items():
-            filled: list[Any] = [get(s, i) for s in subs if get(s, i) is not None]
-            sub_sums[part] = sum(filled, Decimal(0)) if filled else None
-        effective = dict(given)
-        for part, total in sub_sums.items():
-            if effective.get(part) is None and total is not None:
-                effective[part] = total
-                summed += 1
-        net, per_capita = get(DECLARED_NET, i), get(DECLARED_PER_CAPITA, i)
-        has_parts = any(effective.get(n) is not None for n in NET_PARTS)
-        any_amount = (
-            any(v is not None for v in effective.values()) or net is not None or per_capita is not None
-        )
-        year = get("year", i)
-        if year is None and not any_amount:
-            continue
-        if year is None:
-            year = default_year
-            defaulted += 1
-        if has_parts:
-            declared = IncomeDeclared.COMPUTED
-        elif net is not None:
-            declared, declared_only = IncomeDeclared.NET, declared_only + 1
-        elif per_capita is not None:
-            declared, declared_only = IncomeDeclared.PER_CAPITA, declared_only + 1
-        else:
-            declared = IncomeDeclared.COMPUTED
-        bulk_rows.append(
-            (
-                no,
-                year,
-                *[str(effective[n]) if effective[n] is not None else None for n in parts],
-                str(declared),
-                None if net is None else str(net),
-                None if per_capita is None else str(per_capita),
-            )
-        )
-        check_rows.append(
-            (
-                no,
-                year,
-                members.get(no, 0),
-                has_parts,
-                *[_fen(effective.get(n)) for n in NET_PARTS],
-                *[_fen(sub_sums.get(n)) if given.get(n) is not None else None for n in NET_PARTS],
-                _fen(net),
-                _fen(per_capita),
-            )
-        )
+    parts = [n for n in INCOME_INPUT if n in money or n in subs_by_part]
+    sums = {
+        part: pl.when(pl.any_horizontal(pl.col(s).is_not_null() for s in subs))
+        .then(pl.sum_horizontal(subs))
+        .otherwise(None)
+        for part, subs in subs_by_part.items()
+    }
+    frame = frame.with_columns(
+        *[e.alias(f"sub_{part}") for part, e in sums.items()],
+        *[pl.lit(None, pl.Decimal(38, 2)).alias(n) for n in parts if n not in money],
+    )
+    frame = frame.with_columns(
+        # a component left empty is the sum of its sub-items (counted for the report)
+        *[
+            pl.coalesce(n, f"sub_{n}").alias(f"eff_{n}") if n in subs_by_part else pl.col(n).alias(f"eff_{n}")
+            for n in parts
+        ],
+        *[
+            (pl.col(n).is_null() & pl.col(f"sub_{n}").is_not_null()).alias(f"summed_{n}")
+            for n in subs_by_part
+        ],
+    )
+    net_parts = [n for n in NET_PARTS if n in parts]
+    has_parts = (
+        pl.any_horizontal(pl.col(f"eff_{n}").is_not_null() for n in net_parts) if net_parts else pl.lit(False)
+    )
+    net = pl.col(DECLARED_NET) if DECLARED_NET in money else pl.lit(None, pl.Decimal(38, 2))
+    per_capita = (
+        pl.col(DECLARED_PER_CAPITA) if DECLARED_PER_CAPITA in money else pl.lit(None, pl.Decimal(38, 2))
+    )
+    any_amount = pl.any_horizontal(
+        has_parts,
+        *[pl.col(f"eff_{n}").is_not_null() for n in parts],
+        net.is_not_null(),
+        per_capita.is_not_null(),
+    )
+    frame = frame.with_columns(
+        has_parts.alias("has_components"),
+        net.alias("declared_net"),
+        per_capita.alias("declared_per_capita"),
+        any_amount.alias("_any"),
+    ).filter(pl.col("year").is_not_null() | pl.col("_any"))
+    defaulted = frame.filter(pl.col("year").is_null()).height
+    frame = frame.with_columns(
+        pl.col("year").fill_null(default_year),
+        pl.when(pl.col("has_components"))
+        .then(pl.lit(IncomeDeclared.COMPUTED.value))
+        .when(pl.col("declared_net").is_not_null())
+        .then(pl.lit(IncomeDeclared.NET.value))
+        .when(pl.col("declared_per_capita").is_not_null())
+        .then(pl.lit(IncomeDeclared.PER_CAPITA.value))
+        .otherwise(pl.lit(IncomeDeclared.COMPUTED.value))
+        .alias("declared"),
+    )
+    declared_only = frame.filter(pl.col("declared") != IncomeDeclared.COMPUTED.value).height
+    summed = sum(frame.get_column(f"summed_{n}").sum() for n in subs_by_part) if subs_by_part else 0
     if defaulted:
         warnings.append(
             f"{defaulted} 户未填写收入年度,收入已按上一年度({default_year}年)导入;如年度不对,请填写收入年度后重新导入"
@@ -154,43 +168,43 @@ def income_block(
         )
     if summed:
         warnings.append(f"有 {summed} 项分项收入未填写,已由其明细(公益性岗位收入、低保金等)合计得出")
-    bulk = pl.DataFrame(
-        bulk_rows,
-        schema={
-            "household_no": pl.String,
-            "year": pl.Int64,
-            **dict.fromkeys(parts, pl.String),
-            "declared": pl.String,
-            "declared_net": pl.String,
-            "declared_per_capita": pl.String,
-        },
-        orient="row",
+    money_dtype = pl.Decimal(14, 2)
+    bulk = frame.select(
+        "household_no",
+        "year",
+        # An empty component of a household's income row is 0 (template.py); a missing total stays empty.
+        *[pl.col(f"eff_{n}").fill_null(0).cast(money_dtype).alias(n) for n in parts],
+        "declared",
+        pl.col("declared_net").cast(money_dtype),
+        pl.col("declared_per_capita").cast(money_dtype),
     )
-    # Through text: polars turns it into decimals faster than it converts Decimal objects (parsed to 0.01).
-    # An empty component of a household's income row is 0 (template.py), a missing total stays empty.
-    bulk = bulk.with_columns(
-        *[_decimal(pl.col(n).fill_null("0")) for n in parts],
-        *[_decimal(pl.col(n)) for n in ("declared_net", "declared_per_capita")],
-    )
-    check = pl.DataFrame(
-        check_rows,
-        schema={
-            "household_no": pl.String,
-            "year": pl.Int64,
-            "members": pl.Int64,
-            "has_components": pl.Boolean,
-            **dict.fromkeys(NET_PARTS, pl.Int64),
-            **{f"sub_{n}": pl.Int64 for n in NET_PARTS},
-            "declared_net": pl.Int64,
-            "declared_per_capita": pl.Int64,
-        },
-        orient="row",
+    fen = lambda e: (e * 100).cast(pl.Int64)  # noqa: E731
+    check = frame.join(members, on="household_no", how="left").select(
+        "household_no",
+        "year",
+        pl.col("members").fill_null(0),
+        "has_components",
+        *[
+            fen(pl.col(f"eff_{n}") if n in parts else pl.lit(None, pl.Decimal(38, 2))).alias(n)
+            for n in NET_PARTS
+        ],
+        # a sub-item sum is compared only with a component that was given (else it is the component)
+        *[
+            (
+                fen(pl.when(pl.col(n).is_not_null()).then(pl.col(f"sub_{n}")))
+                if n in subs_by_part
+                else pl.lit(None, pl.Int64)
+            ).alias(f"sub_{n}")
+            for n in NET_PARTS
+        ],
+        fen(pl.col("declared_net")).alias("declared_net"),
+        fen(pl.col("declared_per_capita")).alias("declared_per_capita"),
     )
     return IncomeBlock(bulk, check, warnings)
 
 
 def _decimal(expr: pl.Expr) -> pl.Expr:
-    return expr.str.to_decimal(scale=2).cast(pl.Decimal(14, 2))
+    return expr.str.to_decimal(scale=2).cast(pl.Decimal(38, 2))
 
 
 def _empty_bulk() -> pl.DataFrame:

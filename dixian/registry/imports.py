@@ -489,10 +489,8 @@ def build_frames(sheet: Sheet, parsed: Parsed) -> tuple[pl.DataFrame, pl.DataFra
     if "disability_grade" in persons.columns:
         persons = persons.with_columns(pl.col("disability_grade").cast(pl.Int64))
     # Whichever income columns the book carries (import_income); kept on `parsed` for the report.
-    members = persons.get_column("household_no").value_counts()
-    parsed.income = import_income.income_block(
-        v, list(cols), heads, dict(members.rows()), today=timezone.localdate()
-    )
+    members = persons.group_by("household_no").agg(pl.len().cast(pl.Int64).alias("members"))
+    parsed.income = import_income.income_block(v, list(cols), heads, members, today=timezone.localdate())
     return households, persons, parsed.income.bulk
 
 
