@@ -52,7 +52,7 @@ def parse_signed_amount(value: object) -> Decimal | None:
     if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
         amount = p.parse_amount(-value)
         return None if amount is None else -amount
-    if isinstance(value, str) and value.strip().startswith(("-", "-")):
+    if isinstance(value, str) and value.strip().startswith(("-", "\uff0d", "\u2212")):
         amount = p.parse_amount(value.strip()[1:])
         return None if amount is None else -amount
     return p.parse_amount(value)

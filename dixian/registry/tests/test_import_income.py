@@ -8,10 +8,14 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dixian.registry import services
+from dixian.registry.import_income import parse_signed_amount
 from dixian.registry.imports import registry_import
 from dixian.registry.models import Finding, HouseholdIncome, ImportBatch
+from dixian.registry.parsing import parse_amount
 from dixian.registry.tests.workbooks import family, write_workbook
 from dixian.screening.loading import registry_load
 
@@ -183,3 +187,12 @@ def test_a_national_book_with_only_the_net_income_reaches_screening(tmp_path, wo
     assert [(r["year"], r["net_income"], r["net_income_per_capita"]) for r in mine] == [
         (year, Decimal("7500.00"), Decimal("2500.00"))
     ]
+
+
+@given(amount=st.decimals(min_value=0, max_value=10**6, places=2, allow_nan=False, allow_infinity=False))
+def test_a_signed_net_income_reads_like_any_amount_with_its_sign(amount: Decimal) -> None:
+    assert parse_signed_amount(str(amount)) == parse_amount(str(amount))
+    assert parse_signed_amount(f"-{amount}") == -parse_amount(str(amount))
+    assert parse_signed_amount(-float(amount)) == -parse_amount(float(amount))
+    assert parse_signed_amount(f"\uff0d{amount}") == -parse_amount(str(amount))  # a full-width minus
+    assert parse_signed_amount(None) is None and parse_signed_amount("") is None
