@@ -727,10 +727,11 @@ def _findings_report(
             by_household[no] = rows[i]
     headers = {
         **{name: column.header for name, column in BY_FIELD.items()},
-        "net_income": BY_FIELD[DECLARED_NET].header,
-        "net_income_per_capita": BY_FIELD[DECLARED_PER_CAPITA].header,
         **{name: sheet.headers[j] for name, j in cols.items()},
     }
+    # The income findings name the stored figure; the book's column is the declared one.
+    headers["net_income"] = headers[DECLARED_NET]
+    headers["net_income_per_capita"] = headers[DECLARED_PER_CAPITA]
     located = findings.findings_with_rows(checked, by_person, by_household)
     out = imports_dir() / f"{batch.pk}-疑点清单.xlsx"
     findings.write_findings_report(located, out, headers=headers, names=names)

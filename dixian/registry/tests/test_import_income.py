@@ -111,6 +111,7 @@ def test_components_and_a_declared_net_that_disagree_keep_the_components_and_ope
     batch = run(tmp_path, rows, world.county)
     assert (income_of(A).declared, income_of(A).net_income) == ("", Decimal("20000.00"))
     assert Finding.objects.get(batch=batch).code == "income_net_mismatch"
+    assert batch.findings["sample"][0]["column"] == "家庭年纯收入"
     rounding = household(B, 111, year=2025, wages="20000.40", declared_net=20000)
     assert run(tmp_path, rounding, world.county, name="rounded.xlsx").finding_count == 0
 
