@@ -595,8 +595,11 @@ def income_upsert(
             # Stored with two decimals: quantise first so that 10000 and 10000.00 compare equal in the log.
             setattr(income, name, Decimal(value).quantize(CENT))
         income.members = members
-        # The form enters the components: the net income is computed from them again (docs/domain.md §2).
-        income.declared = IncomeDeclared.COMPUTED
+        # The form enters the components: the net income is computed from them again (docs/domain.md §2),
+        # unless the year's net was declared as a whole and the form leaves every component at 0 (saving
+        # the members alone must not wipe the declared figure).
+        if any(Decimal(v) for v in components.values()) or not income.declared:
+            income.declared = IncomeDeclared.COMPUTED
         income.recompute()
         changes = diff_fields(old, model_to_dict(income, fields=INCOME_LOGGED), INCOME_LOGGED)
         if changes:

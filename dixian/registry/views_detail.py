@@ -479,5 +479,6 @@ def income_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "title": "录入年度收入",
             "action": reverse("registry:income_edit", args=[pk]),
+            "declared": existing if existing is not None and existing.declared else None,
         },
     )

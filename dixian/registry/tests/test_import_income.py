@@ -7,10 +7,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dixian.common.testing import PASSWORD
 from dixian.registry import services
 from dixian.registry.import_income import parse_signed_amount
 from dixian.registry.imports import registry_import
@@ -197,3 +199,18 @@ def test_a_signed_net_income_reads_like_any_amount_with_its_sign(amount: Decimal
     assert parse_signed_amount(-float(amount)) == -parse_amount(float(amount))
     assert parse_signed_amount(f"\uff0d{amount}") == -parse_amount(str(amount))  # a full-width minus
     assert parse_signed_amount(None) is None and parse_signed_amount("") is None
+
+
+def test_saving_the_income_form_with_no_components_keeps_a_declared_net(tmp_path, client, world, people):
+    run(tmp_path, household(A, 101, year=2025, declared_net=15000), world.county)
+    h = income_of(A).household
+    officer = people["county_admin"]
+    client.login(username=officer.username, password=PASSWORD)
+    url = reverse("registry:income_edit", args=[h.pk])
+    assert "导入时申报家庭年纯收入" in client.get(url, {"year": 2025}).content.decode()
+    services.income_upsert(actor=officer, household=h, year=2025, members=5)
+    assert (income_of(A).declared, income_of(A).net_income, income_of(A).net_income_per_capita) == (
+        "net",
+        Decimal("15000.00"),
+        Decimal("3000.00"),
+    )
