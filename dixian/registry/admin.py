@@ -21,7 +21,7 @@ from dixian.common.models import ChangeLog
 
 from . import choices as c
 from . import services
-from .models import HelperAssignment, Household, HouseholdIncome, ImportBatch, IncomeLine, Person
+from .models import Finding, HelperAssignment, Household, HouseholdIncome, ImportBatch, IncomeLine, Person
 
 if TYPE_CHECKING:
     from dixian.accounts.models import User
@@ -361,4 +361,21 @@ class ImportBatchAdmin(admin.ModelAdmin):
     )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Finding)
+class FindingAdmin(admin.ModelAdmin):
+    """Findings are opened and resolved by the writes that check them (registry.findings): read only here."""
+
+    list_display = ("household", "person", "code", "message", "source", "created_at", "resolved_at")
+    list_filter = ("code", "source")
+    search_fields = ("household__household_no", "code")
+    list_select_related = ("household", "person")
+    raw_id_fields = ("household", "person", "batch", "resolved_by")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -50,7 +50,14 @@ from dixian.domain import household_facts
 from dixian.regions.models import Region
 
 from . import choices as c
-from .models import HOUSEHOLD_DETAIL_FIELDS, PERSON_DETAIL_FIELDS, Household, HouseholdIncome, Person
+from .models import (
+    HOUSEHOLD_DETAIL_FIELDS,
+    PERSON_DETAIL_FIELDS,
+    Household,
+    HouseholdIncome,
+    IncomeDeclared,
+    Person,
+)
 from .services import household_followers_move, household_move_changes, household_move_summary
 from .signals import person_moved
 
@@ -74,6 +81,9 @@ INCOME_INPUT = (
     "insurance_payout",
 )
 INCOME_DERIVED = ("members", "net_income", "net_income_per_capita")
+# Optional income columns: `declared` ("" computed, "net", "per_capita") and the declared figures in 元 that
+# stand for the net income when the components are not known (docs/domain.md §2, registry.import_income).
+INCOME_DECLARED = ("declared", "declared_net", "declared_per_capita")
 MONEY_FIELDS = frozenset((*INCOME_INPUT, "net_income", "net_income_per_capita"))
 
 # SQLite: from this many new rows (and more than the table holds) indexes are rebuilt, not maintained.
@@ -571,15 +581,19 @@ def _upsert(
     persons = persons.select(
         [n for n in ("household_no", "id_number", *PERSON_INPUT) if n in persons.columns]
     )
-    incomes = incomes.select([n for n in ("household_no", "year", *INCOME_INPUT) if n in incomes.columns])
+    incomes = incomes.select(
+        [n for n in ("household_no", "year", *INCOME_INPUT, *INCOME_DECLARED) if n in incomes.columns]
+    )
     hh_in = _conform(households, Household, ["region_code", *HOUSEHOLD_INPUT]).with_columns(
         pl.col("household_no").cast(pl.String), pl.col("region_code").cast(pl.String)
     )
     p_in = _conform(persons, Person, PERSON_INPUT).with_columns(
         pl.col("household_no").cast(pl.String), pl.col("id_number").cast(pl.String)
     )
-    inc_in = _conform(incomes, HouseholdIncome, INCOME_INPUT).with_columns(
-        pl.col("household_no").cast(pl.String), pl.col("year").cast(pl.Int64)
+    inc_in = _conform(incomes, HouseholdIncome, [*INCOME_INPUT, "declared"]).with_columns(
+        pl.col("household_no").cast(pl.String),
+        pl.col("year").cast(pl.Int64),
+        *[_to_fen(incomes.get_column(n)) for n in INCOME_DECLARED[1:] if n in incomes.columns],
     )
     hh_cols = [n for n in HOUSEHOLD_INPUT if n in hh_in.columns]
     p_cols = [n for n in PERSON_INPUT if n in p_in.columns]
@@ -924,7 +938,7 @@ def _per_capita(net: pl.Expr, members: pl.Expr) -> pl.Expr:
 def _write_incomes(
     db: _Db, inc_in: pl.DataFrame, inc_cols: list[str], hh_final: pl.DataFrame, t_hid: str, result: BulkResult
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    names = ["id", "household", "year", *INCOME_INPUT, *INCOME_DERIVED]
+    names = ["id", "household", "year", *INCOME_INPUT, "declared", *INCOME_DERIVED]
     i_table = HouseholdIncome._meta.db_table
     empty = pl.DataFrame(schema={k: _DTYPE[v] for k, v in _schema(HouseholdIncome, names).items()}).rename(
         {"household": "household_id"}
@@ -940,23 +954,52 @@ def _write_incomes(
         on="household_no",
         how="left",
     )
+    # Without a `declared` column the stored one holds, and so do its declared figures.
+    keep_declared: list[str | pl.Expr] = (
+        []
+        if "declared" in inc_in.columns
+        else [
+            "declared",
+            pl.col("net_income").alias("declared_net"),
+            pl.col("net_income_per_capita").alias("declared_per_capita"),
+        ]
+    )
     target = target.join(
-        old.select("household_id", "year", "id", *[n for n in INCOME_INPUT if n not in inc_cols]),
+        old.select(
+            "household_id", "year", "id", *[n for n in INCOME_INPUT if n not in inc_cols], *keep_declared
+        ),
         on=["household_id", "year"],
         how="left",
     )
-    target = _fill_defaults(target, HouseholdIncome, INCOME_INPUT)
-    net = (
+    target = _fill_defaults(target, HouseholdIncome, [*INCOME_INPUT, "declared"])
+    for name in INCOME_DECLARED[1:]:
+        if name not in target.columns:
+            target = target.with_columns(pl.lit(None, pl.Int64).alias(name))
+    computed = (
         pl.col("wages")
         + pl.col("business")
         + pl.col("property")
         + pl.col("transfers")
         - pl.col("production_costs")
     )
+    declared = pl.col("declared")
+    members = pl.col("member_count").cast(pl.Int64)
+    net = (
+        pl.when((declared == IncomeDeclared.NET.value) & pl.col("declared_net").is_not_null())
+        .then(pl.col("declared_net"))
+        .when((declared == IncomeDeclared.PER_CAPITA.value) & pl.col("declared_per_capita").is_not_null())
+        .then(pl.col("declared_per_capita") * members)
+        .otherwise(computed)
+    )
     target = target.with_columns(
         pl.col("member_count").alias("members"), net.alias("net_income")
-    ).with_columns(_per_capita(pl.col("net_income"), pl.col("members")).alias("net_income_per_capita"))
-    write = ["household", "year", *INCOME_INPUT, *INCOME_DERIVED]
+    ).with_columns(
+        pl.when((declared == IncomeDeclared.PER_CAPITA.value) & pl.col("declared_per_capita").is_not_null())
+        .then(pl.col("declared_per_capita"))
+        .otherwise(_per_capita(pl.col("net_income"), pl.col("members")))
+        .alias("net_income_per_capita")
+    )
+    write = ["household", "year", *INCOME_INPUT, "declared", *INCOME_DERIVED]
     new_rows = target.filter(pl.col("id").is_null())
     db.insert(
         i_table,
@@ -965,7 +1008,7 @@ def _write_incomes(
     )
     result.incomes_created = new_rows.height
     changed = _changed_rows(
-        target.filter(pl.col("id").is_not_null()), old, "id", [*INCOME_INPUT, *INCOME_DERIVED]
+        target.filter(pl.col("id").is_not_null()), old, "id", [*INCOME_INPUT, "declared", *INCOME_DERIVED]
     )
     upd = ["id", *write]
     db.update(

@@ -16,27 +16,29 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from dixian.common import uploads
 from dixian.common.models import ChangeLog
 from dixian.common.spreadsheets import REPORT_COLUMNS, ErrorReport, TemplateBook, TemplateColumn
-from dixian.domain import dictionaries, household_facts, household_rules, idnumber
+from dixian.domain import household_facts, household_rules, idnumber
 from dixian.domain.income import FIRST_INCOME_YEAR
 from dixian.regions.models import Region
 
 from . import choices as c
+from . import findings, import_income
 from . import parsing as p
 from .bulk import INCOME_INPUT, BulkError, registry_bulk_upsert
 from .import_places import NAME_FIELDS, parse_place_name, place_columns_problem, places_resolve
-from .models import Household, ImportBatch
-from .template import BY_FIELD, COLUMNS, header_lookup, normalise_header
+from .income_columns import DECLARED_NET, DECLARED_PER_CAPITA, EXTRA_MONEY
+from .models import Finding, Household, ImportBatch
+from .template import ACCEPTED, BY_FIELD, COLUMNS, header_lookup, normalise_header
 
 if TYPE_CHECKING:
     from dixian.accounts.models import User
@@ -49,7 +51,7 @@ ERROR_SAMPLE = 20
 HEADER_SCAN_ROWS = 10
 MONEY = INCOME_INPUT
 HOUSEHOLD_FIELDS = tuple(col.field for col in COLUMNS if col.level == "household")
-INCOME_FIELDS = tuple(col.field for col in COLUMNS if col.level == "income")
+INCOME_FIELDS = tuple(col.field for col in ACCEPTED if col.level == "income")
 # Household-level columns that the head's row must fill (the others may leave them empty).
 HEAD_REQUIRED = ("region_code", "kind")
 
@@ -228,8 +230,10 @@ def _parsers() -> dict[str, Callable[[Any], Any]]:
         "pension_insurance",
     ):
         parsers[name] = _choice(name)
-    for name in MONEY:
+    for name in (*MONEY, *EXTRA_MONEY):
         parsers[name] = p.parse_amount
+    # A household's net income may be negative (production costs above income: docs/domain.md §2).
+    parsers[DECLARED_NET] = import_income.parse_signed_amount
     return parsers
 
 
@@ -277,6 +281,7 @@ class Parsed:
     raw: list[list[Any]]  # the data rows' cells as read, padded to the mapped columns
     values: dict[str, list[Any]]  # field → parsed value per data row (None when empty or invalid)
     errors: list[RowError]
+    income: import_income.IncomeBlock | None = None  # set by build_frames
 
 
 def parse_sheet(sheet: Sheet, *, tick: Callable[[float], None] | None = None) -> Parsed:
@@ -326,7 +331,6 @@ def _check_rows(sheet: Sheet, parsed: Parsed, *, region: Region) -> list[RowErro
     def failed(i: int, name: str) -> bool:
         return (rows[i], cols.get(name)) in invalid
 
-    n = len(rows)
     for name in ("household_no", "name", "id_number", "relation", "labour_skill"):
         j = cols[name]
         for i, row in enumerate(raw_rows):
@@ -351,7 +355,7 @@ def _check_rows(sheet: Sheet, parsed: Parsed, *, region: Region) -> list[RowErro
                     "birth_date",
                     f"出生日期与证件号码不一致(证件号码显示为 {derived.isoformat()}),出生日期可不填",
                 )
-    _person_rules(v, add, n)
+    # The person rules are findings, not errors (registry.findings, docs/domain.md §14).
 
     # Duplicate ID numbers within the file.
     seen: dict[str, int] = {}
@@ -411,34 +415,19 @@ def _check_rows(sheet: Sheet, parsed: Parsed, *, region: Region) -> list[RowErro
     return errors
 
 
-def _person_rules(v: dict[str, list[Any]], add: Callable[[int, str | None, str], None], n: int) -> None:
-    """The person rules of the person form (domain.household_rules.person_problems), on every row."""
-    none = [None] * n
-    columns = [v.get(name, none) for name in household_rules.PERSON_RULE_FIELDS]
-    for i, values in enumerate(zip(*columns, strict=True)):
-        category, grade, health, months, _place, dibao, tekun = values
-        if not (category or grade or health == dictionaries.DISABLED or months or (dibao and tekun)):
-            continue  # the common row: nothing to check
-        row = dict(zip(household_rules.PERSON_RULE_FIELDS, values, strict=True))
-        for name, message in household_rules.person_problems(**row):
-            add(i, name, message)
-
-
 def _household_rules(
     v: dict[str, list[Any]],
     head: int,
     add: Callable[[int, str | None, str], None],
     failed: Callable[[int, str], bool],
 ) -> None:
-    """The household rules (domain.household_rules, as the household form) and the income block's, on the
-    head row."""
+    """The household rules (domain.household_rules, as the household form), on the head row. (An income
+    without 收入年度 is of the previous year: import_income.)"""
     get = lambda name: v[name][head] if name in v else None  # noqa: E731
     for name, message in household_rules.household_problems(
         get("kind"), get("year_out_of_poverty"), get("monitoring_category")
     ):
         add(head, name, message)
-    if get("year") is None and not failed(head, "year") and any(get(m) is not None for m in MONEY):
-        add(head, "year", "填写了收入金额,请同时填写收入年度")
 
 
 def _check_regions(
@@ -528,23 +517,10 @@ def build_frames(sheet: Sheet, parsed: Parsed) -> tuple[pl.DataFrame, pl.DataFra
     )
     if "disability_grade" in persons.columns:
         persons = persons.with_columns(pl.col("disability_grade").cast(pl.Int64))
-    income_heads = [i for i in heads if "year" in v and v["year"][i] is not None]
-    money = [m for m in MONEY if m in cols]
-    incomes = pl.DataFrame(
-        {
-            "household_no": pl.Series([v["household_no"][i] for i in income_heads], dtype=pl.String),
-            "year": pl.Series([v["year"][i] for i in income_heads], dtype=pl.Int64),
-            # an empty component of a filled-in year is 0 (template.py); through text, which polars turns into
-            # decimals 8x faster than it converts Decimal objects (the parser has quantized them to 0.01)
-            **{m: _decimal_series(v[m], income_heads) for m in money},
-        }
-    )
-    return households, persons, incomes
-
-
-def _decimal_series(values: list[Decimal | None], index: list[int]) -> pl.Series:
-    text = pl.Series([None if values[i] is None else str(values[i]) for i in index], dtype=pl.String)
-    return text.fill_null("0").str.to_decimal(scale=2).cast(pl.Decimal(14, 2))
+    # Whichever income columns the book carries (import_income); kept on `parsed` for the report.
+    members = persons.group_by("household_no").agg(pl.len().cast(pl.Int64).alias("members"))
+    parsed.income = import_income.income_block(v, list(cols), heads, members, today=timezone.localdate())
+    return households, persons, parsed.income.bulk
 
 
 # ---- the report workbook ------------------------------------------------------------------------------
@@ -672,17 +648,32 @@ def _run(batch: ImportBatch, path: Path, actor: User | None, region: Region, sta
     note = f"已忽略无法识别的列:{'、'.join(sheet.unknown)}。" if sheet.unknown else ""
     if not errors:
         households, persons, incomes = build_frames(sheet, parsed)
+        income = parsed.income
         try:
-            result = registry_bulk_upsert(
-                households=households,
-                persons=persons,
-                incomes=incomes,
-                actor=actor,
-                source=ChangeLog.Source.IMPORT,
-                reference=f"import:{batch.pk}",
-                progress=lambda done, total: stages(0.5 + 0.5 * done / max(total, 1)),
-                scope_prefix=region.prefix,
-            )
+            # The findings are brought in line in the transaction of the write (registry.findings).
+            with transaction.atomic():
+                result = registry_bulk_upsert(
+                    households=households,
+                    persons=persons,
+                    incomes=incomes,
+                    actor=actor,
+                    source=ChangeLog.Source.IMPORT,
+                    reference=f"import:{batch.pk}",
+                    progress=lambda done, total: stages(0.5 + 0.5 * done / max(total, 1)),
+                    scope_prefix=region.prefix,
+                )
+                checked = findings.findings_check(
+                    persons=findings.completed(persons, persons=True, scope_prefix=region.prefix),
+                    households=findings.completed(households, persons=False, scope_prefix=region.prefix),
+                    incomes=income.check if income is not None and income.check.height else None,
+                )
+                findings.findings_apply(
+                    checked,
+                    open_findings=Finding.objects.filter(household__region_code__startswith=region.prefix),
+                    actor=actor,
+                    source=Finding.Source.IMPORT,
+                    batch=batch,
+                )
         except BulkError as exc:
             errors = _bulk_errors(exc, sheet, parsed)
         else:
@@ -700,10 +691,21 @@ def _run(batch: ImportBatch, path: Path, actor: User | None, region: Region, sta
                 )
                 + note
             )
+            warnings = income.warnings if income is not None else []
+            found = _findings_report(batch, sheet, parsed, checked)
+            if checked.findings.height:
+                # Counted, not named: a rule's name may tell of health (shown per viewer on the page).
+                message += (
+                    f"发现疑点 {checked.findings.height} 处,已照常导入,请查看疑点清单或在农户页面核实。"
+                )
+            message += "".join(f"{w}。" for w in warnings)
             _finish(
                 batch,
                 ImportBatch.Status.IMPORTED,
                 message,
+                warnings=warnings,
+                finding_count=checked.findings.height,
+                **found,
                 rows_done=len(sheet.data_index),
                 error_count=0,
                 households_created=result.households_created,
@@ -732,6 +734,40 @@ def _run(batch: ImportBatch, path: Path, actor: User | None, region: Region, sta
         errors=[e.as_dict() for e in errors[:ERROR_SAMPLE]],
     )
     stages(1)
+
+
+def _findings_report(
+    batch: ImportBatch, sheet: Sheet, parsed: Parsed, checked: findings.Checked
+) -> dict[str, Any]:
+    """The findings' summary for the result page and the sheet listing every one with its row."""
+    if not checked.findings.height:
+        return {"findings": {}, "findings_file": ""}
+    v, rows, cols = parsed.values, parsed.rows, sheet.columns
+    flagged = set(checked.findings.get_column("id_number").drop_nulls().to_list())
+    by_person: dict[str, int] = {}
+    names: dict[str, str] = {}
+    for i, number in enumerate(v["id_number"]):
+        if number in flagged:
+            by_person[number] = rows[i]
+            names[number] = v["name"][i] or ""
+    by_household: dict[str, int] = {}
+    for i, (no, relation) in enumerate(zip(v["household_no"], v["relation"], strict=True)):
+        if no and (relation == c.Relation.HEAD or no not in by_household):
+            by_household[no] = rows[i]
+    headers = {
+        **{name: column.header for name, column in BY_FIELD.items()},
+        **{name: sheet.headers[j] for name, j in cols.items()},
+    }
+    # The income findings name the stored figure; the book's column is the declared one.
+    headers["net_income"] = headers[DECLARED_NET]
+    headers["net_income_per_capita"] = headers[DECLARED_PER_CAPITA]
+    located = findings.findings_with_rows(checked, by_person, by_household)
+    out = imports_dir() / f"{batch.pk}-疑点清单.xlsx"
+    findings.write_findings_report(located, out, headers=headers, names=names)
+    return {
+        "findings": findings.findings_summary(located, headers, checked.counts()),
+        "findings_file": str(out.relative_to(Path(settings.DATA_DIR))),
+    }
 
 
 def _bulk_errors(exc: BulkError, sheet: Sheet, parsed: Parsed) -> list[RowError]:
@@ -858,11 +894,16 @@ def template_workbook(out: Any) -> None:
             "老的15位号码会自动升级为18位;性别和出生日期由证件号码得出,可不填。",
         ),
         ("日期", "可填 1980-01-01、1980/1/1、1980年1月1日 或 19800101,也可以是 Excel 日期格式。"),
-        ("收入", "填写收入年度后,各项收入默认为 0;单位为元,最多两位小数。人均纯收入由系统计算。"),
+        (
+            "收入",
+            "单位为元,最多两位小数;有收入的户,未填的分项按 0 计,人均纯收入由系统计算。收入年度不填时按上一年度导入。"
+            "也可只填家庭年纯收入或人均纯收入(国家系统导出表的列名均可识别)。",
+        ),
         ("重复导入", "同一文件可以重复导入:已登记的户和人按户编号、证件号码更新,不会重复新增。"),
         (
             "错误处理",
-            "只要有一行有错误,整份文件都不会导入,系统会返回带“错误原因”列的同一份表格,改正后重新导入即可。",
+            "只要有一行有错误,整份文件都不会导入,系统会返回带“错误原因”列的同一份表格,改正后重新导入即可。"
+            "前后不一致但可以保存的信息(如填了务工时间未填务工所在地)照常导入,列为疑点,导入结果和农户页面会列出。",
         ),
     ]
     book.notes_sheet(

@@ -166,6 +166,14 @@ class Person(TimeStampedModel):
         return self.name
 
 
+class IncomeDeclared(models.TextChoices):
+    """How a year's net income was obtained (docs/domain.md §2)."""
+
+    COMPUTED = "", "由各项收入计算"
+    NET = "net", "申报家庭年纯收入"
+    PER_CAPITA = "per_capita", "申报人均纯收入"
+
+
 class HouseholdIncome(models.Model):
     """Income components of one household for one year; per-capita net income per docs/domain.md §2."""
 
@@ -181,6 +189,11 @@ class HouseholdIncome(models.Model):
     eligible_out_of_pocket = models.DecimalField("合规自付支出", **MONEY)
     insurance_payout = models.DecimalField("理赔收入", **MONEY)
     members = models.PositiveSmallIntegerField("计算人口数")
+    # Where net income comes from (docs/domain.md §2): computed from the components, or declared as a
+    # whole by a book that carries only 家庭年纯收入 or 人均纯收入; `recompute` keeps a declared figure.
+    declared = models.CharField(
+        "纯收入来源", max_length=12, choices=IncomeDeclared.choices, blank=True, default=""
+    )
     net_income = models.DecimalField("家庭纯收入", **MONEY)
     net_income_per_capita = models.DecimalField("人均纯收入", **MONEY)
 
@@ -210,6 +223,18 @@ class HouseholdIncome(models.Model):
         return net.quantize(cent, ROUND_HALF_UP), per_capita.quantize(cent, ROUND_HALF_UP)
 
     def recompute(self) -> None:
+        """Net and per-capita income from the components, or from the declared figure (docs/domain.md §2)."""
+        cent = Decimal("0.01")
+        if self.declared == IncomeDeclared.NET:
+            net = Decimal(self.net_income)
+            per_capita = (net / self.members) if self.members else Decimal("0")
+            self.net_income_per_capita = per_capita.quantize(cent, ROUND_HALF_UP)
+            return
+        if self.declared == IncomeDeclared.PER_CAPITA:
+            self.net_income = (Decimal(self.net_income_per_capita) * self.members).quantize(
+                cent, ROUND_HALF_UP
+            )
+            return
         self.net_income, self.net_income_per_capita = self.compute(
             wages=self.wages,
             business=self.business,
@@ -274,6 +299,13 @@ class ImportBatch(TimeStampedModel):
     report_file = models.CharField("错误报告", max_length=500, blank=True)
     # The first errors ({row, column, reason}) for the result page; the report workbook holds them all.
     errors = models.JSONField("错误摘要", default=list, blank=True)
+    # Findings (疑点) of an imported file: how many, {"counts": [[code, label, n]], "sample": [{row, column,
+    # reason}]} for the result page, and the sheet listing every one of them (registry.findings).
+    finding_count = models.PositiveIntegerField("疑点数", default=0)
+    findings = models.JSONField("疑点摘要", default=dict, blank=True)
+    findings_file = models.CharField("疑点清单", max_length=500, blank=True)
+    # What was imported with a caveat the user must read (收入信息未导入, 收入年度按上一年度 ...).
+    warnings = models.JSONField("提示", default=list, blank=True)
 
     class Meta:
         verbose_name = "导入批次"
@@ -323,3 +355,56 @@ class IncomeLine(TimeStampedModel):
     def __str__(self) -> str:
         where = self.region.name if self.region else "全市"
         return f"{where}{self.year}年 {self.amount}元" + (" (示例)" if self.is_example else "")
+
+
+class Finding(models.Model):
+    """疑点: an inconsistency in a household's data that was saved anyway, to be checked and fixed later
+    (docs/domain.md §14, the table of rules). Recomputed whenever the household's data is written (import,
+    forms) in the same transaction; a finding that no longer holds is resolved, never deleted."""
+
+    class Source(models.TextChoices):
+        IMPORT = "import", "导入"
+        WEB = "web", "页面"
+        ADMIN = "admin", "后台"
+        SYSTEM = "system", "系统"
+
+    household = models.ForeignKey(
+        Household, verbose_name="农户", on_delete=models.CASCADE, related_name="findings", db_index=False
+    )
+    person = models.ForeignKey(
+        Person,
+        verbose_name="成员",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="findings",
+    )
+    code = models.CharField("疑点规则", max_length=40)
+    field = models.CharField("字段", max_length=40, blank=True)
+    year = models.PositiveSmallIntegerField("收入年度", null=True, blank=True)
+    # Plain Chinese; never an ID number or a phone (registry.findings builds it from labels and amounts).
+    message = models.CharField("说明", max_length=300)
+    source = models.CharField("发现途径", max_length=10, choices=Source.choices, default=Source.WEB)
+    batch = models.ForeignKey(
+        ImportBatch, verbose_name="导入批次", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField("发现时间")
+    resolved_at = models.DateTimeField("消除时间", null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="消除人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = "疑点"
+        verbose_name_plural = "疑点"
+        indexes = [
+            models.Index(fields=["household", "resolved_at"], name="finding_household_open"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"

@@ -28,7 +28,15 @@ from dixian.domain import dictionaries, household_facts, household_rules
 from dixian.domain.income import FIRST_INCOME_YEAR
 
 from . import choices as c
-from .models import HOUSEHOLD_DETAIL_FIELDS, PERSON_DETAIL_FIELDS, Household, HouseholdIncome, Person
+from .findings import household_findings_refresh
+from .models import (
+    HOUSEHOLD_DETAIL_FIELDS,
+    PERSON_DETAIL_FIELDS,
+    Household,
+    HouseholdIncome,
+    IncomeDeclared,
+    Person,
+)
 from .parsing import ParseError, parse_id_number
 from .signals import household_moved, person_moved
 
@@ -54,7 +62,7 @@ INCOME_COMPONENTS = (
     "eligible_out_of_pocket",
     "insurance_payout",
 )
-INCOME_LOGGED = (*INCOME_COMPONENTS, "members", "net_income", "net_income_per_capita")
+INCOME_LOGGED = (*INCOME_COMPONENTS, "members", "declared", "net_income", "net_income_per_capita")
 
 CENT = Decimal("0.01")
 
@@ -223,6 +231,7 @@ def household_create(
         household = Household(household_no=household_no, region=region, region_code=region.code, **data)
         household.save()
         household_refresh_derived(household)
+        household_findings_refresh([household], actor=actor, source=source)
         change_record(
             actor=actor,
             source=source,
@@ -268,6 +277,7 @@ def household_update(
         locked.save()
         changes = diff_fields(old, model_to_dict(locked, fields=HOUSEHOLD_EDITABLE), HOUSEHOLD_EDITABLE)
         changes.update(household_refresh_derived(locked))
+        household_findings_refresh([locked], actor=actor, source=source)
         if changes:
             change_record(
                 actor=actor,
@@ -381,10 +391,8 @@ def person_validate(
     months = values.get("months_worked")
     if months is not None and not 0 <= months <= 12:
         add("months_worked", "务工时间应在0到12个月之间。")
-    for field, message in household_rules.person_problems(
-        **{name: values.get(name) for name in household_rules.PERSON_RULE_FIELDS}
-    ):
-        add(field, f"{message}。")
+    # The person rules that only flag an inconsistency (疑点) do not block saving: the service that saves
+    # rechecks the household's findings (registry.findings, docs/domain.md §14).
     if errors:
         raise ValidationError(errors)
     return values
@@ -410,6 +418,7 @@ def person_create(
             changes=_whole(model_to_dict(person, fields=PERSON_LOGGED)),
         )
         _log_derived(actor=actor, source=source, household=locked, changes=household_refresh_derived(locked))
+        household_findings_refresh([locked], actor=actor, source=source)
     return person
 
 
@@ -440,6 +449,7 @@ def person_update(
             _log_derived(
                 actor=actor, source=source, household=household, changes=household_refresh_derived(household)
             )
+            household_findings_refresh([household], actor=actor, source=source)
     return locked
 
 
@@ -462,6 +472,7 @@ def person_delete(*, actor: User | None, person: Person, source: str = Source.WE
         _log_derived(
             actor=actor, source=source, household=household, changes=household_refresh_derived(household)
         )
+        household_findings_refresh([household], actor=actor, source=source)
 
 
 def person_move(
@@ -529,6 +540,7 @@ def person_move(
             _log_derived(
                 actor=actor, source=source, household=household, changes=household_refresh_derived(household)
             )
+        household_findings_refresh([source_household, target], actor=actor, source=source)
     return moving
 
 
@@ -591,6 +603,11 @@ def income_upsert(
             # Stored with two decimals: quantise first so that 10000 and 10000.00 compare equal in the log.
             setattr(income, name, Decimal(value).quantize(CENT))
         income.members = members
+        # The form enters the components: the net income is computed from them again (docs/domain.md §2),
+        # unless the year's net was declared as a whole and the form leaves every component at 0 (saving
+        # the members alone must not wipe the declared figure).
+        if any(Decimal(v) for v in components.values()) or not income.declared:
+            income.declared = IncomeDeclared.COMPUTED
         income.recompute()
         changes = diff_fields(old, model_to_dict(income, fields=INCOME_LOGGED), INCOME_LOGGED)
         if changes:
@@ -605,4 +622,5 @@ def income_upsert(
                 changes=changes,
                 summary=f"{year}年收入",
             )
+        household_findings_refresh([locked], actor=actor, source=source, income_years=[year])
     return income

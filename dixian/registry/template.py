@@ -1,8 +1,9 @@
 """The county registry workbook (农户信息导入模板): one row per person, Chinese headers, any order.
 
 Household-level columns repeat on every member's row; the head's row (与户主关系 = 户主) is the one that
-counts, and the other rows must agree with it or leave the cell empty. The income block is optional:
-when 收入年度 is filled, the components default to 0. 性别 and 出生日期 are derived from the ID number;
+counts, and the other rows must agree with it or leave the cell empty. The income block is optional
+and may be any part of it (components, their sub-items, or only the net or per-capita total): see
+import_income.py; 收入年度 defaults to the previous year. 性别 and 出生日期 are derived from the ID number;
 when a workbook carries them anyway they must agree with it.
 
 The importer (imports.py), the generator (synthetic) and the template download all use this one list.
@@ -13,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from dixian.domain import dictionaries
+
+from .income_columns import INCOME_EXTRAS
 
 
 @dataclass(frozen=True)
@@ -181,14 +184,22 @@ def _dictionary_note(column: Column) -> Column:
 
 
 COLUMNS = tuple(_dictionary_note(c) for c in COLUMNS)
+
+# Accepted on import beside the template's columns (not in the template nor the generated workbooks): the
+# national export's income totals and sub-items (docs/domain.md §2, §14; read by import_income.py).
+EXTRA_COLUMNS: tuple[Column, ...] = tuple(
+    Column(x.field, x.header, "income", False, x.aliases, x.note) for x in INCOME_EXTRAS
+)
+ACCEPTED: tuple[Column, ...] = COLUMNS + EXTRA_COLUMNS
+
 HEADERS: tuple[str, ...] = tuple(c.header for c in COLUMNS)
-BY_FIELD: dict[str, Column] = {c.field: c for c in COLUMNS}
+BY_FIELD: dict[str, Column] = {c.field: c for c in ACCEPTED}
 
 
 def header_lookup() -> dict[str, Column]:
     """Every accepted spelling of a header (canonical and aliases, whitespace removed) → its column."""
     table: dict[str, Column] = {}
-    for column in COLUMNS:
+    for column in ACCEPTED:
         for name in (column.header, *column.aliases):
             table[normalise_header(name)] = column
     return table

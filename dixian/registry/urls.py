@@ -14,6 +14,7 @@ urlpatterns = [
     path("households/import/<int:pk>/", views_import.import_batch, name="import_batch"),
     path("households/import/<int:pk>/report.xlsx", views_import.import_report, name="import_report"),
     path("regions/import/", views_regions.regions_import_page, name="regions_import"),
+    path("households/import/<int:pk>/findings.xlsx", views_import.import_findings, name="import_findings"),
     path("households/<int:pk>/", views_detail.household_detail, name="household_detail"),
     path(
         "households/<int:pk>/access-log/",

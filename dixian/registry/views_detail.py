@@ -33,16 +33,17 @@ from dixian.common.access import may_view_pii
 from dixian.common.access_log import log_access
 from dixian.common.forms import add_service_errors
 from dixian.common.http import AuthenticatedHttpRequest
-from dixian.common.masking import health_shown, id_number_shown, phone_shown
+from dixian.common.masking import health_shown, id_number_shown, phone_shown, text_shown
 from dixian.common.ratelimit import RateLimited
-from dixian.domain import household_facts
+from dixian.domain import finding_rules, household_facts
 
 from . import choices as c
 from . import services
 from .filters import full_number_missed, full_number_search_take
+from .findings import open_findings_of
 from .forms import HouseholdForm, IncomeForm, PersonForm, PersonMoveForm
 from .history import history_entries, moved_household_refs
-from .models import HelperAssignment, Household, HouseholdIncome, IncomeLine, Person
+from .models import Finding, HelperAssignment, Household, HouseholdIncome, IncomeLine, Person
 from .panels import household_panels_for
 from .selectors import (
     household_get_for_user,
@@ -142,6 +143,33 @@ def income_rows(incomes: list[HouseholdIncome], lines: dict[int, IncomeLine]) ->
     return rows
 
 
+@dataclass(frozen=True)
+class FindingRow:
+    label: str  # the rule's Chinese name
+    who: str  # the member's name, or 本户
+    message: str
+    since: dt.datetime
+
+
+def finding_rows(findings: list[Finding], *, pii: bool) -> list[FindingRow]:
+    """The 疑点 panel: open findings, their message as the account may read it (health findings hidden
+    without the right, like the member table; any number in a message masked: docs/security.md §1)."""
+    rows = []
+    for f in findings:
+        health = f.code in finding_rules.HEALTH_CODES
+        message = health_shown(f.message, pii=pii) if health else text_shown(f.message, pii=pii)
+        label = finding_rules.LABELS.get(f.code, f.code)
+        rows.append(
+            FindingRow(
+                label=health_shown(label, pii=pii) if health else label,
+                who=f.person.name if f.person is not None else "本户",
+                message=message,
+                since=f.created_at,
+            )
+        )
+    return rows
+
+
 def _history_context(user: User, household: Household, offset: int) -> dict[str, Any]:
     rows, more = household_history(household, offset=offset, limit=HISTORY_PAGE)
     ids, numbers = moved_household_refs(rows)
@@ -168,6 +196,7 @@ def profile_context(user: User, household: Household) -> dict[str, Any]:
     pii = may_view_pii(user)
     members = list(Person.objects.filter(household=household))
     incomes = list(HouseholdIncome.objects.filter(household=household))
+    findings = open_findings_of(household)
     helpers = list(
         HelperAssignment.objects.filter(household=household)
         .select_related("helper")
@@ -181,6 +210,7 @@ def profile_context(user: User, household: Household) -> dict[str, Any]:
         "members": member_rows(members, pii=pii, today=today),
         "guarantees": guarantees(household, members, today=today),
         "incomes": income_rows(incomes, income_lines_for_code(household.region_code)),
+        "findings": finding_rows(findings, pii=pii),
         "helpers": [(a, phone_shown(a.helper.phone, pii=pii)) for a in helpers],
         # Panels of the apps above registry (预警线索, 走访记录), computed here so the view makes their queries.
         "panels": household_panels_for(user, household),
@@ -449,5 +479,6 @@ def income_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "title": "录入年度收入",
             "action": reverse("registry:income_edit", args=[pk]),
+            "declared": existing if existing is not None and existing.declared else None,
         },
     )

@@ -26,9 +26,11 @@ from dixian.common.http import AuthenticatedHttpRequest
 from dixian.common.jobs import job_enqueue
 
 # mask_numbers is imported by test_import_web, which checks the masked reasons through this module.
-from dixian.common.masking import mask_numbers, text_shown  # noqa: F401
+from dixian.common.masking import health_shown, mask_numbers, text_shown  # noqa: F401
 from dixian.common.models import Job
+from dixian.domain import finding_rules
 
+from .findings import FINDING_SAMPLE
 from .imports import ERROR_SAMPLE, imports_dir, sha256_file, template_workbook
 from .models import ImportBatch
 
@@ -138,6 +140,8 @@ def import_batch(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
     context = {
         "errors": errors,
+        "findings": _findings_shown(batch, pii=may_see_cells),
+        "finding_sample": FINDING_SAMPLE,
         "batch": batch,
         "job": _job_of(batch),
         "sample": ERROR_SAMPLE,
@@ -146,6 +150,49 @@ def import_batch(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if request.htmx:
         return render(request, "registry/import_status.html", context)
     return render(request, "registry/import_batch.html", context)
+
+
+def _findings_shown(batch: ImportBatch, *, pii: bool) -> dict[str, Any]:
+    """The findings' counts and first rows as the viewer may read them (health findings hidden and numbers
+    masked without the right, as on the household page: docs/security.md §1)."""
+    summary = batch.findings or {}
+    sample = []
+    for f in summary.get("sample", []):
+        health = f.get("code") in finding_rules.HEALTH_CODES
+        reason = f.get("reason", "")
+        sample.append(
+            {
+                **f,
+                "label": health_shown(f.get("label", ""), pii=pii) if health else f.get("label", ""),
+                "column": health_shown(f.get("column", ""), pii=pii) if health else f.get("column", ""),
+                "reason": health_shown(reason, pii=pii) if health else text_shown(reason, pii=pii),
+            }
+        )
+    counts = [
+        (health_shown(label, pii=pii) if code in finding_rules.HEALTH_CODES else label, n)
+        for code, label, n in summary.get("counts", [])
+    ]
+    return {"counts": counts, "sample": sample}
+
+
+@capability_required(Capability.REGISTRY_EDIT)
+def import_findings(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
+    """The sheet of every finding of an imported file (names and household numbers, no ID number)."""
+    batch = _batch_for_user(request.user, pk)
+    if not batch.findings_file:
+        raise Http404("该批次没有疑点清单")
+    if batch.uploaded_by_id != request.user.pk and not may_view_pii(request.user):
+        raise PermissionDenied("疑点清单含有姓名和健康信息,只有上传人或有权查看完整个人信息的账号可以下载。")
+    return _report_file(batch.findings_file, batch.file_name, "疑点清单")
+
+
+def _report_file(stored: str, file_name: str, what: str) -> FileResponse:
+    root = imports_dir().resolve()
+    path = (Path(settings.DATA_DIR) / stored).resolve()
+    if root not in path.parents or not path.exists():
+        raise Http404(f"{what}文件已不存在,请重新导入")
+    stem = Path(file_name).stem or "导入文件"
+    return FileResponse(path.open("rb"), as_attachment=True, filename=f"{stem}-{what}.xlsx")
 
 
 @capability_required(Capability.REGISTRY_EDIT)
@@ -159,12 +206,7 @@ def import_report(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
         raise PermissionDenied(
             "错误报告含有完整的证件号码和电话,只有上传人或有权查看完整个人信息的账号可以下载。"
         )
-    root = imports_dir().resolve()
-    path = (Path(settings.DATA_DIR) / batch.report_file).resolve()
-    if root not in path.parents or not path.exists():
-        raise Http404("错误报告文件已不存在,请重新导入")
-    stem = Path(batch.file_name).stem or "导入文件"
-    return FileResponse(path.open("rb"), as_attachment=True, filename=f"{stem}-错误报告.xlsx")
+    return _report_file(batch.report_file, batch.file_name, "错误报告")
 
 
 @capability_required(Capability.REGISTRY_EDIT)

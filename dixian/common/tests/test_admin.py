@@ -124,10 +124,10 @@ def test_household_change_in_admin_is_logged_with_source_admin(client, world, ro
 def test_household_admin_shows_rule_errors_as_form_errors(client, world, root):
     url = reverse("admin:registry_household_change", args=[world.home.pk])
     data = form_data(client.get(url))
-    data["kind"] = "ordinary"  # keeps its poverty-exit year: not allowed
+    data["monitoring_category"] = "edge"  # 边缘易致贫户 of a 脱贫户: not allowed
     response = client.post(url, data)
     assert response.status_code == 200
-    assert "一般农户没有脱贫年度" in response.content.decode()
+    assert "边缘易致贫户只能是一般农户" in response.content.decode()
     assert ChangeLog.objects.count() == 0
 
 

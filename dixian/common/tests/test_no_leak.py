@@ -74,6 +74,7 @@ FILL: dict[str, dict[str, str]] = {
     "registry:person_move": {"pk": "household", "person_pk": "person"},
     "registry:import_batch": {"pk": "batch"},
     "registry:import_report": {"pk": "batch"},
+    "registry:import_findings": {"pk": "batch"},
     "jobs:detail": {"pk": "job"},
     "jobs:download": {"pk": "job"},
     "declarations:detail": {"pk": "declaration"},

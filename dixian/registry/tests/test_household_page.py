@@ -154,11 +154,11 @@ def test_history_is_paged_newest_first(client, world, people):
     assert "<html" not in body and "查看更早的记录" not in body
 
 
-# session, account, account's region, household + village, members, incomes, income lines, helpers, alerts
+# session, account, account's region, household + village, members, incomes, open findings (疑点), income lines, helpers, alerts
 # (预警线索, whatever their number), the latest visits, whether the account may record a visit here (an
 # account that records no visits skips it), history (a history page that mentions a move adds one query:
 # which of the named households the viewer may see), and the access log's row (docs/security.md §5)
-PAGE_QUERIES = 13
+PAGE_QUERIES = 14
 
 
 def test_household_page_query_count_does_not_grow_with_members_or_history(

@@ -1,5 +1,6 @@
 """The household form and the workbook import judge a household's kind, year out of poverty and monitoring
-category, and a person's disability, work and assistance fields, by one rule (domain.household_rules).
+category by one rule (domain.household_rules), and flag a person's inconsistent disability, work,
+assistance and labour fields by one set of finding rules (domain.finding_rules), which never block saving.
 
 They once disagreed: the form wanted a 脱贫不稳定户 to be a 脱贫户 (kind != ex_poor was wrong), the import
 only refused an 一般农户 (kind == ordinary), so a category with no kind passed the import alone.
@@ -7,14 +8,17 @@ only refused an 一般农户 (kind == ordinary), so a category with no kind pass
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+import polars as pl
 from django.core.exceptions import ValidationError
 from hypothesis import given
 from hypothesis import strategies as st
 
 from dixian.domain import dictionaries as d
 from dixian.registry import imports, services
+from dixian.registry.findings import findings_check
 from dixian.registry.models import Household
 
 KINDS = [*d.HOUSEHOLD_KIND, "", None]
@@ -67,22 +71,60 @@ person_values = st.fixed_dictionaries(
 )
 
 
-@given(values=person_values)
-def test_the_form_and_the_import_refuse_the_same_persons(values: dict[str, Any]) -> None:
-    from_import: list[tuple[str, str]] = []
-    imports._person_rules(
-        {k: [v] for k, v in values.items()},
-        lambda _i, name, reason: from_import.append((str(name), reason)),
-        1,
-    )
-    from_form: list[tuple[str, str]] = []
+def _oracle(values: dict[str, Any]) -> set[str]:
+    """The person findings of docs/domain.md §14, written out plainly, one person at a time."""
+    found = set()
+    if values["months_worked"] and not values["work_place"]:
+        found.add("work_place_missing")
+    if values["dibao"] and values["tekun"]:
+        found.add("dibao_and_tekun")
+    if values["disability_category"] and not values["disability_grade"]:
+        found.add("disability_grade_missing")
+    if values["disability_grade"] and not values["disability_category"]:
+        found.add("disability_category_missing")
+    if values["health_status"] == d.DISABLED and not values["disability_category"]:
+        found.add("disabled_without_category")
+    labourer = values["labour_skill"] in ("ordinary", "skilled")
+    if labourer and values["student_status"] not in ("", None, d.DROPOUT):
+        found.add("student_labourer")
+    if labourer and values["birth_date"] <= dt.date(1966, 6, 1):
+        found.add("elderly_labourer")
+    return found
+
+
+@given(
+    values=person_values,
+    skill=st.sampled_from(["ordinary", "skilled", "lost", "none"]),
+    student=st.sampled_from(["", None, "primary", d.DROPOUT]),
+    birth=st.sampled_from(
+        [dt.date(1950, 1, 1), dt.date(1966, 6, 1), dt.date(1966, 6, 2), dt.date(2010, 1, 1)]
+    ),
+)
+def test_the_form_never_refuses_a_finding_and_the_rules_find_what_the_table_says(
+    values: dict[str, Any], skill: str, student: Any, birth: dt.date
+) -> None:
+    values = {**values, "labour_skill": skill, "student_status": student, "birth_date": birth}
+    rule_fields = {"disability_category", "disability_grade", "work_place", "tekun", "labour_skill"}
     try:
         services.person_validate(
-            {"name": "张三", "relation": "spouse", "labour_skill": "ordinary", "id_number": "", **values},
+            {"name": "张三", "relation": "spouse", "id_number": "", **values},
             person_pk=None,
             household=Household(),
         )
     except ValidationError as exc:
-        from_form = [(f, m.rstrip("。")) for f, ms in exc.message_dict.items() for m in ms]
-    rule_fields = {"disability_category", "disability_grade", "work_place", "tekun"}
-    assert sorted(p for p in from_form if p[0] in rule_fields) == sorted(from_import)
+        assert not rule_fields & set(exc.message_dict)
+    frame = pl.DataFrame(
+        {"household_no": ["1"], "id_number": ["x"], **{k: [v] for k, v in values.items()}},
+        schema_overrides={
+            "disability_grade": pl.Int64,
+            "months_worked": pl.Int64,
+            "dibao": pl.Boolean,
+            "tekun": pl.Boolean,
+            "work_place": pl.String,
+            "disability_category": pl.String,
+            "health_status": pl.String,
+            "student_status": pl.String,
+        },
+    )
+    checked = findings_check(persons=frame, today=dt.date(2026, 6, 1))
+    assert set(checked.findings.get_column("code").to_list()) == _oracle(values)

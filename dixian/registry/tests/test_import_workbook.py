@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 from python_calamine import CalamineWorkbook
 
 from dixian.common.models import ChangeLog
 from dixian.registry.imports import registry_import
-from dixian.registry.models import Household, HouseholdIncome, ImportBatch, Person
+from dixian.registry.models import Finding, Household, HouseholdIncome, ImportBatch, Person
 from dixian.registry.parsing import EXCEL_NUMBER_ID
 from dixian.registry.tests.workbooks import family, make_id, person_row, write_workbook
 
@@ -313,22 +314,28 @@ def test_unknown_village_code_is_rejected(tmp_path, county):
     assert "在系统中不存在" in reasons(batch)
 
 
-def test_rules_of_the_edit_form_apply_to_the_workbook(tmp_path, county):
+def test_inconsistencies_a_clerk_would_keep_are_imported_as_findings(tmp_path, county):
     rows = family(
         NO, first_seq=FIRST_SEQ, kind="一般农户"
     )  # an ordinary household with a year out of poverty
     rows[1].update(dibao="是", tekun="是", months_worked=6)
     batch = run(tmp_path, rows, county)
-    columns = {e["column"] for e in batch.errors}
-    assert {"脱贫年度", "是否特困供养", "务工所在地"} <= columns
+    assert batch.status == ImportBatch.Status.IMPORTED, batch.message
+    codes = set(Finding.objects.filter(batch=batch).values_list("code", flat=True))
+    assert codes == {"ordinary_with_exit_year", "dibao_and_tekun", "work_place_missing"}
+    assert {e["column"] for e in batch.findings["sample"]} == {"脱贫年度", "是否特困供养", "务工所在地"}
 
 
-def test_income_amounts_without_a_year_are_rejected(tmp_path, county):
+def test_income_amounts_without_a_year_are_of_the_previous_year(tmp_path, county):
     rows = family(NO, first_seq=FIRST_SEQ)
     for r in rows:
         r["year"] = None
     batch = run(tmp_path, rows, county)
-    assert [(e["row"], e["column"]) for e in batch.errors] == [(2, "收入年度")]
+    assert batch.status == ImportBatch.Status.IMPORTED, batch.message
+    last_year = timezone.localdate().year - 1
+    incomes = HouseholdIncome.objects.filter(household__household_no=NO)
+    assert list(incomes.values_list("year", flat=True)) == [last_year]
+    assert f"上一年度({last_year}年)" in batch.message and batch.warnings
 
 
 def test_make_id_people_do_not_clash_with_the_world(world):

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from dixian.common.models import ChangeLog
 from dixian.common.testing import fake_id
 from dixian.registry import services
-from dixian.registry.models import Household, HouseholdIncome, Person
+from dixian.registry.models import Finding, Household, HouseholdIncome, Person
 
 pytestmark = pytest.mark.django_db
 
@@ -98,24 +98,35 @@ def test_a_household_has_one_head(world, people):
     assert "本户已有户主" in exc.value.message_dict["relation"][0]
 
 
-def test_disability_needs_category_and_grade_together(world, people):
+def test_disability_without_grade_is_saved_and_flagged_as_a_finding(world, people):
     spouse = world.home.members.get(relation="spouse")
-    with pytest.raises(ValidationError) as exc:
-        services.person_update(
-            actor=people["county_admin"],
-            person=spouse,
-            data={"health_status": "disabled", "disability_category": "visual"},
-        )
-    assert "残疾等级" in exc.value.message_dict["disability_grade"][0]
+    services.person_update(
+        actor=people["county_admin"],
+        person=spouse,
+        data={"health_status": "disabled", "disability_category": "visual"},
+    )
+    spouse.refresh_from_db()
+    assert spouse.disability_category == "visual"
+    finding = Finding.objects.get(person=spouse, resolved_at__isnull=True)
+    assert (finding.code, finding.field, finding.source) == (
+        "disability_grade_missing",
+        "disability_grade",
+        "web",
+    )
+    assert "残疾等级" in finding.message
 
 
-def test_dibao_and_tekun_are_exclusive(world, people):
+def test_dibao_and_tekun_together_are_saved_and_flagged_until_fixed(world, people):
     spouse = world.home.members.get(relation="spouse")
-    with pytest.raises(ValidationError) as exc:
-        services.person_update(
-            actor=people["village_officer"], person=spouse, data={"dibao": True, "tekun": True}
-        )
-    assert "tekun" in exc.value.message_dict
+    services.person_update(
+        actor=people["village_officer"], person=spouse, data={"dibao": True, "tekun": True}
+    )
+    finding = Finding.objects.get(person=spouse, code="dibao_and_tekun")
+    assert finding.resolved_at is None
+    services.person_update(actor=people["village_officer"], person=spouse, data={"tekun": False})
+    finding.refresh_from_db()
+    assert finding.resolved_at is not None and finding.resolved_by == people["village_officer"]
+    assert not Finding.objects.filter(person=spouse, resolved_at__isnull=True).exists()
 
 
 def test_unknown_field_is_a_programming_error(world, people):
@@ -176,7 +187,6 @@ def test_housing_grade_c_makes_housing_unsafe_in_the_same_log_row(world, people)
 @pytest.mark.parametrize(
     ("data", "field"),
     [
-        ({"kind": "ordinary"}, "year_out_of_poverty"),  # ordinary household keeps a poverty-exit year
         ({"year_out_of_poverty": 2022}, "year_out_of_poverty"),
         ({"monitoring_category": "edge"}, "monitoring_category"),  # 边缘易致贫户 must be 一般农户
         (
@@ -191,6 +201,21 @@ def test_household_rules(world, people, data, field):
     assert field in exc.value.message_dict
     world.home.refresh_from_db()
     assert world.home.kind == "ex_poor"
+
+
+def test_an_ordinary_household_keeping_its_exit_year_is_saved_with_a_finding(world, people):
+    services.household_update(
+        actor=people["village_officer"], household=world.home, data={"kind": "ordinary"}
+    )
+    world.home.refresh_from_db()
+    assert world.home.kind == "ordinary"
+    finding = Finding.objects.get(household=world.home, resolved_at__isnull=True)
+    assert (finding.code, finding.person_id) == ("ordinary_with_exit_year", None)
+    services.household_update(
+        actor=people["village_officer"], household=world.home, data={"year_out_of_poverty": None}
+    )
+    finding.refresh_from_db()
+    assert finding.resolved_at is not None
 
 
 def test_moving_the_household_to_another_village_moves_its_members(world, people):

@@ -54,7 +54,14 @@ def family(no: str = "3604241002010001", *, first_seq: int = 1, **extra: Any) ->
     return [
         person_row(no, "户主", "张大山", dt.date(1970, 3, 1), first_seq, phone="13800001111", **extra),
         person_row(no, "配偶", "李秀英", dt.date(1972, 5, 6), first_seq + 1, **extra),
-        person_row(no, "之子", "张小明", dt.date(2014, 9, 10), first_seq + 2, student_status="小学", **extra),
+        person_row(
+            no,
+            "之子",
+            "张小明",
+            dt.date(2014, 9, 10),
+            first_seq + 2,
+            **{"student_status": "小学", "labour_skill": "无劳动力", **extra},
+        ),
     ]
 
 

@@ -32,6 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("file", help="要导入的 .xlsx 文件")
         parser.add_argument("--region", help="导入范围的区划代码(默认:--user 所属区划,否则全市)")
         parser.add_argument("--report", help="有错误时,把错误报告工作簿另存到此路径")
+        parser.add_argument("--findings-report", help="有疑点时,把疑点清单工作簿另存到此路径")
         parser.add_argument("--user", help="以哪个账号的名义导入(记入变更记录)")
         parser.add_argument("--no-progress", action="store_true", help="不显示进度条")
 
@@ -74,6 +75,9 @@ class Command(BaseCommand):
                 bar.close()
         if batch.status == ImportBatch.Status.IMPORTED:
             self.stdout.write(batch.message)
+            for warning in batch.warnings:
+                self.stdout.write(f"提示:{warning}")
+            self._findings(batch, options.get("findings_report"))
             return EXIT_IMPORTED
         if batch.status == ImportBatch.Status.REJECTED:
             report = Path(settings.DATA_DIR) / batch.report_file
@@ -86,6 +90,27 @@ class Command(BaseCommand):
             return EXIT_REJECTED
         self.stderr.write(f"无法导入:{batch.message}")
         return EXIT_UNREADABLE
+
+    def _findings(self, batch: ImportBatch, copy_to: str | None) -> None:
+        """Counts per rule, the first findings with their rows, and where the sheet of all of them is."""
+        if not batch.finding_count:
+            return
+        self.stdout.write(f"疑点 {batch.finding_count} 处(已导入,请核实):")
+        for _code, label, n in batch.findings.get("counts", []):
+            self.stdout.write(f"  {label}:{n} 处")
+        sample = batch.findings.get("sample", [])
+        for f in sample:
+            self.stdout.write(f"  第 {f['row']} 行 {f['column'] or '整行'}:{f['label']}:{f['reason']}")
+        if batch.finding_count > len(sample):
+            self.stdout.write(f"  …… 另有 {batch.finding_count - len(sample)} 处,见疑点清单")
+        if batch.findings_file:
+            sheet = Path(settings.DATA_DIR) / batch.findings_file
+            if copy_to:
+                target = Path(copy_to)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(sheet, target)
+                sheet = target
+            self.stdout.write(f"疑点清单:{sheet}")
 
     @staticmethod
     def _region(code: str | None, actor: User | None) -> Region:
