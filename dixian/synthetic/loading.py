@@ -14,7 +14,9 @@ from django.db import connection, transaction
 
 from dixian.common.models import ChangeLog
 from dixian.regions.models import Region
+from dixian.registry import findings
 from dixian.registry.bulk import BulkResult, registry_bulk_upsert
+from dixian.registry.models import Finding
 
 if TYPE_CHECKING:
     from dixian.accounts.models import User
@@ -162,15 +164,24 @@ def registry_load_directory(
                 last_shown[0] = percent
                 say(f"  写入农户信息{label}:{percent}%")
 
-        result = registry_bulk_upsert(
-            households=h,
-            persons=p,
-            incomes=i,
-            actor=actor,
-            source=ChangeLog.Source.SYSTEM,
-            reference=reference,
-            progress=progress,
-        )
+        with transaction.atomic():
+            result = registry_bulk_upsert(
+                households=h,
+                persons=p,
+                incomes=i,
+                actor=actor,
+                source=ChangeLog.Source.SYSTEM,
+                reference=reference,
+                progress=progress,
+            )
+            # The findings (疑点) of what was written, as an import records them (docs/domain.md §14): the
+            # demo shows them on its households from the start.
+            findings.findings_apply(
+                findings.findings_check(persons=p, households=h),
+                open_findings=Finding.objects.filter(household__household_no__range=(first, last)),
+                actor=actor,
+                source=Finding.Source.SYSTEM,
+            )
         for field in result.__dataclass_fields__:
             setattr(total, field, getattr(total, field) + getattr(result, field))
     statistics_refresh()

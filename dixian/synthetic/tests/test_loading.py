@@ -106,6 +106,31 @@ def test_load_registry_parquet_stores_every_record(generated: Path) -> None:
     assert set(Household.objects.filter(has_illness=True).values_list("household_no", flat=True)) == ill
 
 
+def test_the_loaded_households_carry_their_findings(generated: Path) -> None:
+    """The demo's households show their 疑点 from the start, as an import would have recorded them: every
+    person 60 or older recorded as full labour is found (docs/domain.md §14), and nothing twice."""
+    import datetime as dt
+
+    from dixian.registry.models import Finding
+
+    call_command("load_registry_parquet", str(generated), stdout=StringIO())
+    today = dt.date.today()  # noqa: DTZ011 - the rule's own day (timezone.localdate) only differs at midnight
+    old_labour = {
+        p.id_number
+        for p in Person.objects.filter(labour_skill__in=["ordinary", "skilled"])
+        if (
+            today.year
+            - p.birth_date.year
+            - ((today.month, today.day) < (p.birth_date.month, p.birth_date.day))
+        )
+        >= 60
+    }
+    found = set(Finding.objects.filter(code="elderly_labourer").values_list("person__id_number", flat=True))
+    assert old_labour and found == old_labour
+    call_command("load_registry_parquet", str(generated), stdout=StringIO())
+    assert Finding.objects.filter(code="elderly_labourer").count() == len(old_labour)
+
+
 def test_loading_a_directory_twice_changes_nothing(generated: Path) -> None:
     call_command("load_registry_parquet", str(generated), stdout=StringIO())
     before = list(Person.objects.order_by("id").values_list("id", "updated_at"))
