@@ -91,3 +91,17 @@ def test_postgresql_keeps_the_indexes_of_a_table_someone_is_reading(villages, ea
     assert dropped[Person._meta.db_table] == []
     assert dropped[Household._meta.db_table]  # not read by anyone: dropped and rebuilt
     assert index_definitions() == before
+
+
+def test_person_region_code_has_one_plain_index():
+    """Scoping matches a person's region_code by range (common.access.region_range_q), never with LIKE:
+    one plain B-tree, no varchar_pattern_ops twin on PostgreSQL (migration 0007)."""
+    with connection.cursor() as cur:
+        constraints = connection.introspection.get_constraints(cur, Person._meta.db_table)
+        on_region = {
+            name: c for name, c in constraints.items() if c["index"] and c["columns"] == ["region_code"]
+        }
+        assert list(on_region) == ["person_region_code"]
+        if connection.vendor == "postgresql":
+            cur.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'person_region_code'")
+            assert "pattern_ops" not in cur.fetchone()[0]
