@@ -277,8 +277,8 @@ class _Db:
         """Many rows into a table that holds fewer: drop its plain secondary indexes, to be rebuilt.
 
         Maintaining an index row by row costs far more than building it once from sorted keys (a first
-        import spent 8 of its 20 CPU seconds there on SQLite; on PostgreSQL the server spent about 6 s
-        of a 200,000-person COPY maintaining the person table's indexes, and builds them in about 2.5 s).
+        import spent 8 of its 20 CPU seconds there on SQLite; on PostgreSQL the server's CPU time for the
+        write of a 200,000-person county went from about 10.5 s to 6.5 s, docs/benchmarks.md).
         DDL is transactional on both databases, so a rollback brings the indexes back, and other
         connections never see the table without them. Unique indexes and the constraints' automatic
         indexes stay, so that a duplicate still fails on its own row. On PostgreSQL, DROP INDEX holds
