@@ -9,9 +9,11 @@ outcome: imported, rejected (row errors, report written) or failed (the file cou
 
 from __future__ import annotations
 
+import csv
 import functools
 import gc
 import hashlib
+import io
 import logging
 from collections import defaultdict
 from collections.abc import Callable
@@ -107,31 +109,88 @@ def _filled(row: list[Any]) -> bool:
     return False
 
 
+CSV_SUFFIXES = (".csv", ".txt")
+CSV_SHEET = "农户信息"  # the name a csv file's one "sheet" goes by in messages and in the error report
+
+
+def is_csv_upload(path: Path) -> bool:
+    """A .csv/.txt file whose bytes are not a workbook's (a workbook renamed .csv is read as a workbook)."""
+    if path.suffix.lower() not in CSV_SUFFIXES:
+        return False
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    return not head.startswith((uploads.XLSX_SIGNATURE, uploads.OLE_SIGNATURE))
+
+
+def _plausible_header(first_line: str) -> bool:
+    """A GB18030 reading of a csv file found the template's headers on its first line (docs/security.md §2)."""
+    lookup = header_lookup()
+    cells = [cell for sep in (",", "\t", ";") for cell in first_line.split(sep)]
+    return sum(1 for cell in cells if normalise_header(cell.strip('"')) in lookup) >= 2
+
+
+def read_csv_rows(path: Path) -> list[list[Any]]:
+    """A csv file's rows as text cells (empty cells ""), read through the bounded readers of uploads.py:
+    UTF-8 (BOM or not), UTF-16 with a BOM or GBK/GB18030; comma, tab or semicolon separated."""
+    limits = uploads.upload_limits()
+    size = path.stat().st_size
+    try:
+        if size > limits.max_bytes:  # before the whole file is read into memory
+            raise uploads.UploadRefused(
+                f"文件大小为 {size / uploads.MB:,.0f} MB,超过了 {limits.max_bytes / uploads.MB:,.0f} MB 的上限,"
+                "请分成几个文件上传。"
+            )
+        text = uploads.decode_csv(path.read_bytes(), plausible=_plausible_header)
+        uploads.check_csv(text.encode("utf-8"), limits)
+    except uploads.UploadRefused as exc:
+        raise ImportFileError(exc.message) from None
+    first_line = text[:4096].split("\n", 1)[0]
+    separator = max((",", "\t", ";"), key=first_line.count)
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=separator))
+    except csv.Error:
+        raise ImportFileError(
+            "无法按 CSV 格式读取该文件(引号不配对或格式有误)。请用 Excel 或 WPS 打开后另存为 .xlsx 再导入"
+        ) from None
+    widest = max(map(len, rows), default=0)
+    if widest > limits.max_columns:
+        raise ImportFileError(
+            f"文件有一行超过 {limits.max_columns:,} 列的上限。请只保留数据列后另存为新文件再上传。"
+        )
+    return rows
+
+
 def read_sheet(path: Path) -> Sheet:
-    """Find the registry sheet: the first worksheet with the template's headers in its first rows."""
+    """Find the registry sheet: the first worksheet with the template's headers in its first rows (a csv
+    file is one sheet)."""
     try:
         size = path.stat().st_size
     except OSError:
         raise ImportFileError("找不到要导入的文件,请重新选择文件") from None
     if size == 0:
         raise ImportFileError("文件是空的(0 字节),请重新选择要导入的 Excel 文件")
-    try:
-        # Bounded before calamine allocates anything (docs/security.md §2).
-        workbook = uploads.open_workbook(path)
-        names = list(workbook.sheet_names)
-    except uploads.UploadRefused as exc:
-        raise ImportFileError(exc.message) from None
-    except Exception:  # noqa: BLE001 - calamine raises many kinds for a file that is not a workbook
-        raise ImportFileError(
-            "无法读取该文件:它不是 Excel 工作簿(.xlsx)。请用 Excel 或 WPS 打开后另存为 .xlsx 再导入"
-        ) from None
+    workbook: Any = None
+    if is_csv_upload(path):
+        csv_rows = read_csv_rows(path)
+        names = [CSV_SHEET]
+    else:
+        try:
+            # Bounded before calamine allocates anything (docs/security.md §2).
+            workbook = uploads.open_workbook(path)
+            names = list(workbook.sheet_names)
+        except uploads.UploadRefused as exc:
+            raise ImportFileError(exc.message) from None
+        except Exception:  # noqa: BLE001 - calamine raises many kinds for a file that is not a workbook
+            raise ImportFileError(
+                "无法读取该文件:它不是 Excel 工作簿(.xlsx)。请用 Excel 或 WPS 打开后另存为 .xlsx 再导入"
+            ) from None
     lookup = header_lookup()
     best: tuple[int, str, list[list[Any]], int] | None = None
     for index, name in enumerate(names):
         if name in ("填写说明", "填写示例"):
             continue  # the template's own help sheets
         try:
-            rows = uploads.sheet_rows(workbook, index)
+            rows = csv_rows if workbook is None else uploads.sheet_rows(workbook, index)
         except Exception:  # noqa: BLE001 - a chart sheet or a damaged sheet: not ours
             logger.info("skipping unreadable sheet %r of %s", name, path.name)
             continue

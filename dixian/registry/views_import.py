@@ -56,9 +56,9 @@ def _batch_for_user(user: Any, pk: int) -> ImportBatch:
 class UploadForm(forms.Form):
     file = forms.FileField(
         label="导入文件",
-        help_text="Excel 工作簿(.xlsx),每人一行",
+        help_text="Excel 工作簿(.xlsx)或 CSV 文件(UTF-8 或 GBK 编码),每人一行",
         error_messages={
-            "required": "请选择要导入的 .xlsx 文件",
+            "required": "请选择要导入的 .xlsx 或 .csv 文件",
             "empty": "上传的文件是空的(0 字节),请重新选择",
         },
     )
@@ -66,9 +66,9 @@ class UploadForm(forms.Form):
     def clean_file(self) -> Any:
         f = self.cleaned_data["file"]
         name = f.name or ""
-        if not name.lower().endswith(".xlsx"):
+        if not name.lower().endswith((".xlsx", ".csv")):
             raise forms.ValidationError(
-                f"「{name}」不是 .xlsx 文件。请用 Excel 或 WPS 打开后“另存为” Excel 工作簿(.xlsx)再上传"
+                f"「{name}」不是 .xlsx 或 .csv 文件。请用 Excel 或 WPS 打开后“另存为” Excel 工作簿(.xlsx)再上传"
             )
         limit = settings.DIXIAN_MAX_UPLOAD_BYTES
         if f.size > limit:
@@ -79,7 +79,7 @@ class UploadForm(forms.Form):
             raise forms.ValidationError("上传的文件是空的(0 字节),请重新选择")
         head = f.read(4)
         f.seek(0)
-        if head != XLSX_SIGNATURE:
+        if name.lower().endswith(".xlsx") and head != XLSX_SIGNATURE:
             raise forms.ValidationError(
                 f"「{name}」的内容不是 Excel 工作簿,可能只是改了扩展名。请另存为 .xlsx 后再上传"
             )
@@ -107,7 +107,8 @@ def import_page(request: AuthenticatedHttpRequest) -> HttpResponse:
 def _store_upload(request: AuthenticatedHttpRequest, upload: Any) -> ImportBatch:
     folder = imports_dir() / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{uuid.uuid4().hex}.xlsx"
+    suffix = ".csv" if (upload.name or "").lower().endswith(".csv") else ".xlsx"
+    path = folder / f"{uuid.uuid4().hex}{suffix}"
     with path.open("wb") as out:
         for chunk in upload.chunks():
             out.write(chunk)

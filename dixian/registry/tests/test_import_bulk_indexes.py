@@ -1,4 +1,4 @@
-"""registry_bulk_upsert on SQLite drops and rebuilds the secondary indexes of a table it mostly fills."""
+"""registry_bulk_upsert drops and rebuilds the secondary indexes of a table it mostly fills (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -56,3 +56,52 @@ def test_indexes_come_back_when_the_upsert_fails(villages, eager, monkeypatch): 
         upsert(*frames())
     assert index_definitions() == before
     assert not Person.objects.exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the lock wait of DROP INDEX is PostgreSQL's")
+def test_postgresql_keeps_the_indexes_of_a_table_someone_is_reading(villages, eager, monkeypatch):  # noqa: F811
+    """A reader holding the person table: DROP INDEX is not granted within LOCK_WAIT, the savepoint is
+    rolled back and the COPY maintains the indexes; the other tables still get theirs rebuilt."""
+    import psycopg
+
+    monkeypatch.setattr(bulk, "LOCK_WAIT", "100ms")
+    dropped: dict[str, list[str]] = {}
+    drop = bulk._Db._drop_indexes_postgresql
+
+    def spy(self, table):
+        dropped[table] = drop(self, table)
+        return dropped[table]
+
+    monkeypatch.setattr(bulk._Db, "_drop_indexes_postgresql", spy)
+    before = index_definitions()
+    s = connection.settings_dict
+    reader = psycopg.connect(
+        dbname=s["NAME"], user=s["USER"], host=s["HOST"], port=s["PORT"], password=s["PASSWORD"]
+    )
+    try:
+        reader.execute("SELECT count(*) FROM registry_person")  # holds ACCESS SHARE until rollback
+        result = upsert(*frames())
+        assert result.persons_created == 2
+        with connection.cursor() as cur:
+            cur.execute("SHOW lock_timeout")
+            assert cur.fetchone()[0] == "0"  # restored
+    finally:
+        reader.rollback()
+        reader.close()
+    assert dropped[Person._meta.db_table] == []
+    assert dropped[Household._meta.db_table]  # not read by anyone: dropped and rebuilt
+    assert index_definitions() == before
+
+
+def test_person_region_code_has_one_plain_index():
+    """Scoping matches a person's region_code by range (common.access.region_range_q), never with LIKE:
+    one plain B-tree, no varchar_pattern_ops twin on PostgreSQL (migration 0007)."""
+    with connection.cursor() as cur:
+        constraints = connection.introspection.get_constraints(cur, Person._meta.db_table)
+        on_region = {
+            name: c for name, c in constraints.items() if c["index"] and c["columns"] == ["region_code"]
+        }
+        assert list(on_region) == ["person_region_code"]
+        if connection.vendor == "postgresql":
+            cur.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'person_region_code'")
+            assert "pattern_ops" not in cur.fetchone()[0]

@@ -120,7 +120,7 @@ def test_unreadable_upload_marks_batch_and_job_failed(client, tmp_path, people):
 @pytest.mark.parametrize(
     ("name", "content", "fragment"),
     [
-        ("名单.csv", b"a,b\n", "不是 .xlsx 文件"),
+        ("名单.xls", b"a,b\n", "不是 .xlsx 或 .csv 文件"),
         ("空.xlsx", b"", "空的"),
         ("假的.xlsx", b"hello world", "不是 Excel 工作簿"),
     ],

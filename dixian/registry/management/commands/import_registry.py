@@ -29,7 +29,7 @@ class Command(BaseCommand):
     help = "导入农户信息工作簿(每人一行)。退出码:0 已导入;1 有错误未导入(已写出错误报告);2 文件无法读取。"
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file", help="要导入的 .xlsx 文件")
+        parser.add_argument("file", help="要导入的 .xlsx 或 .csv 文件(UTF-8 或 GBK 编码)")
         parser.add_argument("--region", help="导入范围的区划代码(默认:--user 所属区划,否则全市)")
         parser.add_argument("--report", help="有错误时,把错误报告工作簿另存到此路径")
         parser.add_argument("--findings-report", help="有疑点时,把疑点清单工作簿另存到此路径")
