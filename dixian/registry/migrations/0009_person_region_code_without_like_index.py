@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registry', '0006_drop_redundant_indexes'),
+        ('registry', '0008_findings_and_declared_income'),
     ]
 
     operations = [
