@@ -200,3 +200,30 @@ def test_the_household_page_lists_the_findings(client, people, tmp_path, world):
     page = client.get(reverse("registry:household_detail", args=[household.pk])).content.decode()
     assert "疑点" in page
     assert page.count("务工所在地") >= 2
+
+
+def test_the_same_book_as_a_gbk_csv_imports_the_same(tmp_path, world):
+    """Counties also pass the export around as csv saved by Excel on Chinese Windows (GBK)."""
+    import csv
+
+    from dixian.registry.testing import NATIONAL_HEADERS
+
+    places_world(world)
+    rows = national_book(world, {})
+    spelled = {**NATIONAL_HEADERS, **HEADERS}
+    fields = [f for f in spelled if any(f in r for r in rows)]
+    path = tmp_path / "全县全字段.csv"
+    with path.open("w", encoding="gbk", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([spelled[f] for f in fields])
+        writer.writerows([[row.get(f, "") for f in fields] for row in rows])
+
+    batch = registry_import(path=path, actor=None, region=world.county)
+
+    assert batch.status == ImportBatch.Status.IMPORTED, (batch.message, batch.errors)
+    assert Person.objects.filter(household__household_no__startswith="36042410020198").count() == len(rows)
+    assert HouseholdIncome.objects.get(household__household_no="3604241002019801").net_income == Decimal(
+        "30000.00"
+    )
+    found = Counter(Finding.objects.filter(resolved_at__isnull=True).values_list("code", flat=True))
+    assert (found["work_place_missing"], found["student_labourer"], found["elderly_labourer"]) == (2, 1, 1)
