@@ -55,6 +55,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from dixian.domain import linkmethods
 from dixian.domain.idnumber import DuckDBRegex, checksum_ok_sql, clean_id_sql, normalised_id_sql
 
 LINK_SCHEMA = pa.schema(
@@ -73,8 +74,8 @@ LINK_SCHEMA = pa.schema(
 )
 AUTO, PENDING = "auto", "pending"
 # The ways a record without a usable ID number is linked here (the exact ID join is the engine's).
-METHOD_ID_EDIT, METHOD_PROBABILISTIC = "id_edit", "probabilistic"
-EDIT_SUBSTITUTION, EDIT_TRANSPOSITION = "substitution", "transposition"
+METHOD_ID_EDIT, METHOD_PROBABILISTIC = linkmethods.ID_EDIT, linkmethods.PROBABILISTIC
+EDIT_SUBSTITUTION, EDIT_TRANSPOSITION = linkmethods.SUBSTITUTION, linkmethods.TRANSPOSITION
 
 RECORD_COLUMNS = {
     "feed": pa.string(),
