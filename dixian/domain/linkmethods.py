@@ -48,7 +48,11 @@ class LinkMethod:
             return f"概率匹配({percent(self.probability)})" if self.probability is not None else "概率匹配"
         if self.code == REVIEWER:
             found = LinkMethod(self.found_by, self.probability, self.edit_kind, self.edit_position)
-            return f"经人工确认(候选来自:{found.text})" if self.found_by in (ID_EDIT, PROBABILISTIC) else "经人工确认"
+            return (
+                f"经人工确认(候选来自:{found.text})"
+                if self.found_by in (ID_EDIT, PROBABILISTIC)
+                else "经人工确认"
+            )
         return NAMES.get(self.code, self.code)
 
 

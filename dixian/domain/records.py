@@ -34,7 +34,11 @@ def key_id(raw: str) -> str:
 def record_key(feed: Feed, values: dict[str, object]) -> str:
     """`record_key_sql` per record, from the delivered values (None for an empty or missing column)."""
     parts = [
-        "" if values.get(name) is None else key_id(str(values[name])) if name == "id_number" else str(values[name])
+        ""
+        if values.get(name) is None
+        else key_id(str(values[name]))
+        if name == "id_number"
+        else str(values[name])
         for name in feed.record_key
     ]
     return "|".join(parts)
@@ -55,7 +59,8 @@ def rekeyed(feed: Feed, stored: str) -> str:
 def key_columns_sql(feed: Feed, alias: str = "", d: RegexDialect | None = None) -> list[str]:
     """The record key's columns as SQL expressions, the ID number as `key_id_sql` has it."""
     return [
-        key_id_sql(f"{alias}{name}", d) if name == "id_number" else f"{alias}{name}" for name in feed.record_key
+        key_id_sql(f"{alias}{name}", d) if name == "id_number" else f"{alias}{name}"
+        for name in feed.record_key
     ]
 
 
