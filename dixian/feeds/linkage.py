@@ -11,6 +11,17 @@ digits, x → X, 15 → 18 digits), is missing, was destroyed by a spreadsheet (
 fails its check digit, or is valid but belongs to nobody in the registry. Every other record links by
 its ID number and is left alone.
 
+First, one edit (docs/feeds.md §五, `_edit_links`): a record whose number is still 18 characters of digits
+and X (or an old 15-digit number) is compared with the registry persons of the same normalised name whose
+number is exactly one edit away: one character substituted (any of the 18, the check character included)
+or two neighbours swapped. GB 11643's check character catches every wrong character and every swap within
+the first 17 (11 is prime and the weights of neighbours differ; a swap of the 17th digit with the check
+character passes one time in 11), so a failed check digit is mostly this case; a number that passes but
+belongs to nobody is compared too. One such namesake: an automatic link (method id_edit, probability 1);
+several: all wait for review (1/n each). Those records are not scored by Splink. Name-and-ID-only feeds
+(残联, 教育, 卫健委) have nothing else to link by, and a namesake one keystroke away is far stronger evidence
+than Splink could weigh from the name and the remaining digits.
+
 The model (Fellegi–Sunter, scored by Splink). Nothing is trained: there is no labelled data at a
 county, and EM on a few hundred damaged records is unstable from one delivery to the next. The m and u
 probabilities below are set explicitly, so the same record always gets the same score whatever else
@@ -38,7 +49,8 @@ candidate reaches the review queue when its own evidence (Splink's pairwise prob
 Blocking (which pairs are scored at all) keeps city scale within seconds of CPU: same birth date and
 village; same birth date and surname for records that give no village; same name and birth month; same
 name and village (code, or a name that only one village has); same surname and region + birth-date
-digits of the ID number. The registry is first cut down to the persons that share one of these keys
+digits of the ID number; same name and the birth date read from the ID number, or the ID's region digits
+(a slip in the date digits then no longer hides the person). The registry is first cut down to the persons that share one of these keys
 with some record, so Splink only ever sees a few candidates per record.
 """
 # ruff: noqa: S608 - SQL text here is built from constants and code; the only values are tables registered
