@@ -443,3 +443,29 @@ def test_namesakes_one_edit_away_are_stored_with_the_edit_and_shown_in_the_queue
     page = client.get(reverse("links:queue")).content.decode()
     assert "证件号码有一位录错(第15位),按姓名和证件号码匹配" in page
     assert "证件号码有一位录错(第18位),按姓名和证件号码匹配" in page
+
+
+def test_stored_candidates_take_the_normalised_record_key(world, linked):
+    """Migration feeds 0005: a key stored with the ID number as sent reads as the engine builds it now."""
+    import importlib
+
+    from django.apps import apps
+
+    rekey = importlib.import_module("dixian.feeds.migrations.0005_link_candidate_keys_normalised").rekey
+    person = world.home.members.get(relation="head")
+    old15 = person.id_number[:6] + person.id_number[8:17]
+    stored = LinkCandidate.objects.create(
+        delivery=linked,
+        feed="major_illness",
+        record_key=f"{person.name}|{old15}|恶性肿瘤|2026-10-08",
+        name=person.name,
+        person=person,
+        region_code=person.region_code,
+        match_probability=0.9,
+        status="auto",
+    )
+    untouched = set(LinkCandidate.objects.exclude(pk=stored.pk).values_list("pk", "record_key"))
+    rekey(apps, None)
+    stored.refresh_from_db()
+    assert stored.record_key == f"{person.name}|{person.id_number}|恶性肿瘤|2026-10-08"
+    assert set(LinkCandidate.objects.exclude(pk=stored.pk).values_list("pk", "record_key")) == untouched
