@@ -59,9 +59,8 @@ def test_a_number_with_a_wrong_digit_keeps_its_digits_and_one_that_is_no_number_
 def test_the_key_of_a_number_is_the_same_in_sql_and_python(raw):
     con = duckdb.connect()
     try:
-        in_sql = con.execute(
-            f"SELECT {key_id_sql('x')} FROM (SELECT CAST(? AS VARCHAR) AS x)", [raw]
-        ).fetchall()[0][0]  # noqa: S608
+        sql = f"SELECT {key_id_sql('x')} FROM (SELECT CAST(? AS VARCHAR) AS x)"  # noqa: S608
+        in_sql = con.execute(sql, [raw]).fetchall()[0][0]
     finally:
         con.close()
     assert in_sql == key_id(raw)
