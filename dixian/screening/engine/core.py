@@ -540,16 +540,24 @@ def _feed_no(code: str) -> int:
     return list(catalogue.FEEDS_BY_CODE).index(code)
 
 
-def _later_copies_sql(d: Dialect, src: str, keys: tuple[str, ...] | list[str], where: str = "TRUE") -> str:
+def _later_copies_sql(
+    d: Dialect,
+    src: str,
+    keys: tuple[str, ...] | list[str],
+    where: str = "TRUE",
+    hash_keys: tuple[str, ...] | list[str] | None = None,
+) -> str:
     """The row numbers (`_dup`) of the rows that repeat the record key of an earlier row, among the rows
     `where` holds (a condition every copy of a record meets alike, or TRUE).
 
     Exact, and cheap where nearly every key is unique: the keys are grouped by a 64-bit hash (an integer,
     where grouping the text keys themselves costs a hash table of millions of strings), and only the rows
     whose hash occurs more than once are compared by their keys. A hash shared by different keys only sends
-    those rows through the exact comparison."""
+    those rows through the exact comparison. `hash_keys`, when given, are some of the keys' columns (every
+    copy of a record agrees on them): the keys are then computed only for the rows they group (the record
+    key's normalised ID number costs a regular expression a row: docs/feeds.md §五)."""
     cols = ", ".join(keys)
-    h = d.hash64(*keys)
+    h = d.hash64(*(hash_keys or keys))
     return f"""
 SELECT _row AS _dup FROM (
   SELECT _row, row_number() OVER (PARTITION BY {cols} ORDER BY _row) AS _n
@@ -599,14 +607,15 @@ def _linked_sql(
         # sent again with its ID number cleaned up (the key's ID is normalised: docs/feeds.md §五).
         parts.append(f"""
   SELECT {lit(code)} AS feed, CAST({_feed_no(code)} AS SMALLINT) AS _f, _row, _key, _date{slot_names}, name, id_number,
-         CASE WHEN _ok THEN id_number ELSE {normalised_id_sql(d, "_c")} END AS _id{lkey_out}
+         CASE WHEN _ok THEN id_number ELSE {normalised_id_sql(d, "_c")} END AS _id{lkey_out},
+         CASE WHEN NOT _ok THEN {normalised_id_sql(d, "_c")} END AS _kid
   FROM (
     SELECT *, CASE WHEN _ok THEN id_number ELSE {clean_id_sql("id_number")} END AS _c
     FROM (
       SELECT _row, name, id_number, {stored_key} AS _key, {feed.date_field} AS _date{slot_cols}{lkey_in},
              {d.full_match("id_number", ID18_PATTERN)} AS _ok
       FROM src_{code}
-      WHERE NOT EXISTS (SELECT 1 FROM ({_later_copies_sql(d, f"src_{code}", key_columns_sql(feed, d=d), dedup_rows)}) dup WHERE dup._dup = _row)
+      WHERE NOT EXISTS (SELECT 1 FROM ({_later_copies_sql(d, f"src_{code}", key_columns_sql(feed, d=d), dedup_rows, [k for k in feed.record_key if k != "id_number"])}) dup WHERE dup._dup = _row)
         {window}
     ) r
   ) c""")
@@ -627,7 +636,7 @@ def _linked_sql(
     raw_ids = (
         f"CASE WHEN {needs_raw} THEN u.name END AS _uname, CASE WHEN {needs_raw} THEN u.id_number END AS _uraw, "
         # The ID number as the record key holds it, where that differs from the number as delivered.
-        f"CASE WHEN ({needs_raw}) AND u._kid <> u.id_number THEN u._kid END AS _ukid"
+        f"CASE WHEN {needs_raw} THEN u._kid END AS _ukid"
     )
     a_cols = "a._f, a._row, a._key, a._date, a.name, a.id_number" + "".join(
         f", a.{slot}" for slot, _ in layout.slots
@@ -638,7 +647,7 @@ SELECT u._f, u._row, u._key, u._linked, u._date{slot_names},
        {raw_ids},
        p.household_no, p.birth_date AS p_birth_date, p.p_labourer
 FROM (
-  SELECT {a_cols}, {pid} AS _pid, {linked} AS _linked, coalesce(a._id, a.id_number) AS _kid
+  SELECT {a_cols}, {pid} AS _pid, {linked} AS _linked, a._kid
   FROM ({" UNION ALL ".join(parts)}
   ) a {link_join}
 ) u
