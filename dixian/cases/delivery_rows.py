@@ -20,6 +20,7 @@ import duckdb
 from dixian.common.access import user_prefix
 from dixian.common.masking import health_feed_hidden, id_number_shown, phone_shown
 from dixian.domain import catalogue
+from dixian.domain.idnumber import normalised_id
 from dixian.domain.records import record_key_sql
 from dixian.feeds.ingest import SOURCE_ROW
 from dixian.feeds.models import FeedDelivery, LinkCandidate
@@ -47,6 +48,12 @@ class DeliveryRows:
     hidden: bool = False
     problem: str = ""
     truncated: bool = False
+
+
+def _person_id(raw: object) -> str:
+    """The number a row links by as the engine has it: cleaned, a 15-digit one upgraded (docs/feeds.md §五)."""
+    text = str(raw).strip().upper()
+    return normalised_id(text) or text
 
 
 def delivery_visible(user: User, delivery: FeedDelivery) -> bool:
@@ -108,9 +115,7 @@ def delivery_rows_for(user: User, delivery: FeedDelivery, *, pii: bool) -> Deliv
         while not out.truncated and (batch := cursor.fetchmany(BATCH)):
             found: dict[str, str] = {}
             if "id_number" in position:
-                ids = {
-                    str(v[position["id_number"]]).strip().upper() for v in batch if v[position["id_number"]]
-                }
+                ids = {_person_id(v[position["id_number"]]) for v in batch if v[position["id_number"]]}
                 found = dict(
                     Person.objects.filter(id_number__in=ids, household__in=households).values_list(
                         "id_number", "household__household_no"
@@ -120,7 +125,7 @@ def delivery_rows_for(user: User, delivery: FeedDelivery, *, pii: bool) -> Deliv
                 key = str(values[-2])
                 if "id_number" in position:
                     raw_id = values[position["id_number"]]
-                    household = found.get(str(raw_id).strip().upper()) if raw_id else None
+                    household = found.get(_person_id(raw_id)) if raw_id else None
                     household = household or linked.get(key)
                 elif "village_code" in position:
                     code = str(values[position["village_code"]] or "")

@@ -80,6 +80,21 @@ def region_known(prefix6: str) -> bool:
     return "province" in info and ("county" in info or prefix6[2:] == "0000")
 
 
+def clean_id(raw: str) -> str:
+    """Per number, as `clean_id_sql`: without spaces (also full-width), half-width digits, a capital X."""
+    return raw.translate(_TO_HALF).upper().replace(" ", "").replace("\u3000", "")
+
+
+def normalised_id(raw: str) -> str | None:
+    """Per number, as `normalised_id_sql`: the cleaned 18-character number, or a 15-digit one upgraded."""
+    c = clean_id(raw)
+    if len(c) == 18 and c[:17].isascii() and c[:17].isdigit() and (c[17].isdigit() or c[17] == "X"):
+        return c
+    if len(c) == 15 and c.isascii() and c.isdigit():
+        return upgrade15(c)
+    return None
+
+
 # Polars -------------------------------------------------------------------------------------------------
 
 
@@ -131,6 +146,7 @@ def male_expr(c: pl.Expr) -> pl.Expr:
 # SQL (DuckDB and Spark) ---------------------------------------------------------------------------------
 
 _FULL_WIDTH, _HALF_WIDTH = "０１２３４５６７８９ｘＸ", "0123456789XX"
+_TO_HALF = str.maketrans(_FULL_WIDTH, _HALF_WIDTH)
 
 
 class RegexDialect(Protocol):

@@ -11,6 +11,17 @@ digits, x → X, 15 → 18 digits), is missing, was destroyed by a spreadsheet (
 fails its check digit, or is valid but belongs to nobody in the registry. Every other record links by
 its ID number and is left alone.
 
+First, one edit (docs/feeds.md §五, `_edit_links`): a record whose number is still 18 characters of digits
+and X (or an old 15-digit number) is compared with the registry persons of the same normalised name whose
+number is exactly one edit away: one character substituted (any of the 18, the check character included)
+or two neighbours swapped. GB 11643's check character catches every wrong character and every swap within
+the first 17 (11 is prime and the weights of neighbours differ; a swap of the 17th digit with the check
+character passes one time in 11), so a failed check digit is mostly this case; a number that passes but
+belongs to nobody is compared too. One such namesake: an automatic link (method id_edit, probability 1);
+several: all wait for review (1/n each). Those records are not scored by Splink. Name-and-ID-only feeds
+(残联, 教育, 卫健委) have nothing else to link by, and a namesake one keystroke away is far stronger evidence
+than Splink could weigh from the name and the remaining digits.
+
 The model (Fellegi–Sunter, scored by Splink). Nothing is trained: there is no labelled data at a
 county, and EM on a few hundred damaged records is unstable from one delivery to the next. The m and u
 probabilities below are set explicitly, so the same record always gets the same score whatever else
@@ -38,7 +49,8 @@ candidate reaches the review queue when its own evidence (Splink's pairwise prob
 Blocking (which pairs are scored at all) keeps city scale within seconds of CPU: same birth date and
 village; same birth date and surname for records that give no village; same name and birth month; same
 name and village (code, or a name that only one village has); same surname and region + birth-date
-digits of the ID number. The registry is first cut down to the persons that share one of these keys
+digits of the ID number; same name and the birth date read from the ID number, or the ID's region digits
+(a slip in the date digits then no longer hides the person). The registry is first cut down to the persons that share one of these keys
 with some record, so Splink only ever sees a few candidates per record.
 """
 # ruff: noqa: S608 - SQL text here is built from constants and code; the only values are tables registered
@@ -55,6 +67,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from dixian.domain import linkmethods
 from dixian.domain.idnumber import DuckDBRegex, checksum_ok_sql, clean_id_sql, normalised_id_sql
 
 LINK_SCHEMA = pa.schema(
@@ -65,9 +78,16 @@ LINK_SCHEMA = pa.schema(
         ("match_probability", pa.float64()),
         ("match_weight", pa.float64()),
         ("status", pa.string()),
+        # How the candidate was found (METHOD_*); for METHOD_ID_EDIT, which edit and where.
+        ("method", pa.string()),
+        ("edit_kind", pa.string()),
+        ("edit_position", pa.int16()),
     ]
 )
 AUTO, PENDING = "auto", "pending"
+# The ways a record without a usable ID number is linked here (the exact ID join is the engine's).
+METHOD_ID_EDIT, METHOD_PROBABILISTIC = linkmethods.ID_EDIT, linkmethods.PROBABILISTIC
+EDIT_SUBSTITUTION, EDIT_TRANSPOSITION = linkmethods.SUBSTITUTION, linkmethods.TRANSPOSITION
 
 RECORD_COLUMNS = {
     "feed": pa.string(),
@@ -245,6 +265,10 @@ BLOCKS: list[tuple[str, ...]] = [
     ("name_n", "village_n"),
     # The region and birth-date digits of a damaged ID number, when the record's own birth date is wrong.
     ("id14", "surname"),
+    # The name with the birth date read from the ID number (the record's own birth date may be missing or
+    # differ), and the name with the ID's region digits: a slip in the date digits is then not fatal.
+    ("name_n", "id_birth"),
+    ("name_n", "id_region"),
 ]
 
 
@@ -305,13 +329,14 @@ def _sex(expr: str) -> str:
 # The columns both inputs carry into Splink (persons: id_known NULL; records: id_full NULL).
 _COLUMNS = (
     "uid, id_full, id_known, id14, name_n, surname, surname_nv, sex, birth_date, birth_month, "
-    "village_code, county, village_n"
+    "village_code, county, village_n, id_birth, id_region"
 )
 
 
 def _prepare(con: duckdb.DuckDBPyConnection, villages: bool, timings: dict[str, float]) -> None:
-    """`rec`: the records that need linking; `per`: the registry persons that share a blocking key with one
-    of them; both with the columns of _COLUMNS.
+    """`rec`: the records that need linking; `edits`: those a namesake one edit away places (`_edit_links`);
+    `rest`: the others; `per`: the registry persons that share a blocking key with one of `rest`; all but
+    `edits` with the columns of _COLUMNS.
 
     The registry is read with cheap expressions only (city scale: 2.5 M rows): once for the ID numbers the
     records may already match, once for the blocking keys. Names in the registry are stored with one kind
@@ -359,6 +384,13 @@ WITH firsts AS (
 SELECT r_idx AS uid, feed, record_key, CAST(NULL AS VARCHAR) AS id_full,
        CASE WHEN length(known_digits) >= 5 THEN known_digits END AS id_known,
        CASE WHEN length(known_digits) >= 14 THEN substr(known_digits, 1, 14) END AS id14,
+       CASE WHEN length(known_digits) >= 14 THEN try_strptime(substr(known_digits, 7, 8), '%Y%m%d')::DATE END
+         AS id_birth,
+       CASE WHEN length(known_digits) >= 6 THEN substr(known_digits, 1, 6) END AS id_region,
+       -- The number compared character by character with the registry's (see _edit_links): the normalised
+       -- one, or 18 characters of digits and X as cleaned (a swap may have moved the X off the end).
+       CASE WHEN norm IS NOT NULL THEN norm WHEN regexp_full_match(c, '[0-9X]{{18}}') THEN c END AS edit_id,
+       (norm IS NOT NULL AND length(c) = 15) AS from15,
        name_n, substr(name_n, 1, 1) AS surname,
        CASE WHEN vcode IS NULL THEN substr(name_n, 1, 1) END AS surname_nv,
        {_sex("sex")} AS sex, birth AS birth_date, date_trunc('month', birth) AS birth_month,
@@ -370,8 +402,17 @@ FROM dated""")
 CREATE TEMP TABLE per_keys AS
 SELECT p_idx, try_cast(birth_date AS DATE) AS birth_date, date_trunc('month', try_cast(birth_date AS DATE)) AS birth_month,
        substr(region_code, 1, 12) AS village_code, substr(name, 1, 1) AS surname_nv,
-       replace(name, '·', '') AS name_n, substr(id_number, 1, 14) AS id14, substr(name, 1, 1) AS surname
+       replace(name, '·', '') AS name_n, substr(id_number, 1, 14) AS id14, substr(name, 1, 1) AS surname,
+       try_cast(birth_date AS DATE) AS id_birth, substr(id_number, 1, 6) AS id_region, id_number
 FROM persons_in WHERE NULLIF(id_number, '') IS NOT NULL""")
+    timings["registry"] = time.perf_counter() - started
+    # The records that a namesake one edit away places are not scored again: the registry is cut down for
+    # the rest only.
+    started = time.perf_counter()
+    _edit_links(con)
+    con.execute("CREATE TEMP TABLE rest AS SELECT * FROM rec ANTI JOIN edits ON edits.uid = rec.uid")
+    timings["id_edit"] = time.perf_counter() - started
+    started = time.perf_counter()
     wanted: list[tuple[tuple[str, ...], str]] = []
     for cols in BLOCKS:
         if cols == ("name_n", "village_n"):
@@ -379,13 +420,13 @@ FROM persons_in WHERE NULLIF(id_number, '') IS NOT NULL""")
                 wanted.append(
                     (
                         ("name_n", "village_code"),
-                        f"SELECT DISTINCT r.name_n, v.code AS village_code FROM rec r JOIN ({vil}) v "
+                        f"SELECT DISTINCT r.name_n, v.code AS village_code FROM rest r JOIN ({vil}) v "
                         "ON v.village_n = r.village_n WHERE r.name_n IS NOT NULL",
                     )
                 )
             continue
         where = " AND ".join(f"{c} IS NOT NULL" for c in cols)
-        wanted.append((cols, f"SELECT DISTINCT {', '.join(cols)} FROM rec WHERE {where}"))
+        wanted.append((cols, f"SELECT DISTINCT {', '.join(cols)} FROM rest WHERE {where}"))
     keeps = " UNION ALL ".join(
         f"SELECT p.p_idx FROM per_keys p SEMI JOIN ({sql}) k ON "
         + " AND ".join(f"p.{c} = k.{c}" for c in cols)
@@ -400,10 +441,11 @@ SELECT p.p_idx AS uid, p.id_number AS id_full, CAST(NULL AS VARCHAR) AS id_known
                                       WHEN substr(p.id_number, 17, 1) IS NOT NULL THEN '女' END) AS sex,
        try_cast(p.birth_date AS DATE) AS birth_date, date_trunc('month', try_cast(p.birth_date AS DATE)) AS birth_month,
        NULLIF(substr(p.region_code, 1, 12), '') AS village_code, NULLIF(substr(p.region_code, 1, 6), '') AS county,
-       {"v.village_n" if villages else "CAST(NULL AS VARCHAR)"} AS village_n
+       {"v.village_n" if villages else "CAST(NULL AS VARCHAR)"} AS village_n,
+       try_cast(p.birth_date AS DATE) AS id_birth, substr(p.id_number, 1, 6) AS id_region
 FROM persons_in p JOIN keep USING (p_idx)
 {f"LEFT JOIN ({vil}) v ON v.code = substr(p.region_code, 1, 12)" if villages else ""}""")
-    timings["registry"] = time.perf_counter() - started
+    timings["registry"] += time.perf_counter() - started
 
 
 def link_records(
@@ -443,16 +485,17 @@ def link_records(
             con.register("villages_in", _conform(villages, {"code": pa.string(), "name": pa.string()}))
         spent: dict[str, float] = {} if timings is None else timings
         _prepare(con, villages is not None, spent)
-        n_rec = con.sql("SELECT count(*) FROM rec").fetchall()[0][0]
+        n_rec = con.sql("SELECT count(*) FROM rest").fetchall()[0][0]
         n_per = con.sql("SELECT count(*) FROM per").fetchall()[0][0]
-        spent.update(records_to_link=n_rec, registry_candidates=n_per)
-        if not n_rec or not n_per:
-            return LINK_SCHEMA.empty_table()
-        started = time.perf_counter()
-        con.execute(f"CREATE TEMP TABLE splink_rec AS SELECT {_COLUMNS} FROM rec")
-        con.execute(f"CREATE TEMP TABLE splink_per AS SELECT {_COLUMNS} FROM per")
-        pairs = _score(con)
-        spent.update(splink=time.perf_counter() - started, pairs_kept=pairs.num_rows)
+        n_edit = con.sql("SELECT count(DISTINCT uid) FROM edits").fetchall()[0][0]
+        spent.update(records_to_link=n_rec + n_edit, registry_candidates=n_per, id_edit_records=n_edit)
+        pairs = PAIRS_SCHEMA.empty_table()
+        if n_rec and n_per:
+            started = time.perf_counter()
+            con.execute(f"CREATE TEMP TABLE splink_rec AS SELECT {_COLUMNS} FROM rest")
+            con.execute(f"CREATE TEMP TABLE splink_per AS SELECT {_COLUMNS} FROM per")
+            pairs = _score(con)
+            spent.update(splink=time.perf_counter() - started, pairs_kept=pairs.num_rows)
         started = time.perf_counter()
         con.register("pairs", pairs)
         result = _decide(con, upper, lower)
@@ -460,6 +503,49 @@ def link_records(
         return result
     finally:
         con.close()
+
+
+PAIRS_SCHEMA = pa.schema([("r_idx", pa.int64()), ("p_idx", pa.int64()), ("match_weight", pa.float64())])
+
+
+def _differs(a: str, b: str, n: int) -> str:
+    """The first of positions 1..n where two texts differ (NULL when none does)."""
+    whens = " ".join(f"WHEN substr({a}, {i}, 1) <> substr({b}, {i}, 1) THEN {i}" for i in range(1, n + 1))
+    return f"CASE {whens} END"
+
+
+def _edit_links(con: duckdb.DuckDBPyConnection) -> None:
+    """`edits`: for each record whose ID number is unusable but still 18 characters (or an old 15-digit
+    number), the registry persons of the same name whose number is exactly one edit away: one character
+    substituted (any of the 18, the check character included) or two neighbours swapped.
+
+    Joined on the normalised name first (a hash join on the records' names: the registry is read once and
+    only namesakes are compared), then the two numbers are compared character by character: one
+    difference is a substitution; two differences that Damerau–Levenshtein counts as one edit are a swap.
+    An old 15-digit number is compared on the 17 digits before its check character (the upgrade computes
+    that character from the mistyped digits), and the position is given in the number as sent.
+    """
+    con.execute(f"""
+CREATE TEMP TABLE edits AS
+WITH r AS (
+  SELECT uid, name_n, edit_id, from15, CASE WHEN from15 THEN 17 ELSE 18 END AS n
+  FROM rec WHERE edit_id IS NOT NULL AND name_n IS NOT NULL
+), pairs AS (
+  SELECT r.uid, r.from15, k.id_number, substr(r.edit_id, 1, r.n) AS a, substr(k.id_number, 1, r.n) AS b
+  FROM r JOIN per_keys k ON k.name_n = r.name_n
+  WHERE length(k.id_number) = 18 AND k.id_number <> r.edit_id
+), near AS (
+  SELECT *, hamming(a, b) AS diff FROM pairs
+), found AS (
+  SELECT uid, from15, id_number,
+         CASE WHEN diff = 1 THEN '{EDIT_SUBSTITUTION}' ELSE '{EDIT_TRANSPOSITION}' END AS edit_kind,
+         {_differs("a", "b", 18)} AS pos18
+  FROM near WHERE diff = 1 OR (diff = 2 AND damerau_levenshtein(a, b) = 1)
+)
+SELECT uid, id_number, edit_kind,
+       CAST(CASE WHEN from15 AND pos18 > 8 THEN pos18 - 2 ELSE pos18 END AS SMALLINT) AS edit_position,
+       count(*) OVER (PARTITION BY uid) AS n_found
+FROM found""")
 
 
 def _score(con: duckdb.DuckDBPyConnection) -> pa.Table:
@@ -504,9 +590,15 @@ WITH scored AS (
   FROM normal
 )
 SELECT feed, record_key, id_number, round(p, 6) AS match_probability, round(match_weight, 4) AS match_weight,
-       CASE WHEN p >= {float(upper)} THEN '{AUTO}' ELSE '{PENDING}' END AS status
+       CASE WHEN p >= {float(upper)} THEN '{AUTO}' ELSE '{PENDING}' END AS status,
+       '{METHOD_PROBABILISTIC}' AS method, CAST(NULL AS VARCHAR) AS edit_kind, CAST(NULL AS SMALLINT) AS edit_position
 FROM flagged
 WHERE CASE WHEN has_auto = 1 THEN p >= {float(upper)} ELSE odds / (1 + odds) >= {float(lower)} END
+UNION ALL
+-- One person one edit away: linked. Several: each as likely as the others, all for review.
+SELECT r.feed, r.record_key, e.id_number, round(1.0 / e.n_found, 6), 0.0,
+       CASE WHEN e.n_found = 1 THEN '{AUTO}' ELSE '{PENDING}' END, '{METHOD_ID_EDIT}', e.edit_kind, e.edit_position
+FROM edits e JOIN rec r ON r.uid = e.uid
 ORDER BY feed, record_key, match_probability DESC, id_number""").to_arrow_table()
     return table.cast(LINK_SCHEMA)
 

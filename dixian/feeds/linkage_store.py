@@ -37,7 +37,7 @@ from dixian.registry.models import Person
 from dixian.registry.signals import moved_rows, moves_by_region
 
 from .labels import record_key_text
-from .linkage import AUTO, RECORD_COLUMNS, link_records
+from .linkage import AUTO, METHOD_ID_EDIT, RECORD_COLUMNS, link_records
 from .models import FeedDelivery, LinkCandidate
 from .signals import delivery_changed
 
@@ -123,7 +123,7 @@ def deliveries_link(*, deliveries: list[FeedDelivery], persons: pa.Table) -> int
             rows = con.sql(
                 """
 SELECT l.feed, l.record_key, l.id_number, l.match_probability, l.match_weight, l.status,
-       r.delivery_id, r.name, r.id_number AS id_number_raw, r.sex, r.birth_date, r.village, r.village_code
+       l.method, l.edit_kind, l.edit_position, r.delivery_id, r.name, r.id_number AS id_number_raw, r.sex, r.birth_date, r.village, r.village_code
 FROM links l JOIN (
   SELECT * FROM records QUALIFY row_number() OVER (PARTITION BY feed, record_key ORDER BY delivery_id) = 1
 ) r ON r.feed = l.feed AND r.record_key = l.record_key
@@ -132,7 +132,9 @@ ORDER BY l.feed, l.record_key, l.match_probability DESC, l.id_number"""
         finally:
             con.close()
         keys = _person_keys(sorted({row[2] for row in rows}))
-        for feed, key, idn, prob, weight, status, delivery_id, name, raw, sex, birth, village, vcode in rows:
+        for row in rows:
+            feed, key, idn, prob, weight, status, method, edit_kind, edit_position = row[:9]
+            delivery_id, name, raw, sex, birth, village, vcode = row[9:]
             if idn not in keys:  # the person left the registry since the run loaded it
                 continue
             person_pk, region_code, _ = keys[idn]
@@ -151,6 +153,9 @@ ORDER BY l.feed, l.record_key, l.match_probability DESC, l.id_number"""
                     match_probability=prob,
                     match_weight=weight,
                     status=LinkCandidate.Status.AUTO if status == AUTO else LinkCandidate.Status.PENDING,
+                    method=method,
+                    edit_kind=edit_kind or "",
+                    edit_position=edit_position,
                 )
             )
     now = timezone.now()
@@ -162,6 +167,7 @@ ORDER BY l.feed, l.record_key, l.match_probability DESC, l.id_number"""
             mine = [c for c in candidates if c.delivery_id == d.pk]
             if mine:
                 auto = sum(1 for c in mine if c.status == LinkCandidate.Status.AUTO)
+                edits = sum(1 for c in mine if c.method == METHOD_ID_EDIT)
                 change_record(
                     actor=None,
                     source=ChangeLog.Source.SYSTEM,
@@ -169,7 +175,8 @@ ORDER BY l.feed, l.record_key, l.match_probability DESC, l.id_number"""
                     entity_id=d.pk,
                     household_id=None,
                     action=ChangeLog.Action.UPDATE,
-                    summary=f"概率匹配:自动匹配 {auto} 条,待复核 {len(mine) - auto} 条",
+                    summary=f"概率匹配:自动匹配 {auto} 条,待复核 {len(mine) - auto} 条"
+                    + (f"(其中按姓名和录错一位的证件号码找到 {edits} 条)" if edits else ""),
                     reference=str(d.pk),
                 )
     return len(candidates)

@@ -17,11 +17,12 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from dixian.common.models import TimeStampedModel
-from dixian.domain import catalogue
+from dixian.domain import catalogue, linkmethods
 
 from .labels import feed_label, period_label
 
 FEED_CHOICES = [(f.code, f"{f.department} · {f.name}") for f in catalogue.FEEDS]
+LINK_METHOD_CHOICES = [(m, linkmethods.NAMES[m]) for m in (linkmethods.ID_EDIT, linkmethods.PROBABILISTIC)]
 
 
 class FeedDelivery(TimeStampedModel):
@@ -174,6 +175,13 @@ class LinkCandidate(models.Model):
     region_code = models.CharField("候选人员区划", max_length=14, db_index=True)
     match_probability = models.FloatField("匹配概率")
     match_weight = models.FloatField("匹配权重", default=0)
+    # How the candidate was found (docs/feeds.md §五): a namesake one edit from the number sent, or Splink.
+    # An accepted candidate is linked "by a reviewer" whatever found it (`domain.linkmethods`).
+    method = models.CharField(
+        "匹配方式", max_length=16, choices=LINK_METHOD_CHOICES, default=linkmethods.PROBABILISTIC
+    )
+    edit_kind = models.CharField("证件号码录错类型", max_length=16, blank=True)
+    edit_position = models.PositiveSmallIntegerField("证件号码录错位置", null=True, blank=True)
     status = models.CharField("状态", max_length=10, choices=Status.choices, db_index=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -196,6 +204,17 @@ class LinkCandidate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.feed}:{self.record_key} → {self.person_id} ({self.match_probability:.2f})"
+
+    @property
+    def link_method(self) -> linkmethods.LinkMethod:
+        """How the record is (or would be) linked to this person, for the pages."""
+        return linkmethods.LinkMethod(
+            linkmethods.REVIEWER if self.status == self.Status.ACCEPTED else self.method,
+            probability=self.match_probability,
+            edit_kind=self.edit_kind,
+            edit_position=self.edit_position,
+            found_by=self.method,
+        )
 
 
 class ApiToken(models.Model):

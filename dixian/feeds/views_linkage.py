@@ -73,6 +73,7 @@ def _row(c: LinkCandidate, pii: bool) -> dict[str, Any]:
         "birth_label": birth_date_label(pii=pii),
         "birth_compared": birth_dates_compared(c.birth_date, person.birth_date, pii=pii),
         "percent": round(c.match_probability * 100, 1),
+        "method": c.link_method.text,  # a namesake one edit away says which digit (docs/feeds.md §五)
     }
 
 

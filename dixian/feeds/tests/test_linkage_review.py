@@ -397,3 +397,75 @@ def test_a_decision_needs_a_choice(client, people, linked):
     candidate.refresh_from_db()
     assert candidate.status == LinkCandidate.Status.PENDING
     assert client.get(reverse("links:decide", args=[candidate.pk])).status_code == 405
+
+
+def test_namesakes_one_edit_away_are_stored_with_the_edit_and_shown_in_the_queue(
+    client, world, people, tmp_path
+):
+    """Two persons named 张三 whose numbers differ in one digit: a record typed with the one digit of the
+    other and the check character of the first is one edit from both, and both wait for review."""
+    from dixian.domain import idnumber
+
+    home_head = world.home.members.get(relation="head")
+    first = home_head.id_number
+    body = first[:14] + str((int(first[14]) + 1) % 10) + first[15:17]
+    twin = Person.objects.create(
+        household=world.neighbour,
+        relation="other",
+        id_number=body + idnumber.check_digit(body),
+        name=home_head.name,
+        sex=home_head.sex,
+        birth_date=home_head.birth_date,
+        region_code=world.neighbour.region.code,
+    )
+    rows = [
+        {
+            **medical_row("JS101", home_head.name, id_number=None, birth=dt.date(1970, 1, 1), village=""),
+            "id_number": body + first[17],
+            "sex": None,
+            "birth_date": None,
+            "village_code": None,
+        },
+    ]
+    deliveries_link(deliveries=[delivery_with(world, rows, tmp_path)], persons=registry_persons())
+    stored = sorted(
+        LinkCandidate.objects.filter(record_key="JS101").values_list(
+            "person_id", "status", "method", "edit_kind", "edit_position"
+        )
+    )
+    assert stored == sorted(
+        [
+            (home_head.pk, "pending", "id_edit", "substitution", 15),
+            (twin.pk, "pending", "id_edit", "substitution", 18),
+        ]
+    )
+    client.force_login(people["county_reviewer"])
+    page = client.get(reverse("links:queue")).content.decode()
+    assert "证件号码有一位录错(第15位),按姓名和证件号码匹配" in page
+    assert "证件号码有一位录错(第18位),按姓名和证件号码匹配" in page
+
+
+def test_stored_candidates_take_the_normalised_record_key(world, linked):
+    """Migration feeds 0005: a key stored with the ID number as sent reads as the engine builds it now."""
+    import importlib
+
+    from django.apps import apps
+
+    rekey = importlib.import_module("dixian.feeds.migrations.0005_link_candidate_keys_normalised").rekey
+    person = world.home.members.get(relation="head")
+    old15 = person.id_number[:6] + person.id_number[8:17]
+    stored = LinkCandidate.objects.create(
+        delivery=linked,
+        feed="major_illness",
+        record_key=f"{person.name}|{old15}|恶性肿瘤|2026-10-08",
+        name=person.name,
+        person=person,
+        region_code=person.region_code,
+        match_probability=0.9,
+        status="auto",
+    )
+    untouched = set(LinkCandidate.objects.exclude(pk=stored.pk).values_list("pk", "record_key"))
+    rekey(apps, None)
+    stored.refresh_from_db()
+    assert stored.record_key == f"{person.name}|{person.id_number}|恶性肿瘤|2026-10-08"
+    assert set(LinkCandidate.objects.exclude(pk=stored.pk).values_list("pk", "record_key")) == untouched

@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 from dixian.domain import catalogue
 from dixian.domain.dictionaries import LABOURER_SKILLS
 from dixian.domain.idnumber import ID18_PATTERN, checksum_ok_sql, clean_id_sql, normalised_id_sql
-from dixian.domain.records import PROBLEMS, record_key_sql
+from dixian.domain.records import PROBLEMS, key_columns_sql, record_key_sql
 from dixian.domain.risks import GRADES, RISK_TYPES
 
 from .backends import Backend, TableLike, make_backend, source_columns, source_schema, to_arrow
@@ -498,7 +498,7 @@ def needed_fields(feed: catalogue.Feed, rules: list[RuleVersion]) -> list[str]:
 
 
 _LINKED_COLUMNS = (
-    *("_row", "_key", "_linked", "_date", "p_idx", "_unid", "_uname", "_uraw"),
+    *("_row", "_key", "_linked", "_date", "p_idx", "_unid", "_uname", "_uraw", "_ukid"),
     *("household_no", "p_birth_date", "p_labourer"),
 )
 _SLOT_PREFIX = {"STRING": "s", "DATE": "d", "DECIMAL(18,2)": "m", "INT": "i"}
@@ -540,16 +540,24 @@ def _feed_no(code: str) -> int:
     return list(catalogue.FEEDS_BY_CODE).index(code)
 
 
-def _later_copies_sql(d: Dialect, src: str, keys: tuple[str, ...] | list[str], where: str = "TRUE") -> str:
+def _later_copies_sql(
+    d: Dialect,
+    src: str,
+    keys: tuple[str, ...] | list[str],
+    where: str = "TRUE",
+    hash_keys: tuple[str, ...] | list[str] | None = None,
+) -> str:
     """The row numbers (`_dup`) of the rows that repeat the record key of an earlier row, among the rows
     `where` holds (a condition every copy of a record meets alike, or TRUE).
 
     Exact, and cheap where nearly every key is unique: the keys are grouped by a 64-bit hash (an integer,
     where grouping the text keys themselves costs a hash table of millions of strings), and only the rows
     whose hash occurs more than once are compared by their keys. A hash shared by different keys only sends
-    those rows through the exact comparison."""
+    those rows through the exact comparison. `hash_keys`, when given, are some of the keys' columns (every
+    copy of a record agrees on them): the keys are then computed only for the rows they group (the record
+    key's normalised ID number costs a regular expression a row: docs/feeds.md §五)."""
     cols = ", ".join(keys)
-    h = d.hash64(*keys)
+    h = d.hash64(*(hash_keys or keys))
     return f"""
 SELECT _row AS _dup FROM (
   SELECT _row, row_number() OVER (PARTITION BY {cols} ORDER BY _row) AS _n
@@ -573,11 +581,11 @@ def _linked_sql(
         # (one expression each, so that no optimiser hoists the cleaning out of its CASE).
         # A key of several columns is spelled out only where it is shown (evidence, 应纳未纳 list): building
         # the text for every row costs more than the linking itself.
-        stored_key = record_key_sql(feed) if len(feed.record_key) == 1 else "CAST(NULL AS STRING)"
+        stored_key = record_key_sql(feed, d=d) if len(feed.record_key) == 1 else "CAST(NULL AS STRING)"
         # The record key to look links up by, only for the feeds that have links (building a key of
         # several columns for every row costs more than the look-up).
         lkey_in = (
-            f", {record_key_sql(feed) if code in linked_feeds else 'CAST(NULL AS STRING)'} AS _lkey"
+            f", {record_key_sql(feed, d=d) if code in linked_feeds else 'CAST(NULL AS STRING)'} AS _lkey"
             if linked_feeds
             else ""
         )
@@ -595,17 +603,19 @@ def _linked_sql(
         )
         window = f"AND {in_window}" if start is not None else ""
         dedup_rows = in_window if feed.date_field in feed.record_key else "TRUE"
-        # First row per record key: a re-sent row counts once (see `_later_copies_sql`).
+        # First row per record key: a re-sent row counts once (see `_later_copies_sql`), also when it was
+        # sent again with its ID number cleaned up (the key's ID is normalised: docs/feeds.md §五).
         parts.append(f"""
   SELECT {lit(code)} AS feed, CAST({_feed_no(code)} AS SMALLINT) AS _f, _row, _key, _date{slot_names}, name, id_number,
-         CASE WHEN _ok THEN id_number ELSE {normalised_id_sql(d, "_c")} END AS _id{lkey_out}
+         CASE WHEN _ok THEN id_number ELSE {normalised_id_sql(d, "_c")} END AS _id{lkey_out},
+         CASE WHEN NOT _ok THEN {normalised_id_sql(d, "_c")} END AS _kid
   FROM (
     SELECT *, CASE WHEN _ok THEN id_number ELSE {clean_id_sql("id_number")} END AS _c
     FROM (
       SELECT _row, name, id_number, {stored_key} AS _key, {feed.date_field} AS _date{slot_cols}{lkey_in},
              {d.full_match("id_number", ID18_PATTERN)} AS _ok
       FROM src_{code}
-      WHERE NOT EXISTS (SELECT 1 FROM ({_later_copies_sql(d, f"src_{code}", feed.record_key, dedup_rows)}) dup WHERE dup._dup = _row)
+      WHERE NOT EXISTS (SELECT 1 FROM ({_later_copies_sql(d, f"src_{code}", key_columns_sql(feed, d=d), dedup_rows, [k for k in feed.record_key if k != "id_number"])}) dup WHERE dup._dup = _row)
         {window}
     ) r
   ) c""")
@@ -623,7 +633,11 @@ def _linked_sql(
     # whose key has several columns; a single-column key (结算单号) needs neither for matched rows.
     composite = [c for c in codes if len(catalogue.feed(c).record_key) > 1]
     needs_raw = f"p.p_idx IS NULL OR {in_list('u._f', [_feed_no(c) for c in composite])}"
-    raw_ids = f"CASE WHEN {needs_raw} THEN u.name END AS _uname, CASE WHEN {needs_raw} THEN u.id_number END AS _uraw"
+    raw_ids = (
+        f"CASE WHEN {needs_raw} THEN u.name END AS _uname, CASE WHEN {needs_raw} THEN u.id_number END AS _uraw, "
+        # The ID number as the record key holds it, where that differs from the number as delivered.
+        f"CASE WHEN {needs_raw} THEN u._kid END AS _ukid"
+    )
     a_cols = "a._f, a._row, a._key, a._date, a.name, a.id_number" + "".join(
         f", a.{slot}" for slot, _ in layout.slots
     )
@@ -633,7 +647,7 @@ SELECT u._f, u._row, u._key, u._linked, u._date{slot_names},
        {raw_ids},
        p.household_no, p.birth_date AS p_birth_date, p.p_labourer
 FROM (
-  SELECT {a_cols}, {pid} AS _pid, {linked} AS _linked
+  SELECT {a_cols}, {pid} AS _pid, {linked} AS _linked, a._kid
   FROM ({" UNION ALL ".join(parts)}
   ) a {link_join}
 ) u
@@ -642,9 +656,15 @@ WHERE p.household_no IS NULL OR {keep_sql}"""
 
 
 def _composite_key_sql(feed: catalogue.Feed, layout: _Layout, alias: str) -> str:
-    """A record key of several columns, from the linked row (name and ID number as delivered)."""
+    """A record key of several columns, from the linked row (the name as delivered, the ID number as the
+    key holds it: `domain.records.key_id_sql`, which the linking statement's `_id` computes already)."""
     where = {"name": "_uname", "id_number": "_uraw", feed.date_field: "_date", **layout.fields[feed.code]}
-    parts = ", ".join(f"coalesce(CAST({alias}{where[k]} AS STRING), '')" for k in feed.record_key)
+    parts = ", ".join(
+        f"coalesce(CAST(coalesce({alias}_ukid, {alias}_uraw) AS STRING), '')"
+        if k == "id_number"
+        else f"coalesce(CAST({alias}{where[k]} AS STRING), '')"
+        for k in feed.record_key
+    )
     return f"concat_ws('|', {parts})"
 
 
@@ -728,7 +748,7 @@ def _older_ids_sql(d: Dialect, feed: catalogue.Feed, start: date, linked: bool) 
     row number, the ID they link by (`_pid`: normalised, or Splink's) and whether Splink linked them. The ID
     is tested once, and only the others are cleaned, as in the linking statement."""
     if linked:
-        lkey = f", {record_key_sql(feed)} AS _lkey"
+        lkey = f", {record_key_sql(feed, d=d)} AS _lkey"
         link_join = f"LEFT JOIN lk ON lk.feed = {lit(feed.code)} AND lk.record_key = r._lkey"
         pid, is_linked = "coalesce(lk.id_number, r._id)", "(lk.id_number IS NOT NULL)"
     else:
@@ -754,9 +774,9 @@ SELECT o._f, o._row, o._pid, o._linked FROM ({rows}) o
 WHERE o._pid IS NULL OR o._pid NOT IN (SELECT id_number FROM src_persons WHERE id_number IS NOT NULL)"""
 
 
-def _older_unmatched_sql(feed: catalogue.Feed, delivered: set[str]) -> str:
+def _older_unmatched_sql(d: Dialect, feed: catalogue.Feed, delivered: set[str]) -> str:
     """应纳未纳 rows of a feed from `older_unmatched`, with the delivered columns read back by row number."""
-    key = record_key_sql(feed, "s.")
+    key = record_key_sql(feed, "s.", d)
     return _unmatched_rows_sql(
         feed,
         f"""
@@ -949,7 +969,7 @@ FROM src_persons""",
                     _older_ids_sql(d, catalogue.feed(c), keep[c], c in linked_feeds) for c in older
                 )
                 be.materialise("older_unmatched", _OLDER_UNMATCHED_SQL.format(rows=rows))
-                unmatched_parts += [_older_unmatched_sql(catalogue.feed(c), older[c]) for c in older]
+                unmatched_parts += [_older_unmatched_sql(d, catalogue.feed(c), older[c]) for c in older]
         if "water" in feeds:
             be.materialise("fw_water", _water_sql())
             unmatched_parts.append(_water_unmatched_sql())
