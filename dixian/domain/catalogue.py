@@ -97,7 +97,7 @@ def _identity(
             ID,
             id_required,
             id_aliases,
-            meaning="18位身份证号;15位旧号自动升位;缺失或错误时按性别、出生日期、行政村做概率匹配",
+            meaning="18位身份证号;15位旧号自动升位;错一位或相邻两位颠倒时按姓名匹配;缺失或错误时按姓名、性别、出生日期、行政村做概率匹配",
         ),
         FeedColumn(
             "sex", "性别", CHOICE, False, ("性别(男/女)",), ("男", "女"), "用于概率匹配", dictionary="sex"
