@@ -124,7 +124,7 @@ def test_village_officer_imports_a_workbook_and_watches_it_finish(phone: Page, t
     workbook = write_workbook(tmp_path / "良塘村.xlsx", family("3604241002010009", first_seq=21))
     log_in(phone, "village_officer")
     phone.goto("/households/import/")
-    phone.get_by_label("选择 .xlsx 文件").set_input_files(workbook)
+    phone.get_by_label("选择 .xlsx 或 .csv 文件").set_input_files(workbook)
     phone.get_by_role("button", name="开始导入").click()
     expect(phone.locator("#import-status")).to_contain_text("排队中")
     expect(phone.get_by_role("progressbar", name="导入进度")).to_be_visible()
