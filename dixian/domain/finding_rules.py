@@ -199,6 +199,18 @@ def _computed_net() -> pl.Expr:
     )
 
 
+def _income_finding(bad: pl.DataFrame, code: str, field: str, message: pl.Expr) -> pl.DataFrame:
+    """Rows of `bad` as household-level income findings of `code` on `field`."""
+    return bad.select(
+        "household_no",
+        pl.lit(None, pl.String).alias("id_number"),
+        pl.lit(code).alias("code"),
+        pl.lit(field).alias("field"),
+        "year",
+        message.alias("message"),
+    )
+
+
 def income_findings(incomes: pl.DataFrame) -> pl.DataFrame:
     """The income findings of the rows of `incomes` (one per household and year), amounts in fen:
 
@@ -217,12 +229,10 @@ def income_findings(incomes: pl.DataFrame) -> pl.DataFrame:
             & ((pl.col(name) - pl.col(sub)).abs() > INCOME_TOLERANCE_FEN)
         )
         frames.append(
-            bad.select(
-                "household_no",
-                pl.lit(None, pl.String).alias("id_number"),
-                pl.lit("income_subitems_mismatch").alias("code"),
-                pl.lit(name).alias("field"),
-                "year",
+            _income_finding(
+                bad,
+                "income_subitems_mismatch",
+                name,
                 pl.format(
                     "{}年{} {} 元与其明细合计 {} 元不一致,已按{}导入,请核实",
                     "year",
@@ -230,7 +240,7 @@ def income_findings(incomes: pl.DataFrame) -> pl.DataFrame:
                     _yuan(pl.col(name)),
                     _yuan(pl.col(sub)),
                     pl.lit(label),
-                ).alias("message"),
+                ),
             )
         )
     with_parts = incomes.filter(pl.col("has_components")).with_columns(_computed_net().alias("_net"))
@@ -240,18 +250,16 @@ def income_findings(incomes: pl.DataFrame) -> pl.DataFrame:
             & ((pl.col("_net") - pl.col("declared_net")).abs() > INCOME_TOLERANCE_FEN)
         )
         frames.append(
-            bad.select(
-                "household_no",
-                pl.lit(None, pl.String).alias("id_number"),
-                pl.lit("income_net_mismatch").alias("code"),
-                pl.lit("net_income").alias("field"),
-                "year",
+            _income_finding(
+                bad,
+                "income_net_mismatch",
+                "net_income",
                 pl.format(
                     "{}年家庭年纯收入填写为 {} 元,按各项收入计算为 {} 元,已按各项收入导入,请核实",
                     "year",
                     _yuan(pl.col("declared_net")),
                     _yuan(pl.col("_net")),
-                ).alias("message"),
+                ),
             )
         )
     if "declared_per_capita" in incomes.columns:
@@ -274,19 +282,17 @@ def income_findings(incomes: pl.DataFrame) -> pl.DataFrame:
             )
         )
         frames.append(
-            bad.select(
-                "household_no",
-                pl.lit(None, pl.String).alias("id_number"),
-                pl.lit("income_per_capita_mismatch").alias("code"),
-                pl.lit("net_income_per_capita").alias("field"),
-                "year",
+            _income_finding(
+                bad,
+                "income_per_capita_mismatch",
+                "net_income_per_capita",
                 pl.format(
                     "{}年人均纯收入填写为 {} 元,与家庭年纯收入 {} 元除以 {} 人不一致,已按家庭年纯收入导入,请核实",
                     "year",
                     _yuan(pl.col("declared_per_capita")),
                     _yuan(pl.col("_net")),
                     "members",
-                ).alias("message"),
+                ),
             )
         )
     return _stack(frames)

@@ -29,7 +29,7 @@ from django.utils import timezone
 from dixian.common import uploads
 from dixian.common.models import ChangeLog
 from dixian.common.spreadsheets import REPORT_COLUMNS, ErrorReport, TemplateBook, TemplateColumn
-from dixian.domain import household_facts, household_rules, idnumber
+from dixian.domain import dictionaries, household_facts, household_rules, idnumber
 from dixian.domain.income import FIRST_INCOME_YEAR
 from dixian.regions.models import Region
 
@@ -272,23 +272,8 @@ def _parsers() -> dict[str, Callable[[Any], Any]]:
         "year": lambda v: p.parse_int(v, low=FIRST_INCOME_YEAR, high=this_year, label="收入年度"),
         **dict.fromkeys(NAME_FIELDS, parse_place_name),
     }
-    for name in (
-        "kind",
-        "monitoring_category",
-        "housing_grade",
-        "sex",
-        "relation",
-        "education",
-        "student_status",
-        "health_status",
-        "disability_category",
-        "disability_grade",
-        "labour_skill",
-        "work_place",
-        "medical_insurance",
-        "pension_insurance",
-    ):
-        parsers[name] = _choice(name)
+    for name in dictionaries.DICTIONARIES:  # every coded column of a national dictionary (民族 has its own)
+        parsers.setdefault(name, _choice(name))
     for name in (*MONEY, *EXTRA_MONEY):
         parsers[name] = p.parse_amount
     # A household's net income may be negative (production costs above income: docs/domain.md §2).

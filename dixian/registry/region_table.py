@@ -346,40 +346,42 @@ def regions_import(
             raise RegionTablePlanChanged
         region_table_apply(plan, today=today)
         reference = f"区划代码表 {file_name}"[:64]
-        for r in plan.renamed:
+        logged: list[tuple[int, dict[str, list[Any]], str]] = [
+            *(
+                (
+                    r.region_id,
+                    {"name": [r.old_name, r.new_name]},
+                    f"区划更名:{r.code} {r.old_name} → {r.new_name}",
+                )
+                for r in plan.renamed
+            ),
+            *(
+                (
+                    gone.region_id,
+                    {"retired_on": [None, today.isoformat()]},
+                    f"区划撤销:{gone.code} {gone.full_name or gone.name}",
+                )
+                for gone in (*plan.retired, *plan.retired_groups)
+            ),
+            *(
+                (
+                    back.region_id,
+                    {"retired_on": [back.old.split(" ")[0], None]},
+                    f"区划恢复使用:{back.code} {back.name}",
+                )
+                for back in plan.reactivated
+            ),
+        ]
+        for region_id, changes, summary in logged:
             change_record(
                 actor=actor,
                 source=source,
                 entity="region",
-                entity_id=r.region_id,
+                entity_id=region_id,
                 household_id=None,
                 action=ChangeLog.Action.UPDATE,
-                changes={"name": [r.old_name, r.new_name]},
-                summary=f"区划更名:{r.code} {r.old_name} → {r.new_name}",
-                reference=reference,
-            )
-        for gone in (*plan.retired, *plan.retired_groups):
-            change_record(
-                actor=actor,
-                source=source,
-                entity="region",
-                entity_id=gone.region_id,
-                household_id=None,
-                action=ChangeLog.Action.UPDATE,
-                changes={"retired_on": [None, today.isoformat()]},
-                summary=f"区划撤销:{gone.code} {gone.full_name or gone.name}",
-                reference=reference,
-            )
-        for back in plan.reactivated:
-            change_record(
-                actor=actor,
-                source=source,
-                entity="region",
-                entity_id=back.region_id,
-                household_id=None,
-                action=ChangeLog.Action.UPDATE,
-                changes={"retired_on": [back.old.split(" ")[0], None]},
-                summary=f"区划恢复使用:{back.code} {back.name}",
+                changes=changes,
+                summary=summary,
                 reference=reference,
             )
         report.applied = True

@@ -6,22 +6,8 @@ from __future__ import annotations
 
 from dixian.domain import dictionaries as d
 
-FIELDS = (
-    "kind",
-    "monitoring_category",
-    "sex",
-    "relation",
-    "education",
-    "student_status",
-    "health_status",
-    "disability_category",
-    "disability_grade",
-    "labour_skill",
-    "work_place",
-    "medical_insurance",
-    "pension_insurance",
-    "housing_grade",
-)
+# Every national dictionary but 民族, which the registry stores as its label already.
+FIELDS = tuple(name for name in d.DICTIONARIES if name != "ethnicity")
 
 
 def registry_labels() -> dict[str, dict[object, str]]:
