@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import closing
 from decimal import Decimal
 from typing import Any
 
@@ -177,7 +178,7 @@ def test_the_adbc_read_gives_the_same_tables_as_the_text_read(monkeypatch, tmp_p
         # The test database lives in memory, where a second connection would see nothing: read a copy.
         copy = tmp_path / "copy.sqlite3"
         connection.ensure_connection()
-        with sqlite3.connect(copy) as target:
+        with closing(sqlite3.connect(copy)) as target:
             connection.connection.backup(target)
         monkeypatch.setitem(connection.settings_dict, "NAME", str(copy))
         monkeypatch.setattr(loading, "_adbc_usable", lambda: True)
@@ -214,7 +215,7 @@ def test_the_sqlite_reader_child_reports_what_went_wrong(tmp_path):
     from dixian.screening import adbc_read
 
     path = tmp_path / "db.sqlite3"
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:
         db.execute("CREATE TABLE t (a INTEGER, b TEXT)")
         db.executemany("INSERT INTO t VALUES (?, ?)", [(1, "甲"), (2, "乙")])
     first, second = adbc_read.read_sqlite(
@@ -267,7 +268,10 @@ def _sqlite_file(tmp_path):  # noqa: ANN001, ANN202
     import sqlite3
 
     path = tmp_path / "db.sqlite3"
-    with sqlite3.connect(path) as db:
+    # Closed here, not left to the garbage collector: Python's connection sits in a reference cycle (its
+    # statement cache), and closing it later, mid-read, would drop every POSIX lock this process holds on the
+    # file, the ADBC reader's too, so a writer elsewhere would take the WAL away under the reader.
+    with closing(sqlite3.connect(path)) as db, db:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("CREATE TABLE households (no TEXT)")
         db.execute("CREATE TABLE persons (no TEXT, name TEXT)")
