@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from django.utils import timezone
@@ -38,21 +39,16 @@ def authorisation_on_file(case: MonitoringCase, by: User | None = None) -> CaseA
 def walk_case(
     case: MonitoringCase,
     to_state: str,
-    people: dict[str, User],
+    actors: Mapping[str, User],
     *,
     start: dt.date,
     category: str = "edge",
     risk_codes: tuple[str, ...] = ("01",),
 ) -> MonitoringCase:
     """Move `case` step by step to `to_state`, each step done by its owner on a plausible day from `start`
-    (the notice kept for its five full days). `people` holds village_officer, township_reviewer,
-    county_reviewer and county_admin accounts of the case's region."""
-    by_owner = {
-        lc.VILLAGE: people["village_officer"],
-        lc.TOWNSHIP: people["township_reviewer"],
-        lc.COUNTY_CHECK: people["county_reviewer"],
-        lc.COUNTY: people["county_admin"],
-    }
+    (the notice kept for its five full days). `actors` maps each owner of lifecycle.OWNERS to an account
+    of the case's region that may do its steps (registry.testing.step_actors for the test personas)."""
+    by_owner = actors
     day = start
     while case.state != to_state:
         if not case.is_open:

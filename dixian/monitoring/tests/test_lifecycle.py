@@ -14,7 +14,7 @@ from dixian.domain import lifecycle as lc
 from dixian.monitoring.models import CaseTransition, MonitoringCase
 from dixian.monitoring.services import case_advance, case_open, case_refuse, case_send_back
 from dixian.monitoring.testing import authorisation_on_file, walk_case
-from dixian.registry.testing import build_world, personas
+from dixian.registry.testing import build_world, personas, step_actors
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ def test_an_alert_opens_a_case_that_walks_to_monitoring_and_the_household_follow
     alert.refresh_from_db()
     assert alert.status == Alert.Status.PROPOSED and case.state == lc.HOME_CHECK
     assert case.due_on == timezone.localdate(alert.raised_at) + dt.timedelta(days=15)
-    case = walk_case(case, lc.MONITORING, people, start=start)
+    case = walk_case(case, lc.MONITORING, step_actors(people), start=start)
     world.home.refresh_from_db()
     alert.refresh_from_db()
     assert world.home.monitoring_category == "edge" and case.identified_on is not None
@@ -93,7 +93,7 @@ def test_the_notice_cannot_close_before_five_full_days(world, people):
     case = case_open(
         household=world.home, actor=people["village_officer"], origin="manual", reason="走访发现"
     )
-    case = walk_case(case, lc.PUBLIC_NOTICE, people, start=start)
+    case = walk_case(case, lc.PUBLIC_NOTICE, step_actors(people), start=start)
     posted = case.notice_posted_on
     assert posted is not None
     with pytest.raises(ValidationError, match="5个整天"):
@@ -104,7 +104,7 @@ def test_the_notice_cannot_close_before_five_full_days(world, people):
 def test_send_back_and_refusal_need_a_reason_and_refusal_rules_out_the_alerts(world, people):
     alert = raise_alert(world.home)
     case = case_open(household=world.home, actor=people["village_officer"], origin="alert", alerts=[alert])
-    case = walk_case(case, lc.ASSET_CHECK, people, start=timezone.localdate())
+    case = walk_case(case, lc.ASSET_CHECK, step_actors(people), start=timezone.localdate())
     with pytest.raises(ValidationError, match="理由"):
         case_send_back(
             case=case, actor=people["county_reviewer"], seq=case.seq, to_state=lc.HOME_CHECK, reason=" "
@@ -134,7 +134,9 @@ def test_county_approval_needs_a_helper(world, people):
     case = case_open(
         household=world.home, actor=people["village_officer"], origin="manual", reason="走访发现"
     )
-    case = walk_case(case, lc.COUNTY_APPROVAL, people, start=timezone.localdate() - dt.timedelta(days=10))
+    case = walk_case(
+        case, lc.COUNTY_APPROVAL, step_actors(people), start=timezone.localdate() - dt.timedelta(days=10)
+    )
     with pytest.raises(ValidationError, match="帮扶联系人"):
         case_advance(case=case, actor=people["county_admin"], seq=case.seq)
 
@@ -152,7 +154,7 @@ def test_elimination_before_six_months_or_without_labour_is_refused_then_allowed
         first_clue_on=early,
         on=early,
     )
-    case = walk_case(case, lc.MONITORING, people, start=early)
+    case = walk_case(case, lc.MONITORING, step_actors(people), start=early)
     officer = people["village_officer"]
     with pytest.raises(ValidationError, match="识别纳入满6个月"):
         case_advance(case=case, actor=officer, seq=case.seq, method=lc.ASSISTED)
@@ -161,9 +163,9 @@ def test_elimination_before_six_months_or_without_labour_is_refused_then_allowed
     case.refresh_from_db()
     Person.objects.filter(household=world.home).update(labour_skill="none")
     with pytest.raises(ValidationError, match="劳动能力"):
-        walk_case(case, lc.ELIM_CHECK, people, start=today)
+        walk_case(case, lc.ELIM_CHECK, step_actors(people), start=today)
     Person.objects.filter(household=world.home).update(labour_skill="ordinary")
-    case = walk_case(case, lc.ELIMINATED, people, start=today - dt.timedelta(days=20))
+    case = walk_case(case, lc.ELIMINATED, step_actors(people), start=today - dt.timedelta(days=20))
     world.home.refresh_from_db()
     assert world.home.monitoring_category == "" and case.eliminated_on is not None
     assert case.elimination.method == lc.ASSISTED and case.elimination.approved_on == case.eliminated_on
