@@ -422,7 +422,8 @@ def case_send_back(
         )
     from_state = case.state
     case.state = to_state
-    case.notice_posted_on = case.notice_posted_on if to_state in (lc.PUBLIC_NOTICE, lc.ELIM_NOTICE) else None
+    # A case sent back to its notice is posted again: the five full days run anew.
+    case.notice_posted_on = timezone.localdate() if to_state in (lc.PUBLIC_NOTICE, lc.ELIM_NOTICE) else None
     _record(
         case,
         action=CaseTransition.Action.SEND_BACK,
