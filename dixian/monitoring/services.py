@@ -333,6 +333,10 @@ def case_advance(
         raise ValidationError(f"该档案已{case.step.label},不能再办理")
     if actor is not None:
         _require(actor, case)
+    # A step is done after the one before it: a backdated step would shorten the notice or the clock.
+    last_on = case.transitions.order_by("-seq").values_list("on", flat=True).first()
+    if last_on is not None and on < last_on:
+        raise ValidationError(f"办理日期不能早于上一步的办理日期({last_on:%Y年%-m月%-d日})")
     from_state = case.state
     recorded: dict[str, Any] = {}
     if from_state == lc.HOME_CHECK:

@@ -30,9 +30,11 @@ def people(world):
 
 
 def test_an_alert_opens_a_case_that_walks_to_monitoring_and_the_household_follows(world, people):
-    alert = raise_alert(world.home)
-    start = timezone.localdate() - dt.timedelta(days=400)
-    case = case_open(household=world.home, actor=people["village_officer"], origin="alert", alerts=[alert])
+    alert = raise_alert(world.home, at=timezone.now() - dt.timedelta(days=40))
+    start = timezone.localdate() - dt.timedelta(days=39)
+    case = case_open(
+        household=world.home, actor=people["village_officer"], origin="alert", alerts=[alert], on=start
+    )
     alert.refresh_from_db()
     assert alert.status == Alert.Status.PROPOSED and case.state == lc.HOME_CHECK
     assert case.due_on == timezone.localdate(alert.raised_at) + dt.timedelta(days=15)
@@ -91,7 +93,7 @@ def test_the_home_check_needs_the_signed_authorisation_and_at_most_five_risks(wo
 def test_the_notice_cannot_close_before_five_full_days(world, people):
     start = timezone.localdate() - dt.timedelta(days=3)
     case = case_open(
-        household=world.home, actor=people["village_officer"], origin="manual", reason="走访发现"
+        household=world.home, actor=people["village_officer"], origin="manual", reason="走访发现", on=start
     )
     case = walk_case(case, lc.PUBLIC_NOTICE, step_actors(people), start=start)
     posted = case.notice_posted_on
@@ -131,12 +133,11 @@ def test_county_approval_needs_a_helper(world, people):
     from dixian.registry.models import HelperAssignment
 
     HelperAssignment.objects.all().delete()
+    start = timezone.localdate() - dt.timedelta(days=10)
     case = case_open(
-        household=world.home, actor=people["village_officer"], origin="manual", reason="走访发现"
+        household=world.home, actor=people["village_officer"], origin="manual", reason="走访发现", on=start
     )
-    case = walk_case(
-        case, lc.COUNTY_APPROVAL, step_actors(people), start=timezone.localdate() - dt.timedelta(days=10)
-    )
+    case = walk_case(case, lc.COUNTY_APPROVAL, step_actors(people), start=start)
     with pytest.raises(ValidationError, match="帮扶联系人"):
         case_advance(case=case, actor=people["county_admin"], seq=case.seq)
 
