@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "dixian.feeds",
     "dixian.screening",
     "dixian.cases",
+    "dixian.monitoring",
     "dixian.declarations",
     "dixian.visits",
     "dixian.synthetic",

@@ -57,6 +57,16 @@ class Capability(models.TextChoices):
     ACCESS_LOG_VIEW = "access_log_view", "查阅个人信息访问记录"
     # The city's region tree from the statistical division code table (docs/domain.md §19).
     REGIONS_MANAGE = "regions_manage", "导入统计用区划代码表(维护全市区划)"
+    # The monitoring lifecycle (docs/domain.md §20): each step is done by the level that owns it.
+    CASES_VIEW = "cases_view", "查看监测帮扶档案"
+    CASES_VILLAGE = "cases_village", "办理村级环节(入户核实、民主评议、村内公示)"
+    CASES_TOWNSHIP = "cases_township", "办理乡镇环节(乡镇初审、公告)"
+    CASES_CROSS_CHECK = "cases_cross_check", "办理县级信息比对"
+    CASES_COUNTY = "cases_county", "县级审定(纳入监测、风险消除)"
+    MEASURES_EDIT = "measures_edit", "制定和落实帮扶措施"
+    # Front-line accounts call a household from its case: the number is shown on an explicit, audited
+    # request, even to an account that sees masked numbers elsewhere (docs/security.md §5).
+    PHONE_REVEAL = "phone_reveal", "查看并拨打农户电话(留痕)"
 
 
 C = Capability
@@ -90,6 +100,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
         C.ACCOUNTS_MANAGE,
         C.ACCESS_LOG_VIEW,
         C.REGIONS_MANAGE,
+        C.CASES_VIEW,
     },
     Role.COUNTY_ADMIN: _REGISTRY_STAFF
     | {
@@ -101,15 +112,27 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
         C.RULES_EDIT,
         C.ACCOUNTS_MANAGE,
         C.ACCESS_LOG_VIEW,
+        C.CASES_VIEW,
+        C.CASES_COUNTY,
     },
-    Role.COUNTY_REVIEWER: _REGISTRY_STAFF | {C.LINKS_REVIEW, C.RUNS_VIEW},
-    Role.TOWNSHIP_REVIEWER: _REGISTRY_STAFF | {C.RUNS_VIEW},
-    Role.VILLAGE_OFFICER: _REGISTRY_STAFF,
+    Role.COUNTY_REVIEWER: _REGISTRY_STAFF | {C.LINKS_REVIEW, C.RUNS_VIEW, C.CASES_VIEW, C.CASES_CROSS_CHECK},
+    Role.TOWNSHIP_REVIEWER: _REGISTRY_STAFF | {C.RUNS_VIEW, C.CASES_VIEW, C.CASES_TOWNSHIP, C.MEASURES_EDIT},
+    Role.VILLAGE_OFFICER: _REGISTRY_STAFF | {C.CASES_VIEW, C.CASES_VILLAGE, C.MEASURES_EDIT, C.PHONE_REVEAL},
     # A helper works only on the households assigned to it (registry.selectors.household_scope_for_user).
-    Role.HELPER: frozenset({C.REGISTRY_VIEW_ASSIGNED, C.ALERTS_VIEW, C.VISITS_VIEW, C.VISITS_RECORD}),
+    Role.HELPER: frozenset(
+        {
+            C.REGISTRY_VIEW_ASSIGNED,
+            C.ALERTS_VIEW,
+            C.VISITS_VIEW,
+            C.VISITS_RECORD,
+            C.CASES_VIEW,
+            C.MEASURES_EDIT,
+            C.PHONE_REVEAL,
+        }
+    ),
     Role.DEPARTMENT_UPLOADER: frozenset({C.FEEDS_UPLOAD}),
     # 领导 reads everything of its subtree and changes nothing.
-    Role.LEADER: frozenset({C.REGISTRY_VIEW, C.ALERTS_VIEW, C.UNMATCHED_VIEW, C.VISITS_VIEW}),
+    Role.LEADER: frozenset({C.REGISTRY_VIEW, C.ALERTS_VIEW, C.UNMATCHED_VIEW, C.VISITS_VIEW, C.CASES_VIEW}),
 }
 
 

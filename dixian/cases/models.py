@@ -30,10 +30,15 @@ class Alert(TimeStampedModel):
     class Status(models.TextChoices):
         OPEN = "open", "待核实"
         VERIFYING = "verifying", "核实中"
+        # 拟纳入: taken into the household's monitoring case, whose clock and steps now rule it (docs/domain.md
+        # §20). Still open: new evidence of the risk joins it until the case is decided.
+        PROPOSED = "proposed", "拟纳入(认定中)"
         CONFIRMED = "confirmed", "已纳入监测"
         DISMISSED = "dismissed", "核实排除"
 
-    OPEN_STATUSES = (Status.OPEN, Status.VERIFYING)
+    OPEN_STATUSES = (Status.OPEN, Status.VERIFYING, Status.PROPOSED)
+    # Open and worked by the village against the alert's own due date (a proposed one follows its case's).
+    TO_VERIFY_STATUSES = (Status.OPEN, Status.VERIFYING)
 
     household = models.ForeignKey(
         "registry.Household",
@@ -79,7 +84,7 @@ class Alert(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["household", "risk_code"],
-                condition=models.Q(status__in=["open", "verifying"]),
+                condition=models.Q(status__in=["open", "verifying", "proposed"]),
                 name="alert_one_open_per_household_risk",
             )
         ]

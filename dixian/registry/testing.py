@@ -133,6 +133,16 @@ def personas(world: World) -> dict[str, User]:
     }
 
 
+def step_actors(people: dict[str, User]) -> dict[str, User]:
+    """The personas who do each owner's steps of a monitoring case (docs/domain.md §20)."""
+    return {
+        "village": people["village_officer"],
+        "township": people["township_reviewer"],
+        "county_check": people["county_reviewer"],
+        "county": people["county_admin"],
+    }
+
+
 # ---- a workbook of the national system's layout: places by name, no code column ---------------------------
 
 # Headers as the national system's export spells them (docs/domain.md §14.1); 自然村 is carried and ignored.

@@ -40,6 +40,9 @@ LAYERS: dict[str, int] = {
     # dixian.domain instead.
     "dixian.screening.engine": 7,
     "dixian.screening": 8,
+    # Monitoring cases: above cases (alerts feed cases), below declarations and visits (a declaration's
+    # status and a helper's follow-up visit read the case).
+    "dixian.monitoring": 7,
     "dixian.declarations": 9,
     "dixian.visits": 9,
     "dixian.synthetic": 10,
