@@ -256,5 +256,3 @@ class HomeCheckForm(StepForm):
             "evidence": {str(pk): bool(d.get(f"evidence_{pk}")) for pk, _ in self.evidence},
             "note": d.get("note", ""),
         }
-
-

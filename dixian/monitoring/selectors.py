@@ -79,11 +79,13 @@ class CaseFilters:
 
 
 def my_steps(user: User) -> list[str]:
-    """The steps whose owner `user` may act as (services.may_act without the region, which the scope is)."""
+    """The steps waiting for `user`: those whose owner it may act as (services.may_act without the region,
+    which the scope is). 监测帮扶中 waits for nobody: the village proposes elimination when the criteria
+    hold, not as a task on a clock."""
     from .services import OWNER_CAPABILITY
 
     owners = {owner for owner, capability in OWNER_CAPABILITY.items() if user_can(user, capability)}
-    return [code for code, step in lc.STEPS.items() if step.owner in owners]
+    return [code for code, step in lc.STEPS.items() if step.owner in owners and code != lc.MONITORING]
 
 
 def _clock(today: dt.date) -> Any:

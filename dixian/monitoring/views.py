@@ -304,8 +304,11 @@ def home_check_facts(case: MonitoringCase, *, pii: bool) -> tuple[dict[str, Any]
         if any(household_facts.dropout_of_school_age(m.student_status, m.birth_date, today) for m in members)
         else "yes",
         "medical_ok": "no" if any(not m.medical_insurance for m in members) else "yes",
-        "housing_ok": "yes" if household_facts.housing_safe(household.housing_grade) else "no",
-        "water_ok": {True: "yes", False: "no"}.get(household.water_ok),
+        # Not yet assessed or not filled in: left for the verifier to answer.
+        "housing_ok": ("yes" if household_facts.housing_safe(household.housing_grade) else "no")
+        if household.housing_grade
+        else None,
+        "water_ok": None if household.water_ok is None else ("yes" if household.water_ok else "no"),
         "category": case.category or household.monitoring_category,
         "risk_codes": list(case.risk_codes),
         "seq": case.seq,
