@@ -1,4 +1,6 @@
-"""Reading uploaded spreadsheets without letting them hurt the process (docs/security.md §2).
+"""Reading uploaded spreadsheets without letting them hurt the process (docs/security.md §2), and checking
+uploaded photos and scanned PDFs by their content (`attachment_clean`, `image_clean`: visit photos, case
+attachments).
 
 Every reader of an uploaded workbook or csv file (the registry import, feed deliveries) goes through this
 module. Before python-calamine allocates anything, `check_xlsx` looks inside the zip: the number of
@@ -474,12 +476,13 @@ class CleanFile:
     content_type: str
 
 
-def image_clean(data: bytes, name: str) -> CleanFile:
+def image_clean(data: bytes, name: str, *, what: str = "照片文件") -> CleanFile:
     """A JPEG, PNG or WebP image checked by its content (not its name) and re-encoded upright without its
-    metadata; anything else is refused with a Chinese message."""
+    metadata (GPS position, camera serial, embedded thumbnails, trailing data); anything else is refused
+    with a Chinese message that asks for `what`. Visit photos and case attachments both come through here."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
-    not_an_image = UploadRefused(f"文件「{name}」不是 JPEG、PNG 或 WebP 格式的图片。")
+    not_an_image = UploadRefused(f"文件「{name}」不是 JPEG、PNG 或 WebP 格式的图片,请选择{what}。")
     try:
         with Image.open(io.BytesIO(data)) as probe:
             kind = probe.format
@@ -531,4 +534,4 @@ def attachment_clean(data: bytes, name: str, *, max_bytes: int = ATTACHMENT_MAX_
         raise UploadRefused(f"文件「{name}」是空的,请重新选择。")
     if data[:5] == b"%PDF-":
         return pdf_check(data, name)
-    return image_clean(data, name)
+    return image_clean(data, name, what="照片或 PDF 文件")
