@@ -438,3 +438,24 @@ def test_the_queue_and_the_household_panel_make_the_same_queries_for_more_rows(c
     assert queries(profile) == one
     text = page(client.get(profile))
     assert text.count("次监测帮扶") >= 3 and "已外出务工" in text and "入户核实照片" in text
+
+
+def test_a_monitored_case_shows_its_path_done_and_asks_how_to_eliminate(client, world, people):
+    today = timezone.localdate()
+    case = walk_case(
+        open_case(world, people), lc.MONITORING, step_actors(people), start=today - dt.timedelta(days=14)
+    )
+    client.force_login(people["village_officer"])
+    response = client.get(reverse("monitoring:case_detail", args=[case.pk]))
+    steps = response.context["steps"]
+    assert [s.status for s in steps] == ["done"] * 7 + ["current"]
+    text = page(response)
+    assert "提出风险消除" in text and "帮扶消除" in text and "自然消除" in text
+    # Proposed too early: the criteria's reason, on the page.
+    response = client.post(
+        reverse("monitoring:case_advance", args=[case.pk]),
+        {"seq": case.seq, "on": today.isoformat(), "method": lc.ASSISTED},
+        follow=True,
+    )
+    assert any("尚不符合风险消除条件" in m for m in messages_of(response))
+    assert "边缘易致贫户" in page(response)
