@@ -1,4 +1,6 @@
-"""Reading uploaded spreadsheets without letting them hurt the process (docs/security.md §2).
+"""Reading uploaded spreadsheets without letting them hurt the process (docs/security.md §2), and checking
+uploaded photos and scanned PDFs by their content (`attachment_clean`, `image_clean`: visit photos, case
+attachments).
 
 Every reader of an uploaded workbook or csv file (the registry import, feed deliveries) goes through this
 module. Before python-calamine allocates anything, `check_xlsx` looks inside the zip: the number of
@@ -16,6 +18,7 @@ the benchmarks. `upload_limits()` reads the DIXIAN_* settings when Django is con
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -450,3 +453,85 @@ def check_csv(data: bytes, limits: UploadLimits | None = None) -> None:
         raise UploadRefused(
             f"文件的表头有 {fields:,} 列,超过了 {limits.max_columns:,} 列的上限。请只保留数据列后另存为新文件再上传。"
         )
+
+
+# ---- attachments: a photo or a scanned PDF (docs/security.md §2) -----------------------------------------
+
+ATTACHMENT_MAX_BYTES = 10 * MB
+# A phone photo is about 12 megapixels; anything far above that is a decompression bomb, not a photo.
+IMAGE_MAX_PIXELS = 50_000_000
+# Stored images are re-encoded at most this many pixels on the long side: a signature and a stamp stay
+# readable, the GPS position and camera serial of the EXIF data are gone.
+IMAGE_LONG_SIDE = 2560
+IMAGE_FORMATS = {"JPEG": ("jpg", "image/jpeg"), "PNG": ("png", "image/png"), "WEBP": ("webp", "image/webp")}
+PDF_HEADER = re.compile(rb"^%PDF-[12]\.[0-9]")
+# What a scanned form never needs and a hostile PDF uses: scripts, launching programs, embedded files.
+PDF_ACTIVE = re.compile(rb"/(?:JavaScript|JS|Launch|EmbeddedFile|RichMedia|XFA)\b")
+
+
+@dataclass(frozen=True)
+class CleanFile:
+    content: bytes
+    extension: str
+    content_type: str
+
+
+def image_clean(data: bytes, name: str, *, what: str = "照片文件") -> CleanFile:
+    """A JPEG, PNG or WebP image checked by its content (not its name) and re-encoded upright without its
+    metadata (GPS position, camera serial, embedded thumbnails, trailing data); anything else is refused
+    with a Chinese message that asks for `what`. Visit photos and case attachments both come through here."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    not_an_image = UploadRefused(f"文件「{name}」不是 JPEG、PNG 或 WebP 格式的图片,请选择{what}。")
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            kind = probe.format
+            if kind not in IMAGE_FORMATS:
+                raise not_an_image
+            width, height = probe.size
+            if width * height > IMAGE_MAX_PIXELS:
+                raise UploadRefused(f"图片「{name}」像素过大({width}×{height}),请用手机正常拍摄的照片。")
+            probe.verify()
+        with Image.open(io.BytesIO(data)) as opened:
+            opened.load()
+            image = ImageOps.exif_transpose(opened)
+            image.thumbnail((IMAGE_LONG_SIDE, IMAGE_LONG_SIDE))
+            out = io.BytesIO()
+            if kind == "JPEG":
+                image.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
+            elif kind == "PNG":
+                keep = image.mode in ("1", "L", "LA", "P", "RGB", "RGBA")
+                (image if keep else image.convert("RGBA")).save(out, "PNG", optimize=True)
+            else:
+                keep = image.mode in ("RGB", "RGBA")
+                (image if keep else image.convert("RGBA")).save(out, "WEBP", quality=85)
+    except UploadRefused:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        raise not_an_image from None
+    extension, content_type = IMAGE_FORMATS[kind]
+    return CleanFile(out.getvalue(), extension, content_type)
+
+
+def pdf_check(data: bytes, name: str) -> CleanFile:
+    """A PDF by its header, with the shape of one (a catalogue, an end-of-file mark near the end) and none
+    of the active content a scanned form never carries (scripts, launch actions, embedded files). Stored
+    as uploaded: re-writing a PDF needs a PDF library, and the file is only ever served as a download."""
+    if not PDF_HEADER.match(data[:16]):
+        raise UploadRefused(f"文件「{name}」不是 PDF 文件。")
+    if b"%%EOF" not in data[-2048:] or (b"/Root" not in data and b"/Catalog" not in data):
+        raise UploadRefused(f"PDF 文件「{name}」不完整或已损坏,请重新扫描或导出后再上传。")
+    if PDF_ACTIVE.search(data):
+        raise UploadRefused(f"PDF 文件「{name}」含有脚本或内嵌文件,请用扫描仪或手机重新生成 PDF 后再上传。")
+    return CleanFile(data, "pdf", "application/pdf")
+
+
+def attachment_clean(data: bytes, name: str, *, max_bytes: int = ATTACHMENT_MAX_BYTES) -> CleanFile:
+    """An attachment (a photo or a scanned PDF) at most `max_bytes`, checked by its content."""
+    if len(data) > max_bytes:
+        raise UploadRefused(f"文件「{name}」超过 {_size(max_bytes)},请压缩后再上传。")
+    if not data:
+        raise UploadRefused(f"文件「{name}」是空的,请重新选择。")
+    if data[:5] == b"%PDF-":
+        return pdf_check(data, name)
+    return image_clean(data, name, what="照片或 PDF 文件")

@@ -1,6 +1,43 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.apps import AppConfig
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    from dixian.accounts.models import User
+    from dixian.registry.models import Household
+
+
+def household_case_panel(user: User, household: Household) -> dict[str, Any]:
+    """监测帮扶 on the household page: the open case with its deadline's colour, and every episode's
+    history as a timeline in plain Chinese (docs/domain.md §20), in a fixed number of queries."""
+    from dixian.accounts.capabilities import Capability, user_can
+    from dixian.common.access import may_view_pii
+
+    from .rows import deadline_of, risk_names, timeline
+    from .selectors import attachments_of, cases_of_household, transitions_of
+
+    if not user_can(user, Capability.CASES_VIEW):
+        return {"monitoring_cases": None}
+    today = timezone.localdate()
+    pii = may_view_pii(user)
+    cases = cases_of_household(household)
+    transitions = transitions_of(cases)
+    attachments = attachments_of(cases)
+    return {
+        "monitoring_cases": [
+            {
+                "case": c,
+                "deadline": deadline_of(c, today),
+                "risks": risk_names(c.risk_codes),
+                "timeline": timeline(transitions[c.pk], attachments[c.pk], pii=pii),
+            }
+            for c in cases
+        ],
+        "monitoring_open": next((c for c in cases if c.is_open), None),
+    }
 
 
 class MonitoringConfig(AppConfig):
@@ -8,6 +45,14 @@ class MonitoringConfig(AppConfig):
     verbose_name = "监测帮扶"
 
     def ready(self) -> None:
+        from dixian.registry.panels import household_panel_register
+
+        # The household page's 监测帮扶 panel, with the case's deadline and its timeline (registry/panels.py).
+        household_panel_register(
+            name="monitoring",
+            order=5,
+            template="monitoring/partials/_household_cases.html",
+            context=household_case_panel,
+        )
         # The case page's panels (monitoring/panels.py), one line per part of the lifecycle, in page order:
         # measures (order 20), elimination (30), follow-ups (40), notices (50), consistency findings (60).
-        pass

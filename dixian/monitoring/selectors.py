@@ -3,19 +3,25 @@ cases of its subtree, a 帮扶干部 those of its assigned households; anything 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.http import Http404
+from django.utils import timezone
 
 from dixian.accounts.capabilities import Capability, user_can
-from dixian.common.access import scope_by_region
+from dixian.common.access import region_range_q, scope_by_region
+from dixian.domain import lifecycle as lc
 from dixian.registry.selectors import household_scope_for_user
 
-from .models import MonitoringCase
+from .models import CaseAttachment, CaseTransition, MonitoringCase
 
 if TYPE_CHECKING:
     from dixian.accounts.models import User
+    from dixian.regions.models import Region
+    from dixian.registry.models import Household
 
 
 def case_scope_for_user(user: User) -> QuerySet[MonitoringCase]:
@@ -35,3 +41,143 @@ def case_get_for_user(user: User, pk: int) -> MonitoringCase:
         return case_scope_for_user(user).select_related("household", "region").get(pk=pk)
     except MonitoringCase.DoesNotExist:
         raise Http404("档案不存在或不在您的管辖范围内") from None
+
+
+# --- the case queue ---------------------------------------------------------------------------------------
+
+# The queue's step groups (docs/domain.md §20): 认定中 up to 公告, 监测帮扶中, 消除中, 已办结.
+STEP_GROUPS: dict[str, tuple[str, frozenset[str]]] = {
+    "identifying": ("认定中", lc.IDENTIFYING),
+    "monitoring": ("监测帮扶中", frozenset({lc.MONITORING})),
+    "eliminating": ("消除中", lc.ELIMINATING),
+    "closed": ("已办结", lc.CLOSED),
+}
+OPEN = "open"  # the default: every case not closed
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    """A validated set of queue filters (built by `forms.CaseFilterForm.filters()`)."""
+
+    state: str = OPEN  # OPEN, "all", a STEP_GROUPS key or one step code
+    region: Region | None = None
+    deadline: str = ""  # "" / lc.ORANGE (临期) / lc.RED (超期)
+    mine: bool = False  # 待我办理: the steps the account may do
+    notices: tuple[str, ...] = field(default_factory=tuple)
+
+    def params(self) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        if self.state != OPEN:
+            out.append(("state", self.state))
+        if self.region is not None:
+            out.append(("region", str(self.region.pk)))
+        if self.deadline:
+            out.append(("deadline", self.deadline))
+        if self.mine:
+            out.append(("mine", "1"))
+        return out
+
+
+def my_steps(user: User) -> list[str]:
+    """The steps waiting for `user`: those whose owner it may act as (services.may_act without the region,
+    which the scope is). 监测帮扶中 waits for nobody: the village proposes elimination when the criteria
+    hold, not as a task on a clock."""
+    from .services import OWNER_CAPABILITY
+
+    owners = {owner for owner, capability in OWNER_CAPABILITY.items() if user_can(user, capability)}
+    return [code for code, step in lc.STEPS.items() if step.owner in owners and code != lc.MONITORING]
+
+
+def _clock(today: dt.date) -> Any:
+    """0 overdue, 1 within DUE_SOON_DAYS of the limit, 2 running, 3 no clock (decided): lc.deadline_colour
+    as a query, for the identification steps only (a decided case's clock has stopped)."""
+    soon = today + dt.timedelta(days=lc.DUE_SOON_DAYS)
+    running = Q(state__in=lc.IDENTIFYING)
+    return Case(
+        When(running & Q(due_on__lt=today), then=Value(0)),
+        When(running & Q(due_on__lte=soon), then=Value(1)),
+        When(running, then=Value(2)),
+        default=Value(3),
+        output_field=IntegerField(),
+    )
+
+
+def case_queue_for_user(
+    user: User, filters: CaseFilters | None = None, today: dt.date | None = None
+) -> QuerySet[MonitoringCase]:
+    """The account's cases, filtered, most urgent first: overdue (red), due soon (orange), then by the
+    limit's date; decided cases after them, newest step first."""
+    today = today or timezone.localdate()
+    filters = filters or CaseFilters()
+    qs = case_scope_for_user(user)
+    if filters.region is not None:
+        qs = qs.filter(region_range_q(filters.region.prefix))
+    if filters.state == OPEN:
+        qs = qs.exclude(state__in=lc.CLOSED)
+    elif filters.state in STEP_GROUPS:
+        qs = qs.filter(state__in=STEP_GROUPS[filters.state][1])
+    elif filters.state in lc.STEPS:
+        qs = qs.filter(state=filters.state)
+    if filters.mine:
+        qs = qs.filter(state__in=my_steps(user))
+    qs = qs.annotate(_clock=_clock(today))
+    if filters.deadline == lc.RED:
+        qs = qs.filter(_clock=0)
+    elif filters.deadline == lc.ORANGE:
+        qs = qs.filter(_clock=1)
+    return qs.select_related("household", "region").order_by("_clock", "due_on", "-state_since", "-id")
+
+
+def case_counts_for_user(user: User, today: dt.date | None = None) -> dict[str, int]:
+    """The queue's summary: open cases, overdue and due soon among them, and the account's own steps (one
+    grouped query)."""
+    today = today or timezone.localdate()
+    mine = my_steps(user)
+    rows = (
+        case_scope_for_user(user)
+        .exclude(state__in=lc.CLOSED)
+        .annotate(_clock=_clock(today))
+        .order_by()
+        .values("_clock")
+        .annotate(n=Count("id"), mine=Count("id", filter=Q(state__in=mine)))
+    )
+    counts = {"total": 0, "red": 0, "orange": 0, "mine": 0}
+    for row in rows:
+        counts["total"] += row["n"]
+        counts["mine"] += row["mine"]
+        if row["_clock"] == 0:
+            counts["red"] += row["n"]
+        elif row["_clock"] == 1:
+            counts["orange"] += row["n"]
+    return counts
+
+
+def cases_of_household(household: Household) -> list[MonitoringCase]:
+    """Every episode of a household (fetched through the scoped selector), newest first."""
+    cases = list(MonitoringCase.objects.filter(household=household).order_by("-episode"))
+    for case in cases:
+        case.household = household  # already in hand: no query per case
+    return cases
+
+
+def transitions_of(cases: list[MonitoringCase]) -> dict[int, list[CaseTransition]]:
+    """The transitions of `cases` in order, by case (one query)."""
+    out: dict[int, list[CaseTransition]] = {c.pk: [] for c in cases}
+    if cases:
+        for t in CaseTransition.objects.filter(case__in=[c.pk for c in cases]).order_by("case_id", "seq"):
+            out[t.case_id].append(t)
+    return out
+
+
+def attachments_of(cases: list[MonitoringCase]) -> dict[int, list[CaseAttachment]]:
+    """The attachments of `cases` in the order they came, with their uploader, by case (one query)."""
+    out: dict[int, list[CaseAttachment]] = {c.pk: [] for c in cases}
+    if cases:
+        rows = (
+            CaseAttachment.objects.filter(case__in=[c.pk for c in cases])
+            .select_related("uploaded_by")
+            .order_by("case_id", "uploaded_at", "id")
+        )
+        for a in rows:
+            out[a.case_id].append(a)
+    return out

@@ -10,10 +10,13 @@ ValidationError (a Chinese reason the page and the API show as it is) or Permiss
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -24,6 +27,7 @@ from dixian.cases.signals import alert_status_changed
 from dixian.common.access import code_in_scope
 from dixian.common.audit import change_record
 from dixian.common.models import ChangeLog
+from dixian.common.uploads import ATTACHMENT_MAX_BYTES, UploadRefused, attachment_clean
 from dixian.domain import lifecycle as lc
 from dixian.domain.risks import RISK_TYPES
 from dixian.registry.models import HelperAssignment, Household
@@ -31,6 +35,8 @@ from dixian.registry.models import HelperAssignment, Household
 from .models import CaseAttachment, CaseTransition, DeadlinePolicy, MonitoringCase, RiskElimination
 
 if TYPE_CHECKING:
+    from django.core.files.uploadedfile import UploadedFile
+
     from dixian.accounts.models import User
     from dixian.regions.models import Region
 
@@ -556,3 +562,65 @@ def case_from_import(
         source=source,
     )
     return case
+
+
+def attachment_add(
+    *, case: MonitoringCase, kind: str, upload: UploadedFile[bytes], actor: User | None
+) -> CaseAttachment:
+    """Attach a photo or a scanned PDF to `case` (the signed authorisation, a photo of the home check …).
+
+    The file is checked by its content (JPEG/PNG/WebP re-encoded without its metadata; a PDF by its header
+    and shape), at most 10 MB (docs/security.md §2), and stored under MEDIA_ROOT/cases/<case>/<sha256>.<ext>,
+    outside the web root: only `views.attachment` serves it, to accounts that may open the case. The row is
+    append-only like the transitions; the uploader is whoever may do the case's current step.
+    """
+    if kind not in CaseAttachment.Kind.values:
+        raise ValidationError("材料类型无效,请从页面上的选项中选择")
+    if not case.is_open:
+        raise ValidationError(f"该档案已{case.step.label},不能再上传材料")
+    if actor is not None:
+        _require(actor, case)
+    name = (upload.name or "材料").replace("/", "_")[-200:]
+    if upload.size is not None and upload.size > ATTACHMENT_MAX_BYTES:
+        raise ValidationError(f"文件「{name}」超过 10 MB,请压缩后再上传。")
+    data = upload.read(ATTACHMENT_MAX_BYTES + 1)
+    try:
+        clean = attachment_clean(data, name)
+    except UploadRefused as exc:
+        raise ValidationError(exc.message) from None
+    sha = hashlib.sha256(clean.content).hexdigest()
+    path = f"cases/{case.pk}/{sha}.{clean.extension}"
+    written = False
+    if not default_storage.exists(path):
+        stored = default_storage.save(path, ContentFile(clean.content))
+        if stored != path:  # written by a concurrent upload of the same file meanwhile: keep one copy
+            default_storage.delete(stored)
+        written = stored == path
+    try:
+        with transaction.atomic():
+            attachment = CaseAttachment.objects.create(
+                case=case,
+                kind=kind,
+                path=path,
+                original_name=name,
+                content_type=clean.content_type,
+                size=len(clean.content),
+                sha256=sha,
+                uploaded_at=timezone.now(),
+                uploaded_by=actor if actor is not None and actor.is_authenticated else None,
+            )
+            change_record(
+                actor=actor,
+                source=ChangeLog.Source.WEB,
+                entity="monitoring_case",
+                entity_id=case.pk,
+                household_id=case.household_id,
+                action=ChangeLog.Action.UPDATE,
+                changes={"attachment": ["", attachment.get_kind_display()]},
+                summary=f"监测帮扶档案 第{case.episode}次:上传{attachment.get_kind_display()}",
+            )
+    except BaseException:
+        if written:  # the row is gone with the transaction; the file holds personal data
+            default_storage.delete(path)
+        raise
+    return attachment

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -14,13 +13,13 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from dixian.accounts.capabilities import Capability, user_can
 from dixian.cases.models import Channel
 from dixian.cases.services import FOLLOW_CHUNK, alert_add_evidence
 from dixian.common.audit import change_record
 from dixian.common.models import ChangeLog
+from dixian.common.uploads import UploadRefused, image_clean
 from dixian.regions.models import Region
 from dixian.registry.signals import moved_rows, moves_by_region
 
@@ -36,12 +35,7 @@ if TYPE_CHECKING:
 MAX_DAYS_BACK = 90
 MAX_PHOTOS = 6
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
-# A phone photo is about 12 megapixels; anything far above that is a decompression bomb, not a photo.
-MAX_PHOTO_PIXELS = 50_000_000
-# Stored photos are re-encoded at most this many pixels on the long side: enough to read a document or
-# see a crack in a wall, a fraction of the original's size.
-STORED_LONG_SIDE = 2560
-PHOTO_FORMATS = {"JPEG": ("jpg", "image/jpeg"), "PNG": ("png", "image/png"), "WEBP": ("webp", "image/webp")}
+# The formats, the pixel limit and the stored size of a photo: dixian/common/uploads.py (image_clean).
 
 # The grade each ticked risk raises, with the deadlines of docs/rules.md §1 (红 3 days, 橙 7, 黄 15):
 # - 住房不安全, 意外事故, 自然灾害 are 红: a family may be without a safe roof or earner right now, and the
@@ -100,34 +94,11 @@ def photo_clean(upload: UploadedFile[bytes]) -> CleanPhoto:
     data = upload.read()
     if len(data) > MAX_PHOTO_BYTES:
         raise ValidationError(f"照片「{name}」超过 10 MB,请压缩后再上传。")
-    not_a_photo = ValidationError(f"文件「{name}」不是 JPEG、PNG 或 WebP 格式的图片,请选择照片文件。")
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            kind = probe.format
-            if kind not in PHOTO_FORMATS:
-                raise not_a_photo
-            width, height = probe.size
-            if width * height > MAX_PHOTO_PIXELS:
-                raise ValidationError(f"照片「{name}」像素过大({width}×{height}),请用手机正常拍摄的照片。")
-            probe.verify()
-        with Image.open(io.BytesIO(data)) as opened:
-            opened.load()
-            image = ImageOps.exif_transpose(opened)
-            image.thumbnail((STORED_LONG_SIDE, STORED_LONG_SIDE))
-            out = io.BytesIO()
-            if kind == "JPEG":
-                image.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
-            elif kind == "PNG":
-                clean = image if image.mode in ("1", "L", "LA", "P", "RGB", "RGBA") else image.convert("RGBA")
-                clean.save(out, "PNG", optimize=True)
-            else:
-                clean = image if image.mode in ("RGB", "RGBA") else image.convert("RGBA")
-                clean.save(out, "WEBP", quality=85)
-    except ValidationError:
-        raise
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-        raise not_a_photo from None
-    return CleanPhoto(content=out.getvalue(), extension=PHOTO_FORMATS[kind][0])
+        clean = image_clean(data, name)  # the same check as the monitoring cases' attachments
+    except UploadRefused as exc:
+        raise ValidationError(exc.message) from None
+    return CleanPhoto(content=clean.content, extension=clean.extension)
 
 
 def visit_region(household: Household) -> Region:

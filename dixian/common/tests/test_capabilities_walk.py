@@ -69,8 +69,13 @@ def test_the_walk_covers_the_gated_pages():
     declared = {required(url_of(r)) for r in walked_routes()}
     # Every capability guards at least one URL, except those that decide which records a page shows (the
     # registry's subtree or the helper's households) or how (the counties a rule form offers, masking, the
-    # feeds an upload may name: docs/security.md §3).
+    # feeds an upload may name: docs/security.md §3), and the owners' capabilities of a case's steps: the
+    # step actions open to every account that may see cases, and the case's current step decides who may
+    # do it (monitoring.services.may_act; a refusal is a Chinese message on the case page).
     shaping = {
+        Capability.CASES_TOWNSHIP,
+        Capability.CASES_CROSS_CHECK,
+        Capability.CASES_COUNTY,
         Capability.FEEDS_ANY,
         Capability.REGISTRY_VIEW,
         Capability.REGISTRY_VIEW_ASSIGNED,

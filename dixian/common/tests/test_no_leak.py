@@ -103,6 +103,15 @@ FILL: dict[str, dict[str, str]] = {
     "accounts:account_action": {"pk": "account"},
     "registry:household_access_log": {"pk": "household"},
     "access_log:account": {"pk": "account"},  # dixian.common.views_access_log: an account of the region
+    # The case pages (dixian.monitoring.views): the household's open case, and its signed authorisation.
+    "monitoring:case_detail": {"pk": "case"},
+    "monitoring:case_advance": {"pk": "case"},
+    "monitoring:case_send_back": {"pk": "case"},
+    "monitoring:case_refuse": {"pk": "case"},
+    "monitoring:case_reject_elimination": {"pk": "case"},
+    "monitoring:case_home_check": {"pk": "case"},
+    "monitoring:phone_reveal": {"pk": "case"},
+    "monitoring:attachment": {"pk": "case", "attachment_pk": "attachment"},
 }
 
 # Form data variants of an export, each tried by test_widened_export_returns_only_in_scope_rows.
@@ -234,6 +243,8 @@ class Targets:
     account: int = (
         10**9
     )  # an account of the household's village (account pages, the access log's per-account page)
+    case: int = 10**9  # the household's open monitoring case (dixian.monitoring), at its home check
+    attachment: int = 10**9  # the case's signed authorisation (a stored PDF)
 
 
 MISSING = 10**9  # a primary key that exists nowhere
@@ -333,6 +344,23 @@ def unmatched_in(h: Household) -> int:
 ACCOUNT_PHONE = "1390000{:04d}"
 
 
+def case_of(h: Household) -> tuple[int, int]:
+    """The household's open monitoring case, opened by hand, with a stored signed authorisation."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from dixian.monitoring.models import MonitoringCase
+    from dixian.monitoring.services import case_open
+    from dixian.monitoring.testing import SMALL_PDF, authorisation_on_file
+
+    case = MonitoringCase.objects.filter(household=h).first()
+    if case is None:
+        case = case_open(household=h, actor=None, origin="manual", reason=f"{h.head_name}家走访发现困难")
+        attachment = authorisation_on_file(case)
+        default_storage.save(attachment.path, ContentFile(SMALL_PDF))
+    return case.pk, case.attachments.get().pk
+
+
 def account_in(h: Household) -> User:
     """A village officer's account in the household's village, with a phone number (account pages)."""
     account, _ = User.objects.get_or_create(
@@ -410,7 +438,10 @@ def targets_for(
         declaration, village = declarations[h.pk], h.region.code
         visit, photo = visit_of(h)
         link_candidate = link_candidate_of(h)
+        case, attachment = case_of(h)
         return Targets(
+            case=case,
+            attachment=attachment,
             account=account_in(h).pk,
             alert=alert_of(h),
             delivery=delivery_of(h),
