@@ -28,7 +28,14 @@ from dixian.domain import lifecycle as lc
 from dixian.domain.risks import RISK_TYPES
 from dixian.registry.models import HelperAssignment, Household
 
-from .models import CaseAttachment, CaseTransition, DeadlinePolicy, MonitoringCase, RiskElimination
+from .models import (
+    CaseAttachment,
+    CaseTransition,
+    DeadlinePolicy,
+    FollowUpCheck,
+    MonitoringCase,
+    RiskElimination,
+)
 
 if TYPE_CHECKING:
     from dixian.accounts.models import User
@@ -374,6 +381,21 @@ def case_advance(
             defaults={"method": method, "proposed_on": on, "criteria": snapshot, "approved_on": None},
         )
         recorded.update({"method": method, "criteria": snapshot})
+    elif from_state == lc.ELIM_COUNTY:
+        # The criteria are checked again the moment the county approves (docs/domain.md §20): a household
+        # whose income fell or that gained an alert since the proposal is not released on paper.
+        from .criteria import elimination_criteria
+
+        elimination = RiskElimination.objects.get(case=case)
+        criteria = elimination_criteria(case, on=on, method=elimination.method)
+        unmet = [c for c in criteria if not c.met]
+        if unmet:
+            raise ValidationError(
+                "风险消除条件已不再全部满足,不能审定风险消除:"
+                + ";".join(f"{c.label}({c.evidence})" for c in unmet)
+                + "。请退回或作“不同意消除”处理。"
+            )
+        recorded["criteria"] = [c.as_dict() for c in criteria]
     case.state = lc.next_state(from_state)
     if case.state in (lc.PUBLIC_NOTICE, lc.ELIM_NOTICE):
         case.notice_posted_on = on
@@ -390,6 +412,10 @@ def case_advance(
         case.elimination_method = elimination.method
         case.closed_at = timezone.now()
         _set_household_category(case, "", actor)
+        FollowUpCheck.objects.bulk_create(
+            FollowUpCheck(case=case, due_on=lc.months_after(on, months)) for months in lc.FOLLOW_UP_MONTHS
+        )
+        recorded["follow_ups"] = [lc.months_after(on, m).isoformat() for m in lc.FOLLOW_UP_MONTHS]
     _record(
         case,
         action=CaseTransition.Action.ADVANCE,
