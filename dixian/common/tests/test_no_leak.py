@@ -103,6 +103,9 @@ FILL: dict[str, dict[str, str]] = {
     "accounts:account_action": {"pk": "account"},
     "registry:household_access_log": {"pk": "household"},
     "access_log:account": {"pk": "account"},  # dixian.common.views_access_log: an account of the region
+    # Risk elimination and 回头看 (dixian.monitoring.views_elimination): an eliminated case of the household.
+    "monitoring:elimination_propose": {"pk": "eliminated_case"},
+    "monitoring:follow_up_record": {"pk": "follow_up"},
 }
 
 # Form data variants of an export, each tried by test_widened_export_returns_only_in_scope_rows.
@@ -234,6 +237,8 @@ class Targets:
     account: int = (
         10**9
     )  # an account of the household's village (account pages, the access log's per-account page)
+    eliminated_case: int = 10**9  # a monitoring case of the household, eliminated, with a 回头看 due
+    follow_up: int = 10**9
 
 
 MISSING = 10**9  # a primary key that exists nowhere
@@ -330,6 +335,35 @@ def unmatched_in(h: Household) -> int:
     return record.pk
 
 
+def follow_up_of(h: Household) -> tuple[int, int]:
+    """An eliminated monitoring case of the household with one 回头看 pending (dixian.monitoring)."""
+    from django.utils import timezone
+
+    from dixian.monitoring.models import FollowUpCheck, MonitoringCase
+
+    case = MonitoringCase.objects.filter(household=h, state="eliminated").first()
+    if case is None:
+        day = dt.date(2026, 1, 5)
+        case = MonitoringCase.objects.create(
+            household=h,
+            region=h.region,
+            region_code=h.region_code,
+            state="eliminated",
+            state_since=timezone.now(),
+            origin="manual",
+            origin_note=f"{h.head_name}户走访发现",
+            category="edge",
+            first_clue_on=day,
+            due_on=day,
+            decided_on=day,
+            identified_on=day,
+            eliminated_on=dt.date(2026, 8, 5),
+            elimination_method="assisted",
+        )
+        FollowUpCheck.objects.create(case=case, due_on=dt.date(2026, 11, 5))
+    return case.pk, case.follow_ups.get().pk
+
+
 ACCOUNT_PHONE = "1390000{:04d}"
 
 
@@ -410,7 +444,10 @@ def targets_for(
         declaration, village = declarations[h.pk], h.region.code
         visit, photo = visit_of(h)
         link_candidate = link_candidate_of(h)
+        eliminated_case, follow_up = follow_up_of(h)
         return Targets(
+            eliminated_case=eliminated_case,
+            follow_up=follow_up,
             account=account_in(h).pk,
             alert=alert_of(h),
             delivery=delivery_of(h),
