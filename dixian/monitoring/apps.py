@@ -14,8 +14,14 @@ class MonitoringConfig(AppConfig):
         from .views_elimination import elimination_panel, follow_up_panel
 
         case_panel_register(
-            name="elimination", order=30, template="monitoring/partials/_elimination.html", context=elimination_panel
+            name="elimination",
+            order=30,
+            template="monitoring/partials/_elimination.html",
+            context=elimination_panel,
         )
         case_panel_register(
-            name="follow_ups", order=40, template="monitoring/partials/_follow_ups.html", context=follow_up_panel
+            name="follow_ups",
+            order=40,
+            template="monitoring/partials/_follow_ups.html",
+            context=follow_up_panel,
         )

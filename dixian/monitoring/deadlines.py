@@ -147,12 +147,10 @@ def timeliness_for_user(user: User, month: str, today: dt.date | None = None) ->
         empty = TimelinessRow("", "合计", is_total=True)
         return Timeliness(month, first, last, as_of, "", [], empty, daily_shown=False)
     children, length = _child_regions(region)
-    cases: QuerySet[MonitoringCase] = case_scope_for_user(user).exclude(
-        origin=MonitoringCase.Origin.IMPORT
-    )
+    cases: QuerySet[MonitoringCase] = case_scope_for_user(user).exclude(origin=MonitoringCase.Origin.IMPORT)
     key = Substr("region_code", 1, length)
-    decided = {
-        r["key"]: r
+    decided: dict[str, dict[str, Any]] = {
+        r["key"]: dict(r)
         for r in cases.filter(decided_on__gte=first, decided_on__lte=last)
         .annotate(key=key)
         .order_by()
@@ -173,7 +171,7 @@ def timeliness_for_user(user: User, month: str, today: dt.date | None = None) ->
     total = TimelinessRow(region.code, f"{region.name}合计", is_total=True)
     rows = []
     for child in children:
-        d = decided.get(child.prefix, {})
+        d: dict[str, Any] = decided.get(child.prefix, {})
         row = TimelinessRow(
             code=child.code,
             name=child.name,
@@ -212,7 +210,15 @@ def timeliness_workbook(report: Timeliness, target: Any) -> None:
     date = book.add_format({"num_format": "yyyy-mm-dd"})
     sheet = book.add_worksheet("认定时效")
     sheet.write_string(0, 0, f"识别认定时效 {report.month}(截至 {report.as_of:%Y-%m-%d})", bold)
-    headers = ["区划代码", report.level_label or "区划", "当月办结", "其中按时", "超时办结", "按时率", "超期未办结"]
+    headers = [
+        "区划代码",
+        report.level_label or "区划",
+        "当月办结",
+        "其中按时",
+        "超时办结",
+        "按时率",
+        "超期未办结",
+    ]
     sheet.write_row(2, 0, headers, head)
     for i, r in enumerate([*report.rows, report.total], start=3):
         fmt = bold if r.is_total else None
@@ -275,14 +281,16 @@ def _describe(limit_days: int, working_days: bool) -> str:
 
 
 @transaction.atomic
-def deadline_policy_set(*, actor: User, region: Region, limit_days: int, working_days: bool) -> DeadlinePolicy:
+def deadline_policy_set(
+    *, actor: User, region: Region, limit_days: int, working_days: bool
+) -> DeadlinePolicy:
     """Set the identification limit of `region` and its subtree (cases opened from now on), audited."""
     if not policy_regions_for(actor).filter(pk=region.pk).exists():
         raise PermissionDenied("您不能设定该区划的认定时限")
     if not 1 <= limit_days <= LIMIT_DAYS_MAX:
         raise ValidationError(f"办理时限应在 1 到 {LIMIT_DAYS_MAX} 天之间")
     policy = DeadlinePolicy.objects.select_for_update().filter(region=region).first()
-    old = [policy.limit_days, policy.working_days] if policy else None
+    old: tuple[int, bool] | None = (policy.limit_days, policy.working_days) if policy else None
     if policy is None:
         policy = DeadlinePolicy(region=region)
     policy.limit_days, policy.working_days = limit_days, working_days
@@ -294,7 +302,7 @@ def deadline_policy_set(*, actor: User, region: Region, limit_days: int, working
         entity_id=policy.pk,
         household_id=None,
         action=ChangeLog.Action.CREATE if old is None else ChangeLog.Action.UPDATE,
-        changes={"limit": [old, [limit_days, working_days]]},
+        changes={"limit": [list(old) if old else None, [limit_days, working_days]]},
         summary=f"认定时限 {region.name}:"
         + (f"{_describe(*old)} → " if old else "")
         + _describe(limit_days, working_days),

@@ -28,7 +28,9 @@ class EliminationProposeForm(forms.Form):
         error_messages={"required": "请选择风险消除方式(帮扶消除或自然消除)"},
     )
     on = forms.DateField(
-        label="提出日期", widget=DATE, error_messages={"required": "请填写提出日期", "invalid": "日期格式不对"}
+        label="提出日期",
+        widget=DATE,
+        error_messages={"required": "请填写提出日期", "invalid": "日期格式不对"},
     )
     reason = forms.CharField(
         label="村级意见",
@@ -49,7 +51,10 @@ class FollowUpForm(forms.Form):
 
     result = forms.ChoiceField(
         label="回头看结果",
-        choices=[(FollowUpCheck.Result.STABLE, "稳定,无新风险"), (FollowUpCheck.Result.NEW_RISK, "发现新风险")],
+        choices=[
+            (FollowUpCheck.Result.STABLE, "稳定,无新风险"),
+            (FollowUpCheck.Result.NEW_RISK, "发现新风险"),
+        ],
         widget=forms.RadioSelect,
         error_messages={"required": "请选择回头看结果"},
     )
@@ -73,8 +78,13 @@ class MonthForm(forms.Form):
     month = forms.CharField(label="月份", required=False, widget=forms.TextInput(attrs={"type": "month"}))
 
 
+class RegionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.full_name or obj.name}({obj.get_level_display()})"
+
+
 class DeadlinePolicyForm(forms.Form):
-    region = forms.ModelChoiceField(
+    region = RegionChoiceField(
         label="区划",
         queryset=Region.objects.none(),
         error_messages={"required": "请选择区划", "invalid_choice": "所选区划不在您的管辖范围内"},
@@ -98,7 +108,6 @@ class DeadlinePolicyForm(forms.Form):
         field = self.fields["region"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = regions.order_by("code")
-        field.label_from_instance = lambda r: f"{r.full_name or r.name}({r.get_level_display()})"
 
     def clean(self) -> dict[str, Any] | None:
         data = super().clean() or {}

@@ -95,7 +95,8 @@ def deadline_policies(request: AuthenticatedHttpRequest) -> HttpResponse:
                 )
                 unit = "个工作日" if data["working_days"] else "天"
                 messages.success(
-                    request, f"已设定{region.name}的认定时限为{data['limit_days']}{unit},此后新发起的档案适用。"
+                    request,
+                    f"已设定{region.name}的认定时限为{data['limit_days']}{unit},此后新发起的档案适用。",
                 )
         except ValidationError as exc:
             for message in exc.messages:

@@ -128,9 +128,10 @@ def elimination_propose(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
     case = case_get_for_user(request.user, pk)
     form = EliminationProposeForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
+        for errors in form.errors.as_data().values():
             for error in errors:
-                messages.error(request, error)
+                for message in error.messages:
+                    messages.error(request, message)
         return _back(request, case)
     if case.state != lc.MONITORING:
         messages.error(request, f"档案处于“{case.step.label}”,不能提出风险消除(可能已经提出过),请刷新页面。")
@@ -193,7 +194,11 @@ def follow_up_record_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRes
             data = form.cleaned_data
             try:
                 reopened = follow_up_record(
-                    follow_up=check, actor=request.user, result=data["result"], note=data["note"], on=data["on"]
+                    follow_up=check,
+                    actor=request.user,
+                    result=data["result"],
+                    note=data["note"],
+                    on=data["on"],
                 )
             except ValidationError as exc:
                 problems = exc.messages

@@ -36,7 +36,9 @@ def people(world):
 
 
 def opened(h, actor, clue: dt.date) -> MonitoringCase:
-    return case_open(household=h, actor=actor, origin="manual", reason="走访发现", first_clue_on=clue, on=clue)
+    return case_open(
+        household=h, actor=actor, origin="manual", reason="走访发现", first_clue_on=clue, on=clue
+    )
 
 
 def test_the_daily_count_counts_open_identification_cases_per_village_and_replaces_the_day(world, people):
@@ -76,7 +78,9 @@ def test_timeliness_by_region_counts_decisions_within_the_limit_and_open_overdue
     actors = step_actors(people)
     # Decided (dated today) within its limit: the clue 14 days ago.
     start = today - dt.timedelta(days=14)
-    on_time = walk_case(opened(world.home, people["village_officer"], start), lc.ANNOUNCEMENT, actors, start=start)
+    on_time = walk_case(
+        opened(world.home, people["village_officer"], start), lc.ANNOUNCEMENT, actors, start=start
+    )
     assert on_time.decided_on <= on_time.due_on
     # Refused late (a clue 30 days ago), in the neighbouring village.
     township = people["township_reviewer"]

@@ -121,7 +121,13 @@ def test_a_household_without_labour_capacity_shows_red_and_cannot_be_proposed(
     page = f"/households/{world.home.pk}/"
     response = client.post(
         reverse("monitoring:elimination_propose", args=[case.pk]),
-        {"seq": case.seq, "method": lc.ASSISTED, "on": timezone.localdate().isoformat(), "reason": "已稳定", "next": page},
+        {
+            "seq": case.seq,
+            "method": lc.ASSISTED,
+            "on": timezone.localdate().isoformat(),
+            "reason": "已稳定",
+            "next": page,
+        },
         follow=False,
     )
     assert response.status_code == 302 and response["Location"] == page
@@ -137,7 +143,12 @@ def test_the_village_proposes_and_the_panel_then_rechecks_live(client, world, pe
     officer = people["village_officer"]
     client.force_login(officer)
     url = reverse("monitoring:elimination_propose", args=[case.pk])
-    form = {"seq": case.seq, "method": lc.NATURAL, "on": timezone.localdate().isoformat(), "reason": "患者已康复"}
+    form = {
+        "seq": case.seq,
+        "method": lc.NATURAL,
+        "on": timezone.localdate().isoformat(),
+        "reason": "患者已康复",
+    }
     response = client.post(url, form)
     assert response.status_code == 302
     case.refresh_from_db()
@@ -181,6 +192,7 @@ def eliminated(world, people) -> MonitoringCase:
 def test_approval_schedules_follow_ups_at_three_and_six_months(world, people, income_line):
     case = eliminated(world, people)
     due = sorted(FollowUpCheck.objects.filter(case=case).values_list("due_on", flat=True))
+    assert case.eliminated_on is not None
     assert due == [lc.months_after(case.eliminated_on, m) for m in lc.FOLLOW_UP_MONTHS]
     last = case.transitions.order_by("-seq").first()
     assert last.data["follow_ups"] == [d.isoformat() for d in due]
@@ -210,9 +222,14 @@ def test_a_stable_follow_up_is_recorded_once_on_the_closed_case(client, world, p
 def test_a_new_risk_reopens_monitoring_as_a_new_episode(world, people, income_line):
     case = eliminated(world, people)
     check = FollowUpCheck.objects.filter(case=case).first()
+    assert check is not None
     with pytest.raises(ValidationError, match="写明情况"):
         follow_up_record(
-            follow_up=check, actor=people["village_officer"], result="new_risk", note=" ", on=timezone.localdate()
+            follow_up=check,
+            actor=people["village_officer"],
+            result="new_risk",
+            note=" ",
+            on=timezone.localdate(),
         )
     with pytest.raises(PermissionDenied):
         follow_up_record(
