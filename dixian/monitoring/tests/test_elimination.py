@@ -196,6 +196,11 @@ def test_approval_schedules_follow_ups_at_three_and_six_months(world, people, in
     assert due == [lc.months_after(case.eliminated_on, m) for m in lc.FOLLOW_UP_MONTHS]
     last = case.transitions.order_by("-seq").first()
     assert last.data["follow_ups"] == [d.isoformat() for d in due]
+    assert all(c["met"] for c in last.data["criteria"])  # as rechecked on the day of approval
+    html = panel_html(people["village_officer"], case, "elimination")
+    assert "已消除风险" in html and "帮扶消除" in html and "提出时" in html and "今天核对" not in html
+    assert "记录回头看" in panel_html(people["village_officer"], case, "follow_ups")
+    assert "记录回头看" not in panel_html(people["leader"], case, "follow_ups")
 
 
 def test_a_stable_follow_up_is_recorded_once_on_the_closed_case(client, world, people, income_line):
