@@ -64,6 +64,8 @@ class Capability(models.TextChoices):
     CASES_CROSS_CHECK = "cases_cross_check", "办理县级信息比对"
     CASES_COUNTY = "cases_county", "县级审定(纳入监测、风险消除)"
     MEASURES_EDIT = "measures_edit", "制定和落实帮扶措施"
+    # The identification time limit of a region and its subtree (DeadlinePolicy, docs/domain.md §5, §20).
+    DEADLINES_EDIT = "deadlines_edit", "设定本辖区的识别认定时限"
     # Front-line accounts call a household from its case: the number is shown on an explicit, audited
     # request, even to an account that sees masked numbers elsewhere (docs/security.md §5).
     PHONE_REVEAL = "phone_reveal", "查看并拨打农户电话(留痕)"
@@ -101,6 +103,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
         C.ACCESS_LOG_VIEW,
         C.REGIONS_MANAGE,
         C.CASES_VIEW,
+        C.DEADLINES_EDIT,
     },
     Role.COUNTY_ADMIN: _REGISTRY_STAFF
     | {
@@ -114,6 +117,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
         C.ACCESS_LOG_VIEW,
         C.CASES_VIEW,
         C.CASES_COUNTY,
+        C.DEADLINES_EDIT,
     },
     Role.COUNTY_REVIEWER: _REGISTRY_STAFF | {C.LINKS_REVIEW, C.RUNS_VIEW, C.CASES_VIEW, C.CASES_CROSS_CHECK},
     Role.TOWNSHIP_REVIEWER: _REGISTRY_STAFF | {C.RUNS_VIEW, C.CASES_VIEW, C.CASES_TOWNSHIP, C.MEASURES_EDIT},

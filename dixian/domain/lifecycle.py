@@ -172,6 +172,9 @@ def notice_may_close_on(posted_on: date) -> date:
 ELIMINATION_MIN_MONTHS = 6
 ASSISTED, NATURAL = "assisted", "natural"
 ELIMINATION_METHODS: dict[str, str] = {ASSISTED: "帮扶消除", NATURAL: "自然消除"}
+# 回头看 (docs/domain.md §7, §20): when an elimination is approved, the household is checked again this many
+# months later (each a FollowUpCheck due on that day).
+FOLLOW_UP_MONTHS: tuple[int, ...] = (3, 6)
 # Up to five risk types per household (致贫/返贫风险1-5, docs/domain.md §3).
 MAX_RISKS = 5
 

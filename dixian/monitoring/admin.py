@@ -7,7 +7,15 @@ from typing import Any
 
 from django.contrib import admin
 
-from .models import CaseAttachment, CaseTransition, MonitoringCase
+from .models import (
+    CaseAttachment,
+    CaseTransition,
+    DeadlineDailyCount,
+    DeadlinePolicy,
+    FollowUpCheck,
+    MonitoringCase,
+    RiskElimination,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -38,3 +46,31 @@ class CaseTransitionAdmin(ReadOnlyAdmin):
 class CaseAttachmentAdmin(ReadOnlyAdmin):
     list_display = ("case", "kind", "original_name", "size", "uploaded_at")
     raw_id_fields = ("case", "transition")
+
+
+# Risk elimination, 回头看 and the deadline tables: read-only here too. The elimination and 回头看 are
+# written by the lifecycle's services; the limits per region on their audited page
+# (monitoring:deadline_policies); the daily counts by the worker (docs/domain.md §20).
+@admin.register(RiskElimination)
+class RiskEliminationAdmin(ReadOnlyAdmin):
+    list_display = ("case", "method", "proposed_on", "approved_on")
+    raw_id_fields = ("case",)
+
+
+@admin.register(FollowUpCheck)
+class FollowUpCheckAdmin(ReadOnlyAdmin):
+    list_display = ("case", "due_on", "done_on", "result")
+    raw_id_fields = ("case", "done_by")
+
+
+@admin.register(DeadlinePolicy)
+class DeadlinePolicyAdmin(ReadOnlyAdmin):
+    list_display = ("region", "limit_days", "working_days")
+    raw_id_fields = ("region",)
+
+
+@admin.register(DeadlineDailyCount)
+class DeadlineDailyCountAdmin(ReadOnlyAdmin):
+    list_display = ("day", "region_code", "open_cases", "due_soon", "overdue")
+    list_filter = ("day",)
+    raw_id_fields = ("region",)

@@ -32,7 +32,14 @@ from dixian.domain import lifecycle as lc
 from dixian.domain.risks import RISK_TYPES
 from dixian.registry.models import HelperAssignment, Household
 
-from .models import CaseAttachment, CaseTransition, DeadlinePolicy, MonitoringCase, RiskElimination
+from .models import (
+    CaseAttachment,
+    CaseTransition,
+    DeadlinePolicy,
+    FollowUpCheck,
+    MonitoringCase,
+    RiskElimination,
+)
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
@@ -339,8 +346,14 @@ def case_advance(
         raise ValidationError(f"该档案已{case.step.label},不能再办理")
     if actor is not None:
         _require(actor, case)
-    # A step is done after the one before it: a backdated step would shorten the notice or the clock.
-    last_on = case.transitions.order_by("-seq").values_list("on", flat=True).first()
+    # A step is done after the step before it: a backdated review would shorten the notice. (Opening the
+    # case is not a step: a home check done yesterday may be entered with a case opened today.)
+    last_on = (
+        case.transitions.filter(action=CaseTransition.Action.ADVANCE)
+        .order_by("-seq")
+        .values_list("on", flat=True)
+        .first()
+    )
     if last_on is not None and on < last_on:
         raise ValidationError(f"办理日期不能早于上一步的办理日期({last_on:%Y年%-m月%-d日})")
     from_state = case.state
@@ -384,6 +397,21 @@ def case_advance(
             defaults={"method": method, "proposed_on": on, "criteria": snapshot, "approved_on": None},
         )
         recorded.update({"method": method, "criteria": snapshot})
+    elif from_state == lc.ELIM_COUNTY:
+        # The criteria are checked again the moment the county approves (docs/domain.md §20): a household
+        # whose income fell or that gained an alert since the proposal is not released on paper.
+        from .criteria import elimination_criteria
+
+        elimination = RiskElimination.objects.get(case=case)
+        criteria = elimination_criteria(case, on=on, method=elimination.method)
+        unmet = [c for c in criteria if not c.met]
+        if unmet:
+            raise ValidationError(
+                "风险消除条件已不再全部满足,不能审定风险消除:"
+                + ";".join(f"{c.label}({c.evidence})" for c in unmet)
+                + "。请退回或作“不同意消除”处理。"
+            )
+        recorded["criteria"] = [c.as_dict() for c in criteria]
     case.state = lc.next_state(from_state)
     if case.state in (lc.PUBLIC_NOTICE, lc.ELIM_NOTICE):
         case.notice_posted_on = on
@@ -400,6 +428,10 @@ def case_advance(
         case.elimination_method = elimination.method
         case.closed_at = timezone.now()
         _set_household_category(case, "", actor)
+        FollowUpCheck.objects.bulk_create(
+            FollowUpCheck(case=case, due_on=lc.months_after(on, months)) for months in lc.FOLLOW_UP_MONTHS
+        )
+        recorded["follow_ups"] = [lc.months_after(on, m).isoformat() for m in lc.FOLLOW_UP_MONTHS]
     _record(
         case,
         action=CaseTransition.Action.ADVANCE,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import views, views_deadlines, views_elimination
 
 app_name = "monitoring"
 urlpatterns = [
@@ -15,4 +15,12 @@ urlpatterns = [
     path("<int:pk>/home-check/", views.case_home_check, name="case_home_check"),
     path("<int:pk>/phone/", views.phone_reveal, name="phone_reveal"),
     path("<int:pk>/attachments/<int:attachment_pk>/", views.attachment, name="attachment"),
+    # Risk elimination and 回头看 (docs/domain.md §7, §20).
+    path("<int:pk>/elimination/", views_elimination.elimination_propose, name="elimination_propose"),
+    path("follow-ups/", views_elimination.follow_ups, name="follow_ups"),
+    path("follow-ups/<int:pk>/", views_elimination.follow_up_record_view, name="follow_up_record"),
+    # Deadlines (docs/domain.md §5, §20).
+    path("timeliness/", views_deadlines.timeliness, name="timeliness"),
+    path("timeliness/export/", views_deadlines.timeliness_export, name="timeliness_export"),
+    path("deadlines/", views_deadlines.deadline_policies, name="deadline_policies"),
 ]

@@ -112,6 +112,9 @@ FILL: dict[str, dict[str, str]] = {
     "monitoring:case_home_check": {"pk": "case"},
     "monitoring:phone_reveal": {"pk": "case"},
     "monitoring:attachment": {"pk": "case", "attachment_pk": "attachment"},
+    # Risk elimination and 回头看 (dixian.monitoring.views_elimination): an eliminated case of the household.
+    "monitoring:elimination_propose": {"pk": "eliminated_case"},
+    "monitoring:follow_up_record": {"pk": "follow_up"},
 }
 
 # Form data variants of an export, each tried by test_widened_export_returns_only_in_scope_rows.
@@ -245,6 +248,8 @@ class Targets:
     )  # an account of the household's village (account pages, the access log's per-account page)
     case: int = 10**9  # the household's open monitoring case (dixian.monitoring), at its home check
     attachment: int = 10**9  # the case's signed authorisation (a stored PDF)
+    eliminated_case: int = 10**9  # a monitoring case of the household, eliminated, with a 回头看 due
+    follow_up: int = 10**9
 
 
 MISSING = 10**9  # a primary key that exists nowhere
@@ -341,6 +346,35 @@ def unmatched_in(h: Household) -> int:
     return record.pk
 
 
+def follow_up_of(h: Household) -> tuple[int, int]:
+    """An eliminated monitoring case of the household with one 回头看 pending (dixian.monitoring)."""
+    from django.utils import timezone
+
+    from dixian.monitoring.models import FollowUpCheck, MonitoringCase
+
+    case = MonitoringCase.objects.filter(household=h, state="eliminated").first()
+    if case is None:
+        day = dt.date(2026, 1, 5)
+        case = MonitoringCase.objects.create(
+            household=h,
+            region=h.region,
+            region_code=h.region_code,
+            state="eliminated",
+            state_since=timezone.now(),
+            origin="manual",
+            origin_note=f"{h.head_name}户走访发现",
+            category="edge",
+            first_clue_on=day,
+            due_on=day,
+            decided_on=day,
+            identified_on=day,
+            eliminated_on=dt.date(2026, 8, 5),
+            elimination_method="assisted",
+        )
+        FollowUpCheck.objects.create(case=case, due_on=dt.date(2026, 11, 5))
+    return case.pk, case.follow_ups.get().pk
+
+
 ACCOUNT_PHONE = "1390000{:04d}"
 
 
@@ -353,7 +387,7 @@ def case_of(h: Household) -> tuple[int, int]:
     from dixian.monitoring.services import case_open
     from dixian.monitoring.testing import SMALL_PDF, authorisation_on_file
 
-    case = MonitoringCase.objects.filter(household=h).first()
+    case = MonitoringCase.objects.filter(household=h).exclude(state__in=["eliminated", "refused"]).first()
     if case is None:
         case = case_open(household=h, actor=None, origin="manual", reason=f"{h.head_name}家走访发现困难")
         attachment = authorisation_on_file(case)
@@ -438,10 +472,14 @@ def targets_for(
         declaration, village = declarations[h.pk], h.region.code
         visit, photo = visit_of(h)
         link_candidate = link_candidate_of(h)
+        # The eliminated episode first, then the open one (episode 2).
+        eliminated_case, follow_up = follow_up_of(h)
         case, attachment = case_of(h)
         return Targets(
             case=case,
             attachment=attachment,
+            eliminated_case=eliminated_case,
+            follow_up=follow_up,
             account=account_in(h).pk,
             alert=alert_of(h),
             delivery=delivery_of(h),
