@@ -91,6 +91,8 @@ FILL: dict[str, dict[str, str]] = {
     "cases:alert_status": {"pk": "alert"},
     "cases:unmatched_close": {"pk": "unmatched"},
     "cases:delivery_rows": {"pk": "delivery"},
+    "monitoring:case_detail": {"pk": "case"},
+    "monitoring:unmatched_register": {"pk": "unmatched"},
     "rules:detail": {"rule_id": "rule"},
     "rules:edit": {"rule_id": "rule"},
     "feeds:delivery_detail": {"pk": "delivery"},
@@ -228,6 +230,7 @@ class Targets:
     link_candidate: int = 10**9  # a pending probabilistic link of a feed record to the household's head
     alert: int = 10**9  # an open alert of the household (dixian.cases)
     unmatched: int = 10**9  # a 应纳未纳 record routed to the household's village
+    case: int = 10**9  # a monitoring case of the household (dixian.monitoring)
     rule: str = "R00"  # rules are not personal data and not region-scoped: only a missing rule id
     delivery: int = 10**9  # a rejected department delivery of the household's region, naming its head
     feed: str = "no_such_feed"  # a feed code (dixian.feeds push API): only an unknown one
@@ -310,6 +313,19 @@ def alert_of(h: Household) -> int:
         )
         alert = evidence.alert
     return alert.pk
+
+
+def case_of(h: Household) -> int:
+    """A monitoring case of the household, opened by hand (its alert stays to be verified)."""
+    from dixian.monitoring.models import MonitoringCase
+    from dixian.monitoring.services import case_open
+
+    case = MonitoringCase.objects.filter(household=h).first()
+    if case is None:
+        case = case_open(
+            household=h, actor=None, origin=MonitoringCase.Origin.MANUAL, reason="走访发现因病支出大"
+        )
+    return case.pk
 
 
 def unmatched_in(h: Household) -> int:
@@ -413,6 +429,7 @@ def targets_for(
         return Targets(
             account=account_in(h).pk,
             alert=alert_of(h),
+            case=case_of(h),
             delivery=delivery_of(h),
             unmatched=unmatched_in(h),
             link_candidate=link_candidate,
