@@ -183,7 +183,11 @@ def test_the_village_officer_starts_verification_then_proposes(client, world, pe
     assert alert.status == Alert.Status.VERIFYING
     response = client.post(
         reverse("monitoring:alerts_propose"),
-        {"alert": [alert.pk], "note": "入户初步了解属实", "next": reverse("cases:alert_detail", args=[alert.pk])},
+        {
+            "alert": [alert.pk],
+            "note": "入户初步了解属实",
+            "next": reverse("cases:alert_detail", args=[alert.pk]),
+        },
         follow=True,
     )
     alert.refresh_from_db()
