@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 
@@ -104,7 +104,9 @@ class AlertBulkForm(forms.Form):
         super().__init__(data)
         # Any whole number is a choice here: which of them the account may handle is the view's question.
         values = data.getlist("alert") if hasattr(data, "getlist") else []
-        self.fields["alert"].choices = [(v, v) for v in values if str(v).isdigit() and len(str(v)) < 12]
+        cast(forms.ChoiceField, self.fields["alert"]).choices = [
+            (v, v) for v in values if str(v).isdigit() and len(str(v)) < 12
+        ]
 
 
 class UnmatchedFilterForm(forms.Form):

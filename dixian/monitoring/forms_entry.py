@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -27,7 +27,9 @@ class ProposeForm(forms.Form):
         super().__init__(data)
         # Any whole number is a choice: which alerts the account may handle is the view's question.
         values = data.getlist("alert") if hasattr(data, "getlist") else []
-        self.fields["alert"].choices = [(v, v) for v in values if str(v).isdigit() and len(str(v)) < 12]
+        cast(forms.ChoiceField, self.fields["alert"]).choices = [
+            (v, v) for v in values if str(v).isdigit() and len(str(v)) < 12
+        ]
 
 
 class RegisterForm(forms.Form):

@@ -79,6 +79,7 @@ FILL: dict[str, dict[str, str]] = {
     "jobs:download": {"pk": "job"},
     "declarations:detail": {"pk": "declaration"},
     "declarations:status": {"pk": "declaration"},
+    "declarations:register": {"pk": "declaration"},
     "declarations:village_qr_svg": {"code": "village"},
     "declarations:village_qr_png": {"code": "village"},
     "declarations:village_poster": {"code": "village"},
