@@ -262,7 +262,10 @@ def alerts_bulk_set_status(*, alert_ids: Iterable[int], status: str, note: str, 
     if len(note) > 500:
         raise ValidationError(f"核实情况最多 500 字(现在 {len(note)} 字)")
     alerts = list(
-        Alert.objects.select_for_update().filter(pk__in=ids).select_related("household").order_by("pk")
+        Alert.objects.select_for_update(of=("self",))
+        .filter(pk__in=ids)
+        .select_related("household")
+        .order_by("pk")
     )
     if len(alerts) != len(ids):
         raise ValidationError("所选预警线索有的已不存在,请刷新页面后重新勾选")

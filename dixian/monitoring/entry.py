@@ -53,7 +53,10 @@ def alerts_propose(*, alerts: Iterable[Alert], actor: User, reason: str = "") ->
         raise PermissionDenied("您的账号不能发起监测帮扶档案(拟纳入由村、乡镇或县级办理人员发起)")
     # Locked in one statement, in a stable order: two clerks ticking overlapping alerts wait for each other.
     locked = list(
-        Alert.objects.select_for_update().filter(pk__in=ids).select_related("household").order_by("pk")
+        Alert.objects.select_for_update(of=("self",))
+        .filter(pk__in=ids)
+        .select_related("household")
+        .order_by("pk")
     )
     if len(locked) != len(ids):
         raise ValidationError("所选预警线索有的已不存在,请刷新页面后重新勾选")
@@ -204,7 +207,9 @@ def case_from_unmatched(
     case opened (its clock from the record's event date); the record is closed with a note naming the case."""
     if not user_can(actor, Capability.UNMATCHED_HANDLE):
         raise PermissionDenied("您的账号不能核查应纳未纳线索")
-    record = UnmatchedRecord.objects.select_for_update().select_related("region").get(pk=record.pk)
+    record = (
+        UnmatchedRecord.objects.select_for_update(of=("self",)).select_related("region").get(pk=record.pk)
+    )
     if record.status != UnmatchedRecord.Status.OPEN:
         raise ValidationError("该应纳未纳线索已核查完毕,不能再登记")
     village = record.region

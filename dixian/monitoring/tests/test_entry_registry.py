@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from dixian.domain import lifecycle as lc
 from dixian.monitoring.models import CaseTransition, MonitoringCase
@@ -66,7 +67,7 @@ def test_the_import_cannot_change_a_registered_households_category(tmp_path, wor
 
 
 def test_an_identification_time_needs_a_category_and_a_past_date(tmp_path, world):
-    future = dt.date.today() + dt.timedelta(days=30)
+    future = timezone.localdate() + dt.timedelta(days=30)
     rows = family(NO, identified_on=dt.date(2024, 3, 15)) + family(
         "3604241002010202", first_seq=20, monitoring_category="脱贫不稳定户", identified_on=future
     )
