@@ -57,6 +57,7 @@ def test_an_unmatched_record_is_registered_and_its_case_opened(client, world, pe
     officer = people["village_officer"]
     client.force_login(officer)
     url = reverse("monitoring:unmatched_register", args=[record.pk])
+    assert url in client.get(reverse("cases:unmatched_list")).content.decode()
     html = client.get(url).content.decode()
     assert "登记并发起监测" in html and number not in html  # masked for an account without the PII right
     response = client.post(url, {**FORM, "name": "吴十"})
