@@ -12,10 +12,13 @@ if TYPE_CHECKING:
 
 def household_alerts_panel(user: User, household: Household) -> dict[str, Any]:
     """预警线索 on the household page (issue 3): the household's alerts, open first, in one query."""
+    from .models import Alert
     from .rows import alert_rows
-    from .selectors import alerts_for_household
+    from .selectors import alerts_for_household, case_clock_of
 
-    return {"household_alerts": alert_rows(alerts_for_household(household), timezone.localdate())}
+    alerts = alerts_for_household(household)
+    cases = case_clock_of([a.pk for a in alerts if a.status == Alert.Status.PROPOSED])
+    return {"household_alerts": alert_rows(alerts, timezone.localdate(), cases=cases)}
 
 
 class CasesConfig(AppConfig):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 
@@ -17,7 +17,7 @@ from .selectors import AlertFilters
 if TYPE_CHECKING:
     from dixian.accounts.models import User
 
-STATUS_FILTER = [("active", "待办(待核实和核实中)"), *Alert.Status.choices, ("all", "全部")]
+STATUS_FILTER = [("active", "待办(待核实、核实中和拟纳入)"), *Alert.Status.choices, ("all", "全部")]
 
 
 class AlertFilterForm(forms.Form):
@@ -49,9 +49,10 @@ class AlertFilterForm(forms.Form):
 
 
 class AlertStatusForm(forms.Form):
+    # 拟纳入 posts to monitoring (it opens or joins the household's case); 已纳入监测 is the case's county
+    # approval, never a choice here (docs/domain.md §20).
     ACTIONS = {
         Alert.Status.VERIFYING: "开始核实",
-        Alert.Status.CONFIRMED: "纳入监测",
         Alert.Status.DISMISSED: "核实排除",
     }
     status = forms.ChoiceField(
@@ -76,6 +77,36 @@ class AlertStatusForm(forms.Form):
         if cleaned.get("status") == Alert.Status.DISMISSED and not (cleaned.get("note") or "").strip():
             self.add_error("note", "核实排除必须填写理由(例如:经入户核实,住院费用已由商业保险报销)。")
         return cleaned
+
+
+class AlertBulkForm(forms.Form):
+    """The queue's bulk action: the ticked alerts, 开始核实 or 核实排除, one reason for each."""
+
+    alert = forms.TypedMultipleChoiceField(
+        coerce=int,
+        error_messages={
+            "required": "请先勾选要处理的预警线索。",
+            "invalid_choice": "所选预警线索无效,请刷新页面后重新勾选。",
+        },
+    )
+    status = forms.ChoiceField(
+        choices=[(k.value, v) for k, v in AlertStatusForm.ACTIONS.items()],
+        error_messages={
+            "required": "请选择处理方式。",
+            "invalid_choice": "处理方式无效,请从页面上的按钮中选择。",
+        },
+    )
+    note = forms.CharField(
+        required=False, max_length=500, error_messages={"max_length": "核实情况最多 500 字。"}
+    )
+
+    def __init__(self, data: Any) -> None:
+        super().__init__(data)
+        # Any whole number is a choice here: which of them the account may handle is the view's question.
+        values = data.getlist("alert") if hasattr(data, "getlist") else []
+        cast(forms.ChoiceField, self.fields["alert"]).choices = [
+            (v, v) for v in values if str(v).isdigit() and len(str(v)) < 12
+        ]
 
 
 class UnmatchedFilterForm(forms.Form):

@@ -44,6 +44,33 @@ def alert_get_for_user(user: User, pk: int) -> Alert:
         raise Http404("预警线索不存在或不在您的管辖范围内") from None
 
 
+def case_clock_of(alert_ids: list[int]) -> dict[int, tuple[int, dt.date]]:
+    """{alert pk: (its monitoring case's pk, the case's 认定期限)} for 拟纳入 alerts: a proposed alert
+    follows its case's clock, not its own (docs/domain.md §20). One query over the cases' link table,
+    reached through the reverse relation (cases imports nothing of monitoring, docs/architecture.md)."""
+    if not alert_ids:
+        return {}
+    through = Alert.monitoring_cases.through
+    rows = (
+        through.objects.filter(alert_id__in=alert_ids)
+        .order_by("monitoringcase_id")
+        .values_list("alert_id", "monitoringcase_id", "monitoringcase__due_on")
+    )
+    return {alert_id: (case_id, due_on) for alert_id, case_id, due_on in rows}
+
+
+def overdue_q(today: dt.date) -> Q:
+    """Overdue alerts: one still to verify past its own 核实期限, or one 拟纳入 whose case is past its
+    认定期限 (the case's clock rules it from the proposal on, docs/domain.md §20)."""
+    through = Alert.monitoring_cases.through
+    late_case = through.objects.filter(
+        alert_id=OuterRef("pk"), monitoringcase__due_on__lt=today, monitoringcase__closed_at__isnull=True
+    )
+    return Q(status__in=Alert.TO_VERIFY_STATUSES, due_date__lt=today) | Q(
+        Exists(late_case), status=Alert.Status.PROPOSED
+    )
+
+
 OPEN_FIRST = Case(
     When(status__in=Alert.OPEN_STATUSES, then=Value(0)), default=Value(1), output_field=IntegerField()
 )
@@ -53,7 +80,7 @@ def urgency_ordered(qs: QuerySet[Alert], today: dt.date | None = None) -> QueryS
     """Open first, then 红 → 橙 → 黄, overdue first, the nearest deadline, the newest evidence."""
     today = today or timezone.localdate()
     overdue_first = Case(
-        When(Q(status__in=Alert.OPEN_STATUSES, due_date__lt=today), then=Value(0)),
+        When(Q(status__in=Alert.TO_VERIFY_STATUSES, due_date__lt=today), then=Value(0)),
         default=Value(1),
         output_field=IntegerField(),
     )
@@ -66,7 +93,7 @@ def urgency_ordered(qs: QuerySet[Alert], today: dt.date | None = None) -> QueryS
 class AlertFilters:
     """A validated set of queue filters (built by `forms.AlertFilterForm.filters()`)."""
 
-    status: str = "active"  # active = open or verifying; all; or one Alert.Status value
+    status: str = "active"  # active = open, verifying or proposed; all; or one Alert.Status value
     grade: str = ""
     risk: str = ""
     channel: str = ""
@@ -90,7 +117,7 @@ class AlertFilters:
             # channels is a JSON list: "contains" is not available on SQLite, the evidence table is.
             qs = qs.filter(Exists(AlertEvidence.objects.filter(alert=OuterRef("pk"), channel=self.channel)))
         if self.overdue:
-            qs = qs.filter(status__in=Alert.OPEN_STATUSES, due_date__lt=today)
+            qs = qs.filter(overdue_q(today))
         return qs
 
     def params(self) -> list[tuple[str, str]]:
@@ -133,7 +160,7 @@ def alert_counts_for_user(user: User) -> dict[str, int]:
         .filter(status__in=Alert.OPEN_STATUSES)
         .order_by()
         .values("grade")
-        .annotate(n=Count("id"), late=Count("id", filter=Q(due_date__lt=today)))
+        .annotate(n=Count("id"), late=Count("id", filter=overdue_q(today)))
     )
     for row in rows:
         counts[keys[row["grade"]]] += row["n"]

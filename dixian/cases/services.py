@@ -184,16 +184,24 @@ def _open_alert_for(
     return qs.filter(household=None, region=region, subject_name=subject_name).first()
 
 
+# What the village decides on an alert itself. 拟纳入 opens or joins the household's monitoring case
+# (`monitoring.services.case_open`), and 已纳入监测 is set only by the case's county approval
+# (docs/domain.md §20): neither is a status a person sets here.
 ALLOWED_TRANSITIONS: dict[str, set[str]] = {
-    Alert.Status.OPEN: {Alert.Status.VERIFYING, Alert.Status.CONFIRMED, Alert.Status.DISMISSED},
-    Alert.Status.VERIFYING: {Alert.Status.CONFIRMED, Alert.Status.DISMISSED},
+    Alert.Status.OPEN: {Alert.Status.VERIFYING, Alert.Status.DISMISSED},
+    Alert.Status.VERIFYING: {Alert.Status.DISMISSED},
 }
+BULK_STATUSES = {Alert.Status.VERIFYING: "开始核实", Alert.Status.DISMISSED: "核实排除"}
+# Alerts one bulk action may handle: a village-wide incident, well inside one page of the queue.
+BULK_MAX = 200
 
 
 @transaction.atomic
 def alert_set_status(*, alert: Alert, status: str, note: str, actor: User) -> Alert:
     """The village's verification outcome. Dismissing needs a reason (a refusal must give reasons)."""
     alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    if alert.status == Alert.Status.PROPOSED:
+        raise ValidationError("该预警线索已拟纳入监测,由监测帮扶档案办理(不予纳入请在档案中办理)")
     if status not in ALLOWED_TRANSITIONS.get(alert.status, set()):
         raise ValidationError(
             f"预警当前状态为“{alert.get_status_display()}”,不能改为“{Alert.Status(status).label}”"
@@ -221,6 +229,89 @@ def alert_set_status(*, alert: Alert, status: str, note: str, actor: User) -> Al
     # The declarations behind the alert follow it (declarations connects to this; docs/architecture.md).
     alert_status_changed.send(sender=Alert, alert=alert, note=alert.close_note, actor=actor)
     return alert
+
+
+def _names(alerts: Iterable[Alert], limit: int = 5) -> str:
+    shown = [
+        f"{a.household.head_name if a.household else a.subject_name or '未登记'}({RISK_TYPES[a.risk_code].name})"
+        for a in alerts
+    ]
+    return "、".join(shown[:limit]) + (f" 等 {len(shown)} 条" if len(shown) > limit else "")
+
+
+@transaction.atomic
+def alerts_bulk_set_status(*, alert_ids: Iterable[int], status: str, note: str, actor: User) -> list[Alert]:
+    """One verification outcome for several alerts of one event (a village-wide 水利 incident, one
+    household's several pieces of evidence): 开始核实, or 核实排除 with the same reason for each. All or
+    nothing: one alert that may not take the step refuses the whole selection, naming it. Each alert is
+    audited and its declarations follow it, as on the alert's own page; the writes are one statement per
+    table, so the queries grow only by the declarations' look-up per alert.
+
+    `alert_ids` must already be the account's scope (the view selects them through `alert_scope_for_user`).
+    """
+    ids = sorted({int(pk) for pk in alert_ids})
+    if status not in BULK_STATUSES:
+        raise ValidationError("批量处理只能“开始核实”或“核实排除”;拟纳入请用“拟纳入”按钮")
+    if not ids:
+        raise ValidationError("请先勾选要处理的预警线索")
+    if len(ids) > BULK_MAX:
+        raise ValidationError(f"一次最多批量处理 {BULK_MAX} 条预警线索(本次勾选了 {len(ids)} 条)")
+    note = note.strip()
+    if status == Alert.Status.DISMISSED and not note:
+        raise ValidationError("核实排除必须填写理由(同一理由适用于所选的每条线索)")
+    if len(note) > 500:
+        raise ValidationError(f"核实情况最多 500 字(现在 {len(note)} 字)")
+    alerts = list(
+        Alert.objects.select_for_update(of=("self",))
+        .filter(pk__in=ids)
+        .select_related("household")
+        .order_by("pk")
+    )
+    if len(alerts) != len(ids):
+        raise ValidationError("所选预警线索有的已不存在,请刷新页面后重新勾选")
+    closed = [a for a in alerts if not a.is_open]
+    if closed:
+        raise ValidationError(
+            f"所选预警线索中有 {len(closed)} 条已办结,不能再处理:{_names(closed)}。请取消勾选后再提交"
+        )
+    proposed = [a for a in alerts if a.status == Alert.Status.PROPOSED]
+    if proposed:
+        raise ValidationError(
+            f"所选预警线索中有 {len(proposed)} 条已拟纳入监测,由监测帮扶档案办理:{_names(proposed)}。请取消勾选后再提交"
+        )
+    # 开始核实 on an alert already being verified changes nothing: it is left as it is.
+    changing = [a for a in alerts if a.status != status]
+    now = timezone.now()
+    old = {a.pk: a.status for a in changing}
+    for a in changing:
+        a.status = status
+        a.close_note = note[:500]
+        a.updated_at = now
+        if status == Alert.Status.DISMISSED:
+            a.closed_at, a.closed_by = now, actor
+    Alert.objects.bulk_update(changing, ["status", "close_note", "updated_at", "closed_at", "closed_by"])
+    who = (actor.get_full_name() or actor.username) if actor.is_authenticated else "系统"
+    ChangeLog.objects.bulk_create(
+        ChangeLog(
+            at=now,
+            actor=actor if actor.is_authenticated else None,
+            actor_name=who,
+            source=ChangeLog.Source.WEB,
+            entity="alert",
+            entity_id=a.pk,
+            household_id=a.household_id,
+            action=ChangeLog.Action.UPDATE,
+            changes={"status": [old[a.pk], status]},
+            summary=(
+                f"预警线索 {RISK_TYPES[a.risk_code].name}:{Alert.Status(old[a.pk]).label} → "
+                f"{a.get_status_display()}(批量处理 {len(ids)} 条)"
+            )[:200],
+        )
+        for a in changing
+    )
+    for a in changing:
+        alert_status_changed.send(sender=Alert, alert=a, note=a.close_note, actor=actor)
+    return alerts
 
 
 @transaction.atomic

@@ -8,6 +8,7 @@ app_name = "cases"
 urlpatterns = [
     path("", views.alert_queue, name="alert_queue"),
     path("export/", views.alert_export, name="alert_export"),
+    path("bulk/", views.alert_bulk, name="alert_bulk"),
     path("<int:pk>/", views.alert_detail, name="alert_detail"),
     path("<int:pk>/status/", views.alert_status, name="alert_status"),
     path("unmatched/", views.unmatched_list, name="unmatched_list"),

@@ -32,7 +32,7 @@ from dixian.feeds.labels import record_key_text
 
 from . import exports, services
 from .evidence_rows import EvidenceRows, evidence_rows
-from .forms import AlertFilterForm, AlertStatusForm, UnmatchedCloseForm, UnmatchedFilterForm
+from .forms import AlertBulkForm, AlertFilterForm, AlertStatusForm, UnmatchedCloseForm, UnmatchedFilterForm
 from .models import Alert, AlertEvidence, Channel, UnmatchedRecord
 from .rows import CHANNEL_LABELS, GRADE_CSS, alert_rows, due_text
 from .selectors import (
@@ -40,6 +40,8 @@ from .selectors import (
     alert_counts_for_user,
     alert_get_for_user,
     alert_queue_for_user,
+    alert_scope_for_user,
+    case_clock_of,
     evidences_of,
     unmatched_get_for_user,
     unmatched_scope_for_user,
@@ -68,17 +70,58 @@ def alert_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = paginate(alert_queue_for_user(user, filters), request.GET.get("page"), per_page=PAGE_SIZE)
     account_full_name = (user.region.full_name or user.region.name) if user.region else ""
     query = urlencode(filters.params())
+    cases = case_clock_of([a.pk for a in page.rows if a.status == Alert.Status.PROPOSED])
     context = {
         "form": form,
         "filters": filters,
         "notices": filters.notices,
         "page": page,
-        "rows": alert_rows(page.rows, timezone.localdate(), account_full_name),
+        "rows": alert_rows(page.rows, timezone.localdate(), account_full_name, cases),
+        "can_bulk": user_can(user, Capability.ALERTS_HANDLE),
+        "back": request.get_full_path(),
         "query": query,
         "picker": region_picker(user, filters.region),
         "counts": alert_counts_for_user(user),
     }
     return render(request, "cases/alert_queue.html", context)
+
+
+def queue_back(request: AuthenticatedHttpRequest) -> str:
+    """Where a queue action returns: the queue page it was posted from (its filters and page), else the queue."""
+    back = request.POST.get("next", "")
+    queue = reverse("cases:alert_queue")
+    return back if back.startswith(queue) and "//" not in back else queue
+
+
+@capability_required(Capability.ALERTS_HANDLE)
+@require_POST
+def alert_bulk(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """开始核实 / 核实排除 for the ticked alerts of the queue, in one action (services.alerts_bulk_set_status)."""
+    user = request.user
+    form = AlertBulkForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, str(message))
+        return redirect(queue_back(request))
+    ids = set(form.cleaned_data["alert"])
+    found = set(alert_scope_for_user(user).filter(pk__in=ids).values_list("pk", flat=True))
+    if found != ids:
+        messages.error(request, "所选预警线索有的不存在或不在您的管辖范围内,请刷新页面后重新勾选。")
+        return redirect(queue_back(request))
+    status = form.cleaned_data["status"]
+    try:
+        alerts = services.alerts_bulk_set_status(
+            alert_ids=found, status=status, note=form.cleaned_data["note"], actor=user
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(
+            request, f"已对 {len(alerts)} 条预警线索{services.BULK_STATUSES[Alert.Status(status)]}。"
+        )
+    return redirect(queue_back(request))
 
 
 @capability_required(Capability.ALERTS_VIEW)
@@ -212,10 +255,16 @@ def _detail_context(
     user = request.user
     pii = may_view_pii(user)
     today = timezone.localdate()
-    due, due_css = due_text(alert, today)
+    case_id, case_due = case_clock_of([alert.pk]).get(alert.pk, (None, None))
+    due, due_css = due_text(alert, today, case_due)
     household = alert.household
     evidences = evidences_of(alert)
     return {
+        "case_id": case_id,
+        "case_due": case_due,
+        # 拟纳入 (monitoring's page) opens or joins the household's case; a declarant not yet in the
+        # registry is registered from the case (docs/domain.md §20).
+        "can_propose": user_can(user, Capability.ALERTS_HANDLE) and alert.status in Alert.TO_VERIFY_STATUSES,
         "alert": alert,
         "household": household,
         "phone": phone_shown(household.phone, pii=pii) if household else "",
@@ -226,7 +275,7 @@ def _detail_context(
         "due_css": due_css,
         "groups": evidence_views(evidences, pii=pii),
         "health_hidden": any(health_feed_hidden(e.feed, pii=pii) for e in evidences),
-        "can_act": user_can(user, Capability.ALERTS_HANDLE) and alert.is_open,
+        "can_act": user_can(user, Capability.ALERTS_HANDLE) and alert.status in Alert.TO_VERIFY_STATUSES,
         "can_start": alert.status == Alert.Status.OPEN,
         "form": form or AlertStatusForm(),
     }

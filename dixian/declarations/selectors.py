@@ -7,14 +7,17 @@ page reads only region names and, for the status lookup, one declaration's statu
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 from django.http import Http404
 
 from dixian.accounts.capabilities import Capability, require, user_can
+from dixian.cases.models import Alert, AlertEvidence
 from dixian.common.access import code_in_scope, scope_by_region
 from dixian.common.models import ChangeLog
+from dixian.monitoring.models import MonitoringCase
 from dixian.regions.models import Region
 
 from .models import Declaration
@@ -120,3 +123,38 @@ def working_days_after(start: dt.date, days: int) -> dt.date:
         if current.weekday() < 5:
             days -= 1
     return current
+
+
+@dataclass(frozen=True)
+class AlertClock:
+    """The alert a declaration became, and the monitoring case that alert follows (if 拟纳入 or decided):
+    the clock the declaration shows instead of one of its own (docs/domain.md §20)."""
+
+    alert: Alert
+    case_id: int | None
+    case_due: dt.date | None
+
+
+def declaration_clocks(declarations: list[Declaration]) -> dict[int, AlertClock]:
+    """{declaration pk: AlertClock} for the declarations that became alerts, in two queries for a page."""
+    pks = [d.pk for d in declarations]
+    if not pks:
+        return {}
+    evidence = (
+        AlertEvidence.objects.filter(declaration_id__in=pks, alert__isnull=False)
+        .select_related("alert")
+        .order_by("declaration_id", "pk")
+    )
+    alerts: dict[int, Alert] = {}
+    for e in evidence:
+        if e.alert is not None:
+            alerts.setdefault(e.declaration_id, e.alert)  # type: ignore[arg-type]  # declaration_id__in above
+    cases = dict(
+        (alert_id, (case_id, due))
+        for alert_id, case_id, due in MonitoringCase.alerts.through.objects.filter(
+            alert_id__in=[a.pk for a in alerts.values()]
+        )
+        .order_by("monitoringcase_id")
+        .values_list("alert_id", "monitoringcase_id", "monitoringcase__due_on")
+    )
+    return {pk: AlertClock(alert, *cases.get(alert.pk, (None, None))) for pk, alert in alerts.items()}

@@ -32,6 +32,7 @@ from .validation import reference_new
 if TYPE_CHECKING:
     from dixian.accounts.models import User
     from dixian.regions.models import Region
+    from dixian.registry.models import Household
 
 # docs/domain.md §4: the township accepts a declaration within 2 days and visits within 2–5 working days;
 # the alert is 橙 (act within 7 days).
@@ -168,10 +169,11 @@ def declaration_submit(*, data: DeclarationInput, ip: str, at: dt.datetime | Non
 
 # ---- staff handling -----------------------------------------------------------------------------
 
-# 受理 (received on submission) → 核实中 → 已纳入 / 未纳入.
+# 受理 (received on submission) → 核实中 → 未纳入 by hand; 已纳入 only by following the case's county
+# approval through the alert (docs/domain.md §20).
 ALLOWED_TRANSITIONS: dict[str, tuple[str, ...]] = {
     Declaration.Status.RECEIVED: (Declaration.Status.VERIFYING,),
-    Declaration.Status.VERIFYING: (Declaration.Status.CONFIRMED, Declaration.Status.DISMISSED),
+    Declaration.Status.VERIFYING: (Declaration.Status.DISMISSED,),
 }
 # What the staff page calls each step (the Status labels are worded for the applicant).
 STAFF_LABELS: dict[str, str] = {
@@ -183,11 +185,20 @@ STAFF_LABELS: dict[str, str] = {
 
 
 @transaction.atomic
-def declaration_set_status(*, declaration: Declaration, status: str, note: str, actor: User) -> Declaration:
-    """Move a declaration one step on; 未纳入 needs a reason (a refusal must give reasons, docs/domain.md §5)."""
+def declaration_set_status(
+    *, declaration: Declaration, status: str, note: str, actor: User, following: bool = False
+) -> Declaration:
+    """Move a declaration one step on; 未纳入 needs a reason (a refusal must give reasons, docs/domain.md §5).
+
+    已纳入 is never set by hand: it follows the monitoring case's county approval through the alert
+    (`following=True`, from `declarations_follow_alert`; docs/domain.md §20)."""
     declaration = Declaration.objects.select_for_update().get(pk=declaration.pk)
+    if status == Declaration.Status.CONFIRMED and not following:
+        raise ValidationError(
+            "“已纳入”随监测帮扶档案的县级审定自动更新,不能在申报页面直接办理;请在预警线索中拟纳入"
+        )
     allowed = ALLOWED_TRANSITIONS.get(declaration.status, ())
-    if status not in allowed:
+    if status not in allowed and not (following and status == Declaration.Status.CONFIRMED):
         current = STAFF_LABELS[Declaration.Status(declaration.status)]
         wanted = STAFF_LABELS.get(status, status) if status in Declaration.Status.values else status
         raise ValidationError(f"申报当前为“{current}”,不能改为“{wanted}”,请刷新页面后再试")
@@ -217,15 +228,41 @@ def declaration_set_status(*, declaration: Declaration, status: str, note: str, 
     return declaration
 
 
+@transaction.atomic
+def declaration_match(*, declaration: Declaration, household: Household, actor: User) -> Declaration:
+    """The declarant was registered (登记并发起监测): the declaration now names that household (audited)."""
+    declaration = Declaration.objects.select_for_update().get(pk=declaration.pk)
+    if declaration.household_id == household.pk:
+        return declaration
+    if declaration.household_id is not None:
+        raise ValidationError("该申报已匹配到登记农户,不能再登记")
+    declaration.household = household
+    declaration.save(update_fields=["household", "updated_at"])
+    change_record(
+        actor=actor,
+        source=ChangeLog.Source.WEB,
+        entity="declaration",
+        entity_id=declaration.pk,
+        household_id=household.pk,
+        action=ChangeLog.Action.UPDATE,
+        changes={"household": [None, household.pk]},
+        summary=f"自主申报 {declaration.reference}:申报人已登记为农户 {household.household_no}",
+    )
+    return declaration
+
+
 def declarations_follow_alert(*, alert: Alert, note: str, actor: User, **_: object) -> None:
     """The declarations behind an alert move with it, so that an applicant looking up a reference sees
-    the village's verification: 核实中, then 已纳入 or 未纳入 (with the village's reason). A declaration
+    the village's verification: 核实中 (also while the case identifies the household), then 已纳入 on the
+    case's county approval or 未纳入 (with the village's or the case's reason). A declaration
     already decided on its own page is left as it is; each step is audited as the declaration page does.
 
     Connected to cases' `alert_status_changed` signal (apps.py), so it runs inside the alert's transaction.
     """
     steps = {
         Alert.Status.VERIFYING: [Declaration.Status.VERIFYING],
+        # 拟纳入: the case's identification is under way; the applicant sees 核实中 until it is decided.
+        Alert.Status.PROPOSED: [Declaration.Status.VERIFYING],
         Alert.Status.CONFIRMED: [Declaration.Status.VERIFYING, Declaration.Status.CONFIRMED],
         Alert.Status.DISMISSED: [Declaration.Status.VERIFYING, Declaration.Status.DISMISSED],
     }.get(Alert.Status(alert.status), [])
@@ -241,6 +278,7 @@ def declarations_follow_alert(*, alert: Alert, note: str, actor: User, **_: obje
                 status=step,
                 note=note if step != Declaration.Status.VERIFYING else "",
                 actor=actor,
+                following=True,
             )
 
 

@@ -15,7 +15,8 @@ from urllib.parse import quote, urlencode
 import segno
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,13 +24,18 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
-from dixian.accounts.capabilities import Capability, capability_required
-from dixian.cases.models import AlertEvidence
+from dixian.accounts.capabilities import Capability, capability_required, user_can
+from dixian.cases.models import Alert
 from dixian.common.access import code_in_scope, may_view_pii
 from dixian.common.access_log import log_access
 from dixian.common.http import AuthenticatedHttpRequest
 from dixian.common.masking import id_number_shown, phone_shown
 from dixian.common.paging import paginate_exact
+from dixian.monitoring import entry
+from dixian.monitoring.forms_entry import RegisterForm
+from dixian.monitoring.models import MonitoringCase
+from dixian.monitoring.selectors import case_scope_for_user
+from dixian.monitoring.services import OPENERS
 from dixian.regions.models import Region
 from dixian.registry.selectors import household_scope_for_user
 
@@ -48,13 +54,28 @@ class Deadlines:
     accept_by: dt.date
     visit_by: dt.date
     overdue: str  # "" or what is late
+    # A declaration that became an alert has no clock of its own: the alert's 核实期限, or once 拟纳入 its
+    # case's 认定期限 (docs/domain.md §20).
+    follows: str = ""  # "" or what the date below is ("预警核实期限" / "监测认定期限")
+    due_on: dt.date | None = None
 
 
-def deadlines(declaration: Declaration, today: dt.date) -> Deadlines:
+def deadlines(
+    declaration: Declaration, today: dt.date, clock: selectors.AlertClock | None = None
+) -> Deadlines:
     start = timezone.localdate(declaration.created_at)
     accept_by = start + dt.timedelta(days=ACCEPT_DAYS)
     visit_by = selectors.working_days_after(start, VISIT_WORKING_DAYS)
     overdue = ""
+    if clock is not None:
+        alert = clock.alert
+        if alert.status == Alert.Status.PROPOSED:
+            follows, due = "监测认定期限", clock.case_due
+        else:
+            follows, due = "预警核实期限", alert.due_date
+        if alert.is_open and due is not None and today > due:
+            overdue = "认定超期" if alert.status == Alert.Status.PROPOSED else "核实超期"
+        return Deadlines(accept_by, visit_by, overdue, follows, due)
     if declaration.status == Declaration.Status.RECEIVED and today > accept_by:
         overdue = "超期未受理"
     elif (
@@ -79,9 +100,10 @@ def declaration_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = paginate_exact(qs, request.GET.get("page"), per_page=PAGE_SIZE)
     pii = may_view_pii(request.user)
     today = timezone.localdate()
+    clocks = selectors.declaration_clocks(list(page))
     for d in page:
         _shown(d, pii)
-        d.deadlines = deadlines(d, today)  # shown by the template
+        d.deadlines = deadlines(d, today, clocks.get(d.pk))  # shown by the template
     query = urlencode({k: v for k, v in filters.items() if v})
     if pii and page.object_list:  # full ID and phone numbers on the page: a reveal (docs/security.md §5)
         log_access(
@@ -97,7 +119,10 @@ def declaration_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _detail_context(
-    request: AuthenticatedHttpRequest, declaration: Declaration, form: StatusChangeForm | None = None
+    request: AuthenticatedHttpRequest,
+    declaration: Declaration,
+    form: StatusChangeForm | None = None,
+    register_form: RegisterForm | None = None,
 ) -> dict:
     user = request.user
     pii = may_view_pii(user)
@@ -105,21 +130,33 @@ def _detail_context(
     household = None
     if declaration.household_id:
         household = household_scope_for_user(user).filter(pk=declaration.household_id).first()
-    evidence = (
-        AlertEvidence.objects.filter(declaration=declaration, alert__isnull=False)
-        .select_related("alert")
-        .first()
-    )
-    alert = evidence.alert if evidence and code_in_scope(user, evidence.alert.region_code) else None  # type: ignore[union-attr]  # alert__isnull=False above
+    clock = selectors.declaration_clocks([declaration]).get(declaration.pk)
+    alert = clock.alert if clock and code_in_scope(user, clock.alert.region_code) else None
+    case_id = None
+    if alert is not None and clock is not None and clock.case_id is not None:
+        case_id = case_scope_for_user(user).filter(pk=clock.case_id).values_list("pk", flat=True).first()
     if form is None and services.ALLOWED_TRANSITIONS.get(declaration.status):
         form = StatusChangeForm(declaration=declaration)
+    # 登记并发起监测: a declarant not in the registry, whose alert is still to verify (docs/domain.md §20).
+    may_register = (
+        clock is not None
+        and alert is not None
+        and alert.household_id is None
+        and alert.status in Alert.TO_VERIFY_STATUSES
+        and user_can(user, Capability.REGISTRY_EDIT)
+        and any(user_can(user, c) for c in OPENERS)
+    )
     return {
         "d": declaration,
         "pii": pii,
         "household": household,
         "matched_elsewhere": bool(declaration.household_id) and household is None,
         "alert": alert,
-        "deadlines": deadlines(declaration, timezone.localdate()),
+        "case_id": case_id,
+        "may_register": may_register,
+        "register_form": register_form
+        or (RegisterForm(initial={"name": declaration.name}) if may_register else None),
+        "deadlines": deadlines(declaration, timezone.localdate(), clock),
         "form": form,
         "history": list(selectors.declaration_history(declaration)[:50]),
     }
@@ -163,6 +200,52 @@ def declaration_status(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
         request,
         "declarations/declaration_detail.html",
         _detail_context(request, declaration, form),
+        status=422,
+    )
+
+
+@capability_required(Capability.DECLARATIONS_HANDLE)
+@require_POST
+def declaration_register(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """登记并发起监测: the declarant is not in the registry; register the household from the declaration (name,
+    ID number when valid, village) and open its case with the declaration's alerts (docs/domain.md §20)."""
+    user = request.user
+    declaration = selectors.declaration_get_for_user(user, pk)  # 404 outside the account's scope
+    form = RegisterForm(request.POST)
+    if form.is_valid():
+        clocks = selectors.declaration_clocks([declaration])
+        alerts = [c.alert for c in clocks.values() if c.alert.household_id is None]
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                case = entry.case_register_and_open(
+                    actor=user,
+                    village=declaration.village,
+                    name=data["name"],
+                    id_number=declaration.id_number,
+                    kind=data["kind"],
+                    labour_skill=data["labour_skill"],
+                    origin=MonitoringCase.Origin.DECLARATION,
+                    reason=data["reason"],
+                    alerts=alerts,
+                    first_clue_on=timezone.localdate(declaration.created_at),
+                )
+                services.declaration_match(declaration=declaration, household=case.household, actor=user)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(
+                request,
+                f"已登记农户 {case.household.household_no}(临时户编号)并发起监测帮扶档案,请尽快入户核实、补全家庭信息。",
+            )
+            return redirect("declarations:detail", pk=declaration.pk)
+    return render(
+        request,
+        "declarations/declaration_detail.html",
+        _detail_context(request, declaration, register_form=form),
         status=422,
     )
 

@@ -54,6 +54,14 @@ class MonitoringConfig(AppConfig):
             template="monitoring/partials/_household_cases.html",
             context=household_case_panel,
         )
+        # Households imported as already monitored become cases (monitoring/entry.py, docs/architecture.md).
+        from dixian.registry.signals import households_imported_monitored
+
+        from .entry import cases_from_registry_import
+
+        households_imported_monitored.connect(
+            cases_from_registry_import, dispatch_uid="cases_from_registry_import"
+        )
         # The case page's panels (monitoring/panels.py), one line per part of the lifecycle, in page order:
         # measures (order 20), elimination (30), follow-ups (40), notices (50), consistency findings (60).
         from .panels import case_panel_register

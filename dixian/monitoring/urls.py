@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views, views_deadlines, views_elimination
+from . import views, views_deadlines, views_elimination, views_entry
 
 app_name = "monitoring"
 urlpatterns = [
@@ -15,6 +15,9 @@ urlpatterns = [
     path("<int:pk>/home-check/", views.case_home_check, name="case_home_check"),
     path("<int:pk>/phone/", views.phone_reveal, name="phone_reveal"),
     path("<int:pk>/attachments/<int:attachment_pk>/", views.attachment, name="attachment"),
+    # What feeds cases (monitoring/entry.py).
+    path("propose/", views_entry.alerts_propose, name="alerts_propose"),
+    path("unmatched/<int:pk>/register/", views_entry.unmatched_register, name="unmatched_register"),
     # Risk elimination and 回头看 (docs/domain.md §7, §20).
     path("<int:pk>/elimination/", views_elimination.elimination_propose, name="elimination_propose"),
     path("follow-ups/", views_elimination.follow_ups, name="follow_ups"),

@@ -55,10 +55,14 @@ class _ServiceForm(forms.ModelForm):
         add_service_errors(self, exc)
 
 
+# 监测对象类别 is written by the monitoring case only (docs/domain.md §20): the form does not offer it.
+HOUSEHOLD_FORM_FIELDS = tuple(f for f in HOUSEHOLD_EDITABLE if f != "monitoring_category")
+
+
 class HouseholdForm(_ServiceForm):
     class Meta:
         model = Household
-        fields = HOUSEHOLD_EDITABLE
+        fields = HOUSEHOLD_FORM_FIELDS
         widgets = {"address": forms.TextInput(attrs={"size": 40})}
 
     def __init__(self, *args: Any, may_view_pii: bool, **kwargs: Any) -> None:

@@ -40,6 +40,7 @@ from .bulk import INCOME_INPUT, BulkError, registry_bulk_upsert
 from .import_places import NAME_FIELDS, parse_place_name, place_columns_problem, places_resolve
 from .income_columns import DECLARED_NET, DECLARED_PER_CAPITA, EXTRA_MONEY
 from .models import Finding, Household, ImportBatch
+from .signals import households_imported_monitored
 from .template import ACCEPTED, BY_FIELD, COLUMNS, header_lookup, normalise_header
 
 if TYPE_CHECKING:
@@ -56,6 +57,20 @@ HOUSEHOLD_FIELDS = tuple(col.field for col in COLUMNS if col.level == "household
 INCOME_FIELDS = tuple(col.field for col in ACCEPTED if col.level == "income")
 # Household-level columns that the head's row must fill (the others may leave them empty).
 HEAD_REQUIRED = ("region_code", "kind")
+# Household columns that are not fields of the household: 识别时间 feeds the monitoring case instead.
+NOT_STORED = ("identified_on",)
+LOOKUP_CHUNK = 5_000  # household numbers per IN list (within SQLite's and PostgreSQL's parameter limits)
+
+
+def monitored_on_import(v: dict[str, list[Any]], heads: list[int]) -> dict[str, tuple[Any, str]]:
+    """{household_no: (识别时间, 监测对象类别)} of the households the file names as already monitored."""
+    if "identified_on" not in v or "monitoring_category" not in v:
+        return {}
+    return {
+        v["household_no"][i]: (v["identified_on"][i], v["monitoring_category"][i])
+        for i in heads
+        if v["identified_on"][i] is not None and v["monitoring_category"][i]
+    }
 
 
 class ImportFileError(Exception):
@@ -264,6 +279,7 @@ def _parsers() -> dict[str, Callable[[Any], Any]]:
         "name": p.parse_name,
         "id_number": functools.partial(p.parse_id_number, today=timezone.localdate()),
         "birth_date": p.parse_date,
+        "identified_on": p.parse_date,
         "ethnicity": p.parse_ethnicity,
         "months_worked": lambda v: p.parse_int(v, low=0, high=12, label="务工时间(月)"),
         "dibao": p.parse_bool,
@@ -418,6 +434,7 @@ def _check_rows(sheet: Sheet, parsed: Parsed, *, region: Region) -> list[RowErro
             members[no].append(i)
     relation = v["relation"]
     household_fields = [f for f in (*HOUSEHOLD_FIELDS, *INCOME_FIELDS) if f in cols and f != "household_no"]
+    heads_by_no: dict[str, int] = {}
     for no, idx in members.items():
         heads = [i for i in idx if relation[i] == c.Relation.HEAD]
         if not heads:
@@ -454,9 +471,49 @@ def _check_rows(sheet: Sheet, parsed: Parsed, *, region: Region) -> list[RowErro
                             f"「{shown}」与本户户主所在行(第 {rows[head]} 行)不一致;同一户的户级信息应相同,或只在户主行填写",
                         )
         _household_rules(v, head, add, failed)
+        heads_by_no[no] = head
 
     _check_regions(v, members, relation, add, region)
+    _check_monitoring(v, heads_by_no, add)
     return errors
+
+
+def _check_monitoring(
+    v: dict[str, list[Any]], heads: dict[str, int], add: Callable[[int, str | None, str], None]
+) -> None:
+    """监测对象类别 is the monitoring case's (docs/domain.md §20): an import may not change it on a household
+    already registered, except as the national system's record of a household it monitors (with 识别时间,
+    which makes the household a case in 监测帮扶中). 识别时间 needs a category, and may not be in the future."""
+    if "monitoring_category" not in v and "identified_on" not in v:
+        return
+    categories = v.get("monitoring_category") or [None] * len(v["household_no"])
+    identified = v.get("identified_on") or [None] * len(v["household_no"])
+    today = timezone.localdate()
+    for head in heads.values():
+        on = identified[head]
+        if on is not None and not categories[head]:
+            add(head, "identified_on", "填写了识别时间的农户,请同时填写监测对象类别")
+        if on is not None and on > today:
+            add(head, "identified_on", "识别时间不能晚于今天")
+    numbers = list(heads)
+    stored: dict[str, str] = {}
+    for i in range(0, len(numbers), LOOKUP_CHUNK):
+        stored.update(
+            Household.objects.filter(household_no__in=numbers[i : i + LOOKUP_CHUNK]).values_list(
+                "household_no", "monitoring_category"
+            )
+        )
+    for no, head in heads.items():
+        if no not in stored or "monitoring_category" not in v:
+            continue
+        new = categories[head] or ""
+        if new != stored[no] and not (new and identified[head] is not None):
+            add(
+                head,
+                "monitoring_category",
+                "已登记农户的监测对象类别只能随监测帮扶档案(识别纳入、风险消除)变更,不能通过导入修改;"
+                "全国系统已识别的监测对象请同时填写识别时间",
+            )
 
 
 def _household_rules(
@@ -537,7 +594,7 @@ def build_frames(sheet: Sheet, parsed: Parsed) -> tuple[pl.DataFrame, pl.DataFra
     heads = [i for i, r in enumerate(relation) if r == c.Relation.HEAD]
     h_fields = [
         "household_no",
-        *[f for f in HOUSEHOLD_FIELDS if f in v and f not in ("household_no", *NAME_FIELDS)],
+        *[f for f in HOUSEHOLD_FIELDS if f in v and f not in ("household_no", *NAME_FIELDS, *NOT_STORED)],
     ]
     households = pl.DataFrame({f: [v[f][i] for i in heads] for f in h_fields}, strict=False)
     if "phone" in cols:
@@ -706,6 +763,26 @@ def _run(batch: ImportBatch, path: Path, actor: User | None, region: Region, sta
                     progress=lambda done, total: stages(0.5 + 0.5 * done / max(total, 1)),
                     scope_prefix=region.prefix,
                 )
+                # Households the national system already monitors become cases in 监测帮扶中 with their
+                # 识别时间 (monitoring connects to this, in this transaction: docs/architecture.md).
+                monitored = monitored_on_import(
+                    parsed.values,
+                    [i for i, r in enumerate(parsed.values["relation"]) if r == c.Relation.HEAD],
+                )
+                if monitored:
+                    numbers = list(monitored)
+                    pks: dict[str, int] = {}
+                    for i in range(0, len(numbers), LOOKUP_CHUNK):
+                        pks.update(
+                            Household.objects.filter(
+                                household_no__in=numbers[i : i + LOOKUP_CHUNK]
+                            ).values_list("household_no", "pk")
+                        )
+                    households_imported_monitored.send(
+                        sender=Household,
+                        households={pks[no]: value for no, value in monitored.items()},
+                        actor=actor,
+                    )
                 checked = findings.findings_check(
                     persons=findings.completed(persons, persons=True, scope_prefix=region.prefix),
                     households=findings.completed(households, persons=False, scope_prefix=region.prefix),

@@ -24,6 +24,13 @@ household_moved = Signal()
 person_moved = Signal()
 
 
+# Households the registry import names as already monitored by the national system (监测对象类别 with its
+# 识别时间). Sent inside the import's transaction with `households` ({household pk: (识别时间, 监测对象类别)})
+# and `actor`; monitoring connects it and opens each a case in 监测帮扶中 with that history (docs/domain.md
+# §20), in the same transaction.
+households_imported_monitored = Signal()
+
+
 def moves_by_region(moves: Mapping[int, Region]) -> list[tuple[Region, list[int]]]:
     """The moved pks grouped by their new region (one UPDATE per region and model), in a stable order."""
     regions: dict[int, Region] = {}

@@ -82,7 +82,17 @@ COLUMNS: tuple[Column, ...] = (
         "household",
         False,
         ("监测类型", "监测对象类型", "监测户类型"),
-        "脱贫不稳定户 / 边缘易致贫户 / 突发严重困难户,非监测对象留空",
+        "脱贫不稳定户 / 边缘易致贫户 / 突发严重困难户,非监测对象留空;已有农户的类别只能随监测帮扶档案变更",
+    ),
+    # 识别时间 of a household the national system already monitors (docs/domain.md §20): with 监测对象类别 it
+    # makes the household a case in 监测帮扶中 with that history. Not a household field: read by the importer.
+    Column(
+        "identified_on",
+        "识别时间",
+        "household",
+        False,
+        ("识别纳入时间", "纳入监测时间", "识别日期", "监测识别时间", "识别纳入日期"),
+        "全国系统已识别的监测对象填写,如 2024-03-15;填写后该户建立监测帮扶档案(监测帮扶中)",
     ),
     Column(
         "housing_grade",

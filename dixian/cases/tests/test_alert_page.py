@@ -162,23 +162,49 @@ def test_the_household_summary_masks_the_phone_without_the_right(client, world, 
     assert world.home.phone not in html
 
 
-def test_the_village_officer_starts_verification_then_confirms(client, world, people, medical_alert):
+def test_the_village_officer_starts_verification_then_proposes(client, world, people, medical_alert):
+    """开始核实, then 拟纳入 (monitoring's page): the alert joins the household's case; 已纳入监测 is no
+    longer a choice on the alert (only the case's county approval sets it, docs/domain.md §20)."""
+    from dixian.monitoring.models import MonitoringCase
+
     alert, _ = medical_alert
     officer = people["village_officer"]
     client.force_login(officer)
     url = reverse("cases:alert_status", args=[alert.pk])
     response = client.post(url, {"status": "verifying", "note": ""}, follow=True)
-    assert "已开始核实" in response.content.decode()
+    html = response.content.decode()
+    assert "已开始核实" in html
+    assert "纳入监测</button>" not in html and f'formaction="{reverse("monitoring:alerts_propose")}"' in html
     alert.refresh_from_db()
     assert alert.status == Alert.Status.VERIFYING
     response = client.post(url, {"status": "confirmed", "note": "入户核实属实"}, follow=True)
+    assert "处理方式无效" in response.content.decode()
     alert.refresh_from_db()
-    assert alert.status == Alert.Status.CONFIRMED and alert.closed_by == officer
+    assert alert.status == Alert.Status.VERIFYING
+    response = client.post(
+        reverse("monitoring:alerts_propose"),
+        {
+            "alert": [alert.pk],
+            "note": "入户初步了解属实",
+            "next": reverse("cases:alert_detail", args=[alert.pk]),
+        },
+        follow=True,
+    )
+    alert.refresh_from_db()
+    case = MonitoringCase.objects.get(household=world.home)
+    assert alert.status == Alert.Status.PROPOSED and list(case.alerts.all()) == [alert]
+    assert response.redirect_chain[-1][0] == reverse("monitoring:case_detail", args=[case.pk])
+    assert "已拟纳入 1 条预警线索,涉及 1 户:新建监测帮扶档案 1 份" in response.content.decode()
     assert ChangeLog.objects.filter(entity="alert", entity_id=alert.pk, actor=officer).count() == 2
-    # A closed alert has no action buttons left, and another transition is refused in Chinese.
-    assert "开始核实</button>" not in response.content.decode()
+    # A proposed alert is worked by its case: no buttons on its page, a link to the case, and the alert's own
+    # transitions are refused in Chinese.
+    html = client.get(reverse("cases:alert_detail", args=[alert.pk])).content.decode()
+    assert "开始核实</button>" not in html and "核实排除</button>" not in html
+    assert reverse("monitoring:case_detail", args=[case.pk]) in html
     response = client.post(url, {"status": "dismissed", "note": "重复"}, follow=True)
-    assert "预警当前状态为“已纳入监测”,不能改为“核实排除”" in response.content.decode()
+    assert "该预警线索已拟纳入监测,由监测帮扶档案办理" in response.content.decode()
+    alert.refresh_from_db()
+    assert alert.status == Alert.Status.PROPOSED
 
 
 def test_dismissing_needs_a_reason(client, world, people, medical_alert):

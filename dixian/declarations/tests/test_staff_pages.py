@@ -119,15 +119,16 @@ def test_the_list_separates_registered_households_from_strangers(client, world, 
 def test_the_list_runs_a_fixed_number_of_queries(client, world, people, django_assert_num_queries):
     client.force_login(people["county_reviewer"])
     declare(world.village)
-    # session, user, the account's region (scope), count, the page with its villages
-    with django_assert_num_queries(5):
+    # session, user, the account's region (scope), count, the page with its villages, the page's alerts
+    # and the cases those follow (the deadlines shown are theirs, docs/domain.md §20)
+    with django_assert_num_queries(7):
         client.get(reverse("declarations:list"))
     for _ in range(25):
         declare(world.other_village)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(7):
         response = client.get(reverse("declarations:list"))
     assert len(response.context["page"]) == 26
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(7):
         client.get(reverse("declarations:list"), {"status": "received"}, HTTP_HX_REQUEST="true")
 
 
@@ -167,21 +168,44 @@ def test_handling_out_of_scope_answers_404(client, people, declarations):
     assert Declaration.objects.get(pk=declarations["far"].pk).status == "received"
 
 
-def test_a_late_declaration_is_marked_overdue(client, world, people):
+def test_a_late_declaration_follows_the_clock_of_its_alert_then_of_its_case(client, world, people):
+    """No second set of deadlines (docs/domain.md §20): the alert's 核实期限 (橙: 7 days), then once 拟纳入 the
+    case's 认定期限 (15 days from the first clue)."""
+    from dixian.cases.models import Alert
+    from dixian.monitoring.entry import case_register_and_open
+
     with time_machine.travel(dt.datetime(2026, 11, 2, 2, 0, tzinfo=dt.UTC), tick=False):  # Monday
         d = declare(world.village)
+    alert = Alert.objects.get(evidences__declaration=d)
+    assert alert.due_date == dt.date(2026, 11, 9)
     client.force_login(people["village_officer"])
-    with time_machine.travel(dt.datetime(2026, 11, 4, 2, 0, tzinfo=dt.UTC), tick=False):  # day 2
-        assert "超期未" not in client.get(reverse("declarations:list")).content.decode()
     with time_machine.travel(dt.datetime(2026, 11, 5, 2, 0, tzinfo=dt.UTC), tick=False):  # day 3
-        assert "超期未受理" in client.get(reverse("declarations:list")).content.decode()
-    services.declaration_set_status(
-        declaration=d, status="verifying", note="", actor=people["village_officer"]
-    )
-    with time_machine.travel(dt.datetime(2026, 11, 9, 2, 0, tzinfo=dt.UTC), tick=False):  # 5th working day
-        assert "超期未" not in client.get(reverse("declarations:list")).content.decode()
+        html = client.get(reverse("declarations:list")).content.decode()
+        assert "超期</span>" not in html
+        html = client.get(reverse("declarations:detail", args=[d.pk])).content.decode()
+        assert "预警核实期限" in html and "2026-11-09" in html and "受理期限" not in html
     with time_machine.travel(dt.datetime(2026, 11, 10, 2, 0, tzinfo=dt.UTC), tick=False):
-        assert "超期未核实" in client.get(reverse("declarations:list")).content.decode()
+        assert "核实超期</span>" in client.get(reverse("declarations:list")).content.decode()
+        case = case_register_and_open(
+            actor=people["village_officer"],
+            village=world.village,
+            name=d.name,
+            id_number=d.id_number,
+            kind="ordinary",
+            labour_skill="ordinary",
+            origin="declaration",
+            reason="入户了解属实",
+            alerts=[alert],
+        )
+        assert case.due_on == dt.date(2026, 11, 17)
+        html = client.get(reverse("declarations:list")).content.decode()
+        assert "超期</span>" not in html
+        html = client.get(reverse("declarations:detail", args=[d.pk])).content.decode()
+        assert "监测认定期限" in html and "2026-11-17" in html
+        assert reverse("monitoring:case_detail", args=[case.pk]) in html
+        assert reverse("cases:alert_detail", args=[alert.pk]) in html
+    with time_machine.travel(dt.datetime(2026, 11, 18, 2, 0, tzinfo=dt.UTC), tick=False):
+        assert "认定超期</span>" in client.get(reverse("declarations:list")).content.decode()
 
 
 def test_the_page_of_a_registered_household_links_it_only_within_scope(client, world, people):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from dixian.accounts.models import User
@@ -76,19 +77,75 @@ def test_malformed_lookup_input_is_explained_next_to_the_field(client, declared)
     assert "没有查到这条申报" not in html
 
 
-def test_the_status_follows_the_alert_the_village_verifies(client, world, declared):
-    """Staff usually work the alert queue: the declaration behind an alert moves with it."""
+def test_the_status_follows_the_alert_and_the_case(client, world, declared):
+    """Staff usually work the alert queue: the declaration behind an alert moves with it, and with the case
+    the alert joins: 核实中 while the household is identified, 已纳入 on the county's approval only."""
+    import datetime as dt
+
+    from django.utils import timezone
+
     from dixian.cases.models import Alert
     from dixian.cases.services import alert_set_status
+    from dixian.domain import lifecycle as lc
+    from dixian.monitoring.entry import case_register_and_open
+    from dixian.monitoring.testing import walk_case
+    from dixian.registry.models import HelperAssignment
+    from dixian.registry.testing import personas, step_actors
 
-    officer = User.objects.create_user("vo", region=world.village, roles=["village_officer"])
+    people = personas(world)
+    officer = people["village_officer"]
     alert = Alert.objects.get(evidences__declaration=declared)
     alert_set_status(alert=alert, status="verifying", note="", actor=officer)
     assert "正在入户核实" in look(client, declared.reference, "13912345678")
-    alert_set_status(alert=alert, status="confirmed", note="住院自付高,纳入突发严重困难户", actor=officer)
+    with pytest.raises(ValidationError, match="随监测帮扶档案的县级审定自动更新"):
+        services.declaration_set_status(declaration=declared, status="confirmed", note="", actor=officer)
+    case = case_register_and_open(
+        actor=officer,
+        village=world.village,
+        name=declared.name,
+        id_number=declared.id_number,
+        kind="ordinary",
+        labour_skill="ordinary",
+        origin="declaration",
+        reason="住院自付高",
+        alerts=[alert],
+    )
+    alert.refresh_from_db()
+    assert alert.status == Alert.Status.PROPOSED
+    assert "正在入户核实" in look(client, declared.reference, "13912345678")
+    HelperAssignment.objects.create(
+        household=case.household, helper=people["helper"], start_date=dt.date(2025, 1, 1)
+    )
+    walk_case(case, lc.MONITORING, step_actors(people), start=timezone.localdate() - dt.timedelta(days=30))
     assert "已纳入监测帮扶" in look(client, declared.reference, "13912345678")
     declared.refresh_from_db()
-    assert declared.handled_by == officer and declared.status_note == "住院自付高,纳入突发严重困难户"
+    assert declared.status == Declaration.Status.CONFIRMED and declared.status_note == "县级审定纳入监测"
+
+
+def test_a_refused_case_answers_the_applicant_with_the_reason_kept_for_staff(client, world, declared):
+    from dixian.cases.models import Alert
+    from dixian.monitoring.entry import case_register_and_open
+    from dixian.monitoring.services import case_refuse
+
+    officer = User.objects.create_user("vo", region=world.village, roles=["village_officer"])
+    alert = Alert.objects.get(evidences__declaration=declared)
+    case = case_register_and_open(
+        actor=officer,
+        village=world.village,
+        name=declared.name,
+        id_number=declared.id_number,
+        kind="ordinary",
+        labour_skill="ordinary",
+        origin="declaration",
+        reason="住院自付高",
+        alerts=[alert],
+    )
+    case_refuse(case=case, actor=officer, seq=case.seq, reason="家庭人均纯收入远高于监测范围")
+    html = look(client, declared.reference, "13912345678")
+    assert "核实后未纳入" in html and "监测范围" not in html  # the public answer is the status alone
+    declared.refresh_from_db()
+    assert declared.status == Declaration.Status.DISMISSED
+    assert declared.status_note == "不予纳入:家庭人均纯收入远高于监测范围"
 
 
 def test_a_dismissed_alert_answers_the_applicant_unless_the_declaration_was_decided_on_its_page(
@@ -111,8 +168,10 @@ def test_a_dismissed_alert_answers_the_applicant_unless_the_declaration_was_deci
     client.post(reverse("declare:form"), declaration_post(world.village.code, difficulty="housing"))
     second = Declaration.objects.exclude(pk=declared.pk).get()
     services.declaration_set_status(declaration=second, status="verifying", note="", actor=officer)
-    services.declaration_set_status(declaration=second, status="confirmed", note="危房改造", actor=officer)
+    services.declaration_set_status(
+        declaration=second, status="dismissed", note="已由民政兜底", actor=officer
+    )
     alert = Alert.objects.get(evidences__declaration=second)
     alert_set_status(alert=alert, status="dismissed", note="已另行处理", actor=officer)
     second.refresh_from_db()
-    assert second.status == "confirmed" and second.status_note == "危房改造"
+    assert second.status == "dismissed" and second.status_note == "已由民政兜底"
