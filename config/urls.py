@@ -15,6 +15,7 @@ urlpatterns = [
     path("access-log/", include("dixian.common.urls_access_log")),
     path("alerts/", include("dixian.cases.urls")),
     path("visits/", include("dixian.visits.urls")),
+    path("monitoring/", include("dixian.monitoring.urls")),
     path("declarations/", include("dixian.declarations.urls")),
     path("declare/", include("dixian.declarations.urls_public")),
     path("feeds/", include("dixian.feeds.urls")),

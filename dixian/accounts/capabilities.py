@@ -17,7 +17,7 @@ governed by this map; administrators manage accounts in the app (ACCOUNTS_MANAGE
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +64,9 @@ class Capability(models.TextChoices):
     CASES_CROSS_CHECK = "cases_cross_check", "办理县级信息比对"
     CASES_COUNTY = "cases_county", "县级审定(纳入监测、风险消除)"
     MEASURES_EDIT = "measures_edit", "制定和落实帮扶措施"
+    # Pairing a household with its 帮扶联系人 decides who sees the household: the village and the township
+    # do it, never the helper itself (docs/domain.md §20).
+    HELPERS_ASSIGN = "helpers_assign", "安排和结束结对帮扶(帮扶联系人)"
     # Front-line accounts call a household from its case: the number is shown on an explicit, audited
     # request, even to an account that sees masked numbers elsewhere (docs/security.md §5).
     PHONE_REVEAL = "phone_reveal", "查看并拨打农户电话(留痕)"
@@ -116,8 +119,10 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
         C.CASES_COUNTY,
     },
     Role.COUNTY_REVIEWER: _REGISTRY_STAFF | {C.LINKS_REVIEW, C.RUNS_VIEW, C.CASES_VIEW, C.CASES_CROSS_CHECK},
-    Role.TOWNSHIP_REVIEWER: _REGISTRY_STAFF | {C.RUNS_VIEW, C.CASES_VIEW, C.CASES_TOWNSHIP, C.MEASURES_EDIT},
-    Role.VILLAGE_OFFICER: _REGISTRY_STAFF | {C.CASES_VIEW, C.CASES_VILLAGE, C.MEASURES_EDIT, C.PHONE_REVEAL},
+    Role.TOWNSHIP_REVIEWER: _REGISTRY_STAFF
+    | {C.RUNS_VIEW, C.CASES_VIEW, C.CASES_TOWNSHIP, C.MEASURES_EDIT, C.HELPERS_ASSIGN},
+    Role.VILLAGE_OFFICER: _REGISTRY_STAFF
+    | {C.CASES_VIEW, C.CASES_VILLAGE, C.MEASURES_EDIT, C.HELPERS_ASSIGN, C.PHONE_REVEAL},
     # A helper works only on the households assigned to it (registry.selectors.household_scope_for_user).
     Role.HELPER: frozenset(
         {
@@ -176,6 +181,13 @@ def capabilities_of(user: Any) -> frozenset[Capability]:
 
 def user_can(user: Any, capability: Capability) -> bool:
     return capability in capabilities_of(user)
+
+
+def holding_any[U](users: Iterable[U], *capabilities: Capability) -> list[U]:
+    """The accounts of `users` that hold at least one of `capabilities` (asked of the map, by capability,
+    so that a caller choosing, say, who may be a household's 帮扶联系人 never names a role)."""
+    wanted = frozenset(capabilities)
+    return [u for u in users if capabilities_of(u) & wanted]
 
 
 # --- views ------------------------------------------------------------------------------------------

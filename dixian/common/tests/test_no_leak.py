@@ -103,6 +103,14 @@ FILL: dict[str, dict[str, str]] = {
     "accounts:account_action": {"pk": "account"},
     "registry:household_access_log": {"pk": "household"},
     "access_log:account": {"pk": "account"},  # dixian.common.views_access_log: an account of the region
+    # A case's assistance (dixian.monitoring.views_assist): the household's open case, a measure of it, and
+    # a pairing of the household with a helper.
+    "monitoring:case_plan": {"pk": "case"},
+    "monitoring:helper_assign": {"pk": "case"},
+    "monitoring:helper_end": {"pk": "case", "assignment_pk": "assignment"},
+    "monitoring:measure_new": {"pk": "case"},
+    "monitoring:measure_edit": {"pk": "case", "measure_pk": "measure"},
+    "monitoring:measure_status": {"pk": "case", "measure_pk": "measure"},
 }
 
 # Form data variants of an export, each tried by test_widened_export_returns_only_in_scope_rows.
@@ -234,6 +242,9 @@ class Targets:
     account: int = (
         10**9
     )  # an account of the household's village (account pages, the access log's per-account page)
+    case: int = 10**9  # the household's open monitoring case (dixian.monitoring)
+    measure: int = 10**9  # a measure of that case's plan
+    assignment: int = 10**9  # a pairing of the household with a 帮扶干部 (registry.HelperAssignment)
 
 
 MISSING = 10**9  # a primary key that exists nowhere
@@ -342,6 +353,28 @@ def account_in(h: Household) -> User:
     return account
 
 
+def case_of(h: Household) -> tuple[int, int, int]:
+    """The household's open monitoring case with one measure, and a pairing of the household with a helper
+    (the case's assistance: dixian.monitoring.assistance)."""
+    from dixian.monitoring.models import Measure, MonitoringCase
+    from dixian.monitoring.services import case_open
+    from dixian.registry.models import HelperAssignment
+
+    case = MonitoringCase.objects.filter(household=h).first() or case_open(
+        household=h, actor=None, origin="manual", reason="走访发现"
+    )
+    measure = Measure.objects.filter(case=case).first() or Measure.objects.create(
+        case=case, category="health", item="医疗救助", start_on=dt.date(2026, 1, 5), deliverer="县医保局"
+    )
+    assignment = HelperAssignment.objects.filter(household=h).first()
+    if assignment is None:
+        cadre, _ = User.objects.get_or_create(username="pairing_cadre", defaults={"region": h.region})
+        assignment = HelperAssignment.objects.create(
+            household=h, helper=cadre, start_date=dt.date(2026, 1, 5)
+        )
+    return case.pk, measure.pk, assignment.pk
+
+
 def declaration_in(h: Household) -> int:
     """A self-declaration by the household's head, made in its village (with its name, ID and phone)."""
     from dixian.declarations.models import Declaration
@@ -410,7 +443,11 @@ def targets_for(
         declaration, village = declarations[h.pk], h.region.code
         visit, photo = visit_of(h)
         link_candidate = link_candidate_of(h)
+        case, measure, assignment = case_of(h)
         return Targets(
+            case=case,
+            measure=measure,
+            assignment=assignment,
             account=account_in(h).pk,
             alert=alert_of(h),
             delivery=delivery_of(h),
