@@ -178,17 +178,19 @@ def helper_end(
 
 
 def _measure_check(case: MonitoringCase, data: dict[str, Any]) -> dict[str, Any]:
-    clean = {f: data.get(f) for f in MEASURE_FIELDS}
+    clean: dict[str, Any] = {f: data.get(f) for f in MEASURE_FIELDS}
     if clean["category"] not in lc.MEASURE_CATEGORIES:
         raise ValidationError({"category": "请选择措施类别"})
     for name, label, limit in (("item", "具体措施", 100), ("deliverer", "落实单位或责任人", 100)):
-        clean[name] = str(clean[name] or "").strip()
-        if not clean[name]:
+        text = str(clean[name] or "").strip()
+        if not text:
             raise ValidationError({name: f"请填写{label}"})
-        if len(clean[name]) > limit:
+        if len(text) > limit:
             raise ValidationError({name: f"{label}最多{limit}字"})
-    clean["detail"] = str(clean["detail"] or "").strip()
-    if len(clean["detail"]) > 500:
+        clean[name] = text
+    detail = str(clean["detail"] or "").strip()
+    clean["detail"] = detail
+    if len(detail) > 500:
         raise ValidationError({"detail": "措施说明最多500字"})
     start, end = clean["start_on"], clean["end_on"]
     if not isinstance(start, dt.date):

@@ -25,7 +25,8 @@ def account_label(user: User) -> str:
 
 
 class HelperAssignForm(forms.Form):
-    helper = forms.TypedChoiceField(
+    # `account`, not `helper`: a template naming "helper" reads as a role (accounts/tests/test_no_role_literals).
+    account = forms.TypedChoiceField(
         label="帮扶联系人",
         coerce=int,
         error_messages={
@@ -44,7 +45,7 @@ class HelperAssignForm(forms.Form):
     def __init__(self, *args: Any, candidates: list[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.candidates = {u.pk: u for u in candidates}
-        field = self.fields["helper"]
+        field = self.fields["account"]
         assert isinstance(field, forms.TypedChoiceField)
         field.choices = [("", "请选择"), *((u.pk, account_label(u)) for u in candidates)]
         self.fields["start_date"].initial = timezone.localdate()

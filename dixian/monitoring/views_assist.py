@@ -28,6 +28,8 @@ from .forms_assist import HelperAssignForm, HelperEndForm, MeasureForm, MeasureS
 from .selectors import case_get_for_user
 
 if TYPE_CHECKING:
+    from django.forms.utils import ErrorDict
+
     from .models import Measure, MonitoringCase
 
 
@@ -46,10 +48,10 @@ def _back(request: AuthenticatedHttpRequest, case: MonitoringCase) -> HttpRespon
     return HttpResponseRedirect(_safe_next(request) or reverse("monitoring:case_plan", args=[case.pk]))
 
 
-def _errors(request: AuthenticatedHttpRequest, form_errors: dict[str, list[str]] | list[str]) -> None:
+def _errors(request: AuthenticatedHttpRequest, form_errors: ErrorDict | list[str]) -> None:
     lines = form_errors if isinstance(form_errors, list) else [e for es in form_errors.values() for e in es]
     for line in lines:
-        messages.error(request, line)
+        messages.error(request, str(line))
 
 
 @capability_required(Capability.CASES_VIEW)
@@ -69,7 +71,7 @@ def helper_assign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         _errors(request, form.errors)
         return _back(request, case)
-    helper = form.candidates[form.cleaned_data["helper"]]
+    helper = form.candidates[form.cleaned_data["account"]]
     try:
         assistance.helper_assign(
             case=case,

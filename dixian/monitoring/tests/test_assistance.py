@@ -364,14 +364,14 @@ def test_the_panel_forms_apply_a_measure_and_pair_a_helper(client, world, people
     cadre = persona("cadre", world.village, Role.HELPER)
     response = client.post(
         reverse("monitoring:helper_assign", args=[case.pk]),
-        {"helper": cadre.pk, "unit": "驻村工作队", "start_date": TODAY().isoformat()},
+        {"account": cadre.pk, "unit": "驻村工作队", "start_date": TODAY().isoformat()},
         follow=True,
     )
     assert "已安排" in response.content.decode()
     assert HelperAssignment.objects.filter(household=world.home, helper=cadre, unit="驻村工作队").exists()
     response = client.post(
         reverse("monitoring:helper_assign", args=[case.pk]),
-        {"helper": people["county_admin"].pk, "start_date": TODAY().isoformat()},
+        {"account": people["county_admin"].pk, "start_date": TODAY().isoformat()},
         follow=True,
     )
     assert "不能作为该户的帮扶联系人" in response.content.decode()
