@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import admin
 
-from .models import CaseAttachment, CaseTransition, MonitoringCase
+from .models import CaseAttachment, CaseTransition, Measure, MonitoringCase
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -38,3 +38,12 @@ class CaseTransitionAdmin(ReadOnlyAdmin):
 class CaseAttachmentAdmin(ReadOnlyAdmin):
     list_display = ("case", "kind", "original_name", "size", "uploaded_at")
     raw_id_fields = ("case", "transition")
+
+
+# Measures are written by the case's pages (monitoring/assistance.py), audited in the household's change
+# log; the admin only reads them.
+@admin.register(Measure)
+class MeasureAdmin(ReadOnlyAdmin):
+    list_display = ("case", "category", "item", "status", "start_on", "applied_on", "followed_up_on")
+    list_filter = ("category", "status")
+    raw_id_fields = ("case", "created_by")
