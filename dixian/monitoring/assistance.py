@@ -97,6 +97,13 @@ def _active(household: Household, on: dt.date) -> Q:
     return Q(household=household, start_date__lte=on) & (Q(end_date__isnull=True) | Q(end_date__gt=on))
 
 
+def _locked_case(case: MonitoringCase) -> tuple[MonitoringCase, Household]:
+    """The case row locked, as `case_advance` locks it: a pairing ended while the county approves (which
+    needs an active one) waits for the approval, and the approval sees the pairing as it ends up."""
+    locked = MonitoringCase.objects.select_for_update().select_related("household").get(pk=case.pk)
+    return locked, locked.household
+
+
 def _assignment_summary(assignment: HelperAssignment, helper: User) -> str:
     unit = f"({assignment.unit})" if assignment.unit else ""
     return f"帮扶联系人 {_name(helper)}{unit}"
@@ -108,7 +115,7 @@ def helper_assign(
 ) -> HelperAssignment:
     """结对帮扶: pair `helper` with the case's household from `start_date` (not later than today)."""
     _require(actor, case, Capability.HELPERS_ASSIGN)
-    household = Household.objects.select_for_update().get(pk=case.household_id)
+    case, household = _locked_case(case)
     if not case.is_open:
         raise ValidationError(f"该档案已{case.step.label},不能再安排帮扶联系人")
     if helper.pk not in {u.pk for u in helper_candidates(household)}:
@@ -146,7 +153,7 @@ def helper_end(
     """End a pairing on `end_date` (the last day it counts is the day before). A household being monitored
     keeps at least one 帮扶联系人: its last one ends only once another is in place."""
     _require(actor, case, Capability.HELPERS_ASSIGN)
-    household = Household.objects.select_for_update().get(pk=case.household_id)
+    case, household = _locked_case(case)
     assignment = HelperAssignment.objects.select_related("helper").get(pk=assignment.pk, household=household)
     if assignment.end_date is not None and assignment.end_date <= _today():
         raise ValidationError("该结对帮扶已经结束")
