@@ -17,7 +17,7 @@ governed by this map; administrators manage accounts in the app (ACCOUNTS_MANAGE
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +66,9 @@ class Capability(models.TextChoices):
     MEASURES_EDIT = "measures_edit", "制定和落实帮扶措施"
     # The identification time limit of a region and its subtree (DeadlinePolicy, docs/domain.md §5, §20).
     DEADLINES_EDIT = "deadlines_edit", "设定本辖区的识别认定时限"
+    # Pairing a household with its 帮扶联系人 decides who sees the household: the village and the township
+    # do it, never the helper itself (docs/domain.md §20).
+    HELPERS_ASSIGN = "helpers_assign", "安排和结束结对帮扶(帮扶联系人)"
     # Front-line accounts call a household from its case: the number is shown on an explicit, audited
     # request, even to an account that sees masked numbers elsewhere (docs/security.md §5).
     PHONE_REVEAL = "phone_reveal", "查看并拨打农户电话(留痕)"
@@ -120,8 +123,10 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
         C.DEADLINES_EDIT,
     },
     Role.COUNTY_REVIEWER: _REGISTRY_STAFF | {C.LINKS_REVIEW, C.RUNS_VIEW, C.CASES_VIEW, C.CASES_CROSS_CHECK},
-    Role.TOWNSHIP_REVIEWER: _REGISTRY_STAFF | {C.RUNS_VIEW, C.CASES_VIEW, C.CASES_TOWNSHIP, C.MEASURES_EDIT},
-    Role.VILLAGE_OFFICER: _REGISTRY_STAFF | {C.CASES_VIEW, C.CASES_VILLAGE, C.MEASURES_EDIT, C.PHONE_REVEAL},
+    Role.TOWNSHIP_REVIEWER: _REGISTRY_STAFF
+    | {C.RUNS_VIEW, C.CASES_VIEW, C.CASES_TOWNSHIP, C.MEASURES_EDIT, C.HELPERS_ASSIGN},
+    Role.VILLAGE_OFFICER: _REGISTRY_STAFF
+    | {C.CASES_VIEW, C.CASES_VILLAGE, C.MEASURES_EDIT, C.HELPERS_ASSIGN, C.PHONE_REVEAL},
     # A helper works only on the households assigned to it (registry.selectors.household_scope_for_user).
     Role.HELPER: frozenset(
         {
@@ -180,6 +185,13 @@ def capabilities_of(user: Any) -> frozenset[Capability]:
 
 def user_can(user: Any, capability: Capability) -> bool:
     return capability in capabilities_of(user)
+
+
+def holding_any[U](users: Iterable[U], *capabilities: Capability) -> list[U]:
+    """The accounts of `users` that hold at least one of `capabilities` (asked of the map, by capability,
+    so that a caller choosing, say, who may be a household's 帮扶联系人 never names a role)."""
+    wanted = frozenset(capabilities)
+    return [u for u in users if capabilities_of(u) & wanted]
 
 
 # --- views ------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from .models import (
     DeadlineDailyCount,
     DeadlinePolicy,
     FollowUpCheck,
+    Measure,
     MonitoringCase,
     RiskElimination,
 )
@@ -74,3 +75,12 @@ class DeadlineDailyCountAdmin(ReadOnlyAdmin):
     list_display = ("day", "region_code", "open_cases", "due_soon", "overdue")
     list_filter = ("day",)
     raw_id_fields = ("region",)
+
+
+# Measures are written by the case's pages (monitoring/assistance.py), audited in the household's change
+# log; the admin only reads them.
+@admin.register(Measure)
+class MeasureAdmin(ReadOnlyAdmin):
+    list_display = ("case", "category", "item", "status", "start_on", "applied_on", "followed_up_on")
+    list_filter = ("category", "status")
+    raw_id_fields = ("case", "created_by")

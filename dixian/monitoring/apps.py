@@ -79,3 +79,11 @@ class MonitoringConfig(AppConfig):
             template="monitoring/partials/_follow_ups.html",
             context=follow_up_panel,
         )
+        from .assistance import assistance_panel
+
+        case_panel_register(
+            name="assistance",
+            order=20,
+            template="monitoring/partials/_case_assistance.html",
+            context=assistance_panel,
+        )

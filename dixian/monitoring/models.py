@@ -239,6 +239,13 @@ class Measure(TimeStampedModel):
     deliverer = models.CharField("落实单位或责任人", max_length=100)
     status = models.CharField("落实情况", max_length=10, choices=Status.choices, default=Status.PLANNED)
     applied_on = models.DateField("落实日期", null=True, blank=True)
+    # Why a measure was cancelled, or how it was finished (docs/domain.md §20).
+    status_note = models.CharField("落实情况说明", max_length=300, blank=True)
+    # The latest follow-up visit against this measure (a visit of dixian.visits that named it), kept here
+    # by `assistance.measure_follow_up` so that the case page reads it without knowing about visits.
+    followed_up_on = models.DateField("最近跟进走访日期", null=True, blank=True)
+    followed_up_by = models.CharField("最近跟进走访人", max_length=150, blank=True)
+    follow_ups = models.PositiveIntegerField("跟进走访次数", default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="录入人",

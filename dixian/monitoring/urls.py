@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views, views_deadlines, views_elimination, views_entry
+from . import views, views_assist, views_deadlines, views_elimination, views_entry
 
 app_name = "monitoring"
 urlpatterns = [
@@ -26,4 +26,11 @@ urlpatterns = [
     path("timeliness/", views_deadlines.timeliness, name="timeliness"),
     path("timeliness/export/", views_deadlines.timeliness_export, name="timeliness_export"),
     path("deadlines/", views_deadlines.deadline_policies, name="deadline_policies"),
+    # 帮扶联系人 and 帮扶计划 of a case (一户一策, docs/domain.md §20).
+    path("<int:pk>/plan/", views_assist.case_plan, name="case_plan"),
+    path("<int:pk>/helpers/assign/", views_assist.helper_assign, name="helper_assign"),
+    path("<int:pk>/helpers/<int:assignment_pk>/end/", views_assist.helper_end, name="helper_end"),
+    path("<int:pk>/measures/new/", views_assist.measure_new, name="measure_new"),
+    path("<int:pk>/measures/<int:measure_pk>/", views_assist.measure_edit, name="measure_edit"),
+    path("<int:pk>/measures/<int:measure_pk>/status/", views_assist.measure_status, name="measure_status"),
 ]

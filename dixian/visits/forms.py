@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from dixian.common.checklists import risk_checklist_field
 from dixian.common.filters import RegionChainField, resolve_region
+from dixian.monitoring.assistance import measures_open_for_follow_up
 from dixian.regions.models import Region
 
 from .models import Visit, VisitRisk
@@ -94,6 +95,14 @@ class VisitForm(forms.Form):
         error_messages={"max_length": "情况记录最多 %(limit_value)d 字(现有 %(show_value)d 字),请精简。"},
     )
     photos = PhotosField(label=f"照片(最多 {MAX_PHOTOS} 张)")
+    # 跟进帮扶措施: a measure of the household's open case (offered by the form once the household is known).
+    measure = forms.IntegerField(
+        label="跟进的帮扶措施",
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        error_messages={"invalid": "所选帮扶措施无效,请重新选择。"},
+    )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -108,6 +117,18 @@ class VisitForm(forms.Form):
             raise ValidationError("所选农户不存在或不在您的走访范围内,请重新查找选择。")
         self.picked = household
         return household
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        key = cleaned.get("measure")
+        if key is None or self.picked is None:
+            cleaned["measure"] = None
+            return cleaned
+        found = {m.pk: m for m in measures_open_for_follow_up(self.user, self.picked)}
+        if key not in found:
+            self.add_error("measure", "所选帮扶措施不属于该户正在办理的监测帮扶档案,请重新选择。")
+        cleaned["measure"] = found.get(key)
+        return cleaned
 
     def clean_visit_date(self) -> dt.date:
         value: dt.date = self.cleaned_data["visit_date"]

@@ -51,6 +51,24 @@ class Visit(TimeStampedModel):
     # condition on both databases, where an emptiness test on a JSON list is not.
     has_risks = models.BooleanField("发现风险", default=False)
     notes = models.TextField("情况记录", blank=True, max_length=2000)
+    # Follow-up against the assistance plan (docs/domain.md §20): the household's open monitoring case when
+    # the visit was recorded, and the measure the visit followed up when the visitor named one.
+    case = models.ForeignKey(
+        "monitoring.MonitoringCase",
+        verbose_name="监测帮扶档案",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    measure = models.ForeignKey(
+        "monitoring.Measure",
+        verbose_name="跟进的帮扶措施",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = "走访记录"

@@ -135,7 +135,9 @@ def visit_scope_for_user(user: User) -> QuerySet[Visit]:
 def visit_get_for_user(user: User, pk: int) -> Visit:
     try:
         return (
-            visit_scope_for_user(user).select_related("household", "household__region", "visitor").get(pk=pk)
+            visit_scope_for_user(user)
+            .select_related("household", "household__region", "visitor", "measure")
+            .get(pk=pk)
         )
     except Visit.DoesNotExist:
         raise Http404("走访记录不存在或不在您的管辖范围内") from None

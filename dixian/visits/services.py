@@ -20,6 +20,9 @@ from dixian.cases.services import FOLLOW_CHUNK, alert_add_evidence
 from dixian.common.audit import change_record
 from dixian.common.models import ChangeLog
 from dixian.common.uploads import UploadRefused, image_clean
+from dixian.domain import lifecycle as lc
+from dixian.monitoring.assistance import measure_follow_up, measures_open_for_follow_up
+from dixian.monitoring.models import Measure, MonitoringCase
 from dixian.regions.models import Region
 from dixian.registry.signals import moved_rows, moves_by_region
 
@@ -101,6 +104,11 @@ def photo_clean(upload: UploadedFile[bytes]) -> CleanPhoto:
     return CleanPhoto(content=clean.content, extension=clean.extension)
 
 
+def household_open_case(household: Household) -> MonitoringCase | None:
+    """The household's monitoring case still open (one at most), which a visit is recorded under."""
+    return MonitoringCase.objects.filter(household=household).exclude(state__in=lc.CLOSED).first()
+
+
 def visit_region(household: Household) -> Region:
     """The village that must check an alert of the household (its group's village for a 组)."""
     region = household.region
@@ -122,6 +130,7 @@ def visit_record(
     notes: str,
     photos: Sequence[UploadedFile[bytes] | CleanPhoto],
     actor: User,
+    measure: Measure | None = None,
 ) -> Visit:
     """Record a visit by `actor` and raise (or add evidence to) an alert for each risk found.
 
@@ -130,6 +139,10 @@ def visit_record(
     submission identical to a stored visit (same household, day, visitor, method, risks and notes — a
     double tap on a slow connection) returns the stored visit and stores nothing, not even its photos.
     Everything is written in one transaction; photo files written before a failure are removed again.
+
+    The visit is linked to the household's open monitoring case, if any; `measure`, a planned or applied
+    measure of that case, is the one the visit followed up (docs/domain.md §20): the measure then shows
+    this visit as its latest follow-up.
     """
     if not household_scope_for_recording(actor).filter(pk=household.pk).exists():
         raise PermissionDenied("您不能为该户记录走访")
@@ -153,14 +166,20 @@ def visit_record(
     # In checklist order, once each: the record reads the same however the boxes were ticked.
     ticked = [r for r in VisitRisk.values if r in set(risks)]
     cleaned = [p if isinstance(p, CleanPhoto) else photo_clean(p) for p in photos]
+    if measure is not None and measure.pk not in {
+        m.pk for m in measures_open_for_follow_up(actor, household)
+    }:
+        raise ValidationError({"measure": "所选帮扶措施不属于该户正在办理的监测帮扶档案,请重新选择。"})
 
     written: list[str] = []
     try:
         with transaction.atomic():
-            duplicate = _same_visit(household, visit_date, actor, method, notes, ticked)
+            duplicate = _same_visit(household, visit_date, actor, method, notes, ticked, measure)
             if duplicate is not None:
                 return duplicate
-            visit = _visit_store(household, visit_date, method, ticked, notes, cleaned, actor, written)
+            visit = _visit_store(
+                household, visit_date, method, ticked, notes, cleaned, actor, written, measure
+            )
     except BaseException:
         # The rows are rolled back; the files are not, and they hold personal data.
         for name in written:
@@ -170,11 +189,24 @@ def visit_record(
 
 
 def _same_visit(
-    household: Household, visit_date: dt.date, actor: User, method: str, notes: str, ticked: list[str]
+    household: Household,
+    visit_date: dt.date,
+    actor: User,
+    method: str,
+    notes: str,
+    ticked: list[str],
+    measure: Measure | None,
 ) -> Visit | None:
     candidates = (
         Visit.objects.select_for_update()
-        .filter(household=household, visit_date=visit_date, visitor=actor, method=method, notes=notes)
+        .filter(
+            household=household,
+            visit_date=visit_date,
+            visitor=actor,
+            method=method,
+            notes=notes,
+            measure=measure,
+        )
         .order_by("id")
     )
     return next((v for v in candidates if v.risks == ticked), None)
@@ -189,6 +221,7 @@ def _visit_store(
     photos: list[CleanPhoto],
     actor: User,
     written: list[str],
+    measure: Measure | None = None,
 ) -> Visit:
     visit = Visit.objects.create(
         household=household,
@@ -199,7 +232,11 @@ def _visit_store(
         risks=ticked,
         has_risks=bool(ticked),
         notes=notes,
+        case=measure.case if measure is not None else household_open_case(household),
+        measure=measure,
     )
+    if measure is not None:
+        measure_follow_up(measure=measure, actor=actor, on=visit_date, how=Visit.Method(method).label)
     for photo in photos:
         record = VisitPhoto(visit=visit)
         # A random name: the original file name may carry a person's name or ID number.
@@ -217,6 +254,7 @@ def _visit_store(
         action=ChangeLog.Action.CREATE,
         changes={"visit_date": [None, visit_date.isoformat()], "method": [None, method]},
         summary=f"走访记录:{visit_date:%Y-%m-%d} {Visit.Method(method).label}"
+        + (f",跟进帮扶措施“{measure.item}”" if measure is not None else "")
         + (f",发现风险 {len(ticked)} 项" if ticked else ",未发现风险")
         + (f",照片 {len(photos)} 张" if photos else ""),
     )

@@ -30,6 +30,7 @@ from dixian.common.http import AuthenticatedHttpRequest
 from dixian.common.masking import phone_shown
 from dixian.common.paging import paginate
 from dixian.common.urgency import grade_css
+from dixian.monitoring.assistance import measures_open_for_follow_up
 
 from . import services
 from .exports import coverage_workbook
@@ -79,6 +80,7 @@ def visit_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                     notes=data["notes"],
                     photos=data["photos"],
                     actor=user,
+                    measure=data["measure"],
                 )
             except ValidationError as exc:
                 add_service_errors(form, exc)
@@ -98,14 +100,22 @@ def visit_new(request: AuthenticatedHttpRequest) -> HttpResponse:
             picked = household_for_recording(user, request.GET["household"])
             if picked is None:
                 notices.append("所选农户不存在或不在您的走访范围内,请重新查找选择。")
-        form = VisitForm(user=user, initial={"household": picked.pk if picked else ""})
+        form = VisitForm(
+            user=user,
+            initial={"household": picked.pk if picked else "", "measure": request.GET.get("measure", "")},
+        )
     term = (request.GET.get("q") or "").strip()[:40]
+    mine = households_of_helper(user) if picked is None and not term else []
+    # The household the form starts with: the one picked, or a helper's only household (checked at once).
+    chosen = picked or (mine[0] if len(mine) == 1 else None)
     context = {
         "form": form,
         "picked": picked,
+        "plan_measures": measures_open_for_follow_up(user, chosen) if chosen is not None else [],
+        "chosen_measure": str(form["measure"].value() or ""),
         "q": term,
         "matches": households_matching(user, term) if term and picked is None else None,
-        "mine": households_of_helper(user) if picked is None and not term else [],
+        "mine": mine,
         "notices": notices,
         "max_photos": services.MAX_PHOTOS,
         "max_days": services.MAX_DAYS_BACK,
@@ -122,6 +132,20 @@ def household_search(request: AuthenticatedHttpRequest) -> HttpResponse:
     term = (request.GET.get("q") or "").strip()[:40]
     context = {"matches": households_matching(user, term) if term else None, "q": term}
     return render(request, "visits/partials/_household_choices.html", context)
+
+
+@capability_required(Capability.VISITS_RECORD)
+@require_GET
+def household_measures(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The measures a visit of the chosen household may follow up (an htmx partial of the visit form):
+    those of its open monitoring case, for a household the account may record a visit for."""
+    user = request.user
+    household = household_for_recording(user, request.GET.get("household", ""))
+    context = {
+        "plan_measures": measures_open_for_follow_up(user, household) if household is not None else [],
+        "chosen_measure": "",
+    }
+    return render(request, "visits/partials/_plan_measures.html", context)
 
 
 # --- reading ----------------------------------------------------------------------------------------

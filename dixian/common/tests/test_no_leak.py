@@ -117,6 +117,14 @@ FILL: dict[str, dict[str, str]] = {
     # Risk elimination and 回头看 (dixian.monitoring.views_elimination): an eliminated case of the household.
     "monitoring:elimination_propose": {"pk": "eliminated_case"},
     "monitoring:follow_up_record": {"pk": "follow_up"},
+    # A case's assistance (dixian.monitoring.views_assist): the household's open case, a measure of it, and
+    # a pairing of the household with a helper.
+    "monitoring:case_plan": {"pk": "case"},
+    "monitoring:helper_assign": {"pk": "case"},
+    "monitoring:helper_end": {"pk": "case", "assignment_pk": "assignment"},
+    "monitoring:measure_new": {"pk": "case"},
+    "monitoring:measure_edit": {"pk": "case", "measure_pk": "measure"},
+    "monitoring:measure_status": {"pk": "case", "measure_pk": "measure"},
 }
 
 # Form data variants of an export, each tried by test_widened_export_returns_only_in_scope_rows.
@@ -252,6 +260,8 @@ class Targets:
     attachment: int = 10**9  # the case's signed authorisation (a stored PDF)
     eliminated_case: int = 10**9  # a monitoring case of the household, eliminated, with a 回头看 due
     follow_up: int = 10**9
+    measure: int = 10**9  # a measure of that case's plan
+    assignment: int = 10**9  # a pairing of the household with a 帮扶干部 (registry.HelperAssignment)
 
 
 MISSING = 10**9  # a primary key that exists nowhere
@@ -406,6 +416,28 @@ def account_in(h: Household) -> User:
     return account
 
 
+def plan_of(h: Household, case_pk: int) -> tuple[int, int]:
+    """One measure of the household's open case, and a pairing of the household with a helper (the case's
+    assistance: dixian.monitoring.assistance)."""
+    from dixian.monitoring.models import Measure
+    from dixian.registry.models import HelperAssignment
+
+    measure = Measure.objects.filter(case_id=case_pk).first() or Measure.objects.create(
+        case_id=case_pk,
+        category="health",
+        item="医疗救助",
+        start_on=dt.date(2026, 1, 5),
+        deliverer="县医保局",
+    )
+    assignment = HelperAssignment.objects.filter(household=h).first()
+    if assignment is None:
+        cadre, _ = User.objects.get_or_create(username="pairing_cadre", defaults={"region": h.region})
+        assignment = HelperAssignment.objects.create(
+            household=h, helper=cadre, start_date=dt.date(2026, 1, 5)
+        )
+    return measure.pk, assignment.pk
+
+
 def declaration_in(h: Household) -> int:
     """A self-declaration by the household's head, made in its village (with its name, ID and phone)."""
     from dixian.declarations.models import Declaration
@@ -477,11 +509,14 @@ def targets_for(
         # The eliminated episode first, then the open one (episode 2).
         eliminated_case, follow_up = follow_up_of(h)
         case, attachment = case_of(h)
+        measure, assignment = plan_of(h, case)
         return Targets(
             case=case,
             attachment=attachment,
             eliminated_case=eliminated_case,
             follow_up=follow_up,
+            measure=measure,
+            assignment=assignment,
             account=account_in(h).pk,
             alert=alert_of(h),
             delivery=delivery_of(h),
