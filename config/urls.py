@@ -21,6 +21,7 @@ urlpatterns = [
     path("feeds/links/", include("dixian.feeds.urls_linkage")),
     path("api/", include("dixian.feeds.urls_api")),
     path("screening/", include("dixian.screening.urls")),
+    path("monitoring/", include("dixian.monitoring.urls")),
     path("rules/", include("dixian.screening.urls_rules")),
     path("captcha/", include("dixian.declarations.urls_captcha")),
     path("admin/", admin.site.urls),

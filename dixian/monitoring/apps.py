@@ -10,4 +10,9 @@ class MonitoringConfig(AppConfig):
     def ready(self) -> None:
         # The case page's panels (monitoring/panels.py), one line per part of the lifecycle, in page order:
         # measures (order 20), elimination (30), follow-ups (40), notices (50), consistency findings (60).
-        pass
+        from .notices import case_notice_panel
+        from .panels import case_panel_register
+
+        case_panel_register(
+            name="notices", order=50, template="monitoring/panels/notices.html", context=case_notice_panel
+        )
