@@ -290,7 +290,8 @@ def case_notice_panel(user: User, case: MonitoringCase) -> dict[str, object]:
     the village is the case's own region (loaded with it) and the township's code is the village's prefix."""
     from django.urls import reverse
 
-    del user  # every account that may open the case may open its village's notice
+    # Every account that may open the case may open its village's notice; the township's 公告 lists the
+    # whole township, so only an account whose scope covers the township gets the link.
     if case.state in (lc.PUBLIC_NOTICE, lc.ELIM_NOTICE):
         kind = IDENTIFICATION if case.state == lc.PUBLIC_NOTICE else ELIMINATION
         query = f"?posted={case.notice_posted_on.isoformat()}" if case.notice_posted_on else ""
@@ -307,11 +308,12 @@ def case_notice_panel(user: User, case: MonitoringCase) -> dict[str, object]:
         }
     if case.state == TOWNSHIP_STEP:
         code = case.region_code[:9] + "000"
+        linked = code_in_scope(user, code)
         return {
             "case_notice": {
                 "label": "乡镇公告",
-                "url": reverse("monitoring:notice_township", args=[code]),
-                "docx_url": reverse("monitoring:notice_township_docx", args=[code]),
+                "url": reverse("monitoring:notice_township", args=[code]) if linked else "",
+                "docx_url": reverse("monitoring:notice_township_docx", args=[code]) if linked else "",
                 "period": "",
                 "may_close_on": "",
             }

@@ -9,6 +9,7 @@ import io
 import docx
 import pytest
 from django.core.exceptions import ValidationError
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
@@ -247,11 +248,15 @@ def test_the_case_panel_links_to_the_notice_of_its_step(world, people, cases):
     )
     assert f"posted={identification.notice_posted_on.isoformat()}" in panel["url"]
     assert "elimination" in case_notice_panel(people["village_officer"], elimination)["case_notice"]["url"]
+    html = render_to_string("monitoring/panels/notices.html", {"case_notice": panel})
+    assert panel["url"].replace("&", "&amp;") in html and "村内公示" in html and "起可结束公示" in html
     walk_case(identification, lc.ANNOUNCEMENT, step_actors(people), start=TODAY() - dt.timedelta(days=3))
     announced = MonitoringCase.objects.select_related("region").get(pk=identification.pk)
-    assert case_notice_panel(people["village_officer"], announced)["case_notice"]["url"] == reverse(
+    assert case_notice_panel(people["township_reviewer"], announced)["case_notice"]["url"] == reverse(
         "monitoring:notice_township", args=[world.township.code]
     )
+    # The village's account cannot open the township's notice: no link that would answer 404.
+    assert case_notice_panel(people["village_officer"], announced)["case_notice"]["url"] == ""
     monitored = walk_case(announced, lc.MONITORING, step_actors(people), start=TODAY())
     assert case_notice_panel(people["village_officer"], monitored)["case_notice"] is None
 
