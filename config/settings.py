@@ -260,6 +260,8 @@ DIXIAN_CAPTCHAS_PER_IP_HOUR = int(env("DIXIAN_CAPTCHAS_PER_IP_HOUR", "30"))
 DIXIAN_RATE_LIMIT_SALT = env("DIXIAN_RATE_LIMIT_SALT", "")
 DIXIAN_CLIENT_IP_HEADER = env("DIXIAN_CLIENT_IP_HEADER", "REMOTE_ADDR")
 DIXIAN_PUBLIC_BASE_URL = env("DIXIAN_PUBLIC_BASE_URL", "").rstrip("/")
+# The objection channel printed on every notice (村内公示, 公告: docs/domain.md §20), e.g. a county's own line.
+DIXIAN_NOTICE_CONTACT = env("DIXIAN_NOTICE_CONTACT", "防止返贫监测帮扶热线 12317")
 # The offline bot check (django-simple-captcha): a small sum drawn locally with Pillow and its bundled font;
 # the answer is digits, typed on a phone's number pad. Long enough to fill in the form slowly.
 CAPTCHA_CHALLENGE_FUNCT = "captcha.helpers.math_challenge"

@@ -87,3 +87,8 @@ class MonitoringConfig(AppConfig):
             template="monitoring/partials/_case_assistance.html",
             context=assistance_panel,
         )
+        from .notices import case_notice_panel
+
+        case_panel_register(
+            name="notices", order=50, template="monitoring/panels/notices.html", context=case_notice_panel
+        )

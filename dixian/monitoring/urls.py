@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views, views_assist, views_deadlines, views_elimination, views_entry
+from . import views, views_assist, views_deadlines, views_elimination, views_entry, views_notices
 
 app_name = "monitoring"
 urlpatterns = [
@@ -33,4 +33,15 @@ urlpatterns = [
     path("<int:pk>/measures/new/", views_assist.measure_new, name="measure_new"),
     path("<int:pk>/measures/<int:measure_pk>/", views_assist.measure_edit, name="measure_edit"),
     path("<int:pk>/measures/<int:measure_pk>/status/", views_assist.measure_status, name="measure_status"),
+    # Notices (docs/domain.md §20): the village's 公示 (kind: identification / elimination), the township's 公告.
+    path("notices/village/<str:code>/<str:kind>/", views_notices.notice_village, name="notice_village"),
+    path(
+        "notices/village/<str:code>/<str:kind>/docx/",
+        views_notices.notice_village_docx,
+        name="notice_village_docx",
+    ),
+    path("notices/township/<str:code>/", views_notices.notice_township, name="notice_township"),
+    path(
+        "notices/township/<str:code>/docx/", views_notices.notice_township_docx, name="notice_township_docx"
+    ),
 ]

@@ -19,9 +19,11 @@ from django.db import transaction
 
 from dixian.accounts.models import Role, User
 from dixian.domain import catalogue
+from dixian.domain import lifecycle as lc
 from dixian.regions.models import Region
 from dixian.registry.models import HelperAssignment, Household, HouseholdIncome, Person
 
+from .demo_cases import demo_cases, demo_cases_loaded
 from .generate import SCALES, Manifest, generate, read_manifest
 from .labels import registry_labels
 from .loading import regions_load, registry_load_directory
@@ -50,7 +52,7 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("xs_reviewer", Role.COUNTY_REVIEWER, "county"),
     DemoAccount("township_reviewer", Role.TOWNSHIP_REVIEWER, "township"),
     DemoAccount("village_officer", Role.VILLAGE_OFFICER, "village"),
-    DemoAccount("helper", Role.HELPER, "village", note=f"结对帮扶 {HELPER_HOUSEHOLDS} 户"),
+    DemoAccount("helper", Role.HELPER, "village", note="结对帮扶演示村的监测户和脱贫户"),
     # The county's data-sharing office relays every department's feeds (the demo's generated deliveries
     # are stored as its deliveries); the 医保局's account sends only its own.
     DemoAccount(
@@ -172,11 +174,14 @@ def demo_load(*, scale: str, seed: int, say: Say) -> bool:
         say(f"使用已生成的演示数据 {directory}")
     village = demo_village_code(directory)
     if Region.objects.filter(code=village).exists() and demo_loaded(manifest, village):
-        if demo_lines_loaded(manifest, village):
+        lines, cases = demo_lines_loaded(manifest, village), demo_cases_loaded(village)
+        if lines and cases:
             say(f"演示数据已加载({manifest.households:,} 户,{manifest.persons:,} 人),无需重复加载。")
             return False
         users = {u.username: u for u in User.objects.filter(username__in=[a.username for a in DEMO_ACCOUNTS])}
-        _lines(directory, manifest, users, village, say)
+        if not lines:
+            _lines(directory, manifest, users, village, say)
+        _cases(users, village, say)
         return True
     say("加载行政区划")
     regions_load(pl.read_parquet(directory / "regions.parquet"), say=say)
@@ -193,6 +198,7 @@ def demo_load(*, scale: str, seed: int, say: Say) -> bool:
         f"{result.incomes_created:,} 条年度收入;更新 {result.households_updated:,} 户;帮扶结对 {paired} 户。"
     )
     _lines(directory, manifest, users, village, say)
+    _cases(users, village, say)
     return True
 
 
@@ -221,6 +227,20 @@ def _lines(directory: Path, manifest: Manifest, users: dict[str, User], village:
         f"演示村待核实预警:部门筛查 {counts.get('department', 0)} 条、自主申报 {counts.get('self_declared', 0)} 条、"
         f"干部排查 {counts.get('cadre_visit', 0)} 条。"
     )
+
+
+def _cases(users: dict[str, User], village: str, say: Say) -> None:
+    started = time.monotonic()
+    # Who does each owner's steps of a case (docs/domain.md §20).
+    actors = {
+        lc.VILLAGE: users["village_officer"],
+        lc.TOWNSHIP: users["township_reviewer"],
+        lc.COUNTY_CHECK: users["xs_reviewer"],
+        lc.COUNTY: users["xs_admin"],
+    }
+    result = demo_cases(actors, users["helper"], village, say=say)
+    if result.imported or result.walked:
+        say(f"监测帮扶档案:用时 {time.monotonic() - started:.1f} 秒。")
 
 
 def demo_logins() -> list[tuple[str, str, str, str]]:

@@ -125,6 +125,11 @@ FILL: dict[str, dict[str, str]] = {
     "monitoring:measure_new": {"pk": "case"},
     "monitoring:measure_edit": {"pk": "case", "measure_pk": "measure"},
     "monitoring:measure_status": {"pk": "case", "measure_pk": "measure"},
+    # The notices (dixian.monitoring.views_notices): the household's village and township, as page and .docx.
+    "monitoring:notice_village": {"code": "village", "kind": "notice_kind"},
+    "monitoring:notice_village_docx": {"code": "village", "kind": "notice_kind"},
+    "monitoring:notice_township": {"code": "township"},
+    "monitoring:notice_township_docx": {"code": "township"},
 }
 
 # Form data variants of an export, each tried by test_widened_export_returns_only_in_scope_rows.
@@ -181,6 +186,8 @@ def body_text(response) -> str:
     # Never call response.close() here: it fires request_finished, which closes the test's DB connection
     # on PostgreSQL. Draining streaming_content closes the response the way the test client expects.
     content = b"".join(response.streaming_content) if response.streaming else response.content
+    if content[:2] == b"PK" and b"word/document.xml" in content:  # a .docx (a notice): its text and cells
+        return docx_text(content)
     if content[:2] == b"PK":  # an .xlsx download: look at the cells, not the compressed bytes
         book = CalamineWorkbook.from_filelike(io.BytesIO(content))
         return "\n".join(
@@ -190,6 +197,16 @@ def body_text(response) -> str:
             for cell in row
         )
     return content.decode("utf-8", errors="replace")
+
+
+def docx_text(content: bytes) -> str:
+    """Every paragraph and table cell of a Word document."""
+    import docx
+
+    document = docx.Document(io.BytesIO(content))
+    parts = [p.text for p in document.paragraphs]
+    parts += [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    return "\n".join(parts)
 
 
 def secrets_of(households: list[Household]) -> dict[str, str]:
@@ -244,6 +261,10 @@ class Targets:
     id_number: str
     declaration: int = 10**9  # a self-declaration made in the household's village (dixian.declarations)
     village: str = "000000000000"  # the household's village code (by default a code that exists nowhere)
+    township: str = "000000000000"  # the household's township code (the township's notice, 公告)
+    notice_kind: str = (
+        "identification"  # a village notice's kind (dixian.monitoring.notices): names no record
+    )
     visit: int = 10**9  # a cadre's visit of the household, and one of its photos (dixian.visits)
     photo: int = 10**9
     screening_run: int = 10**9  # runs are city-wide records without personal data: only a missing key
@@ -524,6 +545,7 @@ def targets_for(
             link_candidate=link_candidate,
             declaration=declaration,
             village=village,
+            township=village[:9] + "000",
             visit=visit,
             photo=photo,
             household=h.pk,

@@ -7,12 +7,16 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from dixian.accounts.models import Role, User
 from dixian.cases.models import Alert
 from dixian.common.models import ChangeLog
+from dixian.domain import lifecycle as lc
 from dixian.feeds.models import FeedDelivery
+from dixian.monitoring.models import CaseTransition, Measure, MonitoringCase
 from dixian.registry.models import HelperAssignment, Household, Person
 from dixian.synthetic.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, demo_logins
 from dixian.synthetic.demo_lines import village_channels
@@ -62,7 +66,8 @@ def test_load_demo_loads_the_village_and_the_accounts(data_dir) -> None:
         and users["admin"].check_password(DEMO_PASSWORD)
     )
     assignments = HelperAssignment.objects.filter(helper=users["helper"])
-    assert assignments.count() == 10
+    # Ten households paired up front; the demo's cases pair the helper with the households they approve.
+    assert assignments.count() >= 10
     assert all(a.household.region_code.startswith(village.code) for a in assignments)
     assert Person.objects.filter(region_code__startswith=village.code).count() > 300
     assert "三线预警" in output
@@ -88,6 +93,44 @@ def test_the_village_officers_queue_shows_alerts_from_all_three_lines_with_reaso
         page = client.get(reverse("cases:alert_queue"), {"channel": channel}).content.decode()
         shown = [a for a in open_alerts if channel in a.channels]
         assert any(a.reason.split("；")[0][:20] in page for a in shown), channel
+
+
+def test_the_demo_holds_cases_in_every_state_moved_by_the_accounts_that_own_each_step(data_dir) -> None:
+    output = load_demo()
+    officer = User.objects.get(username="village_officer")
+    village = officer.region.code
+    cases = MonitoringCase.objects.filter(region_code__startswith=village)
+    states = set(cases.values_list("state", flat=True))
+    assert states == set(lc.STEPS), f"missing: {set(lc.STEPS) - states}"
+    assert "监测帮扶档案" in output
+    today = timezone.localdate()
+    colours = {
+        lc.deadline_colour(c.due_on, today, done=c.state not in lc.IDENTIFYING)
+        for c in cases.filter(state__in=lc.IDENTIFYING)
+    }
+    assert {lc.RED, lc.ORANGE, lc.GREEN} <= colours
+    # Monitored households have their plans; the monitored households of the registry all have a case.
+    assert Measure.objects.filter(case__in=cases.filter(state=lc.MONITORING)).exists()
+    monitored = Household.objects.exclude(monitoring_category="")
+    assert monitored.exists()
+    assert not monitored.exclude(monitoring_cases__state__in=lc.MONITORED_STATES).exists()
+    # Every step was done by a demo account that owns it, on a day not after today.
+    owners = {
+        "village_officer": lc.VILLAGE,
+        "township_reviewer": lc.TOWNSHIP,
+        "xs_reviewer": lc.COUNTY_CHECK,
+        "xs_admin": lc.COUNTY,
+    }
+    advances = CaseTransition.objects.filter(case__in=cases, action=CaseTransition.Action.ADVANCE)
+    for t in advances.select_related("actor"):
+        assert owners[t.actor.username] == lc.STEPS[t.from_state].owner, (t.from_state, t.actor.username)
+        assert t.on <= today
+    # The notices of the village print the households in 公示.
+    client = Client()
+    client.force_login(officer)
+    page = client.get(reverse("monitoring:notice_village", args=[village, "identification"]))
+    in_notice = cases.get(state=lc.PUBLIC_NOTICE).household.head_name
+    assert page.status_code == 200 and in_notice in page.content.decode()
 
 
 def test_load_demo_twice_says_so_and_writes_nothing(data_dir) -> None:
