@@ -14,6 +14,7 @@ urlpatterns = [
     path("jobs/", include("dixian.common.urls")),
     path("access-log/", include("dixian.common.urls_access_log")),
     path("alerts/", include("dixian.cases.urls")),
+    path("monitoring/", include("dixian.monitoring.urls")),
     path("visits/", include("dixian.visits.urls")),
     path("declarations/", include("dixian.declarations.urls")),
     path("declare/", include("dixian.declarations.urls_public")),

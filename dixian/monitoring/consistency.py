@@ -129,7 +129,9 @@ class _Scope:
 
     def eliminated(self) -> QuerySet[MonitoringCase]:
         """Each household's latest case, when it is eliminated (a later episode supersedes it)."""
-        later = MonitoringCase.objects.filter(household_id=OuterRef("household_id"), episode__gt=OuterRef("episode"))
+        later = MonitoringCase.objects.filter(
+            household_id=OuterRef("household_id"), episode__gt=OuterRef("episode")
+        )
         return self.cases().filter(state=lc.ELIMINATED).exclude(Exists(later))
 
 
@@ -175,7 +177,7 @@ def _elimination_rules(scope: _Scope) -> list[Hit]:
     if households:
         incomes = _latest_incomes(scope.eliminated())
         entries = [
-            (line.region.prefix if line.region_id else "", line.year, line.amount)
+            (line.region.prefix if line.region is not None else "", line.year, line.amount)
             for line in IncomeLine.objects.select_related("region")
         ]
         by_code: dict[str, dict[int, Decimal]] = {}
@@ -210,7 +212,9 @@ def _monitored_rules(scope: _Scope) -> list[Hit]:
     rows = list(
         scope.monitored()
         .annotate(has_labour=Exists(_labourers()), has_helper=Exists(active_helper))
-        .values_list("id", "household_id", "region_code", "risk_codes", "identified_on", "has_labour", "has_helper")
+        .values_list(
+            "id", "household_id", "region_code", "risk_codes", "identified_on", "has_labour", "has_helper"
+        )
     )
     if not rows:
         return hits
@@ -238,9 +242,7 @@ def _monitored_rules(scope: _Scope) -> list[Hit]:
                 )
             )
         if not has_helper:
-            hits.append(
-                Hit(hid, NO_HELPER, case_id, code, "监测对象没有在岗的帮扶联系人,请落实结对帮扶")
-            )
+            hits.append(Hit(hid, NO_HELPER, case_id, code, "监测对象没有在岗的帮扶联系人,请落实结对帮扶"))
         past_grace = identified is not None and identified <= grace_before
         if past_grace and risks:
             unanswered = lc.measures_match(risks, categories)
@@ -265,9 +267,7 @@ def _monitored_rules(scope: _Scope) -> list[Hit]:
                 )
             )
         if has_labour and past_grace:
-            applied = {
-                c for c, s in plan if c in lc.DEVELOPMENT_CATEGORIES and s in Measure.APPLIED_STATUSES
-            }
+            applied = {c for c, s in plan if c in lc.DEVELOPMENT_CATEGORIES and s in Measure.APPLIED_STATUSES}
             if not applied:
                 hits.append(
                     Hit(
@@ -374,7 +374,11 @@ def consistency_check(*, prefix: str = "", today: dt.date | None = None) -> Chec
         changed = []
         for key, (pk, case_id, region_code, message) in open_rows.items():
             hit = hits.get(key)
-            if hit is not None and (hit.case_id, hit.region_code, hit.message) != (case_id, region_code, message):
+            if hit is not None and (hit.case_id, hit.region_code, hit.message) != (
+                case_id,
+                region_code,
+                message,
+            ):
                 changed.append(
                     ConsistencyFinding(
                         id=pk, case_id=hit.case_id, region_code=hit.region_code, message=hit.message[:300]

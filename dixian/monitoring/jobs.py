@@ -19,6 +19,8 @@ def consistency_schedule(now: dt.datetime) -> CheckResult | None:
     Once a night inside NIGHTLY_HOURS (a worker that is down then skips a night; the command runs it by hand)."""
     local = timezone.localtime(now)
     start, end = NIGHTLY_HOURS
-    if not start <= local.hour < end or not schedule_due("monitoring-consistency", now, dt.timedelta(hours=20)):
+    if not start <= local.hour < end or not schedule_due(
+        "monitoring-consistency", now, dt.timedelta(hours=20)
+    ):
         return None
     return consistency_check(today=local.date())

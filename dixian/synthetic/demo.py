@@ -24,7 +24,7 @@ from dixian.registry.models import HelperAssignment, Household, HouseholdIncome,
 
 from .generate import SCALES, Manifest, generate, read_manifest
 from .labels import registry_labels
-from .loading import regions_load, registry_load_directory
+from .loading import lifecycle_load, regions_load, registry_load_directory
 from .tree import CITY_CODE, single_village_tree
 
 DEMO_PASSWORD = "dixian-demo-2026"  # noqa: S105 - published demo credential, shown on the console
@@ -188,6 +188,8 @@ def demo_load(*, scale: str, seed: int, say: Say) -> bool:
         directory, actor=users["admin"], reference=f"demo:{scale}-{seed}", say=say
     )
     paired = demo_helper_assignments(users["helper"], village)
+    say("加载监测帮扶档案")
+    lifecycle_load(directory, say=say)
     say(
         f"完成:新增 {result.households_created:,} 户、{result.persons_created:,} 人、"
         f"{result.incomes_created:,} 条年度收入;更新 {result.households_updated:,} 户;帮扶结对 {paired} 户。"

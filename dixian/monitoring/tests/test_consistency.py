@@ -36,7 +36,9 @@ def people(world):
 
 
 def monitored(household, *, identified=dt.date(2025, 3, 1), risks=("01",), measures=(("health", "applied"),)):
-    case = case_from_import(household=household, identified_on=identified, category="edge", risk_codes=list(risks))
+    case = case_from_import(
+        household=household, identified_on=identified, category="edge", risk_codes=list(risks)
+    )
     assert case is not None
     for category, status in measures:
         Measure.objects.create(
@@ -59,7 +61,7 @@ def eliminated(household, *, identified, on, method=lc.ASSISTED):
     return case
 
 
-def codes(prefix: str = "") -> set[tuple[str, str]]:
+def codes(prefix: str = "") -> set[tuple[str, int]]:
     return {(h.code, h.household_id) for h in cc.consistency_hits(prefix=prefix, today=TODAY)}
 
 
@@ -92,7 +94,9 @@ def test_no_helper_and_the_grace_month_for_measures(world, people):
     monitored(neighbour, identified=TODAY - dt.timedelta(days=20), measures=())
     assert codes() == {("no_helper", neighbour.pk)}  # the plan is not due yet
     HelperAssignment.objects.create(
-        household=neighbour, helper=people["helper"], start_date=TODAY - dt.timedelta(days=400),
+        household=neighbour,
+        helper=people["helper"],
+        start_date=TODAY - dt.timedelta(days=400),
         end_date=TODAY - dt.timedelta(days=1),
     )
     assert codes() == {("no_helper", neighbour.pk)}  # ended yesterday
@@ -102,10 +106,15 @@ def test_no_helper_and_the_grace_month_for_measures(world, people):
 
 
 def test_income_too_high_only_for_households_identified_since_2023(world, people):
-    monitored(world.home, identified=dt.date(2024, 5, 1), measures=(("health", "applied"), ("industry", "applied")))
+    monitored(
+        world.home, identified=dt.date(2024, 5, 1), measures=(("health", "applied"), ("industry", "applied"))
+    )
     assert codes() == set()  # 11,600 元 per head
     HouseholdIncome.objects.create(
-        household=world.home, year=2026, members=2, net_income=Decimal("45000"),
+        household=world.home,
+        year=2026,
+        members=2,
+        net_income=Decimal("45000"),
         net_income_per_capita=Decimal("22500"),
     )
     assert codes() == {("income_too_high", world.home.pk)}
@@ -117,8 +126,14 @@ def test_a_school_age_child_out_of_school_without_a_reason(world, people):
     monitored(world.home, measures=(("health", "applied"), ("industry", "applied")))
     born_from, born_to = cc.compulsory_birth_range(TODAY)
     child = Person.objects.create(
-        household=world.home, region_code=world.home.region_code, id_number="360424201501010017",
-        name="张小", sex="male", birth_date=dt.date(2015, 1, 1), relation="son", labour_skill="none",
+        household=world.home,
+        region_code=world.home.region_code,
+        id_number="360424201501010017",
+        name="张小",
+        sex="male",
+        birth_date=dt.date(2015, 1, 1),
+        relation="son",
+        labour_skill="none",
         student_status="primary",
     )
     assert born_from <= child.birth_date <= born_to
@@ -127,10 +142,14 @@ def test_a_school_age_child_out_of_school_without_a_reason(world, people):
     hits = cc.consistency_hits(today=TODAY)
     assert [(h.code, h.household_id) for h in hits] == [("child_out_of_school", world.home.pk)]
     assert "11岁" in hits[0].message and "360424" not in hits[0].message
-    Person.objects.filter(pk=child.pk).update(student_status="dropout", health_status="disabled", disability_category="physical")
+    Person.objects.filter(pk=child.pk).update(
+        student_status="dropout", health_status="disabled", disability_category="physical"
+    )
     assert codes() == set()  # a recorded reason (送教上门)
     # The school year decides, not the birthday: 31 August of the entry year is in, 1 September is not.
-    Person.objects.filter(pk=child.pk).update(health_status="healthy", disability_category="", birth_date=born_to)
+    Person.objects.filter(pk=child.pk).update(
+        health_status="healthy", disability_category="", birth_date=born_to
+    )
     assert codes() == {("child_out_of_school", world.home.pk)}
     Person.objects.filter(pk=child.pk).update(birth_date=born_to + dt.timedelta(days=1))
     assert codes() == set()
@@ -158,13 +177,17 @@ def test_below_the_line_but_eliminated_and_only_the_latest_episode_counts(world,
     assert [(h.code, h.case_id) for h in found] == [("below_line_eliminated", first.pk)]
     assert "8000.00" in found[0].message and "8200" in found[0].message
     # A new episode supersedes the eliminated one.
-    monitored(world.home, identified=dt.date(2026, 10, 1), measures=(("health", "applied"), ("industry", "applied")))
+    monitored(
+        world.home, identified=dt.date(2026, 10, 1), measures=(("health", "applied"), ("industry", "applied"))
+    )
     assert codes() == set()
 
 
 def test_an_identification_case_past_its_deadline(world, people):
     case = monitored(world.neighbour)
-    MonitoringCase.objects.filter(pk=case.pk).update(state=lc.TOWNSHIP_REVIEW, due_on=TODAY - dt.timedelta(days=3))
+    MonitoringCase.objects.filter(pk=case.pk).update(
+        state=lc.TOWNSHIP_REVIEW, due_on=TODAY - dt.timedelta(days=3)
+    )
     hits = cc.consistency_hits(today=TODAY)
     assert [(h.code, h.household_id) for h in hits] == [("identification_overdue", world.neighbour.pk)]
     assert "超期3天" in hits[0].message and "乡镇初审" in hits[0].message
@@ -179,7 +202,11 @@ def test_findings_open_stay_and_resolve_themselves_never_deleted(world, people):
     assert (first.opened, first.kept, first.resolved) == (1, 0, 0)
     assert first.counts["risk07_no_labour"] == 1
     finding = ConsistencyFinding.objects.get()
-    assert (finding.code, finding.case_id, finding.region_code) == ("risk07_no_labour", case.pk, world.home.region_code)
+    assert (finding.code, finding.case_id, finding.region_code) == (
+        "risk07_no_labour",
+        case.pk,
+        world.home.region_code,
+    )
     second = cc.consistency_check(today=TODAY)
     assert (second.opened, second.kept, second.resolved) == (0, 1, 0)
     again = ConsistencyFinding.objects.get()
