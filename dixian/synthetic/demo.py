@@ -172,6 +172,7 @@ def demo_load(*, scale: str, seed: int, say: Say) -> bool:
         say(f"使用已生成的演示数据 {directory}")
     village = demo_village_code(directory)
     if Region.objects.filter(code=village).exists() and demo_loaded(manifest, village):
+        lifecycle_load(directory, say=say)  # completes a load interrupted before it; writes nothing after
         if demo_lines_loaded(manifest, village):
             say(f"演示数据已加载({manifest.households:,} 户,{manifest.persons:,} 人),无需重复加载。")
             return False
