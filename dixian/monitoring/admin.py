@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import admin
 
-from .models import CaseAttachment, CaseTransition, MonitoringCase
+from .models import CaseAttachment, CaseTransition, ConsistencyFinding, MonitoringCase
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -38,3 +38,13 @@ class CaseTransitionAdmin(ReadOnlyAdmin):
 class CaseAttachmentAdmin(ReadOnlyAdmin):
     list_display = ("case", "kind", "original_name", "size", "uploaded_at")
     raw_id_fields = ("case", "transition")
+
+
+@admin.register(ConsistencyFinding)
+class ConsistencyFindingAdmin(ReadOnlyAdmin):
+    """疑点核查 findings are written by the checks alone (docs/domain.md §20.1): they open, stay and resolve
+    with the data, so the admin only shows them."""
+
+    list_display = ("household", "code", "region_code", "first_seen_at", "last_seen_at", "resolved_at")
+    list_filter = ("code",)
+    raw_id_fields = ("household", "case")
