@@ -10,6 +10,7 @@ from django.contrib import admin
 from .models import (
     CaseAttachment,
     CaseTransition,
+    ConsistencyFinding,
     DeadlineDailyCount,
     DeadlinePolicy,
     FollowUpCheck,
@@ -84,3 +85,13 @@ class MeasureAdmin(ReadOnlyAdmin):
     list_display = ("case", "category", "item", "status", "start_on", "applied_on", "followed_up_on")
     list_filter = ("category", "status")
     raw_id_fields = ("case", "created_by")
+
+
+@admin.register(ConsistencyFinding)
+class ConsistencyFindingAdmin(ReadOnlyAdmin):
+    """疑点核查 findings are written by the checks alone (docs/domain.md §20.1): they open, stay and resolve
+    with the data, so the admin only shows them."""
+
+    list_display = ("household", "code", "region_code", "first_seen_at", "last_seen_at", "resolved_at")
+    list_filter = ("code",)
+    raw_id_fields = ("household", "case")

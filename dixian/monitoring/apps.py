@@ -92,3 +92,11 @@ class MonitoringConfig(AppConfig):
         case_panel_register(
             name="notices", order=50, template="monitoring/panels/notices.html", context=case_notice_panel
         )
+        from .findings import case_findings_panel
+
+        case_panel_register(
+            name="consistency",
+            order=60,
+            template="monitoring/partials/_case_findings.html",
+            context=case_findings_panel,
+        )

@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views, views_assist, views_deadlines, views_elimination, views_entry, views_notices
+from . import (
+    views,
+    views_assist,
+    views_consistency,
+    views_deadlines,
+    views_elimination,
+    views_entry,
+    views_notices,
+)
 
 app_name = "monitoring"
 urlpatterns = [
@@ -44,4 +52,6 @@ urlpatterns = [
     path(
         "notices/township/<str:code>/docx/", views_notices.notice_township_docx, name="notice_township_docx"
     ),
+    # 疑点核查 (docs/domain.md §20.1).
+    path("consistency/", views_consistency.consistency_list, name="consistency"),
 ]

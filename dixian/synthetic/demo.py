@@ -26,7 +26,7 @@ from dixian.registry.models import HelperAssignment, Household, HouseholdIncome,
 from .demo_cases import demo_cases, demo_cases_loaded
 from .generate import SCALES, Manifest, generate, read_manifest
 from .labels import registry_labels
-from .loading import regions_load, registry_load_directory
+from .loading import lifecycle_load, regions_load, registry_load_directory
 from .tree import CITY_CODE, single_village_tree
 
 DEMO_PASSWORD = "dixian-demo-2026"  # noqa: S105 - published demo credential, shown on the console
@@ -174,6 +174,7 @@ def demo_load(*, scale: str, seed: int, say: Say) -> bool:
         say(f"使用已生成的演示数据 {directory}")
     village = demo_village_code(directory)
     if Region.objects.filter(code=village).exists() and demo_loaded(manifest, village):
+        lifecycle_load(directory, say=say)  # completes a load interrupted before it; writes nothing after
         lines, cases = demo_lines_loaded(manifest, village), demo_cases_loaded(village)
         if lines and cases:
             say(f"演示数据已加载({manifest.households:,} 户,{manifest.persons:,} 人),无需重复加载。")
@@ -193,6 +194,8 @@ def demo_load(*, scale: str, seed: int, say: Say) -> bool:
         directory, actor=users["admin"], reference=f"demo:{scale}-{seed}", say=say
     )
     paired = demo_helper_assignments(users["helper"], village)
+    say("加载监测帮扶档案")
+    lifecycle_load(directory, say=say)
     say(
         f"完成:新增 {result.households_created:,} 户、{result.persons_created:,} 人、"
         f"{result.incomes_created:,} 条年度收入;更新 {result.households_updated:,} 户;帮扶结对 {paired} 户。"

@@ -7,6 +7,9 @@ Output directory:
   feeds/<feed>.parquet  the 12 department feeds of the demo period, Chinese headers (feeds.py); at the
                       smaller scales also feeds/<feed>.csv to upload by hand
   ground_truth.parquet  what the screening of those feeds must find (feeds.GROUND_TRUTH_SCHEMA)
+  cases.parquet  measures.parquet  the monitoring lifecycle (lifecycle.py: a case per monitored household,
+                      eliminated and overdue ones, planted inconsistencies)
+  consistency_truth.parquet  what 疑点核查 must find on them (lifecycle.TRUTH_SCHEMA)
   manifest.json       scale, seed and row counts; written last, so its presence means a complete set
 """
 
@@ -23,16 +26,20 @@ import polars as pl
 from dixian.domain import catalogue
 
 from .feeds import DEFAULT_PERIOD, generate_feeds, write_feeds
+from .lifecycle import as_of_for, children_plant, generate_lifecycle
 from .population import INCOME_YEAR, generate_population
 from .tree import build_tree, single_township_tree, single_village_tree
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 FILES = (
     "regions.parquet",
     "households.parquet",
     "persons.parquet",
     "incomes.parquet",
     "ground_truth.parquet",
+    "cases.parquet",
+    "measures.parquet",
+    "consistency_truth.parquet",
     *(f"feeds/{f.code}.parquet" for f in catalogue.FEEDS),
 )
 
@@ -69,6 +76,9 @@ class Manifest:
     period: str = DEFAULT_PERIOD
     feed_rows: dict[str, int] | None = None
     events: dict[str, int] | None = None  # ground-truth rows by kind
+    cases: int = 0
+    consistency: dict[str, int] | None = None  # consistency truth rows by kind
+    as_of: str = ""  # the day the lifecycle's truth holds on (YYYY-MM-DD)
     format_version: int = FORMAT_VERSION
 
 
@@ -110,6 +120,12 @@ def generate(
         tree = single_township_tree(tree)
     step("人口")
     population = generate_population(tree=tree, persons_target=spec.persons, seed=seed, progress=step)
+    # A few monitored households' pupils are recorded out of school before the feeds follow the registry.
+    as_of = as_of_for(period)
+    persons, pupils_out = children_plant(
+        households=population.households, persons=population.persons, scale=scale, seed=seed, as_of=as_of
+    )
+    population.persons = persons
     step("写入 Parquet")
     frames = {
         "regions": tree,
@@ -134,6 +150,24 @@ def generate(
     step("写入部门数据")
     feed_rows = write_feeds(feedset, out, csv=spec.feed_csv)
     events = dict(sorted(feedset.ground_truth.group_by("kind").len().iter_rows()))
+    step("监测帮扶档案与疑点核查标准答案")
+    truth = feedset.ground_truth
+    lifecycle = generate_lifecycle(
+        households=population.households,
+        persons=population.persons,
+        incomes=population.incomes,
+        excluded=set(truth["household_no"].drop_nulls().to_list()),
+        avoid_villages=set(truth.filter(pl.col("rule_id") == "R17")["village_code"].drop_nulls().to_list()),
+        demo_village=demo_village,
+        pupils_out=pupils_out,
+        scale=scale,
+        seed=seed,
+        as_of=as_of,
+        say=step,
+    )
+    lifecycle.cases.write_parquet(out / "cases.parquet", compression="zstd", statistics=True)
+    lifecycle.measures.write_parquet(out / "measures.parquet", compression="zstd", statistics=True)
+    lifecycle.truth.write_parquet(out / "consistency_truth.parquet", compression="zstd", statistics=True)
     with_workbook = spec.workbook and labels is not None
     if with_workbook:
         from .workbook import write_workbook
@@ -160,6 +194,9 @@ def generate(
         period=period,
         feed_rows=feed_rows,
         events=events,
+        cases=lifecycle.cases.height,
+        consistency=dict(sorted(lifecycle.truth.group_by("kind").len().iter_rows())),
+        as_of=as_of.isoformat(),
     )
     (out / "manifest.json").write_text(
         json.dumps(asdict(manifest), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"

@@ -196,3 +196,200 @@ def statistics_refresh() -> None:
     """
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
+
+
+HELPER_UNIT = "县直单位(演示)"
+
+
+def _helpers_by_county(codes: set[str]) -> dict[str, int]:
+    """One 帮扶干部 account per county for the generated pairings (no password: nobody signs in as it)."""
+    from django.contrib.auth.hashers import make_password
+
+    from dixian.accounts.models import Role, User
+
+    counties = {r.code[:6]: r for r in Region.objects.filter(code__in={c[:6] + "000000" for c in codes})}
+    ids: dict[str, int] = {}
+    for county6, region in counties.items():
+        user, created = User.objects.get_or_create(
+            username=f"synthetic_helper_{county6}",
+            defaults={
+                "region": region,
+                "roles": [Role.HELPER],
+                "first_name": f"{region.name}帮扶联系人(演示)",
+                "password": make_password(None),
+            },
+        )
+        ids[county6] = user.pk
+    return ids
+
+
+def lifecycle_load(directory: Path, *, say: Say | None = None) -> int:
+    """Write the generated monitoring lifecycle (cases.parquet, measures.parquet) into the database with
+    bulk inserts, as the history of a national import: each case with its transitions, its measures and
+    its helper, and the household's 监测对象类别 as the case says (docs/domain.md §20). Households that
+    already have a case are left alone, so a second run writes nothing. Returns the cases written."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from dixian.domain import lifecycle as lc
+    from dixian.monitoring.models import CaseTransition, Measure, MonitoringCase
+    from dixian.registry.models import HelperAssignment, Household
+
+    say = say or (lambda _msg: None)
+    cases = pl.read_parquet(directory / "cases.parquet")
+    measures = pl.read_parquet(directory / "measures.parquet")
+    if cases.height == 0:
+        return 0
+    numbers = cases["household_no"].to_list()
+    households: dict[str, tuple[int, str]] = {}
+    for i in range(0, len(numbers), 2000):
+        households.update(
+            (no, (pk, code))
+            for no, pk, code in Household.objects.filter(household_no__in=numbers[i : i + 2000]).values_list(
+                "household_no", "id", "region_code"
+            )
+        )
+    have = set(
+        MonitoringCase.objects.filter(household_id__in=[pk for pk, _ in households.values()]).values_list(
+            "household_id", flat=True
+        )
+    )
+    rows = [
+        r
+        for r in cases.to_dicts()
+        if r["household_no"] in households and households[r["household_no"]][0] not in have
+    ]
+    if not rows:
+        return 0
+    villages = dict(
+        Region.objects.filter(code__in={households[r["household_no"]][1][:12] for r in rows}).values_list(
+            "code", "id"
+        )
+    )
+    helpers = _helpers_by_county({households[r["household_no"]][1] for r in rows})
+    now = timezone.now()
+    with transaction.atomic():
+        objects = []
+        for r in rows:
+            pk, code = households[r["household_no"]]
+            closed = r["state"] in lc.CLOSED
+            objects.append(
+                MonitoringCase(
+                    household_id=pk,
+                    region_id=villages[code[:12]],
+                    region_code=code,
+                    episode=1,
+                    state=r["state"],
+                    state_since=now,
+                    origin=MonitoringCase.Origin.IMPORT
+                    if r["identified_on"]
+                    else MonitoringCase.Origin.MANUAL,
+                    origin_note="" if r["identified_on"] else "干部走访发现(演示)",
+                    category=r["category"],
+                    risk_codes=list(r["risk_codes"]),
+                    first_clue_on=r["first_clue_on"],
+                    due_on=r["due_on"],
+                    decided_on=r["identified_on"],
+                    identified_on=r["identified_on"],
+                    eliminated_on=r["eliminated_on"],
+                    elimination_method=r["elimination_method"] or "",
+                    closed_at=now if closed else None,
+                )
+            )
+        MonitoringCase.objects.bulk_create(objects, batch_size=2000)
+        case_ids = dict(
+            MonitoringCase.objects.filter(household_id__in=[o.household_id for o in objects]).values_list(
+                "household_id", "id"
+            )
+        )
+        by_no = {r["household_no"]: case_ids[households[r["household_no"]][0]] for r in rows}
+        transitions = []
+        for r in rows:
+            case_id = by_no[r["household_no"]]
+            if r["identified_on"] is None:
+                transitions.append(
+                    CaseTransition(
+                        case_id=case_id,
+                        seq=1,
+                        action=CaseTransition.Action.OPEN,
+                        to_state=r["state"],
+                        on=r["first_clue_on"],
+                        at=now,
+                        actor_name="系统",
+                        reason="干部走访发现(演示)",
+                    )
+                )
+                continue
+            transitions.append(
+                CaseTransition(
+                    case_id=case_id,
+                    seq=1,
+                    action=CaseTransition.Action.IMPORT,
+                    to_state=lc.MONITORING,
+                    on=r["identified_on"],
+                    at=now,
+                    actor_name="系统",
+                    reason="全国防返贫监测信息系统导入:已识别为监测对象",
+                    data={"category": r["category"], "risk_codes": list(r["risk_codes"])},
+                )
+            )
+            if r["state"] == lc.ELIMINATED:
+                transitions.append(
+                    CaseTransition(
+                        case_id=case_id,
+                        seq=2,
+                        action=CaseTransition.Action.IMPORT,
+                        from_state=lc.MONITORING,
+                        to_state=lc.ELIMINATED,
+                        on=r["eliminated_on"],
+                        at=now,
+                        actor_name="系统",
+                        reason="全国防返贫监测信息系统导入:风险已消除",
+                        data={"method": r["elimination_method"]},
+                    )
+                )
+        CaseTransition.objects.bulk_create(transitions, batch_size=2000)
+        MonitoringCase.objects.filter(id__in=list(by_no.values()), state=lc.ELIMINATED).update(seq=2)
+        MonitoringCase.objects.filter(id__in=list(by_no.values())).exclude(state=lc.ELIMINATED).update(seq=1)
+        Measure.objects.bulk_create(
+            (
+                Measure(
+                    case_id=by_no[m["household_no"]],
+                    category=m["category"],
+                    item=m["item"],
+                    start_on=m["start_on"],
+                    deliverer="乡镇人民政府",
+                    status=m["status"],
+                    applied_on=m["start_on"] if m["status"] in Measure.APPLIED_STATUSES else None,
+                )
+                for m in measures.to_dicts()
+                if m["household_no"] in by_no
+            ),
+            batch_size=2000,
+        )
+        HelperAssignment.objects.bulk_create(
+            (
+                HelperAssignment(
+                    household_id=households[r["household_no"]][0],
+                    helper_id=helpers[households[r["household_no"]][1][:6]],
+                    unit=HELPER_UNIT,
+                    start_date=dt.date(2022, 1, 1),
+                )
+                for r in rows
+                if r["helper"]
+            ),
+            batch_size=2000,
+        )
+        # Only the case writes the category (docs/domain.md §20): the monitored cases set it (the other
+        # cases are of households the registry does not hold as monitored).
+        for category in {r["category"] for r in rows if r["state"] in lc.MONITORED_STATES}:
+            ids = [
+                households[r["household_no"]][0]
+                for r in rows
+                if r["state"] in lc.MONITORED_STATES and r["category"] == category
+            ]
+            for i in range(0, len(ids), 2000):
+                Household.objects.filter(id__in=ids[i : i + 2000]).update(monitoring_category=category)
+    say(f"  监测帮扶档案 {len(rows):,} 份,帮扶措施 {measures.height:,} 条")
+    return len(rows)

@@ -500,6 +500,26 @@ def delivery_of(h: Household) -> int:
     return delivery.pk
 
 
+def consistency_finding_in(h: Household) -> int:
+    """An open 疑点核查 finding of the household (the monitoring:consistency list shows it)."""
+    from django.utils import timezone
+
+    from dixian.monitoring.models import ConsistencyFinding
+
+    finding, _ = ConsistencyFinding.objects.get_or_create(
+        household=h,
+        code="no_helper",
+        resolved_at=None,
+        defaults={
+            "region_code": h.region_code,
+            "message": "监测对象没有在岗的帮扶联系人,请落实结对帮扶",
+            "first_seen_at": timezone.now(),
+            "last_seen_at": timezone.now(),
+        },
+    )
+    return finding.pk
+
+
 def targets_for(
     world: World, visible: set[int], job: Job, batch: ImportBatch | None = None, user: User | None = None
 ) -> tuple[Targets, Targets | None]:
@@ -557,6 +577,8 @@ def targets_for(
         )
 
     declarations = {h.pk: declaration_in(h) for h in (world.far, world.neighbour, world.home)}
+    for h in (world.far, world.neighbour, world.home):
+        consistency_finding_in(h)
     visible_batch = batch.pk if batch is not None and not batch_hidden else MISSING
     return (
         of(outside[0] if outside else None, hidden_batch),

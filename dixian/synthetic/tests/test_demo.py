@@ -45,7 +45,12 @@ def test_load_demo_loads_the_village_and_the_accounts(data_dir) -> None:
     village = Household.objects.order_by("household_no").first().region.parent
     assert village.level == "village"
     users = {u.username: u for u in User.objects.select_related("region")}
-    assert set(users) == {a.username for a in DEMO_ACCOUNTS}
+    # The generated cases' helpers: one account per county, nobody signs in as it (docs/synthetic.md).
+    pairing = {n for n in users if n.startswith("synthetic_helper_")}
+    assert pairing == {"synthetic_helper_360424"}
+    assert not users["synthetic_helper_360424"].has_usable_password()
+    assert users["synthetic_helper_360424"].roles == [Role.HELPER]
+    assert set(users) - pairing == {a.username for a in DEMO_ACCOUNTS}
     expect = {
         "city_admin": (Role.CITY_ADMIN, "360400000000", True),
         "xs_admin": (Role.COUNTY_ADMIN, "360424000000", True),
