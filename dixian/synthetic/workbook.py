@@ -81,6 +81,10 @@ def sheet_cells(
     for column in COLUMNS:
         f = column.field
         col = pl.col(f)
+        if f not in rows.columns:
+            # A template column the generator does not fill (识别时间: the generated cases carry it).
+            exprs.append(pl.lit("").alias(column.header))
+            continue
         if f in BOOL_FIELDS:
             expr = pl.when(col).then(pl.lit("是")).when(~col).then(pl.lit("否")).otherwise(pl.lit(""))
         elif f == "birth_date":
