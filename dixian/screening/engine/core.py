@@ -4,7 +4,8 @@ The run, in SQL that DuckDB and Spark both execute:
 1. canonical views of the inputs (feed headers mapped through the catalogue, values cast to their types);
 2. `pp` (persons) and `hh` (households with latest income, labourers, monitoring flags);
 3. per person-keyed feed: rows deduplicated by record key, then those inside the longest window of the
-   rules on the feed kept; ID numbers normalised (spaces, full-width digits, x, 15-digit upgrade); rows
+   rules on the feed kept; ID numbers normalised (spaces, full-width digits, x, 15-digit upgrade: stored
+   so with the delivery, computed for deliveries stored before that); rows
    linked to persons by the optional link table (Splink's output) or by the normalised ID, all feeds in
    one join, the result kept per feed; rows that match nobody become 应纳未纳 candidates;
 4. every applicable rule version adds evidence rows; evidence of a risk the household is already
@@ -577,7 +578,7 @@ def _later_copies_sql(
     where grouping the text keys themselves costs a hash table of millions of strings), and only the rows
     whose hash occurs more than once are compared by their keys. A hash shared by different keys only sends
     those rows through the exact comparison. `hash_keys`, when given, are some of the keys' columns (every
-    copy of a record agrees on them): the keys are then computed only for the rows they group."""
+    copy of a record agrees on them): the keys are then read and computed only for the rows they group."""
     cols = ", ".join(keys)
     h = d.hash64(*(hash_keys or keys))
     return f"""
@@ -630,7 +631,12 @@ def _linked_sql(
         # First row per record key: a re-sent row counts once (see `_later_copies_sql`), also when it was
         # sent again with its ID number cleaned up (the key's ID is normalised: docs/feeds.md §五).
         # `_kid`: the key's ID where it differs from the number as delivered.
-        dedup = _later_copies_sql(d, f"src_{code}", key_columns_sql(feed, d=d, key_id=key_id), dedup_rows)
+        # Grouped by the key's other columns: hashing the ID's 18 characters too costs more than the few
+        # more candidates it would rule out (docs/benchmarks.md, screening engine).
+        others = [k for k in feed.record_key if k != "id_number"]
+        dedup = _later_copies_sql(
+            d, f"src_{code}", key_columns_sql(feed, d=d, key_id=key_id), dedup_rows, others
+        )
         parts.append(f"""
   SELECT {lit(code)} AS feed, CAST({_feed_no(code)} AS SMALLINT) AS _f, _row, _key, _date{slot_names}, name, id_number,
          {NORMALISED_ID_COLUMN} AS _id{lkey_out},
