@@ -6,7 +6,8 @@
 Inputs are built directly with numpy/Polars (no Django): 800,000 households, 2.5 M persons, two years of
 incomes and ≥ 5 M rows across the 12 department feeds, with the Chinese headers departments send and the
 usual ID damage (15-digit numbers, spaces, missing, persons not in the registry), written to Parquet in a
-scratch directory.
+scratch directory, with the normalised ID numbers beside the delivered ones as the delivery service stores
+them (`feeds.ingest.stored_table`; `--no-stored-ids`: without, as deliveries stored before it were).
 
 - engine: `screen()` with all 17 default rules on DuckDB over the Parquet paths (header mapping, ID
   normalisation, record-key dedup, linking, every rule, merge, 应纳未纳 list), results fetched as Arrow.
@@ -99,7 +100,7 @@ def _id_numbers(np, pl, region, birth, seq):  # noqa: ANN001, ANN202 - numpy/pol
     ).to_series()
 
 
-def build_inputs(out: Path, seed: int = 20261029) -> dict[str, int]:
+def build_inputs(out: Path, seed: int = 20261029, *, stored_ids: bool = True) -> dict[str, int]:
     import numpy as np
     import polars as pl
 
@@ -205,6 +206,10 @@ def build_inputs(out: Path, seed: int = 20261029) -> dict[str, int]:
         dates = day0 + rng.integers(0, span, rows).astype("timedelta64[D]")
         cols = feed_columns(code, rows, rng, dates, villages, ids, names, birth_int)
         frame = pl.DataFrame(cols)
+        if stored_ids:
+            from dixian.feeds.ingest import stored_table
+
+            frame = pl.from_arrow(stored_table(frame.to_arrow()))  # type: ignore[assignment]
         frame = frame.rename({c.field: c.header for c in spec.columns if c.field in frame.columns})
         frame.write_parquet(out / f"{code}.parquet")
         counts[code] = frame.height
@@ -458,6 +463,12 @@ def main() -> None:
     parser.add_argument("--data", type=Path, help="reuse inputs built earlier in this directory")
     parser.add_argument("--child", choices=["engine", "floor"], help=argparse.SUPPRESS)
     parser.add_argument("--no-docs", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    parser.add_argument(
+        "--no-stored-ids",
+        action="store_true",
+        help="build the feeds without the normalised ID column (as deliveries stored before it); "
+        "ignored when --data holds inputs already",
+    )
     args = parser.parse_args()
     if args.child:
         child(args.child, args.data)
@@ -468,7 +479,7 @@ def main() -> None:
         data.mkdir(parents=True, exist_ok=True)
         if not (data / "persons.parquet").exists():
             t0 = time.perf_counter()
-            counts = build_inputs(data)
+            counts = build_inputs(data, stored_ids=not args.no_stored_ids)
             print(f"inputs built in {time.perf_counter() - t0:.1f} s: {counts}")
         else:
             import pyarrow.parquet as pq

@@ -136,6 +136,47 @@ def birth_date_expr(c: pl.Expr) -> pl.Expr:
     return c.str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
 
 
+def normalised_ids(raw: pl.Series) -> pl.Series:
+    """Per value of a text series, as `normalised_id` (and the engine's `normalised_id_sql` of `clean_id_sql`):
+    the cleaned 18-character number, a 15-digit one upgraded, null when nothing can be done.
+
+    Nearly every value is a clean 18-character number, its own normalised form; only the others are cleaned
+    and upgraded, each step once (an expression that spells the cleaning inside every digit's slice makes
+    Polars clean each value 35 times: seconds at a million rows)."""
+    import polars as pl
+
+    frame = pl.DataFrame({"raw": raw}, schema={"raw": pl.String})
+    ok = frame.get_column("raw").str.contains(f"^{ID18_PATTERN}$").fill_null(False)
+    out = frame.select(pl.when(ok).then(pl.col("raw"))).to_series()
+    others = frame.with_row_index("i").filter(~ok & pl.col("raw").is_not_null())
+    if others.height == 0:
+        return out
+    cleaned = (
+        pl.col("raw")
+        .str.replace_many(list(_FULL_WIDTH), list(_HALF_WIDTH))
+        .str.to_uppercase()
+        .str.replace_all(" ", "", literal=True)
+        .str.replace_all("\u3000", "", literal=True)
+    )
+    c = pl.col("c")
+    fixed = (
+        others.with_columns(c=cleaned)
+        .with_columns(
+            body=pl.when(c.str.contains(f"^{ID15_PATTERN}$")).then(
+                c.str.slice(0, 6) + pl.lit("19") + c.str.slice(6, 9)
+            )
+        )
+        .select(
+            "i",
+            pl.when(c.str.contains(f"^{ID18_PATTERN}$"))
+            .then(c)
+            .otherwise(pl.col("body") + check_char_expr(weighted_sum_expr(pl.col("body"))))
+            .alias("n"),
+        )
+    )
+    return out.scatter(fixed.get_column("i"), fixed.get_column("n"))
+
+
 def male_expr(c: pl.Expr) -> pl.Expr:
     """True where the 17th digit is odd."""
     import polars as pl

@@ -9,7 +9,22 @@ from __future__ import annotations
 import re
 
 from .catalogue import Feed
-from .idnumber import ID18_PATTERN, DuckDBRegex, RegexDialect, clean_id_sql, normalised_id, normalised_id_sql
+from .idnumber import (
+    ID18_PATTERN,
+    DuckDBRegex,
+    RegexDialect,
+    clean_id_sql,
+    normalised_id,
+    normalised_id_sql,
+)
+
+# The column a stored delivery (its canonical Parquet, dixian/feeds/services.py) keeps beside the ID number
+# as delivered: the number normalised once when the delivery was received (`normalised_id`, vectorised as
+# `idnumber.normalised_ids`: cleaned, a 15-digit number upgraded; null where it cannot be a number at all). The screening engine deduplicates and
+# links by it instead of testing every row with a regular expression (docs/benchmarks.md, screening engine).
+# A delivery stored before it has no such column and the engine computes it (`stored_id_sql`). A change to
+# what `normalised_id` does must give the column a new name, so that files written before are recomputed.
+NORMALISED_ID_COLUMN = "_id_normalised"
 
 
 def key_id_sql(expr: str, d: RegexDialect | None = None) -> str:
@@ -56,10 +71,29 @@ def rekeyed(feed: Feed, stored: str) -> str:
     return "|".join(parts)
 
 
-def key_columns_sql(feed: Feed, alias: str = "", d: RegexDialect | None = None) -> list[str]:
-    """The record key's columns as SQL expressions, the ID number as `key_id_sql` has it."""
+def stored_id_sql(expr: str, d: RegexDialect | None = None) -> str:
+    """NORMALISED_ID_COLUMN computed in SQL, for deliveries stored without it: a clean 18-character number as
+    it is (the one test nearly every row needs), the others cleaned and upgraded (`normalised_id_sql`)."""
+    d = d or DuckDBRegex()
+    return (
+        f"CASE WHEN {d.full_match(expr, ID18_PATTERN)} THEN {expr} "
+        f"ELSE {normalised_id_sql(d, clean_id_sql(expr))} END"
+    )
+
+
+def key_id_from_normalised_sql(normalised: str, id_number: str) -> str:
+    """`key_id_sql` from the normalised number (NORMALISED_ID_COLUMN) and the number as delivered: the
+    normalised one, else the number as sent (no regular expression: the normalising was done once)."""
+    return f"coalesce({normalised}, {id_number})"
+
+
+def key_columns_sql(
+    feed: Feed, alias: str = "", d: RegexDialect | None = None, *, key_id: str | None = None
+) -> list[str]:
+    """The record key's columns as SQL expressions, the ID number as `key_id_sql` has it (`key_id`: an
+    expression that gives the same, such as `key_id_from_normalised_sql`)."""
     return [
-        key_id_sql(f"{alias}{name}", d) if name == "id_number" else f"{alias}{name}"
+        (key_id or key_id_sql(f"{alias}{name}", d)) if name == "id_number" else f"{alias}{name}"
         for name in feed.record_key
     ]
 
@@ -71,14 +105,16 @@ def delivered_key_sql(feed: Feed, alias: str = "") -> str:
     return parts[0] if len(parts) == 1 else f"concat_ws('|', {', '.join(parts)})"
 
 
-def record_key_sql(feed: Feed, alias: str = "", d: RegexDialect | None = None) -> str:
+def record_key_sql(
+    feed: Feed, alias: str = "", d: RegexDialect | None = None, *, key_id: str | None = None
+) -> str:
     """The record key from the columns as delivered: a re-sent row repeats them exactly, but for the ID
-    number, which is normalised (`key_id_sql`).
+    number, which is normalised (`key_id_sql`, or `key_id` as in `key_columns_sql`).
 
     One column as text, or several joined with "|" (SQL that DuckDB and Spark both run; `d` the dialect of
     the regular expressions, DuckDB's by default).
     """
-    parts = [f"coalesce(CAST({c} AS STRING), '')" for c in key_columns_sql(feed, alias, d)]
+    parts = [f"coalesce(CAST({c} AS STRING), '')" for c in key_columns_sql(feed, alias, d, key_id=key_id)]
     return parts[0] if len(parts) == 1 else f"concat_ws('|', {', '.join(parts)})"
 
 

@@ -32,6 +32,7 @@ import pyarrow as pa
 from dixian.common import uploads
 from dixian.domain import catalogue as cat
 from dixian.domain import idnumber
+from dixian.domain.records import NORMALISED_ID_COLUMN
 
 # Amounts above this are taken for a unit mistake (分 for 元) or a typing slip: no household-level feed
 # value comes near ten million 元.
@@ -911,6 +912,19 @@ def canonical_table(spec: cat.Feed, parsed: pl.DataFrame, fields: list[str]) -> 
     return table.cast(arrow_schema(spec, fields))
 
 
+def stored_table(table: pa.Table) -> pa.Table:
+    """The canonical table as a delivery's Parquet file keeps it: with the ID numbers normalised once, in
+    `domain.records.NORMALISED_ID_COLUMN` beside the numbers as sent, for feeds that have them. The screening
+    engine deduplicates and links every row of every run by the normalised number; normalised here, it
+    tests no row with a regular expression (docs/feeds.md §五: a number re-sent cleaned up is the same record)."""
+    if "id_number" not in table.column_names:
+        return table
+    normalised = idnumber.normalised_ids(pl.from_arrow(table.column("id_number")))  # type: ignore[arg-type]
+    return table.append_column(
+        pa.field(NORMALISED_ID_COLUMN, pa.string()), normalised.to_arrow().cast(pa.string())
+    )
+
+
 # ---- entry points --------------------------------------------------------------------------------------
 
 
@@ -956,6 +970,7 @@ __all__ = [
     "ingest_rows",
     "ingest_table",
     "read_delivery",
+    "stored_table",
 ]
 
 

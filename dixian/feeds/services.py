@@ -377,8 +377,8 @@ def _accept(
                 status=FeedDelivery.Status.PENDING,
             )
             rows_path = folder / f"{delivery.pk}.parquet"
-            stored = result.table
-            assert stored is not None  # an accepted result has its table
+            assert result.table is not None  # an accepted result has its table
+            stored = ingest.stored_table(result.table)
             if result.source_rows is not None:
                 # Each row's number in what was sent, for the evidence's provenance (docs/security.md §3).
                 stored = stored.append_column(ingest.SOURCE_ROW, result.source_rows)

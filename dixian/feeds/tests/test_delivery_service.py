@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from python_calamine import CalamineWorkbook
 
 from dixian.common.models import ChangeLog, Job
+from dixian.domain.idnumber import normalised_id
+from dixian.domain.records import NORMALISED_ID_COLUMN
 from dixian.feeds.models import FeedDelivery
 from dixian.feeds.services import delivery_receive
 
@@ -205,3 +207,19 @@ def test_migration_0003_stores_the_paths_under_the_data_directory_relative_to_it
     migration.backwards(apps, None)
     delivery.refresh_from_db()
     assert delivery.rows_file == inside and delivery.original_file == elsewhere
+
+
+def test_an_accepted_delivery_keeps_its_id_numbers_as_sent_and_normalised_once(world, people):
+    # The screening engine deduplicates and links by the normalised number (docs/feeds.md §五); stored with
+    # the delivery, no run normalises it again.
+    rows = medical_rows(4)
+    clean = [r[2] for r in rows]
+    rows[1][2] = clean[1][:6] + " " + clean[1][6:]
+    rows[2][2] = clean[2][:6] + clean[2][8:17]  # the old 15-digit number
+    rows[3][2] = "3.60424E+17"
+    delivery, created = receive(people, world, content=csv_bytes(rows))
+    assert created
+    table = pq.read_table(delivery.rows_path)
+    assert table.column("id_number").to_pylist() == [r[2] for r in rows]
+    assert table.column(NORMALISED_ID_COLUMN).to_pylist() == [clean[0], clean[1], clean[2], None]
+    assert table.column(NORMALISED_ID_COLUMN).to_pylist() == [normalised_id(r[2]) for r in rows]

@@ -4,7 +4,8 @@ The run, in SQL that DuckDB and Spark both execute:
 1. canonical views of the inputs (feed headers mapped through the catalogue, values cast to their types);
 2. `pp` (persons) and `hh` (households with latest income, labourers, monitoring flags);
 3. per person-keyed feed: rows deduplicated by record key, then those inside the longest window of the
-   rules on the feed kept; ID numbers normalised (spaces, full-width digits, x, 15-digit upgrade); rows
+   rules on the feed kept; ID numbers normalised (spaces, full-width digits, x, 15-digit upgrade: stored
+   so with the delivery, computed for deliveries stored before that); rows
    linked to persons by the optional link table (Splink's output) or by the normalised ID, all feeds in
    one join, the result kept per feed; rows that match nobody become 应纳未纳 candidates;
 4. every applicable rule version adds evidence rows; evidence of a risk the household is already
@@ -31,8 +32,15 @@ import pyarrow.parquet as pq
 
 from dixian.domain import catalogue
 from dixian.domain.dictionaries import LABOURER_SKILLS
-from dixian.domain.idnumber import ID18_PATTERN, checksum_ok_sql, clean_id_sql, normalised_id_sql
-from dixian.domain.records import PROBLEMS, key_columns_sql, record_key_sql
+from dixian.domain.idnumber import checksum_ok_sql
+from dixian.domain.records import (
+    NORMALISED_ID_COLUMN,
+    PROBLEMS,
+    key_columns_sql,
+    key_id_from_normalised_sql,
+    record_key_sql,
+    stored_id_sql,
+)
 from dixian.domain.risks import GRADES, RISK_TYPES
 
 from .backends import Backend, TableLike, make_backend, source_columns, source_schema, to_arrow
@@ -340,7 +348,11 @@ _ARROW_KINDS = {
 def _canonical_feed_sql(d: Dialect, feed: catalogue.Feed, raw: str, schema: pa.Schema) -> str:
     """Field names for the delivery's headers; values cast to the catalogue's types where they are not.
     Values are taken as the delivery importer left them (validated, trimmed): the engine only tolerates
-    what would otherwise break linking (the ID number) and does no per-value clean-up of its own."""
+    what would otherwise break linking (the ID number) and does no per-value clean-up of its own.
+
+    A feed with an ID number also gets NORMALISED_ID_COLUMN: as stored with the delivery when it was
+    received (`domain.records`), computed here for the rows of deliveries stored without it (null there).
+    Deduplication and linking read it, and test no row with a regular expression where it was stored."""
     mapping = {field_: header for header, field_ in catalogue.header_map(feed.code, schema.names).items()}
     cols = []
     for col in feed.columns:
@@ -355,7 +367,19 @@ def _canonical_feed_sql(d: Dialect, feed: catalogue.Feed, raw: str, schema: pa.S
             cols.append(f"try_cast({source} AS DECIMAL(18,2)) AS {col.field}")
         else:
             cols.append(f"{_cast(d, source, col.type)} AS {col.field}")
-    return f"SELECT {', '.join(cols)}, _row FROM {raw}"
+    if not any(col.field == "id_number" for col in feed.columns):
+        return f"SELECT {', '.join(cols)}, _row FROM {raw}"
+    computed = stored_id_sql("id_number", d)
+    if NORMALISED_ID_COLUMN in schema.names:
+        # Text as the delivery service writes it; anything else is not its column and is recomputed.
+        stored = d.quote(NORMALISED_ID_COLUMN) if _is_text(schema.field(NORMALISED_ID_COLUMN).type) else None
+    else:
+        stored = None
+    names = ", ".join(col.field for col in feed.columns)
+    return (
+        f"SELECT {names}, _row, {f'coalesce(_stored, {computed})' if stored else computed} AS {NORMALISED_ID_COLUMN} "
+        f"FROM (SELECT {', '.join(cols)}, _row{f', {stored} AS _stored' if stored else ''} FROM {raw}) c"
+    )
 
 
 def _canonical_registry_sql(d: Dialect, table: str, raw: str, schema: pa.Schema) -> str:
@@ -554,8 +578,7 @@ def _later_copies_sql(
     where grouping the text keys themselves costs a hash table of millions of strings), and only the rows
     whose hash occurs more than once are compared by their keys. A hash shared by different keys only sends
     those rows through the exact comparison. `hash_keys`, when given, are some of the keys' columns (every
-    copy of a record agrees on them): the keys are then computed only for the rows they group (the record
-    key's normalised ID number costs a regular expression a row: docs/feeds.md §五)."""
+    copy of a record agrees on them): the keys are then read and computed only for the rows they group."""
     cols = ", ".join(keys)
     h = d.hash64(*(hash_keys or keys))
     return f"""
@@ -577,15 +600,17 @@ def _linked_sql(
             for slot, t in layout.slots
         )
         slot_names = "".join(f", {slot}" for slot, _ in layout.slots)
-        # The ID number is tested once: nearly all are clean, and only the others are cleaned and upgraded
-        # (one expression each, so that no optimiser hoists the cleaning out of its CASE).
+        # The ID number links by its normalised form (NORMALISED_ID_COLUMN: see `_canonical_feed_sql`).
         # A key of several columns is spelled out only where it is shown (evidence, 应纳未纳 list): building
         # the text for every row costs more than the linking itself.
-        stored_key = record_key_sql(feed, d=d) if len(feed.record_key) == 1 else "CAST(NULL AS STRING)"
+        key_id = key_id_from_normalised_sql(NORMALISED_ID_COLUMN, "id_number")
+        stored_key = (
+            record_key_sql(feed, d=d, key_id=key_id) if len(feed.record_key) == 1 else "CAST(NULL AS STRING)"
+        )
         # The record key to look links up by, only for the feeds that have links (building a key of
         # several columns for every row costs more than the look-up).
         lkey_in = (
-            f", {record_key_sql(feed, d=d) if code in linked_feeds else 'CAST(NULL AS STRING)'} AS _lkey"
+            f", {record_key_sql(feed, d=d, key_id=key_id) if code in linked_feeds else 'CAST(NULL AS STRING)'} AS _lkey"
             if linked_feeds
             else ""
         )
@@ -605,20 +630,23 @@ def _linked_sql(
         dedup_rows = in_window if feed.date_field in feed.record_key else "TRUE"
         # First row per record key: a re-sent row counts once (see `_later_copies_sql`), also when it was
         # sent again with its ID number cleaned up (the key's ID is normalised: docs/feeds.md §五).
+        # `_kid`: the key's ID where it differs from the number as delivered.
+        # Grouped by the key's other columns: hashing the ID's 18 characters too costs more than the few
+        # more candidates it would rule out (docs/benchmarks.md, screening engine).
+        others = [k for k in feed.record_key if k != "id_number"]
+        dedup = _later_copies_sql(
+            d, f"src_{code}", key_columns_sql(feed, d=d, key_id=key_id), dedup_rows, others
+        )
         parts.append(f"""
   SELECT {lit(code)} AS feed, CAST({_feed_no(code)} AS SMALLINT) AS _f, _row, _key, _date{slot_names}, name, id_number,
-         CASE WHEN _ok THEN id_number ELSE {normalised_id_sql(d, "_c")} END AS _id{lkey_out},
-         CASE WHEN NOT _ok THEN {normalised_id_sql(d, "_c")} END AS _kid
+         {NORMALISED_ID_COLUMN} AS _id{lkey_out},
+         CASE WHEN {NORMALISED_ID_COLUMN} <> id_number THEN {NORMALISED_ID_COLUMN} END AS _kid
   FROM (
-    SELECT *, CASE WHEN _ok THEN id_number ELSE {clean_id_sql("id_number")} END AS _c
-    FROM (
-      SELECT _row, name, id_number, {stored_key} AS _key, {feed.date_field} AS _date{slot_cols}{lkey_in},
-             {d.full_match("id_number", ID18_PATTERN)} AS _ok
-      FROM src_{code}
-      WHERE NOT EXISTS (SELECT 1 FROM ({_later_copies_sql(d, f"src_{code}", key_columns_sql(feed, d=d), dedup_rows, [k for k in feed.record_key if k != "id_number"])}) dup WHERE dup._dup = _row)
-        {window}
-    ) r
-  ) c""")
+    SELECT _row, name, id_number, {NORMALISED_ID_COLUMN}, {stored_key} AS _key, {feed.date_field} AS _date{slot_cols}{lkey_in}
+    FROM src_{code}
+    WHERE NOT EXISTS (SELECT 1 FROM ({dedup}) dup WHERE dup._dup = _row)
+      {window}
+  ) r""")
     if linked_feeds:
         link_join = "LEFT JOIN lk ON lk.feed = a.feed AND lk.record_key = a._lkey"
         pid, linked = "coalesce(lk.id_number, a._id)", "(lk.id_number IS NOT NULL)"
@@ -745,10 +773,10 @@ def _unmatched_sql(feed: catalogue.Feed, layout: _Layout, delivered: set[str]) -
 
 def _older_ids_sql(d: Dialect, feed: catalogue.Feed, start: date, linked: bool) -> str:
     """The rows of this period's delivery of a feed dated before the rules' windows (`start`): feed number,
-    row number, the ID they link by (`_pid`: normalised, or Splink's) and whether Splink linked them. The ID
-    is tested once, and only the others are cleaned, as in the linking statement."""
+    row number, the ID they link by (`_pid`: normalised, or Splink's) and whether Splink linked them."""
     if linked:
-        lkey = f", {record_key_sql(feed, d=d)} AS _lkey"
+        key_id = key_id_from_normalised_sql(NORMALISED_ID_COLUMN, "id_number")
+        lkey = f", {record_key_sql(feed, d=d, key_id=key_id)} AS _lkey"
         link_join = f"LEFT JOIN lk ON lk.feed = {lit(feed.code)} AND lk.record_key = r._lkey"
         pid, is_linked = "coalesce(lk.id_number, r._id)", "(lk.id_number IS NOT NULL)"
     else:
@@ -756,14 +784,8 @@ def _older_ids_sql(d: Dialect, feed: catalogue.Feed, start: date, linked: bool) 
     return f"""
   SELECT CAST({_feed_no(feed.code)} AS SMALLINT) AS _f, r._row, {pid} AS _pid, {is_linked} AS _linked
   FROM (
-    SELECT _row, CASE WHEN _ok THEN id_number ELSE {normalised_id_sql(d, "_c")} END AS _id{", _lkey" if linked else ""}
-    FROM (
-      SELECT *, CASE WHEN _ok THEN id_number ELSE {clean_id_sql("id_number")} END AS _c
-      FROM (
-        SELECT _row, id_number, {d.full_match("id_number", ID18_PATTERN)} AS _ok{lkey}
-        FROM older_{feed.code} WHERE {feed.date_field} < {lit(start)}
-      ) a
-    ) b
+    SELECT _row, {NORMALISED_ID_COLUMN} AS _id{lkey}
+    FROM older_{feed.code} WHERE {feed.date_field} < {lit(start)}
   ) r {link_join}"""
 
 
@@ -776,7 +798,9 @@ WHERE o._pid IS NULL OR o._pid NOT IN (SELECT id_number FROM src_persons WHERE i
 
 def _older_unmatched_sql(d: Dialect, feed: catalogue.Feed, delivered: set[str]) -> str:
     """应纳未纳 rows of a feed from `older_unmatched`, with the delivered columns read back by row number."""
-    key = record_key_sql(feed, "s.", d)
+    key = record_key_sql(
+        feed, "s.", d, key_id=key_id_from_normalised_sql(f"s.{NORMALISED_ID_COLUMN}", "s.id_number")
+    )
     return _unmatched_rows_sql(
         feed,
         f"""

@@ -6,11 +6,16 @@ from __future__ import annotations
 from datetime import date
 
 import duckdb
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from dixian.domain import catalogue
-from dixian.domain.records import record_key, record_key_sql, rekeyed
+from dixian.domain.idnumber import normalised_id
+from dixian.domain.records import NORMALISED_ID_COLUMN, record_key, record_key_sql, rekeyed
+from dixian.feeds.ingest import stored_table
 
-from .data import World, feed, id15, id_number
+from .data import World, every_rule_world, feed, id15, id_number
 from .helpers import evidence_of, run
 
 PERSON = id_number(date(1966, 4, 5), 17)
@@ -65,3 +70,89 @@ def test_a_record_resent_with_its_number_cleaned_up_counts_once():
     rows = [dict(row, id_number=id15(pid)), dict(row, id_number=pid), dict(row, id_number=pid.lower() + " ")]
     [ev] = evidence_of(run(w.registry(), {"petition": feed("petition", rows)}, only="R16"), "R16")
     assert ev["record_keys"] == [f"甲|{pid}|2026-10-02|医疗"]
+
+
+# Deliveries stored with their ID numbers normalised (feeds.ingest.stored_table, domain.records) --------------
+
+
+def _spoiled(number: str | None, i: int) -> str | None:
+    """Every fourth number as sent cleanly; the others spaced, full-width, or old 15-digit (where born 19xx)."""
+    if number is None or len(number) != 18:
+        return number
+    if i % 4 == 1:
+        return " " + number[:6] + " " + number[6:]
+    if i % 4 == 2:
+        return number.translate(str.maketrans("0123456789X", "０１２３４５６７８９Ｘ"))
+    if i % 4 == 3 and number[6:8] == "19":
+        return id15(number)
+    return number
+
+
+def _as_delivered(code: str, frame: pl.DataFrame) -> pa.Table:
+    """A feed frame of the rule world under field names, its ID numbers spelt in the ways feeds send them."""
+    frame = frame.rename(catalogue.header_map(code, frame.columns))
+    if "id_number" in frame.columns:
+        ids = [_spoiled(n, i) for i, n in enumerate(frame.get_column("id_number").to_list())]
+        frame = frame.with_columns(pl.Series("id_number", ids, dtype=pl.String))
+    return frame.to_arrow()
+
+
+def test_deliveries_stored_with_the_normalised_number_screen_as_those_stored_without(tmp_path):
+    registry, feeds, monitored, links = every_rule_world()
+    delivered = {code: _as_delivered(code, frame) for code, frame in feeds.items()}
+    spelt = sum(
+        1
+        for t in delivered.values()
+        if "id_number" in t.column_names
+        for n in t.column("id_number").to_pylist()
+        if n and normalised_id(n) != n
+    )
+    assert spelt >= 20  # the comparison below is about numbers that need normalising
+    stored = {code: stored_table(t) for code, t in delivered.items()}
+    assert NORMALISED_ID_COLUMN in stored["medical"].column_names
+    # Two deliveries of each feed, one stored before the column existed and one after: read as one table.
+    mixed = {}
+    for code, t in delivered.items():
+        half = t.num_rows // 2
+        old, new = tmp_path / f"{code}-old.parquet", tmp_path / f"{code}-new.parquet"
+        pq.write_table(t.slice(0, half), old)
+        pq.write_table(stored_table(t.slice(half)), new)
+        mixed[code] = [old, new]
+    results = [
+        run(registry, inputs, links=links, monitored_risks=monitored) for inputs in (delivered, stored, mixed)
+    ]
+    without, with_column, both = results
+    assert without.alerts.num_rows > 10 and without.unmatched.num_rows > 0
+    for other in (with_column, both):
+        assert other.alerts.equals(without.alerts)
+        assert other.unmatched.equals(without.unmatched)
+        assert other.case_evidence.equals(without.case_evidence)
+
+
+def test_a_record_resent_cleaned_up_in_a_delivery_stored_with_the_normalised_number_counts_once(tmp_path):
+    w = World()
+    pid = w.person(w.household("H1"), "甲")
+    row = {"name": "甲", "visit_date": date(2026, 10, 2), "category": "医疗", "summary": "诉求"}
+    first, second = tmp_path / "first.parquet", tmp_path / "second.parquet"
+    pq.write_table(feed("petition", [dict(row, id_number=id15(pid))], headers="fields").to_arrow(), first)
+    pq.write_table(
+        stored_table(feed("petition", [dict(row, id_number=pid)], headers="fields").to_arrow()), second
+    )
+    [ev] = evidence_of(run(w.registry(), {"petition": [first, second]}, only="R16"), "R16")
+    assert ev["record_keys"] == [f"甲|{pid}|2026-10-02|医疗"]
+
+
+def test_the_engine_links_by_the_stored_normalised_number_and_does_not_normalise_again():
+    # The column is the delivery service's (written when the delivery was received): a run reads it as it is.
+    w = World()
+    pid = w.person(w.household("H1"), "甲")
+    other = w.person(w.household("H2"), "乙")
+    row = {"name": "乙", "visit_date": date(2026, 10, 2), "category": "医疗", "summary": "诉求"}
+    table = stored_table(feed("petition", [dict(row, id_number=id15(pid))], headers="fields").to_arrow())
+    assert table.column(NORMALISED_ID_COLUMN).to_pylist() == [pid]
+    table = table.set_column(
+        table.column_names.index(NORMALISED_ID_COLUMN), NORMALISED_ID_COLUMN, pa.array([other], pa.string())
+    )
+    [ev] = evidence_of(run(w.registry(), {"petition": table}, only="R16"), "R16")
+    assert ev["household_no"] == "H2"
+    assert ev["record_keys"] == [f"乙|{other}|2026-10-02|医疗"]
