@@ -181,8 +181,10 @@ class IncomeDeclared(models.TextChoices):
 class HouseholdIncome(models.Model):
     """Income components of one household for one year; per-capita net income per docs/domain.md §2."""
 
+    # db_index=False: the unique (household, year) index serves every lookup by household (one index less
+    # to maintain on import, docs/benchmarks.md "Registry import").
     household = models.ForeignKey(
-        Household, verbose_name="农户", on_delete=models.CASCADE, related_name="incomes"
+        Household, verbose_name="农户", on_delete=models.CASCADE, related_name="incomes", db_index=False
     )
     year = models.PositiveSmallIntegerField("年度")
     wages = models.DecimalField("工资性收入", **MONEY)
