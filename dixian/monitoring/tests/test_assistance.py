@@ -311,7 +311,9 @@ def test_the_plan_page_shows_the_helper_with_a_masked_phone(client, world, peopl
     assert "添加帮扶措施" in page and "安排帮扶联系人" not in page
 
 
-def test_the_plan_page_says_a_helper_is_needed_before_county_approval_while_identifying(client, world, people):
+def test_the_plan_page_says_a_helper_is_needed_before_county_approval_while_identifying(
+    client, world, people
+):
     case = opened(world, people, world.neighbour)  # nobody is paired with the neighbour
     client.force_login(people["township_reviewer"])
     url = reverse("monitoring:case_plan", args=[case.pk])
