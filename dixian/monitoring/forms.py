@@ -65,7 +65,7 @@ class StepForm(forms.Form):
 def _date_field(label: str) -> forms.DateField:
     return forms.DateField(
         label=label,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={
             "required": f"请填写{label}。",
             "invalid": f"{label}格式不对,请按 2026-12-06 的格式填写。",

@@ -311,6 +311,20 @@ def test_the_plan_page_shows_the_helper_with_a_masked_phone(client, world, peopl
     assert "添加帮扶措施" in page and "安排帮扶联系人" not in page
 
 
+def test_the_plan_page_says_a_helper_is_needed_before_county_approval_while_identifying(
+    client, world, people
+):
+    case = opened(world, people, world.neighbour)  # nobody is paired with the neighbour
+    client.force_login(people["township_reviewer"])
+    url = reverse("monitoring:case_plan", args=[case.pk])
+    assert "该户还没有帮扶联系人;县级审定纳入监测前须落实结对帮扶。" in client.get(url).content.decode()
+    # Once approved the rule has been applied: the page no longer speaks of an approval to come.
+    monitored_case = monitored(world, people)
+    HelperAssignment.objects.filter(household=world.home).update(end_date=TODAY() - dt.timedelta(days=1))
+    page = client.get(reverse("monitoring:case_plan", args=[monitored_case.pk])).content.decode()
+    assert "该户还没有帮扶联系人。" in page and "县级审定纳入监测前" not in page
+
+
 def test_the_helper_sees_only_its_households_plans(client, world, people):
     other = opened(world, people, world.neighbour)
     client.force_login(people["helper"])

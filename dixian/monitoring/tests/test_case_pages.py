@@ -189,6 +189,20 @@ def test_a_step_of_another_level_is_refused_with_a_message_and_no_form(client, w
     assert client.get(reverse("monitoring:case_home_check", args=[case.pk])).status_code == 403
 
 
+def test_the_date_of_each_step_form_is_filled_in_as_a_browser_reads_it(client, world, people):
+    """An <input type="date"> takes only 2026-12-06; the locale's 2026/12/06 leaves it empty, and the
+    required date then stops the browser from sending the form (found by the case journey in a browser)."""
+    case = open_case(world, people)
+    today = timezone.localdate().isoformat()
+    client.force_login(people["village_officer"])
+    home_check = page(client.get(reverse("monitoring:case_home_check", args=[case.pk])))
+    assert f'type="date" name="on" value="{today}"' in home_check
+    walk_case(case, lc.ASSET_CHECK, step_actors(people), start=timezone.localdate() - dt.timedelta(days=1))
+    client.force_login(people["county_reviewer"])
+    detail = page(client.get(reverse("monitoring:case_detail", args=[case.pk])))
+    assert f'type="date" name="on" value="{today}"' in detail
+
+
 def test_a_double_click_writes_one_transition_and_says_so(client, world, people):
     case = walk_case(
         open_case(world, people),
