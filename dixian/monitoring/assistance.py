@@ -36,6 +36,7 @@ from dixian.registry.models import HelperAssignment, Household, Person
 
 from .models import Measure, MonitoringCase
 from .selectors import case_scope_for_user
+from .services import lock_case
 
 # 落实 (and finishing) a measure belongs to a household being monitored: from county approval on, through
 # the elimination steps. Planning is open on any open case, so the plan can be drafted while identifying.
@@ -100,7 +101,7 @@ def _active(household: Household, on: dt.date) -> Q:
 def _locked_case(case: MonitoringCase) -> tuple[MonitoringCase, Household]:
     """The case row locked, as `case_advance` locks it: a pairing ended while the county approves (which
     needs an active one) waits for the approval, and the approval sees the pairing as it ends up."""
-    locked = MonitoringCase.objects.select_for_update().select_related("household").get(pk=case.pk)
+    locked = lock_case(case)
     return locked, locked.household
 
 
