@@ -13,6 +13,7 @@ pytestmark = pytest.mark.django_db
 
 def test_cases_and_visits_register_their_panels_in_order():
     assert [(p.name, p.template) for p in household_panels()] == [
+        ("monitoring", "monitoring/partials/_household_cases.html"),
         ("alerts", "cases/partials/_household_alerts.html"),
         ("visits", "visits/partials/_household_visits.html"),
     ]
@@ -41,4 +42,5 @@ def test_registering_a_panel_again_replaces_it(monkeypatch):
     before = household_panels()
     visits = next(p for p in before if p.name == "visits")
     household_panel_register(name="visits", order=5, template=visits.template, context=visits.context)
-    assert [p.name for p in household_panels()] == ["visits", "alerts"]
+    # Same order as monitoring's panel: the names break the tie.
+    assert [p.name for p in household_panels()] == ["monitoring", "visits", "alerts"]
