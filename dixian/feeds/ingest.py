@@ -919,7 +919,7 @@ def stored_table(table: pa.Table) -> pa.Table:
     tests no row with a regular expression (docs/feeds.md §五: a number re-sent cleaned up is the same record)."""
     if "id_number" not in table.column_names:
         return table
-    normalised = idnumber.normalised_ids(pl.from_arrow(table.column("id_number")))  # type: ignore[arg-type]
+    normalised = idnumber.normalised_ids(pl.from_arrow(table.column("id_number")))  # type: ignore[arg-type]  # a ChunkedArray gives a Series
     return table.append_column(
         pa.field(NORMALISED_ID_COLUMN, pa.string()), normalised.to_arrow().cast(pa.string())
     )
