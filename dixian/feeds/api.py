@@ -685,7 +685,19 @@ def api_docs(request: HttpRequest) -> HttpResponse:
         for method, op in item.items():
             body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
             rows = None
-            if body and "rows" in _resolve(doc, body).get("properties", {}):
+            fields = None
+            if body and "rows" not in _resolve(doc, body).get("properties", {}):
+                # Another API's body (the monitoring case API's moves): its fields, one line each.
+                shape = _resolve(doc, body)
+                fields = [
+                    {
+                        "key": key,
+                        "required": key in shape.get("required", []),
+                        "description": prop.get("description", ""),
+                    }
+                    for key, prop in shape.get("properties", {}).items()
+                ]
+            elif body:
                 row = _resolve(doc, _resolve(doc, body)["properties"]["rows"]["items"])
                 rows = {
                     "title": row.get("title", ""),
@@ -707,6 +719,7 @@ def api_docs(request: HttpRequest) -> HttpResponse:
                     "op": op,
                     "responses": sorted(op["responses"].items()),
                     "rows": rows,
+                    "fields": fields,
                 }
             )
     batch = {"period": "2026-10", "rows": [EXAMPLE_ROW]}

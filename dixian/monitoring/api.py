@@ -82,7 +82,8 @@ class CaseTokenAuth(HttpBearer):
             raise ApiError(403, NO_CASES)
         api_token_touch(token)
         # Scope before the body: a case out of scope is 404 whatever is sent (docs/security.md §4).
-        request.monitoring_case = _case_in_scope(request, token.user)  # type: ignore[attr-defined]
+        case = _case_in_scope(request, token.user)
+        request.monitoring_case = case  # type: ignore[attr-defined]  # read by the operations below
         return token
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
@@ -365,7 +366,7 @@ def _move(request: HttpRequest, move: Callable[..., MonitoringCase], **kwargs: A
     url_name="case_get",
 )
 def case_get(request: HttpRequest, pk: int) -> dict[str, Any]:
-    return _answer(request, request.monitoring_case)  # type: ignore[attr-defined]
+    return _answer(request, request.monitoring_case)  # type: ignore[attr-defined]  # set by CaseTokenAuth
 
 
 @router.post(

@@ -251,6 +251,9 @@ def test_the_openapi_document_is_valid_and_describes_every_feed_and_route(client
         *(f"/api/v1/feeds/{f.code}/deliveries" for f in catalogue.FEEDS),
         "/api/v1/deliveries/{pk}",
         "/api/v1/feeds",
+        # The monitoring case API (dixian.monitoring.api), added to the document by MonitoringConfig.ready().
+        "/api/v1/cases/{pk}",
+        *(f"/api/v1/cases/{{pk}}/{move}" for move in ("advance", "send-back", "refuse")),
     }
 
 

@@ -160,3 +160,4 @@ def test_the_api_documentation_lists_the_case_operations(client):
     assert page.status_code == 200
     text = page.content.decode()
     assert "/api/v1/cases/{pk}/send-back" in text and "/api/v1/feeds" in text
+    assert "退回理由(必填)" in text  # the move's body, field by field
