@@ -16,7 +16,7 @@ Attachments (the signed authorisation of the home check, notices) are uploaded o
 import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -26,7 +26,7 @@ from ninja import Field, NinjaAPI, Router, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
-from pydantic import ConfigDict
+from pydantic import ConfigDict, StringConstraints
 
 from dixian.accounts.capabilities import Capability, user_can
 from dixian.common.access import may_view_pii
@@ -36,9 +36,9 @@ from dixian.domain.dictionaries import MONITORING_CATEGORY
 from dixian.feeds import api_schemas as fs
 from dixian.feeds.api import (
     STATUS_MESSAGES,
-    UNEXPECTED,
     ApiError,
     ApiRenderer,
+    BodyError,
     BodyParser,
     problem_response,
 )
@@ -55,6 +55,7 @@ logger = logging.getLogger("dixian.api")
 
 NOT_FOUND = "档案不存在或不在您的管辖范围内"
 NO_CASES = "该令牌所属账号不能查看监测帮扶档案"
+UNEXPECTED_MOVE = "服务器处理时出现意外错误,已记录日志,档案没有变化。请稍后重试或联系平台管理员。"
 
 
 def _case_in_scope(request: HttpRequest, user: Any) -> MonitoringCase:
@@ -141,7 +142,7 @@ def _no_auth(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    if exc.__cause__ is not None and exc.status_code == 400:
+    if isinstance(exc.__cause__, BodyError):
         return problem_response(400, str(exc.__cause__))
     return problem_response(exc.status_code, STATUS_MESSAGES.get(exc.status_code, str(exc)))
 
@@ -155,7 +156,10 @@ FIELD_LABELS = {
     "seq": "seq(档案的办理次数,读取档案时得到)",
     "on": "on(办理日期,YYYY-MM-DD)",
     "reason": "reason(理由或意见)",
-    "data": "data(办理内容,对象)",
+    "data": "data(入户核实的办理内容,对象)",
+    "data.category": "data.category(监测对象类别代码)",
+    "data.risk_codes": "data.risk_codes(风险类型代码的列表)",
+    "data.checklist": "data.checklist(核实清单,对象)",
     "method": "method(风险消除方式)",
     "to_state": "to_state(退回到的环节代码)",
 }
@@ -163,18 +167,18 @@ FIELD_LABELS = {
 
 def _field_message(error: dict[str, Any]) -> dict[str, Any]:
     loc = [str(x) for x in error.get("loc", []) if x not in ("body", "payload")]
-    key = loc[0] if loc else ""
-    label = FIELD_LABELS.get(key, key)
+    where = ".".join(loc)[:100]
+    label = FIELD_LABELS.get(where, where)
     kind = error.get("type", "")
-    if not key:
+    if not loc:
         message = "请求体应是一个 JSON 对象"
     elif kind == "missing":
         message = f"缺少 {label}"
     elif kind == "extra_forbidden":
-        message = f"不认识的字段:{key[:30]};可用的字段:{'、'.join(FIELD_LABELS)}"
+        message = f"不认识的字段:{where[:60]}"
     else:
         message = f"{label} 的值不对"
-    return {"row": None, "column": key[:100], "message": message}
+    return {"row": None, "column": where, "message": message}
 
 
 @api.exception_handler(NinjaValidationError)
@@ -188,7 +192,7 @@ def _invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
 @api.exception_handler(Exception)
 def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.exception("API error on %s", request.path)
-    return problem_response(500, UNEXPECTED.replace("本批数据未接收", "档案没有变化"))
+    return problem_response(500, UNEXPECTED_MOVE)
 
 
 # ---- the case as the API shows it ---------------------------------------------------------------------------
@@ -299,18 +303,27 @@ class _In(Schema):
     seq: int = Field(ge=0, le=2**31 - 1, description="读取档案时得到的 seq(办理次数)")
 
 
+ChecklistValue = Annotated[str, StringConstraints(max_length=500)] | int | bool | None
+
+
+class HomeCheckIn(Schema):
+    model_config = ConfigDict(title="入户核实的办理内容", extra="forbid")
+
+    category: str = Field("", max_length=20, description="监测对象类别代码(如 edge 边缘易致贫户)")
+    risk_codes: list[Annotated[str, StringConstraints(max_length=4)]] = Field(
+        default_factory=list, max_length=20, description=f"风险类型代码,1 到 {lc.MAX_RISKS} 项(如 01 因病)"
+    )
+    checklist: dict[Annotated[str, StringConstraints(max_length=50)], ChecklistValue] = Field(
+        default_factory=dict, max_length=50, description="核实清单(选填):键为项目,值为文字、数字或是否"
+    )
+
+
 class AdvanceIn(_In):
     model_config = ConfigDict(title="办理当前环节", extra="forbid")
 
     on: dt.date | None = Field(None, description="办理日期(默认今天;不能晚于今天,不能早于上一步)")
     reason: str = Field("", max_length=2000, description="意见(选填)")
-    data: dict[str, Any] = Field(
-        default_factory=dict,
-        description=(
-            "办理内容:入户核实时为 category(监测对象类别代码)、risk_codes(风险类型代码列表)、"
-            "checklist(核实清单);其他环节可不填"
-        ),
-    )
+    data: HomeCheckIn | None = Field(None, description="入户核实的办理内容(只在入户核实环节填写)")
     method: str = Field(
         "", max_length=10, description="提出风险消除时的消除方式:assisted 帮扶消除、natural 自然消除"
     )
@@ -380,13 +393,16 @@ def case_get(request: HttpRequest, pk: int) -> dict[str, Any]:
     url_name="case_advance",
 )
 def case_advance(request: HttpRequest, pk: int, payload: AdvanceIn) -> dict[str, Any]:
+    case = request.monitoring_case  # type: ignore[attr-defined]  # set by CaseTokenAuth
+    if payload.data is not None and case.state != lc.HOME_CHECK:
+        raise ApiError(422, f"档案处于“{case.step.label}”,只有入户核实环节需要填写 data")
     return _move(
         request,
         services.case_advance,
         seq=payload.seq,
         on=payload.on,
         reason=payload.reason.strip(),
-        data=payload.data,
+        data=payload.data.model_dump() if payload.data is not None else {},
         method=payload.method,
     )
 

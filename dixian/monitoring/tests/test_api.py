@@ -145,7 +145,11 @@ def test_refused_moves_answer_with_the_services_chinese_reason(world, people):
     status, body = post(village, url, {"seq": "第三次"})
     assert status == 422 and "seq" in body["message"], body
     status, body = post(village, url, {"seq": case.seq, "colour": "red"})
-    assert status == 422 and "不认识的字段" in body["message"], body
+    assert status == 422 and "不认识的字段:colour" in body["message"], body
+    status, body = post(village, url, {"seq": case.seq, "data": {"risk_codes": "01"}})
+    assert status == 422 and "data.risk_codes" in body["message"], body
+    status, body = post(village, url, {"seq": case.seq, "data": {"category": "edge", "risk_codes": ["01"]}})
+    assert status == 422 and "只有入户核实" in body["message"], body
     response = village.post(url, "{", content_type="application/json")
     assert response.status_code == 400 and "JSON" in response.json()["message"]
     assert CaseTransition.objects.filter(case=case).count() == before
