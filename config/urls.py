@@ -21,6 +21,7 @@ urlpatterns = [
     path("feeds/", include("dixian.feeds.urls")),
     path("feeds/links/", include("dixian.feeds.urls_linkage")),
     path("api/", include("dixian.feeds.urls_api")),
+    path("api/", include("dixian.monitoring.urls_api")),
     path("screening/", include("dixian.screening.urls")),
     path("rules/", include("dixian.screening.urls_rules")),
     path("captcha/", include("dixian.declarations.urls_captcha")),

@@ -113,7 +113,9 @@ class BodyError(Exception):
     pass
 
 
-class _Parser(Parser):
+class BodyParser(Parser):
+    """The body as UTF-8 JSON, or a 400 with its Chinese reason (the monitoring case API uses it too)."""
+
     def parse_body(self, request: HttpRequest) -> Any:
         raw = request.body
         try:
@@ -200,7 +202,7 @@ class TokenAuth(HttpBearer):
         return token_authenticate(token)
 
 
-class _Renderer(JSONRenderer):
+class ApiRenderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}  # noqa: RUF012 - ninja's own class attribute
 
 
@@ -262,8 +264,8 @@ api = Api(
     docs_url=None,
     openapi_url=None,
     auth=TokenAuth(),
-    renderer=_Renderer(),
-    parser=_Parser(),
+    renderer=ApiRenderer(),
+    parser=BodyParser(),
 )
 
 
@@ -593,8 +595,19 @@ for _view in (delivery_create, feed_list_view, delivery_get_view):
     _view.capability = Capability.FEEDS_UPLOAD  # type: ignore[union-attr]  # read by the capability walk
 
 
+# The OpenAPI documents of the other APIs under /api/ that share this token and error format (the monitoring
+# case API registers its own in MonitoringConfig.ready(): feeds may not import it, docs/architecture.md).
+EXTRA_DOCUMENTS: list[Callable[[], dict[str, Any]]] = []
+
+
 def openapi_document() -> dict[str, Any]:
-    return api.get_openapi_schema(path_prefix=PREFIX)
+    doc = api.get_openapi_schema(path_prefix=PREFIX)
+    for extra in EXTRA_DOCUMENTS:
+        more = extra()
+        doc["paths"].update(more["paths"])
+        doc["components"].setdefault("schemas", {}).update(more["components"].get("schemas", {}))
+        doc.setdefault("tags", []).extend(t for t in more.get("tags", []) if t not in doc.get("tags", []))
+    return doc
 
 
 def openapi_json(request: HttpRequest) -> HttpResponse:
@@ -672,7 +685,19 @@ def api_docs(request: HttpRequest) -> HttpResponse:
         for method, op in item.items():
             body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
             rows = None
-            if body:
+            fields = None
+            if body and "rows" not in _resolve(doc, body).get("properties", {}):
+                # Another API's body (the monitoring case API's moves): its fields, one line each.
+                shape = _resolve(doc, body)
+                fields = [
+                    {
+                        "key": key,
+                        "required": key in shape.get("required", []),
+                        "description": prop.get("description", ""),
+                    }
+                    for key, prop in shape.get("properties", {}).items()
+                ]
+            elif body:
                 row = _resolve(doc, _resolve(doc, body)["properties"]["rows"]["items"])
                 rows = {
                     "title": row.get("title", ""),
@@ -694,6 +719,7 @@ def api_docs(request: HttpRequest) -> HttpResponse:
                     "op": op,
                     "responses": sorted(op["responses"].items()),
                     "rows": rows,
+                    "fields": fields,
                 }
             )
     batch = {"period": "2026-10", "rows": [EXAMPLE_ROW]}

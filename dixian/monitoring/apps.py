@@ -45,6 +45,13 @@ class MonitoringConfig(AppConfig):
     verbose_name = "监测帮扶"
 
     def ready(self) -> None:
+        # The case API's operations on the API's documentation page and in /api/openapi.json (feeds/api.py).
+        from dixian.feeds.api import EXTRA_DOCUMENTS
+
+        from .api import openapi_document
+
+        if openapi_document not in EXTRA_DOCUMENTS:
+            EXTRA_DOCUMENTS.append(openapi_document)
         from dixian.registry.panels import household_panel_register
 
         # The household page's 监测帮扶 panel, with the case's deadline and its timeline (registry/panels.py).

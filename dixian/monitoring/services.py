@@ -56,6 +56,8 @@ OWNER_CAPABILITY: dict[str, Capability] = {
 }
 # Who may open a case (拟纳入): the village, and the levels above it on the village's behalf.
 OPENERS = (Capability.CASES_VILLAGE, Capability.CASES_TOWNSHIP, Capability.CASES_COUNTY)
+# A form drawn from the case before its last step (two tabs, two clicks): code "stale", the API's 409.
+STALE = "该档案已经办理过这一步(可能是重复提交或他人已处理),请刷新页面查看最新状态。"
 
 
 def deadline_policy_for(region: Region) -> tuple[int, bool]:
@@ -110,7 +112,7 @@ def lock_case(case: MonitoringCase) -> MonitoringCase:
 def _locked(case: MonitoringCase, seq: int | None) -> MonitoringCase:
     locked = lock_case(case)
     if seq is not None and locked.seq != seq:
-        raise ValidationError("该档案已经办理过这一步(可能是重复提交或他人已处理),请刷新页面查看最新状态。")
+        raise ValidationError(STALE, code="stale")
     return locked
 
 
@@ -152,9 +154,7 @@ def _record(
                 data=dict(data or {}),
             )
     except IntegrityError:
-        raise ValidationError(
-            "该档案已经办理过这一步(可能是重复提交或他人已处理),请刷新页面查看最新状态。"
-        ) from None
+        raise ValidationError(STALE, code="stale") from None
     step_from = lc.STEPS[from_state].label if from_state else "—"
     change_record(
         actor=actor,

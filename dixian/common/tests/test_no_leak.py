@@ -61,7 +61,13 @@ PUBLIC = {
 
 # The push API (dixian.feeds.api) answers to a token, never to the session: without one it answers
 # 401 (a machine has no login page to be sent to). The walk calls it with a token of each persona's own.
-TOKEN_ONLY = {"api:feed_list", "api:delivery_create", "api:delivery_get"}
+TOKEN_ONLY = {
+    "api:feed_list",
+    "api:delivery_create",
+    "api:delivery_get",
+    # The monitoring case API (dixian.monitoring.api): the same tokens.
+    *(f"cases_api:{n}" for n in ("case_get", "case_advance", "case_send_back", "case_refuse")),
+}
 
 # For each URL with path parameters: which record of the target set each parameter names (see Targets).
 FILL: dict[str, dict[str, str]] = {
@@ -99,6 +105,11 @@ FILL: dict[str, dict[str, str]] = {
     "feeds:delivery_report": {"pk": "delivery"},
     "api:delivery_get": {"pk": "delivery"},
     "api:delivery_create": {"code": "feed"},  # a feed code names no record: every code answers alike
+    # The monitoring case API (dixian.monitoring.api): the household's open case.
+    "cases_api:case_get": {"pk": "case"},
+    "cases_api:case_advance": {"pk": "case"},
+    "cases_api:case_send_back": {"pk": "case"},
+    "cases_api:case_refuse": {"pk": "case"},
     # The account pages (dixian.accounts.web): an account of the household's village.
     "accounts:account_edit": {"pk": "account"},
     "accounts:account_password": {"pk": "account"},

@@ -105,7 +105,12 @@ def _keep_batch_rules(code: str, body: dict[str, Any]) -> None:
 )
 def test_the_api_answers_as_its_openapi_document_says(case: Any, token: str) -> None:
     path = case.operation.path
-    if case.meta.generation.mode.is_positive and case.method == "POST" and isinstance(case.body, dict):
+    if (
+        case.meta.generation.mode.is_positive
+        and case.method == "POST"
+        and path.startswith("/api/v1/feeds/")
+        and isinstance(case.body, dict)
+    ):
         _keep_batch_rules(path.split("/")[-2], case.body)
     case.call_and_validate(headers={"Authorization": f"Bearer {token}"})
 
@@ -116,4 +121,8 @@ def test_the_document_has_one_operation_per_feed_besides_reading_deliveries_and_
         *(f"POST /api/v1/feeds/{f.code}/deliveries" for f in cat.FEEDS),
         "GET /api/v1/deliveries/{pk}",
         "GET /api/v1/feeds",
+        # The monitoring case API (dixian.monitoring.api), on the same page and token: with this token (a
+        # department's, without CASES_VIEW) every case operation answers 403, as documented.
+        "GET /api/v1/cases/{pk}",
+        *(f"POST /api/v1/cases/{{pk}}/{move}" for move in ("advance", "send-back", "refuse")),
     }

@@ -14,7 +14,7 @@ from dixian.feeds.services import api_token_create, api_token_revoke, feeds_perm
 
 
 class Command(BaseCommand):
-    help = "管理推送接口的令牌:create 创建(只显示一次)、list 列出、revoke 停用。"
+    help = "管理接口令牌(报送接口与监测帮扶档案接口):create 创建(只显示一次)、list 列出、revoke 停用。"
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -32,13 +32,17 @@ class Command(BaseCommand):
             user = User.objects.filter(username=options["user"]).first()
             if user is None:
                 raise CommandError(f"没有账号「{options['user']}」")
-            if not user_can(user, Capability.FEEDS_UPLOAD):
-                raise CommandError(f"账号「{user.username}」不是部门数据员或县、市级管理员,不能使用报送接口")
+            # The push API needs FEEDS_UPLOAD; the monitoring case API (/api/v1/cases/…) CASES_VIEW: a token
+            # acts as its account on the APIs the account may use, and no other (docs/feeds.md 四).
+            if not (user_can(user, Capability.FEEDS_UPLOAD) or user_can(user, Capability.CASES_VIEW)):
+                raise CommandError(
+                    f"账号「{user.username}」既不能报送部门数据,也不能查看监测帮扶档案,不能使用接口"
+                )
             try:
                 token, key = api_token_create(user=user, name=options["name"], actor=None)
             except ValidationError as exc:
                 raise CommandError(exc.messages[0]) from None
-            if feeds_permitted(user) == []:
+            if user_can(user, Capability.FEEDS_UPLOAD) and feeds_permitted(user) == []:
                 # The token acts as the account: it pushes nothing until feeds are assigned (docs/security.md §3).
                 self.stderr.write(
                     f"注意:账号「{user.username}」还没有分配负责的数据项,令牌在分配之前不能推送任何数据。"
