@@ -115,14 +115,19 @@ def case_queue_segments(
     every page (docs/benchmarks.md "Case queue and household timeline")."""
     today = today or timezone.localdate()
     filters = filters or CaseFilters()
-    qs = _queue_base(user, filters, today)
-    running = qs.filter(state__in=lc.IDENTIFYING).order_by("_clock", "due_on", "-state_since", "-id")
+    qs = _queue_base(user, filters)
+    running = qs.filter(state__in=lc.IDENTIFYING).annotate(_clock=_clock(today))
+    if filters.deadline == lc.RED:
+        running = running.filter(_clock=0)
+    elif filters.deadline == lc.ORANGE:
+        running = running.filter(_clock=1)
+    running = running.order_by("_clock", "due_on", "-state_since", "-id")
     if filters.deadline:  # 超期 / 临期: only a running clock can be either
         return [running]
     return [running, qs.exclude(state__in=lc.IDENTIFYING).order_by("due_on", "-state_since", "-id")]
 
 
-def _queue_base(user: User, filters: CaseFilters, today: dt.date) -> QuerySet[MonitoringCase]:
+def _queue_base(user: User, filters: CaseFilters) -> QuerySet[MonitoringCase]:
     qs = case_scope_for_user(user)
     if filters.region is not None:
         qs = qs.filter(region_range_q(filters.region.prefix))
@@ -134,11 +139,6 @@ def _queue_base(user: User, filters: CaseFilters, today: dt.date) -> QuerySet[Mo
         qs = qs.filter(state=filters.state)
     if filters.mine:
         qs = qs.filter(state__in=my_steps(user))
-    qs = qs.annotate(_clock=_clock(today))
-    if filters.deadline == lc.RED:
-        qs = qs.filter(_clock=0)
-    elif filters.deadline == lc.ORANGE:
-        qs = qs.filter(_clock=1)
     return qs
 
 
