@@ -103,6 +103,65 @@ def paginate(
     return ListPage(rows[:per_page], number, paginator)
 
 
+class _SegmentsPaginator(_Paginator):
+    """The pager's total of lists read one after the other, capped like CappedPaginator's."""
+
+    def __init__(self, segments: Sequence[QuerySet[Any]], per_page: int, *, cap: int) -> None:
+        super().__init__([], per_page)
+        self.segments = segments
+        self.cap = cap
+        self.capped = False
+
+    @cached_property
+    def count(self) -> int:
+        n = 0
+        for qs in self.segments:
+            n += qs.order_by()[: self.cap + 1 - n].count()
+            if n > self.cap:
+                self.capped = True
+                return self.cap
+        return n
+
+
+def _segment_ids(segments: Sequence[QuerySet[Any]], offset: int, limit: int) -> list[Any]:
+    """The primary keys of rows offset..offset+limit of the segments read one after the other."""
+    out: list[Any] = []
+    for qs in segments:
+        if len(out) >= limit:
+            break
+        ids = list(qs.values_list("pk", flat=True)[offset : offset + limit - len(out)])
+        if ids:
+            out += ids
+            offset = 0
+        elif offset:  # the page starts past this segment: skip its rows
+            offset = max(0, offset - qs.order_by().count())
+    return out
+
+
+def paginate_segments(
+    segments: Sequence[QuerySet[Any]],
+    raw_page: str | None,
+    *,
+    fetch: Callable[[list[Any]], QuerySet[Any]],
+    per_page: int = PAGE_SIZE,
+    cap: int = COUNT_CAP,
+) -> ListPage:
+    """`paginate` over lists shown one after the other (each ordered by an index, or short), for an order
+    no single index serves: the case queue's running clocks, then its decided cases. Only the primary
+    keys of a page are read from the segments; `fetch(ids)` reads the rows, put back in order."""
+    paginator = _SegmentsPaginator(segments, per_page, cap=cap)
+    number = page_number(raw_page, max(1, cap // per_page))
+    wanted = _segment_ids(segments, (number - 1) * per_page, per_page + 1)  # one extra: more after it?
+    if number == 1 and len(wanted) <= per_page:
+        paginator.count = len(wanted)  # the whole list is on this page: no COUNT
+    elif not wanted:  # past the end: the last page
+        number = paginator.num_pages
+        wanted = _segment_ids(segments, (number - 1) * per_page, per_page)
+    wanted = wanted[:per_page]
+    by_id = {row.pk: row for row in fetch(wanted).order_by()} if wanted else {}
+    return ListPage([by_id[pk] for pk in wanted if pk in by_id], number, paginator)
+
+
 def paginate_few(
     qs: QuerySet[Any],
     raw_page: str | None,

@@ -94,6 +94,11 @@ class MonitoringCase(TimeStampedModel):
         ]
         indexes = [
             models.Index(fields=["region_code", "state", "due_on"], name="case_queue"),
+            # The queue's cases on a step, city- or county-wide: the region range leads case_queue, so the
+            # states would be a scan of the scope (selectors.case_queue_segments, case_counts_for_user).
+            models.Index(fields=["state", "region_code"], name="case_state"),
+            # The queue's decided cases in order (selectors.case_queue_segments).
+            models.Index(fields=["due_on", "-state_since", "-id"], name="case_queue_order"),
             models.Index(fields=["household", "-episode"], name="case_household"),
         ]
 

@@ -102,13 +102,32 @@ def _clock(today: dt.date) -> Any:
     )
 
 
-def case_queue_for_user(
+def case_queue_segments(
     user: User, filters: CaseFilters | None = None, today: dt.date | None = None
-) -> QuerySet[MonitoringCase]:
+) -> list[QuerySet[MonitoringCase]]:
     """The account's cases, filtered, most urgent first: overdue (red), due soon (orange), then by the
-    limit's date; decided cases after them, newest step first."""
+    limit's date; decided cases after them (by the limit's date, newest step first).
+
+    That order (the clock, due_on, -state_since, -id) comes as two lists read one after the other: the
+    cases on an identification step (clock 0-2: a few in a city, sorted on the spot), then every other
+    case (clock 3), which the `case_queue_order` index hands out in order. One ORDER BY over the clock, an
+    expression of today's date that no index serves, read and sorted the city's 40,000 monitored cases on
+    every page (docs/benchmarks.md "Case queue and household timeline")."""
     today = today or timezone.localdate()
     filters = filters or CaseFilters()
+    qs = _queue_base(user, filters)
+    running = qs.filter(state__in=lc.IDENTIFYING).annotate(_clock=_clock(today))
+    if filters.deadline == lc.RED:
+        running = running.filter(_clock=0)
+    elif filters.deadline == lc.ORANGE:
+        running = running.filter(_clock=1)
+    running = running.order_by("_clock", "due_on", "-state_since", "-id")
+    if filters.deadline:  # 超期 / 临期: only a running clock can be either
+        return [running]
+    return [running, qs.exclude(state__in=lc.IDENTIFYING).order_by("due_on", "-state_since", "-id")]
+
+
+def _queue_base(user: User, filters: CaseFilters) -> QuerySet[MonitoringCase]:
     qs = case_scope_for_user(user)
     if filters.region is not None:
         qs = qs.filter(region_range_q(filters.region.prefix))
@@ -120,30 +139,26 @@ def case_queue_for_user(
         qs = qs.filter(state=filters.state)
     if filters.mine:
         qs = qs.filter(state__in=my_steps(user))
-    qs = qs.annotate(_clock=_clock(today))
-    if filters.deadline == lc.RED:
-        qs = qs.filter(_clock=0)
-    elif filters.deadline == lc.ORANGE:
-        qs = qs.filter(_clock=1)
-    return qs.select_related("household", "region").order_by("_clock", "due_on", "-state_since", "-id")
+    return qs
 
 
 def case_counts_for_user(user: User, today: dt.date | None = None) -> dict[str, int]:
-    """The queue's summary: open cases, overdue and due soon among them, and the account's own steps (one
-    grouped query)."""
+    """The queue's summary: open cases, overdue and due soon among them, and the account's own steps.
+    Two queries: the open cases counted from the `case_queue` index, then the clocks and the account's
+    steps grouped over the cases on an identification step or on one of those steps (not over the
+    monitored cases, which have neither)."""
     today = today or timezone.localdate()
     mine = my_steps(user)
+    scope = case_scope_for_user(user).order_by()
+    counts = {"total": scope.exclude(state__in=lc.CLOSED).count(), "red": 0, "orange": 0, "mine": 0}
     rows = (
-        case_scope_for_user(user)
+        scope.filter(state__in=lc.IDENTIFYING.union(mine))
         .exclude(state__in=lc.CLOSED)
         .annotate(_clock=_clock(today))
-        .order_by()
         .values("_clock")
         .annotate(n=Count("id"), mine=Count("id", filter=Q(state__in=mine)))
     )
-    counts = {"total": 0, "red": 0, "orange": 0, "mine": 0}
     for row in rows:
-        counts["total"] += row["n"]
         counts["mine"] += row["mine"]
         if row["_clock"] == 0:
             counts["red"] += row["n"]

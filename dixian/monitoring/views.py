@@ -30,7 +30,7 @@ from dixian.common.access_log import log_access
 from dixian.common.filters import region_picker
 from dixian.common.http import AuthenticatedHttpRequest
 from dixian.common.masking import phone_shown, reason_shown
-from dixian.common.paging import paginate
+from dixian.common.paging import paginate_segments
 from dixian.domain import household_facts
 from dixian.domain import lifecycle as lc
 from dixian.domain.dictionaries import LABOURER_SKILLS
@@ -62,7 +62,7 @@ from .selectors import (
     attachments_of,
     case_counts_for_user,
     case_get_for_user,
-    case_queue_for_user,
+    case_queue_segments,
     transitions_of,
 )
 
@@ -76,7 +76,12 @@ def case_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = CaseFilterForm(request.GET, user=user)
     filters = form.filters()
     today = timezone.localdate()
-    page = paginate(case_queue_for_user(user, filters, today), request.GET.get("page"), per_page=PAGE_SIZE)
+    page = paginate_segments(
+        case_queue_segments(user, filters, today),
+        request.GET.get("page"),
+        fetch=lambda ids: MonitoringCase.objects.filter(pk__in=ids).select_related("household", "region"),
+        per_page=PAGE_SIZE,
+    )
     return render(
         request,
         "monitoring/case_queue.html",
