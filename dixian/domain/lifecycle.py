@@ -92,7 +92,9 @@ ELIMINATION_PATH: tuple[str, ...] = (
     ELIM_COUNTY,
     ELIMINATED,
 )
-IDENTIFYING: frozenset[str] = frozenset(IDENTIFICATION_PATH[:-1])
+# Being identified: the steps before the county's decision. From 公告 on the household is monitored (the
+# approval wrote its category and confirmed its alerts): no clock, no refusal, no sending back past it.
+IDENTIFYING: frozenset[str] = frozenset(IDENTIFICATION_PATH[: IDENTIFICATION_PATH.index(ANNOUNCEMENT)])
 ELIMINATING: frozenset[str] = frozenset(ELIMINATION_PATH[1:-1])
 CLOSED: frozenset[str] = frozenset({ELIMINATED, REFUSED})
 # A household is monitored (监测对象) from county approval until its elimination is approved.
@@ -111,6 +113,8 @@ def next_state(state: str) -> str:
 def earlier_states(state: str) -> tuple[str, ...]:
     """The steps a case in `state` may be sent back to (退回), nearest first: the earlier steps of its
     own procedure. Monitoring and the closed states send nothing back."""
+    if state == ANNOUNCEMENT:
+        return ()  # approved: the decision is not sent back (docs/domain.md §20)
     for path in (IDENTIFICATION_PATH[:-1], ELIMINATION_PATH[1:-1]):
         if state in path:
             return tuple(reversed(path[: path.index(state)]))

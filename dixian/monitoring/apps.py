@@ -45,6 +45,12 @@ class MonitoringConfig(AppConfig):
     verbose_name = "监测帮扶"
 
     def ready(self) -> None:
+        # A household's move reaches its cases and findings (docs/security.md §4).
+        from dixian.registry.signals import household_moved
+
+        from .services import monitoring_follow_households
+
+        household_moved.connect(monitoring_follow_households, dispatch_uid="monitoring_follow_households")
         # The case API's operations on the API's documentation page and in /api/openapi.json (feeds/api.py).
         from dixian.feeds.api import EXTRA_DOCUMENTS
 

@@ -45,10 +45,11 @@ def case_get_for_user(user: User, pk: int) -> MonitoringCase:
 
 # --- the case queue ---------------------------------------------------------------------------------------
 
-# The queue's step groups (docs/domain.md §20): 认定中 up to 公告, 监测帮扶中, 消除中, 已办结.
+# The queue's step groups (docs/domain.md §20): 认定中 up to the county's approval, 监测帮扶中 (公告 and
+# monitored), 消除中, 已办结.
 STEP_GROUPS: dict[str, tuple[str, frozenset[str]]] = {
     "identifying": ("认定中", lc.IDENTIFYING),
-    "monitoring": ("监测帮扶中", frozenset({lc.MONITORING})),
+    "monitoring": ("监测帮扶中", frozenset({lc.ANNOUNCEMENT, lc.MONITORING})),
     "eliminating": ("消除中", lc.ELIMINATING),
     "closed": ("已办结", lc.CLOSED),
 }

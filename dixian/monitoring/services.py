@@ -31,10 +31,12 @@ from dixian.common.uploads import ATTACHMENT_MAX_BYTES, UploadRefused, attachmen
 from dixian.domain import lifecycle as lc
 from dixian.domain.risks import RISK_TYPES
 from dixian.registry.models import HelperAssignment, Household
+from dixian.registry.signals import moved_rows, moves_by_region, region_village
 
 from .models import (
     CaseAttachment,
     CaseTransition,
+    ConsistencyFinding,
     DeadlinePolicy,
     FollowUpCheck,
     MonitoringCase,
@@ -253,7 +255,9 @@ def case_open(
             reason=reason,
             data={"alerts": [a.pk for a in alerts]},
         )
-        if case.state in lc.IDENTIFYING:
+        if case.state in lc.IDENTIFYING or case.state in lc.ELIMINATING:
+            # While an elimination is under way a new risk stays open: the county's recheck of the
+            # criteria (no open alert) then refuses the elimination until it is dealt with.
             _set_alerts(case, alerts, Alert.Status.PROPOSED, reason, actor)
         elif case.state in lc.MONITORED_STATES:
             _set_alerts(case, alerts, Alert.Status.CONFIRMED, reason or "已在监测帮扶中", actor)
@@ -358,10 +362,13 @@ def case_advance(
         raise ValidationError(f"该档案已{case.step.label},不能再办理")
     if actor is not None:
         _require(actor, case)
-    # A step is done after the step before it: a backdated review would shorten the notice. (Opening the
-    # case is not a step: a home check done yesterday may be entered with a case opened today.)
+    # A step is done after the steps before it, a send-back or a rejected elimination included: a
+    # backdated review would shorten the notice. (Opening the case is not a step: a home check done
+    # yesterday may be entered with a case opened today.)
     last_on = (
-        case.transitions.filter(action=CaseTransition.Action.ADVANCE)
+        case.transitions.exclude(
+            action__in=[CaseTransition.Action.OPEN, CaseTransition.Action.JOIN, CaseTransition.Action.IMPORT]
+        )
         .order_by("-seq")
         .values_list("on", flat=True)
         .first()
@@ -533,6 +540,14 @@ def case_reject_elimination(
     case.state = lc.MONITORING
     case.notice_posted_on = None
     RiskElimination.objects.filter(case=case).delete()
+    # A new risk that joined during the elimination is now worked under the monitored case.
+    _set_alerts(
+        case,
+        case.alerts.filter(status=Alert.Status.PROPOSED),
+        Alert.Status.CONFIRMED,
+        "已在监测帮扶中",
+        actor,
+    )
     _record(
         case,
         action=CaseTransition.Action.REJECT,
@@ -668,3 +683,27 @@ def attachment_add(
             default_storage.delete(path)
         raise
     return attachment
+
+
+# Cases updated per statement when households move (an IN list both databases take).
+FOLLOW_CHUNK = 500
+
+
+def monitoring_follow_households(
+    *, moves: Mapping[int, Region], **_: object
+) -> dict[int, dict[str, list[int]]]:
+    """A moved household's cases (open or closed) take its new village and code, and its consistency
+    findings the code, so that they are scoped, listed, noticed and worked where the household lives now
+    (docs/security.md §4). Connected to registry's `household_moved` (apps.py), in the move's transaction."""
+    moved: dict[int, dict[str, list[int]]] = {}
+    for region, pks in moves_by_region(moves):
+        village = region_village(region)
+        for i in range(0, len(pks), FOLLOW_CHUNK):
+            chunk = pks[i : i + FOLLOW_CHUNK]
+            cases = MonitoringCase.objects.filter(household_id__in=chunk)
+            rows = list(cases.order_by().values_list("pk", "household_id"))
+            cases.update(region=village, region_code=region.code)
+            ConsistencyFinding.objects.filter(household_id__in=chunk).update(region_code=region.code)
+            for owner, found in moved_rows(rows, str(MonitoringCase._meta.verbose_name)).items():
+                moved.setdefault(owner, {}).update(found)
+    return moved

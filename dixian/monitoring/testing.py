@@ -49,7 +49,8 @@ def walk_case(
     (the notice kept for its five full days). `actors` maps each owner of lifecycle.OWNERS to an account
     of the case's region that may do its steps (registry.testing.step_actors for the test personas)."""
     by_owner = actors
-    last_on = case.transitions.filter(action="advance").order_by("-seq").values_list("on", flat=True).first()
+    recorded = case.transitions.exclude(action__in=["open", "join", "import"])  # as case_advance bounds it
+    last_on = recorded.order_by("-seq").values_list("on", flat=True).first()
     day = max(start, last_on) if last_on is not None else start
     while case.state != to_state:
         if not case.is_open:

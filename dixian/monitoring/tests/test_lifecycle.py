@@ -183,3 +183,53 @@ def test_history_cannot_be_changed_or_deleted(world, people):
         transition.save()
     with pytest.raises(ValidationError):
         transition.delete()
+
+
+def test_a_moved_household_takes_its_cases_to_the_new_village(world, people):
+    from dixian.registry.services import household_update
+
+    case = case_open(
+        household=world.home, actor=people["village_officer"], origin="manual", reason="走访发现"
+    )
+    household_update(actor=None, household=world.home, data={}, region=world.other_village)
+    case.refresh_from_db()
+    assert (case.region, case.region_code) == (world.other_village, world.other_village.code)
+    # The old village's officer no longer reaches it; the case follows the household.
+    with pytest.raises(PermissionDenied):
+        case_advance(case=case, actor=people["village_officer"], seq=case.seq)
+
+
+def test_an_approved_case_is_neither_refused_nor_sent_back(world, people):
+    start = timezone.localdate() - dt.timedelta(days=12)
+    case = case_open(
+        household=world.home, actor=people["village_officer"], origin="manual", reason="走访发现", on=start
+    )
+    case = walk_case(case, lc.ANNOUNCEMENT, step_actors(people), start=start)
+    assert lc.earlier_states(case.state) == () and not lc.can_refuse(case.state)
+    with pytest.raises(ValidationError, match="不能作不予纳入处理"):
+        case_refuse(case=case, actor=people["township_reviewer"], seq=case.seq, reason="改变主意")
+    world.home.refresh_from_db()
+    assert world.home.monitoring_category == "edge"
+
+
+def test_a_risk_joined_during_elimination_stays_open_and_stops_the_approval(world, people):
+    today = timezone.localdate()
+    early = today - dt.timedelta(days=40)
+    case = case_open(
+        household=world.home,
+        actor=people["village_officer"],
+        origin="manual",
+        reason="走访发现",
+        first_clue_on=early,
+        on=early,
+    )
+    case = walk_case(case, lc.MONITORING, step_actors(people), start=early)
+    MonitoringCase.objects.filter(pk=case.pk).update(identified_on=lc.months_after(today, -7))
+    case.refresh_from_db()
+    case = walk_case(case, lc.ELIM_COUNTY, step_actors(people), start=today - dt.timedelta(days=20))
+    alert = raise_alert(world.home, risk="05")
+    case = case_open(household=world.home, actor=people["village_officer"], origin="alert", alerts=[alert])
+    alert.refresh_from_db()
+    assert alert.status == Alert.Status.PROPOSED
+    with pytest.raises(ValidationError, match="预警"):
+        case_advance(case=case, actor=people["county_admin"], seq=case.seq, on=today)
