@@ -272,24 +272,32 @@ api = Api(
 # ---- errors as JSON ------------------------------------------------------------------------------------------
 
 
-@api.exception_handler(ApiError)
-def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+def _api_error(request: HttpRequest, exc: Any) -> HttpResponse:  # an ApiError
     response = problem_response(exc.status, exc.message, errors=exc.errors, **exc.extra)
     for name, value in exc.headers.items():
         response[name] = value
     return response
 
 
-@api.exception_handler(AuthenticationError)
-def _no_auth(request: HttpRequest, exc: Exception) -> HttpResponse:
+def _no_auth(request: HttpRequest, exc: Any) -> HttpResponse:
     return problem_response(401, STATUS_MESSAGES[401])
 
 
-@api.exception_handler(HttpError)
-def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+def _http_error(request: HttpRequest, exc: Any) -> HttpResponse:  # an HttpError
     if isinstance(exc.__cause__, BodyError):
         return problem_response(400, str(exc.__cause__))
     return problem_response(exc.status_code, STATUS_MESSAGES.get(exc.status_code, str(exc)))
+
+
+def error_handlers_register(target: NinjaAPI) -> None:
+    """The errors every token API answers alike (an ApiError, no or a bad token, a body that is not JSON
+    or a wrong method), in this API's problem format; the case API registers them too (monitoring/api.py)."""
+    target.add_exception_handler(ApiError, _api_error)
+    target.add_exception_handler(AuthenticationError, _no_auth)
+    target.add_exception_handler(HttpError, _http_error)
+
+
+error_handlers_register(api)
 
 
 @api.exception_handler(RequestDataTooBig)

@@ -23,7 +23,6 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern
 from django.utils import timezone
 from ninja import Field, NinjaAPI, Router, Schema
-from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
 from pydantic import ConfigDict, StringConstraints
@@ -38,8 +37,8 @@ from dixian.feeds.api import (
     STATUS_MESSAGES,
     ApiError,
     ApiRenderer,
-    BodyError,
     BodyParser,
+    error_handlers_register,
     problem_response,
 )
 from dixian.feeds.models import ApiToken
@@ -130,21 +129,7 @@ api = CasesApi(
 # ---- errors as JSON (the push API's format: message, errors, error_count) ----------------------------------
 
 
-@api.exception_handler(ApiError)
-def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
-    return problem_response(exc.status, exc.message, errors=exc.errors, **exc.extra)
-
-
-@api.exception_handler(AuthenticationError)
-def _no_auth(request: HttpRequest, exc: Exception) -> HttpResponse:
-    return problem_response(401, STATUS_MESSAGES[401])
-
-
-@api.exception_handler(HttpError)
-def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    if isinstance(exc.__cause__, BodyError):
-        return problem_response(400, str(exc.__cause__))
-    return problem_response(exc.status_code, STATUS_MESSAGES.get(exc.status_code, str(exc)))
+error_handlers_register(api)
 
 
 @api.exception_handler(RequestDataTooBig)
