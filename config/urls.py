@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/", include("dixian.monitoring.urls_api")),
     path("screening/", include("dixian.screening.urls")),
     path("rules/", include("dixian.screening.urls_rules")),
+    path("reports/", include("dixian.reports.urls")),
     path("captcha/", include("dixian.declarations.urls_captcha")),
     path("admin/", admin.site.urls),
     path("favicon.ico", favicon, name="favicon"),

@@ -72,6 +72,8 @@ class Capability(models.TextChoices):
     # Front-line accounts call a household from its case: the number is shown on an explicit, audited
     # request, even to an account that sees masked numbers elsewhere (docs/security.md §5).
     PHONE_REVEAL = "phone_reveal", "查看并拨打农户电话(留痕)"
+    # The dashboard, the map and the monthly bulletin of the account's subtree (docs/domain.md §21).
+    REPORTS_VIEW = "reports_view", "查看统计指标、监测一张图和月度通报"
 
 
 C = Capability
@@ -107,6 +109,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
         C.REGIONS_MANAGE,
         C.CASES_VIEW,
         C.DEADLINES_EDIT,
+        C.REPORTS_VIEW,
     },
     Role.COUNTY_ADMIN: _REGISTRY_STAFF
     | {
@@ -121,12 +124,14 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
         C.CASES_VIEW,
         C.CASES_COUNTY,
         C.DEADLINES_EDIT,
+        C.REPORTS_VIEW,
     },
-    Role.COUNTY_REVIEWER: _REGISTRY_STAFF | {C.LINKS_REVIEW, C.RUNS_VIEW, C.CASES_VIEW, C.CASES_CROSS_CHECK},
+    Role.COUNTY_REVIEWER: _REGISTRY_STAFF
+    | {C.LINKS_REVIEW, C.RUNS_VIEW, C.CASES_VIEW, C.CASES_CROSS_CHECK, C.REPORTS_VIEW},
     Role.TOWNSHIP_REVIEWER: _REGISTRY_STAFF
-    | {C.RUNS_VIEW, C.CASES_VIEW, C.CASES_TOWNSHIP, C.MEASURES_EDIT, C.HELPERS_ASSIGN},
+    | {C.RUNS_VIEW, C.CASES_VIEW, C.CASES_TOWNSHIP, C.MEASURES_EDIT, C.HELPERS_ASSIGN, C.REPORTS_VIEW},
     Role.VILLAGE_OFFICER: _REGISTRY_STAFF
-    | {C.CASES_VIEW, C.CASES_VILLAGE, C.MEASURES_EDIT, C.HELPERS_ASSIGN, C.PHONE_REVEAL},
+    | {C.CASES_VIEW, C.CASES_VILLAGE, C.MEASURES_EDIT, C.HELPERS_ASSIGN, C.PHONE_REVEAL, C.REPORTS_VIEW},
     # A helper works only on the households assigned to it (registry.selectors.household_scope_for_user).
     Role.HELPER: frozenset(
         {
@@ -141,7 +146,9 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     ),
     Role.DEPARTMENT_UPLOADER: frozenset({C.FEEDS_UPLOAD}),
     # 领导 reads everything of its subtree and changes nothing.
-    Role.LEADER: frozenset({C.REGISTRY_VIEW, C.ALERTS_VIEW, C.UNMATCHED_VIEW, C.VISITS_VIEW, C.CASES_VIEW}),
+    Role.LEADER: frozenset(
+        {C.REGISTRY_VIEW, C.ALERTS_VIEW, C.UNMATCHED_VIEW, C.VISITS_VIEW, C.CASES_VIEW, C.REPORTS_VIEW}
+    ),
 }
 
 

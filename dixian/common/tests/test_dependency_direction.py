@@ -45,7 +45,9 @@ LAYERS: dict[str, int] = {
     "dixian.monitoring": 7,
     "dixian.declarations": 9,
     "dixian.visits": 9,
-    "dixian.synthetic": 10,
+    # Figures for leaders: read every app, read by none but the demo, which refreshes them after loading.
+    "dixian.reports": 10,
+    "dixian.synthetic": 11,
 }
 
 

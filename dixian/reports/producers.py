@@ -1,0 +1,90 @@
+"""Producers: the functions that compute facts from the source tables (docs/domain.md §21).
+
+A producer returns village-level rows `(village_code, code, dim, value)` for one month; the refresh
+(reports/services.py) writes them and sums them up the tree. A producer that knows its figures only above
+the village (a department's delivery is to a county or the city) sets `rollup=False` and returns a row for
+every level itself.
+
+`history`: whether the producer can compute a past month from dated records (alerts raised in March,
+cases identified in March). A producer of the registry's present state (how many 脱贫户 there are) cannot:
+its past months keep the figures written while they were current (the month-end snapshot).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .periods import Period
+
+Row = tuple[str, str, str, int | float | Decimal]  # (region_code, fact code, dim, value)
+Compute = Callable[[Period, Sequence[str] | None], Iterable[Row]]
+
+
+@dataclass(frozen=True)
+class Producer:
+    name: str
+    codes: tuple[str, ...]  # every fact code it writes (the refresh deletes exactly these)
+    compute: Compute
+    history: bool = True
+    rollup: bool = True
+
+
+PRODUCERS: dict[str, Producer] = {}
+
+
+def producer_register(
+    name: str, *, codes: Sequence[str], history: bool = True, rollup: bool = True
+) -> Callable[[Compute], Compute]:
+    def decorator(compute: Compute) -> Compute:
+        PRODUCERS[name] = Producer(
+            name=name, codes=tuple(codes), compute=compute, history=history, rollup=rollup
+        )
+        return compute
+
+    return decorator
+
+
+# --- region codes -------------------------------------------------------------------------------------
+# Statistical division codes (docs/domain.md §19): city 4 significant digits, county 6, township 9, village
+# 12; a village group adds 2. A unit's ancestors follow from its code alone.
+
+
+def village_of(code: str) -> str:
+    return code[:12]
+
+
+def level_of(code: str) -> str:
+    if code[4:12] == "00000000":
+        return "city"
+    if code[6:12] == "000000":
+        return "county"
+    if code[9:12] == "000":
+        return "township"
+    return "village"
+
+
+def parent_of(code: str) -> str:
+    level = level_of(code)
+    if level == "village":
+        return code[:9] + "000"
+    if level == "township":
+        return code[:6] + "000000"
+    if level == "county":
+        return code[:4] + "00000000"
+    return ""
+
+
+def ancestors_of(code: str) -> list[str]:
+    """The units above `code`, nearest first."""
+    found = []
+    parent = parent_of(code)
+    while parent:
+        found.append(parent)
+        parent = parent_of(parent)
+    return found
+
+
+# The producers, one module per source (imported here so that loading this module registers them all).
+from . import producers_registry  # noqa: E402, F401

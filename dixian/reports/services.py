@@ -1,0 +1,195 @@
+"""Keeping the facts current (docs/domain.md §21).
+
+`facts_refresh` recomputes the facts of some months (and, optionally, only some villages and some
+producers) and sums them up the tree in one transaction: a reader sees the old figures or the new ones,
+never a half. The screening run, the case workflow and the registry import mark what they touched
+(`facts_mark_stale`); `facts_refresh_stale` (run by the job worker, the nightly command and before the
+dashboard reads when little is pending) brings those villages up to date.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from .models import Fact, FactRefresh, StaleVillage
+from .periods import Period
+from .producers import PRODUCERS, Producer, Row, ancestors_of, level_of, parent_of, village_of
+
+BATCH = 5_000
+LEVELS_UP = ("township", "county", "city")
+
+
+@dataclass
+class RefreshStats:
+    periods: list[str]
+    villages: int
+    rows: int
+    seconds: float
+
+
+def _selected(names: Sequence[str] | None) -> list[Producer]:
+    if names is None:
+        return list(PRODUCERS.values())
+    unknown = [n for n in names if n not in PRODUCERS]
+    if unknown:
+        raise ValueError(f"unknown producers: {', '.join(unknown)}")
+    return [PRODUCERS[n] for n in names]
+
+
+def _fact(period: str, code: str, dim: str, region_code: str, value: Decimal) -> Fact:
+    return Fact(
+        period=period,
+        code=code,
+        dim=dim,
+        region_code=region_code,
+        level=level_of(region_code),
+        parent_code=parent_of(region_code),
+        value=value,
+    )
+
+
+def _write_village_rows(
+    producer: Producer, period: Period, villages: Sequence[str] | None, rows: Iterable[Row]
+) -> tuple[int, set[str]]:
+    """Replace the producer's village-level facts of `period` (of `villages`, or all) by `rows`."""
+    p = str(period)
+    old = Fact.objects.filter(period=p, code__in=producer.codes, level="village")
+    if villages is not None:
+        old = old.filter(region_code__in=villages)
+    touched = set(old.values_list("region_code", flat=True).distinct()) if villages is None else set()
+    old.delete()
+    sums: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
+    for region_code, code, dim, value in rows:
+        if code not in producer.codes:
+            raise ValueError(f"producer {producer.name} wrote {code!r}, which it does not declare")
+        sums[village_of(region_code), code, dim] += Decimal(value)
+    facts = [_fact(p, code, dim, v, value) for (v, code, dim), value in sums.items() if value]
+    Fact.objects.bulk_create(facts, batch_size=BATCH)
+    touched |= {f.region_code for f in facts}
+    return len(facts), touched
+
+
+def _roll_up(producer: Producer, period: Period, villages: set[str] | None) -> int:
+    """Sum the producer's facts of `period` level by level, for the ancestors of `villages` (None: all)."""
+    p = str(period)
+    written = 0
+    targets: set[str] | None = None
+    if villages is not None:
+        targets = {a for v in villages for a in ancestors_of(v)}
+    for level in LEVELS_UP:
+        old = Fact.objects.filter(period=p, code__in=producer.codes, level=level)
+        children = Fact.objects.filter(period=p, code__in=producer.codes, level=_below(level))
+        if targets is not None:
+            mine = sorted(t for t in targets if level_of(t) == level)
+            old = old.filter(region_code__in=mine)
+            children = children.filter(parent_code__in=mine)
+        old.delete()
+        sums = children.values_list("parent_code", "code", "dim").annotate(total=Sum("value"))
+        facts = [_fact(p, code, dim, parent, total) for parent, code, dim, total in sums if parent and total]
+        Fact.objects.bulk_create(facts, batch_size=BATCH)
+        written += len(facts)
+    return written
+
+
+def _below(level: str) -> str:
+    return {"township": "village", "county": "township", "city": "county"}[level]
+
+
+def _write_final_rows(producer: Producer, period: Period, rows: Iterable[Row]) -> int:
+    """A producer without roll-up returns the figures of every level itself: replace them all."""
+    p = str(period)
+    Fact.objects.filter(period=p, code__in=producer.codes).delete()
+    sums: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
+    for region_code, code, dim, value in rows:
+        if code not in producer.codes:
+            raise ValueError(f"producer {producer.name} wrote {code!r}, which it does not declare")
+        sums[region_code, code, dim] += Decimal(value)
+    facts = [_fact(p, code, dim, r, value) for (r, code, dim), value in sums.items() if value]
+    Fact.objects.bulk_create(facts, batch_size=BATCH)
+    return len(facts)
+
+
+def facts_refresh(
+    *,
+    periods: Sequence[Period],
+    villages: Sequence[str] | None = None,
+    producers: Sequence[str] | None = None,
+    scope: str = "",
+) -> RefreshStats:
+    """Recompute the facts of `periods` for `villages` (12-digit codes; None: every village) from
+    `producers` (names; None: all), and their sums up to the city, in one transaction.
+
+    A producer without history is computed for the current month only: its past months keep the
+    figures written while they were current (reports/producers.py)."""
+    started = timezone.now()
+    clock = time.perf_counter()
+    current = Period.current()
+    village_list = sorted({village_of(v) for v in villages}) if villages is not None else None
+    rows = 0
+    seen: set[str] = set()
+    with transaction.atomic():
+        for period in periods:
+            for producer in _selected(producers):
+                if not producer.history and period != current:
+                    continue
+                computed = producer.compute(period, village_list)
+                if not producer.rollup:
+                    rows += _write_final_rows(producer, period, computed)
+                    continue
+                written, touched = _write_village_rows(producer, period, village_list, computed)
+                seen |= touched
+                rows += written
+                rows += _roll_up(producer, period, set(village_list) if village_list is not None else None)
+        if village_list is not None:
+            StaleVillage.objects.filter(
+                region_code__in=village_list, period__in=[str(p) for p in periods]
+            ).delete()
+        elif producers is None:
+            StaleVillage.objects.filter(period__in=[str(p) for p in periods]).delete()
+        seconds = time.perf_counter() - clock
+        FactRefresh.objects.create(
+            started_at=started,
+            finished_at=timezone.now(),
+            scope=(scope or ("全部" if village_list is None else f"{len(village_list)} 个村"))[:200],
+            periods=",".join(str(p) for p in periods)[:200],
+            villages=len(village_list) if village_list is not None else len(seen),
+            rows=rows,
+            seconds=seconds,
+        )
+    return RefreshStats([str(p) for p in periods], len(village_list or seen), rows, seconds)
+
+
+def facts_mark_stale(region_codes: Iterable[str], *, periods: Iterable[Period] | None = None) -> int:
+    """Note that the villages of `region_codes` changed in `periods` (default: this month)."""
+    months = sorted({str(p) for p in (periods or [Period.current()])})
+    pairs = {(village_of(code), m) for code in region_codes if len(code) >= 12 for m in months}
+    StaleVillage.objects.bulk_create(
+        [StaleVillage(region_code=v, period=m) for v, m in sorted(pairs)],
+        ignore_conflicts=True,
+        batch_size=BATCH,
+    )
+    return len(pairs)
+
+
+def facts_refresh_stale(*, limit: int | None = None) -> RefreshStats | None:
+    """Refresh the villages marked stale (at most `limit` of them; None: all), month by month."""
+    pending = list(
+        StaleVillage.objects.order_by("period", "region_code").values_list("period", "region_code")
+    )
+    if not pending:
+        return None
+    by_period: dict[str, list[str]] = defaultdict(list)
+    for period, code in pending[:limit] if limit else pending:
+        by_period[period].append(code)
+    last: RefreshStats | None = None
+    for period, codes in sorted(by_period.items()):
+        last = facts_refresh(periods=[Period.parse(period)], villages=codes, scope=f"{len(codes)} 个村(变动)")
+    return last
