@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+from dixian.accounts.capabilities import Capability
 
 from .periods import Period
 
@@ -61,6 +63,9 @@ class Indicator:
     period_text: str = ""
     source_text: str = ""
     drill: Drill | None = field(default=None, compare=False)
+    # The capability the list behind the number needs: the link is shown only to accounts holding it, so a
+    # figure never leads an account to persons it could not open (the list would refuse it anyway).
+    drill_capability: Capability | None = None
     # A breakdown table of the same figure by a dimension: the dim prefix ("risk=") and its title.
     breakdown: str = ""
     breakdown_title: str = ""
@@ -106,6 +111,17 @@ def headline_indicators() -> list[Indicator]:
 
 def indicator_get(code: str) -> Indicator | None:
     return INDICATORS.get(code)
+
+
+def drill_url(indicator: Indicator, region: Region, period: Period, user: Any) -> str | None:
+    """The list behind `indicator` for `user`, or None when there is none or the account may not open it."""
+    from dixian.accounts.capabilities import user_can
+
+    if indicator.drill is None:
+        return None
+    if indicator.drill_capability is not None and not user_can(user, indicator.drill_capability):
+        return None
+    return indicator.drill(region, period)
 
 
 def list_url(name: str, region: Region, **params: str) -> str:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Count, Q
 from django.db.models.functions import Substr
 
+from dixian.accounts.capabilities import Capability
 from dixian.registry import choices as c
 from dixian.registry.models import Household, Person
 
@@ -84,6 +85,7 @@ indicator_register(
         numerator_text="户类型为脱贫户的农户数",
         source_text=_SOURCE,
         drill=_households(kind=c.HouseholdKind.EX_POOR),
+        drill_capability=Capability.REGISTRY_VIEW,
         headline=True,
     )
 )
