@@ -11,13 +11,14 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Case, Count, DecimalField, Exists, F, Max, OuterRef, Q, Sum, Value, When
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Value
 from django.db.models.functions import Substr
 
 from dixian.accounts.capabilities import Capability
 from dixian.registry import choices as c
-from dixian.registry.filters import GUARANTEE_Q, CategoryFilter, GuaranteeFilter
-from dixian.registry.models import GUARANTEE_GAP, MONITORED, Household, HouseholdIncome, IncomeLine, Person
+from dixian.registry.filters import GUARANTEE_Q, CategoryFilter, GuaranteeFilter, IncomeFilter
+from dixian.registry.income_lines import income_line_case, latest_income_year
+from dixian.registry.models import GUARANTEE_GAP, MONITORED, Household, HouseholdIncome, Person
 from dixian.visits.models import Visit
 
 from .catalogue import Drill, Indicator, indicator_register, list_url
@@ -105,41 +106,13 @@ def registry_facts(period: Period, villages: Sequence[str] | None) -> Iterable[R
 # --- income -------------------------------------------------------------------------------------------
 
 
-def income_year(period: Period) -> int | None:
-    """The registry's latest income year up to the period's year, as the screening reads it
-    (screening/loading.py registry_load). One year for the whole city, so that every unit's average is of
-    the same year whichever villages a partial refresh recomputes."""
-    found: int | None = HouseholdIncome.objects.filter(year__lte=period.year).aggregate(y=Max("year"))["y"]
-    return found
-
-
-def income_line_case(year: int, field: str = "household__region_code") -> Case | None:
-    """The income line of `year` that applies to each row's region code, as one SQL CASE: the most
-    specific region's line wins (docs/domain.md §2, as domain/income.py lines_by_year). None: no line is
-    set for the year anywhere."""
-    lines = [
-        (line.region.prefix if line.region is not None else "", line.amount)
-        for line in IncomeLine.objects.filter(year=year).select_related("region")
-    ]
-    if not lines:
-        return None
-    money = DecimalField(max_digits=10, decimal_places=2)
-    default = next((amount for prefix, amount in lines if not prefix), None)
-    whens = [
-        When(**{f"{field}__startswith": prefix}, then=Value(amount, output_field=money))
-        for prefix, amount in sorted(lines, key=lambda e: -len(e[0]))
-        if prefix
-    ]
-    return Case(*whens, default=Value(default, output_field=money), output_field=money)
-
-
 @producer_register(
     "registry_income", codes=(INCOME_HOUSEHOLDS, INCOME_SUM, INCOME_LINED, INCOME_BELOW), history=False
 )
 def income_facts(period: Period, villages: Sequence[str] | None) -> Iterable[Row]:
     """Per village, kind and category: the households with an income of the latest income year, the sum
     of their per-capita net incomes, and how many of them are below the year's line (one GROUP BY)."""
-    year = income_year(period)
+    year = latest_income_year(period.year)
     if year is None:
         return
     line = income_line_case(year)
@@ -382,6 +355,8 @@ for _code, _who, _dim, _params in (
             ),
             period_text=_INCOME_PERIOD,
             source_text=_INCOME_SOURCE,
+            drill=_households(**_params, income=IncomeFilter.BELOW_LINE),
+            drill_capability=Capability.REGISTRY_VIEW,
         )
     )
     indicator_register(
@@ -401,6 +376,8 @@ for _code, _who, _dim, _params in (
             ),
             period_text=_INCOME_PERIOD,
             source_text=_INCOME_SOURCE,
+            drill=_households(**_params, income=IncomeFilter.BELOW_LINE),
+            drill_capability=Capability.REGISTRY_VIEW,
         )
     )
 

@@ -4,6 +4,7 @@ households it counts (docs/domain.md §21)."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -11,8 +12,9 @@ import pytest
 import time_machine
 from django.db.models import Q
 
+from dixian.accounts.models import User
 from dixian.registry.models import Household, HouseholdIncome, IncomeLine
-from dixian.registry.testing import build_world, household, personas
+from dixian.registry.testing import World, build_world, household, personas
 from dixian.reports.catalogue import INDICATORS, drill_url
 from dixian.reports.periods import Period
 from dixian.reports.selectors import breakdown, figures_compared
@@ -42,8 +44,18 @@ def _income(h: Household, per_capita: str) -> None:
     HouseholdIncome.objects.filter(household=h, year=2025).update(net_income_per_capita=Decimal(per_capita))
 
 
+@dataclass
+class Town(World):
+    edge: Household
+    unstable: Household
+    sudden: Household
+    people: dict[str, User]
+    visits_now: list[Visit]
+    visits_last: list[Visit]
+
+
 @pytest.fixture
-def world(today):
+def world(today) -> Town:
     """build_world's three 脱贫户 (two persons each, 2025 income 11,600 元 per person) and three more:
 
     village:       home (脱贫户), edge (一般农户, 边缘易致贫户, 1 person, income 5,000),
@@ -53,18 +65,18 @@ def world(today):
                    line of 7,000; housing and education gaps)
     """
     w = build_world()
-    w.edge = _set(
+    edge = _set(
         household("3604241002010002", w.village, "赵六", 4, members=1),
         kind="ordinary",
         monitoring_category="edge",
     )
-    w.unstable = _set(
+    unstable = _set(
         household("3604241002010003", w.village, "钱七", 5),
         monitoring_category="unstable_ex_poor",
         medical_ok=False,
         water_ok=False,
     )
-    w.sudden = _set(
+    sudden = _set(
         household("3604281002010002", w.far_village, "孙八", 6),
         kind="ordinary",
         monitoring_category="sudden_hardship",
@@ -73,28 +85,36 @@ def world(today):
         housing_grade="D",
     )
     _set(w.neighbour, water_ok=None)
-    HouseholdIncome.objects.filter(household=w.unstable).delete()
-    _income(w.edge, "5000")
+    HouseholdIncome.objects.filter(household=unstable).delete()
+    _income(edge, "5000")
     _income(w.neighbour, "8000")
-    _income(w.sudden, "7500")
+    _income(sudden, "7500")
     IncomeLine.objects.update_or_create(region=None, year=2025, defaults={"amount": Decimal("8500")})
     IncomeLine.objects.create(region=w.other_county, year=2025, amount=Decimal("7000"))
     # Another year's line is not this year's: never used.
     IncomeLine.objects.update_or_create(region=None, year=2024, defaults={"amount": Decimal("99999")})
-    w.people = personas(w)
-    visitor = w.people["village_officer"]
+    people = personas(w)
 
     def visit(h: Household, on: dt.date) -> Visit:
-        return Visit.objects.create(household=h, region_code=h.region_code, visit_date=on, visitor=visitor)
+        return Visit.objects.create(
+            household=h, region_code=h.region_code, visit_date=on, visitor=people["village_officer"]
+        )
 
-    w.visits_now = [
-        visit(w.edge, dt.date(2026, 11, 3)),
-        visit(w.edge, dt.date(2026, 11, 18)),
-        visit(w.home, dt.date(2026, 11, 30)),  # not monitored: a visit, but not coverage
-    ]
-    w.visits_last = [visit(w.unstable, dt.date(2026, 10, 31)), visit(w.sudden, dt.date(2026, 12, 1))]
+    town = Town(
+        **vars(w),
+        edge=edge,
+        unstable=unstable,
+        sudden=sudden,
+        people=people,
+        visits_now=[
+            visit(edge, dt.date(2026, 11, 3)),
+            visit(edge, dt.date(2026, 11, 18)),
+            visit(w.home, dt.date(2026, 11, 30)),  # not monitored: a visit, but not coverage
+        ],
+        visits_last=[visit(unstable, dt.date(2026, 10, 31)), visit(sudden, dt.date(2026, 12, 1))],
+    )
     facts_refresh(periods=[LAST, NOW])
-    return w
+    return town
 
 
 def figure(region, code: str, period: Period = NOW) -> Decimal | None:
@@ -190,7 +210,8 @@ def test_visit_coverage_is_monitored_households_visited_in_the_month(world):
     assert at_levels(world, "visits", LAST) == (1, 1, 1)
 
 
-def _households_shown(client, url: str) -> set[int]:
+def _households_shown(client, url: str | None) -> set[int]:
+    assert url is not None
     response = client.get(url)
     assert response.status_code == 200, url
     return {h.pk for h in response.context["page"].rows}
@@ -214,16 +235,20 @@ COUNTY_DRILLS = {
 }
 
 
-@pytest.mark.parametrize("code", sorted(COUNTY_DRILLS))
+# In the county, below the line: neighbour (8,000 under 8,500) and edge (5,000).
+BELOW_LINE_DRILLS = {"income_below_line_ex_poor": "neighbour", "income_below_line_monitored": "edge"}
+
+
+@pytest.mark.parametrize("code", sorted(COUNTY_DRILLS) + sorted(BELOW_LINE_DRILLS))
 def test_a_county_account_drills_to_the_households_counted(client, world, code):
     user = world.people["county_admin"]
     url = drill_url(INDICATORS[code], world.county, NOW, user)
     assert url is not None
     client.force_login(user)
+    below = BELOW_LINE_DRILLS.get(code)
+    condition = Q(pk=getattr(world, below).pk) if below else COUNTY_DRILLS[code]
     expected = set(
-        Household.objects.filter(COUNTY_DRILLS[code], region_code__startswith="360424").values_list(
-            "pk", flat=True
-        )
+        Household.objects.filter(condition, region_code__startswith="360424").values_list("pk", flat=True)
     )
     assert _households_shown(client, url) == expected
     if INDICATORS[code].unit == "户":  # a count of households: the list holds exactly that many
