@@ -271,7 +271,8 @@ def test_each_producer_is_one_grouped_query_however_many_cases(story):
         for compute in (pm.monitoring_flows, pm.monitoring_stocks, pm.consistency_findings):
             with CaptureQueriesContext(connection) as queries:
                 list(compute(Period(2026, 8), None))
-            assert len(queries) == 1, compute.__name__
+            selects = [q for q in queries if not q["sql"].startswith("SET ")]  # PostgreSQL: jit off
+            assert len(selects) == 1, compute.__name__
 
 
 def test_a_refresh_of_one_village_recomputes_only_it(facts):
