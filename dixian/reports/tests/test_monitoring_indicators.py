@@ -292,7 +292,8 @@ def test_a_month_still_to_come_has_no_stock(story):
 # --- drill-down to the case queue -------------------------------------------------------------------------
 
 
-def queue_ids(client, user, url: str) -> set[int]:
+def queue_ids(client, user, url: str | None) -> set[int]:
+    assert url is not None
     client.force_login(user)
     response = client.get(url)
     assert response.status_code == 200
