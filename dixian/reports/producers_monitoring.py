@@ -46,10 +46,11 @@ from django.utils import timezone
 
 from dixian.accounts.capabilities import Capability
 from dixian.domain import lifecycle as lc
+from dixian.monitoring.consistency import RULES as CONSISTENCY_RULES
 from dixian.monitoring.models import CaseTransition, ConsistencyFinding, Measure, MonitoringCase
 from dixian.registry.models import HelperAssignment
 
-from .catalogue import Drill, Indicator, indicator_register, list_url
+from .catalogue import Drill, Indicator, dim_labels_register, indicator_register, list_url
 from .periods import Period
 from .producers import Row, producer_register
 
@@ -445,3 +446,6 @@ _register(
     breakdown="rule=",
     breakdown_title="按核查规则",
 )
+
+dim_labels_register("method=", dict(lc.ELIMINATION_METHODS))
+dim_labels_register("rule=", dict(CONSISTENCY_RULES))

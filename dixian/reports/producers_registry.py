@@ -21,7 +21,7 @@ from dixian.registry.income_lines import income_line_case, latest_income_year
 from dixian.registry.models import GUARANTEE_GAP, MONITORED, Household, HouseholdIncome
 from dixian.visits.models import Visit
 
-from .catalogue import Drill, Indicator, indicator_register, list_url
+from .catalogue import Drill, Indicator, dim_labels_register, indicator_register, list_url
 from .periods import Period
 from .producers import Row, producer_register
 
@@ -454,3 +454,7 @@ indicator_register(
         drill_capability=Capability.VISITS_VIEW,
     )
 )
+
+dim_labels_register("kind=", dict(c.HouseholdKind.choices))
+dim_labels_register("category=", {k: v for k, v in c.MonitoringCategory.choices if k})
+dim_labels_register("guarantee=", {k: v for k, v in GuaranteeFilter.choices if k != GuaranteeFilter.ANY})
