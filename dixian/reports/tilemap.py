@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
@@ -65,6 +65,7 @@ LIGHT_TEXT = "#ffffff"
 TILE = 100
 GAP = 6
 MARGIN = 4
+DISPLAY_SCALE = 1.2
 
 
 @dataclass(frozen=True)
@@ -111,15 +112,15 @@ class Tile:
     @property
     def name_size(self) -> int:
         """A font size that fits the name on the tile (a Chinese character is about 1em wide)."""
-        return min(18, (TILE - 12) // max(len(self.region.name), 1))
+        return min(20, (TILE - 10) // max(len(self.region.name), 1))
 
     @property
     def name_y(self) -> int:
-        return self.y + 44
+        return self.y + 45
 
     @property
     def value_y(self) -> int:
-        return self.y + 70
+        return self.y + 74
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,15 @@ class TileMap:
     no_data: int  # units without a figure
     width: int
     height: int
+
+    # The size drawn on a wide screen (a tile about 120 px); a narrow screen shrinks it (reports/map.css).
+    @property
+    def display_width(self) -> int:
+        return round(self.width * DISPLAY_SCALE)
+
+    @property
+    def display_height(self) -> int:
+        return round(self.height * DISPLAY_SCALE)
 
 
 def number_text(value: Decimal, *, places: int | None = None) -> str:
@@ -147,12 +157,20 @@ def value_text(value: Decimal | None, indicator: Indicator) -> str:
     return f"{number_text(value)}{indicator.unit}"
 
 
+def quantum(values: Sequence[Decimal]) -> Decimal:
+    """The finest step the figures are written in: 1 for counts, 0.1 for percentages (at most 0.01)."""
+    exponent = min((int(v.normalize().as_tuple().exponent) for v in values), default=0)
+    return Decimal(1).scaleb(max(min(exponent, 0), -2))
+
+
 def class_uppers(values: Sequence[Decimal], scheme: Scheme = "equal", k: int = CLASSES) -> list[Decimal]:
     """The upper bound of each class (inclusive), ascending, at most k of them; [] without values.
 
     Equal steps split [min, max] into k equal parts; quantiles take the nearest-rank value at 1/k, 2/k …
-    of the sorted figures, so that each class holds about as many units. Bounds that coincide (all units
-    equal, many zeros) merge: a map of two different figures has two classes, not five.
+    of the sorted figures, so that each class holds about as many units. Bounds are rounded down to the
+    step the figures are written in (whole households, tenths of a percent), so that the legend reads
+    "0 – 2, 3 – 5" rather than "0 – 2.6"; bounds that then coincide (few distinct figures, many zeros)
+    merge: a map of two different figures has two classes, not five.
     """
     if not values:
         return []
@@ -168,7 +186,8 @@ def class_uppers(values: Sequence[Decimal], scheme: Scheme = "equal", k: int = C
     else:
         step = (hi - lo) / k
         uppers = [lo + step * i for i in range(1, k)] + [hi]
-    return sorted(set(uppers))
+    q = quantum(values)
+    return sorted({u.quantize(q, ROUND_FLOOR) for u in uppers} | {hi})
 
 
 def shade_indices(count: int, k: int = CLASSES) -> list[int]:
@@ -184,17 +203,17 @@ def colour_classes(
     uppers = class_uppers(values, scheme)
     palette = PALETTES[indicator.better]
     places = 1 if indicator.is_percent else None
+    q = quantum(values)
     out: list[ColourClass] = []
-    low = min(values) if values else Decimal(0)
     for i, (high, shade) in enumerate(zip(uppers, shade_indices(len(uppers)), strict=True)):
-        members = [v for v in values if (i == 0 or v > uppers[i - 1]) and v <= high]
+        low = min(values) if i == 0 else uppers[i - 1] + q
+        members = [v for v in values if low <= v <= high]
         label = (
             number_text(high, places=places)
             if low == high
             else f"{number_text(low, places=places)} – {number_text(high, places=places)}"
         )
         out.append(ColourClass(shade, low, high, palette[shade], label, len(members)))
-        low = high
     return out
 
 

@@ -264,7 +264,8 @@ def test_every_figure_falls_in_one_of_at_most_five_ordered_classes(values, schem
     assert classes[0].low == min(values) and classes[-1].high == max(values)
     assert sum(c.count for c in classes) == len(values)
     for v in values:
-        assert class_of(v, classes) is not None
+        found = class_of(v, classes)
+        assert found is not None and found.low <= v <= found.high  # the legend's bounds hold it
     # A larger figure is never a lighter shade.
     ordered = sorted(values)
     shades = [class_of(v, classes).index for v in ordered]  # type: ignore[union-attr]  # checked above
@@ -277,3 +278,12 @@ def test_no_figure_at_all_means_no_class():
     ind = Indicator(code="t", name="t", group="帮扶", unit="户", numerator="t")
     assert colour_classes([], ind) == []
     assert class_of(None, colour_classes([Decimal(1)], ind)) is None
+
+
+def test_the_legend_of_a_count_reads_in_whole_units_and_of_a_percentage_in_tenths():
+    count = Indicator(code="t", name="t", group="帮扶", unit="户", numerator="t")
+    labels = [c.label for c in colour_classes([Decimal(n) for n in (0, 1, 2, 5, 8, 13)], count)]
+    assert labels == ["0 – 2", "3 – 5", "6 – 7", "8 – 10", "11 – 13"]
+    share = Indicator(code="s", name="s", group="帮扶", unit="%", numerator="a", denominator="b")
+    labels = [c.label for c in colour_classes([Decimal("12.5"), Decimal("80.0")], share)]
+    assert labels == ["12.5 – 26.0", "26.1 – 39.5", "39.6 – 53.0", "53.1 – 66.5", "66.6 – 80.0"]
