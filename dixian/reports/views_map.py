@@ -36,8 +36,12 @@ if TYPE_CHECKING:
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The levels below which the map has units to show: a village's children are groups (组), which have no
 # figures of their own (facts stop at the village, docs/domain.md §21).
-HAS_UNITS_BELOW = {Region.Level.CITY, Region.Level.COUNTY, Region.Level.TOWNSHIP}
-BELOW_LABEL = {Region.Level.CITY: "县(市、区)", Region.Level.COUNTY: "乡镇", Region.Level.TOWNSHIP: "村"}
+HAS_UNITS_BELOW: set[str] = {Region.Level.CITY, Region.Level.COUNTY, Region.Level.TOWNSHIP}
+BELOW_LABEL: dict[str, str] = {
+    Region.Level.CITY: "县(市、区)",
+    Region.Level.COUNTY: "乡镇",
+    Region.Level.TOWNSHIP: "村",
+}
 # A code typed short (3604, 360424, 360424100) names the unit whose 12-digit code it starts.
 SHORT_CODE_LENGTHS = (4, 6, 9, 12)
 

@@ -268,7 +268,7 @@ def test_every_figure_falls_in_one_of_at_most_five_ordered_classes(values, schem
         assert found is not None and found.low <= v <= found.high  # the legend's bounds hold it
     # A larger figure is never a lighter shade.
     ordered = sorted(values)
-    shades = [class_of(v, classes).index for v in ordered]  # type: ignore[union-attr]  # checked above
+    shades = [class_of(v, classes).index for v in ordered]
     assert shades == sorted(shades)
     if min(values) < max(values):
         assert class_of(min(values), classes) != class_of(max(values), classes)
