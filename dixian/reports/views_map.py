@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlencode
 
@@ -227,7 +228,16 @@ def map_workbook(data: MapData, target: Any) -> None:
     book = workbook(target)
     bold = book.add_format({"bold": True})
     head = book.add_format({"bold": True, "bg_color": HEADER_GREY, "border": 1})
-    number = book.add_format({"num_format": "#,##0.0" if ind.is_percent else "#,##0.##"})
+    whole = book.add_format({"num_format": "#,##0"})
+    tenths = book.add_format({"num_format": "#,##0.0"})
+    cents = book.add_format({"num_format": "#,##0.00"})
+
+    def number(value: Decimal) -> Any:
+        """Percentages in tenths as on the page; other figures whole unless they carry decimals."""
+        if ind.is_percent:
+            return tenths
+        return whole if value == value.to_integral_value() else cents
+
     sheet = book.add_worksheet("一张图")
     title = f"{req.region.name} {ind.name}({ind.unit}) {req.period.label} {MODES[req.mode]}"
     sheet.write_string(0, 0, excel_text(title), bold)
@@ -257,10 +267,10 @@ def map_workbook(data: MapData, target: Any) -> None:
         if t.figure.value is None:
             sheet.write_string(r, col, "无数据")
         else:
-            sheet.write_number(r, col, float(t.figure.value), number)
+            sheet.write_number(r, col, float(t.figure.value), number(t.figure.value))
         if ind.is_ratio:
-            sheet.write_number(r, col + 1, float(t.figure.numerator))
-            sheet.write_number(r, col + 2, float(t.figure.denominator or 0))
+            sheet.write_number(r, col + 1, float(t.figure.numerator), whole)
+            sheet.write_number(r, col + 2, float(t.figure.denominator or 0), whole)
             col += 2
         sheet.write_string(r, col + 1, t.colour_class.label if t.colour_class else "无数据")
     if data.has_units_below:
@@ -271,10 +281,10 @@ def map_workbook(data: MapData, target: Any) -> None:
         if total.value is None:
             sheet.write_string(r, 3, "无数据", bold)
         else:
-            sheet.write_number(r, 3, float(total.value), number)
+            sheet.write_number(r, 3, float(total.value), number(total.value))
         if ind.is_ratio:
-            sheet.write_number(r, 4, float(total.numerator))
-            sheet.write_number(r, 5, float(total.denominator or 0))
+            sheet.write_number(r, 4, float(total.numerator), whole)
+            sheet.write_number(r, 5, float(total.denominator or 0), whole)
     sheet.set_column(0, 0, 8)
     sheet.set_column(1, 1, 16)
     sheet.set_column(2, 2, 14)

@@ -202,6 +202,16 @@ def test_a_unit_whose_ratio_has_no_denominator_is_grey_and_says_no_data(client, 
     assert found["360402000000"] == ("濂溪区:无数据", NO_DATA_FILL)
     assert found[city.other_county.code][1] != found[city.county.code][1]
     assert "无数据" in response.content.decode()
+    # The .xlsx says the same, with the numerator and denominator beside each share.
+    book = CalamineWorkbook.from_filelike(
+        io.BytesIO(client.get(reverse("reports:map_xlsx"), query(city.city.code, indicator=ind.code)).content)
+    )
+    rows = {
+        row[1]: row for row in book.get_sheet_by_name("一张图").to_python() if str(row[1]).startswith("36")
+    }
+    assert rows[city.county.code][:6] == [2, city.county.code, "修水县", 25.0, 1, 4]
+    assert rows["360402000000"][:6] == ["", "360402000000", "濂溪区", "无数据", 0, 0]
+    assert rows[city.city.code][2:4] == ["九江市合计", "无数据"]  # no fact for the city in this test
 
 
 def test_the_xlsx_holds_the_maps_figures(client, city, people):
