@@ -21,8 +21,8 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce, Substr
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Substr
 from django.utils import timezone
 
 from dixian.accounts.capabilities import Capability
@@ -75,24 +75,28 @@ def _in_month(field: str, period: Period) -> Q:
     return Q(**{f"{field}__gte": period.start(), f"{field}__lt": period.end()})
 
 
-def _leaving_to_verify(to: Sequence[str]) -> QuerySet[ChangeLog]:
-    """The audited status changes of the outer alert from 待核实/核实中 to one of `to` (cases.services and
-    monitoring.services record each one), first first."""
+def leaving_to_verify() -> QuerySet[ChangeLog]:
+    """The audited status changes of alerts from 待核实/核实中 to 拟纳入, 已纳入 or 排除 (cases.services and
+    monitoring.services record each one). An alert leaves those states once: there is no way back."""
     return ChangeLog.objects.filter(
         entity="alert",
-        entity_id=OuterRef("pk"),
         changes__status__0__in=TO_VERIFY,
-        changes__status__1__in=list(to),
-    ).order_by("at", "id")
-
-
-def _verified_at(qs: QuerySet[Alert]) -> QuerySet[Alert]:
-    """`logged`: when the alert left 待核实/核实中 for 拟纳入, 已纳入 or 排除 (it does so once); `verified_at`:
-    that, or its closing for an alert written without an audit row (a bulk load)."""
-    return qs.annotate(
-        logged=Subquery(_leaving_to_verify(VERIFIED_STATUSES).values("at")[:1]),
-        verified_at=Coalesce(F("logged"), F("closed_at")),
+        changes__status__1__in=VERIFIED_STATUSES,
     )
+
+
+LOOKUP_BATCH = 5_000  # ids per IN list (SQLite's limit on parameters is far above it)
+
+
+def _first_left(alert_ids: Sequence[int]) -> dict[int, dt.datetime]:
+    """{alert id: when it left 待核实/核实中} for the alerts that have such an audit row. Looked up by the ids
+    themselves: a subquery here leads the planner to read every alert row of the log."""
+    found: dict[int, dt.datetime] = {}
+    for i in range(0, len(alert_ids), LOOKUP_BATCH):
+        rows = leaving_to_verify().filter(entity_id__in=alert_ids[i : i + LOOKUP_BATCH])
+        for pk, when in rows.values_list("entity_id", "at").order_by():
+            found[pk] = min(when, found.get(pk, when))
+    return found
 
 
 def _as_of(period: Period) -> tuple[dt.datetime, dt.date]:
@@ -139,24 +143,35 @@ def alert_facts(period: Period, villages: Sequence[str] | None) -> Iterable[Row]
     for v, feed, n in by_feed:
         yield v, RAISED, f"feed={feed}", n
 
-    # Verification ended in the month, and whether by the alert's own 核实期限. The candidates are bounded
-    # by dates before the audit look-up: raised before the month's end and not closed before its start.
-    ended = (
-        _verified_at(
-            alerts.filter(status__in=VERIFIED_STATUSES, raised_at__lt=period.end()).filter(
-                Q(closed_at__isnull=True) | Q(closed_at__gte=period.start())
-            )
-        )
-        .filter(_in_month("verified_at", period))
-        .annotate(v=village, by_dismissal=Exists(_leaving_to_verify([str(Alert.Status.DISMISSED)])))
-        .values_list("v", "status", "due_date", "verified_at", "logged", "by_dismissal")
+    # Verification ended in the month, and whether by the alert's own 核实期限: read from the month's audit
+    # rows (an index range on their time), then the alerts they name (one month's worth, compared here).
+    events: dict[int, tuple[dt.datetime, str]] = {}
+    logged = leaving_to_verify().filter(_in_month("at", period))
+    for pk, when, new in logged.values_list("entity_id", "at", "changes__status__1").order_by():
+        if pk not in events or when < events[pk][0]:
+            events[pk] = (when, str(new))
+    verified = (
+        alerts.filter(pk__in=logged.values("entity_id"))
+        .annotate(v=village)
+        .values_list("pk", "v", "due_date")
     )
-    for v, status, due, verified_at, logged, by_dismissal in ended:
+    ended = [(v, due, *events[pk]) for pk, v, due in verified]
+    # An alert written without an audit row (a bulk load) counts from its closing. Only the month's closed
+    # alerts that left 待核实 in no audit row of the month are looked up (by their ids, on the log's index).
+    closed_in_month = (
+        alerts.filter(_in_month("closed_at", period))
+        .annotate(v=village)
+        .values_list("pk", "v", "due_date", "closed_at", "status")
+    )
+    others = [row for row in closed_in_month if row[0] not in events]
+    audited = _first_left([row[0] for row in others])
+    unlogged = [(v, due, closed_at, status) for pk, v, due, closed_at, status in others if pk not in audited]
+    for v, due, when, new in [*ended, *unlogged]:
         # Ruled out at verification, not later with its case's 不予纳入 (then it was proposed first).
-        dismissed = by_dismissal or (logged is None and status == Alert.Status.DISMISSED)
+        outcome = "dismissed" if new == Alert.Status.DISMISSED else "proposed"
         yield v, VERIFIED, "", 1
-        yield v, VERIFIED, f"outcome={'dismissed' if dismissed else 'proposed'}", 1
-        if timezone.localtime(verified_at).date() <= due:
+        yield v, VERIFIED, f"outcome={outcome}", 1
+        if timezone.localtime(when).date() <= due:
             yield v, VERIFIED_ON_TIME, "", 1
 
     # Closed in the month: 认定纳入监测 or 核实排除 (a refused case's alerts included).
@@ -185,25 +200,29 @@ def alert_facts(period: Period, villages: Sequence[str] | None) -> Iterable[Row]
         yield v, OPEN, "", n
         yield v, OPEN, f"grade={grade}", n
     # Overdue at the month's end: still to verify then, its 核实期限 passed. An alert still to verify now
-    # was to verify then; one verified since (after `at`) was too.
+    # was to verify then (a GROUP BY); so was one that left those states after `at`: in flight then (not
+    # closed before `at`: few alerts), with its first audit row of leaving at or after `at`, or without
+    # one and closed after `at`. Those few are looked up in two plain queries and counted here.
     late = alerts.filter(raised_at__lt=at, due_date__lt=today)
-    overdue = (
-        _verified_at(late.exclude(status__in=TO_VERIFY))
-        .filter(verified_at__gte=at)
-        .annotate(v=village)
-        .values_list("v")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    still = (
+    for v, n in (
         late.filter(status__in=TO_VERIFY)
         .annotate(v=village)
         .values_list("v")
         .annotate(n=Count("id"))
         .order_by()
-    )
-    for v, n in [*overdue, *still]:
+    ):
         yield v, OVERDUE, "", n
+    in_flight = list(
+        late.exclude(status__in=TO_VERIFY)
+        .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=at))
+        .annotate(v=village)
+        .values_list("pk", "v", "closed_at")
+    )
+    left = _first_left([row[0] for row in in_flight])
+    for pk, v, closed_at in in_flight:
+        when = left.get(pk, closed_at)
+        if when is not None and when >= at:
+            yield v, OVERDUE, "", 1
 
 
 # --- 规则成效 -------------------------------------------------------------------------------------------

@@ -95,7 +95,7 @@ def test_the_alert_producer_reads_in_the_same_number_of_queries_however_many_ale
 ):
     for h in homes(world, 2):
         raise_alert(h, at=at(10, 3))
-    with django_assert_num_queries(7) as few:
+    with django_assert_num_queries(9) as few:
         rows_few = list(alert_facts(OCT, None))
     for h in homes(world, 6, first=2):
         raise_alert(h, at=at(10, 4), channel="cadre_visit")
