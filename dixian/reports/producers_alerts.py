@@ -244,21 +244,26 @@ def rule_dim_parse(dim: str) -> tuple[str, int, str] | None:
     return rule_id, int(version), feed
 
 
-@producer_register("rule_yield", codes=(YIELD_RAISED, YIELD_RULED_OUT, YIELD_IDENTIFIED))
+def _county(code: str) -> str:
+    return code[:6] + "000000"
+
+
+@producer_register("rule_yield", codes=(YIELD_RAISED, YIELD_RULED_OUT, YIELD_IDENTIFIED), rollup=False)
 def rule_yield_facts(period: Period, villages: Sequence[str] | None) -> Iterable[Row]:
     """Per rule version and feed: the alerts raised in the month on its evidence, and of them how many are
     ruled out and how many taken into monitoring (拟纳入 or 已纳入) as of the refresh. A cohort: the
-    outcome of March's alerts moves as they are worked, and the nightly refresh of past months follows."""
-    evidence = AlertEvidence.objects.filter(
-        villages_q(villages, "alert__region_code"),
-        _in_month("alert__raised_at", period),
-        rule_version__isnull=False,
-    )
+    outcome of March's alerts moves as they are worked, and the nightly refresh of past months follows.
+
+    Counted for each county and the city only (`rollup=False`, whatever `villages` says): rules are set for
+    the city or a county (RuleVersion.region_prefix), and per village the table would be a few alerts
+    spread over a dozen rule versions, tens of thousands of facts a month at city scale for nothing a
+    village tunes."""
+    evidence = AlertEvidence.objects.filter(_in_month("alert__raised_at", period), rule_version__isnull=False)
     ruled_out = Q(alert__status=Alert.Status.DISMISSED)
     identified = Q(alert__status__in=IDENTIFIED_STATUSES)
     per_rule = (
-        evidence.annotate(v=Substr("alert__region_code", 1, 12))
-        .values_list("v", "rule_version_id", "feed")
+        evidence.annotate(c=Substr("alert__region_code", 1, 6))
+        .values_list("c", "rule_version_id", "feed")
         .annotate(
             n=Count("alert_id", distinct=True),
             out=Count("alert_id", distinct=True, filter=ruled_out),
@@ -273,21 +278,15 @@ def rule_yield_facts(period: Period, villages: Sequence[str] | None) -> Iterable
             "pk", "rule__rule_id", "version"
         )
     }
-    for v, version_id, feed, n, out, found in rows:
-        rule_id, version = versions.get(version_id, ("?", 0))
-        dim = rule_dim(rule_id, version, feed)
-        yield v, YIELD_RAISED, dim, n
-        yield v, YIELD_RULED_OUT, dim, out
-        yield v, YIELD_IDENTIFIED, dim, found
     # The totals count each alert once, however many rules found it.
     with_rule = Exists(
         AlertEvidence.objects.filter(alert_id=OuterRef("pk"), rule_version__isnull=False).values("pk")
     )
     totals = (
-        Alert.objects.filter(villages_q(villages), _in_month("raised_at", period))
+        Alert.objects.filter(_in_month("raised_at", period))
         .filter(with_rule)
-        .annotate(v=Substr("region_code", 1, 12))
-        .values_list("v")
+        .annotate(c=Substr("region_code", 1, 6))
+        .values_list("c")
         .annotate(
             n=Count("id"),
             out=Count("id", filter=Q(status=Alert.Status.DISMISSED)),
@@ -295,10 +294,16 @@ def rule_yield_facts(period: Period, villages: Sequence[str] | None) -> Iterable
         )
         .order_by()
     )
-    for v, n, out, found in totals:
-        yield v, YIELD_RAISED, "", n
-        yield v, YIELD_RULED_OUT, "", out
-        yield v, YIELD_IDENTIFIED, "", found
+    counted = [
+        (c, rule_dim(*versions.get(version_id, ("?", 0)), feed), n, out, found)
+        for c, version_id, feed, n, out, found in rows
+    ] + [(c, "", n, out, found) for c, n, out, found in totals]
+    for c, dim, n, out, found in counted:
+        county = _county(c)
+        for unit in [county, *ancestors_of(county)]:
+            yield unit, YIELD_RAISED, dim, n
+            yield unit, YIELD_RULED_OUT, dim, out
+            yield unit, YIELD_IDENTIFIED, dim, found
 
 
 # --- 部门数据报送 ---------------------------------------------------------------------------------------
@@ -534,7 +539,7 @@ indicator_register(
 _Y = "规则成效"
 _YIELD_SOURCE = "部门筛查预警线索的证据(每条证据记有产生它的规则版本和数据类型)及线索的办理状态"
 _YIELD_PERIOD = "统计期内新增的线索,结果为数据更新时的办理状态(年累计为1月至当月新增的线索)"
-_YIELD_NOTE = "一条线索由几个规则版本发现,就在每个规则版本中各计一次,合计中只计一次"
+_YIELD_NOTE = "一条线索由几个规则版本发现,就在每个规则版本中各计一次,合计中只计一次;统计到县(市、区)和全市"
 
 indicator_register(
     Indicator(

@@ -189,6 +189,8 @@ def test_each_rule_version_counts_the_alerts_it_raised_and_what_became_of_them(w
     assert value(city, "yield.raised") == 3  # x's alert counts once
     assert value(city, "yield.ruled_out") == 1
     assert value(city, "yield.identified") == 1
+    assert value(world.county.code, "yield.raised") == 3
+    assert value(world.village.code, "yield.raised") == 0  # counted for counties and the city only
     rows = rule_yield(world.city, OCT)
     assert [(r.label, r.feed, r.raised, r.ruled_out, r.identified) for r in rows] == [
         (f"R01 第{v2.version}版", "medical", 2, 0, 1),
@@ -196,6 +198,7 @@ def test_each_rule_version_counts_the_alerts_it_raised_and_what_became_of_them(w
     ]
     assert rows[0].rule_name == v1.rule.name and rows[0].feed_label
     assert rows[0].share_identified == Decimal("50.0") and rows[1].share_ruled_out == Decimal("50.0")
+    assert rule_yield(world.county, OCT) == rows
     assert rule_yield(world.other_county, OCT) == []
     assert rule_yield(world.city, OCT, "ytd") == rows  # nothing before October
     (rate,) = figures_compared(world.city, OCT, [INDICATORS["rule_yield_identified_rate"]])
