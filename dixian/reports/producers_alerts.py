@@ -165,7 +165,11 @@ def alert_facts(period: Period, villages: Sequence[str] | None) -> Iterable[Row]
     )
     others = [row for row in closed_in_month if row[0] not in events]
     audited = _first_left([row[0] for row in others])
-    unlogged = [(v, due, closed_at, status) for pk, v, due, closed_at, status in others if pk not in audited]
+    unlogged = [
+        (v, due, closed_at, status)
+        for pk, v, due, closed_at, status in others
+        if pk not in audited and closed_at is not None  # closed in the month: never None
+    ]
     for v, due, when, new in [*ended, *unlogged]:
         # Ruled out at verification, not later with its case's 不予纳入 (then it was proposed first).
         outcome = "dismissed" if new == Alert.Status.DISMISSED else "proposed"
@@ -220,8 +224,8 @@ def alert_facts(period: Period, villages: Sequence[str] | None) -> Iterable[Row]
     )
     left = _first_left([row[0] for row in in_flight])
     for pk, v, closed_at in in_flight:
-        when = left.get(pk, closed_at)
-        if when is not None and when >= at:
+        left_at = left.get(pk, closed_at)
+        if left_at is not None and left_at >= at:
             yield v, OVERDUE, "", 1
 
 
