@@ -17,6 +17,8 @@ from .selectors import AlertFilters
 if TYPE_CHECKING:
     from dixian.accounts.models import User
 
+# A month as the figures link it and a month input sends it: "2026-10".
+MONTH_RE = r"^(19|20|21)\d{2}-(0[1-9]|1[0-2])$"
 STATUS_FILTER = [("active", "待办(待核实、核实中和拟纳入)"), *Alert.Status.choices, ("all", "全部")]
 
 
@@ -27,6 +29,18 @@ class AlertFilterForm(forms.Form):
     channel = forms.ChoiceField(label="发现渠道", required=False, choices=choices_with_blank(Channel.choices))
     region = RegionChainField(required=False, label="区划")
     overdue = forms.BooleanField(label="只看已超期", required=False)
+    raised = forms.RegexField(
+        label="预警月份",
+        required=False,
+        regex=MONTH_RE,
+        widget=forms.TextInput(attrs={"type": "month", "placeholder": "2026-10"}),
+    )
+    closed = forms.RegexField(
+        label="办结月份",
+        required=False,
+        regex=MONTH_RE,
+        widget=forms.TextInput(attrs={"type": "month", "placeholder": "2026-10"}),
+    )
 
     def __init__(self, data: Any, *, user: User) -> None:
         super().__init__(data)
@@ -34,7 +48,13 @@ class AlertFilterForm(forms.Form):
 
     def filters(self) -> AlertFilters:
         """The usable filters: an invalid value is dropped with a notice, never an error page."""
-        notices = dropped_notices(self)
+        notices = dropped_notices(
+            self,
+            per_error={
+                "raised": "「预警月份」应写成“年-月”(例如 2026-10),已忽略。",
+                "closed": "「办结月份」应写成“年-月”(例如 2026-10),已忽略。",
+            },
+        )
         data = self.cleaned_data
         region = resolve_region(self.user, data.get("region") or [], notices)
         return AlertFilters(
@@ -44,6 +64,8 @@ class AlertFilterForm(forms.Form):
             channel=data.get("channel") or "",
             region=region,
             overdue=bool(data.get("overdue")),
+            raised=data.get("raised") or "",
+            closed=data.get("closed") or "",
             notices=tuple(dict.fromkeys(notices)),
         )
 

@@ -89,6 +89,15 @@ def urgency_ordered(qs: QuerySet[Alert], today: dt.date | None = None) -> QueryS
     )
 
 
+def month_range(month: str) -> tuple[dt.datetime, dt.datetime]:
+    """The instants [start, end) of a month "2026-10" in the platform's time zone (a validated value)."""
+    year, mon = (int(x) for x in month.split("-"))
+    tz = timezone.get_current_timezone()
+    start = dt.datetime(year, mon, 1, tzinfo=tz)
+    end = dt.datetime(year + (mon == 12), mon % 12 + 1, 1, tzinfo=tz)
+    return start, end
+
+
 @dataclass(frozen=True)
 class AlertFilters:
     """A validated set of queue filters (built by `forms.AlertFilterForm.filters()`)."""
@@ -99,6 +108,9 @@ class AlertFilters:
     channel: str = ""
     region: Region | None = None
     overdue: bool = False
+    # "2026-10": first raised / closed in that month (the figures of docs/domain.md §21 link here).
+    raised: str = ""
+    closed: str = ""
     notices: tuple[str, ...] = field(default_factory=tuple)
 
     def apply(self, qs: QuerySet[Alert], today: dt.date | None = None) -> QuerySet[Alert]:
@@ -118,6 +130,12 @@ class AlertFilters:
             qs = qs.filter(Exists(AlertEvidence.objects.filter(alert=OuterRef("pk"), channel=self.channel)))
         if self.overdue:
             qs = qs.filter(overdue_q(today))
+        if self.raised:
+            start, end = month_range(self.raised)
+            qs = qs.filter(raised_at__gte=start, raised_at__lt=end)
+        if self.closed:
+            start, end = month_range(self.closed)
+            qs = qs.filter(closed_at__gte=start, closed_at__lt=end)
         return qs
 
     def params(self) -> list[tuple[str, str]]:
@@ -132,6 +150,10 @@ class AlertFilters:
             out.append(("region", str(self.region.pk)))
         if self.overdue:
             out.append(("overdue", "1"))
+        for name in ("raised", "closed"):
+            value = getattr(self, name)
+            if value:
+                out.append((name, value))
         return out
 
 

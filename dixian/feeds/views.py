@@ -9,6 +9,7 @@ gets 404.
 from __future__ import annotations
 
 import io
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from dixian.accounts.capabilities import Capability, capability_required
-from dixian.common.access import may_view_pii
+from dixian.common.access import may_view_pii, region_range_q
+from dixian.common.filters import resolve_region
 from dixian.common.http import AuthenticatedHttpRequest
 from dixian.common.masking import text_shown
 from dixian.common.paging import paginate_exact
@@ -42,6 +44,7 @@ from .selectors import (
 from .workbooks import template_workbook
 
 PAGE_SIZE = 30
+PERIOD_RE = re.compile(r"^(19|20|21)\d{2}-(0[1-9]|1[0-2])$")
 UPLOAD_SUFFIXES = (".xlsx", ".xls", ".csv")
 
 
@@ -183,7 +186,24 @@ def delivery_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status in FeedDelivery.Status.values:
         qs = qs.filter(status=status)
+    # The period and the unit a figure of the leaders' view links with (docs/domain.md §21).
+    notices: list[str] = []
+    period = request.GET.get("period", "").strip()
+    if period and not PERIOD_RE.match(period):
+        notices.append(f"数据期间“{period}”无法识别,应写成“年-月”(例如 2026-10),已忽略。")
+        period = ""
+    if period:
+        qs = qs.filter(period=period)
+    raw_region = request.GET.get("region", "").strip()
+    region = resolve_region(request.user, [int(raw_region)] if raw_region.isdigit() else [], notices)
+    if raw_region and not raw_region.isdigit():
+        notices.append("所选区划不在您的管辖范围内,已忽略。")
+    if region is not None:
+        qs = qs.filter(region_range_q(region.prefix, "region__code"))
     page = paginate_exact(qs, request.GET.get("page"), per_page=PAGE_SIZE)
+    query = {"feed": feed, "status": status, "period": period}
+    if region is not None:
+        query["region"] = str(region.pk)
     return render(
         request,
         "feeds/delivery_list.html",
@@ -193,7 +213,10 @@ def delivery_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             "statuses": FeedDelivery.Status.choices,
             "feed": feed,
             "status": status,
-            "query": urlencode({"feed": feed, "status": status}),
+            "period": period,
+            "region": region,
+            "notices": notices,
+            "query": urlencode(query),
         },
     )
 

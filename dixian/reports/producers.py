@@ -87,5 +87,4 @@ def ancestors_of(code: str) -> list[str]:
 
 
 # The producers, one module per source (imported here so that loading this module registers them all).
-from . import producers_monitoring  # noqa: E402, F401, I001
-from . import producers_registry  # noqa: E402, F401
+from . import producers_alerts, producers_monitoring, producers_registry  # noqa: E402, F401
