@@ -28,10 +28,11 @@ from django.utils import timezone
 from dixian.accounts.capabilities import Capability
 from dixian.cases.models import Alert, AlertEvidence
 from dixian.common.models import ChangeLog
+from dixian.domain import catalogue, risks
 from dixian.feeds.models import FeedDelivery
 from dixian.screening.models import RuleVersion
 
-from .catalogue import Drill, Indicator, indicator_register, list_url
+from .catalogue import Drill, Indicator, dim_labels_register, indicator_register, list_url
 from .periods import Period
 from .producers import Row, ancestors_of, producer_register
 
@@ -662,4 +663,12 @@ indicator_register(
         breakdown="feed=",
         breakdown_title="按数据类型",
     )
+)
+
+dim_labels_register("channel=", dict(risks.CHANNELS))
+dim_labels_register("risk=", {code: rt.name for code, rt in risks.RISK_TYPES.items()})
+dim_labels_register("grade=", {g: f"{g}色" for g in risks.GRADES})
+dim_labels_register("feed=", {f.code: f"{f.department}·{f.name}" for f in catalogue.FEEDS})
+dim_labels_register(
+    "outcome=", {"proposed": "拟纳入监测", "confirmed": "已纳入监测", "dismissed": "核实排除"}
 )

@@ -166,6 +166,11 @@ def facts_refresh(
             for producer in _selected(producers):
                 if not producer.history and period != current:
                     continue
+                if not producer.rollup and village_list is not None:
+                    # Counted per county and city only (rule yield, deliveries): recomputing them city-wide
+                    # for a few changed villages would cost more than the villages; the refresh after a
+                    # screening run and the nightly one bring them up to date.
+                    continue
                 computed = producer.compute(period, village_list)
                 if not producer.rollup:
                     rows += _write_final_rows(producer, period, computed)
