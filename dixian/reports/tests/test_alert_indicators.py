@@ -248,7 +248,9 @@ def test_deliveries_count_for_their_region_and_every_unit_above_and_on_time_befo
     world, deliveries, settings
 ):
     settings.DIXIAN_MONTHLY_RUN_DAY = 6
-    facts_refresh(periods=[OCT], villages=[world.village.code])  # a village refresh writes them all too
+    facts_refresh(periods=[OCT], villages=[world.village.code])  # a village refresh leaves them alone
+    assert value(world.county.code, "feeds.received") == 0
+    facts_refresh(periods=[OCT], producers=["feeds_on_time"])
     county, city = world.county.code, world.city.code
     assert value(county, "feeds.received") == 2
     assert value(county, "feeds.on_time") == 1
