@@ -71,7 +71,7 @@ def change_text(change: Decimal | None, indicator: Indicator) -> str:
 
 
 def change_class(change: Decimal | None, indicator: Indicator) -> str:
-    """"good" / "bad" by the indicator's `better`; "" when neither (a count of the registry) or no change."""
+    """ "good" / "bad" by the indicator's `better`; "" when neither (a count of the registry) or no change."""
     if not change or not indicator.better:
         return ""
     return "good" if (change > 0) == (indicator.better == "up") else "bad"
@@ -152,7 +152,9 @@ def workbook_response(table: Table, *, title: str, filename: str) -> HttpRespons
         "money": book.add_format({"num_format": "#,##0.##"}),
         "date": book.add_format({"num_format": "yyyy-mm-dd"}),
     }
-    sheet = Sheet(book, table.title[:31], [(h, 14 if i else 22) for i, h in enumerate(table.headers)], formats)
+    sheet = Sheet(
+        book, table.title[:31], [(h, 14 if i else 22) for i, h in enumerate(table.headers)], formats
+    )
     for row in table.rows:
         sheet.write([cell.text if cell.value is None else cell.value for cell in row])
     sheet.finish()
@@ -266,9 +268,7 @@ def _periods_offered(current: Period, months: int = 25) -> list[Period]:
 # --- the pieces both pages show ------------------------------------------------------------------------
 
 
-def _figure_cells(
-    compared: Compared, asked: Asked, user: User
-) -> tuple[Cell, Cell, Cell, Cell, Cell]:
+def _figure_cells(compared: Compared, asked: Asked, user: User) -> tuple[Cell, Cell, Cell, Cell, Cell]:
     """(value, 上月, 环比, 去年同期, 同比) of one indicator; each figure links to the list behind it."""
     ind, period, region = compared.current.indicator, asked.period, asked.region
 
@@ -430,7 +430,9 @@ def indicator(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     (compared,) = figures_compared(asked.region, asked.period, [ind], asked.mode)
     charts = [_trend_chart(asked, ind, user)]
     if asked.region.level not in ("village", "group"):
-        charts.append(_ranking_chart(asked, ind, user, link=reverse("reports:indicator", args=[ind.code]), extra={}))
+        charts.append(
+            _ranking_chart(asked, ind, user, link=reverse("reports:indicator", args=[ind.code]), extra={})
+        )
     if ind.breakdown:
         parts = breakdown(asked.region, asked.period, ind, asked.mode)
         title = ind.breakdown_title or "分项"
@@ -452,7 +454,9 @@ def indicator(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         "updating": updating,
         "refreshed": refreshed,
         "no_data": compared.current.empty,
-        "cells": list(zip([MODES[asked.mode], *FIGURE_HEADERS], _figure_cells(compared, asked, user), strict=True)),
+        "cells": list(
+            zip([MODES[asked.mode], *FIGURE_HEADERS], _figure_cells(compared, asked, user), strict=True)
+        ),
         "mode_label": MODES[asked.mode],
         "charts": charts,
         "query": asked.query(),

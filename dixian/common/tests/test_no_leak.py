@@ -924,7 +924,9 @@ def test_reports_answer_404_for_a_unit_out_of_scope(client, world, people):
                 else:
                     ok = status == 404
                 if not ok:
-                    problems.append(f"{persona}: {url}?region={unit.code} answered {status} (own unit: {own})")
+                    problems.append(
+                        f"{persona}: {url}?region={unit.code} answered {status} (own unit: {own})"
+                    )
     assert not problems, "\n".join(problems)
     client.force_login(people["village_officer"])
     assert client.get(reverse("reports:dashboard"), {"region": world.county.code}).status_code == 404

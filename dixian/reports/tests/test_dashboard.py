@@ -127,7 +127,9 @@ def test_the_dashboard_opens_on_the_accounts_region_this_month_with_its_headline
     assert response.status_code == 200
     assert response.context["asked"].region == world.city and response.context["asked"].period == NOW
     ex_poor = card(html, "ex_poor_households")
-    assert re.search(r'class="figure-value"><a href="/households/\?region=\d+&amp;kind=ex_poor">3</a>', ex_poor)
+    assert re.search(
+        r'class="figure-value"><a href="/households/\?region=\d+&amp;kind=ex_poor">3</a>', ex_poor
+    )
     assert "数据截至" in html and "数据更新中" not in html
 
 
@@ -135,14 +137,14 @@ def test_a_county_account_opens_on_its_county(client, world, people):
     facts_refresh(periods=[NOW])
     response, html = page(client, people["county_admin"])
     assert response.context["asked"].region == world.county
-    assert '<a href="/households/?region=%d&amp;kind=ex_poor">2</a>' % world.county.pk in html
+    assert f'<a href="/households/?region={world.county.pk}&amp;kind=ex_poor">2</a>' in html
 
 
 def test_a_unit_asked_by_its_code_shows_a_breadcrumb_linking_every_unit_above(client, world, people):
     _, html = page(client, people["leader"], region=world.village.code)
     crumbs = squash(re.search(r'<nav class="breadcrumb".*?</nav>', html, re.S).group(0))
     for unit in (world.city, world.county, world.township):
-        assert f'region={unit.code}&amp;period={NOW}&amp;mode=month' in crumbs
+        assert f"region={unit.code}&amp;period={NOW}&amp;mode=month" in crumbs
     assert f'<strong data-region="{world.village.code}">良塘村</strong>' in crumbs
 
 
@@ -238,13 +240,17 @@ def test_a_card_shows_the_value_its_change_on_last_month_and_last_year(client, w
     assert ">30</a>" in shown
 
 
-def test_a_percentage_changes_in_points_and_a_zero_denominator_shows_a_dash(client, world, people, indicators):
+def test_a_percentage_changes_in_points_and_a_zero_denominator_shows_a_dash(
+    client, world, people, indicators
+):
     put(NOW, IN_TIME, world.city, 9)
     put(NOW, DECIDED, world.city, 10)
     put(NOW.previous(), IN_TIME, world.city, 4)
     put(NOW.previous(), DECIDED, world.city, 5)
     _, html = page(client, people["leader"])
-    row = squash(re.search(r'<tr class="figure-row" data-indicator="t_in_time">.*?</tr>', html, re.S).group(0))
+    row = squash(
+        re.search(r'<tr class="figure-row" data-indicator="t_in_time">.*?</tr>', html, re.S).group(0)
+    )
     assert "90.0%" in row and "80.0%" in row
     assert '<span class="good">+10.0个百分点</span>' in row
     assert row.count("—") == 2  # last year: no denominator, no figure, no change
@@ -309,7 +315,10 @@ def test_the_ranking_lists_the_units_below_best_first_each_linked_to_its_dashboa
     data = chart_data(response, "ranking")
     assert data["labels"] == ["都昌县", "修水县"]  # fewer alerts rank first (better = down)
     assert data["values"] == [2, 9]
-    assert data["urls"][0] == f"{DASHBOARD}?ind=t_alerts&region={world.other_county.code}&period={NOW}&mode=month"
+    assert (
+        data["urls"][0]
+        == f"{DASHBOARD}?ind=t_alerts&region={world.other_county.code}&period={NOW}&mode=month"
+    )
     rows = re.findall(r'<tr class="rank-row" data-region="(\d+)">', html)
     assert rows == [world.other_county.code, world.county.code]
     assert f'href="{DASHBOARD}?ind=t_alerts&amp;region={world.county.code}' in html
@@ -334,7 +343,9 @@ def test_every_chart_has_its_table_one_click_away_and_the_same_table_as_xlsx(
     put(NOW, ALERTS, world.other_county, 2)
     response, html = page(client, people["leader"], ind="t_alerts")
     for chart in response.context["charts"]:
-        section = re.search(rf'<section class="card chart-card" id="section-{chart.key}">.*?</section>', html, re.S)
+        section = re.search(
+            rf'<section class="card chart-card" id="section-{chart.key}">.*?</section>', html, re.S
+        )
         assert section, chart.key
         assert f'<details class="chart-table" id="details-{chart.key}">' in section.group(0)
         assert f'<table class="responsive report-table" id="table-{chart.key}">' in section.group(0)
@@ -349,7 +360,9 @@ def test_every_chart_has_its_table_one_click_away_and_the_same_table_as_xlsx(
         assert [[str(v) for v in r] for r in rows[1 : 1 + len(chart.table.rows)]] == [
             [str(c.text if c.value is None else c.value) for c in row] for row in chart.table.rows
         ]
-    ranking = sheet_rows(page(client, people["leader"], ind="t_alerts", format="xlsx", table="ranking")[0].content)
+    ranking = sheet_rows(
+        page(client, people["leader"], ind="t_alerts", format="xlsx", table="ranking")[0].content
+    )
     assert ranking[1][:3] == [1, "都昌县", 2] and ranking[2][:3] == [2, "修水县", 9]
 
 
@@ -366,14 +379,16 @@ def test_the_dashboards_figures_download_as_one_workbook_and_an_unknown_table_is
     export, _ = page(client, people["leader"], format="xlsx", table="figures")
     rows = sheet_rows(export.content)
     assert rows[0] == ["分组", "指标", "单位", "当月", "上月", "环比", "去年同期", "同比"]
-    assert ["农户底数", "脱贫户", "户", 3] == rows[1][:4]
+    assert rows[1][:4] == ["农户底数", "脱贫户", "户", 3]
     assert page(client, people["leader"], format="xlsx", table="households")[0].status_code == 404
 
 
 # --- the indicator page ------------------------------------------------------------------------------
 
 
-def test_the_indicator_page_shows_its_definition_trend_ranking_and_breakdown(client, world, people, indicators):
+def test_the_indicator_page_shows_its_definition_trend_ranking_and_breakdown(
+    client, world, people, indicators
+):
     put(NOW, ALERTS, world.city, 7)
     put(NOW, ALERTS, world.city, 5, "risk=01")
     put(NOW, ALERTS, world.city, 2, "risk=03")
@@ -425,7 +440,8 @@ def test_many_villages_marked_stale_are_left_to_the_worker_and_the_page_says_so(
     last = FactRefresh.objects.get()
     household("3604241002010002", world.village, "赵六", 4)
     StaleVillage.objects.bulk_create(
-        StaleVillage(region_code=f"3604241002{i:02d}", period=str(NOW)) for i in range(STALE_REFRESH_LIMIT + 1)
+        StaleVillage(region_code=f"3604241002{i:02d}", period=str(NOW))
+        for i in range(STALE_REFRESH_LIMIT + 1)
     )
     _, html = page(client, people["leader"])
     assert "数据更新中" in html
@@ -540,7 +556,10 @@ def test_the_pages_load_the_library_and_our_script_and_draw_from_a_data_island_w
 
 def test_the_menu_offers_the_figures_to_accounts_that_may_read_them(client, world, people):
     client.force_login(people["leader"])
-    assert f'<a href="{DASHBOARD}">统计分析</a>' in client.get(reverse("registry:household_list")).content.decode()
+    assert (
+        f'<a href="{DASHBOARD}">统计分析</a>'
+        in client.get(reverse("registry:household_list")).content.decode()
+    )
     client.force_login(people["helper"])
     assert "统计分析" not in client.get(reverse("visits:list")).content.decode()
 

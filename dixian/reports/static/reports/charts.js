@@ -26,14 +26,20 @@
     };
   }
 
+  // Counts step by whole numbers; a percentage or an amount per person may not.
+  function minInterval(data) {
+    return data.unit === '%' || data.unit === '元' ? 0 : 1;
+  }
+
   function lineOption(data) {
     return {
       color: [BRAND],
       animation: false,
-      grid: { left: 8, right: 16, top: 24, bottom: 8, containLabel: true },
+      // The right margin leaves room for the last month's label under the end of the axis.
+      grid: { left: 8, right: 28, top: 24, bottom: 8, containLabel: true },
       tooltip: tooltip(data, 'axis'),
       xAxis: { type: 'category', data: data.labels, boundaryGap: false },
-      yAxis: { type: 'value', name: data.unit, minInterval: data.unit === '%' ? 0 : 1 },
+      yAxis: { type: 'value', name: data.unit, minInterval: minInterval(data) },
       series: [{ name: data.name, type: 'line', data: data.values, connectNulls: false, symbolSize: 7 }]
     };
   }
@@ -45,7 +51,7 @@
       grid: { left: 8, right: 16, top: 24, bottom: 8, containLabel: true },
       tooltip: tooltip(data, 'item'),
       xAxis: { type: 'category', data: data.labels, axisLabel: { interval: 0, rotate: data.labels.length > 6 ? 30 : 0 } },
-      yAxis: { type: 'value', name: data.unit },
+      yAxis: { type: 'value', name: data.unit, minInterval: minInterval(data) },
       series: [{ name: data.name, type: 'bar', data: data.values, barMaxWidth: 40 }]
     };
   }
@@ -57,7 +63,7 @@
       animation: false,
       grid: { left: 8, right: 56, top: 8, bottom: 8, containLabel: true },
       tooltip: tooltip(data, 'item'),
-      xAxis: { type: 'value', name: data.unit },
+      xAxis: { type: 'value', name: data.unit, minInterval: minInterval(data) },
       yAxis: { type: 'category', data: data.labels, inverse: true, axisLabel: { interval: 0 } },
       series: [{
         name: data.name,
