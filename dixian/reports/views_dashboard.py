@@ -12,6 +12,7 @@ number of units: facts, the unit, its ancestors and its children (docs/reports.m
 from __future__ import annotations
 
 import io
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from django.db import DatabaseError, transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -26,6 +28,7 @@ from django.views.decorators.http import require_GET
 
 from dixian.accounts.capabilities import Capability, capability_required
 from dixian.common.access import code_in_scope
+from dixian.common.locks import transaction_lock
 from dixian.regions.models import Region
 
 from .catalogue import GROUPS, Indicator, drill_url, indicator_get, indicators_in_order
@@ -40,7 +43,10 @@ if TYPE_CHECKING:
     from dixian.accounts.models import User
     from dixian.common.http import AuthenticatedHttpRequest
 
+logger = logging.getLogger(__name__)
+
 REGION_CODE = re.compile(r"^\d{12}$")
+REFRESH_LOCK = "reports.refresh_before_reading"
 # Before a page reads, villages marked stale are refreshed when they are this few (a moment's work);
 # more wait for the worker, and the page says 数据更新中 (docs/domain.md §21).
 STALE_REFRESH_LIMIT = 50
@@ -127,7 +133,11 @@ class Chart:
 
 
 def chart_data(
-    kind: str, indicator: Indicator, labels: list[str], values: list[Decimal | None], urls: list[str | None]
+    kind: str,
+    indicator: Indicator,
+    labels: Sequence[str],
+    values: Sequence[Decimal | None],
+    urls: Sequence[str | None],
 ) -> dict[str, Any]:
     """What charts.js draws (a <script type="application/json"> island: no inline code, docs/security.md §7)."""
     return {
@@ -135,9 +145,9 @@ def chart_data(
         "name": indicator.name,
         "unit": indicator.unit,
         "better": indicator.better,
-        "labels": labels,
+        "labels": list(labels),
         "values": [plain(v) for v in values],
-        "urls": urls,
+        "urls": list(urls),
     }
 
 
@@ -149,7 +159,7 @@ def workbook_response(table: Table, *, title: str, filename: str) -> HttpRespons
     book = workbook(buffer)
     formats = {
         "header": book.add_format({"bold": True, "bg_color": "#F0F2F4", "border": 1}),
-        "money": book.add_format({"num_format": "#,##0.##"}),
+        "money": book.add_format({"num_format": "#,##0.00"}),
         "date": book.add_format({"num_format": "yyyy-mm-dd"}),
     }
     sheet = Sheet(
@@ -249,7 +259,16 @@ def _freshness() -> tuple[bool, FactRefresh | None]:
     pending = StaleVillage.objects.values("pk")[: STALE_REFRESH_LIMIT + 1].count()
     updating = pending > STALE_REFRESH_LIMIT
     if pending and not updating:
-        facts_refresh_stale()
+        try:
+            with transaction.atomic():
+                # Two pages opened at once take turns: the second finds the villages done and reads.
+                transaction_lock(REFRESH_LOCK)
+                facts_refresh_stale()
+        except DatabaseError:
+            # A refresh running elsewhere (the worker) wrote the same facts first: the page shows the
+            # figures of the last refresh and says they are being updated, rather than failing.
+            logger.exception("reports: refresh before reading failed")
+            updating = True
     return updating, FactRefresh.objects.order_by("-finished_at").first()
 
 

@@ -450,6 +450,25 @@ def test_many_villages_marked_stale_are_left_to_the_worker_and_the_page_says_so(
     assert StaleVillage.objects.count() == STALE_REFRESH_LIMIT + 1
 
 
+def test_a_refresh_that_fails_while_reading_leaves_the_last_figures_and_says_they_are_updating(
+    client, world, people, monkeypatch
+):
+    from django.db import IntegrityError
+
+    from dixian.reports import views_dashboard
+
+    def raced(**kwargs):
+        raise IntegrityError("the worker wrote the same facts first")
+
+    facts_refresh(periods=[NOW])
+    facts_mark_stale([world.village.code])
+    monkeypatch.setattr(views_dashboard, "facts_refresh_stale", raced)
+    response, html = page(client, people["leader"])
+    assert response.status_code == 200
+    assert "数据更新中" in html and ">3</a>" in card(html, "ex_poor_households")
+    assert StaleVillage.objects.count() == 1
+
+
 def test_a_dashboard_before_any_refresh_says_no_figures_were_made_yet(client, world, people):
     _, html = page(client, people["leader"])
     assert "尚未生成统计数" in html
