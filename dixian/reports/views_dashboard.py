@@ -36,7 +36,17 @@ from .labels import dim_label
 from .models import FactRefresh, StaleVillage
 from .periods import Period, PeriodError
 from .producers import ancestors_of
-from .selectors import MODES, Compared, Figure, Mode, breakdown, figures_compared, ranking, trend
+from .selectors import (
+    MODES,
+    Compared,
+    Figure,
+    Mode,
+    breakdown,
+    figures_compared,
+    last_refresh,
+    ranking,
+    trend,
+)
 from .services import facts_refresh_stale
 
 if TYPE_CHECKING:
@@ -269,7 +279,7 @@ def _freshness() -> tuple[bool, FactRefresh | None]:
             # figures of the last refresh and says they are being updated, rather than failing.
             logger.exception("reports: refresh before reading failed")
             updating = True
-    return updating, FactRefresh.objects.order_by("-finished_at").first()
+    return updating, last_refresh()
 
 
 def _breadcrumb(user: User, region: Region) -> list[tuple[Region, bool]]:
