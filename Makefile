@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 SCALE ?= county
 SEED ?= 20261129
 
-.PHONY: demo test venv venv-dev lint bench clean
+.PHONY: demo test venv venv-dev npm lint bench clean
 
 $(BIN)/python:
 	"$$(scripts/find-python)" -m venv $(VENV)
@@ -24,15 +24,24 @@ $(VENV)/.dev-installed: requirements/dev.lock pyproject.toml | $(BIN)/python
 venv: $(VENV)/.base-installed
 venv-dev: $(VENV)/.dev-installed
 
+# The chart library the app serves itself (docs/reports.md §1), exactly as package-lock.json pins it;
+# reinstalled only when the lock changes (npm ci empties node_modules/ first, the stamp with it).
+node_modules/.installed: package.json package-lock.json
+	scripts/ensure-node
+	npm ci --omit=dev --no-audit --no-fund
+	touch $@
+
+npm: node_modules/.installed
+
 # The demo runs on this machine with the embedded secret key (docs/security.md §7).
 demo: export DIXIAN_DEMO ?= 1
-demo: venv
+demo: venv node_modules/.installed
 	$(BIN)/dixian migrate --no-input -v0
 	$(BIN)/dixian collectstatic --no-input -v0
 	$(BIN)/dixian load_demo --scale $(SCALE) --seed $(SEED)
 	$(BIN)/dixian demo_serve
 
-test: venv-dev
+test: venv-dev node_modules/.installed
 	$(BIN)/mypy
 	scripts/ensure-chromium
 	scripts/ensure-java
@@ -46,4 +55,4 @@ bench: venv-dev
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var node_modules

@@ -164,7 +164,10 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# The chart library, installed by `npm ci` from package-lock.json (make demo / make test; docs/reports.md §1):
+# only its dist/ folder is served, as /static/vendor/echarts/ (no CDN: county networks are often closed).
+ECHARTS_DIST = BASE_DIR / "node_modules" / "echarts" / "dist"
+STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/echarts", ECHARTS_DIST)]
 MEDIA_ROOT = Path(env("DIXIAN_MEDIA_ROOT", str(DATA_DIR / "media")))
 MEDIA_URL = "/media/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -264,10 +264,15 @@ def capabilities(request: HttpRequest) -> dict[str, CapabilitySet]:
 # --- where each account starts ------------------------------------------------------------------------
 
 # The first capability in this list that an account holds decides the page it lands on after login and at
-# "/". Everyone who reads the registry of a subtree (staff, administrators, 领导) starts from its household
-# list, where the menus lead to alerts, visits and the rest; a department account from its deliveries
-# (it sees no household); a 帮扶干部 from its visits, with 记录走访 at the top.
+# "/". Whoever does a village's own steps starts from the village's queue of clues (预警线索, with their
+# deadlines): that is its work, and the figures are one menu away. Everyone else who oversees a subtree
+# (administrators, reviewers, 领导) starts from its dashboard (统计分析, docs/domain.md §21), where every
+# figure leads to the list behind it; an account that reads the registry without the figures from its
+# household list; a department account from its deliveries (it sees no household); a 帮扶干部 from its
+# visits, with 记录走访 at the top.
 LANDING: tuple[tuple[Capability, str], ...] = (
+    (C.CASES_VILLAGE, "cases:alert_queue"),
+    (C.REPORTS_VIEW, "reports:dashboard"),
     (C.REGISTRY_VIEW, "registry:household_list"),
     (C.FEEDS_UPLOAD, "feeds:delivery_list"),
     (C.VISITS_RECORD, "visits:list"),

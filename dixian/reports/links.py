@@ -1,15 +1,11 @@
-"""Links between the leaders' pages (dashboard, map, bulletin) that are built in parallel (issue 15).
-
-The map links each unit to that unit's dashboard. Until the dashboard's URL exists on the branch the map
-is built on, `dashboard_url` answers None and the map shows its tiles without a link.
-"""
+"""Links between the leaders' pages (dashboard, map, bulletin): the map links each unit to its dashboard."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 if TYPE_CHECKING:
     from dixian.regions.models import Region
@@ -17,10 +13,6 @@ if TYPE_CHECKING:
     from .periods import Period
 
 
-def dashboard_url(region: Region, period: Period, mode: str) -> str | None:
-    """The dashboard of `region` for the month and mode (docs/domain.md §21), or None without a dashboard."""
-    try:
-        base = reverse("reports:dashboard")
-    except NoReverseMatch:  # the dashboard lands separately; the lead removes this fallback at the merge
-        return None
-    return f"{base}?{urlencode({'region': region.code, 'period': str(period), 'mode': mode})}"
+def dashboard_url(region: Region, period: Period, mode: str) -> str:
+    """The dashboard of `region` for the month and mode (docs/domain.md §21)."""
+    return f"{reverse('reports:dashboard')}?{urlencode({'region': region.code, 'period': str(period), 'mode': mode})}"

@@ -10,14 +10,16 @@ from dixian.common.testing import PASSWORD, persona
 pytestmark = pytest.mark.django_db
 
 HOUSEHOLDS = "/households/"
+DASHBOARD = "/reports/"
 LANDINGS = {
-    "city_admin": HOUSEHOLDS,
-    "county_admin": HOUSEHOLDS,
-    "county_reviewer": HOUSEHOLDS,
-    "other_county_reviewer": HOUSEHOLDS,
-    "township_reviewer": HOUSEHOLDS,
-    "village_officer": HOUSEHOLDS,  # keeps the registry of its village
-    "leader": HOUSEHOLDS,  # reads the registry (a dashboard comes later)
+    # Who oversees a subtree reads its figures first (统计分析), each a click from the list behind it.
+    "city_admin": DASHBOARD,
+    "county_admin": DASHBOARD,
+    "county_reviewer": DASHBOARD,
+    "other_county_reviewer": DASHBOARD,
+    "township_reviewer": DASHBOARD,
+    "leader": DASHBOARD,
+    "village_officer": "/alerts/",  # works its village's queue of clues
     "helper": "/visits/",  # records its visits; the list offers 记录走访
     "department_uploader": "/feeds/",  # sees no household: its deliveries instead of an empty list
 }
@@ -50,10 +52,28 @@ def test_a_requested_page_wins_over_the_landing(client, people):
     assert response["Location"] == "/alerts/"
 
 
-def test_a_helper_who_also_reads_the_registry_starts_from_the_household_list(client, world):
+def test_a_helper_who_is_also_a_leader_starts_from_the_dashboard(client, world):
     both = persona("leader_helper", world.city, "leader", "helper")
     client.force_login(both)
+    assert client.get("/")["Location"] == DASHBOARD
+
+
+def test_an_account_that_reads_the_registry_without_the_figures_starts_from_the_household_list(
+    client, world, monkeypatch
+):
+    from dixian.accounts import capabilities
+
+    reader = frozenset({capabilities.Capability.REGISTRY_VIEW, capabilities.Capability.ALERTS_VIEW})
+    monkeypatch.setitem(capabilities.ROLE_CAPABILITIES, "leader", reader)
+    client.force_login(persona("reader", world.city, "leader"))
     assert client.get("/")["Location"] == HOUSEHOLDS
+
+
+def test_an_account_without_a_region_landing_on_the_dashboard_is_told_why(client, world):
+    client.force_login(persona("nowhere", None, "leader"))
+    response = client.get(client.get("/")["Location"])
+    assert response.status_code == 200
+    assert "没有分配区划" in response.content.decode()
 
 
 def test_the_anonymous_visitor_is_sent_to_login(client, world):

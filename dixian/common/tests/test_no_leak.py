@@ -141,6 +141,9 @@ FILL: dict[str, dict[str, str]] = {
     "monitoring:notice_village_docx": {"code": "village", "kind": "notice_kind"},
     "monitoring:notice_township": {"code": "township"},
     "monitoring:notice_township_docx": {"code": "township"},
+    # The figures (dixian.reports): an indicator code names no record (every code answers alike); the unit
+    # is the query's `region=<code>`, tried out of scope by test_reports_answer_404_for_a_unit_out_of_scope.
+    "reports:indicator": {"code": "indicator"},
 }
 
 # Pages that take a unit by its code in the query string (?region=<code>): a unit out of the account's
@@ -299,6 +302,7 @@ class Targets:
     follow_up: int = 10**9
     measure: int = 10**9  # a measure of that case's plan
     assignment: int = 10**9  # a pairing of the household with a 帮扶干部 (registry.HelperAssignment)
+    indicator: str = "no_such_indicator"  # an indicator code (dixian.reports): names no record
 
 
 MISSING = 10**9  # a primary key that exists nowhere
@@ -929,6 +933,51 @@ def test_guessing_keys_does_not_reveal_existence(client, world, people):
     assert missing.status_code == hidden.status_code == 404
     token = re.compile(r"[A-Za-z0-9]{64}")  # CSRF tokens differ per response
     assert token.sub("", body_text(missing)) == token.sub("", body_text(hidden))
+
+
+# Path parameters of the reports pages for the walk below: a real indicator, so that the page runs.
+REPORT_PARAMS = {"code": "ex_poor_households"}
+
+
+def test_reports_answer_404_for_a_unit_out_of_scope(client, world, people):
+    """Every page of the figures takes its unit as `region=<12-digit code>` (docs/domain.md §21): a unit
+    outside the account's subtree answers 404 (a village account asking for its county's dashboard, a
+    county asking for another county's village), a unit inside it answers; an account refused the pages
+    by role is refused alike for every unit."""
+    routes = [
+        r for r in project_routes() if r.name.startswith("reports:") and set(r.params) <= set(REPORT_PARAMS)
+    ]
+    assert {"reports:dashboard", "reports:indicator"} <= {r.name for r in routes}
+    units = (
+        world.city,
+        world.county,
+        world.other_county,
+        world.township,
+        world.village,
+        world.other_village,
+        world.far_village,
+    )
+    problems: list[str] = []
+    for persona, user in people.items():
+        client.force_login(user)
+        for route in routes:
+            url = reverse(route.name, kwargs={p: REPORT_PARAMS[p] for p in route.params})
+            own = get_or_post(client, url).status_code
+            for unit in units:
+                status = get_or_post(client, f"{url}?region={unit.code}").status_code
+                if own == 403:
+                    ok = status == 403
+                elif code_in_scope(user, unit.code):
+                    ok = status < 400
+                else:
+                    ok = status == 404
+                if not ok:
+                    problems.append(
+                        f"{persona}: {url}?region={unit.code} answered {status} (own unit: {own})"
+                    )
+    assert not problems, "\n".join(problems)
+    client.force_login(people["village_officer"])
+    assert client.get(reverse("reports:dashboard"), {"region": world.county.code}).status_code == 404
 
 
 def test_world_has_something_to_leak(world, people):

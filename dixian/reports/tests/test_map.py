@@ -15,9 +15,7 @@ from python_calamine import CalamineWorkbook
 
 from dixian.common.testing import region
 from dixian.registry.testing import household
-from dixian.reports import links
 from dixian.reports.catalogue import INDICATORS, Indicator
-from dixian.reports.links import dashboard_url
 from dixian.reports.models import Fact
 from dixian.reports.periods import Period
 from dixian.reports.services import facts_refresh
@@ -86,30 +84,13 @@ def test_the_city_map_has_a_tile_per_county_coloured_by_its_figure(client, city,
     assert "示意图" in response.content.decode()
 
 
-def test_each_tile_links_to_the_units_dashboard_for_the_same_month_and_mode(
-    client, city, people, monkeypatch
-):
-    monkeypatch.setattr(links, "reverse", lambda name: {"reports:dashboard": "/reports/"}[name])
+def test_each_tile_links_to_the_units_dashboard_for_the_same_month_and_mode(client, city, people):
     client.force_login(people["leader"])
     response = client.get(reverse(MAP), query(city.city.code, mode="ytd"))
     found = dict((code, href) for href, code in LINK.findall(response.content.decode()))
     assert len(found) == 13
     period = Period.current()
     assert found[city.county.code] == f"/reports/?region={city.county.code}&amp;period={period}&amp;mode=ytd"
-
-
-def test_without_a_dashboard_yet_the_tiles_are_drawn_without_links(client, city, people, monkeypatch):
-    from django.urls import NoReverseMatch
-
-    def missing(name):
-        raise NoReverseMatch(name)
-
-    monkeypatch.setattr(links, "reverse", missing)
-    assert dashboard_url(city.city, Period.current(), "month") is None
-    client.force_login(people["leader"])
-    response = client.get(reverse(MAP), query(city.city.code))
-    assert len(tiles(response)) == 13
-    assert not LINK.findall(response.content.decode())
 
 
 def test_the_county_map_shows_its_townships_and_the_village_map_its_own_figure(client, world, people):

@@ -35,6 +35,9 @@ def test_village_officer_finds_a_household_and_edits_a_member_on_a_phone(phone: 
     spouse = world.home.members.get(relation="spouse")
 
     log_in(phone, "village_officer")
+    # The officer lands on its queue of clues (预警线索); the households are one menu away.
+    expect(phone.get_by_role("heading", name="预警线索")).to_be_visible()
+    phone.locator(".mainnav").get_by_role("link", name="农户信息").click()
     expect(phone.get_by_role("heading", name="农户信息")).to_be_visible()
     search = phone.get_by_role("searchbox")
     search.fill("张三")
@@ -94,6 +97,9 @@ def test_county_reviewer_exports_the_filtered_list(desktop: Page, tmp_path):
     world = build_world()
     personas(world)
     log_in(desktop, "county_reviewer")
+    # The reviewer lands on the county's figures (统计分析); the households are one menu away.
+    expect(desktop.locator("#breadcrumb")).to_contain_text("修水县")
+    desktop.locator(".mainnav").get_by_role("link", name="农户信息").click()
     search = desktop.get_by_role("searchbox")
     search.fill("李四")
     search.press("Enter")
