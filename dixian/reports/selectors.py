@@ -158,8 +158,27 @@ class Ranked:
 def ranking(region: Region, period: Period, indicator: Indicator, mode: Mode = "month") -> list[Ranked]:
     """The units directly below `region` with the indicator's figure, best first (by `better`), in two
     queries. Units without a figure rank last (a ratio over nothing has no rank)."""
+    return rankings(region, period, [indicator], mode)[indicator.code]
+
+
+def rankings(
+    region: Region, period: Period, indicators: Sequence[Indicator], mode: Mode = "month"
+) -> dict[str, list[Ranked]]:
+    """`ranking` of several indicators at once, in the same two queries: {indicator code: ranked units}
+    (the monthly bulletin's table of units, which ranks every headline figure)."""
     children = list(Region.objects.filter(parent=region).order_by("code"))
-    facts = facts_of([c.code for c in children], months_of(indicator, period, mode), [indicator])
+    months = sorted({m for ind in indicators for m in months_of(ind, period, mode)})
+    facts = facts_of([c.code for c in children], months, indicators)
+    return {ind.code: _ranked(children, facts, ind, period, mode) for ind in indicators}
+
+
+def _ranked(
+    children: list[Region],
+    facts: dict[tuple[str, str, str, str], Decimal],
+    indicator: Indicator,
+    period: Period,
+    mode: Mode,
+) -> list[Ranked]:
     figures = [(c, figure_from(facts, indicator, c.code, period, mode)) for c in children]
     ranked = sorted(
         (f for f in figures if f[1].value is not None),
