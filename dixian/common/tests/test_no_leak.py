@@ -143,6 +143,12 @@ FILL: dict[str, dict[str, str]] = {
     "monitoring:notice_township_docx": {"code": "township"},
 }
 
+# Pages of figures that name their unit by its code (`?region=3604`, `?region=360424100000`: the monthly
+# bulletin and its downloads, dixian/reports/views_bulletin.py). The walk's widened filters name a region
+# by pk, which these pages read as a code that names nothing; test_a_figures_page_of_a_unit_out_of_scope_
+# answers_404 tries every unit of the world by its code instead.
+REGION_CODE_PAGES = ("reports:bulletin", "reports:bulletin_docx", "reports:bulletin_xlsx")
+
 # Form data variants of an export, each tried by test_widened_export_returns_only_in_scope_rows.
 EXTRA_POSTS: dict[str, list[dict[str, str] | None]] = {
     "registry:household_export": [None, {"sheets": "persons"}],  # household sheet; with the person sheet
@@ -816,6 +822,39 @@ def test_widened_export_returns_only_in_scope_rows(client, world, people):
             if not query:
                 assert shown == expected, f"{persona}: the unfiltered export misses rows"
         client.logout()
+
+
+def test_a_figures_page_of_a_unit_out_of_scope_answers_404(client, world, people):
+    from dixian.accounts.capabilities import Capability, user_can
+
+    routes = {r.name for r in project_routes()}
+    units = (world.city, world.county, world.other_county, world.township, world.village, world.far_village)
+    problems: list[str] = []
+    checked = 0
+    for persona, user in people.items():
+        if not user_can(user, Capability.REPORTS_VIEW):
+            continue
+        client.force_login(user)
+        visible = set(household_scope_for_user(user).values_list("pk", flat=True))
+        secrets = secrets_of([h for h in Household.objects.all() if h.pk not in visible])
+        for name in REGION_CODE_PAGES:
+            if name not in routes:
+                problems.append(f"{name} is no longer a URL: update REGION_CODE_PAGES")
+                continue
+            for unit in units:
+                for code in (unit.code, unit.prefix):
+                    response = client.get(reverse(name), {"region": code})
+                    expected = 200 if code_in_scope(user, unit.code) else 404
+                    checked += 1
+                    if response.status_code != expected:
+                        problems.append(f"{persona}: {name}?region={code} answered {response.status_code}")
+                    problems.extend(
+                        f"{persona}: {name}?region={code} shows the {what}"
+                        for what in leaks(body_text(response), secrets)
+                    )
+        client.logout()
+    assert not problems, "\n".join(problems)
+    assert checked >= 100
 
 
 def admin_kwargs(route: Route, world: World) -> dict[str, str]:
