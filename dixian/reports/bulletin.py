@@ -26,7 +26,7 @@ from dixian.common.spreadsheets import HEADER_GREY, excel_text, workbook
 from dixian.regions.models import Region
 
 from .catalogue import Indicator, headline_indicators, indicator_get
-from .periods import Period
+from .periods import Period, PeriodError
 from .selectors import Compared, Ranked, figures_compared, last_refresh, rankings
 
 if TYPE_CHECKING:
@@ -64,6 +64,15 @@ def region_lookup(text: str) -> Region:
     if region is None:
         raise BulletinError(f"没有区划代码为“{text}”的市、县、乡镇或村:请核对代码后重试。")
     return region
+
+
+def period_lookup(text: str) -> Period:
+    """The month of a bulletin: "2026-10", not after the current month (PeriodError in Chinese)."""
+    period = Period.parse(text)
+    current = Period.current()
+    if period > current:
+        raise PeriodError(f"统计月份{period.label}还没有到:请选{current.label}或以前的月份。")
+    return period
 
 
 def area_word(region: Region) -> str:
@@ -145,6 +154,8 @@ class TextInput:
     by_unit: tuple[TextByUnit, ...] = ()
     ranks: tuple[TextRank, ...] = ()
     empty: bool = False
+    # The day the figures run to when the month is not over yet (the current month); None: its end.
+    until: dt.date | None = None
 
 
 def _changes(f: TextFigure) -> str:
@@ -190,14 +201,16 @@ def compose_text(t: TextInput) -> list[str]:
         shown = [f"{f.name}{number(f.value)}{f.unit}" for f in stocks if f.value]
         zero = [f.name for f in stocks if not f.value]
         parts = (["共有" + "、".join(shown)] if shown else []) + ([_zeros(zero)] if zero else [])
-        paragraphs.append(f"截至{p.year}年{p.month}月底,{t.area}" + ",".join(parts) + "。")
+        day = f"{t.until.day}日" if t.until else "底"
+        paragraphs.append(f"截至{p.year}年{p.month}月{day},{t.area}" + ",".join(parts) + "。")
     flows = [f for f in t.figures if f.kind == "flow"]
     if flows:
         clauses = [f"{f.name}{number(f.value)}{f.unit}{_changes(f)}" for f in flows if f.value]
         zero = [f.name for f in flows if not f.value]
         if zero:
             clauses.append(_zeros(zero))
-        paragraphs.append(f"{p.month}月份,{t.area}" + ";".join(clauses) + "。")
+        span = f"{p.month}月1日至{t.until.day}日" if t.until else f"{p.month}月份"
+        paragraphs.append(f"{span},{t.area}" + ";".join(clauses) + "。")
     ratios = [f for f in t.figures if f.kind == "ratio"]
     if ratios:
         clauses = [
@@ -292,6 +305,7 @@ def text_input(
     by_unit: Sequence[ByUnit],
     *,
     empty: bool,
+    until: dt.date | None = None,
 ) -> TextInput:
     """What the text says, taken from the bulletin's figures (and nothing else)."""
     figures = tuple(
@@ -345,6 +359,7 @@ def text_input(
         by_unit=tuple(sections),
         ranks=tuple(ranks),
         empty=empty,
+        until=until,
     )
 
 
@@ -382,6 +397,10 @@ def bulletin_build(region: Region, period: Period) -> Bulletin:
     )
     empty = all(c.current.empty for c in compared.values())
     refresh = last_refresh()
+    # A month not over yet is counted up to the last refresh (today, when there has been none).
+    until = None
+    if period == Period.current():
+        until = timezone.localdate(refresh.finished_at) if refresh is not None else timezone.localdate()
     return Bulletin(
         region=region,
         period=period,
@@ -389,7 +408,9 @@ def bulletin_build(region: Region, period: Period) -> Bulletin:
         unit_label=unit_label,
         units=tuple(units),
         by_unit=by_unit,
-        text=tuple(compose_text(text_input(region, period, heads, ranked, by_unit, empty=empty))),
+        text=tuple(
+            compose_text(text_input(region, period, heads, ranked, by_unit, empty=empty, until=until))
+        ),
         empty=empty,
         refreshed_at=refresh.finished_at if refresh is not None else None,
         made_at=timezone.now(),

@@ -30,6 +30,7 @@ from .bulletin import (
     by_unit_cells,
     by_unit_summary,
     headline_cells,
+    period_lookup,
     region_lookup,
     unit_cells,
 )
@@ -63,7 +64,7 @@ def _period(request: AuthenticatedHttpRequest) -> tuple[Period | None, str]:
     if not text:
         return Period.current().previous(), ""
     try:
-        return Period.parse(text), ""
+        return period_lookup(text), ""
     except PeriodError as exc:
         return None, str(exc)
 
@@ -84,6 +85,21 @@ def _choices(request: AuthenticatedHttpRequest, region: Region) -> list[Region]:
     return found
 
 
+def _sections(b: Bulletin) -> list[dict[str, object]]:
+    """The sections by unit (overdue cases, open findings) as the page shows them."""
+    return [
+        {
+            "title": s.title,
+            "summary": by_unit_summary(b, s),
+            "columns": [b.unit_label, f"{s.indicator.name}({s.indicator.unit})", "排名"]
+            if s.indicator
+            else [],
+            "rows": by_unit_cells(s),
+        }
+        for s in b.by_unit
+    ]
+
+
 def _page(
     request: AuthenticatedHttpRequest, region: Region, period: Period | None, error: str, status: int = 200
 ) -> HttpResponse:
@@ -98,17 +114,7 @@ def _page(
         "headline_columns": HEADLINE_COLUMNS,
         "headline_rows": [headline_cells(c) for c in b.headline] if b else [],
         "unit_rows": [unit_cells(row, b.indicators) for row in b.units] if b else [],
-        "sections": [
-            {
-                "title": s.title,
-                "summary": by_unit_summary(b, s),
-                "columns": [b.unit_label, f"{s.indicator.name}({s.indicator.unit})", "排名"]
-                if s.indicator
-                else [],
-                "rows": by_unit_cells(s),
-            }
-            for s in (b.by_unit if b else ())
-        ],
+        "sections": _sections(b) if b else [],
         "docx_url": f"{reverse('reports:bulletin_docx')}?{query}",
         "xlsx_url": f"{reverse('reports:bulletin_xlsx')}?{query}",
     }

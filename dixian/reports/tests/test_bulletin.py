@@ -3,6 +3,7 @@ an account may see (docs/domain.md §21)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 from decimal import Decimal
@@ -11,6 +12,7 @@ import docx
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
@@ -35,7 +37,7 @@ from dixian.reports.catalogue import Indicator, headline_indicators
 from dixian.reports.models import Fact
 from dixian.reports.periods import Period
 from dixian.reports.producers import level_of, parent_of
-from dixian.reports.selectors import figures_compared, ranking
+from dixian.reports.selectors import figures_compared, last_refresh, ranking
 from dixian.reports.services import facts_refresh
 
 pytestmark = pytest.mark.django_db
@@ -115,7 +117,10 @@ def docx_paragraphs(content: bytes) -> list[str]:
 
 def sheets(content: bytes) -> dict[str, list[list[object]]]:
     book = CalamineWorkbook.from_filelike(io.BytesIO(content))
-    return {name: book.get_sheet_by_name(name).to_python() for name in book.sheet_names}
+    return {
+        name: [list[object](row) for row in book.get_sheet_by_name(name).to_python()]
+        for name in book.sheet_names
+    }
 
 
 def as_decimal(cell: object) -> Decimal | None:
@@ -220,7 +225,7 @@ def test_a_bulletin_made_before_the_overdue_and_findings_indicators_exist_says_t
 def test_every_number_of_the_text_is_one_of_the_figures(figures):
     w = figures
     b = bulletin_build(w.city, P)
-    allowed = {str(P.year), str(P.month), "0"}
+    allowed = {str(P.year), str(P.month), "0", "1", str(timezone.localdate(last_refresh().finished_at).day)}
     for c in b.headline:
         pct = c.current.indicator.is_percent
         allowed |= {number(c.current.value, percent=pct)}
@@ -241,7 +246,19 @@ def test_a_county_bulletin_ranks_its_townships_and_reads_the_countys_own_figures
     assert b.unit_label == "乡镇" and [row.region for row in b.units] == [w.township]
     (alerts,) = [c for c in b.headline if c.current.indicator.code == "t_alerts"]
     assert alerts.current.value == 12
-    assert b.text[0].startswith(f"截至{P.year}年{P.month}月底,全县")
+    assert b.text[0].startswith(f"截至{P.year}年{P.month}月") and ",全县共有脱贫户2户" in b.text[0]
+
+
+def test_a_past_month_is_told_to_its_end_and_the_current_one_to_the_last_refresh(figures):
+    w = figures
+    last = P.previous()
+    text = "".join(bulletin_build(w.city, last).text)
+    assert f"截至{last.year}年{last.month}月底,全市" in text
+    assert f"{last.month}月份,全市新增预警线索10条" in text
+    day = timezone.localdate(last_refresh().finished_at).day
+    text = "".join(bulletin_build(w.city, P).text)
+    assert f"截至{P.year}年{P.month}月{day}日,全市共有脱贫户3户" in text
+    assert f"{P.month}月1日至{day}日,全市新增预警线索15条" in text
 
 
 def test_the_bulletin_reads_its_figures_in_a_few_queries(figures, django_assert_max_num_queries):
@@ -275,12 +292,15 @@ def text_inputs(draw) -> TextInput:
         TextRank(draw(NAMES), "%", ("修水县", draw(VALUES)), ("都昌县", draw(VALUES)))
         for _ in range(draw(st.integers(0, 2)))
     ]
+    until = draw(st.none() | st.dates(min_value=dt.date(2026, 10, 1), max_value=dt.date(2026, 10, 31)))
     return TextInput("全市", "县(市、区)", Period(2026, 10), tuple(figures), tuple(by_unit), tuple(ranks),
-                     draw(st.booleans()))  # fmt: skip
+                     draw(st.booleans()), until)  # fmt: skip
 
 
 def numbers_given(t: TextInput) -> set[str]:
     found = {"2026", "10", "0"}  # a zero is said to be zero
+    if t.until:
+        found |= {"1", str(t.until.day)}
     for f in t.figures:
         found.add(number(f.value, percent=f.percent))
         found |= {f"{abs(c):.1f}" for c in (f.month_on_month, f.year_on_year) if c is not None}
@@ -375,6 +395,7 @@ def test_the_command_writes_one_format_when_asked(figures, tmp_path):
     ("options", "message"),
     [
         ({"period": "2026-13", "region": "3604"}, "统计月份"),
+        ({"period": str(P.next()), "region": "3604"}, "还没有到"),
         ({"period": "2026-10", "region": "9999"}, "没有区划代码为“9999”"),
         ({"period": "2026-10", "region": "36-04"}, "无法识别"),
         ({"period": "2026-10", "region": "3604", "format": "pdf"}, "docx、xlsx 或 both"),
@@ -441,6 +462,8 @@ def test_a_bad_period_is_explained_on_the_page_and_no_file_is_made(client, figur
     assert response.context["bulletin"] is None
     response = client.get(reverse("reports:bulletin_xlsx"), {"region": "3604", "period": "十月"})
     assert response.status_code == 400 and "请写成“年-月”" in response.content.decode()
+    response = client.get(reverse("reports:bulletin_docx"), {"region": "3604", "period": str(P.next())})
+    assert response.status_code == 400 and "还没有到" in response.content.decode()
 
 
 def test_an_account_without_the_reports_capability_is_refused(client, figures, people):

@@ -7,8 +7,15 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from dixian.reports.bulletin import BulletinError, bulletin_build, bulletin_docx, bulletin_xlsx, region_lookup
-from dixian.reports.periods import Period, PeriodError
+from dixian.reports.bulletin import (
+    BulletinError,
+    bulletin_build,
+    bulletin_docx,
+    bulletin_xlsx,
+    period_lookup,
+    region_lookup,
+)
+from dixian.reports.periods import PeriodError
 
 FORMATS = ("docx", "xlsx", "both")
 
@@ -27,7 +34,7 @@ class Command(BaseCommand):
         if fmt not in FORMATS:
             raise CommandError(f"--format “{fmt}”无法识别:请写 docx、xlsx 或 both。")
         try:
-            period = Period.parse(options["period"])
+            period = period_lookup(options["period"])
             region = region_lookup(options["region"])
         except (PeriodError, BulletinError) as exc:
             raise CommandError(str(exc)) from exc
