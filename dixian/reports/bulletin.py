@@ -179,6 +179,17 @@ def _changes(f: TextFigure) -> str:
     return out
 
 
+def counted(name: str, unit: str) -> str:
+    """How the text names a count before its number: 风险消除户数 → 风险消除(3户), 走访次数 → 走访(12次),
+    预警线索(当月新增) → 新增预警线索(15条). A zero keeps the name as it is (风险消除户数为0)."""
+    for suffix in ("(当月新增)", "(当月新增)"):
+        if name.endswith(suffix):
+            name = "新增" + name.removesuffix(suffix)
+    if unit and name.endswith(unit + "数") and len(name) > len(unit) + 1:
+        name = name.removesuffix(unit + "数")
+    return name
+
+
 def _zeros(names: Sequence[str]) -> str:
     return "、".join(names) + ("均为0" if len(names) > 1 else "为0")
 
@@ -198,14 +209,16 @@ def compose_text(t: TextInput) -> list[str]:
     paragraphs: list[str] = []
     stocks = [f for f in t.figures if f.kind == "stock"]
     if stocks:
-        shown = [f"{f.name}{number(f.value)}{f.unit}" for f in stocks if f.value]
+        shown = [f"{counted(f.name, f.unit)}{number(f.value)}{f.unit}" for f in stocks if f.value]
         zero = [f.name for f in stocks if not f.value]
         parts = (["共有" + "、".join(shown)] if shown else []) + ([_zeros(zero)] if zero else [])
         day = f"{t.until.day}日" if t.until else "底"
         paragraphs.append(f"截至{p.year}年{p.month}月{day},{t.area}" + ",".join(parts) + "。")
     flows = [f for f in t.figures if f.kind == "flow"]
     if flows:
-        clauses = [f"{f.name}{number(f.value)}{f.unit}{_changes(f)}" for f in flows if f.value]
+        clauses = [
+            f"{counted(f.name, f.unit)}{number(f.value)}{f.unit}{_changes(f)}" for f in flows if f.value
+        ]
         zero = [f.name for f in flows if not f.value]
         if zero:
             clauses.append(_zeros(zero))
@@ -233,7 +246,7 @@ def compose_text(t: TextInput) -> list[str]:
         if not s.total:
             paragraphs.append(f"{t.area}{s.name}为0。")
             continue
-        text = f"{t.area}共有{s.name}{number(s.total)}{s.unit}"
+        text = f"{t.area}共有{counted(s.name, s.unit)}{number(s.total)}{s.unit}"
         if s.top:
             text += ",其中" + "、".join(f"{name}{number(v)}{s.unit}" for name, v in s.top)
         paragraphs.append(text + "。")
@@ -307,7 +320,9 @@ def text_input(
     empty: bool,
     until: dt.date | None = None,
 ) -> TextInput:
-    """What the text says, taken from the bulletin's figures (and nothing else)."""
+    """What the text says, taken from the bulletin's figures (and nothing else). A headline figure that
+    has its section by unit (overdue cases) is said there, once."""
+    own_section = {s.code for s in by_unit if s.indicator is not None}
     figures = tuple(
         TextFigure(
             name=c.current.indicator.name,
@@ -318,6 +333,7 @@ def text_input(
             year_on_year=c.year_on_year,
         )
         for c in headline
+        if c.current.indicator.code not in own_section
     )
     ranks = []
     for c in headline:

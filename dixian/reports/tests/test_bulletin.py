@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from dataclasses import replace
 from decimal import Decimal
 
 import docx
@@ -222,6 +223,14 @@ def test_a_bulletin_made_before_the_overdue_and_findings_indicators_exist_says_t
     assert not any("超期" in p for p in b.text)
 
 
+def test_a_headline_figure_with_its_own_section_is_told_once(figures, monkeypatch):
+    overdue = catalogue.INDICATORS["cases_overdue"]
+    monkeypatch.setitem(catalogue.INDICATORS, "cases_overdue", replace(overdue, headline=True))
+    b = bulletin_build(figures.city, P)
+    assert "超期未办结案件" in [c.current.indicator.name for c in b.headline]
+    assert "".join(b.text).count("超期未办结案件") == 1
+
+
 def test_every_number_of_the_text_is_one_of_the_figures(figures):
     w = figures
     b = bulletin_build(w.city, P)
@@ -336,6 +345,24 @@ def test_the_text_says_a_zero_is_zero_and_a_ratio_over_nothing_has_no_data():
         "10月份,全县新增预警线索为0。",
         "全县走访覆盖率为80.5%,与上月持平,同比下降2.5个百分点;按时识别认定率暂无数据。",
         "全县超期未办结案件为0。",
+    ]
+
+
+def test_a_count_is_named_the_way_a_bulletin_says_it():
+    t = TextInput(
+        "全市",
+        "县(市、区)",
+        Period(2026, 10),
+        (
+            TextFigure("预警线索(当月新增)", "条", "flow", Decimal(15)),
+            TextFigure("风险消除户数", "户", "flow", Decimal(3)),
+            TextFigure("走访次数", "次", "flow", Decimal(0)),
+        ),
+        (TextByUnit("超期未认定户数", "户", Decimal(5), (("修水县", Decimal(4)), ("都昌县", Decimal(1)))),),
+    )
+    assert compose_text(t) == [
+        "10月份,全市新增预警线索15条;风险消除3户;走访次数为0。",
+        "全市共有超期未认定5户,其中修水县4户、都昌县1户。",
     ]
 
 
