@@ -157,7 +157,8 @@ class Ranked:
 
 def ranking(region: Region, period: Period, indicator: Indicator, mode: Mode = "month") -> list[Ranked]:
     """The units directly below `region` with the indicator's figure, best first (by `better`), in two
-    queries. Units without a figure rank last (a ratio over nothing has no rank)."""
+    queries. Equal figures share a rank; units without a figure come last, unranked (a ratio over
+    nothing has no rank)."""
     return rankings(region, period, [indicator], mode)[indicator.code]
 
 
@@ -185,9 +186,13 @@ def _ranked(
         key=lambda f: f[1].value or ZERO,
         reverse=indicator.better != "down",
     )
+    # Equal figures share a rank (1, 2, 2, 4): two counties with no overdue case are not first and second.
     out: list[Ranked] = []
+    rank, last = 0, None
     for i, (c, fig) in enumerate(ranked, start=1):
-        out.append(Ranked(c, fig, i))
+        if i == 1 or fig.value != last:
+            rank, last = i, fig.value
+        out.append(Ranked(c, fig, rank))
     out.extend(Ranked(c, fig, None) for c, fig in figures if fig.value is None)
     return out
 

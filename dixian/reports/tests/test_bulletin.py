@@ -204,6 +204,7 @@ def test_overdue_cases_and_open_findings_are_listed_by_unit_with_their_total(fig
     ]
     findings = book["待核查的疑点"]
     assert findings[-1][2] == 6.0
+    assert [row[2:] for row in findings[1:3]] == [[0.0, 1.0], [6.0, 2.0]]
     text = "\n".join(docx_paragraphs(bulletin_docx(bulletin_build(w.city, P))))
     assert "全市共有超期未办结案件5件,其中修水县4件、都昌县1件。" in text
     assert "全市共有待核查疑点6条,其中都昌县6条。" in text
@@ -220,7 +221,7 @@ def test_a_bulletin_made_before_the_overdue_and_findings_indicators_exist_says_t
     assert paragraphs.count("暂无此项统计(该指标尚未纳入平台),本节从略。") == 2
     book = sheets(bulletin_xlsx(b))
     assert book["待核查的疑点"] == [["暂无此项统计(该指标尚未纳入平台),本节从略。"]]
-    assert not any("超期" in p for p in b.text)
+    assert not any("超期未办结案件" in p or "待核查疑点" in p for p in b.text)
 
 
 def test_a_headline_figure_with_its_own_section_is_told_once(figures, monkeypatch):
@@ -247,6 +248,12 @@ def test_every_number_of_the_text_is_one_of_the_figures(figures):
     assert "截至" in text and "新增预警线索15条,较上月增加50.0%,同比减少40.0%" in text
     assert "按时识别认定率最高的是修水县(90.0%),最低的是都昌县(50.0%)" in text
     assert set(re.findall(r"\d[\d,]*(?:\.\d+)?", text)) <= allowed
+
+
+def test_units_with_equal_figures_share_their_rank(figures):
+    for ind in (catalogue.INDICATORS["t_alerts"], catalogue.INDICATORS["findings_open"]):
+        ranked = {r.region.code: r.rank for r in ranking(figures.city, P.year_ago().previous(), ind)}
+        assert ranked == {figures.county.code: 1, figures.other_county.code: 1}  # a month of zeros
 
 
 def test_a_county_bulletin_ranks_its_townships_and_reads_the_countys_own_figures(figures):
