@@ -54,6 +54,16 @@ STEP_GROUPS: dict[str, tuple[str, frozenset[str]]] = {
     "closed": ("已办结", lc.CLOSED),
 }
 OPEN = "open"  # the default: every case not closed
+# 监测对象: from county approval until the elimination is approved (公告, 监测帮扶中 and the elimination's
+# steps), the households the leaders' figures count as monitored (docs/domain.md §20, §21).
+MONITORED = "monitored"
+# The queue's month filters: the cases whose decision of that kind is dated in the month (the figures of
+# docs/domain.md §21 drill here), each the case's own date of it.
+MONTH_FILTERS: dict[str, str] = {
+    "identified": "identified_on",  # 识别纳入 (county approval, or an imported household's 识别时间)
+    "decided": "decided_on",  # county approval or 不予纳入
+    "eliminated": "eliminated_on",  # 风险消除 approved
+}
 
 
 @dataclass(frozen=True)
@@ -65,6 +75,8 @@ class CaseFilters:
     deadline: str = ""  # "" / lc.ORANGE (临期) / lc.RED (超期)
     mine: bool = False  # 待我办理: the steps the account may do
     notices: tuple[str, ...] = field(default_factory=tuple)
+    # (MONTH_FILTERS key, the month's first day, its last day), from "identified=2026-10" and the like.
+    months: tuple[tuple[str, dt.date, dt.date], ...] = ()
 
     def params(self) -> list[tuple[str, str]]:
         out: list[tuple[str, str]] = []
@@ -76,6 +88,7 @@ class CaseFilters:
             out.append(("deadline", self.deadline))
         if self.mine:
             out.append(("mine", "1"))
+        out.extend((name, f"{first:%Y-%m}") for name, first, _ in self.months)
         return out
 
 
@@ -136,10 +149,14 @@ def _queue_base(user: User, filters: CaseFilters) -> QuerySet[MonitoringCase]:
         qs = qs.exclude(state__in=lc.CLOSED)
     elif filters.state in STEP_GROUPS:
         qs = qs.filter(state__in=STEP_GROUPS[filters.state][1])
+    elif filters.state == MONITORED:
+        qs = qs.filter(state__in=lc.MONITORED_STATES)
     elif filters.state in lc.STEPS:
         qs = qs.filter(state=filters.state)
     if filters.mine:
         qs = qs.filter(state__in=my_steps(user))
+    for name, first, last in filters.months:
+        qs = qs.filter(**{f"{MONTH_FILTERS[name]}__gte": first, f"{MONTH_FILTERS[name]}__lte": last})
     return qs
 
 

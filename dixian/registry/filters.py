@@ -42,6 +42,7 @@ from dixian.common.ratelimit import RateLimited, rate_limit_retry_at, rate_limit
 from dixian.regions.models import Region
 
 from . import choices as c
+from .income_lines import below_line_exists, latest_income_year
 from .models import GUARANTEE_GAP, MAJOR_ILLNESS, MONITORED, SEVERE_DISABILITY, Household, Person
 from .parsing import ParseError, parse_phone
 
@@ -82,6 +83,11 @@ class GuaranteeFilter(models.TextChoices):
     MEDICAL = "medical", "基本医疗未保障"
     HOUSING = "housing", "住房安全未保障"
     WATER = "water", "饮水不安全"
+
+
+class IncomeFilter(models.TextChoices):
+    # The registry's latest income year (registry/income_lines.py), as the leaders' income figures count.
+    BELOW_LINE = "below_line", "最近收入年度人均纯收入低于监测线"
 
 
 GUARANTEE_Q = {
@@ -257,6 +263,7 @@ class HouseholdFilters:
     health: str = ""
     disability: str = ""
     guarantee: str = ""
+    income: str = ""
     q: str = ""
     search: Search | None = None
     search_ids: frozenset[int] | None = None  # the search's matches, when the form already read them
@@ -298,6 +305,10 @@ class HouseholdFilters:
                 qs = qs.filter(Exists(Person.objects.filter(SEVERE_DISABILITY, household=OuterRef("pk"))))
         if self.guarantee:
             qs = qs.filter(GUARANTEE_Q[GuaranteeFilter(self.guarantee)])
+        if self.income == IncomeFilter.BELOW_LINE:
+            year = latest_income_year(timezone.localdate().year)
+            below = below_line_exists(year) if year is not None else None
+            qs = qs.filter(below) if below is not None else qs.none()
         if self.search is not None:
             ids = self.search_ids if self.search_ids is not None else self.search.matching_ids()
             qs = qs.filter(pk__in=ids) if ids is not None else qs.none()
@@ -308,7 +319,7 @@ class HouseholdFilters:
         out: list[tuple[str, str]] = []
         if self.region is not None:
             out.append(("region", str(self.region.pk)))
-        for name in ("kind", "category", "health", "disability", "guarantee", "q"):
+        for name in ("kind", "category", "health", "disability", "guarantee", "income", "q"):
             value = getattr(self, name)
             if value:
                 out.append((name, value))
@@ -322,6 +333,7 @@ class HouseholdFilters:
             "health": ("健康", dict(HealthFilter.choices)),
             "disability": ("残疾", dict(DisabilityFilter.choices)),
             "guarantee": ("三保障及饮水", dict(GuaranteeFilter.choices)),
+            "income": ("收入", dict(IncomeFilter.choices)),
         }
         out = [("区划", self.region.full_name or self.region.name)] if self.region is not None else []
         for name, (label, names) in labels.items():
@@ -349,6 +361,9 @@ class HouseholdFilterForm(forms.Form):
     )
     guarantee = forms.ChoiceField(
         label="三保障及饮水", required=False, choices=choices_with_blank(GuaranteeFilter.choices, "不限")
+    )
+    income = forms.ChoiceField(
+        label="收入", required=False, choices=choices_with_blank(IncomeFilter.choices, "不限")
     )
     q = forms.CharField(
         label="查找",
@@ -451,7 +466,7 @@ class HouseholdFilterForm(forms.Form):
         notices = [*self._notices, *dropped]  # the search's own notices are made while validating
         data = {
             name: self.cleaned_data.get(name, "")
-            for name in ("kind", "category", "health", "disability", "guarantee")
+            for name in ("kind", "category", "health", "disability", "guarantee", "income")
         }
         if not self.pii:
             data["health"] = data["disability"] = ""

@@ -124,6 +124,20 @@ def drill_url(indicator: Indicator, region: Region, period: Period, user: Any) -
     return indicator.drill(region, period)
 
 
+# Names of breakdown values, by dim prefix ("risk=" -> {"R01": "因病"}): producers register theirs, so that
+# a breakdown table reads 帮扶消除, not "assisted".
+DIM_LABELS: dict[str, dict[str, str]] = {}
+
+
+def dim_labels_register(prefix: str, labels: dict[str, str]) -> None:
+    DIM_LABELS.setdefault(prefix, {}).update(labels)
+
+
+def dim_label(prefix: str, value: str) -> str:
+    """The name of a breakdown value (the value itself when nobody named it)."""
+    return DIM_LABELS.get(prefix, {}).get(value, value)
+
+
 def list_url(name: str, region: Region, **params: str) -> str:
     """The URL of a list page filtered to `region` (and `params`), for an indicator's `drill`."""
     from urllib.parse import urlencode

@@ -87,4 +87,5 @@ def ancestors_of(code: str) -> list[str]:
 
 
 # The producers, one module per source (imported here so that loading this module registers them all).
+from . import producers_monitoring  # noqa: E402, F401, I001
 from . import producers_registry  # noqa: E402, F401

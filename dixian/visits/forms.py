@@ -148,6 +148,7 @@ class VisitFilterForm(forms.Form):
         label="至", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     with_risks = forms.BooleanField(label="只看发现风险的", required=False)
+    monitored = forms.BooleanField(label="只看监测对象", required=False)
     # A key the database can hold: a larger number would fail in the query, not in the form (docs/security.md §4).
     household = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput)
 
@@ -178,6 +179,7 @@ class VisitFilterForm(forms.Form):
             date_from=start,
             date_to=end,
             with_risks=bool(self.cleaned_data.get("with_risks")),
+            monitored=bool(self.cleaned_data.get("monitored")),
             household=self.cleaned_data.get("household"),
         )
 

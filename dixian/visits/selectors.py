@@ -167,6 +167,8 @@ class VisitFilters:
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     with_risks: bool = False
+    # Visits to the households monitored now (the leaders' coverage figure drills here: reports).
+    monitored: bool = False
     household: int | None = None
 
     def apply(self, qs: QuerySet[Visit]) -> QuerySet[Visit]:
@@ -178,6 +180,8 @@ class VisitFilters:
             qs = qs.filter(visit_date__lte=self.date_to)
         if self.with_risks:
             qs = qs.filter(has_risks=True)
+        if self.monitored:
+            qs = qs.exclude(household__monitoring_category="")
         if self.household is not None:
             qs = qs.filter(household_id=self.household)
         return qs

@@ -161,8 +161,7 @@ def _list_query(form: VisitFilterForm) -> str:
             params.append((name, value.isoformat()))
     if form.chosen_region is not None:
         params.extend(("region", str(pk)) for pk in form.cleaned_data.get("region") or [])
-    if form.cleaned_data.get("with_risks"):
-        params.append(("with_risks", "on"))
+    params.extend((name, "on") for name in ("with_risks", "monitored") if form.cleaned_data.get(name))
     if form.cleaned_data.get("household"):
         params.append(("household", str(form.cleaned_data["household"])))
     return urlencode(params)

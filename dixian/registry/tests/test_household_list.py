@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -10,7 +11,7 @@ from django.urls import reverse
 from dixian.common.paging import paginate
 from dixian.common.testing import PASSWORD, fake_id
 from dixian.registry.filters import Search
-from dixian.registry.models import Household, Person
+from dixian.registry.models import Household, HouseholdIncome, IncomeLine, Person
 from dixian.registry.testing import household
 
 pytestmark = pytest.mark.django_db
@@ -387,3 +388,19 @@ def test_each_red_badge_says_what_is_wrong_not_what_should_be_secured(client, wo
         assert f'<span class="badge red">{name}</span>' not in html
     county = page_text(client, people["county_reviewer"])
     assert '<span class="badge yellow">饮水情况未填</span>' in county
+
+
+def test_income_filter_finds_households_below_the_line_of_their_region(client, world, people):
+    HouseholdIncome.objects.filter(household=world.far).update(net_income_per_capita=Decimal("5000"))
+    HouseholdIncome.objects.filter(household=world.neighbour).update(net_income_per_capita=Decimal("8000"))
+    IncomeLine.objects.update_or_create(region=None, year=2025, defaults={"amount": Decimal("8200")})
+    admin = people["city_admin"]
+    assert numbers(client, admin, {"income": "below_line"}) == {
+        world.far.household_no,
+        world.neighbour.household_no,
+    }
+    # 修水县's own line (7,000) wins over the city's inside the county: 8,000 is above it.
+    IncomeLine.objects.create(region=world.county, year=2025, amount=Decimal("7000"))
+    assert numbers(client, admin, {"income": "below_line"}) == {world.far.household_no}
+    IncomeLine.objects.filter(year=2025).delete()  # no line for the year: nobody is below it
+    assert numbers(client, admin, {"income": "below_line"}) == set()

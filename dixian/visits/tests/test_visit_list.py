@@ -83,3 +83,15 @@ def test_the_list_needs_the_same_queries_for_few_or_many_visits(
         client.get(
             reverse("visits:list"), {"region": [world.township.pk, world.village.pk], "with_risks": "on"}
         )
+
+
+def test_filters_visits_to_monitored_households(client, world, people, today):
+    officer = people["township_reviewer"]
+    world.neighbour.monitoring_category = "edge"
+    world.neighbour.save(update_fields=["monitoring_category"])
+    record(world.home, officer, on=today)
+    monitored = record(world.neighbour, officer, on=today - dt.timedelta(days=1))
+    client.force_login(officer)
+    response = client.get(reverse("visits:list"), {"monitored": "on"})
+    assert shown(response) == [monitored]
+    assert 'type="checkbox" name="monitored" id="id_monitored" checked' in response.content.decode()
