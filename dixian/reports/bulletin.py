@@ -33,11 +33,12 @@ if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
     from docx.text.run import Run
 
-# The sections "by unit": indicators other modules register (producers_monitoring.py); a bulletin made
-# before they exist says the figure is not available instead of failing.
+# The sections "by unit": indicators registered by reports/producers_monitoring.py (超期未认定户数, 未整改疑点),
+# each titled by its indicator's name; a bulletin made without one says the figure is not available (under
+# the title given here) instead of failing.
 BY_UNIT: tuple[tuple[str, str], ...] = (
-    ("cases_overdue", "超期未办结的监测帮扶案件"),
-    ("findings_open", "待核查的疑点"),
+    ("cases_overdue", "超期未认定"),
+    ("findings_open", "未整改疑点"),
 )
 # The units below a region, as the bulletin names them; a village has none (its groups have no figures).
 UNIT_LABELS: dict[str, str] = {"city": "县(市、区)", "county": "乡镇", "township": "村"}
@@ -404,7 +405,7 @@ def bulletin_build(region: Region, period: Period) -> Bulletin:
     by_unit = tuple(
         ByUnit(
             code=code,
-            title=title,
+            title=ind.name if ind is not None else title,
             indicator=ind,
             total=compared[ind.code] if ind is not None else None,
             rows=tuple(by_code(ranked.get(ind.code, []))) if ind is not None else (),
@@ -617,7 +618,8 @@ class _Sheet:
     """A small worksheet written cell by cell: text guarded against formulas, numbers as numbers."""
 
     def __init__(self, book: Any, name: str, widths: Sequence[int], formats: dict[str, Any]) -> None:
-        self.ws = book.add_worksheet(name[:31])
+        # A sheet's name may not hold []:*?/\ and has at most 31 characters (Excel's rules).
+        self.ws = book.add_worksheet(re.sub(r"[\[\]:*?/\\]", "", name)[:31])
         self.formats = formats
         for col, width in enumerate(widths):
             self.ws.set_column(col, col, width)

@@ -196,13 +196,13 @@ def test_overdue_cases_and_open_findings_are_listed_by_unit_with_their_total(fig
     w = figures
     content = bulletin_xlsx(bulletin_build(w.city, P))
     book = sheets(content)
-    overdue = book["超期未办结的监测帮扶案件"]
+    overdue = book["超期未办结案件"]
     assert overdue[1:] == [
         [w.county.code, "修水县", 4.0, 2.0],
         [w.other_county.code, "都昌县", 1.0, 1.0],  # fewer overdue cases rank first
         [w.city.code, "九江市(合计)", 5.0, ""],
     ]
-    findings = book["待核查的疑点"]
+    findings = book["待核查疑点"]
     assert findings[-1][2] == 6.0
     assert [row[2:] for row in findings[1:3]] == [[0.0, 1.0], [6.0, 2.0]]
     text = "\n".join(docx_paragraphs(bulletin_docx(bulletin_build(w.city, P))))
@@ -220,7 +220,8 @@ def test_a_bulletin_made_before_the_overdue_and_findings_indicators_exist_says_t
     paragraphs = docx_paragraphs(bulletin_docx(b))
     assert paragraphs.count("暂无此项统计(该指标尚未纳入平台),本节从略。") == 2
     book = sheets(bulletin_xlsx(b))
-    assert book["待核查的疑点"] == [["暂无此项统计(该指标尚未纳入平台),本节从略。"]]
+    assert book["未整改疑点"] == [["暂无此项统计(该指标尚未纳入平台),本节从略。"]]
+    assert "四、超期未认定" in paragraphs
     assert not any("超期未办结案件" in p or "待核查疑点" in p for p in b.text)
 
 
