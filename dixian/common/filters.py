@@ -50,7 +50,7 @@ class RegionChainField(forms.Field):
             raw = str(raw).strip()
             if raw == "":
                 break  # a select left at 全部 ends the chain
-            if not raw.isdigit() or not 0 < int(raw) <= MAX_DB_ID:
+            if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_DB_ID:
                 raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
             ids.append(int(raw))
         return ids

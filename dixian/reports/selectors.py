@@ -157,18 +157,42 @@ class Ranked:
 
 def ranking(region: Region, period: Period, indicator: Indicator, mode: Mode = "month") -> list[Ranked]:
     """The units directly below `region` with the indicator's figure, best first (by `better`), in two
-    queries. Units without a figure rank last (a ratio over nothing has no rank)."""
+    queries. Equal figures share a rank; units without a figure come last, unranked (a ratio over
+    nothing has no rank)."""
+    return rankings(region, period, [indicator], mode)[indicator.code]
+
+
+def rankings(
+    region: Region, period: Period, indicators: Sequence[Indicator], mode: Mode = "month"
+) -> dict[str, list[Ranked]]:
+    """`ranking` of several indicators at once, in the same two queries: {indicator code: ranked units}
+    (the monthly bulletin's table of units, which ranks every headline figure)."""
     children = list(Region.objects.filter(parent=region).order_by("code"))
-    facts = facts_of([c.code for c in children], months_of(indicator, period, mode), [indicator])
+    months = sorted({m for ind in indicators for m in months_of(ind, period, mode)})
+    facts = facts_of([c.code for c in children], months, indicators)
+    return {ind.code: _ranked(children, facts, ind, period, mode) for ind in indicators}
+
+
+def _ranked(
+    children: list[Region],
+    facts: dict[tuple[str, str, str, str], Decimal],
+    indicator: Indicator,
+    period: Period,
+    mode: Mode,
+) -> list[Ranked]:
     figures = [(c, figure_from(facts, indicator, c.code, period, mode)) for c in children]
     ranked = sorted(
         (f for f in figures if f[1].value is not None),
         key=lambda f: f[1].value or ZERO,
         reverse=indicator.better != "down",
     )
+    # Equal figures share a rank (1, 2, 2, 4): two counties with no overdue case are not first and second.
     out: list[Ranked] = []
+    rank, last = 0, None
     for i, (c, fig) in enumerate(ranked, start=1):
-        out.append(Ranked(c, fig, i))
+        if i == 1 or fig.value != last:
+            rank, last = i, fig.value
+        out.append(Ranked(c, fig, rank))
     out.extend(Ranked(c, fig, None) for c, fig in figures if fig.value is None)
     return out
 

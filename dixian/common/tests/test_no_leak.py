@@ -148,8 +148,15 @@ FILL: dict[str, dict[str, str]] = {
 
 # Pages that take a unit by its code in the query string (?region=<code>): a unit out of the account's
 # scope answers 404 exactly as a code that exists nowhere, and the page names no unit outside the scope.
-# The monitoring map and its .xlsx (dixian.reports.views_map).
-REGION_CODE_QUERY = {"reports:map", "reports:map_xlsx"}
+# The monitoring map and its .xlsx (dixian.reports.views_map); the monthly bulletin and its .docx and .xlsx
+# (dixian.reports.views_bulletin).
+REGION_CODE_QUERY = {
+    "reports:map",
+    "reports:map_xlsx",
+    "reports:bulletin",
+    "reports:bulletin_docx",
+    "reports:bulletin_xlsx",
+}
 
 # Form data variants of an export, each tried by test_widened_export_returns_only_in_scope_rows.
 EXTRA_POSTS: dict[str, list[dict[str, str] | None]] = {
