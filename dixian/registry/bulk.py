@@ -262,11 +262,12 @@ class _Db:
         if self.cache_pages is not None:
             self.execute(f"PRAGMA cache_size = {int(self.cache_pages)}")
 
-    def insert(self, table: str, df: pl.DataFrame, kinds: Sequence[str]) -> None:
+    def insert(self, table: str, df: pl.DataFrame, kinds: Sequence[str], *, defer: bool = True) -> None:
+        """Insert the frame's rows; `defer=False` when the caller decides on the indexes itself."""
         if df.height == 0:
             return
         cols = ", ".join(df.columns)
-        rebuild = self._deferred_indexes(table, df.height)
+        rebuild = self._deferred_indexes(table, df.height) if defer else []
         if self.vendor == "postgresql":
             cur = self.raw.cursor()
             try:
@@ -866,18 +867,14 @@ def _upsert(
     report(0.9)
 
     # ---- change log ----
-    p_ids = pl.DataFrame(schema={"id": pl.Int64, "id_number": pl.String})
-    if p_new.height:
-        p_ids = db.fetch(
-            f"SELECT p.id, p.id_number FROM {p_table} p JOIN {t_p} k ON k.id_number = p.id_number",
-            {"id": "int", "id_number": "str"},
-        )
+    # The created persons' rows (most of a first import's) are made by the database from the rows just
+    # inserted: no Python object per person (docs/benchmarks.md "Issue 13: overlapped import").
     log = _change_rows(
         hh_new=hh_new.join(hh_ids, on="household_no", how="left"),
         h_changed=h_changed,
         moved_with=moved_with,
         old_h=old_h,
-        p_new=p_new.join(p_ids.rename({"id": "pid"}), on="id_number", how="left"),
+        p_new=p_new.head(0).with_columns(pl.lit(None, pl.Int64).alias("pid")),
         p_changed=p_changed,
         old_p=old_p,
         hh_final=hh_final,
@@ -885,27 +882,38 @@ def _upsert(
         inc_changed=inc_changed,
         old_inc=old_inc,
     )
-    result.changes_logged = log.height
-    if log.height:
+    result.changes_logged = log.height + p_new.height
+    if result.changes_logged:
         actor_id = actor.pk if actor is not None and actor.is_authenticated else None
         actor_name = (
             (actor.get_full_name() or actor.username)
             if actor is not None and actor_id is not None
             else "系统"
         )
+        common = {
+            "at": stamp,
+            "actor_id": actor_id,
+            "actor_name": actor_name,
+            "source": source,
+            "reference": reference[:64],
+        }
         log = log.with_columns(
             pl.col("summary").str.slice(0, 200),
-            pl.lit(stamp).alias("at"),
-            pl.lit(actor_id, pl.Int64).alias("actor_id"),
-            pl.lit(actor_name).alias("actor_name"),
-            pl.lit(source).alias("source"),
-            pl.lit(reference[:64]).alias("reference"),
+            *[pl.lit(v, pl.Int64 if k == "actor_id" else pl.String).alias(k) for k, v in common.items()],
         )
-        db.insert(
-            ChangeLog._meta.db_table,
-            log,
-            ["str", "int", "int", "str", "str", "str", "str", "int", "str", "str", "str"],
-        )
+        log_table = ChangeLog._meta.db_table
+        log_kinds = ["str", "int", "int", "str", "str", "str", "str", "int", "str", "str", "str"]
+        # The same order as one frame would have: created households, created persons, the rest.
+        rebuild = db._deferred_indexes(log_table, result.changes_logged)
+        created_households = hh_new.height
+        db.insert(log_table, log.slice(0, created_households), log_kinds, defer=False)
+        if p_new.height:
+            t_new = db.stage_keys("pn", "id_number", p_new.get_column("id_number"))
+            _log_created_persons(
+                db, log_table, p_table, t_new, create=ChangeLog.Action.CREATE.value, **common
+            )
+        db.insert(log_table, log.slice(created_households), log_kinds, defer=False)
+        db._rebuild_indexes(rebuild)
     return result
 
 
@@ -1249,6 +1257,36 @@ def _change_rows(
             )
     frames.append(pl.DataFrame(diffs, schema=LOG_SCHEMA, orient="row"))
     return pl.concat([f.cast(LOG_SCHEMA) for f in frames], how="vertical")  # type: ignore[arg-type]  # str keys are valid; Mapping is invariant in its key type
+
+
+def _log_created_persons(
+    db: _Db,
+    log_table: str,
+    p_table: str,
+    staged: str,
+    *,
+    create: str,
+    at: Any,
+    actor_id: int | None,
+    actor_name: str,
+    source: str,
+    reference: str,
+) -> None:
+    """One change-log row per person just created (those staged by ID number), in the order of their ids:
+    the rows `_change_rows` would have made ("新增成员 <name>(<relation>)"), written by INSERT … SELECT."""
+    labels = [(str(v), str(label)) for v, label in c.Relation.choices]
+    case = "CASE p.relation " + " ".join("WHEN %s THEN %s" for _ in labels) + " ELSE p.relation END"
+    pg = db.vendor == "postgresql"
+    # PostgreSQL types a bare parameter of a SELECT list as text: cast to the columns' types.
+    stamp, empty, actor = ("%s::timestamptz", "'{}'::jsonb", "%s::bigint") if pg else ("%s", "'{}'", "%s")
+    db.execute(
+        f"INSERT INTO {log_table} (entity, entity_id, household_id, action, summary, changes, at, actor_id, "
+        "actor_name, source, reference) "
+        f"SELECT 'person', p.id, p.household_id, %s, substr('新增成员 ' || p.name || '(' || {case} || ')', 1, 200), "
+        f"{empty}, {stamp}, {actor}, %s, %s, %s "
+        f"FROM {p_table} p JOIN {staged} k ON k.id_number = p.id_number ORDER BY p.id",
+        [create, *[x for pair in labels for x in pair], at, actor_id, actor_name, source, reference],
+    )
 
 
 def _label(model: type[models.Model], name: str) -> str:
