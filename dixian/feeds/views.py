@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET
 
 from dixian.accounts.capabilities import Capability, capability_required
 from dixian.common.access import may_view_pii, region_range_q
-from dixian.common.filters import resolve_region
+from dixian.common.filters import RegionChainField, resolve_region
 from dixian.common.http import AuthenticatedHttpRequest
 from dixian.common.masking import text_shown
 from dixian.common.paging import paginate_exact
@@ -194,10 +194,14 @@ def delivery_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         period = ""
     if period:
         qs = qs.filter(period=period)
-    raw_region = request.GET.get("region", "").strip()
-    region = resolve_region(request.user, [int(raw_region)] if raw_region.isdigit() else [], notices)
-    if raw_region and not raw_region.isdigit():
+    # The same reading of `region=<pk>` as every list's region picker (common/filters.py): ASCII digits of a
+    # database id, anything else ignored with a notice.
+    try:
+        region_ids = RegionChainField(required=False).clean(request.GET.getlist("region"))
+    except ValidationError:
+        region_ids = []
         notices.append("所选区划不在您的管辖范围内,已忽略。")
+    region = resolve_region(request.user, region_ids, notices)
     if region is not None:
         qs = qs.filter(region_range_q(region.prefix, "region__code"))
     page = paginate_exact(qs, request.GET.get("page"), per_page=PAGE_SIZE)
