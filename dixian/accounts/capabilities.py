@@ -264,16 +264,19 @@ def capabilities(request: HttpRequest) -> dict[str, CapabilitySet]:
 # --- where each account starts ------------------------------------------------------------------------
 
 # The first capability in this list that an account holds decides the page it lands on after login and at
-# "/". Whoever does a village's own steps starts from the village's queue of clues (预警线索, with their
-# deadlines): that is its work, and the figures are one menu away. Everyone else who oversees a subtree
-# (administrators, reviewers, 领导) starts from its dashboard (统计分析, docs/domain.md §21), where every
-# figure leads to the list behind it; an account that reads the registry without the figures from its
-# household list; a department account from its deliveries (it sees no household); a 帮扶干部 from its
-# visits, with 记录走访 at the top.
+# "/": every account starts where its work is (docs/domain.md §21). Whoever does a village's own steps starts
+# from the village's queue of clues (预警线索, with their deadlines); a township or county reviewer from the
+# queue of cases waiting for its step (乡镇初审, 信息比对). Who oversees a subtree (administrators, 领导)
+# starts from its dashboard (统计分析), where every figure leads to the list behind it; an account that reads
+# the registry without the figures from its household list; a 帮扶干部 from the households it is paired with;
+# a department account from its deliveries (it sees no household).
 LANDING: tuple[tuple[Capability, str], ...] = (
     (C.CASES_VILLAGE, "cases:alert_queue"),
+    (C.CASES_TOWNSHIP, "monitoring:case_queue"),
+    (C.CASES_CROSS_CHECK, "monitoring:case_queue"),
     (C.REPORTS_VIEW, "reports:dashboard"),
     (C.REGISTRY_VIEW, "registry:household_list"),
+    (C.REGISTRY_VIEW_ASSIGNED, "registry:household_list"),
     (C.FEEDS_UPLOAD, "feeds:delivery_list"),
     (C.VISITS_RECORD, "visits:list"),
 )

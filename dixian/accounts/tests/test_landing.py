@@ -15,12 +15,12 @@ LANDINGS = {
     # Who oversees a subtree reads its figures first (统计分析), each a click from the list behind it.
     "city_admin": DASHBOARD,
     "county_admin": DASHBOARD,
-    "county_reviewer": DASHBOARD,
-    "other_county_reviewer": DASHBOARD,
-    "township_reviewer": DASHBOARD,
+    "county_reviewer": "/monitoring/",  # the cases waiting for its 信息比对
+    "other_county_reviewer": "/monitoring/",
+    "township_reviewer": "/monitoring/",  # the cases waiting for its 乡镇初审
     "leader": DASHBOARD,
     "village_officer": "/alerts/",  # works its village's queue of clues
-    "helper": "/visits/",  # records its visits; the list offers 记录走访
+    "helper": HOUSEHOLDS,  # the households it is paired with
     "department_uploader": "/feeds/",  # sees no household: its deliveries instead of an empty list
 }
 

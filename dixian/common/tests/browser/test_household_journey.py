@@ -97,8 +97,8 @@ def test_county_reviewer_exports_the_filtered_list(desktop: Page, tmp_path):
     world = build_world()
     personas(world)
     log_in(desktop, "county_reviewer")
-    # The reviewer lands on the county's figures (统计分析); the households are one menu away.
-    expect(desktop.locator("#breadcrumb")).to_contain_text("修水县")
+    # The reviewer lands on the cases waiting for its step; the households are one menu away.
+    expect(desktop.get_by_role("heading", name="监测帮扶档案")).to_be_visible()
     desktop.locator(".mainnav").get_by_role("link", name="农户信息").click()
     search = desktop.get_by_role("searchbox")
     search.fill("李四")
