@@ -184,6 +184,7 @@ def _stale_claim(
     that a marking transaction never waits on a long refresh for the row lock of its mark (PostgreSQL)."""
     if producers is not None:  # a mark stands for every producer: a partial refresh answers none
         return {}
+    marks_forget()
     marks = StaleVillage.objects.filter(period__in=[str(p) for p in periods])
     wanted = set(villages) if villages is not None else None
     taken: dict[str, list[str]] = defaultdict(list)
@@ -195,6 +196,16 @@ def _stale_claim(
     for i in range(0, len(pks), BATCH):
         StaleVillage.objects.filter(pk__in=pks[i : i + BATCH]).delete()
     return dict(taken)
+
+
+# Where reports/triggers.py keeps the marks its receivers wrote in the current transaction (on the connection).
+MARKS_HELD = "_reports_marks_held"
+
+
+def marks_forget() -> None:
+    """Forget the marks the triggers wrote in the current transaction: their rows are being deleted (a
+    refresh takes them, a test clears them), so the next change must write its mark again."""
+    transaction.get_connection().__dict__.pop(MARKS_HELD, None)
 
 
 def facts_mark_stale(region_codes: Iterable[str], *, periods: Iterable[Period] | None = None) -> int:

@@ -19,16 +19,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 from typing import Any
 
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.utils import timezone
 
 from .periods import Period
-from .producers import PRODUCERS
-from .services import RefreshStats, facts_mark_stale, facts_refresh
+from .producers import PRODUCERS, village_of
+from .services import MARKS_HELD, RefreshStats, facts_mark_stale, facts_refresh
 
 logger = logging.getLogger("dixian.reports")
 
@@ -55,7 +57,42 @@ def _periods(*days: dt.date | dt.datetime | None) -> list[Period]:
 
 
 def _mark(codes: Iterable[str | None], *days: dt.date | dt.datetime | None) -> None:
-    facts_mark_stale([c for c in codes if c], periods=_periods(*days))
+    pairs = {(village_of(c), p) for c in codes if c and len(c) >= 12 for p in _periods(*days)}
+    by_period: dict[Period, list[str]] = defaultdict(list)
+    for village, period in sorted(_unmarked(pairs)):
+        by_period[period].append(village)
+    for period, villages in by_period.items():
+        facts_mark_stale(villages, periods=[period])
+
+
+# The marks already written in the current transaction, per savepoint stack, with the on_commit sentinel
+# registered at that stack: Django drops a sentinel when a savepoint it was registered under rolls back
+# (and all of them when the transaction ends), so a mark is known exactly while its row can still be in the
+# transaction. A bulk action that closes 200 alerts of one village then writes one mark, not 200.
+
+
+def _unmarked(pairs: set[tuple[str, Period]]) -> set[tuple[str, Period]]:
+    conn = transaction.get_connection()
+    if not conn.in_atomic_block or not pairs:
+        return pairs
+    live = {id(func) for _sids, func, _robust in conn.run_on_commit}
+    held: dict[tuple[str | None, ...], tuple[Callable[[], None], set[tuple[str, Period]]]] = {
+        stack: entry for stack, entry in conn.__dict__.get(MARKS_HELD, {}).items() if id(entry[0]) in live
+    }
+    known = set().union(*(marked for _sentinel, marked in held.values()))
+    fresh = pairs - known
+    if fresh:
+        stack = tuple(conn.savepoint_ids)
+        if stack not in held:
+
+            def sentinel() -> None:
+                """Nothing to do at the commit: its presence in run_on_commit is what counts."""
+
+            transaction.on_commit(sentinel)
+            held[stack] = (sentinel, set())
+        held[stack][1].update(fresh)
+    conn.__dict__[MARKS_HELD] = held
+    return fresh
 
 
 def _code_of(obj: Any, relation: str) -> str:

@@ -25,7 +25,7 @@ from dixian.reports import triggers
 from dixian.reports.models import Fact, FactRefresh, StaleVillage
 from dixian.reports.periods import Period
 from dixian.reports.producers import PRODUCERS, Producer, Row
-from dixian.reports.services import facts_mark_stale, facts_refresh, facts_refresh_stale
+from dixian.reports.services import facts_mark_stale, facts_refresh, facts_refresh_stale, marks_forget
 from dixian.screening.models import ScreeningRun
 from dixian.screening.services import screening_run
 from dixian.screening.tests.run_fixtures import PERIOD, deliver, head, medical_row
@@ -40,10 +40,15 @@ def marks() -> set[tuple[str, str]]:
     return set(StaleVillage.objects.values_list("region_code", "period"))
 
 
+def clear() -> None:
+    StaleVillage.objects.all().delete()
+    marks_forget()  # the test's transaction never commits: its marks would count as written
+
+
 @pytest.fixture
 def quiet(world, people):
     """The test world with its own set-up's marks cleared: what a test sees is what it did."""
-    StaleVillage.objects.all().delete()
+    clear()
     return world
 
 
@@ -90,7 +95,7 @@ def test_a_visit_entered_late_marks_the_month_it_was_made_and_its_alert_this_mon
 def test_alerts_closed_in_bulk_mark_each_alerts_village_and_the_month_it_was_raised(quiet, people):
     raised_in_october = timezone.now().replace(year=2026, month=10, day=15)
     first, second = alert(quiet, quiet.home, raised=raised_in_october), alert(quiet, quiet.far)
-    StaleVillage.objects.all().delete()
+    clear()
     alerts_bulk_set_status(
         alert_ids=[first.pk, second.pk],
         status=Alert.Status.DISMISSED,
@@ -123,7 +128,7 @@ def test_a_person_removed_and_an_income_entered_mark_their_village(quiet, people
     spouse = Person.objects.get(household=quiet.far, relation="spouse")
     person_delete(actor=people["city_admin"], person=spouse)
     assert marks() == {(quiet.far_village.code, NOW)}
-    StaleVillage.objects.all().delete()
+    clear()
     income_upsert(actor=people["city_admin"], household=quiet.home, year=2025, wages=Decimal(9000))
     assert marks() == {(quiet.village.code, NOW)}
 
@@ -235,3 +240,37 @@ def test_the_worker_refreshes_marked_villages_and_queues_the_nightly_refresh(qui
     job.refresh_from_db()
     assert job.status == Job.Status.DONE, job.message
     assert FactRefresh.objects.order_by("-pk").first().scope == "每日更新"
+
+
+# --- one mark per village and month in a transaction ------------------------------------------------------------
+
+
+def test_many_alerts_of_one_village_closed_in_bulk_write_one_mark(quiet, people):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    alerts = [
+        alert(quiet, household(f"360424100201{9000 + i}", quiet.village, f"户{i}", 20 + i)) for i in range(5)
+    ]
+    clear()
+    with CaptureQueriesContext(connection) as ctx:
+        alerts_bulk_set_status(
+            alert_ids=[a.pk for a in alerts],
+            status=Alert.Status.VERIFYING,
+            note="",
+            actor=people["city_admin"],
+        )
+    inserts = [q for q in ctx.captured_queries if "reports_stalevillage" in q["sql"] and "INSERT" in q["sql"]]
+    assert len(inserts) == 1
+    assert marks() == {(quiet.village.code, NOW)}
+
+
+def test_a_mark_rolled_back_with_its_savepoint_is_written_again_by_the_next_change(quiet):
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        alert(quiet, quiet.far)
+        raise RuntimeError("the change failed")
+    assert marks() == set()
+    alert(quiet, quiet.far)
+    assert marks() == {(quiet.far_village.code, NOW)}
