@@ -501,7 +501,7 @@ def child(backend: str, runs: int, requests: int) -> dict[str, Any]:
     from dixian.registry.models import Household
     from dixian.reports import selectors as sel
     from dixian.reports.catalogue import INDICATORS
-    from dixian.reports.models import Fact
+    from dixian.reports.models import Fact, FactRefresh
     from dixian.reports.periods import Period
     from dixian.reports.producers import PRODUCERS
     from dixian.reports.services import facts_mark_stale, facts_refresh, facts_refresh_stale
@@ -512,9 +512,14 @@ def child(backend: str, runs: int, requests: int) -> dict[str, Any]:
     built = time.monotonic() - started
     current = Period.current()
     # The history first (not timed per round): 13 months of every producer, so that trends and 同比 read data.
-    t = time.perf_counter()
-    facts_refresh(periods=[current.back(i) for i in range(12, -1, -1)], scope="基准:13 个月")
-    history_seconds = time.perf_counter() - t
+    history_seconds: float | None = None
+    if not Fact.objects.filter(period=str(current.back(12))).exists():  # kept from an earlier run
+        t = time.perf_counter()
+        facts_refresh(periods=[current.back(i) for i in range(12, -1, -1)], scope="基准:13 个月")
+        history_seconds = time.perf_counter() - t
+    else:
+        kept = FactRefresh.objects.filter(scope="基准:13 个月").order_by("pk").first()
+        history_seconds = kept.seconds if kept else None
 
     city = Region.objects.get(level="city")
     county = (
@@ -647,7 +652,10 @@ def section(results: list[dict[str, Any]]) -> str:
     row(
         "13 months of every producer (once, the history)",
         "",
-        [f"{r['history_seconds']:.1f} s" for r in results],
+        [
+            f"{r['history_seconds']:.0f} s" if r.get("history_seconds") else "(kept from the first run)"
+            for r in results
+        ],
     )
     row("full refresh, every producer, current month", "", [f"{med(r['full']):.1f} s" for r in results])
     row(

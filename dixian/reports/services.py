@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import chain
 
 from django.db import DatabaseError, transaction
 from django.db.models import Sum
@@ -143,7 +144,7 @@ def facts_refresh(
                 for producer in _selected(producers):
                     if not producer.history and period != current:
                         continue
-                    computed = producer.compute(period, village_list)
+                    computed = _compute(producer, period, village_list)
                     if not producer.rollup:
                         rows += _write_final_rows(producer, period, computed)
                         continue
@@ -171,6 +172,16 @@ def facts_refresh(
                 facts_mark_stale(codes, periods=[Period.parse(period)])
         raise
     return RefreshStats([str(p) for p in periods], len(village_list or seen), rows, seconds)
+
+
+def _compute(producer: Producer, period: Period, villages: list[str] | None) -> Iterable[Row]:
+    """The producer's rows for every village, or for the listed ones one village at a time: a producer
+    reads a village as one range of region codes, which the region-code indexes serve, while a list of
+    ranges ORed together is read by a scan of the whole table on SQLite (50 villages of the city cost 40 s
+    that way, docs/benchmarks.md "Leaders' figures")."""
+    if villages is None:
+        return producer.compute(period, None)
+    return chain.from_iterable(producer.compute(period, [v]) for v in villages)
 
 
 def _stale_claim(
