@@ -168,8 +168,8 @@ def facts_refresh(
         # The marks this refresh took are its to answer: put them back for the next one (unless the
         # connection's transaction is broken, which then takes the claim back with it).
         with suppress(DatabaseError):
-            for period, codes in claimed.items():
-                facts_mark_stale(codes, periods=[Period.parse(period)])
+            for month, codes in claimed.items():
+                facts_mark_stale(codes, periods=[Period.parse(month)])
         raise
     return RefreshStats([str(p) for p in periods], len(village_list or seen), rows, seconds)
 
