@@ -521,6 +521,10 @@ def child(backend: str, runs: int, requests: int) -> dict[str, Any]:
         kept = FactRefresh.objects.filter(scope="基准:13 个月").order_by("pk").first()
         history_seconds = kept.seconds if kept else None
 
+    # The facts were just written: statistics for the planner, as autovacuum would gather them (it is off
+    # on the bench machine; without them PostgreSQL ranks the counties by a scan of the month's codes).
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE reports_fact")
     city = Region.objects.get(level="city")
     county = (
         Region.objects.filter(level="county", code__startswith="360424").first()
@@ -704,6 +708,20 @@ def section(results: list[dict[str, Any]]) -> str:
         "  page shows dozens of them, each a scan of the unit's households.",
         "- The refresh after a screening run recomputes the alert producers of the month over every village",
         "  (a run touches villages all over the city), in the job that ran the screening.",
+        "- Stale villages are computed one village at a time (one index-served code range each): the first",
+        "  SQLite run, with the 50 villages ORed into one condition per query, took 42 s / 24 s / 11 s (a scan",
+        "  of the 2.5 M persons). Above 200 stale villages in a month the worker recomputes every village.",
+        "- The machine is shared: the same refresh after a screening run took 10.3 s, 12.5 s and 3.5 s on",
+        "  SQLite in three rounds of the first run as the load average fell from 11 to 6; the CPU row says",
+        "  what the refresh itself costs.",
+        "- The facts table is analysed after it is filled. Without statistics (autovacuum is off on this",
+        "  machine) PostgreSQL read each ranking through the unique index, every village row of the code:",
+        "  190-300 ms a page at the city, county and township levels in a first run, against 2 ms a query with",
+        "  them. Autovacuum's analyse does this in production after a refresh rewrites a tenth of the table.",
+        "- `load_demo` ends with `facts_refresh` of 24 months: 0.3 s at township scale with this branch's",
+        "  producers (registry only). A county is about a twelfth of the city's rows: with every producer its",
+        "  current month costs about a twelfth of the full refresh above, and each past month only the",
+        "  producers with history.",
         "",
     ]
     return "\n".join(lines)
