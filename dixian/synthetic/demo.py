@@ -261,7 +261,9 @@ def _facts(say: Say) -> None:
     started = time.monotonic()
     current = Period.current()
     stats = facts_refresh(periods=[current.back(i) for i in range(FACT_MONTHS - 1, -1, -1)], scope="演示数据")
-    say(f"统计指标:{FACT_MONTHS} 个月,写入 {stats.rows:,} 条统计数,用时 {time.monotonic() - started:.1f} 秒。")
+    say(
+        f"统计指标:{FACT_MONTHS} 个月,写入 {stats.rows:,} 条统计数,用时 {time.monotonic() - started:.1f} 秒。"
+    )
 
 
 def demo_logins() -> list[tuple[str, str, str, str]]:
