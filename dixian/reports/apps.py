@@ -10,3 +10,8 @@ class ReportsConfig(AppConfig):
     def ready(self) -> None:
         # The producers register themselves when their modules load (reports/producers.py).
         from . import producers  # noqa: F401
+
+        # The apps below tell reports what changed through their signals (reports/triggers.py).
+        from .triggers import triggers_connect
+
+        triggers_connect()

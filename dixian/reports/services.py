@@ -12,10 +12,12 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import chain
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from .models import Fact, FactRefresh, StaleVillage
@@ -159,43 +161,93 @@ def facts_refresh(
     clock = time.perf_counter()
     current = Period.current()
     village_list = sorted({village_of(v) for v in villages}) if villages is not None else None
+    claimed = _stale_claim(periods, village_list, producers)
     rows = 0
     seen: set[str] = set()
-    with transaction.atomic():
-        for period in periods:
-            for producer in _selected(producers):
-                if not producer.history and period != current:
-                    continue
-                if not producer.rollup and village_list is not None:
-                    # Counted per county and city only (rule yield, deliveries): recomputing them city-wide
-                    # for a few changed villages would cost more than the villages; the refresh after a
-                    # screening run and the nightly one bring them up to date.
-                    continue
-                computed = producer.compute(period, village_list)
-                if not producer.rollup:
-                    rows += _write_final_rows(producer, period, computed)
-                    continue
-                written, touched = _write_village_rows(producer, period, village_list, computed)
-                seen |= touched
-                rows += written
-                rows += _roll_up(producer, period, set(village_list) if village_list is not None else None)
-        if village_list is not None:
-            StaleVillage.objects.filter(
-                region_code__in=village_list, period__in=[str(p) for p in periods]
-            ).delete()
-        elif producers is None:
-            StaleVillage.objects.filter(period__in=[str(p) for p in periods]).delete()
-        seconds = time.perf_counter() - clock
-        FactRefresh.objects.create(
-            started_at=started,
-            finished_at=timezone.now(),
-            scope=(scope or ("全部" if village_list is None else f"{len(village_list)} 个村"))[:200],
-            periods=",".join(str(p) for p in periods)[:200],
-            villages=len(village_list) if village_list is not None else len(seen),
-            rows=rows,
-            seconds=seconds,
-        )
+    try:
+        with transaction.atomic():
+            for period in periods:
+                for producer in _selected(producers):
+                    if not producer.history and period != current:
+                        continue
+                    if not producer.rollup and village_list is not None:
+                        # Counted per county and city only (rule yield, deliveries): recomputing them
+                        # city-wide for a few changed villages would cost more than the villages; the
+                        # refresh after a screening run and the nightly one bring them up to date.
+                        continue
+                    computed = _compute(producer, period, village_list)
+                    if not producer.rollup:
+                        rows += _write_final_rows(producer, period, computed)
+                        continue
+                    written, touched = _write_village_rows(producer, period, village_list, computed)
+                    seen |= touched
+                    rows += written
+                    rows += _roll_up(
+                        producer, period, set(village_list) if village_list is not None else None
+                    )
+            seconds = time.perf_counter() - clock
+            FactRefresh.objects.create(
+                started_at=started,
+                finished_at=timezone.now(),
+                scope=(scope or ("全部" if village_list is None else f"{len(village_list)} 个村"))[:200],
+                periods=",".join(str(p) for p in periods)[:200],
+                villages=len(village_list) if village_list is not None else len(seen),
+                rows=rows,
+                seconds=seconds,
+            )
+    except BaseException:
+        # The marks this refresh took are its to answer: put them back for the next one (unless the
+        # connection's transaction is broken, which then takes the claim back with it).
+        with suppress(DatabaseError):
+            for month, codes in claimed.items():
+                facts_mark_stale(codes, periods=[Period.parse(month)])
+        raise
     return RefreshStats([str(p) for p in periods], len(village_list or seen), rows, seconds)
+
+
+def _compute(producer: Producer, period: Period, villages: list[str] | None) -> Iterable[Row]:
+    """The producer's rows for every village, or for the listed ones one village at a time: a producer
+    reads a village as one range of region codes, which the region-code indexes serve, while a list of
+    ranges ORed together is read by a scan of the whole table on SQLite (50 villages of the city cost 40 s
+    that way, docs/benchmarks.md "Leaders' figures")."""
+    if villages is None:
+        return producer.compute(period, None)
+    return chain.from_iterable(producer.compute(period, [v]) for v in villages)
+
+
+def _stale_claim(
+    periods: Sequence[Period], villages: Sequence[str] | None, producers: Sequence[str] | None
+) -> dict[str, list[str]]:
+    """Take (delete, before reading anything) the stale marks this refresh answers: those of its villages
+    and months (every mark of its months when it recomputes every village), when it runs every producer.
+
+    Taken first and outside the refresh's transaction (when there is no outer one), so that a change marked
+    while the refresh reads stays marked for the next refresh (its data may not have been read), and so
+    that a marking transaction never waits on a long refresh for the row lock of its mark (PostgreSQL)."""
+    if producers is not None:  # a mark stands for every producer: a partial refresh answers none
+        return {}
+    marks_forget()
+    marks = StaleVillage.objects.filter(period__in=[str(p) for p in periods])
+    wanted = set(villages) if villages is not None else None
+    taken: dict[str, list[str]] = defaultdict(list)
+    pks: list[int] = []
+    for pk, code, period in marks.values_list("pk", "region_code", "period"):
+        if wanted is None or code in wanted:
+            taken[period].append(code)
+            pks.append(pk)
+    for i in range(0, len(pks), BATCH):
+        StaleVillage.objects.filter(pk__in=pks[i : i + BATCH]).delete()
+    return dict(taken)
+
+
+# Where reports/triggers.py keeps the marks its receivers wrote in the current transaction (on the connection).
+MARKS_HELD = "_reports_marks_held"
+
+
+def marks_forget() -> None:
+    """Forget the marks the triggers wrote in the current transaction: their rows are being deleted (a
+    refresh takes them, a test clears them), so the next change must write its mark again."""
+    transaction.get_connection().__dict__.pop(MARKS_HELD, None)
 
 
 def facts_mark_stale(region_codes: Iterable[str], *, periods: Iterable[Period] | None = None) -> int:
@@ -210,8 +262,14 @@ def facts_mark_stale(region_codes: Iterable[str], *, periods: Iterable[Period] |
     return len(pairs)
 
 
+# Above this many stale villages in a month, every village is recomputed: the producers read a list of
+# villages as one range condition each, which stops paying (and SQLite stops parsing) long before the city.
+STALE_ALL_VILLAGES = 200
+
+
 def facts_refresh_stale(*, limit: int | None = None) -> RefreshStats | None:
-    """Refresh the villages marked stale (at most `limit` of them; None: all), month by month."""
+    """Refresh the villages marked stale (at most `limit` of them; None: all), month by month; a month with
+    more than STALE_ALL_VILLAGES of them (a county's import) is recomputed for every village."""
     pending = list(
         StaleVillage.objects.order_by("period", "region_code").values_list("period", "region_code")
     )
@@ -222,5 +280,10 @@ def facts_refresh_stale(*, limit: int | None = None) -> RefreshStats | None:
         by_period[period].append(code)
     last: RefreshStats | None = None
     for period, codes in sorted(by_period.items()):
-        last = facts_refresh(periods=[Period.parse(period)], villages=codes, scope=f"{len(codes)} 个村(变动)")
+        if len(codes) > STALE_ALL_VILLAGES:
+            last = facts_refresh(periods=[Period.parse(period)], scope=f"全部(变动 {len(codes)} 个村)")
+        else:
+            last = facts_refresh(
+                periods=[Period.parse(period)], villages=codes, scope=f"{len(codes)} 个村(变动)"
+            )
     return last

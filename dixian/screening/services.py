@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from .engine import ScreeningInputError, default_rules, parse_period
 from .models import Rule, RuleVersion, ScreeningRun
+from .signals import screening_run_finished
 
 if TYPE_CHECKING:
     from dixian.accounts.models import User
@@ -293,6 +294,9 @@ def screening_run(
         ScreeningRun.objects.filter(pk=run.pk).update(timings=timings)
     except DatabaseError:
         logger.warning("screening run %s: timings not recorded", run.pk, exc_info=True)
+    # The apps above follow a finished run (reports refreshes the month's alert figures): after the commit,
+    # so that they read what the run stored (screening/signals.py).
+    screening_run_finished.send(sender=ScreeningRun, run=run)
     return run
 
 

@@ -32,6 +32,9 @@ from .tree import CITY_CODE, single_village_tree
 DEMO_PASSWORD = "dixian-demo-2026"  # noqa: S105 - published demo credential, shown on the console
 DEMO_COUNTY = "360424000000"  # 修水县
 HELPER_HOUSEHOLDS = 10
+# The leaders' figures the demo computes at the end (docs/domain.md §21): 24 months, so that a month and
+# its year-to-date both compare with the same period of the year before (同比).
+FACT_MONTHS = 24
 Say = Callable[[str], None]
 
 
@@ -183,6 +186,7 @@ def demo_load(*, scale: str, seed: int, say: Say) -> bool:
         if not lines:
             _lines(directory, manifest, users, village, say)
         _cases(users, village, say)
+        _facts(say)
         return True
     say("加载行政区划")
     regions_load(pl.read_parquet(directory / "regions.parquet"), say=say)
@@ -202,6 +206,7 @@ def demo_load(*, scale: str, seed: int, say: Say) -> bool:
     )
     _lines(directory, manifest, users, village, say)
     _cases(users, village, say)
+    _facts(say)
     return True
 
 
@@ -244,6 +249,21 @@ def _cases(users: dict[str, User], village: str, say: Say) -> None:
     result = demo_cases(actors, users["helper"], village, say=say)
     if result.imported or result.walked:
         say(f"监测帮扶档案:用时 {time.monotonic() - started:.1f} 秒。")
+
+
+def _facts(say: Say) -> None:
+    """The figures of the last FACT_MONTHS months, every producer, after everything else is in: the loaders'
+    bulk writes mark no village (reports/triggers.py). A past month gets its flows (alerts, cases, visits
+    by their dates); registry stocks exist only from this month on, as they are snapshots (§21)."""
+    from dixian.reports.periods import Period
+    from dixian.reports.services import facts_refresh
+
+    started = time.monotonic()
+    current = Period.current()
+    stats = facts_refresh(periods=[current.back(i) for i in range(FACT_MONTHS - 1, -1, -1)], scope="演示数据")
+    say(
+        f"统计指标:{FACT_MONTHS} 个月,写入 {stats.rows:,} 条统计数,用时 {time.monotonic() - started:.1f} 秒。"
+    )
 
 
 def demo_logins() -> list[tuple[str, str, str, str]]:
