@@ -30,7 +30,7 @@ STATE_FILTER: list[tuple[str, Any]] = [
 DEADLINE_FILTER = [("", "全部"), (lc.ORANGE, "临期(3天内到期)"), (lc.RED, "超期")]
 # The month filters' labels (selectors.MONTH_FILTERS), as the queue names them above its results.
 MONTH_LABELS: dict[str, str] = {"identified": "识别纳入", "decided": "认定办结", "eliminated": "风险消除"}
-MONTH_RE = r"^\d{4}-(0[1-9]|1[0-2])$"
+MONTH_RE = r"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])$"  # ASCII digits, a year a record can bear
 
 
 def _month_field(name: str) -> forms.RegexField:

@@ -113,13 +113,21 @@ def indicator_get(code: str) -> Indicator | None:
     return INDICATORS.get(code)
 
 
-def drill_url(indicator: Indicator, region: Region, period: Period, user: Any) -> str | None:
-    """The list behind `indicator` for `user`, or None when there is none or the account may not open it."""
+def drill_url(
+    indicator: Indicator, region: Region, period: Period, user: Any, mode: str = "month"
+) -> str | None:
+    """The list behind `indicator` for `user`, or None when there is none, the account may not open it, or
+    no list shows what the number counts: the lists filter one month (a 年累计 flow spans several) and show
+    the present (a stock of a past month is not what they list)."""
     from dixian.accounts.capabilities import user_can
 
     if indicator.drill is None:
         return None
     if indicator.drill_capability is not None and not user_can(user, indicator.drill_capability):
+        return None
+    if indicator.flow and mode == "ytd":
+        return None
+    if not indicator.flow and period != Period.current():
         return None
     return indicator.drill(region, period)
 

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# ASCII digits only (\d would take other scripts' digits) and a year a record can bear: 0000-01 and 9999-12
+# would fail later in date arithmetic.
+PERIOD_RE = re.compile(r"^((?:19|20|21)[0-9]{2})-(0[1-9]|1[0-2])$")
 
 
 class PeriodError(ValueError):

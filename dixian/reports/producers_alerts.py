@@ -148,6 +148,9 @@ def alert_facts(period: Period, villages: Sequence[str] | None) -> Iterable[Row]
     # rows (an index range on their time), then the alerts they name (one month's worth, compared here).
     events: dict[int, tuple[dt.datetime, str]] = {}
     logged = leaving_to_verify().filter(_in_month("at", period))
+    if villages is not None:
+        # A refresh of a few villages reads their alerts' audit rows only, not the city's month of them.
+        logged = logged.filter(entity_id__in=list(alerts.values_list("pk", flat=True)))
     for pk, when, new in logged.values_list("entity_id", "at", "changes__status__1").order_by():
         if pk not in events or when < events[pk][0]:
             events[pk] = (when, str(new))

@@ -223,7 +223,8 @@ def _region(user: User, raw: str) -> Region:
     return found
 
 
-def _period(raw: str, notices: list[str]) -> Period:
+def period_asked(raw: str, notices: list[str]) -> Period:
+    """The month a page was asked for; the current month, with a notice, for one it cannot show."""
     current = Period.current()
     raw = raw.strip()
     if not raw:
@@ -256,7 +257,7 @@ def _asked(request: AuthenticatedHttpRequest) -> Asked:
     region = _region(request.user, request.GET.get("region", ""))
     return Asked(
         region,
-        _period(request.GET.get("period", ""), notices),
+        period_asked(request.GET.get("period", ""), notices),
         _mode(request.GET.get("mode", ""), notices),
         notices,
     )
@@ -301,7 +302,9 @@ def _figure_cells(compared: Compared, asked: Asked, user: User) -> tuple[Cell, C
     ind, period, region = compared.current.indicator, asked.period, asked.region
 
     def figure(fig: Figure, p: Period) -> Cell:
-        return Cell(number_text(fig.value, ind), plain(fig.value), drill_url(ind, region, p, user))
+        return Cell(
+            number_text(fig.value, ind), plain(fig.value), drill_url(ind, region, p, user, asked.mode)
+        )
 
     mom, yoy = compared.month_on_month, compared.year_on_year
     return (
@@ -346,7 +349,7 @@ def _ranking_chart(asked: Asked, ind: Indicator, user: User, *, link: str, extra
                 Cell(
                     number_text(r.figure.value, ind),
                     plain(r.figure.value),
-                    drill_url(ind, r.region, asked.period, user),
+                    drill_url(ind, r.region, asked.period, user, asked.mode),
                 ),
             ]
         )

@@ -26,9 +26,10 @@ from dixian.regions.models import Region
 
 from .catalogue import GROUPS, Indicator, drill_url, headline_indicators, indicator_get, indicators_in_order
 from .links import dashboard_url
-from .periods import Period, PeriodError
+from .periods import Period
 from .selectors import MODES, ZERO, Compared, Mode, figures_compared, last_refresh, ranking
 from .tilemap import SCHEMES, Scheme, TileMap, number_text, tile_map, value_text
+from .views_dashboard import period_asked
 
 if TYPE_CHECKING:
     from dixian.accounts.models import User
@@ -112,13 +113,8 @@ def read_request(request: AuthenticatedHttpRequest) -> MapRequest:
             notices.append(f"指标“{code}”不存在,已显示“{indicator.name}”;请从指标列表中选择。")
         else:
             indicator = found
-    period = Period.current()
-    text = (get.get("period") or "").strip()
-    if text:
-        try:
-            period = Period.parse(text)
-        except PeriodError as exc:
-            notices.append(f"{exc}已显示{period.label}。")
+    # The dashboard's reading of the month: no month to come, none before the platform's records.
+    period = period_asked(get.get("period") or "", notices)
     mode: Mode = "month"
     text = (get.get("mode") or "").strip()
     if text in MODES:
@@ -177,7 +173,7 @@ def monitoring_map(request: AuthenticatedHttpRequest) -> HttpResponse:
     rows: list[dict[str, Any]] = [
         {
             "tile": t,
-            "drill": drill_url(req.indicator, t.region, req.period, user),
+            "drill": drill_url(req.indicator, t.region, req.period, user, req.mode),
             "map": f"{map_url}?{req.query(region=t.region.code)}" if data.has_units_below else None,
             "numerator": number_text(t.figure.numerator),
             "denominator": number_text(t.figure.denominator or ZERO),

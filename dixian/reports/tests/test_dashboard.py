@@ -28,7 +28,7 @@ from dixian.reports.models import Fact, FactRefresh, StaleVillage
 from dixian.reports.periods import Period
 from dixian.reports.producers import level_of, parent_of
 from dixian.reports.services import facts_mark_stale, facts_refresh, marks_forget
-from dixian.reports.views_dashboard import EARLIEST, STALE_REFRESH_LIMIT, _period
+from dixian.reports.views_dashboard import EARLIEST, STALE_REFRESH_LIMIT, period_asked
 
 pytestmark = pytest.mark.django_db
 
@@ -187,7 +187,7 @@ def test_the_own_unit_and_a_unit_below_answer(client, world, people):
         ("2026-13", "无法识别"),
         ("十月", "无法识别"),
         ("2026-1", "无法识别"),
-        ("2999-01", "还没有到"),
+        ("2199-01", "还没有到"),
         ("1999-12", "不能早于"),
     ],
 )
@@ -207,7 +207,7 @@ def test_a_bad_mode_falls_back_to_the_month_with_a_notice(client, world, people)
 @given(st.text(max_size=12))
 def test_any_typed_period_gives_a_shown_month_and_a_notice_exactly_when_it_was_not_taken(typed):
     notices: list[str] = []
-    shown = _period(typed, notices)
+    shown = period_asked(typed, notices)
     assert EARLIEST <= shown <= Period.current()
     taken = typed.strip() and shown != Period.current()
     assert not (taken and notices)
@@ -219,7 +219,7 @@ def test_a_month_without_data_shows_zeros_with_a_note(client, world, people, ind
     response, html = page(client, people["leader"], period="2019-03")
     assert response.status_code == 200
     assert "2019年3月九江市暂无统计数据,以下数字显示为 0" in html
-    assert ">0</a>" in card(html, "ex_poor_households")
+    assert ">0 <" in card(html, "ex_poor_households")  # a past month of a stock: no list shows it
     put(NOW, ALERTS, world.city, 1)
     assert 'id="no-data"' not in page(client, people["leader"])[1]
 
@@ -263,7 +263,7 @@ def test_year_to_date_adds_up_a_flow_from_january(client, world, people, indicat
     put(Period(NOW.year, 1), ALERTS, world.city, 7)
     put(Period(NOW.year - 1, 12), ALERTS, world.city, 100)  # last year: not in this year's sum
     _, html = page(client, people["city_admin"], mode="ytd")
-    assert ">12</a>" in card(html, "t_alerts")
+    assert ">12 <" in card(html, "t_alerts")  # no list filters January to now: no link
     assert "年累计" in html
 
 

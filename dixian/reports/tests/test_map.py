@@ -278,3 +278,19 @@ def test_the_legend_of_a_count_reads_in_whole_units_and_of_a_percentage_in_tenth
     share = Indicator(code="s", name="s", group="帮扶", unit="%", numerator="a", denominator="b")
     labels = [c.label for c in colour_classes([Decimal("12.5"), Decimal("80.0")], share)]
     assert labels == ["12.5 – 26.0", "26.1 – 39.5", "39.6 – 53.0", "53.1 – 66.5", "66.6 – 80.0"]
+
+
+@pytest.mark.parametrize("typed", ["0000-01", "9999-12", "٢٠٢٦-١٠", "2199-01"])
+def test_a_month_no_record_can_bear_or_still_to_come_is_refused_with_a_notice(client, world, people, typed):
+    client.force_login(people["leader"])
+    response = client.get(reverse(MAP), {**query(world.city.code), "indicator": "visits", "period": typed})
+    assert response.status_code == 200
+    assert response.context["req"].period == Period.current()
+    assert "已显示本月" in response.content.decode()
+
+
+@pytest.mark.parametrize("name", ["identified", "decided", "eliminated"])
+def test_the_case_queue_ignores_a_month_no_record_can_bear(client, world, people, name):
+    client.force_login(people["county_admin"])
+    for typed in ("0000-01", "9999-12", "٢٠٢٦-١٠"):
+        assert client.get(reverse("monitoring:case_queue"), {name: typed}).status_code == 200
