@@ -28,3 +28,14 @@ def transaction_lock(name: str) -> None:
 # Held by a screening run while it stores its results, and by a household move while it moves the records
 # that copy the household's region (docs/security.md §4): a move never interleaves with a run's store.
 RUNS_LOCK = "screening.runs"
+
+
+def transaction_try_lock(name: str) -> bool:
+    """Like `transaction_lock`, but answers False at once instead of waiting when another transaction holds
+    it (SQLite: always True; its write transactions take turns by themselves)."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock_number(name)])
+        row = cursor.fetchone()
+    return bool(row and row[0])

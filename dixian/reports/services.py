@@ -20,11 +20,14 @@ from itertools import chain
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from dixian.common.locks import transaction_lock
+
 from .models import Fact, FactRefresh, StaleVillage
 from .periods import Period
 from .producers import PRODUCERS, Producer, Row, ancestors_of, level_of, parent_of, village_of
 
 BATCH = 5_000
+REFRESH_LOCK = "reports.refresh"
 LEVELS_UP = ("township", "county", "city")
 
 
@@ -166,6 +169,10 @@ def facts_refresh(
     seen: set[str] = set()
     try:
         with transaction.atomic():
+            # One refresh at a time (PostgreSQL): two interleaved ones would both delete a month's rows and
+            # the second would then insert over the first's (fact_unique). Re-entrant in one session, so the
+            # dashboard's own turn-taking around it holds.
+            transaction_lock(REFRESH_LOCK)
             for period in periods:
                 for producer in _selected(producers):
                     if not producer.history and period != current:

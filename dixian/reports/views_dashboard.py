@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET
 
 from dixian.accounts.capabilities import Capability, capability_required
 from dixian.common.access import code_in_scope
-from dixian.common.locks import transaction_lock
+from dixian.common.locks import transaction_try_lock
 from dixian.regions.models import Region
 
 from .catalogue import GROUPS, Indicator, dim_label, drill_url, indicator_get, indicators_in_order
@@ -46,7 +46,7 @@ from .selectors import (
     ranking,
     trend,
 )
-from .services import facts_refresh_stale
+from .services import REFRESH_LOCK, facts_refresh_stale
 
 if TYPE_CHECKING:
     from dixian.accounts.models import User
@@ -55,7 +55,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 REGION_CODE = re.compile(r"^\d{12}$")
-REFRESH_LOCK = "reports.refresh_before_reading"
 # Before a page reads, villages marked stale are refreshed when they are this few (a moment's work);
 # more wait for the worker, and the page says 数据更新中 (docs/domain.md §21).
 STALE_REFRESH_LIMIT = 50
@@ -271,9 +270,12 @@ def _freshness() -> tuple[bool, FactRefresh | None]:
     if pending and not updating:
         try:
             with transaction.atomic():
-                # Two pages opened at once take turns: the second finds the villages done and reads.
-                transaction_lock(REFRESH_LOCK)
-                facts_refresh_stale()
+                # A page never waits for a refresh running elsewhere (the worker's, a run's: seconds at city
+                # scale): it reads the last figures and says they are being updated.
+                if transaction_try_lock(REFRESH_LOCK):
+                    facts_refresh_stale()
+                else:
+                    updating = True
         except DatabaseError:
             # A refresh running elsewhere (the worker) wrote the same facts first: the page shows the
             # figures of the last refresh and says they are being updated, rather than failing.

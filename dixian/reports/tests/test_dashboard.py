@@ -473,6 +473,17 @@ def test_a_refresh_that_fails_while_reading_leaves_the_last_figures_and_says_the
     assert StaleVillage.objects.count() == 1
 
 
+def test_a_page_does_not_wait_for_a_refresh_running_elsewhere(client, world, people, monkeypatch):
+    from dixian.reports import views_dashboard
+
+    facts_refresh(periods=[NOW])
+    household("3604241002010002", world.village, "赵六", 4)  # marks 良塘村
+    monkeypatch.setattr(views_dashboard, "transaction_try_lock", lambda name: False)  # the worker holds it
+    _, html = page(client, people["leader"])
+    assert "数据更新中" in html and ">3</a>" in card(html, "ex_poor_households")
+    assert StaleVillage.objects.filter(region_code=world.village.code).exists()
+
+
 def test_a_dashboard_before_any_refresh_says_no_figures_were_made_yet(client, world, people):
     StaleVillage.objects.all().delete()  # the world's households marked their villages as they were made
     marks_forget()

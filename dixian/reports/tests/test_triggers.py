@@ -222,7 +222,9 @@ def test_the_worker_refreshes_marked_villages_and_queues_the_nightly_refresh(qui
     assert village.value == 2
     at_night = dt.datetime(2026, 12, 6, 3, 30, tzinfo=timezone.get_current_timezone())
     job = report_jobs.facts_nightly_schedule(at_night)
-    assert job is not None and job.kind == "facts_refresh" and job.params == {"periods": ["2026-12"]}
+    assert (
+        job is not None and job.kind == "facts_refresh" and job.params == {"periods": ["2026-11", "2026-12"]}
+    )  # last month too
     assert report_jobs.facts_nightly_schedule(at_night) is None  # once a night
     assert (
         report_jobs.facts_nightly_schedule(
