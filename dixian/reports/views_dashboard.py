@@ -46,6 +46,7 @@ from .selectors import (
     ranking,
     trend,
 )
+from .selectors_yield import rule_yield
 from .services import REFRESH_LOCK, facts_refresh_stale
 
 if TYPE_CHECKING:
@@ -448,6 +449,41 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "reports/dashboard.html", context)
 
 
+def _rule_yield_chart(asked: Asked, ind: Indicator) -> Chart:
+    """Each rule version and feed with the alerts it raised and what became of them (docs/domain.md §21):
+    which thresholds flood villages with clues that lead nowhere, which find the households that matter."""
+    rows = rule_yield(asked.region, asked.period, asked.mode)
+    headers = [
+        "规则",
+        "规则名称",
+        "数据",
+        "预警线索(条)",
+        "核实排除(条)",
+        "纳入监测(户)",
+        "纳入率(%)",
+        "排除率(%)",
+    ]
+    table = Table("rule_yield", "各规则版本的预警成效", headers)
+    for r in rows:
+        table.rows.append(
+            [
+                Cell(r.label),
+                Cell(r.rule_name),
+                Cell(r.feed_label),
+                Cell(str(r.raised), r.raised),
+                Cell(str(r.ruled_out), r.ruled_out),
+                Cell(str(r.identified), r.identified),
+                Cell(
+                    "—" if r.share_identified is None else str(r.share_identified), plain(r.share_identified)
+                ),
+                Cell("—" if r.share_ruled_out is None else str(r.share_ruled_out), plain(r.share_ruled_out)),
+            ]
+        )
+    labels = [f"{r.label}·{r.feed_label}" for r in rows]
+    data = chart_data("bar", ind, labels, [Decimal(r.raised) for r in rows], [None] * len(rows))
+    return Chart("rule_yield", "bar", "各规则版本发现的预警线索", table, data)
+
+
 @capability_required(Capability.REPORTS_VIEW)
 @require_GET
 def indicator(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
@@ -466,7 +502,9 @@ def indicator(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         charts.append(
             _ranking_chart(asked, ind, user, link=reverse("reports:indicator", args=[ind.code]), extra={})
         )
-    if ind.breakdown:
+    if ind.group == "规则成效":
+        charts.append(_rule_yield_chart(asked, ind))
+    elif ind.breakdown:
         parts = breakdown(asked.region, asked.period, ind, asked.mode)
         title = ind.breakdown_title or "分项"
         table = Table("breakdown", title, [title, f"{ind.name}({ind.unit})"])

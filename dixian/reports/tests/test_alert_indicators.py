@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -203,6 +204,18 @@ def test_each_rule_version_counts_the_alerts_it_raised_and_what_became_of_them(w
     assert rule_yield(world.city, OCT, "ytd") == rows  # nothing before October
     (rate,) = figures_compared(world.city, OCT, [INDICATORS["rule_yield_identified_rate"]])
     assert rate.current.value == Decimal("33.3")
+    # The indicator page shows the table, each rule version by name with its shares.
+    client = Client()
+    client.force_login(people["leader"])
+    page = client.get(
+        reverse("reports:indicator", args=["rule_yield_raised"]), {"region": city, "period": str(OCT)}
+    )
+    assert page.status_code == 200, page.status_code
+    (chart,) = [c for c in page.context["charts"] if c.key == "rule_yield"]
+    assert [[cell.text for cell in row] for row in chart.table.rows] == [
+        [f"R01 第{v2.version}版", v1.rule.name, rows[0].feed_label, "2", "0", "1", "50.0", "0.0"],
+        [f"R01 第{v1.version}版", v1.rule.name, rows[1].feed_label, "2", "1", "0", "0.0", "50.0"],
+    ]
 
 
 def test_a_rule_dim_reads_back_what_it_wrote():
