@@ -92,6 +92,13 @@ def spellings(b: dt.date) -> set[str]:
 
 def body_text(response) -> str:
     content = b"".join(response.streaming_content) if response.streaming else response.content
+    if content[:2] == b"PK" and "wordprocessingml" in response.get("Content-Type", ""):
+        # A .docx (the monthly bulletin): its paragraphs and table cells, as a reader of the file sees them.
+        import docx
+
+        document = docx.Document(io.BytesIO(content))
+        cells = [c.text for t in document.tables for r in t.rows for c in r.cells]
+        return "\n".join([p.text for p in document.paragraphs] + cells)
     if content[:2] == b"PK":  # an .xlsx: its cells, as a reader of the file sees them
         book = CalamineWorkbook.from_filelike(io.BytesIO(content))
         return "\n".join(
