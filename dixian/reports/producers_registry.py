@@ -23,7 +23,7 @@ from dixian.visits.models import Visit
 
 from .catalogue import Drill, Indicator, dim_labels_register, indicator_register, list_url
 from .periods import Period
-from .producers import Row, producer_register
+from .producers import Row, producer_register, refresh_memo
 
 if TYPE_CHECKING:
     from dixian.regions.models import Region
@@ -109,7 +109,7 @@ def registry_facts(period: Period, villages: Sequence[str] | None) -> Iterable[R
 def income_facts(period: Period, villages: Sequence[str] | None) -> Iterable[Row]:
     """Per village, kind and category: the households with an income of the latest income year, the sum
     of their per-capita net incomes, and how many of them are below the year's line (one GROUP BY)."""
-    year = latest_income_year(period.year)
+    year = refresh_memo(("latest_income_year", period.year), lambda: latest_income_year(period.year))
     if year is None:
         return
     line = income_line_case(year)

@@ -24,7 +24,16 @@ from dixian.common.locks import transaction_lock
 
 from .models import Fact, FactRefresh, StaleVillage
 from .periods import Period
-from .producers import PRODUCERS, Producer, Row, ancestors_of, level_of, parent_of, village_of
+from .producers import (
+    PRODUCERS,
+    Producer,
+    Row,
+    ancestors_of,
+    level_of,
+    parent_of,
+    refresh_memo_open,
+    village_of,
+)
 
 BATCH = 5_000
 REFRESH_LOCK = "reports.refresh"
@@ -168,7 +177,7 @@ def facts_refresh(
     rows = 0
     seen: set[str] = set()
     try:
-        with transaction.atomic():
+        with transaction.atomic(), refresh_memo_open():
             # One refresh at a time (PostgreSQL): two interleaved ones would both delete a month's rows and
             # the second would then insert over the first's (fact_unique). Re-entrant in one session, so the
             # dashboard's own turn-taking around it holds.

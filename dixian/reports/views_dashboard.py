@@ -56,9 +56,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 REGION_CODE = re.compile(r"^\d{12}$")
-# Before a page reads, villages marked stale are refreshed when they are this few (a moment's work);
-# more wait for the worker, and the page says 数据更新中 (docs/domain.md §21).
-STALE_REFRESH_LIMIT = 50
+# Before a page reads, villages marked stale are refreshed when they are this few: at city scale each costs
+# 25–50 ms of producer queries plus the sums up the tree, so a page stays near its 300 ms budget (docs/
+# benchmarks.md "Leaders' figures"); more wait for the worker (every minute), and the page says 数据更新中.
+STALE_REFRESH_LIMIT = 5
 TREND_MONTHS = 13
 # The earliest month a page shows: before it no data of the platform can exist.
 EARLIEST = Period(2000, 1)
