@@ -16,10 +16,12 @@ from dixian.common.jobs import JobError, Progress, job_enqueue, job_handler, job
 from dixian.common.models import Job
 from dixian.screening.services import system_user
 
+from .models import FactRefresh
 from .periods import Period, PeriodError
 from .services import RefreshStats, facts_refresh, facts_refresh_stale
 
 STALE_EVERY = dt.timedelta(minutes=1)
+REFRESH_LOG_KEPT = dt.timedelta(days=31)
 NIGHTLY_HOURS = (3, 6)  # local time, [from, to): after the consistency check opens at 2 (monitoring/jobs.py)
 
 
@@ -55,6 +57,8 @@ def facts_refresh_job(job: Job, progress: Progress) -> None:
         raise JobError(str(exc)) from exc
     progress(0, 1)
     stats = facts_refresh(periods=periods, scope="每日更新")
+    # The log of refreshes gains a row a minute while villages change: a month of it is kept.
+    FactRefresh.objects.filter(finished_at__lt=timezone.now() - REFRESH_LOG_KEPT).delete()
     job.message = (
         f"统计数已更新:{'、'.join(stats.periods)},写入 {stats.rows} 条,用时 {stats.seconds:.1f} 秒。"[:500]
     )

@@ -232,10 +232,17 @@ def test_the_worker_refreshes_marked_villages_and_queues_the_nightly_refresh(qui
         )
         is None
     )
+    old = FactRefresh.objects.create(
+        started_at=timezone.now() - dt.timedelta(days=40),
+        finished_at=timezone.now() - dt.timedelta(days=40),
+        scope="一个多月前",
+        periods="2026-10",
+    )
     assert worker_run_once()
     job.refresh_from_db()
     assert job.status == Job.Status.DONE, job.message
     assert FactRefresh.objects.order_by("-pk").first().scope == "每日更新"
+    assert not FactRefresh.objects.filter(pk=old.pk).exists()  # the log keeps a month
 
 
 # --- one mark per village and month in a transaction ------------------------------------------------------------
