@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from dixian.cases.models import Alert, AlertEvidence, UnmatchedRecord
 from dixian.common.testing import fake_id
@@ -141,7 +142,7 @@ def test_a_declarant_not_in_the_registry_is_registered_from_the_declaration(clie
     assert alert.household == case.household and alert.status == Alert.Status.PROPOSED
     assert AlertEvidence.objects.get(alert=alert).household == case.household
     assert d.household == case.household and d.status == Declaration.Status.VERIFYING
-    assert case.first_clue_on == d.created_at.date()
+    assert case.first_clue_on == timezone.localdate(d.created_at)  # the platform's day, not UTC's
     page = client.get(reverse("declarations:detail", args=[d.pk])).content.decode()
     assert reverse("monitoring:case_detail", args=[case.pk]) in page
     assert reverse("declarations:register", args=[d.pk]) not in page
