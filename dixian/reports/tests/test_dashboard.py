@@ -620,3 +620,15 @@ def test_an_account_of_a_village_group_region_is_not_shown_another_unit(client, 
     group = region("36042410020101", "一组", "group", world.village)
     user = persona("group_officer", group, Role.LEADER)
     assert page(client, user, region=world.village.code)[0].status_code == 404
+
+
+def test_the_dashboard_leads_to_the_map_and_the_bulletin_of_the_same_unit_and_month(client, world, people):
+    facts_refresh(periods=[NOW])
+    _, html = page(client, people["county_admin"], region=world.county.code)
+    to_map = re.search(r'id="to-map" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    to_bulletin = re.search(r'id="to-bulletin" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    assert to_map.startswith(reverse("reports:map") + f"?region={world.county.code}&period={NOW}&mode=month")
+    assert to_bulletin == reverse("reports:bulletin") + f"?region={world.county.code}&period={NOW}"
+    client.force_login(people["county_admin"])
+    assert client.get(to_map).status_code == 200
+    assert client.get(to_bulletin).status_code == 200
