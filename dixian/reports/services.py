@@ -270,9 +270,15 @@ def facts_mark_stale(region_codes: Iterable[str], *, periods: Iterable[Period] |
     """Note that the villages of `region_codes` changed in `periods` (default: this month)."""
     months = sorted({str(p) for p in (periods or [Period.current()])})
     pairs = {(village_of(code), m) for code in region_codes if len(code) >= 12 for m in months}
+    # An existing mark is updated, not left alone: the update locks its row until this transaction ends, so
+    # a refresh taking the marks meanwhile (_stale_claim) waits for the change to commit and then reads it.
+    # With "do nothing" the refresh could take the mark, read the village without the change, and leave
+    # no mark behind (PostgreSQL; SQLite's writers take turns anyway).
     StaleVillage.objects.bulk_create(
         [StaleVillage(region_code=v, period=m) for v, m in sorted(pairs)],
-        ignore_conflicts=True,
+        update_conflicts=True,
+        update_fields=["marked_at"],
+        unique_fields=["region_code", "period"],
         batch_size=BATCH,
     )
     return len(pairs)

@@ -277,3 +277,51 @@ def test_a_mark_rolled_back_with_its_savepoint_is_written_again_by_the_next_chan
     assert marks() == set()
     alert(quiet, quiet.far)
     assert marks() == {(quiet.far_village.code, NOW)}
+
+
+# --- a mark taken while the change that wrote it is still open (PostgreSQL) -------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refresh_taking_a_mark_waits_for_the_change_that_renewed_it_to_commit():
+    """The village was marked before; a change marks it again and is still open when a refresh takes the
+    marks. The refresh must not take the mark (and read the village) before the change commits, or the
+    change would be read by no refresh at all."""
+    import threading
+
+    from django.db import connection, connections, transaction
+
+    from dixian.reports.services import _stale_claim
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's writers take turns: a change and a refresh never overlap")
+    village = "360424100201"
+    facts_mark_stale([village])
+    marked, committed, claimed = threading.Event(), threading.Event(), {}
+
+    def change() -> None:
+        try:
+            with transaction.atomic():
+                facts_mark_stale([village])
+                marked.set()
+                committed.wait(0.5)  # the refresh starts meanwhile
+            committed.set()
+        finally:
+            connections.close_all()
+
+    def refresh() -> None:
+        try:
+            taken = _stale_claim([Period.current()], None, None)
+            claimed["taken"], claimed["after_commit"] = taken, committed.is_set()
+        finally:
+            connections.close_all()
+
+    writer = threading.Thread(target=change)
+    writer.start()
+    assert marked.wait(30)
+    reader = threading.Thread(target=refresh)
+    reader.start()
+    writer.join(60)
+    reader.join(60)
+    assert claimed["taken"] == {str(Period.current()): [village]}
+    assert claimed["after_commit"]  # it waited for the change's commit
