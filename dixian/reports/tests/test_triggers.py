@@ -297,7 +297,8 @@ def test_a_refresh_taking_a_mark_waits_for_the_change_that_renewed_it_to_commit(
         pytest.skip("SQLite's writers take turns: a change and a refresh never overlap")
     village = "360424100201"
     facts_mark_stale([village])
-    marked, committed, claimed = threading.Event(), threading.Event(), {}
+    marked, committed = threading.Event(), threading.Event()
+    claimed: dict[str, object] = {}
 
     def change() -> None:
         try:
