@@ -19,6 +19,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
 
+from django.db.models import Q
+
+from dixian.common.access import region_range_q
+
 from .periods import Period
 
 Row = tuple[str, str, str, int | float | Decimal]  # (region_code, fact code, dim, value)
@@ -71,6 +75,15 @@ def refresh_memo_open() -> Iterator[None]:
         yield
     finally:
         _MEMO.reset(token)
+
+
+def villages_q(villages: Sequence[str] | None, field: str = "region_code") -> Q:
+    """The rows of `villages` (None: all): one range of codes each, so a village group's rows are its
+    village's (common/access.py)."""
+    q = Q()
+    for v in villages or ():
+        q |= region_range_q(v, field)
+    return q
 
 
 # --- region codes -------------------------------------------------------------------------------------

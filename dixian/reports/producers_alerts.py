@@ -34,7 +34,7 @@ from dixian.screening.models import RuleVersion
 
 from .catalogue import Drill, Indicator, dim_labels_register, indicator_register, list_url
 from .periods import Period
-from .producers import Row, ancestors_of, producer_register
+from .producers import Row, ancestors_of, producer_register, villages_q
 
 if TYPE_CHECKING:
     from dixian.regions.models import Region
@@ -60,16 +60,6 @@ TO_VERIFY = [str(s) for s in Alert.TO_VERIFY_STATUSES]
 # monitors it) or ruled out.
 VERIFIED_STATUSES = [str(Alert.Status.PROPOSED), str(Alert.Status.CONFIRMED), str(Alert.Status.DISMISSED)]
 IDENTIFIED_STATUSES = [str(Alert.Status.PROPOSED), str(Alert.Status.CONFIRMED)]
-
-
-def villages_q(villages: Sequence[str] | None, field: str = "region_code") -> Q:
-    """The rows of `villages` (None: all), as ranges of codes (a village group's code extends its village's)."""
-    if villages is None:
-        return Q()
-    q = Q()
-    for v in villages:
-        q |= Q(**{f"{field}__gte": v, f"{field}__lt": v + "~"})
-    return q
 
 
 def _in_month(field: str, period: Period) -> Q:

@@ -52,7 +52,7 @@ from dixian.registry.models import HelperAssignment
 
 from .catalogue import Drill, Indicator, dim_labels_register, indicator_register, list_url
 from .periods import Period
-from .producers import Row, producer_register
+from .producers import Row, producer_register, villages_q
 
 if TYPE_CHECKING:
     from dixian.regions.models import Region
@@ -92,16 +92,6 @@ SAME_STATE_ACTIONS = (CaseTransition.Action.JOIN, CaseTransition.Action.FOLLOW_U
 ASSISTING_STATES = frozenset({lc.ANNOUNCEMENT, lc.MONITORING})
 
 
-def _villages_q(villages: Sequence[str] | None) -> Q:
-    """The rows of `villages` (their own code, or a group's below it); everything when None."""
-    if villages is None:
-        return Q()
-    q = Q()
-    for v in villages:
-        q |= Q(region_code__gte=v, region_code__lt=v + "~")
-    return q
-
-
 def as_of(period: Period, today: dt.date | None = None) -> dt.date | None:
     """The day a stock of `period` is read at: its last day, today in the current month; None for a
     month still to come (nothing to count)."""
@@ -129,7 +119,7 @@ def monitoring_flows(period: Period, villages: Sequence[str] | None) -> Iterable
     decided = Q(decided_on__gte=first, decided_on__lte=last) & ~Q(origin=MonitoringCase.Origin.IMPORT)
     eliminated = Q(eliminated_on__gte=first, eliminated_on__lte=last, state=lc.ELIMINATED)
     rows = (
-        MonitoringCase.objects.filter(_villages_q(villages))
+        MonitoringCase.objects.filter(villages_q(villages))
         .filter(identified | decided | eliminated)
         .annotate(v=VILLAGE)
         .order_by()
@@ -177,7 +167,7 @@ def stock_query(day: dt.date, villages: Sequence[str] | None) -> QuerySet[Monito
         case=OuterRef("pk"), category__in=lc.DEVELOPMENT_CATEGORIES, applied_on__lte=day
     ).filter(Q(status__in=Measure.APPLIED_STATUSES) | Q(status=Measure.Status.CANCELLED, updated_at__gte=end))
     return (
-        MonitoringCase.objects.filter(_villages_q(villages))
+        MonitoringCase.objects.filter(villages_q(villages))
         # Closed by then (closed states are final): nothing to read from their log.
         .exclude(eliminated_on__lte=day)
         .exclude(state=lc.REFUSED, decided_on__lte=day)
@@ -244,7 +234,7 @@ def consistency_findings(period: Period, villages: Sequence[str] | None) -> Iter
     open_q = Q(first_seen_at__lt=end) & (Q(resolved_at__isnull=True) | Q(resolved_at__gte=end))
     cleared_q = Q(resolved_at__gte=period.start(), resolved_at__lt=period.end())
     rows = (
-        ConsistencyFinding.objects.filter(_villages_q(villages))
+        ConsistencyFinding.objects.filter(villages_q(villages))
         .filter(open_q | cleared_q)
         .annotate(v=VILLAGE)
         .order_by()
