@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "dixian.monitoring",
     "dixian.declarations",
     "dixian.visits",
+    "dixian.funds",
     "dixian.reports",
     "dixian.synthetic",
     "captcha",

@@ -25,6 +25,7 @@ urlpatterns = [
     path("screening/", include("dixian.screening.urls")),
     path("rules/", include("dixian.screening.urls_rules")),
     path("reports/", include("dixian.reports.urls")),
+    path("funds/", include("dixian.funds.urls")),
     path("captcha/", include("dixian.declarations.urls_captcha")),
     path("admin/", admin.site.urls),
     path("favicon.ico", favicon, name="favicon"),

@@ -74,6 +74,17 @@ class Capability(models.TextChoices):
     PHONE_REVEAL = "phone_reveal", "查看并拨打农户电话(留痕)"
     # The dashboard, the map and the monthly bulletin of the account's subtree (docs/domain.md §21).
     REPORTS_VIEW = "reports_view", "查看统计指标、监测一张图和月度通报"
+    # 衔接资金, the project bank and project assets (docs/domain.md §22): each step by the office that owns it.
+    FUNDS_VIEW = "funds_view", "查看衔接资金、项目和资产"
+    FUNDS_EDIT = "funds_edit", "录入和导入资金下达、资金安排和资金支付"
+    PROJECTS_PROPOSE = "projects_propose", "申报村级项目(项目库)"
+    PROJECTS_REVIEW = "projects_review", "乡镇审核项目"
+    PROJECTS_DECIDE = "projects_decide", "县级审定项目、纳入年度实施计划"
+    PROJECTS_EDIT = "projects_edit", "维护项目实施(开工、完工、验收、以工代赈、联农带农)"
+    ASSETS_EDIT = "assets_edit", "登记项目资产、管护台账和收益分配"
+    ASSETS_DISPOSE_APPROVE = "assets_dispose_approve", "审批项目资产处置"
+    # The negative list and the year's industry share and publicity period are the city's (docs/domain.md §22).
+    FUNDS_RULES_EDIT = "funds_rules_edit", "维护资金负面清单和年度资金管理要求"
 
 
 C = Capability
@@ -110,6 +121,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
         C.CASES_VIEW,
         C.DEADLINES_EDIT,
         C.REPORTS_VIEW,
+        C.FUNDS_VIEW,
+        C.FUNDS_RULES_EDIT,
     },
     Role.COUNTY_ADMIN: _REGISTRY_STAFF
     | {
@@ -125,13 +138,34 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
         C.CASES_COUNTY,
         C.DEADLINES_EDIT,
         C.REPORTS_VIEW,
+        C.FUNDS_VIEW,
+        C.PROJECTS_DECIDE,
+        C.ASSETS_DISPOSE_APPROVE,
     },
     Role.COUNTY_REVIEWER: _REGISTRY_STAFF
-    | {C.LINKS_REVIEW, C.RUNS_VIEW, C.CASES_VIEW, C.CASES_CROSS_CHECK, C.REPORTS_VIEW},
+    | {C.LINKS_REVIEW, C.RUNS_VIEW, C.CASES_VIEW, C.CASES_CROSS_CHECK, C.REPORTS_VIEW, C.FUNDS_VIEW},
     Role.TOWNSHIP_REVIEWER: _REGISTRY_STAFF
-    | {C.RUNS_VIEW, C.CASES_VIEW, C.CASES_TOWNSHIP, C.MEASURES_EDIT, C.HELPERS_ASSIGN, C.REPORTS_VIEW},
+    | {
+        C.RUNS_VIEW,
+        C.CASES_VIEW,
+        C.CASES_TOWNSHIP,
+        C.MEASURES_EDIT,
+        C.HELPERS_ASSIGN,
+        C.REPORTS_VIEW,
+        C.FUNDS_VIEW,
+        C.PROJECTS_REVIEW,
+    },
     Role.VILLAGE_OFFICER: _REGISTRY_STAFF
-    | {C.CASES_VIEW, C.CASES_VILLAGE, C.MEASURES_EDIT, C.HELPERS_ASSIGN, C.PHONE_REVEAL, C.REPORTS_VIEW},
+    | {
+        C.CASES_VIEW,
+        C.CASES_VILLAGE,
+        C.MEASURES_EDIT,
+        C.HELPERS_ASSIGN,
+        C.PHONE_REVEAL,
+        C.REPORTS_VIEW,
+        C.FUNDS_VIEW,
+        C.PROJECTS_PROPOSE,
+    },
     # A helper works only on the households assigned to it (registry.selectors.household_scope_for_user).
     Role.HELPER: frozenset(
         {
@@ -147,8 +181,20 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.DEPARTMENT_UPLOADER: frozenset({C.FEEDS_UPLOAD}),
     # 领导 reads everything of its subtree and changes nothing.
     Role.LEADER: frozenset(
-        {C.REGISTRY_VIEW, C.ALERTS_VIEW, C.UNMATCHED_VIEW, C.VISITS_VIEW, C.CASES_VIEW, C.REPORTS_VIEW}
+        {
+            C.REGISTRY_VIEW,
+            C.ALERTS_VIEW,
+            C.UNMATCHED_VIEW,
+            C.VISITS_VIEW,
+            C.CASES_VIEW,
+            C.REPORTS_VIEW,
+            C.FUNDS_VIEW,
+        }
     ),
+    # The finance office issues, arranges and pays; it reads projects and assets but sees no household page.
+    Role.FINANCE_OFFICER: frozenset({C.FUNDS_VIEW, C.FUNDS_EDIT}),
+    # A sector office runs the projects of its region once planned: progress, 以工代赈, assets, 联农带农.
+    Role.SECTOR_OFFICER: frozenset({C.FUNDS_VIEW, C.PROJECTS_EDIT, C.ASSETS_EDIT}),
 }
 
 

@@ -20,6 +20,10 @@ class Role(models.TextChoices):
     HELPER = "helper", "帮扶干部"
     DEPARTMENT_UPLOADER = "department_uploader", "部门数据员"
     LEADER = "leader", "领导"
+    # The finance office (资金下达、安排、支付) and a sector office that runs projects and their assets
+    # (农业农村、水利、交通 …), each of its region (docs/domain.md §22).
+    FINANCE_OFFICER = "finance_officer", "财政部门"
+    SECTOR_OFFICER = "sector_officer", "行业主管部门"
 
 
 class User(AbstractUser):

@@ -45,6 +45,8 @@ LAYERS: dict[str, int] = {
     "dixian.monitoring": 7,
     "dixian.declarations": 9,
     "dixian.visits": 9,
+    # 衔接资金, projects and assets: read the registry's households and persons; read by reports.
+    "dixian.funds": 9,
     # Figures for leaders: read every app, read by none but the demo, which refreshes them after loading.
     "dixian.reports": 10,
     "dixian.synthetic": 11,
