@@ -24,6 +24,8 @@ from dixian.regions.models import Region
 from dixian.registry.models import HelperAssignment, Household, HouseholdIncome, Person
 
 from .demo_cases import demo_cases, demo_cases_loaded
+from .demo_funds import demo_projects, demo_projects_loaded
+from .funds_loading import funds_load, funds_loaded
 from .generate import SCALES, Manifest, generate, read_manifest
 from .labels import registry_labels
 from .loading import lifecycle_load, regions_load, registry_load_directory
@@ -68,6 +70,10 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount(
         "xs_yibao", Role.DEPARTMENT_UPLOADER, "county", note="县医保局:只能报送医保结算", feeds=("medical",)
     ),
+    # 衔接资金 (docs/domain.md §22): the county's finance office issues and arranges funds; a sector office
+    # (农业农村局) runs the projects in the plan, their payments and assets.
+    DemoAccount("xs_finance", Role.FINANCE_OFFICER, "county", note="县财政局:资金下达与资金安排"),
+    DemoAccount("xs_sector", Role.SECTOR_OFFICER, "county", note="县农业农村局:项目实施、支付与资产"),
     DemoAccount("leader", Role.LEADER, "city"),
     DemoAccount("admin", "", "city", pii=True, note="系统后台超级管理员"),
 )
@@ -179,13 +185,15 @@ def demo_load(*, scale: str, seed: int, say: Say) -> bool:
     if Region.objects.filter(code=village).exists() and demo_loaded(manifest, village):
         lifecycle_load(directory, say=say)  # completes a load interrupted before it; writes nothing after
         lines, cases = demo_lines_loaded(manifest, village), demo_cases_loaded(village)
-        if lines and cases:
+        funds = funds_loaded(directory) and demo_projects_loaded(village)
+        if lines and cases and funds:
             say(f"演示数据已加载({manifest.households:,} 户,{manifest.persons:,} 人),无需重复加载。")
             return False
         users = {u.username: u for u in User.objects.filter(username__in=[a.username for a in DEMO_ACCOUNTS])}
         if not lines:
             _lines(directory, manifest, users, village, say)
         _cases(users, village, say)
+        _funds(directory, manifest, users, village, say)
         _facts(say)
         return True
     say("加载行政区划")
@@ -206,6 +214,7 @@ def demo_load(*, scale: str, seed: int, say: Say) -> bool:
     )
     _lines(directory, manifest, users, village, say)
     _cases(users, village, say)
+    _funds(directory, manifest, users, village, say)
     _facts(say)
     return True
 
@@ -249,6 +258,15 @@ def _cases(users: dict[str, User], village: str, say: Say) -> None:
     result = demo_cases(actors, users["helper"], village, say=say)
     if result.imported or result.walked:
         say(f"监测帮扶档案:用时 {time.monotonic() - started:.1f} 秒。")
+
+
+def _funds(directory: Path, manifest: Manifest, users: dict[str, User], village: str, say: Say) -> None:
+    """The generated funds chain, then the demo village's project bank (demo_funds.py); each only once."""
+    started = time.monotonic()
+    say("加载衔接资金、项目、资产与联农带农")
+    funds_load(directory, actor=users["admin"], say=say)
+    demo_projects(users, village, year=dt.date.fromisoformat(manifest.as_of).year, say=say)
+    say(f"衔接资金与项目:用时 {time.monotonic() - started:.1f} 秒。")
 
 
 def _facts(say: Say) -> None:

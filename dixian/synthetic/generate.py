@@ -10,6 +10,9 @@ Output directory:
   cases.parquet  measures.parquet  the monitoring lifecycle (lifecycle.py: a case per monitored household,
                       eliminated and overdue ones, planted inconsistencies)
   consistency_truth.parquet  what 疑点核查 must find on them (lifecycle.TRUTH_SCHEMA)
+  funds_<table>.parquet  衔接资金 of the demo year and the year before (funds.py): allocations, projects,
+                      budgets, arrangements, payments, hires, assets, maintenance, incomes, distributions,
+                      entities, bases, links; money as Decimal(15, 2)
   manifest.json       scale, seed and row counts; written last, so its presence means a complete set
 """
 
@@ -26,11 +29,12 @@ import polars as pl
 from dixian.domain import catalogue
 
 from .feeds import DEFAULT_PERIOD, generate_feeds, write_feeds
+from .funds import FUNDS_FILES, generate_funds
 from .lifecycle import as_of_for, children_plant, generate_lifecycle
 from .population import INCOME_YEAR, generate_population
 from .tree import build_tree, single_township_tree, single_village_tree
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 FILES = (
     "regions.parquet",
     "households.parquet",
@@ -41,6 +45,7 @@ FILES = (
     "measures.parquet",
     "consistency_truth.parquet",
     *(f"feeds/{f.code}.parquet" for f in catalogue.FEEDS),
+    *FUNDS_FILES,
 )
 
 
@@ -79,6 +84,7 @@ class Manifest:
     cases: int = 0
     consistency: dict[str, int] | None = None  # consistency truth rows by kind
     as_of: str = ""  # the day the lifecycle's truth holds on (YYYY-MM-DD)
+    funds: dict[str, int] | None = None  # rows of each funds table
     format_version: int = FORMAT_VERSION
 
 
@@ -168,6 +174,27 @@ def generate(
     lifecycle.cases.write_parquet(out / "cases.parquet", compression="zstd", statistics=True)
     lifecycle.measures.write_parquet(out / "measures.parquet", compression="zstd", statistics=True)
     lifecycle.truth.write_parquet(out / "consistency_truth.parquet", compression="zstd", statistics=True)
+    step("衔接资金、项目、资产与联农带农")
+    # Distributions and hires go to households none of whose members the 公安 feed reports dead or moved
+    # away (R10 plants such deaths): a distribution to such a person would be a finding (docs/domain.md §22).
+    civil = feedset.feeds["civil_registry"].filter(pl.col("change_type").is_in(["死亡", "迁出"]))
+    gone = set(
+        population.persons.filter(pl.col("id_number").is_in(civil["id_number"].implode()))["household_no"]
+    ) | set(truth.filter(pl.col("rule_id") == "R10")["household_no"].drop_nulls())
+    fundset = generate_funds(
+        tree=tree,
+        households=population.households,
+        persons=population.persons,
+        seed=seed,
+        as_of=as_of,
+        demo_village=demo_village,
+        excluded=gone,
+        say=step,
+    )
+    funds_rows = {}
+    for name, frame in fundset.frames().items():
+        frame.write_parquet(out / f"funds_{name}.parquet", compression="zstd", statistics=True)
+        funds_rows[name] = frame.height
     with_workbook = spec.workbook and labels is not None
     if with_workbook:
         from .workbook import write_workbook
@@ -197,6 +224,7 @@ def generate(
         cases=lifecycle.cases.height,
         consistency=dict(sorted(lifecycle.truth.group_by("kind").len().iter_rows())),
         as_of=as_of.isoformat(),
+        funds=funds_rows,
     )
     (out / "manifest.json").write_text(
         json.dumps(asdict(manifest), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
