@@ -142,11 +142,11 @@ def demo_projects(users: dict[str, User], village: str, *, year: int, say: Say |
             transitions = []
             for i, code in enumerate(spec.moves):
                 if code == "propose":
-                    target, owner, label = fd.PROPOSED, "village", "村级申报"
+                    target, owner = fd.PROPOSED, "village"
                 else:
                     move = fd.PROJECT_MOVES[code]
                     assert move.source == state, (code, state)  # noqa: S101 - the table above must be a walk
-                    target, owner, label = move.target, move.owner, move.label
+                    target, owner = move.target, move.owner
                 person = actor[owner]
                 transitions.append(
                     ProjectTransition(
@@ -154,7 +154,8 @@ def demo_projects(users: dict[str, User], village: str, *, year: int, say: Say |
                         action=code,
                         from_state=state,
                         to_state=target,
-                        reason=spec.reason if i == steps - 1 and spec.reason else label,
+                        # Only a move that needs a reason has one (fd.ProjectMove.needs_reason).
+                        reason=spec.reason if i == steps - 1 else "",
                         actor=person,
                         actor_name=person.first_name or person.username,
                         at=ats[i],

@@ -348,6 +348,7 @@ class _Village:
     poor: list[str]  # 脱贫户 and monitored households
     recipients: list[str]  # poor households the feeds leave alone (distributions)
     workers: list[tuple[str, str]]  # (id_number, household_no) of poor households, aged 18 to 60
+    region_of: dict[str, str]  # household_no → the household's region code (its village or group)
 
 
 def _villages(
@@ -355,16 +356,24 @@ def _villages(
 ) -> dict[str, _Village]:
     frame = households.select(
         "household_no",
+        "region_code",
         pl.col("household_no").str.slice(0, 12).alias("village"),
         ((pl.col("kind") == "ex_poor") | (pl.col("monitoring_category") != "")).alias("poor"),
     ).sort("household_no")
     villages: dict[str, _Village] = {}
-    for village, nos, poor in (
-        frame.group_by("village", maintain_order=True).agg(pl.col("household_no"), pl.col("poor")).iter_rows()
+    for village, nos, codes, poor in (
+        frame.group_by("village", maintain_order=True)
+        .agg(pl.col("household_no"), pl.col("region_code"), pl.col("poor"))
+        .iter_rows()
     ):
         poor_nos = [n for n, p in zip(nos, poor, strict=True) if p]
         villages[village] = _Village(
-            village, list(nos), poor_nos, [n for n in poor_nos if n not in excluded], []
+            village,
+            list(nos),
+            poor_nos,
+            [n for n in poor_nos if n not in excluded],
+            [],
+            dict(zip(nos, codes, strict=True)),
         )
     lo, hi = dt.date(as_of.year - 60, 1, 1), dt.date(as_of.year - 18, 12, 31)
     poor_set = frame.filter(pl.col("poor"))["household_no"]
@@ -802,6 +811,7 @@ def _assets(
                     "",
                     handed,
                     no,
+                    village.region_of[no],
                 )
             )
         return
@@ -809,7 +819,7 @@ def _assets(
     if template.asset == fd.OPERATING:
         operator = f"{names.get(village.code, place)}{INDUSTRIES[int(rng.integers(0, 10))]}专业合作社"
     asset = _asset(
-        p, f"{place}{base_name}", template.asset, total, collective, collective, operator, handed, None
+        p, f"{place}{base_name}", template.asset, total, collective, collective, operator, handed, None, ""
     )
     out["assets"].append(asset)
     for _ in range(int(rng.integers(1, 4))):
@@ -861,7 +871,7 @@ def _assets(
                     "recipient_name": name,
                     "period": period,
                     "amount_fen": each,
-                    "region_code": no[:12],
+                    "region_code": village.region_of[no],
                 }
             )
 
@@ -876,6 +886,7 @@ def _asset(
     operator: str,
     handed: dt.date,
     household_no: str | None,
+    region_code: str,
 ) -> dict[str, Any]:
     return {
         "key": f"{p['code']}-{household_no or 'A'}",
@@ -888,7 +899,7 @@ def _asset(
         "operator": operator,
         "handed_over_on": handed,
         "household_no": household_no,
-        "region_code": household_no[:12] if household_no else p["region_code"],
+        "region_code": region_code or p["region_code"],
     }
 
 
@@ -913,7 +924,7 @@ def _project_links(
                 "year": p["year"],
                 "form": form,
                 "benefit_fen": int(rng.integers(lo, hi)) * 100,
-                "region_code": pool[k][:12],
+                "region_code": village.region_of[pool[k]],
             }
         )
 
@@ -1020,7 +1031,7 @@ def _links(
                 "year": year,
                 "form": form,
                 "benefit_fen": int(rng.integers(lo, hi)) * 100,
-                "region_code": pool[k][:12],
+                "region_code": village.region_of[pool[k]],
             }
         )
 

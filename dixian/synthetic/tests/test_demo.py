@@ -14,8 +14,10 @@ from django.utils import timezone
 from dixian.accounts.models import Role, User
 from dixian.cases.models import Alert
 from dixian.common.models import ChangeLog
+from dixian.domain import funds as fd
 from dixian.domain import lifecycle as lc
 from dixian.feeds.models import FeedDelivery
+from dixian.funds.models import Distribution, Payment, Project
 from dixian.monitoring.models import CaseTransition, Measure, MonitoringCase
 from dixian.registry.models import HelperAssignment, Household, Person
 from dixian.synthetic.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, demo_logins
@@ -59,6 +61,8 @@ def test_load_demo_loads_the_village_and_the_accounts(data_dir) -> None:
         "village_officer": (Role.VILLAGE_OFFICER, village.code, False),
         "helper": (Role.HELPER, village.code, False),
         "dept_uploader": (Role.DEPARTMENT_UPLOADER, "360424000000", False),
+        "xs_finance": (Role.FINANCE_OFFICER, "360424000000", False),
+        "xs_sector": (Role.SECTOR_OFFICER, "360424000000", False),
         "leader": (Role.LEADER, "360400000000", False),
     }
     for name, (role, code, pii) in expect.items():
@@ -76,6 +80,10 @@ def test_load_demo_loads_the_village_and_the_accounts(data_dir) -> None:
     assert all(a.household.region_code.startswith(village.code) for a in assignments)
     assert Person.objects.filter(region_code__startswith=village.code).count() > 300
     assert "三线预警" in output
+    # 衔接资金: the generated chain, and the demo village's project bank in every state (docs/synthetic.md).
+    assert "衔接资金" in output and Payment.objects.exists() and Distribution.objects.exists()
+    states = set(Project.objects.filter(region_code=village.code).values_list("state", flat=True))
+    assert states == set(fd.PROJECT_STATES)
 
 
 def test_the_village_officers_queue_shows_alerts_from_all_three_lines_with_reasons(data_dir, client) -> None:
@@ -145,6 +153,8 @@ def test_load_demo_twice_says_so_and_writes_nothing(data_dir) -> None:
         list(Person.objects.order_by("id").values_list("id", "updated_at")),
         HelperAssignment.objects.count(),
         list(User.objects.order_by("id").values_list("id", "password")),
+        Project.objects.count(),
+        Payment.objects.count(),
     )
     output = load_demo()
     assert "已加载" in output and "无需重复加载" in output and "生成演示数据" not in output
@@ -153,6 +163,8 @@ def test_load_demo_twice_says_so_and_writes_nothing(data_dir) -> None:
         list(Person.objects.order_by("id").values_list("id", "updated_at")),
         HelperAssignment.objects.count(),
         list(User.objects.order_by("id").values_list("id", "password")),
+        Project.objects.count(),
+        Payment.objects.count(),
     )
     assert after == before
 
