@@ -265,7 +265,13 @@ def _funds(directory: Path, manifest: Manifest, users: dict[str, User], village:
     started = time.monotonic()
     say("加载衔接资金、项目、资产与联农带农")
     funds_load(directory, actor=users["admin"], say=say)
-    demo_projects(users, village, year=dt.date.fromisoformat(manifest.as_of).year, say=say)
+    # Who does each owner's steps of the project bank (fd.PROJECT_MOVES).
+    actors = {
+        "village": users["village_officer"],
+        "township": users["township_reviewer"],
+        "county": users["xs_admin"],
+    }
+    demo_projects(actors, village, year=dt.date.fromisoformat(manifest.as_of).year, say=say)
     say(f"衔接资金与项目:用时 {time.monotonic() - started:.1f} 秒。")
 
 

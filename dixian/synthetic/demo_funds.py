@@ -90,15 +90,16 @@ def demo_projects_loaded(village: str) -> bool:
     return Project.objects.filter(code__startswith=f"{CODE_PREFIX}-{village}-").exists()
 
 
-def demo_projects(users: dict[str, User], village: str, *, year: int, say: Say | None = None) -> int:
-    """Write the demo village's bank projects (none when they exist); returns how many were written."""
+def demo_projects(actors: dict[str, User], village: str, *, year: int, say: Say | None = None) -> int:
+    """Write the demo village's bank projects (none when they exist); returns how many were written.
+
+    `actors` names the account that owns each step: "village", "township" and "county" (fd.ProjectMove.owner).
+    """
     say = say or (lambda _msg: None)
     if demo_projects_loaded(village):
         return 0
     region = Region.objects.get(code=village)
     township = Region.objects.get(code=village[:9] + "000")
-    actor = {"village": users["village_officer"], "township": users["township_reviewer"]}
-    actor["county"] = users["xs_admin"]
     now = timezone.now().replace(microsecond=0)
     today = timezone.localdate()
     written = 0
@@ -132,7 +133,7 @@ def demo_projects(users: dict[str, User], village: str, *, year: int, say: Say |
                 planned_start=today + dt.timedelta(days=10),
                 planned_completion=today + dt.timedelta(days=120),
                 benefit_plan="优先吸纳本村脱贫户和监测户务工,带动增收",
-                created_by=users["village_officer"],
+                created_by=actors["village"],
             )
             ProjectBudget.objects.bulk_create(
                 ProjectBudget(project=project, level=level, amount=Decimal(amount))
@@ -147,7 +148,7 @@ def demo_projects(users: dict[str, User], village: str, *, year: int, say: Say |
                     move = fd.PROJECT_MOVES[code]
                     assert move.source == state, (code, state)  # noqa: S101 - the table above must be a walk
                     target, owner = move.target, move.owner
-                person = actor[owner]
+                person = actors[owner]
                 transitions.append(
                     ProjectTransition(
                         project=project,

@@ -111,8 +111,13 @@ def test_the_demo_village_has_a_project_in_every_bank_state_with_a_sensible_hist
     funds_load(directory)
     village = demo_village_code(directory)
     users = {u.username: u for u in demo_accounts(village)}
-    assert demo_projects(users, village, year=2026) == len(DEMO_PROJECTS)
-    assert demo_projects(users, village, year=2026) == 0
+    actors = {
+        "village": users["village_officer"],
+        "township": users["township_reviewer"],
+        "county": users["xs_admin"],
+    }
+    assert demo_projects(actors, village, year=2026) == len(DEMO_PROJECTS)
+    assert demo_projects(actors, village, year=2026) == 0
     demo = Project.objects.filter(code__startswith="XMDEMO-", region_code=village)
     assert set(demo.values_list("state", flat=True)) == set(fd.PROJECT_STATES)
     actions = set(fd.PROJECT_MOVES) | {"propose"}
