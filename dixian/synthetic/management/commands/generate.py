@@ -15,7 +15,7 @@ from dixian.synthetic.labels import registry_labels
 class Command(BaseCommand):
     help = (
         "生成合成演示数据(行政区划、农户、人口、收入的 Parquet 文件;村级和县级另附导入工作簿),"
-        "以及演示期间的12类部门数据和筛查标准答案。"
+        "演示期间的12类部门数据和筛查标准答案,以及当年和上年的衔接资金、项目、资产与联农带农。"
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -51,9 +51,11 @@ class Command(BaseCommand):
             progress=self.stdout.write,
             period=period,
         )
+        funds = manifest.funds or {}
         self.stdout.write(
             self.style.SUCCESS(
                 f"已生成 {manifest.regions:,} 个区划、{manifest.households:,} 户、{manifest.persons:,} 人,"
-                f"用时 {time.monotonic() - started:.1f} 秒。"
+                f"衔接资金项目 {funds.get('projects', 0):,} 个、支付 {funds.get('payments', 0):,} 笔、"
+                f"联农带农 {funds.get('links', 0):,} 户次,用时 {time.monotonic() - started:.1f} 秒。"
             )
         )
