@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.utils import timezone
+from stdnum.cn import uscc
 
 from dixian.domain import funds as fd
 from dixian.funds.models import (
@@ -24,6 +25,12 @@ from dixian.registry.models import Household
 
 # Valid 统一社会信用代码 (check digit right), for entities of the tests.
 CREDIT_CODES = ("91110000600037341L", "913200001347667112", "91440300708461136T", "91360400MA35G1YX8U")
+
+
+def credit_code(seq: int, region6: str = "360424") -> str:
+    """A valid 统一社会信用代码 of a 农民专业合作社 (9 + 3... as stdnum computes its check character)."""
+    body = f"93{region6}MA{seq:07d}"
+    return body + uscc.calc_check_digit(body)
 
 
 def accepted_project(
@@ -99,16 +106,15 @@ def funds_records_of(h: Household, tag: str = "") -> dict[str, int]:
             amount=Decimal("300"),
             region_code=h.region_code,
         )
-        n = Household.objects.filter(pk__lte=h.pk).count()
         entity = BusinessEntity.objects.create(
-            name=f"{h.region.name}合作社",
+            name=f"{h.region.name}合作社{tag}",
             kind="cooperative",
-            credit_code=CREDIT_CODES[n % len(CREDIT_CODES)],
+            credit_code=credit_code(BusinessEntity.objects.count()),
             region=h.region,
             region_code=h.region_code,
         )
         base = IndustryBase.objects.create(
-            name=f"{h.region.name}茶叶基地", region=h.region, region_code=h.region_code
+            name=f"{h.region.name}茶叶基地{tag}", region=h.region, region_code=h.region_code
         )
         BenefitLink.objects.create(
             household=h,
@@ -140,6 +146,8 @@ def funds_records_of(h: Household, tag: str = "") -> dict[str, int]:
         "project": project.pk,
         "asset": asset.pk,
         "income": AssetIncome.objects.get(asset=asset).pk,
-        "entity": BusinessEntity.objects.get(region_code=h.region_code, name=f"{h.region.name}合作社").pk,
-        "base": IndustryBase.objects.get(region_code=h.region_code, name=f"{h.region.name}茶叶基地").pk,
+        "entity": BusinessEntity.objects.get(
+            region_code=h.region_code, name=f"{h.region.name}合作社{tag}"
+        ).pk,
+        "base": IndustryBase.objects.get(region_code=h.region_code, name=f"{h.region.name}茶叶基地{tag}").pk,
     }

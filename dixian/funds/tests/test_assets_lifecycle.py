@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -31,7 +32,7 @@ def office(world, people):
 
 
 def register(actor, project, **kw):
-    args = {
+    args: dict[str, Any] = {
         "name": "光伏电站",
         "asset_class": fd.OPERATING,
         "value": D("60000.00"),
