@@ -72,7 +72,7 @@ def accepted_project(
 def funds_records_of(h: Household, tag: str = "") -> dict[str, int]:
     """For the walks: an operating asset of a project in the household's village with an income shared with the
     household, a 到户类 asset of the household, an entity and a base of its village linking it."""
-    code = f"P-{h.household_no}{tag}"
+    code = f"P-{h.pk}{tag}"
     found = Project.objects.filter(code=code).first()
     if found is None:
         project = accepted_project(h.region, code)
