@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dixian.accounts.capabilities import Capability, capability_required, user_can
-from dixian.common.access import scope_by_region
+from dixian.common.access import region_range_q, scope_by_region
 from dixian.common.filters import dropped_notices, region_picker, resolve_region
 from dixian.common.forms import add_service_errors
 from dixian.common.http import AuthenticatedHttpRequest
@@ -65,7 +65,7 @@ def asset_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     region = resolve_region(user, data.get("region") or [], notices)
     qs = assets_for_user(user)
     if region is not None:
-        qs = qs.filter(region_code__startswith=region.prefix)
+        qs = qs.filter(region_range_q(region.prefix))
     if data.get("asset_class"):
         qs = qs.filter(asset_class=data["asset_class"])
     if data.get("state"):

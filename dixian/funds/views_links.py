@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dixian.accounts.capabilities import Capability, capability_required, user_can
-from dixian.common.access import scope_by_region
+from dixian.common.access import region_range_q, scope_by_region
 from dixian.common.filters import dropped_notices, region_picker, resolve_region
 from dixian.common.forms import add_service_errors
 from dixian.common.http import AuthenticatedHttpRequest
@@ -45,7 +45,7 @@ def _filtered_sources[M: BusinessEntity | IndustryBase](
     data = getattr(form, "cleaned_data", {})
     region = resolve_region(request.user, data.get("region") or [], notices)
     if region is not None:
-        qs = qs.filter(region_code__startswith=region.prefix)
+        qs = qs.filter(region_range_q(region.prefix))
     if data.get("kind") and qs.model is BusinessEntity:
         qs = qs.filter(kind=data["kind"])
     # Distinct households each source links (all years): computed, never typed.
@@ -305,7 +305,7 @@ def link_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     region = resolve_region(user, data.get("region") or [], notices)
     qs = scope_by_region(user, BenefitLink.objects.all())
     if region is not None:
-        qs = qs.filter(region_code__startswith=region.prefix)
+        qs = qs.filter(region_range_q(region.prefix))
     if data.get("year"):
         qs = qs.filter(year=data["year"])
     if data.get("source"):

@@ -272,3 +272,43 @@ def test_the_asset_list_totals_by_class_and_its_queries_do_not_grow(
         "public": (6, D("60")),
         "household": (0, D("0")),
     }
+
+
+def test_the_disposal_pages_take_the_proposal_and_the_countys_decision(client, world, people, office):
+    asset = register(office["sector"], accepted_project(world.village, "P1"))
+    client.force_login(office["sector"])
+    assert (
+        client.post(
+            reverse("funds:disposal_propose", args=[asset.pk]), {"kind": "scrap", "reason": ""}
+        ).status_code
+        == 400
+    )
+    client.post(reverse("funds:disposal_propose", args=[asset.pk]), {"kind": "scrap", "reason": "报废"})
+    assert (
+        client.post(reverse("funds:disposal_decide", args=[asset.pk]), {"decision": "approve"}).status_code
+        == 403
+    )
+    client.force_login(people["county_admin"])
+    page = client.get(reverse("funds:asset_detail", args=[asset.pk])).content.decode()
+    assert "处置申请待县级审批" in page and "提交审批意见" in page
+    response = client.post(
+        reverse("funds:disposal_decide", args=[asset.pk]),
+        {"decision": "approve", "disposed_on": "2026-11-02"},
+    )
+    assert response.status_code == 302
+    asset.refresh_from_db()
+    assert asset.state == Asset.State.DISPOSED and asset.disposed_on == dt.date(2026, 11, 2)
+
+
+def test_the_asset_list_filters_by_region_and_year(client, world, office):
+    register(office["sector"], accepted_project(world.village, "P1"), name="良塘资产")
+    register(office["sector"], accepted_project(world.other_village, "P2", year=2025), name="桃坪资产")
+    client.force_login(office["finance"])
+    url = reverse("funds:asset_list")
+    page = client.get(url, {"region": [world.township.pk, world.other_village.pk]}).content.decode()
+    assert "桃坪资产" in page and "良塘资产" not in page
+    page = client.get(url, {"year": "2026"}).content.decode()
+    assert "良塘资产" in page and "桃坪资产" not in page
+    # Another county's unit is ignored with a notice, never shown.
+    page = client.get(url, {"region": [world.other_county.pk]}).content.decode()
+    assert "不在您的管辖范围内" in page and "良塘资产" in page
