@@ -103,3 +103,9 @@ class IndustryBaseAdmin(ReadOnlyAdmin):
 class BenefitLinkAdmin(ReadOnlyAdmin):
     list_display = ("household", "year", "form", "project", "entity", "base", "benefit")
     raw_id_fields = ("household", "project", "entity", "base")
+
+
+@admin.register(m.AssetEvent)
+class AssetEventAdmin(ReadOnlyAdmin):
+    list_display = ("asset", "action", "actor_name", "at")
+    raw_id_fields = ("asset",)

@@ -600,3 +600,40 @@ class BenefitLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.household_id} {self.year} {self.get_form_display()}"
+
+
+# ---- assets' history (helper C, issue 16) ----------------------------------------------------------------
+
+
+class AssetEvent(AppendOnly):
+    """One step of an asset's life (docs/domain.md §22): registered, disposal proposed, disposal approved or
+    refused by the county. Append-only, so the page shows who proposed and who decided even after a refusal
+    puts the asset back in use."""
+
+    class Action(models.TextChoices):
+        REGISTERED = "registered", "登记资产"
+        DISPOSAL_PROPOSED = "disposal_proposed", "申请处置"
+        DISPOSAL_APPROVED = "disposal_approved", "县级批准处置"
+        DISPOSAL_REFUSED = "disposal_refused", "县级不予处置"
+
+    asset = models.ForeignKey(Asset, verbose_name="资产", on_delete=models.PROTECT, related_name="events")
+    action = models.CharField("动作", max_length=20, choices=Action.choices)
+    note = models.CharField("说明", max_length=500, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="办理人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_name = models.CharField("办理人姓名", max_length=150, blank=True)
+    at = models.DateTimeField("时间")
+
+    class Meta:
+        verbose_name = "资产办理记录"
+        verbose_name_plural = "资产办理记录"
+        indexes = [models.Index(fields=["asset", "at"], name="asset_event_at")]
+
+    def __str__(self) -> str:
+        return f"{self.asset_id} {self.get_action_display()} {self.at:%Y-%m-%d}"

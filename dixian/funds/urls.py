@@ -2,7 +2,34 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
+
+from . import views_assets, views_links
 
 app_name = "funds"
 urlpatterns: list[URLPattern | Any] = []
+
+# ---- assets, their income and its distribution; 联农带农 (helper C: views_assets.py, views_links.py) ----
+urlpatterns += [
+    path("assets/", views_assets.asset_list, name="asset_list"),
+    path("assets/new/", views_assets.asset_new, name="asset_new"),
+    path("assets/<int:pk>/", views_assets.asset_detail, name="asset_detail"),
+    path("assets/<int:pk>/maintenance/", views_assets.maintenance_new, name="maintenance_new"),
+    path("assets/<int:pk>/income/", views_assets.income_new, name="income_new"),
+    path("assets/<int:pk>/disposal/", views_assets.disposal_propose, name="disposal_propose"),
+    path("assets/<int:pk>/disposal/decide/", views_assets.disposal_decide, name="disposal_decide"),
+    path("incomes/<int:pk>/", views_assets.distribution_list, name="distribution_list"),
+    path("incomes/<int:pk>/new/", views_assets.distribution_new, name="distribution_new"),
+    path("incomes/<int:pk>/print/", views_assets.distribution_print, name="distribution_print"),
+    path("incomes/<int:pk>/xlsx/", views_assets.distribution_xlsx, name="distribution_xlsx"),
+    path("distribution-findings/", views_assets.distribution_findings, name="distribution_findings"),
+    path("entities/", views_links.entity_list, name="entity_list"),
+    path("entities/new/", views_links.entity_new, name="entity_new"),
+    path("entities/<int:pk>/", views_links.entity_detail, name="entity_detail"),
+    path("bases/", views_links.base_list, name="base_list"),
+    path("bases/new/", views_links.base_new, name="base_new"),
+    path("bases/<int:pk>/", views_links.base_detail, name="base_detail"),
+    path("links/", views_links.link_list, name="link_list"),
+    path("links/new/", views_links.link_new, name="link_new"),
+    path("links/import/", views_links.link_import, name="link_import"),
+]

@@ -36,6 +36,7 @@ from dixian.common.jobs import worker_run_once
 from dixian.common.models import Job
 from dixian.common.testing import fake_id
 from dixian.feeds.services import api_token_create
+from dixian.funds.tests.helpers_assets import funds_records_of
 from dixian.registry import services
 from dixian.registry.models import Household, ImportBatch
 from dixian.registry.selectors import household_scope_for_user
@@ -144,6 +145,29 @@ FILL: dict[str, dict[str, str]] = {
     # The figures (dixian.reports): an indicator code names no record (every code answers alike); the unit
     # is the query's `region=<code>`, tried out of scope by test_reports_answer_404_for_a_unit_out_of_scope.
     "reports:indicator": {"code": "indicator"},
+    # Project assets and 联农带农 (dixian.funds.views_assets, views_links): an operating asset of a project in
+    # the household's village, its income shared with the household, an entity and a base of the village.
+    **dict.fromkeys(
+        (
+            "funds:asset_detail",
+            "funds:maintenance_new",
+            "funds:income_new",
+            "funds:disposal_propose",
+            "funds:disposal_decide",
+        ),
+        {"pk": "asset"},
+    ),
+    **dict.fromkeys(
+        (
+            "funds:distribution_list",
+            "funds:distribution_new",
+            "funds:distribution_print",
+            "funds:distribution_xlsx",
+        ),
+        {"pk": "income"},
+    ),
+    "funds:entity_detail": {"pk": "entity"},
+    "funds:base_detail": {"pk": "base"},
 }
 
 # Pages that take a unit by its code in the query string (?region=<code>): a unit out of the account's
@@ -310,6 +334,12 @@ class Targets:
     measure: int = 10**9  # a measure of that case's plan
     assignment: int = 10**9  # a pairing of the household with a 帮扶干部 (registry.HelperAssignment)
     indicator: str = "no_such_indicator"  # an indicator code (dixian.reports): names no record
+    # dixian.funds: an operating asset in the household's village, its income (shared with the household), and
+    # a business entity and an industry base of the village that link the household.
+    asset: int = 10**9
+    income: int = 10**9
+    entity: int = 10**9
+    base: int = 10**9
 
 
 MISSING = 10**9  # a primary key that exists nowhere
@@ -578,7 +608,12 @@ def targets_for(
         eliminated_case, follow_up = follow_up_of(h)
         case, attachment = case_of(h)
         measure, assignment = plan_of(h, case)
+        funds = funds_records_of(h)
         return Targets(
+            asset=funds["asset"],
+            income=funds["income"],
+            entity=funds["entity"],
+            base=funds["base"],
             case=case,
             attachment=attachment,
             eliminated_case=eliminated_case,
@@ -606,6 +641,7 @@ def targets_for(
     declarations = {h.pk: declaration_in(h) for h in (world.far, world.neighbour, world.home)}
     for h in (world.far, world.neighbour, world.home):
         consistency_finding_in(h)
+        funds_records_of(h)
     visible_batch = batch.pk if batch is not None and not batch_hidden else MISSING
     return (
         of(outside[0] if outside else None, hidden_batch),

@@ -16,6 +16,7 @@ def test_cases_and_visits_register_their_panels_in_order():
         ("monitoring", "monitoring/partials/_household_cases.html"),
         ("alerts", "cases/partials/_household_alerts.html"),
         ("visits", "visits/partials/_household_visits.html"),
+        ("funds", "funds/assets_household_panel.html"),
     ]
 
 
@@ -43,4 +44,4 @@ def test_registering_a_panel_again_replaces_it(monkeypatch):
     visits = next(p for p in before if p.name == "visits")
     household_panel_register(name="visits", order=5, template=visits.template, context=visits.context)
     # Same order as monitoring's panel: the names break the tie.
-    assert [p.name for p in household_panels()] == ["monitoring", "visits", "alerts"]
+    assert [p.name for p in household_panels()] == ["monitoring", "visits", "alerts", "funds"]
