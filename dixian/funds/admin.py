@@ -103,3 +103,9 @@ class IndustryBaseAdmin(ReadOnlyAdmin):
 class BenefitLinkAdmin(ReadOnlyAdmin):
     list_display = ("household", "year", "form", "project", "entity", "base", "benefit")
     raw_id_fields = ("household", "project", "entity", "base")
+
+
+@admin.register(m.FundsImportBatch)
+class FundsImportBatchAdmin(ReadOnlyAdmin):
+    list_display = ("file_name", "region_code", "status", "uploaded_by", "created_at")
+    list_filter = ("status",)
