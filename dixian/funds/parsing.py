@@ -20,6 +20,8 @@ YUAN = Decimal(1)
 WAN = Decimal(10000)
 # Up to 9,999,999,999,999.99 元, the models' AMOUNT field.
 MAX_AMOUNT = Decimal("9999999999999.99")
+# Amounts below this many 元 are read from a float cell directly: its steps (fen, or 万元/1e6) stay below 2**53.
+FLOAT_SAFE = 1e9
 _UNIT_MARKS = ("元", "¥", "￥", ",", " ")
 
 
@@ -34,14 +36,25 @@ def parse_money(value: object, *, unit: Decimal = YUAN) -> Decimal | None:
     Empty → None; negative, zero-free garbage and more decimals than the fen allows are refused."""
     if value is None or value == "":
         return None
+    if type(value) is float and 0 <= value * float(unit) <= FLOAT_SAFE:
+        # The common number cell, without Decimal arithmetic: its value in the column's smallest step (a fen,
+        # or a millionth of 万元) is an integer up to float noise, which a float holds exactly this far.
+        places = 6 if unit == WAN else 2
+        scaled = value * 10.0**places
+        steps = round(scaled)
+        if abs(scaled - steps) <= 1e-6 * max(1.0, scaled):
+            return (Decimal(steps).scaleb(-places) * unit).quantize(fd.FEN) + 0
     unit_name = "万元" if unit == WAN else "元"
     places = _places(unit)
-    bad = ParseError(f"「{rp._shown(value)}」不是金额,请填写数字(单位:{unit_name}),如 1200 或 1,200.50")
+
+    def bad() -> ParseError:  # built only when needed: a book has 100,000 good amounts
+        return ParseError(f"「{rp._shown(value)}」不是金额,请填写数字(单位:{unit_name}),如 1200 或 1,200.50")
+
     if isinstance(value, bool):
-        raise bad
+        raise bad()
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise bad
+            raise bad()
         # The shortest text that reads back as this float is what the cell shows; formula noise
         # (0.1 + 0.2 = 0.30000000000000004) is rounded away when it is below a millionth of a fen.
         amount = Decimal(repr(value))
@@ -61,9 +74,9 @@ def parse_money(value: object, *, unit: Decimal = YUAN) -> Decimal | None:
         try:
             amount = Decimal(s)
         except InvalidOperation:
-            raise bad from None
+            raise bad() from None
         if not amount.is_finite():
-            raise bad
+            raise bad()
     if amount < 0:
         raise ParseError(f"金额「{rp._shown(value)}」不能为负数")
     if amount * unit > MAX_AMOUNT:
@@ -107,6 +120,8 @@ def _payees() -> dict[str, str]:
 
 
 def _lookup(value: object, table: dict[str, str], what: str, offered: list[str]) -> str | None:
+    if type(value) is str and value in table:  # the common case: the label as the template offers it
+        return table[value]
     s = rp.text(value).replace(" ", "")
     if not s:
         return None
