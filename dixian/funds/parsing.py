@@ -150,4 +150,16 @@ def parse_payee(value: object) -> str | None:
     return _lookup(value, _payees(), "收款方类别", list(fd.PAYEE_CATEGORIES.values()))
 
 
+def level_table() -> dict[str, str]:
+    return _levels()
+
+
+def use_table() -> dict[str, str]:
+    return _uses()
+
+
+def payee_table() -> dict[str, str]:
+    return _payees()
+
+
 __all__ = ["ParseError", "parse_kind", "parse_level", "parse_money", "parse_payee", "parse_use"]
