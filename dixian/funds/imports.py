@@ -659,10 +659,11 @@ def check_allocations(
 
 
 def _existing_allocations(keys: set[tuple[str, str, str]]) -> dict[tuple[str, str, str], Allocation]:
+    """The saved allocations of these keys, locked (the book's arrangements are checked against them)."""
     found: dict[tuple[str, str, str], Allocation] = {}
     docs = sorted({k[0] for k in keys})
     for chunk in _chunks(docs):
-        for a in Allocation.objects.filter(doc_no__in=chunk):
+        for a in Allocation.objects.filter(doc_no__in=chunk).select_for_update():
             key = (a.doc_no, a.region_code, a.level)
             if key in keys or not keys:
                 found[key] = a
