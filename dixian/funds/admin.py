@@ -109,3 +109,9 @@ class BenefitLinkAdmin(ReadOnlyAdmin):
 class AssetEventAdmin(ReadOnlyAdmin):
     list_display = ("asset", "action", "actor_name", "at")
     raw_id_fields = ("asset",)
+
+
+@admin.register(m.FundsImportBatch)
+class FundsImportBatchAdmin(ReadOnlyAdmin):
+    list_display = ("file_name", "region_code", "status", "uploaded_by", "created_at")
+    list_filter = ("status",)

@@ -637,3 +637,44 @@ class AssetEvent(AppendOnly):
 
     def __str__(self) -> str:
         return f"{self.asset_id} {self.get_action_display()} {self.at:%Y-%m-%d}"
+
+
+class FundsImportBatch(models.Model):
+    """One import of the finance office's workbook (资金下达 / 资金安排 / 项目 / 资金支付): who, when, which
+    file (its SHA-256), within which unit, and the outcome with counts or the rows' errors."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待处理"
+        IMPORTED = "imported", "已导入"
+        REJECTED = "rejected", "有错误,未导入"
+        FAILED = "failed", "文件无法读取"
+
+    file_name = models.CharField("文件名", max_length=255)
+    checksum = models.CharField("文件校验值(SHA-256)", max_length=64)
+    stored_file = models.CharField("存储位置", max_length=300, blank=True)
+    region = models.ForeignKey("regions.Region", verbose_name="导入范围", on_delete=models.PROTECT)
+    region_code = models.CharField("区划代码", max_length=14)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="导入人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    message = models.CharField("结果", max_length=500, blank=True)
+    counts = models.JSONField("各表新增/未变条数", default=dict, blank=True)
+    errors = models.JSONField("错误样例", default=list, blank=True)
+    error_count = models.PositiveIntegerField("错误数", default=0)
+    report_file = models.CharField("错误报告", max_length=300, blank=True)
+    created_at = models.DateTimeField("导入时间", auto_now_add=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "资金导入批次"
+        verbose_name_plural = "资金导入批次"
+        indexes = [models.Index(fields=["region_code", "created_at"], name="funds_import_region")]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} {self.get_status_display()}"

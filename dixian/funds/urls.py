@@ -4,7 +4,7 @@ from typing import Any
 
 from django.urls import URLPattern, path
 
-from . import views_assets, views_links
+from . import views_allocations, views_assets, views_links
 
 app_name = "funds"
 urlpatterns: list[URLPattern | Any] = []
@@ -32,4 +32,15 @@ urlpatterns += [
     path("links/", views_links.link_list, name="link_list"),
     path("links/new/", views_links.link_new, name="link_new"),
     path("links/import/", views_links.link_import, name="link_import"),
+]
+
+# ---- allocations, arrangements and the finance office's workbook (helper A) ------------------------------
+urlpatterns += [
+    path("allocations/", views_allocations.allocation_list, name="allocation_list"),
+    path("allocations/new/", views_allocations.allocation_new, name="allocation_new"),
+    path("allocations/<int:pk>/", views_allocations.allocation_detail, name="allocation_detail"),
+    path("allocations/<int:pk>/arrange/", views_allocations.arrangement_new, name="arrangement_new"),
+    path("import/", views_allocations.import_page, name="import"),
+    path("import/template/", views_allocations.import_template, name="import_template"),
+    path("import/<int:pk>/report/", views_allocations.import_report, name="import_report"),
 ]

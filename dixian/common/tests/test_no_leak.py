@@ -168,6 +168,11 @@ FILL: dict[str, dict[str, str]] = {
     ),
     "funds:entity_detail": {"pk": "entity"},
     "funds:base_detail": {"pk": "base"},
+    # Allocations (dixian.funds.views_allocations): an allocation to the household's village; an import
+    # batch of the finance office's workbook (only a missing key: batches name no household).
+    "funds:allocation_detail": {"pk": "allocation"},
+    "funds:arrangement_new": {"pk": "allocation"},
+    "funds:import_report": {"pk": "funds_batch"},
 }
 
 # Pages that take a unit by its code in the query string (?region=<code>): a unit out of the account's
@@ -340,6 +345,8 @@ class Targets:
     income: int = 10**9
     entity: int = 10**9
     base: int = 10**9
+    allocation: int = 10**9  # an allocation (资金下达) to the household's village (dixian.funds)
+    funds_batch: int = 10**9  # a funds import batch: only a missing key
 
 
 MISSING = 10**9  # a primary key that exists nowhere
@@ -577,6 +584,48 @@ def consistency_finding_in(h: Household) -> int:
     return finding.pk
 
 
+def allocation_in(h: Household) -> int:
+    """An allocation (资金下达) to the household's village, arranged to a project there."""
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from dixian.funds.models import Allocation, Arrangement, Project
+
+    allocation, created = Allocation.objects.get_or_create(
+        doc_no=f"leak-{h.pk}",
+        region_code=h.region.code,
+        level="central",
+        defaults={
+            "year": 2026,
+            "doc_date": dt.date(2026, 2, 1),
+            "region": h.region,
+            "amount": Decimal("100"),
+        },
+    )
+    if created:
+        project = Project.objects.create(
+            code=f"LEAK-{h.pk}",
+            name=f"{h.region.name}项目",
+            year=2026,
+            kind="industry",
+            region=h.region,
+            region_code=h.region.code,
+            owner_unit="镇政府",
+            state="in_plan",
+            state_since=timezone.now(),
+            budget_total=Decimal("100"),
+        )
+        Arrangement.objects.create(
+            allocation=allocation,
+            project=project,
+            amount=Decimal("50"),
+            arranged_on=dt.date(2026, 3, 1),
+            region_code=h.region.code,
+        )
+    return allocation.pk
+
+
 def targets_for(
     world: World, visible: set[int], job: Job, batch: ImportBatch | None = None, user: User | None = None
 ) -> tuple[Targets, Targets | None]:
@@ -614,6 +663,7 @@ def targets_for(
             income=funds["income"],
             entity=funds["entity"],
             base=funds["base"],
+            allocation=allocation_in(h),
             case=case,
             attachment=attachment,
             eliminated_case=eliminated_case,
