@@ -103,3 +103,16 @@ def test_differing_households_over_columns_match_the_member_by_member_definition
     if expected:
         expected[""] = set().union(*expected.values())
     assert _differing_households(v, members, relation, ["kind", "address"]) == expected
+
+
+@relaxed
+@given(
+    st.dates(min_value=__import__("datetime").date(1, 1, 1))
+    | st.from_regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", fullmatch=True)
+)
+def test_iso_date_fast_path_matches_the_general_path(day: object) -> None:
+    # 1980-01-01 as text is read directly; padded with a space it takes the general path (patterns,
+    # messages for impossible dates such as 2023-02-30 or 0000-01-01): both must answer alike.
+    cell = day if isinstance(day, str) else day.isoformat()
+    assert p._ISO_DATE.match(cell)
+    assert outcome(p.parse_date, cell) == outcome(p.parse_date, f" {cell} ")
