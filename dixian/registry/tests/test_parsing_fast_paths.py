@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import string
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -83,7 +85,7 @@ def test_differing_households_over_columns_match_the_member_by_member_definition
     from dixian.registry.imports import _differing_households
 
     relation = [Relation.HEAD if r == "户主" else r for _, r, _, _ in rows]
-    v = {
+    v: dict[str, list[Any]] = {
         "household_no": [f"H{no}" for no, _, _, _ in rows],
         "kind": [a for _, _, a, _ in rows],
         "address": [b for _, _, _, b in rows],
@@ -106,11 +108,8 @@ def test_differing_households_over_columns_match_the_member_by_member_definition
 
 
 @relaxed
-@given(
-    st.dates(min_value=__import__("datetime").date(1, 1, 1))
-    | st.from_regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", fullmatch=True)
-)
-def test_iso_date_fast_path_matches_the_general_path(day: object) -> None:
+@given(st.dates(min_value=dt.date(1, 1, 1)) | st.from_regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", fullmatch=True))
+def test_iso_date_fast_path_matches_the_general_path(day: dt.date | str) -> None:
     # 1980-01-01 as text is read directly; padded with a space it takes the general path (patterns,
     # messages for impossible dates such as 2023-02-30 or 0000-01-01): both must answer alike.
     cell = day if isinstance(day, str) else day.isoformat()
