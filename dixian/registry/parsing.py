@@ -40,6 +40,7 @@ _DATE_PATTERNS = (
     re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$", re.ASCII),
     re.compile(r"^(\d{4})(\d{2})(\d{2})$", re.ASCII),
 )
+_ISO_DATE = re.compile(r"\A\d{4}-\d{2}-\d{2}\Z", re.ASCII)
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 MAX_EXCEL_SERIAL = 2958465  # 9999-12-31
 MAX_AMOUNT = Decimal("9999999999.99")  # 12 digits, 2 decimals: the model's DecimalField
@@ -141,6 +142,13 @@ def parse_date(value: object) -> dt.date | None:
     """Excel serials and date cells, 1980年1月1日, 1980-01-01, 1980/1/1, 1980.1.1, 19800101. Empty → None."""
     if value is None or value == "":
         return None
+    if type(value) is str and _ISO_DATE.match(value):
+        # The common cell, 1980-01-01 as text: read directly (the general path below builds its error
+        # message first). An impossible date falls through to the general path and its message.
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):

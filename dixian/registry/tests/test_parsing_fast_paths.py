@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import string
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -59,3 +61,57 @@ def test_filled_row_fast_check_matches_is_empty(row: list[object]) -> None:
     from dixian.registry.imports import _filled, _is_empty
 
     assert _filled(row) == (not all(_is_empty(v) for v in row))
+
+
+# A household-level column: members leave it empty, repeat the head's value or differ from it.
+member_value = st.one_of(st.none(), st.sampled_from(["A", "B", ""]), st.integers(0, 2))
+
+
+@relaxed
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 4), st.sampled_from(["户主", "配偶", "子女"]), member_value, member_value),
+        max_size=25,
+    )
+)
+def test_differing_households_over_columns_match_the_member_by_member_definition(
+    rows: list[tuple[int, str, object, object]],
+) -> None:
+    # The import compares only the households `_differing_households` names; it must name every household
+    # where a member other than the first head has a filled value different from the head's.
+    from collections import defaultdict
+
+    from dixian.registry.choices import Relation
+    from dixian.registry.imports import _differing_households
+
+    relation = [Relation.HEAD if r == "户主" else r for _, r, _, _ in rows]
+    v: dict[str, list[Any]] = {
+        "household_no": [f"H{no}" for no, _, _, _ in rows],
+        "kind": [a for _, _, a, _ in rows],
+        "address": [b for _, _, _, b in rows],
+    }
+    members: dict[str, list[int]] = defaultdict(list)
+    for i, no in enumerate(v["household_no"]):
+        members[no].append(i)
+    expected: dict[str, set[str]] = {}
+    for name in ("kind", "address"):
+        values = v[name]
+        for no, idx in members.items():
+            heads = [i for i in idx if relation[i] == Relation.HEAD]
+            if len(idx) > 1 and heads:
+                ref = values[heads[0]]
+                if any(i != heads[0] and values[i] is not None and values[i] != ref for i in idx):
+                    expected.setdefault(name, set()).add(no)
+    if expected:
+        expected[""] = set().union(*expected.values())
+    assert _differing_households(v, members, relation, ["kind", "address"]) == expected
+
+
+@relaxed
+@given(st.dates(min_value=dt.date(1, 1, 1)) | st.from_regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", fullmatch=True))
+def test_iso_date_fast_path_matches_the_general_path(day: dt.date | str) -> None:
+    # 1980-01-01 as text is read directly; padded with a space it takes the general path (patterns,
+    # messages for impossible dates such as 2023-02-30 or 0000-01-01): both must answer alike.
+    cell = day if isinstance(day, str) else day.isoformat()
+    assert p._ISO_DATE.match(cell)
+    assert outcome(p.parse_date, cell) == outcome(p.parse_date, f" {cell} ")
