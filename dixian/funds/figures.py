@@ -137,6 +137,11 @@ class RegionReport:
         return share is not None and share < self.industry_share_min
 
 
+def _fen(value: Decimal | None) -> Decimal:
+    """A database sum exact to the fen: SQLite's SUM of decimals comes back with trailing digits."""
+    return ZERO if value is None else Decimal(value).quantize(fd.FEN)
+
+
 def industry_share_min(year: int) -> Decimal:
     policy = FundsPolicy.objects.filter(year=year).values_list("industry_share_min", flat=True).first()
     return policy if policy is not None else fd.DEFAULT_INDUSTRY_SHARE_MIN
@@ -166,10 +171,10 @@ def figures_by_prefix(
         .order_by()
     ):
         f = out[row["key"]]
-        f.issued += row["total"]
-        f.issued_by_level[row["level"]] = f.issued_by_level.get(row["level"], ZERO) + row["total"]
+        f.issued += _fen(row["total"])
+        f.issued_by_level[row["level"]] = f.issued_by_level.get(row["level"], ZERO) + _fen(row["total"])
         if row["direct"]:
-            f.issued_direct += row["total"]
+            f.issued_direct += _fen(row["total"])
 
     arrangements = Arrangement.objects.filter(scope, allocation__year=year)
     if as_of is not None:
@@ -186,9 +191,9 @@ def figures_by_prefix(
         .order_by()
     ):
         f = out[row["key"]]
-        f.arranged += row["total"]
+        f.arranged += _fen(row["total"])
         if row["industry"]:
-            f.arranged_industry += row["total"]
+            f.arranged_industry += _fen(row["total"])
 
     planned = Q(state=fd.IN_PLAN)
     if as_of is not None:
@@ -214,13 +219,13 @@ def figures_by_prefix(
         f.started += row["started"]
         f.completed += row["completed"]
         f.accepted += row["accepted"]
-        f.budget += row["budget"] or ZERO
+        f.budget += _fen(row["budget"])
 
     payments = Payment.objects.filter(scope, project__year=year, project__state=fd.IN_PLAN)
     if as_of is not None:
         payments = payments.filter(paid_on__lte=as_of, project__planned_on__lte=as_of)
     for row in _key(payments, key_length).values("key").annotate(total=Sum("amount")).order_by():
-        out[row["key"]].paid += row["total"]
+        out[row["key"]].paid += _fen(row["total"])
 
     assets = Asset.objects.filter(scope, project__year=year).exclude(state=Asset.State.DISPOSED)
     for row in (
@@ -231,7 +236,7 @@ def figures_by_prefix(
     ):
         f = out[row["key"]]
         n, value = f.assets.get(row["asset_class"], (0, ZERO))
-        f.assets[row["asset_class"]] = (n + row["n"], value + row["value"])
+        f.assets[row["asset_class"]] = (n + row["n"], value + _fen(row["value"]))
 
     poor = Q(household__kind=HouseholdKind.EX_POOR) | ~Q(household__monitoring_category="")
     links = BenefitLink.objects.filter(scope, year=year)

@@ -186,12 +186,13 @@ def facts_refresh(
                 for producer in _selected(producers):
                     if not producer.history and period != current:
                         continue
-                    if not producer.rollup and village_list is not None:
+                    if not producer.rollup and village_list is not None and not producer.whole_on_change:
                         # Counted per county and city only (rule yield, deliveries): recomputing them
                         # city-wide for a few changed villages would cost more than the villages; the
                         # refresh after a screening run and the nightly one bring them up to date.
                         continue
-                    computed = _compute(producer, period, village_list)
+                    # A producer without roll-up writes every level's figures at once: computed whole.
+                    computed = _compute(producer, period, village_list if producer.rollup else None)
                     if not producer.rollup:
                         rows += _write_final_rows(producer, period, computed)
                         continue

@@ -38,6 +38,8 @@ def test_the_countys_figures_are_its_own_rows_summed_exactly(world, funds):
     assert f.budget == D("1000000.25")
     assert f.paid == D("700000.05")  # 450,000.10 + 149,999.90 + 100,000.05
     assert f.paid_rate == D("0.7000")
+    # Sums are exact to the fen, written with two places (SQLite's SUM comes back with trailing digits).
+    assert {x.as_tuple().exponent for x in (f.issued, f.arranged, f.budget, f.paid, f.assets_value)} == {-2}
     # The disposed asset is not held any more.
     assert f.assets == {fd.OPERATING: (1, D("500000.00")), fd.HOUSEHOLD: (1, D("100000.00"))}
     assert (f.assets_count, f.assets_value) == (2, D("600000.00"))
