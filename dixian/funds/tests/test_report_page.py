@@ -177,3 +177,20 @@ def test_the_page_costs_the_same_queries_whatever_the_number_of_rows(
         assert client.get(URL, {"year": str(YEAR)}).status_code == 200
     assert len(after) == len(before)
     assert len(before) <= 14
+
+
+def test_the_funds_personas_are_the_people_fixtures_own_accounts(world, people):
+    offices = funds_personas(world)
+    assert offices["finance"] == people["finance"] and offices["sector"] == people["sector"]
+    assert offices["other_finance"].region == world.other_county
+
+
+def test_the_menu_leads_to_the_funds_page_exactly_for_accounts_that_may_open_it(client, world, people):
+    for name in ("finance", "sector", "leader", "village_officer", "department_uploader", "helper"):
+        client.force_login(people[name])
+        shown = (
+            'href="/funds/">资金项目</a>'
+            in client.get("/households/" if name != "department_uploader" else "/feeds/").content.decode()
+        )
+        client.force_login(people[name])
+        assert shown == (client.get(URL).status_code == 200), name
