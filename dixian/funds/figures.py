@@ -27,6 +27,7 @@ from dixian.common.access import region_range_q
 from dixian.domain import funds as fd
 from dixian.regions.models import Region
 from dixian.registry.choices import HouseholdKind
+from dixian.registry.models import MONITORED, Household
 
 from .models import Allocation, Arrangement, Asset, BenefitLink, FundsPolicy, Payment, Project
 
@@ -238,7 +239,12 @@ def figures_by_prefix(
         n, value = f.assets.get(row["asset_class"], (0, ZERO))
         f.assets[row["asset_class"]] = (n + row["n"], value + _fen(row["value"]))
 
-    poor = Q(household__kind=HouseholdKind.EX_POOR) | ~Q(household__monitoring_category="")
+    # 脱贫户 or 监测户, as two sets of ids the registry's indexes give without reading a household row
+    # (kind; the partial index of monitored households): joining 300,000 links to their households cost
+    # seconds at city scale (docs/benchmarks.md "Funds and projects").
+    poor = Q(household__in=Household.objects.filter(kind=HouseholdKind.EX_POOR).values("id")) | Q(
+        household__in=Household.objects.filter(MONITORED).values("id")
+    )
     links = BenefitLink.objects.filter(scope, year=year)
     for row in (
         _key(links, key_length)

@@ -32,7 +32,7 @@ from dixian.funds.report import drill_link
 
 from .catalogue import Drill, Indicator, dim_labels_register, indicator_register
 from .periods import Period
-from .producers import Row, ancestors_of, producer_register
+from .producers import Row, ancestors_of, producer_register, refresh_memo
 
 if TYPE_CHECKING:
     from dixian.regions.models import Region
@@ -59,12 +59,17 @@ PRESENT_CODES = (ASSETS, ASSET_VALUE, HOUSEHOLDS, HOUSEHOLDS_POOR)
 def _by_unit(period: Period) -> dict[str, Figures]:
     """The sums of the period's year per unit of every level: each 12-digit code's own, added to itself and
     every unit above it."""
-    as_of = None if period == Period.current() else period.last_day
-    units: dict[str, Figures] = defaultdict(Figures)
-    for code, figures in figures_by_prefix(period.year, "", 12, as_of=as_of).items():
-        for unit in (code, *ancestors_of(code)):
-            units[unit].add(figures)
-    return units
+
+    def compute() -> dict[str, Figures]:
+        as_of = None if period == Period.current() else period.last_day
+        units: dict[str, Figures] = defaultdict(Figures)
+        for code, figures in figures_by_prefix(period.year, "", 12, as_of=as_of).items():
+            for unit in (code, *ancestors_of(code)):
+                units[unit].add(figures)
+        return units
+
+    # Both producers read the same sums: once per refresh.
+    return refresh_memo(("funds_by_unit", str(period)), compute)
 
 
 def _dated_rows(code: str, f: Figures) -> Iterable[Row]:
