@@ -139,3 +139,14 @@ def test_the_dashboard_shows_the_group_with_its_figures(client, world, people, f
     text = response.content.decode()
     assert 'data-group="衔接资金与项目"' in text
     assert "资金安排率" in text and "67.6" in text
+
+
+def test_the_dashboards_refresh_before_reading_leaves_the_funds_figures_to_the_worker_or_the_night(
+    world, funds
+):
+    pay(funds.projects["P2"], "99.95", dt.date(YEAR, 12, 1))
+    facts_refresh_stale(whole=False)
+    assert fact(world.county, "funds.paid") == D("700000.05")  # not recounted in the page's request
+    assert not StaleVillage.objects.exists()
+    facts_refresh(periods=[DECEMBER])  # the nightly refresh
+    assert fact(world.county, "funds.paid") == D("700100.00")
