@@ -323,6 +323,8 @@ LANDING: tuple[tuple[Capability, str], ...] = (
     (C.REPORTS_VIEW, "reports:dashboard"),
     (C.REGISTRY_VIEW, "registry:household_list"),
     (C.REGISTRY_VIEW_ASSIGNED, "registry:household_list"),
+    # The finance and sector offices (docs/domain.md §22): their region's money and projects.
+    (C.FUNDS_VIEW, "funds:report"),
     (C.FEEDS_UPLOAD, "feeds:delivery_list"),
     (C.VISITS_RECORD, "visits:list"),
 )

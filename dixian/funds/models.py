@@ -315,6 +315,8 @@ class Payment(TimeStampedModel):
         indexes = [
             models.Index(fields=["project", "paid_on"], name="payment_project_date"),
             models.Index(fields=["region_code", "paid_on"], name="payment_region_date"),
+            # The funds report's sums read the index alone (docs/benchmarks.md "Funds and projects").
+            models.Index(fields=["region_code", "project", "paid_on", "amount"], name="payment_report"),
         ]
 
     def __str__(self) -> str:
@@ -401,6 +403,9 @@ class Asset(TimeStampedModel):
         indexes = [
             models.Index(fields=["region_code", "asset_class"], name="asset_region_class"),
             models.Index(fields=["household"], condition=Q(household__isnull=False), name="asset_household"),
+            models.Index(
+                fields=["region_code", "project", "asset_class", "state", "value"], name="asset_report"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -596,6 +601,7 @@ class BenefitLink(models.Model):
         indexes = [
             models.Index(fields=["region_code", "year"], name="benefit_link_region_year"),
             models.Index(fields=["household", "year"], name="benefit_link_household"),
+            models.Index(fields=["year", "region_code", "household"], name="benefit_link_report"),
         ]
 
     def __str__(self) -> str:

@@ -9,19 +9,15 @@ from pathlib import Path
 
 import xlsxwriter
 
-from dixian.accounts.models import Role, User
-from dixian.common.testing import persona
-from dixian.registry.testing import World
+from dixian.accounts.models import User
+from dixian.registry.testing import World, funds_offices
 
 
 def funds_personas(world: World) -> dict[str, User]:
-    """The county's finance office and a sector office that runs projects, and the other county's finance
-    office (to check scoping)."""
-    return {
-        "finance": persona("finance", world.county, Role.FINANCE_OFFICER),
-        "sector": persona("sector", world.county, Role.SECTOR_OFFICER),
-        "other_finance": persona("other_finance", world.other_county, Role.FINANCE_OFFICER),
-    }
+    """The county's finance office and a sector office that runs projects (the same accounts as the
+    `people` fixture's "finance" and "sector", never a second copy), and the other county's finance office
+    (to check scoping)."""
+    return funds_offices(world)
 
 
 def funds_workbook(path: Path, sheets: Mapping[str, Sequence[Sequence[object]]]) -> Path:

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.urls import URLPattern, path
 
-from . import views_allocations, views_assets, views_links
+from . import views_allocations, views_assets, views_links, views_report
 
 app_name = "funds"
 urlpatterns: list[URLPattern | Any] = []
@@ -43,4 +43,10 @@ urlpatterns += [
     path("import/", views_allocations.import_page, name="import"),
     path("import/template/", views_allocations.import_template, name="import_template"),
     path("import/<int:pk>/report/", views_allocations.import_report, name="import_report"),
+]
+
+# --- report (the region's funds-and-projects page and its workbook; docs/domain.md §22 "Figures") ---
+urlpatterns += [
+    path("", views_report.report, name="report"),
+    path("report.xlsx", views_report.report_xlsx, name="report_xlsx"),
 ]

@@ -130,6 +130,25 @@ def personas(world: World) -> dict[str, User]:
             feeds=[f.code for f in catalogue.FEEDS],
         ),
         "leader": persona("leader", world.city, Role.LEADER),
+        # The county's finance office and a sector office that runs projects (docs/domain.md §22).
+        "finance": persona("finance", world.county, Role.FINANCE_OFFICER),
+        "sector": persona("sector", world.county, Role.SECTOR_OFFICER),
+    }
+
+
+def funds_offices(world: World) -> dict[str, User]:
+    """The county's finance and sector offices (the `people` fixture's when it ran, made here otherwise) and
+    the other county's finance office, for dixian.funds.testing (roles are named only here and in the
+    permission map)."""
+
+    def one(username: str, region_node: Region, role: str) -> User:
+        found = User.objects.filter(username=username).first()
+        return found if found is not None else persona(username, region_node, role)
+
+    return {
+        "finance": one("finance", world.county, Role.FINANCE_OFFICER),
+        "sector": one("sector", world.county, Role.SECTOR_OFFICER),
+        "other_finance": one("other_finance", world.other_county, Role.FINANCE_OFFICER),
     }
 
 

@@ -27,6 +27,7 @@ from dixian.regions.models import Region
 
 from .catalogue import Indicator, headline_indicators, indicator_get
 from .periods import Period, PeriodError
+from .producers_funds import BULLETIN_CODES as FUNDS_CODES
 from .selectors import Compared, Ranked, figures_compared, last_refresh, rankings
 
 if TYPE_CHECKING:
@@ -157,6 +158,8 @@ class TextInput:
     empty: bool = False
     # The day the figures run to when the month is not over yet (the current month); None: its end.
     until: dt.date | None = None
+    # The funds figures (reports/producers_funds.py BULLETIN_CODES): their own paragraph, told last.
+    funds: tuple[TextFigure, ...] = ()
 
 
 def _changes(f: TextFigure) -> str:
@@ -251,7 +254,29 @@ def compose_text(t: TextInput) -> list[str]:
         if s.top:
             text += ",其中" + "、".join(f"{name}{number(v)}{s.unit}" for name, v in s.top)
         paragraphs.append(text + "。")
+    if t.funds:
+        paragraphs.append(funds_text(t))
     return paragraphs
+
+
+def funds_text(t: TextInput) -> str:
+    """衔接资金和项目: the year's money and projects to the month's end (docs/domain.md §21), each figure as it
+    is (a zero said to be zero, a rate over nothing said to have no data)."""
+    p = t.period
+    day = f"{t.until.day}日" if t.until else "底"
+    if not any(f.value for f in t.funds):
+        return f"衔接资金和项目方面,截至{p.year}年{p.month}月{day},{t.area}本年度尚无资金下达和年度实施项目记录。"
+    clauses = []
+    for f in t.funds:
+        if f.kind == "ratio":
+            clauses.append(
+                f"{f.name}暂无数据" if f.value is None else f"{f.name}{number(f.value, percent=True)}%"
+            )
+        elif f.value:
+            clauses.append(f"{f.name}{number(f.value)}{f.unit}")
+        else:
+            clauses.append(f"{f.name}为0")
+    return f"衔接资金和项目方面,截至{p.year}年{p.month}月{day},{t.area}本年度" + ",".join(clauses) + "。"
 
 
 # ---- the bulletin --------------------------------------------------------------------------------------
@@ -320,6 +345,7 @@ def text_input(
     *,
     empty: bool,
     until: dt.date | None = None,
+    funds: Sequence[Compared] = (),
 ) -> TextInput:
     """What the text says, taken from the bulletin's figures (and nothing else). A headline figure that
     has its section by unit (overdue cases) is said there, once."""
@@ -377,6 +403,15 @@ def text_input(
         ranks=tuple(ranks),
         empty=empty,
         until=until,
+        funds=tuple(
+            TextFigure(
+                name=c.current.indicator.name,
+                unit=c.current.indicator.unit,
+                kind=_kind(c.current.indicator),
+                value=c.current.value,
+            )
+            for c in funds
+        ),
     )
 
 
@@ -387,7 +422,13 @@ def bulletin_build(region: Region, period: Period) -> Bulletin:
     present = [(code, title, indicator_get(code)) for code, title in BY_UNIT]
     extra = [ind for _, _, ind in present if ind is not None and ind not in headline]
     wanted = headline + extra
-    compared = {c.current.indicator.code: c for c in figures_compared(region, period, wanted)}
+    # The funds paragraph's figures, read in the same query as the headline's (not ranked).
+    funds_wanted = [
+        ind for code in FUNDS_CODES if (ind := indicator_get(code)) is not None and ind not in wanted
+    ]
+    compared = {
+        c.current.indicator.code: c for c in figures_compared(region, period, [*wanted, *funds_wanted])
+    }
     unit_label = UNIT_LABELS.get(region.level, "")
     ranked = rankings(region, period, wanted) if unit_label and wanted else {}
 
@@ -426,7 +467,18 @@ def bulletin_build(region: Region, period: Period) -> Bulletin:
         units=tuple(units),
         by_unit=by_unit,
         text=tuple(
-            compose_text(text_input(region, period, heads, ranked, by_unit, empty=empty, until=until))
+            compose_text(
+                text_input(
+                    region,
+                    period,
+                    heads,
+                    ranked,
+                    by_unit,
+                    empty=empty,
+                    until=until,
+                    funds=[compared[ind.code] for ind in funds_wanted],
+                )
+            )
         ),
         empty=empty,
         refreshed_at=refresh.finished_at if refresh is not None else None,

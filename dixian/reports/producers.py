@@ -36,17 +36,30 @@ class Producer:
     compute: Compute
     history: bool = True
     rollup: bool = True
+    # A producer without roll-up that is cheap enough to recompute whole when a few villages changed (the
+    # funds figures, reports/producers_funds.py), instead of leaving its figures to the nightly refresh.
+    whole_on_change: bool = False
 
 
 PRODUCERS: dict[str, Producer] = {}
 
 
 def producer_register(
-    name: str, *, codes: Sequence[str], history: bool = True, rollup: bool = True
+    name: str,
+    *,
+    codes: Sequence[str],
+    history: bool = True,
+    rollup: bool = True,
+    whole_on_change: bool = False,
 ) -> Callable[[Compute], Compute]:
     def decorator(compute: Compute) -> Compute:
         PRODUCERS[name] = Producer(
-            name=name, codes=tuple(codes), compute=compute, history=history, rollup=rollup
+            name=name,
+            codes=tuple(codes),
+            compute=compute,
+            history=history,
+            rollup=rollup,
+            whole_on_change=whole_on_change,
         )
         return compute
 
@@ -127,4 +140,9 @@ def ancestors_of(code: str) -> list[str]:
 
 
 # The producers, one module per source (imported here so that loading this module registers them all).
-from . import producers_alerts, producers_monitoring, producers_registry  # noqa: E402, F401
+from . import (  # noqa: E402, F401
+    producers_alerts,
+    producers_funds,
+    producers_monitoring,
+    producers_registry,
+)

@@ -163,6 +163,7 @@ def facts_refresh(
     villages: Sequence[str] | None = None,
     producers: Sequence[str] | None = None,
     scope: str = "",
+    whole: bool = True,
 ) -> RefreshStats:
     """Recompute the facts of `periods` for `villages` (12-digit codes; None: every village) from
     `producers` (names; None: all), and their sums up to the city, in one transaction.
@@ -173,6 +174,10 @@ def facts_refresh(
     clock = time.perf_counter()
     current = Period.current()
     village_list = sorted({village_of(v) for v in villages}) if villages is not None else None
+    # `whole=False` (the dashboard's refresh before reading): the producers recomputed whole on a change
+    # (the funds figures, seconds at city scale, docs/benchmarks.md "Funds and projects") are skipped; the
+    # marks are taken all the same, so those figures then wait for the worker's next change or the night.
+    deferred = village_list is not None and not whole
     claimed = _stale_claim(periods, village_list, producers)
     rows = 0
     seen: set[str] = set()
@@ -186,12 +191,15 @@ def facts_refresh(
                 for producer in _selected(producers):
                     if not producer.history and period != current:
                         continue
-                    if not producer.rollup and village_list is not None:
+                    if deferred and producer.whole_on_change:
+                        continue
+                    if not producer.rollup and village_list is not None and not producer.whole_on_change:
                         # Counted per county and city only (rule yield, deliveries): recomputing them
                         # city-wide for a few changed villages would cost more than the villages; the
                         # refresh after a screening run and the nightly one bring them up to date.
                         continue
-                    computed = _compute(producer, period, village_list)
+                    # A producer without roll-up writes every level's figures at once: computed whole.
+                    computed = _compute(producer, period, village_list if producer.rollup else None)
                     if not producer.rollup:
                         rows += _write_final_rows(producer, period, computed)
                         continue
@@ -289,7 +297,7 @@ def facts_mark_stale(region_codes: Iterable[str], *, periods: Iterable[Period] |
 STALE_ALL_VILLAGES = 200
 
 
-def facts_refresh_stale(*, limit: int | None = None) -> RefreshStats | None:
+def facts_refresh_stale(*, limit: int | None = None, whole: bool = True) -> RefreshStats | None:
     """Refresh the villages marked stale (at most `limit` of them; None: all), month by month; a month with
     more than STALE_ALL_VILLAGES of them (a county's import) is recomputed for every village."""
     pending = list(
@@ -306,6 +314,6 @@ def facts_refresh_stale(*, limit: int | None = None) -> RefreshStats | None:
             last = facts_refresh(periods=[Period.parse(period)], scope=f"全部(变动 {len(codes)} 个村)")
         else:
             last = facts_refresh(
-                periods=[Period.parse(period)], villages=codes, scope=f"{len(codes)} 个村(变动)"
+                periods=[Period.parse(period)], villages=codes, scope=f"{len(codes)} 个村(变动)", whole=whole
             )
     return last

@@ -25,6 +25,7 @@ from contextlib import suppress
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Model
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.utils import timezone
 
@@ -196,6 +197,45 @@ def on_import_batch(*, instance: Any, raw: bool = False, **_: object) -> None:
     _mark(villages)
 
 
+# --- funds and projects (docs/domain.md §22) -----------------------------------------------------------------
+# The funds producers recompute every unit whenever anything is marked (reports/producers_funds.py), so one
+# mark per change is enough: the row's own code (a county's for an allocation, which then stands for no
+# village and costs its refresh nothing else) and the months of its dates.
+
+FUNDS_DATES: dict[str, tuple[str, ...]] = {
+    "Allocation": ("doc_date",),
+    "Arrangement": ("arranged_on",),
+    "Project": ("planned_on", "started_on", "completed_on", "accepted_on"),
+    "Payment": ("paid_on",),
+}
+
+
+def _funds_days(instance: Any) -> list[dt.date | None]:
+    return [getattr(instance, name) for name in FUNDS_DATES.get(type(instance).__name__, ())]
+
+
+def before_funds_change(*, sender: Any, instance: Any, raw: bool = False, **_: object) -> None:
+    """A project's dates or place corrected: the months (and unit) it leaves are recounted too."""
+    if raw or instance.pk is None:
+        return
+    fields = ["region_code", *FUNDS_DATES.get(sender.__name__, ())]
+    old = sender.objects.filter(pk=instance.pk).values_list(*fields).first()
+    if old is not None:
+        _mark([old[0]], *old[1:])
+
+
+def on_funds_row(*, instance: Any, raw: bool = False, **_: object) -> None:
+    """An allocation, arrangement, project, payment, asset or benefit link written or removed."""
+    if not raw:
+        _mark([instance.region_code], *_funds_days(instance))
+
+
+def on_project_part(*, instance: Any, raw: bool = False, **_: object) -> None:
+    """A project's budget line: the plan's total investment."""
+    if not raw:
+        _mark([_code_of(instance, "project")])
+
+
 # --- a screening run ----------------------------------------------------------------------------------------------
 
 
@@ -225,6 +265,15 @@ def triggers_connect() -> None:
     """Called once from ReportsConfig.ready()."""
     from dixian.cases.models import Alert
     from dixian.cases.signals import alert_status_changed
+    from dixian.funds.models import (
+        Allocation,
+        Arrangement,
+        Asset,
+        BenefitLink,
+        Payment,
+        Project,
+        ProjectBudget,
+    )
     from dixian.monitoring.models import CaseTransition, Measure
     from dixian.registry.models import HelperAssignment, Household, HouseholdIncome, ImportBatch, Person
     from dixian.registry.signals import household_moved, person_moved
@@ -245,4 +294,14 @@ def triggers_connect() -> None:
     household_moved.connect(on_household_moved, dispatch_uid="reports_household_moved")
     person_moved.connect(on_person_moved, dispatch_uid="reports_person_moved")
     post_save.connect(on_import_batch, sender=ImportBatch, dispatch_uid="reports_import_batch")
+    funds_models: tuple[type[Model], ...] = (Allocation, Arrangement, Project, Payment, Asset, BenefitLink)
+    for funds_model in funds_models:
+        name = funds_model.__name__
+        if name in ("Project", "Payment"):
+            pre_save.connect(
+                before_funds_change, sender=funds_model, dispatch_uid=f"reports_funds_old_{name}"
+            )
+        post_save.connect(on_funds_row, sender=funds_model, dispatch_uid=f"reports_funds_saved_{name}")
+        post_delete.connect(on_funds_row, sender=funds_model, dispatch_uid=f"reports_funds_deleted_{name}")
+    post_save.connect(on_project_part, sender=ProjectBudget, dispatch_uid="reports_funds_budget")
     screening_run_finished.connect(on_screening_finished, dispatch_uid="reports_screening_finished")

@@ -275,7 +275,9 @@ def _freshness() -> tuple[bool, FactRefresh | None]:
                 # A page never waits for a refresh running elsewhere (the worker's, a run's: seconds at city
                 # scale): it reads the last figures and says they are being updated.
                 if transaction_try_lock(REFRESH_LOCK):
-                    facts_refresh_stale()
+                    # Not the funds figures: recomputed whole, they cost seconds at city scale (docs/
+                    # benchmarks.md "Funds and projects"); the worker's or the nightly refresh brings them.
+                    facts_refresh_stale(whole=False)
                 else:
                     updating = True
         except DatabaseError:

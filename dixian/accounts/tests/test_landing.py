@@ -22,6 +22,8 @@ LANDINGS = {
     "village_officer": "/alerts/",  # works its village's queue of clues
     "helper": HOUSEHOLDS,  # the households it is paired with
     "department_uploader": "/feeds/",  # sees no household: its deliveries instead of an empty list
+    "finance": "/funds/",  # the finance office: its county's money and projects (衔接资金和项目)
+    "sector": "/funds/",  # a sector office likewise
 }
 
 

@@ -185,6 +185,9 @@ REGION_CODE_QUERY = {
     "reports:bulletin",
     "reports:bulletin_docx",
     "reports:bulletin_xlsx",
+    # The funds-and-projects page of a unit and its .xlsx (dixian.funds.views_report).
+    "funds:report",
+    "funds:report_xlsx",
 }
 
 # Form data variants of an export, each tried by test_widened_export_returns_only_in_scope_rows.
