@@ -144,6 +144,19 @@ FILL: dict[str, dict[str, str]] = {
     # The figures (dixian.reports): an indicator code names no record (every code answers alike); the unit
     # is the query's `region=<code>`, tried out of scope by test_reports_answer_404_for_a_unit_out_of_scope.
     "reports:indicator": {"code": "indicator"},
+    # The project bank (dixian.funds.views_projects, views_payments): a project in the household's village,
+    # in the plan, with the household's head hired on it (以工代赈) and a payment.
+    **dict.fromkeys(
+        (
+            "funds:project_detail",
+            "funds:project_edit",
+            "funds:project_move",
+            "funds:project_progress",
+            "funds:hire_new",
+            "funds:payment_new",
+        ),
+        {"pk": "project"},
+    ),
 }
 
 # Pages that take a unit by its code in the query string (?region=<code>): a unit out of the account's
@@ -310,6 +323,7 @@ class Targets:
     measure: int = 10**9  # a measure of that case's plan
     assignment: int = 10**9  # a pairing of the household with a 帮扶干部 (registry.HelperAssignment)
     indicator: str = "no_such_indicator"  # an indicator code (dixian.reports): names no record
+    project: int = 10**9  # a project of the household's village (dixian.funds), hiring its head
 
 
 MISSING = 10**9  # a primary key that exists nowhere
@@ -547,6 +561,32 @@ def consistency_finding_in(h: Household) -> int:
     return finding.pk
 
 
+def project_of(h: Household) -> int:
+    """A project in the plan in the household's village, its head hired on it (以工代赈), with a payment."""
+    from dixian.funds.models import Payment, Project, WorkReliefHire
+    from dixian.funds.testing import planned_project
+
+    project = Project.objects.filter(code=f"LEAK{h.pk}").first()
+    if project is None:
+        project = planned_project(
+            h.region, code=f"LEAK{h.pk}", name=f"{h.region.name}产业项目", started_on=dt.date(2026, 3, 1)
+        )
+        head = h.members.order_by("pk").first()
+        WorkReliefHire.objects.create(
+            project=project, person=head, household=h, hired_on=dt.date(2026, 3, 5), region_code=h.region_code
+        )
+        Payment.objects.create(
+            project=project,
+            paid_on=dt.date(2026, 4, 1),
+            amount=100,
+            use_category="construction",
+            payee_category="worker",
+            payee=head.name,
+            region_code=project.region_code,
+        )
+    return project.pk
+
+
 def targets_for(
     world: World, visible: set[int], job: Job, batch: ImportBatch | None = None, user: User | None = None
 ) -> tuple[Targets, Targets | None]:
@@ -579,6 +619,7 @@ def targets_for(
         case, attachment = case_of(h)
         measure, assignment = plan_of(h, case)
         return Targets(
+            project=project_of(h),
             case=case,
             attachment=attachment,
             eliminated_case=eliminated_case,
