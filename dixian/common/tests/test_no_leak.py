@@ -571,7 +571,7 @@ def project_of(h: Household) -> int:
         project = planned_project(
             h.region, code=f"LEAK{h.pk}", name=f"{h.region.name}产业项目", started_on=dt.date(2026, 3, 1)
         )
-        head = h.members.order_by("pk").first()
+        head = h.members.order_by("pk")[0]
         WorkReliefHire.objects.create(
             project=project, person=head, household=h, hired_on=dt.date(2026, 3, 5), region_code=h.region_code
         )
