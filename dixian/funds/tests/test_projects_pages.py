@@ -196,3 +196,30 @@ def test_the_list_shows_the_late_projects_of_the_year(client, world, people, two
     page = client.get(reverse("funds:project_list"), {"progress": "late", "year": "2026"}).content.decode()
     shown = {c for c in ("Y0", "Y3", "Z1", "Z2") if f">{c}<" in page}
     assert shown == {"Y3", "Z2"}
+
+
+def test_the_project_page_queries_do_not_grow_with_payments_and_hires(
+    client, world, people, django_assert_num_queries
+):
+    from dixian.funds.models import WorkReliefHire
+    from dixian.registry.testing import household
+
+    project = planned_project(world.village, code="P1", started_on=dt.date(2026, 3, 1))
+    paid(project, "10.00")
+    client.force_login(people["county_admin"])
+    url = reverse("funds:project_detail", args=[project.pk])
+    with django_assert_num_queries(10) as few:
+        client.get(url)
+    for i in range(5):
+        paid(project, "10.00")
+        h = household(f"36042410020100{50 + i}", world.village, f"户{i}", 50 + i)
+        WorkReliefHire.objects.create(
+            project=project,
+            person=h.members.first(),
+            household=h,
+            hired_on=dt.date(2026, 3, 5),
+            region_code=project.region_code,
+        )
+    with django_assert_num_queries(len(few.captured_queries)):
+        page = client.get(url).content.decode()
+    assert "户4" in page
