@@ -66,7 +66,7 @@ def late_workbook(towns: list[TownshipDiscipline], *, year: int, as_of: dt.date,
             late.write_string(row, 0, excel_text(t.name))
             late.write_string(row, 1, excel_text(p.code))
             late.write_string(row, 2, excel_text(p.name))
-            late.write_string(row, 3, excel_text(p.region.name))
+            late.write_string(row, 3, excel_text(p.region_name))
             late.write_number(row, 4, float(p.budget_total), money)
             for col, day in ((5, p.started_on), (6, p.completed_on), (7, p.accepted_on)):
                 if day is not None:

@@ -168,6 +168,19 @@ def project_progress(prefix: str, year: int, as_of: dt.date | None = None) -> Pr
     )
 
 
+@dataclass(frozen=True)
+class LateProject:
+    pk: int
+    code: str
+    name: str
+    region_name: str
+    budget_total: Decimal
+    paid_sept: Decimal
+    started_on: dt.date | None
+    completed_on: dt.date | None
+    accepted_on: dt.date | None
+
+
 @dataclass
 class TownshipDiscipline:
     """One township's plan against the county discipline on a day."""
@@ -181,7 +194,7 @@ class TownshipDiscipline:
     accepted_dec: int
     late_september: bool
     late_december: bool
-    projects: list[Project] = field(default_factory=list)
+    projects: list[LateProject] = field(default_factory=list)
 
     @property
     def late(self) -> bool:
@@ -196,29 +209,76 @@ class TownshipDiscipline:
         return fd.share(self.paid_sept, self.budget)
 
 
+def project_is_late(
+    *,
+    year: int,
+    as_of: dt.date,
+    budget: Decimal,
+    paid_sept: Decimal,
+    completed_on: dt.date | None,
+    accepted_on: dt.date | None,
+) -> bool:
+    """`late_q` for one project read into Python (the discipline page reads the plan once); the two are held
+    together by test_projects_pages.test_the_late_rule_reads_the_same_in_sql_and_in_python."""
+    sept, dec = september_end(year), december_end(year)
+    if as_of >= sept and (
+        completed_on is None or completed_on > sept or paid_sept < budget * fd.SEPTEMBER_PAID_MIN
+    ):
+        return True
+    return as_of >= dec and (accepted_on is None or accepted_on > dec)
+
+
 def township_disciplines(prefix: str, year: int, as_of: dt.date) -> list[TownshipDiscipline]:
     """Every township with projects in the year's plan under `prefix`, with its September and December
-    figures and, when late, its late projects. Three queries whatever the number of townships."""
+    figures and, when late, its late projects. Three queries whatever the number of townships or projects:
+    the plan's rows, their payments up to September grouped by project, the townships' names."""
     sept, dec = september_end(year), december_end(year)
     plan = projects_in(prefix).filter(state=fd.IN_PLAN, year=year)
     per_project = list(
-        plan.annotate(paid_sept=Coalesce(paid_until(sept), Value(ZERO), output_field=MONEY)).values(
-            "region_code", "budget_total", "paid_sept", "completed_on", "accepted_on"
+        plan.order_by("region_code", "code").values_list(
+            "pk",
+            "code",
+            "name",
+            "region_code",
+            "region__name",
+            "budget_total",
+            "started_on",
+            "completed_on",
+            "accepted_on",
         )
     )
+    paid: dict[int, Decimal] = dict(
+        Payment.objects.filter(project__in=plan.values("pk"), paid_on__lte=sept)
+        .order_by()
+        .values("project")
+        .annotate(s=Sum("amount"))
+        .values_list("project", "s")
+    )
     towns: dict[str, TownshipDiscipline] = {}
-    for p in per_project:
-        code = str(p["region_code"])[:TOWNSHIP_DIGITS]
-        t = towns.get(code)
+    for pk, code, name, region_code, region_name, budget, started, completed, accepted in per_project:
+        town = region_code[:TOWNSHIP_DIGITS]
+        t = towns.get(town)
         if t is None:
-            t = towns[code] = TownshipDiscipline(code, code, 0, 0, ZERO, ZERO, 0, False, False)
+            t = towns[town] = TownshipDiscipline(town, town, 0, 0, ZERO, ZERO, 0, False, False)
+        paid_sept = paid.get(pk) or ZERO
         t.in_plan += 1
-        t.budget += p["budget_total"]
-        t.paid_sept += p["paid_sept"]
-        if p["completed_on"] is not None and p["completed_on"] <= sept:
+        t.budget += budget
+        t.paid_sept += paid_sept
+        if completed is not None and completed <= sept:
             t.completed_sept += 1
-        if p["accepted_on"] is not None and p["accepted_on"] <= dec:
+        if accepted is not None and accepted <= dec:
             t.accepted_dec += 1
+        if project_is_late(
+            year=year,
+            as_of=as_of,
+            budget=budget,
+            paid_sept=paid_sept,
+            completed_on=completed,
+            accepted_on=accepted,
+        ):
+            t.projects.append(
+                LateProject(pk, code, name, region_name, budget, paid_sept, started, completed, accepted)
+            )
     names = dict(
         Region.objects.filter(prefix__in=list(towns), level=Region.Level.TOWNSHIP).values_list(
             "prefix", "name"
@@ -232,20 +292,8 @@ def township_disciplines(prefix: str, year: int, as_of: dt.date) -> list[Townshi
             or t.paid_sept < t.budget * fd.SEPTEMBER_PAID_MIN
         )
         t.late_december = as_of >= dec and t.accepted_dec < t.in_plan
-    late = [t for t in out if t.late]
-    if late:
-        q = Q(pk__in=[])
-        for t in late:
-            q |= region_range_q(t.code)
-        by_town: dict[str, list[Project]] = {}
-        for project in (
-            late_projects_qs(plan.filter(q), year, as_of)
-            .select_related("region")
-            .order_by("region_code", "code")
-        ):
-            by_town.setdefault(project.region_code[:TOWNSHIP_DIGITS], []).append(project)
-        for t in late:
-            t.projects = by_town.get(t.code, [])
+        if not t.late:
+            t.projects = []  # only a late township's projects are listed (docs/domain.md §22)
     return out
 
 

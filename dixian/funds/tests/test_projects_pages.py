@@ -215,7 +215,7 @@ def test_the_project_page_queries_do_not_grow_with_payments_and_hires(
         h = household(f"36042410020100{50 + i}", world.village, f"户{i}", 50 + i)
         WorkReliefHire.objects.create(
             project=project,
-            person=h.members.first(),
+            person=h.members.order_by("pk")[0],
             household=h,
             hired_on=dt.date(2026, 3, 5),
             region_code=project.region_code,
@@ -223,3 +223,27 @@ def test_the_project_page_queries_do_not_grow_with_payments_and_hires(
     with django_assert_num_queries(len(few.captured_queries)):
         page = client.get(url).content.decode()
     assert "户4" in page
+
+
+@pytest.mark.parametrize(
+    "as_of", [dt.date(2026, 9, 29), dt.date(2026, 9, 30), dt.date(2026, 12, 30), dt.date(2026, 12, 31)]
+)
+def test_the_late_rule_reads_the_same_in_sql_and_in_python(world, two_townships, as_of):
+    from dixian.funds.selectors_projects import late_projects_qs, project_is_late, with_paid_sept
+
+    plan = Project.objects.filter(state="in_plan", year=2026)
+    in_sql = set(late_projects_qs(plan, 2026, as_of).values_list("code", flat=True))
+    in_python = {
+        p.code
+        for p in with_paid_sept(plan, 2026)
+        if project_is_late(
+            year=2026,
+            as_of=as_of,
+            budget=p.budget_total,
+            paid_sept=p.paid_sept,  # type: ignore[attr-defined]  # annotated by with_paid_sept
+            completed_on=p.completed_on,
+            accepted_on=p.accepted_on,
+        )
+    }
+    assert in_sql == in_python
+    assert bool(in_sql) == (as_of >= dt.date(2026, 9, 30))
