@@ -195,6 +195,7 @@ class TownshipDiscipline:
     late_september: bool
     late_december: bool
     projects: list[LateProject] = field(default_factory=list)
+    region_id: int | None = None
 
     @property
     def late(self) -> bool:
@@ -279,14 +280,15 @@ def township_disciplines(prefix: str, year: int, as_of: dt.date) -> list[Townshi
             t.projects.append(
                 LateProject(pk, code, name, region_name, budget, paid_sept, started, completed, accepted)
             )
-    names = dict(
-        Region.objects.filter(prefix__in=list(towns), level=Region.Level.TOWNSHIP).values_list(
-            "prefix", "name"
-        )
-    )
+    names = {
+        prefix: (pk, name)
+        for prefix, pk, name in Region.objects.filter(
+            prefix__in=list(towns), level=Region.Level.TOWNSHIP
+        ).values_list("prefix", "pk", "name")
+    }
     out = [towns[code] for code in sorted(towns)]
     for t in out:
-        t.name = names.get(t.code, t.code)
+        t.region_id, t.name = names.get(t.code, (None, t.code))
         t.late_september = as_of >= sept and (
             Decimal(t.completed_sept) < Decimal(t.in_plan) * fd.SEPTEMBER_BUILT_MIN
             or t.paid_sept < t.budget * fd.SEPTEMBER_PAID_MIN

@@ -44,6 +44,8 @@ from .selectors_projects import (
 )
 
 PAGE_SIZE = 50
+# Late projects listed per township on the page; the .xlsx and the project list (filtered) hold all of them.
+LATE_SHOWN = 20
 
 
 @capability_required(Capability.FUNDS_VIEW)
@@ -321,6 +323,8 @@ def _late_report(request: AuthenticatedHttpRequest) -> dict[str, Any]:
         "picker": region_picker(user, region),
         "towns": towns,
         "late": [t for t in towns if t.late],
+        "shown": LATE_SHOWN,
+        "shown_slice": f":{LATE_SHOWN}",
         "september": as_of >= september_end(year),
         "december": as_of >= december_end(year),
         "query": urlencode(

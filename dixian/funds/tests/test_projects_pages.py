@@ -247,3 +247,19 @@ def test_the_late_rule_reads_the_same_in_sql_and_in_python(world, two_townships,
     }
     assert in_sql == in_python
     assert bool(in_sql) == (as_of >= dt.date(2026, 9, 30))
+
+
+@time_machine.travel(OCTOBER, tick=False)
+def test_the_page_lists_twenty_late_projects_per_township_and_the_workbook_all(client, world, people):
+    for i in range(25):
+        planned_project(world.village, code=f"K{i:02d}", started_on=dt.date(2026, 3, 1))
+    client.force_login(people["county_admin"])
+    page = client.get(reverse("funds:late_projects")).content.decode()
+    assert "义宁镇 · 滞后项目 25 个" in page and "仅列出前 20 个" in page
+    assert page.count("funds/projects/") - page.count("funds/projects/late") >= 20
+    assert "K20" not in page
+    response = client.get(reverse("funds:late_projects_xlsx"))
+    late = (
+        CalamineWorkbook.from_filelike(io.BytesIO(response.content)).get_sheet_by_name("滞后项目").to_python()
+    )
+    assert len(late) - 1 == 25
