@@ -30,6 +30,7 @@ MAY_NAME_ROLES = {
     "dixian/synthetic/loading.py",  # the generated counties' helper accounts (lifecycle_load)
     "dixian/common/testing.py",
     "dixian/registry/testing.py",
+    "dixian/funds/testing.py",  # the finance and sector offices' personas (funds_personas)
 }
 
 

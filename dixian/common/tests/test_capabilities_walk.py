@@ -81,6 +81,11 @@ def test_the_walk_covers_the_gated_pages():
         Capability.REGISTRY_VIEW_ASSIGNED,
         Capability.RULES_EDIT_COUNTIES,
         Capability.PII_VIEW,
+        # The project bank's review and decision (docs/domain.md §22): like a case's steps, the one move URL
+        # (funds:project_move) is open to every account that may see projects, and the project's state
+        # decides whose move it is (funds.projects.may_move; a refusal is a Chinese message on its page).
+        Capability.PROJECTS_REVIEW,
+        Capability.PROJECTS_DECIDE,
     }
     assert set(Capability) - shaping <= declared, set(Capability) - shaping - declared
     assert None in declared  # and some pages are open to every signed-in account

@@ -173,6 +173,19 @@ FILL: dict[str, dict[str, str]] = {
     "funds:allocation_detail": {"pk": "allocation"},
     "funds:arrangement_new": {"pk": "allocation"},
     "funds:import_report": {"pk": "funds_batch"},
+    # The project bank (dixian.funds.views_projects, views_payments): a project in the household's village,
+    # in the plan, with the household's head hired on it (以工代赈) and a payment.
+    **dict.fromkeys(
+        (
+            "funds:project_detail",
+            "funds:project_edit",
+            "funds:project_move",
+            "funds:project_progress",
+            "funds:hire_new",
+            "funds:payment_new",
+        ),
+        {"pk": "project"},
+    ),
 }
 
 # Pages that take a unit by its code in the query string (?region=<code>): a unit out of the account's
@@ -350,6 +363,7 @@ class Targets:
     base: int = 10**9
     allocation: int = 10**9  # an allocation (资金下达) to the household's village (dixian.funds)
     funds_batch: int = 10**9  # a funds import batch: only a missing key
+    project: int = 10**9  # a project of the household's village (dixian.funds), hiring its head
 
 
 MISSING = 10**9  # a primary key that exists nowhere
@@ -629,6 +643,32 @@ def allocation_in(h: Household) -> int:
     return allocation.pk
 
 
+def project_of(h: Household) -> int:
+    """A project in the plan in the household's village, its head hired on it (以工代赈), with a payment."""
+    from dixian.funds.models import Payment, Project, WorkReliefHire
+    from dixian.funds.testing import planned_project
+
+    project = Project.objects.filter(code=f"LEAK{h.pk}").first()
+    if project is None:
+        project = planned_project(
+            h.region, code=f"LEAK{h.pk}", name=f"{h.region.name}产业项目", started_on=dt.date(2026, 3, 1)
+        )
+        head = h.members.order_by("pk")[0]
+        WorkReliefHire.objects.create(
+            project=project, person=head, household=h, hired_on=dt.date(2026, 3, 5), region_code=h.region_code
+        )
+        Payment.objects.create(
+            project=project,
+            paid_on=dt.date(2026, 4, 1),
+            amount=100,
+            use_category="construction",
+            payee_category="worker",
+            payee=head.name,
+            region_code=project.region_code,
+        )
+    return project.pk
+
+
 def targets_for(
     world: World, visible: set[int], job: Job, batch: ImportBatch | None = None, user: User | None = None
 ) -> tuple[Targets, Targets | None]:
@@ -667,6 +707,7 @@ def targets_for(
             entity=funds["entity"],
             base=funds["base"],
             allocation=allocation_in(h),
+            project=project_of(h),
             case=case,
             attachment=attachment,
             eliminated_case=eliminated_case,
