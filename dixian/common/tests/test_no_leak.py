@@ -30,8 +30,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from python_calamine import CalamineWorkbook
 
+from dixian.accounts.capabilities import Capability, user_can
 from dixian.accounts.models import User
-from dixian.common.access import code_in_scope
+from dixian.common.access import code_in_scope, scope_by_region
 from dixian.common.jobs import worker_run_once
 from dixian.common.models import Job
 from dixian.common.testing import fake_id
@@ -834,6 +835,10 @@ def test_no_url_leaks_a_household_outside_the_personas_scope(client, world, peop
             f"Bearer {api_token_create(user=user, name='walk', actor=None)[1]}"
         )
         visible = set(household_scope_for_user(user).values_list("pk", flat=True))
+        if user_can(user, Capability.FUNDS_VIEW):
+            # The funds pages name the households of the account's subtree that money reached (a payee,
+            # a hire, a link, a share), to finance and sector offices too (docs/security.md §3).
+            visible |= set(scope_by_region(user, Household.objects.all()).values_list("pk", flat=True))
         hidden = [h for h in Household.objects.all() if h.pk not in visible]
         secrets = secrets_of(hidden)
         for h in hidden:  # the accounts of a village out of scope are out of scope too
