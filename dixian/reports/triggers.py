@@ -230,6 +230,19 @@ def on_funds_row(*, instance: Any, raw: bool = False, **_: object) -> None:
         _mark([instance.region_code], *_funds_days(instance))
 
 
+def on_funds_import_batch(*, instance: Any, raw: bool = False, **_: object) -> None:
+    """The finance office's workbook imported: its rows went in by bulk writes (no model signal), dated any
+    month of this year or the last, so the importing unit is marked for each of those months (the funds
+    producers then recount every unit of the month, docs/domain.md §21)."""
+    from dixian.funds.models import FundsImportBatch
+
+    if raw or instance.status != FundsImportBatch.Status.IMPORTED:
+        return
+    today = timezone.localdate()
+    months = [dt.date(year, month, 1) for year in (today.year - 1, today.year) for month in range(1, 13)]
+    _mark([instance.region_code], *months)
+
+
 def on_project_part(*, instance: Any, raw: bool = False, **_: object) -> None:
     """A project's budget line: the plan's total investment."""
     if not raw:
@@ -270,6 +283,7 @@ def triggers_connect() -> None:
         Arrangement,
         Asset,
         BenefitLink,
+        FundsImportBatch,
         Payment,
         Project,
         ProjectBudget,
@@ -304,4 +318,5 @@ def triggers_connect() -> None:
         post_save.connect(on_funds_row, sender=funds_model, dispatch_uid=f"reports_funds_saved_{name}")
         post_delete.connect(on_funds_row, sender=funds_model, dispatch_uid=f"reports_funds_deleted_{name}")
     post_save.connect(on_project_part, sender=ProjectBudget, dispatch_uid="reports_funds_budget")
+    post_save.connect(on_funds_import_batch, sender=FundsImportBatch, dispatch_uid="reports_funds_import")
     screening_run_finished.connect(on_screening_finished, dispatch_uid="reports_screening_finished")
