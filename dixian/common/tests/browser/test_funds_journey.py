@@ -6,7 +6,8 @@ Chinese. The sector office records the actual start; the finance office records 
 to the project and records a payment, and sees a payment for a use on the negative list refused with the
 rule that forbids it, and one beyond the budget refused with what is left. The county's funds page counts
 the project as started, shows the paid amount and 支出进度 exactly as `dixian.funds.figures` computes them,
-and its 已开工项目 figure leads to a project list holding the project.
+and its 已开工项目 figure leads to a project list holding the project; the leader's city page shows the same
+money in the county's row.
 
 Every step goes through the pages as their users fill them; the test fails on any console error, uncaught
 script error or Content-Security-Policy violation on the way.
@@ -307,6 +308,19 @@ def test_a_project_walks_from_proposal_to_the_report_with_each_office(
     expect(row.locator("td[data-label='已支付(元)']")).to_have_text(page_yuan(PAID))
     row.get_by_role("link", name=NAME).click()
     expect(desk).to_have_url(re.compile(re.escape(project_url) + "$"))
+    log_out(desk)
+    problems += watched.problems()
+
+    # --- the leader at the city: the same money, in the county's row of the table by region ---------------
+    log_in(desk, "leader", reverse("funds:report"))
+    expect(desk.get_by_role("heading", level=1)).to_contain_text(f"衔接资金和项目 {world.city.name}")
+    with server_idle():
+        city = region_report(world.city, today.year).total
+    assert (city.paid, city.paid_rate) == (figures.paid, figures.paid_rate)
+    expect(desk.locator("#card-paid_rate .figure-value")).to_have_text(re.compile(r"^\s*35\.27%\s*$"))
+    county_row = desk.locator(f"#table-regions tr.rank-row[data-region='{world.county.code}']")
+    expect(county_row.locator("td[data-label='已支付资金']")).to_have_text(yuan(PAID))
+    expect(county_row.locator("td[data-label='支出进度']")).to_have_text("35.27%")
     problems += watched.problems()
     desk_context.close()
 
