@@ -152,11 +152,16 @@ def allocation_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
 # ---- recording -------------------------------------------------------------------------------------------
 
 
+# A browser's date picker takes only ISO dates: without the format a default date (the arrangement's today)
+# is rendered in the locale's "2026/12/07", which the picker drops, leaving a required field blank.
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
 class AllocationForm(forms.Form):
     year = forms.IntegerField(label="资金年度", min_value=2012, max_value=2100)
     level = forms.ChoiceField(label="资金级次", choices=list(fd.FUND_LEVELS.items()))
     doc_no = forms.CharField(label="下达文号", max_length=100)
-    doc_date = forms.DateField(label="下达日期", widget=forms.DateInput(attrs={"type": "date"}))
+    doc_date = forms.DateField(label="下达日期", widget=DATE_INPUT)
     region = forms.ModelChoiceField(label="接收单位", queryset=Region.objects.none())
     amount = MoneyField(label="下达金额(元)", help_text="如 1,234.50,精确到分")
     purpose = forms.CharField(label="资金用途", max_length=200, required=False)
@@ -193,7 +198,7 @@ def allocation_new(request: AuthenticatedHttpRequest) -> HttpResponse:
 class ArrangementForm(forms.Form):
     project_code = forms.CharField(label="项目编号", max_length=40)
     amount = MoneyField(label="安排金额(元)", help_text="如 1,234.50,精确到分")
-    arranged_on = forms.DateField(label="安排日期", widget=forms.DateInput(attrs={"type": "date"}))
+    arranged_on = forms.DateField(label="安排日期", widget=DATE_INPUT)
 
 
 @capability_required(Capability.FUNDS_EDIT)

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from dixian.domain import funds as fd
 from dixian.funds.models import Allocation, Arrangement, FundsImportBatch
@@ -112,6 +113,16 @@ def test_the_finance_office_records_an_allocation_and_arranges_it(client, world,
         == 302
     )
     assert Arrangement.objects.get().amount == D("1234.50")
+
+
+def test_the_arrangement_form_offers_today_in_the_date_pickers_format(client, world, offices):
+    """A date picker (input type=date) shows only an ISO date: the default in the locale's 2026/12/07 would
+    be dropped and the required field left blank, so that the form could not be sent as drawn."""
+    client.force_login(offices["finance"])
+    allocation = allocations(world.county, 1)[0]
+    page = client.get(reverse("funds:arrangement_new", args=[allocation.pk])).content.decode()
+    today = timezone.localdate()
+    assert f'type="date" name="arranged_on" value="{today:%Y-%m-%d}"' in page
 
 
 def test_a_sector_office_reads_but_does_not_record(client, world, offices):
