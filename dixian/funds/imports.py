@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -366,14 +367,30 @@ def _parser(col: Column, unit: Decimal) -> Callable[[Any], Any]:
     }[col.parser]
 
 
-MAX_TEXT = {"name": 200, "owner_unit": 100, "purpose": 200, "payee": 200, "doc_no": 100}
+# A text column's limit is its model field's max_length (PostgreSQL refuses a longer value, SQLite would keep
+# it); a column that names a record of another sheet takes that record's limit; anything else 500.
+MODELS = {"allocations": Allocation, "projects": Project, "arrangements": Arrangement, "payments": Payment}
+MAX_TEXT_DEFAULT = 500
+
+
+def max_length(layout: Layout, name: str) -> int:
+    if name == "project_code":
+        return Project._meta.get_field("code").max_length or MAX_TEXT_DEFAULT
+    model = MODELS[layout.key]
+    if name == "doc_no" and model is Arrangement:
+        model = Allocation
+    try:
+        model_field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return MAX_TEXT_DEFAULT
+    return getattr(model_field, "max_length", None) or MAX_TEXT_DEFAULT
 
 
 def _fast(col: Column, unit: Decimal) -> Callable[[Any], Any] | None:
     """A parser's answer for the cells it needs no work for (None: ask the parser): a book of 100,000
     payments is mostly clean codes, date cells, number cells and the template's labels."""
     if col.parser == "code":
-        return lambda v: v if type(v) is str and len(v) <= 60 and v.isascii() and v.isalnum() else None
+        return lambda v: v if type(v) is str and v.isascii() and v.isalnum() else None
     if col.parser == "date":
         return lambda v: v.date() if type(v) is dt.datetime and not v.time() else None
     if col.parser == "text":
@@ -412,7 +429,7 @@ def parse_sheet(sheet: SheetData, errors: list[RowError]) -> None:
             continue
         unit = sheet.units.get(col.field, fp.YUAN)
         parse, fast = _parser(col, unit), _fast(col, unit)
-        limit = MAX_TEXT.get(col.field, 500)
+        limit = max_length(sheet.layout, col.field)
         header = sheet.headers[j]
         values: list[Any] = []
         for k, raw in enumerate(rows):
@@ -426,12 +443,15 @@ def parse_sheet(sheet: SheetData, errors: list[RowError]) -> None:
                     failed[k].add(col.field)
                     values.append(None)
                     continue
-                if type(value) is str and len(value) > limit:
-                    errors.append(RowError(sheet.name, numbers[k], header, f"超过{limit}个字,请精简"))
-                    value = None
                 if col.required and (value is None or value == ""):
                     errors.append(RowError(sheet.name, numbers[k], header, f"{col.header}为必填项,请填写"))
                     failed[k].add(col.field)
+            # After both paths: a fast-read cell is as bound by the column's length as a parsed one.
+            if type(value) is str and len(value) > limit:
+                reason = f"{col.header}最多{limit}个字,此处有{len(value)}个字,请精简"
+                errors.append(RowError(sheet.name, numbers[k], header, reason))
+                failed[k].add(col.field)
+                value = None
             values.append(value)
         names.append(col.field)
         columns.append(values)
@@ -1251,6 +1271,18 @@ def funds_import(
             region_code=scope.code,
             uploaded_by=actor,
         )
+    try:
+        return _import(path=path, actor=actor, scope=scope, batch=batch)
+    except Exception:  # noqa: BLE001 - never a 500 nor a batch left 待处理: the log keeps the traceback
+        logger.exception("funds import %s failed unexpectedly", batch.pk)
+        return _finish(
+            batch,
+            FundsImportBatch.Status.FAILED,
+            f"导入时出现意外错误,未导入任何数据。请核对文件后重试;仍不成功请联系系统管理员(导入批次 {batch.pk})。",
+        )
+
+
+def _import(*, path: Path, actor: User | None, scope: Region, batch: FundsImportBatch) -> FundsImportBatch:
     try:
         sheets = read_book(path)
     except FundsImportError as exc:

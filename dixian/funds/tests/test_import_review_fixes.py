@@ -1,0 +1,93 @@
+"""The finance office's workbook after review (issue 16): over-long cells, an unexpected failure, and the
+rules the web forms keep (docs/domain.md §22)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from dixian.funds import imports
+from dixian.funds.models import FundsImportBatch, Payment, Project
+from dixian.funds.tests.test_allocations_import import (
+    PAY_HEAD,
+    PROJ_HEAD,
+    messy_book,
+    reasons,
+    run,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def finance(offices):
+    return offices["finance"]
+
+
+@pytest.fixture
+def offices(world):
+    from dixian.funds.testing import funds_personas
+
+    return funds_personas(world)
+
+
+def project_row(
+    code: str = "XS001", name: str = "良塘村蔬菜大棚", owner: str = "义宁镇人民政府"
+) -> list[object]:
+    return [code, name, 2026, "产业", "义宁镇", "良塘村", owner, 100000, 20000, dt.date(2026, 3, 1)]
+
+
+def test_an_over_long_text_cell_is_a_row_error_naming_the_column_and_its_limit(tmp_path, world, finance):
+    # ASCII cells take the fast readers: they too must keep to the model's max_length.
+    path = messy_book(
+        tmp_path,
+        项目=[PROJ_HEAD, project_row(name="N" * 201), project_row("XS002", owner="u" * 101)],
+        资金_支付=[PAY_HEAD, ["XS001", dt.date(2026, 4, 1), 1, "建筑安装工程", "", "V" * 61]],
+    )
+    batch = run(path, finance, world)
+    text = reasons(batch)
+    assert batch.status == "rejected", text
+    assert "项目!2 项目名称: 项目名称最多200个字" in text
+    assert "项目!3 实施单位: 实施单位最多100个字" in text
+    assert "资金支付!2 凭证号: 凭证号最多60个字" in text
+    assert Project.objects.count() == Payment.objects.count() == 0
+
+
+def test_a_project_code_longer_than_the_model_allows_is_refused(tmp_path, world, finance):
+    path = messy_book(tmp_path, 项目=[PROJ_HEAD, project_row("X" * 41)])
+    batch = run(path, finance, world)
+    assert batch.status == "rejected" and "项目!2 项目编号: 项目编号最多40个字" in reasons(batch)
+    assert Project.objects.count() == 0
+
+
+def boom(*args, **kwargs):
+    raise RuntimeError("database went away")
+
+
+def test_an_unexpected_failure_marks_the_batch_failed_with_a_chinese_message(
+    tmp_path, world, finance, monkeypatch
+):
+    monkeypatch.setattr(imports, "_check_and_write", boom)
+    batch = run(messy_book(tmp_path), finance, world)
+    batch.refresh_from_db()
+    assert batch.status == "failed" and "意外错误" in batch.message and "database" not in batch.message
+
+
+def test_the_page_shows_an_unexpected_failure_instead_of_a_500(client, tmp_path, world, finance, monkeypatch):
+    monkeypatch.setattr(imports, "_check_and_write", boom)
+    client.force_login(finance)
+    with messy_book(tmp_path).open("rb") as fh:
+        response = client.post(reverse("funds:import"), {"file": fh})
+    assert response.status_code == 200 and "意外错误" in response.content.decode()
+    assert FundsImportBatch.objects.get().status == "failed"
+
+
+def test_the_command_exits_2_on_an_unexpected_failure(tmp_path, world, finance, monkeypatch, capsys):
+    monkeypatch.setattr(imports, "_check_and_write", boom)
+    with pytest.raises(SystemExit) as exc:
+        call_command("import_funds", str(messy_book(tmp_path)), "--user", "finance")
+    assert exc.value.code == 2 and "意外错误" in capsys.readouterr().err
+    assert FundsImportBatch.objects.get().status == "failed"
