@@ -828,9 +828,16 @@ def check_projects(
 
 
 def _existing_projects(codes: list[str]) -> dict[str, Project]:
-    found: dict[str, Project] = {}
+    """The book's projects already in the database, row-locked: the payments sheet checks its payments against
+    their budgets, and a concurrent payment must wait (docs/domain.md §22: never paid past the budget). Locked
+    in pk order, as every locker of projects does, so that two imports never deadlock."""
+    pks: list[int] = []
     for chunk in _chunks(sorted(codes)):
-        for project in Project.objects.filter(code__in=chunk).prefetch_related("budgets"):
+        pks.extend(Project.objects.filter(code__in=chunk).values_list("pk", flat=True))
+    found: dict[str, Project] = {}
+    for chunk in _chunks(sorted(pks)):
+        qs = Project.objects.filter(pk__in=chunk).order_by("pk").select_for_update()
+        for project in qs.prefetch_related("budgets"):
             found[project.code] = project
     return found
 
@@ -844,7 +851,7 @@ def _projects_named(
     for chunk in _chunks(wanted):
         qs = Project.objects.filter(code__in=chunk)
         if lock:
-            qs = qs.select_for_update()
+            qs = qs.order_by("pk").select_for_update()
         for project in qs:
             out[project.code] = project
     return out

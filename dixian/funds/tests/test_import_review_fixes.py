@@ -7,6 +7,8 @@ import datetime as dt
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from dixian.funds import imports
@@ -91,3 +93,16 @@ def test_the_command_exits_2_on_an_unexpected_failure(tmp_path, world, finance, 
         call_command("import_funds", str(messy_book(tmp_path)), "--user", "finance")
     assert exc.value.code == 2 and "意外错误" in capsys.readouterr().err
     assert FundsImportBatch.objects.get().status == "failed"
+
+
+@pytest.mark.skipif(not connection.features.has_select_for_update, reason="SQLite's writers take turns")
+def test_a_project_the_book_relists_is_row_locked_before_its_payments_are_checked(tmp_path, world, finance):
+    assert run(messy_book(tmp_path), finance, world).status == "imported"
+    pks = sorted(Project.objects.values_list("pk", flat=True))
+    with CaptureQueriesContext(connection) as queries:
+        batch = run(messy_book(tmp_path), finance, world)  # the same book again: its payments are checked
+    assert batch.status == "imported", reasons(batch)
+    table = Project._meta.db_table
+    locks = [q["sql"] for q in queries if "FOR UPDATE" in q["sql"] and f'FROM "{table}"' in q["sql"]]
+    # Both re-listed projects are locked, in pk order (the payments services lock the same way).
+    assert locks and all(str(pk) in locks[0] for pk in pks) and 'ORDER BY "funds_project"."id"' in locks[0]
