@@ -696,6 +696,7 @@ def check_projects(
     """{code: Project} of the sheet's rows (new ones unsaved)."""
     seen: dict[str, int] = {}
     records = []
+    today = timezone.localdate()
     for record, number in zip(sheet.records, sheet.numbers, strict=True):
         if record.get("_failed") or not record.get("_region"):
             continue
@@ -723,6 +724,13 @@ def check_projects(
             ("planned_start", "planned_completion", "计划完工日期不能早于计划开工日期"),
         ]
         bad = False
+        # As the progress form (funds/projects.py progress_problems): an actual date is never in the future.
+        for f, label in (("started_on", "开工"), ("completed_on", "完工"), ("accepted_on", "验收")):
+            day = record.get(f)
+            if day and day > today:
+                reason = f"实际{label}日期 {day:%Y-%m-%d} 晚于今天,请在{label}后再登记"
+                errors.append(RowError(sheet.name, number, sheet.header_of(f), reason))
+                bad = True
         for first, then, message in order:
             if record.get(first) and record.get(then) and record[then] < record[first]:
                 errors.append(RowError(sheet.name, number, sheet.header_of(then), message))
@@ -1017,6 +1025,7 @@ def check_payments(
     starts = [since for since, _ in lists]
     seen: dict[tuple[str, str, dt.date, Decimal], int] = {}
     scope = places.scope.prefix
+    today = timezone.localdate()
     for record, number in records:
         code = record["project_code"]
         project = projects.get(code)
@@ -1041,6 +1050,10 @@ def check_payments(
             )
             continue
         amount, day = record["amount"], record["paid_on"]
+        if day > today:  # as the payment form (funds/payments.py): a payment is recorded once made
+            reason = f"支付日期 {day:%Y-%m-%d} 晚于今天,不能登记尚未发生的支付"
+            errors.append(RowError(sheet.name, number, sheet.header_of("paid_on"), reason))
+            continue
         key = (code, record.get("voucher_no") or "", day, amount)
         if key in seen:
             errors.append(

@@ -10,10 +10,12 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from dixian.funds import imports
 from dixian.funds.models import FundsImportBatch, Payment, Project
 from dixian.funds.tests.test_allocations_import import (
+    ARR_HEAD,
     PAY_HEAD,
     PROJ_HEAD,
     messy_book,
@@ -106,3 +108,26 @@ def test_a_project_the_book_relists_is_row_locked_before_its_payments_are_checke
     locks = [q["sql"] for q in queries if "FOR UPDATE" in q["sql"] and f'FROM "{table}"' in q["sql"]]
     # Both re-listed projects are locked, in pk order (the payments services lock the same way).
     assert locks and all(str(pk) in locks[0] for pk in pks) and 'ORDER BY "funds_project"."id"' in locks[0]
+
+
+def test_a_payment_or_a_progress_date_after_today_is_refused_as_on_the_forms(tmp_path, world, finance):
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    late = project_row("XS001")
+    late[-1] = tomorrow
+    path = messy_book(
+        tmp_path,
+        项目=[PROJ_HEAD, late, project_row("XS002")],
+        资金_支付=[
+            PAY_HEAD,
+            ["XS002", tomorrow, 1, "建筑安装工程", "施工企业", "记-1"],
+            ["XS002", timezone.localdate(), 1, "建筑安装工程", "施工企业", "记-2"],
+        ],
+        资金_安排=[ARR_HEAD],
+    )
+    batch = run(path, finance, world)
+    text = reasons(batch)
+    assert batch.status == "rejected"
+    assert f"项目!2 实际开工日期: 实际开工日期 {tomorrow:%Y-%m-%d} 晚于今天" in text
+    assert f"资金支付!2 支付日期: 支付日期 {tomorrow:%Y-%m-%d} 晚于今天" in text
+    assert "资金支付!3" not in text  # today is fine
+    assert Project.objects.count() == Payment.objects.count() == 0
