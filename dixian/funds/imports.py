@@ -39,6 +39,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from dixian.common import uploads
+from dixian.common.access import region_range_q
 from dixian.common.spreadsheets import REPORT_COLUMNS, ErrorReport, TemplateBook, TemplateColumn
 from dixian.domain import funds as fd
 from dixian.domain import placenames
@@ -682,8 +683,10 @@ def _existing_allocations(keys: set[tuple[str, str, str]]) -> dict[tuple[str, st
     """The saved allocations of these keys, locked (the book's arrangements are checked against them)."""
     found: dict[tuple[str, str, str], Allocation] = {}
     docs = sorted({k[0] for k in keys})
+    units = sorted({k[1] for k in keys})  # in the importer's scope (Places): lock nothing of another county
     for chunk in _chunks(docs):
-        for a in Allocation.objects.filter(doc_no__in=chunk).select_for_update():
+        qs = Allocation.objects.filter(doc_no__in=chunk, region_code__in=units)
+        for a in qs.order_by("pk").select_for_update():
             key = (a.doc_no, a.region_code, a.level)
             if key in keys or not keys:
                 found[key] = a
@@ -880,8 +883,11 @@ def check_arrangements(
     for key, allocation in allocations.items():
         by_doc[(key[0], key[2])].append(allocation)
     docs = sorted({r["doc_no"] for r, _ in records})
+    # Only the importer's area: another county's allocation does not exist for this account, so it is neither
+    # locked nor named (its row reads "not found", as a page outside the scope answers 404).
+    in_scope = region_range_q(places.scope.prefix)
     for chunk in _chunks(docs):
-        for a in Allocation.objects.filter(doc_no__in=chunk).select_for_update():
+        for a in Allocation.objects.filter(in_scope, doc_no__in=chunk).order_by("pk").select_for_update():
             if (a.doc_no, a.region_code, a.level) not in allocations:  # the book's own are there already
                 by_doc[(a.doc_no, a.level)].append(a)
     projects = _projects_named((r["project_code"] for r, _ in records), projects)
@@ -919,9 +925,6 @@ def check_arrangements(
             )
             continue
         allocation = candidates[0]
-        if not allocation.region_code.startswith(places.scope.prefix):
-            errors.append(RowError(sheet.name, number, where, "该资金下达不在您的管辖范围内"))
-            continue
         project = projects.get(record["project_code"])
         if project is None or not project.region_code.startswith(places.scope.prefix):
             errors.append(

@@ -13,7 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dixian.funds import imports
-from dixian.funds.models import FundsImportBatch, Payment, Project
+from dixian.funds.imports import funds_import
+from dixian.funds.models import Allocation, FundsImportBatch, Payment, Project
+from dixian.funds.testing import funds_workbook
 from dixian.funds.tests.test_allocations_import import (
     ARR_HEAD,
     PAY_HEAD,
@@ -131,3 +133,23 @@ def test_a_payment_or_a_progress_date_after_today_is_refused_as_on_the_forms(tmp
     assert f"资金支付!2 支付日期: 支付日期 {tomorrow:%Y-%m-%d} 晚于今天" in text
     assert "资金支付!3" not in text  # today is fine
     assert Project.objects.count() == Payment.objects.count() == 0
+
+
+def test_another_countys_allocation_is_not_found_nor_locked_by_an_arrangement_row(
+    tmp_path, world, offices, finance
+):
+    assert run(messy_book(tmp_path), finance, world).status == "imported"
+    other = offices["other_finance"]
+    path = funds_workbook(
+        tmp_path / "b.xlsx",
+        {"资金安排": [ARR_HEAD, ["赣财农指〔2026〕8号", "中央", "XS001", 1, dt.date(2026, 3, 2)]]},
+    )
+    with CaptureQueriesContext(connection) as queries:
+        batch = funds_import(path=path, actor=other, scope=world.other_county)
+    text = reasons(batch)
+    assert batch.status == "rejected" and "找不到文号「赣财农指〔2026〕8号」" in text
+    assert "管辖范围" not in text
+    table = Allocation._meta.db_table
+    assert not [
+        q for q in queries if f'FROM "{table}"' in q["sql"] and world.other_county.prefix not in q["sql"]
+    ]
