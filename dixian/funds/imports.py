@@ -393,7 +393,8 @@ def _fast(col: Column, unit: Decimal) -> Callable[[Any], Any] | None:
     if col.parser == "code":
         return lambda v: v if type(v) is str and v.isascii() and v.isalnum() else None
     if col.parser == "date":
-        return lambda v: v.date() if type(v) is dt.datetime and not v.time() else None
+        # Any datetime reads as its date, as rp.parse_date does (a time is never falsy: midnight was skipped).
+        return lambda v: v.date() if type(v) is dt.datetime else None
     if col.parser == "text":
         return lambda v: v if type(v) is str and v and v.isascii() and v == " ".join(v.split()) else None
     tables = {"use": fp.use_table(), "payee": fp.payee_table(), "level": fp.level_table()}
