@@ -34,10 +34,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, transaction
 from django.utils import timezone
 
 from dixian.common import uploads
+from dixian.common.access import region_range_q
 from dixian.common.spreadsheets import REPORT_COLUMNS, ErrorReport, TemplateBook, TemplateColumn
 from dixian.domain import funds as fd
 from dixian.domain import placenames
@@ -366,16 +368,33 @@ def _parser(col: Column, unit: Decimal) -> Callable[[Any], Any]:
     }[col.parser]
 
 
-MAX_TEXT = {"name": 200, "owner_unit": 100, "purpose": 200, "payee": 200, "doc_no": 100}
+# A text column's limit is its model field's max_length (PostgreSQL refuses a longer value, SQLite would keep
+# it); a column that names a record of another sheet takes that record's limit; anything else 500.
+MODELS = {"allocations": Allocation, "projects": Project, "arrangements": Arrangement, "payments": Payment}
+MAX_TEXT_DEFAULT = 500
+
+
+def max_length(layout: Layout, name: str) -> int:
+    if name == "project_code":
+        return Project._meta.get_field("code").max_length or MAX_TEXT_DEFAULT
+    model = MODELS[layout.key]
+    if name == "doc_no" and model is Arrangement:
+        model = Allocation
+    try:
+        model_field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return MAX_TEXT_DEFAULT
+    return getattr(model_field, "max_length", None) or MAX_TEXT_DEFAULT
 
 
 def _fast(col: Column, unit: Decimal) -> Callable[[Any], Any] | None:
     """A parser's answer for the cells it needs no work for (None: ask the parser): a book of 100,000
     payments is mostly clean codes, date cells, number cells and the template's labels."""
     if col.parser == "code":
-        return lambda v: v if type(v) is str and len(v) <= 60 and v.isascii() and v.isalnum() else None
+        return lambda v: v if type(v) is str and v.isascii() and v.isalnum() else None
     if col.parser == "date":
-        return lambda v: v.date() if type(v) is dt.datetime and not v.time() else None
+        # Any datetime reads as its date, as rp.parse_date does (a time is never falsy: midnight was skipped).
+        return lambda v: v.date() if type(v) is dt.datetime else None
     if col.parser == "text":
         return lambda v: v if type(v) is str and v and v.isascii() and v == " ".join(v.split()) else None
     tables = {"use": fp.use_table(), "payee": fp.payee_table(), "level": fp.level_table()}
@@ -412,7 +431,7 @@ def parse_sheet(sheet: SheetData, errors: list[RowError]) -> None:
             continue
         unit = sheet.units.get(col.field, fp.YUAN)
         parse, fast = _parser(col, unit), _fast(col, unit)
-        limit = MAX_TEXT.get(col.field, 500)
+        limit = max_length(sheet.layout, col.field)
         header = sheet.headers[j]
         values: list[Any] = []
         for k, raw in enumerate(rows):
@@ -426,12 +445,15 @@ def parse_sheet(sheet: SheetData, errors: list[RowError]) -> None:
                     failed[k].add(col.field)
                     values.append(None)
                     continue
-                if type(value) is str and len(value) > limit:
-                    errors.append(RowError(sheet.name, numbers[k], header, f"超过{limit}个字,请精简"))
-                    value = None
                 if col.required and (value is None or value == ""):
                     errors.append(RowError(sheet.name, numbers[k], header, f"{col.header}为必填项,请填写"))
                     failed[k].add(col.field)
+            # After both paths: a fast-read cell is as bound by the column's length as a parsed one.
+            if type(value) is str and len(value) > limit:
+                reason = f"{col.header}最多{limit}个字,此处有{len(value)}个字,请精简"
+                errors.append(RowError(sheet.name, numbers[k], header, reason))
+                failed[k].add(col.field)
+                value = None
             values.append(value)
         names.append(col.field)
         columns.append(values)
@@ -662,8 +684,10 @@ def _existing_allocations(keys: set[tuple[str, str, str]]) -> dict[tuple[str, st
     """The saved allocations of these keys, locked (the book's arrangements are checked against them)."""
     found: dict[tuple[str, str, str], Allocation] = {}
     docs = sorted({k[0] for k in keys})
+    units = sorted({k[1] for k in keys})  # in the importer's scope (Places): lock nothing of another county
     for chunk in _chunks(docs):
-        for a in Allocation.objects.filter(doc_no__in=chunk).select_for_update():
+        qs = Allocation.objects.filter(doc_no__in=chunk, region_code__in=units)
+        for a in qs.order_by("pk").select_for_update():
             key = (a.doc_no, a.region_code, a.level)
             if key in keys or not keys:
                 found[key] = a
@@ -676,6 +700,7 @@ def check_projects(
     """{code: Project} of the sheet's rows (new ones unsaved)."""
     seen: dict[str, int] = {}
     records = []
+    today = timezone.localdate()
     for record, number in zip(sheet.records, sheet.numbers, strict=True):
         if record.get("_failed") or not record.get("_region"):
             continue
@@ -703,6 +728,13 @@ def check_projects(
             ("planned_start", "planned_completion", "计划完工日期不能早于计划开工日期"),
         ]
         bad = False
+        # As the progress form (funds/projects.py progress_problems): an actual date is never in the future.
+        for f, label in (("started_on", "开工"), ("completed_on", "完工"), ("accepted_on", "验收")):
+            day = record.get(f)
+            if day and day > today:
+                reason = f"实际{label}日期 {day:%Y-%m-%d} 晚于今天,请在{label}后再登记"
+                errors.append(RowError(sheet.name, number, sheet.header_of(f), reason))
+                bad = True
         for first, then, message in order:
             if record.get(first) and record.get(then) and record[then] < record[first]:
                 errors.append(RowError(sheet.name, number, sheet.header_of(then), message))
@@ -808,9 +840,16 @@ def check_projects(
 
 
 def _existing_projects(codes: list[str]) -> dict[str, Project]:
-    found: dict[str, Project] = {}
+    """The book's projects already in the database, row-locked: the payments sheet checks its payments against
+    their budgets, and a concurrent payment must wait (docs/domain.md §22: never paid past the budget). Locked
+    in pk order, as every locker of projects does, so that two imports never deadlock."""
+    pks: list[int] = []
     for chunk in _chunks(sorted(codes)):
-        for project in Project.objects.filter(code__in=chunk).prefetch_related("budgets"):
+        pks.extend(Project.objects.filter(code__in=chunk).values_list("pk", flat=True))
+    found: dict[str, Project] = {}
+    for chunk in _chunks(sorted(pks)):
+        qs = Project.objects.filter(pk__in=chunk).order_by("pk").select_for_update()
+        for project in qs.prefetch_related("budgets"):
             found[project.code] = project
     return found
 
@@ -824,7 +863,7 @@ def _projects_named(
     for chunk in _chunks(wanted):
         qs = Project.objects.filter(code__in=chunk)
         if lock:
-            qs = qs.select_for_update()
+            qs = qs.order_by("pk").select_for_update()
         for project in qs:
             out[project.code] = project
     return out
@@ -845,8 +884,11 @@ def check_arrangements(
     for key, allocation in allocations.items():
         by_doc[(key[0], key[2])].append(allocation)
     docs = sorted({r["doc_no"] for r, _ in records})
+    # Only the importer's area: another county's allocation does not exist for this account, so it is neither
+    # locked nor named (its row reads "not found", as a page outside the scope answers 404).
+    in_scope = region_range_q(places.scope.prefix)
     for chunk in _chunks(docs):
-        for a in Allocation.objects.filter(doc_no__in=chunk).select_for_update():
+        for a in Allocation.objects.filter(in_scope, doc_no__in=chunk).order_by("pk").select_for_update():
             if (a.doc_no, a.region_code, a.level) not in allocations:  # the book's own are there already
                 by_doc[(a.doc_no, a.level)].append(a)
     projects = _projects_named((r["project_code"] for r, _ in records), projects)
@@ -884,9 +926,6 @@ def check_arrangements(
             )
             continue
         allocation = candidates[0]
-        if not allocation.region_code.startswith(places.scope.prefix):
-            errors.append(RowError(sheet.name, number, where, "该资金下达不在您的管辖范围内"))
-            continue
         project = projects.get(record["project_code"])
         if project is None or not project.region_code.startswith(places.scope.prefix):
             errors.append(
@@ -990,6 +1029,7 @@ def check_payments(
     starts = [since for since, _ in lists]
     seen: dict[tuple[str, str, dt.date, Decimal], int] = {}
     scope = places.scope.prefix
+    today = timezone.localdate()
     for record, number in records:
         code = record["project_code"]
         project = projects.get(code)
@@ -1014,6 +1054,10 @@ def check_payments(
             )
             continue
         amount, day = record["amount"], record["paid_on"]
+        if day > today:  # as the payment form (funds/payments.py): a payment is recorded once made
+            reason = f"支付日期 {day:%Y-%m-%d} 晚于今天,不能登记尚未发生的支付"
+            errors.append(RowError(sheet.name, number, sheet.header_of("paid_on"), reason))
+            continue
         key = (code, record.get("voucher_no") or "", day, amount)
         if key in seen:
             errors.append(
@@ -1251,6 +1295,18 @@ def funds_import(
             region_code=scope.code,
             uploaded_by=actor,
         )
+    try:
+        return _import(path=path, actor=actor, scope=scope, batch=batch)
+    except Exception:  # noqa: BLE001 - never a 500 nor a batch left 待处理: the log keeps the traceback
+        logger.exception("funds import %s failed unexpectedly", batch.pk)
+        return _finish(
+            batch,
+            FundsImportBatch.Status.FAILED,
+            f"导入时出现意外错误,未导入任何数据。请核对文件后重试;仍不成功请联系系统管理员(导入批次 {batch.pk})。",
+        )
+
+
+def _import(*, path: Path, actor: User | None, scope: Region, batch: FundsImportBatch) -> FundsImportBatch:
     try:
         sheets = read_book(path)
     except FundsImportError as exc:

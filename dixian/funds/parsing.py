@@ -22,6 +22,9 @@ WAN = Decimal(10000)
 MAX_AMOUNT = Decimal("9999999999999.99")
 # Amounts below this many 元 are read from a float cell directly: its steps (fen, or 万元/1e6) stay below 2**53.
 FLOAT_SAFE = 1e9
+# Float noise allowed in a cell, in the column's smallest steps (a fen, or a millionth of 万元): absolute, not
+# relative, so that a third decimal is refused at any amount.
+STEP_NOISE = 1e-3
 _UNIT_MARKS = ("元", "¥", "￥", ",", " ")
 
 
@@ -42,7 +45,9 @@ def parse_money(value: object, *, unit: Decimal = YUAN) -> Decimal | None:
         places = 6 if unit == WAN else 2
         scaled = value * 10.0**places
         steps = round(scaled)
-        if abs(scaled - steps) <= 1e-6 * max(1.0, scaled):
+        # An absolute tolerance in steps: a third decimal (a tenth of a step or more) is never float noise,
+        # however large the amount (docs/domain.md §22: exact to the fen, more decimals refused).
+        if abs(scaled - steps) <= STEP_NOISE:
             return (Decimal(steps).scaleb(-places) * unit).quantize(fd.FEN) + 0
     unit_name = "万元" if unit == WAN else "元"
     places = _places(unit)
@@ -56,11 +61,12 @@ def parse_money(value: object, *, unit: Decimal = YUAN) -> Decimal | None:
         if not math.isfinite(value):
             raise bad()
         # The shortest text that reads back as this float is what the cell shows; formula noise
-        # (0.1 + 0.2 = 0.30000000000000004) is rounded away when it is below a millionth of a fen.
+        # (0.1 + 0.2 = 0.30000000000000004) is rounded away when it is below a thousandth of a step.
         amount = Decimal(repr(value))
         if 0 <= amount * unit <= MAX_AMOUNT:  # out of range is refused below, before any quantize
-            rounded = amount.quantize(Decimal(1).scaleb(-places))
-            if abs(amount - rounded) < Decimal("1e-9") * max(Decimal(1), abs(amount)):
+            step = Decimal(1).scaleb(-places)
+            rounded = amount.quantize(step)
+            if abs(amount - rounded) <= step * Decimal(STEP_NOISE):
                 amount = rounded
     elif isinstance(value, int):
         amount = Decimal(value)

@@ -203,8 +203,9 @@ def parse_amount(value: object) -> Decimal | None:
         if value > MAX_AMOUNT:
             raise ParseError(f"金额「{_shown(value)}」过大,请核对单位是否为元")
         cents = round(value * 100)
-        # Formulas leave float noise (0.1 + 0.2); anything beyond it is a real third decimal.
-        if abs(value * 100 - cents) > 1e-6 * max(1.0, abs(value)):
+        # Formulas leave float noise (0.1 + 0.2); anything beyond it is a real third decimal. The tolerance is
+        # absolute, in fen: a relative one grew with the amount and rounded a third decimal away silently.
+        if abs(value * 100 - cents) > 1e-3:
             raise ParseError(f"金额「{value!r}」超过两位小数,请保留到分(两位小数)")
         amount = Decimal(cents) / 100
     elif isinstance(value, int):
