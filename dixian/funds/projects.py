@@ -31,7 +31,15 @@ from dixian.domain import funds as fd
 from dixian.regions.models import Region
 from dixian.registry.models import Household, Person
 
-from .models import FundsPolicy, Payment, Project, ProjectBudget, ProjectTransition, WorkReliefHire
+from .models import (
+    Arrangement,
+    FundsPolicy,
+    Payment,
+    Project,
+    ProjectBudget,
+    ProjectTransition,
+    WorkReliefHire,
+)
 
 if TYPE_CHECKING:
     from dixian.accounts.models import User
@@ -48,6 +56,9 @@ OWNER_LABEL: dict[str, str] = {"village": "村级", "township": "乡镇", "count
 STALE = "该项目已经办理过这一步(可能是重复提交或他人已处理),请刷新页面查看最新状态。"
 PROJECT_LEVELS = (Region.Level.VILLAGE, Region.Level.TOWNSHIP)
 EDITABLE_STATES = (fd.PROPOSED, fd.RETURNED)
+# Moves that take a project out of the arrangeable states (docs/domain.md §22): money arranged to it would
+# stay counted in the figures, so the finance office withdraws the arrangements first.
+LEAVING_MONEY_MOVES = ("publicity_objection", "county_reject", "county_return")
 CODE_PATTERN = re.compile(r"^[0-9A-Za-z\-_]{1,40}$")
 # The project's own fields the village writes (and the change log compares).
 PROJECT_FIELDS = (
@@ -266,6 +277,9 @@ def project_update(
     clean = _clean_budgets(budgets)
     old = {f: getattr(project, f) for f in PROJECT_FIELDS}
     old_budgets = {b.level: str(b.amount) for b in project.budgets.all()}
+    new_budgets = {level: str(amount) for level, amount in clean.items()}
+    if new_budgets != old_budgets and Arrangement.objects.filter(project=project).exists():
+        raise ValidationError({"budgets": "该项目已安排资金,不能修改预算;如需修改,请财政部门先撤回资金安排"})
     for f in PROJECT_FIELDS:
         if f != "region_code":
             setattr(project, f, data.get(f) or (None if f.startswith("planned_") else ""))
@@ -273,7 +287,6 @@ def project_update(
     _write_budgets(project, clean)
     project.save()
     changes = diff_fields(old, {f: getattr(project, f) for f in PROJECT_FIELDS}, PROJECT_FIELDS)
-    new_budgets = {level: str(amount) for level, amount in clean.items()}
     if new_budgets != old_budgets:
         changes["budgets"] = [old_budgets, new_budgets]
     _audit(actor, project, ChangeLog.Action.UPDATE, f"修改项目 {project.code}", changes)
@@ -303,6 +316,10 @@ def project_move(
     reason = (reason or "").strip()
     if move.needs_reason and not reason:
         raise ValidationError({"reason": f"“{move.label}”须填写理由,村里和上级都会看到这条理由"})
+    if move.code in LEAVING_MONEY_MOVES and Arrangement.objects.filter(project=project).exists():
+        raise ValidationError(
+            f"该项目已安排资金,不能“{move.label}”;请财政部门先在资金下达页面撤回对该项目的资金安排,再办理这一步。"
+        )
     today = timezone.localdate()
     if move.code == "county_approve":
         project.publicity_started_on = today
