@@ -285,6 +285,8 @@ def project_update(
             setattr(project, f, data.get(f) or (None if f.startswith("planned_") else ""))
     project.region, project.region_code = region, region.code
     _write_budgets(project, clean)
+    # A reviewer's form drawn before this change is stale: the move must not pass what they did not see.
+    project.seq += 1
     project.save()
     changes = diff_fields(old, {f: getattr(project, f) for f in PROJECT_FIELDS}, PROJECT_FIELDS)
     if new_budgets != old_budgets:
