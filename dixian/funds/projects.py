@@ -477,17 +477,23 @@ def hire_record(
         raise ValidationError({"hired_on": f"用工日期早于项目开工日期 {project.started_on:%Y-%m-%d}"})
     if wages_paid < 0 or wages_paid != wages_paid.quantize(fd.FEN):
         raise ValidationError({"wages_paid": "劳务报酬应为不小于0、精确到分的金额"})
-    hire, created = WorkReliefHire.objects.update_or_create(
-        project=project,
-        person=person,
-        defaults={
-            "household_id": person.household_id,
-            "hired_on": hired_on,
-            "days": days,
-            "wages_paid": wages_paid,
-            "region_code": project.region_code,
-        },
-    )
+    try:
+        # Two first saves of the same person at once both find no row; the unique constraint refuses the
+        # second, in a savepoint, and the user reads a message, never a 500.
+        with transaction.atomic():
+            hire, created = WorkReliefHire.objects.update_or_create(
+                project=project,
+                person=person,
+                defaults={
+                    "household_id": person.household_id,
+                    "hired_on": hired_on,
+                    "days": days,
+                    "wages_paid": wages_paid,
+                    "region_code": project.region_code,
+                },
+            )
+    except IntegrityError:
+        raise ValidationError("该人员的用工记录刚刚由他人登记,请刷新页面后再修改") from None
     _audit(
         actor,
         project,
