@@ -250,6 +250,7 @@ class LateForm(forms.Form):
 
 class NegativeListForm(forms.Form):
     valid_from = date_field("生效日期", required=True)
+    valid_from.help_text = "最早为明天:今天已登记的支付仍按现行清单判断"
     note = forms.CharField(label="修订说明", max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, current: dict[str, str], **kwargs: Any) -> None:
