@@ -429,14 +429,20 @@ def project_progress(*, project: Project, actor: User, values: Mapping[str, dt.d
 
 
 def hire_person_find(
-    *, project: Project, id_number: str = "", household_no: str = "", name: str = ""
+    *, project: Project, id_number: str = "", household_no: str = "", name: str = "", pii: bool = True
 ) -> Person:
     """The registry's person a hire names: by ID number, or by household number and name; a person of a
-    脱贫户 or a 监测户 living where the project is built (its village or township)."""
+    脱贫户 or a 监测户 living where the project is built (its village or township).
+
+    An account without the personal-data right (`pii` False) may look up only by household number and name:
+    an ID number typed in must never answer with a name (docs/security.md §3), and no refusal after a look-up
+    by ID number names the person."""
     people = Person.objects.select_related("household").filter(
         region_code__gte=project.region.prefix, region_code__lt=project.region.prefix + "~"
     )
     id_number = id_number.strip().upper()
+    if id_number and not pii:
+        raise ValidationError({"id_number": "您的账号不能按证件号码查找人员,请填写户编号和姓名"})
     if id_number:
         person = people.filter(id_number=id_number).first()
         if person is None:
@@ -452,7 +458,10 @@ def hire_person_find(
     household: Household = person.household
     if household.kind != "ex_poor" and not household.monitoring_category:
         raise ValidationError(
-            {"id_number": f"{person.name}所在户既不是脱贫户也不是监测户,以工代赈只能吸纳脱贫户和监测户劳动力"}
+            {
+                "id_number": f"{'该证件号码对应人员' if id_number else person.name}所在户既不是脱贫户也不是监测户,"
+                "以工代赈只能吸纳脱贫户和监测户劳动力"
+            }
         )
     return person
 

@@ -131,6 +131,7 @@ def project_context(request: AuthenticatedHttpRequest, project: Project, **extra
         "paid": paid,
         "spending_rate": fd.share(paid, project.budget_total),
         "hires": [{"hire": h, "id_number": id_number_shown(h.person.id_number, pii=pii)} for h in hires],
+        "pii": pii,
         "wages": sum((h.wages_paid for h in hires), fd.FEN * 0),
         "timeline": _timeline(project),
         "moves": [{"move": m, "form": MoveForm(initial={"move": m.code, "seq": project.seq})} for m in moves],
@@ -278,6 +279,7 @@ def hire_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 id_number=data["id_number"],
                 household_no=data["household_no"],
                 name=data["name"],
+                pii=may_view_pii(request.user),
             )
             services.hire_record(
                 project=project,
