@@ -157,6 +157,8 @@ class ProgressForm(forms.Form):
     started_on = date_field("实际开工日期")
     completed_on = date_field("实际完工日期")
     accepted_on = date_field("验收日期")
+    # The project's seq when the form was drawn: a stale form must not wipe dates recorded since.
+    seq = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
 class HireForm(forms.Form):

@@ -33,6 +33,7 @@ from dixian.registry.models import Household, Person
 
 from .models import (
     Arrangement,
+    Asset,
     FundsPolicy,
     Payment,
     Project,
@@ -406,11 +407,27 @@ def progress_problems(
 
 
 @transaction.atomic
-def project_progress(*, project: Project, actor: User, values: Mapping[str, dt.date | None]) -> Project:
-    """Record the planned and actual dates of a project in the plan, each in order and none in the future."""
+def project_progress(
+    *, project: Project, actor: User, values: Mapping[str, dt.date | None], seq: int | None = None
+) -> Project:
+    """Record the planned and actual dates of a project in the plan, each in order and none in the future.
+
+    A form drawn before another save (`seq`) is refused, and once the project has assets its completion and
+    acceptance dates stay: the assets were registered on them (docs/domain.md §22)."""
     _require_edit(actor, project)
     project = _lock(project, None)
+    if seq is not None and project.seq != seq:
+        raise ValidationError("该项目的进度已由他人修改过,请刷新页面查看最新日期后再登记", code="stale")
     merged = {f: values.get(f, getattr(project, f)) for f in PROGRESS_FIELDS}
+    moved = [
+        label
+        for f, label in (("completed_on", "完工"), ("accepted_on", "验收"))
+        if merged[f] != getattr(project, f)
+    ]
+    if moved and Asset.objects.filter(project=project).exists():
+        raise ValidationError(
+            f"该项目已登记项目资产,不能清除或修改{'、'.join(moved)}日期;如确需更正,请先核对并处理资产登记"
+        )
     first_payment = Payment.objects.filter(project=project).aggregate(first=Min("paid_on"))["first"]
     problems = progress_problems(merged, today=timezone.localdate(), first_payment=first_payment)
     if problems:
@@ -418,7 +435,8 @@ def project_progress(*, project: Project, actor: User, values: Mapping[str, dt.d
     old = {f: getattr(project, f) for f in PROGRESS_FIELDS}
     for f, value in merged.items():
         setattr(project, f, value)
-    project.save(update_fields=[*PROGRESS_FIELDS, "updated_at"])
+    project.seq += 1
+    project.save(update_fields=[*PROGRESS_FIELDS, "seq", "updated_at"])
     changes = diff_fields(old, merged, PROGRESS_FIELDS)
     if changes:
         _audit(actor, project, ChangeLog.Action.UPDATE, f"登记项目进度 {project.code}", changes)
