@@ -319,6 +319,16 @@ def project_move(
     reason = (reason or "").strip()
     if move.needs_reason and not reason:
         raise ValidationError({"reason": f"“{move.label}”须填写理由,村里和上级都会看到这条理由"})
+    if move.owner in ("township", "county") and actor.is_authenticated:
+        # Maker-checker (docs/domain.md §22): an account holding two levels' roles never checks its own step.
+        last = ProjectTransition.objects.filter(project=project).order_by("-at", "-pk").first()
+        last_move = fd.PROJECT_MOVES.get(last.action) if last is not None else None
+        last_owner = last_move.owner if last_move is not None else "village"
+        if last is not None and last.actor_id == actor.pk and last_owner != move.owner:
+            raise ValidationError(
+                f"上一步“{last_move.label if last_move else '申报'}”是您的账号办理的,"
+                f"“{move.label}”须由{OWNER_LABEL[move.owner]}的另一位人员办理"
+            )
     if move.code in LEAVING_MONEY_MOVES and Arrangement.objects.filter(project=project).exists():
         raise ValidationError(
             f"该项目已安排资金,不能“{move.label}”;请财政部门先在资金下达页面撤回对该项目的资金安排,再办理这一步。"

@@ -11,7 +11,9 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 
+from dixian.accounts.models import Role
 from dixian.common.models import ChangeLog
+from dixian.common.testing import persona
 from dixian.domain import funds as fd
 from dixian.funds import projects as svc
 from dixian.funds.allocations import allocation_create, arrangement_create, arrangement_withdraw
@@ -129,3 +131,18 @@ def test_the_budget_of_a_project_with_money_arranged_cannot_be_changed(world, pe
             budgets={"central": D("1.00")},
         )
     assert project.budgets.get().amount == D("300000.00")
+
+
+def test_an_account_with_village_and_township_roles_cannot_pass_its_own_proposal(world, people):
+    both = persona("two_hats", world.township, Role.VILLAGE_OFFICER, Role.TOWNSHIP_REVIEWER)
+    project = svc.project_propose(
+        actor=both,
+        region=world.village,
+        year=2026,
+        data={"name": "良塘村道路", "kind": "industry", "owner_unit": "良塘村委会"},
+        budgets={"central": D("1000.00")},
+    )
+    with pytest.raises(ValidationError, match="另一位人员"):
+        move(project, "township_pass", both)
+    project = move(project, "township_pass", people["township_reviewer"])
+    assert project.state == fd.TOWNSHIP_PASSED
