@@ -27,7 +27,7 @@ from dixian.common.models import ChangeLog
 from dixian.domain import funds as fd
 from dixian.regions.models import Region
 
-from .models import Allocation, Arrangement, Project
+from .models import Allocation, Arrangement, Payment, Project
 
 if TYPE_CHECKING:
     from dixian.accounts.models import User
@@ -239,3 +239,26 @@ def arrangement_create(
             f"资金安排 {locked.doc_no} → {project.code} {amount}元",
         )
     return arrangement
+
+
+def arrangement_withdraw(*, actor: User, arrangement: Arrangement) -> None:
+    """Withdraw (撤回) an arrangement, so that a project may leave the arrangeable states (docs/domain.md §22).
+
+    Refused once the project has a payment: the money is spent and the arrangement is its record."""
+    require(actor, Capability.FUNDS_EDIT)
+    if not code_in_scope(actor, arrangement.region_code):
+        raise ValidationError("该资金安排不在您的管辖范围内")
+    with transaction.atomic():
+        # The allocation's lock is the one arrangement_create takes: a withdrawal and an arranging queue.
+        Allocation.objects.select_for_update().get(pk=arrangement.allocation_id)
+        locked = Arrangement.objects.select_related("allocation", "project").filter(pk=arrangement.pk).first()
+        if locked is None:
+            raise ValidationError("该资金安排已被撤回,请刷新页面")
+        if Payment.objects.filter(project_id=locked.project_id).exists():
+            raise ValidationError(
+                f"项目「{locked.project.code}」已有支付记录,资金已使用,不能撤回资金安排;如需更正请联系县级财政部门"
+            )
+        summary = f"撤回资金安排 {locked.allocation.doc_no} → {locked.project.code} {locked.amount}元"
+        pk = locked.pk
+        locked.delete()
+        _audit(actor, "arrangement", pk, ChangeLog.Action.DELETE, summary)

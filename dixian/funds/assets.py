@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -210,11 +210,18 @@ def income_record(*, actor: User, asset: Asset, year: int, amount: Decimal) -> A
     if not 2000 <= year <= timezone.localdate().year:
         raise ValidationError({"year": f"收益年度 {year} 不在有效范围内"})
     with transaction.atomic():
+        duplicate = ValidationError({"year": f"该资产{year}年的收益已登记,不能重复登记"})
         if AssetIncome.objects.filter(asset=asset, year=year).exists():
-            raise ValidationError({"year": f"该资产{year}年的收益已登记,不能重复登记"})
-        return AssetIncome.objects.create(
-            asset=asset, year=year, amount=amount, region_code=asset.region_code
-        )
+            raise duplicate
+        try:
+            # Two saves at once both pass the check; the unique constraint refuses the second (a savepoint, so
+            # the outer transaction stays usable and the user reads the same message, never a 500).
+            with transaction.atomic():
+                return AssetIncome.objects.create(
+                    asset=asset, year=year, amount=amount, region_code=asset.region_code
+                )
+        except IntegrityError:
+            raise duplicate from None
 
 
 def recipient_of(household: Household, name: str) -> Person:

@@ -157,6 +157,8 @@ class ProgressForm(forms.Form):
     started_on = date_field("实际开工日期")
     completed_on = date_field("实际完工日期")
     accepted_on = date_field("验收日期")
+    # The project's seq when the form was drawn: a stale form must not wipe dates recorded since.
+    seq = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
 class HireForm(forms.Form):
@@ -250,6 +252,7 @@ class LateForm(forms.Form):
 
 class NegativeListForm(forms.Form):
     valid_from = date_field("生效日期", required=True)
+    valid_from.help_text = "最早为明天:今天已登记的支付仍按现行清单判断"
     note = forms.CharField(label="修订说明", max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, current: dict[str, str], **kwargs: Any) -> None:

@@ -92,11 +92,17 @@ def entity_create(*, actor: User, name: str, kind: str, credit_code: str, region
         raise ValidationError({"kind": "请选择主体类型"})
     code = credit_code_clean(credit_code)
     with transaction.atomic():
+        duplicate = ValidationError({"credit_code": f"统一社会信用代码 {code} 的经营主体已登记,无需重复登记"})
         if BusinessEntity.objects.filter(credit_code=code).exists():
-            raise ValidationError({"credit_code": f"统一社会信用代码 {code} 的经营主体已登记,无需重复登记"})
-        return BusinessEntity.objects.create(
-            name=name.strip(), kind=kind, credit_code=code, region=region, region_code=region.code
-        )
+            raise duplicate
+        try:
+            # Two saves at once both pass the check; the unique constraint refuses the second, in a savepoint.
+            with transaction.atomic():
+                return BusinessEntity.objects.create(
+                    name=name.strip(), kind=kind, credit_code=code, region=region, region_code=region.code
+                )
+        except IntegrityError:
+            raise duplicate from None
 
 
 def base_create(

@@ -107,14 +107,18 @@ def payment_record(
 def negative_list_version_add(
     *, actor: User, valid_from: dt.date, note: str, items: Mapping[str, str]
 ) -> NegativeListVersion:
-    """A new version of the city's negative list from `valid_from` (today or later): a version in force is
-    never edited, and a payment already recorded keeps the judgement of the list of its date."""
+    """A new version of the city's negative list from `valid_from` (tomorrow or later): a version in force is
+    never edited, and a payment already recorded keeps the judgement of the list of its date — today's
+    payments too, so a new version never starts today."""
     if not user_can(actor, Capability.FUNDS_RULES_EDIT):
         raise PermissionDenied("负面清单由市级维护,您的账号不能修改")
     today = timezone.localdate()
-    if valid_from < today:
+    if valid_from <= today:
         raise ValidationError(
-            {"valid_from": f"生效日期不能早于今天({today:%Y-%m-%d}):已生效的清单不能追溯修改,请新增一个版本"}
+            {
+                "valid_from": f"生效日期最早为明天({today + dt.timedelta(days=1):%Y-%m-%d}):"
+                "今天及以前已登记的支付按当日清单判断,已生效的清单不能追溯修改"
+            }
         )
     note = note.strip()
     if not note:

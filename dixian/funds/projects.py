@@ -31,7 +31,16 @@ from dixian.domain import funds as fd
 from dixian.regions.models import Region
 from dixian.registry.models import Household, Person
 
-from .models import FundsPolicy, Payment, Project, ProjectBudget, ProjectTransition, WorkReliefHire
+from .models import (
+    Arrangement,
+    Asset,
+    FundsPolicy,
+    Payment,
+    Project,
+    ProjectBudget,
+    ProjectTransition,
+    WorkReliefHire,
+)
 
 if TYPE_CHECKING:
     from dixian.accounts.models import User
@@ -48,6 +57,9 @@ OWNER_LABEL: dict[str, str] = {"village": "村级", "township": "乡镇", "count
 STALE = "该项目已经办理过这一步(可能是重复提交或他人已处理),请刷新页面查看最新状态。"
 PROJECT_LEVELS = (Region.Level.VILLAGE, Region.Level.TOWNSHIP)
 EDITABLE_STATES = (fd.PROPOSED, fd.RETURNED)
+# Moves that take a project out of the arrangeable states (docs/domain.md §22): money arranged to it would
+# stay counted in the figures, so the finance office withdraws the arrangements first.
+LEAVING_MONEY_MOVES = ("publicity_objection", "county_reject", "county_return")
 CODE_PATTERN = re.compile(r"^[0-9A-Za-z\-_]{1,40}$")
 # The project's own fields the village writes (and the change log compares).
 PROJECT_FIELDS = (
@@ -266,14 +278,18 @@ def project_update(
     clean = _clean_budgets(budgets)
     old = {f: getattr(project, f) for f in PROJECT_FIELDS}
     old_budgets = {b.level: str(b.amount) for b in project.budgets.all()}
+    new_budgets = {level: str(amount) for level, amount in clean.items()}
+    if new_budgets != old_budgets and Arrangement.objects.filter(project=project).exists():
+        raise ValidationError({"budgets": "该项目已安排资金,不能修改预算;如需修改,请财政部门先撤回资金安排"})
     for f in PROJECT_FIELDS:
         if f != "region_code":
             setattr(project, f, data.get(f) or (None if f.startswith("planned_") else ""))
     project.region, project.region_code = region, region.code
     _write_budgets(project, clean)
+    # A reviewer's form drawn before this change is stale: the move must not pass what they did not see.
+    project.seq += 1
     project.save()
     changes = diff_fields(old, {f: getattr(project, f) for f in PROJECT_FIELDS}, PROJECT_FIELDS)
-    new_budgets = {level: str(amount) for level, amount in clean.items()}
     if new_budgets != old_budgets:
         changes["budgets"] = [old_budgets, new_budgets]
     _audit(actor, project, ChangeLog.Action.UPDATE, f"修改项目 {project.code}", changes)
@@ -303,6 +319,20 @@ def project_move(
     reason = (reason or "").strip()
     if move.needs_reason and not reason:
         raise ValidationError({"reason": f"“{move.label}”须填写理由,村里和上级都会看到这条理由"})
+    if move.owner in ("township", "county") and actor.is_authenticated:
+        # Maker-checker (docs/domain.md §22): an account holding two levels' roles never checks its own step.
+        last = ProjectTransition.objects.filter(project=project).order_by("-at", "-pk").first()
+        last_move = fd.PROJECT_MOVES.get(last.action) if last is not None else None
+        last_owner = last_move.owner if last_move is not None else "village"
+        if last is not None and last.actor_id == actor.pk and last_owner != move.owner:
+            raise ValidationError(
+                f"上一步“{last_move.label if last_move else '申报'}”是您的账号办理的,"
+                f"“{move.label}”须由{OWNER_LABEL[move.owner]}的另一位人员办理"
+            )
+    if move.code in LEAVING_MONEY_MOVES and Arrangement.objects.filter(project=project).exists():
+        raise ValidationError(
+            f"该项目已安排资金,不能“{move.label}”;请财政部门先在资金下达页面撤回对该项目的资金安排,再办理这一步。"
+        )
     today = timezone.localdate()
     if move.code == "county_approve":
         project.publicity_started_on = today
@@ -387,11 +417,27 @@ def progress_problems(
 
 
 @transaction.atomic
-def project_progress(*, project: Project, actor: User, values: Mapping[str, dt.date | None]) -> Project:
-    """Record the planned and actual dates of a project in the plan, each in order and none in the future."""
+def project_progress(
+    *, project: Project, actor: User, values: Mapping[str, dt.date | None], seq: int | None = None
+) -> Project:
+    """Record the planned and actual dates of a project in the plan, each in order and none in the future.
+
+    A form drawn before another save (`seq`) is refused, and once the project has assets its completion and
+    acceptance dates stay: the assets were registered on them (docs/domain.md §22)."""
     _require_edit(actor, project)
     project = _lock(project, None)
+    if seq is not None and project.seq != seq:
+        raise ValidationError("该项目的进度已由他人修改过,请刷新页面查看最新日期后再登记", code="stale")
     merged = {f: values.get(f, getattr(project, f)) for f in PROGRESS_FIELDS}
+    moved = [
+        label
+        for f, label in (("completed_on", "完工"), ("accepted_on", "验收"))
+        if merged[f] != getattr(project, f)
+    ]
+    if moved and Asset.objects.filter(project=project).exists():
+        raise ValidationError(
+            f"该项目已登记项目资产,不能清除或修改{'、'.join(moved)}日期;如确需更正,请先核对并处理资产登记"
+        )
     first_payment = Payment.objects.filter(project=project).aggregate(first=Min("paid_on"))["first"]
     problems = progress_problems(merged, today=timezone.localdate(), first_payment=first_payment)
     if problems:
@@ -399,7 +445,8 @@ def project_progress(*, project: Project, actor: User, values: Mapping[str, dt.d
     old = {f: getattr(project, f) for f in PROGRESS_FIELDS}
     for f, value in merged.items():
         setattr(project, f, value)
-    project.save(update_fields=[*PROGRESS_FIELDS, "updated_at"])
+    project.seq += 1
+    project.save(update_fields=[*PROGRESS_FIELDS, "seq", "updated_at"])
     changes = diff_fields(old, merged, PROGRESS_FIELDS)
     if changes:
         _audit(actor, project, ChangeLog.Action.UPDATE, f"登记项目进度 {project.code}", changes)
@@ -410,14 +457,20 @@ def project_progress(*, project: Project, actor: User, values: Mapping[str, dt.d
 
 
 def hire_person_find(
-    *, project: Project, id_number: str = "", household_no: str = "", name: str = ""
+    *, project: Project, id_number: str = "", household_no: str = "", name: str = "", pii: bool = True
 ) -> Person:
     """The registry's person a hire names: by ID number, or by household number and name; a person of a
-    脱贫户 or a 监测户 living where the project is built (its village or township)."""
+    脱贫户 or a 监测户 living where the project is built (its village or township).
+
+    An account without the personal-data right (`pii` False) may look up only by household number and name:
+    an ID number typed in must never answer with a name (docs/security.md §3), and no refusal after a look-up
+    by ID number names the person."""
     people = Person.objects.select_related("household").filter(
         region_code__gte=project.region.prefix, region_code__lt=project.region.prefix + "~"
     )
     id_number = id_number.strip().upper()
+    if id_number and not pii:
+        raise ValidationError({"id_number": "您的账号不能按证件号码查找人员,请填写户编号和姓名"})
     if id_number:
         person = people.filter(id_number=id_number).first()
         if person is None:
@@ -433,7 +486,10 @@ def hire_person_find(
     household: Household = person.household
     if household.kind != "ex_poor" and not household.monitoring_category:
         raise ValidationError(
-            {"id_number": f"{person.name}所在户既不是脱贫户也不是监测户,以工代赈只能吸纳脱贫户和监测户劳动力"}
+            {
+                "id_number": f"{'该证件号码对应人员' if id_number else person.name}所在户既不是脱贫户也不是监测户,"
+                "以工代赈只能吸纳脱贫户和监测户劳动力"
+            }
         )
     return person
 
@@ -458,17 +514,23 @@ def hire_record(
         raise ValidationError({"hired_on": f"用工日期早于项目开工日期 {project.started_on:%Y-%m-%d}"})
     if wages_paid < 0 or wages_paid != wages_paid.quantize(fd.FEN):
         raise ValidationError({"wages_paid": "劳务报酬应为不小于0、精确到分的金额"})
-    hire, created = WorkReliefHire.objects.update_or_create(
-        project=project,
-        person=person,
-        defaults={
-            "household_id": person.household_id,
-            "hired_on": hired_on,
-            "days": days,
-            "wages_paid": wages_paid,
-            "region_code": project.region_code,
-        },
-    )
+    try:
+        # Two first saves of the same person at once both find no row; the unique constraint refuses the
+        # second, in a savepoint, and the user reads a message, never a 500.
+        with transaction.atomic():
+            hire, created = WorkReliefHire.objects.update_or_create(
+                project=project,
+                person=person,
+                defaults={
+                    "household_id": person.household_id,
+                    "hired_on": hired_on,
+                    "days": days,
+                    "wages_paid": wages_paid,
+                    "region_code": project.region_code,
+                },
+            )
+    except IntegrityError:
+        raise ValidationError("该人员的用工记录刚刚由他人登记,请刷新页面后再修改") from None
     _audit(
         actor,
         project,

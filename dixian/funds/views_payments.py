@@ -7,6 +7,7 @@ keeps the negative list as versions (never editing one in force) and the year's 
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -155,7 +156,9 @@ def negative_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 def negative_list_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     today = timezone.localdate()
     form = NegativeListForm(
-        request.POST or None, current=negative_list_on(today), initial={"valid_from": today}
+        request.POST or None,
+        current=negative_list_on(today),
+        initial={"valid_from": today + dt.timedelta(days=1)},
     )
     if request.method == "POST" and form.is_valid():
         try:

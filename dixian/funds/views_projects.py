@@ -131,6 +131,7 @@ def project_context(request: AuthenticatedHttpRequest, project: Project, **extra
         "paid": paid,
         "spending_rate": fd.share(paid, project.budget_total),
         "hires": [{"hire": h, "id_number": id_number_shown(h.person.id_number, pii=pii)} for h in hires],
+        "pii": pii,
         "wages": sum((h.wages_paid for h in hires), fd.FEN * 0),
         "timeline": _timeline(project),
         "moves": [{"move": m, "form": MoveForm(initial={"move": m.code, "seq": project.seq})} for m in moves],
@@ -138,7 +139,9 @@ def project_context(request: AuthenticatedHttpRequest, project: Project, **extra
         "may_edit": project.state in services.EDITABLE_STATES and user_can(user, Capability.PROJECTS_PROPOSE),
         "may_edit_progress": may_edit_progress,
         "may_pay": project.state == fd.IN_PLAN and user_can(user, Capability.FUNDS_EDIT),
-        "progress_form": ProgressForm(initial={f: getattr(project, f) for f in services.PROGRESS_FIELDS})
+        "progress_form": ProgressForm(
+            initial={"seq": project.seq, **{f: getattr(project, f) for f in services.PROGRESS_FIELDS}}
+        )
         if may_edit_progress
         else None,
         "hire_form": HireForm() if may_edit_progress else None,
@@ -247,7 +250,12 @@ def project_progress(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     form = ProgressForm(request.POST)
     if form.is_valid():
         try:
-            services.project_progress(project=project, actor=request.user, values=form.cleaned_data)
+            services.project_progress(
+                project=project,
+                actor=request.user,
+                values={f: form.cleaned_data[f] for f in services.PROGRESS_FIELDS},
+                seq=form.cleaned_data["seq"],
+            )
         except (ValidationError, PermissionDenied) as exc:
             if isinstance(exc, ValidationError):
                 add_service_errors(form, exc)
@@ -278,6 +286,7 @@ def hire_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 id_number=data["id_number"],
                 household_no=data["household_no"],
                 name=data["name"],
+                pii=may_view_pii(request.user),
             )
             services.hire_record(
                 project=project,

@@ -155,10 +155,13 @@ def test_two_payments_at_once_cannot_together_pass_the_budget(world):
 
 
 @time_machine.travel(TODAY, tick=False)
-def test_the_city_adds_a_version_from_today_or_later_never_back_in_time(world, people):
+def test_the_city_adds_a_version_from_tomorrow_or_later_never_today_nor_back_in_time(world, people):
     city = people["city_admin"]
-    with pytest.raises(ValidationError, match="不能早于今天"):
+    with pytest.raises(ValidationError, match="最早为明天"):
         svc.negative_list_version_add(actor=city, valid_from=dt.date(2026, 10, 1), note="x", items={})
+    # Today's payments are already judged by the list in force today (review finding S2 of issue 16).
+    with pytest.raises(ValidationError, match="最早为明天"):
+        svc.negative_list_version_add(actor=city, valid_from=dt.date(2026, 10, 15), note="x", items={})
     with pytest.raises(ValidationError, match="修订说明"):
         svc.negative_list_version_add(actor=city, valid_from=dt.date(2026, 11, 1), note=" ", items={})
     with pytest.raises(PermissionDenied):
@@ -184,8 +187,9 @@ def test_the_negative_list_page_prefills_the_new_version_from_the_current(client
     client.force_login(people["city_admin"])
     form = client.get(reverse("funds:negative_list_new")).content.decode()
     assert "不得用于购置交通工具" in form
+    assert 'value="2026-10-16"' in form and "最早为明天" in form
     data = {
-        "valid_from": "2026-10-15",
+        "valid_from": "2026-10-16",
         "note": "依据省厅文件",
         "forbid_rent": "on",
         "rule_rent": "不得支付租金",
