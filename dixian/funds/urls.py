@@ -40,6 +40,11 @@ urlpatterns += [
     path("allocations/new/", views_allocations.allocation_new, name="allocation_new"),
     path("allocations/<int:pk>/", views_allocations.allocation_detail, name="allocation_detail"),
     path("allocations/<int:pk>/arrange/", views_allocations.arrangement_new, name="arrangement_new"),
+    path(
+        "arrangements/<int:pk>/withdraw/",
+        views_allocations.arrangement_withdraw_view,
+        name="arrangement_withdraw",
+    ),
     path("import/", views_allocations.import_page, name="import"),
     path("import/template/", views_allocations.import_template, name="import_template"),
     path("import/<int:pk>/report/", views_allocations.import_report, name="import_report"),

@@ -16,13 +16,14 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from dixian.accounts.capabilities import Capability, capability_required, user_can
 from dixian.common.access import scope_by_region
@@ -40,9 +41,9 @@ from dixian.domain import funds as fd
 from dixian.regions.models import Region
 
 from . import parsing as fp
-from .allocations import allocation_create, arrangement_create
+from .allocations import allocation_create, arrangement_create, arrangement_withdraw
 from .imports import funds_import, imports_dir, template_workbook
-from .models import FundsImportBatch, Project
+from .models import Arrangement, FundsImportBatch, Project
 from .selectors_allocations import (
     allocation_get_for_user,
     allocation_list_totals,
@@ -237,6 +238,29 @@ def arrangement_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "remaining": allocation.amount - allocation.arranged,  # type: ignore[attr-defined]  # with_arranged
         },
     )
+
+
+@capability_required(Capability.FUNDS_EDIT)
+@require_POST
+def arrangement_withdraw_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """撤回 an arrangement (docs/domain.md §22): before a project with money arranged may be objected to,
+    rejected or returned, the finance office takes the money back; refused once the project has paid."""
+    arrangement = (
+        scope_by_region(request.user, Arrangement.objects.select_related("allocation", "project"))
+        .filter(pk=pk)
+        .first()
+    )
+    if arrangement is None:
+        raise Http404("资金安排不存在或不在您的管辖范围内")
+    try:
+        arrangement_withdraw(actor=request.user, arrangement=arrangement)
+    except ValidationError as exc:
+        messages.error(request, ";".join(exc.messages))
+    else:
+        messages.success(
+            request, f"已撤回安排到项目「{arrangement.project.code}」的 {arrangement.amount:,.2f} 元"
+        )
+    return redirect("funds:allocation_detail", pk=arrangement.allocation_id)
 
 
 # ---- the workbook import ---------------------------------------------------------------------------------

@@ -173,6 +173,8 @@ FILL: dict[str, dict[str, str]] = {
     # batch of the finance office's workbook (only a missing key: batches name no household).
     "funds:allocation_detail": {"pk": "allocation"},
     "funds:arrangement_new": {"pk": "allocation"},
+    # ...and its arrangement to a project of the village (withdrawn by the first account that may).
+    "funds:arrangement_withdraw": {"pk": "arrangement"},
     "funds:import_report": {"pk": "funds_batch"},
     # The project bank (dixian.funds.views_projects, views_payments): a project in the household's village,
     # in the plan, with the household's head hired on it (以工代赈) and a payment.
@@ -363,6 +365,7 @@ class Targets:
     entity: int = 10**9
     base: int = 10**9
     allocation: int = 10**9  # an allocation (资金下达) to the household's village (dixian.funds)
+    arrangement: int = 10**9  # that allocation's arrangement to a project (dixian.funds)
     funds_batch: int = 10**9  # a funds import batch: only a missing key
     project: int = 10**9  # a project of the household's village (dixian.funds), hiring its head
 
@@ -644,6 +647,14 @@ def allocation_in(h: Household) -> int:
     return allocation.pk
 
 
+def arrangement_in(h: Household) -> int:
+    """The arrangement of `allocation_in`'s allocation (MISSING once an account of the walk withdrew it)."""
+    from dixian.funds.models import Arrangement
+
+    found = Arrangement.objects.filter(allocation__doc_no=f"leak-{h.pk}").values_list("pk", flat=True).first()
+    return found or MISSING
+
+
 def project_of(h: Household) -> int:
     """A project in the plan in the household's village, its head hired on it (以工代赈), with a payment."""
     from dixian.funds.models import Payment, Project, WorkReliefHire
@@ -708,6 +719,7 @@ def targets_for(
             entity=funds["entity"],
             base=funds["base"],
             allocation=allocation_in(h),
+            arrangement=arrangement_in(h),
             project=project_of(h),
             case=case,
             attachment=attachment,
