@@ -2,40 +2,18 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django import forms
 
 from dixian.common.filters import RegionChainField, choices_with_blank
 from dixian.domain import funds as fd
-from dixian.registry.parsing import ParseError, parse_amount
 
 from .assets import DISPOSAL_KINDS
+from .forms_projects import AmountField
 from .models import Asset
 
 DATE = forms.DateInput(attrs={"type": "date"})
-
-
-class AmountField(forms.Field):
-    """An amount in 元: "1,234.50", "1234.5", full-width digits; more than two decimals is refused."""
-
-    widget = forms.TextInput
-
-    def __init__(self, *, max_length: int = 30, **kwargs: Any) -> None:
-        self.max_length = max_length
-        super().__init__(**kwargs)
-
-    def to_python(self, value: Any) -> Decimal | None:
-        raw = str(value or "").strip()
-        if not raw:
-            return None
-        if len(raw) > self.max_length:
-            raise forms.ValidationError("金额过长,请填写数字(单位:元)")
-        try:
-            return parse_amount(raw)
-        except ParseError as exc:
-            raise forms.ValidationError(str(exc)) from None
 
 
 def _years() -> list[tuple[str, str]]:
@@ -62,7 +40,7 @@ class AssetForm(forms.Form):
     project_code = forms.CharField(label="形成项目编号", max_length=40)
     name = forms.CharField(label="资产名称", max_length=200)
     asset_class = forms.ChoiceField(label="资产类别", choices=list(fd.ASSET_CLASSES.items()))
-    value = AmountField(label="资产价值(元)", max_length=30)
+    value = AmountField(label="资产价值(元)", allow_zero=True)
     owner_unit = forms.CharField(label="所有权人(确权)", max_length=100)
     manager = forms.CharField(label="管护主体", max_length=100, required=False)
     operator = forms.CharField(label="经营主体", max_length=100, required=False)
@@ -73,13 +51,13 @@ class AssetForm(forms.Form):
 class MaintenanceForm(forms.Form):
     done_on = forms.DateField(label="管护日期", widget=DATE)
     kind = forms.CharField(label="管护内容", max_length=100)
-    cost = AmountField(label="费用(元)", max_length=30, required=False)
+    cost = AmountField(label="费用(元)", allow_zero=True, required=False)
     note = forms.CharField(label="情况说明", max_length=500, required=False)
 
 
 class IncomeForm(forms.Form):
     year = forms.IntegerField(label="收益年度", min_value=2000, max_value=2100)
-    amount = AmountField(label="收益金额(元)", max_length=30)
+    amount = AmountField(label="收益金额(元)", allow_zero=True)
 
 
 class DistributionForm(forms.Form):
@@ -88,7 +66,7 @@ class DistributionForm(forms.Form):
     period = forms.CharField(
         label="发放月份", max_length=7, widget=forms.TextInput(attrs={"placeholder": "2026-05"})
     )
-    amount = AmountField(label="分配金额(元)", max_length=30)
+    amount = AmountField(label="分配金额(元)", allow_zero=True)
 
 
 class DisposalProposeForm(forms.Form):
@@ -135,7 +113,7 @@ class LinkForm(forms.Form):
     household_no = forms.CharField(label="户编号", max_length=24)
     year = forms.IntegerField(label="年度", min_value=2000, max_value=2100)
     form = forms.ChoiceField(label="联结方式", choices=list(fd.LINK_FORMS.items()))
-    benefit = AmountField(label="年度收益(元)", max_length=30, required=False)
+    benefit = AmountField(label="年度收益(元)", allow_zero=True, required=False)
 
 
 class LinkImportForm(forms.Form):

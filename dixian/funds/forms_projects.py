@@ -17,8 +17,9 @@ from dixian.common.access import region_range_q
 from dixian.common.filters import RegionChainField, choices_with_blank, dropped_notices, resolve_region
 from dixian.domain import funds as fd
 from dixian.regions.models import Region
-from dixian.registry.parsing import ParseError, parse_amount, text
+from dixian.registry.parsing import text
 
+from . import parsing as fp
 from .selectors_projects import PROGRESS_FILTERS
 
 if TYPE_CHECKING:
@@ -30,20 +31,22 @@ YEAR_MIN, YEAR_MAX = 2000, 2100
 class AmountField(forms.CharField):
     """An amount in 元: Decimal, never float; commas, full-width digits and 元 accepted; two decimals at most."""
 
-    def __init__(self, *, allow_zero: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *, allow_zero: bool = False, max_length: int = 30, **kwargs: Any) -> None:
         kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
         super().__init__(**kwargs)
         self.allow_zero = allow_zero
+        # Checked on the text here: CharField's own max_length validator would run on the Decimal.
+        self.amount_max_length = max_length
 
     def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]  # a CharField that yields a Decimal
         raw = text(value)
         if not raw:
             return None
-        if raw.replace(" ", "").startswith("-"):
-            raise forms.ValidationError(f"金额「{raw}」不能为负数")
+        if len(raw) > self.amount_max_length:
+            raise forms.ValidationError("金额过长,请填写数字(单位:元)")
         try:
-            amount = parse_amount(raw)
-        except ParseError as exc:
+            amount = fp.parse_money(raw)
+        except fp.ParseError as exc:
             raise forms.ValidationError(str(exc)) from None
         if amount is not None and amount == 0 and not self.allow_zero:
             raise forms.ValidationError("金额必须大于0")

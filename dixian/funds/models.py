@@ -17,31 +17,18 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
 from dixian.common.models import TimeStampedModel
 from dixian.domain import funds as fd
 
+# History rows of projects and assets are written once, like a case's (docs/domain.md §22).
+from dixian.monitoring.models import AppendOnly
+
 # Up to 9,999,999,999,999.99 元: a city's yearly total fits many times over.
 AMOUNT: dict[str, Any] = {"max_digits": 15, "decimal_places": 2}
 FUND_LEVEL_CHOICES = list(fd.FUND_LEVELS.items())
-
-
-class AppendOnly(models.Model):
-    """A history row: written once, never changed or deleted."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None and not self._state.adding:
-            raise ValidationError("历史记录不能修改")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise ValidationError("历史记录不能删除")
 
 
 class FundsPolicy(models.Model):

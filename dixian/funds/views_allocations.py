@@ -40,8 +40,8 @@ from dixian.common.paging import paginate
 from dixian.domain import funds as fd
 from dixian.regions.models import Region
 
-from . import parsing as fp
 from .allocations import allocation_create, arrangement_create, arrangement_withdraw
+from .forms_projects import AmountField
 from .imports import funds_import, imports_dir, template_workbook
 from .models import Arrangement, FundsImportBatch, Project
 from .selectors_allocations import (
@@ -53,17 +53,6 @@ from .selectors_allocations import (
 )
 
 PAGE_SIZE = 50
-
-
-class MoneyField(forms.CharField):
-    """An amount in 元: "1,234.50", "1234.5", full-width digits; more than two decimals refused."""
-
-    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]  # a Decimal, not a str
-        text = super().to_python(value)
-        try:
-            return fp.parse_money(text)
-        except fp.ParseError as exc:
-            raise forms.ValidationError(str(exc)) from None
 
 
 # ---- the list --------------------------------------------------------------------------------------------
@@ -164,7 +153,7 @@ class AllocationForm(forms.Form):
     doc_no = forms.CharField(label="下达文号", max_length=100)
     doc_date = forms.DateField(label="下达日期", widget=DATE_INPUT)
     region = forms.ModelChoiceField(label="接收单位", queryset=Region.objects.none())
-    amount = MoneyField(label="下达金额(元)", help_text="如 1,234.50,精确到分")
+    amount = AmountField(label="下达金额(元)", help_text="如 1,234.50,精确到分")
     purpose = forms.CharField(label="资金用途", max_length=200, required=False)
     direct = forms.BooleanField(label="直达资金", required=False)
 
@@ -198,7 +187,7 @@ def allocation_new(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 class ArrangementForm(forms.Form):
     project_code = forms.CharField(label="项目编号", max_length=40)
-    amount = MoneyField(label="安排金额(元)", help_text="如 1,234.50,精确到分")
+    amount = AmountField(label="安排金额(元)", help_text="如 1,234.50,精确到分")
     arranged_on = forms.DateField(label="安排日期", widget=DATE_INPUT)
 
 
