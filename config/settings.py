@@ -214,6 +214,25 @@ DIXIAN_MONTHLY_RUN_DAY = int(env("DIXIAN_MONTHLY_RUN_DAY", "6"))
 if not 0 <= DIXIAN_MONTHLY_RUN_DAY <= 28:
     raise ImproperlyConfigured("DIXIAN_MONTHLY_RUN_DAY 应为 1–28 之间的日期(每月几号),或 0(不定时筛查)")
 
+# Where `--backend spark` runs (docs/scale.md §1, §2): DIXIAN_SPARK_MASTER (local[2], spark://host:7077, yarn,
+# k8s://…; empty = local on every core) or DIXIAN_SPARK_REMOTE (Spark Connect, sc://host:15002), and
+# DIXIAN_SPARK_DRIVER_MEMORY, _EXECUTOR_MEMORY, _SHUFFLE_PARTITIONS, _START_TIMEOUT (seconds), _STAGING_DIR,
+# _CONF ("spark.key=value …"). Checked when a Spark run starts (screening.engine.spark_session), not here:
+# a wrong value fails that run with the reason, never the whole site.
+DIXIAN_SPARK = {
+    name: env(f"DIXIAN_SPARK_{name}")
+    for name in (
+        "MASTER",
+        "REMOTE",
+        "DRIVER_MEMORY",
+        "EXECUTOR_MEMORY",
+        "SHUFFLE_PARTITIONS",
+        "START_TIMEOUT",
+        "STAGING_DIR",
+        "CONF",
+    )
+}
+
 # docs/security.md §7. DIXIAN_SECURE_COOKIES=1 means "served over HTTPS only": cookies are sent only over
 # HTTPS, plain-HTTP requests are redirected, and browsers are told (HSTS) to use nothing but HTTPS.
 SECURE_COOKIES = env_bool("DIXIAN_SECURE_COOKIES", False)

@@ -171,6 +171,7 @@ def screening_run(
 
     from . import loading, store
     from .engine import screen
+    from .spark import spark_backend
 
     period = period_check(period)
     if changed is None:
@@ -192,6 +193,8 @@ def screening_run(
         t0 = t1
 
     try:
+        # Spark first: a session that cannot start fails the run at once, before anything is read or linked.
+        engine_backend = spark_backend() if backend == "spark" else backend
         rules = loading.rules_load()
         deliveries = loading.deliveries_for(period)
         if changed:
@@ -218,7 +221,7 @@ def screening_run(
             feeds,
             rules,
             period,
-            backend,
+            engine_backend,
             links=links,
             monitored_risks=monitored,
             period_feeds=period_feeds,

@@ -9,6 +9,7 @@ registration, materialisation and fetching differ. pyspark is imported only when
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from abc import ABC, abstractmethod
@@ -306,11 +307,21 @@ def local_spark_session(
 
 
 class SparkBackend(Backend):
-    def __init__(self, spark: Any = None) -> None:
+    """`staging_dir`: where in-memory inputs (the registry the screening command reads from the database) are
+    written as Parquet for Spark to read, a directory every executor can read (docs/scale.md §2); None for
+    a temporary directory on this machine (local mode, a cluster on this machine). `stage=False` hands them
+    over through the session instead (`createDataFrame`: Spark Connect, tiny test inputs)."""
+
+    def __init__(
+        self, spark: Any = None, *, staging_dir: str | Path | None = None, stage: bool = True
+    ) -> None:
         self.dialect = DIALECTS["spark"]
         self.spark = spark if spark is not None else local_spark_session()
         self._views: list[str] = []
         self._frames: list[Any] = []
+        self._stage = stage
+        self._staging_root = Path(staging_dir) if staging_dir else None
+        self._staging: Path | None = None
 
     def _name(self, name: str, df: Any) -> None:
         # A view made from a DataFrame keeps its analysed plan; a SQL `CREATE VIEW` would be parsed and
@@ -318,20 +329,51 @@ class SparkBackend(Backend):
         df.createOrReplaceTempView(name)
         self._views.append(name)
 
+    def _staged(self, name: str, table: pa.Table) -> str:
+        """The table written as Parquet into this run's staging directory (docs/scale.md §1: handed over
+        through `createDataFrame`, a registry of millions of rows sits in the driver's heap as Arrow batches
+        and is decoded again by every scan)."""
+        if self._staging is None:
+            if self._staging_root is not None:
+                self._staging_root.mkdir(parents=True, exist_ok=True)
+            self._staging = Path(tempfile.mkdtemp(prefix="dixian-spark-", dir=self._staging_root))
+        path = self._staging / f"{name}.parquet"
+        pq.write_table(table, path, row_group_size=256 * 1024)
+        return str(path)
+
     def register(self, name: str, source: TableLike, *, row_numbers: bool = False) -> None:
+        from pyspark.sql import functions as F  # noqa: N812 - the conventional alias
+
         paths = _paths(source)
         if paths is None:
             table = to_arrow(source)
             if row_numbers:
                 table = table.append_column("_row", pa.array(np.arange(table.num_rows, dtype=np.int64)))
-            df = self.spark.createDataFrame(table)
-        else:
-            from pyspark.sql import functions as F  # noqa: N812 - the conventional alias
-
-            df = self.spark.read.option("mergeSchema", "true").parquet(*[str(p) for p in paths])
+            if self._stage and table.num_rows > SPARK_STAGE_ROWS:
+                df = self.spark.read.parquet(self._staged(name, table))
+            else:
+                df = self.spark.createDataFrame(table) if table.num_rows else self._empty(table.schema)
+            self._name(name, df)
+            return
+        # Row numbers as DuckDB numbers them (file i, row r: i * 2^40 + r), from the Parquet reader's own
+        # row index: the first copy of a re-sent record is the same row on both engines (a numbering by
+        # partition, `monotonically_increasing_id`, follows the order Spark splits the files in).
+        frames = []
+        for i, path in enumerate(paths):
+            df = self.spark.read.parquet(str(path))
             if row_numbers:
-                df = df.withColumn("_row", F.monotonically_increasing_id())
+                df = df.select("*", (F.lit(i * 1099511627776) + F.col("_metadata.row_index")).alias("_row"))
+            frames.append(df)
+        df = frames[0]
+        for other in frames[1:]:
+            # Files of one input may differ in their optional columns (deliveries of one feed).
+            df = df.unionByName(other, allowMissingColumns=True)
         self._name(name, df)
+
+    def _empty(self, schema: pa.Schema) -> Any:
+        from pyspark.sql.pandas.types import from_arrow_schema
+
+        return self.spark.createDataFrame([], from_arrow_schema(schema))
 
     def run(self, sql: str) -> None:
         self.spark.sql(sql)
@@ -348,11 +390,22 @@ class SparkBackend(Backend):
     def fetch(self, sql: str) -> pa.Table:
         return _plain_types(self.spark.sql(sql).toArrow())
 
+    def drop(self, *names: str) -> None:
+        for name in names:
+            if name in self._views:
+                self.spark.catalog.dropTempView(name)
+
     def close(self) -> None:
         for name in set(self._views):
             self.spark.catalog.dropTempView(name)
         for df in self._frames:
             df.unpersist()
+        if self._staging is not None:
+            shutil.rmtree(self._staging, ignore_errors=True)
+
+
+# In-memory inputs larger than this go to Spark as Parquet files (SparkBackend._staged).
+SPARK_STAGE_ROWS = 10_000
 
 
 def make_backend(backend: str | Backend, *, spark: Any = None, **options: Any) -> Backend:

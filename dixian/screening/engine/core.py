@@ -791,9 +791,11 @@ def _older_ids_sql(d: Dialect, feed: catalogue.Feed, start: date, linked: bool) 
 
 # The older rows of this period's deliveries (see `screen`'s period_feeds) that match nobody: all feeds'
 # rows against the persons' ID numbers at once (one hash table of 2.5 M numbers, not one per feed).
+# NOT EXISTS, an anti-join on the ID number in both engines; `_pid IS NULL OR _pid NOT IN (…)` (the same
+# rows) is a nested-loop join of every older row with every person in Spark (docs/scale.md §1).
 _OLDER_UNMATCHED_SQL = """
 SELECT o._f, o._row, o._pid, o._linked FROM ({rows}) o
-WHERE o._pid IS NULL OR o._pid NOT IN (SELECT id_number FROM src_persons WHERE id_number IS NOT NULL)"""
+WHERE NOT EXISTS (SELECT 1 FROM src_persons s WHERE s.id_number = o._pid)"""
 
 
 def _older_unmatched_sql(d: Dialect, feed: catalogue.Feed, delivered: set[str]) -> str:
