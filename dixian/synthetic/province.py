@@ -41,6 +41,7 @@ from .lifecycle import as_of_for, children_plant
 from .population import generate_population
 from .tree import (
     CITY_CODE,
+    CITY_SCALE_PERSONS,
     PREFECTURES,
     PROVINCE_CODE,
     PROVINCE_NAME,
@@ -51,7 +52,7 @@ from .tree import (
     single_village_tree,
 )
 
-CITY_PERSONS = 2_500_000  # the city scale's persons (generate.SCALES["city"])
+CITY_PERSONS = CITY_SCALE_PERSONS  # the city scale's persons (generate.SCALES["city"])
 CHUNK_PERSONS = 2_600_000  # a chunk holds at most this many persons (one city run's memory)
 PROVINCE_FORMAT_VERSION = 1
 REGISTRY_TABLES = ("households", "persons", "incomes")
@@ -219,13 +220,18 @@ def generate_province(
     for chunk in chunks:
         marker = out / "chunks" / f"{chunk.name}.json"
         info = json.loads(marker.read_text(encoding="utf-8")) if marker.exists() else None
-        if info is None or info.get("key") != key:
+        chunk_key = {**key, "counties": list(chunk.counties), "persons_target": chunk.persons}
+        if info is None or info.get("key") != chunk_key:
             say(
                 f"[{time.monotonic() - started:7.1f}s] {chunk.name} {chunk.prefecture.name}({len(chunk.counties)} 个县级单位)"
             )
+            t0, c0 = time.monotonic(), time.process_time()
+            made = _chunk(chunk, out=out, period=period, phone_offset=offset, phone_seed=seed, say=say)
             info = {
-                "key": key,
-                **_chunk(chunk, out=out, period=period, phone_offset=offset, phone_seed=seed, say=say),
+                "key": chunk_key,
+                **made,
+                "seconds": round(time.monotonic() - t0, 1),
+                "cpu_seconds": round(time.process_time() - c0, 1),
             }
             marker.parent.mkdir(parents=True, exist_ok=True)
             marker.write_text(json.dumps(info, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

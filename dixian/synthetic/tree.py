@@ -192,6 +192,8 @@ def single_township_tree(tree: pl.DataFrame) -> pl.DataFrame:
 # ---- Province scale (docs/synthetic.md "Province scale", docs/scale.md §4) --------------------------------
 
 PROVINCE_CODE = "360000000000"
+CITY_SCALE_PERSONS = 2_500_000  # 九江市 at the city scale; another prefecture gets that × its factor
+COUNTY_PERSONS_CAP = 700_000  # persons of one county-level unit at the province scale, at most
 PROVINCE_NAME = "江西省"
 
 
@@ -269,19 +271,26 @@ def prefecture_counties(prefecture: Prefecture) -> tuple[County, ...]:
         kind = name[-1]
         shaped.append((code6, name, BY_CODE6[_TEMPLATES[kind][turn[kind] % len(_TEMPLATES[kind])]]))
         turn[kind] += 1
-    scale = prefecture.census_2020 / sum(t.census_2020 for _, _, t in shaped)
+    # Each unit's share of the prefecture's rural persons as its template's, but none above
+    # COUNTY_PERSONS_CAP at the province scale's size (2.5 M persons × the prefecture's factor): a county of a
+    # million would crowd more people of one sex onto one birth date than ID numbers have orders
+    # (idnumbers.ORDER_SLOTS). The census then follows the shares and adds up to the prefecture's.
+    weight = [t.census_2020 * t.rural_share for _, _, t in shaped]
+    cap = COUNTY_PERSONS_CAP / (CITY_SCALE_PERSONS * prefecture.factor)
+    capped: set[int] = set()
+    while True:
+        room = 1.0 - cap * len(capped)
+        free = sum(w for i, w in enumerate(weight) if i not in capped)
+        share = [cap if i in capped else room * w / free for i, w in enumerate(weight)]
+        over = {i for i, x in enumerate(share) if x > cap and i not in capped}
+        if not over:
+            break
+        capped |= over
+    census = [x / t.rural_share for x, (_, _, t) in zip(share, shaped, strict=True)]
+    scale = prefecture.census_2020 / sum(census)
     return tuple(
-        County(
-            code6,
-            name,
-            round(t.census_2020 * scale),
-            t.rural_share,
-            t.streets,
-            t.towns,
-            t.xiang,
-            t.poverty_factor,
-        )
-        for code6, name, t in shaped
+        County(code6, name, round(c * scale), t.rural_share, t.streets, t.towns, t.xiang, t.poverty_factor)
+        for (code6, name, t), c in zip(shaped, census, strict=True)
     )
 
 
