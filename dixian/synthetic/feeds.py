@@ -251,7 +251,12 @@ def generate_feeds(
     period: str = DEFAULT_PERIOD,
     demo_village: str | None = None,
     say: Callable[[str], None] | None = None,
+    stranger_county: str = "360424",
+    settlement_prefix: str = "JS3604",
 ) -> FeedSet:
+    """`stranger_county`: the county whose made-up ID numbers the persons not in the registry carry (one of
+    `persons`' counties, so that none is a registry person's); `settlement_prefix`: of the 医保 结算单号, the
+    feed's record key (one per city chunk of a province, so that the chunks' keys never meet)."""
     say = say or (lambda _msg: None)
     start, end = period_bounds(period)
     rng = np.random.default_rng([seed, start.year * 100 + start.month, 12])
@@ -411,7 +416,7 @@ def generate_feeds(
             )
 
     # ---- persons not in the registry ---------------------------------------------------------------------------
-    _strangers(b, person, STRANGERS[scale], hh_village, start, end, win3)
+    _strangers(b, person, STRANGERS[scale], hh_village, start, end, win3, stranger_county)
 
     # ---- registry rules R12 / R13: derived from the registry ------------------------------------------------------
     year = _latest_year(incomes, start.year)
@@ -468,7 +473,9 @@ def generate_feeds(
         history=history,
     )
 
-    feeds = {code: _assemble(code, b.rows[code], parts, rng) for code, parts in b.parts.items()}
+    feeds = {
+        code: _assemble(code, b.rows[code], parts, rng, settlement_prefix) for code, parts in b.parts.items()
+    }
     truth = pl.DataFrame(b.truth, schema=GROUND_TRUTH_SCHEMA).sort(["event", "household_no"], nulls_last=True)
     return FeedSet(feeds=feeds, ground_truth=truth)
 
@@ -889,6 +896,7 @@ def _strangers(
     start: date,
     end: date,
     win3: date,
+    county: str,
 ) -> None:
     """Persons the registry does not hold, each with one row that would raise an alert if matched."""
     from . import names as name_lists
@@ -905,7 +913,7 @@ def _strangers(
         is_male = bool(rng.random() < 0.5)
         age = int(rng.integers(8, 14)) if feed == "education" else int(rng.integers(25, 58))
         born = np.datetime64(date(start.year - age, 1, 1)) + np.timedelta64(int(rng.integers(0, 360)), "D")
-        number = _fresh_id("360424", born, is_male, rng, known)
+        number = _fresh_id(county, born, is_male, rng, known)
         name = str(rng.choice(surnames)) + "".join(rng.choice(given, int(rng.integers(1, 3))))
         damage = "missing" if (rng.random() < 0.3 and feed != "civil_registry") else "none"
         sent = None if damage == "missing" else number
@@ -1254,7 +1262,11 @@ def _cap(amounts: np.ndarray, who: np.ndarray, cap: float) -> np.ndarray:
 
 
 def _assemble(
-    code: str, rows: list[dict[str, object]], parts: list[pl.DataFrame], rng: np.random.Generator
+    code: str,
+    rows: list[dict[str, object]],
+    parts: list[pl.DataFrame],
+    rng: np.random.Generator,
+    settlement_prefix: str,
 ) -> pl.DataFrame:
     """One feed: the canonical columns in catalogue order, typed, rows shuffled, keys numbered. The rows
     built in Python (events) come first."""
@@ -1278,7 +1290,9 @@ def _assemble(
     frame = frame[order]
     if code == "medical":
         serial = pl.Series(np.arange(1, frame.height + 1)).cast(pl.String).str.zfill(10)
-        frame = frame.with_columns(pl.select(pl.lit("JS3604") + serial).to_series().alias("settlement_no"))
+        frame = frame.with_columns(
+            pl.select(pl.lit(settlement_prefix) + serial).to_series().alias("settlement_no")
+        )
     return frame
 
 

@@ -16,8 +16,8 @@ import numpy as np
 import polars as pl
 
 from . import names
-from .idnumbers import id_numbers
-from .tree import BY_CODE6
+from .idnumbers import id_numbers, prefix_history
+from .tree import county_of
 
 REFERENCE_DATE = np.datetime64("2025-12-31")  # the registry's "as of" date
 INCOME_YEAR = 2025
@@ -315,8 +315,16 @@ def _school_grade(birth: np.ndarray) -> np.ndarray:
 
 
 def generate_population(
-    *, tree: pl.DataFrame, persons_target: int, seed: int, progress: Progress | None = None
+    *,
+    tree: pl.DataFrame,
+    persons_target: int,
+    seed: int,
+    progress: Progress | None = None,
+    phone_offset: int = 0,
+    phone_seed: int | None = None,
 ) -> Population:
+    """`phone_offset`, `phone_seed`: a province is made in chunks (generate.py); they number the chunks'
+    persons in one sequence, so the phone numbers stay unique across the province."""
     say = progress or (lambda _msg: None)
     rng = np.random.default_rng([seed, 20251231])
 
@@ -327,7 +335,8 @@ def generate_population(
     is_community = villages["name"].str.ends_with("社区").to_numpy()
     is_key = villages["is_key_village"].to_numpy()
     county6 = np.array([int(c[:6]) for c in v_codes])
-    poverty = np.array([BY_CODE6[c[:6]].poverty_factor for c in v_codes])
+    by_code6 = {c: county_of(c) for c in sorted({c[:6] for c in v_codes})}
+    poverty = np.array([by_code6[c[:6]].poverty_factor for c in v_codes])
     group_counts = groups.group_by("parent_code").len().sort("parent_code")
     g_per_village = dict(
         zip(group_counts["parent_code"].to_list(), group_counts["len"].to_list(), strict=True)
@@ -647,11 +656,16 @@ def generate_population(
     house_no = (rng.integers(1, 60, n_households)).astype(np.int64)
 
     ids = id_numbers(
-        county6=county6[village_of][hh], birth=birth, male=male, shuffle=rng.random(n), salt=seed
+        county6=county6[village_of][hh],
+        birth=birth,
+        male=male,
+        shuffle=rng.random(n),
+        salt=seed,
+        histories={c: prefix_history(c) for c in by_code6},
     )
     has_phone = (years >= 16) & (years <= 75) & (rng.random(n) < 0.85)
     has_phone |= (relation == R["head"]) & (years <= 85)
-    phone = _phones(np.arange(n), seed)
+    phone = _phones(np.arange(n) + phone_offset, seed if phone_seed is None else phone_seed)
     phone = pl.select(pl.when(pl.Series(has_phone)).then(phone).otherwise(pl.lit(""))).to_series()
 
     household_no = (

@@ -150,6 +150,13 @@ def registry_tables(directory: Path) -> dict[str, pl.DataFrame]:
     households = pl.read_parquet(directory / "households.parquet")
     persons = pl.read_parquet(directory / "persons.parquet")
     incomes = pl.read_parquet(directory / "incomes.parquet")
+    return {"households": households, "persons": persons, "incomes": stored_incomes(incomes, households)}
+
+
+def stored_incomes(incomes: pl.DataFrame, households: pl.DataFrame) -> pl.DataFrame:
+    """The generated incomes (components) as the registry stores them: household_no, year, net_income and
+    net_income_per_capita, computed as the import computes them (half away from zero to the fen).
+    `households` needs household_no and member_count."""
     net_fen = (
         (
             pl.col("wages")
@@ -162,7 +169,7 @@ def registry_tables(directory: Path) -> dict[str, pl.DataFrame]:
     ).cast(pl.Int64)
     m = pl.col("member_count").cast(pl.Int64)
     magnitude = (pl.col("fen").abs() * 2 + m) // (2 * m)
-    incomes = (
+    return (
         incomes.join(households.select("household_no", "member_count"), on="household_no", how="inner")
         .with_columns(net_fen.alias("fen"))
         .with_columns(pl.when(pl.col("fen") < 0).then(-magnitude).otherwise(magnitude).alias("pc_fen"))
@@ -175,7 +182,6 @@ def registry_tables(directory: Path) -> dict[str, pl.DataFrame]:
             .alias("net_income_per_capita"),
         )
     )
-    return {"households": households, "persons": persons, "incomes": incomes}
 
 
 def feed_paths(directory: Path) -> dict[str, Path]:

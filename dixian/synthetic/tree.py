@@ -80,9 +80,9 @@ class _Node:
     is_community: bool = False
 
 
-def _county_nodes(county: County, seed: int, key_count: int) -> list[_Node]:
+def _county_nodes(county: County, seed: int, key_count: int, city_name: str = CITY_NAME) -> list[_Node]:
     rng = np.random.default_rng([seed, int(county.code6)])
-    base = f"{CITY_NAME}{county.name}"
+    base = f"{city_name}{county.name}"
     n_townships = county.streets + county.towns + county.xiang
     n_villages = max(round(county.rural_persons / PERSONS_PER_VILLAGE), 2 * n_townships)
     taken: set[str] = set()
@@ -136,13 +136,16 @@ def _county_nodes(county: County, seed: int, key_count: int) -> list[_Node]:
     return nodes + groups
 
 
-def key_village_quota() -> dict[str, int]:
-    """682 key villages shared among the counties by villages × poverty factor (largest remainder)."""
-    weight = {c.code6: c.rural_persons * c.poverty_factor for c in COUNTIES}
+def key_village_quota(
+    counties: tuple[County, ...] = COUNTIES, key_villages: int = KEY_VILLAGES
+) -> dict[str, int]:
+    """The key villages (682 in the city) shared among the counties by villages × poverty factor (largest
+    remainder)."""
+    weight = {c.code6: c.rural_persons * c.poverty_factor for c in counties}
     total = sum(weight.values())
-    exact = {k: KEY_VILLAGES * w / total for k, w in weight.items()}
+    exact = {k: key_villages * w / total for k, w in weight.items()}
     quota = {k: int(v) for k, v in exact.items()}
-    for k in sorted(exact, key=lambda k: (quota[k] - exact[k], k))[: KEY_VILLAGES - sum(quota.values())]:
+    for k in sorted(exact, key=lambda k: (quota[k] - exact[k], k))[: key_villages - sum(quota.values())]:
         quota[k] += 1
     return quota
 
@@ -184,3 +187,161 @@ def single_township_tree(tree: pl.DataFrame) -> pl.DataFrame:
     village = single_village_tree(tree).filter(pl.col("level") == "village")["code"][0]
     keep = {CITY_CODE, village[:6] + "000000"}
     return tree.filter(pl.col("code").is_in(keep) | pl.col("code").str.starts_with(village[:9])).sort("code")
+
+
+# ---- Province scale (docs/synthetic.md "Province scale", docs/scale.md §4) --------------------------------
+
+PROVINCE_CODE = "360000000000"
+CITY_SCALE_PERSONS = 2_500_000  # 九江市 at the city scale; another prefecture gets that × its factor
+COUNTY_PERSONS_CAP = 700_000  # persons of one county-level unit at the province scale, at most
+PROVINCE_NAME = "江西省"
+
+
+@dataclass(frozen=True)
+class Prefecture:
+    code4: str
+    name: str
+    census_2020: int  # 常住人口, 第七次全国人口普查, rounded to 10,000 (docs/synthetic.md)
+
+    @property
+    def code(self) -> str:
+        return self.code4 + "00000000"
+
+    @property
+    def factor(self) -> float:
+        """Size relative to 九江市: the made-up counties are 九江's, scaled by it."""
+        return self.census_2020 / JIUJIANG_CENSUS
+
+
+JIUJIANG_CENSUS = sum(c.census_2020 for c in COUNTIES)
+# The 11 prefecture-level cities of Jiangxi (real names and codes). 九江 is the real city of the other
+# scales; the counties of the others are made up (see `prefecture_counties`).
+PREFECTURES: tuple[Prefecture, ...] = (
+    Prefecture("3601", "南昌市", 6_260_000),
+    Prefecture("3602", "景德镇市", 1_620_000),
+    Prefecture("3603", "萍乡市", 1_800_000),
+    Prefecture("3604", CITY_NAME, JIUJIANG_CENSUS),
+    Prefecture("3605", "新余市", 1_200_000),
+    Prefecture("3606", "鹰潭市", 1_150_000),
+    Prefecture("3607", "赣州市", 8_970_000),
+    Prefecture("3608", "吉安市", 4_470_000),
+    Prefecture("3609", "宜春市", 5_010_000),
+    Prefecture("3610", "抚州市", 3_610_000),
+    Prefecture("3611", "上饶市", 6_490_000),
+)
+# Templates for another prefecture's counties, by the kind the name ends in: 九江's units of that kind in turn.
+_TEMPLATES = {
+    "区": ("360402", "360404", "360403"),
+    "县": ("360423", "360424", "360425", "360426", "360428", "360429", "360430"),
+    "市": ("360481", "360483", "360482"),
+}
+
+
+def present_counties(code4: str) -> list[tuple[str, str]]:
+    """(code, name) of the county-level units of a prefecture today, from stdnum's division list (the one the
+    registry checks ID numbers' regions against, docs/domain.md §19): every code whose last name has no end
+    year, but the 市辖区 entry."""
+    from stdnum import numdb
+
+    db = numdb.get("cn/loc")
+    out = []
+    for n in range(2, 100):
+        code6 = f"{code4}{n:02d}"
+        names = [props.get("county") for _, props in db.info(code6) if "county" in props]
+        if len(db.info(code6)) < 2 or not names or not names[-1]:
+            continue
+        last = names[-1].split(",")[-1]
+        period, _, name = last.rpartition("]")
+        if period and not period.endswith("-") or name[-1:] not in _TEMPLATES:
+            continue
+        out.append((code6, name))
+    return out
+
+
+def prefecture_counties(prefecture: Prefecture) -> tuple[County, ...]:
+    """The prefecture's county-level units. 九江市: its real ones (COUNTIES). Another: its real codes and
+    names of today (stdnum's list), each shaped like a 九江 unit of the same kind (区, 县 or 市: townships,
+    rural share, poverty weight), the population scaled so that the prefecture's census population is met."""
+    if prefecture.code4 == CITY_CODE[:4]:
+        return COUNTIES
+    real = present_counties(prefecture.code4)
+    turn = dict.fromkeys(_TEMPLATES, 0)
+    shaped = []
+    for code6, name in real:
+        kind = name[-1]
+        shaped.append((code6, name, BY_CODE6[_TEMPLATES[kind][turn[kind] % len(_TEMPLATES[kind])]]))
+        turn[kind] += 1
+    # Each unit's share of the prefecture's rural persons as its template's, but none above
+    # COUNTY_PERSONS_CAP at the province scale's size (2.5 M persons × the prefecture's factor): a county of a
+    # million would crowd more people of one sex onto one birth date than ID numbers have orders
+    # (idnumbers.ORDER_SLOTS). The census then follows the shares and adds up to the prefecture's.
+    weight = [t.census_2020 * t.rural_share for _, _, t in shaped]
+    cap = COUNTY_PERSONS_CAP / (CITY_SCALE_PERSONS * prefecture.factor)
+    capped: set[int] = set()
+    while True:
+        room = 1.0 - cap * len(capped)
+        free = sum(w for i, w in enumerate(weight) if i not in capped)
+        share = [cap if i in capped else room * w / free for i, w in enumerate(weight)]
+        over = {i for i, x in enumerate(share) if x > cap and i not in capped}
+        if not over:
+            break
+        capped |= over
+    census = [x / t.rural_share for x, (_, _, t) in zip(share, shaped, strict=True)]
+    scale = prefecture.census_2020 / sum(census)
+    return tuple(
+        County(code6, name, round(c * scale), t.rural_share, t.streets, t.towns, t.xiang, t.poverty_factor)
+        for (code6, name, t), c in zip(shaped, census, strict=True)
+    )
+
+
+def county_of(code6: str) -> County:
+    """The county (九江's real ones, or a made-up one of another prefecture) of a 6-digit code."""
+    county = BY_CODE6.get(code6)
+    if county is not None:
+        return county
+    for prefecture in PREFECTURES:
+        if prefecture.code4 == code6[:4]:
+            for c in prefecture_counties(prefecture):
+                if c.code6 == code6:
+                    return c
+    raise KeyError(code6)
+
+
+def prefecture_tree(
+    prefecture: Prefecture, *, seed: int, counties: tuple[str, ...] | None = None
+) -> pl.DataFrame:
+    """The tree of one prefecture restricted to `counties` (6-digit codes; None = all), sorted by code;
+    its root's parent is the province. 九江市's is `build_tree`'s, row for row, but for that parent."""
+    if prefecture.code4 == CITY_CODE[:4]:
+        tree = build_tree(seed=seed, counties=counties)
+        return tree.with_columns(
+            pl.when(pl.col("level") == "city")
+            .then(pl.lit(PROVINCE_CODE))
+            .otherwise(pl.col("parent_code"))
+            .alias("parent_code")
+        )
+    every = prefecture_counties(prefecture)
+    quota = key_village_quota(every, round(KEY_VILLAGES * prefecture.factor))
+    nodes = [_Node(prefecture.code, prefecture.name, "city", PROVINCE_CODE, prefecture.name)]
+    for county in every:
+        if counties is not None and county.code6 not in counties:
+            continue
+        nodes.append(
+            _Node(county.code, county.name, "county", prefecture.code, prefecture.name + county.name)
+        )
+        nodes.extend(_county_nodes(county, seed, quota[county.code6], prefecture.name))
+    return _frame(nodes)
+
+
+def _frame(nodes: list[_Node]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "code": [n.code for n in nodes],
+            "name": [n.name for n in nodes],
+            "level": [n.level for n in nodes],
+            "parent_code": [n.parent_code for n in nodes],
+            "full_name": [n.full_name for n in nodes],
+            "is_key_village": [n.is_key_village for n in nodes],
+        },
+        schema=TREE_SCHEMA,
+    ).sort("code")
