@@ -442,7 +442,9 @@ class _Db:
 
     def stage_keys(self, stem: str, column: str, values: pl.Series) -> str:
         name = self.temp_table(stem, [(column, "varchar(32) PRIMARY KEY")])
-        keys = values.unique().drop_nulls()
+        # Sorted: the key's index then grows at its right edge instead of splitting pages all over
+        # (SQLite: 0.55 → 0.14 s CPU for 200,000 ID numbers, docs/benchmarks.md "Registry import").
+        keys = values.unique().drop_nulls().sort()
         if self.vendor == "sqlite" and keys.len():
             # One JSON parameter parsed by SQLite itself: far cheaper than binding 200,000 rows.
             self.execute(
