@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 from dixian.common.models import ChangeLog
 from dixian.registry import bulk
@@ -91,6 +91,45 @@ def test_postgresql_keeps_the_indexes_of_a_table_someone_is_reading(villages, ea
     assert dropped[Person._meta.db_table] == []
     assert dropped[Household._meta.db_table]  # not read by anyone: dropped and rebuilt
     assert index_definitions() == before
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="foreign keys are dropped and added back on PostgreSQL"
+)
+def test_postgresql_adds_the_foreign_keys_back_and_they_hold(villages, eager, monkeypatch):  # noqa: F811
+    """The keys to the household table are dropped with the indexes and added back after the COPY (one
+    join instead of a trigger per row): same definition, validated, deferrable, and enforced after."""
+
+    def keys():
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), convalidated, "
+                "condeferrable, condeferred FROM pg_constraint WHERE contype = 'f' "
+                "AND conrelid::regclass::text = ANY(%s) ORDER BY 1, 2",
+                [TABLES],
+            )
+            return cur.fetchall()
+
+    rebuilt: list[str] = []
+    rebuild = bulk._Db._rebuild_indexes
+
+    def spy(self, sql):
+        rebuilt.extend(sql)
+        return rebuild(self, sql)
+
+    monkeypatch.setattr(bulk._Db, "_rebuild_indexes", spy)
+    before = keys()
+    assert any(table == Person._meta.db_table and "registry_household" in d for table, _, d, *_ in before)
+    result = upsert(*frames())
+    assert result.persons_created == 2
+    assert any(f"ALTER TABLE {Person._meta.db_table} ADD CONSTRAINT" in sql for sql in rebuilt)
+    assert not any("accounts_user" in sql or "regions_region" in sql for sql in rebuilt)
+    assert keys() == before
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cur.execute(
+            "UPDATE registry_person SET household_id = -1 WHERE id = (SELECT min(id) FROM registry_person)"
+        )
 
 
 def test_person_region_code_has_one_plain_index():
