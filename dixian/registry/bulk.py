@@ -293,8 +293,8 @@ class _Db:
         DDL is transactional on both databases, so a rollback brings the indexes back, and other
         connections never see the table without them. Unique indexes and the constraints' automatic
         indexes stay, so that a duplicate still fails on its own row. On PostgreSQL the table's foreign
-        keys to the registry's own tables go with the indexes and are added back after them (validated by
-        one join, not one trigger per row; docs/benchmarks.md "Issue 13, fifth try"). DROP INDEX holds
+        keys to a table already held exclusively go with the indexes and are added back after them
+        (validated by one join, not one trigger per row; docs/benchmarks.md "Issue 13, fifth try"). DROP INDEX holds
         the table's exclusive lock until the commit (readers of that table wait for the import): it is
         taken only when granted within LOCK_WAIT, else the indexes are maintained as before
         (docs/benchmarks.md "Registry import").
@@ -326,13 +326,15 @@ class _Db:
             "AND NOT x.indisexclusion AND x.indisvalid ORDER BY c.relname",
             [table],
         )
-        # Foreign keys to the registry's own tables (person → household, income → household): checked
-        # by one join when added back instead of one trigger per copied row (≈ 1–2 s of server time for a
-        # county). Not the keys to other apps' tables (users, regions): adding a key locks the table it
-        # references against writes until the commit.
+        # Foreign keys to a table this transaction already holds exclusively (its own indexes dropped for
+        # the same load: person and income → household on a first import) go too, and are checked by one
+        # join when added back instead of one trigger per copied row (≈ 1 s of server time for a county).
+        # Dropping a key locks the table it references exclusively: never done for any other table.
         keys = self.execute(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f' "
-            "AND conrelid = %s::regclass AND confrelid::regclass::text LIKE 'registry\\_%%' ORDER BY conname",
+            "SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c WHERE c.contype = 'f' "
+            "AND c.conrelid = %s::regclass AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = pg_backend_pid() "
+            "AND l.locktype = 'relation' AND l.relation = c.confrelid AND l.mode = 'AccessExclusiveLock' "
+            "AND l.granted) ORDER BY c.conname",
             [table],
         )
         if not indexes and not keys:

@@ -132,6 +132,38 @@ def test_postgresql_adds_the_foreign_keys_back_and_they_hold(villages, eager, mo
         )
 
 
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="foreign keys are dropped and added back on PostgreSQL"
+)
+def test_postgresql_keeps_the_foreign_keys_to_a_table_it_does_not_hold(villages, eager, monkeypatch):  # noqa: F811
+    """A reader holds the household table: its indexes stay, so the person table's key to it stays too
+    (dropping the key would lock the household table for the rest of the import)."""
+    import psycopg
+
+    monkeypatch.setattr(bulk, "LOCK_WAIT", "100ms")
+    dropped: dict[str, list[str]] = {}
+    drop = bulk._Db._drop_indexes_postgresql
+
+    def spy(self, table):
+        dropped[table] = drop(self, table)
+        return dropped[table]
+
+    monkeypatch.setattr(bulk._Db, "_drop_indexes_postgresql", spy)
+    s = connection.settings_dict
+    reader = psycopg.connect(
+        dbname=s["NAME"], user=s["USER"], host=s["HOST"], port=s["PORT"], password=s["PASSWORD"]
+    )
+    try:
+        reader.execute("SELECT count(*) FROM registry_household")  # holds ACCESS SHARE until rollback
+        assert upsert(*frames()).persons_created == 2
+    finally:
+        reader.rollback()
+        reader.close()
+    assert dropped[Household._meta.db_table] == []
+    assert dropped[Person._meta.db_table]  # its indexes, not its key
+    assert not any("ADD CONSTRAINT" in sql for sql in dropped[Person._meta.db_table])
+
+
 def test_person_region_code_has_one_plain_index():
     """Scoping matches a person's region_code by range (common.access.region_range_q), never with LIKE:
     one plain B-tree, no varchar_pattern_ops twin on PostgreSQL (migration 0007)."""
