@@ -26,6 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import read_ahead
+from .read_ahead import ReadAhead
+
 MB = 1024 * 1024
 XLSX_SIGNATURE = b"PK\x03\x04"
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -148,6 +151,8 @@ DIMENSION = re.compile(
     rb"""<(?:\w+:)?dimension\s+ref\s*=\s*["']\$?([A-Z]*)\$?(\d*)(?::\$?([A-Z]*)\$?(\d*))?"""
 )
 DTD = (b"<!DOCTYPE", b"<!ENTITY", "<!DOCTYPE".encode("utf-16-le"), "<!DOCTYPE".encode("utf-16-be"))
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+RELATIONSHIP_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 PREFIXED = re.compile(rb"<\w+:(?:c|row)[\s/>]")
 # A cell or row tag not opening with ` r="` (quick, led by the literal '<'), and one without any r attribute
 # (exact, run only where the quick one hits): calamine puts such a cell in the column after the previous
@@ -163,8 +168,17 @@ MAX_CARRY = 4 * MB
 # ---- xlsx ------------------------------------------------------------------------------------------------
 
 
-def check_xlsx(path: Path | str, limits: UploadLimits | None = None) -> None:
-    """Refuse (UploadRefused) an xlsx file that would make a reader allocate beyond the limits."""
+def check_xlsx(
+    path: Path | str,
+    limits: UploadLimits | None = None,
+    *,
+    read_ahead: Callable[[str], bool] | None = None,
+) -> ReadAhead | None:
+    """Refuse (UploadRefused) an xlsx file that would make a reader allocate beyond the limits.
+
+    With `read_ahead` (a test on sheet names), the first large worksheet it accepts is handed to calamine
+    part by part as the check passes each part (read_ahead.py); the ReadAhead is returned (None when
+    nothing was read ahead)."""
     limits = limits or upload_limits()
     path = Path(path)
     size = path.stat().st_size
@@ -205,18 +219,73 @@ def check_xlsx(path: Path | str, limits: UploadLimits | None = None) -> None:
                     f"该工作簿中的「{info.filename}」压缩比异常(解压后 {_size(info.file_size)},"
                     f"压缩后仅 {_size(info.compress_size)}),可能是恶意构造的文件,已拒收。{SAVE_AS}"
                 )
+        ahead: ReadAhead | None = None
         try:
+            if read_ahead is not None:
+                ahead = _read_ahead(zf, read_ahead)
             for info in infos:
                 lower = info.filename.lower()
                 if lower.startswith("xl/worksheets/") and lower.endswith(".xml"):
-                    _check_sheet(zf, info, limits)
+                    _check_sheet(zf, info, limits, ahead if ahead and ahead.path == info.filename else None)
                 elif lower.endswith((".xml", ".rels", ".vml")):
                     with zf.open(info) as fh:
                         _check_prolog(fh.read(HEAD), info.filename)
         except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError, ValueError):
+            if ahead is not None:
+                ahead.close()
             raise UploadRefused(
                 "工作簿文件已损坏(压缩数据无法读出)。请用 Excel 或 WPS 打开后另存为新的 .xlsx 文件再上传。"
             ) from None
+        except BaseException:
+            if ahead is not None:
+                ahead.close()  # the parts in flight end before the refusal is reported
+            raise
+        return ahead
+
+
+def _read_ahead(zf: zipfile.ZipFile, wanted: Callable[[str], bool]) -> ReadAhead | None:
+    """The ReadAhead of the first worksheet (workbook order) whose name `wanted` accepts, when it is large
+    enough to gain from it and the workbook's own parts are plain (small, no DTD: the check refuses those
+    itself, in its own order); else None."""
+    try:
+        book, rels = zf.getinfo("xl/workbook.xml"), zf.getinfo("xl/_rels/workbook.xml.rels")
+    except KeyError:
+        return None
+    if book.file_size > MB or rels.file_size > MB:
+        return None
+    for info in zf.infolist():
+        lower = info.filename.lower()
+        if lower.endswith((".xml", ".rels")) and not lower.startswith("xl/worksheets/"):
+            with zf.open(info) as fh:
+                if any(marker in fh.read(HEAD) for marker in DTD):
+                    return None
+    try:
+        from xml.etree import ElementTree as ET  # noqa: N817 - the usual name; both parts are small and DTD-free
+
+        targets = {
+            r.get("Id"): r.get("Target", "")
+            for r in ET.fromstring(zf.read(rels))  # noqa: S314 - at most 1 MB, no DTD (checked above)
+            if r.tag.endswith("Relationship")
+        }
+        sheets = [
+            (s.get("name", ""), targets.get(s.get(RELATIONSHIP_ID), ""))
+            for s in ET.fromstring(zf.read(book)).iter()  # noqa: S314 - at most 1 MB, no DTD (checked above)
+            if s.tag == f"{{{MAIN_NS}}}sheet"
+        ]
+    except (ET.ParseError, ValueError):
+        return None
+    for name, target in sheets:
+        if not wanted(name):
+            continue
+        path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        try:
+            info = zf.getinfo(path)
+        except KeyError:
+            return None
+        if not path.startswith("xl/worksheets/") or info.file_size < read_ahead.MIN_SHEET_BYTES:
+            return None
+        return ReadAhead(zf, path, name)
+    return None
 
 
 def _check_prolog(head: bytes, name: str) -> None:
@@ -228,7 +297,9 @@ def _check_prolog(head: bytes, name: str) -> None:
         )
 
 
-def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: UploadLimits) -> None:
+def _check_sheet(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: UploadLimits, ahead: ReadAhead | None = None
+) -> None:
     sheet = info.filename.rsplit("/", 1)[-1]
     scan = SheetScan(sheet, limits)
     with zf.open(info) as fh:
@@ -237,6 +308,12 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: UploadLimit
         _check_dimension(head, sheet, limits)
         for piece in sheet_pieces(_chunks(fh, head), sheet):
             scan.feed(piece)
+            if ahead is not None:  # only pieces that passed
+                ahead.feed(
+                    piece, rows=scan.rows, cells=scan.cells, plain=not (scan.positional or scan.prefixed)
+                )
+    if ahead is not None:
+        ahead.finish()
 
 
 def _chunks(fh: Any, head: bytes) -> Iterator[bytes]:
@@ -345,8 +422,16 @@ def _check_dimension(head: bytes, sheet: str, limits: UploadLimits) -> None:
         )
 
 
-def open_workbook(path: Path | str, limits: UploadLimits | None = None) -> Any:
-    """A python-calamine workbook of an uploaded .xlsx (checked first) or .xls file."""
+def open_workbook(
+    path: Path | str,
+    limits: UploadLimits | None = None,
+    *,
+    read_ahead: Callable[[str], bool] | None = None,
+) -> Any:
+    """A python-calamine workbook of an uploaded .xlsx (checked first) or .xls file.
+
+    `read_ahead` (a test on sheet names): the first large sheet it accepts is parsed in parts while the
+    rest of the file is checked (read_ahead.py); `sheet_rows` then takes its rows from the parts."""
     from python_calamine import CalamineWorkbook
 
     path = Path(path)
@@ -354,14 +439,33 @@ def open_workbook(path: Path | str, limits: UploadLimits | None = None) -> Any:
         head = fh.read(8)
     if not head:
         raise UploadRefused("文件是空的(0 字节),请重新选择文件。")
+    ahead = None
     if head.startswith(XLSX_SIGNATURE):
-        check_xlsx(path, limits)
+        ahead = check_xlsx(path, limits, read_ahead=read_ahead)
     elif not head.startswith(OLE_SIGNATURE):
         raise UploadRefused(
             "无法读取该文件:它不是 Excel 工作簿。请用 Excel 或 WPS 打开后另存为 .xlsx 再上传。"
         )
     # An .xls (BIFF) sheet has at most 65,536 × 256 cells by its format: bounded by the format itself.
-    return CalamineWorkbook.from_path(str(path))
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+    except BaseException:
+        if ahead is not None:
+            ahead.close()
+        raise
+    return book if ahead is None else ReadAheadBook(book, ahead)
+
+
+class ReadAheadBook:
+    """A calamine workbook and the parts of one sheet read ahead (`sheet_rows` takes them)."""
+
+    def __init__(self, book: Any, ahead: ReadAhead) -> None:
+        self.book = book
+        self.ahead = ahead
+        self.sheet_names: list[str] = list(book.sheet_names)
+
+    def close(self) -> None:
+        self.ahead.close()
 
 
 def is_calamine_panic(exc: BaseException) -> bool:
@@ -371,7 +475,14 @@ def is_calamine_panic(exc: BaseException) -> bool:
 
 def sheet_rows(book: Any, index: int) -> list[list[Any]]:
     """Every row of a sheet from A1 (the checks above bound its size). A panic of the reader on a damaged
-    sheet is turned into ValueError, which the importers treat as an unreadable sheet."""
+    sheet is turned into ValueError, which the importers treat as an unreadable sheet. A sheet read ahead
+    (`open_workbook(read_ahead=…)`) comes from its parts; when they could not be read, from the file."""
+    if isinstance(book, ReadAheadBook):
+        if book.sheet_names[index] == book.ahead.name:
+            rows_ahead = book.ahead.rows()
+            if rows_ahead is not None:
+                return rows_ahead
+        book = book.book
     try:
         rows: list[list[Any]] = book.get_sheet_by_index(index).to_python(skip_empty_area=False)
     except BaseException as exc:

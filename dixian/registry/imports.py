@@ -127,6 +127,7 @@ def _filled(row: list[Any]) -> bool:
 
 
 CSV_SUFFIXES = (".csv", ".txt")
+HELP_SHEETS = ("填写说明", "填写示例")  # the template's own help sheets, never the registry sheet
 CSV_SHEET = "农户信息"  # the name a csv file's one "sheet" goes by in messages and in the error report
 
 
@@ -192,8 +193,9 @@ def read_sheet(path: Path) -> Sheet:
         names = [CSV_SHEET]
     else:
         try:
-            # Bounded before calamine allocates anything (docs/security.md §2).
-            workbook = uploads.open_workbook(path)
+            # Bounded before calamine allocates anything (docs/security.md §2); the registry sheet is
+            # parsed in parts as the check passes them (common/read_ahead.py, docs/benchmarks.md).
+            workbook = uploads.open_workbook(path, read_ahead=lambda name: name not in HELP_SHEETS)
             names = list(workbook.sheet_names)
         except uploads.UploadRefused as exc:
             raise ImportFileError(exc.message) from None
@@ -203,20 +205,24 @@ def read_sheet(path: Path) -> Sheet:
             ) from None
     lookup = header_lookup()
     best: tuple[int, str, list[list[Any]], int] | None = None
-    for index, name in enumerate(names):
-        if name in ("填写说明", "填写示例"):
-            continue  # the template's own help sheets
-        try:
-            rows = csv_rows if workbook is None else uploads.sheet_rows(workbook, index)
-        except Exception:  # noqa: BLE001 - a chart sheet or a damaged sheet: not ours
-            logger.info("skipping unreadable sheet %r of %s", name, path.name)
-            continue
-        for r, row in enumerate(rows[:HEADER_SCAN_ROWS]):
-            hits = sum(1 for cell in row if normalise_header(cell) in lookup)
-            if hits >= 3 and (best is None or hits > best[0]):
-                best = (hits, name, rows, r)
-        if best is not None:
-            break
+    try:
+        for index, name in enumerate(names):
+            if name in HELP_SHEETS:
+                continue  # the template's own help sheets
+            try:
+                rows = csv_rows if workbook is None else uploads.sheet_rows(workbook, index)
+            except Exception:  # noqa: BLE001 - a chart sheet or a damaged sheet: not ours
+                logger.info("skipping unreadable sheet %r of %s", name, path.name)
+                continue
+            for r, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+                hits = sum(1 for cell in row if normalise_header(cell) in lookup)
+                if hits >= 3 and (best is None or hits > best[0]):
+                    best = (hits, name, rows, r)
+            if best is not None:
+                break
+    finally:
+        if isinstance(workbook, uploads.ReadAheadBook):
+            workbook.close()  # parts of a sheet that was not asked for
     if best is None:
         listed = "、".join(f"「{n}」" for n in names) or "(无)"
         raise ImportFileError(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 from dixian.common.models import ChangeLog
 from dixian.registry import bulk
@@ -91,6 +91,77 @@ def test_postgresql_keeps_the_indexes_of_a_table_someone_is_reading(villages, ea
     assert dropped[Person._meta.db_table] == []
     assert dropped[Household._meta.db_table]  # not read by anyone: dropped and rebuilt
     assert index_definitions() == before
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="foreign keys are dropped and added back on PostgreSQL"
+)
+def test_postgresql_adds_the_foreign_keys_back_and_they_hold(villages, eager, monkeypatch):  # noqa: F811
+    """The keys to the household table are dropped with the indexes and added back after the COPY (one
+    join instead of a trigger per row): same definition, validated, deferrable, and enforced after."""
+
+    def keys():
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), convalidated, "
+                "condeferrable, condeferred FROM pg_constraint WHERE contype = 'f' "
+                "AND conrelid::regclass::text = ANY(%s) ORDER BY 1, 2",
+                [TABLES],
+            )
+            return cur.fetchall()
+
+    rebuilt: list[str] = []
+    rebuild = bulk._Db._rebuild_indexes
+
+    def spy(self, sql):
+        rebuilt.extend(sql)
+        return rebuild(self, sql)
+
+    monkeypatch.setattr(bulk._Db, "_rebuild_indexes", spy)
+    before = keys()
+    assert any(table == Person._meta.db_table and "registry_household" in d for table, _, d, *_ in before)
+    result = upsert(*frames())
+    assert result.persons_created == 2
+    assert any(f"ALTER TABLE {Person._meta.db_table} ADD CONSTRAINT" in sql for sql in rebuilt)
+    assert not any("accounts_user" in sql or "regions_region" in sql for sql in rebuilt)
+    assert keys() == before
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cur.execute(
+            "UPDATE registry_person SET household_id = -1 WHERE id = (SELECT min(id) FROM registry_person)"
+        )
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="foreign keys are dropped and added back on PostgreSQL"
+)
+def test_postgresql_keeps_the_foreign_keys_to_a_table_it_does_not_hold(villages, eager, monkeypatch):  # noqa: F811
+    """A reader holds the household table: its indexes stay, so the person table's key to it stays too
+    (dropping the key would lock the household table for the rest of the import)."""
+    import psycopg
+
+    monkeypatch.setattr(bulk, "LOCK_WAIT", "100ms")
+    dropped: dict[str, list[str]] = {}
+    drop = bulk._Db._drop_indexes_postgresql
+
+    def spy(self, table):
+        dropped[table] = drop(self, table)
+        return dropped[table]
+
+    monkeypatch.setattr(bulk._Db, "_drop_indexes_postgresql", spy)
+    s = connection.settings_dict
+    reader = psycopg.connect(
+        dbname=s["NAME"], user=s["USER"], host=s["HOST"], port=s["PORT"], password=s["PASSWORD"]
+    )
+    try:
+        reader.execute("SELECT count(*) FROM registry_household")  # holds ACCESS SHARE until rollback
+        assert upsert(*frames()).persons_created == 2
+    finally:
+        reader.rollback()
+        reader.close()
+    assert dropped[Household._meta.db_table] == []
+    assert dropped[Person._meta.db_table]  # its indexes, not its key
+    assert not any("ADD CONSTRAINT" in sql for sql in dropped[Person._meta.db_table])
 
 
 def test_person_region_code_has_one_plain_index():
