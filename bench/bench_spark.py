@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench_spark.py                          # county, 3 rounds; updates docs
     .venv/bin/python bench/bench_spark.py --scale city --runs 1    # city benchmark inputs
     .venv/bin/python bench/bench_spark.py --scale county --runs 1 --no-docs --data /tmp/county
+    .venv/bin/python bench/bench_spark.py --cluster                # the local standalone cluster check
 
 Inputs:
 - county: `dixian generate --scale county` (the county demo: 200,010 persons, 437,980 feed rows over the
@@ -17,6 +18,13 @@ with DIXIAN_SPARK_MASTER=local[2] (engine.spark_session: driver memory 1 GB per 
 partitions, adaptive execution, the JVM's quick compiler). Measured: the engine's wall time (session start
 apart), the CPU time of the child and of its JVM (read from /proc before the child exits), and the peak RSS
 of each. Both engines' alerts, 应纳未纳 rows and case evidence are compared table against table.
+
+`--cluster`: the tested cluster configuration of docs/scale.md §2 (3–4 minutes on this loaded machine, too
+long for the test suite). scripts/spark-local-cluster starts a standalone master and worker; a driver
+process configured only by DIXIAN_SPARK_* variables runs every default rule on the cluster and on DuckDB
+and compares the results table against table (its inputs written as Parquet, read by the worker's
+executor); the work must have run on the worker. Then the worker is stopped and a session on the master
+alone must fail within its start timeout with the message. Exits non-zero on any failure.
 """
 
 from __future__ import annotations
@@ -203,6 +211,124 @@ def same_results(out: Path) -> bool:
     )
 
 
+# The local standalone cluster (docs/scale.md §2) -------------------------------------------------------
+
+CLUSTER_SCRIPT = ROOT / "scripts" / "spark-local-cluster"
+
+CLUSTER_DRIVER = r"""
+import os
+import sys
+from pathlib import Path
+
+from dixian.screening.engine import default_rules, screen
+from dixian.screening.engine.backends import SparkBackend
+from dixian.screening.engine.spark_session import SparkUnavailable, session_start, settings_from_env
+from dixian.screening.tests.data import every_rule_world
+
+out = Path(sys.argv[1])
+try:
+    settings = settings_from_env(os.environ)
+    spark = session_start(settings)
+except SparkUnavailable as exc:
+    print("UNAVAILABLE", exc)
+    sys.exit(3)
+registry, feeds, monitored, links = every_rule_world()
+paths = {}
+for name, frame in {**registry, **{f"feed_{k}": v for k, v in feeds.items()}}.items():
+    paths[name] = out / f"{name}.parquet"
+    frame.write_parquet(paths[name])
+reg = {k: paths[k] for k in registry}
+fd = {k: paths[f"feed_{k}"] for k in feeds}
+kw = {"monitored_risks": monitored, "links": links}
+duck = screen(reg, fd, default_rules(), "2026-10", backend="duckdb", **kw)
+on_spark = screen(reg, fd, default_rules(), "2026-10", backend=SparkBackend(spark, staging_dir=out), **kw)
+assert spark.sparkContext.master == settings.master, spark.sparkContext.master
+for name in ("alerts", "unmatched", "case_evidence"):
+    assert getattr(on_spark, name).to_pylist() == getattr(duck, name).to_pylist(), name
+print("SAME", duck.alerts.num_rows)
+"""
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _cluster(action: str, folder: Path, port: int) -> str:
+    env = {**os.environ, "PYTHON": sys.executable, "SPARK_CLUSTER_PORT": str(port)}
+    done = subprocess.run(  # noqa: S603 - our own script
+        [str(CLUSTER_SCRIPT), action, str(folder)], env=env, capture_output=True, text=True, timeout=300
+    )
+    if done.returncode != 0:
+        log = folder / "master.log"
+        raise SystemExit(f"{action} failed: {done.stderr}\n{log.read_text()[-2000:] if log.exists() else ''}")
+    return done.stdout.strip()
+
+
+def _drive(master: str, folder: Path, timeout: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "SPARK_LOCAL_IP": "127.0.0.1",
+        "DIXIAN_SPARK_MASTER": master,
+        "DIXIAN_SPARK_EXECUTOR_MEMORY": "768m",
+        "DIXIAN_SPARK_DRIVER_MEMORY": "768m",
+        "DIXIAN_SPARK_SHUFFLE_PARTITIONS": "2",
+        "DIXIAN_SPARK_START_TIMEOUT": timeout,
+        # Tiny inputs: interpreted evaluation beats compiling generated code (as the test session's Spark).
+        "DIXIAN_SPARK_CONF": "spark.sql.codegen.wholeStage=false spark.sql.adaptive.enabled=false",
+    }
+    return subprocess.run(  # noqa: S603 - our own driver script
+        [sys.executable, "-c", CLUSTER_DRIVER, str(folder)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+        cwd=ROOT,
+    )
+
+
+def cluster_check() -> str:
+    """Run the cluster check; returns its report line (raises SystemExit on a failure)."""
+    with tempfile.TemporaryDirectory(prefix="dixian-spark-cluster-") as tmp:
+        folder, port = Path(tmp), _free_port()
+        t0 = time.perf_counter()
+        master = _cluster("start", folder / "cluster", port)
+        started = time.perf_counter() - t0
+        try:
+            t0 = time.perf_counter()
+            done = _drive(master, folder, "120")
+            run = time.perf_counter() - t0
+            if done.returncode != 0 or "SAME" not in done.stdout:
+                raise SystemExit(f"cluster run failed:\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}")
+            if not any((folder / "cluster" / "work").iterdir()):
+                raise SystemExit("the worker ran no executor")
+            alerts = done.stdout.split("SAME", 1)[1].split()[0]
+            worker = folder / "cluster" / "worker.pid"
+            os.kill(int(worker.read_text()), 15)
+            worker.unlink()
+            t0 = time.perf_counter()
+            done = _drive(master, folder, "8")
+            refused = time.perf_counter() - t0
+            if done.returncode != 3 or "没有完成测试任务" not in done.stdout:
+                raise SystemExit(
+                    f"a master without workers was not refused:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+                )
+        finally:
+            _cluster("stop", folder / "cluster", port)
+    return (
+        f"- Local standalone cluster (`--cluster`, {dt.datetime.now(dt.UTC).date().isoformat()}): master and worker "
+        f"up in {started:.0f} s; a driver configured by DIXIAN_SPARK_MASTER ran every default rule there with "
+        f"DuckDB's results ({alerts} alerts, table against table) in {run:.0f} s (both engines and the driver's "
+        f"start); on the master without its worker the session was refused after {refused:.0f} s "
+        "(start timeout 8 s) with the message."
+    )
+
+
 # Report ------------------------------------------------------------------------------------------------
 
 
@@ -261,11 +387,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--data", type=Path, help="keep the inputs in this directory (one per scale)")
     parser.add_argument("--no-docs", action="store_true")
+    parser.add_argument("--cluster", action="store_true", help="only the local standalone cluster check")
     parser.add_argument("--child", choices=["duckdb", "spark"], help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args.child, args.data, args.out), ensure_ascii=False))
+        return
+    if args.cluster:
+        print(cluster_check())
         return
 
     results: dict[str, dict[str, list[dict]]] = {}
