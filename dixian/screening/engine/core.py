@@ -756,17 +756,21 @@ def _extra_identity_sql(feed: catalogue.Feed, delivered: set[str], alias: str) -
     )
 
 
-def _unmatched_sql(feed: catalogue.Feed, layout: _Layout, delivered: set[str]) -> str:
+def _unmatched_sql(d: Dialect, feed: catalogue.Feed, layout: _Layout, delivered: set[str]) -> str:
     """Linked rows that match nobody, with why. Name and ID number as delivered travel with the unmatched
-    rows; the other identity columns are read back from the delivery only when it has them."""
+    rows; the other identity columns are read back from the delivery only when it has them: an inner join
+    (every linked row is a row of the delivery), so that Spark copies the few unmatched rows to the tasks
+    that read the delivery instead of shuffling the whole delivery to meet them (docs/scale.md §1)."""
     key = "x._key" if len(feed.record_key) == 1 else _composite_key_sql(feed, layout, "x.")
+    hint = ""
     if any(f in delivered for f in _EXTRA_IDENTITY):
-        join = f"LEFT JOIN src_{feed.code} s ON s._row = x._row"
+        join = f"JOIN src_{feed.code} s ON s._row = x._row"
+        hint = d.broadcast("x")
     else:
         join = ""
     return _unmatched_rows_sql(
         feed,
-        f"SELECT {key} AS record_key, x._uname, x._uraw, x._unid, x._linked, x._date, "
+        f"SELECT {hint} {key} AS record_key, x._uname, x._uraw, x._unid, x._linked, x._date, "
         f"{_extra_identity_sql(feed, delivered, 's')} FROM lnk_{feed.code} x {join} WHERE x.household_no IS NULL",
     )
 
@@ -806,7 +810,7 @@ def _older_unmatched_sql(d: Dialect, feed: catalogue.Feed, delivered: set[str]) 
     return _unmatched_rows_sql(
         feed,
         f"""
-  SELECT {key} AS record_key, s.name AS _uname, s.id_number AS _uraw, u._pid AS _unid, u._linked,
+  SELECT {d.broadcast("u")} {key} AS record_key, s.name AS _uname, s.id_number AS _uraw, u._pid AS _unid, u._linked,
          s.{feed.date_field} AS _date, {_extra_identity_sql(feed, delivered, "s")}
   FROM older_unmatched u JOIN older_{feed.code} s ON s._row = u._row
   WHERE u._f = {_feed_no(feed.code)}""",
@@ -983,7 +987,7 @@ FROM src_persons""",
             )
             for code in person_feeds:
                 be.view(f"fm_{code}", _feed_view_sql(code, layout))
-                unmatched_parts.append(_unmatched_sql(catalogue.feed(code), layout, delivered[code]))
+                unmatched_parts.append(_unmatched_sql(d, catalogue.feed(code), layout, delivered[code]))
             # Only person feeds of this run that are read with a window have rows before it.
             older = {
                 code: _feed_register(be, code, source, f"older_{code}")

@@ -60,6 +60,11 @@ class Dialect(ABC):
         would otherwise inline it and may join it in a costly order)."""
         return ""
 
+    def broadcast(self, *aliases: str) -> str:
+        """`SELECT {broadcast} …`: the tables `aliases` are small, copy them to every task of the join
+        (Spark's hint; DuckDB picks its join's build side itself)."""
+        return ""
+
     @abstractmethod
     def list_of(self, *exprs: str) -> str: ...
 
@@ -172,6 +177,9 @@ class DuckDBDialect(Dialect):
 
 class SparkDialect(Dialect):
     name = "spark"
+
+    def broadcast(self, *aliases: str) -> str:
+        return f"/*+ BROADCAST({', '.join(aliases)}) */"
 
     def quote(self, ident: str) -> str:
         return "`" + ident.replace("`", "``") + "`"

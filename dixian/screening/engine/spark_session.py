@@ -28,6 +28,9 @@ DEFAULT_START_TIMEOUT = 60.0
 CONNECT_DEFAULT_PORT = 15002
 STANDALONE_DEFAULT_PORT = 7077
 
+# The driver JVM's options in local mode (docs/scale.md §1); DIXIAN_SPARK_CONF may replace them.
+LOCAL_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseParallelGC"
+
 _MEMORY = re.compile(r"[1-9][0-9]{0,6}[kmgt]", re.IGNORECASE)
 _LOCAL = re.compile(r"local(\[([1-9][0-9]{0,3}|\*)\])?")
 _CONF_KEY = re.compile(r"spark\.[A-Za-z0-9_.\-]+")
@@ -213,11 +216,17 @@ def session_conf(settings: SparkSettings) -> dict[str, str]:
         # Never a spark-warehouse/ folder in the working directory (the checkout, when tests run).
         "spark.sql.warehouse.dir": os.path.join(tempfile.gettempdir(), "dixian-spark-warehouse"),
     }
+    # ID numbers and codes are ASCII: the JVM's own case mapping, not ICU's (a class that takes seconds to
+    # load and a break iterator per call).
+    conf["spark.sql.icu.caseMappings.enabled"] = "false"
     if settings.local:
         conf["spark.master"] = settings.master or f"local[{cores}]"
         conf["spark.default.parallelism"] = str(cores)
         conf["spark.local.dir"] = tempfile.gettempdir()
         conf["spark.driver.memory"] = settings.driver_memory or f"{cores}g"
+        # A run is minutes of many short stages: the JIT's optimising compiler (C2) cost 40 % of the county
+        # run's CPU and earned less than it cost; the quick compiler alone, and the throughput collector.
+        conf["spark.driver.extraJavaOptions"] = LOCAL_JAVA_OPTIONS
     else:
         if settings.master:
             conf["spark.master"] = settings.master
@@ -251,11 +260,13 @@ def session_start(settings: SparkSettings | None = None) -> Any:
                     builder = builder.config(key, value)
             spark = builder.getOrCreate()
         else:
-            active = SparkSession.getActiveSession()
-            if active is not None and (
-                not settings.master or active.sparkContext.master == conf["spark.master"]
-            ):
-                return active
+            from pyspark import SparkContext
+
+            running = SparkContext._active_spark_context  # one per process (one JVM)
+            if running is not None:
+                if not settings.master or running.master == conf["spark.master"]:
+                    return SparkSession.builder.getOrCreate()  # the running session, as it is
+                SparkSession.builder.getOrCreate().stop()  # the settings name another master
             builder = SparkSession.builder
             for key, value in conf.items():
                 builder = builder.config(key, value)

@@ -1,0 +1,142 @@
+"""The Spark settings (DIXIAN_SPARK_*) and a Spark that cannot start: refused at once with the reason in
+Chinese, the run marked failed, nothing stored (docs/scale.md §1, §2)."""
+
+from __future__ import annotations
+
+import io
+import socket
+import string
+import time
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dixian.cases.models import Alert, AlertEvidence, UnmatchedRecord
+from dixian.screening.engine.spark_session import (
+    SparkSettings,
+    SparkUnavailable,
+    conf_parse,
+    preflight,
+    session_conf,
+    settings_from_env,
+)
+from dixian.screening.models import ScreeningRun
+
+from .run_fixtures import deliver, head, medical_row
+
+
+def closed_port() -> int:
+    """A local port nobody listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_settings_are_read_from_the_environment() -> None:
+    got = settings_from_env(
+        {
+            "DIXIAN_SPARK_MASTER": " spark://10.0.0.5:7077 ",
+            "DIXIAN_SPARK_DRIVER_MEMORY": "2G",
+            "DIXIAN_SPARK_SHUFFLE_PARTITIONS": "64",
+            "DIXIAN_SPARK_START_TIMEOUT": "20",
+            "DIXIAN_SPARK_CONF": "spark.executor.cores=2\nspark.sql.files.maxPartitionBytes=64m",
+        }
+    )
+    assert got.master == "spark://10.0.0.5:7077" and not got.local
+    assert (got.driver_memory, got.shuffle_partitions, got.start_timeout) == ("2g", 64, 20.0)
+    conf = session_conf(got)
+    assert conf["spark.master"] == "spark://10.0.0.5:7077" and conf["spark.executor.cores"] == "2"
+    assert conf["spark.sql.shuffle.partitions"] == "64"
+
+
+def test_local_defaults_are_one_gigabyte_and_two_partitions_per_core() -> None:
+    conf = session_conf(settings_from_env({"DIXIAN_SPARK_MASTER": "local[2]"}))
+    assert conf["spark.master"] == "local[2]"
+    assert conf["spark.driver.memory"] == "2g" and conf["spark.sql.shuffle.partitions"] == "4"
+    assert conf["spark.sql.adaptive.enabled"] == "true"
+
+
+@pytest.mark.parametrize(
+    ("env", "words"),
+    [
+        ({"DIXIAN_SPARK_MASTER": "local[2]", "DIXIAN_SPARK_REMOTE": "sc://h"}, "只能设置其中一个"),
+        ({"DIXIAN_SPARK_MASTER": "http://h:7077"}, "DIXIAN_SPARK_MASTER"),
+        ({"DIXIAN_SPARK_REMOTE": "http://h:15002"}, "DIXIAN_SPARK_REMOTE"),
+        ({"DIXIAN_SPARK_DRIVER_MEMORY": "2 GB"}, "例如 2g"),
+        ({"DIXIAN_SPARK_SHUFFLE_PARTITIONS": "0"}, "正整数"),
+        ({"DIXIAN_SPARK_START_TIMEOUT": "-5"}, "正整数"),
+        ({"DIXIAN_SPARK_CONF": "executor.cores=2"}, "spark.设置名=值"),
+    ],
+)
+def test_a_wrong_setting_is_refused_with_what_to_write(env: dict[str, str], words: str) -> None:
+    with pytest.raises(SparkUnavailable) as caught:
+        settings_from_env(env)
+    assert words in str(caught.value) and "--backend duckdb" in str(caught.value)
+
+
+_KEY = st.text(string.ascii_letters + string.digits + "_.-", min_size=1, max_size=20).map("spark.".__add__)
+_VALUE = st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=12)
+
+
+@given(st.dictionaries(_KEY, _VALUE, max_size=5), st.sampled_from([" ", "\n", "  \n "]))
+def test_extra_conf_reads_back_what_was_written(conf: dict[str, str], sep: str) -> None:
+    assert conf_parse(sep.join(f"{k}={v}" for k, v in conf.items())) == conf
+
+
+@given(st.text(max_size=30))
+def test_extra_conf_either_parses_to_spark_keys_or_is_refused(text: str) -> None:
+    try:
+        conf = conf_parse(text)
+    except SparkUnavailable as exc:
+        assert "DIXIAN_SPARK_CONF" in str(exc)
+    else:
+        assert all(k.startswith("spark.") and v for k, v in conf.items())
+
+
+def test_no_java_is_said_before_anything_starts(tmp_path) -> None:
+    with pytest.raises(SparkUnavailable, match="没有 Java 运行环境"):
+        preflight(SparkSettings(master="local[1]"), env={"PATH": str(tmp_path)})
+    with pytest.raises(SparkUnavailable, match="JAVA_HOME"):
+        preflight(SparkSettings(), env={"JAVA_HOME": str(tmp_path / "no-jdk"), "PATH": ""})
+
+
+def test_an_unreachable_master_or_connect_server_is_said_at_once() -> None:
+    port = closed_port()
+    started = time.monotonic()
+    with pytest.raises(SparkUnavailable, match=f"无法连接 Spark 集群主节点 127.0.0.1:{port}"):
+        preflight(SparkSettings(master=f"spark://127.0.0.1:{port}"))
+    with pytest.raises(SparkUnavailable, match="DIXIAN_SPARK_REMOTE"):
+        preflight(SparkSettings(remote=f"sc://127.0.0.1:{port}"))
+    assert time.monotonic() - started < 30  # a refused connection, not a retry loop
+
+
+@pytest.mark.django_db
+def test_a_spark_that_cannot_start_fails_the_run_and_stores_nothing(world, settings) -> None:
+    person = head(world.home)
+    delivery = deliver("medical", [medical_row(person, "JS001", 8000)], region=world.county)
+    settings.DIXIAN_SPARK = {"MASTER": f"spark://127.0.0.1:{closed_port()}", "START_TIMEOUT": "5"}
+
+    with pytest.raises(CommandError) as caught:
+        call_command("screen", "--period", "2026-10", "--backend", "spark", stdout=io.StringIO())
+
+    assert caught.value.returncode == 1
+    assert "筛查失败:无法连接 Spark 集群主节点" in str(caught.value)
+    assert "--backend duckdb" in str(caught.value)
+    run = ScreeningRun.objects.get()
+    assert (run.backend, run.status) == ("spark", ScreeningRun.Status.FAILED)
+    assert "无法连接 Spark 集群主节点" in run.message
+    assert not Alert.objects.exists() and not AlertEvidence.objects.exists()
+    assert not UnmatchedRecord.objects.exists()
+    delivery.refresh_from_db()
+    assert delivery.status == delivery.Status.ACCEPTED and delivery.screened_at is None
+
+
+@pytest.mark.django_db
+def test_a_wrong_spark_setting_fails_the_run_with_the_reason(world, settings) -> None:
+    settings.DIXIAN_SPARK = {"DRIVER_MEMORY": "lots"}
+    with pytest.raises(CommandError, match="DIXIAN_SPARK_DRIVER_MEMORY"):
+        call_command("screen", "--period", "2026-10", "--backend", "spark", stdout=io.StringIO())
+    assert ScreeningRun.objects.get().status == ScreeningRun.Status.FAILED
