@@ -1,5 +1,6 @@
 """The demo administrative tree: 九江市, its 13 county-level units (real names and codes), and made-up
-townships, villages and village groups below them.
+townships, villages and village groups below them. At province scale: 江西省 and its 11 cities, the other
+cities with their real county-level units (docs/synthetic.md "Province scale").
 
 Codes follow the national division code scheme: a township is its county's 6 digits plus 3 (街道
 001-099, 镇 100-199, 乡 200-299); a village is its township's 9 digits plus 3 (社区 001-199, 村
@@ -209,13 +210,15 @@ class Prefecture:
 
     @property
     def factor(self) -> float:
-        """Size relative to 九江市: the made-up counties are 九江's, scaled by it."""
+        """Size relative to 九江市 (census population): the prefecture gets 2.5 M persons × this at province scale."""
         return self.census_2020 / JIUJIANG_CENSUS
 
 
 JIUJIANG_CENSUS = sum(c.census_2020 for c in COUNTIES)
-# The 11 prefecture-level cities of Jiangxi (real names and codes). 九江 is the real city of the other
-# scales; the counties of the others are made up (see `prefecture_counties`).
+# The 11 prefecture-level cities of Jiangxi (real names and codes). 九江 is the city of the other scales; the
+# others have their real county-level units, shaped like 九江's (see `prefecture_counties`).
+
+
 PREFECTURES: tuple[Prefecture, ...] = (
     Prefecture("3601", "南昌市", 6_260_000),
     Prefecture("3602", "景德镇市", 1_620_000),

@@ -143,11 +143,23 @@ class Backend(ABC):
 
 class DuckDBBackend(Backend):
     def __init__(
-        self, connection: Any = None, *, threads: int | None = None, memory_limit: str | None = None
+        self,
+        connection: Any = None,
+        *,
+        threads: int | None = None,
+        memory_limit: str | None = None,
+        spill_linked: bool = False,
     ) -> None:
+        """`spill_linked`: keep the linked feed rows in a DuckDB temp table, which spills to disk under
+        `memory_limit`, instead of Arrow tables in the process's memory, outside the limit (faster): for inputs
+        whose linked rows do not fit in memory (a province, docs/scale.md §4)."""
         import duckdb
 
         self.dialect = DIALECTS["duckdb"]
+        self._spill_linked = spill_linked
+        self._split: dict[
+            str, set[str]
+        ] = {}  # spill_linked: a split table → its parts' views not yet dropped
         self._own = connection is None
         self.con = connection if connection is not None else duckdb.connect()
         if threads:
@@ -218,6 +230,10 @@ class DuckDBBackend(Backend):
         *,
         build_right: bool = False,
     ) -> None:
+        if self._spill_linked:
+            super().materialise_split(name, sql, column, parts, build_right=build_right)
+            self._split[name] = {f"{name}_{part}" for part in parts}
+            return
         # Kept as Arrow, outside DuckDB's buffer pool: a temp table of millions of rows costs more to write
         # than the query that makes it, and under the memory limit it spills to disk.
         with self._join_sides(build_right):
@@ -264,6 +280,13 @@ class DuckDBBackend(Backend):
                 self._arrow.remove(name)
                 self.con.execute(f"DROP VIEW IF EXISTS {name}")
                 self.con.unregister(f"{name}__arrow")
+            elif any(name in views for views in self._split.values()):
+                self.con.execute(f"DROP VIEW IF EXISTS {name}")
+                for table, views in list(self._split.items()):
+                    views.discard(name)
+                    if not views:  # the last part's view gone: the table goes too
+                        del self._split[table]
+                        self.con.execute(f"DROP TABLE IF EXISTS {table}")
             else:
                 self.con.execute(f"DROP TABLE IF EXISTS {name}")
 
