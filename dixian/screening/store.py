@@ -71,6 +71,14 @@ class StoreCounts:
     out_of_region: int = 0
     timings: dict[str, float] = field(default_factory=dict)
 
+    def add(self, other: StoreCounts) -> None:
+        """Another part's counts into these (an incremental run may store two results: docs/scale.md §3)."""
+        for name in ("alerts_new", "alerts_merged", "evidence_new", "case_evidence_new", "unmatched_new"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.out_of_region += other.out_of_region
+        for key, value in other.timings.items():
+            self.timings[key] = round(self.timings.get(key, 0.0) + value, 3)
+
 
 def _chunks[T](items: list[T], size: int = CHUNK) -> Iterator[list[T]]:
     for i in range(0, len(items), size):
