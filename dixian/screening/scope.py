@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from dixian.domain import catalogue
 from dixian.domain.records import (
@@ -71,6 +73,9 @@ class ScopedFeeds:
     feeds: dict[str, pa.Table]
     period_feeds: dict[str, pa.Table]
     deliveries: set[int] = field(default_factory=set)  # those with rows in scope
+    # delivery pk → (its rows in scope, their row numbers in its file): where the store finds which
+    # delivery and row sent a record (store.DeliveryIndex) without reading the files again.
+    rows_of: dict[int, tuple[pa.Table, np.ndarray]] = field(default_factory=dict)
     rounds: int = 0
     rows: int = 0
     timings: dict[str, float] = field(default_factory=dict)
@@ -118,11 +123,75 @@ def villages_of(households: set[int]) -> set[str]:
 FILE = 1099511627776  # the engine numbers row r of the i-th file of a feed i * FILE + r (backends.register)
 
 
+SIDECAR = ".scope-v1.parquet"  # bump when what it holds, or how it is computed, changes
+
+
+def sidecar_path(delivery: FeedDelivery) -> Path:
+    """What an incremental run needs of each row of a delivery (see `sidecar_write`), kept under the data
+    directory's screening-scope/ folder by delivery and content (never beside the rows: folders of
+    deliveries are read as deliveries elsewhere). DuckDB's version is in the name: its hashes are stored."""
+    import duckdb
+    from django.conf import settings
+
+    folder = Path(settings.DATA_DIR) / "screening-scope"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{delivery.pk}-{delivery.checksum[:16]}{SIDECAR[:-8]}-duckdb{duckdb.__version__}.parquet"
+
+
+def sidecar_write(delivery: FeedDelivery) -> Path:
+    """Per row of a delivery (a delivery never changes once accepted, so this is computed once, on first
+    use): `_o` its row number in the file, and for a person-keyed feed `_nid` the normalised ID number it
+    links by, `_k` the hash of its record key where the key does not hold the ID number (null otherwise),
+    `_lk` the hash of its record key as links name it; for water `_v` its village. Written to a temporary
+    name and renamed: a reader never sees half a file."""
+    import os
+    import tempfile
+
+    path = sidecar_path(delivery)
+    if path.exists():
+        return path
+    feed = catalogue.feed(delivery.feed)
+    be = DuckDBBackend()
+    d = be.dialect
+    try:
+        rows = str(delivery.rows_path)
+        be.register("raw", [rows], row_numbers=True)
+        be.view("c", _canonical_feed_sql(d, feed, "raw", pq.read_schema(rows)))
+        if feed.person_key is None:
+            sql = "SELECT _row AS _o, village_code AS _v FROM c"
+        else:
+            key_id = key_id_from_normalised_sql(NORMALISED_ID_COLUMN, "id_number")
+            # DuckDB's 64-bit hashes (UBIGINT): the sidecar's name carries DuckDB's version.
+            k = (
+                "CAST(NULL AS UBIGINT)"
+                if "id_number" in feed.record_key
+                else d.hash64(*key_columns_sql(feed, d=d, key_id=key_id))
+            )
+            lk = d.hash64(record_key_sql(feed, d=d, key_id=key_id))
+            sql = f"SELECT _row AS _o, {NORMALISED_ID_COLUMN} AS _nid, {k} AS _k, {lk} AS _lk FROM c"
+        table = be.fetch(sql + " ORDER BY _o")
+    finally:
+        be.close()
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    os.close(fd)
+    try:
+        pq.write_table(table, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
 class _FeedRows:
-    """Every live delivery of the feeds, read once into narrow DuckDB tables `n_<feed>`: per row its number
-    (`_row`, as the engine numbers the rows of the same list of Parquet files), the ID number it links by
-    (`_eid`: Splink's link, else the normalised number), the hash of its record key where the key does not
-    hold the ID number (`_k`), or its village (`_v`, water)."""
+    """Every live delivery of the feeds, read from their sidecars into narrow DuckDB tables `n_<feed>`: per
+    row its number `_row` (as the engine numbers the rows of the same list of Parquet files), the ID number
+    it links by `_eid` (Splink's link, else its own), its own `_nid`, `_k` (see `sidecar_write`), or its
+    village `_v` (water).
+
+    A link is found by the hash of the record key: where two keys hashed alike, a row would take a link
+    that is not its own. A row is therefore taken when either number is in scope, and both numbers' persons
+    join the scope: the cut stays exact (a row too many is screened with its person's household)."""
 
     def __init__(self, deliveries: list[FeedDelivery], links: pa.Table | None) -> None:
         self.be = DuckDBBackend()
@@ -136,46 +205,29 @@ class _FeedRows:
             # As the engine reads them (core.screen): one ID number per linked record key.
             self.be.materialise(
                 "lk",
-                "SELECT feed, record_key, min(upper(trim(id_number))) AS id_number FROM raw_links "
-                "GROUP BY feed, record_key",
+                f"SELECT feed, {self.d.hash64('record_key')} AS _lk, "
+                "min(upper(trim(id_number))) AS id_number FROM raw_links GROUP BY feed, record_key",
             )
             linked = {f for f in links.column("feed").unique().to_pylist() if f}
         for code, ds in self.by_feed.items():
-            self._narrow(code, [str(d.rows_path) for d in ds], code in linked)
+            self._narrow(code, [str(sidecar_write(d)) for d in ds], code in linked)
 
     def _narrow(self, code: str, paths: list[str], linked: bool) -> None:
-        import pyarrow.parquet as pq
-
-        feed = catalogue.feed(code)
-        self.be.register(f"raw_{code}", paths, row_numbers=True)
-        schemas = [pq.read_schema(p) for p in paths]
-        fields: dict[str, pa.Field] = {}
-        for schema in schemas:
-            for f in schema:
-                fields.setdefault(f.name, f)
-        self.be.view(
-            f"c_{code}", _canonical_feed_sql(self.d, feed, f"raw_{code}", pa.schema(fields.values()))
+        files = " UNION ALL ".join(
+            f"SELECT *, CAST({i} AS BIGINT) * {FILE} + _o AS _row FROM read_parquet('{p.replace(chr(39), chr(39) * 2)}')"
+            for i, p in enumerate(paths)
         )
-        if feed.person_key is None:  # water: keyed by village
-            self.be.materialise(f"n_{code}", f"SELECT _row, village_code AS _v FROM c_{code}")
-            return
-        key_id = key_id_from_normalised_sql(NORMALISED_ID_COLUMN, "id_number")
-        if "id_number" in feed.record_key:
-            k = "CAST(NULL AS BIGINT)"  # the key holds the ID: all copies of a record link alike
-        else:
-            k = self.d.hash64(*key_columns_sql(feed, d=self.d, key_id=key_id))
-        if linked:
-            lkey = record_key_sql(feed, d=self.d, key_id=key_id)
+        if catalogue.feed(code).person_key is None:  # water: keyed by village
+            self.be.materialise(f"n_{code}", f"SELECT _row, _v FROM ({files}) r")
+        elif linked:
             self.be.materialise(
                 f"n_{code}",
-                f"SELECT r._row, coalesce(lk.id_number, r._id) AS _eid, r._k FROM ("
-                f"  SELECT _row, {NORMALISED_ID_COLUMN} AS _id, {k} AS _k, {lkey} AS _lkey FROM c_{code}"
-                f") r LEFT JOIN lk ON lk.feed = '{code}' AND lk.record_key = r._lkey",
+                f"SELECT r._row, coalesce(lk.id_number, r._nid) AS _eid, r._nid, r._k FROM ({files}) r "
+                f"LEFT JOIN (SELECT _lk, min(id_number) AS id_number FROM lk WHERE feed = '{code}' GROUP BY _lk) lk "
+                "ON lk._lk = r._lk",
             )
         else:
-            self.be.materialise(
-                f"n_{code}", f"SELECT _row, {NORMALISED_ID_COLUMN} AS _eid, {k} AS _k FROM c_{code}"
-            )
+            self.be.materialise(f"n_{code}", f"SELECT _row, _nid AS _eid, _nid, _k FROM ({files}) r")
 
     def indices(self, code: str, wanted: set[int]) -> list[int]:
         """Positions (in the feed's list of deliveries) of the deliveries `wanted` (pks)."""
@@ -197,11 +249,19 @@ def scope_feeds(
     """The households in scope (grown as the module's docstring says) and their rows of every feed of
     `deliveries` (all the live deliveries a full run of `period` reads), as the engine's inputs."""
     timings: dict[str, float] = {}
-    t0 = time.perf_counter()
+    clock = [time.perf_counter(), time.process_time()]
+
+    def lap(name: str) -> None:
+        """Wall and CPU seconds of a step (CPU: this process's threads, DuckDB's included)."""
+        now = [time.perf_counter(), time.process_time()]
+        timings[name] = round(now[0] - clock[0], 3)
+        timings[f"{name}_cpu"] = round(now[1] - clock[1], 3)
+        clock[:] = now
+
     rows = _FeedRows(deliveries, links)
     be = rows.be
     try:
-        timings["scope_read"] = round(time.perf_counter() - t0, 3)
+        lap("scope_read")
         households = set(scope.households)
         changed = {code: rows.indices(code, scope.deliveries) for code in rows.by_feed}
         person_feeds = [c for c in rows.by_feed if catalogue.feed(c).person_key is not None]
@@ -213,6 +273,7 @@ def scope_feeds(
             ).column(0)
             households |= households_of_villages({v for v in found.to_pylist() if v})
         ids = persons_of(households) | set(scope.id_numbers)
+        looked_up: set[str] = set(ids)  # numbers whose household is known (or that have none)
         rounds = 0
         while True:
             rounds += 1
@@ -220,29 +281,36 @@ def scope_feeds(
             seen: set[str] = set()
             for code in person_feeds:
                 feed = catalogue.feed(code)
-                where = f"_eid IN (SELECT id FROM ids) OR {_files_sql('_row', changed[code])}"
+                where = "_eid IN (SELECT id FROM ids) OR _nid IN (SELECT id FROM ids) OR " + _files_sql(
+                    "_row", changed[code]
+                )
                 if "id_number" in feed.record_key:
-                    sql = f"SELECT _row, _eid FROM n_{code} WHERE {where}"
+                    sql = f"SELECT _row, _eid, _nid FROM n_{code} WHERE {where}"
                 else:
                     # Every row sharing a record key with one taken: the key's first row is then the same.
                     sql = (
-                        f"SELECT _row, _eid FROM n_{code} WHERE _k IN "
+                        f"SELECT _row, _eid, _nid FROM n_{code} WHERE _k IN "
                         f"(SELECT _k FROM n_{code} WHERE {where}) OR {where}"
                     )
                 be.materialise(f"sel_{code}", sql)
                 seen.update(
                     v
-                    for v in be.fetch(f"SELECT DISTINCT _eid FROM sel_{code} WHERE _eid IS NOT NULL")
+                    for v in be.fetch(
+                        f"SELECT _eid FROM sel_{code} WHERE _eid IS NOT NULL UNION "
+                        f"SELECT _nid FROM sel_{code} WHERE _nid IS NOT NULL"
+                    )
                     .column(0)
                     .to_pylist()
-                    if v not in ids
+                    if v not in looked_up
                 )
+            looked_up |= seen
             grown = households_of_ids(seen) - households if seen else set()
             if not grown or rounds >= _MAX_ROUNDS:
                 break
             households |= grown
             ids |= persons_of(grown)
-        timings["scope_closure"] = round(time.perf_counter() - t0 - timings["scope_read"], 3)
+            looked_up |= ids
+        lap("scope_closure")
         if water:
             villages = villages_of(households)
             be.register("villages", pa.table({"v": pa.array(sorted(villages), pa.string())}))
@@ -255,33 +323,68 @@ def scope_feeds(
         period_feeds: dict[str, pa.Table] = {}
         total = 0
         read: set[int] = set()
+        rows_of: dict[int, tuple[pa.Table, np.ndarray]] = {}
         for code, ds in rows.by_feed.items():
-            table = be.fetch(
-                f"SELECT * FROM raw_{code} WHERE _row IN (SELECT _row FROM sel_{code}) ORDER BY _row"
-            )
-            total += table.num_rows
-            files = pc.divide(table.column("_row"), pa.scalar(FILE, pa.int64()))
-            read.update(ds[i].pk for i in pc.unique(files).to_pylist())
-            now = [i for i, d in enumerate(ds) if d.period == period]
-            if now:
+            wanted = be.fetch(f"SELECT _row FROM sel_{code} ORDER BY _row").column(0).to_numpy()
+            files = wanted // FILE
+            parts, now = [], []
+            for i, delivery in enumerate(ds):
+                mine = wanted[files == i] - i * FILE
+                if not len(mine):
+                    continue
+                read.add(delivery.pk)
+                part = _rows_at(str(delivery.rows_path), mine)
+                parts.append(part)
+                rows_of[delivery.pk] = (part, mine)
+                if delivery.period == period:
+                    now.append(part)
+            schemas = [pq.read_schema(str(d.rows_path)) for d in ds]
+            total += len(wanted)
+            feeds[code] = _concat(parts, schemas)
+            if any(d.period == period for d in ds):
                 # This period's deliveries (the engine lists their rows older than the rules' windows).
-                mask = pc.is_in(files, value_set=pa.array(now, pa.int64()))
-                period_feeds[code] = table.filter(mask).drop_columns(["_row"])
-            feeds[code] = table.drop_columns(["_row"])
-        timings["scope_rows"] = round(
-            time.perf_counter() - t0 - timings["scope_read"] - timings["scope_closure"], 3
-        )
+                period_feeds[code] = _concat(
+                    now, [s for s, d in zip(schemas, ds, strict=True) if d.period == period]
+                )
+        lap("scope_rows")
         return ScopedFeeds(
             households=households,
             feeds=feeds,
             period_feeds=period_feeds,
             deliveries=read,
+            rows_of=rows_of,
             rounds=rounds,
             rows=total,
             timings=timings,
         )
     finally:
         rows.close()
+
+
+def _rows_at(path: str, rows: np.ndarray) -> pa.Table:
+    """Rows `rows` (ascending row numbers) of a Parquet file, in that order: only the row groups that hold
+    them are read."""
+    f = pq.ParquetFile(path)
+    sizes = np.array([f.metadata.row_group(g).num_rows for g in range(f.num_row_groups)], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    groups = np.searchsorted(starts, rows, side="right") - 1
+    needed = sorted(set(groups.tolist()))
+    offset = {g: 0 for g in needed}
+    running = 0
+    for g in needed:
+        offset[g] = running
+        running += int(sizes[g])
+    table = f.read_row_groups(needed)
+    index = np.array([offset[int(g)] for g in groups], dtype=np.int64) + (rows - starts[groups])
+    return table.take(pa.array(index))
+
+
+def _concat(parts: list[pa.Table], schemas: list[pa.Schema]) -> pa.Table:
+    """The rows of a feed's deliveries as one table with the union of their columns (as the engine's
+    UNION ALL BY NAME of the files has them)."""
+    if parts:
+        return pa.concat_tables(parts, promote_options="permissive")
+    return pa.unify_schemas(schemas, promote_options="permissive").empty_table()
 
 
 def needs_linking(deliveries: list[FeedDelivery]) -> bool:

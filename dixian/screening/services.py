@@ -229,8 +229,11 @@ def screening_run(
         rules = loading.rules_load()
         rule_set = rule_set_of(rules, period)
         deliveries = loading.deliveries_for(period)
-        # Each part is one engine run: (rules, registry, feeds, period feeds, deliveries read).
-        parts: list[tuple[list[Any], dict[str, Any], dict[str, Any], dict[str, Any], list[FeedDelivery]]] = []
+        # Each part is one engine run: (rules, registry, feeds, period feeds, deliveries read, and for the
+        # scope its rows of each delivery).
+        parts: list[
+            tuple[list[Any], dict[str, Any], dict[str, Any], dict[str, Any], list[FeedDelivery], Any]
+        ] = []
         full_rules: list[str] = []
         households = 0
         if scope is not None:
@@ -273,9 +276,10 @@ def screening_run(
                         loading.feeds_load(read),
                         loading.feeds_load([d for d in read if d.period == period]),
                         read,
+                        None,
                     )
                 )
-            parts.append((rules, registry, scoped.feeds, scoped.period_feeds, with_rows))
+            parts.append((rules, registry, scoped.feeds, scoped.period_feeds, with_rows, scoped.rows_of))
         else:
             links = None
             if changed:
@@ -302,11 +306,12 @@ def screening_run(
                     loading.feeds_load(deliveries),
                     loading.feeds_load([d for d in deliveries if d.period == period]),
                     deliveries,
+                    None,
                 )
             )
             lap("load_other")
         results = []
-        for part_rules, part_registry, feeds, period_feeds, _read in parts:
+        for part_rules, part_registry, feeds, period_feeds, _read, _rows in parts:
             results.append(
                 screen(
                     part_registry,
@@ -334,6 +339,7 @@ def screening_run(
                     deliveries=part[4],
                     actor=actor,
                     now=now,
+                    rows_of=part[5],
                 )
                 counts.add(part_counts)
             # A full run has read every row of its deliveries; an incremental one only the rows of its

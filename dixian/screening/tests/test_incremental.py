@@ -194,7 +194,10 @@ def new_r01_version() -> None:
         risk_code=latest.risk_code,
         grade=latest.grade,
         template=latest.template,
-        params={**latest.params, "threshold_ex_poor": 1000 if latest.params["threshold_ex_poor"] > 1000 else 5000},
+        params={
+            **latest.params,
+            "threshold_ex_poor": 1000 if latest.params["threshold_ex_poor"] > 1000 else 5000,
+        },
         escalations=latest.escalations,
     )
 
@@ -224,7 +227,9 @@ steps = st.one_of(
     changes=st.lists(st.tuples(st.booleans(), steps), min_size=1, max_size=4),
     first=st.lists(steps, max_size=2),
 )
-def test_incremental_runs_store_what_a_full_run_would(world, django_capture_on_commit_callbacks, changes, first):
+def test_incremental_runs_store_what_a_full_run_would(
+    world, django_capture_on_commit_callbacks, changes, first
+):
     try:
         with transaction.atomic():
             sent: set = set()
@@ -258,7 +263,9 @@ def test_incremental_runs_store_what_a_full_run_would(world, django_capture_on_c
         pass
 
 
-def test_registry_edits_are_coalesced_into_one_job_after_the_commit(world, django_capture_on_commit_callbacks):
+def test_registry_edits_are_coalesced_into_one_job_after_the_commit(
+    world, django_capture_on_commit_callbacks
+):
     screening_run(period=PERIOD, trigger=ScreeningRun.Trigger.MONTHLY)
     transaction.get_connection().__dict__.pop(_HELD, None)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
