@@ -209,6 +209,7 @@ class _FeedRows:
                 "min(upper(trim(id_number))) AS id_number FROM raw_links GROUP BY feed, record_key",
             )
             linked = {f for f in links.column("feed").unique().to_pylist() if f}
+        self.linked = linked
         for code, ds in self.by_feed.items():
             self._narrow(code, [str(sidecar_write(d)) for d in ds], code in linked)
 
@@ -275,29 +276,39 @@ def scope_feeds(
         ids = persons_of(households) | set(scope.id_numbers)
         looked_up: set[str] = set(ids)  # numbers whose household is known (or that have none)
         rounds = 0
+        new = set(ids)  # the numbers this round looks for: all at first, then those of the households added
+        for code in person_feeds:
+            be.run(f"CREATE OR REPLACE TEMP TABLE sel_{code} (_row BIGINT)")
         while True:
             rounds += 1
-            be.register("ids", pa.table({"id": pa.array(sorted(ids), pa.string())}))
+            be.register("ids", pa.table({"id": pa.array(sorted(new), pa.string())}))
             seen: set[str] = set()
             for code in person_feeds:
                 feed = catalogue.feed(code)
-                where = "_eid IN (SELECT id FROM ids) OR _nid IN (SELECT id FROM ids) OR " + _files_sql(
-                    "_row", changed[code]
-                )
-                if "id_number" in feed.record_key:
-                    sql = f"SELECT _row, _eid, _nid FROM n_{code} WHERE {where}"
-                else:
+                # Hash joins on the numbers (one per number a row carries), and the changed deliveries' rows.
+                hits = [f"SELECT n._row, n._k FROM n_{code} n JOIN ids ON ids.id = n._eid"]
+                if code in rows.linked:
+                    hits.append(f"SELECT n._row, n._k FROM n_{code} n JOIN ids ON ids.id = n._nid")
+                if rounds == 1 and changed[code]:
+                    hits.append(f"SELECT _row, _k FROM n_{code} WHERE {_files_sql('_row', changed[code])}")
+                hit = " UNION ALL ".join(hits)
+                if "id_number" not in feed.record_key:
                     # Every row sharing a record key with one taken: the key's first row is then the same.
-                    sql = (
-                        f"SELECT _row, _eid, _nid FROM n_{code} WHERE _k IN "
-                        f"(SELECT _k FROM n_{code} WHERE {where}) OR {where}"
+                    hit = (
+                        f"SELECT _row FROM n_{code} WHERE _k IN (SELECT _k FROM ({hit}) h) "
+                        f"UNION ALL SELECT _row FROM ({hit}) h"
                     )
-                be.materialise(f"sel_{code}", sql)
+                be.materialise(
+                    f"new_{code}",
+                    f"SELECT DISTINCT _row FROM ({hit}) x WHERE _row NOT IN (SELECT _row FROM sel_{code})",
+                )
+                be.run(f"INSERT INTO sel_{code} SELECT _row FROM new_{code}")
                 seen.update(
                     v
                     for v in be.fetch(
-                        f"SELECT _eid FROM sel_{code} WHERE _eid IS NOT NULL UNION "
-                        f"SELECT _nid FROM sel_{code} WHERE _nid IS NOT NULL"
+                        f"SELECT n._eid FROM n_{code} n JOIN new_{code} w ON w._row = n._row "
+                        f"WHERE n._eid IS NOT NULL UNION "
+                        f"SELECT n._nid FROM n_{code} n JOIN new_{code} w ON w._row = n._row WHERE n._nid IS NOT NULL"
                     )
                     .column(0)
                     .to_pylist()
@@ -308,8 +319,9 @@ def scope_feeds(
             if not grown or rounds >= _MAX_ROUNDS:
                 break
             households |= grown
-            ids |= persons_of(grown)
-            looked_up |= ids
+            new = persons_of(grown) - ids
+            ids |= new
+            looked_up |= new
         lap("scope_closure")
         if water:
             villages = villages_of(households)
