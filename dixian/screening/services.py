@@ -148,6 +148,10 @@ class ScreeningFailed(Exception):
     """A run that could not finish; the message (Chinese) is meant for the user, the run row says FAILED."""
 
 
+# Rows of the deliveries an incremental run was started for beyond which it runs in full instead.
+INCREMENTAL_MAX_ROWS = 50_000
+
+
 def rule_set_of(rules: list[Any], period: str) -> dict[str, list[str]]:
     """{rule id: ["<region prefix>:<version>", …]} of the rule versions valid at the end of `period` (what a
     run of that period screens with; docs/scale.md §3)."""
@@ -207,6 +211,11 @@ def screening_run(
         delivery = changed[0]
     if backend not in ("duckdb", "spark"):
         raise ValidationError("筛查引擎只能是 duckdb 或 spark")
+    # A big delivery (a month of a department's whole data, or one whose link was decided) touches most
+    # households: the full run of its feeds is then the cheaper way to the same result (docs/scale.md §3).
+    too_big = scope is not None and sum(d.row_count for d in changed) > INCREMENTAL_MAX_ROWS
+    if too_big:
+        scope = None
     incremental = scope is not None
     run = ScreeningRun.objects.create(
         period=period,
@@ -367,9 +376,10 @@ def screening_run(
             run.case_evidence_new = counts.case_evidence_new
             run.unmatched_new = counts.unmatched_new
             run.timings = timings
-            run.message = _run_message(
+            message = _run_message(
                 counts, incremental=incremental, households=households, full_rules=full_rules
             )
+            run.message = (("报送行数较多,本次按全量筛查。" if too_big else "") + message)[:500]
             run.save()
             change_record(
                 actor=actor,

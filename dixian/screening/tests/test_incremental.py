@@ -326,3 +326,17 @@ def test_a_rule_version_change_falls_back_to_a_full_run_of_that_rule_and_says_so
         period=PERIOD, trigger=ScreeningRun.Trigger.REGISTRY, scope=Scope(households={world.far.pk})
     )
     assert again.rules_full == [] and "全量" not in again.message
+
+
+def test_a_big_delivery_is_screened_in_full_and_the_run_says_so(world, monkeypatch):
+    from dixian.screening import services
+
+    from .run_fixtures import head, medical_row
+
+    monkeypatch.setattr(services, "INCREMENTAL_MAX_ROWS", 0)
+    delivery = deliver("medical", [medical_row(head(world.home), "B1", 8000)], region=world.city)
+    screening_enqueue_for_delivery(delivery)
+    assert worker_run_once()
+    run = ScreeningRun.objects.get()
+    assert run.mode == ScreeningRun.Mode.FULL and run.message.startswith("报送行数较多,本次按全量筛查。")
+    assert Alert.objects.filter(household=world.home, risk_code="01").exists()
