@@ -269,8 +269,8 @@ def screening_run(
             monitored = loading.monitored_risks_load()
             scoped = scope_feeds(scope=scope, deliveries=deliveries, links=links, period=period)
             timings.update(scoped.timings)
-            households = len(scoped.households)
             registry = loading.registry_load(period, households=scoped.households)
+            households = registry["households"].num_rows  # those still in the registry
             with_rows = [d for d in deliveries if d.pk in scoped.deliveries]
             lap("load_other")
             if full_rules:

@@ -340,3 +340,21 @@ def test_a_big_delivery_is_screened_in_full_and_the_run_says_so(world, monkeypat
     run = ScreeningRun.objects.get()
     assert run.mode == ScreeningRun.Mode.FULL and run.message.startswith("报送行数较多,本次按全量筛查。")
     assert Alert.objects.filter(household=world.home, risk_code="01").exists()
+
+
+def test_a_scope_of_a_household_that_is_gone_screens_nothing_and_fails_nothing(world):
+    screening_run(period=PERIOD, trigger=ScreeningRun.Trigger.MONTHLY)
+    run = screening_run(period=PERIOD, trigger=ScreeningRun.Trigger.REGISTRY, scope=Scope(households={10**9}))
+    assert (run.status, run.mode, run.households, run.alerts_new) == ("done", "incremental", 0, 0)
+
+
+def test_the_run_page_says_an_incremental_run_and_its_households(world, people, client):
+    from django.urls import reverse
+
+    screening_run(period=PERIOD, trigger=ScreeningRun.Trigger.MONTHLY)
+    run = screening_run(
+        period=PERIOD, trigger=ScreeningRun.Trigger.REGISTRY, scope=Scope(households={world.home.pk})
+    )
+    client.force_login(people["city_admin"])
+    page = client.get(reverse("screening:run_detail", args=[run.pk])).content.decode()
+    assert "增量筛查:变更涉及 1 户" in page and "信息库变更" in page
