@@ -358,3 +358,18 @@ def test_the_run_page_says_an_incremental_run_and_its_households(world, people, 
     client.force_login(people["city_admin"])
     page = client.get(reverse("screening:run_detail", args=[run.pk])).content.decode()
     assert "增量筛查:变更涉及 1 户" in page and "信息库变更" in page
+
+
+def test_an_incremental_run_marks_its_villages_for_the_figures_instead_of_refreshing_the_city(world):
+    from dixian.reports.models import StaleVillage
+
+    from .run_fixtures import head, medical_row
+
+    screening_run(period=PERIOD, trigger=ScreeningRun.Trigger.MONTHLY)
+    StaleVillage.objects.all().delete()
+    deliver("medical", [medical_row(head(world.neighbour), "S1", 9000)], region=world.city)
+    run = screening_run(
+        period=PERIOD, trigger=ScreeningRun.Trigger.REGISTRY, scope=Scope(households={world.neighbour.pk})
+    )
+    assert run.alerts_new == 1
+    assert set(StaleVillage.objects.values_list("region_code", flat=True)) == {world.other_village.code}
