@@ -351,11 +351,17 @@ def registry_load(
     if latest is not None:
         # NOT IN, not NOT EXISTS: PostgreSQL hashes the subquery once, and SQLite builds it only when a row
         # older than the two latest years asks (none in a registry that keeps two years).
+        # A few households (an incremental run): NOT EXISTS, answered per household by the (household, year)
+        # key, instead of hashing every household's latest year.
+        older = (
+            f"NOT EXISTS (SELECT 1 FROM {i_table} j WHERE j.household_id = i.household_id AND j.year = %s)"
+            if only
+            else f"i.household_id NOT IN (SELECT household_id FROM {i_table} WHERE year = %s)"
+        )
         queries.append(
             (
                 _INCOME_COLUMNS,
-                f"FROM {i_table} i WHERE i.year <= %s AND (i.year >= %s OR i.household_id NOT IN "
-                f"(SELECT household_id FROM {i_table} WHERE year = %s))"
+                f"FROM {i_table} i WHERE i.year <= %s AND (i.year >= %s OR {older})"
                 + (f" AND i.household_id IN ({only})" if only else ""),
                 [latest, latest - 1, latest],
             )
