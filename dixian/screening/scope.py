@@ -273,6 +273,9 @@ def scope_feeds(
                 f"SELECT DISTINCT _v FROM n_water WHERE {_files_sql('_row', changed['water'])}"
             ).column(0)
             households |= households_of_villages({v for v in found.to_pylist() if v})
+        # An ID number that left a person may meanwhile be another's (a later edit, a bulk import): the
+        # household now holding it joins the scope, or its rows would be screened as nobody's (§3).
+        households |= households_of_ids(set(scope.id_numbers))
         ids = persons_of(households) | set(scope.id_numbers)
         looked_up: set[str] = set(ids)  # numbers whose household is known (or that have none)
         rounds = 0

@@ -373,3 +373,25 @@ def test_an_incremental_run_marks_its_villages_for_the_figures_instead_of_refres
     )
     assert run.alerts_new == 1
     assert set(StaleVillage.objects.values_list("region_code", flat=True)) == {world.other_village.code}
+
+
+def test_an_id_number_that_left_a_person_is_screened_with_the_household_now_holding_it(world):
+    from .run_fixtures import head, medical_row
+
+    # A settlement of the home's head, then a full run: an alert for the home.
+    before = head(world.home)
+    given_up = before.id_number
+    deliver("medical", [medical_row(before, "G1", 8000)], region=world.city)
+    screening_run(period=PERIOD, trigger=ScreeningRun.Trigger.MONTHLY)
+    # The head gives the number up and, before the queued job runs, a bulk write (no signal) gives it to the
+    # far household's head: the row is now that household's evidence, not 应纳未纳.
+    Person.objects.filter(pk=before.pk).update(id_number=fake_id("360424", dt.date(1980, 3, 3), 77))
+    Person.objects.filter(pk=head(world.far).pk).update(id_number=given_up)
+    expected = full_run_result()
+    screening_run(
+        period=PERIOD,
+        trigger=ScreeningRun.Trigger.REGISTRY,
+        scope=Scope(households={world.home.pk}, id_numbers={given_up}),
+    )
+    assert snapshot() == expected
+    assert Alert.objects.filter(household=world.far, risk_code="01").exists()
