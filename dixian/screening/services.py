@@ -245,6 +245,9 @@ def screening_run(
         ] = []
         full_rules: list[str] = []
         households = 0
+        # The rule versions this run leaves every household screened with (docs/scale.md §3): all of them,
+        # except on a delivery's full run that reads only some feeds (below).
+        recorded = rule_set
         if scope is not None:
             from .scope import Scope, scope_feeds
 
@@ -298,6 +301,22 @@ def screening_run(
                 sent = {d.feed for d in changed}
                 wanted = sent | {f for r in rules if sent & set(r.feeds) for f in r.feeds}
                 deliveries = [d for d in deliveries if d.feed in wanted]
+                # A rule whose feeds were not all read was not run over every household with its new
+                # version: the earlier run's version stays recorded, so a later incremental run still sees
+                # the change and screens that rule in full.
+                covered = {r.rule_id for r in rules if set(r.feeds) <= wanted}
+                before = (
+                    ScreeningRun.objects.filter(period=period, status=ScreeningRun.Status.DONE)
+                    .exclude(pk=run.pk)
+                    .order_by("-pk")
+                    .values_list("rule_set", flat=True)
+                    .first()
+                ) or {}
+                recorded = {
+                    rule: before[rule] if rule not in covered else versions
+                    for rule, versions in rule_set.items()
+                    if rule in covered or rule in before
+                }
             unlinked = [d for d in deliveries if d.linked_at is None]
             registry = loading.registry_load(period, identity=bool(unlinked))
             lap("load_registry")
@@ -367,7 +386,7 @@ def screening_run(
             run.finished_at = timezone.now()
             run.rules_run = sorted({r for result in results for r in result.rules_run})
             run.rules_skipped = {k: v for result in results for k, v in result.rules_skipped.items()}
-            run.rule_set = rule_set
+            run.rule_set = recorded
             run.rules_full = full_rules
             run.households = households
             run.deliveries = read_pks

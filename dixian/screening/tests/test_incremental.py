@@ -395,3 +395,31 @@ def test_an_id_number_that_left_a_person_is_screened_with_the_household_now_hold
     )
     assert snapshot() == expected
     assert Alert.objects.filter(household=world.far, risk_code="01").exists()
+
+
+def test_a_delivery_s_full_run_of_some_feeds_keeps_the_versions_of_the_rules_it_did_not_run(
+    world, monkeypatch
+):
+    from dixian.screening import loading, services
+
+    from .run_fixtures import head
+
+    monthly = screening_run(period=PERIOD, trigger=ScreeningRun.Trigger.MONTHLY)
+    new_r01_version()
+    # A housing delivery screened in full reads housing only: R01 (medical) was not run with its new version.
+    monkeypatch.setattr(services, "INCREMENTAL_MAX_ROWS", 0)
+    row = {"name": "x", "id_number": head(world.home).id_number, "appraisal_date": dt.date(2026, 10, 3)}
+    housing = deliver("housing", [{**row, "grade": "D"}], region=world.city)
+    run = screening_run(
+        period=PERIOD, trigger=ScreeningRun.Trigger.DELIVERY, changed=[housing], scope=Scope()
+    )
+    assert run.mode == ScreeningRun.Mode.FULL
+    assert (
+        run.rule_set["R01"]
+        == monthly.rule_set["R01"]
+        != services.rule_set_of(loading.rules_load(), PERIOD)["R01"]
+    )
+    later = screening_run(
+        period=PERIOD, trigger=ScreeningRun.Trigger.REGISTRY, scope=Scope(households={world.far.pk})
+    )
+    assert later.rules_full == ["R01"]
