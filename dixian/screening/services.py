@@ -152,6 +152,18 @@ class ScreeningFailed(Exception):
 INCREMENTAL_MAX_ROWS = 50_000
 
 
+def _without_households(result: Any, household_nos: Any) -> Any:
+    """`result` without the alerts and case evidence of these households (its 应纳未纳 rows stay)."""
+    import dataclasses
+
+    import pyarrow.compute as pc
+
+    def keep(table: Any) -> Any:
+        return table.filter(pc.invert(pc.is_in(table.column("household_no"), value_set=household_nos)))
+
+    return dataclasses.replace(result, alerts=keep(result.alerts), case_evidence=keep(result.case_evidence))
+
+
 def rule_set_of(rules: list[Any], period: str) -> dict[str, list[str]]:
     """{rule id: ["<region prefix>:<version>", …]} of the rule versions valid at the end of `period` (what a
     run of that period screens with; docs/scale.md §3)."""
@@ -353,6 +365,11 @@ def screening_run(
                     backend_options=backend_options,
                 )
             )
+        if len(results) == 2:
+            # The full part keeps to the households outside the scope (the scope part ran every rule for
+            # those): no household gets the two parts' evidence one after the other, which would order its
+            # alert's reasons, and count it, unlike a full run (docs/scale.md §3).
+            results[0] = _without_households(results[0], parts[1][1]["households"].column("household_no"))
         lap("engine")
         read_pks = sorted({d.pk for part in parts for d in part[4]})
         with store.run_page_cache(), transaction.atomic():
