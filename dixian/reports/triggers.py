@@ -268,6 +268,16 @@ def on_screening_finished(*, run: Any, **_: object) -> None:
     periods = {current}
     with suppress(ValueError):  # a run's period is checked before it runs; nothing to add otherwise
         periods.add(min(Period.parse(run.period), current))
+    if getattr(run, "mode", "full") == "incremental":
+        # An incremental run (docs/scale.md §3) wrote about a few households: their villages are marked,
+        # and the worker refreshes them, instead of every village of the city after each pushed batch.
+        from dixian.cases.models import AlertEvidence, UnmatchedRecord
+
+        codes = set(AlertEvidence.objects.filter(run_id=run.pk).values_list("region_code", flat=True))
+        codes |= set(UnmatchedRecord.objects.filter(run_id=run.pk).values_list("region_code", flat=True))
+        if codes:
+            facts_mark_stale(codes, periods=sorted(periods))
+        return
     try:
         facts_after_screening(periods=periods)
     except Exception:

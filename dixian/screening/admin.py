@@ -35,10 +35,11 @@ class ScreeningRunAdmin(ReadOnlyAdmin):
         "id",
         "period",
         "trigger",
+        "mode",
         "status",
         "alerts_new",
         "evidence_new",
         "created_at",
         "finished_at",
     )
-    list_filter = ("status", "trigger")
+    list_filter = ("status", "trigger", "mode")

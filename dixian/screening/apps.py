@@ -10,9 +10,12 @@ class ScreeningConfig(AppConfig):
 
         from dixian.feeds.signals import delivery_changed
 
+        from .registry_changes import registry_changes_connect
         from .services import rules_seed_defaults_on_migrate, screening_enqueue_on_delivery_changed
 
         post_migrate.connect(rules_seed_defaults_on_migrate, sender=self)
         # Screening sits above feeds: feeds signals a changed delivery instead of importing screening
         # (docs/architecture.md).
         delivery_changed.connect(screening_enqueue_on_delivery_changed, dispatch_uid="screening_on_delivery")
+        # Registry edits queue an incremental screening of the households they touch (docs/scale.md §3).
+        registry_changes_connect()

@@ -315,12 +315,16 @@ def _sqlite_key(from_sql: str) -> str:
 # The registry ---------------------------------------------------------------------------------------
 
 
-def registry_load(period: str, *, identity: bool = False) -> dict[str, pa.Table]:
+def registry_load(
+    period: str, *, identity: bool = False, households: set[int] | None = None
+) -> dict[str, pa.Table]:
     """households, persons (with household_no), incomes up to the period's year: the registry's two latest
     years for every household, and all the older years of the households without an income of the latest
     year (not collected yet), so that they are screened on the income they have, not on none (the engine
     takes each household's own latest year and the one before).
-    `identity`: persons also carry sex and region_code (what probabilistic linkage compares)."""
+    `identity`: persons also carry sex and region_code (what probabilistic linkage compares).
+    `households`: only these households (pks), their persons and incomes (an incremental run, docs/scale.md
+    §3); the latest income year is still the registry's, as a full run takes it."""
     year = parse_period(period)[0].year
     h_table, p_table, i_table = (
         Household._meta.db_table,
@@ -333,18 +337,32 @@ def registry_load(period: str, *, identity: bool = False) -> dict[str, pa.Table]
         .values_list("year", flat=True)
         .first()
     )
+    # Household keys are the run's own integers, written into the statement (the ADBC path takes no
+    # parameters); -1 stands for an empty scope.
+    only = "" if households is None else ", ".join(str(int(pk)) for pk in sorted(households)) or "-1"
     queries: list[tuple[list, str, list[Any]]] = [
-        (_PERSON_COLUMNS + (_PERSON_IDENTITY_COLUMNS if identity else []), f"FROM {p_table} p", []),
-        (_HOUSEHOLD_COLUMNS, f"FROM {h_table} h", []),
+        (
+            _PERSON_COLUMNS + (_PERSON_IDENTITY_COLUMNS if identity else []),
+            f"FROM {p_table} p" + (f" WHERE p.household_id IN ({only})" if only else ""),
+            [],
+        ),
+        (_HOUSEHOLD_COLUMNS, f"FROM {h_table} h" + (f" WHERE h.id IN ({only})" if only else ""), []),
     ]
     if latest is not None:
         # NOT IN, not NOT EXISTS: PostgreSQL hashes the subquery once, and SQLite builds it only when a row
         # older than the two latest years asks (none in a registry that keeps two years).
+        # A few households (an incremental run): NOT EXISTS, answered per household by the (household, year)
+        # key, instead of hashing every household's latest year.
+        older = (
+            f"NOT EXISTS (SELECT 1 FROM {i_table} j WHERE j.household_id = i.household_id AND j.year = %s)"
+            if only
+            else f"i.household_id NOT IN (SELECT household_id FROM {i_table} WHERE year = %s)"
+        )
         queries.append(
             (
                 _INCOME_COLUMNS,
-                f"FROM {i_table} i WHERE i.year <= %s AND (i.year >= %s OR i.household_id NOT IN "
-                f"(SELECT household_id FROM {i_table} WHERE year = %s))",
+                f"FROM {i_table} i WHERE i.year <= %s AND (i.year >= %s OR {older})"
+                + (f" AND i.household_id IN ({only})" if only else ""),
                 [latest, latest - 1, latest],
             )
         )
@@ -361,6 +379,18 @@ def registry_load(period: str, *, identity: bool = False) -> dict[str, pa.Table]
         "persons": _with_household_no(persons, households),
         "incomes": _with_household_no(incomes, households),
     }
+
+
+def persons_for_linking(*, empty: bool = False) -> pa.Table:
+    """The registry's persons with the columns probabilistic linkage compares (id_number, name, sex,
+    birth_date, region_code), without households or incomes; `empty`: none (the linkage then only marks
+    the deliveries linked)."""
+    columns = [c for c in _PERSON_COLUMNS if c[0] in ("id_number", "name", "birth_date")]
+    columns += _PERSON_IDENTITY_COLUMNS
+    if empty:
+        return pa.schema([(n, t) for n, _, t in columns]).empty_table()
+    query: tuple[list, str, list[Any]] = (columns, f"FROM {Person._meta.db_table} p", [])
+    return _adbc_query_many([query])[0] if _adbc_usable() else query_arrow(*query)
 
 
 def _with_household_no(table: pa.Table, households: pa.Table) -> pa.Table:

@@ -95,6 +95,13 @@ class ScreeningRun(TimeStampedModel):
         MONTHLY = "monthly", "月度筛查"
         DELIVERY = "delivery", "报送即筛"
         MANUAL = "manual", "手动筛查"
+        REGISTRY = "registry", "信息库变更"
+
+    class Mode(models.TextChoices):
+        # docs/scale.md §3: a full run screens every household; an incremental one the households a change
+        # touched (a delivery's persons, a registry edit), with every rule.
+        FULL = "full", "全量筛查"
+        INCREMENTAL = "incremental", "增量筛查"
 
     class Status(models.TextChoices):
         RUNNING = "running", "运行中"
@@ -112,6 +119,15 @@ class ScreeningRun(TimeStampedModel):
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.RUNNING)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
     backend = models.CharField("引擎", max_length=10, default="duckdb")
+    mode = models.CharField("筛查范围", max_length=12, choices=Mode.choices, default=Mode.FULL)
+    # Households an incremental run screened (0 for a full run).
+    households = models.PositiveIntegerField("增量筛查户数", default=0)
+    # The rule set the run screened with: {rule id: ["<region prefix>:<version>", …]} of the versions valid
+    # in the period. An incremental run meeting another set than the period's last run falls back to a full
+    # run of the rules that changed (docs/scale.md §3).
+    rule_set = models.JSONField("规则版本集合", default=dict, blank=True)
+    # The rules that were screened in full because their versions changed (incremental runs only).
+    rules_full = models.JSONField("全量筛查的规则", default=list, blank=True)
     rules_run = models.JSONField("执行的规则版本", default=list)
     rules_skipped = models.JSONField("未执行的规则", default=dict)
     deliveries = models.JSONField("参与筛查的报送", default=list)

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from dixian.common.models import Job
     from dixian.feeds.models import FeedDelivery
 
+    from .scope import Scope
+
 logger = logging.getLogger("dixian.screening")
 SYSTEM_USERNAME = "dixian-system"
 # The note of the shipped versions, as the rules pages show it (migration 0003 relabelled older rows).
@@ -146,6 +148,41 @@ class ScreeningFailed(Exception):
     """A run that could not finish; the message (Chinese) is meant for the user, the run row says FAILED."""
 
 
+# Rows of the deliveries an incremental run was started for beyond which it runs in full instead.
+INCREMENTAL_MAX_ROWS = 50_000
+
+
+def _without_households(result: Any, household_nos: Any) -> Any:
+    """`result` without the alerts and case evidence of these households (its 应纳未纳 rows stay)."""
+    import dataclasses
+
+    import pyarrow.compute as pc
+
+    def keep(table: Any) -> Any:
+        return table.filter(pc.invert(pc.is_in(table.column("household_no"), value_set=household_nos)))
+
+    return dataclasses.replace(result, alerts=keep(result.alerts), case_evidence=keep(result.case_evidence))
+
+
+def rule_set_of(rules: list[Any], period: str) -> dict[str, list[str]]:
+    """{rule id: ["<region prefix>:<version>", …]} of the rule versions valid at the end of `period` (what a
+    run of that period screens with; docs/scale.md §3)."""
+    from .engine import select_versions
+
+    out: dict[str, list[str]] = {}
+    for rule in select_versions(rules, parse_period(period)[1]):
+        out.setdefault(rule.rule_id, []).append(f"{rule.region}:{rule.version}")
+    return {k: sorted(v) for k, v in sorted(out.items())}
+
+
+def rules_changed(before: dict[str, list[str]], now: dict[str, list[str]]) -> list[str]:
+    """The rules whose versions differ between two rule sets, and the rules added (those removed raise
+    nothing new). An unknown earlier set (a run stored before runs kept theirs: {}) counts every rule."""
+    if not before:
+        return sorted(now)
+    return sorted(rule for rule, versions in now.items() if before.get(rule) != versions)
+
+
 def screening_run(
     *,
     period: str,
@@ -153,6 +190,7 @@ def screening_run(
     actor: User | None = None,
     delivery: FeedDelivery | None = None,
     changed: list[FeedDelivery] | None = None,
+    scope: Scope | None = None,
     backend: str = "duckdb",
     backend_options: dict[str, Any] | None = None,
 ) -> ScreeningRun:
@@ -161,6 +199,12 @@ def screening_run(
 
     `delivery`/`changed`: the run screens deliveries that just landed (the first names the run; `changed`
     lists every delivery of a coalesced job, docs/security.md §3), reading only the feeds they concern.
+
+    `scope`: an incremental run (docs/scale.md §3): only the households the change touches (the persons of
+    `scope.deliveries`, the households and ID numbers edited), with every rule, over their rows in every
+    live delivery; it stores what a full run would find for them. When the rule versions valid in the
+    period differ from those of the period's last run, the rules that changed are screened in full first
+    (all households), and the run says so.
 
     Re-running a period adds nothing (evidence is deduplicated). The run row is written first and kept
     whatever happens: a failure marks it FAILED with its reason and leaves no result half-stored.
@@ -180,8 +224,19 @@ def screening_run(
         delivery = changed[0]
     if backend not in ("duckdb", "spark"):
         raise ValidationError("筛查引擎只能是 duckdb 或 spark")
+    # A big delivery (a month of a department's whole data, or one whose link was decided) touches most
+    # households: the full run of its feeds is then the cheaper way to the same result (docs/scale.md §3).
+    too_big = scope is not None and sum(d.row_count for d in changed) > INCREMENTAL_MAX_ROWS
+    if too_big:
+        scope = None
+    incremental = scope is not None
     run = ScreeningRun.objects.create(
-        period=period, trigger=trigger, actor=actor, delivery=delivery, backend=backend
+        period=period,
+        trigger=trigger,
+        actor=actor,
+        delivery=delivery,
+        backend=backend,
+        mode=ScreeningRun.Mode.INCREMENTAL if incremental else ScreeningRun.Mode.FULL,
     )
     timings: dict[str, float] = {}
     started = t0 = time.perf_counter()
@@ -196,52 +251,152 @@ def screening_run(
         # Spark first: a session that cannot start fails the run at once, before anything is read or linked.
         engine_backend = spark_backend() if backend == "spark" else backend
         rules = loading.rules_load()
+        rule_set = rule_set_of(rules, period)
         deliveries = loading.deliveries_for(period)
-        if changed:
-            # Screening as deliveries land: only the feeds whose rules can see something new in them (their
-            # own, and those read together with them, e.g. education for R14). The monthly run reads all.
-            sent = {d.feed for d in changed}
-            wanted = sent | {f for r in rules if sent & set(r.feeds) for f in r.feeds}
-            deliveries = [d for d in deliveries if d.feed in wanted]
-        unlinked = [d for d in deliveries if d.linked_at is None]
-        registry = loading.registry_load(period, identity=bool(unlinked))
-        lap("load_registry")
-        if unlinked:
-            _link(unlinked, registry["persons"])
-        lap("link")
-        links = loading.links_load()
-        monitored = loading.monitored_risks_load()
-        feeds = loading.feeds_load(deliveries)
-        # This period's deliveries: their rows older than the rules' windows are listed when they match
-        # nobody (no run screens them).
-        period_feeds = loading.feeds_load([d for d in deliveries if d.period == period])
-        lap("load_other")
-        result = screen(
-            registry,
-            feeds,
-            rules,
-            period,
-            engine_backend,
-            links=links,
-            monitored_risks=monitored,
-            period_feeds=period_feeds,
-            backend_options=backend_options,
-        )
+        # Each part is one engine run: (rules, registry, feeds, period feeds, deliveries read, and for the
+        # scope its rows of each delivery).
+        parts: list[
+            tuple[list[Any], dict[str, Any], dict[str, Any], dict[str, Any], list[FeedDelivery], Any]
+        ] = []
+        full_rules: list[str] = []
+        households = 0
+        # The rule versions this run leaves every household screened with (docs/scale.md §3): all of them,
+        # except on a delivery's full run that reads only some feeds (below).
+        recorded = rule_set
+        if scope is not None:
+            from .scope import Scope, scope_feeds
+
+            scope = Scope(set(scope.households), set(scope.id_numbers), set(scope.deliveries))
+            scope.deliveries |= {d.pk for d in changed}
+            last = (
+                ScreeningRun.objects.filter(period=period, status=ScreeningRun.Status.DONE)
+                .exclude(pk=run.pk)
+                .order_by("-pk")
+                .first()
+            )
+            if last is not None:
+                full_rules = rules_changed(last.rule_set, rule_set)
+            unlinked = [d for d in deliveries if d.linked_at is None]
+            # Deliveries not linked yet are new: they are read whole, like the ones that landed.
+            scope.deliveries |= {d.pk for d in unlinked}
+            lap("load_registry")
+            if unlinked:
+                _link(unlinked, _persons_for_linking(unlinked))
+            lap("link")
+            links = loading.links_load()
+            monitored = loading.monitored_risks_load()
+            scoped = scope_feeds(scope=scope, deliveries=deliveries, links=links, period=period)
+            timings.update(scoped.timings)
+            registry = loading.registry_load(period, households=scoped.households)
+            households = registry["households"].num_rows  # those still in the registry
+            with_rows = [d for d in deliveries if d.pk in scoped.deliveries]
+            lap("load_other")
+            if full_rules:
+                # The rules whose versions changed screen every household (their new thresholds may
+                # find anything), over the feeds they read; the scope then runs every rule.
+                wanted = {f for r in rules if r.rule_id in full_rules for f in r.feeds}
+                read = [d for d in deliveries if d.feed in wanted]
+                parts.append(
+                    (
+                        [r for r in rules if r.rule_id in full_rules],
+                        loading.registry_load(period),
+                        loading.feeds_load(read),
+                        loading.feeds_load([d for d in read if d.period == period]),
+                        read,
+                        None,
+                    )
+                )
+            parts.append((rules, registry, scoped.feeds, scoped.period_feeds, with_rows, scoped.rows_of))
+        else:
+            links = None
+            if changed:
+                # Screening as deliveries land: only the feeds whose rules can see something new in them
+                # (their own, and those read together with them, e.g. education for R14). The monthly run
+                # reads all.
+                sent = {d.feed for d in changed}
+                wanted = sent | {f for r in rules if sent & set(r.feeds) for f in r.feeds}
+                deliveries = [d for d in deliveries if d.feed in wanted]
+                # A rule whose feeds were not all read was not run over every household with its new
+                # version: the earlier run's version stays recorded, so a later incremental run still sees
+                # the change and screens that rule in full.
+                covered = {r.rule_id for r in rules if set(r.feeds) <= wanted}
+                before = (
+                    ScreeningRun.objects.filter(period=period, status=ScreeningRun.Status.DONE)
+                    .exclude(pk=run.pk)
+                    .order_by("-pk")
+                    .values_list("rule_set", flat=True)
+                    .first()
+                ) or {}
+                recorded = {
+                    rule: before[rule] if rule not in covered else versions
+                    for rule, versions in rule_set.items()
+                    if rule in covered or rule in before
+                }
+            unlinked = [d for d in deliveries if d.linked_at is None]
+            registry = loading.registry_load(period, identity=bool(unlinked))
+            lap("load_registry")
+            if unlinked:
+                _link(unlinked, registry["persons"])
+            lap("link")
+            links = loading.links_load()
+            monitored = loading.monitored_risks_load()
+            # This period's deliveries: their rows older than the rules' windows are listed when they match
+            # nobody (no run screens them).
+            parts.append(
+                (
+                    rules,
+                    registry,
+                    loading.feeds_load(deliveries),
+                    loading.feeds_load([d for d in deliveries if d.period == period]),
+                    deliveries,
+                    None,
+                )
+            )
+            lap("load_other")
+        results = []
+        for part_rules, part_registry, feeds, period_feeds, _read, _rows in parts:
+            results.append(
+                screen(
+                    part_registry,
+                    feeds,
+                    part_rules,
+                    period,
+                    engine_backend,
+                    links=links,
+                    monitored_risks=monitored,
+                    period_feeds=period_feeds,
+                    backend_options=backend_options,
+                )
+            )
+        if len(results) == 2:
+            # The full part keeps to the households outside the scope (the scope part ran every rule for
+            # those): no household gets the two parts' evidence one after the other, which would order its
+            # alert's reasons, and count it, unlike a full run (docs/scale.md §3).
+            results[0] = _without_households(results[0], parts[1][1]["households"].column("household_no"))
         lap("engine")
+        read_pks = sorted({d.pk for part in parts for d in part[4]})
         with store.run_page_cache(), transaction.atomic():
             store.run_transaction_settings()
             now = timezone.now()
-            counts = store.result_store(
-                result=result,
-                run=run,
-                households=registry["households"],
-                deliveries=deliveries,
-                actor=actor,
-                now=now,
+            counts = store.StoreCounts()
+            for result, part in zip(results, parts, strict=True):
+                part_counts = store.result_store(
+                    result=result,
+                    run=run,
+                    households=part[1]["households"],
+                    deliveries=part[4],
+                    actor=actor,
+                    now=now,
+                    rows_of=part[5],
+                )
+                counts.add(part_counts)
+            # A full run has read every row of its deliveries; an incremental one only the rows of its
+            # households, so only the deliveries it was started for count as screened.
+            done = [d.pk for d in changed] if incremental else read_pks
+            done += [pk for pk in (scope.deliveries if scope is not None else ()) if pk not in done]
+            FeedDelivery.objects.filter(pk__in=done, status=FeedDelivery.Status.ACCEPTED).update(
+                status=FeedDelivery.Status.SCREENED, screened_at=now
             )
-            FeedDelivery.objects.filter(
-                pk__in=[d.pk for d in deliveries], status=FeedDelivery.Status.ACCEPTED
-            ).update(status=FeedDelivery.Status.SCREENED, screened_at=now)
             if changed:
                 FeedDelivery.objects.filter(pk__in=[d.pk for d in changed]).update(screened_at=now)
             lap("store")
@@ -249,17 +404,21 @@ def screening_run(
             timings["total"] = round(time.perf_counter() - started, 3)
             run.status = ScreeningRun.Status.DONE
             run.finished_at = timezone.now()
-            run.rules_run = result.rules_run
-            run.rules_skipped = result.rules_skipped
-            run.deliveries = [d.pk for d in deliveries]
+            run.rules_run = sorted({r for result in results for r in result.rules_run})
+            run.rules_skipped = {k: v for result in results for k, v in result.rules_skipped.items()}
+            run.rule_set = recorded
+            run.rules_full = full_rules
+            run.households = households
+            run.deliveries = read_pks
             run.alerts_new = counts.alerts_new
             run.evidence_new = counts.evidence_new
             run.case_evidence_new = counts.case_evidence_new
             run.unmatched_new = counts.unmatched_new
             run.timings = timings
-            run.message = f"新增预警 {counts.alerts_new} 条,并入已有预警 {counts.alerts_merged} 条" + (
-                f";外地记录待核实 {counts.out_of_region} 条(未计入预警)" if counts.out_of_region else ""
+            message = _run_message(
+                counts, incremental=incremental, households=households, full_rules=full_rules
             )
+            run.message = (("报送行数较多,本次按全量筛查。" if too_big else "") + message)[:500]
             run.save()
             change_record(
                 actor=actor,
@@ -269,9 +428,9 @@ def screening_run(
                 household_id=None,
                 action=ChangeLog.Action.CREATE,
                 summary=(
-                    f"筛查 {period}({run.get_trigger_display()}):新增预警 {run.alerts_new} 条、"
-                    f"证据 {run.evidence_new} 条、应纳未纳 {run.unmatched_new} 条"
-                ),
+                    f"筛查 {period}({run.get_trigger_display()}、{run.get_mode_display()}):"
+                    f"新增预警 {run.alerts_new} 条、证据 {run.evidence_new} 条、应纳未纳 {run.unmatched_new} 条"
+                )[:200],
                 reference=f"screening:{run.pk}",
             )
             stored_at = time.perf_counter()
@@ -289,6 +448,8 @@ def screening_run(
             timings=timings,
         )
         raise ScreeningFailed(message) from exc
+    if full_rules:
+        logger.info("screening run %s of %s: %s", run.pk, period, run.message)
     # The commit checks the foreign keys of every row written (PostgreSQL defers them): part of the run.
     # Recorded after it, outside the try: the run is stored whatever happens to this one figure.
     timings["commit"] = round(time.perf_counter() - stored_at, 3)
@@ -303,9 +464,37 @@ def screening_run(
     return run
 
 
+def _run_message(counts: Any, *, incremental: bool, households: int, full_rules: list[str]) -> str:
+    text = f"新增预警 {counts.alerts_new} 条,并入已有预警 {counts.alerts_merged} 条" + (
+        f";外地记录待核实 {counts.out_of_region} 条(未计入预警)" if counts.out_of_region else ""
+    )
+    if not incremental:
+        return text
+    scope = f"增量筛查:只筛查了变更涉及的 {households} 户"
+    if full_rules:
+        scope += (
+            f";规则 {'、'.join(full_rules)} 的版本自本期上次筛查后有变更,这些规则已对全部农户重新筛查(全量)"
+        )
+    return f"{scope}。{text}"[:500]
+
+
+def _persons_for_linking(unlinked: list[FeedDelivery]) -> Any:
+    """The registry's persons as probabilistic linkage reads them, when a row of the deliveries needs it
+    (no usable ID number, or one nobody in the registry has); else none (an empty table: nothing is read).
+    At city scale reading the persons costs seconds: a batch whose rows all carry known ID numbers skips it."""
+    from . import loading
+    from .scope import needs_linking
+
+    if needs_linking(unlinked):
+        return loading.persons_for_linking()
+    return loading.persons_for_linking(empty=True)
+
+
 def _link(deliveries: list[FeedDelivery], persons: Any) -> None:
     """Probabilistic linkage of the rows without a usable ID number (feeds.linkage_store, Splink)."""
     from dixian.feeds.linkage_store import deliveries_link
 
     cols = ["id_number", "name", "sex", "birth_date", "region_code", "household_no"]
-    deliveries_link(deliveries=deliveries, persons=persons.select(cols))
+    deliveries_link(
+        deliveries=deliveries, persons=persons.select([c for c in cols if c in persons.column_names])
+    )

@@ -71,6 +71,14 @@ class StoreCounts:
     out_of_region: int = 0
     timings: dict[str, float] = field(default_factory=dict)
 
+    def add(self, other: StoreCounts) -> None:
+        """Another part's counts into these (an incremental run may store two results: docs/scale.md §3)."""
+        for name in ("alerts_new", "alerts_merged", "evidence_new", "case_evidence_new", "unmatched_new"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.out_of_region += other.out_of_region
+        for key, value in other.timings.items():
+            self.timings[key] = round(self.timings.get(key, 0.0) + value, 3)
+
 
 def _chunks[T](items: list[T], size: int = CHUNK) -> Iterator[list[T]]:
     for i in range(0, len(items), size):
@@ -250,7 +258,14 @@ class DeliveryIndex:
     first row, as in the engine's dedup. Rows are numbered as the sender counts them (the SOURCE_ROW column
     stored beside the rows; None for a delivery stored before it was)."""
 
-    def __init__(self, deliveries: Iterable[FeedDelivery]) -> None:
+    def __init__(
+        self,
+        deliveries: Iterable[FeedDelivery],
+        rows_of: dict[int, tuple[pa.Table, Any]] | None = None,
+    ) -> None:
+        # rows_of: an incremental run's rows of each delivery with their row numbers in its file (every
+        # row of a record key it screened is there: docs/scale.md §3), read instead of the files.
+        self.rows_of = rows_of
         self.by_feed: dict[str, list[FeedDelivery]] = defaultdict(list)
         for d in deliveries:
             self.by_feed[d.feed].append(d)
@@ -277,17 +292,27 @@ class DeliveryIndex:
                 con.register("wanted", pa.table({"k": pa.array(sorted(keys), pa.string())}))
                 parts = []
                 for i, d in enumerate(deliveries):
-                    names = _parquet_names(str(d.rows_path))
+                    if self.rows_of is not None:
+                        table, numbers = self.rows_of.get(d.pk, (None, None))
+                        if table is None:
+                            continue
+                        con.register(f"d{i}", table.append_column("__o", pa.array(numbers, pa.int64())))
+                        names = set(table.column_names)
+                        source = f"(SELECT *, __o AS file_row_number FROM d{i})"
+                    else:
+                        names = _parquet_names(str(d.rows_path))
+                        path = "'" + str(d.rows_path).replace("'", "''") + "'"
+                        source = f"read_parquet({path}, file_row_number = true)"
                     cols = [
                         f"coalesce(CAST({c} AS VARCHAR), '')" if c in names else "''" for c in spec.record_key
                     ]
                     key = cols[0] if len(cols) == 1 else f"concat_ws('|', {', '.join(cols)})"
                     row = f"CAST({SOURCE_ROW} AS BIGINT)" if SOURCE_ROW in names else "CAST(NULL AS BIGINT)"
-                    path = "'" + str(d.rows_path).replace("'", "''") + "'"
                     parts.append(
-                        f"SELECT {key} AS k, {i} AS n, {row} AS r, file_row_number AS o "
-                        f"FROM read_parquet({path}, file_row_number = true)"
+                        f"SELECT {key} AS k, {i} AS n, {row} AS r, file_row_number AS o FROM {source}"
                     )
+                if not parts:
+                    continue
                 rows = con.execute(
                     f"SELECT x.k, min(x.n), arg_min(x.r, x.n * 1099511627776 + x.o) "
                     f"FROM ({' UNION ALL '.join(parts)}) x JOIN wanted w ON w.k = x.k GROUP BY x.k"
@@ -467,6 +492,7 @@ def result_store(
     deliveries: list[FeedDelivery],
     actor: User | None,
     now: dt.datetime | None = None,
+    rows_of: dict[int, tuple[pa.Table, Any]] | None = None,
 ) -> StoreCounts:
     """Store `result` (see the module's docstring). Call inside a transaction. `households` is the registry
     table the run read (household_pk, household_no, region_id, region_code)."""
@@ -504,7 +530,7 @@ def result_store(
     new_alert_ev, new_case_ev = alert_ev.take(fresh[0]), case_ev.take(fresh[1])
     lap("store_existing")
 
-    index = DeliveryIndex(deliveries)
+    index = DeliveryIndex(deliveries, rows_of)
     wanted: dict[str, set[str]] = defaultdict(set)
     for evs in (new_alert_ev, new_case_ev):
         for feed, record_keys in zip(evs.feed, evs.record_keys, strict=True):

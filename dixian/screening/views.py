@@ -24,6 +24,10 @@ PHASES = (
     ("load_registry", "读取农户信息库"),
     ("link", "概率匹配"),
     ("load_other", "读取规则和报送"),
+    # An incremental run's parts of load_other (docs/scale.md §3).
+    ("scope_read", "增量:读取报送的证件号码"),
+    ("scope_closure", "增量:确定涉及的农户"),
+    ("scope_rows", "增量:读取这些农户的记录"),
     ("engine", "筛查引擎"),
     ("store", "写入结果"),
     ("total", "合计"),

@@ -82,7 +82,9 @@ def test_a_period_job_with_a_bad_period_fails_with_a_chinese_message(world, peop
     assert "YYYY-MM" in job.message
 
 
-def test_a_delivery_run_reads_only_the_feeds_its_rules_need_and_the_monthly_run_reads_all(world):
+def test_a_delivery_run_screens_only_the_households_its_rows_name_and_the_monthly_run_all(world):
+    """docs/scale.md §3: the delivery's run is incremental (the household of JS001's person, with every
+    rule over its rows of every feed); the neighbour's housing row waits for its own run or the monthly."""
     import datetime as dt
 
     medical = deliver("medical", [medical_row(head(world.home), "JS001", 8000)], region=world.county)
@@ -103,7 +105,8 @@ def test_a_delivery_run_reads_only_the_feeds_its_rules_need_and_the_monthly_run_
     run = ScreeningRun.objects.get()
     housing.refresh_from_db()
     assert run.deliveries == [medical.pk]
-    assert "R08" in run.rules_skipped and housing.status == FeedDelivery.Status.ACCEPTED
+    assert (run.mode, run.households) == (ScreeningRun.Mode.INCREMENTAL, 1)
+    assert housing.status == FeedDelivery.Status.ACCEPTED
     assert not Alert.objects.filter(household=world.neighbour).exists()
 
     job_enqueue(kind="screen_period", owner=people_owner(world), params={"period": "2026-10"})
