@@ -396,12 +396,15 @@ class SparkBackend(Backend):
                 self.spark.catalog.dropTempView(name)
 
     def close(self) -> None:
+        """Drop this run's views, frames and staged files, and forget them: the backend may screen again
+        (one `screen` per part of an incremental run, docs/scale.md §3), its staging directory made anew."""
         for name in set(self._views):
             self.spark.catalog.dropTempView(name)
         for df in self._frames:
             df.unpersist()
         if self._staging is not None:
             shutil.rmtree(self._staging, ignore_errors=True)
+        self._views, self._frames, self._staging = [], [], None
 
 
 # In-memory inputs larger than this go to Spark as Parquet files (SparkBackend._staged).

@@ -49,3 +49,19 @@ def test_every_rule_gives_identical_alerts_on_spark_and_duckdb(spark) -> None:
     assert on_spark.alerts.to_pylist() == duck.alerts.to_pylist()
     assert on_spark.unmatched.to_pylist() == duck.unmatched.to_pylist()
     assert on_spark.case_evidence.to_pylist() == duck.case_evidence.to_pylist()
+
+
+def test_one_spark_backend_screens_twice(spark, monkeypatch) -> None:
+    """close() forgets the run's views and staging directory: an incremental run screens each part with the
+    same backend, and the second part must not write into the first part's deleted directory."""
+    from dixian.screening.engine import backends
+
+    monkeypatch.setattr(backends, "SPARK_STAGE_ROWS", 0)  # every in-memory input staged as Parquet
+    registry, feeds, monitored, links = every_rule_world()
+    be = backends.SparkBackend(spark)
+    kwargs: dict[str, Any] = {"monitored_risks": monitored, "links": links}
+    first = screen(registry, feeds, default_rules(), "2026-10", backend=be, **kwargs)
+    assert be._staging is None and not be._views
+    second = screen(registry, feeds, default_rules(), "2026-10", backend=be, **kwargs)
+    assert first.alerts.num_rows > 0
+    assert second.alerts.to_pylist() == first.alerts.to_pylist()
