@@ -8,6 +8,7 @@ do; nothing is screened and nothing is written. pyspark is imported only when a 
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import re
@@ -265,7 +266,12 @@ def session_start(settings: SparkSettings | None = None) -> Any:
             running = SparkContext._active_spark_context  # one per process (one JVM)
             if running is not None:
                 if not settings.master or running.master == conf["spark.master"]:
-                    return SparkSession.builder.getOrCreate()  # the running session, as it is
+                    # The running session, as it is, but checked like a new one: a session left dead or
+                    # hung by an earlier run in this process (the tests, DIXIAN_JOBS_IN_PROCESS=1) would
+                    # otherwise hold this run forever. The one-row job costs well under a second.
+                    spark = SparkSession.builder.getOrCreate()
+                    _checked(spark, settings)
+                    return spark
                 SparkSession.builder.getOrCreate().stop()  # the settings name another master
             builder = SparkSession.builder
             for key, value in conf.items():
@@ -275,7 +281,7 @@ def session_start(settings: SparkSettings | None = None) -> Any:
     except Exception as exc:
         where = settings.remote or conf.get("spark.master", "local")
         raise _fail(f"Spark 会话无法启动({where}):{_first_line(exc)}") from exc
-    _first_job(spark, settings)
+    _checked(spark, settings)
     return spark
 
 
@@ -295,6 +301,31 @@ _STATIC_LOCAL = frozenset(
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:200] if text else type(exc).__name__
+
+
+def _checked(spark: Any, settings: SparkSettings) -> None:
+    """`_first_job`, and a session that fails it is stopped: the next run in this process starts a new one
+    instead of reusing a dead or hung session."""
+    try:
+        _first_job(spark, settings)
+    except SparkUnavailable:
+        _stop(spark)
+        raise
+
+
+# How long stopping a failed session may take before it is left to the process's exit.
+STOP_TIMEOUT = 10.0
+
+
+def _stop(spark: Any) -> None:
+    # In a thread: a hung driver may not answer `stop` either, and the run's message must not wait on it.
+    def stop() -> None:
+        with contextlib.suppress(Exception):  # the session is given up either way
+            spark.stop()
+
+    worker = threading.Thread(target=stop, name="dixian-spark-stop", daemon=True)
+    worker.start()
+    worker.join(STOP_TIMEOUT)
 
 
 def _first_job(spark: Any, settings: SparkSettings) -> None:

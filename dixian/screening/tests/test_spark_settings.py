@@ -6,7 +6,9 @@ from __future__ import annotations
 import io
 import socket
 import string
+import threading
 import time
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -15,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dixian.cases.models import Alert, AlertEvidence, UnmatchedRecord
+from dixian.screening.engine import spark_session
 from dixian.screening.engine.spark_session import (
     SparkSettings,
     SparkUnavailable,
@@ -140,3 +143,44 @@ def test_a_wrong_spark_setting_fails_the_run_with_the_reason(world, settings) ->
     with pytest.raises(CommandError, match="DIXIAN_SPARK_DRIVER_MEMORY"):
         call_command("screen", "--period", "2026-10", "--backend", "spark", stdout=io.StringIO())
     assert ScreeningRun.objects.get().status == ScreeningRun.Status.FAILED
+
+
+class _FakeSession:
+    """A session whose one-row job hangs (`hang`) or fails; records whether it was stopped."""
+
+    def __init__(self, hang: bool) -> None:
+        self.hang, self.stopped = hang, False
+        self.release = threading.Event()
+        self.sparkContext = self
+        self.master = "local[1]"
+
+    def range(self, n: int) -> _FakeSession:
+        return self
+
+    def count(self) -> int:
+        if self.hang:
+            self.release.wait(30)
+            return 1
+        raise RuntimeError("Java gateway process exited")
+
+    def cancelAllJobs(self) -> None:  # noqa: N802 - pyspark's name
+        pass
+
+    def stop(self) -> None:
+        self.stopped = True
+        self.release.set()
+
+
+@pytest.mark.parametrize("hang", [True, False])
+def test_a_session_that_fails_its_check_is_stopped(hang: bool) -> None:
+    fake = _FakeSession(hang)
+    with pytest.raises(SparkUnavailable, match="没有完成测试任务" if hang else "无法运行任务"):
+        spark_session._checked(fake, SparkSettings(start_timeout=0.2))
+    assert fake.stopped
+
+
+def test_a_running_session_is_checked_before_it_is_reused(spark, monkeypatch) -> None:
+    checked: list[Any] = []
+    monkeypatch.setattr(spark_session, "_first_job", lambda s, settings: checked.append(s))
+    assert spark_session.session_start(SparkSettings()) is not None
+    assert len(checked) == 1
