@@ -50,7 +50,7 @@ class SparkSettings:
 
     master: str = ""  # "local[2]", "spark://host:7077", "yarn", "k8s://…"; "" = local on every core
     remote: str = ""  # Spark Connect: "sc://host:15002"; excludes `master`
-    driver_memory: str = ""  # "" = 1g per local core (local) or Spark's default (cluster)
+    driver_memory: str = ""  # "" = 1g per local core, at most 8g (local) or Spark's default (cluster)
     executor_memory: str = ""
     shuffle_partitions: int = 0  # 0 = 2 per core (local) or 64 (cluster)
     start_timeout: float = DEFAULT_START_TIMEOUT
@@ -67,7 +67,20 @@ class SparkSettings:
             return int(m.group(2))
         if m and not m.group(1):
             return 1  # "local" is one thread
+        return usable_cores()
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity: a container's or taskset's share), not the
+    host's count `os.cpu_count()` gives inside a container."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # no sched_getaffinity (macOS)
         return os.cpu_count() or 1
+
+
+# Local driver memory: 1 GB per core up to this many GB (docs/scale.md §1); more takes DRIVER_MEMORY.
+LOCAL_DRIVER_MEMORY_MAX_GB = 8
 
 
 def _fail(message: str) -> SparkUnavailable:
@@ -224,7 +237,8 @@ def session_conf(settings: SparkSettings) -> dict[str, str]:
         conf["spark.master"] = settings.master or f"local[{cores}]"
         conf["spark.default.parallelism"] = str(cores)
         conf["spark.local.dir"] = tempfile.gettempdir()
-        conf["spark.driver.memory"] = settings.driver_memory or f"{cores}g"
+        default_memory = f"{min(cores, LOCAL_DRIVER_MEMORY_MAX_GB)}g"
+        conf["spark.driver.memory"] = settings.driver_memory or default_memory
         # A run is minutes of many short stages: the JIT's optimising compiler (C2) cost 40 % of the county
         # run's CPU and earned less than it cost; the quick compiler alone, and the throughput collector.
         conf["spark.driver.extraJavaOptions"] = LOCAL_JAVA_OPTIONS

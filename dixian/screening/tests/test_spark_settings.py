@@ -4,6 +4,7 @@ Chinese, the run marked failed, nothing stored (docs/scale.md §1, §2)."""
 from __future__ import annotations
 
 import io
+import os
 import socket
 import string
 import threading
@@ -192,3 +193,15 @@ def test_a_running_session_is_checked_before_it_is_reused(spark, monkeypatch) ->
     monkeypatch.setattr(spark_session, "_first_job", lambda s, settings: checked.append(s))
     assert spark_session.session_start(SparkSettings()) is not None
     assert len(checked) == 1
+
+
+def test_local_defaults_count_the_cores_this_process_may_use_and_cap_memory(monkeypatch) -> None:
+    """Inside a container os.cpu_count() is the host's: the affinity mask is what the process may use."""
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    conf = session_conf(SparkSettings())
+    assert (conf["spark.master"], conf["spark.driver.memory"]) == ("local[2]", "2g")
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(48)), raising=False)
+    conf = session_conf(SparkSettings())
+    assert (conf["spark.master"], conf["spark.driver.memory"]) == ("local[48]", "8g")
+    assert session_conf(SparkSettings(driver_memory="24g"))["spark.driver.memory"] == "24g"
