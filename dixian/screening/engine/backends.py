@@ -12,6 +12,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -334,9 +335,14 @@ class SparkBackend(Backend):
         through `createDataFrame`, a registry of millions of rows sits in the driver's heap as Arrow batches
         and is decoded again by every scan)."""
         if self._staging is None:
+            root = self._staging_root or Path(tempfile.gettempdir())
+            root.mkdir(parents=True, exist_ok=True)
+            remove_stale_staging(root)
+            self._staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=root))
             if self._staging_root is not None:
-                self._staging_root.mkdir(parents=True, exist_ok=True)
-            self._staging = Path(tempfile.mkdtemp(prefix="dixian-spark-", dir=self._staging_root))
+                # A named staging directory is read by the executors, which may run as another user of
+                # the directory's group (docs/scale.md §2); mkdtemp's 0700 would shut them out.
+                self._staging.chmod(0o750)
         path = self._staging / f"{name}.parquet"
         pq.write_table(table, path, row_group_size=256 * 1024)
         return str(path)
@@ -409,6 +415,27 @@ class SparkBackend(Backend):
 
 # In-memory inputs larger than this go to Spark as Parquet files (SparkBackend._staged).
 SPARK_STAGE_ROWS = 10_000
+
+# A run's staging directory: `STAGING_PREFIX` + a random suffix, in the staging root (docs/scale.md §2).
+STAGING_PREFIX = "dixian-spark-staging-"
+# A staging directory untouched for this long was left by a run whose driver was killed: a copy of the
+# registry's personal data that nothing else would remove.
+STAGING_MAX_AGE = 24 * 3600.0
+
+
+def remove_stale_staging(root: Path, *, max_age: float = STAGING_MAX_AGE) -> list[Path]:
+    """Remove the staging directories in `root` older than `max_age` seconds, only Dixian's own
+    (`STAGING_PREFIX`); returns those removed."""
+    removed = []
+    cutoff = time.time() - max_age
+    for path in root.glob(f"{STAGING_PREFIX}*"):
+        try:
+            if path.is_dir() and not path.is_symlink() and path.stat().st_mtime < cutoff:
+                shutil.rmtree(path)
+                removed.append(path)
+        except OSError:
+            continue  # another user's or another run's, being removed: left alone
+    return removed
 
 
 def make_backend(backend: str | Backend, *, spark: Any = None, **options: Any) -> Backend:

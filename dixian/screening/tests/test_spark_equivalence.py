@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -65,3 +66,30 @@ def test_one_spark_backend_screens_twice(spark, monkeypatch) -> None:
     second = screen(registry, feeds, default_rules(), "2026-10", backend=be, **kwargs)
     assert first.alerts.num_rows > 0
     assert second.alerts.to_pylist() == first.alerts.to_pylist()
+
+
+def test_staging_removes_only_dixians_own_leftovers_older_than_a_day(tmp_path) -> None:
+    import os
+    import time
+
+    import pyarrow as pa
+
+    from dixian.screening.engine.backends import STAGING_PREFIX, SparkBackend
+
+    stale, fresh = tmp_path / f"{STAGING_PREFIX}killed", tmp_path / f"{STAGING_PREFIX}running"
+    other = tmp_path / "someone-elses-old-dir"
+    for path in (stale, fresh, other):
+        path.mkdir()
+        (path / "persons.parquet").write_bytes(b"x")
+    two_days_ago = time.time() - 2 * 24 * 3600
+    for path in (stale, other):
+        os.utime(path, (two_days_ago, two_days_ago))
+
+    be = SparkBackend(object(), staging_dir=tmp_path)  # staging needs no session
+    written = Path(be._staged("persons", pa.table({"a": [1]})))
+
+    assert not stale.exists() and fresh.exists() and other.exists()
+    assert written.parent.name.startswith(STAGING_PREFIX) and written.exists()
+    assert written.parent.stat().st_mode & 0o777 == 0o750  # the executors' group reads it
+    be.close()
+    assert not written.parent.exists()
