@@ -9,6 +9,7 @@ registration, materialisation and fetching differ. pyspark is imported only when
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -364,17 +365,52 @@ class SparkBackend(Backend):
         # Row numbers as DuckDB numbers them (file i, row r: i * 2^40 + r), from the Parquet reader's own
         # row index: the first copy of a re-sent record is the same row on both engines (a numbering by
         # partition, `monotonically_increasing_id`, follows the order Spark splits the files in).
-        frames = []
+        # Files of one schema are read by one multi-path scan, whose row's file index is found from the
+        # path Spark reports for it; so the plan grows with the schemas (deliveries of one feed differ in
+        # their optional columns), not with the files (twenty one-row pushes are one scan).
+        uris = self._file_uris(paths) if row_numbers else [str(p) for p in paths]
+        # A file named twice is read twice, as DuckDB does, in another scan (a scan reads a path once).
+        groups: dict[tuple[str, int], list[int]] = {}
+        seen: dict[str, int] = {}
         for i, path in enumerate(paths):
-            df = self.spark.read.parquet(str(path))
+            repeat = seen[str(path)] = seen.get(str(path), -1) + 1
+            groups.setdefault((pq.read_schema(path).remove_metadata().to_string(), repeat), []).append(i)
+        frames = []
+        for members in groups.values():
+            df = self.spark.read.parquet(*(str(paths[i]) for i in members))
             if row_numbers:
-                df = df.select("*", (F.lit(i * 1099511627776) + F.col("_metadata.row_index")).alias("_row"))
+                if uris is None:  # no way to name the files as Spark does: one scan per file
+                    for i in members:
+                        one = self.spark.read.parquet(str(paths[i]))
+                        frames.append(one.select("*", _row_number(F.lit(i))))
+                    continue
+                index = F.create_map(*(F.lit(x) for i in members for x in (uris[i], i)))
+                # A file Spark names otherwise than `_file_uris` expects fails the run, never a null row.
+                unknown = F.raise_error(F.concat(F.lit("unnumbered file "), F.col("_metadata.file_path")))
+                spark_uri = F.regexp_replace(F.col("_metadata.file_path"), _EMPTY_AUTHORITY.pattern, "$1:/")
+                df = df.select("*", _row_number(F.coalesce(index[spark_uri], unknown)))
             frames.append(df)
         df = frames[0]
         for other in frames[1:]:
             # Files of one input may differ in their optional columns (deliveries of one feed).
             df = df.unionByName(other, allowMissingColumns=True)
         self._name(name, df)
+
+    def _file_uris(self, paths: list[Path]) -> list[str] | None:
+        """Each path as Spark reports it in `_metadata.file_path` (the file system's `FileStatus` path,
+        URL-encoded: Hadoop's `Path.toUri`); None without the driver's JVM at hand (Spark Connect)."""
+        try:
+            jvm = self.spark.sparkContext._jvm
+            conf = self.spark.sparkContext._jsc.hadoopConfiguration()
+            out = []
+            for path in paths:
+                hadoop_path = jvm.org.apache.hadoop.fs.Path(str(path))
+                # The file system's own name of the file, as Spark's file listing has it.
+                status = hadoop_path.getFileSystem(conf).getFileStatus(hadoop_path)
+                out.append(_EMPTY_AUTHORITY.sub(r"\1:/", str(status.getPath().toUri().toString())))
+            return out
+        except Exception:  # noqa: BLE001 - Spark Connect has no sparkContext: numbered file by file
+            return None
 
     def _empty(self, schema: pa.Schema) -> Any:
         from pyspark.sql.pandas.types import from_arrow_schema
@@ -411,6 +447,17 @@ class SparkBackend(Backend):
         if self._staging is not None:
             shutil.rmtree(self._staging, ignore_errors=True)
         self._views, self._frames, self._staging = [], [], None
+
+
+# "file:///tmp/x" and "file:/tmp/x" name one file (an empty authority is none): compared without it.
+_EMPTY_AUTHORITY = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):///")
+
+
+def _row_number(file_index: Any) -> Any:
+    """DuckDB's row number of a Parquet row (file i, row r: i * 2^40 + r; DuckDBBackend.register)."""
+    from pyspark.sql import functions as F  # noqa: N812 - the conventional alias
+
+    return (file_index.cast("long") * F.lit(1099511627776) + F.col("_metadata.row_index")).alias("_row")
 
 
 # In-memory inputs larger than this go to Spark as Parquet files (SparkBackend._staged).

@@ -93,3 +93,37 @@ def test_staging_removes_only_dixians_own_leftovers_older_than_a_day(tmp_path) -
     assert written.parent.stat().st_mode & 0o777 == 0o750  # the executors' group reads it
     be.close()
     assert not written.parent.exists()
+
+
+def test_parquet_files_are_numbered_as_duckdb_numbers_them(spark, tmp_path) -> None:
+    """One multi-path scan per schema: each row's file index found from Spark's file path (a name with
+    spaces, '%', '#' and Chinese), the same row numbers as DuckDB's, a file named twice read twice."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from dixian.screening.engine.backends import DuckDBBackend, SparkBackend
+
+    folder = tmp_path / "交付 a%b#"
+    folder.mkdir()
+    paths = []
+    for i in range(5):
+        columns: dict[str, Any] = {"k": [f"r{i}-{j}" for j in range(i + 1)]}
+        if i % 2:
+            columns["extra"] = [f"e{i}"] * (i + 1)  # an optional column some deliveries have
+        paths.append(folder / f"第{i} 批#.parquet")
+        pq.write_table(pa.table(columns), paths[-1])
+    paths.append(paths[1])
+    sql = "SELECT k, extra, _row FROM t ORDER BY _row"
+    duck, on_spark = DuckDBBackend(), SparkBackend(spark)
+    try:
+        for be in (duck, on_spark):
+            be.register("t", paths, row_numbers=True)
+        expected = duck.fetch(sql).to_pylist()
+        assert len(expected) == 1 + 2 + 3 + 4 + 5 + 2
+        assert on_spark.fetch(sql).to_pylist() == expected
+        # Three scans (two schemas, one file named twice), not one per file.
+        plan = spark.table("t")._jdf.queryExecution().analyzed().toString()
+        assert plan.count("Relation [") == 3, plan
+    finally:
+        duck.close()
+        on_spark.close()
