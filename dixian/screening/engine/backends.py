@@ -9,9 +9,11 @@ registration, materialisation and fetching differ. pyspark is imported only when
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 import tempfile
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -357,9 +359,14 @@ class SparkBackend(Backend):
         through `createDataFrame`, a registry of millions of rows sits in the driver's heap as Arrow batches
         and is decoded again by every scan)."""
         if self._staging is None:
+            root = self._staging_root or Path(tempfile.gettempdir())
+            root.mkdir(parents=True, exist_ok=True)
+            remove_stale_staging(root)
+            self._staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=root))
             if self._staging_root is not None:
-                self._staging_root.mkdir(parents=True, exist_ok=True)
-            self._staging = Path(tempfile.mkdtemp(prefix="dixian-spark-", dir=self._staging_root))
+                # A named staging directory is read by the executors, which may run as another user of
+                # the directory's group (docs/scale.md §2); mkdtemp's 0700 would shut them out.
+                self._staging.chmod(0o750)
         path = self._staging / f"{name}.parquet"
         pq.write_table(table, path, row_group_size=256 * 1024)
         return str(path)
@@ -381,17 +388,52 @@ class SparkBackend(Backend):
         # Row numbers as DuckDB numbers them (file i, row r: i * 2^40 + r), from the Parquet reader's own
         # row index: the first copy of a re-sent record is the same row on both engines (a numbering by
         # partition, `monotonically_increasing_id`, follows the order Spark splits the files in).
-        frames = []
+        # Files of one schema are read by one multi-path scan, whose row's file index is found from the
+        # path Spark reports for it; so the plan grows with the schemas (deliveries of one feed differ in
+        # their optional columns), not with the files (twenty one-row pushes are one scan).
+        uris = self._file_uris(paths) if row_numbers else [str(p) for p in paths]
+        # A file named twice is read twice, as DuckDB does, in another scan (a scan reads a path once).
+        groups: dict[tuple[str, int], list[int]] = {}
+        seen: dict[str, int] = {}
         for i, path in enumerate(paths):
-            df = self.spark.read.parquet(str(path))
+            repeat = seen[str(path)] = seen.get(str(path), -1) + 1
+            groups.setdefault((pq.read_schema(path).remove_metadata().to_string(), repeat), []).append(i)
+        frames = []
+        for members in groups.values():
+            df = self.spark.read.parquet(*(str(paths[i]) for i in members))
             if row_numbers:
-                df = df.select("*", (F.lit(i * 1099511627776) + F.col("_metadata.row_index")).alias("_row"))
+                if uris is None:  # no way to name the files as Spark does: one scan per file
+                    for i in members:
+                        one = self.spark.read.parquet(str(paths[i]))
+                        frames.append(one.select("*", _row_number(F.lit(i))))
+                    continue
+                index = F.create_map(*(F.lit(x) for i in members for x in (uris[i], i)))
+                # A file Spark names otherwise than `_file_uris` expects fails the run, never a null row.
+                unknown = F.raise_error(F.concat(F.lit("unnumbered file "), F.col("_metadata.file_path")))
+                spark_uri = F.regexp_replace(F.col("_metadata.file_path"), _EMPTY_AUTHORITY.pattern, "$1:/")
+                df = df.select("*", _row_number(F.coalesce(index[spark_uri], unknown)))
             frames.append(df)
         df = frames[0]
         for other in frames[1:]:
             # Files of one input may differ in their optional columns (deliveries of one feed).
             df = df.unionByName(other, allowMissingColumns=True)
         self._name(name, df)
+
+    def _file_uris(self, paths: list[Path]) -> list[str] | None:
+        """Each path as Spark reports it in `_metadata.file_path` (the file system's `FileStatus` path,
+        URL-encoded: Hadoop's `Path.toUri`); None without the driver's JVM at hand (Spark Connect)."""
+        try:
+            jvm = self.spark.sparkContext._jvm
+            conf = self.spark.sparkContext._jsc.hadoopConfiguration()
+            out = []
+            for path in paths:
+                hadoop_path = jvm.org.apache.hadoop.fs.Path(str(path))
+                # The file system's own name of the file, as Spark's file listing has it.
+                status = hadoop_path.getFileSystem(conf).getFileStatus(hadoop_path)
+                out.append(_EMPTY_AUTHORITY.sub(r"\1:/", str(status.getPath().toUri().toString())))
+            return out
+        except Exception:  # noqa: BLE001 - Spark Connect has no sparkContext: numbered file by file
+            return None
 
     def _empty(self, schema: pa.Schema) -> Any:
         from pyspark.sql.pandas.types import from_arrow_schema
@@ -419,16 +461,51 @@ class SparkBackend(Backend):
                 self.spark.catalog.dropTempView(name)
 
     def close(self) -> None:
+        """Drop this run's views, frames and staged files, and forget them: the backend may screen again
+        (one `screen` per part of an incremental run, docs/scale.md §3), its staging directory made anew."""
         for name in set(self._views):
             self.spark.catalog.dropTempView(name)
         for df in self._frames:
             df.unpersist()
         if self._staging is not None:
             shutil.rmtree(self._staging, ignore_errors=True)
+        self._views, self._frames, self._staging = [], [], None
+
+
+# "file:///tmp/x" and "file:/tmp/x" name one file (an empty authority is none): compared without it.
+_EMPTY_AUTHORITY = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):///")
+
+
+def _row_number(file_index: Any) -> Any:
+    """DuckDB's row number of a Parquet row (file i, row r: i * 2^40 + r; DuckDBBackend.register)."""
+    from pyspark.sql import functions as F  # noqa: N812 - the conventional alias
+
+    return (file_index.cast("long") * F.lit(1099511627776) + F.col("_metadata.row_index")).alias("_row")
 
 
 # In-memory inputs larger than this go to Spark as Parquet files (SparkBackend._staged).
 SPARK_STAGE_ROWS = 10_000
+
+# A run's staging directory: `STAGING_PREFIX` + a random suffix, in the staging root (docs/scale.md §2).
+STAGING_PREFIX = "dixian-spark-staging-"
+# A staging directory untouched for this long was left by a run whose driver was killed: a copy of the
+# registry's personal data that nothing else would remove.
+STAGING_MAX_AGE = 24 * 3600.0
+
+
+def remove_stale_staging(root: Path, *, max_age: float = STAGING_MAX_AGE) -> list[Path]:
+    """Remove the staging directories in `root` older than `max_age` seconds, only Dixian's own
+    (`STAGING_PREFIX`); returns those removed."""
+    removed = []
+    cutoff = time.time() - max_age
+    for path in root.glob(f"{STAGING_PREFIX}*"):
+        try:
+            if path.is_dir() and not path.is_symlink() and path.stat().st_mtime < cutoff:
+                shutil.rmtree(path)
+                removed.append(path)
+        except OSError:
+            continue  # another user's or another run's, being removed: left alone
+    return removed
 
 
 def make_backend(backend: str | Backend, *, spark: Any = None, **options: Any) -> Backend:

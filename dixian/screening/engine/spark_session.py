@@ -8,6 +8,7 @@ do; nothing is screened and nothing is written. pyspark is imported only when a 
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import re
@@ -49,7 +50,7 @@ class SparkSettings:
 
     master: str = ""  # "local[2]", "spark://host:7077", "yarn", "k8s://…"; "" = local on every core
     remote: str = ""  # Spark Connect: "sc://host:15002"; excludes `master`
-    driver_memory: str = ""  # "" = 1g per local core (local) or Spark's default (cluster)
+    driver_memory: str = ""  # "" = 1g per local core, at most 8g (local) or Spark's default (cluster)
     executor_memory: str = ""
     shuffle_partitions: int = 0  # 0 = 2 per core (local) or 64 (cluster)
     start_timeout: float = DEFAULT_START_TIMEOUT
@@ -66,7 +67,20 @@ class SparkSettings:
             return int(m.group(2))
         if m and not m.group(1):
             return 1  # "local" is one thread
+        return usable_cores()
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity: a container's or taskset's share), not the
+    host's count `os.cpu_count()` gives inside a container."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # no sched_getaffinity (macOS)
         return os.cpu_count() or 1
+
+
+# Local driver memory: 1 GB per core up to this many GB (docs/scale.md §1); more takes DRIVER_MEMORY.
+LOCAL_DRIVER_MEMORY_MAX_GB = 8
 
 
 def _fail(message: str) -> SparkUnavailable:
@@ -223,7 +237,8 @@ def session_conf(settings: SparkSettings) -> dict[str, str]:
         conf["spark.master"] = settings.master or f"local[{cores}]"
         conf["spark.default.parallelism"] = str(cores)
         conf["spark.local.dir"] = tempfile.gettempdir()
-        conf["spark.driver.memory"] = settings.driver_memory or f"{cores}g"
+        default_memory = f"{min(cores, LOCAL_DRIVER_MEMORY_MAX_GB)}g"
+        conf["spark.driver.memory"] = settings.driver_memory or default_memory
         # A run is minutes of many short stages: the JIT's optimising compiler (C2) cost 40 % of the county
         # run's CPU and earned less than it cost; the quick compiler alone, and the throughput collector.
         conf["spark.driver.extraJavaOptions"] = LOCAL_JAVA_OPTIONS
@@ -265,7 +280,12 @@ def session_start(settings: SparkSettings | None = None) -> Any:
             running = SparkContext._active_spark_context  # one per process (one JVM)
             if running is not None:
                 if not settings.master or running.master == conf["spark.master"]:
-                    return SparkSession.builder.getOrCreate()  # the running session, as it is
+                    # The running session, as it is, but checked like a new one: a session left dead or
+                    # hung by an earlier run in this process (the tests, DIXIAN_JOBS_IN_PROCESS=1) would
+                    # otherwise hold this run forever. The one-row job costs well under a second.
+                    spark = SparkSession.builder.getOrCreate()
+                    _checked(spark, settings)
+                    return spark
                 SparkSession.builder.getOrCreate().stop()  # the settings name another master
             builder = SparkSession.builder
             for key, value in conf.items():
@@ -275,7 +295,7 @@ def session_start(settings: SparkSettings | None = None) -> Any:
     except Exception as exc:
         where = settings.remote or conf.get("spark.master", "local")
         raise _fail(f"Spark 会话无法启动({where}):{_first_line(exc)}") from exc
-    _first_job(spark, settings)
+    _checked(spark, settings)
     return spark
 
 
@@ -295,6 +315,31 @@ _STATIC_LOCAL = frozenset(
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:200] if text else type(exc).__name__
+
+
+def _checked(spark: Any, settings: SparkSettings) -> None:
+    """`_first_job`, and a session that fails it is stopped: the next run in this process starts a new one
+    instead of reusing a dead or hung session."""
+    try:
+        _first_job(spark, settings)
+    except SparkUnavailable:
+        _stop(spark)
+        raise
+
+
+# How long stopping a failed session may take before it is left to the process's exit.
+STOP_TIMEOUT = 10.0
+
+
+def _stop(spark: Any) -> None:
+    # In a thread: a hung driver may not answer `stop` either, and the run's message must not wait on it.
+    def stop() -> None:
+        with contextlib.suppress(Exception):  # the session is given up either way
+            spark.stop()
+
+    worker = threading.Thread(target=stop, name="dixian-spark-stop", daemon=True)
+    worker.start()
+    worker.join(STOP_TIMEOUT)
 
 
 def _first_job(spark: Any, settings: SparkSettings) -> None:

@@ -4,9 +4,11 @@ Chinese, the run marked failed, nothing stored (docs/scale.md §1, §2)."""
 from __future__ import annotations
 
 import io
+import os
 import socket
 import string
-import time
+import threading
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -15,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dixian.cases.models import Alert, AlertEvidence, UnmatchedRecord
+from dixian.screening.engine import spark_session
 from dixian.screening.engine.spark_session import (
     SparkSettings,
     SparkUnavailable,
@@ -103,14 +106,23 @@ def test_no_java_is_said_before_anything_starts(tmp_path) -> None:
         preflight(SparkSettings(), env={"JAVA_HOME": str(tmp_path / "no-jdk"), "PATH": ""})
 
 
-def test_an_unreachable_master_or_connect_server_is_said_at_once() -> None:
+def test_an_unreachable_master_or_connect_server_is_said_at_once(monkeypatch) -> None:
     port = closed_port()
-    started = time.monotonic()
+    attempts: list[tuple[str, int]] = []
+    connect = socket.create_connection
+
+    def counted(address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
+        attempts.append(address)
+        return connect(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "create_connection", counted)
     with pytest.raises(SparkUnavailable, match=f"无法连接 Spark 集群主节点 127.0.0.1:{port}"):
         preflight(SparkSettings(master=f"spark://127.0.0.1:{port}"))
+    assert attempts == [("127.0.0.1", port)]  # one refused connection, not a retry loop
     with pytest.raises(SparkUnavailable, match="DIXIAN_SPARK_REMOTE"):
         preflight(SparkSettings(remote=f"sc://127.0.0.1:{port}"))
-    assert time.monotonic() - started < 30  # a refused connection, not a retry loop
+    # Without the Connect client installed the setting is refused before any connection.
+    assert attempts in ([("127.0.0.1", port)], [("127.0.0.1", port)] * 2)
 
 
 @pytest.mark.django_db
@@ -140,3 +152,56 @@ def test_a_wrong_spark_setting_fails_the_run_with_the_reason(world, settings) ->
     with pytest.raises(CommandError, match="DIXIAN_SPARK_DRIVER_MEMORY"):
         call_command("screen", "--period", "2026-10", "--backend", "spark", stdout=io.StringIO())
     assert ScreeningRun.objects.get().status == ScreeningRun.Status.FAILED
+
+
+class _FakeSession:
+    """A session whose one-row job hangs (`hang`) or fails; records whether it was stopped."""
+
+    def __init__(self, hang: bool) -> None:
+        self.hang, self.stopped = hang, False
+        self.release = threading.Event()
+        self.sparkContext = self
+        self.master = "local[1]"
+
+    def range(self, n: int) -> _FakeSession:
+        return self
+
+    def count(self) -> int:
+        if self.hang:
+            self.release.wait(30)
+            return 1
+        raise RuntimeError("Java gateway process exited")
+
+    def cancelAllJobs(self) -> None:  # noqa: N802 - pyspark's name
+        pass
+
+    def stop(self) -> None:
+        self.stopped = True
+        self.release.set()
+
+
+@pytest.mark.parametrize("hang", [True, False])
+def test_a_session_that_fails_its_check_is_stopped(hang: bool) -> None:
+    fake = _FakeSession(hang)
+    with pytest.raises(SparkUnavailable, match="没有完成测试任务" if hang else "无法运行任务"):
+        spark_session._checked(fake, SparkSettings(start_timeout=0.2))
+    assert fake.stopped
+
+
+def test_a_running_session_is_checked_before_it_is_reused(spark, monkeypatch) -> None:
+    checked: list[Any] = []
+    monkeypatch.setattr(spark_session, "_first_job", lambda s, settings: checked.append(s))
+    assert spark_session.session_start(SparkSettings()) is not None
+    assert len(checked) == 1
+
+
+def test_local_defaults_count_the_cores_this_process_may_use_and_cap_memory(monkeypatch) -> None:
+    """Inside a container os.cpu_count() is the host's: the affinity mask is what the process may use."""
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    conf = session_conf(SparkSettings())
+    assert (conf["spark.master"], conf["spark.driver.memory"]) == ("local[2]", "2g")
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(48)), raising=False)
+    conf = session_conf(SparkSettings())
+    assert (conf["spark.master"], conf["spark.driver.memory"]) == ("local[48]", "8g")
+    assert session_conf(SparkSettings(driver_memory="24g"))["spark.driver.memory"] == "24g"
