@@ -439,3 +439,23 @@ def test_a_delivery_s_full_run_of_some_feeds_keeps_the_versions_of_the_rules_it_
         period=PERIOD, trigger=ScreeningRun.Trigger.REGISTRY, scope=Scope(households={world.far.pk})
     )
     assert later.rules_full == ["R01"]
+
+
+def test_a_households_job_keeps_no_plain_id_numbers_once_it_has_run(
+    world, django_capture_on_commit_callbacks
+):
+    from .run_fixtures import head
+
+    screening_run(period=PERIOD, trigger=ScreeningRun.Trigger.MONTHLY)
+    person = head(world.home)
+    old = person.id_number
+    transaction.get_connection().__dict__.pop(_HELD, None)
+    with django_capture_on_commit_callbacks(execute=True):
+        person.id_number = fake_id("360424", dt.date(1980, 4, 4), 78)
+        person.save()
+    job = Job.objects.get(kind="screen_households")
+    assert job.params["id_numbers"] == [old]
+    assert worker_run_once()
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE
+    assert old not in repr(job.params) and job.params["id_numbers_count"] == 1
