@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from dixian.feeds.models import FeedDelivery
 
 _CHUNK = 900  # values per IN (...) look-up (SQLite allows 999 variables)
-_MAX_ROUNDS = 20  # closure rounds; a real chain of re-sent keys across households is one or two long
+MAX_ROUNDS = 20  # closure rounds; a real chain of re-sent keys across households is one or two long
 
 
 @dataclass
@@ -78,6 +78,7 @@ class ScopedFeeds:
     rows_of: dict[int, tuple[pa.Table, np.ndarray]] = field(default_factory=dict)
     rounds: int = 0
     rows: int = 0
+    whole: bool = False  # the closure did not settle within MAX_ROUNDS: screen the whole period instead
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -319,8 +320,14 @@ def scope_feeds(
                 )
             looked_up |= seen
             grown = households_of_ids(seen) - households if seen else set()
-            if not grown or rounds >= _MAX_ROUNDS:
+            if not grown:
                 break
+            if rounds >= MAX_ROUNDS:
+                # Still growing: the cut would not be exact (the households found now would keep their
+                # rows as nobody's). The caller screens the period in full instead (§3).
+                return ScopedFeeds(
+                    households=households, feeds={}, period_feeds={}, rounds=rounds, whole=True
+                )
             households |= grown
             new = persons_of(grown) - ids
             ids |= new

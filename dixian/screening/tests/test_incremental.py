@@ -459,3 +459,24 @@ def test_a_households_job_keeps_no_plain_id_numbers_once_it_has_run(
     job.refresh_from_db()
     assert job.status == Job.Status.DONE
     assert old not in repr(job.params) and job.params["id_numbers_count"] == 1
+
+
+def test_a_scope_still_growing_after_the_last_round_is_screened_in_full_and_the_run_says_so(
+    world, monkeypatch
+):
+    from dixian.screening import scope
+
+    from .run_fixtures import head, medical_row
+
+    screening_run(period=PERIOD, trigger=ScreeningRun.Trigger.MONTHLY)
+    # One settlement number sent for two households: the home's rows bring the far household in a second round.
+    rows = [medical_row(head(world.home), "S1", 8000), medical_row(head(world.far), "S1", 9000)]
+    deliver("medical", rows, region=world.city)
+    monkeypatch.setattr(scope, "MAX_ROUNDS", 1)
+    expected = full_run_result()
+    run = screening_run(
+        period=PERIOD, trigger=ScreeningRun.Trigger.REGISTRY, scope=Scope(households={world.home.pk})
+    )
+    assert run.mode == ScreeningRun.Mode.FULL
+    assert run.message.startswith("变更涉及的户经相同记录号相互牵连超过 1 轮,本次按全量筛查。")
+    assert snapshot() == expected
