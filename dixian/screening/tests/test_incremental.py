@@ -480,3 +480,20 @@ def test_a_scope_still_growing_after_the_last_round_is_screened_in_full_and_the_
     assert run.mode == ScreeningRun.Mode.FULL
     assert run.message.startswith("变更涉及的户经相同记录号相互牵连超过 1 轮,本次按全量筛查。")
     assert snapshot() == expected
+
+
+def test_a_household_in_the_scope_and_in_the_full_run_of_a_changed_rule_gets_a_full_run_s_alert(world):
+    from .run_fixtures import head, major_illness_row, medical_row
+
+    screening_run(period=PERIOD, trigger=ScreeningRun.Trigger.MONTHLY)
+    # Both of the home's facts are of risk 01 (R01 and R03); R03 has a new version since the last run.
+    deliver("medical", [medical_row(head(world.home), "M1", 8000)], region=world.city)
+    deliver("major_illness", [major_illness_row(head(world.home))], region=world.city)
+    new_version("R03")
+    expected = full_run_result()
+    run = screening_run(
+        period=PERIOD, trigger=ScreeningRun.Trigger.REGISTRY, scope=Scope(households={world.home.pk})
+    )
+    assert run.rules_full == ["R03"]
+    assert snapshot() == expected
+    assert Alert.objects.get(household=world.home, risk_code="01").evidence_count == 2
