@@ -4,8 +4,9 @@ A household, person or income saved or removed, a household or person moved: the
 the ID numbers a person left, whose feed rows now match nobody or somebody else) are collected while the
 edit's transaction runs, and once it has committed one `screen_households` job is queued for them, or they
 join the job already waiting for the period (one job for many edits, as deliveries are coalesced). A
-rolled-back edit queues nothing. Bulk writes (the registry import) send no model signal: the monthly run,
-always a full one, screens what they changed.
+rolled-back edit queues nothing. Bulk writes (the registry import) send no model signal, only
+`person_moved` for persons moved to another village (with the households they left): the monthly run,
+always a full one, screens the rest of what they changed.
 
 The period screened is the latest one with a finished run: the households' alerts are those of that month's
 screening. Before any run there is nothing to keep current.
@@ -124,12 +125,13 @@ def on_household_moved(*, moves: dict[int, Any], **_: object) -> dict[int, dict[
     return {}  # no rows of screening's own moved
 
 
-def on_person_moved(*, moves: dict[int, str], **_: object) -> None:
+def on_person_moved(*, moves: dict[int, str], left: dict[int, int] | None = None, **_: object) -> None:
+    """Persons moved (a bulk import's moves send no model signal): the households they joined, read now,
+    and those they left, which the sender names (`left`)."""
     from dixian.registry.models import Person
 
-    registry_changed(
-        households=Person.objects.filter(pk__in=list(moves)).values_list("household_id", flat=True)
-    )
+    joined = list(Person.objects.filter(pk__in=list(moves)).values_list("household_id", flat=True))
+    registry_changed(households=[*joined, *(left or {}).values()])
 
 
 def registry_changes_connect() -> None:

@@ -497,3 +497,24 @@ def test_a_household_in_the_scope_and_in_the_full_run_of_a_changed_rule_gets_a_f
     assert run.rules_full == ["R03"]
     assert snapshot() == expected
     assert Alert.objects.get(household=world.home, risk_code="01").evidence_count == 2
+
+
+def test_a_bulk_move_queues_the_household_left_as_well_as_the_one_joined(
+    world, django_capture_on_commit_callbacks
+):
+    from dixian.registry.signals import person_moved
+
+    from .run_fixtures import head
+
+    screening_run(period=PERIOD, trigger=ScreeningRun.Trigger.MONTHLY)
+    member = Person.objects.filter(household=world.home).exclude(pk=head(world.home).pk).first()
+    assert member is not None
+    transaction.get_connection().__dict__.pop(_HELD, None)
+    with django_capture_on_commit_callbacks(execute=True):
+        # As the registry import moves a member to another village: a bulk update, then the signal.
+        Person.objects.filter(pk=member.pk).update(household=world.far, region_code=world.far.region_code)
+        person_moved.send(
+            sender=Person, moves={member.pk: world.far.region_code}, left={member.pk: world.home.pk}
+        )
+    job = Job.objects.get(kind="screen_households")
+    assert sorted(job.params["household_ids"]) == sorted([world.home.pk, world.far.pk])
