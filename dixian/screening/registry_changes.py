@@ -14,10 +14,13 @@ screening. Before any run there is nothing to keep current.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
+
+logger = logging.getLogger(__name__)
 
 _HELD = "_dixian_screening_registry_changes"
 
@@ -40,7 +43,13 @@ def registry_changed(*, households: Iterable[int | None] = (), id_numbers: Itera
 
     def flush() -> None:
         conn.__dict__.pop(_HELD, None)
-        registry_changes_enqueue(households=data[0], id_numbers=data[1])
+        try:
+            registry_changes_enqueue(households=data[0], id_numbers=data[1])
+        except Exception:
+            # The edit is committed: a failure to queue its screening (the database locked, …) must not
+            # reach the editing request as an error page. Logged; the monthly run, always a full one,
+            # screens these households anyway (docs/scale.md §3).
+            logger.exception("could not queue the screening of households %s after a registry edit", data[0])
 
     conn.__dict__[_HELD] = (flush, data[0], data[1])
     transaction.on_commit(flush)

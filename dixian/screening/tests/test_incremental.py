@@ -518,3 +518,23 @@ def test_a_bulk_move_queues_the_household_left_as_well_as_the_one_joined(
         )
     job = Job.objects.get(kind="screen_households")
     assert sorted(job.params["household_ids"]) == sorted([world.home.pk, world.far.pk])
+
+
+def test_an_edit_whose_screening_cannot_be_queued_is_saved_and_the_failure_logged(
+    world, django_capture_on_commit_callbacks, monkeypatch, caplog
+):
+    from django.db import OperationalError
+
+    from dixian.screening import registry_changes
+
+    def locked(**_: object) -> None:
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(registry_changes, "registry_changes_enqueue", locked)
+    transaction.get_connection().__dict__.pop(_HELD, None)
+    with django_capture_on_commit_callbacks(execute=True):
+        world.home.kind = "ordinary"
+        world.home.save()
+    world.home.refresh_from_db()
+    assert world.home.kind == "ordinary"
+    assert "could not queue the screening" in caplog.text
