@@ -139,6 +139,15 @@ def sidecar_path(delivery: FeedDelivery) -> Path:
     return folder / f"{delivery.pk}-{delivery.checksum[:16]}{SIDECAR[:-8]}-duckdb{duckdb.__version__}.parquet"
 
 
+def sidecar_remove(*, instance: FeedDelivery, **_: object) -> None:
+    """Remove the sidecars of a deleted delivery (any content and DuckDB version of it)."""
+    from django.conf import settings
+
+    folder = Path(settings.DATA_DIR) / "screening-scope"
+    for path in folder.glob(f"{int(instance.pk)}-*{SIDECAR[:-8]}-duckdb*.parquet"):
+        path.unlink(missing_ok=True)
+
+
 def sidecar_write(delivery: FeedDelivery) -> Path:
     """Per row of a delivery (a delivery never changes once accepted, so this is computed once, on first
     use): `_o` its row number in the file, and for a person-keyed feed `_nid` the normalised ID number it

@@ -538,3 +538,15 @@ def test_an_edit_whose_screening_cannot_be_queued_is_saved_and_the_failure_logge
     world.home.refresh_from_db()
     assert world.home.kind == "ordinary"
     assert "could not queue the screening" in caplog.text
+
+
+def test_a_deleted_delivery_s_sidecar_is_removed(world):
+    from dixian.screening.scope import sidecar_write
+
+    from .run_fixtures import head, medical_row
+
+    delivery = deliver("medical", [medical_row(head(world.home), "D1", 8000)], region=world.city)
+    path = sidecar_write(delivery)
+    assert path.exists()
+    delivery.delete()
+    assert not path.exists()
