@@ -879,7 +879,11 @@ def _upsert(
         # Records kept per person follow a person whose region changed (docs/security.md §4).
         recoded = p_changed.filter(pl.col("changed").list.contains("region_code"))
         if recoded.height:
-            person_moved.send(sender=Person, moves=dict(recoded.select("id", "region_code").rows()))
+            person_moved.send(
+                sender=Person,
+                moves=dict(recoded.select("id", "region_code").rows()),
+                left=dict(recoded.select("id", "old_household_id").rows()),
+            )
     report(0.8)
 
     # ---- incomes of the imported years ----

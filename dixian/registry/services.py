@@ -518,7 +518,9 @@ def person_move(
         moving.save()
         if old_code != target.region_code:
             # Records kept per person follow the person (docs/security.md §4).
-            person_moved.send(sender=Person, moves={moving.pk: target.region_code})
+            person_moved.send(
+                sender=Person, moves={moving.pk: target.region_code}, left={moving.pk: source_household.pk}
+            )
         changes: dict[str, list[Any]] = {"household": [source_household.pk, target.pk]}
         if old_relation != new_relation:
             changes["relation"] = [old_relation, new_relation]

@@ -20,7 +20,9 @@ from dixian.regions.models import Region
 household_moved = Signal()
 
 # Persons moved to a household of another village (分户、合户、婚迁 or an import): records kept per person
-# follow them. Sent inside the transaction of the move with `moves` ({person pk: the new region code}).
+# follow them. Sent inside the transaction of the move with `moves` ({person pk: the new region code}) and
+# `left` ({person pk: the household it left}; the bulk import writes without model signals, so a receiver
+# cannot read the old household any more).
 person_moved = Signal()
 
 

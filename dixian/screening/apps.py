@@ -19,3 +19,11 @@ class ScreeningConfig(AppConfig):
         delivery_changed.connect(screening_enqueue_on_delivery_changed, dispatch_uid="screening_on_delivery")
         # Registry edits queue an incremental screening of the households they touch (docs/scale.md §3).
         registry_changes_connect()
+        from django.db.models.signals import post_delete
+
+        from dixian.feeds.models import FeedDelivery
+
+        from .scope import sidecar_remove
+
+        # A deleted delivery's scope sidecar goes with it (docs/scale.md §3).
+        post_delete.connect(sidecar_remove, sender=FeedDelivery, dispatch_uid="screening_sidecar_remove")

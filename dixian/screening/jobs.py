@@ -64,6 +64,14 @@ def screen_households(job: Job, progress: Progress) -> None:
         raise JobError("; ".join(exc.messages)) from exc
     except ScreeningFailed as exc:
         raise JobError(str(exc)) from exc
+    finally:
+        # Plain ID numbers wait in the queued job only (jobs are kept, and shown in admin): once it has
+        # run, done or failed, only their count stays (docs/scale.md §3). A job killed mid-run keeps them.
+        job.params = {
+            **{k: v for k, v in job.params.items() if k != "id_numbers"},
+            "id_numbers_count": len(scope.id_numbers),
+        }
+        Job.objects.filter(pk=job.pk).update(params=job.params)
     job.message = _summary(run)
     progress(1, 1)
 

@@ -4,8 +4,9 @@ A household, person or income saved or removed, a household or person moved: the
 the ID numbers a person left, whose feed rows now match nobody or somebody else) are collected while the
 edit's transaction runs, and once it has committed one `screen_households` job is queued for them, or they
 join the job already waiting for the period (one job for many edits, as deliveries are coalesced). A
-rolled-back edit queues nothing. Bulk writes (the registry import) send no model signal: the monthly run,
-always a full one, screens what they changed.
+rolled-back edit queues nothing. Bulk writes (the registry import) send no model signal, only
+`person_moved` for persons moved to another village (with the households they left): the monthly run,
+always a full one, screens the rest of what they changed.
 
 The period screened is the latest one with a finished run: the households' alerts are those of that month's
 screening. Before any run there is nothing to keep current.
@@ -13,10 +14,13 @@ screening. Before any run there is nothing to keep current.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
+
+logger = logging.getLogger(__name__)
 
 _HELD = "_dixian_screening_registry_changes"
 
@@ -39,7 +43,13 @@ def registry_changed(*, households: Iterable[int | None] = (), id_numbers: Itera
 
     def flush() -> None:
         conn.__dict__.pop(_HELD, None)
-        registry_changes_enqueue(households=data[0], id_numbers=data[1])
+        try:
+            registry_changes_enqueue(households=data[0], id_numbers=data[1])
+        except Exception:
+            # The edit is committed: a failure to queue its screening (the database locked, …) must not
+            # reach the editing request as an error page. Logged; the monthly run, always a full one,
+            # screens these households anyway (docs/scale.md §3).
+            logger.exception("could not queue the screening of households %s after a registry edit", data[0])
 
     conn.__dict__[_HELD] = (flush, data[0], data[1])
     transaction.on_commit(flush)
@@ -124,12 +134,13 @@ def on_household_moved(*, moves: dict[int, Any], **_: object) -> dict[int, dict[
     return {}  # no rows of screening's own moved
 
 
-def on_person_moved(*, moves: dict[int, str], **_: object) -> None:
+def on_person_moved(*, moves: dict[int, str], left: dict[int, int] | None = None, **_: object) -> None:
+    """Persons moved (a bulk import's moves send no model signal): the households they joined, read now,
+    and those they left, which the sender names (`left`)."""
     from dixian.registry.models import Person
 
-    registry_changed(
-        households=Person.objects.filter(pk__in=list(moves)).values_list("household_id", flat=True)
-    )
+    joined = list(Person.objects.filter(pk__in=list(moves)).values_list("household_id", flat=True))
+    registry_changed(households=[*joined, *(left or {}).values()])
 
 
 def registry_changes_connect() -> None:

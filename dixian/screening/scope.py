@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from dixian.feeds.models import FeedDelivery
 
 _CHUNK = 900  # values per IN (...) look-up (SQLite allows 999 variables)
-_MAX_ROUNDS = 20  # closure rounds; a real chain of re-sent keys across households is one or two long
+MAX_ROUNDS = 20  # closure rounds; a real chain of re-sent keys across households is one or two long
 
 
 @dataclass
@@ -78,6 +78,7 @@ class ScopedFeeds:
     rows_of: dict[int, tuple[pa.Table, np.ndarray]] = field(default_factory=dict)
     rounds: int = 0
     rows: int = 0
+    whole: bool = False  # the closure did not settle within MAX_ROUNDS: screen the whole period instead
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -136,6 +137,15 @@ def sidecar_path(delivery: FeedDelivery) -> Path:
     folder = Path(settings.DATA_DIR) / "screening-scope"
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{delivery.pk}-{delivery.checksum[:16]}{SIDECAR[:-8]}-duckdb{duckdb.__version__}.parquet"
+
+
+def sidecar_remove(*, instance: FeedDelivery, **_: object) -> None:
+    """Remove the sidecars of a deleted delivery (any content and DuckDB version of it)."""
+    from django.conf import settings
+
+    folder = Path(settings.DATA_DIR) / "screening-scope"
+    for path in folder.glob(f"{int(instance.pk)}-*{SIDECAR[:-8]}-duckdb*.parquet"):
+        path.unlink(missing_ok=True)
 
 
 def sidecar_write(delivery: FeedDelivery) -> Path:
@@ -319,8 +329,14 @@ def scope_feeds(
                 )
             looked_up |= seen
             grown = households_of_ids(seen) - households if seen else set()
-            if not grown or rounds >= _MAX_ROUNDS:
+            if not grown:
                 break
+            if rounds >= MAX_ROUNDS:
+                # Still growing: the cut would not be exact (the households found now would keep their
+                # rows as nobody's). The caller screens the period in full instead (§3).
+                return ScopedFeeds(
+                    households=households, feeds={}, period_feeds={}, rounds=rounds, whole=True
+                )
             households |= grown
             new = persons_of(grown) - ids
             ids |= new

@@ -230,6 +230,7 @@ def screening_run(
     if too_big:
         scope = None
     incremental = scope is not None
+    too_wide = False  # an incremental run whose households kept growing: screened in full (docs/scale.md §3)
     run = ScreeningRun.objects.create(
         period=period,
         trigger=trigger,
@@ -264,7 +265,7 @@ def screening_run(
         # except on a delivery's full run that reads only some feeds (below).
         recorded = rule_set
         if scope is not None:
-            from .scope import Scope, scope_feeds
+            from .scope import MAX_ROUNDS, Scope, scope_feeds
 
             scope = Scope(set(scope.households), set(scope.id_numbers), set(scope.deliveries))
             scope.deliveries |= {d.pk for d in changed}
@@ -287,6 +288,22 @@ def screening_run(
             monitored = loading.monitored_risks_load()
             scoped = scope_feeds(scope=scope, deliveries=deliveries, links=links, period=period)
             timings.update(scoped.timings)
+            if scoped.whole:
+                # The households kept growing (a chain of re-sent keys): a full run of every rule.
+                too_wide, incremental, full_rules = True, False, []
+                registry = loading.registry_load(period)
+                households = registry["households"].num_rows
+                parts.append(
+                    (
+                        rules,
+                        registry,
+                        loading.feeds_load(deliveries),
+                        loading.feeds_load([d for d in deliveries if d.period == period]),
+                        deliveries,
+                        None,
+                    )
+                )
+        if scope is not None and not too_wide:
             registry = loading.registry_load(period, households=scoped.households)
             households = registry["households"].num_rows  # those still in the registry
             with_rows = [d for d in deliveries if d.pk in scoped.deliveries]
@@ -307,7 +324,7 @@ def screening_run(
                     )
                 )
             parts.append((rules, registry, scoped.feeds, scoped.period_feeds, with_rows, scoped.rows_of))
-        else:
+        elif scope is None:
             links = None
             if changed:
                 # Screening as deliveries land: only the feeds whose rules can see something new in them
@@ -418,6 +435,9 @@ def screening_run(
             message = _run_message(
                 counts, incremental=incremental, households=households, full_rules=full_rules
             )
+            if too_wide:
+                run.mode = ScreeningRun.Mode.FULL
+                message = f"变更涉及的户经相同记录号相互牵连超过 {MAX_ROUNDS} 轮,本次按全量筛查。" + message
             run.message = (("报送行数较多,本次按全量筛查。" if too_big else "") + message)[:500]
             run.save()
             change_record(

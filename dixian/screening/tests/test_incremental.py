@@ -439,3 +439,114 @@ def test_a_delivery_s_full_run_of_some_feeds_keeps_the_versions_of_the_rules_it_
         period=PERIOD, trigger=ScreeningRun.Trigger.REGISTRY, scope=Scope(households={world.far.pk})
     )
     assert later.rules_full == ["R01"]
+
+
+def test_a_households_job_keeps_no_plain_id_numbers_once_it_has_run(
+    world, django_capture_on_commit_callbacks
+):
+    from .run_fixtures import head
+
+    screening_run(period=PERIOD, trigger=ScreeningRun.Trigger.MONTHLY)
+    person = head(world.home)
+    old = person.id_number
+    transaction.get_connection().__dict__.pop(_HELD, None)
+    with django_capture_on_commit_callbacks(execute=True):
+        person.id_number = fake_id("360424", dt.date(1980, 4, 4), 78)
+        person.save()
+    job = Job.objects.get(kind="screen_households")
+    assert job.params["id_numbers"] == [old]
+    assert worker_run_once()
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE
+    assert old not in repr(job.params) and job.params["id_numbers_count"] == 1
+
+
+def test_a_scope_still_growing_after_the_last_round_is_screened_in_full_and_the_run_says_so(
+    world, monkeypatch
+):
+    from dixian.screening import scope
+
+    from .run_fixtures import head, medical_row
+
+    screening_run(period=PERIOD, trigger=ScreeningRun.Trigger.MONTHLY)
+    # One settlement number sent for two households: the home's rows bring the far household in a second round.
+    rows = [medical_row(head(world.home), "S1", 8000), medical_row(head(world.far), "S1", 9000)]
+    deliver("medical", rows, region=world.city)
+    monkeypatch.setattr(scope, "MAX_ROUNDS", 1)
+    expected = full_run_result()
+    run = screening_run(
+        period=PERIOD, trigger=ScreeningRun.Trigger.REGISTRY, scope=Scope(households={world.home.pk})
+    )
+    assert run.mode == ScreeningRun.Mode.FULL
+    assert run.message.startswith("变更涉及的户经相同记录号相互牵连超过 1 轮,本次按全量筛查。")
+    assert snapshot() == expected
+
+
+def test_a_household_in_the_scope_and_in_the_full_run_of_a_changed_rule_gets_a_full_run_s_alert(world):
+    from .run_fixtures import head, major_illness_row, medical_row
+
+    screening_run(period=PERIOD, trigger=ScreeningRun.Trigger.MONTHLY)
+    # Both of the home's facts are of risk 01 (R01 and R03); R03 has a new version since the last run.
+    deliver("medical", [medical_row(head(world.home), "M1", 8000)], region=world.city)
+    deliver("major_illness", [major_illness_row(head(world.home))], region=world.city)
+    new_version("R03")
+    expected = full_run_result()
+    run = screening_run(
+        period=PERIOD, trigger=ScreeningRun.Trigger.REGISTRY, scope=Scope(households={world.home.pk})
+    )
+    assert run.rules_full == ["R03"]
+    assert snapshot() == expected
+    assert Alert.objects.get(household=world.home, risk_code="01").evidence_count == 2
+
+
+def test_a_bulk_move_queues_the_household_left_as_well_as_the_one_joined(
+    world, django_capture_on_commit_callbacks
+):
+    from dixian.registry.signals import person_moved
+
+    from .run_fixtures import head
+
+    screening_run(period=PERIOD, trigger=ScreeningRun.Trigger.MONTHLY)
+    member = Person.objects.filter(household=world.home).exclude(pk=head(world.home).pk).first()
+    assert member is not None
+    transaction.get_connection().__dict__.pop(_HELD, None)
+    with django_capture_on_commit_callbacks(execute=True):
+        # As the registry import moves a member to another village: a bulk update, then the signal.
+        Person.objects.filter(pk=member.pk).update(household=world.far, region_code=world.far.region_code)
+        person_moved.send(
+            sender=Person, moves={member.pk: world.far.region_code}, left={member.pk: world.home.pk}
+        )
+    job = Job.objects.get(kind="screen_households")
+    assert sorted(job.params["household_ids"]) == sorted([world.home.pk, world.far.pk])
+
+
+def test_an_edit_whose_screening_cannot_be_queued_is_saved_and_the_failure_logged(
+    world, django_capture_on_commit_callbacks, monkeypatch, caplog
+):
+    from django.db import OperationalError
+
+    from dixian.screening import registry_changes
+
+    def locked(**_: object) -> None:
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(registry_changes, "registry_changes_enqueue", locked)
+    transaction.get_connection().__dict__.pop(_HELD, None)
+    with django_capture_on_commit_callbacks(execute=True):
+        world.home.kind = "ordinary"
+        world.home.save()
+    world.home.refresh_from_db()
+    assert world.home.kind == "ordinary"
+    assert "could not queue the screening" in caplog.text
+
+
+def test_a_deleted_delivery_s_sidecar_is_removed(world):
+    from dixian.screening.scope import sidecar_write
+
+    from .run_fixtures import head, medical_row
+
+    delivery = deliver("medical", [medical_row(head(world.home), "D1", 8000)], region=world.city)
+    path = sidecar_write(delivery)
+    assert path.exists()
+    delivery.delete()
+    assert not path.exists()
