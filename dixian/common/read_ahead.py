@@ -15,6 +15,9 @@ What keeps it safe and exact:
 * read-ahead runs only when the sheet declares a `<dimension>` within the limits (checked by then) and
   stops as soon as the sheet holds more rows or cells than it declared (plus a slack for `<col>` tags), so
   a refused file costs at most the memory that the file it claims to be would have cost;
+* at most `workers` parts parse and one waits (the check waits for calamine rather than queue parts), and
+  a workbook whose own parts (shared strings, styles …) exceed `MAX_COMMON_BYTES` is read whole, since
+  every part carries a copy of them: memory stays within a few parts whatever the file;
 * cells and rows without a reference (positional), prefixed tags, comments and CDATA sections, a part whose
   rows do not follow the previous part's, or any error or panic of calamine on a part: the read-ahead is
   dropped and the sheet is read whole afterwards, as before (`rows()` returns None);
@@ -29,7 +32,7 @@ import io
 import logging
 import re
 import zipfile
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 logger = logging.getLogger("dixian.uploads")
@@ -39,6 +42,9 @@ PART_BYTES = 24 * MB  # sheet XML per part
 MIN_SHEET_BYTES = 32 * MB  # smaller sheets are read whole once checked
 MAX_HEAD = 4 * MB  # the sheet's head (up to <sheetData>) must come within this
 WORKERS = 2
+# The workbook's own parts (shared strings, styles …) go into every part's zip and are parsed again with it:
+# above this, reading ahead would multiply them in memory and in work, so the sheet is read whole.
+MAX_COMMON_BYTES = 32 * MB
 SHEET_DATA = b"<sheetData>"
 ROW_END = b"</row>"
 CLOSE = b"</sheetData></worksheet>"
@@ -81,10 +87,17 @@ class ReadAhead:
         self.workers = workers
         # The workbook's own parts (workbook, relations, styles, shared strings, …), without worksheets.
         self.common: list[tuple[zipfile.ZipInfo, bytes]] = []
-        for info in zf.infolist():
-            lower = info.filename.lower()
-            if lower.startswith("xl/worksheets/") or not lower.endswith((".xml", ".rels")):
-                continue
+        common = [
+            info
+            for info in zf.infolist()
+            if not info.filename.lower().startswith("xl/worksheets/")
+            and info.filename.lower().endswith((".xml", ".rels"))
+        ]
+        if sum(info.file_size for info in common) > MAX_COMMON_BYTES:
+            # Sizes as the check has bounded them (it runs before any read-ahead is built).
+            self.drop("the workbook's own parts are too large to copy into every part")
+            return
+        for info in common:
             self.common.append((info, zf.read(info)))
 
     # ---- fed by the check ----------------------------------------------------------------------------
@@ -164,6 +177,11 @@ class ReadAhead:
         out.seek(0)
         if self.pool is None:
             self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="dx-sheet-part")
+        # At most one part waits beside those being parsed: the check waits here rather than queue parts
+        # (each a copy of its XML and the common parts) faster than calamine takes them.
+        pending = [f for f in self.futures if not f.done()]
+        if len(pending) > self.workers:
+            wait(pending, return_when=FIRST_COMPLETED)
         self.futures.append(self.pool.submit(_parse_part, out, self.name))
 
     def drop(self, why: str) -> None:

@@ -177,3 +177,59 @@ def test_a_part_calamine_cannot_read_falls_back_to_the_whole_sheet(
     monkeypatch.setattr(read_ahead, "_parse_part", lambda data, name: None)
     book, whole = read_both(path, 0)
     assert uploads.sheet_rows(book, 0) == whole
+
+
+def test_large_common_parts_read_the_sheet_whole(
+    small_parts: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Shared strings go into every part's zip: above the budget the sheet is read whole (review finding).
+    path = tmp_path / "book.xlsx"
+    write_book(path, {"农户信息": [[f"户{i}", i] for i in range(300)]}, inline=False)
+    monkeypatch.setattr(read_ahead, "MAX_COMMON_BYTES", 1000)
+    book, whole = read_both(path, 0)
+    assert book.ahead.dead
+    assert not book.ahead.futures and not book.ahead.common
+    assert uploads.sheet_rows(book, 0) == whole
+
+
+def test_parts_in_flight_are_bounded(
+    small_parts: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The check waits for calamine instead of queueing parts (each a copy of the common parts) without end.
+    import threading
+
+    real = read_ahead._parse_part
+    running = 0
+    most = 0
+    lock = threading.Lock()
+
+    def counted(data: Any, name: str) -> Any:
+        nonlocal running, most
+        with lock:
+            running += 1
+        try:
+            with lock:
+                # Parts submitted but not finished, seen from inside a parse.
+                most = max(most, running)
+            threading.Event().wait(0.002)
+            return real(data, name)
+        finally:
+            with lock:
+                running -= 1
+
+    submitted: list[int] = []
+    original_submit = read_ahead.ReadAhead._submit
+
+    def submit(self: Any, rows: Any, tail: bytes) -> None:
+        original_submit(self, rows, tail)
+        submitted.append(sum(1 for f in self.futures if not f.done()))
+
+    monkeypatch.setattr(read_ahead, "_parse_part", counted)
+    monkeypatch.setattr(read_ahead.ReadAhead, "_submit", submit)
+    path = tmp_path / "book.xlsx"
+    write_book(path, {"农户信息": [[f"户{i}", i] for i in range(300)]}, inline=True)
+    book, whole = read_both(path, 0)
+    assert len(submitted) > 20
+    assert max(submitted) <= read_ahead.WORKERS + 1
+    assert most <= read_ahead.WORKERS
+    assert uploads.sheet_rows(book, 0) == whole
