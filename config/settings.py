@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "dixian.declarations",
     "dixian.visits",
     "dixian.funds",
+    "dixian.employment",
+    "dixian.relocation",
     "dixian.reports",
     "dixian.synthetic",
     "captcha",

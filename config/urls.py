@@ -26,6 +26,8 @@ urlpatterns = [
     path("rules/", include("dixian.screening.urls_rules")),
     path("reports/", include("dixian.reports.urls")),
     path("funds/", include("dixian.funds.urls")),
+    path("employment/", include("dixian.employment.urls")),
+    path("relocation/", include("dixian.relocation.urls")),
     path("captcha/", include("dixian.declarations.urls_captcha")),
     path("admin/", admin.site.urls),
     path("favicon.ico", favicon, name="favicon"),

@@ -85,6 +85,16 @@ class Capability(models.TextChoices):
     ASSETS_DISPOSE_APPROVE = "assets_dispose_approve", "审批项目资产处置"
     # The negative list and the year's industry share and publicity period are the city's (docs/domain.md §22).
     FUNDS_RULES_EDIT = "funds_rules_edit", "维护资金负面清单和年度资金管理要求"
+    # Employment monitoring (docs/domain.md §23): the village records its monthly survey; townships and counties
+    # also import workbooks, follow up key groups and keep 公益性岗位; the city sets the base year.
+    EMPLOYMENT_VIEW = "employment_view", "查看就业监测(劳动力名册、摸排、重点群体、公益性岗位、统计)"
+    EMPLOYMENT_SURVEY = "employment_survey", "录入和导入就业信息摸排"
+    EMPLOYMENT_FOLLOW_UP = "employment_follow_up", "记录重点群体跟踪帮扶"
+    POSTS_EDIT = "posts_edit", "管理公益性岗位、聘用和补贴发放"
+    EMPLOYMENT_SETTINGS = "employment_settings", "设定就业监测比较基准年和劳动年龄"
+    # Relocation follow-up (docs/domain.md §24): sites, their households, problems and special funds.
+    RELOCATION_VIEW = "relocation_view", "查看易地搬迁安置点及后续扶持"
+    RELOCATION_EDIT = "relocation_edit", "维护安置点、搬迁户和安置点问题整改"
 
 
 C = Capability
@@ -123,6 +133,9 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
         C.REPORTS_VIEW,
         C.FUNDS_VIEW,
         C.FUNDS_RULES_EDIT,
+        C.EMPLOYMENT_VIEW,
+        C.EMPLOYMENT_SETTINGS,
+        C.RELOCATION_VIEW,
     },
     Role.COUNTY_ADMIN: _REGISTRY_STAFF
     | {
@@ -141,9 +154,24 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
         C.FUNDS_VIEW,
         C.PROJECTS_DECIDE,
         C.ASSETS_DISPOSE_APPROVE,
+        C.EMPLOYMENT_VIEW,
+        C.EMPLOYMENT_SURVEY,
+        C.EMPLOYMENT_FOLLOW_UP,
+        C.POSTS_EDIT,
+        C.RELOCATION_VIEW,
+        C.RELOCATION_EDIT,
     },
     Role.COUNTY_REVIEWER: _REGISTRY_STAFF
-    | {C.LINKS_REVIEW, C.RUNS_VIEW, C.CASES_VIEW, C.CASES_CROSS_CHECK, C.REPORTS_VIEW, C.FUNDS_VIEW},
+    | {
+        C.LINKS_REVIEW,
+        C.RUNS_VIEW,
+        C.CASES_VIEW,
+        C.CASES_CROSS_CHECK,
+        C.REPORTS_VIEW,
+        C.FUNDS_VIEW,
+        C.EMPLOYMENT_VIEW,
+        C.RELOCATION_VIEW,
+    },
     Role.TOWNSHIP_REVIEWER: _REGISTRY_STAFF
     | {
         C.RUNS_VIEW,
@@ -154,6 +182,12 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
         C.REPORTS_VIEW,
         C.FUNDS_VIEW,
         C.PROJECTS_REVIEW,
+        C.EMPLOYMENT_VIEW,
+        C.EMPLOYMENT_SURVEY,
+        C.EMPLOYMENT_FOLLOW_UP,
+        C.POSTS_EDIT,
+        C.RELOCATION_VIEW,
+        C.RELOCATION_EDIT,
     },
     Role.VILLAGE_OFFICER: _REGISTRY_STAFF
     | {
@@ -165,6 +199,10 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
         C.REPORTS_VIEW,
         C.FUNDS_VIEW,
         C.PROJECTS_PROPOSE,
+        C.EMPLOYMENT_VIEW,
+        C.EMPLOYMENT_SURVEY,
+        C.EMPLOYMENT_FOLLOW_UP,
+        C.RELOCATION_VIEW,
     },
     # A helper works only on the households assigned to it (registry.selectors.household_scope_for_user).
     Role.HELPER: frozenset(
@@ -189,6 +227,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             C.CASES_VIEW,
             C.REPORTS_VIEW,
             C.FUNDS_VIEW,
+            C.EMPLOYMENT_VIEW,
+            C.RELOCATION_VIEW,
         }
     ),
     # The finance office issues, arranges and pays; it reads projects and assets but sees no household page.

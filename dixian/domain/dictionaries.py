@@ -645,7 +645,12 @@ def lookup_table(name: str) -> dict[str, str | int]:
     """Every accepted spelling of the dictionary `name` (label, platform code, national code, variants), as
     `normalise` makes it, → its code. The empty cell is not in it (see `Dictionary.blank`). One spelling never
     means two codes (checked here, when the table is first built)."""
-    dictionary = DICTIONARIES[name]
+    return spellings_table(DICTIONARIES[name])
+
+
+def spellings_table(dictionary: Dictionary) -> dict[str, str | int]:
+    """`lookup_table` of any Dictionary, also one outside the registry's DICTIONARIES (the employment and
+    relocation dictionaries of `dixian.domain.employment`)."""
     table: dict[str, str | int] = {}
     for value in dictionary.values:
         for spelling in _spellings(value):
@@ -653,8 +658,15 @@ def lookup_table(name: str) -> dict[str, str | int]:
             if not key:
                 continue
             if table.setdefault(key, value.code) != value.code:
-                raise ValueError(f"{name}: {spelling!r} means both {table[key]!r} and {value.code!r}")
+                raise ValueError(
+                    f"{dictionary.name}: {spelling!r} means both {table[key]!r} and {value.code!r}"
+                )
     return table
+
+
+def shown(value: object, limit: int = 30) -> str:
+    """A cell as a message quotes it: one line, at most `limit` characters."""
+    return _shown(value, limit)
 
 
 @cache

@@ -47,9 +47,13 @@ LAYERS: dict[str, int] = {
     "dixian.visits": 9,
     # 衔接资金, projects and assets: read the registry's households and persons; read by reports.
     "dixian.funds": 9,
+    # Employment monitoring: reads the registry's persons and the departments' deliveries (docs/domain.md §23).
+    "dixian.employment": 9,
+    # Relocation follow-up: a site's households' workers (employment) and its special funds (funds), §24.
+    "dixian.relocation": 10,
     # Figures for leaders: read every app, read by none but the demo, which refreshes them after loading.
-    "dixian.reports": 10,
-    "dixian.synthetic": 11,
+    "dixian.reports": 11,
+    "dixian.synthetic": 12,
 }
 
 
