@@ -52,6 +52,19 @@ def people(world: testing.World) -> dict[str, object]:
     return testing.personas(world)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the tests that start a JVM (the `spark` fixture, the test_spark_* modules) after every other test.
+
+    Py4J keeps threads alive in this process once a Spark session has started, and a fork taken while another
+    thread holds a lock (the job isolation tests fork, dixian/common/jobs.py) can leave the child waiting on that
+    lock forever. Run last, nothing forks after the JVM. Stable: the rest keeps its order."""
+
+    def starts_jvm(item: pytest.Item) -> bool:
+        return "spark" in getattr(item, "fixturenames", ()) or item.path.name.startswith("test_spark")
+
+    items.sort(key=starts_jvm)
+
+
 @pytest.fixture(scope="session")
 def spark():
     """One local Spark session for the whole run (docs/scale.md §1): one core, one shuffle partition, no UI,
