@@ -38,9 +38,9 @@ from .population import _school_grade
 BASE_YEAR = e.DEFAULT_BASE_YEAR
 # Registry non-workers who still work locally (零工, 帮扶车间, 公益性岗位): tuned so that about 77 % of the
 # roll works in a month (79.5 % of Jiangxi's 脱贫劳动力 in May 2023, docs/domain.md §10).
-LOCAL_WORK_SHARE = 0.45
+LOCAL_WORK_SHARE = 0.35
 # Out-of-province workers moved nearer, so that the tiers come out 县内 ~40 %, 省内县外 ~25 %, 省外 ~33 %, 国外 ~1 %.
-MOVE_NEARER = 0.15
+MOVE_NEARER = 0.12
 SPRING_RETURN_P = {1: 0.08, 2: 0.22, 3: 0.30, 4: 0.30}  # idle in the Spring Festival month, by tier
 GAP_P = 0.02  # any other month idle between jobs
 RETURNED_SHARE = 0.025  # of away workers: came home this year (返乡回流) and stayed
@@ -117,9 +117,10 @@ EMPLOYERS: dict[int, tuple[str, ...]] = {
 # The 人社 feed's 务工地点 → place tier.
 FEED_PLACE_TIER = {"县内": T_COUNTY, "省内": T_PROVINCE, "省外": T_OUT, "国外": T_ABROAD}
 
-# 公益性岗位: posts per village (key villages more), monthly pay (元), type and funding shares.
-POSTS_PER_VILLAGE = (0, 1)
-POSTS_PER_KEY_VILLAGE = (1, 3)
+# 公益性岗位: posts per village (key villages more; about one worker in ten on a post, as Jiangxi's 乡村公益性岗位
+# against its employed 脱贫劳动力), monthly pay (元), type and funding shares.
+POSTS_PER_VILLAGE = (1, 2)
+POSTS_PER_KEY_VILLAGE = (2, 4)
 POST_PAY = (500, 600, 800, 1000)
 POST_TYPE_P = {
     "cleaning": 0.35,
@@ -453,7 +454,7 @@ def generate_employment(  # noqa: PLR0915 - one story, told in order
     reg_months = people["months_worked"].fill_null(0).to_numpy()
     tier = reg_tier.astype(np.int8).copy()
     nearer = (tier == T_OUT) & (rng.random(n) < MOVE_NEARER)
-    tier[nearer] = np.where(rng.random(int(nearer.sum())) < 0.4, T_COUNTY, T_PROVINCE)
+    tier[nearer] = np.where(rng.random(int(nearer.sum())) < 0.25, T_COUNTY, T_PROVINCE)
     local = (tier == 0) & (rng.random(n) < LOCAL_WORK_SHARE * np.where(weak, 0.5, 1.0))
     tier[local] = T_COUNTY
     channel = np.zeros(n, dtype=np.int8)
