@@ -45,7 +45,9 @@ SPRING_RETURN_P = {1: 0.08, 2: 0.22, 3: 0.30, 4: 0.30}  # idle in the Spring Fes
 GAP_P = 0.02  # any other month idle between jobs
 RETURNED_SHARE = 0.025  # of away workers: came home this year (返乡回流) and stayed
 WEAK_SHARE = 0.45  # of ordinary labourers aged 16–64 with a chronic illness or a mild disability → 弱劳动力
-GRADUATE_SHARE = 0.7  # of final-year 中职 / 高职 students of ex-poor and monitored households (雨露计划)
+GRADUATE_SHARE = (
+    1.0  # of final-year 中职 / 高职 students of ex-poor and monitored households: all graduate (雨露计划)
+)
 FIRST_JOB_SHARE = 0.6  # of those graduates, a first job by the period
 # The period's month vs the base year's same month, per county: a ratio drawn in this range (the city's
 # report: 100.03 %).
@@ -230,7 +232,7 @@ def plant_workers(
 
     - 弱劳动力或半劳动力: WEAK_SHARE of the ordinary labourers aged 16–64 with a chronic illness or a mild
       disability (the population marks none, docs/synthetic.md "Calibration");
-    - the 雨露计划 graduates of the period's summer: GRADUATE_SHARE of the final-year 中职 (grade 12) and 高职
+    - the 雨露计划 graduates of the period's summer: (GRADUATE_SHARE of) the final-year 中职 (grade 12) and 高职
       (grade 15) students of 脱贫户 and monitored households, in households with another labourer, get the
       labour skill 普通劳动力 while the registry still says 中职 / 高职 (docs/domain.md §23: a graduate is on the
       roll from the education feed's graduation day)."""
@@ -384,7 +386,18 @@ def generate_employment(  # noqa: PLR0915 - one story, told in order
     village = np.array([r[:12] for r in region], dtype=object)
 
     # ---- departments' rows about these persons (what DepartmentFact will hold) ---------------------------
-    grad_people = persons.filter(pl.col("id_number").is_in(graduates.id_numbers))
+    # A graduate in a household of a screening event keeps the feed's rows as they are (an R07 event may be
+    # that student's autumn row): no 毕业 row, so never on the roll.
+    truth_households = truth.filter(pl.col("kind") == "event")["household_no"].drop_nulls().implode()
+    grad_people = persons.filter(
+        pl.col("id_number").is_in(graduates.id_numbers) & ~pl.col("household_no").is_in(truth_households)
+    )
+    planted_stage = dict(zip(graduates.id_numbers, graduates.stage, strict=True))
+    graduates = Graduates(
+        id_numbers=grad_people["id_number"].to_list(),
+        stage=[planted_stage[x] for x in grad_people["id_number"].to_list()],
+        on=graduates.on,
+    )
     stage_of = dict(zip(graduates.id_numbers, graduates.stage, strict=True))
     grad_rows = _feed_row(
         feeds["education"],

@@ -4,8 +4,8 @@
 The rows obey docs/domain.md §23 and §24 by construction (the generator's tests check every rule); here they are
 only mapped to the models: ID numbers, household numbers, region codes and funds project codes to their rows,
 keys to the ids just written. The survey, the bulk of it (a city: about 120,000 workers × 24 months), goes
-straight into its table (`dixian.funds.imports.insert_rows`: COPY on PostgreSQL, executemany on SQLite); the
-rest through `bulk_create`. One transaction: a load is whole or absent, and a second run finds the first
+straight into its table column by column (`dixian.screening.store.insert_columns`: COPY of Arrow-written CSV
+on PostgreSQL, executemany on SQLite); the rest through `bulk_create`. One transaction: a load is whole or absent, and a second run finds the first
 record and writes nothing.
 """
 
@@ -15,41 +15,25 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from dixian.employment.models import Employment, PostHolding, PostPayment, PublicPost
 from dixian.employment.signals import survey_changed
-from dixian.funds.imports import insert_rows
 from dixian.funds.models import Project
 from dixian.regions.models import Region
 from dixian.registry.models import Household, Person
 from dixian.relocation.models import RelocationSite, SiteHousehold, SiteProblem, SiteProject
+from dixian.screening.store import Const, insert_columns
 
 from .employment import EMPLOYMENT_TABLES
 from .funds_loading import BATCH, _ids
 from .relocation import RELOCATION_TABLES
 
 Say = Callable[[str], None]
-SURVEY_FIELDS = (
-    "person",
-    "household",
-    "region_code",
-    "month",
-    "working",
-    "place_tier",
-    "employer",
-    "channel",
-    "months_worked",
-    "wage_band",
-    "not_working_reason",
-    "willing",
-    "note",
-    "source",
-    "recorded_at",
-)
 
 
 @dataclass
@@ -84,6 +68,47 @@ def employment_loaded(directory: Path) -> bool:
 
 def _at(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(10, 0)))
+
+
+def _survey_insert(survey: pl.DataFrame, persons: dict[str, int], households: dict[str, int]) -> None:
+    """The generated records as columns of `Employment` (`dixian.screening.store.insert_columns`): no model
+    instance per row, no per-value adaptation. Dates and times go as the database's text for them, adapted
+    once per distinct value."""
+    ops = connection.ops
+    text = connection.vendor != "postgresql"
+
+    def day(value: dt.date) -> Any:
+        return ops.adapt_datefield_value(value) if text else value.isoformat()
+
+    def moment(value: dt.date) -> Any:
+        at = _at(value)
+        return ops.adapt_datetimefield_value(at) if text else at.isoformat()
+
+    months = {m: day(m) for m in survey["month"].unique().to_list()}
+    recorded = {d: moment(d) for d in survey["recorded_on"].unique().to_list()}
+    columns: dict[str, Any] = {
+        "person_id": survey["id_number"].replace_strict(persons, return_dtype=pl.Int64).to_list(),
+        "household_id": survey["household_no"].replace_strict(households, return_dtype=pl.Int64).to_list(),
+        "month": [months[m] for m in survey["month"].to_list()],
+        "recorded_at": [recorded[d] for d in survey["recorded_on"].to_list()],
+        "note": Const(""),
+        "source": Const(Employment.Source.GENERATED.value),
+        "batch_id": Const(None),
+        "recorded_by_id": Const(None),
+    }
+    for name in (
+        "region_code",
+        "working",
+        "place_tier",
+        "employer",
+        "channel",
+        "months_worked",
+        "wage_band",
+        "not_working_reason",
+        "willing",
+    ):
+        columns[name] = survey[name].to_list()
+    insert_columns(Employment, survey.height, columns, on_conflict=False)
 
 
 def employment_load(
@@ -121,32 +146,8 @@ def employment_load(
     projects = _ids(Project, "code", f["relocation_projects"]["project_code"].to_list())
     rows: dict[str, int] = {}
     with transaction.atomic():
-        # The survey: tuples in SURVEY_FIELDS order, straight into the table.
-        recorded = {d: _at(d) for d in survey["recorded_on"].unique().to_list()}
-        insert_rows(
-            Employment,
-            SURVEY_FIELDS,
-            [
-                (
-                    persons[r[0]],
-                    households[r[1]],
-                    r[2],
-                    r[3],
-                    r[4],
-                    r[5],
-                    r[6],
-                    r[7],
-                    r[8],
-                    r[9],
-                    r[10],
-                    r[11],
-                    "",
-                    Employment.Source.GENERATED,
-                    recorded[r[12]],
-                )
-                for r in survey.iter_rows()
-            ],
-        )
+        # The survey, column by column straight into the table (COPY of Arrow-written CSV on PostgreSQL).
+        _survey_insert(survey, persons, households)
         rows["survey"] = survey.height
         posts = PublicPost.objects.bulk_create(
             (
