@@ -224,8 +224,8 @@ def generate_relocation(  # noqa: PLR0915 - sites, households, problems, project
                     "persons_planned": planned_p,
                     "chief_name": str(chiefs[int(rng.integers(0, chiefs.len()))]) if chiefs.len() else "",
                     "chief_phone": f"171{int(rng.integers(0, 100_000_000)):08d}",
-                    # docs/domain.md §24: 200 persons or more need a window; the county's largest site lacks
-                    # one when it is the only such site's sibling (a finding for the relocation pages).
+                    # docs/domain.md §24: a site housing 200 persons or more runs a service window (one of
+                    # the county's lacks it below: a finding for the relocation pages).
                     "service_window": bool(housed_persons[k] >= e.SERVICE_WINDOW_MIN_PERSONS),
                     "industry_base": f"{town_name}{('茶叶', '蔬菜', '中药材', '食用菌')[k % 4]}产业基地",
                     "facilities": "\n".join(
