@@ -434,7 +434,8 @@ def generate_employment(  # noqa: PLR0915 - one story, told in order
     dead_holder = holders.get("dead")
     civil_rows: list[dict[str, object]] = []
     if dead_holder is not None:
-        died_on = dt.date(last.year, max(1, last.month - 5), 12)
+        # Five months before the period: inside the feed's twelve months, outside R10's three-month window.
+        died_on = e.month_add(last, -5).replace(day=12)
         row = persons.filter(pl.col("id_number") == ids[dead_holder]).row(0, named=True)
         civil_rows.append({**_identity(row), "change_type": "死亡", "change_date": died_on})
     civil_extra = _feed_row(feeds["civil_registry"], civil_rows)
