@@ -726,9 +726,10 @@ def generate_employment(  # noqa: PLR0915 - one story, told in order
     drops: dict[str, pl.Expr] = {}
     if graduates.id_numbers:
         # A graduate's autumn row no longer says 在读.
-        drops["education"] = pl.col("id_number").is_in(graduates.id_numbers) & (
-            pl.col("status_date") >= graduates.on
-        )
+        # (A row without an ID number — a damaged one, which screening must link — is never dropped.)
+        drops["education"] = (
+            pl.col("id_number").is_in(graduates.id_numbers) & (pl.col("status_date") >= graduates.on)
+        ).fill_null(False)
     say(
         f"  就业信息摸排 {survey.height:,} 条,公益性岗位 {posts.height:,} 个,"
         f"雨露计划毕业生 {len(graduates.id_numbers)} 人,人社比对不一致 {len(planted)} 人"
