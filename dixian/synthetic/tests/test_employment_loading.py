@@ -10,6 +10,7 @@ from typing import Any
 
 import polars as pl
 import pytest
+from django.utils import timezone
 
 from dixian.employment.models import Employment, PostHolding, PostPayment, PublicPost
 from dixian.employment.roll import roll
@@ -79,6 +80,20 @@ def test_loading_writes_every_generated_row_once_and_tells_the_key_groups(loaded
     assert (record.household_id, record.region_code) == (
         record.person.household_id,
         record.person.region_code,
+    )
+    # Dates and times written as the database's own text read back as the generator's values.
+    first = (
+        pl.read_parquet(directory / "employment_survey.parquet").sort("id_number", "month").row(0, named=True)
+    )
+    stored = Employment.objects.get(person__id_number=first["id_number"], month=first["month"])
+    recorded = timezone.localtime(stored.recorded_at)
+    assert (recorded.date(), recorded.hour) == (first["recorded_on"], 10)
+    assert (stored.working, stored.place_tier, stored.channel, stored.months_worked, stored.willing) == (
+        first["working"],
+        first["place_tier"],
+        first["channel"],
+        first["months_worked"],
+        first["willing"],
     )
     for holding in PostHolding.objects.select_related("post", "person"):
         assert holding.person.region_code.startswith(holding.post.region_code)
