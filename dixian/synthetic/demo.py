@@ -10,11 +10,13 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from io import StringIO
 from pathlib import Path
 
 import polars as pl
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.core.management import CommandError, call_command, get_commands
 from django.db import transaction
 
 from dixian.accounts.models import Role, User
@@ -25,6 +27,7 @@ from dixian.registry.models import HelperAssignment, Household, HouseholdIncome,
 
 from .demo_cases import demo_cases, demo_cases_loaded
 from .demo_funds import demo_projects, demo_projects_loaded
+from .employment_loading import employment_load, employment_loaded
 from .funds_loading import funds_load, funds_loaded
 from .generate import SCALES, Manifest, generate, read_manifest
 from .labels import registry_labels
@@ -186,7 +189,8 @@ def demo_load(*, scale: str, seed: int, say: Say) -> bool:
         lifecycle_load(directory, say=say)  # completes a load interrupted before it; writes nothing after
         lines, cases = demo_lines_loaded(manifest, village), demo_cases_loaded(village)
         funds = funds_loaded(directory) and demo_projects_loaded(village)
-        if lines and cases and funds:
+        jobs = employment_loaded(directory)
+        if lines and cases and funds and jobs:
             say(f"演示数据已加载({manifest.households:,} 户,{manifest.persons:,} 人),无需重复加载。")
             return False
         users = {u.username: u for u in User.objects.filter(username__in=[a.username for a in DEMO_ACCOUNTS])}
@@ -194,6 +198,7 @@ def demo_load(*, scale: str, seed: int, say: Say) -> bool:
             _lines(directory, manifest, users, village, say)
         _cases(users, village, say)
         _funds(directory, manifest, users, village, say)
+        _employment(directory, say)
         _facts(say)
         return True
     say("加载行政区划")
@@ -215,6 +220,7 @@ def demo_load(*, scale: str, seed: int, say: Say) -> bool:
     _lines(directory, manifest, users, village, say)
     _cases(users, village, say)
     _funds(directory, manifest, users, village, say)
+    _employment(directory, say)
     _facts(say)
     return True
 
@@ -273,6 +279,36 @@ def _funds(directory: Path, manifest: Manifest, users: dict[str, User], village:
     }
     demo_projects(actors, village, year=dt.date.fromisoformat(manifest.as_of).year, say=say)
     say(f"衔接资金与项目:用时 {time.monotonic() - started:.1f} 秒。")
+
+
+# What the employment app offers to run after a bulk load (docs/synthetic.md "Employment and relocation"): the
+# departments' facts copied from the accepted deliveries, then the key groups recomputed over the whole roll.
+EMPLOYMENT_JOBS = (
+    ("employment_facts_rebuild", "部门就业与户籍信息"),
+    ("employment_keygroups_refresh", "重点群体"),
+)
+
+
+def _employment(directory: Path, say: Say) -> None:
+    """The generated survey, 公益性岗位 and relocation sites (once), then the employment app's own refreshes,
+    each only if this installation has its command."""
+    started = time.monotonic()
+    say("加载就业监测与易地搬迁")
+    if employment_load(directory, notify=False, say=say) is None:
+        return
+    commands = get_commands()
+    for name, label in EMPLOYMENT_JOBS:
+        if name not in commands:
+            say(f"  未找到命令 {name},跳过{label}的刷新。")
+            continue
+        out = StringIO()
+        try:
+            call_command(name, stdout=out)
+        except CommandError as exc:
+            say(f"  {label}刷新未完成:{exc}")
+            continue
+        say(f"  {label}已刷新。")
+    say(f"就业监测与易地搬迁:用时 {time.monotonic() - started:.1f} 秒。")
 
 
 def _facts(say: Say) -> None:

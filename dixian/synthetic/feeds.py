@@ -1245,7 +1245,9 @@ def _background(b: _Builder, person: _People, **k: Any) -> None:  # noqa: PLR091
                 "village_code": pl.Series(w_village, dtype=pl.String),
                 "event_type": pl.Series(w_type, dtype=pl.String),
                 "start_date": _dates(w_start),
-                "end_date": _dates(w_start + length.astype("timedelta64[D]")),
+                # Ended by the period's end at the latest: a later day could be after the delivery's day,
+                # which the delivery check refuses (a date in the future).
+                "end_date": _dates(np.minimum(w_start + length.astype("timedelta64[D]"), np.datetime64(end))),
                 "households_affected": pl.Series(rng.integers(5, 200, w_village.size), dtype=pl.Int32),
             }
         ),

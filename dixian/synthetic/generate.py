@@ -13,6 +13,9 @@ Output directory:
   funds_<table>.parquet  衔接资金 of the demo year and the year before (funds.py): allocations, projects,
                       budgets, arrangements, payments, hires, assets, maintenance, incomes, distributions,
                       entities, bases, links; money as Decimal(15, 2)
+  employment_<table>.parquet  the monthly survey of the labour roll (base year and the twelve months up to the
+                      period), 公益性岗位, their holders and monthly pay (employment.py)
+  relocation_<table>.parquet  relocation sites, their households, problems and funds projects (relocation.py)
   manifest.json       scale, seed and row counts; written last, so its presence means a complete set
 """
 
@@ -28,13 +31,15 @@ import polars as pl
 
 from dixian.domain import catalogue
 
+from .employment import EMPLOYMENT_FILES, generate_employment, plant_workers
 from .feeds import DEFAULT_PERIOD, generate_feeds, write_feeds
 from .funds import FUNDS_FILES, generate_funds
 from .lifecycle import as_of_for, children_plant, generate_lifecycle
 from .population import INCOME_YEAR, generate_population
+from .relocation import RELOCATION_FILES, generate_relocation
 from .tree import build_tree, single_township_tree, single_village_tree
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 FILES = (
     "regions.parquet",
     "households.parquet",
@@ -46,6 +51,8 @@ FILES = (
     "consistency_truth.parquet",
     *(f"feeds/{f.code}.parquet" for f in catalogue.FEEDS),
     *FUNDS_FILES,
+    *EMPLOYMENT_FILES,
+    *RELOCATION_FILES,
 )
 
 
@@ -85,6 +92,8 @@ class Manifest:
     consistency: dict[str, int] | None = None  # consistency truth rows by kind
     as_of: str = ""  # the day the lifecycle's truth holds on (YYYY-MM-DD)
     funds: dict[str, int] | None = None  # rows of each funds table
+    employment: dict[str, int] | None = None  # rows of each employment table, and the story's counts
+    relocation: dict[str, int] | None = None  # rows of each relocation table
     format_version: int = FORMAT_VERSION
 
 
@@ -131,6 +140,10 @@ def generate(
     persons, pupils_out = children_plant(
         households=population.households, persons=population.persons, scale=scale, seed=seed, as_of=as_of
     )
+    # 弱劳动力 and the summer's 雨露计划 graduates, before the feeds follow the registry (employment.py).
+    persons, graduates = plant_workers(
+        households=population.households, persons=persons, seed=seed, period=period
+    )
     population.persons = persons
     step("写入 Parquet")
     frames = {
@@ -153,6 +166,31 @@ def generate(
         demo_village=demo_village,
         say=step,
     )
+    step("就业信息摸排与公益性岗位")
+    jobs = generate_employment(
+        tree=tree,
+        households=population.households,
+        persons=population.persons,
+        feeds=feedset.feeds,
+        truth=feedset.ground_truth,
+        graduates=graduates,
+        seed=seed,
+        scale=scale,
+        period=period,
+        demo_village=demo_village,
+        say=step,
+    )
+    # The graduates' 毕业 rows replace their autumn 在读 rows; a post holder's death joins the 公安 feed.
+    for code, rows in jobs.feed_rows.items():
+        frame = feedset.feeds[code]
+        if code in jobs.feed_drops:
+            frame = frame.filter(~jobs.feed_drops[code])
+        feedset.feeds[code] = pl.concat([frame, rows])
+    employment_rows = {}
+    for name, frame in jobs.frames().items():
+        frame.write_parquet(out / f"employment_{name}.parquet", compression="zstd", statistics=True)
+        employment_rows[name] = frame.height
+    employment_rows.update(jobs.facts)
     step("写入部门数据")
     feed_rows = write_feeds(feedset, out, csv=spec.feed_csv)
     events = dict(sorted(feedset.ground_truth.group_by("kind").len().iter_rows()))
@@ -195,6 +233,20 @@ def generate(
     for name, frame in fundset.frames().items():
         frame.write_parquet(out / f"funds_{name}.parquet", compression="zstd", statistics=True)
         funds_rows[name] = frame.height
+    step("易地搬迁安置点")
+    sites = generate_relocation(
+        tree=tree,
+        households=population.households,
+        persons=population.persons,
+        projects=fundset.projects,
+        seed=seed,
+        as_of=as_of,
+        say=step,
+    )
+    relocation_rows = {}
+    for name, frame in sites.frames().items():
+        frame.write_parquet(out / f"relocation_{name}.parquet", compression="zstd", statistics=True)
+        relocation_rows[name] = frame.height
     with_workbook = spec.workbook and labels is not None
     if with_workbook:
         from .workbook import write_workbook
@@ -225,6 +277,8 @@ def generate(
         consistency=dict(sorted(lifecycle.truth.group_by("kind").len().iter_rows())),
         as_of=as_of.isoformat(),
         funds=funds_rows,
+        employment=employment_rows,
+        relocation=relocation_rows,
     )
     (out / "manifest.json").write_text(
         json.dumps(asdict(manifest), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"

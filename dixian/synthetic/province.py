@@ -36,6 +36,7 @@ import polars as pl
 
 from dixian.domain import catalogue
 
+from .employment import plant_workers
 from .feeds import DEFAULT_PERIOD, as_sent, generate_feeds
 from .lifecycle import as_of_for, children_plant
 from .population import generate_population
@@ -153,6 +154,11 @@ def _chunk(
         scale=scale,
         seed=chunk.seed,
         as_of=as_of,
+    )
+    # 弱劳动力 and the summer's graduates, as the other scales mark them before the feeds (employment.py); the
+    # survey itself, and the few feed rows its story adds, are not made at this scale.
+    persons, _graduates = plant_workers(
+        households=population.households, persons=persons, seed=chunk.seed, period=period
     )
     for table, frame in (
         ("households", population.households),

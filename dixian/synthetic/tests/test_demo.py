@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import signal
 from io import StringIO
 
@@ -11,15 +12,19 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from dixian.accounts.capabilities import Capability
 from dixian.accounts.models import Role, User
 from dixian.cases.models import Alert
 from dixian.common.models import ChangeLog
 from dixian.domain import funds as fd
 from dixian.domain import lifecycle as lc
+from dixian.employment.models import Employment
+from dixian.employment.roll import roll
 from dixian.feeds.models import FeedDelivery
 from dixian.funds.models import Distribution, Payment, Project
 from dixian.monitoring.models import CaseTransition, Measure, MonitoringCase
 from dixian.registry.models import HelperAssignment, Household, Person
+from dixian.relocation.models import RelocationSite
 from dixian.synthetic.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, demo_logins
 from dixian.synthetic.demo_lines import village_channels
 from dixian.synthetic.management.commands import demo_serve
@@ -84,6 +89,23 @@ def test_load_demo_loads_the_village_and_the_accounts(data_dir) -> None:
     assert "衔接资金" in output and Payment.objects.exists() and Distribution.objects.exists()
     states = set(Project.objects.filter(region_code=village.code).values_list("state", flat=True))
     assert states == set(fd.PROJECT_STATES)
+    # Employment (docs/synthetic.md "Employment and relocation"): the village officer records the survey; the
+    # period's month is recorded but for a few workers of the roll. (Households the demo's cases made monitored
+    # joined the roll after the generator: their workers are still to record in every month.)
+    assert users["village_officer"].can(Capability.EMPLOYMENT_SURVEY)
+    assert "就业监测" in output and RelocationSite.objects.exists()
+    missing = {}
+    for month in (dt.date(2026, 10, 1), dt.date(2026, 9, 1)):
+        recorded = set(
+            Employment.objects.filter(region_code__startswith=village.code, month=month).values_list(
+                "person_id", flat=True
+            )
+        )
+        on_roll = set(roll(month, prefix=village.code).values_list("pk", flat=True))
+        assert recorded <= on_roll and len(recorded) > 10, month
+        missing[month] = on_roll - recorded
+    assert missing[dt.date(2026, 9, 1)] < missing[dt.date(2026, 10, 1)]
+    assert len(missing[dt.date(2026, 10, 1)] - missing[dt.date(2026, 9, 1)]) == 3
 
 
 def test_the_village_officers_queue_shows_alerts_from_all_three_lines_with_reasons(data_dir, client) -> None:

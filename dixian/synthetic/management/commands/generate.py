@@ -64,10 +64,14 @@ class Command(BaseCommand):
             period=period,
         )
         funds = manifest.funds or {}
+        jobs = manifest.employment or {}
+        sites = manifest.relocation or {}
         self.stdout.write(
             self.style.SUCCESS(
                 f"已生成 {manifest.regions:,} 个区划、{manifest.households:,} 户、{manifest.persons:,} 人,"
                 f"衔接资金项目 {funds.get('projects', 0):,} 个、支付 {funds.get('payments', 0):,} 笔、"
-                f"联农带农 {funds.get('links', 0):,} 户次,用时 {time.monotonic() - started:.1f} 秒。"
+                f"联农带农 {funds.get('links', 0):,} 户次,就业信息摸排 {jobs.get('survey', 0):,} 条、"
+                f"公益性岗位 {jobs.get('posts', 0):,} 个,易地搬迁安置点 {sites.get('sites', 0):,} 个,"
+                f"用时 {time.monotonic() - started:.1f} 秒。"
             )
         )
