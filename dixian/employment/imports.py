@@ -33,7 +33,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -528,8 +528,13 @@ def parse_rows(book: Book, *, month: dt.date | None, today: dt.date) -> Parsed:
         raw = book.rows[i]
         if len(raw) < width:
             raw = raw + [None] * (width - len(raw))
-        if all(_blank(raw[j]) for j in mapped):
-            continue  # a blank row
+        # A blank row: every mapped cell empty (the common filled row stops at its first cell).
+        for j in mapped:
+            cell = raw[j]
+            if cell is not None and cell != "" and (type(cell) is not str or cell.strip()):
+                break
+        else:
+            continue
         rows.append(raw)
         numbers.append(i + 1)
         index.append(i)
@@ -560,6 +565,14 @@ def parse_rows(book: Book, *, month: dt.date | None, today: dt.date) -> Parsed:
         values[name] = column
     months: list[dt.date | None] = []
     names, month_column, working = values["name"], values["month"], values["working"]
+    tiers, channels, reasons, willing = (
+        values["place_tier"],
+        values["channel"],
+        values["not_working_reason"],
+        values["willing"],
+    )
+    worked = values["months_worked"]
+    current = dt.date(today.year, today.month, 1)
     for k in range(n):
         if names[k] is None and (k, "name") not in bad_cells:
             refuse(k, "name", "姓名为必填项,请填写")
@@ -571,8 +584,20 @@ def parse_rows(book: Book, *, month: dt.date | None, today: dt.date) -> Parsed:
                 "请填写摸排月份(如 2026-10),或在导入时选择整本表的月份",
             )
         months.append(m)
-        if working[k] is None and (k, "working") not in bad_cells:
+        w = working[k]
+        if w is None and (k, "working") not in bad_cells:
             refuse(k, "working", "是否务工为必填项,请填写“是”或“否”")
+        # The rules in full only for a row that may break one (most rows pass this test).
+        if (
+            m is not None
+            and m <= current
+            and (worked[k] is None or worked[k] <= m.month)
+            and (
+                (w is True and tiers[k] and channels[k])
+                or (w is False and reasons[k] and willing[k] is not None)
+            )
+        ):
+            continue
         row = {name: values[name][k] for name in SURVEY_FIELDS}
         for name, reason in row_rules(m, row, today=today):
             if (k, name) not in bad_cells:  # a cell that did not parse has said what is wrong already
@@ -583,8 +608,8 @@ def parse_rows(book: Book, *, month: dt.date | None, today: dt.date) -> Parsed:
 # ---- the database checks -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Found:
+class Found(NamedTuple):
+    # A tuple, not a dataclass: a book of 100,000 rows builds 100,000 of them.
     pk: int
     name: str
     region_code: str
@@ -592,21 +617,23 @@ class Found:
 
 
 def persons_by_id(numbers: Iterable[str], prefix: str) -> dict[str, Found]:
-    """The persons of these ID numbers inside the subtree `prefix`: one query per BATCH numbers."""
+    """The persons of these ID numbers inside the subtree `prefix`: one query per BATCH numbers, on the unique
+    index of the number alone (a range on the region as well would let the planner scan the subtree's
+    persons for every batch); the subtree is checked here."""
     wanted = sorted(set(numbers))
     out: dict[str, Found] = {}
-    table = Person._meta.db_table
+    table = connection.ops.quote_name(Person._meta.db_table)
     with connection.cursor() as cursor:
         for i in range(0, len(wanted), BATCH):
             chunk = wanted[i : i + BATCH]
             marks = ", ".join(["%s"] * len(chunk))
             cursor.execute(
-                f"SELECT id_number, id, name, region_code, household_id FROM {table} "  # noqa: S608 - the model's table; values are parameters
-                f"WHERE id_number IN ({marks}) AND region_code >= %s AND region_code < %s",
-                [*chunk, prefix, prefix + "~"],
+                f"SELECT id_number, id, name, region_code, household_id FROM {table} WHERE id_number IN ({marks})",  # noqa: S608 - the model's table; values are parameters
+                chunk,
             )
-            for number, pk, name, code, household in cursor.fetchall():
-                out[number] = Found(pk, name, code, household)
+            for row in cursor.fetchall():
+                if row[3].startswith(prefix):
+                    out[row[0]] = Found(row[1], row[2], row[3], row[4])
     return out
 
 
@@ -635,7 +662,11 @@ def on_roll_of(month: dt.date, prefix: str, persons: list[int]) -> set[int]:
     qs = roll(month, prefix=prefix)
     if len(persons) <= BATCH:
         qs = qs.filter(pk__in=persons)
-    found = set(qs.values_list("pk", flat=True))
+    # Run as SQL and fetched whole: the ORM's iteration in chunks of 100 rows costs more than the query.
+    sql, params = qs.values_list("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = {row[0] for row in cursor.fetchall()}
     return found & set(persons) if len(persons) > BATCH else found
 
 
@@ -701,30 +732,10 @@ def _columns(fields: Sequence[str]) -> list[str]:
     return out
 
 
-def _adapted(rows: list[tuple[Any, ...]], fields: Sequence[str]) -> list[tuple[Any, ...]]:
-    """Dates and times as the SQLite backend stores them (what Django's bulk_create would send)."""
-    ops = connection.ops
-    kinds = [Employment._meta.get_field(f).get_internal_type() for f in fields]
-    converters = {"DateField": ops.adapt_datefield_value, "DateTimeField": ops.adapt_datetimefield_value}
-    convert = [(j, converters[k]) for j, k in enumerate(kinds) if k in converters]
-    if not convert:
-        return rows
-    cache: dict[tuple[int, Any], Any] = {}
-    out = []
-    for row in rows:
-        values = list(row)
-        for j, fn in convert:
-            key = (j, values[j])
-            if key not in cache:
-                cache[key] = fn(values[j])
-            values[j] = cache[key]
-        out.append(tuple(values))
-    return out
-
-
 def insert_records(rows: list[tuple[Any, ...]]) -> None:
     """New records straight into the table: COPY on PostgreSQL (as dixian/registry/bulk.py), executemany on
-    SQLite. The values are checked already; bulk_create would spend most of the import preparing them."""
+    SQLite. The values are checked already, dates and times adapted to the database (`connection.ops`, done
+    once per distinct value by the caller); bulk_create would spend most of the import preparing them."""
     if not rows:
         return
     table = connection.ops.quote_name(Employment._meta.db_table)
@@ -736,37 +747,68 @@ def insert_records(rows: list[tuple[Any, ...]]) -> None:
                     copy.write_row(row)
             return
         sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(INSERT_FIELDS))})"  # noqa: S608 - the model's table and columns
-        adapted = _adapted(rows, INSERT_FIELDS)
-        for i in range(0, len(adapted), BATCH):
-            cursor.executemany(sql, adapted[i : i + BATCH])
+        for i in range(0, len(rows), BATCH):
+            cursor.executemany(sql, rows[i : i + BATCH])
 
 
 def update_records(rows: list[tuple[Any, ...]]) -> None:
-    """Replace stored records: rows are UPDATE_FIELDS values followed by the record's pk."""
+    """Replace stored records: rows are UPDATE_FIELDS values (adapted as for `insert_records`) followed by the
+    record's pk."""
     if not rows:
         return
     table = connection.ops.quote_name(Employment._meta.db_table)
     sets = ", ".join(f"{connection.ops.quote_name(c)} = %s" for c in _columns(UPDATE_FIELDS))
     sql = f"UPDATE {table} SET {sets} WHERE id = %s"  # noqa: S608 - the model's table and columns
-    adapted = _adapted([r[:-1] for r in rows], UPDATE_FIELDS)
     with connection.cursor() as cursor:
-        values = [(*a, r[-1]) for a, r in zip(adapted, rows, strict=True)]
-        for i in range(0, len(values), BATCH):
-            cursor.executemany(sql, values[i : i + BATCH])
+        for i in range(0, len(rows), BATCH):
+            cursor.executemany(sql, rows[i : i + BATCH])
 
 
 def stored_records(
     months: dict[dt.date, list[int]],
 ) -> dict[tuple[int, dt.date], tuple[int, tuple[Any, ...]]]:
-    """(person, month) → (record pk, its SURVEY_FIELDS values) of the stored records of these persons and months."""
+    """(person, month) → (record pk, its SURVEY_FIELDS values) of the stored records of these persons and
+    months: one query per month and BATCH persons, on the (person, month) unique index; raw SQL, because
+    building a 10,000-value IN list through the ORM costs more than running it."""
     out: dict[tuple[int, dt.date], tuple[int, tuple[Any, ...]]] = {}
+    table = connection.ops.quote_name(Employment._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in _columns(SURVEY_FIELDS))
     for month, persons in months.items():
-        for i in range(0, len(persons), BATCH):
-            rows = Employment.objects.filter(month=month, person_id__in=persons[i : i + BATCH]).values_list(
-                "pk", "person_id", *SURVEY_FIELDS
-            )
-            for pk, person, *stored in rows:
-                out[(person, month)] = (pk, tuple(stored))
+        day = connection.ops.adapt_datefield_value(month)
+        with connection.cursor() as cursor:
+            for i in range(0, len(persons), BATCH):
+                chunk = persons[i : i + BATCH]
+                marks = ", ".join(["%s"] * len(chunk))
+                cursor.execute(
+                    f"SELECT id, person_id, {columns} FROM {table} WHERE month = %s AND person_id IN ({marks})",  # noqa: S608 - the model's table and columns; values are parameters
+                    [day, *chunk],
+                )
+                for (
+                    pk,
+                    person,
+                    working,
+                    tier,
+                    employer,
+                    channel,
+                    worked,
+                    wage,
+                    reason,
+                    willing,
+                    note,
+                ) in cursor.fetchall():
+                    # SQLite answers booleans as 0/1: stored values as the model holds them.
+                    stored = (
+                        bool(working),
+                        tier,
+                        employer,
+                        channel,
+                        worked,
+                        wage,
+                        reason,
+                        None if willing is None else bool(willing),
+                        note,
+                    )
+                    out[(person, month)] = (pk, stored)
     return out
 
 
@@ -972,6 +1014,9 @@ def _check_and_write(
     # Write: the book's records against the stored ones.
     stored = stored_records(by_month)
     now = timezone.now()
+    ops = connection.ops
+    now_db = ops.adapt_datetimefield_value(now)
+    month_db = {m: ops.adapt_datefield_value(m) for m in by_month}
     batch = SurveyImport.objects.create(
         file_name=name,
         checksum=checksum,
@@ -981,7 +1026,7 @@ def _check_and_write(
         status=SurveyImport.Status.DONE,
         rows_total=len(numbers),
     )
-    actor_id = batch.uploaded_by_id
+    actor_id, batch_id = batch.uploaded_by_id, batch.pk
     new: list[tuple[Any, ...]] = []
     changed: list[tuple[Any, ...]] = []
     logs: list[ChangeLog] = []
@@ -990,25 +1035,27 @@ def _check_and_write(
     )
     touched: set[int] = set()
     touched_months: set[dt.date] = set()
-    columns = [parsed.values[f] for f in SURVEY_FIELDS]
+    # Empty cells as the model stores them ("" for text, 0 months, None for willingness), column by column.
+    v = parsed.values
+    blank_text = [[x or "" for x in v[f]] for f in ("place_tier", "employer", "channel")]
+    surveys = list(
+        zip(
+            v["working"],
+            *blank_text,
+            [x or 0 for x in v["months_worked"]],
+            [x or "" for x in v["wage_band"]],
+            [x or "" for x in v["not_working_reason"]],
+            v["willing"],
+            [x or "" for x in v["note"]],
+            strict=True,
+        )
+    )
     source = Employment.Source.WORKBOOK
     for k, person in enumerate(person_of):
         assert person is not None  # every row passed the checks
         m = months[k]
         assert m is not None
-        survey = tuple(col[k] for col in columns)
-        # Empty cells as the model stores them: "" for text, 0 months, None for willingness.
-        survey = (
-            survey[0],
-            survey[1] or "",
-            survey[2] or "",
-            survey[3] or "",
-            survey[4] or 0,
-            survey[5] or "",
-            survey[6] or "",
-            survey[7],
-            survey[8] or "",
-        )
+        survey = surveys[k]
         old = stored.get((person.pk, m))
         if old is None:
             new.append(
@@ -1016,12 +1063,12 @@ def _check_and_write(
                     person.pk,
                     person.household_id,
                     person.region_code,
-                    m,
+                    month_db[m],
                     *survey,
                     source,
-                    batch.pk,
+                    batch_id,
                     actor_id,
-                    now,
+                    now_db,
                 )
             )
         elif old[1] == survey:
@@ -1029,7 +1076,7 @@ def _check_and_write(
             continue
         else:
             changed.append(
-                (person.household_id, person.region_code, *survey, source, batch.pk, actor_id, now, old[0])
+                (person.household_id, person.region_code, *survey, source, batch_id, actor_id, now_db, old[0])
             )
             diff = {
                 f: [before, after]
