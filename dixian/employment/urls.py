@@ -4,7 +4,7 @@ from typing import Any
 
 from django.urls import URLPattern, path
 
-from . import views_import
+from . import views_import, views_mismatch
 
 app_name = "employment"
 urlpatterns: list[URLPattern | Any] = []
@@ -16,6 +16,7 @@ urlpatterns += [
     path("import/", views_import.import_page, name="import"),
     path("import/template/", views_import.import_template, name="import_template"),
     path("import/<int:pk>/report/", views_import.import_report, name="import_report"),
+    path("mismatches/", views_mismatch.mismatch_list, name="mismatches"),
 ]
 
 # ---- key groups, follow-up and 公益性岗位 (helper groups: views_groups.py, views_posts.py) ----

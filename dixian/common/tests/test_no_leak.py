@@ -198,6 +198,8 @@ FILL: dict[str, dict[str, str]] = {
 # The monitoring map and its .xlsx (dixian.reports.views_map); the monthly bulletin and its .docx and .xlsx
 # (dixian.reports.views_bulletin).
 REGION_CODE_QUERY = {
+    # The cross-check with 人社 of a unit and month (dixian.employment.views_mismatch).
+    "employment:mismatches",
     "reports:map",
     "reports:map_xlsx",
     "reports:bulletin",
