@@ -190,3 +190,38 @@ def test_rebuild_command_rederives_everything(people, world):
     assert "1 条部门信息" in out.getvalue()
     assert list(DepartmentFact.objects.values_list("person_id", "kind", "on", "delivery_id")) == before
     assert facts_rebuild() == {"deliveries": 1, "facts": 1, "removed": 0}
+
+
+def test_a_row_without_a_usable_number_counts_through_a_link_a_reviewer_accepted(people, world):
+    from dixian.domain import catalogue
+    from dixian.domain.records import record_key
+    from dixian.feeds.linkage_store import link_candidate_decide
+    from dixian.feeds.models import LinkCandidate
+
+    zhang = head(world.home)
+    row = {"姓名": zhang.name, "证件号码": "", "类型": "就业登记", "日期": "2026-03-02", "单位名称": "厂"}
+    delivery = deliver(people, world, "employment", [row])
+    assert not DepartmentFact.objects.exists()  # no number: nobody yet
+    key = record_key(
+        catalogue.feed("employment"),
+        {"name": zhang.name, "id_number": None, "event_type": "就业登记", "event_date": dt.date(2026, 3, 2)},
+    )
+    candidate = LinkCandidate.objects.create(
+        delivery=delivery,
+        feed="employment",
+        record_key=key,
+        name=zhang.name,
+        person=zhang,
+        region_code=zhang.region_code,
+        match_probability=0.9,
+        status=LinkCandidate.Status.PENDING,
+    )
+    # The reviewer's decision sends delivery_changed: the delivery's facts are replaced with the link.
+    link_candidate_decide(actor=people["county_reviewer"], candidate=candidate, accept=True)
+    fact = DepartmentFact.objects.get()
+    assert (fact.person_id, fact.kind, fact.on, fact.delivery_id) == (
+        zhang.pk,
+        K.EMPLOYED,
+        dt.date(2026, 3, 2),
+        delivery.pk,
+    )
