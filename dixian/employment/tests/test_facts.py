@@ -199,7 +199,13 @@ def test_a_row_without_a_usable_number_counts_through_a_link_a_reviewer_accepted
     from dixian.feeds.models import LinkCandidate
 
     zhang = head(world.home)
-    row = {"姓名": zhang.name, "证件号码": "", "类型": "就业登记", "日期": "2026-03-02", "单位名称": "厂"}
+    row: dict[str, object] = {
+        "姓名": zhang.name,
+        "证件号码": "",
+        "类型": "就业登记",
+        "日期": "2026-03-02",
+        "单位名称": "厂",
+    }
     delivery = deliver(people, world, "employment", [row])
     assert not DepartmentFact.objects.exists()  # no number: nobody yet
     key = record_key(
