@@ -157,44 +157,54 @@ def _linked(feed: str, records: list[str]) -> dict[str, tuple[int, str]]:
 
 
 def delivery_facts_replace(delivery: FeedDelivery) -> int:
-    """Replace the facts of `delivery` by what its rows say now; returns the number of facts written.
+    """Make the facts of `delivery` what its rows say now; returns the number of facts it has.
 
     A delivery of another feed, or not (or no longer) accepted, keeps none. Two rows of one delivery about
-    the same person, kind and day are one fact (the first row's employer and place)."""
+    the same person, kind and day are one fact (the first row's employer and place). Only the difference is
+    written: facts that no longer hold are deleted, new ones inserted in bulk, unchanged ones left alone, so
+    that a reviewer's link decision on a large delivery (which sends `delivery_changed` again) costs a read."""
     with transaction.atomic():
-        DepartmentFact.objects.filter(delivery_id=delivery.pk).delete()
         if delivery.feed not in EVENTS or delivery.status not in LIVE:
+            DepartmentFact.objects.filter(delivery_id=delivery.pk).delete()
             return 0
         rows = delivery_rows(delivery)
         persons = _persons(sorted({r.key for r in rows if r.key}))
         unmatched = sorted({r.record for r in rows if not r.key or r.key not in persons} - {""})
         links = _linked(delivery.feed, unmatched) if unmatched else {}
-        seen: set[tuple[int, str, dt.date]] = set()
-        facts: list[DepartmentFact] = []
+        wanted: dict[tuple[int, str, dt.date], tuple[str, str, str, str]] = {}
         for r in rows:
             person = persons.get(r.key) if r.key else None
             if person is None:
                 person = links.get(r.record) if r.record else None
             if person is None:
                 continue
-            unique = (person[0], r.kind, r.on)
-            if unique in seen:
+            wanted.setdefault((person[0], r.kind, r.on), (person[1], r.employer, r.place, r.stage))
+        stale: list[int] = []
+        for pk, person_id, kind, on, *values in DepartmentFact.objects.filter(
+            delivery_id=delivery.pk
+        ).values_list("pk", "person_id", "kind", "on", "region_code", "employer", "place", "stage"):
+            key = (person_id, kind, on)
+            if wanted.get(key) == tuple(values):
+                wanted.pop(key)  # already stored as it should be
                 continue
-            seen.add(unique)
-            facts.append(
-                DepartmentFact(
-                    person_id=person[0],
-                    region_code=person[1],
-                    delivery_id=delivery.pk,
-                    kind=r.kind,
-                    on=r.on,
-                    employer=r.employer,
-                    place=r.place,
-                    stage=r.stage,
-                )
+            stale.append(pk)
+        for i in range(0, len(stale), BATCH):
+            DepartmentFact.objects.filter(pk__in=stale[i : i + BATCH]).delete()
+        facts = [
+            DepartmentFact(
+                person_id=person_id,
+                region_code=region_code,
+                delivery_id=delivery.pk,
+                kind=kind,
+                on=on,
+                employer=employer,
+                place=place,
+                stage=stage,
             )
+            for (person_id, kind, on), (region_code, employer, place, stage) in wanted.items()
+        ]
         DepartmentFact.objects.bulk_create(facts, batch_size=BATCH)
-    return len(facts)
+        return DepartmentFact.objects.filter(delivery_id=delivery.pk).count()
 
 
 def facts_rebuild(*, feeds: Iterable[str] = FEEDS) -> dict[str, int]:

@@ -70,10 +70,15 @@ def test_an_accepted_employment_delivery_becomes_facts_of_the_persons_it_names(p
 def test_replacing_is_idempotent_and_follows_the_delivery(people, world):
     zhang = head(world.home)
     delivery = deliver(people, world, "employment", employment_rows(zhang, ("就业登记", "2026-03-02", "厂")))
-    first = list(DepartmentFact.objects.values_list("person_id", "kind", "on", "employer"))
+    first = list(DepartmentFact.objects.values_list("pk", "person_id", "kind", "on", "employer"))
     assert delivery_facts_replace(delivery) == 1
     assert delivery_facts_replace(delivery) == 1
-    assert list(DepartmentFact.objects.values_list("person_id", "kind", "on", "employer")) == first
+    # Nothing changed: nothing rewritten (the same rows, same keys).
+    assert list(DepartmentFact.objects.values_list("pk", "person_id", "kind", "on", "employer")) == first
+    # A fact that no longer holds (its person's number changed in the registry) goes; a wrong one is mended.
+    DepartmentFact.objects.update(employer="改过的")
+    assert delivery_facts_replace(delivery) == 1
+    assert DepartmentFact.objects.get().employer == "厂"
     # A status changed behind the model's back (a bulk UPDATE): replacing or rebuilding drops its facts.
     FeedDelivery.objects.filter(pk=delivery.pk).update(status=FeedDelivery.Status.REJECTED)
     assert facts_rebuild() == {"deliveries": 0, "facts": 0, "removed": 1}
