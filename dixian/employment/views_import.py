@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
@@ -19,7 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from dixian.accounts.capabilities import Capability, capability_required
-from dixian.common.access import scope_by_region
+from dixian.common.access import may_view_pii, scope_by_region
 from dixian.common.http import AuthenticatedHttpRequest
 from dixian.domain import employment as e
 from dixian.domain.dictionaries import ParseError
@@ -115,6 +116,12 @@ def import_report(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     batch = imports_for_user(request.user).filter(pk=pk).first()
     if batch is None or not batch.report_file:
         raise Http404("导入记录不存在、不在您的管辖范围内,或没有错误报告")
+    # The report is the uploaded book itself, with full ID numbers, workplaces and wages: its uploader may
+    # have it back, anyone else only with the personal-data right (as the registry's, docs/security.md §1).
+    if batch.uploaded_by_id != request.user.pk and not may_view_pii(request.user):
+        raise PermissionDenied(
+            "错误报告含有完整的证件号码和务工信息,只有上传人或有权查看完整个人信息的账号可以下载。"
+        )
     root = imports_dir().resolve()
     path = (Path(settings.DATA_DIR) / batch.report_file).resolve()
     if root not in path.parents or not path.exists():

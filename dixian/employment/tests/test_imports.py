@@ -363,10 +363,25 @@ def test_the_page_imports_and_offers_the_report(client, people, four, tmp_path, 
     assert "姓名不一致" in response.content.decode()
     report = client.get(reverse("employment:import_report", args=[batch.pk]))
     assert report.status_code == 200 and report["Content-Disposition"].startswith("attachment")
+    # The report is the book with full numbers: the uploader has it back; another account in scope only with
+    # the personal-data right.
+    client.force_login(people["township_reviewer"])
+    assert client.get(reverse("employment:import_report", args=[batch.pk])).status_code == 403
+    client.force_login(people["county_admin"])
+    assert client.get(reverse("employment:import_report", args=[batch.pk])).status_code == 200
     # Another village's account does not see the batch (404, as for a key that exists nowhere).
     client.force_login(persona("other_officer", world.other_village, Role.VILLAGE_OFFICER))
     assert client.get(reverse("employment:import_report", args=[batch.pk])).status_code == 404
     assert "十月.xlsx" not in client.get(url).content.decode()
+
+
+def test_error_reasons_on_the_page_are_masked_without_the_right(client, people, four, tmp_path):
+    client.force_login(people["township_reviewer"])  # no personal-data right
+    bad = book(tmp_path / "bad.xlsx", [working(four[0], name="错名")]).read_bytes()
+    text = client.post(
+        reverse("employment:import"), {"file": SimpleUploadedFile("错.xlsx", bad)}
+    ).content.decode()
+    assert "姓名不一致" in text and four[0].id_number not in text
 
 
 def test_the_page_refuses_a_file_that_is_not_xlsx_and_a_bad_month(client, people):
