@@ -901,13 +901,10 @@ def _import(
             f"工作表「{book.sheet}」只有表头,没有数据行,请填写后再导入",
         )
     outcome = Outcome()
-    holder: list[SurveyImport] = []
     try:
         with transaction.atomic():
-            holder.append(
-                _check_and_write(
-                    book, parsed, outcome, actor=actor, scope=scope, name=name, checksum=checksum, today=today
-                )
+            batch = _check_and_write(
+                book, parsed, outcome, actor=actor, scope=scope, name=name, checksum=checksum, today=today
             )
     except _Refused:
         return _refuse(book, parsed, scope=scope, actor=actor, name=name, checksum=checksum)
@@ -921,7 +918,7 @@ def _import(
             SurveyImport.Status.REFUSED,
             "导入时有人同时录入或导入了同一批人员同一月份的记录,未导入任何数据。请稍后重新导入。",
         )
-    return holder[0]
+    return batch
 
 
 def _check_and_write(
