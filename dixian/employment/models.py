@@ -117,6 +117,8 @@ class SurveyImport(TimeStampedModel):
     error_count = models.PositiveIntegerField("错误数", default=0)
     errors = models.JSONField("错误摘要", default=list, blank=True)
     report_file = models.CharField("错误报告", max_length=500, blank=True)
+    # What the page and the command say about the outcome (imports.py), in Chinese.
+    message = models.CharField("说明", max_length=500, blank=True)
 
     class Meta:
         verbose_name = "摸排表导入"

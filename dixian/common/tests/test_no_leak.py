@@ -176,6 +176,8 @@ FILL: dict[str, dict[str, str]] = {
     # ...and its arrangement to a project of the village (withdrawn by the first account that may).
     "funds:arrangement_withdraw": {"pk": "arrangement"},
     "funds:import_report": {"pk": "funds_batch"},
+    # A survey workbook import (dixian.employment.views_import): like a funds batch, only a missing key.
+    "employment:import_report": {"pk": "funds_batch"},
     # The project bank (dixian.funds.views_projects, views_payments): a project in the household's village,
     # in the plan, with the household's head hired on it (以工代赈) and a payment.
     **dict.fromkeys(
@@ -196,6 +198,8 @@ FILL: dict[str, dict[str, str]] = {
 # The monitoring map and its .xlsx (dixian.reports.views_map); the monthly bulletin and its .docx and .xlsx
 # (dixian.reports.views_bulletin).
 REGION_CODE_QUERY = {
+    # The cross-check with 人社 of a unit and month (dixian.employment.views_mismatch).
+    "employment:mismatches",
     "reports:map",
     "reports:map_xlsx",
     "reports:bulletin",
