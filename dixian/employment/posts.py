@@ -72,7 +72,7 @@ class Gone:
         return self.on.replace(day=1)
 
 
-def departures(person_ids: QuerySet[PostHolding] | list[int]) -> dict[int, Gone]:
+def departures(person_ids: QuerySet[PostHolding, int] | list[int]) -> dict[int, Gone]:
     """The earliest death, or the latest move out with no later move in, of each person the 公安 feed reports
     (one query). `person_ids` is a list or a values_list subquery."""
     facts: dict[int, list[tuple[dt.date, str]]] = {}

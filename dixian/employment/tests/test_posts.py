@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,7 +22,7 @@ JAN, FEB, MAR, APR = (dt.date(2026, m, 1) for m in range(1, 5))
 
 
 def new_post(actor, village, **changes):
-    data = {
+    data: dict[str, Any] = {
         "name": "保洁员",
         "post_type": "cleaning",
         "funding": "bridging",
@@ -60,7 +61,12 @@ def test_an_edit_keeps_holdings_and_payments_inside_the_term(world, people):
     PostPayment.objects.create(
         holding=holding, region_code=post.region_code, month=MAR, amount=800, paid_on=dt.date(2026, 4, 2)
     )
-    base = {"name": post.name, "post_type": "road", "funding": "village", "monthly_pay": Decimal("900")}
+    base: dict[str, Any] = {
+        "name": post.name,
+        "post_type": "road",
+        "funding": "village",
+        "monthly_pay": Decimal("900"),
+    }
     with pytest.raises(ValidationError, match="上岗,聘期开始日期不能晚于该日"):
         svc.post_save(actor=actor, post=post, term_start=dt.date(2026, 3, 1), term_end=post.term_end, **base)
     with pytest.raises(ValidationError, match="聘期须包含该月"):
