@@ -25,18 +25,24 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from dixian.common.access import region_range_q
+from dixian.accounts.capabilities import Capability, user_can
+from dixian.common.access import code_in_scope, region_range_q
 from dixian.domain import employment as e
 from dixian.domain.dictionaries import LABOUR_WEAK
 from dixian.registry.models import Person
 
-from .models import DepartmentFact, Employment, KeyGroupMember, PostHolding
+from .models import DepartmentFact, Employment, FollowUp, KeyGroupMember, PostHolding
 from .roll import on_roll
+
+if TYPE_CHECKING:
+    from dixian.accounts.models import User
 
 CHUNK = 2000
 # The education feed's stages that make a 雨露计划 graduate (中职 includes 技工学校 and 技师学院: STAGE_LABELS).
@@ -433,3 +439,43 @@ def is_overdue(member: KeyGroupMember, today: dt.date | None = None) -> bool:
         return False
     cutoff = (today or timezone.localdate()) - dt.timedelta(days=e.FOLLOW_UP_DAYS)
     return (member.last_follow_up or member.entered_on) < cutoff
+
+
+# ---- follow-up (跟踪帮扶) ---------------------------------------------------------------------------------
+
+
+def follow_up_record(*, actor: User, member: KeyGroupMember, kind: str, on: dt.date, detail: str) -> FollowUp:
+    """A follow-up given to a key-group member (docs/domain.md §23): a kind of the dictionary, a date not in
+    the future nor before the month the member entered the group, and what was done. Moves the member's
+    `last_follow_up`, from which the 30 days of the overdue finding count again."""
+    if not user_can(actor, Capability.EMPLOYMENT_FOLLOW_UP):
+        raise PermissionDenied(f"您的账号没有“{Capability.EMPLOYMENT_FOLLOW_UP.label}”的权限")
+    if not code_in_scope(actor, member.region_code):
+        raise ValidationError("该记录不存在或不在您的管辖范围内")
+    if kind not in dict(e.choices("follow_up_kind")):
+        raise ValidationError({"kind": "请选择帮扶方式"})
+    detail = (detail or "").strip()
+    if not detail:
+        raise ValidationError({"detail": "请填写帮扶内容,例如推荐的岗位、参加的培训"})
+    if on > timezone.localdate():
+        raise ValidationError({"on": "跟踪日期不能晚于今天"})
+    if on < member.since:
+        raise ValidationError({"on": f"跟踪日期不能早于列入重点群体的月份({e.month_label(member.since)})"})
+    with transaction.atomic():
+        member = KeyGroupMember.objects.select_for_update().get(pk=member.pk)
+        if member.until is not None:
+            raise ValidationError(
+                f"该人员已于{e.month_label(member.until)}退出“{member.get_group_display()}”,无需再记录跟踪帮扶"
+            )
+        follow_up = FollowUp.objects.create(
+            member=member,
+            region_code=member.region_code,
+            kind=kind,
+            on=on,
+            detail=detail[:200],
+            recorded_by=actor,
+        )
+        if member.last_follow_up is None or on > member.last_follow_up:
+            member.last_follow_up = on
+            member.save(update_fields=["last_follow_up"])
+        return follow_up
