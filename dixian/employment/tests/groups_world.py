@@ -103,3 +103,24 @@ def members(person: Person, group: str) -> list[tuple[dt.date, dt.date | None]]:
 
 def head(h: Household) -> Person:
     return h.members.order_by("pk")[0]
+
+
+def employment_records_of(h: Household) -> dict[str, int]:
+    """For the walks (dixian/common/tests/test_no_leak.py): a key-group member (the household's head, 有就业意愿
+    未就业), a 公益性岗位 of the household's village and its holding by the head. Made once per household."""
+    person = head(h)
+    member = KeyGroupMember.objects.filter(person=person).first()
+    if member is None:
+        member = KeyGroupMember.objects.create(
+            person=person,
+            household=h,
+            region_code=person.region_code,
+            group="willing_idle",
+            since=dt.date(2026, 1, 1),
+            entered_on=dt.date(2026, 1, 10),
+            reason="2026年1月未务工、有就业意愿",
+        )
+    holding = PostHolding.objects.filter(person=person).first()
+    if holding is None:
+        holding = holding_of(post_in(h.region, name=f"{h.region.name}保洁员"), person, dt.date(2026, 1, 5))
+    return {"key_group_member": member.pk, "public_post": holding.post_id, "post_holding": holding.pk}
