@@ -233,3 +233,18 @@ def test_the_nightly_schedule_queues_one_job_at_night(world, settings, tmp_path)
     assert job is not None and job.kind == KEYGROUPS_JOB
     assert keygroups_nightly_schedule(night + dt.timedelta(minutes=1)) is None
     assert Job.objects.filter(kind=KEYGROUPS_JOB).count() == 1
+
+
+def test_the_nightly_job_refreshes_every_member(world, settings, tmp_path):
+    from dixian.common.jobs import job_enqueue, worker_run_once
+    from dixian.screening.services import system_user
+
+    settings.DATA_DIR = tmp_path
+    p = head(world.home)
+    record(p, JAN, working=False, willing=True)
+    job = job_enqueue(kind=KEYGROUPS_JOB, owner=system_user(), params={"region": ""})
+    assert worker_run_once()
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE, job.message
+    assert "新列入 1 条" in job.message
+    assert members(p, e.WILLING_IDLE) == [(JAN, None)]
