@@ -289,6 +289,8 @@ def _refresh_chunk(ids: list[int], today: dt.date) -> RefreshStats:
         rows = existing.get(key, [])
         matched = _match(spans, rows)
         for span, row in matched:
+            if row is not None and span.left == LEFT_ROLL and row.until is not None:
+                span.until = row.until  # left the roll in an earlier month: that month stays
             if row is None:
                 assert person is not None
                 creates.append(

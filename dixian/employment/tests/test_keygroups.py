@@ -140,6 +140,9 @@ def test_a_member_who_left_the_roll_leaves_every_group_at_the_current_month(worl
     refresh(p)
     assert members(p, e.WILLING_IDLE) == [(JAN, TODAY.replace(day=1))]
     assert kg.LEFT_ROLL in KeyGroupMember.objects.get(person=p).reason
+    later = refresh(p, today=dt.date(2027, 2, 3))  # months later: the month it left stays
+    assert (later.opened, later.closed, later.changed) == (0, 0, 0)
+    assert members(p, e.WILLING_IDLE) == [(JAN, TODAY.replace(day=1))]
 
 
 def test_refresh_is_idempotent_and_keeps_entered_on(world):
