@@ -63,7 +63,9 @@ class Span:
 
     group: str
     since: dt.date
-    evidence_on: dt.date  # the day the platform learnt of the entry (the record's recording, the fact's date)
+    # The day the platform learnt of the entry: the fact's date, or None for a survey record's (read, only for
+    # the memberships being opened, from the record of `since`: a datetime per record is costly to convert).
+    evidence_on: dt.date | None
     reason: str
     until: dt.date | None = None
     left: str = ""
@@ -78,7 +80,6 @@ class _Record:
     working: bool
     place_tier: str
     willing: bool | None
-    recorded_on: dt.date
 
 
 @dataclass
@@ -115,7 +116,7 @@ def _condition_spans(p: _Person, group: str, holds: Holds, entry: Entry, leave_t
     for record in p.records:
         inside = holds(p, previous, record, current is not None)
         if inside and current is None:
-            current = Span(group, record.month, record.recorded_on, entry(previous, record))
+            current = Span(group, record.month, None, entry(previous, record))
             spans.append(current)
         elif not inside and current is not None:
             current.until, current.left = record.month, leave_text(record)
@@ -204,12 +205,11 @@ def _load(ids: Sequence[int]) -> dict[int, _Person]:
     records = (
         Employment.objects.filter(person_id__in=ids)
         .order_by("person_id", "month")
-        .values_list("person_id", "month", "working", "place_tier", "willing", "recorded_at")
+        .values_list("person_id", "month", "working", "place_tier", "willing")
     )
-    for person_id, month, working, tier, willing, recorded_at in records:
+    for person_id, month, working, tier, willing in records:
         if person_id in persons:
-            recorded_on = timezone.localdate(recorded_at) if recorded_at else month
-            persons[person_id].records.append(_Record(month, working, tier, willing, recorded_on))
+            persons[person_id].records.append(_Record(month, working, tier, willing))
     facts = DepartmentFact.objects.filter(
         person_id__in=ids, kind=DepartmentFact.Kind.GRADUATED, stage__in=YULU_STAGES
     ).values_list("person_id", "on", "stage")
@@ -300,7 +300,7 @@ def _refresh_chunk(ids: list[int], today: dt.date) -> RefreshStats:
                         region_code=person.region_code,
                         group=span.group,
                         since=span.since,
-                        entered_on=min(today, max(span.since, span.evidence_on)),
+                        entered_on=span.evidence_on or span.since,  # see _entered_on_fill
                         until=span.until,
                         reason=span.text(),
                     )
@@ -339,8 +339,25 @@ def _refresh_chunk(ids: list[int], today: dt.date) -> RefreshStats:
     if open_updates:
         KeyGroupMember.objects.bulk_update(open_updates, fields, batch_size=500)
     if creates:
+        _entered_on_fill(creates, today)
         KeyGroupMember.objects.bulk_create(creates, batch_size=500)
     return stats
+
+
+def _entered_on_fill(creates: list[KeyGroupMember], today: dt.date) -> None:
+    """The day each new membership entered: the day the record of its first month was recorded (one query),
+    or the fact's date already set; never before that month, never after today."""
+    by_record = {(m.person_id, m.since): m for m in creates if m.group != e.YULU_GRADUATE}
+    if by_record:
+        recorded = Employment.objects.filter(
+            person_id__in={p for p, _ in by_record}, month__in={s for _, s in by_record}
+        ).values_list("person_id", "month", "recorded_at")
+        for person_id, month, recorded_at in recorded:
+            member = by_record.get((person_id, month))
+            if member is not None and recorded_at is not None:
+                member.entered_on = timezone.localdate(recorded_at)
+    for m in creates:
+        m.entered_on = min(today, max(m.since, m.entered_on))
 
 
 def _match(spans: list[Span], rows: list[KeyGroupMember]) -> list[tuple[Span, KeyGroupMember | None]]:

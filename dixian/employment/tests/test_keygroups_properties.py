@@ -28,7 +28,7 @@ def person_of(history, *, weak=False, holdings=(), graduations=()):
     p = kg._Person(1, 1, "360424100201", weak)
     month = dt.date(2025, 11, 1)
     for working, tier, willing in history:
-        p.records.append(kg._Record(month, working, tier, willing, month))
+        p.records.append(kg._Record(month, working, tier, willing))
         month = e.month_add(month, 1)
     p.holdings = list(holdings)
     p.graduations = list(graduations)
