@@ -261,15 +261,22 @@ def _refresh_chunk(ids: list[int], today: dt.date) -> RefreshStats:
     stats = RefreshStats(persons=len(ids))
     persons = _load(ids)
     month = current_month(today)
-    still_on_roll = on_roll(list(persons), month)
+    found_spans = {
+        p.pk: [
+            s for s in spans_of(p) if s.since <= month
+        ]  # a month to come (refused by the survey) opens nothing
+        for p in persons.values()
+    }
+    # The roll is asked only about the persons an open membership would keep in a group.
+    still_on_roll = on_roll(
+        [pk for pk, found in found_spans.items() if any(s.until is None for s in found)], month
+    )
     wanted: dict[tuple[int, str], list[Span]] = defaultdict(list)
-    for p in persons.values():
-        for span in spans_of(p):
-            if span.since > month:
-                continue  # a record of a month to come (refused by the survey) opens nothing yet
-            if span.until is None and p.pk not in still_on_roll:
+    for pk, found in found_spans.items():
+        for span in found:
+            if span.until is None and pk not in still_on_roll:
                 span.until, span.left = max(month, span.since), LEFT_ROLL
-            wanted[(p.pk, span.group)].append(span)
+            wanted[(pk, span.group)].append(span)
     existing: dict[tuple[int, str], list[KeyGroupMember]] = defaultdict(list)
     members = (
         KeyGroupMember.objects.filter(person_id__in=ids)
