@@ -261,12 +261,8 @@ def _refresh_chunk(ids: list[int], today: dt.date) -> RefreshStats:
     stats = RefreshStats(persons=len(ids))
     persons = _load(ids)
     month = current_month(today)
-    found_spans = {
-        p.pk: [
-            s for s in spans_of(p) if s.since <= month
-        ]  # a month to come (refused by the survey) opens nothing
-        for p in persons.values()
-    }
+    # A record of a month to come (refused by the survey) opens nothing yet.
+    found_spans = {p.pk: [s for s in spans_of(p) if s.since <= month] for p in persons.values()}
     # The roll is asked only about the persons an open membership would keep in a group.
     still_on_roll = on_roll(
         [pk for pk, found in found_spans.items() if any(s.until is None for s in found)], month
