@@ -24,3 +24,9 @@ class EmploymentConfig(AppConfig):
         delivery_changed.connect(facts_on_delivery_changed, dispatch_uid="employment_facts_on_delivery")
         household_moved.connect(facts_follow_households, dispatch_uid="employment_facts_follow_households")
         person_moved.connect(facts_follow_persons, dispatch_uid="employment_facts_follow_persons")
+
+        from . import signals
+        from .keygroups import on_survey_changed
+
+        # Key groups follow every survey write, in its transaction (docs/domain.md §23).
+        signals.survey_changed.connect(on_survey_changed, dispatch_uid="employment_keygroups_refresh")

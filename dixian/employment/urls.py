@@ -4,7 +4,7 @@ from typing import Any
 
 from django.urls import URLPattern, path
 
-from . import views_import, views_mismatch
+from . import views_groups, views_import, views_mismatch, views_posts
 
 app_name = "employment"
 urlpatterns: list[URLPattern | Any] = []
@@ -20,5 +20,18 @@ urlpatterns += [
 ]
 
 # ---- key groups, follow-up and 公益性岗位 (helper groups: views_groups.py, views_posts.py) ----
+urlpatterns += [
+    path("key-groups/", views_groups.key_groups, name="key_groups"),
+    path("key-groups/<int:pk>/", views_groups.key_group_member, name="key_group_member"),
+    path("key-groups/<int:pk>/follow-up/", views_groups.follow_up_new, name="follow_up_new"),
+    path("posts/", views_posts.post_list, name="posts"),
+    path("posts/new/", views_posts.post_new, name="post_new"),
+    path("posts/findings/", views_posts.post_findings, name="post_findings"),
+    path("posts/<int:pk>/", views_posts.post_detail, name="post_detail"),
+    path("posts/<int:pk>/edit/", views_posts.post_edit, name="post_edit"),
+    path("posts/<int:pk>/assign/", views_posts.post_assign, name="post_assign"),
+    path("holdings/<int:pk>/end/", views_posts.holding_end, name="holding_end"),
+    path("holdings/<int:pk>/payments/", views_posts.payment_new, name="payment_new"),
+]
 
 # ---- figures (helper figures: views_figures.py) ----

@@ -36,6 +36,7 @@ from dixian.common.access import code_in_scope, scope_by_region
 from dixian.common.jobs import worker_run_once
 from dixian.common.models import Job
 from dixian.common.testing import fake_id
+from dixian.employment.tests.groups_world import employment_records_of
 from dixian.feeds.services import api_token_create
 from dixian.funds.tests.helpers_assets import funds_records_of
 from dixian.registry import services
@@ -191,6 +192,14 @@ FILL: dict[str, dict[str, str]] = {
         ),
         {"pk": "project"},
     ),
+    # Key groups and 公益性岗位 (dixian.employment.views_groups, views_posts): the household head's key-group
+    # membership, a post of the household's village and the head's holding of it.
+    "employment:key_group_member": {"pk": "key_group_member"},
+    "employment:follow_up_new": {"pk": "key_group_member"},
+    **dict.fromkeys(
+        ("employment:post_detail", "employment:post_edit", "employment:post_assign"), {"pk": "public_post"}
+    ),
+    **dict.fromkeys(("employment:holding_end", "employment:payment_new"), {"pk": "post_holding"}),
 }
 
 # Pages that take a unit by its code in the query string (?region=<code>): a unit out of the account's
@@ -372,6 +381,10 @@ class Targets:
     arrangement: int = 10**9  # that allocation's arrangement to a project (dixian.funds)
     funds_batch: int = 10**9  # a funds import batch: only a missing key
     project: int = 10**9  # a project of the household's village (dixian.funds), hiring its head
+    # dixian.employment: the head's key-group membership, a 公益性岗位 of the village and the head's holding.
+    key_group_member: int = 10**9
+    public_post: int = 10**9
+    post_holding: int = 10**9
 
 
 MISSING = 10**9  # a primary key that exists nowhere
@@ -717,7 +730,11 @@ def targets_for(
         case, attachment = case_of(h)
         measure, assignment = plan_of(h, case)
         funds = funds_records_of(h)
+        jobs = employment_records_of(h)
         return Targets(
+            key_group_member=jobs["key_group_member"],
+            public_post=jobs["public_post"],
+            post_holding=jobs["post_holding"],
             asset=funds["asset"],
             income=funds["income"],
             entity=funds["entity"],
@@ -753,6 +770,7 @@ def targets_for(
     for h in (world.far, world.neighbour, world.home):
         consistency_finding_in(h)
         funds_records_of(h)
+        employment_records_of(h)
     visible_batch = batch.pk if batch is not None and not batch_hidden else MISSING
     return (
         of(outside[0] if outside else None, hidden_batch),
