@@ -1,0 +1,319 @@
+"""The monthly employment figures of a unit (docs/domain.md §23 "Figures"): the one place where the figures
+page, its workbook, `dixian employment_report` and the leaders' dashboard and bulletin (reports/
+producers_employment.py) take their definitions from.
+
+For a unit (a region prefix) and a month:
+- the roll (劳动力名册, `roll.py`: who qualifies on the month's last day, read from the registry now);
+- the survey records of the month (摸排 coverage = records ÷ roll);
+- the workers employed (records marked working), the same month of the base year (`policy_for(month)
+  .base_year`, 2022 by default) and the ratio (e.g. 100.03 %), the same month of the previous year and the
+  previous month;
+- the employed by place tier and by channel, for the month and for the base month;
+- the table by child unit (a 本级 row for records coded at the unit itself, as funds/figures.py does);
+- the townships whose employed count fell from the previous month (the monthly dispatch, 调度).
+
+A record counts where it was recorded (its `region_code`, the person's village at the time), so a month's
+figures stay where they were counted when a worker moves later. The roll counts where the person lives now.
+
+Cost: one grouped query over the month's records and the three months it is compared with (read from the
+index `employment_figures` alone: month, working, region code, tier, channel), one grouped count of the roll,
+the policy, the unit's children and its townships: five queries whatever the number of rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, Max, Q
+from django.db.models.functions import Substr
+
+from dixian.common.access import region_range_q
+from dixian.domain import employment as e
+from dixian.regions.models import Region
+
+from .models import Employment
+from .roll import Policy, policy_for, roll
+
+HUNDREDTH = Decimal("0.01")
+
+
+def percent(numerator: int, denominator: int) -> Decimal | None:
+    """numerator ÷ denominator as a percentage to two places (100.03), None when the denominator is 0."""
+    if not denominator:
+        return None
+    return (Decimal(numerator) * 100 / Decimal(denominator)).quantize(HUNDREDTH, rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class Counts:
+    """The survey records of one month in one group of rows."""
+
+    records: int = 0
+    employed: int = 0
+    by_tier: dict[str, int] = field(default_factory=dict)
+    by_channel: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: Counts) -> None:
+        self.records += other.records
+        self.employed += other.employed
+        for mine, theirs in ((self.by_tier, other.by_tier), (self.by_channel, other.by_channel)):
+            for code, n in theirs.items():
+                mine[code] = mine.get(code, 0) + n
+
+
+@dataclass
+class Figures:
+    """A unit's figures for a month: the roll and the records of the month and of the months it is compared
+    with."""
+
+    roll: int = 0
+    month: Counts = field(default_factory=Counts)
+    previous_month: Counts = field(default_factory=Counts)
+    base: Counts = field(default_factory=Counts)
+    previous_year: Counts = field(default_factory=Counts)
+
+    def add(self, other: Figures) -> None:
+        self.roll += other.roll
+        self.month.add(other.month)
+        self.previous_month.add(other.previous_month)
+        self.base.add(other.base)
+        self.previous_year.add(other.previous_year)
+
+    @property
+    def employed(self) -> int:
+        return self.month.employed
+
+    @property
+    def records(self) -> int:
+        return self.month.records
+
+    @property
+    def coverage(self) -> Decimal | None:
+        """摸排覆盖率: records of the month ÷ workers on the roll (%)."""
+        return percent(self.month.records, self.roll)
+
+    @property
+    def base_ratio(self) -> Decimal | None:
+        """Employed ÷ employed in the same month of the base year (%, e.g. 100.03); None when the base is 0."""
+        return percent(self.month.employed, self.base.employed)
+
+    @property
+    def previous_year_ratio(self) -> Decimal | None:
+        return percent(self.month.employed, self.previous_year.employed)
+
+    @property
+    def change_from_previous_month(self) -> int:
+        return self.month.employed - self.previous_month.employed
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.roll or self.month.records or self.base.records or self.previous_month.records)
+
+
+@dataclass(frozen=True)
+class Months:
+    """The month asked and the months it is compared with (first days)."""
+
+    month: dt.date
+    previous_month: dt.date
+    base: dt.date
+    previous_year: dt.date
+
+    @classmethod
+    def of(cls, month: dt.date, policy: Policy) -> Months:
+        return cls(
+            month=month,
+            previous_month=e.month_add(month, -1),
+            base=e.base_month(month, policy.base_year),
+            previous_year=e.month_add(month, -12),
+        )
+
+    def slots(self) -> dict[str, dt.date]:
+        return {
+            "month": self.month,
+            "previous_month": self.previous_month,
+            "base": self.base,
+            "previous_year": self.previous_year,
+        }
+
+
+def figures_by_prefix(
+    months: Months, prefix: str, key_length: int, *, policy: Policy, with_roll: bool = True
+) -> dict[str, Figures]:
+    """The figures of the subtree of `prefix` ("" for everything) grouped by the first `key_length` digits of
+    the rows' region codes: two queries (the records of the four months; the roll of the month)."""
+    scope = region_range_q(prefix) if prefix else Q()
+    out: dict[str, Figures] = defaultdict(Figures)
+    slots = months.slots()
+    by_date: dict[dt.date, list[str]] = defaultdict(list)
+    for slot, day in slots.items():
+        by_date[day].append(slot)  # the base month is the month itself when the base year is this year
+    rows = (
+        Employment.objects.filter(scope, month__in=list(by_date))
+        .annotate(key=Substr("region_code", 1, key_length))
+        .values("month", "key", "working", "place_tier", "channel")
+        .annotate(n=Count("*"))
+        .order_by()
+    )
+    for row in rows:
+        for slot in by_date[row["month"]]:
+            counts: Counts = getattr(out[row["key"]], slot)
+            n = row["n"]
+            counts.records += n
+            if row["working"]:
+                counts.employed += n
+                tier, channel = row["place_tier"], row["channel"]
+                counts.by_tier[tier] = counts.by_tier.get(tier, 0) + n
+                counts.by_channel[channel] = counts.by_channel.get(channel, 0) + n
+    if with_roll:
+        for roll_row in (
+            roll(months.month, prefix=prefix, policy=policy)
+            .annotate(key=Substr("region_code", 1, key_length))
+            .values("key")
+            .annotate(n=Count("*"))
+            .order_by()
+        ):
+            out[roll_row["key"]].roll += roll_row["n"]
+    return dict(out)
+
+
+@dataclass
+class UnitRow:
+    """A row of the table by child unit: the child (None for the 本级 row) and its figures."""
+
+    region: Region | None
+    label: str
+    figures: Figures
+
+
+@dataclass(frozen=True)
+class Falling:
+    """A township whose employed count fell from the previous month (listed for the dispatch, 调度)."""
+
+    region: Region
+    previous: int
+    current: int
+
+    @property
+    def fall(self) -> int:
+        return self.previous - self.current
+
+
+@dataclass
+class Report:
+    region: Region
+    months: Months
+    policy: Policy
+    total: Figures
+    rows: list[UnitRow]
+    falling: list[Falling]
+
+    @property
+    def month(self) -> dt.date:
+        return self.months.month
+
+    @property
+    def base_year(self) -> int:
+        return self.policy.base_year
+
+
+def _falling(region: Region, by_key: dict[str, Figures], key_length: int) -> list[Falling]:
+    """The townships of the unit (the unit itself when it is one) whose employed count fell, most fallen
+    first: summed from the keys, which are at least township-long when the unit is above a village."""
+    if region.level not in (Region.Level.CITY, Region.Level.COUNTY, Region.Level.TOWNSHIP):
+        return []
+    sums: dict[str, Figures] = defaultdict(Figures)
+    for key, figures in by_key.items():
+        if len(key) >= 9:
+            sums[key[:9]].add(figures)
+    fell = {
+        prefix: f
+        for prefix, f in sums.items()
+        if f.month.employed < f.previous_month.employed and prefix.startswith(region.prefix)
+    }
+    if not fell:
+        return []
+    townships = Region.objects.filter(level=Region.Level.TOWNSHIP, code__in=[p + "000" for p in fell]).only(
+        "id", "code", "name", "level", "prefix"
+    )
+    found = [
+        Falling(t, fell[t.prefix].previous_month.employed, fell[t.prefix].month.employed) for t in townships
+    ]
+    return sorted(found, key=lambda f: (-f.fall, f.region.code))
+
+
+def region_report(region: Region, month: dt.date) -> Report:
+    """`region`'s figures for `month` (its first day), by child unit, and its falling townships: five
+    queries whatever the number of rows (the policy, the children, the records, the roll, the townships that
+    fell, when any did)."""
+    policy = policy_for(month)
+    months = Months.of(month, policy)
+    children = list(
+        Region.objects.filter(parent=region)
+        .exclude(level=Region.Level.GROUP)
+        .only("id", "code", "name", "level", "prefix")
+        .order_by("code")
+    )
+    child_length = len(children[0].prefix) if children else len(region.prefix)
+    # Above a township the keys go down to townships, so that the falling ones are found in the same query.
+    key_length = (
+        max(child_length, 9) if region.level in (Region.Level.CITY, Region.Level.COUNTY) else child_length
+    )
+    by_key = figures_by_prefix(months, region.prefix, key_length, policy=policy)
+    total = Figures()
+    for figures in by_key.values():
+        total.add(figures)
+    rows: list[UnitRow] = []
+    if children:
+        per_child: dict[str, Figures] = defaultdict(Figures)
+        own = Figures()
+        known = {c.prefix for c in children}
+        for key, figures in by_key.items():
+            if key[:child_length] in known:
+                per_child[key[:child_length]].add(figures)
+            else:
+                own.add(figures)
+        rows = [UnitRow(c, c.name, per_child.get(c.prefix, Figures())) for c in children]
+        if not own.is_empty:
+            rows.insert(0, UnitRow(None, f"{region.name}本级", own))
+    return Report(region, months, policy, total, rows, _falling(region, by_key, key_length))
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    month: dt.date
+    employed: int
+    base_month: dt.date
+    base_employed: int
+
+
+def trend(
+    region: Region, month: dt.date, *, months: int = 12, policy: Policy | None = None
+) -> list[TrendPoint]:
+    """The employed of the `months` months up to `month` and of the same months of the base year (the base
+    year in force on `month`): one query."""
+    policy = policy or policy_for(month)
+    wanted = [e.month_add(month, -k) for k in range(months - 1, -1, -1)]
+    bases = [e.base_month(m, policy.base_year) for m in wanted]
+    counts = dict(
+        Employment.objects.filter(
+            region_range_q(region.prefix), working=True, month__in=sorted(set(wanted) | set(bases))
+        )
+        .values("month")
+        .annotate(n=Count("*"))
+        .order_by()
+        .values_list("month", "n")
+    )
+    return [TrendPoint(m, counts.get(m, 0), b, counts.get(b, 0)) for m, b in zip(wanted, bases, strict=True)]
+
+
+def latest_month(prefix: str, *, until: dt.date) -> dt.date | None:
+    """The latest month with survey records in the subtree, up to `until` (a month's first day)."""
+    return (
+        Employment.objects.filter(region_range_q(prefix), month__lte=until).aggregate(m=Max("month"))["m"]
+        if prefix
+        else Employment.objects.filter(month__lte=until).aggregate(m=Max("month"))["m"]
+    )
