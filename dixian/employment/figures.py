@@ -317,3 +317,147 @@ def latest_month(prefix: str, *, until: dt.date) -> dt.date | None:
         if prefix
         else Employment.objects.filter(month__lte=until).aggregate(m=Max("month"))["m"]
     )
+
+
+# ---- the figures as lines: names, units and how they are written (the page, its workbook and the command) ----
+
+PERSONS, RECORDS, PERCENT, TOWNSHIPS = "人", "条", "%", "个"
+
+
+def value_text(value: Decimal | int | None, unit: str) -> str:
+    if value is None:
+        return "—"  # a ratio over nothing has no value
+    if unit == PERCENT:
+        return f"{value:.2f}%"
+    return f"{value:,}"
+
+
+@dataclass(frozen=True)
+class Line:
+    key: str
+    label: str
+    unit: str
+    value: Decimal | int | None
+
+    @property
+    def text(self) -> str:
+        return value_text(self.value, self.unit)
+
+    def json_value(self) -> int | str | None:
+        """Counts as numbers, percentages as exact strings ("100.03"), a ratio over nothing as null."""
+        if self.value is None or isinstance(self.value, int):
+            return self.value
+        return str(self.value)
+
+
+def headline_lines(report: Report) -> list[Line]:
+    """The unit's headline figures, in the order the page, the workbook and the command show them."""
+    t, months = report.total, report.months
+    base, year_ago = months.base, months.previous_year
+    return [
+        Line("employed", "务工就业人数", PERSONS, t.employed),
+        Line(
+            "base_employed", f"{base.year}年{base.month}月(基准年同期)务工就业人数", PERSONS, t.base.employed
+        ),
+        Line("base_ratio", f"占基准年({report.base_year}年)同期", PERCENT, t.base_ratio),
+        Line(
+            "previous_year_employed",
+            f"{year_ago.year}年{year_ago.month}月(上年同期)务工就业人数",
+            PERSONS,
+            t.previous_year.employed,
+        ),
+        Line("previous_year_ratio", "占上年同期", PERCENT, t.previous_year_ratio),
+        Line("previous_month_employed", "上月务工就业人数", PERSONS, t.previous_month.employed),
+        Line("change_from_previous_month", "较上月增减", PERSONS, t.change_from_previous_month),
+        Line("roll", "劳动力名册人数", PERSONS, t.roll),
+        Line("records", "本月摸排记录", RECORDS, t.records),
+        Line("coverage", "摸排覆盖率", PERCENT, t.coverage),
+        Line("falling_townships", "就业人数较上月下降的乡镇", TOWNSHIPS, len(report.falling)),
+    ]
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """One place tier or channel: employed in the month and in the base month, and the ratio."""
+
+    code: str
+    label: str
+    employed: int
+    base: int
+
+    @property
+    def ratio(self) -> Decimal | None:
+        return percent(self.employed, self.base)
+
+
+def _breakdown(name: str, month: dict[str, int], base: dict[str, int]) -> list[Breakdown]:
+    rows = [
+        Breakdown(str(v.code), v.label, month.get(str(v.code), 0), base.get(str(v.code), 0))
+        for v in e.DICTIONARIES[name].values
+    ]
+    # A working record without its tier or channel (refused by the survey's checks, docs/domain.md §23) would
+    # be counted in the total: shown as such rather than lost.
+    if month.get("") or base.get(""):
+        rows.append(Breakdown("", "未填写", month.get("", 0), base.get("", 0)))
+    return rows
+
+
+def by_tier(figures: Figures) -> list[Breakdown]:
+    return _breakdown("place_tier", figures.month.by_tier, figures.base.by_tier)
+
+
+def by_channel(figures: Figures) -> list[Breakdown]:
+    return _breakdown("channel", figures.month.by_channel, figures.base.by_channel)
+
+
+def report_json(report: Report) -> dict[str, object]:
+    """The figures as JSON for machines (`dixian employment_report --json`): counts as numbers, percentages
+    as exact strings, a ratio over nothing as null."""
+
+    def unit_json(figures: Figures) -> dict[str, object]:
+        return {
+            "roll": figures.roll,
+            "records": figures.records,
+            "coverage": None if figures.coverage is None else str(figures.coverage),
+            "employed": figures.employed,
+            "previous_month_employed": figures.previous_month.employed,
+            "base_employed": figures.base.employed,
+            "base_ratio": None if figures.base_ratio is None else str(figures.base_ratio),
+        }
+
+    def breakdown_json(rows: list[Breakdown]) -> dict[str, object]:
+        return {
+            b.code or "unset": {
+                "label": b.label,
+                "employed": b.employed,
+                "base_employed": b.base,
+                "base_ratio": None if b.ratio is None else str(b.ratio),
+            }
+            for b in rows
+        }
+
+    region = report.region
+    return {
+        "region": region.code,
+        "region_name": region.full_name or region.name,
+        "month": e.month_key(report.month),
+        "base_year": report.base_year,
+        "base_month": e.month_key(report.months.base),
+        "figures": {line.key: line.json_value() for line in headline_lines(report)},
+        "by_tier": breakdown_json(by_tier(report.total)),
+        "by_channel": breakdown_json(by_channel(report.total)),
+        "by_unit": [
+            {"region": row.region.code if row.region else "", "name": row.label, **unit_json(row.figures)}
+            for row in report.rows
+        ],
+        "falling_townships": [
+            {
+                "region": f.region.code,
+                "name": f.region.name,
+                "previous": f.previous,
+                "current": f.current,
+                "fall": f.fall,
+            }
+            for f in report.falling
+        ],
+    }
