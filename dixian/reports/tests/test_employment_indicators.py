@@ -5,16 +5,19 @@ small world of employment/tests/figures_world.py."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dixian.employment.figures import region_report
 from dixian.employment.signals import survey_changed
 from dixian.employment.tests.figures_world import MONTH, build_figures_world
-from dixian.reports.bulletin import TextFigure, TextInput, bulletin_build, compose_text
+from dixian.reports.bulletin import TextFigure, TextInput, bulletin_build, compose_text, number
 from dixian.reports.catalogue import INDICATORS, dim_label, drill_url, indicators_in_order
 from dixian.reports.models import Fact, StaleVillage
 from dixian.reports.periods import Period
@@ -169,3 +172,39 @@ def test_a_survey_change_marks_its_villages_and_the_months_it_moves(today, world
     survey_changed.send(sender=None, person_ids=[fw.workers["chengxi"][0].pk], months=[dt.date(2025, 10, 1)])
     after = set(StaleVillage.objects.values_list("region_code", "period"))
     assert after - before == {(world.far_village.code, "2025-10"), (world.far_village.code, "2025-11")}
+
+
+COUNTS = st.none() | st.integers(0, 2_000_000).map(Decimal)
+PERCENTS = st.none() | st.decimals(min_value=0, max_value=1000, places=2, allow_nan=False)
+CHANGES = st.none() | st.decimals(min_value=-100, max_value=500, places=1, allow_nan=False)
+
+
+@st.composite
+def employment_inputs(draw) -> TextInput:
+    figures = []
+    for code, unit, kind, values in (
+        ("employment_employed", "人", "stock", COUNTS),
+        ("employment_base_ratio", "%", "ratio", PERCENTS),
+        ("employment_coverage", "%", "ratio", PERCENTS),
+        ("employment_falling_townships", "个", "stock", COUNTS),
+    ):
+        if draw(st.booleans()):
+            figures.append(
+                TextFigure(code, unit, kind, draw(values), draw(CHANGES), draw(CHANGES), code=code)
+            )
+    until = draw(st.none() | st.dates(min_value=dt.date(2026, 10, 1), max_value=dt.date(2026, 10, 31)))
+    return TextInput("全市", "县(市、区)", OCTOBER, employment=tuple(figures), until=until)
+
+
+@given(employment_inputs())
+def test_the_paragraph_writes_no_number_that_is_not_one_of_its_figures(t):
+    """Every number of the employment paragraph is one of its figures (as the bulletin writes it), the
+    period's year and month, or the day the figures run to."""
+    text = "".join(compose_text(t))
+    given_numbers = {"2026", "10", "0", "100"} | ({str(t.until.day)} if t.until else set())
+    for f in t.employment:
+        if f.value is not None:
+            given_numbers |= {number(f.value), f"{f.value:.2f}", number(f.value, percent=True)}
+        given_numbers |= {f"{abs(c):.1f}" for c in (f.month_on_month, f.year_on_year) if c is not None}
+    # A thousands separator is followed by three digits (a comma after a number ends a clause).
+    assert set(re.findall(r"\d+(?:,\d{3})*(?:\.\d+)?", text)) <= given_numbers
