@@ -169,15 +169,22 @@ def figures_by_prefix(
                 counts.by_tier[tier] = counts.by_tier.get(tier, 0) + n
                 counts.by_channel[channel] = counts.by_channel.get(channel, 0) + n
     if with_roll:
-        for roll_row in (
-            roll(months.month, prefix=prefix, policy=policy)
-            .annotate(key=Substr("region_code", 1, key_length))
-            .values("key")
-            .annotate(n=Count("*"))
-            .order_by()
-        ):
-            out[roll_row["key"]].roll += roll_row["n"]
+        for key, n in roll_by_prefix(months.month, prefix, key_length, policy=policy).items():
+            out[key].roll += n
     return dict(out)
+
+
+def roll_by_prefix(month: dt.date, prefix: str, key_length: int, *, policy: Policy) -> dict[str, int]:
+    """The labour roll of `month` in the subtree of `prefix`, counted by the first `key_length` digits of the
+    persons' region codes (where they live now): one grouped query."""
+    return {
+        row["key"]: row["n"]
+        for row in roll(month, prefix=prefix, policy=policy)
+        .annotate(key=Substr("region_code", 1, key_length))
+        .values("key")
+        .annotate(n=Count("*"))
+        .order_by()
+    }
 
 
 @dataclass

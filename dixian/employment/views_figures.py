@@ -243,7 +243,8 @@ def _workbook(report: Report, points: list[TrendPoint]) -> HttpResponse:
         "money": book.add_format({"num_format": "#,##0.00"}),
         "date": book.add_format({"num_format": "yyyy-mm-dd"}),
     }
-    title = f"{report.region.full_name or report.region.name} {e.month_label(report.month)}脱贫劳动力和监测劳动力务工就业情况"
+    # Units by their own names: a full name would name the units above the account's (the leak walk).
+    title = f"{report.region.name} {e.month_label(report.month)}脱贫劳动力和监测劳动力务工就业情况"
     base = f"{report.months.base.year}年{report.months.base.month}月"
 
     def pct(value: Decimal | None) -> str:
@@ -311,7 +312,7 @@ def _workbook(report: Report, points: list[TrendPoint]) -> HttpResponse:
         formats,
     )
     for fell in report.falling:
-        falling.write([fell.region.full_name or fell.region.name, fell.previous, fell.current, fell.fall])
+        falling.write([fell.region.name, fell.previous, fell.current, fell.fall])
     falling.finish()
 
     trend_sheet = Sheet(

@@ -135,7 +135,7 @@ def test_workbook_holds_the_same_figures(client, fw, people):
     assert units[1][:5] == ["修水县", 13, 11, "84.62%", 7]
     assert units[1][-1] == "116.67%"
     falling = book.get_sheet_by_name("就业人数下降乡镇").to_python()
-    assert [r[0] for r in falling[1:]] == ["九江市修水县渣津镇", "九江市都昌县都昌镇"]
+    assert [r[0] for r in falling[1:]] == ["渣津镇", "都昌镇"]
     assert falling[1][1:] == [3, 1, 2]
     trend = book.get_sheet_by_name("近12个月").to_python()
     assert trend[-1] == ["2026-10", 9, "2022-10", 8]
