@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -182,12 +183,13 @@ CHANGES = st.none() | st.decimals(min_value=-100, max_value=500, places=1, allow
 @st.composite
 def employment_inputs(draw) -> TextInput:
     figures = []
-    for code, unit, kind, values in (
+    shapes: tuple[tuple[str, str, Literal["stock", "ratio"], st.SearchStrategy], ...] = (
         ("employment_employed", "人", "stock", COUNTS),
         ("employment_base_ratio", "%", "ratio", PERCENTS),
         ("employment_coverage", "%", "ratio", PERCENTS),
         ("employment_falling_townships", "个", "stock", COUNTS),
-    ):
+    )
+    for code, unit, kind, values in shapes:
         if draw(st.booleans()):
             figures.append(
                 TextFigure(code, unit, kind, draw(values), draw(CHANGES), draw(CHANGES), code=code)
