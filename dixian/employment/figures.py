@@ -200,12 +200,13 @@ def roll_by_prefix(month: dt.date, prefix: str, key_length: int, *, policy: Poli
     """The labour roll of `month` in the subtree of `prefix`, counted by the first `key_length` digits of the
     persons' region codes (where they live now): one grouped query."""
     persons = roll(month, policy=policy)
-    if len(prefix) > 6:
+    if len(prefix) > 4:
         persons = persons.filter(region_range_q(prefix))
     elif prefix:
-        # A city's or a county's persons are most of the table: as a code range SQLite read them through the
-        # code index, row by row in code order (9 s for the city, 3 s as a plain scan). A prefix test is no
-        # index range on either database, so the persons are scanned (docs/benchmarks.md "Employment figures").
+        # A city's persons are the whole table: as a code range SQLite read them through the code index, row
+        # by row in code order (9 s, 3 s as a plain scan). A prefix test is no index range on either database,
+        # so they are scanned; a county's (a thirteenth of the city) are still cheaper through the index
+        # (docs/benchmarks.md "Employment figures").
         persons = persons.filter(region_code__startswith=prefix)
     return {
         row["key"]: row["n"]
