@@ -52,13 +52,13 @@ def _in_school_codes() -> list[str]:
 
 
 def _gone(month_end: dt.date) -> Q:
-    """Persons a department reported dead, or moved out with no later return, by `month_end`."""
-    died = DepartmentFact.objects.filter(
-        person_id=OuterRef("pk"), kind=DepartmentFact.Kind.DIED, on__lte=month_end
-    )
-    moved_out = DepartmentFact.objects.filter(
-        person_id=OuterRef("pk"), kind=DepartmentFact.Kind.MOVED_OUT, on__lte=month_end
-    ).exclude(
+    """Persons a department reported dead, or moved out with no later return, by `month_end`.
+
+    As two sets of person ids (`pk IN (SELECT …)`), each computed once by the database, rather than a
+    correlated EXISTS probed for every person: the roll of a city reads ~1.4 million persons, and the probes
+    cost as much as the join itself (docs/benchmarks.md "Employment figures")."""
+    died = DepartmentFact.objects.filter(kind=DepartmentFact.Kind.DIED, on__lte=month_end).values("person_id")
+    moved_out = DepartmentFact.objects.filter(kind=DepartmentFact.Kind.MOVED_OUT, on__lte=month_end).exclude(
         Exists(
             DepartmentFact.objects.filter(
                 person_id=OuterRef("person_id"),
@@ -68,7 +68,7 @@ def _gone(month_end: dt.date) -> Q:
             )
         )
     )
-    return Q(Exists(died)) | Q(Exists(moved_out))
+    return Q(pk__in=died) | Q(pk__in=moved_out.values("person_id"))
 
 
 def roll(month: dt.date, *, prefix: str = "", policy: Policy | None = None) -> QuerySet[Person]:
@@ -76,15 +76,15 @@ def roll(month: dt.date, *, prefix: str = "", policy: Policy | None = None) -> Q
     policy = policy or policy_for(month)
     end = e.month_end(month)
     earliest, latest = e.birth_bounds(month, policy.age_min, policy.age_max)
-    graduated = DepartmentFact.objects.filter(
-        person_id=OuterRef("pk"), kind=DepartmentFact.Kind.GRADUATED, on__lte=end
+    graduated = DepartmentFact.objects.filter(kind=DepartmentFact.Kind.GRADUATED, on__lte=end).values(
+        "person_id"
     )
     qs = Person.objects.filter(
         Q(household__kind=HOUSEHOLD_EX_POOR) | ~Q(household__monitoring_category=""),
         labour_skill__in=e.ROLL_SKILLS,
         birth_date__gte=earliest,
         birth_date__lte=latest,
-    ).exclude(Q(student_status__in=_in_school_codes()) & ~Q(Exists(graduated)))
+    ).exclude(Q(student_status__in=_in_school_codes()) & ~Q(pk__in=graduated))
     qs = qs.exclude(_gone(end))
     if prefix:
         qs = qs.filter(region_range_q(prefix))

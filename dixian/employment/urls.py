@@ -4,7 +4,7 @@ from typing import Any
 
 from django.urls import URLPattern, path
 
-from . import views_groups, views_import, views_mismatch, views_posts
+from . import views_figures, views_groups, views_import, views_mismatch, views_posts
 
 app_name = "employment"
 urlpatterns: list[URLPattern | Any] = []
@@ -35,3 +35,7 @@ urlpatterns += [
 ]
 
 # ---- figures (helper figures: views_figures.py) ----
+urlpatterns += [
+    path("figures/", views_figures.figures, name="figures"),
+    path("figures.xlsx", views_figures.figures_xlsx, name="figures_xlsx"),
+]

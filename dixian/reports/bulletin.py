@@ -27,6 +27,7 @@ from dixian.regions.models import Region
 
 from .catalogue import Indicator, headline_indicators, indicator_get
 from .periods import Period, PeriodError
+from .producers_employment import BULLETIN_CODES as EMPLOYMENT_CODES
 from .producers_funds import BULLETIN_CODES as FUNDS_CODES
 from .selectors import Compared, Ranked, figures_compared, last_refresh, rankings
 
@@ -121,6 +122,7 @@ class TextFigure:
     value: Decimal | None
     month_on_month: Decimal | None = None
     year_on_year: Decimal | None = None
+    code: str = ""  # the indicator's code, for a paragraph that tells given figures in its own words
 
     @property
     def percent(self) -> bool:
@@ -160,6 +162,9 @@ class TextInput:
     until: dt.date | None = None
     # The funds figures (reports/producers_funds.py BULLETIN_CODES): their own paragraph, told last.
     funds: tuple[TextFigure, ...] = ()
+    # The employment figures (reports/producers_employment.py BULLETIN_CODES): their own paragraph, before
+    # the funds'.
+    employment: tuple[TextFigure, ...] = ()
 
 
 def _changes(f: TextFigure) -> str:
@@ -254,9 +259,52 @@ def compose_text(t: TextInput) -> list[str]:
         if s.top:
             text += ",其中" + "、".join(f"{name}{number(v)}{s.unit}" for name, v in s.top)
         paragraphs.append(text + "。")
+    if t.employment:
+        paragraphs.append(employment_text(t))
     if t.funds:
         paragraphs.append(funds_text(t))
     return paragraphs
+
+
+def employment_text(t: TextInput) -> str:
+    """就业监测: the month's employed workers against the base year, the survey's coverage and the townships
+    whose count fell (docs/domain.md §21 "Employment figures"), each figure as it is: a zero said to be zero,
+    a ratio over nothing said to have no data. The ratio to the base year is written to two places (100.03%),
+    and one under 100% is said to be under the base year (the count may not fall below it, §23)."""
+    p = t.period
+    day = f"{t.until.day}日" if t.until else "底"
+    by_code = {f.code: f for f in t.employment}
+    employed = by_code.get("employment_employed")
+    if not any(f.value for f in t.employment):
+        return f"就业监测方面,{p.year}年{p.month}月{t.area}暂无就业信息摸排记录。"
+    clauses = []
+    if employed is not None:
+        if employed.value:
+            clauses.append(f"脱贫劳动力和监测劳动力务工就业{number(employed.value)}人{_changes(employed)}")
+        else:
+            clauses.append("脱贫劳动力和监测劳动力务工就业人数为0")
+    ratio = by_code.get("employment_base_ratio")
+    if ratio is not None:
+        if ratio.value is None:
+            clauses.append("较基准年同期暂无数据")
+        else:
+            under = ",低于基准年同期水平" if ratio.value < 100 else ""
+            clauses.append(f"为基准年同期的{ratio.value:.2f}%{under}")
+    coverage = by_code.get("employment_coverage")
+    if coverage is not None:
+        clauses.append(
+            "摸排覆盖率暂无数据"
+            if coverage.value is None
+            else f"摸排覆盖率{number(coverage.value, percent=True)}%"
+        )
+    falling = by_code.get("employment_falling_townships")
+    if falling is not None:
+        clauses.append(
+            f"务工就业人数较上月下降的乡镇{number(falling.value)}个,已列入月度调度"
+            if falling.value
+            else "没有务工就业人数较上月下降的乡镇"
+        )
+    return f"就业监测方面,截至{p.year}年{p.month}月{day},{t.area}" + ",".join(clauses) + "。"
 
 
 def funds_text(t: TextInput) -> str:
@@ -346,6 +394,7 @@ def text_input(
     empty: bool,
     until: dt.date | None = None,
     funds: Sequence[Compared] = (),
+    employment: Sequence[Compared] = (),
 ) -> TextInput:
     """What the text says, taken from the bulletin's figures (and nothing else). A headline figure that
     has its section by unit (overdue cases) is said there, once."""
@@ -412,6 +461,18 @@ def text_input(
             )
             for c in funds
         ),
+        employment=tuple(
+            TextFigure(
+                name=c.current.indicator.name,
+                unit=c.current.indicator.unit,
+                kind=_kind(c.current.indicator),
+                value=c.current.value,
+                month_on_month=c.month_on_month,
+                year_on_year=c.year_on_year,
+                code=c.current.indicator.code,
+            )
+            for c in employment
+        ),
     )
 
 
@@ -426,8 +487,15 @@ def bulletin_build(region: Region, period: Period) -> Bulletin:
     funds_wanted = [
         ind for code in FUNDS_CODES if (ind := indicator_get(code)) is not None and ind not in wanted
     ]
+    # The employment paragraph's figures likewise.
+    employment_wanted = [
+        ind
+        for code in EMPLOYMENT_CODES
+        if (ind := indicator_get(code)) is not None and ind not in wanted and ind not in funds_wanted
+    ]
     compared = {
-        c.current.indicator.code: c for c in figures_compared(region, period, [*wanted, *funds_wanted])
+        c.current.indicator.code: c
+        for c in figures_compared(region, period, [*wanted, *funds_wanted, *employment_wanted])
     }
     unit_label = UNIT_LABELS.get(region.level, "")
     ranked = rankings(region, period, wanted) if unit_label and wanted else {}
@@ -477,6 +545,7 @@ def bulletin_build(region: Region, period: Period) -> Bulletin:
                     empty=empty,
                     until=until,
                     funds=[compared[ind.code] for ind in funds_wanted],
+                    employment=[compared[ind.code] for ind in employment_wanted],
                 )
             )
         ),

@@ -35,6 +35,7 @@ GROUPS: tuple[str, ...] = (
     "部门数据报送",
     "规则成效",
     "衔接资金与项目",
+    "就业监测",
 )
 
 # (region, period) -> URL of the list behind the number, or None when no list shows it. The lists take the
@@ -72,6 +73,8 @@ class Indicator:
     breakdown_title: str = ""
     # Shown among the headline numbers of the dashboard.
     headline: bool = False
+    # Decimal places of a percentage (1: 95.5 %); the employment ratio to its base year is read to 2 (100.03 %).
+    places: int = 1
 
     @property
     def is_ratio(self) -> bool:

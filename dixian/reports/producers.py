@@ -142,6 +142,7 @@ def ancestors_of(code: str) -> list[str]:
 # The producers, one module per source (imported here so that loading this module registers them all).
 from . import (  # noqa: E402, F401
     producers_alerts,
+    producers_employment,
     producers_funds,
     producers_monitoring,
     producers_registry,

@@ -41,7 +41,8 @@ class Figure:
         ratio = self.numerator / self.denominator
         if self.indicator.is_percent:
             ratio *= 100
-        return ratio.quantize(Decimal("0.1") if self.indicator.is_percent else Decimal("1"), ROUND_HALF_UP)
+        step = Decimal(1).scaleb(-self.indicator.places) if self.indicator.is_percent else Decimal("1")
+        return ratio.quantize(step, ROUND_HALF_UP)
 
     @property
     def empty(self) -> bool:

@@ -153,7 +153,7 @@ def value_text(value: Decimal | None, indicator: Indicator) -> str:
     if value is None:
         return "无数据"
     if indicator.is_percent:
-        return f"{number_text(value, places=1)}%"
+        return f"{number_text(value, places=indicator.places)}%"
     return f"{number_text(value)}{indicator.unit}"
 
 

@@ -249,6 +249,36 @@ def on_project_part(*, instance: Any, raw: bool = False, **_: object) -> None:
         _mark([_code_of(instance, "project")])
 
 
+# --- the employment survey ---------------------------------------------------------------------------------
+
+
+def on_survey_changed(*, person_ids: Iterable[int], months: Iterable[dt.date], **_: object) -> None:
+    """employment's signal (employment/signals.py), sent inside the write's transaction: the villages where
+    the records of these persons and months were made, for each month, the month after (its fall from the
+    previous month, the falling townships) and the same month of every later year (a base year's or a
+    previous year's month is compared with them), up to now (reports/producers_employment.py)."""
+    from dixian.employment.models import Employment
+
+    months = sorted(set(months))
+    person_ids = list(person_ids)
+    if not months or not person_ids:
+        return
+    codes = set(
+        Employment.objects.filter(person_id__in=person_ids, month__in=months)
+        .values_list("region_code", flat=True)
+        .distinct()
+    )
+    if not codes:
+        return
+    today = timezone.localdate()
+    days: set[dt.date] = set()
+    for month in months:
+        days.add(month)
+        days.add(dt.date(month.year + (month.month == 12), month.month % 12 + 1, 1))
+        days.update(dt.date(year, month.month, 1) for year in range(month.year + 1, today.year + 1))
+    _mark(codes, *sorted(days))
+
+
 # --- a screening run ----------------------------------------------------------------------------------------------
 
 
@@ -288,6 +318,7 @@ def triggers_connect() -> None:
     """Called once from ReportsConfig.ready()."""
     from dixian.cases.models import Alert
     from dixian.cases.signals import alert_status_changed
+    from dixian.employment.signals import survey_changed
     from dixian.funds.models import (
         Allocation,
         Arrangement,
@@ -330,3 +361,4 @@ def triggers_connect() -> None:
     post_save.connect(on_project_part, sender=ProjectBudget, dispatch_uid="reports_funds_budget")
     post_save.connect(on_funds_import_batch, sender=FundsImportBatch, dispatch_uid="reports_funds_import")
     screening_run_finished.connect(on_screening_finished, dispatch_uid="reports_screening_finished")
+    survey_changed.connect(on_survey_changed, dispatch_uid="reports_survey_changed")

@@ -73,7 +73,7 @@ def number_text(value: Decimal | None, indicator: Indicator) -> str:
     if value is None:
         return "—"
     if indicator.is_percent:
-        return f"{value:.1f}%"
+        return f"{value:.{indicator.places}f}%"
     if value == value.to_integral_value():
         return f"{int(value):,}"
     return f"{value:,.2f}"

@@ -217,6 +217,9 @@ REGION_CODE_QUERY = {
     # The funds-and-projects page of a unit and its .xlsx (dixian.funds.views_report).
     "funds:report",
     "funds:report_xlsx",
+    # The employment figures page of a unit and its .xlsx (dixian.employment.views_figures).
+    "employment:figures",
+    "employment:figures_xlsx",
 }
 
 # Form data variants of an export, each tried by test_widened_export_returns_only_in_scope_rows.
