@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet
 from django.utils import timezone
 
 from dixian.accounts.capabilities import Capability, user_can
@@ -438,11 +438,53 @@ def keygroups_refresh_all(
     return stats
 
 
+# A survey write of more workers than this (a township's workbook) has its key groups refreshed by a job queued
+# after its commit instead of in its transaction: the refresh reads each person's whole history, about 12 s of
+# CPU for 100,000 workers (docs/benchmarks.md "Key-group refresh"), more than the whole import may take
+# (20,000 rows/s, docs/benchmarks.md "Survey workbook import"). A village's form or a small book stays inline.
+INLINE_LIMIT = 2_000
+
+
 def on_survey_changed(
     sender: object, person_ids: Iterable[int], months: Iterable[dt.date] = (), **_: object
 ) -> None:
-    """Receiver of `employment.signals.survey_changed`: in the write's transaction (docs/domain.md §23)."""
-    keygroups_refresh(person_ids, months)
+    """Receiver of `employment.signals.survey_changed` (docs/domain.md §23): in the write's transaction, or, for
+    a write of more than INLINE_LIMIT workers, a refresh of the smallest region holding them all, queued once
+    the write commits (and not queued twice while one waits)."""
+    ids = sorted(set(person_ids))
+    if len(ids) <= INLINE_LIMIT:
+        keygroups_refresh(ids, months)
+        return
+    lowest: list[str] = []
+    for start in range(0, len(ids), 10_000):  # bounded IN lists (SQLite's parameter limit)
+        got = Person.objects.filter(pk__in=ids[start : start + 10_000]).aggregate(
+            low=Min("region_code"), high=Max("region_code")
+        )
+        lowest += [code for code in (got["low"], got["high"]) if code]
+    prefix = _common_prefix(min(lowest), max(lowest)) if lowest else ""
+    transaction.on_commit(lambda: _refresh_enqueue(prefix))
+
+
+def _common_prefix(first: str, last: str) -> str:
+    """The region code prefix two codes share, cut to a whole level (2 province, 4 city, 6 county, 9 township,
+    12 village digits) so that the job refreshes a real unit."""
+    shared = 0
+    while shared < min(len(first), len(last)) and first[shared] == last[shared]:
+        shared += 1
+    return next((first[:n] for n in (12, 9, 6, 4, 2) if n <= shared), "")
+
+
+def _refresh_enqueue(prefix: str) -> None:
+    from dixian.common.jobs import job_enqueue
+    from dixian.common.models import Job
+    from dixian.screening.services import system_user
+
+    from .jobs import KEYGROUPS_JOB
+
+    waiting = Job.objects.filter(kind=KEYGROUPS_JOB, status=Job.Status.QUEUED)
+    if any(prefix.startswith(str((job.params or {}).get("region") or "")) for job in waiting):
+        return
+    job_enqueue(kind=KEYGROUPS_JOB, owner=system_user(), params={"region": prefix})
 
 
 # ---- overdue (超期未跟进) -------------------------------------------------------------------------------

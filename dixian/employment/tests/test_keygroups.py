@@ -196,6 +196,31 @@ def test_the_survey_signal_refreshes_in_the_writers_transaction(world):
         assert members(p, e.WILLING_IDLE) == [(JAN, None)]
 
 
+def test_a_large_survey_write_queues_one_refresh_of_its_region_after_commit(
+    world, monkeypatch, django_capture_on_commit_callbacks
+):
+    # A township's workbook (more than INLINE_LIMIT workers) refreshes its key groups in a job, not inline.
+    monkeypatch.setattr(kg, "INLINE_LIMIT", 1)
+    p, q = head(world.home), head(world.neighbour)
+    record(p, JAN, working=False, willing=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        survey_changed.send(sender=None, person_ids=[p.pk, q.pk], months=[JAN])
+        assert members(p, e.WILLING_IDLE) == []  # not inline
+    with django_capture_on_commit_callbacks(execute=True):
+        survey_changed.send(sender=None, person_ids=[p.pk, q.pk], months=[JAN])
+    jobs = list(Job.objects.filter(kind=KEYGROUPS_JOB, status=Job.Status.QUEUED))
+    assert len(jobs) == 1  # the second write finds the first job waiting
+    assert jobs[0].params["region"] == "360424100"  # the township of both villages
+    assert q.region_code.startswith(jobs[0].params["region"])
+
+
+def test_common_prefix_is_a_whole_level():
+    assert kg._common_prefix("360423101201", "360423101201") == "360423101201"
+    assert kg._common_prefix("360423101201", "360423101202") == "360423101"
+    assert kg._common_prefix("360423101201", "360423102201") == "360423"
+    assert kg._common_prefix("360423101201", "360424101201") == "3604"
+
+
 def test_overdue_counts_from_entry_or_last_follow_up(world):
     p = head(world.home)
     record(p, JAN, working=False, willing=True, recorded=dt.date(2026, 1, 10))
