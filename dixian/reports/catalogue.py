@@ -35,6 +35,7 @@ GROUPS: tuple[str, ...] = (
     "部门数据报送",
     "规则成效",
     "衔接资金与项目",
+    "易地搬迁",
 )
 
 # (region, period) -> URL of the list behind the number, or None when no list shows it. The lists take the
