@@ -51,7 +51,7 @@ REASONS_SHOWN = 20
 # 户编号 in a textarea: separated by blanks, commas (either width), 、 or semicolons.
 SEPARATORS = re.compile(r"[\s,，、;；]+")
 # A mobile (11 digits from 1) or a fixed line with its area code (0xx(x)-xxxxxxx(x), the dash optional).
-PHONE = re.compile(r"^(?:1\d{10}|0\d{2,3}-?\d{7,8})$")
+PHONE = re.compile(r"^(?:1[0-9]{10}|0[0-9]{2,3}-?[0-9]{7,8})$")  # ASCII digits only (\d takes any script's)
 EVIDENCE_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp", "pdf": "application/pdf"}
 SITE_FIELDS = (
     "name",
