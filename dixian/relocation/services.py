@@ -317,6 +317,9 @@ def households_link(
                     for link in links
                 ]
             )
+            # A bulk write sends no model signal: saving the site tells whoever follows it (the leaders'
+            # figures, reports/triggers.py) that its households changed.
+            site.save(update_fields=["updated_at"])
     except IntegrityError:  # one of them linked meanwhile by someone else
         raise ValidationError(
             {"household_nos": "其中有农户刚刚被他人登记到安置点,本次均未登记,请刷新页面后重新提交"}

@@ -53,3 +53,17 @@ def test_the_dashboard_counts_the_sites_at_their_place_and_above(world):
     RelocationSite.objects.filter(region_code=world.far_village.code).delete()
     facts_refresh(periods=[Period.current()], producers=["relocation"])
     assert fact("relocation.sites", world.city.code) == 1
+
+
+# Committed changes: inside one transaction a village already marked is not marked again (reports/triggers.py).
+@pytest.mark.django_db(transaction=True)
+def test_a_relocation_change_marks_the_figures_stale(world, people):
+    from dixian.relocation import services
+    from dixian.reports.models import StaleVillage
+
+    made = services.site_save(
+        actor=people["county_admin"], data={"name": "良塘安置小区", "kind": "village"}, region=world.village
+    )
+    StaleVillage.objects.all().delete()
+    services.households_link(actor=people["county_admin"], site=made, numbers=world.home.household_no)
+    assert StaleVillage.objects.filter(region_code=world.village.code).exists()
