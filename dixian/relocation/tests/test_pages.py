@@ -260,3 +260,37 @@ def test_the_household_page_shows_the_site_and_the_menu_the_entry(client, world,
     page = text(client.get(reverse("registry:household_detail", args=[world.home.pk])))
     assert sites.town.name in page and reverse("relocation:site_detail", args=[sites.town.pk]) not in page
     assert reverse("relocation:site_list") not in page
+
+
+def test_the_site_page_takes_the_same_number_of_queries_for_more_households(
+    client, world, people, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from dixian.registry.testing import household
+
+    from .helpers import OCTOBER, record
+
+    sites = build_sites(world)
+    client.force_login(people["county_admin"])
+    url = reverse("relocation:site_detail", args=[sites.town.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    for n in range(20):
+        h = household(f"36042410020100{n + 10:02d}", world.village, f"搬迁{n}", 200 + n, members=2)
+        link(sites.town, h)
+        record(h.members.order_by("pk")[0], OCTOBER, n % 2 == 0)
+        SiteProblem.objects.create(
+            site=sites.town,
+            region_code=sites.town.region_code,
+            category="other",
+            description=f"问题{n}",
+            found_on=dt.date(2026, 1, 1),
+            owner="镇",
+            deadline=dt.date(2026, 2, 1),
+        )
+    with django_assert_num_queries(len(few.captured_queries)):
+        page = text(client.get(url))
+    assert 'data-figure="households">23 户 47 人' in page
