@@ -702,7 +702,7 @@ def project_of(h: Household) -> int:
     return project.pk
 
 
-def relocation_of(h: Household) -> dict[str, int]:
+def relocation_of(h: Household) -> tuple[int, int, int, int]:
     """A relocation site in the household's village that houses it, with a resolved problem (its evidence a
     stored PDF) and a project of the village linked (dixian.relocation). Made once per household."""
     from django.core.files.base import ContentFile
@@ -742,12 +742,12 @@ def relocation_of(h: Household) -> dict[str, int]:
         )
         project = planned_project(h.region, code=f"RELOC{h.pk}", name=f"{h.region.name}安置点配套")
         SiteProject.objects.create(site=site, project=project, region_code=site.region_code)
-    return {
-        "site": site.pk,
-        "site_household": site.households.values_list("pk", flat=True).first() or MISSING,
-        "site_problem": site.problems.get().pk,
-        "site_project": site.projects.values_list("pk", flat=True).first() or MISSING,
-    }
+    return (
+        site.pk,
+        site.households.values_list("pk", flat=True).first() or MISSING,
+        site.problems.get().pk,
+        site.projects.values_list("pk", flat=True).first() or MISSING,
+    )
 
 
 def targets_for(
@@ -782,8 +782,12 @@ def targets_for(
         case, attachment = case_of(h)
         measure, assignment = plan_of(h, case)
         funds = funds_records_of(h)
+        site, site_household, site_problem, site_project = relocation_of(h)
         return Targets(
-            **relocation_of(h),
+            site=site,
+            site_household=site_household,
+            site_problem=site_problem,
+            site_project=site_project,
             asset=funds["asset"],
             income=funds["income"],
             entity=funds["entity"],
