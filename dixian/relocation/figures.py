@@ -132,15 +132,27 @@ def survey_month(today: dt.date | None = None) -> dt.date | None:
     return found
 
 
-def labour_exists(month: dt.date, policy: Policy, ref: str = "household_id") -> Exists:
-    """A worker of the household `ref` (an outer household id) on the roll of `month`."""
-    return Exists(roll(month, policy=policy).filter(household_id=OuterRef(ref)))
+def labour_households(month: dt.date, policy: Policy, links: QuerySet[SiteHousehold]) -> QuerySet[Any]:
+    """The ids of the households of `links` with a worker on the roll of `month`: an uncorrelated subquery
+    that the database computes once and looks each link up in. As a correlated EXISTS per household,
+    PostgreSQL re-ran the roll's conditions for every link: at Jiujiang's scale (168 sites, 7,159 households,
+    freshly loaded) the city's figures took about 25 s that way, about 0.5 s this way (2-core machine under
+    load; SQLite about 0.7 s either way)."""
+    return (
+        roll(month, policy=policy)
+        .filter(household_id__in=links.values("household_id"))
+        .values("household_id")
+    )
 
 
-def employed_exists(month: dt.date, policy: Policy, ref: str = "household_id") -> Exists:
-    """A worker of the household `ref` on the roll of `month` and recorded working that month."""
+def employed_households(month: dt.date, policy: Policy, links: QuerySet[SiteHousehold]) -> QuerySet[Any]:
+    """Of those, the households with a worker of the roll recorded working that month."""
     working = Employment.objects.filter(person_id=OuterRef("pk"), month=month, working=True)
-    return Exists(roll(month, policy=policy).filter(Exists(working), household_id=OuterRef(ref)))
+    return (
+        roll(month, policy=policy)
+        .filter(Exists(working), household_id__in=links.values("household_id"))
+        .values("household_id")
+    )
 
 
 def figures_by_site(
@@ -152,12 +164,15 @@ def figures_by_site(
     site_ids = sites.order_by().values("pk")
     out: dict[int, Figures] = defaultdict(Figures)
 
-    links = SiteHousehold.objects.filter(site_id__in=site_ids).order_by().values("site_id")
+    linked = SiteHousehold.objects.filter(site_id__in=site_ids)
+    links = linked.order_by().values("site_id")
     counts: dict[str, Any] = {"households": Count("pk")}
     if month is not None:
         policy = policy_for(month)
-        counts["labour"] = Count("pk", filter=Q(labour_exists(month, policy)))
-        counts["employed"] = Count("pk", filter=Q(employed_exists(month, policy)))
+        counts["labour"] = Count("pk", filter=Q(household_id__in=labour_households(month, policy, linked)))
+        counts["employed"] = Count(
+            "pk", filter=Q(household_id__in=employed_households(month, policy, linked))
+        )
     # The counts are built as a dict (labour and employed only with a survey month): rows read as plain dicts.
     grouped = cast("QuerySet[Any, dict[str, Any]]", links.annotate(**counts))
     for counted in grouped:
@@ -237,7 +252,9 @@ def idle_households(links: QuerySet[SiteHousehold], month: dt.date | None) -> Qu
     if month is None:
         return links.none()
     policy = policy_for(month)
-    return links.filter(labour_exists(month, policy)).exclude(employed_exists(month, policy))
+    return links.filter(household_id__in=labour_households(month, policy, links)).exclude(
+        household_id__in=employed_households(month, policy, links)
+    )
 
 
 @dataclass(frozen=True)
