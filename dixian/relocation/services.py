@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -110,8 +111,6 @@ def _log(
 def phone_clean(value: str) -> str:
     """点长电话 as stored: blanks and full-width digits folded; "" stays ""; anything but a mobile or a fixed
     line with its area code is refused."""
-    import unicodedata
-
     text = re.sub(r"[\s()()]", "", unicodedata.normalize("NFKC", value or ""))
     text = text.replace("—", "-").replace("－", "-")
     if not text:
