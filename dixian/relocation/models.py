@@ -144,7 +144,12 @@ class SiteProject(models.Model):
     class Meta:
         verbose_name = "安置点后续扶持项目"
         verbose_name_plural = "安置点后续扶持项目"
-        constraints = [models.UniqueConstraint(fields=["site", "project"], name="site_project_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "project"], name="site_project_unique"),
+            # A project's money is counted at one site only, so a county's sum never counts it twice
+            # (docs/domain.md §24 "Special funds").
+            models.UniqueConstraint(fields=["project"], name="site_project_once"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.site} {self.project_id}"

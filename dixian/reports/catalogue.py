@@ -36,6 +36,7 @@ GROUPS: tuple[str, ...] = (
     "规则成效",
     "衔接资金与项目",
     "就业监测",
+    "易地搬迁",
 )
 
 # (region, period) -> URL of the list behind the number, or None when no list shows it. The lists take the

@@ -146,4 +146,5 @@ from . import (  # noqa: E402, F401
     producers_funds,
     producers_monitoring,
     producers_registry,
+    producers_relocation,
 )

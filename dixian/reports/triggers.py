@@ -314,6 +314,18 @@ def on_screening_finished(*, run: Any, **_: object) -> None:
         logger.exception("refreshing the alert figures after screening run %s failed", run.pk)
 
 
+# --- relocation follow-up (docs/domain.md §24) ---------------------------------------------------------------
+# The relocation producer recomputes every unit whenever anything is marked (reports/producers_relocation.py):
+# the row's own code is enough. Households are linked by a bulk write, after which the service saves the site.
+
+
+def on_relocation_row(*, instance: Any, raw: bool = False, **_: object) -> None:
+    """A site saved (its facts, or households linked to it), a problem, a project link or a household's link
+    written or removed."""
+    if not raw:
+        _mark([instance.region_code])
+
+
 def triggers_connect() -> None:
     """Called once from ReportsConfig.ready()."""
     from dixian.cases.models import Alert
@@ -362,3 +374,13 @@ def triggers_connect() -> None:
     post_save.connect(on_funds_import_batch, sender=FundsImportBatch, dispatch_uid="reports_funds_import")
     screening_run_finished.connect(on_screening_finished, dispatch_uid="reports_screening_finished")
     survey_changed.connect(on_survey_changed, dispatch_uid="reports_survey_changed")
+    from dixian.relocation.models import RelocationSite, SiteHousehold, SiteProblem, SiteProject
+
+    for relocation_model in (RelocationSite, SiteHousehold, SiteProblem, SiteProject):
+        name = relocation_model.__name__
+        post_save.connect(
+            on_relocation_row, sender=relocation_model, dispatch_uid=f"reports_relocation_{name}"
+        )
+        post_delete.connect(
+            on_relocation_row, sender=relocation_model, dispatch_uid=f"reports_relocation_d_{name}"
+        )

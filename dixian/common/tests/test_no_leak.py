@@ -200,6 +200,22 @@ FILL: dict[str, dict[str, str]] = {
         ("employment:post_detail", "employment:post_edit", "employment:post_assign"), {"pk": "public_post"}
     ),
     **dict.fromkeys(("employment:holding_end", "employment:payment_new"), {"pk": "post_holding"}),
+    # Relocation follow-up (dixian.relocation.views): a site in the household's village that houses it, with a
+    # resolved problem whose evidence is stored, and a project of the village linked to it.
+    **dict.fromkeys(
+        (
+            "relocation:site_detail",
+            "relocation:site_edit",
+            "relocation:household_link",
+            "relocation:problem_new",
+            "relocation:project_link",
+        ),
+        {"pk": "site"},
+    ),
+    "relocation:household_unlink": {"pk": "site", "link_pk": "site_household"},
+    "relocation:problem_resolve": {"pk": "site", "problem_pk": "site_problem"},
+    "relocation:problem_evidence": {"pk": "site", "problem_pk": "site_problem"},
+    "relocation:project_unlink": {"pk": "site", "link_pk": "site_project"},
 }
 
 # Pages that take a unit by its code in the query string (?region=<code>): a unit out of the account's
@@ -388,6 +404,11 @@ class Targets:
     key_group_member: int = 10**9
     public_post: int = 10**9
     post_holding: int = 10**9
+    # dixian.relocation: a site in the household's village housing it, its link, a problem and a project link.
+    site: int = 10**9
+    site_household: int = 10**9
+    site_problem: int = 10**9
+    site_project: int = 10**9
 
 
 MISSING = 10**9  # a primary key that exists nowhere
@@ -701,6 +722,54 @@ def project_of(h: Household) -> int:
     return project.pk
 
 
+def relocation_of(h: Household) -> tuple[int, int, int, int]:
+    """A relocation site in the household's village that houses it, with a resolved problem (its evidence a
+    stored PDF) and a project of the village linked (dixian.relocation). Made once per household."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from dixian.funds.testing import planned_project
+    from dixian.monitoring.testing import SMALL_PDF
+    from dixian.regions.models import Region
+    from dixian.relocation.models import RelocationSite, SiteHousehold, SiteProblem, SiteProject
+
+    site = RelocationSite.objects.filter(name=f"安置点{h.pk}").first()
+    if site is None:
+        county = Region.objects.get(code=h.region.code[:6] + "000000")
+        site = RelocationSite.objects.create(
+            name=f"安置点{h.pk}",
+            county=county,
+            region=h.region,
+            region_code=h.region.code,
+            kind="village",
+            chief_name="点长",
+            chief_phone=ACCOUNT_PHONE.format(h.pk),
+        )
+        SiteHousehold.objects.create(site=site, household=h, region_code=h.region_code)
+        evidence = f"relocation/problems/leak{h.pk}.pdf"
+        default_storage.save(evidence, ContentFile(SMALL_PDF))
+        SiteProblem.objects.create(
+            site=site,
+            region_code=site.region_code,
+            category="facilities",
+            description=f"{h.head_name}家漏水",
+            found_on=dt.date(2026, 3, 1),
+            owner="镇政府",
+            deadline=dt.date(2026, 4, 1),
+            resolved_on=dt.date(2026, 3, 20),
+            resolution="已修复",
+            evidence=evidence,
+        )
+        project = planned_project(h.region, code=f"RELOC{h.pk}", name=f"{h.region.name}安置点配套")
+        SiteProject.objects.create(site=site, project=project, region_code=site.region_code)
+    return (
+        site.pk,
+        site.households.values_list("pk", flat=True).first() or MISSING,
+        site.problems.get().pk,
+        site.projects.values_list("pk", flat=True).first() or MISSING,
+    )
+
+
 def targets_for(
     world: World, visible: set[int], job: Job, batch: ImportBatch | None = None, user: User | None = None
 ) -> tuple[Targets, Targets | None]:
@@ -734,10 +803,15 @@ def targets_for(
         measure, assignment = plan_of(h, case)
         funds = funds_records_of(h)
         jobs = employment_records_of(h)
+        site, site_household, site_problem, site_project = relocation_of(h)
         return Targets(
             key_group_member=jobs["key_group_member"],
             public_post=jobs["public_post"],
             post_holding=jobs["post_holding"],
+            site=site,
+            site_household=site_household,
+            site_problem=site_problem,
+            site_project=site_project,
             asset=funds["asset"],
             income=funds["income"],
             entity=funds["entity"],
@@ -774,6 +848,7 @@ def targets_for(
         consistency_finding_in(h)
         funds_records_of(h)
         employment_records_of(h)
+        relocation_of(h)
     visible_batch = batch.pk if batch is not None and not batch_hidden else MISSING
     return (
         of(outside[0] if outside else None, hidden_batch),
