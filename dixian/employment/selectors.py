@@ -1,0 +1,202 @@
+"""Reads of the roll and the monthly survey (docs/domain.md §23), scoped to the account's subtree.
+
+Every list starts from the labour roll of the month (`roll.roll`, read from the registry) inside the
+account's region (or the region picked below it); the month's and the previous month's records are read
+for the shown workers in one query each, so a page costs the same number of queries whatever its length.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from dixian.common.access import code_in_scope, user_prefix
+from dixian.domain import employment as e
+from dixian.domain.dictionaries import EX_POOR
+from dixian.regions.models import Region
+from dixian.registry.models import Person
+
+from . import roll as labour_roll
+from .models import DepartmentFact, Employment
+from .validation import FIELDS, carried_months_worked
+
+if TYPE_CHECKING:
+    from dixian.accounts.models import User
+
+# Filters of the roll (劳动力名册).
+KINDS = {"ex_poor": "脱贫劳动力", "monitored": "监测劳动力"}
+RECORDED = {"yes": "本月已摸排", "no": "本月未摸排"}
+# The 人社 facts that pre-fill a worker with no record yet (docs/domain.md §23).
+PREFILL_FACTS = (
+    DepartmentFact.Kind.EMPLOYED,
+    DepartmentFact.Kind.UNEMPLOYED,
+    DepartmentFact.Kind.INSURANCE_STOPPED,
+)
+
+
+def village_for_user(user: User, code: str) -> Region:
+    """The village `code` inside the account's subtree; 404 otherwise (outside and nowhere answer alike)."""
+    if not code_in_scope(user, code):
+        raise Http404("没有找到该村。")
+    village = Region.objects.filter(code=code, level=Region.Level.VILLAGE).first()
+    if village is None:
+        raise Http404("没有找到该村。")
+    return village
+
+
+def person_for_user(user: User, pk: int) -> Person:
+    """A registry person of the account's subtree, with its household; 404 otherwise."""
+    prefix = user_prefix(user)
+    person = Person.objects.select_related("household").filter(pk=pk).first()
+    if person is None or prefix is None or not person.region_code.startswith(prefix):
+        raise Http404("没有找到该人员。")
+    return person
+
+
+def kind_of(person: Person) -> str:
+    """脱贫劳动力 or 监测劳动力 (a 脱贫户 that is also monitored counts as 脱贫, roll.ROLL_KINDS)."""
+    return labour_roll.ROLL_KINDS[labour_roll.roll_kind(person.household.kind)]
+
+
+def roll_qs(
+    user: User,
+    month: dt.date,
+    *,
+    region: Region | None = None,
+    kind: str = "",
+    recorded: str = "",
+) -> QuerySet[Person]:
+    """The roll of `month` in the account's subtree (or `region`, already resolved inside it), filtered by
+    脱贫 / 监测 and by recorded or not this month, in the registry's order (place, household, person)."""
+    prefix = region.prefix if region is not None else user_prefix(user)
+    if prefix is None:
+        return Person.objects.none()
+    qs = labour_roll.roll(month, prefix=prefix).select_related("household")
+    if kind == "ex_poor":
+        qs = qs.filter(household__kind=EX_POOR)
+    elif kind == "monitored":
+        qs = qs.exclude(household__kind=EX_POOR)
+    if recorded in RECORDED:
+        this_month = Exists(Employment.objects.filter(person_id=OuterRef("pk"), month=month))
+        qs = qs.filter(this_month if recorded == "yes" else ~this_month)
+    return qs.order_by("region_code", "household_id", "pk")
+
+
+def records_of(person_ids: Iterable[int], month: dt.date) -> dict[int, Employment]:
+    """The month's records of these persons, by person id (one query)."""
+    ids = list(person_ids)
+    if not ids:
+        return {}
+    return {r.person_id: r for r in Employment.objects.filter(month=month, person_id__in=ids)}
+
+
+def place_names(codes: Iterable[str]) -> dict[str, str]:
+    """The village (and group) names of region codes, by code (one query)."""
+    wanted = {c for code in codes for c in (code, code[:12])}
+    if not wanted:
+        return {}
+    names = dict(Region.objects.filter(code__in=wanted).values_list("code", "name"))
+    out = {}
+    for code in wanted:
+        village = names.get(code[:12], "")
+        group = names.get(code, "") if len(code) > 12 else ""
+        out[code] = f"{village}{group}"
+    return out
+
+
+@dataclass
+class WorkerRow:
+    person: Person
+    kind: str
+    record: Employment | None  # this month's
+    previous: Employment | None  # last month's
+
+
+def village_sheet(village: Region, month: dt.date, *, only_missing: bool = False) -> list[WorkerRow]:
+    """Every roll worker of `village` in `month`, with this month's and last month's records: three queries,
+    however many workers."""
+    people = list(
+        labour_roll.roll(month, prefix=village.prefix)
+        .select_related("household")
+        .order_by("household__household_no", "pk")
+    )
+    ids = [p.pk for p in people]
+    this_month = records_of(ids, month)
+    before = records_of(ids, e.month_add(month, -1))
+    rows = [WorkerRow(p, kind_of(p), this_month.get(p.pk), before.get(p.pk)) for p in people]
+    if only_missing:
+        rows = [r for r in rows if r.record is None]
+    return rows
+
+
+@dataclass
+class Prefill:
+    values: dict[str, Any]
+    source: str  # what the form was filled from, in Chinese ("" when nothing)
+    record: Employment | None  # this month's record, when there is one
+
+
+def prefill_for(person: Person, month: dt.date) -> Prefill:
+    """What the worker's form starts from (docs/domain.md §23): this month's record; else the latest record
+    before it (months worked carried into this month); else the latest 人社 fact up to the month's end
+    (就业登记 with employer: working; 失业登记 / 社保断缴: not working)."""
+    current = Employment.objects.filter(person=person, month=month).first()
+    if current is not None:
+        return Prefill({f: getattr(current, f) for f in FIELDS}, "本月已录入的摸排记录", current)
+    last = Employment.objects.filter(person=person, month__lt=month).order_by("-month").first()
+    if last is not None:
+        values = {f: getattr(last, f) for f in FIELDS}
+        values["months_worked"] = carried_months_worked(
+            last.months_worked, bool(last.working), last.month, month
+        )
+        values["note"] = ""
+        return Prefill(values, f"{e.month_label(last.month)}的摸排记录", None)
+    fact = (
+        DepartmentFact.objects.filter(person=person, kind__in=PREFILL_FACTS, on__lte=e.month_end(month))
+        .order_by("-on", "-pk")
+        .first()
+    )
+    if fact is not None:
+        working = fact.kind == DepartmentFact.Kind.EMPLOYED
+        values = {"working": working, "employer": fact.employer if working else ""}
+        return Prefill(values, f"人社部门{fact.get_kind_display()}({fact.on:%Y-%m-%d})", None)
+    return Prefill({}, "", None)
+
+
+def latest_fact(person: Person, month: dt.date) -> DepartmentFact | None:
+    """The latest 人社 fact up to the month's end (shown beside the form for a look)."""
+    return (
+        DepartmentFact.objects.filter(person=person, kind__in=PREFILL_FACTS, on__lte=e.month_end(month))
+        .order_by("-on", "-pk")
+        .first()
+    )
+
+
+def export_rows(
+    qs: QuerySet[Person], month: dt.date, *, chunk: int = 2000
+) -> Iterator[tuple[Person, Employment | None]]:
+    """The roll's persons with their record of the month, read in chunks of `chunk` (a county's roll
+    streams without holding it in memory)."""
+    last_key: tuple[str, int, int] | None = None
+    while True:
+        page = qs
+        if last_key is not None:
+            code, household, pk = last_key
+            page = page.filter(
+                Q(region_code__gt=code)
+                | Q(region_code=code, household_id__gt=household)
+                | Q(region_code=code, household_id=household, pk__gt=pk)
+            )
+        people = list(page[:chunk])
+        if not people:
+            return
+        records = records_of([p.pk for p in people], month)
+        for p in people:
+            yield p, records.get(p.pk)
+        tail = people[-1]
+        last_key = (tail.region_code, tail.household_id, tail.pk)
