@@ -24,6 +24,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.html import escape
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dixian.accounts.capabilities import Capability, capability_required, user_can
@@ -45,6 +46,7 @@ from dixian.domain import employment as e
 from dixian.domain.dictionaries import ParseError
 from dixian.regions.models import Region
 
+from . import roll as labour_roll
 from . import selectors, services
 from .forms import RollFilterForm, SurveyForm
 from .models import Employment
@@ -444,7 +446,7 @@ def survey_carry(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     except (ValidationError, PermissionDenied) as exc:
         text = "".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
         if request.htmx:
-            return HttpResponse(f'<p class="notice warn" role="alert">{_escape(text)}</p>', status=200)
+            return HttpResponse(f'<p class="notice warn" role="alert">{escape(text)}</p>', status=200)
         messages.error(request, text)
         return redirect(back)
     if request.htmx and person_ids is not None and len(person_ids) == 1:
@@ -454,12 +456,6 @@ def survey_carry(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         return render(request, "employment/partials/_survey_row_carried.html", context)
     messages.success(request, result.message(month))
     return redirect(back)
-
-
-def _escape(text: str) -> str:
-    from django.utils.html import escape
-
-    return escape(text)
 
 
 # ---- one worker's month ----------------------------------------------------------------------------------
@@ -493,6 +489,8 @@ def worker_form(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 return redirect(f"{back}#worker-{person.pk}")
     else:
         form = SurveyForm(initial=SurveyForm.initial_from(prefill.values, pii=pii), pii=pii, hidden=hidden)
+    if request.method == "GET" and person.pk not in labour_roll.on_roll([person.pk], month):
+        notices.append(services.not_on_roll_message(person, month))
     log_access(request, household=person.household, persons=[person], fields=("name", "employer", "wage"))
     fact = selectors.latest_fact(person, month)
     return render(

@@ -151,9 +151,10 @@ def test_not_on_roll_is_refused_on_the_form(client, people, spouse):
     spouse.labour_skill = "none"
     spouse.save()
     client.force_login(people["village_officer"])
+    assert "劳动力名册上" in client.get(form_url(spouse)).content.decode()  # said before anything is typed
     data = {
         "month": e.month_key(this_month()),
-        **{k: v for k, v in {"working": "0", "not_working_reason": "no_job", "willing": "1"}.items()},
+        **{"working": "0", "not_working_reason": "no_job", "willing": "1"},
     }
     page = client.post(form_url(spouse), data).content.decode()
     assert "不在" in page and "劳动力名册上" in page
