@@ -220,7 +220,7 @@ def run_child(backend: str, rounds: int, requests: int) -> dict[str, Any]:
             response = client.get(url)
         assert response.status_code == 200, (name, response.status_code)
         queries[name] = len(captured.captured_queries)
-    shown = client.get(pages["survey"]).content.decode().count('class="worker')
+    shown = client.get(pages["survey"]).content.decode().count('<li id="worker-')
     results: dict[str, list[dict[str, float]]] = {name: [] for name in pages}
     for _ in range(rounds):
         for name, url in pages.items():

@@ -8,7 +8,7 @@ for the shown workers in one query each, so a page costs the same number of quer
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -87,12 +87,21 @@ def roll_qs(
     return qs.order_by("region_code", "household_id", "pk")
 
 
-def records_of(person_ids: Iterable[int], month: dt.date) -> dict[int, Employment]:
-    """The month's records of these persons, by person id (one query)."""
+# What a one-line summary of a record reads (views_survey.record_summary): the lists load only these.
+SUMMARY_FIELDS = ("person_id", "working", "place_tier", "channel", "not_working_reason", "willing", "source")
+
+
+def records_of(
+    person_ids: Iterable[int], month: dt.date, *, fields: tuple[str, ...] = ()
+) -> dict[int, Employment]:
+    """The month's records of these persons, by person id (one query); `fields`: only those columns."""
     ids = list(person_ids)
     if not ids:
         return {}
-    return {r.person_id: r for r in Employment.objects.filter(month=month, person_id__in=ids)}
+    qs = Employment.objects.filter(month=month, person_id__in=ids)
+    if fields:
+        qs = qs.only(*fields)
+    return {r.person_id: r for r in qs}
 
 
 def place_names(codes: Iterable[str]) -> dict[str, str]:
@@ -109,29 +118,76 @@ def place_names(codes: Iterable[str]) -> dict[str, str]:
     return out
 
 
+# Labels of the coded fields a summary shows (the model's choices are these dictionaries).
+_LABELS: dict[str, dict[str, str]] = {
+    name: dict(e.choices(name)) for name in ("place_tier", "channel", "not_working_reason")
+}
+_SKILLS: dict[str, str] = {str(k): str(v) for k, v in Person._meta.get_field("labour_skill").flatchoices}
+
+
+def summary_of(record: Mapping[str, Any] | Employment | None) -> str:
+    """One line of a record, without personal data: 务工 · 省外(跨省) · 劳务输出, or 未务工 · 照料家庭 · 有就业意愿
+    (a record or the mapping of its SUMMARY_FIELDS)."""
+    if record is None:
+        return ""
+
+    def get(name: str) -> Any:
+        return record.get(name) if isinstance(record, Mapping) else getattr(record, name)
+
+    if get("working"):
+        parts = [
+            "务工",
+            _LABELS["place_tier"].get(str(get("place_tier")), ""),
+            _LABELS["channel"].get(str(get("channel")), ""),
+        ]
+    else:
+        answer = get("willing")
+        willing = "" if answer is None else ("有就业意愿" if answer else "无就业意愿")
+        parts = ["未务工", _LABELS["not_working_reason"].get(str(get("not_working_reason")), ""), willing]
+    return " · ".join(p for p in parts if p)
+
+
 @dataclass
 class WorkerRow:
-    person: Person
+    pk: int
+    name: str
+    skill: str
+    head_name: str
     kind: str
-    record: Employment | None  # this month's
-    previous: Employment | None  # last month's
+    record: dict[str, Any] | None  # this month's (SUMMARY_FIELDS)
+    previous: dict[str, Any] | None  # last month's
 
 
-def village_sheet(village: Region, month: dt.date, *, only_missing: bool = False) -> list[WorkerRow]:
+def _summaries(ids: list[int], month: dt.date) -> dict[int, dict[str, Any]]:
+    if not ids:
+        return {}
+    rows = Employment.objects.filter(month=month, person_id__in=ids).values(*SUMMARY_FIELDS)
+    return {r["person_id"]: r for r in rows}
+
+
+def village_sheet(village: Region, month: dt.date) -> list[WorkerRow]:
     """Every roll worker of `village` in `month`, with this month's and last month's records: three queries,
-    however many workers."""
+    however many workers, read as plain rows (a village holds hundreds: bench/bench_survey_page.py)."""
     people = list(
         labour_roll.roll(month, prefix=village.prefix)
-        .select_related("household")
         .order_by("household__household_no", "pk")
+        .values_list("pk", "name", "labour_skill", "household__kind", "household__head_name")
     )
-    ids = [p.pk for p in people]
-    this_month = records_of(ids, month)
-    before = records_of(ids, e.month_add(month, -1))
-    rows = [WorkerRow(p, kind_of(p), this_month.get(p.pk), before.get(p.pk)) for p in people]
-    if only_missing:
-        rows = [r for r in rows if r.record is None]
-    return rows
+    ids = [p[0] for p in people]
+    this_month = _summaries(ids, month)
+    before = _summaries(ids, e.month_add(month, -1))
+    return [
+        WorkerRow(
+            pk,
+            name,
+            _SKILLS.get(skill, skill),
+            head_name,
+            labour_roll.ROLL_KINDS[labour_roll.roll_kind(kind)],
+            this_month.get(pk),
+            before.get(pk),
+        )
+        for pk, name, skill, kind, head_name in people
+    ]
 
 
 @dataclass

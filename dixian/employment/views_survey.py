@@ -196,16 +196,7 @@ def _roll_qs(request: AuthenticatedHttpRequest, query: RollQuery) -> Any:
     )
 
 
-def record_summary(record: Employment | None) -> str:
-    """One line of a record, without personal data: 务工 · 省外 · 劳务输出, or 未务工 · 照料家庭 · 有意愿."""
-    if record is None:
-        return ""
-    if record.working:
-        parts = ["务工", record.get_place_tier_display(), record.get_channel_display()]
-    else:
-        willing = {True: "有就业意愿", False: "无就业意愿", None: ""}[record.willing]
-        parts = ["未务工", record.get_not_working_reason_display(), willing]
-    return " · ".join(p for p in parts if p)
+record_summary = selectors.summary_of
 
 
 @capability_required(Capability.EMPLOYMENT_VIEW)
@@ -215,7 +206,7 @@ def roll_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form, query = _roll_query(request)
     page = paginate(_roll_qs(request, query), request.GET.get("page"), per_page=PAGE_SIZE)
     people = page.rows
-    records = selectors.records_of([p.pk for p in people], query.month)
+    records = selectors.records_of([p.pk for p in people], query.month, fields=selectors.SUMMARY_FIELDS)
     places = selectors.place_names(p.region_code for p in people)
     pii = may_view_pii(user)
     today = timezone.localdate()
@@ -390,33 +381,48 @@ def survey_start(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _sheet_context(
-    request: AuthenticatedHttpRequest, village: Region, month: dt.date, only_missing: bool
+    request: AuthenticatedHttpRequest,
+    village: Region,
+    month: dt.date,
+    only_missing: bool,
+    *,
+    sheet: list[selectors.WorkerRow] | None = None,
 ) -> dict[str, Any]:
-    all_rows = selectors.village_sheet(village, month)
+    all_rows = sheet if sheet is not None else selectors.village_sheet(village, month)
     recorded = sum(1 for r in all_rows if r.record is not None)
     carriable = sum(1 for r in all_rows if r.record is None and r.previous is not None)
     rows = [r for r in all_rows if r.record is None] if only_missing else all_rows
+    # One reverse for the page, not one per worker: a village holds hundreds (bench/bench_survey_page.py).
+    form_base = reverse("employment:worker_form", args=[0]).removesuffix("0/")
+    query = f"?month={e.month_key(month)}"
     return {
         "village": village,
         "nav": month_nav(month, timezone.localdate()),
-        "rows": [_row(r) for r in rows],
+        "rows": [_row(r, f"{form_base}{{}}/{query}") for r in rows],
         "total": len(all_rows),
         "recorded": recorded,
         "missing": len(all_rows) - recorded,
         "carriable": carriable,
         "only_missing": only_missing,
         "may_record": user_can(request.user, Capability.EMPLOYMENT_SURVEY),
+        "carry_url": reverse("employment:survey_carry", args=[village.code]),
     }
 
 
-def _row(row: selectors.WorkerRow) -> dict[str, Any]:
+def _row(row: selectors.WorkerRow, form_url: str) -> dict[str, Any]:
+    """What a worker's card shows, made here once (the template only places it)."""
+    record = row.record
     return {
-        "person": row.person,
-        "kind": row.kind,
-        "record": row.record,
-        "previous": row.previous,
-        "now": record_summary(row.record),
+        "pk": row.pk,
+        "name": row.name,
+        "about": f"{row.kind} · {row.skill} · 户主 {row.head_name}",
         "before": record_summary(row.previous),
+        "now": record_summary(record),
+        "recorded": record is not None,
+        "working": bool(record is not None and record["working"]),
+        "carried": record is not None and record["source"] == Employment.Source.CARRIED,
+        "may_carry": record is None and row.previous is not None,
+        "form_url": form_url.format(row.pk),
     }
 
 
@@ -450,9 +456,10 @@ def survey_carry(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         messages.error(request, text)
         return redirect(back)
     if request.htmx and person_ids is not None and len(person_ids) == 1:
-        rows = [r for r in selectors.village_sheet(village, month) if r.person.pk == person_ids[0]]
-        context = _sheet_context(request, village, month, False)
-        context.update(row=_row(rows[0]) if rows else None, message=result.message(month), oob=True)
+        sheet = selectors.village_sheet(village, month)
+        context = _sheet_context(request, village, month, False, sheet=sheet)
+        row = next((r for r in context["rows"] if r["pk"] == person_ids[0]), None)
+        context.update(row=row, message=result.message(month), oob=True)
         return render(request, "employment/partials/_survey_row_carried.html", context)
     messages.success(request, result.message(month))
     return redirect(back)
