@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from dixian.common.access import code_in_scope, user_prefix
+from dixian.common.access import code_in_scope, region_range_q, user_prefix
 from dixian.domain import employment as e
 from dixian.domain.dictionaries import EX_POOR
 from dixian.regions.models import Region
@@ -145,6 +145,18 @@ def summary_of(record: Mapping[str, Any] | Employment | None) -> str:
         willing = "" if answer is None else ("有就业意愿" if answer else "无就业意愿")
         parts = ["未务工", _LABELS["not_working_reason"].get(str(get("not_working_reason")), ""), willing]
     return " · ".join(p for p in parts if p)
+
+
+def place_names_under(prefix: str) -> dict[str, str]:
+    """The names of every village and group under `prefix`, by code (one query, for an export)."""
+    rows = Region.objects.filter(
+        region_range_q(prefix, "code"), level__in=(Region.Level.VILLAGE, Region.Level.GROUP)
+    ).values_list("code", "name")
+    names = dict(rows)
+    return {
+        code: (f"{names.get(code[:12], '')}{name}" if len(code) > 12 else name)
+        for code, name in names.items()
+    }
 
 
 @dataclass

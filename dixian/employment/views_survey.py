@@ -285,11 +285,11 @@ def roll_xlsx(request: AuthenticatedHttpRequest) -> HttpResponse:
     columns = list(ROLL_COLUMNS)
     columns[6] = (birth_date_label(pii=pii), 12)
     sheet = Sheet(book, f"劳动力名册{e.month_key(query.month)}", columns, formats)
-    places: dict[str, str] = {}
+    places = selectors.place_names_under(
+        query.region.prefix if query.region else (user.region.prefix if user.region else "")
+    )
     count = 0
     for person, record in selectors.export_rows(qs, query.month):
-        if person.region_code not in places:
-            places.update(selectors.place_names([person.region_code]))
         r = record
         sheet.write(
             [
@@ -451,15 +451,20 @@ def survey_carry(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         result = services.survey_carry_over(request.user, village, month, person_ids)
     except (ValidationError, PermissionDenied) as exc:
         text = "".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-        if request.htmx:
-            return HttpResponse(f'<p class="notice warn" role="alert">{escape(text)}</p>', status=200)
+        if request.htmx:  # the refusal goes to the page's message line; the worker's card stays
+            response = HttpResponse(
+                f'<p id="survey-message" class="notice warn" role="alert">{escape(text)}</p>'
+            )
+            response["HX-Retarget"] = "#survey-message"
+            response["HX-Reswap"] = "outerHTML"
+            return response
         messages.error(request, text)
         return redirect(back)
     if request.htmx and person_ids is not None and len(person_ids) == 1:
         sheet = selectors.village_sheet(village, month)
         context = _sheet_context(request, village, month, False, sheet=sheet)
         row = next((r for r in context["rows"] if r["pk"] == person_ids[0]), None)
-        context.update(row=row, message=result.message(month), oob=True)
+        context.update(rows=[row] if row else [], message=result.message(month), oob=True)
         return render(request, "employment/partials/_survey_row_carried.html", context)
     messages.success(request, result.message(month))
     return redirect(back)
