@@ -178,6 +178,18 @@ def text_shown(text: str | None, *, pii: bool) -> str:
     return (text or "") if pii else mask_text(text or "")
 
 
+# Where a worker works and what it earns (the employment survey, docs/domain.md §23; docs/security.md §1):
+# personal data, shown only with the right. Place tier and channel stay (the figures count by them).
+WORK_FIELDS = frozenset({"employer", "wage_band"})
+
+
+def work_shown(value: str | None, *, pii: bool) -> str:
+    """An employer, workshop or workplace, or a wage band: the value itself, or HIDDEN (empty stays empty)."""
+    if not value:
+        return ""
+    return value if pii else HIDDEN
+
+
 def health_feed_hidden(feed: str, *, pii: bool) -> bool:
     """Whether a department feed's rows must not be shown at all (health data without the right)."""
     return not pii and feed in HEALTH_FEEDS
@@ -255,7 +267,7 @@ def field_masked(name: str, value: Any, *, pii: bool) -> str | None:
     (the viewer has the right, the field holds no personal data, or there is no value)."""
     if pii or value in (None, ""):
         return None
-    if name in HEALTH_FIELDS:
+    if name in HEALTH_FIELDS or name in WORK_FIELDS:
         return HIDDEN
     mask = _FIELD_MASKS.get(name)
     return mask(str(value)) if mask else None

@@ -298,6 +298,11 @@ def build_scene(world, people, drawn: list[Member], household_phone: str, spelli
         reverse("declarations:detail", args=[declaration.pk]),
         reverse("links:queue"),
         reverse("feeds:delivery_detail", args=[delivery.pk]),
+        # The labour roll, its workbook, the village's monthly survey and a worker's form (docs/domain.md §23).
+        reverse("employment:roll_list"),
+        reverse("employment:roll_xlsx"),
+        reverse("employment:survey_village", args=[village.code]),
+        reverse("employment:worker_form", args=[head.pk]),
     ]
     exports = [
         (reverse("registry:household_export"), {"sheets": "persons"}),

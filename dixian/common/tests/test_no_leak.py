@@ -216,6 +216,11 @@ FILL: dict[str, dict[str, str]] = {
     "relocation:problem_resolve": {"pk": "site", "problem_pk": "site_problem"},
     "relocation:problem_evidence": {"pk": "site", "problem_pk": "site_problem"},
     "relocation:project_unlink": {"pk": "site", "link_pk": "site_project"},
+    # The village's monthly survey and its 本月无变化 (dixian.employment.views_survey): the household's village;
+    # a worker's form: the household's head (on the labour roll: 脱贫户, working age, 普通劳动力).
+    "employment:survey_village": {"code": "village"},
+    "employment:survey_carry": {"code": "village"},
+    "employment:worker_form": {"pk": "person"},
 }
 
 # Pages that take a unit by its code in the query string (?region=<code>): a unit out of the account's
