@@ -1047,6 +1047,12 @@ def _check_and_write(
             strict=True,
         )
     )
+    # What does not apply to the answer is dropped, as the village form drops it (validation.normalised,
+    # docs/domain.md §23): a worker keeps no reason or willingness, a non-worker no place, employer, channel or wage.
+    surveys = [
+        (w, "", "", "", mw, "", r, wl, note) if w is False else (w, t, emp, ch, mw, wage, "", None, note)
+        for w, t, emp, ch, mw, wage, r, wl, note in surveys
+    ]
     source = Employment.Source.WORKBOOK
     for k, person in enumerate(person_of):
         assert person is not None  # every row passed the checks

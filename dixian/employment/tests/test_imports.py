@@ -185,6 +185,22 @@ def test_an_identical_book_changes_nothing_and_a_changed_value_is_a_correction(t
     assert "2026年10月" in log.summary
 
 
+def test_what_does_not_apply_to_the_answer_is_dropped_as_the_form_drops_it(tmp_path, people, four):
+    # validation.normalised, docs/domain.md §23: one meaning for the form and the workbook.
+    rows = [
+        idle(four[0], tier="省外", employer="东莞某电子厂", channel="劳务输出", wage="3000-5000元"),
+        working(four[1], reason="照料家庭", willing="是"),
+    ]
+    batch = run(tmp_path, rows, people["township_reviewer"])
+    assert batch.status == SurveyImport.Status.DONE, batch.errors
+    idle_row = Employment.objects.get(person=four[0])
+    assert (idle_row.place_tier, idle_row.employer, idle_row.channel, idle_row.wage_band) == ("", "", "", "")
+    assert (idle_row.not_working_reason, idle_row.willing) == ("family_care", True)
+    working_row = Employment.objects.get(person=four[1])
+    assert (working_row.not_working_reason, working_row.willing) == ("", None)
+    assert working_row.place_tier == "out_of_province"
+
+
 def test_the_month_given_for_the_whole_book_fills_empty_cells(tmp_path, people, four):
     rows = [working(four[0], month=""), idle(four[1], month="2026-09", months=0)]
     batch = run(tmp_path, rows, people["township_reviewer"], month=OCT)
