@@ -29,6 +29,16 @@ class RollFilterForm(forms.Form):
     recorded = forms.ChoiceField(
         label="摸排情况", required=False, choices=choices_with_blank(list(RECORDED.items()))
     )
+    # The month's record, for the lists behind the figures (employment/views_figures.py).
+    working = forms.ChoiceField(
+        label="是否务工", required=False, choices=choices_with_blank([("1", "务工"), ("0", "未务工")])
+    )
+    place_tier = forms.ChoiceField(
+        label="务工地域", required=False, choices=choices_with_blank(e.choices("place_tier"))
+    )
+    channel = forms.ChoiceField(
+        label="就业渠道", required=False, choices=choices_with_blank(e.choices("channel"))
+    )
 
 
 def _yes_no(value: str | None) -> bool | None:

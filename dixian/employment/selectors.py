@@ -70,9 +70,14 @@ def roll_qs(
     region: Region | None = None,
     kind: str = "",
     recorded: str = "",
+    working: str = "",
+    place_tier: str = "",
+    channel: str = "",
 ) -> QuerySet[Person]:
     """The roll of `month` in the account's subtree (or `region`, already resolved inside it), filtered by
-    脱贫 / 监测 and by recorded or not this month, in the registry's order (place, household, person)."""
+    脱贫 / 监测, by recorded or not this month, and by the month's record (working "1"/"0", place tier, channel:
+    the lists behind the figures, employment/views_figures.py), in the registry's order (place, household,
+    person)."""
     prefix = region.prefix if region is not None else user_prefix(user)
     if prefix is None:
         return Person.objects.none()
@@ -84,6 +89,15 @@ def roll_qs(
     if recorded in RECORDED:
         this_month = Exists(Employment.objects.filter(person_id=OuterRef("pk"), month=month))
         qs = qs.filter(this_month if recorded == "yes" else ~this_month)
+    record: dict[str, object] = {}
+    if working in ("1", "0"):
+        record["working"] = working == "1"
+    if place_tier in e.DICTIONARIES["place_tier"].labels:
+        record["place_tier"] = place_tier
+    if channel in e.DICTIONARIES["channel"].labels:
+        record["channel"] = channel
+    if record:
+        qs = qs.filter(Exists(Employment.objects.filter(person_id=OuterRef("pk"), month=month, **record)))
     return qs.order_by("region_code", "household_id", "pk")
 
 

@@ -4,7 +4,15 @@ from typing import Any
 
 from django.urls import URLPattern, path
 
-from . import views_figures, views_groups, views_import, views_mismatch, views_posts, views_survey
+from . import (
+    views_figures,
+    views_groups,
+    views_import,
+    views_mismatch,
+    views_posts,
+    views_settings,
+    views_survey,
+)
 
 app_name = "employment"
 urlpatterns: list[URLPattern | Any] = []
@@ -48,3 +56,6 @@ urlpatterns += [
     path("figures/", views_figures.figures, name="figures"),
     path("figures.xlsx", views_figures.figures_xlsx, name="figures_xlsx"),
 ]
+
+# ---- the city's settings (base year, working age) ----
+urlpatterns += [path("settings/", views_settings.settings_page, name="settings")]

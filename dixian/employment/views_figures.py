@@ -55,7 +55,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 REGION_CODE = re.compile(r"\d{12}")
 PICKER_LEVELS = (Region.Level.CITY, Region.Level.COUNTY, Region.Level.TOWNSHIP)
 # The roll list behind the figures (built by the survey pages): its URL name, filtered by these parameters.
-ROLL_LIST = "employment:roll"
+ROLL_LIST = "employment:roll_list"
 
 
 class NoRegion(Exception):
@@ -124,8 +124,8 @@ def figures_link(region: Region, month: dt.date) -> str:
 LINE_FILTERS: dict[str, dict[str, str]] = {
     "employed": {"working": "1"},
     "roll": {},
-    "records": {"surveyed": "1"},
-    "coverage": {"surveyed": "1"},
+    "records": {"recorded": "yes"},
+    "coverage": {"recorded": "yes"},
 }
 
 

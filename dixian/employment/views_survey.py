@@ -129,7 +129,7 @@ HOME_LINKS: tuple[tuple[str, str, str, Capability], ...] = (
     ),
     ("employment:import", "导入摸排表", "纸质收集的村用摸排表格导入", Capability.EMPLOYMENT_SURVEY),
     (
-        "employment:mismatch",
+        "employment:mismatches",
         "人社数据比对",
         "人社部门就业登记与村级摸排不一致的人员",
         Capability.EMPLOYMENT_VIEW,
@@ -169,15 +169,17 @@ class RollQuery:
     kind: str
     recorded: str
     notices: list[str]
+    working: str = ""
+    place_tier: str = ""
+    channel: str = ""
 
     def params(self) -> dict[str, str]:
         out = {"month": e.month_key(self.month)}
         if self.region is not None:
             out["region"] = str(self.region.pk)
-        if self.kind:
-            out["kind"] = self.kind
-        if self.recorded:
-            out["recorded"] = self.recorded
+        for name in ("kind", "recorded", "working", "place_tier", "channel"):
+            if value := getattr(self, name):
+                out[name] = value
         return out
 
 
@@ -187,12 +189,28 @@ def _roll_query(request: AuthenticatedHttpRequest) -> tuple[RollFilterForm, Roll
     data = form.cleaned_data if hasattr(form, "cleaned_data") else {}
     region = resolve_region(request.user, data.get("region") or [], notices)
     month = month_asked(request.GET.get("month"), timezone.localdate(), notices)
-    return form, RollQuery(region, month, data.get("kind") or "", data.get("recorded") or "", notices)
+    return form, RollQuery(
+        region,
+        month,
+        data.get("kind") or "",
+        data.get("recorded") or "",
+        notices,
+        working=data.get("working") or "",
+        place_tier=data.get("place_tier") or "",
+        channel=data.get("channel") or "",
+    )
 
 
 def _roll_qs(request: AuthenticatedHttpRequest, query: RollQuery) -> Any:
     return selectors.roll_qs(
-        request.user, query.month, region=query.region, kind=query.kind, recorded=query.recorded
+        request.user,
+        query.month,
+        region=query.region,
+        kind=query.kind,
+        recorded=query.recorded,
+        working=query.working,
+        place_tier=query.place_tier,
+        channel=query.channel,
     )
 
 
@@ -240,6 +258,8 @@ def roll_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             "nav": month_nav(query.month, today),
             "kinds": selectors.KINDS,
             "recorded_choices": selectors.RECORDED,
+            "tiers": e.choices("place_tier"),
+            "channels": e.choices("channel"),
             "birth_label": birth_date_label(pii=pii, dated="出生日期"),
         },
     )

@@ -248,6 +248,26 @@ def test_roll_list_masks_ids_and_filters(client, world, people, head, spouse):
     assert head.id_number in client.get(reverse("employment:roll_list")).content.decode()
 
 
+def test_the_roll_list_filters_by_the_months_record_as_the_figures_link_it(
+    client, world, people, head, spouse
+):
+    # The lists behind the figures (employment/views_figures.py LINE_FILTERS and the tier/channel rows).
+    record(head, this_month(), WORKING_AWAY, months_worked=1)
+    record(spouse, this_month(), IDLE_WILLING)
+    client.force_login(people["county_reviewer"])
+    url = reverse("employment:roll_list")
+
+    def names(**params: str) -> set[str]:
+        page = client.get(url, {"month": e.month_key(this_month()), **params}).content.decode()
+        return {p.name for p in (head, spouse) if f'<td data-label="姓名">{p.name}</td>' in page}
+
+    assert names(working="1") == {head.name}
+    assert names(working="0") == {spouse.name}
+    assert names(working="1", place_tier=WORKING_AWAY["place_tier"]) == {head.name}
+    assert names(working="1", place_tier=e.IN_COUNTY) == set()
+    assert names(channel=WORKING_AWAY["channel"]) == {head.name}
+
+
 def test_roll_export_is_scoped_and_masked(client, world, people, head):
     record(head, this_month(), WORKING_AWAY, months_worked=1)
     client.force_login(people["village_officer"])
