@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from dixian.common.access import code_in_scope, region_range_q, user_prefix
@@ -282,3 +282,16 @@ def export_rows(
             yield p, records.get(p.pk)
         tail = people[-1]
         last_key = (tail.region_code, tail.household_id, tail.pk)
+
+
+def month_to_record(village: Region, today: dt.date) -> dt.date:
+    """The month a village's survey opens on when none is asked: the month after its latest recorded month while
+    that is before the current one (a month left undone comes first, so 本月无变化 has last month to copy),
+    else the current month (docs/domain.md §23)."""
+    current = today.replace(day=1)
+    latest = Employment.objects.filter(region_range_q(village.prefix), month__lte=current).aggregate(
+        m=Max("month")
+    )["m"]
+    if latest is None or latest >= current:
+        return current
+    return e.month_add(latest, 1)

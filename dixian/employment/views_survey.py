@@ -366,18 +366,17 @@ def survey_start(request: AuthenticatedHttpRequest) -> HttpResponse:
     notices: list[str] = []
     month = month_asked(request.GET.get("month"), timezone.localdate(), notices)
     account = user.region
+    asked = (
+        f"?month={e.month_key(month)}" if request.GET.get("month") else ""
+    )  # else the month to record next
     if account is not None and account.level == Region.Level.VILLAGE:
-        return redirect(
-            reverse("employment:survey_village", args=[account.code]) + f"?month={e.month_key(month)}"
-        )
+        return redirect(reverse("employment:survey_village", args=[account.code]) + asked)
     form = RollFilterForm(request.GET)
     notices += dropped_notices(form)
     data = form.cleaned_data if hasattr(form, "cleaned_data") else {}
     region = resolve_region(user, data.get("region") or [], notices)
     if region is not None and region.level == Region.Level.VILLAGE:
-        return redirect(
-            reverse("employment:survey_village", args=[region.code]) + f"?month={e.month_key(month)}"
-        )
+        return redirect(reverse("employment:survey_village", args=[region.code]) + asked)
     parent = region or account
     villages = []
     if parent is not None and parent.level == Region.Level.TOWNSHIP:
@@ -451,7 +450,15 @@ def _row(row: selectors.WorkerRow, form_url: str) -> dict[str, Any]:
 def survey_village(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     village = selectors.village_for_user(request.user, code)
     notices: list[str] = []
-    month = month_asked(request.GET.get("month"), timezone.localdate(), notices)
+    today = timezone.localdate()
+    if request.GET.get("month"):
+        month = month_asked(request.GET.get("month"), today, notices)
+    else:
+        month = selectors.month_to_record(village, today)
+        if month < today.replace(day=1):
+            notices.append(
+                f"本村{e.month_label(month)}的摸排还未开始,已先显示{e.month_label(month)};可用上方月份切换。"
+            )
     context = _sheet_context(request, village, month, request.GET.get("missing") == "1")
     context["notices"] = notices
     return render(request, "employment/survey_village.html", context)

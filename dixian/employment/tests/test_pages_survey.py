@@ -74,6 +74,19 @@ def test_village_account_goes_straight_to_its_village(client, world, people):
     assert response["Location"].startswith(reverse("employment:survey_village", args=[world.village.code]))
 
 
+def test_without_a_month_the_village_opens_on_the_month_to_record_next(client, world, people, head, spouse):
+    # A month left undone comes first, so 本月无变化 has last month to copy (selectors.month_to_record).
+    client.force_login(people["village_officer"])
+    url = reverse("employment:survey_village", args=[world.village.code])
+    two_ago = e.month_add(this_month(), -2)
+    record(head, two_ago, WORKING_AWAY)
+    page = client.get(url).content.decode()
+    assert f"本村{e.month_label(last_month())}的摸排还未开始" in page
+    record(spouse, last_month(), IDLE_WILLING)
+    page = client.get(url).content.decode()
+    assert "的摸排还未开始" not in page and e.month_label(this_month()) in page
+
+
 def test_township_picks_a_village(client, world, people):
     client.force_login(people["township_reviewer"])
     page = client.get(reverse("employment:survey_start")).content.decode()
