@@ -306,10 +306,36 @@ def _parsers() -> dict[str, Callable[[Any], Any]]:
 
 
 _FAILED = object()
+# Columns with a vectorised first pass (parsing.Fast): mostly distinct values, where parsing once per
+# distinct value saves nothing (docs/benchmarks.md "Issue 13, sixth try").
+FAST_COLUMNS: dict[str, p.Fast] = {
+    "household_no": p.fast_code(24),
+    "name": p.FAST_NAME,
+    "phone": p.FAST_PHONE,
+    "address": p.fast_text(200),
+}
+FAST_MIN_ROWS = 1_000  # below this the plain path is as quick
+FAST_DATES = ("birth_date",)  # 识别时间 is mostly empty: the plain path is quicker there
 
 
-def _parse_column(values: list[Any], parser: Callable[[Any], Any]) -> tuple[list[Any], dict[int, str]]:
-    """Parse a column once per distinct value; empty cells become None. Returns (values, {index: reason})."""
+def _parse_column(
+    values: list[Any], parser: Callable[[Any], Any], fast: p.Fast | None = None
+) -> tuple[list[Any], dict[int, str]]:
+    """Parse a column once per distinct value; empty cells become None. Returns (values, {index: reason}).
+
+    With `fast`, the text cells it accepts are taken as they are (the parser would return them unchanged)
+    and only the others are parsed; the outcome is the same (tests/test_parsing_fast_paths.py)."""
+    if fast is not None and len(values) >= FAST_MIN_ROWS:
+        accepted = _fast_accepted(values, fast)
+        if accepted is not None:
+            rest = [i for i, ok in enumerate(accepted) if not ok]
+            parsed = list(values)
+            if not rest:
+                return parsed, {}
+            slow, bad = _parse_column([values[i] for i in rest], parser)
+            for k, i in enumerate(rest):
+                parsed[i] = slow[k]
+            return parsed, {rest[k]: reason for k, reason in bad.items()}
     outcomes: dict[Any, Any] = {}
     reasons: dict[Any, str] = {}
     for raw in dict.fromkeys(values):
@@ -326,6 +352,52 @@ def _parse_column(values: list[Any], parser: Callable[[Any], Any]) -> tuple[list
     if errors:
         parsed = [None if v is _FAILED else v for v in parsed]
     return parsed, errors
+
+
+def _text_series(values: list[Any]) -> pl.Series | None:
+    """The column as a polars text series when every cell is text (else None: the plain path)."""
+    if not all(type(v) is str for v in values):
+        return None
+    try:
+        return pl.Series(values, dtype=pl.String)
+    except Exception:  # noqa: BLE001 - text polars cannot hold (a lone surrogate): the plain path
+        return None
+
+
+def _fast_accepted(values: list[Any], fast: p.Fast) -> list[bool] | None:
+    """Per cell, whether `fast` takes it as it is; None when the column is not all text."""
+    s = _text_series(values)
+    if s is None:
+        return None
+    ok = s.str.contains(fast.accept)
+    if fast.reject is not None:
+        ok = ok & ~s.str.contains(fast.reject)
+    return ok.to_list()
+
+
+def _parse_dates(values: list[Any], parser: Callable[[Any], Any]) -> tuple[list[Any], dict[int, str]]:
+    """`_parse_column` for a date column: the text cells shaped 1980-01-01 that name a real date are read in
+    one vectorised pass (as `parse_date` reads them, `date.fromisoformat`); the parser takes the rest."""
+    s = _text_series(values) if len(values) >= FAST_MIN_ROWS else None
+    if s is None:
+        return _parse_column(values, parser)
+    day = pl.col("s").str.to_date("%Y-%m-%d", strict=False)
+    days = (
+        pl.DataFrame({"s": s})
+        # Year 0000 is a date to polars, not to Python (parse_date refuses it with its message).
+        .select(
+            pl.when(pl.col("s").str.contains(p.FAST_ISO_DATE) & (day.dt.year() >= 1)).then(day).alias("d")
+        )
+        .to_series()
+    )
+    parsed = days.to_list()
+    rest = [i for i, d in enumerate(parsed) if d is None]
+    if rest:
+        slow, bad = _parse_column([values[i] for i in rest], parser)
+        for k, i in enumerate(rest):
+            parsed[i] = slow[k]
+        return parsed, {rest[k]: reason for k, reason in bad.items()}
+    return parsed, {}
 
 
 def _parse_ids(
@@ -367,8 +439,10 @@ def parse_sheet(sheet: Sheet, *, tick: Callable[[float], None] | None = None) ->
         column = list(by_column[j])
         if name == "id_number":
             parsed, values["_id_sex"], values["_id_birth"], bad = _parse_ids(column, parsers[name])
+        elif name in FAST_DATES:
+            parsed, bad = _parse_dates(column, parsers[name])
         else:
-            parsed, bad = _parse_column(column, parsers[name])
+            parsed, bad = _parse_column(column, parsers[name], FAST_COLUMNS.get(name))
         values[name] = parsed
         header = sheet.headers[j]
         errors.extend(RowError(excel_rows[i], header, reason, j) for i, reason in bad.items())

@@ -404,7 +404,39 @@ def parse_text(value: object, *, label: str, max_length: int) -> str:
     return s
 
 
-# ---- column-wise fast path ------------------------------------------------------------------------
+# ---- column-wise fast paths -----------------------------------------------------------------------
+
+
+# Whole-cell patterns (Rust regex syntax, for polars) of text cells that a parser returns unchanged: the
+# importer accepts the cells of a column that match as they are, in one vectorised pass, and gives only
+# the others to the parser (imports._parse_column). Each is a subset of what its parser's own first test
+# accepts (`_MOBILE`, `_PLAIN_NAME`, the ASCII-alphanumeric path of `parse_code`, CJK/ASCII text that
+# NFKC and the space folding leave alone), so messages and normalisation still come from the parsers;
+# a property test holds the two paths together (tests/test_parsing_fast_paths.py).
+class Fast(NamedTuple):
+    """Text cells matching `accept` and not `reject` (whole-cell Rust regexes) parse to themselves."""
+
+    accept: str
+    reject: str | None = None
+
+
+FAST_PHONE = Fast(r"^1[3-9][0-9]{9}$")
+FAST_NAME = Fast(r"^[\x{4e00}-\x{9fff}]{1,50}$")
+
+
+def fast_code(max_length: int) -> Fast:
+    """`parse_code` without digits_only: ASCII letters and digits, not shaped like 1E5 (refused as a
+    number Excel rewrote)."""
+    return Fast(f"^[0-9A-Za-z]{{1,{int(max_length)}}}$", r"^[0-9]+[eE][0-9]+$")
+
+
+def fast_text(max_length: int) -> Fast:
+    """`parse_text`: CJK unified ideographs and ASCII letters and digits, which NFKC leaves alone."""
+    return Fast(f"^[\\x{{4e00}}-\\x{{9fff}}0-9A-Za-z]{{1,{int(max_length)}}}$")
+
+
+# `parse_date`'s first path: 1980-01-01 as text (a date that does not exist goes to the parser).
+FAST_ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 
 def parse_id_numbers_fast(
