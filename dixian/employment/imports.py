@@ -1181,6 +1181,8 @@ def write_report(book: Book, errors: list[RowError], out: Path) -> None:
 
 
 def _example_id(body17: str) -> str:
+    # Made-up persons (no registry or test world holds them): the template is given to every account, and a
+    # real person's number in it would be shown to accounts without the personal-data right.
     return body17 + idnumber.check_digit(body17)
 
 
@@ -1189,8 +1191,8 @@ EXAMPLES: list[list[object]] = [
         "修水县",
         "义宁镇",
         "良塘村",
-        "张三",
-        _example_id("36042419700101001"),
+        "赵六",
+        _example_id("36042419880315901"),
         "2026-10",
         "是",
         "省外",
@@ -1206,8 +1208,8 @@ EXAMPLES: list[list[object]] = [
         "修水县",
         "义宁镇",
         "良塘村",
-        "张三妻",
-        _example_id("36042419720506002"),
+        "钱七",
+        _example_id("36042419910722902"),
         "2026-10",
         "否",
         "",
