@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 from dixian.registry import testing
@@ -14,7 +15,10 @@ from dixian.registry import testing
 # the search for new counterexamples happens on developers' machines.
 # No deadline in CI: a shared 2-core runner (a GC pause, Spark's JVM next door) can make one example of a
 # trivial function slow, and a deadline would fail the test for it ("Unreliable test timings").
-hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+# Nor the too_slow health check, for the same reason: it times the generation of the examples, not the code.
+hypothesis_settings.register_profile(
+    "ci", derandomize=True, deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow]
+)
 if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
 
