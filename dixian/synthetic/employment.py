@@ -430,7 +430,10 @@ def generate_employment(  # noqa: PLR0915 - one story, told in order
 
     # A post holder who died (the 公安 feed gets the row): chosen with the posts below, but the row must be in
     # before the roll is read, so the posts are drawn first.
-    posts, holders = _draw_posts(rng, tree, people, on_roll[:, -1], weak, feeds, truth, last)
+    # Holders are on the roll of their start month too (posts.py holding_assign): of working age then (the
+    # age bounds widen backwards for the 30-63-year-olds drawn), out of school (students are left out, even
+    # graduates), alive (the feeds' names are left out; the planted death comes later).
+    posts, holders = _draw_posts(rng, tree, people, on_roll[:, -1] & ~in_school, weak, feeds, truth, last)
     dead_holder = holders.get("dead")
     civil_rows: list[dict[str, object]] = []
     if dead_holder is not None:
@@ -895,7 +898,6 @@ def _draw_posts(
     labels = {str(v.code): v.label for v in e.POST_TYPE.values}
     order = np.argsort(village, kind="stable")
     bounds = np.flatnonzero(np.r_[True, village[order][1:] != village[order][:-1], True])
-    term_start = dt.date(last.year, 1, 1)
     for a, b in zip(bounds[:-1], bounds[1:], strict=True):
         members = order[a:b]
         code = str(village[members[0]])
@@ -915,12 +917,16 @@ def _draw_posts(
                 "post_type": post_type,
                 "funding": fund_codes[int(rng.choice(len(fund_codes), p=fund_p))],
                 "monthly_pay": POST_PAY[int(rng.integers(0, len(POST_PAY)))],
-                "term_start": term_start,
+                "term_start": None,
                 "term_end": dt.date(last.year, 12, 31),
                 "village_name": names[code],
             }
-            rows.append(post)
+            # The holding starts 2-39 months before the period; the post's term runs from the holding's
+            # first day to the end of the period's year, so the holding and its pay lie inside it
+            # (posts.py holding_assign / payment_record, docs/domain.md §23).
             start = e.month_add(last, -int(rng.integers(2, 40)))
+            post["term_start"] = start
+            rows.append(post)
             current.append((int(i), start, post))
     posts = pl.DataFrame(
         [{**r, "monthly_pay": f"{r['monthly_pay']}.00"} for r in rows],

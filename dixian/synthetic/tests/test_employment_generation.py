@@ -223,3 +223,43 @@ def test_relocation_sites_house_ex_poor_households(world) -> None:
     funds = read(directory, "funds_projects")
     linked = projects.join(funds, left_on="project_code", right_on="code")
     assert linked.height == projects.height and projects["project_code"].is_unique().all()
+
+
+def test_posts_holdings_and_payments_obey_the_post_rules(world) -> None:
+    """The checks of posts.py (holding_assign, payment_record), docs/domain.md §23: the holding starts inside
+    its post's term, each month paid lies inside the term and the holding, the holder is on the roll of the
+    start month (working age, household ex-poor or monitored, out of school, alive)."""
+    directory, _manifest = world
+    posts = read(directory, "employment_posts").select("key", "term_start", "term_end")
+    holdings = read(directory, "employment_holdings").join(
+        posts.rename({"key": "post_key"}), on="post_key", how="left"
+    )
+    payments = read(directory, "employment_payments").join(
+        holdings.select(pl.col("key").alias("holding_key"), "start", "term_start", "term_end"),
+        on="holding_key",
+        how="left",
+    )
+    assert holdings["term_start"].is_not_null().all()
+    assert ((holdings["term_start"] <= holdings["start"]) & (holdings["start"] <= holdings["term_end"])).all()
+    month = payments["month"]
+    assert (
+        (payments["term_start"].dt.truncate("1mo") <= month)
+        & (month <= payments["term_end"])
+        & (month >= payments["start"].dt.truncate("1mo"))
+    ).all()
+    persons = read(directory, "persons").join(
+        read(directory, "households").select("household_no", "kind", "monitoring_category"),
+        on="household_no",
+    )
+    civil = read(directory, "feeds/civil_registry").select(
+        pl.col("公民身份号码").alias("id_number"), pl.col("变动日期").alias("gone_on")
+    )
+    in_school = [c for stage in d.IN_SCHOOL_STAGES for c in d.STAGE_CODES[stage]]
+    for row in holdings.join(persons, on="id_number", how="left").iter_rows(named=True):
+        start = row["start"].replace(day=1)
+        earliest, latest = e.birth_bounds(start, e.DEFAULT_AGE_MIN, e.DEFAULT_AGE_MAX)
+        assert earliest <= row["birth_date"] <= latest, row
+        assert row["kind"] == d.EX_POOR or row["monitoring_category"] != "", row
+        assert row["labour_skill"] in e.ROLL_SKILLS and row["student_status"] not in in_school, row
+        gone = civil.filter(pl.col("id_number") == row["id_number"])["gone_on"]
+        assert (gone > e.month_end(start)).all(), row
