@@ -537,6 +537,9 @@ def project_link(*, actor: User, site: RelocationSite, code: str) -> SiteProject
 def project_unlink(*, actor: User, link: SiteProject) -> None:
     _need(actor)
     _in_scope(actor, link.region_code)
+    # The project too must be the actor's (as for linking, docs/domain.md §24): a township account does not
+    # unlink the county's project from a site of its township.
+    _in_scope(actor, link.project.region_code)
     with transaction.atomic():
         _log(
             actor,

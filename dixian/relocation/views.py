@@ -22,7 +22,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dixian.accounts.capabilities import Capability, capability_required, user_can
-from dixian.common.access import code_in_scope, may_view_pii, region_range_q
+from dixian.common.access import code_in_scope, may_view_pii, region_range_q, scope_by_region
 from dixian.common.filters import dropped_notices, region_picker, resolve_region
 from dixian.common.forms import add_service_errors
 from dixian.common.http import AuthenticatedHttpRequest
@@ -212,6 +212,12 @@ def _detail(request: AuthenticatedHttpRequest, site: RelocationSite) -> HttpResp
         .order_by("household__household_no")[:200]
     )
     visible = page.paginator.count
+    # Projects of the viewer's subtree only; the rest are counted, as the households are.
+    projects = list(
+        scope_by_region(user, site.projects.all(), field="project__region_code")
+        .select_related("project")
+        .order_by("project__year", "project__code")
+    )
     return render(
         request,
         "relocation/site_detail.html",
@@ -227,9 +233,8 @@ def _detail(request: AuthenticatedHttpRequest, site: RelocationSite) -> HttpResp
             "hidden_households": row.figures.households - visible,
             "idle": idle,
             "problems": list(site.problems.order_by("resolved_on", "deadline", "pk")),
-            "projects": list(
-                site.projects.select_related("project").order_by("project__year", "project__code")
-            ),
+            "projects": projects,
+            "hidden_projects": site.projects.count() - len(projects),
             "today": figures.current_month(),
             "can_edit": user_can(user, Capability.RELOCATION_EDIT),
             "window_min": e.SERVICE_WINDOW_MIN_PERSONS,

@@ -8,6 +8,7 @@ import datetime as dt
 import io
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from python_calamine import CalamineWorkbook
@@ -294,3 +295,26 @@ def test_the_site_page_takes_the_same_number_of_queries_for_more_households(
     with django_assert_num_queries(len(few.captured_queries)):
         page = text(client.get(url))
     assert 'data-figure="households">23 户 47 人' in page
+
+
+def test_a_township_sees_and_unlinks_only_its_own_projects(client, world):
+    from dixian.common.testing import persona
+    from dixian.funds.testing import planned_project
+    from dixian.relocation import services
+    from dixian.relocation.models import SiteProject
+
+    sites = build_sites(world)
+    county_project = planned_project(world.county, code="XS-C1", name="县级安置配套")
+    link = SiteProject.objects.create(
+        site=sites.town, project=county_project, region_code=sites.town.region_code
+    )
+    township_editor = persona("township_editor", world.township, "county_admin")
+    client.force_login(township_editor)
+    page = text(client.get(reverse("relocation:site_detail", args=[sites.town.pk])))
+    assert "AZD-1" in page and "AZD-2" in page and "XS-C1" not in page and "县级安置配套" not in page
+    assert "另有 1 个项目不在您的管辖范围内" in page
+    with pytest.raises(ValidationError):
+        services.project_unlink(actor=township_editor, link=link)
+    response = client.post(reverse("relocation:project_unlink", args=[sites.town.pk, link.pk]))
+    assert response.status_code == 302
+    assert SiteProject.objects.filter(pk=link.pk).exists()
