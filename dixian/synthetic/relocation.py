@@ -260,7 +260,9 @@ def _problems(
     states = list(PROBLEM_STATES)
     rows = []
     categories = list(PROBLEMS)
-    start = dt.date(as_of.year, 3, 1)
+    # From March of the year, or 120 days before `as_of` when that is earlier (a period in January or
+    # February): every problem found before `as_of`.
+    start = min(dt.date(as_of.year, 3, 1), as_of - dt.timedelta(days=120))
     span = max((as_of - start).days - 100, 1)
     for j in range(count):
         site = order.row(j % order.height, named=True)
@@ -282,7 +284,7 @@ def _problems(
             found = min(found, deadline - dt.timedelta(days=30))
         resolved = None
         if state == "resolved":
-            resolved = min(found + dt.timedelta(days=int(rng.integers(10, 80))), as_of)
+            resolved = max(found, min(found + dt.timedelta(days=int(rng.integers(10, 80))), as_of))
         county = names.get(site["county_code"], "")
         township = names.get(site["region_code"][:9] + "000", "")
         rows.append(

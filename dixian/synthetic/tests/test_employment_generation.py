@@ -263,3 +263,19 @@ def test_posts_holdings_and_payments_obey_the_post_rules(world) -> None:
         assert row["labour_skill"] in e.ROLL_SKILLS and row["student_status"] not in in_school, row
         gone = civil.filter(pl.col("id_number") == row["id_number"])["gone_on"]
         assert (gone > e.month_end(start)).all(), row
+
+
+def test_problems_of_a_january_or_february_period_are_found_before_the_day_and_resolved_after(
+    tmp_path: Path,
+) -> None:
+    """A period early in the year: problems still found on or before the day the data hold on (as_of), and
+    resolved neither before found nor after that day (docs/domain.md §24)."""
+    manifest = generate(scale="village", seed=SEED, out=tmp_path, period="2026-02")
+    as_of = dt.date.fromisoformat(manifest.as_of)
+    problems = read(tmp_path, "relocation_problems")
+    assert problems.height >= 2
+    assert (problems["found_on"] <= as_of).all()
+    assert (problems["deadline"] >= problems["found_on"]).all()
+    resolved = problems.filter(pl.col("resolved_on").is_not_null())
+    assert resolved.height and (resolved["resolved_on"] >= resolved["found_on"]).all()
+    assert (resolved["resolved_on"] <= as_of).all()
