@@ -190,6 +190,22 @@ def period_month(period: str) -> dt.date:
     return dt.date(year, month, 1)
 
 
+class PeriodTooEarly(ValueError):
+    """A period whose simulated line (from January of the year before it) would reach into the base year."""
+
+
+def period_check(period: str) -> None:
+    """The survey's timeline runs from January of the year before the period's: it must start after the base
+    year, or the base year's months and the current line's would be the same records (one per person and
+    month, docs/domain.md §23)."""
+    last = period_month(period)
+    if last.year - 1 <= BASE_YEAR:
+        raise PeriodTooEarly(
+            f"期间 {period} 过早:就业监测数据从该期间的上一年1月起生成,须全部在基准年({BASE_YEAR}年)之后;"
+            f"请使用 {BASE_YEAR + 2}-01 或更晚的期间"
+        )
+
+
 def survey_months(period: str) -> tuple[list[dt.date], list[dt.date]]:
     """(the base year's twelve months, the twelve months up to the period)."""
     last = period_month(period)

@@ -279,3 +279,20 @@ def test_problems_of_a_january_or_february_period_are_found_before_the_day_and_r
     resolved = problems.filter(pl.col("resolved_on").is_not_null())
     assert resolved.height and (resolved["resolved_on"] >= resolved["found_on"]).all()
     assert (resolved["resolved_on"] <= as_of).all()
+
+
+@pytest.mark.parametrize("period", ["2023-12", "2022-06"])
+def test_a_period_whose_line_reaches_the_base_year_is_refused_in_chinese(tmp_path: Path, period: str) -> None:
+    """From January of the year before the period the line would overlap the base year's months (one record
+    per person and month, docs/domain.md §23): refused before anything is written."""
+    with pytest.raises(ValueError, match="基准年") as exc:
+        generate(scale="village", seed=SEED, out=tmp_path / "out", period=period)
+    assert "2024-01" in str(exc.value)
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_command_refuses_an_early_period_with_the_reason(tmp_path: Path) -> None:
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="基准年"):
+        call_command("generate", "--scale", "village", "--out", str(tmp_path), "--period", "2023-05")
