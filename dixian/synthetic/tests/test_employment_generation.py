@@ -215,6 +215,14 @@ def test_relocation_sites_house_ex_poor_households(world) -> None:
         check["persons_planned"] >= check["p"]
     ).all()
     assert sites.select("county_code", "name").is_duplicated().sum() == 0
+    # A window where the larger of housed and planned persons reaches 200 (docs/domain.md §24), but for the
+    # one large site per county planted without it.
+    large = check.filter(pl.max_horizontal("p", "persons_planned") >= e.SERVICE_WINDOW_MIN_PERSONS)
+    assert not check.filter(
+        (pl.max_horizontal("p", "persons_planned") < e.SERVICE_WINDOW_MIN_PERSONS) & pl.col("service_window")
+    ).height
+    lacking = large.filter(~pl.col("service_window")).group_by("county_code").len()
+    assert (lacking["len"] == 1).all()
     resolved = problems.filter(pl.col("resolved_on").is_not_null())
     assert resolved.height and (resolved["evidence"] != "").all()
     assert (resolved["resolved_on"] >= resolved["found_on"]).all()
@@ -296,3 +304,25 @@ def test_the_command_refuses_an_early_period_with_the_reason(tmp_path: Path) -> 
 
     with pytest.raises(CommandError, match="基准年"):
         call_command("generate", "--scale", "village", "--out", str(tmp_path), "--period", "2023-05")
+
+
+def test_the_service_window_follows_the_larger_of_housed_and_planned_persons(tmp_path: Path) -> None:
+    """docs/domain.md §24 and the figures count a site's persons as max(housed, planned): a site housing fewer
+    than 200 but planned for 200 or more runs a window too (seed 10 generates one), but for the one large
+    site per county planted without it."""
+    generate(scale="township", seed=10, out=tmp_path)
+    sites = read(tmp_path, "relocation_sites")
+    housed = (
+        read(tmp_path, "relocation_households")
+        .join(read(tmp_path, "households"), on="household_no")
+        .group_by("site_key")
+        .agg(pl.col("member_count").sum().alias("p"))
+    )
+    check = sites.join(housed, left_on="key", right_on="site_key").with_columns(
+        (pl.max_horizontal("p", "persons_planned") >= e.SERVICE_WINDOW_MIN_PERSONS).alias("large")
+    )
+    assert check.filter((pl.col("p") < e.SERVICE_WINDOW_MIN_PERSONS) & pl.col("large")).height
+    assert not check.filter(~pl.col("large") & pl.col("service_window")).height
+    lacking = check.filter(pl.col("large") & ~pl.col("service_window")).group_by("county_code").len()
+    assert (lacking["len"] <= 1).all()
+    assert check.filter(pl.col("large")).height - lacking["len"].sum() >= 1
