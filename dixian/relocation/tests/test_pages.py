@@ -318,3 +318,25 @@ def test_a_township_sees_and_unlinks_only_its_own_projects(client, world):
     response = client.post(reverse("relocation:project_unlink", args=[sites.town.pk, link.pk]))
     assert response.status_code == 302
     assert SiteProject.objects.filter(pk=link.pk).exists()
+
+
+def test_free_texts_of_the_site_page_are_masked_without_the_personal_data_right(client, world, people):
+    sites = build_sites(world)
+    RelocationSite.objects.filter(pk=sites.town.pk).update(address=f"幸福路1号 联系 {PHONE}")
+    SiteProblem.objects.create(
+        site=sites.town,
+        region_code=sites.town.region_code,
+        category="community",
+        description=f"住户 {PHONE} 反映漏水",
+        found_on=dt.date(2026, 3, 1),
+        owner=f"物业 王经理 {PHONE}",
+        deadline=dt.date(2026, 4, 1),
+        resolved_on=dt.date(2026, 3, 10),
+        resolution=f"已维修,回访 {PHONE}",
+    )
+    url = reverse("relocation:site_detail", args=[sites.town.pk])
+    client.force_login(people["county_reviewer"])
+    page = text(client.get(url))
+    assert "反映漏水" in page and "王经理" in page and "幸福路1号" in page and PHONE not in page
+    client.force_login(people["county_admin"])  # with PII_VIEW: as written
+    assert text(client.get(url)).count(PHONE) == 4
