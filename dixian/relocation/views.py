@@ -323,7 +323,7 @@ def _small_form(
 @require_http_methods(["GET", "POST"])
 def household_link(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     site = site_get_for_user(request.user, pk)
-    form = LinkForm(request.POST or None)
+    form = LinkForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             made = services.households_link(
@@ -358,7 +358,7 @@ def household_unlink(request: AuthenticatedHttpRequest, pk: int, link_pk: int) -
 @require_http_methods(["GET", "POST"])
 def problem_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     site = site_get_for_user(request.user, pk)
-    form = ProblemForm(request.POST or None)
+    form = ProblemForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.problem_add(actor=request.user, site=site, **form.cleaned_data)
@@ -375,7 +375,9 @@ def problem_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def problem_resolve(request: AuthenticatedHttpRequest, pk: int, problem_pk: int) -> HttpResponse:
     site = site_get_for_user(request.user, pk)
     problem = problem_get(site, problem_pk)
-    form = ResolveForm(request.POST or None, request.FILES or None)
+    # Bound on every POST, an empty one too, so that it is refused with each field's message.
+    posted = request.method == "POST"
+    form = ResolveForm(request.POST if posted else None, request.FILES if posted else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.problem_resolve(
@@ -422,7 +424,7 @@ def problem_evidence(request: AuthenticatedHttpRequest, pk: int, problem_pk: int
 @require_http_methods(["GET", "POST"])
 def project_link(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     site = site_get_for_user(request.user, pk)
-    form = ProjectLinkForm(request.POST or None)
+    form = ProjectLinkForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             link = services.project_link(

@@ -11,6 +11,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils.html import escape
 from python_calamine import CalamineWorkbook
 
 from dixian.monitoring.testing import SMALL_PDF
@@ -340,3 +341,21 @@ def test_free_texts_of_the_site_page_are_masked_without_the_personal_data_right(
     assert "反映漏水" in page and "王经理" in page and "幸福路1号" in page and PHONE not in page
     client.force_login(people["county_admin"])  # with PII_VIEW: as written
     assert text(client.get(url)).count(PHONE) == 4
+
+
+@pytest.mark.parametrize(
+    ("name", "extra"),
+    [("household_link", ()), ("problem_new", ()), ("project_link", ()), ("problem_resolve", ("problem",))],
+)
+def test_an_empty_post_is_refused_with_the_fields_messages(client, world, people, name, extra):
+    sites = build_sites(world)
+    args = [sites.town.pk]
+    if extra:
+        args.append(SiteProblem.objects.filter(site=sites.town, resolved_on__isnull=True).first().pk)
+    client.force_login(people["county_admin"])
+    response = client.post(reverse(f"relocation:{name}", args=args), {})
+    form = response.context["form"]
+    assert response.status_code == 400 and form.is_bound and form.errors
+    # Each field's message is on the page (an unbound form would show none).
+    for messages in form.errors.values():
+        assert escape(messages[0]) in text(response)
