@@ -212,6 +212,10 @@ def site_save(
                     setattr(site, name, value)
                 site.county, site.region, site.region_code = county, region, region.code
                 site.save()
+                # A site's problems and project links carry its village (scoping, docs/domain.md §24): they
+                # move with it, so the new township can resolve and unlink them.
+                SiteProblem.objects.filter(site=site).update(region_code=region.code)
+                SiteProject.objects.filter(site=site).update(region_code=region.code)
                 changes = diff_fields(
                     before, {**values, "region_code": region.code}, [*SITE_FIELDS, "region_code"]
                 )
@@ -533,6 +537,9 @@ def project_link(*, actor: User, site: RelocationSite, code: str) -> SiteProject
 def project_unlink(*, actor: User, link: SiteProject) -> None:
     _need(actor)
     _in_scope(actor, link.region_code)
+    # The project too must be the actor's (as for linking, docs/domain.md §24): a township account does not
+    # unlink the county's project from a site of its township.
+    _in_scope(actor, link.project.region_code)
     with transaction.atomic():
         _log(
             actor,

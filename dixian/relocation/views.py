@@ -22,7 +22,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dixian.accounts.capabilities import Capability, capability_required, user_can
-from dixian.common.access import code_in_scope, may_view_pii, region_range_q
+from dixian.common.access import code_in_scope, may_view_pii, region_range_q, scope_by_region
 from dixian.common.filters import dropped_notices, region_picker, resolve_region
 from dixian.common.forms import add_service_errors
 from dixian.common.http import AuthenticatedHttpRequest
@@ -212,6 +212,12 @@ def _detail(request: AuthenticatedHttpRequest, site: RelocationSite) -> HttpResp
         .order_by("household__household_no")[:200]
     )
     visible = page.paginator.count
+    # Projects of the viewer's subtree only; the rest are counted, as the households are.
+    projects = list(
+        scope_by_region(user, site.projects.all(), field="project__region_code")
+        .select_related("project")
+        .order_by("project__year", "project__code")
+    )
     return render(
         request,
         "relocation/site_detail.html",
@@ -227,9 +233,8 @@ def _detail(request: AuthenticatedHttpRequest, site: RelocationSite) -> HttpResp
             "hidden_households": row.figures.households - visible,
             "idle": idle,
             "problems": list(site.problems.order_by("resolved_on", "deadline", "pk")),
-            "projects": list(
-                site.projects.select_related("project").order_by("project__year", "project__code")
-            ),
+            "projects": projects,
+            "hidden_projects": site.projects.count() - len(projects),
             "today": figures.current_month(),
             "can_edit": user_can(user, Capability.RELOCATION_EDIT),
             "window_min": e.SERVICE_WINDOW_MIN_PERSONS,
@@ -318,7 +323,7 @@ def _small_form(
 @require_http_methods(["GET", "POST"])
 def household_link(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     site = site_get_for_user(request.user, pk)
-    form = LinkForm(request.POST or None)
+    form = LinkForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             made = services.households_link(
@@ -353,7 +358,7 @@ def household_unlink(request: AuthenticatedHttpRequest, pk: int, link_pk: int) -
 @require_http_methods(["GET", "POST"])
 def problem_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     site = site_get_for_user(request.user, pk)
-    form = ProblemForm(request.POST or None)
+    form = ProblemForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.problem_add(actor=request.user, site=site, **form.cleaned_data)
@@ -370,7 +375,9 @@ def problem_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def problem_resolve(request: AuthenticatedHttpRequest, pk: int, problem_pk: int) -> HttpResponse:
     site = site_get_for_user(request.user, pk)
     problem = problem_get(site, problem_pk)
-    form = ResolveForm(request.POST or None, request.FILES or None)
+    # Bound on every POST, an empty one too, so that it is refused with each field's message.
+    posted = request.method == "POST"
+    form = ResolveForm(request.POST if posted else None, request.FILES if posted else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.problem_resolve(
@@ -417,7 +424,7 @@ def problem_evidence(request: AuthenticatedHttpRequest, pk: int, problem_pk: int
 @require_http_methods(["GET", "POST"])
 def project_link(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     site = site_get_for_user(request.user, pk)
-    form = ProjectLinkForm(request.POST or None)
+    form = ProjectLinkForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             link = services.project_link(

@@ -298,7 +298,7 @@ def employment_text(t: TextInput) -> str:
             else f"摸排覆盖率{number(coverage.value, percent=True)}%"
         )
     falling = by_code.get("employment_falling_townships")
-    if falling is not None:
+    if falling is not None and falling.value is not None:  # None: a village has no townships to list
         clauses.append(
             f"务工就业人数较上月下降的乡镇{number(falling.value)}个,已列入月度调度"
             if falling.value

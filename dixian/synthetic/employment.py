@@ -190,6 +190,22 @@ def period_month(period: str) -> dt.date:
     return dt.date(year, month, 1)
 
 
+class PeriodTooEarly(ValueError):
+    """A period whose simulated line (from January of the year before it) would reach into the base year."""
+
+
+def period_check(period: str) -> None:
+    """The survey's timeline runs from January of the year before the period's: it must start after the base
+    year, or the base year's months and the current line's would be the same records (one per person and
+    month, docs/domain.md §23)."""
+    last = period_month(period)
+    if last.year - 1 <= BASE_YEAR:
+        raise PeriodTooEarly(
+            f"期间 {period} 过早:就业监测数据从该期间的上一年1月起生成,须全部在基准年({BASE_YEAR}年)之后;"
+            f"请使用 {BASE_YEAR + 2}-01 或更晚的期间"
+        )
+
+
 def survey_months(period: str) -> tuple[list[dt.date], list[dt.date]]:
     """(the base year's twelve months, the twelve months up to the period)."""
     last = period_month(period)
@@ -430,7 +446,10 @@ def generate_employment(  # noqa: PLR0915 - one story, told in order
 
     # A post holder who died (the 公安 feed gets the row): chosen with the posts below, but the row must be in
     # before the roll is read, so the posts are drawn first.
-    posts, holders = _draw_posts(rng, tree, people, on_roll[:, -1], weak, feeds, truth, last)
+    # Holders are on the roll of their start month too (posts.py holding_assign): of working age then (the
+    # age bounds widen backwards for the 30-63-year-olds drawn), out of school (students are left out, even
+    # graduates), alive (the feeds' names are left out; the planted death comes later).
+    posts, holders = _draw_posts(rng, tree, people, on_roll[:, -1] & ~in_school, weak, feeds, truth, last)
     dead_holder = holders.get("dead")
     civil_rows: list[dict[str, object]] = []
     if dead_holder is not None:
@@ -895,7 +914,6 @@ def _draw_posts(
     labels = {str(v.code): v.label for v in e.POST_TYPE.values}
     order = np.argsort(village, kind="stable")
     bounds = np.flatnonzero(np.r_[True, village[order][1:] != village[order][:-1], True])
-    term_start = dt.date(last.year, 1, 1)
     for a, b in zip(bounds[:-1], bounds[1:], strict=True):
         members = order[a:b]
         code = str(village[members[0]])
@@ -915,12 +933,16 @@ def _draw_posts(
                 "post_type": post_type,
                 "funding": fund_codes[int(rng.choice(len(fund_codes), p=fund_p))],
                 "monthly_pay": POST_PAY[int(rng.integers(0, len(POST_PAY)))],
-                "term_start": term_start,
+                "term_start": None,
                 "term_end": dt.date(last.year, 12, 31),
                 "village_name": names[code],
             }
-            rows.append(post)
+            # The holding starts 2-39 months before the period; the post's term runs from the holding's
+            # first day to the end of the period's year, so the holding and its pay lie inside it
+            # (posts.py holding_assign / payment_record, docs/domain.md §23).
             start = e.month_add(last, -int(rng.integers(2, 40)))
+            post["term_start"] = start
+            rows.append(post)
             current.append((int(i), start, post))
     posts = pl.DataFrame(
         [{**r, "monthly_pay": f"{r['monthly_pay']}.00"} for r in rows],

@@ -12,12 +12,15 @@ record and writes nothing.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -68,6 +71,48 @@ def employment_loaded(directory: Path) -> bool:
 
 def _at(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(10, 0)))
+
+
+def evidence_pdf(label: str) -> bytes:
+    """A one-page PDF saying it is synthetic evidence (ASCII text only, no font to embed), made here."""
+    text = label.encode("ascii", "replace").replace(b"(", b"[").replace(b")", b"]")
+    stream = b"BT /F1 14 Tf 72 760 Td (" + text + b") Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += str(number).encode() + b" 0 obj\n" + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 " + str(len(objects) + 1).encode() + b"\n0000000000 65535 f \n"
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size " + str(len(objects) + 1).encode() + b" /Root 1 0 R >>\n"
+    out += b"startxref\n" + str(xref).encode() + b"\n%%EOF\n"
+    return bytes(out)
+
+
+def _store_evidence(problems: list[SiteProblem]) -> None:
+    """A resolved problem's evidence as the app stores an upload (relocation/services.py problem_resolve:
+    relocation/problems/<pk>/<sha256>.pdf in default_storage), so the site page's link opens it (the
+    generator writes only that there is evidence)."""
+    done = []
+    for problem in problems:
+        if not problem.evidence:
+            continue
+        content = evidence_pdf(f"Dixian synthetic evidence - site problem {problem.pk}")
+        path = f"relocation/problems/{problem.pk}/{hashlib.sha256(content).hexdigest()}.pdf"
+        if not default_storage.exists(path):
+            default_storage.save(path, ContentFile(content))
+        problem.evidence = path
+        done.append(problem)
+    SiteProblem.objects.bulk_update(done, ["evidence"], batch_size=BATCH)
 
 
 def _survey_insert(survey: pl.DataFrame, persons: dict[str, int], households: dict[str, int]) -> None:
@@ -237,26 +282,26 @@ def employment_load(
                 batch_size=BATCH,
             )
         )
-        rows["site_problems"] = len(
-            SiteProblem.objects.bulk_create(
-                (
-                    SiteProblem(
-                        site_id=site_ids[r["site_key"]],
-                        region_code=r["region_code"],
-                        category=r["category"],
-                        description=r["description"],
-                        found_on=r["found_on"],
-                        owner=r["owner"],
-                        deadline=r["deadline"],
-                        resolved_on=r["resolved_on"],
-                        resolution=r["resolution"],
-                        evidence=r["evidence"],
-                    )
-                    for r in f["relocation_problems"].iter_rows(named=True)
-                ),
-                batch_size=BATCH,
-            )
+        problems_made = SiteProblem.objects.bulk_create(
+            (
+                SiteProblem(
+                    site_id=site_ids[r["site_key"]],
+                    region_code=r["region_code"],
+                    category=r["category"],
+                    description=r["description"],
+                    found_on=r["found_on"],
+                    owner=r["owner"],
+                    deadline=r["deadline"],
+                    resolved_on=r["resolved_on"],
+                    resolution=r["resolution"],
+                    evidence=r["evidence"],
+                )
+                for r in f["relocation_problems"].iter_rows(named=True)
+            ),
+            batch_size=BATCH,
         )
+        rows["site_problems"] = len(problems_made)
+        _store_evidence(problems_made)
         # A project the database lacks (funds not loaded) is left unlinked.
         rows["site_projects"] = len(
             SiteProject.objects.bulk_create(

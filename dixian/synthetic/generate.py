@@ -31,7 +31,7 @@ import polars as pl
 
 from dixian.domain import catalogue
 
-from .employment import EMPLOYMENT_FILES, generate_employment, plant_workers
+from .employment import EMPLOYMENT_FILES, generate_employment, period_check, plant_workers
 from .feeds import DEFAULT_PERIOD, generate_feeds, write_feeds
 from .funds import FUNDS_FILES, generate_funds
 from .lifecycle import as_of_for, children_plant, generate_lifecycle
@@ -118,6 +118,7 @@ def generate(
 ) -> Manifest:
     """Generate `scale` with `seed` into `out`. The workbook needs the code-list labels (Chinese)."""
     say = progress or (lambda _msg: None)
+    period_check(period)  # before anything is written
     spec = SCALES[scale]
     out.mkdir(parents=True, exist_ok=True)
     (out / "manifest.json").unlink(missing_ok=True)

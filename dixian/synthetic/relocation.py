@@ -224,9 +224,10 @@ def generate_relocation(  # noqa: PLR0915 - sites, households, problems, project
                     "persons_planned": planned_p,
                     "chief_name": str(chiefs[int(rng.integers(0, chiefs.len()))]) if chiefs.len() else "",
                     "chief_phone": f"171{int(rng.integers(0, 100_000_000)):08d}",
-                    # docs/domain.md §24: a site housing 200 persons or more runs a service window (one of
-                    # the county's lacks it below: a finding for the relocation pages).
-                    "service_window": bool(housed_persons[k] >= e.SERVICE_WINDOW_MIN_PERSONS),
+                    # docs/domain.md §24: a site of 200 persons or more (the larger of housed and planned, as
+                    # the figures count it) runs a service window (one of the county's lacks it below: a
+                    # finding for the relocation pages).
+                    "service_window": bool(max(housed_persons[k], planned_p) >= e.SERVICE_WINDOW_MIN_PERSONS),
                     "industry_base": f"{town_name}{('茶叶', '蔬菜', '中药材', '食用菌')[k % 4]}产业基地",
                     "facilities": "\n".join(
                         FACILITIES[i] for i in sorted(rng.choice(len(FACILITIES), size=3, replace=False))
@@ -234,7 +235,7 @@ def generate_relocation(  # noqa: PLR0915 - sites, households, problems, project
                 }
             )
         # One large site of the county without its window (a finding), when the county has two or more.
-        large = [k for k in range(n_sites) if housed_persons[k] >= e.SERVICE_WINDOW_MIN_PERSONS]
+        large = [k for k in range(n_sites) if sites[len(sites) - n_sites + k]["service_window"]]
         if len(large) >= 2:
             sites[len(sites) - n_sites + large[-1]]["service_window"] = False
     site_frame = pl.DataFrame(sites, schema=SITES_SCHEMA)
@@ -260,7 +261,9 @@ def _problems(
     states = list(PROBLEM_STATES)
     rows = []
     categories = list(PROBLEMS)
-    start = dt.date(as_of.year, 3, 1)
+    # From March of the year, or 120 days before `as_of` when that is earlier (a period in January or
+    # February): every problem found before `as_of`.
+    start = min(dt.date(as_of.year, 3, 1), as_of - dt.timedelta(days=120))
     span = max((as_of - start).days - 100, 1)
     for j in range(count):
         site = order.row(j % order.height, named=True)
@@ -282,7 +285,7 @@ def _problems(
             found = min(found, deadline - dt.timedelta(days=30))
         resolved = None
         if state == "resolved":
-            resolved = min(found + dt.timedelta(days=int(rng.integers(10, 80))), as_of)
+            resolved = max(found, min(found + dt.timedelta(days=int(rng.integers(10, 80))), as_of))
         county = names.get(site["county_code"], "")
         township = names.get(site["region_code"][:9] + "000", "")
         rows.append(

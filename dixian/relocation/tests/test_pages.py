@@ -8,8 +8,10 @@ import datetime as dt
 import io
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils.html import escape
 from python_calamine import CalamineWorkbook
 
 from dixian.monitoring.testing import SMALL_PDF
@@ -294,3 +296,66 @@ def test_the_site_page_takes_the_same_number_of_queries_for_more_households(
     with django_assert_num_queries(len(few.captured_queries)):
         page = text(client.get(url))
     assert 'data-figure="households">23 户 47 人' in page
+
+
+def test_a_township_sees_and_unlinks_only_its_own_projects(client, world):
+    from dixian.common.testing import persona
+    from dixian.funds.testing import planned_project
+    from dixian.relocation import services
+    from dixian.relocation.models import SiteProject
+
+    sites = build_sites(world)
+    county_project = planned_project(world.county, code="XS-C1", name="县级安置配套")
+    link = SiteProject.objects.create(
+        site=sites.town, project=county_project, region_code=sites.town.region_code
+    )
+    township_editor = persona("township_editor", world.township, "county_admin")
+    client.force_login(township_editor)
+    page = text(client.get(reverse("relocation:site_detail", args=[sites.town.pk])))
+    assert "AZD-1" in page and "AZD-2" in page and "XS-C1" not in page and "县级安置配套" not in page
+    assert "另有 1 个项目不在您的管辖范围内" in page
+    with pytest.raises(ValidationError):
+        services.project_unlink(actor=township_editor, link=link)
+    response = client.post(reverse("relocation:project_unlink", args=[sites.town.pk, link.pk]))
+    assert response.status_code == 302
+    assert SiteProject.objects.filter(pk=link.pk).exists()
+
+
+def test_free_texts_of_the_site_page_are_masked_without_the_personal_data_right(client, world, people):
+    sites = build_sites(world)
+    RelocationSite.objects.filter(pk=sites.town.pk).update(address=f"幸福路1号 联系 {PHONE}")
+    SiteProblem.objects.create(
+        site=sites.town,
+        region_code=sites.town.region_code,
+        category="community",
+        description=f"住户 {PHONE} 反映漏水",
+        found_on=dt.date(2026, 3, 1),
+        owner=f"物业 王经理 {PHONE}",
+        deadline=dt.date(2026, 4, 1),
+        resolved_on=dt.date(2026, 3, 10),
+        resolution=f"已维修,回访 {PHONE}",
+    )
+    url = reverse("relocation:site_detail", args=[sites.town.pk])
+    client.force_login(people["county_reviewer"])
+    page = text(client.get(url))
+    assert "反映漏水" in page and "王经理" in page and "幸福路1号" in page and PHONE not in page
+    client.force_login(people["county_admin"])  # with PII_VIEW: as written
+    assert text(client.get(url)).count(PHONE) == 4
+
+
+@pytest.mark.parametrize(
+    ("name", "extra"),
+    [("household_link", ()), ("problem_new", ()), ("project_link", ()), ("problem_resolve", ("problem",))],
+)
+def test_an_empty_post_is_refused_with_the_fields_messages(client, world, people, name, extra):
+    sites = build_sites(world)
+    args = [sites.town.pk]
+    if extra:
+        args.append(SiteProblem.objects.filter(site=sites.town, resolved_on__isnull=True).first().pk)
+    client.force_login(people["county_admin"])
+    response = client.post(reverse(f"relocation:{name}", args=args), {})
+    form = response.context["form"]
+    assert response.status_code == 400 and form.is_bound and form.errors
+    # Each field's message is on the page (an unbound form would show none).
+    for messages in form.errors.values():
+        assert escape(messages[0]) in text(response)

@@ -111,6 +111,38 @@ def test_a_site_with_projects_cannot_move_to_another_county(world):
     assert (moved.county, moved.region_code) == (world.other_county, world.far_village.code)
 
 
+def test_a_moved_site_takes_its_problems_and_project_links_along(world):
+    from dixian.common.testing import persona, region
+
+    sites = build_sites(world)
+    zhajin = region("360424101000", "渣津镇", "township", world.county)
+    data = {f: getattr(sites.town, f) for f in services.SITE_FIELDS}
+    services.site_save(
+        actor=persona("county_editor", world.county, "county_admin"),
+        site=sites.town,
+        data=data,
+        region=zhajin,
+    )
+    assert set(SiteProblem.objects.filter(site=sites.town).values_list("region_code", flat=True)) == {
+        zhajin.code
+    }
+    assert set(SiteProject.objects.filter(site=sites.town).values_list("region_code", flat=True)) == {
+        zhajin.code
+    }
+    # The new township's account now resolves the site's problems (docs/domain.md §24).
+    township_editor = persona("zhajin_editor", zhajin, "county_admin")
+    open_problem = SiteProblem.objects.filter(site=sites.town, resolved_on__isnull=True).first()
+    assert open_problem is not None
+    done = services.problem_resolve(
+        actor=township_editor,
+        problem=open_problem,
+        resolution="已整改",
+        resolved_on=dt.date(2026, 3, 25),
+        evidence=pdf(),
+    )
+    assert done.resolved_on == dt.date(2026, 3, 25)
+
+
 # ---- households -----------------------------------------------------------------------------------------
 
 

@@ -504,3 +504,17 @@ def test_a_bad_period_is_explained_on_the_page_and_no_file_is_made(client, figur
 def test_an_account_without_the_reports_capability_is_refused(client, figures, people):
     client.force_login(people["department_uploader"])
     assert client.get(reverse("reports:bulletin")).status_code == 403
+
+
+def test_a_village_bulletin_says_nothing_of_falling_townships_it_has_none_of():
+    from dixian.reports.bulletin import employment_text
+
+    employed = TextFigure("务工就业", "人", "stock", Decimal(120), code="employment_employed")
+
+    def told(falling: Decimal | None) -> str:
+        figure = TextFigure("下降乡镇", "个", "stock", falling, code="employment_falling_townships")
+        return employment_text(TextInput("良塘村", "", Period(2026, 10), employment=(employed, figure)))
+
+    assert "乡镇" not in told(None)  # a village: no townships below it, nothing to say
+    assert "没有务工就业人数较上月下降的乡镇" in told(Decimal(0))
+    assert "下降的乡镇2个" in told(Decimal(2))

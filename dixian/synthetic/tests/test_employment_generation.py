@@ -215,6 +215,14 @@ def test_relocation_sites_house_ex_poor_households(world) -> None:
         check["persons_planned"] >= check["p"]
     ).all()
     assert sites.select("county_code", "name").is_duplicated().sum() == 0
+    # A window where the larger of housed and planned persons reaches 200 (docs/domain.md §24), but for the
+    # one large site per county planted without it.
+    large = check.filter(pl.max_horizontal("p", "persons_planned") >= e.SERVICE_WINDOW_MIN_PERSONS)
+    assert not check.filter(
+        (pl.max_horizontal("p", "persons_planned") < e.SERVICE_WINDOW_MIN_PERSONS) & pl.col("service_window")
+    ).height
+    lacking = large.filter(~pl.col("service_window")).group_by("county_code").len()
+    assert (lacking["len"] == 1).all()
     resolved = problems.filter(pl.col("resolved_on").is_not_null())
     assert resolved.height and (resolved["evidence"] != "").all()
     assert (resolved["resolved_on"] >= resolved["found_on"]).all()
@@ -223,3 +231,98 @@ def test_relocation_sites_house_ex_poor_households(world) -> None:
     funds = read(directory, "funds_projects")
     linked = projects.join(funds, left_on="project_code", right_on="code")
     assert linked.height == projects.height and projects["project_code"].is_unique().all()
+
+
+def test_posts_holdings_and_payments_obey_the_post_rules(world) -> None:
+    """The checks of posts.py (holding_assign, payment_record), docs/domain.md §23: the holding starts inside
+    its post's term, each month paid lies inside the term and the holding, the holder is on the roll of the
+    start month (working age, household ex-poor or monitored, out of school, alive)."""
+    directory, _manifest = world
+    posts = read(directory, "employment_posts").select("key", "term_start", "term_end")
+    holdings = read(directory, "employment_holdings").join(
+        posts.rename({"key": "post_key"}), on="post_key", how="left"
+    )
+    payments = read(directory, "employment_payments").join(
+        holdings.select(pl.col("key").alias("holding_key"), "start", "term_start", "term_end"),
+        on="holding_key",
+        how="left",
+    )
+    assert holdings["term_start"].is_not_null().all()
+    assert ((holdings["term_start"] <= holdings["start"]) & (holdings["start"] <= holdings["term_end"])).all()
+    month = payments["month"]
+    assert (
+        (payments["term_start"].dt.truncate("1mo") <= month)
+        & (month <= payments["term_end"])
+        & (month >= payments["start"].dt.truncate("1mo"))
+    ).all()
+    persons = read(directory, "persons").join(
+        read(directory, "households").select("household_no", "kind", "monitoring_category"),
+        on="household_no",
+    )
+    civil = read(directory, "feeds/civil_registry").select(
+        pl.col("公民身份号码").alias("id_number"), pl.col("变动日期").alias("gone_on")
+    )
+    in_school = [c for stage in d.IN_SCHOOL_STAGES for c in d.STAGE_CODES[stage]]
+    for row in holdings.join(persons, on="id_number", how="left").iter_rows(named=True):
+        start = row["start"].replace(day=1)
+        earliest, latest = e.birth_bounds(start, e.DEFAULT_AGE_MIN, e.DEFAULT_AGE_MAX)
+        assert earliest <= row["birth_date"] <= latest, row
+        assert row["kind"] == d.EX_POOR or row["monitoring_category"] != "", row
+        assert row["labour_skill"] in e.ROLL_SKILLS and row["student_status"] not in in_school, row
+        gone = civil.filter(pl.col("id_number") == row["id_number"])["gone_on"]
+        assert (gone > e.month_end(start)).all(), row
+
+
+def test_problems_of_a_january_or_february_period_are_found_before_the_day_and_resolved_after(
+    tmp_path: Path,
+) -> None:
+    """A period early in the year: problems still found on or before the day the data hold on (as_of), and
+    resolved neither before found nor after that day (docs/domain.md §24)."""
+    manifest = generate(scale="village", seed=SEED, out=tmp_path, period="2026-02")
+    as_of = dt.date.fromisoformat(manifest.as_of)
+    problems = read(tmp_path, "relocation_problems")
+    assert problems.height >= 2
+    assert (problems["found_on"] <= as_of).all()
+    assert (problems["deadline"] >= problems["found_on"]).all()
+    resolved = problems.filter(pl.col("resolved_on").is_not_null())
+    assert resolved.height and (resolved["resolved_on"] >= resolved["found_on"]).all()
+    assert (resolved["resolved_on"] <= as_of).all()
+
+
+@pytest.mark.parametrize("period", ["2023-12", "2022-06"])
+def test_a_period_whose_line_reaches_the_base_year_is_refused_in_chinese(tmp_path: Path, period: str) -> None:
+    """From January of the year before the period the line would overlap the base year's months (one record
+    per person and month, docs/domain.md §23): refused before anything is written."""
+    with pytest.raises(ValueError, match="基准年") as exc:
+        generate(scale="village", seed=SEED, out=tmp_path / "out", period=period)
+    assert "2024-01" in str(exc.value)
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_command_refuses_an_early_period_with_the_reason(tmp_path: Path) -> None:
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="基准年"):
+        call_command("generate", "--scale", "village", "--out", str(tmp_path), "--period", "2023-05")
+
+
+def test_the_service_window_follows_the_larger_of_housed_and_planned_persons(tmp_path: Path) -> None:
+    """docs/domain.md §24 and the figures count a site's persons as max(housed, planned): a site housing fewer
+    than 200 but planned for 200 or more runs a window too (seed 10 generates one), but for the one large
+    site per county planted without it."""
+    generate(scale="township", seed=10, out=tmp_path)
+    sites = read(tmp_path, "relocation_sites")
+    housed = (
+        read(tmp_path, "relocation_households")
+        .join(read(tmp_path, "households"), on="household_no")
+        .group_by("site_key")
+        .agg(pl.col("member_count").sum().alias("p"))
+    )
+    check = sites.join(housed, left_on="key", right_on="site_key").with_columns(
+        (pl.max_horizontal("p", "persons_planned") >= e.SERVICE_WINDOW_MIN_PERSONS).alias("large")
+    )
+    assert check.filter((pl.col("p") < e.SERVICE_WINDOW_MIN_PERSONS) & pl.col("large")).height
+    assert not check.filter(~pl.col("large") & pl.col("service_window")).height
+    lacking = check.filter(pl.col("large") & ~pl.col("service_window")).group_by("county_code").len()
+    assert (lacking["len"] <= 1).all()
+    assert check.filter(pl.col("large")).height - lacking["len"].sum() >= 1

@@ -10,11 +10,15 @@ from typing import Any
 
 import polars as pl
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
+from dixian.accounts.models import Role
+from dixian.common.testing import persona
 from dixian.employment.models import Employment, PostHolding, PostPayment, PublicPost
 from dixian.employment.roll import roll
 from dixian.employment.signals import survey_changed
+from dixian.regions.models import Region
 from dixian.relocation.models import RelocationSite, SiteHousehold, SiteProblem, SiteProject
 from dixian.synthetic.employment_loading import employment_load
 from dixian.synthetic.funds_loading import funds_load
@@ -115,3 +119,21 @@ def test_each_months_records_are_the_labour_rolls(loaded) -> None:
         missing = on_roll - recorded
         allowed = manifest.employment["left_to_record"] if month == months[-1] else 0
         assert len(missing) <= allowed + 2, month
+
+
+def test_the_demo_evidence_opens_for_an_account_in_scope(loaded, client) -> None:
+    """Each resolved generated problem's evidence is a stored file under the path the app writes uploads to
+    (relocation/services.py problem_resolve), served by the site page's link (views.problem_evidence)."""
+    directory, _ = loaded
+    employment_load(directory)
+    resolved = list(SiteProblem.objects.exclude(evidence="").select_related("site"))
+    assert resolved
+    problem = resolved[0]
+    assert problem.evidence.startswith(f"relocation/problems/{problem.pk}/")
+    county = Region.objects.get(code=problem.region_code[:6] + "000000")
+    client.force_login(persona("relocation_reader", county, Role.COUNTY_ADMIN))
+    for problem in resolved:
+        url = reverse("relocation:problem_evidence", args=[problem.site_id, problem.pk])
+        response = client.get(url)
+        assert response.status_code == 200, problem.evidence
+        assert b"".join(response.streaming_content).startswith(b"%PDF-")

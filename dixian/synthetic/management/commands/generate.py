@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from dixian.screening.engine.core import ScreeningInputError, parse_period
+from dixian.synthetic.employment import PeriodTooEarly
 from dixian.synthetic.feeds import DEFAULT_PERIOD
 from dixian.synthetic.generate import SCALES, generate
 from dixian.synthetic.labels import registry_labels
@@ -55,14 +56,17 @@ class Command(BaseCommand):
                 )
             )
             return
-        manifest = generate(
-            scale=scale,
-            seed=seed,
-            out=out,
-            labels=None if no_workbook else registry_labels(),
-            progress=self.stdout.write,
-            period=period,
-        )
+        try:
+            manifest = generate(
+                scale=scale,
+                seed=seed,
+                out=out,
+                labels=None if no_workbook else registry_labels(),
+                progress=self.stdout.write,
+                period=period,
+            )
+        except PeriodTooEarly as exc:
+            raise CommandError(str(exc)) from None
         funds = manifest.funds or {}
         jobs = manifest.employment or {}
         sites = manifest.relocation or {}
