@@ -155,22 +155,31 @@ def _willing_idle(p: _Person) -> list[Span]:
 
 
 def _weak_labour(p: _Person) -> list[Span]:
+    """弱劳动力、半劳动力 not working and holding no 公益性岗位 (docs/domain.md §23). The post is read not only at
+    the months with a record: a post taken in a month without one closes the span at that month."""
     if not p.weak:
         return []
-
-    def holds(person: _Person, _prev: _Record | None, rec: _Record, _inside: bool) -> bool:
-        return not rec.working and not _holds_post(person, rec.month)
-
-    def left(rec: _Record) -> str:
-        return f"{e.month_label(rec.month)}{'已务工' if rec.working else '已安置公益性岗位'}"
-
-    return _condition_spans(
-        p,
-        e.WEAK_LABOUR,
-        holds,
-        lambda _prev, rec: f"弱劳动力或半劳动力,{e.month_label(rec.month)}未务工、未在公益性岗位",
-        left,
-    )
+    post_months = {start.replace(day=1) for start, _ in p.holdings}
+    records = {r.month: r for r in p.records}
+    spans: list[Span] = []
+    current: Span | None = None
+    for month in sorted(post_months | set(records)):
+        record = records.get(month)
+        if record is None:  # a post starts in a month without a record: it can close, never open
+            if current is not None and _holds_post(p, month):
+                current.until, current.left = month, f"{e.month_label(month)}已安置公益性岗位"
+                current = None
+            continue
+        inside = not record.working and not _holds_post(p, month)
+        if inside and current is None:
+            reason = f"弱劳动力或半劳动力,{e.month_label(month)}未务工、未在公益性岗位"
+            current = Span(e.WEAK_LABOUR, month, None, reason)
+            spans.append(current)
+        elif not inside and current is not None:
+            left = "已务工" if record.working else "已安置公益性岗位"
+            current.until, current.left = month, f"{e.month_label(month)}{left}"
+            current = None
+    return spans
 
 
 def _yulu(p: _Person) -> list[Span]:

@@ -276,3 +276,14 @@ def test_the_nightly_job_refreshes_every_member(world, settings, tmp_path):
     assert job.status == Job.Status.DONE, job.message
     assert "新列入 1 条" in job.message
     assert members(p, e.WILLING_IDLE) == [(JAN, None)]
+
+
+def test_weak_labour_leaves_at_the_month_a_post_starts_without_a_record_that_month(world):
+    p = head(world.home)
+    p.labour_skill = "weak"
+    p.save()
+    record(p, JAN, working=False, willing=False)
+    holding_of(post_in(world.village), p, dt.date(2026, 3, 10))
+    refresh(p)
+    assert members(p, e.WEAK_LABOUR) == [(JAN, MAR)]
+    assert "公益性岗位" in KeyGroupMember.objects.get(person=p, group=e.WEAK_LABOUR).reason
