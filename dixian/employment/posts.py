@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from dixian.accounts.capabilities import Capability, user_can
@@ -177,6 +177,20 @@ def post_save(
             if late is not None:
                 raise ValidationError(
                     {"term_end": f"已登记 {e.month_label(late.month)} 的补贴发放,聘期须包含该月"}
+                )
+            # docs/domain.md §23: no holding left outside the term — one starting after its end, one ending
+            # after it, or one still open once the term is over.
+            beyond_q = Q(start__gt=term_end) | Q(end__gt=term_end)
+            if term_end < timezone.localdate():
+                beyond_q |= Q(end__isnull=True)
+            beyond = post.holdings.filter(beyond_q).select_related("person").order_by("start").first()
+            if beyond is not None:
+                held = f"{beyond.start} 至 {beyond.end}" if beyond.end else f"{beyond.start} 起在岗,尚未离岗"
+                raise ValidationError(
+                    {
+                        "term_end": f"{beyond.person.name}的在岗期间({held})超出聘期结束日期 {term_end};"
+                        "请先办理离岗或核对聘用记录,再修改聘期"
+                    }
                 )
         else:
             assert village is not None

@@ -245,3 +245,25 @@ def test_a_return_after_moving_out_clears_the_departure(world):
     assert svc.departures([p.pk])[p.pk].what == "户籍迁出"
     fact(p, "moved_in", dt.date(2026, 3, 1))
     assert svc.departures([p.pk]) == {}
+
+
+def test_an_edit_keeps_every_holding_inside_the_new_term_end(world, people):
+    actor = people["county_admin"]
+    post = post_in(world.village)
+    base: dict[str, Any] = {
+        "name": post.name,
+        "post_type": post.post_type,
+        "funding": post.funding,
+        "monthly_pay": post.monthly_pay,
+        "term_start": post.term_start,
+    }
+    holding = holding_of(post, head(world.home), dt.date(2026, 2, 1), end=dt.date(2026, 6, 30))
+    with pytest.raises(ValidationError, match="超出聘期结束日期"):
+        svc.post_save(actor=actor, post=post, term_end=dt.date(2026, 5, 31), **base)  # ends after the term
+    holding.start, holding.end = dt.date(2026, 7, 1), None
+    holding.save()
+    with pytest.raises(ValidationError, match="超出聘期结束日期"):
+        svc.post_save(actor=actor, post=post, term_end=dt.date(2026, 6, 30), **base)  # starts after it
+    with pytest.raises(ValidationError, match="尚未离岗"):
+        svc.post_save(actor=actor, post=post, term_end=dt.date(2026, 8, 31), **base)  # open past a term over
+    assert PublicPost.objects.get(pk=post.pk).term_end == dt.date(2026, 12, 31)
