@@ -252,6 +252,13 @@ def holding_assign(*, actor: User, post: PublicPost, person: Person, start: dt.d
                     start=start,
                 )
         except IntegrityError:
+            # Two assignments at once: of this post (post_one_current_holder) or of this person to two posts
+            # (post_holder_one_post); the one committed first is read back to say which.
+            other = PostHolding.objects.filter(person=person, end__isnull=True).select_related("post").first()
+            if other is not None:
+                raise ValidationError(
+                    {"person": f"{person.name}已在“{other.post.name}”岗位在岗,不能同时聘用两个岗位"}
+                ) from None
             raise ValidationError({"person": "该岗位刚刚聘用了其他人员,请刷新页面后核对"}) from None
         keygroups_refresh([person.pk])
         return holding

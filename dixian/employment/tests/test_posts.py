@@ -267,3 +267,16 @@ def test_an_edit_keeps_every_holding_inside_the_new_term_end(world, people):
     with pytest.raises(ValidationError, match="尚未离岗"):
         svc.post_save(actor=actor, post=post, term_end=dt.date(2026, 8, 31), **base)  # open past a term over
     assert PublicPost.objects.get(pk=post.pk).term_end == dt.date(2026, 12, 31)
+
+
+def test_the_database_refuses_a_person_holding_two_posts_at_once(world):
+    """The check in holding_assign locks only the post: two assignments of one person to two posts at once
+    are stopped by the constraint post_holder_one_post (docs/domain.md §23: holds no other post)."""
+    from django.db import IntegrityError, transaction
+
+    person = head(world.home)
+    holding_of(post_in(world.village), person, dt.date(2026, 2, 1))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        holding_of(post_in(world.village, name="护林员"), person, dt.date(2026, 3, 1))
+    holding_of(post_in(world.village, name="护路员"), person, dt.date(2026, 1, 1), end=dt.date(2026, 1, 31))
+    assert PostHolding.objects.filter(person=person).count() == 2
