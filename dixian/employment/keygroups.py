@@ -268,6 +268,10 @@ def keygroups_refresh(
 
 def _refresh_chunk(ids: list[int], today: dt.date) -> RefreshStats:
     stats = RefreshStats(persons=len(ids))
+    # Two refreshes of the same persons at once (a survey write and the nightly job) would both insert the
+    # same open membership (key_group_member_unique/open): the persons are locked first, in one order, so the
+    # second waits and reads the first's rows. SQLite ignores the lock (its writers take turns anyway).
+    list(Person.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
     persons = _load(ids)
     month = current_month(today)
     # A record of a month to come (refused by the survey) opens nothing yet.

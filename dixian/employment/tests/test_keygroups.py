@@ -287,3 +287,20 @@ def test_weak_labour_leaves_at_the_month_a_post_starts_without_a_record_that_mon
     refresh(p)
     assert members(p, e.WEAK_LABOUR) == [(JAN, MAR)]
     assert "公益性岗位" in KeyGroupMember.objects.get(person=p, group=e.WEAK_LABOUR).reason
+
+
+def test_a_refresh_locks_its_persons_first(world):
+    """Two concurrent refreshes of one person must not both insert the open membership (docs/domain.md §23):
+    the persons are locked (SELECT … FOR UPDATE, in pk order) before anything is read."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if not connection.features.has_select_for_update:
+        pytest.skip("SQLite has no row locks: its writers take turns")
+    p = head(world.home)
+    record(p, JAN, working=False, willing=True)
+    with CaptureQueriesContext(connection) as ctx:
+        refresh(p)
+    sqls = [q["sql"] for q in ctx.captured_queries]
+    first_read = next(i for i, sql in enumerate(sqls) if "employment_" in sql or "registry_person" in sql)
+    assert "registry_person" in sqls[first_read] and "FOR UPDATE" in sqls[first_read]
