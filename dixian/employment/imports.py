@@ -742,7 +742,12 @@ def insert_records(rows: list[tuple[Any, ...]]) -> None:
     columns = ", ".join(connection.ops.quote_name(c) for c in _columns(INSERT_FIELDS))
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            # The raw psycopg cursor bypasses Django's error wrapping: a unique violation (someone recorded
+            # the same person and month meanwhile) must still reach the caller as Django's IntegrityError.
+            with (
+                connection.wrap_database_errors,
+                cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+            ):
                 for row in rows:
                     copy.write_row(row)
             return
@@ -772,6 +777,9 @@ def stored_records(
     building a 10,000-value IN list through the ORM costs more than running it."""
     out: dict[tuple[int, dt.date], tuple[int, tuple[Any, ...]]] = {}
     table = connection.ops.quote_name(Employment._meta.db_table)
+    # Locked until the import commits, so a concurrent correction is not overwritten unseen (PostgreSQL; SQLite's
+    # writers take turns).
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     columns = ", ".join(connection.ops.quote_name(c) for c in _columns(SURVEY_FIELDS))
     for month, persons in months.items():
         day = connection.ops.adapt_datefield_value(month)
@@ -780,7 +788,7 @@ def stored_records(
                 chunk = persons[i : i + BATCH]
                 marks = ", ".join(["%s"] * len(chunk))
                 cursor.execute(
-                    f"SELECT id, person_id, {columns} FROM {table} WHERE month = %s AND person_id IN ({marks})",  # noqa: S608 - the model's table and columns; values are parameters
+                    f"SELECT id, person_id, {columns} FROM {table} WHERE month = %s AND person_id IN ({marks}){lock}",  # noqa: S608 - the model's table and columns; values are parameters
                     [day, *chunk],
                 )
                 for (
