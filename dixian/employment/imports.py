@@ -712,9 +712,9 @@ INSERT_FIELDS: tuple[str, ...] = (
     "recorded_by",
     "recorded_at",
 )
+# Not household nor region_code: they are the person's at the time of recording (docs/domain.md §23), so a
+# correction after a move keeps the month counted where it was recorded.
 UPDATE_FIELDS: tuple[str, ...] = (
-    "household",
-    "region_code",
     *SURVEY_FIELDS,
     "source",
     "batch",
@@ -1086,9 +1086,7 @@ def _check_and_write(
             outcome.unchanged += 1
             continue
         else:
-            changed.append(
-                (person.household_id, person.region_code, *survey, source, batch_id, actor_id, now_db, old[0])
-            )
+            changed.append((*survey, source, batch_id, actor_id, now_db, old[0]))
             diff = {
                 f: [before, after]
                 for f, before, after in zip(SURVEY_FIELDS, old[1], survey, strict=True)

@@ -478,3 +478,19 @@ def test_the_stored_records_an_import_replaces_are_locked(four):
     with CaptureQueriesContext(connection) as ctx:
         assert (four[0].pk, OCT) in stored_records({OCT: [four[0].pk]})
     assert ctx.captured_queries[-1]["sql"].rstrip().endswith("FOR UPDATE")
+
+
+def test_a_correction_by_workbook_after_a_move_keeps_the_village_and_household_of_the_record(
+    tmp_path, people, four, world
+):
+    # docs/domain.md §23: region_code and household are the person's at the time of recording.
+    user = people["township_reviewer"]
+    p = four[0]
+    run(tmp_path, [working(p)], user)
+    first = Employment.objects.get(person=p)
+    p.household, p.region_code = world.neighbour, world.neighbour.region_code
+    p.save()
+    batch = run(tmp_path, [working(p, channel="帮扶车间")], user)
+    assert batch.replaced == 1, batch.errors
+    r = Employment.objects.get(pk=first.pk)
+    assert (r.channel, r.region_code, r.household_id) == ("workshop", first.region_code, first.household_id)
