@@ -23,20 +23,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models import Count, Max, Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from dixian.accounts.capabilities import Capability, user_can
 from dixian.common.access import code_in_scope, region_range_q
 from dixian.domain import employment as e
 from dixian.domain.dictionaries import LABOUR_WEAK
+from dixian.regions.models import Region
 from dixian.registry.models import Person
+from dixian.registry.signals import moved_rows, moves_by_region
 
 from .models import DepartmentFact, Employment, FollowUp, KeyGroupMember, PostHolding
 from .roll import on_roll
@@ -556,3 +558,51 @@ def follow_up_record(*, actor: User, member: KeyGroupMember, kind: str, on: dt.d
             member.last_follow_up = on
             member.save(update_fields=["last_follow_up"])
         return follow_up
+
+
+# ---- moves (registry signals, docs/security.md §4) --------------------------------------------------------
+
+
+def members_follow_households(*, moves: Mapping[int, Region], **_: object) -> dict[int, dict[str, list[int]]]:
+    """registry's `household_moved`: the key-group memberships of the household and their follow-ups take its
+    new code (scoping follows the household); answers the rows moved (registry/signals.py moved_rows)."""
+    moved: dict[int, dict[str, list[int]]] = {}
+    for region, pks in moves_by_region(moves):
+        for i in range(0, len(pks), CHUNK):
+            chunk = pks[i : i + CHUNK]
+            members = list(
+                KeyGroupMember.objects.filter(household_id__in=chunk).values_list("pk", "household_id")
+            )
+            follow_ups = list(
+                FollowUp.objects.filter(member__household_id__in=chunk).values_list(
+                    "pk", "member__household_id"
+                )
+            )
+            if members:
+                KeyGroupMember.objects.filter(pk__in=[pk for pk, _ in members]).update(
+                    region_code=region.code
+                )
+            if follow_ups:
+                FollowUp.objects.filter(pk__in=[pk for pk, _ in follow_ups]).update(region_code=region.code)
+            for rows, model in ((members, KeyGroupMember), (follow_ups, FollowUp)):
+                for owner, named in moved_rows(rows, str(model._meta.verbose_name)).items():
+                    moved.setdefault(owner, {}).update(named)
+    return moved
+
+
+def members_follow_persons(*, moves: Mapping[int, str], **_: object) -> None:
+    """registry's `person_moved`: a person's key-group memberships (with the new household, as a refresh would
+    write it) and their follow-ups take the new household's code."""
+    by_code: dict[str, list[int]] = defaultdict(list)
+    for pk, code in moves.items():
+        by_code[code].append(pk)
+    for code, pks in sorted(by_code.items()):
+        for i in range(0, len(pks), CHUNK):
+            chunk = pks[i : i + CHUNK]
+            KeyGroupMember.objects.filter(person_id__in=chunk).update(
+                region_code=code,
+                household_id=Subquery(
+                    Person.objects.filter(pk=OuterRef("person_id")).values("household_id")[:1]
+                ),
+            )
+            FollowUp.objects.filter(member__person_id__in=chunk).update(region_code=code)

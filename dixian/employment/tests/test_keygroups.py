@@ -304,3 +304,27 @@ def test_a_refresh_locks_its_persons_first(world):
     sqls = [q["sql"] for q in ctx.captured_queries]
     first_read = next(i for i, sql in enumerate(sqls) if "employment_" in sql or "registry_person" in sql)
     assert "registry_person" in sqls[first_read] and "FOR UPDATE" in sqls[first_read]
+
+
+def test_members_and_follow_ups_follow_a_moved_household_and_a_moved_person(world, people):
+    # Scoping follows the household (docs/security.md §4): a member listed under the old village would be
+    # out of the new village's sight.
+    from dixian.registry import services as registry
+
+    p, spouse = world.home.members.order_by("pk")[:2]
+    for person in (p, spouse):
+        record(person, JAN, working=False, willing=True)
+    refresh(p, spouse)
+    registry.person_move(actor=people["county_admin"], person=spouse, to_household=world.neighbour)
+    moved = KeyGroupMember.objects.get(person=spouse)
+    assert (moved.region_code, moved.household_id) == (world.neighbour.region_code, world.neighbour.pk)
+    member = KeyGroupMember.objects.get(person=p)
+    FollowUp.objects.create(
+        member=member, region_code=member.region_code, kind="training", on=TODAY, detail="x"
+    )
+    registry.household_update(
+        actor=people["county_admin"], household=world.home, data={}, region=world.far_village
+    )
+    code = world.far_village.code
+    assert KeyGroupMember.objects.get(pk=member.pk).region_code == code
+    assert FollowUp.objects.get(member=member).region_code == code
