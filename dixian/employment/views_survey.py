@@ -38,6 +38,7 @@ from dixian.common.masking import (
     birth_date_shown,
     birth_date_value,
     id_number_shown,
+    text_shown,
     work_shown,
 )
 from dixian.common.paging import paginate
@@ -511,6 +512,11 @@ def worker_form(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     pii = may_view_pii(user)
     prefill = selectors.prefill_for(person, month)
     hidden = {"employer": prefill.values.get("employer"), "wage_band": prefill.values.get("wage_band")}
+    note = prefill.values.get("note") or ""
+    if (
+        text_shown(note, pii=False) != note
+    ):  # a 备注 quoting personal data: kept, never shown (docs/security.md §1)
+        hidden["note"] = note
     village_code = person.region_code[:12]
     back = reverse("employment:survey_village", args=[village_code]) + f"?month={e.month_key(month)}"
     if request.method == "POST":
