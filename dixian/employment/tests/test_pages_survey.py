@@ -375,3 +375,21 @@ def test_a_note_quoting_personal_data_is_hidden_without_the_right_and_kept_when_
     client.post(form_url(head), {**data, "note": "新电话13900001111"})
     history = client.get(reverse("registry:household_history", args=[head.household_id])).content.decode()
     assert "13900001111" not in history and "13812345678" not in history
+
+
+@pytest.mark.parametrize(("month", "reason"), [("future", "还没有到"), ("2026-13", "未保存")])
+def test_a_future_or_bad_month_posted_is_refused_not_taken_for_this_month(
+    client, world, people, head, month, reason
+):
+    # docs/domain.md §23: no record for a month to come; a POST's month is read strictly, nothing written.
+    if month == "future":
+        month = e.month_key(e.month_add(this_month(), 2))
+    client.force_login(people["village_officer"])
+    data = {"month": month, "working": "0", "not_working_reason": "no_job", "willing": "1"}
+    page = client.post(form_url(head), data).content.decode()
+    assert reason in page
+    record(head, e.month_add(this_month(), -1), IDLE_WILLING)
+    carry = reverse("employment:survey_carry", args=[world.village.code])
+    response = client.post(carry, {"month": month}, follow=True)
+    assert reason in response.content.decode()
+    assert not Employment.objects.filter(month=this_month()).exists()
