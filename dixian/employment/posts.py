@@ -36,7 +36,7 @@ from dixian.registry.models import Person
 
 from .keygroups import keygroups_refresh
 from .models import DepartmentFact, PostHolding, PostPayment, PublicPost
-from .roll import on_roll, policy_for
+from .roll import Policy, on_roll, policy_for
 
 if TYPE_CHECKING:
     from dixian.accounts.models import User
@@ -101,15 +101,16 @@ def departures(person_ids: QuerySet[PostHolding, int] | list[int]) -> dict[int, 
     return found
 
 
-def off_roll_reason(person: Person, month: dt.date) -> str:
+def off_roll_reason(person: Person, month: dt.date, policy: Policy | None = None) -> str:
     """Why a person is not on the roll of `month` (the checks of roll.py, in words); "" when nothing the
-    registry holds explains it (a death or a move is reported apart)."""
+    registry holds explains it (a death or a move is reported apart). `policy`: the month's settings, read
+    once by a caller asking about many persons."""
     household = person.household
     if household.kind != d.EX_POOR and not household.monitoring_category:
         return "所在户已不是脱贫户或监测户"
     if person.labour_skill not in e.ROLL_SKILLS:
         return f"劳动技能为“{d.LABOUR_SKILL.get(person.labour_skill, person.labour_skill)}”,已无劳动能力"
-    policy = policy_for(month)
+    policy = policy or policy_for(month)
     age = e.age_in_month(person.birth_date, month)
     if not policy.age_min <= age <= policy.age_max:
         return f"年龄 {age} 周岁,不在劳动年龄 {policy.age_min}–{policy.age_max} 周岁内"
@@ -376,6 +377,7 @@ def post_findings(actor: User, *, prefix: str = "", today: dt.date | None = None
     )
     gone = departures(holdings.values_list("person_id", flat=True))
     rolled = on_roll([h.person_id for h in current], month)
+    policy = policy_for(month)  # once, not per holder off the roll
     found: list[PostFinding] = []
     for h in current:
         name = h.person.name
@@ -386,7 +388,7 @@ def post_findings(actor: User, *, prefix: str = "", today: dt.date | None = None
         if _village(h.person.region_code) != _village(h.region_code):
             found.append(PostFinding("outside", h, f"{name}已迁至其他村居住,仍在本村岗位在岗"))
         if h.person_id not in rolled:
-            why = off_roll_reason(h.person, month) or "不符合名册条件"
+            why = off_roll_reason(h.person, month, policy) or "不符合名册条件"
             found.append(
                 PostFinding("off_roll", h, f"{name}不在{e.month_label(month)}的劳动力名册({why}),仍在岗")
             )

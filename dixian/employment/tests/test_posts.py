@@ -280,3 +280,22 @@ def test_the_database_refuses_a_person_holding_two_posts_at_once(world):
         holding_of(post_in(world.village, name="护林员"), person, dt.date(2026, 3, 1))
     holding_of(post_in(world.village, name="护路员"), person, dt.date(2026, 1, 1), end=dt.date(2026, 1, 31))
     assert PostHolding.objects.filter(person=person).count() == 2
+
+
+def test_findings_read_the_working_age_once_whatever_the_holders_off_the_roll(
+    world, people, django_assert_max_num_queries
+):
+    """post_findings makes the same queries for one holder over the working age as for three (the month's
+    settings are read once, not per holder: docs/domain.md §23)."""
+    actor = people["county_reviewer"]
+    holders = [*world.home.members.order_by("pk")[:2], *world.neighbour.members.order_by("pk")[:1]]
+    villages = [world.village, world.village, world.other_village]
+    for i, (p, village) in enumerate(zip(holders, villages, strict=True)):
+        p.birth_date = dt.date(1940, 1, 1)
+        p.save()
+        holding_of(post_in(village, name=f"岗位{i}"), p, dt.date(2026, 1, 1))
+        if i == 0:
+            with django_assert_max_num_queries(50) as one:
+                assert [f.kind for f in svc.post_findings(actor)] == ["off_roll"]
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert [f.kind for f in svc.post_findings(actor)] == ["off_roll"] * 3
