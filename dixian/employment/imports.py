@@ -463,22 +463,25 @@ _FAILED = object()
 
 
 def _parse_column(values: Sequence[Any], parser: Callable[[Any], Any]) -> tuple[list[Any], dict[int, str]]:
-    """Parse a column once per distinct value. Returns (values, {index: reason})."""
-    outcomes: dict[Any, Any] = {}
-    reasons: dict[Any, str] = {}
-    for raw in dict.fromkeys(values):
+    """Parse a column once per distinct value. Returns (values, {index: reason}). Values are told apart by
+    type too: True == 1 and False == 0 == 0.0 in Python, but a cell of TRUE is not the number 1."""
+    keys = [(type(v), v) for v in values]
+    outcomes: dict[tuple[type, Any], Any] = {}
+    reasons: dict[tuple[type, Any], str] = {}
+    for key in dict.fromkeys(keys):
+        raw = key[1]
         if raw is None or raw == "":
-            outcomes[raw] = None
+            outcomes[key] = None
             continue
         try:
-            outcomes[raw] = parser(raw)
+            outcomes[key] = parser(raw)
         except ParseError as exc:
-            outcomes[raw] = _FAILED
-            reasons[raw] = str(exc)
-    parsed = list(map(outcomes.__getitem__, values))
+            outcomes[key] = _FAILED
+            reasons[key] = str(exc)
+    parsed = list(map(outcomes.__getitem__, keys))
     if not reasons:
         return parsed, {}
-    errors = {i: reasons[v] for i, v in enumerate(values) if v in reasons}
+    errors = {i: reasons[k] for i, k in enumerate(keys) if k in reasons}
     return [None if v is _FAILED else v for v in parsed], errors
 
 
