@@ -439,7 +439,7 @@ def test_a_concurrent_record_met_by_the_copy_is_djangos_integrity_error(four):
     p = four[0]
     record(p, OCT, working=True, tier="in_county")
     ops = connection.ops
-    row = (
+    row: tuple[Any, ...] = (
         p.pk,
         p.household_id,
         p.region_code,
