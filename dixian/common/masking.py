@@ -259,6 +259,8 @@ def _birth_year(value: str) -> str:
 
 
 # Registry fields by the kind of personal value they hold (for the change history, which shows any field).
+# Free texts that may quote ID or phone numbers or a birth date (the survey's 备注): shown through text_shown.
+FREE_TEXT_FIELDS = frozenset({"note"})
 _FIELD_MASKS = {"id_number": mask_id_number, "phone": mask_phone, "birth_date": _birth_year}
 
 
@@ -269,5 +271,8 @@ def field_masked(name: str, value: Any, *, pii: bool) -> str | None:
         return None
     if name in HEALTH_FIELDS or name in WORK_FIELDS:
         return HIDDEN
+    if name in FREE_TEXT_FIELDS:
+        shown = text_shown(str(value), pii=False)
+        return shown if shown != str(value) else None
     mask = _FIELD_MASKS.get(name)
     return mask(str(value)) if mask else None

@@ -26,7 +26,14 @@ class EmploymentConfig(AppConfig):
         person_moved.connect(facts_follow_persons, dispatch_uid="employment_facts_follow_persons")
 
         from . import signals
-        from .keygroups import on_survey_changed
+        from .keygroups import members_follow_households, members_follow_persons, on_survey_changed
+
+        # Key-group memberships and their follow-ups follow moved households and persons (scoping follows
+        # the household, docs/security.md §4); a post holding keeps its post's village.
+        household_moved.connect(
+            members_follow_households, dispatch_uid="employment_members_follow_households"
+        )
+        person_moved.connect(members_follow_persons, dispatch_uid="employment_members_follow_persons")
 
         # Key groups follow every survey write, in its transaction (docs/domain.md §23).
         signals.survey_changed.connect(on_survey_changed, dispatch_uid="employment_keygroups_refresh")

@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 
 from dixian.common.filters import RegionChainField, choices_with_blank
+from dixian.common.masking import text_shown
 from dixian.domain import employment as e
 
 from .selectors import KINDS, RECORDED
@@ -91,6 +92,8 @@ class SurveyForm(forms.Form):
         )
         if "employer" in self.hidden:
             self.fields["employer"].widget.attrs["placeholder"] = "已填写(已隐藏);不修改请留空"
+        if "note" in self.hidden:
+            self.fields["note"].widget.attrs["placeholder"] = "已填写(含已隐藏的个人信息);不修改请留空"
         if "wage_band" in self.hidden:
             wage = self.fields["wage_band"]
             assert isinstance(wage, forms.ChoiceField)  # noqa: S101 - declared above
@@ -104,6 +107,8 @@ class SurveyForm(forms.Form):
         if not pii:
             initial.pop("employer", None)
             initial.pop("wage_band", None)
+            if initial.get("note") and text_shown(initial["note"], pii=False) != initial["note"]:
+                initial.pop("note")  # it quotes personal data: kept as a hidden value (see views_survey)
         return initial
 
     def values(self) -> dict[str, Any]:

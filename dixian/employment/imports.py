@@ -463,22 +463,25 @@ _FAILED = object()
 
 
 def _parse_column(values: Sequence[Any], parser: Callable[[Any], Any]) -> tuple[list[Any], dict[int, str]]:
-    """Parse a column once per distinct value. Returns (values, {index: reason})."""
-    outcomes: dict[Any, Any] = {}
-    reasons: dict[Any, str] = {}
-    for raw in dict.fromkeys(values):
+    """Parse a column once per distinct value. Returns (values, {index: reason}). Values are told apart by
+    type too: True == 1 and False == 0 == 0.0 in Python, but a cell of TRUE is not the number 1."""
+    keys = [(type(v), v) for v in values]
+    outcomes: dict[tuple[type, Any], Any] = {}
+    reasons: dict[tuple[type, Any], str] = {}
+    for key in dict.fromkeys(keys):
+        raw = key[1]
         if raw is None or raw == "":
-            outcomes[raw] = None
+            outcomes[key] = None
             continue
         try:
-            outcomes[raw] = parser(raw)
+            outcomes[key] = parser(raw)
         except ParseError as exc:
-            outcomes[raw] = _FAILED
-            reasons[raw] = str(exc)
-    parsed = list(map(outcomes.__getitem__, values))
+            outcomes[key] = _FAILED
+            reasons[key] = str(exc)
+    parsed = list(map(outcomes.__getitem__, keys))
     if not reasons:
         return parsed, {}
-    errors = {i: reasons[v] for i, v in enumerate(values) if v in reasons}
+    errors = {i: reasons[k] for i, k in enumerate(keys) if k in reasons}
     return [None if v is _FAILED else v for v in parsed], errors
 
 
@@ -712,9 +715,9 @@ INSERT_FIELDS: tuple[str, ...] = (
     "recorded_by",
     "recorded_at",
 )
+# Not household nor region_code: they are the person's at the time of recording (docs/domain.md §23), so a
+# correction after a move keeps the month counted where it was recorded.
 UPDATE_FIELDS: tuple[str, ...] = (
-    "household",
-    "region_code",
     *SURVEY_FIELDS,
     "source",
     "batch",
@@ -742,7 +745,12 @@ def insert_records(rows: list[tuple[Any, ...]]) -> None:
     columns = ", ".join(connection.ops.quote_name(c) for c in _columns(INSERT_FIELDS))
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            # The raw psycopg cursor bypasses Django's error wrapping: a unique violation (someone recorded
+            # the same person and month meanwhile) must still reach the caller as Django's IntegrityError.
+            with (
+                connection.wrap_database_errors,
+                cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+            ):
                 for row in rows:
                     copy.write_row(row)
             return
@@ -772,6 +780,9 @@ def stored_records(
     building a 10,000-value IN list through the ORM costs more than running it."""
     out: dict[tuple[int, dt.date], tuple[int, tuple[Any, ...]]] = {}
     table = connection.ops.quote_name(Employment._meta.db_table)
+    # Locked until the import commits, so a concurrent correction is not overwritten unseen (PostgreSQL; SQLite's
+    # writers take turns).
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     columns = ", ".join(connection.ops.quote_name(c) for c in _columns(SURVEY_FIELDS))
     for month, persons in months.items():
         day = connection.ops.adapt_datefield_value(month)
@@ -780,7 +791,7 @@ def stored_records(
                 chunk = persons[i : i + BATCH]
                 marks = ", ".join(["%s"] * len(chunk))
                 cursor.execute(
-                    f"SELECT id, person_id, {columns} FROM {table} WHERE month = %s AND person_id IN ({marks})",  # noqa: S608 - the model's table and columns; values are parameters
+                    f"SELECT id, person_id, {columns} FROM {table} WHERE month = %s AND person_id IN ({marks}){lock}",  # noqa: S608 - the model's table and columns; values are parameters
                     [day, *chunk],
                 )
                 for (
@@ -1078,9 +1089,7 @@ def _check_and_write(
             outcome.unchanged += 1
             continue
         else:
-            changed.append(
-                (person.household_id, person.region_code, *survey, source, batch_id, actor_id, now_db, old[0])
-            )
+            changed.append((*survey, source, batch_id, actor_id, now_db, old[0]))
             diff = {
                 f: [before, after]
                 for f, before, after in zip(SURVEY_FIELDS, old[1], survey, strict=True)

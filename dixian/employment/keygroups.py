@@ -23,20 +23,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models import Count, Max, Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from dixian.accounts.capabilities import Capability, user_can
 from dixian.common.access import code_in_scope, region_range_q
 from dixian.domain import employment as e
 from dixian.domain.dictionaries import LABOUR_WEAK
+from dixian.regions.models import Region
 from dixian.registry.models import Person
+from dixian.registry.signals import moved_rows, moves_by_region
 
 from .models import DepartmentFact, Employment, FollowUp, KeyGroupMember, PostHolding
 from .roll import on_roll
@@ -155,22 +157,31 @@ def _willing_idle(p: _Person) -> list[Span]:
 
 
 def _weak_labour(p: _Person) -> list[Span]:
+    """弱劳动力、半劳动力 not working and holding no 公益性岗位 (docs/domain.md §23). The post is read not only at
+    the months with a record: a post taken in a month without one closes the span at that month."""
     if not p.weak:
         return []
-
-    def holds(person: _Person, _prev: _Record | None, rec: _Record, _inside: bool) -> bool:
-        return not rec.working and not _holds_post(person, rec.month)
-
-    def left(rec: _Record) -> str:
-        return f"{e.month_label(rec.month)}{'已务工' if rec.working else '已安置公益性岗位'}"
-
-    return _condition_spans(
-        p,
-        e.WEAK_LABOUR,
-        holds,
-        lambda _prev, rec: f"弱劳动力或半劳动力,{e.month_label(rec.month)}未务工、未在公益性岗位",
-        left,
-    )
+    post_months = {start.replace(day=1) for start, _ in p.holdings}
+    records = {r.month: r for r in p.records}
+    spans: list[Span] = []
+    current: Span | None = None
+    for month in sorted(post_months | set(records)):
+        record = records.get(month)
+        if record is None:  # a post starts in a month without a record: it can close, never open
+            if current is not None and _holds_post(p, month):
+                current.until, current.left = month, f"{e.month_label(month)}已安置公益性岗位"
+                current = None
+            continue
+        inside = not record.working and not _holds_post(p, month)
+        if inside and current is None:
+            reason = f"弱劳动力或半劳动力,{e.month_label(month)}未务工、未在公益性岗位"
+            current = Span(e.WEAK_LABOUR, month, None, reason)
+            spans.append(current)
+        elif not inside and current is not None:
+            left = "已务工" if record.working else "已安置公益性岗位"
+            current.until, current.left = month, f"{e.month_label(month)}{left}"
+            current = None
+    return spans
 
 
 def _yulu(p: _Person) -> list[Span]:
@@ -259,6 +270,10 @@ def keygroups_refresh(
 
 def _refresh_chunk(ids: list[int], today: dt.date) -> RefreshStats:
     stats = RefreshStats(persons=len(ids))
+    # Two refreshes of the same persons at once (a survey write and the nightly job) would both insert the
+    # same open membership (key_group_member_unique/open): the persons are locked first, in one order, so the
+    # second waits and reads the first's rows. SQLite ignores the lock (its writers take turns anyway).
+    list(Person.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
     persons = _load(ids)
     month = current_month(today)
     # A record of a month to come (refused by the survey) opens nothing yet.
@@ -543,3 +558,51 @@ def follow_up_record(*, actor: User, member: KeyGroupMember, kind: str, on: dt.d
             member.last_follow_up = on
             member.save(update_fields=["last_follow_up"])
         return follow_up
+
+
+# ---- moves (registry signals, docs/security.md §4) --------------------------------------------------------
+
+
+def members_follow_households(*, moves: Mapping[int, Region], **_: object) -> dict[int, dict[str, list[int]]]:
+    """registry's `household_moved`: the key-group memberships of the household and their follow-ups take its
+    new code (scoping follows the household); answers the rows moved (registry/signals.py moved_rows)."""
+    moved: dict[int, dict[str, list[int]]] = {}
+    for region, pks in moves_by_region(moves):
+        for i in range(0, len(pks), CHUNK):
+            chunk = pks[i : i + CHUNK]
+            members = list(
+                KeyGroupMember.objects.filter(household_id__in=chunk).values_list("pk", "household_id")
+            )
+            follow_ups = list(
+                FollowUp.objects.filter(member__household_id__in=chunk).values_list(
+                    "pk", "member__household_id"
+                )
+            )
+            if members:
+                KeyGroupMember.objects.filter(pk__in=[pk for pk, _ in members]).update(
+                    region_code=region.code
+                )
+            if follow_ups:
+                FollowUp.objects.filter(pk__in=[pk for pk, _ in follow_ups]).update(region_code=region.code)
+            for rows, model in ((members, KeyGroupMember), (follow_ups, FollowUp)):
+                for owner, named in moved_rows(rows, str(model._meta.verbose_name)).items():
+                    moved.setdefault(owner, {}).update(named)
+    return moved
+
+
+def members_follow_persons(*, moves: Mapping[int, str], **_: object) -> None:
+    """registry's `person_moved`: a person's key-group memberships (with the new household, as a refresh would
+    write it) and their follow-ups take the new household's code."""
+    by_code: dict[str, list[int]] = defaultdict(list)
+    for pk, code in moves.items():
+        by_code[code].append(pk)
+    for code, pks in sorted(by_code.items()):
+        for i in range(0, len(pks), CHUNK):
+            chunk = pks[i : i + CHUNK]
+            KeyGroupMember.objects.filter(person_id__in=chunk).update(
+                region_code=code,
+                household_id=Subquery(
+                    Person.objects.filter(pk=OuterRef("person_id")).values("household_id")[:1]
+                ),
+            )
+            FollowUp.objects.filter(member__person_id__in=chunk).update(region_code=code)

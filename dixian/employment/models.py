@@ -317,7 +317,11 @@ class PostHolding(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["post"], condition=models.Q(end__isnull=True), name="post_one_current_holder"
-            )
+            ),
+            # A person holds one post at a time (docs/domain.md §23), also under two concurrent assignments.
+            models.UniqueConstraint(
+                fields=["person"], condition=models.Q(end__isnull=True), name="post_holder_one_post"
+            ),
         ]
         indexes = [models.Index(fields=["region_code", "end"], name="post_holding_region")]
 

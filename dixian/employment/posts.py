@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from dixian.accounts.capabilities import Capability, user_can
@@ -36,7 +36,7 @@ from dixian.registry.models import Person
 
 from .keygroups import keygroups_refresh
 from .models import DepartmentFact, PostHolding, PostPayment, PublicPost
-from .roll import on_roll, policy_for
+from .roll import Policy, on_roll, policy_for
 
 if TYPE_CHECKING:
     from dixian.accounts.models import User
@@ -101,15 +101,16 @@ def departures(person_ids: QuerySet[PostHolding, int] | list[int]) -> dict[int, 
     return found
 
 
-def off_roll_reason(person: Person, month: dt.date) -> str:
+def off_roll_reason(person: Person, month: dt.date, policy: Policy | None = None) -> str:
     """Why a person is not on the roll of `month` (the checks of roll.py, in words); "" when nothing the
-    registry holds explains it (a death or a move is reported apart)."""
+    registry holds explains it (a death or a move is reported apart). `policy`: the month's settings, read
+    once by a caller asking about many persons."""
     household = person.household
     if household.kind != d.EX_POOR and not household.monitoring_category:
         return "所在户已不是脱贫户或监测户"
     if person.labour_skill not in e.ROLL_SKILLS:
         return f"劳动技能为“{d.LABOUR_SKILL.get(person.labour_skill, person.labour_skill)}”,已无劳动能力"
-    policy = policy_for(month)
+    policy = policy or policy_for(month)
     age = e.age_in_month(person.birth_date, month)
     if not policy.age_min <= age <= policy.age_max:
         return f"年龄 {age} 周岁,不在劳动年龄 {policy.age_min}–{policy.age_max} 周岁内"
@@ -178,6 +179,20 @@ def post_save(
                 raise ValidationError(
                     {"term_end": f"已登记 {e.month_label(late.month)} 的补贴发放,聘期须包含该月"}
                 )
+            # docs/domain.md §23: no holding left outside the term — one starting after its end, one ending
+            # after it, or one still open once the term is over.
+            beyond_q = Q(start__gt=term_end) | Q(end__gt=term_end)
+            if term_end < timezone.localdate():
+                beyond_q |= Q(end__isnull=True)
+            beyond = post.holdings.filter(beyond_q).select_related("person").order_by("start").first()
+            if beyond is not None:
+                held = f"{beyond.start} 至 {beyond.end}" if beyond.end else f"{beyond.start} 起在岗,尚未离岗"
+                raise ValidationError(
+                    {
+                        "term_end": f"{beyond.person.name}的在岗期间({held})超出聘期结束日期 {term_end};"
+                        "请先办理离岗或核对聘用记录,再修改聘期"
+                    }
+                )
         else:
             assert village is not None
             post = PublicPost(region=village, region_code=village.code, created_by=actor)
@@ -238,6 +253,13 @@ def holding_assign(*, actor: User, post: PublicPost, person: Person, start: dt.d
                     start=start,
                 )
         except IntegrityError:
+            # Two assignments at once: of this post (post_one_current_holder) or of this person to two posts
+            # (post_holder_one_post); the one committed first is read back to say which.
+            other = PostHolding.objects.filter(person=person, end__isnull=True).select_related("post").first()
+            if other is not None:
+                raise ValidationError(
+                    {"person": f"{person.name}已在“{other.post.name}”岗位在岗,不能同时聘用两个岗位"}
+                ) from None
             raise ValidationError({"person": "该岗位刚刚聘用了其他人员,请刷新页面后核对"}) from None
         keygroups_refresh([person.pk])
         return holding
@@ -355,6 +377,7 @@ def post_findings(actor: User, *, prefix: str = "", today: dt.date | None = None
     )
     gone = departures(holdings.values_list("person_id", flat=True))
     rolled = on_roll([h.person_id for h in current], month)
+    policy = policy_for(month)  # once, not per holder off the roll
     found: list[PostFinding] = []
     for h in current:
         name = h.person.name
@@ -365,7 +388,7 @@ def post_findings(actor: User, *, prefix: str = "", today: dt.date | None = None
         if _village(h.person.region_code) != _village(h.region_code):
             found.append(PostFinding("outside", h, f"{name}已迁至其他村居住,仍在本村岗位在岗"))
         if h.person_id not in rolled:
-            why = off_roll_reason(h.person, month) or "不符合名册条件"
+            why = off_roll_reason(h.person, month, policy) or "不符合名册条件"
             found.append(
                 PostFinding("off_roll", h, f"{name}不在{e.month_label(month)}的劳动力名册({why}),仍在岗")
             )

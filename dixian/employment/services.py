@@ -126,7 +126,10 @@ def survey_record(
         if not changes:
             return Recorded(existing, "unchanged")
         for name, value in stored.items():
-            setattr(existing, name, value)
+            # region_code and household are the person's at the time of recording (docs/domain.md §23): a
+            # correction after a move keeps the month counted where it was recorded.
+            if name not in ("household_id", "region_code"):
+                setattr(existing, name, value)
         existing.save()
         change_record(
             actor=actor,

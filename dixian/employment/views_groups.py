@@ -23,7 +23,7 @@ from dixian.common.access import may_view_pii, region_range_q, scope_by_region
 from dixian.common.filters import dropped_notices, region_picker, resolve_region
 from dixian.common.forms import add_service_errors
 from dixian.common.http import AuthenticatedHttpRequest
-from dixian.common.masking import HIDDEN, id_number_shown
+from dixian.common.masking import HIDDEN, id_number_shown, text_shown
 from dixian.common.paging import paginate_exact
 from dixian.domain import employment as e
 from dixian.regions.models import Region
@@ -166,6 +166,9 @@ def _member_page(
     user = request.user
     pii = may_view_pii(user)
     jobs = _first_jobs([member], pii)
+    follow_ups = list(member.follow_ups.select_related("recorded_by").order_by("-on", "-pk"))
+    for f in follow_ups:  # a free text may quote ID or phone numbers (docs/security.md §1)
+        f.detail_shown = text_shown(f.detail, pii=pii)  # type: ignore[attr-defined]  # shown, never saved
     return render(
         request,
         "employment/key_group_member.html",
@@ -175,7 +178,7 @@ def _member_page(
             "village": _village_names({member.region_code}).get(member.region_code[:12], ""),
             "overdue": is_overdue(member),
             "first_job": jobs.get(member.pk, ""),
-            "follow_ups": list(member.follow_ups.select_related("recorded_by").order_by("-on", "-pk")),
+            "follow_ups": follow_ups,
             "can_follow_up": user_can(user, Capability.EMPLOYMENT_FOLLOW_UP) and member.until is None,
             "form": form or FollowUpForm(initial={"on": timezone.localdate()}),
             "follow_up_days": e.FOLLOW_UP_DAYS,

@@ -38,6 +38,7 @@ from dixian.common.masking import (
     birth_date_shown,
     birth_date_value,
     id_number_shown,
+    text_shown,
     work_shown,
 )
 from dixian.common.paging import paginate
@@ -74,6 +75,22 @@ def month_asked(raw: str | None, today: dt.date, notices: list[str]) -> dt.date:
         notices.append(f"{e.month_label(month)}还没有到,已显示本月({e.month_label(current)})。")
         return current
     return month
+
+
+def month_posted(raw: str | None, today: dt.date) -> tuple[dt.date, str]:
+    """The month a form sends (docs/domain.md §23: no record for a month to come), read strictly: an unreadable
+    or future month is refused with the reason (second item) and nothing is written, never taken for the
+    current month as a page's `?month=` is. Absent, it is the current month."""
+    current = today.replace(day=1)
+    if not raw:
+        return current, ""
+    try:
+        month = e.month_parse(raw)
+    except ParseError as exc:
+        return current, f"{exc},未保存:请回到摸排页面重新选择月份后再提交。"
+    if month > current:
+        return current, f"{e.month_label(month)}还没有到,不能录入摸排,未保存。"
+    return month, ""
 
 
 @dataclass(frozen=True)
@@ -469,12 +486,13 @@ def survey_village(request: AuthenticatedHttpRequest, code: str) -> HttpResponse
 def survey_carry(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """其余人员本月无变化 (no `person`), or one worker's 无变化 (`person`, the row swapped in by htmx)."""
     village = selectors.village_for_user(request.user, code)
-    notices: list[str] = []
-    month = month_asked(request.POST.get("month"), timezone.localdate(), notices)
+    month, refused = month_posted(request.POST.get("month"), timezone.localdate())
     raw = [p for p in request.POST.getlist("person") if p.isascii() and p.isdigit()]
     person_ids = [int(p) for p in raw] if raw else None
     back = reverse("employment:survey_village", args=[village.code]) + f"?month={e.month_key(month)}"
     try:
+        if refused:
+            raise ValidationError(refused)
         result = services.survey_carry_over(request.user, village, month, person_ids)
     except (ValidationError, PermissionDenied) as exc:
         text = "".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
@@ -506,16 +524,27 @@ def worker_form(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     person = selectors.person_for_user(user, pk)
     notices: list[str] = []
-    raw_month = request.POST.get("month") if request.method == "POST" else request.GET.get("month")
-    month = month_asked(raw_month, timezone.localdate(), notices)
+    refused = ""
+    if request.method == "POST":
+        month, refused = month_posted(request.POST.get("month"), timezone.localdate())
+    else:
+        month = month_asked(request.GET.get("month"), timezone.localdate(), notices)
     pii = may_view_pii(user)
     prefill = selectors.prefill_for(person, month)
     hidden = {"employer": prefill.values.get("employer"), "wage_band": prefill.values.get("wage_band")}
+    note = prefill.values.get("note") or ""
+    if (
+        text_shown(note, pii=False) != note
+    ):  # a 备注 quoting personal data: kept, never shown (docs/security.md §1)
+        hidden["note"] = note
     village_code = person.region_code[:12]
     back = reverse("employment:survey_village", args=[village_code]) + f"?month={e.month_key(month)}"
     if request.method == "POST":
         form = SurveyForm(request.POST, pii=pii, hidden=hidden)
-        if form.is_valid():
+        if refused:
+            form.is_valid()
+            form.add_error(None, refused)
+        elif form.is_valid():
             try:
                 done = services.survey_record(user, person, month, form.values())
             except ValidationError as exc:

@@ -180,3 +180,22 @@ def test_a_leader_reads_but_may_not_follow_up(client, world, people):
         {"kind": "training", "on": "2026-02-01", "detail": "x"},
     )
     assert response.status_code == 403
+
+
+def test_a_follow_ups_free_text_is_masked_without_the_right(client, world, people):
+    # docs/security.md §1: a free text quoting a phone number passes through masking.text_shown.
+    member = idle_willing(head(world.home))
+    FollowUp.objects.create(
+        member=member,
+        region_code=member.region_code,
+        kind="job_offer",
+        on=JAN,
+        detail="联系电话13812345678",
+        recorded_by=people["village_officer"],
+    )
+    url = reverse("employment:key_group_member", args=[member.pk])
+    client.force_login(people["village_officer"])  # no personal-data right
+    page = client.get(url).content.decode()
+    assert "联系电话" in page and "13812345678" not in page
+    client.force_login(people["county_admin"])
+    assert "13812345678" in client.get(url).content.decode()

@@ -163,3 +163,18 @@ def test_id_numbers_read_as_the_registry_reads_them(values):
             expected = None
         assert numbers[i] == expected
         assert (i in errors) == (expected is None)
+
+
+@given(
+    st.lists(
+        st.one_of(st.booleans(), st.integers(-2, 2), st.sampled_from([0.0, 1.0]), st.none()), max_size=20
+    )
+)
+def test_the_column_cache_tells_true_from_1_and_false_from_0(values):
+    # True == 1 and False == 0 == 0.0 in Python: a cache keyed by the value alone gave a TRUE cell the
+    # number 1's answer (or the reverse), whichever came first in the column.
+    from dixian.employment.imports import _parse_column
+
+    parsed, errors = _parse_column(values, lambda v: (type(v).__name__, v))
+    assert parsed == [None if v is None else (type(v).__name__, v) for v in values]
+    assert errors == {}

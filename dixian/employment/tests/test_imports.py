@@ -424,3 +424,73 @@ def test_the_page_is_refused_without_the_survey_right(client, people):
     client.force_login(people["leader"])
     assert client.get(reverse("employment:import")).status_code == 403
     assert client.get(reverse("employment:import_template")).status_code == 403
+
+
+def test_a_concurrent_record_met_by_the_copy_is_djangos_integrity_error(four):
+    """On PostgreSQL the rows go through the raw psycopg cursor (COPY): a unique violation must still be
+    Django's IntegrityError, which the import turns into "有人同时录入…" instead of the generic error."""
+    from django.db import IntegrityError, connection, transaction
+    from django.utils import timezone
+
+    from dixian.employment.imports import insert_records
+
+    from .groups_world import record
+
+    p = four[0]
+    record(p, OCT, working=True, tier="in_county")
+    ops = connection.ops
+    row: tuple[Any, ...] = (
+        p.pk,
+        p.household_id,
+        p.region_code,
+        ops.adapt_datefield_value(OCT),
+        True,
+        "in_county",
+        "",
+        "self",
+        1,
+    )
+    row += (
+        "",
+        "",
+        None,
+        "",
+        Employment.Source.WORKBOOK,
+        None,
+        None,
+        ops.adapt_datetimefield_value(timezone.now()),
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_records([row])
+
+
+def test_the_stored_records_an_import_replaces_are_locked(four):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from dixian.employment.imports import stored_records
+
+    from .groups_world import record
+
+    if not connection.features.has_select_for_update:
+        pytest.skip("SQLite has no row locks: its writers take turns")
+    record(four[0], OCT, working=True, tier="in_county")
+    with CaptureQueriesContext(connection) as ctx:
+        assert (four[0].pk, OCT) in stored_records({OCT: [four[0].pk]})
+    assert ctx.captured_queries[-1]["sql"].rstrip().endswith("FOR UPDATE")
+
+
+def test_a_correction_by_workbook_after_a_move_keeps_the_village_and_household_of_the_record(
+    tmp_path, people, four, world
+):
+    # docs/domain.md §23: region_code and household are the person's at the time of recording.
+    user = people["township_reviewer"]
+    p = four[0]
+    run(tmp_path, [working(p)], user)
+    first = Employment.objects.get(person=p)
+    p.household, p.region_code = world.neighbour, world.neighbour.region_code
+    p.save()
+    batch = run(tmp_path, [working(p, channel="帮扶车间")], user)
+    assert batch.replaced == 1, batch.errors
+    r = Employment.objects.get(pk=first.pk)
+    assert (r.channel, r.region_code, r.household_id) == ("workshop", first.region_code, first.household_id)

@@ -276,3 +276,55 @@ def test_the_nightly_job_refreshes_every_member(world, settings, tmp_path):
     assert job.status == Job.Status.DONE, job.message
     assert "新列入 1 条" in job.message
     assert members(p, e.WILLING_IDLE) == [(JAN, None)]
+
+
+def test_weak_labour_leaves_at_the_month_a_post_starts_without_a_record_that_month(world):
+    p = head(world.home)
+    p.labour_skill = "weak"
+    p.save()
+    record(p, JAN, working=False, willing=False)
+    holding_of(post_in(world.village), p, dt.date(2026, 3, 10))
+    refresh(p)
+    assert members(p, e.WEAK_LABOUR) == [(JAN, MAR)]
+    assert "公益性岗位" in KeyGroupMember.objects.get(person=p, group=e.WEAK_LABOUR).reason
+
+
+def test_a_refresh_locks_its_persons_first(world):
+    """Two concurrent refreshes of one person must not both insert the open membership (docs/domain.md §23):
+    the persons are locked (SELECT … FOR UPDATE, in pk order) before anything is read."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if not connection.features.has_select_for_update:
+        pytest.skip("SQLite has no row locks: its writers take turns")
+    p = head(world.home)
+    record(p, JAN, working=False, willing=True)
+    with CaptureQueriesContext(connection) as ctx:
+        refresh(p)
+    sqls = [q["sql"] for q in ctx.captured_queries]
+    first_read = next(i for i, sql in enumerate(sqls) if "employment_" in sql or "registry_person" in sql)
+    assert "registry_person" in sqls[first_read] and "FOR UPDATE" in sqls[first_read]
+
+
+def test_members_and_follow_ups_follow_a_moved_household_and_a_moved_person(world, people):
+    # Scoping follows the household (docs/security.md §4): a member listed under the old village would be
+    # out of the new village's sight.
+    from dixian.registry import services as registry
+
+    p, spouse = world.home.members.order_by("pk")[:2]
+    for person in (p, spouse):
+        record(person, JAN, working=False, willing=True)
+    refresh(p, spouse)
+    registry.person_move(actor=people["county_admin"], person=spouse, to_household=world.neighbour)
+    moved = KeyGroupMember.objects.get(person=spouse)
+    assert (moved.region_code, moved.household_id) == (world.neighbour.region_code, world.neighbour.pk)
+    member = KeyGroupMember.objects.get(person=p)
+    FollowUp.objects.create(
+        member=member, region_code=member.region_code, kind="training", on=TODAY, detail="x"
+    )
+    registry.household_update(
+        actor=people["county_admin"], household=world.home, data={}, region=world.far_village
+    )
+    code = world.far_village.code
+    assert KeyGroupMember.objects.get(pk=member.pk).region_code == code
+    assert FollowUp.objects.get(member=member).region_code == code

@@ -352,3 +352,44 @@ def test_roll_list_queries_do_not_grow_with_the_workers(client, world, people, d
     with django_assert_max_num_queries(len(small.captured_queries)):
         page = client.get(reverse("employment:roll_list"), {"page": "2"})
     assert page.status_code == 200 and page.content.decode().count('<tr id="roll-') == 50
+
+
+def test_a_note_quoting_personal_data_is_hidden_without_the_right_and_kept_when_left_blank(
+    client, people, head
+):
+    # docs/security.md §1: the survey's 备注 is a free text; without the right neither the form nor the
+    # household's history shows the number it quotes.
+    record(head, this_month(), WORKING_AWAY, months_worked=1, note="家属电话13812345678")
+    client.force_login(people["village_officer"])
+    page = client.get(form_url(head)).content.decode()
+    assert "13812345678" not in page
+    data = {
+        "month": e.month_key(this_month()),
+        "working": "1",
+        "place_tier": e.OUT_OF_PROVINCE,
+        "channel": e.SELF,
+        "months_worked": "1",
+    }
+    assert client.post(form_url(head), data).status_code == 302
+    assert Employment.objects.get(person=head, month=this_month()).note == "家属电话13812345678"
+    client.post(form_url(head), {**data, "note": "新电话13900001111"})
+    history = client.get(reverse("registry:household_history", args=[head.household_id])).content.decode()
+    assert "13900001111" not in history and "13812345678" not in history
+
+
+@pytest.mark.parametrize(("month", "reason"), [("future", "还没有到"), ("2026-13", "未保存")])
+def test_a_future_or_bad_month_posted_is_refused_not_taken_for_this_month(
+    client, world, people, head, month, reason
+):
+    # docs/domain.md §23: no record for a month to come; a POST's month is read strictly, nothing written.
+    if month == "future":
+        month = e.month_key(e.month_add(this_month(), 2))
+    client.force_login(people["village_officer"])
+    data = {"month": month, "working": "0", "not_working_reason": "no_job", "willing": "1"}
+    page = client.post(form_url(head), data).content.decode()
+    assert reason in page
+    record(head, e.month_add(this_month(), -1), IDLE_WILLING)
+    carry = reverse("employment:survey_carry", args=[world.village.code])
+    response = client.post(carry, {"month": month}, follow=True)
+    assert reason in response.content.decode()
+    assert not Employment.objects.filter(month=this_month()).exists()

@@ -245,3 +245,57 @@ def test_a_return_after_moving_out_clears_the_departure(world):
     assert svc.departures([p.pk])[p.pk].what == "户籍迁出"
     fact(p, "moved_in", dt.date(2026, 3, 1))
     assert svc.departures([p.pk]) == {}
+
+
+def test_an_edit_keeps_every_holding_inside_the_new_term_end(world, people):
+    actor = people["county_admin"]
+    post = post_in(world.village)
+    base: dict[str, Any] = {
+        "name": post.name,
+        "post_type": post.post_type,
+        "funding": post.funding,
+        "monthly_pay": post.monthly_pay,
+        "term_start": post.term_start,
+    }
+    holding = holding_of(post, head(world.home), dt.date(2026, 2, 1), end=dt.date(2026, 6, 30))
+    with pytest.raises(ValidationError, match="超出聘期结束日期"):
+        svc.post_save(actor=actor, post=post, term_end=dt.date(2026, 5, 31), **base)  # ends after the term
+    holding.start, holding.end = dt.date(2026, 7, 1), None
+    holding.save()
+    with pytest.raises(ValidationError, match="超出聘期结束日期"):
+        svc.post_save(actor=actor, post=post, term_end=dt.date(2026, 6, 30), **base)  # starts after it
+    with pytest.raises(ValidationError, match="尚未离岗"):
+        svc.post_save(actor=actor, post=post, term_end=dt.date(2026, 8, 31), **base)  # open past a term over
+    assert PublicPost.objects.get(pk=post.pk).term_end == dt.date(2026, 12, 31)
+
+
+def test_the_database_refuses_a_person_holding_two_posts_at_once(world):
+    """The check in holding_assign locks only the post: two assignments of one person to two posts at once
+    are stopped by the constraint post_holder_one_post (docs/domain.md §23: holds no other post)."""
+    from django.db import IntegrityError, transaction
+
+    person = head(world.home)
+    holding_of(post_in(world.village), person, dt.date(2026, 2, 1))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        holding_of(post_in(world.village, name="护林员"), person, dt.date(2026, 3, 1))
+    holding_of(post_in(world.village, name="护路员"), person, dt.date(2026, 1, 1), end=dt.date(2026, 1, 31))
+    assert PostHolding.objects.filter(person=person).count() == 2
+
+
+def test_findings_read_the_working_age_once_whatever_the_holders_off_the_roll(
+    world, people, django_assert_max_num_queries
+):
+    """post_findings makes the same queries for one holder over the working age as for three (the month's
+    settings are read once, not per holder: docs/domain.md §23)."""
+    actor = people["county_reviewer"]
+    holders = [*world.home.members.order_by("pk")[:2], *world.neighbour.members.order_by("pk")[:1]]
+    villages = [world.village, world.village, world.other_village]
+    for i, (p, village) in enumerate(zip(holders, villages, strict=True)):
+        p.birth_date = dt.date(1940, 1, 1)
+        p.save()
+        holding_of(post_in(village, name=f"岗位{i}"), p, dt.date(2026, 1, 1))
+        if i == 0:
+            with django_assert_max_num_queries(50) as one:
+                assert [f.kind for f in svc.post_findings(actor)] == ["off_roll"]
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert [f.kind for f in svc.post_findings(actor)] == ["off_roll"] * 3

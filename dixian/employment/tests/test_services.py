@@ -165,3 +165,15 @@ def test_carry_over_refuses_another_village_and_a_future_month(world, people):
         survey_carry_over(people["village_officer"], world.other_village, OCTOBER, today=TODAY)
     with pytest.raises(ValidationError):
         survey_carry_over(people["village_officer"], world.village, dt.date(2026, 11, 1), today=TODAY)
+
+
+def test_a_correction_after_a_move_keeps_the_village_and_household_of_the_record(world, people, head):
+    # docs/domain.md §23: region_code and household are the person's at the time of recording.
+    actor = people["county_admin"]
+    first = survey_record(actor, head, OCTOBER, WORKING_AWAY, today=TODAY).record
+    village, household = first.region_code, first.household_id
+    head.household, head.region_code = world.neighbour, world.neighbour.region_code
+    head.save()
+    survey_record(actor, head, OCTOBER, IDLE_WILLING, today=TODAY)
+    r = Employment.objects.get(pk=first.pk)
+    assert (r.working, r.region_code, r.household_id) == (False, village, household)
