@@ -23,7 +23,7 @@ from dixian.common.access import may_view_pii, region_range_q, scope_by_region
 from dixian.common.filters import dropped_notices, region_picker, resolve_region
 from dixian.common.forms import add_service_errors
 from dixian.common.http import AuthenticatedHttpRequest
-from dixian.common.masking import HIDDEN, id_number_shown, text_shown
+from dixian.common.masking import id_number_shown, text_shown, work_shown
 from dixian.common.paging import paginate_exact
 from dixian.domain import employment as e
 from dixian.regions.models import Region
@@ -63,7 +63,7 @@ def _first_jobs(rows: list[KeyGroupMember], pii: bool) -> dict[int, str]:
     for person_id, month, tier, channel, employer in records:
         pk = wanted.get((person_id, month))
         if pk is not None:
-            where = employer if pii else (HIDDEN if employer else "")
+            where = work_shown(employer, pii=pii)
             parts = [e.month_label(month), tiers.get(tier, ""), channels.get(channel, ""), where]
             found[pk] = " ".join(p for p in parts if p)
     return found

@@ -21,7 +21,7 @@ from dixian.accounts.models import User
 from dixian.common.access import code_in_scope, may_view_pii, region_range_q
 from dixian.common.access_log import log_access
 from dixian.common.http import AuthenticatedHttpRequest
-from dixian.common.masking import PRIVATE_SHOWN, id_number_shown
+from dixian.common.masking import id_number_shown, work_shown
 from dixian.common.paging import paginate
 from dixian.domain import employment as e
 from dixian.domain.dictionaries import ParseError
@@ -66,10 +66,8 @@ def _month(raw: str, region: Region, notices: list[str]) -> dt.date:
 
 
 def _text(value: str, pii: bool) -> str:
-    """An employer or place: personal data (docs/security.md §1)."""
-    if not value:
-        return ""
-    return value if pii else PRIVATE_SHOWN
+    """An employer or place: personal data (docs/security.md §1), shown as the survey shows it."""
+    return work_shown(value, pii=pii)
 
 
 @capability_required(Capability.EMPLOYMENT_VIEW)

@@ -87,7 +87,9 @@ def test_the_page_sets_a_month_and_says_what_is_wrong(client, people):
 
 def test_a_setting_whose_author_was_deleted_still_shows(client, people):
     # updated_by is SET_NULL: the page must not look up a name on None.
-    policy_set(actor=people["city_admin"], valid_from=JAN, base_year=2022, age_min=16, age_max=64, today=TODAY)
+    policy_set(
+        actor=people["city_admin"], valid_from=JAN, base_year=2022, age_min=16, age_max=64, today=TODAY
+    )
     EmploymentPolicy.objects.update(updated_by=None)
     client.force_login(people["city_admin"])
     assert client.get(reverse("employment:settings")).status_code == 200
