@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 from urllib.parse import urlencode
 
 from django.db.models import Max
@@ -65,6 +66,11 @@ def _month(raw: str, region: Region, notices: list[str]) -> dt.date:
     return latest or current
 
 
+def _fact(record: Employment, name: str) -> Any:
+    """One of the 人社 fact's columns that mismatches() annotates onto each record (not model fields)."""
+    return getattr(record, name)
+
+
 def _text(value: str, pii: bool) -> str:
     """An employer or place: personal data (docs/security.md §1), shown as the survey shows it."""
     return work_shown(value, pii=pii)
@@ -93,14 +99,14 @@ def mismatch_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             "household_id": r.household_id,
             "record": record_summary(r),
             "record_employer": _text(r.employer, pii),
-            "fact": fact_label(r.fact_kind),  # type: ignore[attr-defined]  # annotated by mismatches()
-            "fact_on": r.fact_on,  # type: ignore[attr-defined]
-            "fact_employer": _text(r.fact_employer or "", pii),  # type: ignore[attr-defined]
-            "fact_place": _text(r.fact_place or "", pii),  # type: ignore[attr-defined]
+            "fact": fact_label(_fact(r, "fact_kind")),
+            "fact_on": _fact(r, "fact_on"),
+            "fact_employer": _text(_fact(r, "fact_employer") or "", pii),
+            "fact_place": _text(_fact(r, "fact_place") or "", pii),
             "why": (
                 "人社显示已就业,村里记为未务工"
-                if r.fact_kind == DepartmentFact.Kind.EMPLOYED  # type: ignore[attr-defined]
-                else f"人社显示{fact_label(r.fact_kind)},村里记为务工"  # type: ignore[attr-defined]
+                if _fact(r, "fact_kind") == DepartmentFact.Kind.EMPLOYED
+                else f"人社显示{fact_label(_fact(r, 'fact_kind'))},村里记为务工"
             ),
         }
         for r in records

@@ -20,3 +20,12 @@ document.addEventListener("click", (event) => {
     window.print();
   }
 });
+
+// A form that asks before it is sent (data-confirm="…?"), e.g. 取消登记 on a relocation site.
+document.addEventListener("submit", (event) => {
+  const form = event.target instanceof HTMLFormElement ? event.target : null;
+  const question = form && form.dataset.confirm;
+  if (question && !window.confirm(question)) {
+    event.preventDefault();
+  }
+});
