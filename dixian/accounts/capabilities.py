@@ -95,6 +95,18 @@ class Capability(models.TextChoices):
     # Relocation follow-up (docs/domain.md §24): sites, their households, problems and special funds.
     RELOCATION_VIEW = "relocation_view", "查看易地搬迁安置点及后续扶持"
     RELOCATION_EDIT = "relocation_edit", "维护安置点、搬迁户和安置点问题整改"
+    # The work ledgers (docs/domain.md §25–§29). Rectification: the county and the city register findings and
+    # split them into tasks; the owning unit does a task; the accounts named on a finding review it jointly.
+    RECTIFICATION_VIEW = "rectification_view", "查看问题整改台账"
+    RECTIFICATION_EDIT = "rectification_edit", "登记和导入问题、分解整改任务、指定联审人、举一反三排查"
+    RECTIFICATION_TASK = "rectification_task", "办理整改任务(上传佐证材料、完成任务)"
+    SUPERVISION_VIEW = "supervision_view", "查看组织保障与督导台账"
+    SUPERVISION_EDIT = "supervision_edit", "维护挂点领导、帮扶单位、驻村干部、专家库和督导调研"
+    ENVIRONMENT_VIEW = "environment_view", "查看人居环境台账、周调度和月通报"
+    ENVIRONMENT_REPORT = "environment_report", "填报人居环境周报和村庄整治进度"
+    GOVERNANCE_VIEW = "governance_view", "查看乡村治理台账"
+    GOVERNANCE_EDIT = "governance_edit", "记录四议两公开、积分制和村规民约"
+    DISPATCH_VIEW = "dispatch_view", "查看本周工作调度和周汇总"
 
 
 C = Capability
@@ -136,6 +148,13 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
         C.EMPLOYMENT_VIEW,
         C.EMPLOYMENT_SETTINGS,
         C.RELOCATION_VIEW,
+        C.RECTIFICATION_VIEW,
+        C.SUPERVISION_VIEW,
+        C.ENVIRONMENT_VIEW,
+        C.GOVERNANCE_VIEW,
+        C.DISPATCH_VIEW,
+        C.RECTIFICATION_EDIT,
+        C.SUPERVISION_EDIT,
     },
     Role.COUNTY_ADMIN: _REGISTRY_STAFF
     | {
@@ -160,6 +179,15 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
         C.POSTS_EDIT,
         C.RELOCATION_VIEW,
         C.RELOCATION_EDIT,
+        C.RECTIFICATION_VIEW,
+        C.SUPERVISION_VIEW,
+        C.ENVIRONMENT_VIEW,
+        C.GOVERNANCE_VIEW,
+        C.DISPATCH_VIEW,
+        C.RECTIFICATION_EDIT,
+        C.RECTIFICATION_TASK,
+        C.SUPERVISION_EDIT,
+        C.ENVIRONMENT_REPORT,
     },
     Role.COUNTY_REVIEWER: _REGISTRY_STAFF
     | {
@@ -171,6 +199,12 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
         C.FUNDS_VIEW,
         C.EMPLOYMENT_VIEW,
         C.RELOCATION_VIEW,
+        C.RECTIFICATION_VIEW,
+        C.SUPERVISION_VIEW,
+        C.ENVIRONMENT_VIEW,
+        C.GOVERNANCE_VIEW,
+        C.DISPATCH_VIEW,
+        C.RECTIFICATION_TASK,
     },
     Role.TOWNSHIP_REVIEWER: _REGISTRY_STAFF
     | {
@@ -188,6 +222,14 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
         C.POSTS_EDIT,
         C.RELOCATION_VIEW,
         C.RELOCATION_EDIT,
+        C.RECTIFICATION_VIEW,
+        C.SUPERVISION_VIEW,
+        C.ENVIRONMENT_VIEW,
+        C.GOVERNANCE_VIEW,
+        C.DISPATCH_VIEW,
+        C.RECTIFICATION_TASK,
+        C.ENVIRONMENT_REPORT,
+        C.GOVERNANCE_EDIT,
     },
     Role.VILLAGE_OFFICER: _REGISTRY_STAFF
     | {
@@ -203,6 +245,13 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
         C.EMPLOYMENT_SURVEY,
         C.EMPLOYMENT_FOLLOW_UP,
         C.RELOCATION_VIEW,
+        C.RECTIFICATION_VIEW,
+        C.SUPERVISION_VIEW,
+        C.ENVIRONMENT_VIEW,
+        C.GOVERNANCE_VIEW,
+        C.DISPATCH_VIEW,
+        C.RECTIFICATION_TASK,
+        C.GOVERNANCE_EDIT,
     },
     # A helper works only on the households assigned to it (registry.selectors.household_scope_for_user).
     Role.HELPER: frozenset(
@@ -229,6 +278,11 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             C.FUNDS_VIEW,
             C.EMPLOYMENT_VIEW,
             C.RELOCATION_VIEW,
+            C.RECTIFICATION_VIEW,
+            C.SUPERVISION_VIEW,
+            C.ENVIRONMENT_VIEW,
+            C.GOVERNANCE_VIEW,
+            C.DISPATCH_VIEW,
         }
     ),
     # The finance office issues, arranges and pays; it reads projects and assets but sees no household page.

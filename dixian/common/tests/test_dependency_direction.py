@@ -51,9 +51,17 @@ LAYERS: dict[str, int] = {
     "dixian.employment": 9,
     # Relocation follow-up: a site's households' workers (employment) and its special funds (funds), §24.
     "dixian.relocation": 10,
+    # The work ledgers (docs/domain.md §25–§29). Rectification keeps the findings that supervision visits and
+    # governance checks raise; the living environment links to funds; dispatch reads what every ledger offers
+    # through dixian.common.due.
+    "dixian.rectification": 10,
+    "dixian.environment": 10,
+    "dixian.supervision": 11,
+    "dixian.governance": 11,
+    "dixian.dispatch": 12,
     # Figures for leaders: read every app, read by none but the demo, which refreshes them after loading.
-    "dixian.reports": 11,
-    "dixian.synthetic": 12,
+    "dixian.reports": 13,
+    "dixian.synthetic": 14,
 }
 
 

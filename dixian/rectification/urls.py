@@ -1,0 +1,8 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import URLPattern
+
+app_name = "rectification"
+urlpatterns: list[URLPattern | Any] = []
