@@ -32,6 +32,7 @@ from .funds_loading import funds_load, funds_loaded
 from .generate import SCALES, Manifest, generate, read_manifest
 from .labels import registry_labels
 from .loading import lifecycle_load, regions_load, registry_load_directory
+from .supervision_loading import supervision_load, supervision_loaded
 from .tree import CITY_CODE, single_village_tree
 
 DEMO_PASSWORD = "dixian-demo-2026"  # noqa: S105 - published demo credential, shown on the console
@@ -190,7 +191,7 @@ def demo_load(*, scale: str, seed: int, say: Say) -> bool:
         lines, cases = demo_lines_loaded(manifest, village), demo_cases_loaded(village)
         funds = funds_loaded(directory) and demo_projects_loaded(village)
         jobs = employment_loaded(directory)
-        if lines and cases and funds and jobs:
+        if lines and cases and funds and jobs and supervision_loaded():
             say(f"演示数据已加载({manifest.households:,} 户,{manifest.persons:,} 人),无需重复加载。")
             return False
         users = {u.username: u for u in User.objects.filter(username__in=[a.username for a in DEMO_ACCOUNTS])}
@@ -199,6 +200,7 @@ def demo_load(*, scale: str, seed: int, say: Say) -> bool:
         _cases(users, village, say)
         _funds(directory, manifest, users, village, say)
         _employment(directory, say)
+        _supervision(directory, say)
         _facts(say)
         return True
     say("加载行政区划")
@@ -221,6 +223,7 @@ def demo_load(*, scale: str, seed: int, say: Say) -> bool:
     _cases(users, village, say)
     _funds(directory, manifest, users, village, say)
     _employment(directory, say)
+    _supervision(directory, say)
     _facts(say)
     return True
 
@@ -309,6 +312,15 @@ def _employment(directory: Path, say: Say) -> None:
             continue
         say(f"  {label}已刷新。")
     say(f"就业监测与易地搬迁:用时 {time.monotonic() - started:.1f} 秒。")
+
+
+def _supervision(directory: Path, say: Say) -> None:
+    """The generated leaders, units, stationed cadres, experts and visits (once); the visits' findings enter the
+    rectification ledger (docs/domain.md §26)."""
+    started = time.monotonic()
+    say("加载组织保障与督导")
+    if supervision_load(directory, say=say) is not None:
+        say(f"组织保障与督导:用时 {time.monotonic() - started:.1f} 秒。")
 
 
 def _facts(say: Say) -> None:

@@ -16,6 +16,7 @@ Output directory:
   employment_<table>.parquet  the monthly survey of the labour roll (base year and the twelve months up to the
                       period), 公益性岗位, their holders and monthly pay (employment.py)
   relocation_<table>.parquet  relocation sites, their households, problems and funds projects (relocation.py)
+  supervision_<table>.parquet  leaders, units, stationed cadres, experts and a year of visits (supervision.py)
   manifest.json       scale, seed and row counts; written last, so its presence means a complete set
 """
 
@@ -37,9 +38,10 @@ from .funds import FUNDS_FILES, generate_funds
 from .lifecycle import as_of_for, children_plant, generate_lifecycle
 from .population import INCOME_YEAR, generate_population
 from .relocation import RELOCATION_FILES, generate_relocation
+from .supervision import SUPERVISION_FILES, generate_supervision
 from .tree import build_tree, single_township_tree, single_village_tree
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 FILES = (
     "regions.parquet",
     "households.parquet",
@@ -53,6 +55,7 @@ FILES = (
     *FUNDS_FILES,
     *EMPLOYMENT_FILES,
     *RELOCATION_FILES,
+    *SUPERVISION_FILES,
 )
 
 
@@ -94,6 +97,7 @@ class Manifest:
     funds: dict[str, int] | None = None  # rows of each funds table
     employment: dict[str, int] | None = None  # rows of each employment table, and the story's counts
     relocation: dict[str, int] | None = None  # rows of each relocation table
+    supervision: dict[str, int] | None = None  # rows of each supervision table
     format_version: int = FORMAT_VERSION
 
 
@@ -248,6 +252,11 @@ def generate(
     for name, frame in sites.frames().items():
         frame.write_parquet(out / f"relocation_{name}.parquet", compression="zstd", statistics=True)
         relocation_rows[name] = frame.height
+    step("组织保障与督导")
+    supervision_rows = {}
+    for name, frame in generate_supervision(tree=tree, seed=seed, as_of=as_of, say=step).frames().items():
+        frame.write_parquet(out / f"supervision_{name}.parquet", compression="zstd", statistics=True)
+        supervision_rows[name] = frame.height
     with_workbook = spec.workbook and labels is not None
     if with_workbook:
         from .workbook import write_workbook
@@ -280,6 +289,7 @@ def generate(
         funds=funds_rows,
         employment=employment_rows,
         relocation=relocation_rows,
+        supervision=supervision_rows,
     )
     (out / "manifest.json").write_text(
         json.dumps(asdict(manifest), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"

@@ -216,6 +216,16 @@ FILL: dict[str, dict[str, str]] = {
     "relocation:problem_resolve": {"pk": "site", "problem_pk": "site_problem"},
     "relocation:problem_evidence": {"pk": "site", "problem_pk": "site_problem"},
     "relocation:project_unlink": {"pk": "site", "link_pk": "site_project"},
+    # Organisation and supervision (dixian.supervision.views): the leader of the household's county, a unit and
+    # a stationed cadre of its village, an expert of its county's pool, and a visit recorded in its village.
+    "supervision:leader_edit": {"pk": "sup_leader"},
+    "supervision:unit_edit": {"pk": "sup_unit"},
+    "supervision:staff_edit": {"pk": "sup_staff"},
+    "supervision:expert_edit": {"pk": "sup_expert"},
+    **dict.fromkeys(
+        ("supervision:visit_detail", "supervision:visit_edit", "supervision:visit_record"),
+        {"pk": "sup_visit"},
+    ),
     # The village's monthly survey and its 本月无变化 (dixian.employment.views_survey): the household's village;
     # a worker's form: the household's head (on the labour roll: 脱贫户, working age, 普通劳动力).
     "employment:survey_village": {"code": "village"},
@@ -414,6 +424,12 @@ class Targets:
     site_household: int = 10**9
     site_problem: int = 10**9
     site_project: int = 10**9
+    # dixian.supervision: records of the household's county and village (supervision_of).
+    sup_leader: int = 10**9
+    sup_unit: int = 10**9
+    sup_staff: int = 10**9
+    sup_expert: int = 10**9
+    sup_visit: int = 10**9
 
 
 MISSING = 10**9  # a primary key that exists nowhere
@@ -775,6 +791,73 @@ def relocation_of(h: Household) -> tuple[int, int, int, int]:
     )
 
 
+def supervision_of(h: Household) -> dict[str, int]:
+    """The household county's leader and expert, a unit and a stationed cadre of its village (the phone an
+    account phone of the village), and a visit recorded there whose notes and finding name the head
+    (dixian.supervision). Made once per household."""
+    from dixian.rectification.services import finding_raise
+    from dixian.regions.models import Region
+    from dixian.supervision.models import (
+        AssistUnit,
+        CountyLeader,
+        Expert,
+        StationedStaff,
+        SupervisionVisit,
+        VisitFinding,
+    )
+
+    visit = SupervisionVisit.objects.filter(topic=f"督导{h.pk}").first()
+    if visit is None:
+        county = Region.objects.get(code=h.region.code[:6] + "000000")
+        day = dt.date(2026, 3, 2)
+        leader = CountyLeader.objects.create(
+            name=f"领导{h.pk}", post="副市长", county=county, region_code=county.code, start_on=day
+        )
+        AssistUnit.objects.create(
+            unit=f"单位{h.pk}", village=h.region, region_code=h.region_code, start_on=day
+        )
+        StationedStaff.objects.create(
+            name=f"书记{h.pk}",
+            phone=ACCOUNT_PHONE.format(h.pk),
+            unit="市直单位",
+            village=h.region,
+            region_code=h.region_code,
+            role="first_secretary",
+            start_on=day,
+        )
+        Expert.objects.create(
+            name=f"专家{h.pk}", field="health", unit="医院", region=county, region_code=county.code
+        )
+        visit = SupervisionVisit.objects.create(
+            kind="monthly",
+            region=h.region,
+            region_code=h.region_code,
+            topic=f"督导{h.pk}",
+            planned_on=day,
+            done_on=day,
+            checked=f"入户走访{h.head_name}户",
+            findings_count=1,
+        )
+        visit.leaders.add(leader)
+        finding, _ = finding_raise(
+            actor=None,
+            source="supervision",
+            category="工作落实",
+            title=f"{h.head_name}户帮扶措施未落实",
+            region=h.region,
+            found_on=day,
+            origin_key=f"supervision.visit:{visit.pk}:1",
+        )
+        VisitFinding.objects.create(visit=visit, seq=1, finding=finding, region_code=h.region_code)
+    return {
+        "sup_leader": CountyLeader.objects.get(name=f"领导{h.pk}").pk,
+        "sup_unit": AssistUnit.objects.get(unit=f"单位{h.pk}").pk,
+        "sup_staff": StationedStaff.objects.get(name=f"书记{h.pk}").pk,
+        "sup_expert": Expert.objects.get(name=f"专家{h.pk}").pk,
+        "sup_visit": visit.pk,
+    }
+
+
 def targets_for(
     world: World, visible: set[int], job: Job, batch: ImportBatch | None = None, user: User | None = None
 ) -> tuple[Targets, Targets | None]:
@@ -810,6 +893,7 @@ def targets_for(
         jobs = employment_records_of(h)
         site, site_household, site_problem, site_project = relocation_of(h)
         return Targets(
+            **supervision_of(h),
             key_group_member=jobs["key_group_member"],
             public_post=jobs["public_post"],
             post_holding=jobs["post_holding"],
@@ -854,6 +938,7 @@ def targets_for(
         funds_records_of(h)
         employment_records_of(h)
         relocation_of(h)
+        supervision_of(h)
     visible_batch = batch.pk if batch is not None and not batch_hidden else MISSING
     return (
         of(outside[0] if outside else None, hidden_batch),
