@@ -430,6 +430,36 @@ def _visit_rows(qs: QuerySet[SupervisionVisit]) -> QuerySet[SupervisionVisit]:
     return qs.select_related(*PLACE).prefetch_related("leaders", "experts")
 
 
+@dataclass
+class VisitRow:
+    """A visit as a list shows it, its texts made once here rather than per row in the template (the list's
+    rendering is most of its time: bench/bench_supervision.py)."""
+
+    visit: SupervisionVisit
+    key: bool  # a key village (重点帮扶村)
+    place: str
+    above: str  # the township and county
+    people: str  # leaders / experts
+    day: dt.date  # the date done, or the planned date
+
+
+def visit_row(visit: SupervisionVisit) -> VisitRow:
+    region = visit.region
+    township = region.parent
+    county = township.parent if township is not None else None
+    above = [r.name for r in (township, county) if r is not None and r.level != Region.Level.CITY]
+    leaders = "、".join(leader.name for leader in visit.leaders.all())
+    experts = "、".join(expert.name for expert in visit.experts.all())
+    return VisitRow(
+        visit=visit,
+        key=region.is_key_village,
+        place=region.name,
+        above=" · ".join(above),
+        people=" / ".join(x for x in (leaders, experts) if x),
+        day=visit.done_on or visit.planned_on,
+    )
+
+
 @capability_required(Capability.SUPERVISION_VIEW)
 @require_GET
 def visit_list(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -450,7 +480,8 @@ def visit_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = paginate(
         _visit_rows(f.qs.order_by("-planned_on", "-pk")), request.GET.get("page"), per_page=PAGE_SIZE
     )
-    return render(request, "supervision/visit_list.html", _context(request, f, page))
+    rows = [visit_row(v) for v in page.object_list]
+    return render(request, "supervision/visit_list.html", _context(request, f, page, rows=rows))
 
 
 def _finding_url(pk: int) -> str | None:
@@ -580,7 +611,7 @@ def visit_record(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 class Week:
     monday: dt.date
     sunday: dt.date
-    visits: list[tuple[dt.date, SupervisionVisit]]
+    visits: list[VisitRow]
 
 
 def _month(value: dt.date | None) -> dt.date:
@@ -615,14 +646,15 @@ def visit_calendar(request: AuthenticatedHttpRequest) -> HttpResponse:
         weeks.append(Week(monday, monday + dt.timedelta(days=6), []))
         monday += dt.timedelta(days=7)
     for visit in visits:
-        day = visit.done_on or visit.planned_on
-        if first_monday <= day <= last_sunday:
-            weeks[(day - first_monday).days // 7].visits.append((day, visit))
+        row = visit_row(visit)
+        if first_monday <= row.day <= last_sunday:
+            weeks[(row.day - first_monday).days // 7].visits.append(row)
     for week in weeks:
-        week.visits.sort(key=lambda item: (item[0], item[1].pk))
+        week.visits.sort(key=lambda row: (row.day, row.visit.pk))
     query = urlencode([(k, v) for k, vs in request.GET.lists() if k != "month" for v in vs if v])
-    done = sum(1 for w in weeks for d, v in w.visits if v.done_on and month <= d <= last)
-    planned = sum(1 for w in weeks for d, v in w.visits if not v.done_on and month <= d <= last)
+    in_month = [row for w in weeks for row in w.visits if month <= row.day <= last]
+    done = sum(1 for row in in_month if row.visit.done_on)
+    planned = len(in_month) - done
     return render(
         request,
         "supervision/calendar.html",
