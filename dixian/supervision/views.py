@@ -441,6 +441,10 @@ class VisitRow:
     above: str  # the township and county
     people: str  # leaders / experts
     day: dt.date  # the date done, or the planned date
+    url: str
+    kind: str
+    state: str  # 已实施, 逾期 or 计划
+    css: str  # the state's badge colour
 
 
 def visit_row(visit: SupervisionVisit) -> VisitRow:
@@ -450,6 +454,7 @@ def visit_row(visit: SupervisionVisit) -> VisitRow:
     above = [r.name for r in (township, county) if r is not None and r.level != Region.Level.CITY]
     leaders = "、".join(leader.name for leader in visit.leaders.all())
     experts = "、".join(expert.name for expert in visit.experts.all())
+    state = "已实施" if visit.done_on else ("逾期" if visit.planned_on < _today() else "计划")
     return VisitRow(
         visit=visit,
         key=region.is_key_village,
@@ -457,6 +462,10 @@ def visit_row(visit: SupervisionVisit) -> VisitRow:
         above=" · ".join(above),
         people=" / ".join(x for x in (leaders, experts) if x),
         day=visit.done_on or visit.planned_on,
+        url=reverse("supervision:visit_detail", args=[visit.pk]),
+        kind=visit.get_kind_display(),
+        state=state,
+        css={"已实施": "green", "逾期": "red"}.get(state, ""),
     )
 
 
