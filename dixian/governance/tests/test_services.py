@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
 from dixian.governance import services
-from dixian.governance.models import Decision, DecisionStep, PointsRedemption
+from dixian.governance.models import Decision, DecisionStep, PointsAward, PointsRedemption
 from dixian.rectification.models import Finding
 
 from .helpers import DAY, decision, full_steps, pdf, rule
@@ -201,9 +201,7 @@ def test_a_moved_households_points_follow_it(world, people):
     plus = rule(world.village)
     services.points_award(actor=officer, household=world.home, rule=plus, reason="评比", awarded_on=DAY)
     household_followers_move({world.home.pk: world.other_village})
-    assert set(services.PointsAward.objects.values_list("region_code", flat=True)) == {
-        world.other_village.code
-    }
+    assert set(PointsAward.objects.values_list("region_code", flat=True)) == {world.other_village.code}
 
 
 def test_decision_states_are_the_models(world):
