@@ -16,6 +16,8 @@ Output directory:
   employment_<table>.parquet  the monthly survey of the labour roll (base year and the twelve months up to the
                       period), 公益性岗位, their holders and monthly pay (employment.py)
   relocation_<table>.parquet  relocation sites, their households, problems and funds projects (relocation.py)
+  governance_<table>.parquet  四议两公开 decisions and steps, points rules, awards, redemptions, documents
+                      (governance.py)
   manifest.json       scale, seed and row counts; written last, so its presence means a complete set
 """
 
@@ -34,12 +36,13 @@ from dixian.domain import catalogue
 from .employment import EMPLOYMENT_FILES, generate_employment, period_check, plant_workers
 from .feeds import DEFAULT_PERIOD, generate_feeds, write_feeds
 from .funds import FUNDS_FILES, generate_funds
+from .governance import GOVERNANCE_FILES, generate_governance
 from .lifecycle import as_of_for, children_plant, generate_lifecycle
 from .population import INCOME_YEAR, generate_population
 from .relocation import RELOCATION_FILES, generate_relocation
 from .tree import build_tree, single_township_tree, single_village_tree
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 FILES = (
     "regions.parquet",
     "households.parquet",
@@ -53,6 +56,7 @@ FILES = (
     *FUNDS_FILES,
     *EMPLOYMENT_FILES,
     *RELOCATION_FILES,
+    *GOVERNANCE_FILES,
 )
 
 
@@ -94,6 +98,7 @@ class Manifest:
     funds: dict[str, int] | None = None  # rows of each funds table
     employment: dict[str, int] | None = None  # rows of each employment table, and the story's counts
     relocation: dict[str, int] | None = None  # rows of each relocation table
+    governance: dict[str, int] | None = None  # rows of each governance table
     format_version: int = FORMAT_VERSION
 
 
@@ -248,6 +253,19 @@ def generate(
     for name, frame in sites.frames().items():
         frame.write_parquet(out / f"relocation_{name}.parquet", compression="zstd", statistics=True)
         relocation_rows[name] = frame.height
+    step("乡村治理")
+    governance = generate_governance(
+        tree=tree,
+        households=population.households,
+        seed=seed,
+        as_of=as_of,
+        demo_village=demo_village,
+        say=step,
+    )
+    governance_rows = {}
+    for name, frame in governance.frames().items():
+        frame.write_parquet(out / f"governance_{name}.parquet", compression="zstd", statistics=True)
+        governance_rows[name] = frame.height
     with_workbook = spec.workbook and labels is not None
     if with_workbook:
         from .workbook import write_workbook
@@ -280,6 +298,7 @@ def generate(
         funds=funds_rows,
         employment=employment_rows,
         relocation=relocation_rows,
+        governance=governance_rows,
     )
     (out / "manifest.json").write_text(
         json.dumps(asdict(manifest), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
