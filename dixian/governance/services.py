@@ -439,7 +439,7 @@ def points_redeem(
         redeemed_on=redeemed_on,
         recorded_by=actor,
     )
-    _log(actor, "governance_redemption", redemption.pk, f"积分兑换:{item} -{points}", household_id=locked.pk)
+    _log(actor, "governance_redeem", redemption.pk, f"积分兑换:{item} -{points}", household_id=locked.pk)
     return redemption
 
 
