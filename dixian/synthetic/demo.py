@@ -30,6 +30,7 @@ from .demo_funds import demo_projects, demo_projects_loaded
 from .employment_loading import employment_load, employment_loaded
 from .funds_loading import funds_load, funds_loaded
 from .generate import SCALES, Manifest, generate, read_manifest
+from .governance_loading import governance_load, governance_loaded
 from .labels import registry_labels
 from .loading import lifecycle_load, regions_load, registry_load_directory
 from .supervision_loading import supervision_load, supervision_loaded
@@ -191,7 +192,8 @@ def demo_load(*, scale: str, seed: int, say: Say) -> bool:
         lines, cases = demo_lines_loaded(manifest, village), demo_cases_loaded(village)
         funds = funds_loaded(directory) and demo_projects_loaded(village)
         jobs = employment_loaded(directory)
-        if lines and cases and funds and jobs and supervision_loaded():
+        governance = governance_loaded(directory)
+        if lines and cases and funds and jobs and supervision_loaded() and governance:
             say(f"演示数据已加载({manifest.households:,} 户,{manifest.persons:,} 人),无需重复加载。")
             return False
         users = {u.username: u for u in User.objects.filter(username__in=[a.username for a in DEMO_ACCOUNTS])}
@@ -201,6 +203,7 @@ def demo_load(*, scale: str, seed: int, say: Say) -> bool:
         _funds(directory, manifest, users, village, say)
         _employment(directory, say)
         _supervision(directory, say)
+        governance_load(directory, say=say)
         _facts(say)
         return True
     say("加载行政区划")
@@ -224,6 +227,7 @@ def demo_load(*, scale: str, seed: int, say: Say) -> bool:
     _funds(directory, manifest, users, village, say)
     _employment(directory, say)
     _supervision(directory, say)
+    governance_load(directory, say=say)
     _facts(say)
     return True
 

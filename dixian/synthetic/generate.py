@@ -17,6 +17,8 @@ Output directory:
                       period), 公益性岗位, their holders and monthly pay (employment.py)
   relocation_<table>.parquet  relocation sites, their households, problems and funds projects (relocation.py)
   supervision_<table>.parquet  leaders, units, stationed cadres, experts and a year of visits (supervision.py)
+  governance_<table>.parquet  四议两公开 decisions and steps, points rules, awards, redemptions, documents
+                      (governance.py)
   manifest.json       scale, seed and row counts; written last, so its presence means a complete set
 """
 
@@ -35,6 +37,7 @@ from dixian.domain import catalogue
 from .employment import EMPLOYMENT_FILES, generate_employment, period_check, plant_workers
 from .feeds import DEFAULT_PERIOD, generate_feeds, write_feeds
 from .funds import FUNDS_FILES, generate_funds
+from .governance import GOVERNANCE_FILES, generate_governance
 from .lifecycle import as_of_for, children_plant, generate_lifecycle
 from .population import INCOME_YEAR, generate_population
 from .relocation import RELOCATION_FILES, generate_relocation
@@ -56,6 +59,7 @@ FILES = (
     *EMPLOYMENT_FILES,
     *RELOCATION_FILES,
     *SUPERVISION_FILES,
+    *GOVERNANCE_FILES,
 )
 
 
@@ -98,6 +102,7 @@ class Manifest:
     employment: dict[str, int] | None = None  # rows of each employment table, and the story's counts
     relocation: dict[str, int] | None = None  # rows of each relocation table
     supervision: dict[str, int] | None = None  # rows of each supervision table
+    governance: dict[str, int] | None = None  # rows of each governance table
     format_version: int = FORMAT_VERSION
 
 
@@ -257,6 +262,19 @@ def generate(
     for name, frame in generate_supervision(tree=tree, seed=seed, as_of=as_of, say=step).frames().items():
         frame.write_parquet(out / f"supervision_{name}.parquet", compression="zstd", statistics=True)
         supervision_rows[name] = frame.height
+    step("乡村治理")
+    governance = generate_governance(
+        tree=tree,
+        households=population.households,
+        seed=seed,
+        as_of=as_of,
+        demo_village=demo_village,
+        say=step,
+    )
+    governance_rows = {}
+    for name, frame in governance.frames().items():
+        frame.write_parquet(out / f"governance_{name}.parquet", compression="zstd", statistics=True)
+        governance_rows[name] = frame.height
     with_workbook = spec.workbook and labels is not None
     if with_workbook:
         from .workbook import write_workbook
@@ -290,6 +308,7 @@ def generate(
         employment=employment_rows,
         relocation=relocation_rows,
         supervision=supervision_rows,
+        governance=governance_rows,
     )
     (out / "manifest.json").write_text(
         json.dumps(asdict(manifest), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"

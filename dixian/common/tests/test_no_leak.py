@@ -226,6 +226,24 @@ FILL: dict[str, dict[str, str]] = {
         ("supervision:visit_detail", "supervision:visit_edit", "supervision:visit_record"),
         {"pk": "sup_visit"},
     ),
+    # Village governance (dixian.governance.views): a decision of the household's village with a step whose
+    # attachment is stored, a points rule of the village (the household holds points by it), a village
+    # document with its file, and the household's own points pages.
+    **dict.fromkeys(
+        (
+            "governance:decision_detail",
+            "governance:step_new",
+            "governance:decision_implement",
+            "governance:decision_close",
+        ),
+        {"pk": "decision"},
+    ),
+    "governance:step_attachment": {"pk": "decision", "step_pk": "decision_step"},
+    "governance:rule_toggle": {"pk": "points_rule"},
+    "governance:document_file": {"pk": "village_document"},
+    **dict.fromkeys(
+        ("governance:household_points", "governance:award_new", "governance:redeem_new"), {"pk": "household"}
+    ),
     # The village's monthly survey and its 本月无变化 (dixian.employment.views_survey): the household's village;
     # a worker's form: the household's head (on the labour roll: 脱贫户, working age, 普通劳动力).
     "employment:survey_village": {"code": "village"},
@@ -430,6 +448,11 @@ class Targets:
     sup_staff: int = 10**9
     sup_expert: int = 10**9
     sup_visit: int = 10**9
+    # dixian.governance: a decision of the household's village and its step, a points rule, a document.
+    decision: int = 10**9
+    decision_step: int = 10**9
+    points_rule: int = 10**9
+    village_document: int = 10**9
 
 
 MISSING = 10**9  # a primary key that exists nowhere
@@ -858,6 +881,68 @@ def supervision_of(h: Household) -> dict[str, int]:
     }
 
 
+def governance_of(h: Household) -> tuple[int, int, int, int]:
+    """A 四议两公开 decision of the household's village (its proposal's minutes a stored PDF), a points rule of
+    the village with points awarded to and redeemed by the household, and the village's 村规民约 with its file
+    (dixian.governance). Made once per household."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from dixian.governance.models import (
+        Decision,
+        DecisionStep,
+        PointsAward,
+        PointsRedemption,
+        PointsRule,
+        VillageDocument,
+    )
+    from dixian.monitoring.testing import SMALL_PDF
+
+    village = h.region_code[:12]
+    decision = Decision.objects.filter(title=f"事项{h.pk}").first()
+    if decision is None:
+        decision = Decision.objects.create(
+            region=h.region, region_code=village, title=f"事项{h.pk}", category="project"
+        )
+        path = f"governance/decisions/leak{h.pk}.pdf"
+        default_storage.save(path, ContentFile(SMALL_PDF))
+        DecisionStep.objects.create(
+            decision=decision,
+            region_code=village,
+            step="proposal",
+            held_on=dt.date(2026, 3, 1),
+            attachment=path,
+        )
+        rule = PointsRule.objects.create(region=h.region, region_code=village, item=f"评比{h.pk}", points=10)
+        PointsAward.objects.create(
+            household=h,
+            region_code=h.region_code,
+            rule=rule,
+            points=10,
+            reason="评比",
+            awarded_on=dt.date(2026, 3, 2),
+        )
+        PointsRedemption.objects.create(
+            household=h, region_code=h.region_code, item="洗衣粉", points=4, redeemed_on=dt.date(2026, 3, 3)
+        )
+        document = f"governance/documents/leak{h.pk}.pdf"
+        default_storage.save(document, ContentFile(SMALL_PDF))
+        VillageDocument.objects.create(
+            region=h.region,
+            region_code=village,
+            kind="rules",
+            title=f"村规民约{h.pk}",
+            adopted_on=dt.date(2026, 1, 1),
+            file=document,
+        )
+    return (
+        decision.pk,
+        decision.steps.get().pk,
+        PointsRule.objects.get(item=f"评比{h.pk}").pk,
+        VillageDocument.objects.get(title=f"村规民约{h.pk}").pk,
+    )
+
+
 def targets_for(
     world: World, visible: set[int], job: Job, batch: ImportBatch | None = None, user: User | None = None
 ) -> tuple[Targets, Targets | None]:
@@ -892,8 +977,13 @@ def targets_for(
         funds = funds_records_of(h)
         jobs = employment_records_of(h)
         site, site_household, site_problem, site_project = relocation_of(h)
+        decision, decision_step, points_rule, village_document = governance_of(h)
         return Targets(
             **supervision_of(h),
+            decision=decision,
+            decision_step=decision_step,
+            points_rule=points_rule,
+            village_document=village_document,
             key_group_member=jobs["key_group_member"],
             public_post=jobs["public_post"],
             post_holding=jobs["post_holding"],
@@ -939,6 +1029,7 @@ def targets_for(
         employment_records_of(h)
         relocation_of(h)
         supervision_of(h)
+        governance_of(h)
     visible_batch = batch.pk if batch is not None and not batch_hidden else MISSING
     return (
         of(outside[0] if outside else None, hidden_batch),

@@ -18,6 +18,7 @@ def test_cases_and_visits_register_their_panels_in_order():
         ("visits", "visits/partials/_household_visits.html"),
         ("funds", "funds/assets_household_panel.html"),
         ("relocation", "relocation/household_panel.html"),
+        ("governance", "governance/household_panel.html"),
     ]
 
 
@@ -45,4 +46,11 @@ def test_registering_a_panel_again_replaces_it(monkeypatch):
     visits = next(p for p in before if p.name == "visits")
     household_panel_register(name="visits", order=5, template=visits.template, context=visits.context)
     # Same order as monitoring's panel: the names break the tie.
-    assert [p.name for p in household_panels()] == ["monitoring", "visits", "alerts", "funds", "relocation"]
+    assert [p.name for p in household_panels()] == [
+        "monitoring",
+        "visits",
+        "alerts",
+        "funds",
+        "relocation",
+        "governance",
+    ]
