@@ -16,8 +16,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from dixian.accounts.capabilities import Capability, user_can
-from dixian.accounts.models import Role, User
+from dixian.accounts.capabilities import Capability, reader_account, user_can
+from dixian.accounts.models import User
 from dixian.common.access import code_in_scope
 from dixian.common.access_log import Action, log_access
 from dixian.common.due import WeekError, week_key, week_parse
@@ -27,12 +27,6 @@ from ...board import board_build
 from ...summary import summary_title, summary_write
 
 CODE = re.compile(r"\d{4,12}", re.ASCII)
-
-
-def reader_for(region: Region) -> User:
-    """The run's account: the region's whole subtree, every ledger, nothing to change (领导's rights), never
-    saved."""
-    return User(username="dispatch_summary", region=region, roles=[Role.LEADER], is_active=True)
 
 
 class Command(BaseCommand):
@@ -51,7 +45,9 @@ class Command(BaseCommand):
             monday = week_parse(options["week"]) if options["week"].strip() else today
         except WeekError as exc:
             raise CommandError(str(exc), returncode=2) from exc
-        user = _user(options["user"], region) if options["user"] else reader_for(region)
+        user = (
+            _user(options["user"], region) if options["user"] else reader_account(region, "dispatch_summary")
+        )
         out = Path(options["out"])
         if out.suffix.lower() != ".xlsx":
             raise CommandError(f"输出文件“{out}”应以 .xlsx 结尾。", returncode=2)
