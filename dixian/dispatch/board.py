@@ -10,8 +10,10 @@ children, for the table of who lags.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 from dixian.accounts.capabilities import Capability, user_can
 from dixian.common.due import DueItem, DueSource, due_sources, week_of
@@ -35,10 +37,10 @@ class Counts:
     def open(self) -> int:
         return self.listed - self.done
 
-    def add(self, row: Row) -> None:
-        self.listed += 1
-        self.done += row.item.done
-        self.overdue += row.overdue
+    def add(self, n: int, *, done: bool, overdue: bool) -> None:
+        self.listed += n
+        self.done += n if done else 0
+        self.overdue += n if overdue else 0
 
 
 @dataclass(frozen=True)
@@ -56,16 +58,32 @@ class Row:
     def colour_text(self) -> str:
         return COLOUR_TEXT.get(self.colour, "")
 
-    @property
-    def sort_key(self) -> tuple[int, dt.date, str, str]:
-        rank = 0 if self.overdue else (2 if self.item.done else 1)
-        return (rank, self.item.due_on, self.item.region_code, self.item.title)
+
+class Rows(Sequence["Row"]):
+    """A ledger's items in the page's order, made into Rows only when read: the city's page counts thousands
+    of items but shows fifty (docs/benchmarks.md "Dispatch")."""
+
+    def __init__(self, items: list[DueItem], row_of: Callable[[DueItem], Row]) -> None:
+        self._items = items
+        self._row_of = row_of
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @overload
+    def __getitem__(self, index: int) -> Row: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Row]: ...
+    def __getitem__(self, index: int | slice) -> Row | list[Row]:
+        if isinstance(index, slice):
+            return [self._row_of(i) for i in self._items[index]]
+        return self._row_of(self._items[index])
 
 
 @dataclass
 class Ledger:
     name: str
-    rows: list[Row]
+    rows: Rows
     counts: Counts
 
 
@@ -120,16 +138,13 @@ def children_of(region: Region) -> list[Region]:
 
 def _row(item: DueItem, children: dict[str, Region], child_len: int, today: dt.date) -> Row:
     child = children.get(item.region_code[:child_len]) if child_len else None
-    overdue = item.overdue(today)
-    colour = lc.deadline_colour(item.due_on, today, done=item.done)
-    text = "已完成" if item.done else lc.deadline_text(item.due_on, today)
     return Row(
         item=item,
         unit=child.name if child is not None else OWN_LEVEL,
         unit_code=child.code if child is not None else "",
-        overdue=overdue,
-        colour=colour,
-        text=text,
+        overdue=item.overdue(today),
+        colour=lc.deadline_colour(item.due_on, today, done=item.done),
+        text="已完成" if item.done else lc.deadline_text(item.due_on, today),
     )
 
 
@@ -139,24 +154,32 @@ def board_build(user: User, region: Region, day: dt.date, *, today: dt.date) -> 
     children = children_of(region)
     child_len = len(children[0].prefix) if children else 0
     by_prefix = {c.prefix: c for c in children}
-    units = {c.code: UnitRow(c.code, c.name, Counts(), {}) for c in children}
+    units = {c.prefix: UnitRow(c.code, c.name, Counts(), {}) for c in children}
     own = UnitRow("", OWN_LEVEL, Counts(), {})
     board = Board(region, start, end, today, [], [])
+    prefix = region.prefix
+
+    def row_of(item: DueItem) -> Row:
+        return _row(item, by_prefix, child_len, today)
+
+    def order(i: DueItem) -> tuple[int, dt.date, str, str]:
+        return (2 if i.done else (0 if i.due_on < today else 1), i.due_on, i.region_code, i.title)
+
     for source in sources_for(user):
-        items = source.provider(user, region.prefix, start, end)
         # A provider is trusted with nothing outside the unit (docs/domain.md §29): what it returns there is
         # dropped, never shown.
-        rows = sorted(
-            (_row(i, by_prefix, child_len, today) for i in items if i.region_code.startswith(region.prefix)),
-            key=lambda r: r.sort_key,
+        items = [i for i in source.provider(user, prefix, start, end) if i.region_code.startswith(prefix)]
+        items.sort(key=order)
+        # Counted by (child unit, done, overdue): a few groups, however many items.
+        groups = Counter(
+            (i.region_code[:child_len] if child_len else "", i.done, not i.done and i.due_on < today)
+            for i in items
         )
         counts = Counts()
-        for row in rows:
-            counts.add(row)
-            board.total.add(row)
-            unit = units.get(row.unit_code, own)
-            unit.total.add(row)
-            unit.by_ledger.setdefault(source.name, Counts()).add(row)
-        board.ledgers.append(Ledger(source.name, rows, counts))
+        for (child_prefix, done, overdue), n in groups.items():
+            unit = units.get(child_prefix, own)
+            for c in (counts, board.total, unit.total, unit.by_ledger.setdefault(source.name, Counts())):
+                c.add(n, done=done, overdue=overdue)
+        board.ledgers.append(Ledger(source.name, Rows(items, row_of), counts))
     board.units = list(units.values()) + ([own] if own.total.listed and children else [])
     return board
