@@ -277,7 +277,9 @@ def child(backend: str, runs: int, stand_in: bool) -> dict[str, Any]:
                 summaries[label].append(timed(summary))
             baseline.append(timed(lambda: Project.objects.count()))
             if stand_in:
-                provider_alone.append(timed(lambda: stand_in_provider(leader, city.prefix, *week_of(TODAY))))
+                provider_alone.append(
+                    timed(lambda u=leader: stand_in_provider(u, city.prefix, *week_of(TODAY)))
+                )
     return {
         "backend": backend,
         "sizes": sizes,
