@@ -334,6 +334,14 @@ def user_can(user: Any, capability: Capability) -> bool:
     return capability in capabilities_of(user)
 
 
+def reader_account(region: Any, username: str = "command_reader") -> Any:
+    """An account never saved that reads everything of `region`'s subtree and changes nothing (领导's rights):
+    what a command-line report runs as when no account is named (`dixian dispatch_summary`)."""
+    from .models import User
+
+    return User(username=username, region=region, roles=[Role.LEADER], is_active=True)
+
+
 def holding_any[U](users: Iterable[U], *capabilities: Capability) -> list[U]:
     """The accounts of `users` that hold at least one of `capabilities` (asked of the map, by capability,
     so that a caller choosing, say, who may be a household's 帮扶联系人 never names a role)."""

@@ -9,13 +9,15 @@ the subtree works as a link. The picker's template is common/partials/_region_pi
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.db.models import Q
+from django.http import Http404
 
-from dixian.common.access import region_range_q
+from dixian.common.access import code_in_scope, region_range_q
 from dixian.regions.models import Region
 
 if TYPE_CHECKING:
@@ -155,3 +157,39 @@ def resolve_region(user: User, ids: list[int], notices: list[str]) -> Region | N
     if current is not None and current.prefix == account.prefix:
         return None
     return current
+
+
+# ---- a unit asked by its code (?region=<12-digit code>: the figures and dispatch pages) -----------------
+
+REGION_CODE = re.compile(r"\d{12}", re.ASCII)
+
+
+class NoRegion(Exception):
+    """The account has no region: a page of "its unit" has nothing to show (the page says so)."""
+
+
+def region_by_code(user: User, raw: str) -> Region:
+    """The unit `?region=` names, the account's own when blank. A code that is none, a unit outside the
+    account's subtree and a village group answer 404 alike (docs/security.md: nothing is revealed)."""
+    raw = raw.strip()
+    if not raw:
+        if user.region is None:
+            raise NoRegion
+        return user.region
+    if not REGION_CODE.fullmatch(raw) or not code_in_scope(user, raw):
+        raise Http404("没有找到这个区划。")
+    found = Region.objects.filter(code=raw).exclude(level=Region.Level.GROUP).first()
+    if found is None:
+        raise Http404("没有找到这个区划。")
+    return found
+
+
+def region_breadcrumb(user: User, region: Region) -> list[Region]:
+    """The units from the account's own down to `region` (one query); a unit above the account's is not
+    named (the leak walk checks that no page names a unit out of scope)."""
+    codes = [region.code[:n].ljust(12, "0") for n in (4, 6, 9) if len(region.prefix) > n]
+    if not codes:
+        return [region]
+    above = {r.code: r for r in Region.objects.filter(code__in=codes)}
+    chain = [above[c] for c in codes if c in above] + [region]
+    return [r for r in chain if code_in_scope(user, r.code)]

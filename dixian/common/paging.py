@@ -187,8 +187,11 @@ def paginate_few(
     return ListPage([by_id[pk] for pk in wanted if pk in by_id], number, paginator)
 
 
-def paginate_exact(qs: QuerySet[Any], raw_page: str | None, *, per_page: int = PAGE_SIZE) -> ListPage:
-    """Django's get_page() over a short list, exactly counted; a bad or too large number gives a real page."""
+def paginate_exact(
+    qs: QuerySet[Any] | Sequence[Any], raw_page: str | None, *, per_page: int = PAGE_SIZE
+) -> ListPage:
+    """Django's get_page() over a short list (a queryset, or rows already read), exactly counted; a bad or
+    too large number gives a real page."""
     page = _Paginator(qs, per_page).get_page(raw_page)
     assert isinstance(page, ListPage)  # noqa: S101 - _get_page makes every page a ListPage
     return page

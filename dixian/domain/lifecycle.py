@@ -163,6 +163,16 @@ def deadline_colour(due: date | None, today: date, *, done: bool = False) -> str
     return GREEN
 
 
+def deadline_text(due: date, today: date) -> str:
+    """What is left of a running deadline, as the pages say it: 剩 3 天, 今天到期, 已超期 2 天."""
+    days = (due - today).days
+    if days < 0:
+        return f"已超期 {-days} 天"
+    if days == 0:
+        return "今天到期"
+    return f"剩 {days} 天"
+
+
 # Notices (docs/domain.md §5): at least 5 full days. Posted on day D, the full days are D+1 … D+5, so the
 # notice may be closed on D+6 at the earliest.
 NOTICE_FULL_DAYS = 5

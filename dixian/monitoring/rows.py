@@ -47,14 +47,7 @@ def deadline_of(case: MonitoringCase, today: dt.date) -> Deadline:
         else:
             text = "—"
         return Deadline(case.due_on, colour, text)
-    days = (case.due_on - today).days
-    if days < 0:
-        text = f"已超期 {-days} 天"
-    elif days == 0:
-        text = "今天到期"
-    else:
-        text = f"剩 {days} 天"
-    return Deadline(case.due_on, colour, text)
+    return Deadline(case.due_on, colour, lc.deadline_text(case.due_on, today))
 
 
 @dataclass(frozen=True)

@@ -269,6 +269,9 @@ REGION_CODE_QUERY = {
     # The employment figures page of a unit and its .xlsx (dixian.employment.views_figures).
     "employment:figures",
     "employment:figures_xlsx",
+    # The dispatch page of a unit and week and its weekly summary (dixian.dispatch.views, docs/domain.md §29).
+    "dispatch:week",
+    "dispatch:summary_xlsx",
 }
 
 # Form data variants of an export, each tried by test_widened_export_returns_only_in_scope_rows.
