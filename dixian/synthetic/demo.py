@@ -199,6 +199,7 @@ def demo_load(*, scale: str, seed: int, say: Say) -> bool:
         _cases(users, village, say)
         _funds(directory, manifest, users, village, say)
         _employment(directory, say)
+        _environment(directory, say)
         _facts(say)
         return True
     say("加载行政区划")
@@ -221,6 +222,7 @@ def demo_load(*, scale: str, seed: int, say: Say) -> bool:
     _cases(users, village, say)
     _funds(directory, manifest, users, village, say)
     _employment(directory, say)
+    _environment(directory, say)
     _facts(say)
     return True
 
@@ -309,6 +311,15 @@ def _employment(directory: Path, say: Say) -> None:
             continue
         say(f"  {label}已刷新。")
     say(f"就业监测与易地搬迁:用时 {time.monotonic() - started:.1f} 秒。")
+
+
+def _environment(directory: Path, say: Say) -> None:
+    """The generated living-environment plans and weekly reports (once), and the corridor fund's projects."""
+    from .environment_loading import environment_load
+
+    say("加载人居环境台账")
+    if not environment_load(directory, say=say):
+        say("  人居环境台账已加载或未生成,跳过。")
 
 
 def _facts(say: Say) -> None:

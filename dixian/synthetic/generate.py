@@ -15,6 +15,7 @@ Output directory:
                       entities, bases, links; money as Decimal(15, 2)
   employment_<table>.parquet  the monthly survey of the labour roll (base year and the twelve months up to the
                       period), 公益性岗位, their holders and monthly pay (employment.py)
+  environment_<table>.parquet  living-environment plans and weekly reports (environment.py)
   relocation_<table>.parquet  relocation sites, their households, problems and funds projects (relocation.py)
   manifest.json       scale, seed and row counts; written last, so its presence means a complete set
 """
@@ -32,6 +33,7 @@ import polars as pl
 from dixian.domain import catalogue
 
 from .employment import EMPLOYMENT_FILES, generate_employment, period_check, plant_workers
+from .environment import generate_environment
 from .feeds import DEFAULT_PERIOD, generate_feeds, write_feeds
 from .funds import FUNDS_FILES, generate_funds
 from .lifecycle import as_of_for, children_plant, generate_lifecycle
@@ -39,7 +41,7 @@ from .population import INCOME_YEAR, generate_population
 from .relocation import RELOCATION_FILES, generate_relocation
 from .tree import build_tree, single_township_tree, single_village_tree
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6  # 6: the living-environment files (environment.py)
 FILES = (
     "regions.parquet",
     "households.parquet",
@@ -248,6 +250,11 @@ def generate(
     for name, frame in sites.frames().items():
         frame.write_parquet(out / f"relocation_{name}.parquet", compression="zstd", statistics=True)
         relocation_rows[name] = frame.height
+    step("人居环境周报")
+    for name, frame in generate_environment(
+        tree=tree, households=population.households, seed=seed, as_of=as_of
+    ).items():
+        frame.write_parquet(out / f"environment_{name}.parquet", compression="zstd", statistics=True)
     with_workbook = spec.workbook and labels is not None
     if with_workbook:
         from .workbook import write_workbook
