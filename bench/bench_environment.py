@@ -81,18 +81,23 @@ def build() -> None:
                 level="township",
                 parent=county,
             )
-            for v in range(VILLAGES):
-                regions.append(
-                    Region(
-                        code=f"{township.code[:9]}{v + 201:03d}",
-                        prefix=f"{township.code[:9]}{v + 201:03d}",
-                        name=f"村{c + 1}-{t + 1}-{v + 1}",
-                        level="village",
-                        parent=township,
-                    )
+            regions.extend(
+                Region(
+                    code=f"{township.code[:9]}{v + 201:03d}",
+                    prefix=f"{township.code[:9]}{v + 201:03d}",
+                    name=f"村{c + 1}-{t + 1}-{v + 1}",
+                    level="village",
+                    parent=township,
                 )
+                for v in range(VILLAGES)
+            )
     villages = Region.objects.bulk_create(regions)
-    User.objects.create_user(username="bench_city", password="bench"  # noqa: S106 - a local benchmark account, region=city, roles=[Role.CITY_ADMIN])
+    User.objects.create_user(
+        username="bench_city",
+        password="bench",  # noqa: S106 - a local benchmark account
+        region=city,
+        roles=[Role.CITY_ADMIN],
+    )
     EnvironmentPlan.objects.bulk_create(
         EnvironmentPlan(
             village=v,

@@ -339,8 +339,10 @@ def _weekly_render(
         "notices": notices,
         "saved": saved,
     }
-    template = "environment/partials/_weekly_form.html" if request.htmx else "environment/weekly_form.html"
-    return render(request, template, context, status=status)
+    if request.htmx:
+        # htmx swaps only 2xx answers: a refusal comes back as 200 with its reasons in the fragment.
+        return render(request, "environment/partials/_weekly_form.html", context, status=200)
+    return render(request, "environment/weekly_form.html", context, status=status)
 
 
 # ---- the weekly dispatch -----------------------------------------------------------------------------------
