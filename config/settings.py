@@ -221,6 +221,10 @@ DIXIAN_MONTHLY_RUN_DAY = int(env("DIXIAN_MONTHLY_RUN_DAY", "6"))
 if not 0 <= DIXIAN_MONTHLY_RUN_DAY <= 28:
     raise ImproperlyConfigured("DIXIAN_MONTHLY_RUN_DAY 应为 1–28 之间的日期(每月几号),或 0(不定时筛查)")
 
+# When a week's living-environment report is due (docs/domain.md §27): "<days> <HH:MM>", days after the
+# following Monday (0 = that Monday) and the local time; later reports are accepted and marked 迟报.
+DIXIAN_ENVIRONMENT_DEADLINE = env("DIXIAN_ENVIRONMENT_DEADLINE", "0 12:00")
+
 # Where `--backend spark` runs (docs/scale.md §1, §2): DIXIAN_SPARK_MASTER (local[2], spark://host:7077, yarn,
 # k8s://…; empty = local on every core) or DIXIAN_SPARK_REMOTE (Spark Connect, sc://host:15002), and
 # DIXIAN_SPARK_DRIVER_MEMORY, _EXECUTOR_MEMORY, _SHUFFLE_PARTITIONS, _START_TIMEOUT (seconds), _STAGING_DIR,

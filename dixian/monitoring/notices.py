@@ -20,6 +20,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from dixian.common.access import code_in_scope
+from dixian.common.documents import run_font
 from dixian.domain import lifecycle as lc
 from dixian.domain.risks import risk_name
 from dixian.regions.models import Region
@@ -30,7 +31,6 @@ from .selectors import case_scope_for_user
 if TYPE_CHECKING:
     from django.db.models import QuerySet
     from docx.enum.text import WD_PARAGRAPH_ALIGNMENT
-    from docx.text.run import Run
 
     from dixian.accounts.models import User
 
@@ -222,15 +222,8 @@ FONT = "宋体"
 TITLE_FONT = "方正小标宋简体"
 
 
-def _font(run: Run, name: str, size: float, *, bold: bool = False) -> None:
-    """Set the run's font for Latin and Chinese text alike (Word keeps the East Asian font apart)."""
-    from docx.oxml.ns import qn
-    from docx.shared import Pt
-
-    run.font.name = name
-    run.font.size = Pt(size)
-    run.font.bold = bold
-    run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), name)
+# One definition of the East Asian font setting, shared with the bulletins (common/documents.py).
+_font = run_font
 
 
 def notice_docx(notice: Notice) -> bytes:

@@ -18,10 +18,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from django.utils import timezone
 
+from dixian.common.documents import DocWriter, a4_document, document_bytes
 from dixian.common.spreadsheets import HEADER_GREY, excel_text, workbook
 from dixian.regions.models import Region
 
@@ -30,10 +31,6 @@ from .periods import Period, PeriodError
 from .producers_employment import BULLETIN_CODES as EMPLOYMENT_CODES
 from .producers_funds import BULLETIN_CODES as FUNDS_CODES
 from .selectors import Compared, Ranked, figures_compared, last_refresh, rankings
-
-if TYPE_CHECKING:
-    from docx.document import Document as DocxDocument
-    from docx.text.run import Run
 
 # The sections "by unit": indicators registered by reports/producers_monitoring.py (超期未认定户数, 未整改疑点),
 # each titled by its indicator's name; a bulletin made without one says the figure is not available (under
@@ -585,56 +582,9 @@ def definition(ind: Indicator) -> str:
 
 # ---- .docx ---------------------------------------------------------------------------------------------
 
-TITLE_FONT = "方正小标宋简体"
-HEADING_FONT = "黑体"
-BODY_FONT = "仿宋"
-TABLE_FONT = "宋体"
+# The fonts, the page and the writer live in common/documents.py, shared with the ledgers' bulletins.
 # Indicators per table of units: two columns each (figure, rank) beside the unit's name fit A4 portrait.
 UNIT_TABLE_WIDTH = 4
-
-
-def _font(run: Run, name: str, size: float, *, bold: bool = False) -> None:
-    """Set the run's font for Latin and Chinese text alike (Word keeps the East Asian font apart)."""
-    from docx.oxml.ns import qn
-    from docx.shared import Pt
-
-    run.font.name = name
-    run.font.size = Pt(size)
-    run.font.bold = bold
-    run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), name)
-
-
-class _Writer:
-    def __init__(self, document: DocxDocument) -> None:
-        self.document = document
-
-    def paragraph(self, text: str, *, font: str = BODY_FONT, size: float = 14, indent: bool = True) -> None:
-        from docx.shared import Pt
-
-        p = self.document.add_paragraph()
-        if indent:
-            p.paragraph_format.first_line_indent = Pt(size * 2)
-        p.paragraph_format.line_spacing = 1.5
-        _font(p.add_run(text), font, size)
-
-    def heading(self, text: str) -> None:
-        self.paragraph(text, font=HEADING_FONT, size=15, indent=True)
-
-    def table(self, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-        from docx.enum.table import WD_TABLE_ALIGNMENT
-        from docx.enum.text import WD_ALIGN_PARAGRAPH
-
-        table = self.document.add_table(rows=1, cols=len(header))
-        table.style = "Table Grid"
-        table.alignment = WD_TABLE_ALIGNMENT.CENTER
-        for cell, text in zip(table.rows[0].cells, header, strict=True):
-            cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-            _font(cell.paragraphs[0].add_run(text), TABLE_FONT, 10.5, bold=True)
-        for values in rows:
-            for j, (cell, text) in enumerate(zip(table.add_row().cells, values, strict=True)):
-                if j:
-                    cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
-                _font(cell.paragraphs[0].add_run(text), TABLE_FONT, 10.5)
 
 
 def _rank(r: Ranked) -> str:
@@ -671,20 +621,10 @@ def by_unit_summary(b: Bulletin, s: ByUnit) -> str:
 def bulletin_docx(b: Bulletin) -> bytes:
     """The bulletin as a Word document (A4): title, text, the headline table, the units, the sections by
     unit and the definitions of the indicators."""
-    from docx import Document
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Cm
-
-    document = Document()
-    section = document.sections[0]
-    section.page_width, section.page_height = Cm(21), Cm(29.7)
-    section.top_margin = section.bottom_margin = Cm(2.5)
-    section.left_margin = section.right_margin = Cm(2.2)
-    w = _Writer(document)
+    document = a4_document()
+    w = DocWriter(document)
     for text, size in ((b.title, 20), (b.subtitle, 16)):
-        p = document.add_paragraph()
-        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        _font(p.add_run(text), TITLE_FONT, size, bold=size > 16)
+        w.title(text, size, bold=size > 16)
     w.paragraph(
         f"{b.as_of}    生成时间:{timezone.localtime(b.made_at):%Y-%m-%d %H:%M}", size=10.5, indent=False
     )
@@ -727,9 +667,7 @@ def bulletin_docx(b: Bulletin) -> bytes:
     w.heading("附:指标说明")
     for ind in b.indicators + [s.indicator for s in b.by_unit if s.indicator is not None]:
         w.paragraph(f"{ind.name}({ind.unit}):{definition(ind)}", size=10.5)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
+    return document_bytes(document)
 
 
 # ---- .xlsx ---------------------------------------------------------------------------------------------

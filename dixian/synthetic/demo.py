@@ -204,6 +204,7 @@ def demo_load(*, scale: str, seed: int, say: Say) -> bool:
         _employment(directory, say)
         _supervision(directory, say)
         governance_load(directory, say=say)
+        _environment(directory, say)
         _facts(say)
         return True
     say("加载行政区划")
@@ -228,6 +229,7 @@ def demo_load(*, scale: str, seed: int, say: Say) -> bool:
     _employment(directory, say)
     _supervision(directory, say)
     governance_load(directory, say=say)
+    _environment(directory, say)
     _facts(say)
     return True
 
@@ -325,6 +327,15 @@ def _supervision(directory: Path, say: Say) -> None:
     say("加载组织保障与督导")
     if supervision_load(directory, say=say) is not None:
         say(f"组织保障与督导:用时 {time.monotonic() - started:.1f} 秒。")
+
+
+def _environment(directory: Path, say: Say) -> None:
+    """The generated living-environment plans and weekly reports (once), and the corridor fund's projects."""
+    from .environment_loading import environment_load
+
+    say("加载人居环境台账")
+    if not environment_load(directory, say=say):
+        say("  人居环境台账已加载或未生成,跳过。")
 
 
 def _facts(say: Say) -> None:

@@ -15,6 +15,7 @@ Output directory:
                       entities, bases, links; money as Decimal(15, 2)
   employment_<table>.parquet  the monthly survey of the labour roll (base year and the twelve months up to the
                       period), 公益性岗位, their holders and monthly pay (employment.py)
+  environment_<table>.parquet  living-environment plans and weekly reports (environment.py)
   relocation_<table>.parquet  relocation sites, their households, problems and funds projects (relocation.py)
   supervision_<table>.parquet  leaders, units, stationed cadres, experts and a year of visits (supervision.py)
   governance_<table>.parquet  四议两公开 decisions and steps, points rules, awards, redemptions, documents
@@ -35,6 +36,7 @@ import polars as pl
 from dixian.domain import catalogue
 
 from .employment import EMPLOYMENT_FILES, generate_employment, period_check, plant_workers
+from .environment import generate_environment
 from .feeds import DEFAULT_PERIOD, generate_feeds, write_feeds
 from .funds import FUNDS_FILES, generate_funds
 from .governance import GOVERNANCE_FILES, generate_governance
@@ -44,7 +46,7 @@ from .relocation import RELOCATION_FILES, generate_relocation
 from .supervision import SUPERVISION_FILES, generate_supervision
 from .tree import build_tree, single_township_tree, single_village_tree
 
-FORMAT_VERSION = 6
+FORMAT_VERSION = 6  # 6: the work ledgers' files (supervision, governance, environment)
 FILES = (
     "regions.parquet",
     "households.parquet",
@@ -275,6 +277,11 @@ def generate(
     for name, frame in governance.frames().items():
         frame.write_parquet(out / f"governance_{name}.parquet", compression="zstd", statistics=True)
         governance_rows[name] = frame.height
+    step("人居环境周报")
+    for name, frame in generate_environment(
+        tree=tree, households=population.households, seed=seed, as_of=as_of
+    ).items():
+        frame.write_parquet(out / f"environment_{name}.parquet", compression="zstd", statistics=True)
     with_workbook = spec.workbook and labels is not None
     if with_workbook:
         from .workbook import write_workbook

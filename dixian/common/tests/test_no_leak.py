@@ -249,6 +249,12 @@ FILL: dict[str, dict[str, str]] = {
     "employment:survey_village": {"code": "village"},
     "employment:survey_carry": {"code": "village"},
     "employment:worker_form": {"pk": "person"},
+    # The living environment (dixian.environment.views): the household's village (its year, its plan), its
+    # township (the weekly form), and a project of the village tagged for the environment fund.
+    "environment:village": {"code": "village"},
+    "environment:plan_edit": {"code": "village"},
+    "environment:weekly_form": {"code": "township"},
+    "environment:project_untag": {"pk": "env_project"},
 }
 
 # Pages that take a unit by its code in the query string (?region=<code>): a unit out of the account's
@@ -272,6 +278,13 @@ REGION_CODE_QUERY = {
     # The dispatch page of a unit and week and its weekly summary (dixian.dispatch.views, docs/domain.md §29).
     "dispatch:week",
     "dispatch:summary_xlsx",
+    # The living-environment ledger, its weekly dispatch and monthly 通报 (dixian.environment.views).
+    "environment:ledger",
+    "environment:dispatch",
+    "environment:dispatch_xlsx",
+    "environment:bulletin",
+    "environment:bulletin_docx",
+    "environment:bulletin_xlsx",
 }
 
 # Form data variants of an export, each tried by test_widened_export_returns_only_in_scope_rows.
@@ -456,6 +469,7 @@ class Targets:
     decision_step: int = 10**9
     points_rule: int = 10**9
     village_document: int = 10**9
+    env_project: int = 10**9  # dixian.environment: a project of the household's village in the fund
 
 
 MISSING = 10**9  # a primary key that exists nowhere
@@ -946,6 +960,20 @@ def governance_of(h: Household) -> tuple[int, int, int, int]:
     )
 
 
+def env_project_of(h: Household) -> int:
+    """A project of the household's village tagged for the environment fund (dixian.environment)."""
+    from dixian.environment.models import EnvironmentProject
+    from dixian.funds.testing import planned_project
+
+    link = EnvironmentProject.objects.filter(project__code=f"ENV{h.pk}").first()
+    if link is None:
+        project = planned_project(h.region, code=f"ENV{h.pk}", name=f"{h.region.name}改厕项目")
+        link = EnvironmentProject.objects.create(
+            project=project, region_code=project.region_code, theme="toilet"
+        )
+    return link.pk
+
+
 def targets_for(
     world: World, visible: set[int], job: Job, batch: ImportBatch | None = None, user: User | None = None
 ) -> tuple[Targets, Targets | None]:
@@ -987,6 +1015,7 @@ def targets_for(
             decision_step=decision_step,
             points_rule=points_rule,
             village_document=village_document,
+            env_project=env_project_of(h),
             key_group_member=jobs["key_group_member"],
             public_post=jobs["public_post"],
             post_holding=jobs["post_holding"],
@@ -1033,6 +1062,7 @@ def targets_for(
         relocation_of(h)
         supervision_of(h)
         governance_of(h)
+        env_project_of(h)
     visible_batch = batch.pk if batch is not None and not batch_hidden else MISSING
     return (
         of(outside[0] if outside else None, hidden_batch),
