@@ -191,7 +191,7 @@ def finding_create(
 @transaction.atomic
 def task_add(
     *,
-    actor: User,
+    actor: User | None,
     finding: Finding,
     title: str,
     owner_region: Region,
@@ -203,7 +203,9 @@ def task_add(
     check: bool = True,
 ) -> FindingTask:
     """任务清单: a task of a finding not yet closed, owned by a unit inside the actor's subtree."""
-    if check:
+    if check:  # the workbook import checked its importer itself (a command may run without --user)
+        if actor is None:
+            raise PermissionDenied("请先登录")
         _need(actor, Capability.RECTIFICATION_EDIT)
         _in_scope(actor, owner_region.code)
     finding = _locked(finding)
