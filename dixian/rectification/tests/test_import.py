@@ -4,6 +4,7 @@ or codes for the place, inside the importer's subtree; the template; the command
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,7 @@ HEADERS = [
     "责任人",
     "整改措施",
 ]
-GOOD = [
+GOOD: list[list[object]] = [
     [
         "1",
         "国考",
@@ -68,7 +69,7 @@ GOOD = [
 ]
 
 
-def book(path: Path, rows: list[list[object]], headers: list[str] = HEADERS) -> Path:
+def book(path: Path, rows: Sequence[Sequence[object]], headers: list[str] = HEADERS) -> Path:
     wb = xlsxwriter.Workbook(str(path))
     ws = wb.add_worksheet("问题清单")
     ws.write_row(0, 0, ["2022年考核评估反馈问题整改清单"])
@@ -104,7 +105,7 @@ def test_a_good_list_is_imported_with_its_tasks(tmp_path, world, people):
 
 
 def test_one_bad_row_refuses_the_whole_book_with_every_reason(tmp_path, world, people):
-    bad = [
+    bad: list[list[object]] = [
         *GOOD,
         ["3", "路边社", "政策落实", "x", "修水县", "", "", "", "2023-01-15", "", "", "", ""],
         ["4", "国考", "乱写", "y", "", "", "不存在村", "", "2023-01-15", "2022-01-01", "", "", ""],
