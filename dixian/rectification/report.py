@@ -39,15 +39,18 @@ def rectification_report(region: Region, today: dt.date | None = None) -> Report
         value: SourceRow(value, str(label)) for value, label in Finding.Source.choices
     }
     status_counts = {s: Count("id", filter=Q(status=s)) for s in Finding.Status.values}
-    for row in (
-        findings.order_by()
+    finding_rows: list[dict[str, Any]] = [
+        dict(r)
+        for r in findings.order_by()
         .values("source")
         .annotate(total=Count("id"), overdue=Count("id", filter=overdue_q(today)), **status_counts)
-    ):
+    ]
+    for row in finding_rows:
         by_source[row["source"]].findings = {k: row[k] for k in ("total", "overdue", *Finding.Status.values)}
     task_counts = {s: Count("id", filter=Q(status=s)) for s in FindingTask.Status.values}
-    for row in (
-        FindingTask.objects.filter(finding__in=findings)
+    task_rows: list[dict[str, Any]] = [
+        dict(r)
+        for r in FindingTask.objects.filter(finding__in=findings)
         .order_by()
         .values("finding__source")
         .annotate(
@@ -55,7 +58,8 @@ def rectification_report(region: Region, today: dt.date | None = None) -> Report
             overdue=Count("id", filter=Q(status=FindingTask.Status.OPEN, deadline__lt=today)),
             **task_counts,
         )
-    ):
+    ]
+    for row in task_rows:
         by_source[row["finding__source"]].tasks = {
             k: row[k] for k in ("total", "overdue", *FindingTask.Status.values)
         }
