@@ -27,6 +27,7 @@ from dixian.registry.models import HelperAssignment, Household, HouseholdIncome,
 
 from .demo_cases import demo_cases, demo_cases_loaded
 from .demo_funds import demo_projects, demo_projects_loaded
+from .demo_rectification import demo_rectification, demo_rectification_loaded
 from .employment_loading import employment_load, employment_loaded
 from .funds_loading import funds_load, funds_loaded
 from .generate import SCALES, Manifest, generate, read_manifest
@@ -190,7 +191,8 @@ def demo_load(*, scale: str, seed: int, say: Say) -> bool:
         lines, cases = demo_lines_loaded(manifest, village), demo_cases_loaded(village)
         funds = funds_loaded(directory) and demo_projects_loaded(village)
         jobs = employment_loaded(directory)
-        if lines and cases and funds and jobs:
+        ledgers = demo_rectification_loaded(village)
+        if lines and cases and funds and jobs and ledgers:
             say(f"演示数据已加载({manifest.households:,} 户,{manifest.persons:,} 人),无需重复加载。")
             return False
         users = {u.username: u for u in User.objects.filter(username__in=[a.username for a in DEMO_ACCOUNTS])}
@@ -199,6 +201,7 @@ def demo_load(*, scale: str, seed: int, say: Say) -> bool:
         _cases(users, village, say)
         _funds(directory, manifest, users, village, say)
         _employment(directory, say)
+        _ledgers(users, village, say)
         _facts(say)
         return True
     say("加载行政区划")
@@ -221,6 +224,7 @@ def demo_load(*, scale: str, seed: int, say: Say) -> bool:
     _cases(users, village, say)
     _funds(directory, manifest, users, village, say)
     _employment(directory, say)
+    _ledgers(users, village, say)
     _facts(say)
     return True
 
@@ -309,6 +313,13 @@ def _employment(directory: Path, say: Say) -> None:
             continue
         say(f"  {label}已刷新。")
     say(f"就业监测与易地搬迁:用时 {time.monotonic() - started:.1f} 秒。")
+
+
+def _ledgers(users: dict[str, User], village: str, say: Say) -> None:
+    """The work ledgers of issue 19 (docs/domain.md §25): the rectification plan, its tasks and reviews."""
+    started = time.monotonic()
+    demo_rectification(users, village, say=say)
+    say(f"问题整改台账:用时 {time.monotonic() - started:.1f} 秒。")
 
 
 def _facts(say: Say) -> None:
