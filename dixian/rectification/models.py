@@ -76,6 +76,9 @@ class Finding(TimeStampedModel):
         related_name="children",
     )
     closed_on = models.DateField("销号日期", null=True, blank=True)
+    # The earliest deadline still running: the finding's own or an open task's, None once closed (kept by
+    # services.due_refresh). "Overdue" is next_due < today, one indexed condition (docs/benchmarks.md).
+    next_due = models.DateField("最近到期", null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "问题"
@@ -84,6 +87,7 @@ class Finding(TimeStampedModel):
             models.Index(fields=["region_code", "status"], name="finding_region_status"),
             models.Index(fields=["source", "status"], name="finding_source_status"),
             models.Index(fields=["found_on", "id"], name="finding_found_on"),
+            models.Index(fields=["next_due"], name="finding_next_due"),
         ]
 
     def __str__(self) -> str:

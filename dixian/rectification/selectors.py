@@ -55,11 +55,9 @@ def evidence_get(finding: Finding, pk: int) -> TaskEvidence:
 
 
 def overdue_q(today: dt.date) -> Q:
-    """Not closed, and its deadline or an open task's is past (docs/domain.md §25 "Deadlines")."""
-    late_task = FindingTask.objects.filter(
-        finding_id=OuterRef("pk"), status=FindingTask.Status.OPEN, deadline__lt=today
-    )
-    return ~Q(status=Finding.Status.CLOSED) & (Q(deadline__lt=today) | Q(Exists(late_task)))
+    """Not closed, and its deadline or an open task's is past (docs/domain.md §25 "Deadlines"): the earliest
+    running deadline (`next_due`, None once closed, kept by services.due_refresh) is past."""
+    return Q(next_due__lt=today)
 
 
 @dataclass(frozen=True)

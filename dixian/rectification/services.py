@@ -63,6 +63,25 @@ def event_add(finding: Finding, kind: str, summary: str, actor: User | None) -> 
     return FindingEvent.objects.create(finding=finding, kind=kind, summary=summary[:500], actor=actor)
 
 
+def due_refresh(finding: Finding) -> None:
+    """Keep `next_due`: the earliest of the finding's deadline and its open tasks', None once closed."""
+    due: dt.date | None = None
+    if finding.status != Finding.Status.CLOSED:
+        dates = [finding.deadline] if finding.deadline else []
+        first = (
+            finding.tasks.filter(status=FindingTask.Status.OPEN)
+            .order_by("deadline")
+            .values_list("deadline", flat=True)
+            .first()
+        )
+        if first is not None:
+            dates.append(first)
+        due = min(dates) if dates else None
+    if due != finding.next_due:
+        finding.next_due = due
+        Finding.objects.filter(pk=finding.pk).update(next_due=due)
+
+
 def _locked(finding: Finding) -> Finding:
     return Finding.objects.select_for_update().get(pk=finding.pk)
 
@@ -112,6 +131,7 @@ def finding_raise(
         plan_no=plan_no[:20],
         check_code=check_code,
         parent=parent,
+        next_due=deadline,
     )
     households = list(households)
     if households:
@@ -242,6 +262,7 @@ def task_add(
         FindingReviewer.objects.filter(finding=finding).update(
             decision=FindingReviewer.Decision.PENDING, decided_at=None, reason=""
         )
+    due_refresh(finding)
     return task
 
 
@@ -332,6 +353,7 @@ def task_close(*, actor: User, task: FindingTask, done_on: dt.date, note: str = 
     )
     task.save(update_fields=["status", "done_on", "done_note", "done_by", "updated_at"])
     event_add(finding, Kind.TASK_DONE, f"完成任务:{task.title}({done_on:%Y-%m-%d})", actor)
+    due_refresh(finding)
     _maybe_to_review(finding, actor)
     return task
 
@@ -429,6 +451,7 @@ def review_send_back(*, actor: User, finding: Finding, reason: str) -> FindingRe
     finding.tasks.update(status=FindingTask.Status.OPEN, done_on=None, updated_at=timezone.now())
     finding.status = Finding.Status.OPEN
     finding.save(update_fields=["status", "updated_at"])
+    due_refresh(finding)
     event_add(finding, Kind.SENT_BACK, f"{actor.get_full_name() or actor.username} 退回整改:{reason}", actor)
     return row
 
@@ -456,6 +479,7 @@ def finding_close(*, actor: User, finding: Finding, closed_on: dt.date | None = 
     finding.status = Finding.Status.CLOSED
     finding.closed_on = closed_on or _today()
     finding.save(update_fields=["status", "closed_on", "updated_at"])
+    due_refresh(finding)
     event_add(finding, Kind.CLOSED, f"联审通过,销号({finding.closed_on:%Y-%m-%d})", actor)
     return finding
 

@@ -3,8 +3,6 @@ the finding's page with its history, the forms' refusals shown on the form, evid
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -48,8 +46,7 @@ def test_the_list_filters(client, world, people):
     b = finding(
         world, admin, title="省考问题乙", source=Finding.Source.PROVINCIAL, region=world.other_village
     )
-    late = task(world, admin, b)
-    FindingTask.objects.filter(pk=late.pk).update(deadline=timezone.localdate() - dt.timedelta(days=2))
+    task(world, admin, b, days=-2)  # past its deadline: the finding is overdue
     type(world.other_village).objects.filter(pk=world.other_village.pk).update(is_key_village=True)
     client.force_login(admin)
     url = reverse("rectification:finding_list")

@@ -163,3 +163,24 @@ def test_finding_raise_files_an_origin_once(world, people):
     again, created_again = services.finding_raise(**kwargs)
     assert created and not created_again and first.pk == again.pk
     assert Finding.objects.count() == 1 and first.events.count() == 1
+
+
+def test_next_due_follows_the_running_deadlines(world, people):
+    admin = people["county_admin"]
+    f = finding(world, admin)  # deadline in 30 days
+    assert f.next_due == f.deadline
+    t = task(world, admin, f, days=-3)
+    f.refresh_from_db()
+    assert f.next_due == t.deadline  # an open task past its deadline: overdue
+    services.reviewers_add(actor=admin, finding=f, reviewers=[people["county_reviewer"]])
+    done(people["village_officer"], t)
+    f.refresh_from_db()
+    assert f.next_due == f.deadline
+    services.review_send_back(actor=people["county_reviewer"], finding=f, reason="重做")
+    f.refresh_from_db()
+    assert f.next_due == t.deadline  # the task reopened
+    services.task_close(actor=people["village_officer"], task=t, done_on=timezone.localdate())
+    services.review_sign(actor=people["county_reviewer"], finding=f)
+    services.finding_close(actor=admin, finding=f)
+    f.refresh_from_db()
+    assert f.next_due is None
