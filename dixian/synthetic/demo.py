@@ -27,6 +27,7 @@ from dixian.registry.models import HelperAssignment, Household, HouseholdIncome,
 
 from .demo_cases import demo_cases, demo_cases_loaded
 from .demo_funds import demo_projects, demo_projects_loaded
+from .demo_rectification import demo_rectification, demo_rectification_loaded
 from .employment_loading import employment_load, employment_loaded
 from .funds_loading import funds_load, funds_loaded
 from .generate import SCALES, Manifest, generate, read_manifest
@@ -193,7 +194,8 @@ def demo_load(*, scale: str, seed: int, say: Say) -> bool:
         funds = funds_loaded(directory) and demo_projects_loaded(village)
         jobs = employment_loaded(directory)
         governance = governance_loaded(directory)
-        if lines and cases and funds and jobs and supervision_loaded() and governance:
+        ledgers = demo_rectification_loaded(village)
+        if lines and cases and funds and jobs and supervision_loaded() and governance and ledgers:
             say(f"演示数据已加载({manifest.households:,} 户,{manifest.persons:,} 人),无需重复加载。")
             return False
         users = {u.username: u for u in User.objects.filter(username__in=[a.username for a in DEMO_ACCOUNTS])}
@@ -202,6 +204,7 @@ def demo_load(*, scale: str, seed: int, say: Say) -> bool:
         _cases(users, village, say)
         _funds(directory, manifest, users, village, say)
         _employment(directory, say)
+        _ledgers(users, village, say)
         _supervision(directory, say)
         governance_load(directory, say=say)
         _environment(directory, say)
@@ -227,6 +230,7 @@ def demo_load(*, scale: str, seed: int, say: Say) -> bool:
     _cases(users, village, say)
     _funds(directory, manifest, users, village, say)
     _employment(directory, say)
+    _ledgers(users, village, say)
     _supervision(directory, say)
     governance_load(directory, say=say)
     _environment(directory, say)
@@ -336,6 +340,13 @@ def _environment(directory: Path, say: Say) -> None:
     say("加载人居环境台账")
     if not environment_load(directory, say=say):
         say("  人居环境台账已加载或未生成,跳过。")
+
+
+def _ledgers(users: dict[str, User], village: str, say: Say) -> None:
+    """The work ledgers of issue 19 (docs/domain.md §25): the rectification plan, its tasks and reviews."""
+    started = time.monotonic()
+    demo_rectification(users, village, say=say)
+    say(f"问题整改台账:用时 {time.monotonic() - started:.1f} 秒。")
 
 
 def _facts(say: Say) -> None:

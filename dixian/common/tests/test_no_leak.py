@@ -246,6 +246,24 @@ FILL: dict[str, dict[str, str]] = {
     ),
     # The village's monthly survey and its 本月无变化 (dixian.employment.views_survey): the household's village;
     # a worker's form: the household's head (on the labour roll: 脱贫户, working age, 普通劳动力).
+    # The rectification ledger (dixian.rectification.views): a finding in the household's village naming it,
+    # with a task of the village whose evidence is a stored PDF.
+    **dict.fromkeys(
+        (
+            "rectification:finding_detail",
+            "rectification:task_new",
+            "rectification:reviewers_add",
+            "rectification:review",
+            "rectification:finding_close",
+            "rectification:same_check",
+        ),
+        {"pk": "finding"},
+    ),
+    **dict.fromkeys(
+        ("rectification:evidence_upload", "rectification:task_close"),
+        {"pk": "finding", "task_pk": "finding_task"},
+    ),
+    "rectification:evidence_file": {"pk": "finding", "evidence_pk": "finding_evidence"},
     "employment:survey_village": {"code": "village"},
     "employment:survey_carry": {"code": "village"},
     "employment:worker_form": {"pk": "person"},
@@ -470,6 +488,10 @@ class Targets:
     points_rule: int = 10**9
     village_document: int = 10**9
     env_project: int = 10**9  # dixian.environment: a project of the household's village in the fund
+    # dixian.rectification: a finding in the household's village, its task and the task's evidence.
+    finding: int = 10**9
+    finding_task: int = 10**9
+    finding_evidence: int = 10**9
 
 
 MISSING = 10**9  # a primary key that exists nowhere
@@ -974,6 +996,44 @@ def env_project_of(h: Household) -> int:
     return link.pk
 
 
+def rectification_of(h: Household) -> tuple[int, int, int]:
+    """A finding in the household's village naming it, a task of the village and the task's evidence (a
+    stored PDF) (dixian.rectification). Made once per household."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from dixian.monitoring.testing import SMALL_PDF
+    from dixian.rectification.models import Finding, FindingTask, TaskEvidence
+
+    finding = Finding.objects.filter(origin_key=f"leak:{h.pk}").first()
+    if finding is None:
+        finding = Finding.objects.create(
+            source=Finding.Source.NATIONAL,
+            category="政策落实",
+            title=f"{h.head_name}户帮扶措施不到位",
+            description=f"{h.head_name}户电话 {h.phone} 无人接听",
+            region=h.region,
+            region_code=h.region.code,
+            found_on=dt.date(2026, 1, 10),
+            origin_key=f"leak:{h.pk}",
+        )
+        finding.households.set([h])
+        task = FindingTask.objects.create(
+            finding=finding,
+            title="逐户核实",
+            owner_region=h.region,
+            region_code=h.region.code,
+            deadline=dt.date(2026, 6, 30),
+        )
+        path = f"rectification/tasks/leak{h.pk}.pdf"
+        default_storage.save(path, ContentFile(SMALL_PDF))
+        TaskEvidence.objects.create(
+            task=task, file=path, name="照片.pdf", content_type="application/pdf", size=len(SMALL_PDF)
+        )
+    task = finding.tasks.get()
+    return finding.pk, task.pk, task.evidence.get().pk
+
+
 def targets_for(
     world: World, visible: set[int], job: Job, batch: ImportBatch | None = None, user: User | None = None
 ) -> tuple[Targets, Targets | None]:
@@ -1009,6 +1069,7 @@ def targets_for(
         jobs = employment_records_of(h)
         site, site_household, site_problem, site_project = relocation_of(h)
         decision, decision_step, points_rule, village_document = governance_of(h)
+        finding, finding_task, finding_evidence = rectification_of(h)
         return Targets(
             **supervision_of(h),
             decision=decision,
@@ -1016,6 +1077,9 @@ def targets_for(
             points_rule=points_rule,
             village_document=village_document,
             env_project=env_project_of(h),
+            finding=finding,
+            finding_task=finding_task,
+            finding_evidence=finding_evidence,
             key_group_member=jobs["key_group_member"],
             public_post=jobs["public_post"],
             post_holding=jobs["post_holding"],
@@ -1063,6 +1127,7 @@ def targets_for(
         supervision_of(h)
         governance_of(h)
         env_project_of(h)
+        rectification_of(h)
     visible_batch = batch.pk if batch is not None and not batch_hidden else MISSING
     return (
         of(outside[0] if outside else None, hidden_batch),
