@@ -1070,8 +1070,13 @@ def targets_for(
         site, site_household, site_problem, site_project = relocation_of(h)
         decision, decision_step, points_rule, village_document = governance_of(h)
         finding, finding_task, finding_evidence = rectification_of(h)
+        sup = supervision_of(h)
         return Targets(
-            **supervision_of(h),
+            sup_leader=sup["sup_leader"],
+            sup_unit=sup["sup_unit"],
+            sup_staff=sup["sup_staff"],
+            sup_expert=sup["sup_expert"],
+            sup_visit=sup["sup_visit"],
             decision=decision,
             decision_step=decision_step,
             points_rule=points_rule,

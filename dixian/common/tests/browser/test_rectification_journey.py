@@ -18,7 +18,7 @@ import pytest
 import xlsxwriter
 from django.urls import reverse
 from django.utils import timezone
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, FilePayload, expect
 
 from dixian.monitoring.testing import SMALL_PDF
 from dixian.rectification.models import Finding
@@ -121,9 +121,8 @@ def test_a_finding_goes_from_import_to_joint_review_and_closing(
     assert all("400" in p for p in watched_phone.problems())
     phone.get_by_role("link", name="返回问题").click()
     phone.get_by_role("link", name="上传佐证材料").click()
-    phone.get_by_label("佐证材料").set_input_files(
-        files=[{"name": "整改照片.pdf", "mimeType": "application/pdf", "buffer": SMALL_PDF}]
-    )
+    photo: FilePayload = {"name": "整改照片.pdf", "mimeType": "application/pdf", "buffer": SMALL_PDF}
+    phone.get_by_label("佐证材料").set_input_files(files=[photo])
     phone.get_by_role("button", name="上传").click()
     expect(phone.locator("#finding-tasks")).to_contain_text("整改照片.pdf")
     phone.get_by_role("link", name="完成任务").click()
