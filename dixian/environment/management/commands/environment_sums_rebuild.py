@@ -22,7 +22,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         prefix = (options.get("region") or "").strip()
         if prefix and not re.fullmatch(r"\d{2,12}", prefix):
-            raise CommandError(f"区划代码“{prefix[:14]}”无法识别:请填写 2 至 12 位数字的区划代码或其前缀。")
+            raise CommandError(
+                f"区划代码“{prefix[:14]}”无法识别:请填写 2 至 12 位数字的区划代码或其前缀。", returncode=2
+            )
         with transaction.atomic():
             rows = rebuild(prefix)
         self.stdout.write(
