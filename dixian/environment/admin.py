@@ -26,3 +26,9 @@ class EnvironmentProjectAdmin(ReadOnlyAdmin):
     list_display = ("project", "theme", "corridor", "region_code")
     list_filter = ("theme", "corridor")
     raw_id_fields = ("project",)
+
+
+@admin.register(m.WeekSum)
+class WeekSumAdmin(ReadOnlyAdmin):
+    list_display = ("unit_code", "week", "reported", "late", "toilets_upgraded", "toilets_sanitary")
+    list_filter = ("year",)

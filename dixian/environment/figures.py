@@ -3,7 +3,9 @@ ledger, the weekly dispatch, its .xlsx and the monthly bulletin read.
 
 A unit's figures of a week sum, over its villages, each village's latest report of the year up to that week
 (a village that did not report that week counts with its last figures); the plans of the year are summed
-beside them. Every sum is one grouped query whatever the number of villages.
+beside them. Every sum is one grouped query whatever the number of villages; for a township and above it reads
+the townships' stored week sums (`WeekSum`, §27 "Week sums", kept by sums.py) and `recount_sums` is the
+definition they must equal.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from django.db.models.functions import Coalesce, Substr
 from dixian.common.access import region_range_q
 from dixian.regions.models import Region
 
-from .models import EnvironmentPlan, EnvironmentProject, WeeklyReport
+from .models import EnvironmentPlan, EnvironmentProject, WeeklyReport, WeekSum
 
 SUMMED = (
     "households",
@@ -36,6 +38,7 @@ CHILD_LEVEL: dict[str, str] = {
     Region.Level.TOWNSHIP: Region.Level.VILLAGE,
 }
 FOUR = Decimal("0.0001")
+TOWNSHIP_LENGTH = Region.PREFIX_LENGTH[Region.Level.TOWNSHIP]
 
 
 def ratio(part: int, whole: int) -> Decimal | None:
@@ -110,14 +113,20 @@ def latest_reports(prefix: str, year: int, monday: dt.date) -> QuerySet[WeeklyRe
     )
 
 
-def latest_rows(prefix: str, year: int, monday: dt.date) -> QuerySet[WeeklyReport]:
-    """The same rows as `latest_reports`, found in two steps that every database plans well: each village's
-    latest week (one grouped index scan), then the rows of those (village, week) pairs grouped by week — most
-    villages report every week, so the pairs fall into a handful of weeks."""
+def latest_rows(
+    prefix: str, year: int, monday: dt.date, codes: list[str] | None = None
+) -> QuerySet[WeeklyReport]:
+    """The same rows as `latest_reports` (of the villages `codes` only, when given), found in two steps that
+    every database plans well: each village's latest week (one grouped index scan), then the rows of those
+    (village, week) pairs grouped by week — most villages report every week, so the pairs fall into a handful
+    of weeks."""
     from django.db.models import Max
 
+    reports = WeeklyReport.objects.filter(region_range_q(prefix))
+    if codes is not None:
+        reports = reports.filter(region_code__in=codes)
     latest = (
-        WeeklyReport.objects.filter(region_range_q(prefix), year=year, week__lte=monday)
+        reports.filter(year=year, week__lte=monday)
         .values("region_code")
         .annotate(w=Max("week"))
         .values_list("region_code", "w")
@@ -128,10 +137,10 @@ def latest_rows(prefix: str, year: int, monday: dt.date) -> QuerySet[WeeklyRepor
     if not by_week:
         return WeeklyReport.objects.none()
     q = Q()
-    for week, codes in by_week.items():
+    for week, of_week in by_week.items():
         # The week's own reports need no list of codes when every village of that week is in it (this week).
-        q |= Q(week=week, region_code__in=codes) if week != monday else Q(week=week)
-    return WeeklyReport.objects.filter(region_range_q(prefix), q)
+        q |= Q(week=week, region_code__in=of_week) if week != monday else Q(week=week)
+    return reports.filter(q)
 
 
 def _grouped(qs: QuerySet, key_field: str, length: int, **aggregates: object) -> dict[str, dict]:
@@ -139,22 +148,49 @@ def _grouped(qs: QuerySet, key_field: str, length: int, **aggregates: object) ->
     return {r.pop("unit"): r for r in rows}
 
 
-def unit_figures(
-    region: Region, monday: dt.date, *, children: bool = True
-) -> tuple[UnitFigures, list[UnitFigures]]:
-    """(the unit's total, its child units') for the week starting `monday`: five grouped queries."""
-    year = monday.year
-    child_level = CHILD_LEVEL.get(region.level) if children else None
-    length = Region.PREFIX_LENGTH[child_level] if child_level else len(region.prefix)
-    prefix = region.prefix
-    sums = _grouped(
-        latest_rows(prefix, year, monday),
+def recount_sums(prefix: str, monday: dt.date, length: int) -> dict[str, dict]:
+    """The definition of a unit's week sums (§27 "Figures"), counted from the reports: per code prefix of
+    `length`, the sums of each village's latest report of the year up to the week, and the villages that
+    reported that very week (`reported`, of which `late`)."""
+    return _grouped(
+        latest_rows(prefix, monday.year, monday),
         "region_code",
         length,
         **{f: Coalesce(Sum(f), 0) for f in SUMMED},
         reported=Count("pk", filter=Q(week=monday)),
         late=Count("pk", filter=Q(week=monday, late=True)),
     )
+
+
+def stored_sums(prefix: str, monday: dt.date, length: int) -> dict[str, dict]:
+    """The same sums read from the townships' week sums (`WeekSum`, kept by sums.py): a row per township;
+    only for a prefix and grouping no finer than a township's."""
+    return _grouped(
+        WeekSum.objects.filter(region_range_q(prefix, "unit_code"), week=monday),
+        "unit_code",
+        length,
+        **{f: Coalesce(Sum(f), 0) for f in (*SUMMED, "reported", "late")},
+    )
+
+
+def week_sums(prefix: str, monday: dt.date, length: int) -> dict[str, dict]:
+    """A unit's week sums grouped by code prefix of `length`: from the townships' stored rows when neither is
+    finer than a township, else (a village, a township's villages) recounted from the few reports."""
+    if len(prefix) <= TOWNSHIP_LENGTH and length <= TOWNSHIP_LENGTH:
+        return stored_sums(prefix, monday, length)
+    return recount_sums(prefix, monday, length)
+
+
+def unit_figures(
+    region: Region, monday: dt.date, *, children: bool = True
+) -> tuple[UnitFigures, list[UnitFigures]]:
+    """(the unit's total, its child units') for the week starting `monday`: four queries (five for a
+    village's or a township's villages)."""
+    year = monday.year
+    child_level = CHILD_LEVEL.get(region.level) if children else None
+    length = Region.PREFIX_LENGTH[child_level] if child_level else len(region.prefix)
+    prefix = region.prefix
+    sums = week_sums(prefix, monday, length)
     plans = _grouped(
         EnvironmentPlan.objects.filter(region_range_q(prefix), year=year),
         "region_code",

@@ -121,3 +121,32 @@ class EnvironmentProject(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project_id} {self.get_theme_display()}"
+
+
+class WeekSum(models.Model):
+    """A township's figures of a week (docs/domain.md §27 "Week sums"): each of its villages' latest report of
+    the year up to the week, summed; rewritten with every filing (sums.py), equal to the recount of figures.py."""
+
+    unit_code = models.CharField("乡镇代码", max_length=9)  # the first 9 digits of its villages' codes
+    year = models.PositiveSmallIntegerField("年度")
+    week = models.DateField("周(周一)")
+    households = models.PositiveIntegerField("户数", default=0)
+    toilets_upgraded = models.PositiveIntegerField("本年已改造户厕(户)", default=0)
+    toilets_sanitary = models.PositiveIntegerField("卫生厕所户数", default=0)
+    toilets_in_use = models.PositiveIntegerField("正常使用(户)", default=0)
+    garbage_covered = models.PositiveIntegerField("垃圾收运覆盖自然村数", default=0)
+    sewage_households = models.PositiveIntegerField("污水治理覆盖户数", default=0)
+    works_done = models.PositiveIntegerField("村庄整治已完成(项)", default=0)
+    reported = models.PositiveIntegerField("本周已报村数", default=0)
+    late = models.PositiveIntegerField("本周迟报村数", default=0)
+
+    class Meta:
+        verbose_name = "人居环境乡镇周汇总"
+        verbose_name_plural = "人居环境乡镇周汇总"
+        constraints = [
+            models.UniqueConstraint(fields=["unit_code", "week"], name="environment_weeksum_unit_week")
+        ]
+        indexes = [models.Index(fields=["week", "unit_code"], name="environment_weeksum_week")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_code} {self.week:%Y-%m-%d}"

@@ -26,6 +26,7 @@ from dixian.common.models import ChangeLog
 from dixian.regions.models import Region
 from dixian.registry.models import Household
 
+from . import sums
 from . import validation as v
 from .models import EnvironmentPlan, EnvironmentProject, WeeklyReport
 
@@ -187,7 +188,8 @@ def weekly_file(
 
     All or nothing: a refused row refuses the whole submission, with every refused row named (WeeklyRefused).
     A report filed after the week's deadline is accepted and marked late; a correction keeps the first
-    filing's time and lateness and is logged with the old and new values (docs/domain.md §27).
+    filing's time and lateness and is logged with the old and new values (docs/domain.md §27). The
+    township's week sums are rewritten from that week on in the same transaction (§27 "Week sums").
     """
     _need(actor)
     if township.level != Region.Level.TOWNSHIP or not code_in_scope(actor, township.code):
@@ -220,6 +222,9 @@ def weekly_file(
     actor_name = actor.get_full_name() or actor.username
     try:
         with transaction.atomic():
+            # One filing of a township at a time, so that its week sums are derived from every committed
+            # report (docs/domain.md §27 "Week sums").
+            list(Region.objects.select_for_update().filter(pk=township.pk).values_list("pk", flat=True))
             existing = {
                 r.region_code: r
                 for r in WeeklyReport.objects.select_for_update().filter(
@@ -288,6 +293,8 @@ def weekly_file(
                     )
                 )
             ChangeLog.objects.bulk_create(logs)
+            if result.created or result.corrected:
+                sums.refresh(township.prefix, monday.year, monday)
     except IntegrityError:
         raise ValidationError("同一周报正由他人同时提交,请刷新页面后重试") from None
     return result

@@ -98,10 +98,7 @@ def ledger(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     page = paginate_exact(villages, request.GET.get("page"), per_page=PAGE_SIZE)
     codes = [v.code for v in page.object_list]
-    reports = {
-        r.region_code: r
-        for r in fg.latest_reports(unit.prefix, monday.year, monday).filter(region_code__in=codes)
-    }
+    reports = {r.region_code: r for r in fg.latest_rows(unit.prefix, monday.year, monday, codes)}
     plans = {
         p.region_code: p for p in EnvironmentPlan.objects.filter(region_code__in=codes, year=monday.year)
     }

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from dixian.environment.models import EnvironmentPlan, EnvironmentProject, WeeklyReport
+from dixian.environment.sums import rebuild as rebuild_week_sums
 from dixian.funds.models import Project
 from dixian.regions.models import Region
 
@@ -52,6 +53,7 @@ def environment_load(directory: Path, *, say: Callable[[str], None]) -> bool:
             ),
             batch_size=5000,
         )
+        week_sums = rebuild_week_sums()  # the townships' week sums of the bulk-loaded reports (§27)
         total = Decimal(0)
         links = []
         for i, project in enumerate(
@@ -69,5 +71,8 @@ def environment_load(directory: Path, *, say: Callable[[str], None]) -> bool:
                 )
             )
         EnvironmentProject.objects.bulk_create(links)
-    say(f"  人居环境:{plans.height:,} 个村的年度计划,{weekly.height:,} 份周报,{len(links)} 个沿线项目。")
+    say(
+        f"  人居环境:{plans.height:,} 个村的年度计划,{weekly.height:,} 份周报({week_sums:,} 行乡镇周汇总),"
+        f"{len(links)} 个沿线项目。"
+    )
     return True

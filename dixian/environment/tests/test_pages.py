@@ -232,3 +232,27 @@ def test_the_dispatch_page_receives_the_unfiled_and_late_weekly_reports(world, p
     )
     done = [i for i in items if "2026-W42" in i.title]
     assert done[0].done and done[0].kind == "周报已报"
+
+
+def test_the_city_dispatch_reads_a_constant_number_of_queries(client, world, people):
+    """The city's dispatch reads the townships' week sums (§27 "Week sums"): more townships, villages and
+    reports change nothing in the number of queries."""
+    more_households(world)
+    plan(world)
+    filed(world, people, upgraded=2, sanitary=3, in_use=2)
+    client.force_login(people["city_admin"])
+    url = reverse("environment:dispatch")
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url)
+        assert response.status_code == 200
+        return len(ctx)
+
+    before = count()
+    for i in range(3):
+        t = region(f"36042420{i}000", f"新镇{i}", "township", world.county)
+        for j in range(2):
+            v = region(f"36042420{i}20{j}", f"新镇{i}村{j}", "village", t)
+            EnvironmentPlan.objects.create(village=v, region_code=v.code, year=2026, toilets_planned=1)
+    assert count() == before

@@ -20,6 +20,8 @@ from dixian.domain import funds as fd
 from dixian.domain import lifecycle as lc
 from dixian.employment.models import Employment
 from dixian.employment.roll import roll
+from dixian.environment import figures as env_figures
+from dixian.environment.models import WeeklyReport, WeekSum
 from dixian.feeds.models import FeedDelivery
 from dixian.funds.models import Distribution, Payment, Project
 from dixian.monitoring.models import CaseTransition, Measure, MonitoringCase
@@ -106,6 +108,15 @@ def test_load_demo_loads_the_village_and_the_accounts(data_dir) -> None:
         missing[month] = on_roll - recorded
     assert missing[dt.date(2026, 9, 1)] < missing[dt.date(2026, 10, 1)]
     assert len(missing[dt.date(2026, 10, 1)] - missing[dt.date(2026, 9, 1)]) == 3
+    # 人居环境: the bulk-loaded weekly reports come with their townships' week sums (docs/domain.md §27).
+    monday = WeeklyReport.objects.order_by("-week").values_list("week", flat=True).first()
+    assert monday is not None and WeekSum.objects.filter(week=monday).exists()
+    for length in (4, 6, 9):
+        stored = env_figures.stored_sums("3604", monday, length)
+        assert {k: {f: int(n) for f, n in v.items()} for k, v in stored.items()} == {
+            k: {f: int(n) for f, n in v.items()}
+            for k, v in env_figures.recount_sums("3604", monday, length).items()
+        }
 
 
 def test_the_village_officers_queue_shows_alerts_from_all_three_lines_with_reasons(data_dir, client) -> None:
