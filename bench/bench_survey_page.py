@@ -37,8 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "var" / "bench"
-PG_DB = "dixian_bench_survey"
-SQLITE_PATH = BENCH / "survey.sqlite3"
+PG_DB = os.environ.get("BENCH_SURVEY_PG") or "dixian_bench_survey"
+SQLITE_PATH = Path(os.environ.get("BENCH_SURVEY_SQLITE") or BENCH / "survey.sqlite3")
 HOUSEHOLDS = int(os.environ.get("BENCH_SURVEY_HOUSEHOLDS", "60000"))
 VILLAGE_HOUSEHOLDS = 110
 LABOURERS = 3
