@@ -29,7 +29,7 @@ import math
 import re
 import unicodedata
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +51,7 @@ from dixian.registry import parsing as rp
 from dixian.registry.imports import sha256_file
 from dixian.registry.models import Person
 
+from .counts import CountKey, counts_add
 from .models import Employment, SurveyImport
 from .roll import roll
 from .signals import survey_changed
@@ -715,6 +716,10 @@ INSERT_FIELDS: tuple[str, ...] = (
     "recorded_by",
     "recorded_at",
 )
+_MONTH, _CODE, _WORKING, _TIER, _CHANNEL, _BATCH = (
+    INSERT_FIELDS.index(name)
+    for name in ("month", "region_code", "working", "place_tier", "channel", "batch")
+)
 # Not household nor region_code: they are the person's at the time of recording (docs/domain.md §23), so a
 # correction after a move keeps the month counted where it was recorded.
 UPDATE_FIELDS: tuple[str, ...] = (
@@ -741,8 +746,17 @@ def insert_records(rows: list[tuple[Any, ...]]) -> None:
     once per distinct value by the caller); bulk_create would spend most of the import preparing them."""
     if not rows:
         return
+    # Their place in the stored monthly count, added here, grouped, in the same transaction: the insert trigger
+    # leaves rows with a batch to the import (migration 0004, docs/domain.md §23 "Figures"); one without is
+    # counted by the trigger.
+    added: Counter[CountKey] = Counter(
+        (row[_MONTH], row[_CODE], row[_WORKING], row[_TIER], row[_CHANNEL])
+        for row in rows
+        if row[_BATCH] is not None
+    )
     table = connection.ops.quote_name(Employment._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(c) for c in _columns(INSERT_FIELDS))
+    counts_add(added)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # The raw psycopg cursor bypasses Django's error wrapping: a unique violation (someone recorded

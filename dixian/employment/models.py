@@ -207,8 +207,9 @@ class EmploymentCount(models.Model):
     village and month instead of one per worker.
 
     Kept by the database itself: triggers on `employment_employment` (migration 0004) add and subtract in the
-    statement that writes the records (the form, 本月无变化, the workbook's COPY or executemany, the generator,
-    a delete), so the count is exact in every transaction, whatever wrote the records. Rebuilt from the records
+    statement that writes the records (the form, 本月无变化, the generator, any update or delete), so the count
+    is exact in every transaction, whatever wrote the records; only the rows a workbook import inserts (with
+    their batch) are added by the import, grouped, in its transaction (`counts.counts_add`). Rebuilt from the records
     by `dixian employment_counts_rebuild` (`counts.counts_rebuild`). A group whose records are all gone keeps a
     row of 0."""
 

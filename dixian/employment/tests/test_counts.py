@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
 
 from dixian.domain import employment as e
 from dixian.employment.counts import recount, stored_counts
 from dixian.employment.figures import region_report, trend
-from dixian.employment.imports import survey_import
+from dixian.employment.imports import insert_records, survey_import
 from dixian.employment.models import Employment, EmploymentCount
 from dixian.employment.services import survey_carry_over, survey_record
 from dixian.employment.testing import IDLE_WILLING, WORKING_AWAY, record
@@ -66,6 +68,20 @@ def test_every_kind_of_write_keeps_the_count_equal_to_a_recount(tmp_path: Path, 
         path=book(tmp_path / "b.xlsx", rows), actor=township, scope=township.region, today=TODAY
     )
     assert (batch.replaced, batch.unchanged) == (2, 2), batch.message
+    assert_exact()
+
+    # The import's writer used without a batch: the trigger counts that row, the writer does not count it again.
+    ops = connection.ops
+    insert_records(
+        [
+            (
+                *(neighbour[0].pk, neighbour[0].household_id, neighbour[0].region_code),
+                ops.adapt_datefield_value(SEPTEMBER),
+                *(True, e.IN_COUNTY, "", e.WORKSHOP, 9, "", "", None, ""),
+                *(Employment.Source.WORKBOOK, None, None, ops.adapt_datetimefield_value(timezone.now())),
+            )
+        ]
+    )
     assert_exact()
 
     # A registry move: the records stay where they were made (the count too), the roll follows the person.
