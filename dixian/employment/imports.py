@@ -51,6 +51,7 @@ from dixian.registry import parsing as rp
 from dixian.registry.imports import sha256_file
 from dixian.registry.models import Person
 
+from .batched import in_batches
 from .counts import CountKey, counts_add
 from .models import Employment, SurveyImport
 from .roll import roll
@@ -621,19 +622,17 @@ class Found(NamedTuple):
 
 
 def persons_by_id(numbers: Iterable[str], prefix: str) -> dict[str, Found]:
-    """The persons of these ID numbers inside the subtree `prefix`: one query per BATCH numbers, on the unique
+    """The persons of these ID numbers inside the subtree `prefix` (`batched.in_batches`), on the unique
     index of the number alone (a range on the region as well would let the planner scan the subtree's
     persons for every batch); the subtree is checked here."""
     wanted = sorted(set(numbers))
     out: dict[str, Found] = {}
     table = connection.ops.quote_name(Person._meta.db_table)
     with connection.cursor() as cursor:
-        for i in range(0, len(wanted), BATCH):
-            chunk = wanted[i : i + BATCH]
-            marks = ", ".join(["%s"] * len(chunk))
+        for condition, params in in_batches(wanted):
             cursor.execute(
-                f"SELECT id_number, id, name, region_code, household_id FROM {table} WHERE id_number IN ({marks})",  # noqa: S608 - the model's table; values are parameters
-                chunk,
+                f"SELECT id_number, id, name, region_code, household_id FROM {table} WHERE id_number {condition}",  # noqa: S608 - the model's table; values are parameters
+                params,
             )
             for row in cursor.fetchall():
                 if row[3].startswith(prefix):
@@ -801,12 +800,10 @@ def stored_records(
     for month, persons in months.items():
         day = connection.ops.adapt_datefield_value(month)
         with connection.cursor() as cursor:
-            for i in range(0, len(persons), BATCH):
-                chunk = persons[i : i + BATCH]
-                marks = ", ".join(["%s"] * len(chunk))
+            for condition, params in in_batches(persons):
                 cursor.execute(
-                    f"SELECT id, person_id, {columns} FROM {table} WHERE month = %s AND person_id IN ({marks}){lock}",  # noqa: S608 - the model's table and columns; values are parameters
-                    [day, *chunk],
+                    f"SELECT id, person_id, {columns} FROM {table} WHERE month = %s AND person_id {condition}{lock}",  # noqa: S608 - the model's table and columns; values are parameters
+                    [day, *params],
                 )
                 for (
                     pk,

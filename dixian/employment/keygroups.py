@@ -40,6 +40,7 @@ from dixian.regions.models import Region
 from dixian.registry.models import Person
 from dixian.registry.signals import moved_rows, moves_by_region
 
+from .batched import in_batches
 from .models import DepartmentFact, Employment, FollowUp, KeyGroupMember, PostHolding
 from .roll import on_roll
 
@@ -473,13 +474,12 @@ def on_survey_changed(
     lowest: list[str] = []
     table = connection.ops.quote_name(Person._meta.db_table)
     with connection.cursor() as cursor:
-        # In SQL, 10,000 ids a query (SQLite's parameter limit): the ORM spent more building a workbook's
-        # 100,000 ids into IN lists than the database spent answering them.
-        for start in range(0, len(ids), 10_000):
-            chunk = ids[start : start + 10_000]
+        # In SQL: the ORM spent more building a workbook's 100,000 ids into IN lists than the database spent
+        # answering them.
+        for condition, params in in_batches(ids):
             cursor.execute(
-                f"SELECT min(region_code), max(region_code) FROM {table} WHERE id IN ({', '.join(['%s'] * len(chunk))})",  # noqa: S608 - the model's table; values are parameters
-                chunk,
+                f"SELECT min(region_code), max(region_code) FROM {table} WHERE id {condition}",  # noqa: S608 - the model's table; values are parameters
+                params,
             )
             lowest += [code for code in cursor.fetchone() or () if code]
     prefix = _common_prefix(min(lowest), max(lowest)) if lowest else ""

@@ -23,6 +23,7 @@ from dixian.regions.models import Region
 from dixian.registry.models import Person
 
 from . import roll as labour_roll
+from .batched import in_batches
 from .models import DepartmentFact, Employment
 from .validation import FIELDS, carried_months_worked
 
@@ -176,7 +177,7 @@ def place_names_under(prefix: str) -> dict[str, str]:
 
 def record_places(person_ids: Iterable[int], months: Iterable[dt.date]) -> set[str]:
     """The region codes where the records of these persons and months were made (reports/triggers.py marks
-    them): in SQL, 10,000 persons a query on the (person, month) index; a workbook of 100,000 rows sends them
+    them): in SQL (`batched.in_batches`), on the (person, month) index; a workbook of 100,000 rows sends them
     all, and the ORM spent more building the IN list than the database answering it."""
     ids = sorted(set(person_ids))
     days = [connection.ops.adapt_datefield_value(m) for m in sorted(set(months))]
@@ -185,12 +186,11 @@ def record_places(person_ids: Iterable[int], months: Iterable[dt.date]) -> set[s
     table = connection.ops.quote_name(Employment._meta.db_table)
     found: set[str] = set()
     with connection.cursor() as cursor:
-        for start in range(0, len(ids), 10_000):
-            chunk = ids[start : start + 10_000]
+        for condition, params in in_batches(ids):
             cursor.execute(
                 f"SELECT DISTINCT region_code FROM {table} WHERE month IN ({', '.join(['%s'] * len(days))}) "  # noqa: S608 - the model's table; values are parameters
-                f"AND person_id IN ({', '.join(['%s'] * len(chunk))})",
-                [*days, *chunk],
+                f"AND person_id {condition}",
+                [*days, *params],
             )
             found.update(code for (code,) in cursor.fetchall())
     return found
@@ -229,12 +229,11 @@ def _summaries(ids: list[int], months: list[dt.date]) -> dict[tuple[int, dt.date
     out: dict[tuple[int, dt.date], dict[str, Any]] = {}
     day = {ops.adapt_datefield_value(m): m for m in months}
     with connection.cursor() as cursor:
-        for start in range(0, len(ids), 10_000):  # SQLite's bound on parameters
-            chunk = ids[start : start + 10_000]
+        for condition, params in in_batches(ids):
             cursor.execute(
                 f"SELECT {columns} FROM {table} WHERE month IN ({', '.join(['%s'] * len(day))}) "  # noqa: S608 - the model's table and columns; values are parameters
-                f"AND person_id IN ({', '.join(['%s'] * len(chunk))})",
-                [*day, *chunk],
+                f"AND person_id {condition}",
+                [*day, *params],
             )
             for month, person, working, tier, channel, reason, willing, source in cursor.fetchall():
                 # As the model holds them (SQLite answers dates as text and booleans as 0/1).
