@@ -715,6 +715,7 @@ INSERT_FIELDS: tuple[str, ...] = (
     "recorded_by",
     "recorded_at",
 )
+INSERT_TRIGGER = "employment_count_insert"  # migration 0004
 _MONTH, _CODE, _WORKING, _TIER, _CHANNEL, _BATCH = (
     INSERT_FIELDS.index(name)
     for name in ("month", "region_code", "working", "place_tier", "channel", "batch")
@@ -745,19 +746,20 @@ def insert_records(rows: list[tuple[Any, ...]]) -> None:
     once per distinct value by the caller); bulk_create would spend most of the import preparing them."""
     if not rows:
         return
-    # Their place in the stored monthly count, added here, grouped, in the same transaction: the insert trigger
-    # leaves rows with a batch to the import (migration 0004, docs/domain.md §23 "Figures"); one without is
-    # counted by the trigger.
+    sqlite = connection.vendor == "sqlite"
+    # Their place in the stored monthly count, added here, grouped, in the same transaction (migration 0004,
+    # docs/domain.md §23 "Figures"): the insert trigger leaves rows with a batch to the import, and counts one
+    # without; on SQLite the trigger is lifted while they go in (below), so every row is counted here.
     added: Counter[CountKey] = Counter(
         (row[_MONTH], row[_CODE], row[_WORKING], row[_TIER], row[_CHANNEL])
         for row in rows
-        if row[_BATCH] is not None
+        if sqlite or row[_BATCH] is not None
     )
     table = connection.ops.quote_name(Employment._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(c) for c in _columns(INSERT_FIELDS))
     counts_add(added)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if not sqlite:
             # The raw psycopg cursor bypasses Django's error wrapping: a unique violation (someone recorded
             # the same person and month meanwhile) must still reach the caller as Django's IntegrityError.
             with (
@@ -767,9 +769,22 @@ def insert_records(rows: list[tuple[Any, ...]]) -> None:
                 for row in rows:
                     copy.write_row(row)
             return
-        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(INSERT_FIELDS))})"  # noqa: S608 - the model's table and columns
-        for i in range(0, len(rows), BATCH):
-            cursor.executemany(sql, rows[i : i + BATCH])
+        # SQLite runs a row trigger for every row, even one its WHEN skips (~6 µs a row, a third of the writing
+        # time: docs/benchmarks.md "Survey workbook import"). Inside this transaction the trigger is dropped and
+        # created again from its own stored text: SQLite's schema changes are transactional and its writers take
+        # turns, so no other writer ever runs without it, and a failure rolls the drop back with the rows.
+        with transaction.atomic():
+            cursor.execute(
+                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = %s", [INSERT_TRIGGER]
+            )
+            trigger = cursor.fetchone()
+            if trigger is not None:
+                cursor.execute(f"DROP TRIGGER {INSERT_TRIGGER}")
+            sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(INSERT_FIELDS))})"  # noqa: S608 - the model's table and columns
+            for i in range(0, len(rows), BATCH):
+                cursor.executemany(sql, rows[i : i + BATCH])
+            if trigger is not None:
+                cursor.execute(trigger[0])
 
 
 def update_records(rows: list[tuple[Any, ...]]) -> None:
