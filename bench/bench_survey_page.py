@@ -3,6 +3,8 @@
     .venv/bin/python bench/bench_survey_page.py                      # both databases, 3 rounds of 50
     .venv/bin/python bench/bench_survey_page.py --backends sqlite --rounds 1 --no-docs
     BENCH_SURVEY_HOUSEHOLDS=20000 …                                  # a smaller registry (a quick look only)
+    BENCH_SURVEY_SQLITE=var/bench/employment.sqlite3 BENCH_SURVEY_PG=dixian_bench_employment \
+        BENCH_SURVEY_MONTH=2026-10 …                                 # a village of the city-scale data
 
 1. A database per backend (var/bench/survey.sqlite3, PostgreSQL `dixian_bench_survey`), built once and kept:
    the registry of bench_household_list.py's SQL generator at county size (60,000 households, ~190,000
@@ -37,8 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "var" / "bench"
-PG_DB = "dixian_bench_survey"
-SQLITE_PATH = BENCH / "survey.sqlite3"
+PG_DB = os.environ.get("BENCH_SURVEY_PG") or "dixian_bench_survey"
+SQLITE_PATH = Path(os.environ.get("BENCH_SURVEY_SQLITE") or BENCH / "survey.sqlite3")
 HOUSEHOLDS = int(os.environ.get("BENCH_SURVEY_HOUSEHOLDS", "60000"))
 VILLAGE_HOUSEHOLDS = 110
 LABOURERS = 3
@@ -46,6 +48,15 @@ OTHER_RECORDS = 40_000
 FACTS = 20_000
 HEADING = "## Employment survey page (issue 18)"
 TARGET_P95_MS = 150.0
+
+
+def _month() -> dt.date:
+    """The month shown: BENCH_SURVEY_MONTH (2026-10), e.g. to time a village of the city-scale data of
+    bench_employment_figures.py (BENCH_SURVEY_SQLITE / BENCH_SURVEY_PG naming its databases), else this month."""
+    from django.utils import timezone
+
+    asked = os.environ.get("BENCH_SURVEY_MONTH")
+    return dt.date.fromisoformat(f"{asked}-01") if asked else timezone.localdate().replace(day=1)
 
 
 def configure(backend: str) -> None:
@@ -94,7 +105,7 @@ def build_data() -> dict[str, int]:
     t0 = time.perf_counter()
     hl.build_with_sql(HOUSEHOLDS)
     village = _village()
-    month = timezone.localdate().replace(day=1)
+    month = _month()
     before = (
         month.replace(year=month.year - 1, month=12)
         if month.month == 1
@@ -166,14 +177,13 @@ def build_data() -> dict[str, int]:
 
 
 def _sizes() -> dict[str, int]:
-    from django.utils import timezone
 
     from dixian.employment import roll
     from dixian.employment.models import DepartmentFact, Employment
     from dixian.registry.models import Household, Person
 
     village = _village()
-    month = timezone.localdate().replace(day=1)
+    month = _month()
     return {
         "households": Household.objects.count(),
         "persons": Person.objects.count(),
@@ -198,7 +208,6 @@ def run_child(backend: str, rounds: int, requests: int) -> dict[str, Any]:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
-    from django.utils import timezone
 
     from dixian.accounts.models import Role, User
 
@@ -209,7 +218,7 @@ def run_child(backend: str, rounds: int, requests: int) -> dict[str, Any]:
     )
     client = Client()
     client.force_login(officer)
-    month = timezone.localdate().replace(day=1)
+    month = _month()
     pages = {
         "survey": reverse("employment:survey_village", args=[village.code]) + f"?month={month:%Y-%m}",
         "household_list": reverse("registry:household_list"),

@@ -32,6 +32,12 @@ class EmploymentAdmin(ReadOnlyAdmin):
     raw_id_fields = ("person", "household", "batch")
 
 
+@admin.register(m.EmploymentCount)
+class EmploymentCountAdmin(ReadOnlyAdmin):
+    list_display = ("month", "region_code", "working", "place_tier", "channel", "n")
+    list_filter = ("working", "place_tier", "channel")
+
+
 @admin.register(m.KeyGroupMember)
 class KeyGroupMemberAdmin(ReadOnlyAdmin):
     list_display = ("person", "group", "since", "until", "region_code", "last_follow_up")

@@ -15,10 +15,10 @@ For a unit (a region prefix) and a month:
 A record counts where it was recorded (its `region_code`, the person's village at the time), so a month's
 figures stay where they were counted when a worker moves later. The roll counts where the person lives now.
 
-Cost: one grouped count of the records of the month and the three months it is compared with, one of the
-tiers and channels of the month and the base month (both read from the index `employment_figures` alone, in
-its order: month, working, region code, tier, channel), one grouped count of the roll, the policy, the unit's
-children and its falling townships: six queries whatever the number of rows.
+Cost: one grouped sum of the stored monthly count (`EmploymentCount`, kept by the database in every write of
+the records, docs/domain.md §23) for the month and the three months it is compared with, one read of its tiers
+and channels of the month and the base month, one grouped count of the roll, the policy, the unit's children and
+its falling townships: six queries whatever the number of rows.
 """
 
 from __future__ import annotations
@@ -28,14 +28,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Max, Q
+from django.db import connection
+from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import Substr
 
 from dixian.common.access import region_range_q
 from dixian.domain import employment as e
 from dixian.regions.models import Region
 
-from .models import Employment
+from .models import EmploymentCount
 from .roll import Policy, policy_for, roll
 
 HUNDREDTH = Decimal("0.01")
@@ -145,51 +146,51 @@ def figures_by_prefix(
     months: Months, prefix: str, key_length: int, *, policy: Policy, with_roll: bool = True
 ) -> dict[str, Figures]:
     """The figures of the subtree of `prefix` ("" for everything) grouped by the first `key_length` digits of
-        the rows' region codes: three queries (the records of the four months; the tiers and channels of the month
-    and the base month; the roll of the month)."""
+    the rows' region codes: three queries (the records of the four months; the tiers and channels of the month and
+    the base month, both from the stored monthly count; the roll of the month)."""
     scope = region_range_q(prefix) if prefix else Q()
     out: dict[str, Figures] = defaultdict(Figures)
     slots = months.slots()
     by_date: dict[dt.date, list[str]] = defaultdict(list)
     for slot, day in slots.items():
         by_date[day].append(slot)  # the base month is the month itself when the base year is this year
-    # Both queries group by a leading part of the index employment_figures (month, working, region code,
-    # tier, channel), so the database reads the index alone, in its order, and never sorts the rows: grouped
-    # by a prefix of the code instead, SQLite sorted the two million rows of a city's four months (8 s).
-    # `working IN (true, false)` lets the month, working and code range all bound the index search.
-    # Rows as tuples: a city's tiers and channels by village are ~80,000 groups, and dicts cost a second.
+    # Two grouped sums of the stored monthly count (EmploymentCount: one row per place of recording, month,
+    # working, tier and channel, kept by the database in every write of the records), not the records: a city's
+    # four months are ~170,000 rows of it instead of two million records. The records and the employed summed
+    # by the database to the keys (a city by township: 1,600 groups); the tiers and channels of the employed
+    # by the count's own columns (grouped also by tier and channel to the keys, PostgreSQL misjudged the groups
+    # and sorted on disk: 0.3 s more), added up to the keys here. Rows as tuples: dicts cost a second.
     counts = (
-        Employment.objects.filter(scope, month__in=list(by_date), working__in=[True, False])
-        .values("month", "working", "region_code")
-        .annotate(n=Count("*"))
+        EmploymentCount.objects.filter(scope, month__in=list(by_date))
+        .annotate(key=Substr("region_code", 1, key_length))
+        .values("month", "working", "key")
+        .annotate(total=Sum("n"))
         .order_by()
-        .values_list("month", "working", "region_code", "n")
+        .values_list("month", "working", "key", "total")
     )
-    for month, working, code, n in counts:
-        key = code[:key_length]
+    for month, working, key, n in counts:
+        figures = out[key]
         for slot in by_date[month]:
-            c: Counts = getattr(out[key], slot)
+            c: Counts = getattr(figures, slot)
             c.records += n
             if working:
                 c.employed += n
-    # The tiers and channels of the employed, for the month and the base month only.
-    broken_down = {months.month, months.base}
+    broken_down = {months.month, months.base}  # the tiers and channels: of the month and the base month only
     # `working IN (true)`: SQLite writes `working = true` as the bare column, which no index search uses.
     kinds = (
-        Employment.objects.filter(scope, month__in=sorted(broken_down), working__in=[True])
-        .values("month", "working", "region_code", "place_tier", "channel")
-        .annotate(n=Count("*"))
-        .order_by()
+        EmploymentCount.objects.filter(scope, month__in=sorted(broken_down), working__in=[True])
         .values_list("month", "region_code", "place_tier", "channel", "n")
+        .order_by()
     )
     for month, code, tier, channel, n in kinds:
+        if not n:
+            continue  # a group whose records are all gone (docs/domain.md §23)
         key = code[:key_length]
         for slot in by_date[month]:
-            if slot not in ("month", "base"):
-                continue
-            c = getattr(out[key], slot)
-            c.by_tier[tier] = c.by_tier.get(tier, 0) + n
-            c.by_channel[channel] = c.by_channel.get(channel, 0) + n
+            if slot in ("month", "base"):
+                c = getattr(out[key], slot)
+                c.by_tier[tier] = c.by_tier.get(tier, 0) + n
+                c.by_channel[channel] = c.by_channel.get(channel, 0) + n
     if with_roll:
         for key, n in roll_by_prefix(months.month, prefix, key_length, policy=policy).items():
             out[key].roll += n
@@ -207,7 +208,13 @@ def roll_by_prefix(month: dt.date, prefix: str, key_length: int, *, policy: Poli
         # by row in code order (9 s, 3 s as a plain scan). A prefix test is no index range on either database,
         # so they are scanned; a county's (a thirteenth of the city) are still cheaper through the index
         # (docs/benchmarks.md "Employment figures").
-        persons = persons.filter(region_code__startswith=prefix)
+        # On SQLite the first digits compared as a string, cheaper per row than LIKE 'prefix%' (the city's roll:
+        # 2.0 → 1.7 s); PostgreSQL misjudges how many rows that keeps and joins the households row by row
+        # (0.7 → 1.6 s), while it estimates LIKE well.
+        if connection.vendor == "sqlite":
+            persons = persons.alias(head=Substr("region_code", 1, len(prefix))).filter(head=prefix)
+        else:
+            persons = persons.filter(region_code__startswith=prefix)
     return {
         row["key"]: row["n"]
         for row in persons.annotate(key=Substr("region_code", 1, key_length))
@@ -336,24 +343,23 @@ def trend(
     wanted = [e.month_add(month, -k) for k in range(months - 1, -1, -1)]
     bases = [e.base_month(m, policy.base_year) for m in wanted]
     counts = dict(
-        Employment.objects.filter(
-            region_range_q(region.prefix), working__in=[True], month__in=sorted(set(wanted) | set(bases))
+        EmploymentCount.objects.filter(
+            region_range_q(region.prefix), month__in=sorted(set(wanted) | set(bases)), working__in=[True]
         )
-        .values("month", "working")
-        .annotate(n=Count("*"))
+        .values("month")
+        .annotate(n=Sum("n"))
         .order_by()
         .values_list("month", "n")
-    )  # grouped by (month, working): the index's order, read without sorting (see figures_by_prefix)
+    )  # the stored monthly count (see figures_by_prefix)
     return [TrendPoint(m, counts.get(m, 0), b, counts.get(b, 0)) for m, b in zip(wanted, bases, strict=True)]
 
 
 def latest_month(prefix: str, *, until: dt.date) -> dt.date | None:
     """The latest month with survey records in the subtree, up to `until` (a month's first day)."""
-    return (
-        Employment.objects.filter(region_range_q(prefix), month__lte=until).aggregate(m=Max("month"))["m"]
-        if prefix
-        else Employment.objects.filter(month__lte=until).aggregate(m=Max("month"))["m"]
-    )
+    counts = EmploymentCount.objects.filter(month__lte=until, n__gt=0)  # the stored count (figures_by_prefix)
+    if prefix:
+        counts = counts.filter(region_range_q(prefix))
+    return counts.aggregate(m=Max("month"))["m"]
 
 
 # ---- the figures as lines: names, units and how they are written (the page, its workbook and the command) ----

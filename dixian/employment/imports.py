@@ -29,7 +29,7 @@ import math
 import re
 import unicodedata
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +51,8 @@ from dixian.registry import parsing as rp
 from dixian.registry.imports import sha256_file
 from dixian.registry.models import Person
 
+from .batched import in_batches
+from .counts import CountKey, counts_add
 from .models import Employment, SurveyImport
 from .roll import roll
 from .signals import survey_changed
@@ -620,19 +622,17 @@ class Found(NamedTuple):
 
 
 def persons_by_id(numbers: Iterable[str], prefix: str) -> dict[str, Found]:
-    """The persons of these ID numbers inside the subtree `prefix`: one query per BATCH numbers, on the unique
+    """The persons of these ID numbers inside the subtree `prefix` (`batched.in_batches`), on the unique
     index of the number alone (a range on the region as well would let the planner scan the subtree's
     persons for every batch); the subtree is checked here."""
     wanted = sorted(set(numbers))
     out: dict[str, Found] = {}
     table = connection.ops.quote_name(Person._meta.db_table)
     with connection.cursor() as cursor:
-        for i in range(0, len(wanted), BATCH):
-            chunk = wanted[i : i + BATCH]
-            marks = ", ".join(["%s"] * len(chunk))
+        for condition, params in in_batches(wanted):
             cursor.execute(
-                f"SELECT id_number, id, name, region_code, household_id FROM {table} WHERE id_number IN ({marks})",  # noqa: S608 - the model's table; values are parameters
-                chunk,
+                f"SELECT id_number, id, name, region_code, household_id FROM {table} WHERE id_number {condition}",  # noqa: S608 - the model's table; values are parameters
+                params,
             )
             for row in cursor.fetchall():
                 if row[3].startswith(prefix):
@@ -715,6 +715,11 @@ INSERT_FIELDS: tuple[str, ...] = (
     "recorded_by",
     "recorded_at",
 )
+INSERT_TRIGGER = "employment_count_insert"  # migration 0004
+_MONTH, _CODE, _WORKING, _TIER, _CHANNEL, _BATCH = (
+    INSERT_FIELDS.index(name)
+    for name in ("month", "region_code", "working", "place_tier", "channel", "batch")
+)
 # Not household nor region_code: they are the person's at the time of recording (docs/domain.md §23), so a
 # correction after a move keeps the month counted where it was recorded.
 UPDATE_FIELDS: tuple[str, ...] = (
@@ -741,10 +746,20 @@ def insert_records(rows: list[tuple[Any, ...]]) -> None:
     once per distinct value by the caller); bulk_create would spend most of the import preparing them."""
     if not rows:
         return
+    sqlite = connection.vendor == "sqlite"
+    # Their place in the stored monthly count, added here, grouped, in the same transaction (migration 0004,
+    # docs/domain.md §23 "Figures"): the insert trigger leaves rows with a batch to the import, and counts one
+    # without; on SQLite the trigger is lifted while they go in (below), so every row is counted here.
+    added: Counter[CountKey] = Counter(
+        (row[_MONTH], row[_CODE], row[_WORKING], row[_TIER], row[_CHANNEL])
+        for row in rows
+        if sqlite or row[_BATCH] is not None
+    )
     table = connection.ops.quote_name(Employment._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(c) for c in _columns(INSERT_FIELDS))
+    counts_add(added)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if not sqlite:
             # The raw psycopg cursor bypasses Django's error wrapping: a unique violation (someone recorded
             # the same person and month meanwhile) must still reach the caller as Django's IntegrityError.
             with (
@@ -754,9 +769,22 @@ def insert_records(rows: list[tuple[Any, ...]]) -> None:
                 for row in rows:
                     copy.write_row(row)
             return
-        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(INSERT_FIELDS))})"  # noqa: S608 - the model's table and columns
-        for i in range(0, len(rows), BATCH):
-            cursor.executemany(sql, rows[i : i + BATCH])
+        # SQLite runs a row trigger for every row, even one its WHEN skips (~6 µs a row, a third of the writing
+        # time: docs/benchmarks.md "Survey workbook import"). Inside this transaction the trigger is dropped and
+        # created again from its own stored text: SQLite's schema changes are transactional and its writers take
+        # turns, so no other writer ever runs without it, and a failure rolls the drop back with the rows.
+        with transaction.atomic():
+            cursor.execute(
+                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = %s", [INSERT_TRIGGER]
+            )
+            trigger = cursor.fetchone()
+            if trigger is not None:
+                cursor.execute(f"DROP TRIGGER {INSERT_TRIGGER}")
+            sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(INSERT_FIELDS))})"  # noqa: S608 - the model's table and columns
+            for i in range(0, len(rows), BATCH):
+                cursor.executemany(sql, rows[i : i + BATCH])
+            if trigger is not None:
+                cursor.execute(trigger[0])
 
 
 def update_records(rows: list[tuple[Any, ...]]) -> None:
@@ -787,12 +815,10 @@ def stored_records(
     for month, persons in months.items():
         day = connection.ops.adapt_datefield_value(month)
         with connection.cursor() as cursor:
-            for i in range(0, len(persons), BATCH):
-                chunk = persons[i : i + BATCH]
-                marks = ", ".join(["%s"] * len(chunk))
+            for condition, params in in_batches(persons):
                 cursor.execute(
-                    f"SELECT id, person_id, {columns} FROM {table} WHERE month = %s AND person_id IN ({marks}){lock}",  # noqa: S608 - the model's table and columns; values are parameters
-                    [day, *chunk],
+                    f"SELECT id, person_id, {columns} FROM {table} WHERE month = %s AND person_id {condition}{lock}",  # noqa: S608 - the model's table and columns; values are parameters
+                    [day, *params],
                 )
                 for (
                     pk,

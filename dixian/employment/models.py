@@ -201,6 +201,40 @@ class Employment(models.Model):
         return f"{e.month_label(self.month)} {'务工' if self.working else '未务工'}"
 
 
+class EmploymentCount(models.Model):
+    """The survey records counted by month, place of recording (`region_code`), working, tier and channel: the
+    stored monthly count the figures read instead of the records (docs/domain.md §23 "Figures"), ~30 rows per
+    village and month instead of one per worker.
+
+    Kept by the database itself: triggers on `employment_employment` (migration 0004) add and subtract in the
+    statement that writes the records (the form, 本月无变化, the generator, any update or delete), so the count
+    is exact in every transaction, whatever wrote the records; only the rows a workbook import inserts (with
+    their batch) are added by the import, grouped, in its transaction (`counts.counts_add`). Rebuilt from the records
+    by `dixian employment_counts_rebuild` (`counts.counts_rebuild`). A group whose records are all gone keeps a
+    row of 0."""
+
+    month = models.DateField("摸排月份")
+    region_code = models.CharField("区划代码", max_length=14)
+    working = models.BooleanField("是否务工就业")
+    place_tier = models.CharField("务工地域", max_length=16, blank=True, default="")
+    channel = models.CharField("就业渠道", max_length=16, blank=True, default="")
+    n = models.IntegerField("记录数", default=0)
+
+    class Meta:
+        verbose_name = "就业信息摸排月度计数"
+        verbose_name_plural = "就业信息摸排月度计数"
+        constraints = [
+            # Also the figures' index: a month's rows of a subtree, grouped by code and working in its order.
+            models.UniqueConstraint(
+                fields=["month", "region_code", "working", "place_tier", "channel"],
+                name="employment_count_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{e.month_label(self.month)} {self.region_code} {self.n}"
+
+
 class KeyGroupMember(models.Model):
     """A worker in a key group (重点群体, docs/domain.md §23) from the month it entered until the month it left.
     Kept by `keygroups.py` from the survey records and the departments' facts, never typed."""

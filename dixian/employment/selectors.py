@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.db import connection
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.http import Http404
 
@@ -22,6 +23,7 @@ from dixian.regions.models import Region
 from dixian.registry.models import Person
 
 from . import roll as labour_roll
+from .batched import in_batches
 from .models import DepartmentFact, Employment
 from .validation import FIELDS, carried_months_worked
 
@@ -173,6 +175,27 @@ def place_names_under(prefix: str) -> dict[str, str]:
     }
 
 
+def record_places(person_ids: Iterable[int], months: Iterable[dt.date]) -> set[str]:
+    """The region codes where the records of these persons and months were made (reports/triggers.py marks
+    them): in SQL (`batched.in_batches`), on the (person, month) index; a workbook of 100,000 rows sends them
+    all, and the ORM spent more building the IN list than the database answering it."""
+    ids = sorted(set(person_ids))
+    days = [connection.ops.adapt_datefield_value(m) for m in sorted(set(months))]
+    if not ids or not days:
+        return set()
+    table = connection.ops.quote_name(Employment._meta.db_table)
+    found: set[str] = set()
+    with connection.cursor() as cursor:
+        for condition, params in in_batches(ids):
+            cursor.execute(
+                f"SELECT DISTINCT region_code FROM {table} WHERE month IN ({', '.join(['%s'] * len(days))}) "  # noqa: S608 - the model's table; values are parameters
+                f"AND person_id {condition}",
+                [*days, *params],
+            )
+            found.update(code for (code,) in cursor.fetchall())
+    return found
+
+
 @dataclass
 class WorkerRow:
     pk: int
@@ -184,24 +207,59 @@ class WorkerRow:
     previous: dict[str, Any] | None  # last month's
 
 
-def _summaries(ids: list[int], month: dt.date) -> dict[int, dict[str, Any]]:
+def _summaries(ids: list[int], months: list[dt.date]) -> dict[tuple[int, dt.date], dict[str, Any]]:
+    """The records of these persons in these months, as SUMMARY_FIELDS mappings by (person, month): one query,
+    in SQL on the (person, month) index; the ORM spent more building a few hundred ids into an IN list than the
+    database spent answering it (bench/bench_survey_page.py)."""
     if not ids:
         return {}
-    rows = Employment.objects.filter(month=month, person_id__in=ids).values(*SUMMARY_FIELDS)
-    return {r["person_id"]: r for r in rows}
+    ops = connection.ops
+    table = ops.quote_name(Employment._meta.db_table)
+    names = (
+        "month",
+        "person_id",
+        "working",
+        "place_tier",
+        "channel",
+        "not_working_reason",
+        "willing",
+        "source",
+    )
+    columns = ", ".join(ops.quote_name(n) for n in names)
+    out: dict[tuple[int, dt.date], dict[str, Any]] = {}
+    day = {ops.adapt_datefield_value(m): m for m in months}
+    with connection.cursor() as cursor:
+        for condition, params in in_batches(ids):
+            cursor.execute(
+                f"SELECT {columns} FROM {table} WHERE month IN ({', '.join(['%s'] * len(day))}) "  # noqa: S608 - the model's table and columns; values are parameters
+                f"AND person_id {condition}",
+                [*day, *params],
+            )
+            for month, person, working, tier, channel, reason, willing, source in cursor.fetchall():
+                # As the model holds them (SQLite answers dates as text and booleans as 0/1).
+                m = month if isinstance(month, dt.date) else dt.date.fromisoformat(month)
+                out[(person, m)] = {
+                    "person_id": person,
+                    "working": bool(working),
+                    "place_tier": tier,
+                    "channel": channel,
+                    "not_working_reason": reason,
+                    "willing": None if willing is None else bool(willing),
+                    "source": source,
+                }
+    return out
 
 
 def village_sheet(village: Region, month: dt.date) -> list[WorkerRow]:
-    """Every roll worker of `village` in `month`, with this month's and last month's records: three queries,
+    """Every roll worker of `village` in `month`, with this month's and last month's records: two queries,
     however many workers, read as plain rows (a village holds hundreds: bench/bench_survey_page.py)."""
     people = list(
         labour_roll.roll(month, prefix=village.prefix)
         .order_by("household__household_no", "pk")
         .values_list("pk", "name", "labour_skill", "household__kind", "household__head_name")
     )
-    ids = [p[0] for p in people]
-    this_month = _summaries(ids, month)
-    before = _summaries(ids, e.month_add(month, -1))
+    previous = e.month_add(month, -1)
+    records = _summaries([p[0] for p in people], [month, previous])
     return [
         WorkerRow(
             pk,
@@ -209,8 +267,8 @@ def village_sheet(village: Region, month: dt.date) -> list[WorkerRow]:
             _SKILLS.get(skill, skill),
             head_name,
             labour_roll.ROLL_KINDS[labour_roll.roll_kind(kind)],
-            this_month.get(pk),
-            before.get(pk),
+            records.get((pk, month)),
+            records.get((pk, previous)),
         )
         for pk, name, skill, kind, head_name in people
     ]

@@ -257,17 +257,13 @@ def on_survey_changed(*, person_ids: Iterable[int], months: Iterable[dt.date], *
     the records of these persons and months were made, for each month, the month after (its fall from the
     previous month, the falling townships) and the same month of every later year (a base year's or a
     previous year's month is compared with them), up to now (reports/producers_employment.py)."""
-    from dixian.employment.models import Employment
+    from dixian.employment.selectors import record_places
 
     months = sorted(set(months))
     person_ids = list(person_ids)
     if not months or not person_ids:
         return
-    codes = set(
-        Employment.objects.filter(person_id__in=person_ids, month__in=months)
-        .values_list("region_code", flat=True)
-        .distinct()
-    )
+    codes = record_places(person_ids, months)
     if not codes:
         return
     today = timezone.localdate()
