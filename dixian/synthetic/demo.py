@@ -34,6 +34,7 @@ from .generate import SCALES, Manifest, generate, read_manifest
 from .governance_loading import governance_load, governance_loaded
 from .labels import registry_labels
 from .loading import lifecycle_load, regions_load, registry_load_directory
+from .rectification_loading import rectification_load, rectification_loaded
 from .supervision_loading import supervision_load, supervision_loaded
 from .tree import CITY_CODE, single_village_tree
 
@@ -194,7 +195,7 @@ def demo_load(*, scale: str, seed: int, say: Say) -> bool:
         funds = funds_loaded(directory) and demo_projects_loaded(village)
         jobs = employment_loaded(directory)
         governance = governance_loaded(directory)
-        ledgers = demo_rectification_loaded(village)
+        ledgers = demo_rectification_loaded(village) and rectification_loaded()
         if lines and cases and funds and jobs and supervision_loaded() and governance and ledgers:
             say(f"演示数据已加载({manifest.households:,} 户,{manifest.persons:,} 人),无需重复加载。")
             return False
@@ -204,7 +205,7 @@ def demo_load(*, scale: str, seed: int, say: Say) -> bool:
         _cases(users, village, say)
         _funds(directory, manifest, users, village, say)
         _employment(directory, say)
-        _ledgers(users, village, say)
+        _ledgers(directory, users, village, say)
         _supervision(directory, say)
         governance_load(directory, say=say)
         _environment(directory, say)
@@ -230,7 +231,7 @@ def demo_load(*, scale: str, seed: int, say: Say) -> bool:
     _cases(users, village, say)
     _funds(directory, manifest, users, village, say)
     _employment(directory, say)
-    _ledgers(users, village, say)
+    _ledgers(directory, users, village, say)
     _supervision(directory, say)
     governance_load(directory, say=say)
     _environment(directory, say)
@@ -342,9 +343,13 @@ def _environment(directory: Path, say: Say) -> None:
         say("  人居环境台账已加载或未生成,跳过。")
 
 
-def _ledgers(users: dict[str, User], village: str, say: Say) -> None:
-    """The work ledgers of issue 19 (docs/domain.md §25): the rectification plan, its tasks and reviews."""
+def _ledgers(directory: Path, users: dict[str, User], village: str, say: Say) -> None:
+    """The work ledgers of issue 19 (docs/domain.md §25): the generated findings, tasks and reviews in bulk
+    (reviewed by the demo county's reviewer and the city admin, elsewhere by synthetic accounts), then the
+    walkthrough of the plan through the services in the demo county; each once."""
     started = time.monotonic()
+    accounts = {DEMO_COUNTY: users["xs_reviewer"], CITY_CODE: users["city_admin"]}
+    rectification_load(directory, accounts=accounts, say=say)
     demo_rectification(users, village, say=say)
     say(f"问题整改台账:用时 {time.monotonic() - started:.1f} 秒。")
 

@@ -24,6 +24,8 @@ from dixian.rectification import services
 from dixian.rectification.models import Finding
 from dixian.regions.models import Region
 
+from .rectification import CLOSED, EVIDENCED, LATE, NEW, PLAN, REVIEW, RUNNING, SENT_BACK
+
 Say = Callable[[str], None]
 ORIGIN = "demo.rectification:"
 # A one-page scanned "photo" as the evidence of the demo's done tasks (checked like an upload).
@@ -31,65 +33,8 @@ EVIDENCE_PDF = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
     b"trailer<</Root 1 0 R>>\n%%EOF\n"
 )
-NATIONAL, PROVINCIAL, SUPERVISION = (
-    Finding.Source.NATIONAL,
-    Finding.Source.PROVINCIAL,
-    Finding.Source.SUPERVISION,
-)
-# Stages of the demo's findings.
-NEW, RUNNING, LATE, EVIDENCED, REVIEW, SENT_BACK, CLOSED = (
-    "new",
-    "running",
-    "late",
-    "evidenced",
-    "review",
-    "sent_back",
-    "closed",
-)
-
-
-@dataclass(frozen=True)
-class Item:
-    source: str
-    category: str
-    title: str
-    stage: str
-    unit: str  # the owning unit's name
-    check: str = ""
-
-
-# 14 problems of the 2022 national and provincial assessments in 3 categories, then the city's 8 common ones.
-PLAN: tuple[Item, ...] = (
-    Item(NATIONAL, "责任落实", "部分乡镇防止返贫监测帮扶工作专题研究不足", CLOSED, "县乡村振兴局"),
-    Item(NATIONAL, "责任落实", "驻村工作队在岗履职不到位", REVIEW, "县委组织部"),
-    Item(NATIONAL, "责任落实", "行业部门数据比对推送不及时", SENT_BACK, "县数据局"),
-    Item(PROVINCIAL, "责任落实", "帮扶干部对结对户情况不熟悉", RUNNING, "县乡村振兴局"),
-    Item(PROVINCIAL, "责任落实", "村级防返贫监测信息员培训不到位", LATE, "乡镇人民政府"),
-    Item(NATIONAL, "政策落实", "部分监测户帮扶措施与风险类型不匹配", REVIEW, "县乡村振兴局"),
-    Item(
-        NATIONAL,
-        "政策落实",
-        "农户住房为C级或D级危房未及时改造",
-        EVIDENCED,
-        "县住建局",
-        check="unsafe_housing",
-    ),
-    Item(NATIONAL, "政策落实", "脱贫人口小额信贷续贷展期政策落实不到位", CLOSED, "县金融办"),
-    Item(PROVINCIAL, "政策落实", "雨露计划补助发放不及时", LATE, "县教育局"),
-    Item(PROVINCIAL, "政策落实", "医疗保障政策知晓率不高", RUNNING, "县医保局"),
-    Item(NATIONAL, "工作落实", "监测对象识别认定超期", CLOSED, "乡镇人民政府"),
-    Item(NATIONAL, "工作落实", "帮扶项目资产管护责任不明确", NEW, "县农业农村局"),
-    Item(PROVINCIAL, "工作落实", "扶贫车间带动就业人数统计不准", EVIDENCED, "县人社局"),
-    Item(PROVINCIAL, "工作落实", "信息系统数据与实际不一致", RUNNING, "县乡村振兴局"),
-    Item(SUPERVISION, "工作落实", "部分村“三务”公开不及时", CLOSED, "乡镇人民政府"),
-    Item(SUPERVISION, "成效巩固", "产业帮扶项目联农带农机制不健全", RUNNING, "县农业农村局"),
-    Item(SUPERVISION, "成效巩固", "脱贫劳动力务工就业稳定性不够", LATE, "县人社局"),
-    Item(SUPERVISION, "政策落实", "饮水安全水质检测不全面", REVIEW, "县水利局"),
-    Item(SUPERVISION, "责任落实", "档案资料不规范、佐证不全", NEW, "乡镇人民政府"),
-    Item(SUPERVISION, "成效巩固", "村级集体经济收入来源单一", RUNNING, "乡镇人民政府"),
-    Item(SUPERVISION, "工作落实", "监测对象“回头看”不及时", EVIDENCED, "县乡村振兴局"),
-    Item(SUPERVISION, "成效巩固", "易地搬迁安置点后续扶持产业就业不足", SENT_BACK, "县发改委"),
-)
+# PLAN, the worked example of 22, and its stages live in rectification.py: `dixian generate` writes the same
+# plan in every county (rectification_loading.py loads it in bulk); here it is walked through the services.
 
 
 @dataclass

@@ -18,6 +18,8 @@ Output directory:
   environment_<table>.parquet  living-environment plans and weekly reports (environment.py)
   relocation_<table>.parquet  relocation sites, their households, problems and funds projects (relocation.py)
   supervision_<table>.parquet  leaders, units, stationed cadres, experts and a year of visits (supervision.py)
+  rectification_<table>.parquet  findings of every source (the worked example of 22 in every county), their
+                      tasks at every stage, evidence and joint reviewers (rectification.py)
   governance_<table>.parquet  四议两公开 decisions and steps, points rules, awards, redemptions, documents
                       (governance.py)
   manifest.json       scale, seed and row counts; written last, so its presence means a complete set
@@ -42,11 +44,12 @@ from .funds import FUNDS_FILES, generate_funds
 from .governance import GOVERNANCE_FILES, generate_governance
 from .lifecycle import as_of_for, children_plant, generate_lifecycle
 from .population import INCOME_YEAR, generate_population
+from .rectification import RECTIFICATION_FILES, generate_rectification
 from .relocation import RELOCATION_FILES, generate_relocation
 from .supervision import SUPERVISION_FILES, generate_supervision
 from .tree import build_tree, single_township_tree, single_village_tree
 
-FORMAT_VERSION = 6  # 6: the work ledgers' files (supervision, governance, environment)
+FORMAT_VERSION = 7  # 6: the work ledgers' files (supervision, governance, environment); 7: rectification
 FILES = (
     "regions.parquet",
     "households.parquet",
@@ -62,6 +65,7 @@ FILES = (
     *RELOCATION_FILES,
     *SUPERVISION_FILES,
     *GOVERNANCE_FILES,
+    *RECTIFICATION_FILES,
 )
 
 
@@ -105,6 +109,7 @@ class Manifest:
     relocation: dict[str, int] | None = None  # rows of each relocation table
     supervision: dict[str, int] | None = None  # rows of each supervision table
     governance: dict[str, int] | None = None  # rows of each governance table
+    rectification: dict[str, int] | None = None  # rows of each rectification table, findings by stage
     format_version: int = FORMAT_VERSION
 
 
@@ -264,6 +269,10 @@ def generate(
     for name, frame in generate_supervision(tree=tree, seed=seed, as_of=as_of, say=step).frames().items():
         frame.write_parquet(out / f"supervision_{name}.parquet", compression="zstd", statistics=True)
         supervision_rows[name] = frame.height
+    step("问题整改")
+    rectification = generate_rectification(tree=tree, seed=seed, as_of=as_of, say=step)
+    for name, frame in rectification.frames().items():
+        frame.write_parquet(out / f"rectification_{name}.parquet", compression="zstd", statistics=True)
     step("乡村治理")
     governance = generate_governance(
         tree=tree,
@@ -316,6 +325,7 @@ def generate(
         relocation=relocation_rows,
         supervision=supervision_rows,
         governance=governance_rows,
+        rectification=rectification.counts(),
     )
     (out / "manifest.json").write_text(
         json.dumps(asdict(manifest), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
