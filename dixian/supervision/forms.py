@@ -57,7 +57,7 @@ class ListFilterForm(forms.Form):
 
 class StaffFilterForm(ListFilterForm):
     role = forms.ChoiceField(
-        required=False, label="身份", choices=choices_with_blank(list(StationedStaff.Role.choices))
+        required=False, label="身份", choices=choices_with_blank(list(StationedStaff.Duty.choices))
     )
 
 
@@ -119,7 +119,7 @@ class UnitForm(_Period):
 class StaffForm(_Period):
     name = forms.CharField(label="姓名", max_length=50)
     phone = forms.CharField(label="联系电话", max_length=30, required=False)
-    role = forms.ChoiceField(label="身份", choices=StationedStaff.Role.choices)
+    role = forms.ChoiceField(label="身份", choices=StationedStaff.Duty.choices)
     unit = forms.CharField(label="派出单位", max_length=100)
     village = PlaceField(label="驻村(★重点帮扶村)", queryset=Region.objects.none(), empty_label="请选择")
     field_order = ["name", "phone", "role", "unit", "village", "start_on", "end_on"]

@@ -60,7 +60,7 @@ class AssistUnit(TimeStampedModel):
 class StationedStaff(TimeStampedModel):
     """驻村第一书记 or a work-team member stationed in a village for a period (docs/domain.md §26)."""
 
-    class Role(models.TextChoices):
+    class Duty(models.TextChoices):
         FIRST_SECRETARY = "first_secretary", "驻村第一书记"
         TEAM_LEADER = "team_leader", "工作队长"
         MEMBER = "member", "工作队员"
@@ -72,7 +72,7 @@ class StationedStaff(TimeStampedModel):
         "regions.Region", verbose_name="驻村", on_delete=models.PROTECT, related_name="+"
     )
     region_code = models.CharField("区划代码", max_length=14)  # the village's
-    role = models.CharField("身份", max_length=20, choices=Role.choices)
+    role = models.CharField("身份", max_length=20, choices=Duty.choices)
     start_on = models.DateField("驻村起始日期")
     end_on = models.DateField("驻村结束日期", null=True, blank=True)
 

@@ -146,7 +146,7 @@ def leader_save(*, actor: User, data: Mapping[str, Any], leader: CountyLeader | 
     values = {"name": name, "post": post, "county": county, "region_code": county.code}
     values |= {"start_on": start, "end_on": end, "note": _text(data, "note")}
     leader = _store(CountyLeader, leader, values)
-    _log(actor, "leader", leader.pk, "save", f"挂点领导 {name} {county.name}", values)
+    _log(actor, "chief", leader.pk, "save", f"挂点领导 {name} {county.name}", values)
     return leader
 
 
@@ -213,7 +213,7 @@ def staff_save(
         _add(errors, "name", "请填写姓名")
     if not unit:
         _add(errors, "unit", "请填写派出单位")
-    if role not in StationedStaff.Role.values:
+    if role not in StationedStaff.Duty.values:
         _add(errors, "role", "请从选项中选择身份")
     try:
         phone = phone_clean(_text(data, "phone"))
@@ -251,7 +251,7 @@ def staff_save(
                 )
             }
         )
-    if role == StationedStaff.Role.FIRST_SECRETARY:
+    if role == StationedStaff.Duty.FIRST_SECRETARY:
         secretary = (
             overlapping(others.filter(village=village, role=role), start, end).order_by("start_on").first()
         )

@@ -340,7 +340,10 @@ def _staff_form(request: AuthenticatedHttpRequest, staff: StationedStaff | None)
 
     def initial(r: StationedStaff) -> dict[str, Any]:
         values = _period_initial(r, "name", "role", "unit") | {"village": r.village_id}
-        return values | {"phone": r.phone if pii else ""}
+        # Without PII_VIEW the form starts blank (as relocation's 点长电话): left blank, the phone is kept.
+        if not pii:
+            return values | {"phone": ""}
+        return values | {"phone": r.phone}
 
     return _edit(
         request,

@@ -27,6 +27,8 @@ MAY_NAME_ROLES = {
     "dixian/accounts/templates/accounts/_account_fields.html",
     "dixian/synthetic/demo.py",
     "dixian/synthetic/demo_lines.py",
+    "dixian/synthetic/demo_rectification.py",  # the demo accounts named as the plan's joint reviewers
+    "dixian/synthetic/rectification_loading.py",  # the generated counties' reviewer accounts
     "dixian/synthetic/loading.py",  # the generated counties' helper accounts (lifecycle_load)
     "dixian/common/testing.py",
     "dixian/registry/testing.py",
