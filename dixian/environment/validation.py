@@ -7,7 +7,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-WEEK_TEXT = re.compile(r"^(\d{4})-W(\d{1,2})$")
+from dixian.common import due
+
 DEADLINE_TEXT = re.compile(r"^\s*(\d{1,2})\s+(\d{1,2}):(\d{2})\s*$")
 
 
@@ -26,17 +27,11 @@ def week_label(monday: dt.date) -> str:
 
 
 def week_parse(text: str) -> dt.date | None:
-    """The Monday of "2026-W42" or of a date "2026-10-14"; None when it names no week."""
-    text = (text or "").strip()
-    m = WEEK_TEXT.match(text)
-    if m:
-        try:
-            return dt.date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
-        except ValueError:
-            return None
+    """The Monday of "2026-W42" or of a date "2026-10-14"; None when it names no week or a year outside the
+    dispatch's range (dixian.common.due.WEEK_YEARS: a week of year 1 or 9999 would overflow the dates around it)."""
     try:
-        return week_monday(dt.date.fromisoformat(text))
-    except ValueError:
+        return due.week_parse(text)
+    except due.WeekError:
         return None
 
 

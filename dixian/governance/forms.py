@@ -62,14 +62,20 @@ class DecisionForm(_WithVillage):
     )
 
 
+# A village meeting counts people: more than this is a typing error (and would overflow the column).
+PEOPLE_MAX = 100_000
+
+
 class StepForm(forms.Form):
     step = forms.ChoiceField(label="程序", choices=rules.STEPS)
     held_on = forms.DateField(label="日期", widget=DATE)
-    expected = forms.IntegerField(label="应到人数", required=False, min_value=0, help_text="会议填写")
-    attending = forms.IntegerField(label="实到人数", required=False, min_value=0)
-    votes_for = forms.IntegerField(label="赞成", required=False, min_value=0)
-    votes_against = forms.IntegerField(label="反对", required=False, min_value=0)
-    votes_abstain = forms.IntegerField(label="弃权", required=False, min_value=0)
+    expected = forms.IntegerField(
+        label="应到人数", required=False, min_value=0, max_value=PEOPLE_MAX, help_text="会议填写"
+    )
+    attending = forms.IntegerField(label="实到人数", required=False, min_value=0, max_value=PEOPLE_MAX)
+    votes_for = forms.IntegerField(label="赞成", required=False, min_value=0, max_value=PEOPLE_MAX)
+    votes_against = forms.IntegerField(label="反对", required=False, min_value=0, max_value=PEOPLE_MAX)
+    votes_abstain = forms.IntegerField(label="弃权", required=False, min_value=0, max_value=PEOPLE_MAX)
     note = forms.CharField(
         label="情况说明", max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )

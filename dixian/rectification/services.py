@@ -53,6 +53,12 @@ def _need(actor: User, capability: Capability) -> None:
         raise PermissionDenied(f"您的账号没有“{capability.label}”的权限")
 
 
+def _county_prefix(code: str) -> str:
+    """The code prefix of the finding's county, or of the city for a city-level finding (§25: a task's owner unit
+    lies in the finding's county or below)."""
+    return code[:4] if code[4:6] == "00" else code[:6]
+
+
 def _in_scope(actor: User, code: str) -> None:
     if not code_in_scope(actor, code):
         raise ValidationError(NOT_FOUND)
@@ -227,11 +233,16 @@ def task_add(
         if actor is None:
             raise PermissionDenied("请先登录")
         _need(actor, Capability.RECTIFICATION_EDIT)
+        # The finding itself must lie in the actor's subtree: seeing it through one of its tasks' owner units
+        # (docs/domain.md §25, Scope) is not enough to split it further.
+        _in_scope(actor, finding.region_code)
         _in_scope(actor, owner_region.code)
     finding = _locked(finding)
     if finding.status == Finding.Status.CLOSED:
         raise ValidationError("该问题已销号,不能再分解任务")
     errors: dict[str, str] = {}
+    if not owner_region.code.startswith(_county_prefix(finding.region_code)):
+        errors["owner_region"] = "责任单位须在问题所在县(市、区)之内(市级问题可为全市任一单位),请核对"
     if not title.strip():
         errors["title"] = "请填写整改任务"
     if deadline < finding.found_on:
@@ -287,6 +298,8 @@ def evidence_add(
     _need_task(actor, task)
     if task.finding.status == Finding.Status.CLOSED:
         raise ValidationError("该问题已销号,不能再上传佐证材料")
+    if FindingTask.objects.filter(pk=task.pk, status=FindingTask.Status.DONE).exists():
+        raise ValidationError("该任务已完成;联审退回后可补充佐证材料")
     if upload is None:
         raise ValidationError({"file": "请选择佐证材料文件(照片或扫描的PDF文件)"})
     name = (upload.name or "佐证材料").replace("/", "_").replace("\\", "_")[-200:]
@@ -337,8 +350,17 @@ def task_close(*, actor: User, task: FindingTask, done_on: dt.date, note: str = 
     if finding.status == Finding.Status.CLOSED:
         raise ValidationError("该问题已销号")
     errors: dict[str, str] = {}
-    if not task.evidence.exists():
+    newest = task.evidence.order_by("-uploaded_at").values_list("uploaded_at", flat=True).first()
+    sent_back = (
+        finding.events.filter(kind=Kind.SENT_BACK).order_by("-at").values_list("at", flat=True).first()
+    )
+    if newest is None:
         errors["__all__"] = "该任务还没有佐证材料,不能完成。请先上传整改后的照片或扫描的PDF文件,再办结任务。"
+    elif sent_back is not None and newest < sent_back:
+        # A send-back says the work is not yet done (§25): the task closes again only on new evidence.
+        errors["__all__"] = (
+            "联审退回后还没有上传新的佐证材料,不能完成。请按退回理由整改并上传新材料,再办结任务。"
+        )
     if done_on > _today():
         errors["done_on"] = "完成日期不能晚于今天,请核对"
     elif done_on < finding.found_on:

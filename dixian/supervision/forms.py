@@ -3,6 +3,7 @@ overlapping stationings, a visit's date) are the services', whose ValidationErro
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -84,6 +85,13 @@ class VisitFilterForm(forms.Form):
 class CalendarForm(forms.Form):
     region = RegionChainField(required=False, label="区划")
     month = forms.DateField(required=False, label="月份", input_formats=["%Y-%m"], widget=MONTH)
+
+    def clean_month(self) -> dt.date | None:
+        month: dt.date | None = self.cleaned_data.get("month")
+        # The calendar shows the weeks around the month: a month of year 1 or 9999 would overflow them.
+        if month is not None and not 2000 <= month.year <= 2100:
+            raise forms.ValidationError("月份应在 2000 年至 2100 年之间,请按“2026-10”的格式填写")
+        return month
 
 
 # ---- edit forms -------------------------------------------------------------------------------------------

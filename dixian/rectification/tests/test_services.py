@@ -94,8 +94,14 @@ def test_a_send_back_reopens_the_finding_with_its_reason(world, people):
     assert f.events.filter(kind=FindingEvent.Kind.SENT_BACK, summary__contains="照片看不清门牌").exists()
     with pytest.raises(ValidationError):
         services.finding_close(actor=admin, finding=f)
-    # Done again (the evidence is kept; more may be added), reviewed again, closed.
-    services.task_close(actor=officer, task=t, done_on=timezone.localdate())
+    # Done again only on new evidence (the old is kept), reviewed again, closed.
+    with pytest.raises(ValidationError) as exc:
+        services.task_close(actor=officer, task=t, done_on=timezone.localdate())
+    assert "联审退回后还没有上传新的佐证材料" in str(exc.value)
+    done(officer, t)
+    with pytest.raises(ValidationError) as exc:  # a done task takes no more evidence
+        services.evidence_add(actor=officer, task=t, upload=pdf())
+    assert "该任务已完成" in str(exc.value)
     for r in ("county_reviewer", "leader"):
         services.review_sign(actor=people[r], finding=f)
     services.finding_close(actor=admin, finding=f)
@@ -179,8 +185,26 @@ def test_next_due_follows_the_running_deadlines(world, people):
     services.review_send_back(actor=people["county_reviewer"], finding=f, reason="重做")
     f.refresh_from_db()
     assert f.next_due == t.deadline  # the task reopened
-    services.task_close(actor=people["village_officer"], task=t, done_on=timezone.localdate())
+    done(people["village_officer"], t)
     services.review_sign(actor=people["county_reviewer"], finding=f)
     services.finding_close(actor=admin, finding=f)
     f.refresh_from_db()
     assert f.next_due is None
+
+
+def test_a_task_is_split_only_by_an_account_holding_the_finding_and_owned_in_its_county(world, people):
+    # A task's owner lies in the finding's county (docs/domain.md §25), even for the city's administrator.
+    # A city finding with a task owned by a village of the county: the county administrator sees the finding
+    # through that task (§25 Scope) but may not split it further.
+    city_admin, county_admin = people["city_admin"], people["county_admin"]
+    f = finding(world, county_admin)
+    with pytest.raises(ValidationError) as exc:
+        task(world, city_admin, f, region=world.far_village)
+    assert "责任单位须在问题所在县" in str(exc.value)
+    city = world.village.parent.parent.parent
+    assert city.code.endswith("00000000")
+    city_finding = finding(world, city_admin, region=city)
+    task(world, city_admin, city_finding, region=world.village)
+    with pytest.raises(ValidationError) as exc:
+        task(world, county_admin, city_finding, region=world.village)
+    assert "不在您的管辖范围内" in str(exc.value)
