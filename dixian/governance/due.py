@@ -7,10 +7,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from django.urls import reverse
-
 from dixian.common.access import region_range_q
-from dixian.common.due import DueItem
+from dixian.common.due import DueItem, url_for_each
 
 from .models import Decision
 
@@ -28,6 +26,7 @@ def governance_due(user: User, prefix: str, monday: dt.date, sunday: dt.date) ->
         .select_related("region")
         .order_by("next_due_on", "pk")[:LIMIT]
     )
+    decision_url = url_for_each("governance:decision_detail")
     return [
         DueItem(
             ledger=LEDGER,
@@ -35,7 +34,7 @@ def governance_due(user: User, prefix: str, monday: dt.date, sunday: dt.date) ->
             title=f"{d.region.name}「{d.title}」",
             region_code=d.region_code,
             due_on=d.next_due_on,
-            url=reverse("governance:decision_detail", args=[d.pk]),
+            url=decision_url(d.pk),
             owner=f"{d.region.name}村两委",
         )
         for d in rows

@@ -7,10 +7,9 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from django.db.models import Q
-from django.urls import reverse
 
 from dixian.common.access import region_range_q
-from dixian.common.due import DueItem
+from dixian.common.due import DueItem, url_for_each
 
 from .selectors import visits_for_user
 
@@ -32,6 +31,7 @@ def supervision_due(user: User, prefix: str, monday: dt.date, sunday: dt.date) -
         .select_related("region")
         .order_by("planned_on", "pk")[:DUE_MAX]
     )
+    visit_url = url_for_each("supervision:visit_detail")
     items = []
     for visit in visits:
         this_week = monday <= visit.planned_on <= sunday
@@ -42,7 +42,7 @@ def supervision_due(user: User, prefix: str, monday: dt.date, sunday: dt.date) -
                 title=f"{visit.region.full_name or visit.region.name}:{visit.topic}",
                 region_code=visit.region_code,
                 due_on=visit.planned_on,
-                url=reverse("supervision:visit_detail", args=[visit.pk]),
+                url=visit_url(visit.pk),
                 done=visit.done_on is not None,
             )
         )
