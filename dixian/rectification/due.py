@@ -71,6 +71,7 @@ def due_items(user: User, prefix: str, monday: dt.date, sunday: dt.date) -> list
         )
         .filter(region_range_q(prefix, "finding__region_code"))
         .select_related("finding")
+        .only("finding_id", "unit", "finding__title", "finding__region_code", "finding__deadline")
         .order_by("finding__deadline", "pk")[:MAX_ITEMS]
     )
     items += [

@@ -29,6 +29,8 @@ def supervision_due(user: User, prefix: str, monday: dt.date, sunday: dt.date) -
         .filter(region_range_q(prefix))
         .filter(Q(planned_on__range=(monday, sunday)) | Q(planned_on__lt=monday, done_on__isnull=True))
         .select_related("region")
+        # only what an item shows (docs/benchmarks.md "Dispatch (issue 19)")
+        .only("kind", "region_code", "topic", "planned_on", "done_on", "region__name", "region__full_name")
         .order_by("planned_on", "pk")[:DUE_MAX]
     )
     visit_url = url_for_each("supervision:visit_detail")
