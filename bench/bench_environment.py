@@ -59,13 +59,12 @@ def configure(backend: str) -> None:
 
 
 def build() -> None:
+    import ledger_fill
     from django.core.management import call_command
     from django.db import connection
-    from django.utils import timezone
 
     from dixian.accounts.models import Role, User
-    from dixian.environment.models import EnvironmentPlan, WeeklyReport, WeekSum
-    from dixian.environment.sums import rebuild
+    from dixian.environment.models import WeeklyReport
     from dixian.regions.models import Region
 
     call_command("migrate", verbosity=0)
@@ -104,49 +103,7 @@ def build() -> None:
         region=city,
         roles=[Role.CITY_ADMIN],
     )
-    EnvironmentPlan.objects.bulk_create(
-        EnvironmentPlan(
-            village=v,
-            region_code=v.code,
-            year=2026,
-            toilets_planned=20 + i % 30,
-            natural_villages=4 + i % 5,
-            works_planned=3,
-        )
-        for i, v in enumerate(villages)
-    )
-    monday = dt.date(2025, 12, 29) + dt.timedelta(days=7)  # 2026-01-05, W02 … 52 weeks to 2026-12-28
-    filed = timezone.now()
-    rows: list[WeeklyReport] = []
-    for w in range(52):
-        week = monday + dt.timedelta(days=7 * w)
-        for i, v in enumerate(villages):
-            if (i * 7 + w) % 33 == 0:
-                continue  # a missing week
-            planned = 20 + i % 30
-            upgraded = min(planned, planned * (w + 1 + i % 9) // 52)
-            rows.append(
-                WeeklyReport(
-                    village=v,
-                    region_code=v.code,
-                    week=week,
-                    year=2026,
-                    households=300 + i % 200,
-                    toilets_upgraded=upgraded,
-                    toilets_sanitary=150 + upgraded,
-                    toilets_in_use=140 + upgraded,
-                    garbage_covered=min(4 + i % 5, 2 + w // 10),
-                    sewage_households=50 + w,
-                    works_done=min(3, w // 15),
-                    filed_at=filed,
-                    late=(i + w) % 20 == 0,
-                )
-            )
-        if len(rows) > 20000:
-            WeeklyReport.objects.bulk_create(rows)
-            rows = []
-    WeeklyReport.objects.bulk_create(rows)
-    rebuild()  # the townships' week sums, as the demo loader writes them after its bulk load
+    ledger_fill.fill_environment(villages, dt.date(2026, 1, 5), 2026)  # W02 … 52 weeks to 2026-12-28
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             cur.execute("ANALYZE")  # the planner's statistics, as autovacuum would gather them

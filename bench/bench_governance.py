@@ -58,6 +58,8 @@ def configure(backend: str) -> None:
 
 
 def build() -> int:
+    import ledger_fill
+
     from dixian.governance.models import Decision
     from dixian.regions.models import Region
 
@@ -80,22 +82,7 @@ def build() -> int:
                 )
                 for v in range(VILLAGES)
             )
-            for village in villages:
-                for k in range(PER_VILLAGE):
-                    fate = k % 10
-                    rows.append(
-                        Decision(
-                            region=village,
-                            region_code=village.code,
-                            title=f"{village.name}事项{k}",
-                            category="project",
-                            status="closed" if fate < 6 or fate == 9 else "open",
-                            steps_done=6 if fate < 6 else 3,
-                            missing="members_review" if fate == 9 else "",
-                            next_step="" if fate < 6 or fate == 9 else "representatives",
-                            next_due_on=None if fate < 6 or fate == 9 else today - dt.timedelta(days=k),
-                        )
-                    )
+            rows += ledger_fill.decision_rows(villages, today, PER_VILLAGE)
         Decision.objects.bulk_create(rows, batch_size=5000)
         rows = []
     return Decision.objects.count()

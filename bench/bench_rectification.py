@@ -22,7 +22,6 @@ import datetime as dt
 import json
 import os
 import platform
-import random
 import statistics
 import subprocess
 import sys
@@ -63,6 +62,7 @@ def ensure_pg_database() -> None:
 
 
 def build_data() -> dict[str, int]:
+    import ledger_fill
     from django.core.management import call_command
     from django.db import transaction
     from django.utils import timezone
@@ -74,7 +74,6 @@ def build_data() -> dict[str, int]:
     call_command("migrate", verbosity=0)
     if Finding.objects.count() >= FINDINGS:
         return {"findings": Finding.objects.count(), "tasks": FindingTask.objects.count()}
-    rng = random.Random(19)
     today = timezone.localdate()
     with transaction.atomic():
         city = Region.objects.create(code="360400000000", name="九江市", level="city", prefix="3604")
@@ -108,50 +107,7 @@ def build_data() -> dict[str, int]:
         User.objects.create_user(username="bench_city", region=city, roles=[Role.CITY_ADMIN])
         county1 = Region.objects.get(code="360401000000")
         User.objects.create_user(username="bench_county", region=county1, roles=[Role.COUNTY_ADMIN])
-        sources = list(Finding.Source.values)
-        categories = ["责任落实", "政策落实", "工作落实", "成效巩固"]
-        findings = []
-        plans: list[list[tuple[dt.date, bool]]] = []
-        for i in range(FINDINGS):
-            region = rng.choice(units)
-            found = today - dt.timedelta(days=rng.randint(10, 700))
-            status = rng.choice(["open", "open", "review", "closed"])
-            deadline = found + dt.timedelta(days=rng.randint(30, 400))
-            plan = [
-                (found + dt.timedelta(days=rng.randint(10, 300)), status != "open" or rng.random() < 0.4)
-                for _ in range(TASKS_PER_FINDING)
-            ]
-            plans.append(plan)
-            running = [deadline, *(due for due, done in plan if not done)]
-            findings.append(
-                Finding(
-                    source=rng.choice(sources),
-                    category=rng.choice(categories),
-                    title=f"问题{i}:帮扶措施落实不到位",
-                    region=region,
-                    region_code=region.code,
-                    found_on=found,
-                    deadline=deadline,
-                    status=status,
-                    closed_on=today if status == "closed" else None,
-                    next_due=None if status == "closed" else min(running),
-                )
-            )
-        findings = Finding.objects.bulk_create(findings, batch_size=2000)
-        tasks = [
-            FindingTask(
-                finding=f,
-                title=f"任务{k}",
-                owner_region_id=f.region_id,
-                region_code=f.region_code,
-                deadline=due,
-                status="done" if done else "open",
-                done_on=today if done else None,
-            )
-            for f, plan in zip(findings, plans, strict=True)
-            for k, (due, done) in enumerate(plan)
-        ]
-        FindingTask.objects.bulk_create(tasks, batch_size=5000)
+        ledger_fill.fill_rectification(units, today, FINDINGS)
     return {"findings": Finding.objects.count(), "tasks": FindingTask.objects.count()}
 
 

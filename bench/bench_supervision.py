@@ -24,7 +24,6 @@ import datetime as dt
 import json
 import os
 import platform
-import random
 import statistics
 import subprocess
 import sys
@@ -65,17 +64,17 @@ def configure(backend: str) -> None:
 
 def build_data() -> dict[str, int]:
     import bench_household_list as hl
+    import ledger_fill
     from django.core.management import call_command
     from django.db import connection, transaction
 
     from dixian.regions.models import Region
-    from dixian.supervision.models import AssistUnit, CountyLeader, Expert, StationedStaff, SupervisionVisit
+    from dixian.supervision.models import SupervisionVisit
 
     call_command("migrate", verbosity=0)
     if SupervisionVisit.objects.exists():
         return _sizes()
     t0 = time.perf_counter()
-    rng = random.Random(19)
     from django.utils import timezone
 
     today = timezone.localdate()
@@ -88,80 +87,7 @@ def build_data() -> dict[str, int]:
         city = Region.objects.get(level="city")
         counties = list(Region.objects.filter(level="county").order_by("code"))
         villages = list(Region.objects.filter(level="village").order_by("code")[:VILLAGES])
-        leaders = CountyLeader.objects.bulk_create(
-            CountyLeader(
-                name=f"领导{c.code[:6]}{n}",
-                post="副市长",
-                county=c,
-                region_code=c.code,
-                start_on=dt.date(2023, 1, 1),
-            )
-            for c in counties
-            for n in range(2)
-        )
-        experts = Expert.objects.bulk_create(
-            Expert(name=f"专家{n}", field="industry", unit="九江学院", region=city, region_code=city.code)
-            for n in range(50)
-        )
-        AssistUnit.objects.bulk_create(
-            (
-                AssistUnit(
-                    unit=f"市直单位{n % 40}", village=v, region_code=v.code, start_on=dt.date(2022, 1, 1)
-                )
-                for n, v in enumerate(villages)
-            ),
-            batch_size=2000,
-        )
-        StationedStaff.objects.bulk_create(
-            (
-                StationedStaff(
-                    name=f"干部{n}{k}",
-                    phone=f"139{n:05d}{k:03d}",
-                    unit=f"市直单位{n % 40}",
-                    village=v,
-                    region_code=v.code,
-                    role=("first_secretary", "team_leader", "member")[k],
-                    start_on=dt.date(2024, 6, 1),
-                )
-                for n, v in enumerate(villages)
-                for k in range(3)
-            ),
-            batch_size=2000,
-        )
-        visits = SupervisionVisit.objects.bulk_create(
-            (
-                SupervisionVisit(
-                    kind=rng.choice(("monthly", "monthly", "quarterly", "unannounced")),
-                    region=(v := rng.choice(villages)),
-                    region_code=v.code,
-                    topic="防止返贫动态监测落实情况",
-                    planned_on=(day := today - dt.timedelta(days=rng.randint(-30, 700))),
-                    done_on=day if day <= today and rng.random() < 0.9 else None,
-                    checked="查阅台账,入户走访5户" if day <= today else "",
-                )
-                for _ in range(VISITS)
-            ),
-            batch_size=2000,
-        )
-        by_county = {}
-        for leader in leaders:
-            by_county.setdefault(leader.region_code[:6], []).append(leader)
-        SupervisionVisit.leaders.through.objects.bulk_create(
-            (
-                SupervisionVisit.leaders.through(supervisionvisit_id=v.pk, countyleader_id=leader.pk)
-                for v in visits
-                for leader in by_county[v.region_code[:6]][:1]
-            ),
-            batch_size=2000,
-        )
-        SupervisionVisit.experts.through.objects.bulk_create(
-            (
-                SupervisionVisit.experts.through(supervisionvisit_id=v.pk, expert_id=e.pk)
-                for v in visits
-                for e in rng.sample(experts, 2)
-            ),
-            batch_size=2000,
-        )
+        ledger_fill.fill_supervision(city, counties, villages, today, VISITS)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     print(f"  built in {time.perf_counter() - t0:.0f} s", file=sys.stderr)

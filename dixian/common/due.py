@@ -97,6 +97,27 @@ def due_sources() -> list[DueSource]:
     return sorted(_sources.values(), key=lambda s: (s.order, s.name))
 
 
+_MARKER = "9876543210123"
+
+
+def url_for_each(viewname: str) -> Callable[[int | str], str]:
+    """A function giving `reverse(viewname, args=[arg])` for many args of one URL, reversing once: a provider
+    lists hundreds of items, and reverse() per item was a quarter of the city's dispatch page (docs/
+    benchmarks.md "Dispatch (issue 19)"). Args made of digits (primary keys, region codes) are put in place
+    of a digit marker; any other arg goes through reverse() itself, so the URL is always reverse()'s."""
+    from django.urls import reverse
+
+    head, _, tail = reverse(viewname, args=[_MARKER]).partition(_MARKER)
+
+    def url(arg: int | str) -> str:
+        text = str(arg)
+        if text.isascii() and text.isdigit():
+            return f"{head}{text}{tail}"
+        return reverse(viewname, args=[arg])
+
+    return url
+
+
 def week_of(day: dt.date) -> tuple[dt.date, dt.date]:
     """The Monday and the Sunday of the week holding `day` (the dispatch week, 一周一调度)."""
     monday = day - dt.timedelta(days=day.weekday())

@@ -10,10 +10,9 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Count, Q
 from django.db.models.functions import Substr
-from django.urls import reverse
 
 from dixian.common.access import region_range_q
-from dixian.common.due import DueItem
+from dixian.common.due import DueItem, url_for_each
 from dixian.regions.models import Region
 
 from .models import WeeklyReport
@@ -53,21 +52,24 @@ def environment_due(user: User, prefix: str, monday: dt.date, sunday: dt.date) -
         .annotate(n=Count("pk"), late=Count("pk", filter=Q(late=True)))
     ):
         filed[(row["t"], row["week"])] = (row["n"], row["late"])
+    form_url = url_for_each("environment:weekly_form")
+    shown = {week: (week_label(week), deadline_of(week).date()) for week in weeks}
     items: list[DueItem] = []
     for t in townships:
         total = villages.get(t.prefix, 0)
         if not total:
             continue
+        form = form_url(t.code)
         for week in weeks:
             n, late = filed.get((t.prefix, week), (0, 0))
-            due_on = deadline_of(week).date()
-            url = reverse("environment:weekly_form", args=[t.code]) + f"?week={week_label(week)}"
+            label, due_on = shown[week]
+            url = f"{form}?week={label}"
             if n < total:
                 items.append(
                     DueItem(
                         ledger=LEDGER,
                         kind="周报未报",
-                        title=f"{t.name}{week_label(week)}人居环境周报:{total - n}个村未报",
+                        title=f"{t.name}{label}人居环境周报:{total - n}个村未报",
                         region_code=t.code,
                         due_on=due_on,
                         url=url,
@@ -79,8 +81,7 @@ def environment_due(user: User, prefix: str, monday: dt.date, sunday: dt.date) -
                     DueItem(
                         ledger=LEDGER,
                         kind="周报迟报" if late else "周报已报",
-                        title=f"{t.name}{week_label(week)}人居环境周报已报送"
-                        + (f"({late}个村迟报)" if late else ""),
+                        title=f"{t.name}{label}人居环境周报已报送" + (f"({late}个村迟报)" if late else ""),
                         region_code=t.code,
                         due_on=due_on,
                         url=url,

@@ -137,7 +137,11 @@ class FindingTask(TimeStampedModel):
         verbose_name_plural = "整改任务"
         indexes = [
             models.Index(fields=["finding", "status"], name="task_finding_status"),
-            models.Index(fields=["region_code", "status", "deadline"], name="task_region_status_due"),
+            # done_on last: the dispatch provider's "due this week" filter is answered from the index alone
+            # (dixian/rectification/due.py, docs/benchmarks.md "Dispatch (issue 19)").
+            models.Index(
+                fields=["region_code", "status", "deadline", "done_on"], name="task_region_status_due_done"
+            ),
             models.Index(fields=["status", "deadline"], name="task_status_due"),
         ]
 

@@ -7,10 +7,9 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from django.db.models import Q
-from django.urls import reverse
 
 from dixian.common.access import region_range_q
-from dixian.common.due import DueItem
+from dixian.common.due import DueItem, url_for_each
 
 from .selectors import visits_for_user
 
@@ -30,8 +29,11 @@ def supervision_due(user: User, prefix: str, monday: dt.date, sunday: dt.date) -
         .filter(region_range_q(prefix))
         .filter(Q(planned_on__range=(monday, sunday)) | Q(planned_on__lt=monday, done_on__isnull=True))
         .select_related("region")
+        # only what an item shows (docs/benchmarks.md "Dispatch (issue 19)")
+        .only("kind", "region_code", "topic", "planned_on", "done_on", "region__name", "region__full_name")
         .order_by("planned_on", "pk")[:DUE_MAX]
     )
+    visit_url = url_for_each("supervision:visit_detail")
     items = []
     for visit in visits:
         this_week = monday <= visit.planned_on <= sunday
@@ -42,7 +44,7 @@ def supervision_due(user: User, prefix: str, monday: dt.date, sunday: dt.date) -
                 title=f"{visit.region.full_name or visit.region.name}:{visit.topic}",
                 region_code=visit.region_code,
                 due_on=visit.planned_on,
-                url=reverse("supervision:visit_detail", args=[visit.pk]),
+                url=visit_url(visit.pk),
                 done=visit.done_on is not None,
             )
         )
