@@ -64,7 +64,8 @@ def build() -> None:
     from django.db import connection
 
     from dixian.accounts.models import Role, User
-    from dixian.environment.models import WeeklyReport
+    from dixian.environment.models import WeeklyReport, WeekSum
+    from dixian.environment.sums import rebuild
     from dixian.regions.models import Region
 
     call_command("migrate", verbosity=0)
