@@ -12,11 +12,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, overload
 
 from dixian.accounts.capabilities import Capability, user_can
+from dixian.common.access import may_view_pii
 from dixian.common.due import DueItem, DueSource, due_sources, week_of
+from dixian.common.masking import text_shown
 from dixian.domain import lifecycle as lc
 from dixian.monitoring.rows import COLOUR_TEXT
 from dixian.regions.models import Region
@@ -158,6 +160,7 @@ def board_build(user: User, region: Region, day: dt.date, *, today: dt.date) -> 
     own = UnitRow("", OWN_LEVEL, Counts(), {})
     board = Board(region, start, end, today, [], [])
     prefix = region.prefix
+    pii = may_view_pii(user)
 
     def row_of(item: DueItem) -> Row:
         return _row(item, by_prefix, child_len, today)
@@ -168,7 +171,13 @@ def board_build(user: User, region: Region, day: dt.date, *, today: dt.date) -> 
     for source in sources_for(user):
         # A provider is trusted with nothing outside the unit (docs/domain.md §29): what it returns there is
         # dropped, never shown.
-        items = [i for i in source.provider(user, prefix, start, end) if i.region_code.startswith(prefix)]
+        # Titles are free text a ledger's own pages mask (a finding may quote an ID or phone number): masked
+        # here as there, so neither the page nor the workbook undoes a mask (docs/security.md §1).
+        items = [
+            replace(i, title=text_shown(i.title, pii=pii))
+            for i in source.provider(user, prefix, start, end)
+            if i.region_code.startswith(prefix)
+        ]
         items.sort(key=order)
         # Counted by (child unit, done, overdue): a few groups, however many items.
         groups = Counter(
