@@ -26,10 +26,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from dixian.accounts.capabilities import Capability, capability_required, user_can
 from dixian.common.access import code_in_scope, may_view_pii, region_range_q
+from dixian.common.access_log import log_access
 from dixian.common.filters import dropped_notices, region_picker, resolve_region
 from dixian.common.forms import add_service_errors
 from dixian.common.http import AuthenticatedHttpRequest
 from dixian.common.masking import phone_shown
+from dixian.common.models import AccessLog
 from dixian.common.paging import paginate, paginate_exact
 from dixian.common.spreadsheets import Sheet, export_workbook
 from dixian.regions.models import Region
@@ -281,6 +283,8 @@ def staff_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     pii = may_view_pii(request.user)
     rows = [(s, phone_shown(s.phone, pii=pii)) for s in page.object_list]
+    if pii and rows:  # whole phone numbers shown: logged (docs/security.md §5)
+        log_access(request, fields=["phone"], count=len(rows), scope="驻村干部名单")
     return render(request, "supervision/staff_list.html", _context(request, f, page, rows=rows))
 
 
@@ -309,7 +313,9 @@ def staff_xlsx(request: AuthenticatedHttpRequest) -> HttpResponse:
     out = io.BytesIO()
     book, formats = export_workbook(out)
     sheet = Sheet(book, "驻村干部", STAFF_HEADERS, formats)
+    written = 0
     for s in _village_places(f.qs).order_by("region_code", "start_on", "pk").iterator(chunk_size=2000):
+        written += 1
         village = s.village
         township = village.parent
         county = township.parent if township is not None else None
@@ -330,6 +336,12 @@ def staff_xlsx(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
     sheet.finish()
     book.close()
+    if (
+        written
+    ):  # the export, masked or not, is logged like every export of personal data (docs/security.md §5)
+        log_access(
+            request, action=AccessLog.Action.EXPORT, fields=["phone"], count=written, scope="驻村干部名单"
+        )
     response = HttpResponse(out.getvalue(), content_type=XLSX)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote('驻村第一书记和工作队员.xlsx')}"
     return response

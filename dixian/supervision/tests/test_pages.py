@@ -207,3 +207,18 @@ def test_the_menu_links_the_ledger_for_those_who_may_see_it(client, world, peopl
     assert reverse("supervision:visit_list") in text(client.get(reverse("registry:household_list")))
     client.force_login(people["finance"])
     assert client.get(reverse("supervision:visit_list")).status_code == 403
+
+
+def test_whole_phones_shown_or_exported_are_logged(client, world, people):
+    from dixian.common.models import AccessLog
+
+    build(world)
+    client.force_login(people["county_reviewer"])  # masked: the page logs nothing
+    client.get(reverse("supervision:staff_list"))
+    assert not AccessLog.objects.exists()
+    client.force_login(people["county_admin"])  # holds PII_VIEW: whole numbers on the page
+    client.get(reverse("supervision:staff_list"))
+    client.get(reverse("supervision:staff_xlsx"))
+    logged = list(AccessLog.objects.order_by("pk").values_list("account__username", "action", "fields"))
+    assert [(a, act) for a, act, _ in logged] == [("county_admin", "view"), ("county_admin", "export")]
+    assert all("phone" in f for *_, f in logged)
