@@ -297,7 +297,7 @@ def test_a_refresh_taking_a_mark_waits_for_the_change_that_renewed_it_to_commit(
         pytest.skip("SQLite's writers take turns: a change and a refresh never overlap")
     village = "360424100201"
     facts_mark_stale([village])
-    marked, committed = threading.Event(), threading.Event()
+    marked, committing = threading.Event(), threading.Event()
     claimed: dict[str, object] = {}
 
     def change() -> None:
@@ -305,15 +305,17 @@ def test_a_refresh_taking_a_mark_waits_for_the_change_that_renewed_it_to_commit(
             with transaction.atomic():
                 facts_mark_stale([village])
                 marked.set()
-                committed.wait(0.5)  # the refresh starts meanwhile
-            committed.set()
+                committing.wait(0.5)  # the refresh starts meanwhile
+                # Set as the last step before the commit: a refresh that waited for the commit sees it set. (Set
+                # after the commit instead, a loaded machine could run the released refresh before it.)
+                committing.set()
         finally:
             connections.close_all()
 
     def refresh() -> None:
         try:
             taken = _stale_claim([Period.current()], None, None)
-            claimed["taken"], claimed["after_commit"] = taken, committed.is_set()
+            claimed["taken"], claimed["after_commit"] = taken, committing.is_set()
         finally:
             connections.close_all()
 
