@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from abc import ABC, abstractmethod
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
@@ -19,7 +20,7 @@ EXIT_IMPORTED, EXIT_REFUSED, EXIT_UNREADABLE = 0, 1, 2
 logger = logging.getLogger("dixian.import")
 
 
-class WorkbookImportCommand(BaseCommand):
+class WorkbookImportCommand(BaseCommand, ABC):
     """A subclass sets `command` (its name, for the log) and `capability` (the right --user needs) and implements
     `run_import(options) -> exit status`, raising CommandError for a wrong call or an unreadable file."""
 
@@ -39,8 +40,9 @@ class WorkbookImportCommand(BaseCommand):
             code = EXIT_UNREADABLE
         sys.exit(code)
 
+    @abstractmethod
     def run_import(self, options: dict[str, Any]) -> int:
-        raise NotImplementedError
+        """Read, check and import the workbook of `options`; the exit status."""
 
     def actor_and_scope(self, username: str | None) -> tuple[User | None, Region]:
         """The account named by --user (which must hold `capability` and a region) and its region; without

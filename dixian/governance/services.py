@@ -42,7 +42,6 @@ if TYPE_CHECKING:
     from dixian.accounts.models import User
 
 NOT_FOUND = "该记录不存在或不在您的管辖范围内"
-FILE_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp", "pdf": "application/pdf"}
 
 
 def _need(actor: User) -> None:
@@ -101,10 +100,6 @@ def file_store(upload: UploadedFile[bytes] | None, folder: str, field: str, *, r
         if stored != path:  # the same file saved meanwhile by a second submission: keep one copy
             default_storage.delete(stored)
     return path
-
-
-def file_content_type(path: str) -> str:
-    return FILE_TYPES.get(path.rsplit(".", 1)[-1], "application/octet-stream")
 
 
 # ---- 四议两公开 --------------------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
 from django.db.models import IntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpResponse
@@ -24,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from dixian.accounts.capabilities import Capability, capability_required, user_can
 from dixian.common.access import region_range_q
+from dixian.common.attachments import attachment_response
 from dixian.common.filters import dropped_notices, region_picker, resolve_region
 from dixian.common.forms import add_service_errors
 from dixian.common.http import AuthenticatedHttpRequest
@@ -85,17 +85,7 @@ def _serve(path: str, name: str) -> FileResponse:
     """A stored attachment: never cached, never sniffed; a PDF is a download, an image shown inline."""
     if not path:
         raise Http404("没有附件")
-    try:
-        handle = default_storage.open(path, "rb")
-    except FileNotFoundError:
-        raise Http404("附件文件不存在") from None
-    content_type = services.file_content_type(path)
-    response = FileResponse(handle, content_type=content_type)
-    response["Cache-Control"] = "no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    disposition = "attachment" if content_type == "application/pdf" else "inline"
-    response["Content-Disposition"] = f'{disposition}; filename="{name}.{path.rsplit(".", 1)[-1]}"'
-    return response
+    return attachment_response(path, name=name)
 
 
 def _form_page(

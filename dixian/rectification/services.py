@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 NOT_FOUND = "该记录不存在或不在您的管辖范围内"
 # docs/domain.md §12, §25: the check dimensions of the national and provincial assessments.
 CATEGORIES = ("责任落实", "政策落实", "工作落实", "成效巩固")
-EVIDENCE_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp", "pdf": "application/pdf"}
 EVIDENCE_PER_TASK = 20
 Kind = FindingEvent.Kind
 
@@ -504,10 +503,6 @@ def finding_close(*, actor: User, finding: Finding, closed_on: dt.date | None = 
     due_refresh(finding)
     event_add(finding, Kind.CLOSED, f"联审通过,销号({finding.closed_on:%Y-%m-%d})", actor)
     return finding
-
-
-def evidence_content_type(evidence: TaskEvidence) -> str:
-    return EVIDENCE_TYPES.get(evidence.file.rsplit(".", 1)[-1], "application/octet-stream")
 
 
 # ---- 举一反三 ---------------------------------------------------------------------------------------------

@@ -17,15 +17,15 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dixian.accounts.capabilities import Capability, capability_required, user_can
 from dixian.common.access import code_in_scope, region_range_q, scope_by_region
+from dixian.common.attachments import attachment_response
 from dixian.common.filters import dropped_notices, region_picker, resolve_region
 from dixian.common.forms import add_service_errors
 from dixian.common.http import AuthenticatedHttpRequest
@@ -380,20 +380,9 @@ def evidence_file(request: AuthenticatedHttpRequest, pk: int, evidence_pk: int) 
     a PDF is a download, an image shown inline."""
     finding = finding_get_for_user(request.user, pk)
     evidence = evidence_get(finding, evidence_pk)
-    try:
-        handle = default_storage.open(evidence.file, "rb")
-    except FileNotFoundError:
-        raise Http404("佐证材料文件不存在") from None
-    content_type = services.evidence_content_type(evidence)
-    response = FileResponse(handle, content_type=content_type)
-    response["Cache-Control"] = "no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    extension = evidence.file.rsplit(".", 1)[-1]
-    disposition = "attachment" if content_type == "application/pdf" else "inline"
-    response["Content-Disposition"] = (
-        f'{disposition}; filename="finding-{finding.pk}-evidence-{evidence.pk}.{extension}"'
+    return attachment_response(
+        evidence.file, name=f"finding-{finding.pk}-evidence-{evidence.pk}", missing="佐证材料文件不存在"
     )
-    return response
 
 
 # ---- the workbook import ---------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from dixian.accounts.capabilities import Capability, user_can
 from dixian.common.access import code_in_scope
+from dixian.common.attachments import attachment_content_type
 from dixian.common.audit import change_record, diff_fields
 from dixian.common.models import ChangeLog
 from dixian.common.uploads import ATTACHMENT_MAX_BYTES, UploadRefused, attachment_clean
@@ -53,7 +54,6 @@ REASONS_SHOWN = 20
 SEPARATORS = re.compile(r"[\s,，、;；]+")
 # A mobile (11 digits from 1) or a fixed line with its area code (0xx(x)-xxxxxxx(x), the dash optional).
 PHONE = re.compile(r"^(?:1[0-9]{10}|0[0-9]{2,3}-?[0-9]{7,8})$")  # ASCII digits only (\d takes any script's)
-EVIDENCE_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp", "pdf": "application/pdf"}
 SITE_FIELDS = (
     "name",
     "kind",
@@ -487,7 +487,7 @@ def problem_resolve(
 
 
 def evidence_content_type(problem: SiteProblem) -> str:
-    return EVIDENCE_TYPES.get(problem.evidence.rsplit(".", 1)[-1], "application/octet-stream")
+    return attachment_content_type(problem.evidence)
 
 
 # ---- special funds: funds projects linked to a site ----------------------------------------------------------

@@ -15,7 +15,6 @@ from urllib.parse import quote, urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -23,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from dixian.accounts.capabilities import Capability, capability_required, user_can
 from dixian.common.access import code_in_scope, may_view_pii, region_range_q, scope_by_region
+from dixian.common.attachments import attachment_response
 from dixian.common.filters import dropped_notices, region_picker, resolve_region
 from dixian.common.forms import add_service_errors
 from dixian.common.http import AuthenticatedHttpRequest
@@ -404,20 +404,9 @@ def problem_evidence(request: AuthenticatedHttpRequest, pk: int, problem_pk: int
     problem = problem_get(site, problem_pk)
     if not problem.evidence:
         raise Http404("该问题没有佐证材料")
-    try:
-        handle = default_storage.open(problem.evidence, "rb")
-    except FileNotFoundError:
-        raise Http404("佐证材料文件不存在") from None
-    content_type = services.evidence_content_type(problem)
-    response = FileResponse(handle, content_type=content_type)
-    response["Cache-Control"] = "no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    extension = problem.evidence.rsplit(".", 1)[-1]
-    disposition = "attachment" if content_type == "application/pdf" else "inline"
-    response["Content-Disposition"] = (
-        f'{disposition}; filename="site-{site.pk}-problem-{problem.pk}.{extension}"'
+    return attachment_response(
+        problem.evidence, name=f"site-{site.pk}-problem-{problem.pk}", missing="佐证材料文件不存在"
     )
-    return response
 
 
 @capability_required(Capability.RELOCATION_EDIT)
