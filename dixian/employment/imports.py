@@ -17,20 +17,21 @@ Checks (every refusal names the row, the column and what to do):
 Then all or nothing: every record written in one transaction, in bulk (COPY on PostgreSQL), or none and the
 rows come back in an error report (错误行号 / 错误列 / 错误原因). A row equal to the stored record of that person
 and month changes nothing (counted unchanged); a different one replaces it and the change is kept in the change
-log (entity "employment"). `survey_changed(person_ids, months)` is sent once, inside the transaction.
+log (entity "employment"). `survey_changed` is sent once, inside the transaction, with the places it touched.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import logging
 import math
 import re
 import unicodedata
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -629,7 +630,7 @@ def persons_by_id(numbers: Iterable[str], prefix: str) -> dict[str, Found]:
     out: dict[str, Found] = {}
     table = connection.ops.quote_name(Person._meta.db_table)
     with connection.cursor() as cursor:
-        for condition, params in in_batches(wanted):
+        for condition, params in in_batches(wanted, "text"):
             cursor.execute(
                 f"SELECT id_number, id, name, region_code, household_id FROM {table} WHERE id_number {condition}",  # noqa: S608 - the model's table; values are parameters
                 params,
@@ -740,24 +741,33 @@ def _columns(fields: Sequence[str]) -> list[str]:
     return out
 
 
-def insert_records(rows: list[tuple[Any, ...]]) -> None:
+def insert_records(rows: Iterable[tuple[Any, ...]]) -> int:
     """New records straight into the table: COPY on PostgreSQL (as dixian/registry/bulk.py), executemany on
     SQLite. The values are checked already, dates and times adapted to the database (`connection.ops`, done
-    once per distinct value by the caller); bulk_create would spend most of the import preparing them."""
-    if not rows:
-        return
+    once per distinct value by the caller); bulk_create would spend most of the import preparing them.
+    `rows` may be a generator: PostgreSQL stores each part of the COPY while the caller builds the next rows
+    (the two run on both cores: docs/benchmarks.md "Survey workbook import"). Returns how many were inserted."""
+    it = iter(rows)
+    first = next(it, None)
+    if first is None:
+        return 0
     sqlite = connection.vendor == "sqlite"
     # Their place in the stored monthly count, added here, grouped, in the same transaction (migration 0004,
     # docs/domain.md §23 "Figures"): the insert trigger leaves rows with a batch to the import, and counts one
     # without; on SQLite the trigger is lifted while they go in (below), so every row is counted here.
-    added: Counter[CountKey] = Counter(
-        (row[_MONTH], row[_CODE], row[_WORKING], row[_TIER], row[_CHANNEL])
-        for row in rows
-        if sqlite or row[_BATCH] is not None
-    )
+    added: Counter[CountKey] = Counter()
+    inserted = 0
+
+    def counted() -> Iterator[tuple[Any, ...]]:
+        nonlocal inserted
+        for row in itertools.chain((first,), it):
+            inserted += 1
+            if sqlite or row[_BATCH] is not None:
+                added[(row[_MONTH], row[_CODE], row[_WORKING], row[_TIER], row[_CHANNEL])] += 1
+            yield row
+
     table = connection.ops.quote_name(Employment._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(c) for c in _columns(INSERT_FIELDS))
-    counts_add(added)
     with connection.cursor() as cursor:
         if not sqlite:
             # The raw psycopg cursor bypasses Django's error wrapping: a unique violation (someone recorded
@@ -766,25 +776,29 @@ def insert_records(rows: list[tuple[Any, ...]]) -> None:
                 connection.wrap_database_errors,
                 cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
             ):
-                for row in rows:
+                for row in counted():
                     copy.write_row(row)
-            return
-        # SQLite runs a row trigger for every row, even one its WHEN skips (~6 µs a row, a third of the writing
-        # time: docs/benchmarks.md "Survey workbook import"). Inside this transaction the trigger is dropped and
-        # created again from its own stored text: SQLite's schema changes are transactional and its writers take
-        # turns, so no other writer ever runs without it, and a failure rolls the drop back with the rows.
-        with transaction.atomic():
-            cursor.execute(
-                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = %s", [INSERT_TRIGGER]
-            )
-            trigger = cursor.fetchone()
-            if trigger is not None:
-                cursor.execute(f"DROP TRIGGER {INSERT_TRIGGER}")
-            sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(INSERT_FIELDS))})"  # noqa: S608 - the model's table and columns
-            for i in range(0, len(rows), BATCH):
-                cursor.executemany(sql, rows[i : i + BATCH])
-            if trigger is not None:
-                cursor.execute(trigger[0])
+        else:
+            listed = list(counted())
+            # SQLite runs a row trigger for every row, even one its WHEN skips (~6 µs a row, a third of the
+            # writing time: docs/benchmarks.md "Survey workbook import"). Inside this transaction the trigger is
+            # dropped and created again from its own stored text: SQLite's schema changes are transactional and
+            # its writers take turns, so no other writer ever runs without it, and a failure rolls the drop
+            # back with the rows.
+            with transaction.atomic():
+                cursor.execute(
+                    "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = %s", [INSERT_TRIGGER]
+                )
+                trigger = cursor.fetchone()
+                if trigger is not None:
+                    cursor.execute(f"DROP TRIGGER {INSERT_TRIGGER}")
+                sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(INSERT_FIELDS))})"  # noqa: S608 - the model's table and columns
+                for i in range(0, len(listed), BATCH):
+                    cursor.executemany(sql, listed[i : i + BATCH])
+                if trigger is not None:
+                    cursor.execute(trigger[0])
+    counts_add(added)
+    return inserted
 
 
 def update_records(rows: list[tuple[Any, ...]]) -> None:
@@ -800,13 +814,17 @@ def update_records(rows: list[tuple[Any, ...]]) -> None:
             cursor.executemany(sql, rows[i : i + BATCH])
 
 
-def stored_records(
-    months: dict[dt.date, list[int]],
-) -> dict[tuple[int, dt.date], tuple[int, tuple[Any, ...]]]:
-    """(person, month) → (record pk, its SURVEY_FIELDS values) of the stored records of these persons and
-    months: one query per month and BATCH persons, on the (person, month) unique index; raw SQL, because
-    building a 10,000-value IN list through the ORM costs more than running it."""
-    out: dict[tuple[int, dt.date], tuple[int, tuple[Any, ...]]] = {}
+class Stored(NamedTuple):
+    pk: int
+    region_code: str  # where the record was made (a correction keeps it)
+    survey: tuple[Any, ...]  # its SURVEY_FIELDS values
+
+
+def stored_records(months: dict[dt.date, list[int]]) -> dict[tuple[int, dt.date], Stored]:
+    """(person, month) → the stored record of these persons and months: one query per month (per BATCH persons
+    on SQLite, `batched.in_batches`), on the (person, month) unique index; raw SQL, because building a
+    10,000-value IN list through the ORM costs more than running it."""
+    out: dict[tuple[int, dt.date], Stored] = {}
     table = connection.ops.quote_name(Employment._meta.db_table)
     # Locked until the import commits, so a concurrent correction is not overwritten unseen (PostgreSQL; SQLite's
     # writers take turns).
@@ -817,12 +835,13 @@ def stored_records(
         with connection.cursor() as cursor:
             for condition, params in in_batches(persons):
                 cursor.execute(
-                    f"SELECT id, person_id, {columns} FROM {table} WHERE month = %s AND person_id {condition}{lock}",  # noqa: S608 - the model's table and columns; values are parameters
+                    f"SELECT id, person_id, region_code, {columns} FROM {table} WHERE month = %s AND person_id {condition}{lock}",  # noqa: S608 - the model's table and columns; values are parameters
                     [day, *params],
                 )
                 for (
                     pk,
                     person,
+                    code,
                     working,
                     tier,
                     employer,
@@ -845,7 +864,7 @@ def stored_records(
                         None if willing is None else bool(willing),
                         note,
                     )
-                    out[(person, month)] = (pk, stored)
+                    out[(person, month)] = Stored(pk, code, stored)
     return out
 
 
@@ -1060,8 +1079,8 @@ def _check_and_write(
         status=SurveyImport.Status.DONE,
         rows_total=len(numbers),
     )
+    # The records' recorder is the batch's uploader (Employment.recorder): recorded_by stays empty.
     actor_id, batch_id = batch.uploaded_by_id, batch.pk
-    new: list[tuple[Any, ...]] = []
     changed: list[tuple[Any, ...]] = []
     logs: list[ChangeLog] = []
     actor_name = (
@@ -1069,37 +1088,48 @@ def _check_and_write(
     )
     touched: set[int] = set()
     touched_months: set[dt.date] = set()
+    # Where the touched persons live and where their records were made: given to the receivers of
+    # `survey_changed`, which would otherwise look both up again (signals.py).
+    person_places: set[str] = set()
+    record_places: set[str] = set()
     # Empty cells as the model stores them ("" for text, 0 months, None for willingness), column by column.
     v = parsed.values
-    blank_text = [[x or "" for x in v[f]] for f in ("place_tier", "employer", "channel")]
-    surveys = list(
-        zip(
-            v["working"],
-            *blank_text,
-            [x or 0 for x in v["months_worked"]],
-            [x or "" for x in v["wage_band"]],
-            [x or "" for x in v["not_working_reason"]],
-            v["willing"],
-            [x or "" for x in v["note"]],
-            strict=True,
-        )
+    surveys = zip(
+        v["working"],
+        *([x or "" for x in v[f]] for f in ("place_tier", "employer", "channel")),
+        [x or 0 for x in v["months_worked"]],
+        [x or "" for x in v["wage_band"]],
+        [x or "" for x in v["not_working_reason"]],
+        v["willing"],
+        [x or "" for x in v["note"]],
+        strict=True,
     )
-    # What does not apply to the answer is dropped, as the village form drops it (validation.normalised,
-    # docs/domain.md §23): a worker keeps no reason or willingness, a non-worker no place, employer, channel or wage.
-    surveys = [
-        (w, "", "", "", mw, "", r, wl, note) if w is False else (w, t, emp, ch, mw, wage, "", None, note)
-        for w, t, emp, ch, mw, wage, r, wl, note in surveys
-    ]
     source = Employment.Source.WORKBOOK
-    for k, person in enumerate(person_of):
-        assert person is not None  # every row passed the checks
-        m = months[k]
-        assert m is not None
-        survey = surveys[k]
-        old = stored.get((person.pk, m))
-        if old is None:
-            new.append(
-                (
+
+    def records() -> Iterator[tuple[Any, ...]]:
+        """The new records' rows, each as soon as it is built (insert_records streams them to the COPY);
+        replaced ones are kept in `changed` and `logs`, unchanged ones counted."""
+        for k, (person, (w, t, emp, ch, mw, wage, r, wl, note)) in enumerate(
+            zip(person_of, surveys, strict=True)
+        ):
+            assert person is not None  # every row passed the checks
+            m = months[k]
+            assert m is not None
+            # What does not apply to the answer is dropped, as the village form drops it (validation.normalised,
+            # docs/domain.md §23): a worker keeps no reason or willingness, a non-worker no place, employer,
+            # channel or wage.
+            survey = (
+                (w, "", "", "", mw, "", r, wl, note)
+                if w is False
+                else (w, t, emp, ch, mw, wage, "", None, note)
+            )
+            old = stored.get((person.pk, m))
+            if old is None:
+                record_places.add(person.region_code)
+                touched.add(person.pk)
+                touched_months.add(m)
+                person_places.add(person.region_code)
+                yield (
                     person.pk,
                     person.household_id,
                     person.region_code,
@@ -1107,18 +1137,18 @@ def _check_and_write(
                     *survey,
                     source,
                     batch_id,
-                    actor_id,
+                    None,
                     now_db,
                 )
-            )
-        elif old[1] == survey:
-            outcome.unchanged += 1
-            continue
-        else:
-            changed.append((*survey, source, batch_id, actor_id, now_db, old[0]))
+                continue
+            if old.survey == survey:
+                outcome.unchanged += 1
+                continue
+            changed.append((*survey, source, batch_id, None, now_db, old.pk))
+            record_places.add(old.region_code)
             diff = {
                 f: [before, after]
-                for f, before, after in zip(SURVEY_FIELDS, old[1], survey, strict=True)
+                for f, before, after in zip(SURVEY_FIELDS, old.survey, survey, strict=True)
                 if before != after
             }
             logs.append(
@@ -1129,19 +1159,21 @@ def _check_and_write(
                     source=ChangeLog.Source.IMPORT,
                     reference=f"survey_import:{batch.pk}",
                     entity="employment",
-                    entity_id=old[0],
+                    entity_id=old.pk,
                     household_id=person.household_id,
                     action=ChangeLog.Action.UPDATE,
                     summary=f"{CORRECTION}:{e.month_label(m)}(表格导入,第 {numbers[k]} 行)",
                     changes=diff,
                 )
             )
-        touched.add(person.pk)
-        touched_months.add(m)
-    insert_records(new)
+            touched.add(person.pk)
+            touched_months.add(m)
+            person_places.add(person.region_code)
+
+    outcome.created = insert_records(records())
     update_records(changed)
     ChangeLog.objects.bulk_create(logs, batch_size=BATCH)
-    outcome.created, outcome.replaced = len(new), len(changed)
+    outcome.replaced = len(changed)
     parts = [f"新增 {outcome.created} 条", f"更正 {outcome.replaced} 条"]
     if outcome.unchanged:
         parts.append(f"{outcome.unchanged} 条与已有记录相同,未重复登记")
@@ -1151,7 +1183,13 @@ def _check_and_write(
     batch.save(update_fields=["message", "created", "replaced", "unchanged"])
     if touched:
         # Once, inside the transaction (dixian/employment/signals.py): the key groups follow the records.
-        survey_changed.send(sender=Employment, person_ids=sorted(touched), months=sorted(touched_months))
+        survey_changed.send(
+            sender=Employment,
+            person_ids=sorted(touched),
+            months=sorted(touched_months),
+            person_places=person_places,
+            record_places=record_places,
+        )
     logger.info("survey import %s: %s", batch.pk, batch.message)
     return batch
 

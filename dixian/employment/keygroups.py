@@ -462,21 +462,26 @@ INLINE_LIMIT = 2_000
 
 
 def on_survey_changed(
-    sender: object, person_ids: Iterable[int], months: Iterable[dt.date] = (), **_: object
+    sender: object,
+    person_ids: Iterable[int],
+    months: Iterable[dt.date] = (),
+    person_places: Iterable[str] | None = None,
+    **_: object,
 ) -> None:
     """Receiver of `employment.signals.survey_changed` (docs/domain.md §23): in the write's transaction, or, for
     a write of more than INLINE_LIMIT workers, a refresh of the smallest region holding them all, queued once
-    the write commits (and not queued twice while one waits)."""
+    the write commits (and not queued twice while one waits). `person_places`: where the persons live, when the
+    writer knows it (signals.py)."""
     ids = sorted(set(person_ids))
     if len(ids) <= INLINE_LIMIT:
         keygroups_refresh(ids, months)
         return
-    lowest: list[str] = []
+    lowest: list[str] = [code for code in person_places or () if code]
     table = connection.ops.quote_name(Person._meta.db_table)
     with connection.cursor() as cursor:
         # In SQL: the ORM spent more building a workbook's 100,000 ids into IN lists than the database spent
         # answering them.
-        for condition, params in in_batches(ids):
+        for condition, params in in_batches(ids) if person_places is None else ():
             cursor.execute(
                 f"SELECT min(region_code), max(region_code) FROM {table} WHERE id {condition}",  # noqa: S608 - the model's table; values are parameters
                 params,

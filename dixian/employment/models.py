@@ -179,6 +179,9 @@ class Employment(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # The account that typed the record (the village form). A workbook's records leave it empty: their batch
+    # names the account that uploaded the book (`recorder`), once instead of on each of 100,000 rows, each of
+    # which PostgreSQL would check against the account table (docs/benchmarks.md "Survey workbook import").
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="录入人", null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -199,6 +202,13 @@ class Employment(models.Model):
 
     def __str__(self) -> str:
         return f"{e.month_label(self.month)} {'务工' if self.working else '未务工'}"
+
+    @property
+    def recorder(self) -> Any:
+        """录入人: the form's account, or the account that uploaded the record's workbook (None for the system)."""
+        if self.recorded_by_id is not None:
+            return self.recorded_by
+        return self.batch.uploaded_by if self.batch_id is not None and self.batch is not None else None
 
 
 class EmploymentCount(models.Model):

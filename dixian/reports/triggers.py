@@ -252,18 +252,25 @@ def on_project_part(*, instance: Any, raw: bool = False, **_: object) -> None:
 # --- the employment survey ---------------------------------------------------------------------------------
 
 
-def on_survey_changed(*, person_ids: Iterable[int], months: Iterable[dt.date], **_: object) -> None:
+def on_survey_changed(
+    *,
+    person_ids: Iterable[int],
+    months: Iterable[dt.date],
+    record_places: Iterable[str] | None = None,
+    **_: object,
+) -> None:
     """employment's signal (employment/signals.py), sent inside the write's transaction: the villages where
-    the records of these persons and months were made, for each month, the month after (its fall from the
-    previous month, the falling townships) and the same month of every later year (a base year's or a
-    previous year's month is compared with them), up to now (reports/producers_employment.py)."""
-    from dixian.employment.selectors import record_places
+    the records of these persons and months were made (`record_places` when the writer knows them), for each
+    month, the month after (its fall from the previous month, the falling townships) and the same month of
+    every later year (a base year's or a previous year's month is compared with them), up to now
+    (reports/producers_employment.py)."""
+    from dixian.employment import selectors
 
     months = sorted(set(months))
     person_ids = list(person_ids)
     if not months or not person_ids:
         return
-    codes = record_places(person_ids, months)
+    codes = set(record_places) if record_places is not None else selectors.record_places(person_ids, months)
     if not codes:
         return
     today = timezone.localdate()

@@ -158,6 +158,11 @@ def test_a_book_imports_and_sends_survey_changed_once(tmp_path, people, four):
     assert records[four[3].pk].willing is False
     assert len(heard) == 1
     assert heard[0]["person_ids"] == sorted(p.pk for p in four) and heard[0]["months"] == [OCT]
+    # The places, so that the receivers need not look them up (signals.py).
+    villages = {p.region_code for p in four}
+    assert heard[0]["person_places"] == villages and heard[0]["record_places"] == villages
+    # The recorder of a workbook's records is the account that uploaded it, named once on the batch.
+    assert first.recorded_by_id is None and first.recorder == people["township_reviewer"]
 
 
 def test_an_identical_book_changes_nothing_and_a_changed_value_is_a_correction(tmp_path, people, four):
@@ -490,7 +495,20 @@ def test_a_correction_by_workbook_after_a_move_keeps_the_village_and_household_o
     first = Employment.objects.get(person=p)
     p.household, p.region_code = world.neighbour, world.neighbour.region_code
     p.save()
-    batch = run(tmp_path, [working(p, channel="帮扶车间")], user)
+    heard: list[dict[str, Any]] = []
+
+    def listen(**kwargs: Any) -> None:
+        heard.append(kwargs)
+
+    survey_changed.connect(listen, dispatch_uid="test_listen_move")
+    try:
+        batch = run(tmp_path, [working(p, channel="帮扶车间")], user)
+    finally:
+        survey_changed.disconnect(dispatch_uid="test_listen_move")
     assert batch.replaced == 1, batch.errors
+    # The replaced record was made in the old village (the dashboards' mark); the person lives in the new one
+    # (the key groups' region).
+    assert heard[0]["record_places"] == {first.region_code}
+    assert heard[0]["person_places"] == {world.neighbour.region_code}
     r = Employment.objects.get(pk=first.pk)
     assert (r.channel, r.region_code, r.household_id) == ("workshop", first.region_code, first.household_id)

@@ -214,6 +214,18 @@ def test_a_large_survey_write_queues_one_refresh_of_its_region_after_commit(
     assert q.region_code.startswith(jobs[0].params["region"])
 
 
+def test_a_large_write_that_names_the_persons_places_queues_their_region(
+    world, monkeypatch, django_capture_on_commit_callbacks
+):
+    # The workbook import knows where its persons live (signals.py): the refresh's region comes from them.
+    monkeypatch.setattr(kg, "INLINE_LIMIT", 1)
+    p, q = head(world.home), head(world.neighbour)
+    with django_capture_on_commit_callbacks(execute=True):
+        survey_changed.send(sender=None, person_ids=[p.pk, q.pk], months=[JAN], person_places={p.region_code})
+    (job,) = Job.objects.filter(kind=KEYGROUPS_JOB, status=Job.Status.QUEUED)
+    assert job.params["region"] == p.region_code  # the one village named, not the township of both
+
+
 def test_common_prefix_is_a_whole_level():
     assert kg._common_prefix("360423101201", "360423101201") == "360423101201"
     assert kg._common_prefix("360423101201", "360423101202") == "360423101"

@@ -173,6 +173,16 @@ def test_a_survey_change_marks_its_villages_and_the_months_it_moves(today, world
     survey_changed.send(sender=None, person_ids=[fw.workers["chengxi"][0].pk], months=[dt.date(2025, 10, 1)])
     after = set(StaleVillage.objects.values_list("region_code", "period"))
     assert after - before == {(world.far_village.code, "2025-10"), (world.far_village.code, "2025-11")}
+    # A writer that names the records' places (the workbook import) is taken at its word: no look-up.
+    survey_changed.send(
+        sender=None,
+        person_ids=[fw.workers["bailing"][0].pk],
+        months=[dt.date(2024, 10, 1)],
+        record_places={world.home.region_code},
+    )
+    marked = set(StaleVillage.objects.values_list("region_code", "period")) - after
+    assert (world.home.region_code, "2024-10") in marked and (world.home.region_code, "2025-10") in marked
+    assert {code for code, _ in marked} == {world.home.region_code}
 
 
 COUNTS = st.none() | st.integers(0, 2_000_000).map(Decimal)
