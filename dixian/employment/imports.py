@@ -440,11 +440,20 @@ def row_rules(month: dt.date | None, values: dict[str, Any], *, today: dt.date) 
     return problems
 
 
+# Where an error stands among a row's errors in the report (the order the checks were once run in, one pass
+# after the other): the cells, column by column, then the required cells and the rules, then the database.
+ORDER_ID = 0
+ORDER_RULES = 20
+ORDER_PERSON = 30
+ORDER_ROLL = 40
+
+
 @dataclass
 class RowError:
     row: int  # as Excel shows it
     column: str  # the header as written ("" for the whole row)
     reason: str
+    order: int = ORDER_RULES  # among the row's errors (ORDER_*)
 
     def as_dict(self) -> dict[str, Any]:
         return {"row": self.row, "column": self.column, "reason": self.reason}
@@ -452,14 +461,31 @@ class RowError:
 
 @dataclass
 class Parsed:
-    """The book's data rows, column by column (None where a cell is empty or did not parse)."""
+    """The book's data rows, column by column (None where a cell is empty or did not parse).
 
+    Parsed in two steps: `parse_rows` reads the keys (ID number, name, month, places: what the database checks
+    need), and `parse_survey` the answers and their rules for a span of rows, so that the import can parse the
+    answers of the next rows while PostgreSQL stores the previous ones (`_check_and_write`)."""
+
+    book: Book
+    today: dt.date
+    rows: list[list[Any]]  # the data rows as read, padded to the mapped width
     numbers: list[int]  # Excel row numbers
     index: list[int]  # each data row's index in `Book.rows`
     values: dict[str, list[Any]]
     months: list[dt.date | None]
-    failed: list[bool]  # a cell of the row did not parse or a rule refused it
     errors: list[RowError] = field(default_factory=list)
+    bad_cells: set[tuple[int, str]] = field(default_factory=set)
+    parsed_until: int = 0  # the answers are parsed for rows [0, parsed_until)
+
+    def refuse(self, k: int, name: str, reason: str, order: int = ORDER_RULES) -> None:
+        self.errors.append(
+            RowError(self.numbers[k], self.book.header_of(name) if name else "", reason, order)
+        )
+        self.bad_cells.add((k, name))
+
+    def sorted_errors(self) -> list[RowError]:
+        return sorted(self.errors, key=lambda err: (err.row, err.order))
 
 
 _FAILED = object()
@@ -522,9 +548,20 @@ def _blank(cell: Any) -> bool:
     return cell is None or cell == "" or (type(cell) is str and not cell.strip())
 
 
+# The cells the database checks need, parsed first for the whole book; the answers follow span by span.
+KEY_FIELDS: tuple[str, ...] = ("name", "month", "county", "township", "village")
+ANSWER_FIELDS: tuple[str, ...] = tuple(name for name in PARSERS if name not in KEY_FIELDS)
+SPAN = 10_000  # rows of answers parsed at a time (`parse_survey`)
+
+
+def _order(name: str) -> int:
+    """A cell's place among a row's errors: the columns in the order of PARSERS, after the ID number."""
+    return 1 + list(PARSERS).index(name)
+
+
 def parse_rows(book: Book, *, month: dt.date | None, today: dt.date) -> Parsed:
-    """Every data row of the book parsed and held to the rules of §23 (no database). `month`: the month given
-    for the whole book (a filled 摸排月份 cell wins)."""
+    """The data rows of the book with their keys parsed (ID number, name, month, places; no database). `month`:
+    the month given for the whole book (a filled 摸排月份 cell wins). The answers are parsed by `parse_survey`."""
     width = max(book.columns.values()) + 1
     mapped = list(book.columns.values())
     numbers: list[int] = []
@@ -545,32 +582,53 @@ def parse_rows(book: Book, *, month: dt.date | None, today: dt.date) -> Parsed:
         numbers.append(i + 1)
         index.append(i)
     n = len(rows)
-    errors: list[RowError] = []
-    failed = [False] * n
-    bad_cells: set[tuple[int, str]] = set()
-    values: dict[str, list[Any]] = {}
-
-    def refuse(k: int, name: str, reason: str) -> None:
-        errors.append(RowError(numbers[k], book.header_of(name) if name else "", reason))
-        failed[k] = True
-        bad_cells.add((k, name))
-
+    parsed = Parsed(book, today, rows, numbers, index, {}, [])
+    values = parsed.values
     j = book.columns["id_number"]
     ids, bad = parse_ids([r[j] for r in rows], today=today)
     for k, reason in bad.items():
-        refuse(k, "id_number", reason)
+        parsed.refuse(k, "id_number", reason, ORDER_ID)
     values["id_number"] = ids
-    for name, parser in PARSERS.items():
+    for name in KEY_FIELDS:
         column_index = book.columns.get(name)
         if column_index is None:
             values[name] = [None] * n
             continue
-        column, bad = _parse_column([r[column_index] for r in rows], parser)
+        column, bad = _parse_column([r[column_index] for r in rows], PARSERS[name])
         for k, reason in bad.items():
-            refuse(k, name, reason)
+            parsed.refuse(k, name, reason, _order(name))
         values[name] = column
-    months: list[dt.date | None] = []
-    names, month_column, working = values["name"], values["month"], values["working"]
+    for name in ANSWER_FIELDS:
+        values[name] = [None] * n
+    names, month_column, bad_cells = values["name"], values["month"], parsed.bad_cells
+    months = parsed.months
+    for k in range(n):
+        if names[k] is None and (k, "name") not in bad_cells:
+            parsed.refuse(k, "name", "姓名为必填项,请填写")
+        m = month_column[k] or month
+        if m is None and (k, "month") not in bad_cells:
+            parsed.refuse(
+                k,
+                "month" if "month" in book.columns else "",
+                "请填写摸排月份(如 2026-10),或在导入时选择整本表的月份",
+            )
+        months.append(m)
+    return parsed
+
+
+def parse_survey(parsed: Parsed, start: int, stop: int) -> None:
+    """Parse the answers of rows [start, stop) and hold them to the rules of §23 (no database)."""
+    book, values, bad_cells = parsed.book, parsed.values, parsed.bad_cells
+    rows = parsed.rows[start:stop]
+    for name in ANSWER_FIELDS:
+        column_index = book.columns.get(name)
+        if column_index is None:
+            continue
+        column, bad = _parse_column([r[column_index] for r in rows], PARSERS[name])
+        for k, reason in bad.items():
+            parsed.refuse(start + k, name, reason, _order(name))
+        values[name][start:stop] = column
+    months, working = parsed.months, values["working"]
     tiers, channels, reasons, willing = (
         values["place_tier"],
         values["channel"],
@@ -578,21 +636,13 @@ def parse_rows(book: Book, *, month: dt.date | None, today: dt.date) -> Parsed:
         values["willing"],
     )
     worked = values["months_worked"]
+    today = parsed.today
     current = dt.date(today.year, today.month, 1)
-    for k in range(n):
-        if names[k] is None and (k, "name") not in bad_cells:
-            refuse(k, "name", "姓名为必填项,请填写")
-        m = month_column[k] or month
-        if m is None and (k, "month") not in bad_cells:
-            refuse(
-                k,
-                "month" if "month" in book.columns else "",
-                "请填写摸排月份(如 2026-10),或在导入时选择整本表的月份",
-            )
-        months.append(m)
+    for k in range(start, stop):
+        m = months[k]
         w = working[k]
         if w is None and (k, "working") not in bad_cells:
-            refuse(k, "working", "是否务工为必填项,请填写“是”或“否”")
+            parsed.refuse(k, "working", "是否务工为必填项,请填写“是”或“否”")
         # The rules in full only for a row that may break one (most rows pass this test).
         if (
             m is not None
@@ -607,8 +657,16 @@ def parse_rows(book: Book, *, month: dt.date | None, today: dt.date) -> Parsed:
         row = {name: values[name][k] for name in SURVEY_FIELDS}
         for name, reason in row_rules(m, row, today=today):
             if (k, name) not in bad_cells:  # a cell that did not parse has said what is wrong already
-                refuse(k, name, reason)
-    return Parsed(numbers, index, values, months, failed, errors)
+                parsed.refuse(k, name, reason)
+    parsed.parsed_until = max(parsed.parsed_until, stop)
+
+
+def parse_all(parsed: Parsed) -> Parsed:
+    """The answers of every row not parsed yet (the report must list every error of the book)."""
+    n = len(parsed.numbers)
+    for start in range(parsed.parsed_until, n, SPAN):
+        parse_survey(parsed, start, min(n, start + SPAN))
+    return parsed
 
 
 # ---- the database checks -----------------------------------------------------------------------------------
@@ -988,16 +1046,14 @@ def _check_and_write(
     checksum: str,
     today: dt.date,
 ) -> SurveyImport:
-    errors = parsed.errors
-    numbers, failed, months = parsed.numbers, parsed.failed, parsed.months
+    numbers, months = parsed.numbers, parsed.months
     ids = parsed.values["id_number"]
     names = parsed.values["name"]
     prefix = scope.prefix
     found = persons_by_id((n for n in ids if n), prefix)
 
-    def refuse(k: int, field_name: str, reason: str) -> None:
-        errors.append(RowError(numbers[k], book.header_of(field_name) if field_name else "", reason))
-        failed[k] = True
+    def refuse(k: int, field_name: str, reason: str, order: int = ORDER_PERSON) -> None:
+        parsed.refuse(k, field_name, reason, order)
 
     where = scope.name
     person_of: list[Found | None] = [None] * len(numbers)
@@ -1061,8 +1117,10 @@ def _check_and_write(
                 "",
                 f"该人员不在{e.month_label(m)}的劳动力名册上(须为脱贫户或监测户成员,有劳动能力、在劳动年龄内、"
                 "不在校,且部门未报死亡或迁出),不能录入就业摸排",
+                ORDER_ROLL,
             )
-    if errors:
+    if parsed.errors:
+        parse_all(parsed)  # the report lists every error of the book
         raise _Refused
     # Write: the book's records against the stored ones.
     stored = stored_records(by_month)
@@ -1092,25 +1150,36 @@ def _check_and_write(
     # `survey_changed`, which would otherwise look both up again (signals.py).
     person_places: set[str] = set()
     record_places: set[str] = set()
-    # Empty cells as the model stores them ("" for text, 0 months, None for willingness), column by column.
     v = parsed.values
-    surveys = zip(
-        v["working"],
-        *([x or "" for x in v[f]] for f in ("place_tier", "employer", "channel")),
-        [x or 0 for x in v["months_worked"]],
-        [x or "" for x in v["wage_band"]],
-        [x or "" for x in v["not_working_reason"]],
-        v["willing"],
-        [x or "" for x in v["note"]],
-        strict=True,
-    )
     source = Employment.Source.WORKBOOK
+    n = len(numbers)
 
     def records() -> Iterator[tuple[Any, ...]]:
-        """The new records' rows, each as soon as it is built (insert_records streams them to the COPY);
-        replaced ones are kept in `changed` and `logs`, unchanged ones counted."""
+        """The new records' rows, span by span: the answers of a span parsed and checked, then its rows built
+        and handed on as soon as each is ready (insert_records streams them to PostgreSQL's COPY, which stores
+        them while the next span is parsed). Replaced ones are kept in `changed` and `logs`, unchanged ones
+        counted. After a refused cell or rule no row is handed on; the rest is still parsed, for the report."""
+        for start in range(0, n, SPAN):
+            stop = min(n, start + SPAN)
+            parse_survey(parsed, start, stop)
+            if parsed.errors:
+                continue
+            yield from span(start, stop)
+
+    def span(start: int, stop: int) -> Iterator[tuple[Any, ...]]:
+        # Empty cells as the model stores them ("" for text, 0 months, None for willingness), column by column.
+        surveys = zip(
+            v["working"][start:stop],
+            *([x or "" for x in v[f][start:stop]] for f in ("place_tier", "employer", "channel")),
+            [x or 0 for x in v["months_worked"][start:stop]],
+            [x or "" for x in v["wage_band"][start:stop]],
+            [x or "" for x in v["not_working_reason"][start:stop]],
+            v["willing"][start:stop],
+            [x or "" for x in v["note"][start:stop]],
+            strict=True,
+        )
         for k, (person, (w, t, emp, ch, mw, wage, r, wl, note)) in enumerate(
-            zip(person_of, surveys, strict=True)
+            zip(person_of[start:stop], surveys, strict=True), start
         ):
             assert person is not None  # every row passed the checks
             m = months[k]
@@ -1171,6 +1240,8 @@ def _check_and_write(
             person_places.add(person.region_code)
 
     outcome.created = insert_records(records())
+    if parsed.errors:
+        raise _Refused  # rolls back what was written
     update_records(changed)
     ChangeLog.objects.bulk_create(logs, batch_size=BATCH)
     outcome.replaced = len(changed)
@@ -1197,7 +1268,7 @@ def _check_and_write(
 def _refuse(
     book: Book, parsed: Parsed, *, scope: Region, actor: User | None, name: str, checksum: str
 ) -> SurveyImport:
-    errors = sorted(parsed.errors, key=lambda err: err.row)
+    errors = parsed.sorted_errors()
     out = imports_dir() / f"{uuid.uuid4().hex}-错误报告.xlsx"
     write_report(book, errors[:REPORT_MAX_ERRORS], out)
     rows_in_error = len({err.row for err in errors})

@@ -18,8 +18,10 @@ from dixian.employment.imports import (
     WAGE_BOUNDS,
     WAGE_MAX,
     locate,
+    parse_all,
     parse_ids,
     parse_rows,
+    parse_survey,
     parse_wage,
     parse_working,
     row_rules,
@@ -118,15 +120,14 @@ def test_a_complete_row_breaks_no_rule_and_each_missing_field_breaks_one(
 def test_parse_rows_never_fails_and_every_row_it_passes_obeys_the_rules(rows):
     book = locate([HEADERS, *rows], "摸排表")
     assert book is not None
-    parsed = parse_rows(book, month=dt.date(2026, 10, 1), today=TODAY)
-    assert len(parsed.numbers) == len(parsed.months) == len(parsed.failed)
+    parsed = parse_all(parse_rows(book, month=dt.date(2026, 10, 1), today=TODAY))
+    assert len(parsed.numbers) == len(parsed.months)
     rows_in_error = {err.row for err in parsed.errors}
     assert rows_in_error <= set(parsed.numbers)
     assert all(err.reason for err in parsed.errors)
     v = parsed.values
     for k, number in enumerate(parsed.numbers):
-        assert parsed.failed[k] == (number in rows_in_error)
-        if parsed.failed[k]:
+        if number in rows_in_error:
             continue
         m = parsed.months[k]
         assert m is not None and m <= CURRENT
@@ -136,6 +137,30 @@ def test_parse_rows_never_fails_and_every_row_it_passes_obeys_the_rules(rows):
         else:
             assert v["working"][k] is False and v["not_working_reason"][k] and v["willing"][k] is not None
         assert (v["months_worked"][k] or 0) <= m.month
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.lists(cells, min_size=len(HEADERS), max_size=len(HEADERS)), min_size=1, max_size=12),
+    st.lists(st.integers(min_value=1, max_value=5), min_size=1, max_size=12),
+)
+def test_answers_parsed_span_by_span_are_the_answers_parsed_at_once(rows, spans):
+    """The import parses the answers span by span while the previous rows are stored (`parse_survey`): the
+    values, the errors and their order in the report are those of one pass over the whole book."""
+    book = locate([HEADERS, *rows], "摸排表")
+    assert book is not None
+    whole = parse_rows(book, month=dt.date(2026, 10, 1), today=TODAY)
+    parse_survey(whole, 0, len(whole.numbers))
+    cut = parse_rows(book, month=dt.date(2026, 10, 1), today=TODAY)
+    start = 0
+    for size in spans:
+        if start >= len(cut.numbers):
+            break
+        parse_survey(cut, start, min(len(cut.numbers), start + size))
+        start += size
+    parse_all(cut)  # whatever the spans left
+    assert cut.values == whole.values
+    assert cut.sorted_errors() == whole.sorted_errors()
 
 
 @given(

@@ -276,6 +276,24 @@ def test_the_field_rules_of_the_survey(tmp_path, people, four):
     assert any("本年务工月数(4)超过了2026年到3月已过的月数(3)" in reason for _, _, reason in errs)
 
 
+def test_an_answer_refused_after_earlier_rows_were_written_rolls_them_back(
+    tmp_path, people, four, monkeypatch
+):
+    """The answers are parsed span by span while the rows before are stored: a refusal in a later span still
+    writes nothing, and the report lists the errors of every span, in row order."""
+    from dixian.employment import imports
+
+    monkeypatch.setattr(imports, "SPAN", 1)
+    rows = [working(four[0]), idle(four[1]), working(four[2], tier=""), idle(four[3], reason="")]
+    batch = run(tmp_path, rows, people["township_reviewer"])
+    assert batch.status == SurveyImport.Status.REFUSED
+    assert not Employment.objects.exists()
+    assert [(row, col) for row, col, _ in errors_of(batch)] == [(4, "务工地域"), (5, "未就业原因")]
+    # The same book right: every span written.
+    rows[2], rows[3] = working(four[2]), idle(four[3])
+    assert run(tmp_path, rows, people["township_reviewer"]).created == 4
+
+
 def test_bad_cells_say_what_to_write(tmp_path, people, four):
     rows = [
         working(four[0], tier="火星", wage="很多"),
