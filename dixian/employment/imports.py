@@ -11,8 +11,11 @@ Checks (every refusal names the row, the column and what to do):
   `dixian.domain.employment` (label, code or a known variant; a wage as a number is put in its band);
 - the rules of §23: working ⇒ place tier and channel; not working ⇒ reason and willingness; months worked ≤
   months elapsed in the year; no month after the current one; one row per person and month in the book;
-- the database, set-based: the person exists inside the importer's subtree (one query per 10,000 ID numbers),
+- the database, set-based: the person exists inside the importer's subtree (one query, `batched.in_batches`),
   the name matches, and the person is on the labour roll of that month (`roll.py`: one query per month).
+
+The keys (ID number, name, month, places) are parsed for the whole book before the database checks; the answers
+span by span while the rows before them are written (PostgreSQL stores one span while the next is parsed).
 
 Then all or nothing: every record written in one transaction, in bulk (COPY on PostgreSQL), or none and the
 rows come back in an error report (错误行号 / 错误列 / 错误原因). A row equal to the stored record of that person
@@ -64,7 +67,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("dixian.import")
 
 HEADER_SCAN_ROWS = 10
-BATCH = 10_000  # ID numbers per IN list (SQLite takes 32,766 parameters), rows per INSERT batch
+BATCH = 10_000  # rows per INSERT batch on SQLite, persons under which the roll is asked for them alone
 ERROR_SAMPLE = 50  # errors kept on the SurveyImport row and shown on the page
 REPORT_MAX_ERRORS = 100_000
 REPORT_FULL_ROWS = 20_000  # up to this many rows the report repeats the whole book; above, the rows in error
