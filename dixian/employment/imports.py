@@ -11,7 +11,8 @@ Checks (every refusal names the row, the column and what to do):
   `dixian.domain.employment` (label, code or a known variant; a wage as a number is put in its band);
 - the rules of §23: working ⇒ place tier and channel; not working ⇒ reason and willingness; months worked ≤
   months elapsed in the year; no month after the current one; one row per person and month in the book;
-- the database, set-based: the person exists inside the importer's subtree (one query, `batched.in_batches`),
+- the database, set-based: the person exists inside the importer's subtree (`batched.in_batches`: one query on
+  PostgreSQL, one per 10,000 ID numbers on SQLite),
   the name matches, and the person is on the labour roll of that month (`roll.py`: one query per month).
 
 The keys (ID number, name, month, places) are parsed for the whole book before the database checks; the answers
@@ -560,6 +561,9 @@ SPAN = 10_000  # rows of answers parsed at a time (`parse_survey`)
 def _order(name: str) -> int:
     """A cell's place among a row's errors: the columns in the order of PARSERS, after the ID number."""
     return 1 + list(PARSERS).index(name)
+
+
+assert 1 + len(PARSERS) < ORDER_RULES, "a cell's error must come before the rules' (RowError.order)"
 
 
 def parse_rows(book: Book, *, month: dt.date | None, today: dt.date) -> Parsed:

@@ -205,10 +205,14 @@ class Employment(models.Model):
 
     @property
     def recorder(self) -> Any:
-        """录入人: the form's account, or the account that uploaded the record's workbook (None for the system)."""
+        """录入人: the form's account, or the account that uploaded the record's workbook (None for the system).
+        A form's correction of a workbook's record keeps the batch but not its source: its own account, or
+        none."""
         if self.recorded_by_id is not None:
             return self.recorded_by
-        return self.batch.uploaded_by if self.batch_id is not None and self.batch is not None else None
+        if self.source == self.Source.WORKBOOK and self.batch is not None:
+            return self.batch.uploaded_by
+        return None
 
 
 class EmploymentCount(models.Model):

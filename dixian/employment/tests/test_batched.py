@@ -38,3 +38,9 @@ def test_texts_holding_the_separator_or_quotes_are_matched_exactly(world):
     a, b = sorted(set(Region.objects.values_list("name", flat=True)))[:2]
     assert matching([f"{a},{b}"], "text", "name") == set()
     assert matching([a, f"{a},{b}", ",", '"', "{x}", "\\", "", "NULL"], "text", "name") == {a}
+    # Without a comma or an empty value, through the joined string: nothing is read as SQL or as an array.
+    assert matching([a, '"', "{x}", "{a,b}"[1:2], "\\", "NULL", " "], "text", "name") == {a}
+    assert matching([b, "'); DROP TABLE x; --"], "text", "name") == {b}
+    assert matching([""], "text", "name") == set() and matching([None, a], "text", "name") == {a}
+    with pytest.raises(ValueError):
+        list(batched.in_batches([1], "int; DROP TABLE x"))  # type: ignore[arg-type]  # a kind outside Kind is refused

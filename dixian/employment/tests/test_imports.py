@@ -163,6 +163,10 @@ def test_a_book_imports_and_sends_survey_changed_once(tmp_path, people, four):
     assert heard[0]["person_places"] == villages and heard[0]["record_places"] == villages
     # The recorder of a workbook's records is the account that uploaded it, named once on the batch.
     assert first.recorded_by_id is None and first.recorder == people["township_reviewer"]
+    first.source = (
+        Employment.Source.FORM
+    )  # corrected in the form by the system: the batch stays, its uploader not
+    assert first.recorder is None
 
 
 def test_an_identical_book_changes_nothing_and_a_changed_value_is_a_correction(tmp_path, people, four):
@@ -292,6 +296,19 @@ def test_an_answer_refused_after_earlier_rows_were_written_rolls_them_back(
     # The same book right: every span written.
     rows[2], rows[3] = working(four[2]), idle(four[3])
     assert run(tmp_path, rows, people["township_reviewer"]).created == 4
+
+
+def test_a_rows_errors_keep_the_order_of_the_checks(tmp_path, people, four):
+    # The cells (in column order), then the rules, then the registry: the order of the report's rows was one pass
+    # after the other before the answers were parsed span by span, and stays so (RowError.order).
+    rows = [working(four[0], name="错名", tier="", wage="很多"), working(four[1], months=13)]
+    errs = refusal(tmp_path, people["township_reviewer"], rows)
+    assert [(row, col) for row, col, _ in errs] == [
+        (2, "月工资收入"),
+        (2, "务工地域"),
+        (2, "姓名"),
+        (3, "本年务工月数"),
+    ]
 
 
 def test_bad_cells_say_what_to_write(tmp_path, people, four):
