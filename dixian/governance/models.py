@@ -15,6 +15,23 @@ from dixian.common.models import TimeStampedModel
 from . import rules
 
 
+class Recorded(models.Model):
+    """Who entered a record (登记人) and when: the steps, awards and redemptions."""
+
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="登记人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
 class Decision(TimeStampedModel):
     """事项: a village decision taken through 四议两公开."""
 
@@ -75,7 +92,7 @@ class Decision(TimeStampedModel):
         return rules.STEP_LABELS.get(self.next_step, "")
 
 
-class DecisionStep(models.Model):
+class DecisionStep(Recorded):
     """One of the six steps of a decision, recorded once: date, attendance and votes, attachment."""
 
     decision = models.ForeignKey(
@@ -91,15 +108,6 @@ class DecisionStep(models.Model):
     votes_abstain = models.PositiveIntegerField("弃权", null=True, blank=True)
     note = models.CharField("情况说明", max_length=300, blank=True)
     attachment = models.CharField("附件", max_length=500, blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name="登记人",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    recorded_at = models.DateTimeField("登记时间", auto_now_add=True)
 
     class Meta:
         verbose_name = "四议两公开程序"
@@ -131,7 +139,7 @@ class PointsRule(TimeStampedModel):
         return f"{self.item}({self.points:+d})"
 
 
-class PointsAward(models.Model):
+class PointsAward(Recorded):
     """Points given to (or deducted from) a household by a rule of its village."""
 
     household = models.ForeignKey(
@@ -142,15 +150,6 @@ class PointsAward(models.Model):
     points = models.IntegerField("积分")
     reason = models.CharField("事由", max_length=200)
     awarded_on = models.DateField("日期")
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name="登记人",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    recorded_at = models.DateTimeField("登记时间", auto_now_add=True)
 
     class Meta:
         verbose_name = "积分记录"
@@ -164,7 +163,7 @@ class PointsAward(models.Model):
         return f"{self.household_id} {self.points:+d}"
 
 
-class PointsRedemption(models.Model):
+class PointsRedemption(Recorded):
     """积分超市: points a household spent on an item."""
 
     household = models.ForeignKey(
@@ -174,15 +173,6 @@ class PointsRedemption(models.Model):
     item = models.CharField("兑换物品", max_length=100)
     points = models.PositiveIntegerField("消耗积分")
     redeemed_on = models.DateField("兑换日期")
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name="登记人",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    recorded_at = models.DateTimeField("登记时间", auto_now_add=True)
 
     class Meta:
         verbose_name = "积分兑换"
