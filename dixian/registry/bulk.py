@@ -714,20 +714,20 @@ def _upsert(
     ).rename({"household": "household_id"})
     report(0.15)
 
-    known_nos = set(hh_in.get_column("household_no").to_list()) | set(
-        old_h.get_column("household_no").to_list()
-    )
+    # Found by polars, in the frames' order: only the rows at fault become Python tuples (a county's
+    # 200,000 persons as tuples cost 0.3 s, docs/benchmarks.md "Issue 13, seventh try").
+    known = pl.concat([hh_in.get_column("household_no"), old_h.get_column("household_no")])
+    # A missing number (null) is known only when a household goes by it, as with a Python set.
+    unknown = ~pl.col("household_no").is_in(known.implode()).fill_null(known.null_count() > 0)
     problems.extend(
         BulkProblem(
             "person", idn, f"证件号码「{idn}」所在的户编号「{no}」既不在导入的农户中,也未在系统中登记"
         )
-        for idn, no in p_in.select("id_number", "household_no").rows()
-        if no not in known_nos
+        for idn, no in p_in.filter(unknown).select("id_number", "household_no").rows()
     )
     problems.extend(
         BulkProblem("income", f"{no}/{year}", f"户编号「{no}」的{year}年度收入找不到对应的农户")
-        for no, year in inc_in.select("household_no", "year").rows()
-        if no not in known_nos
+        for no, year in inc_in.filter(unknown).select("household_no", "year").rows()
     )
     if scope_prefix is not None:
         problems.extend(_scope_problems(scope_prefix, hh_in, p_in, old_h, old_p))
@@ -932,7 +932,12 @@ def _upsert(
         created_households = hh_new.height
         db.insert(log_table, log.slice(0, created_households), log_kinds, defer=False)
         if p_new.height:
-            t_new = db.stage_keys("pn", "id_number", p_new.get_column("id_number"))
+            # Every person of the file new (a first load): they are the ID numbers staged already.
+            t_new = (
+                t_p
+                if p_new.height == p_in.height
+                else db.stage_keys("pn", "id_number", p_new.get_column("id_number"))
+            )
             _log_created_persons(
                 db, log_table, p_table, t_new, create=ChangeLog.Action.CREATE.value, **common
             )

@@ -173,3 +173,28 @@ def test_scope_forbids_households_outside(villages):
 
 def test_make_id_is_valid():
     assert parse_id_number(make_id(dt.date(1970, 3, 1), 1)).sex == "male"
+
+
+def test_members_and_incomes_of_unknown_households_are_named_in_frame_order(villages):
+    upsert(*frames())  # H001 is now in the database
+    households, persons, incomes = frames()
+    stranger, lodger = make_id(dt.date(1980, 1, 2), 3), make_id(dt.date(1990, 4, 5), 4)
+    persons = pl.concat(
+        [
+            persons.head(1).with_columns(
+                pl.lit("H404").alias("household_no"), pl.lit(stranger).alias("id_number")
+            ),
+            persons.head(1).with_columns(
+                pl.lit("H001").alias("household_no"), pl.lit(lodger).alias("id_number")
+            ),
+            persons.head(1).with_columns(pl.lit("H405").alias("household_no")),
+        ]
+    )
+    incomes = pl.concat([incomes, incomes.with_columns(pl.lit("H406").alias("household_no"))])
+    # Only the persons and incomes frames: H001 is known from the database, not from the file.
+    with pytest.raises(BulkError) as info:
+        upsert(households.head(0), persons, incomes)
+    found = [(p.entity, p.key) for p in info.value.problems if "既不在" in p.message or "找不到" in p.message]
+    head = frames()[1].get_column("id_number")[0]
+    assert found == [("person", stranger), ("person", head), ("income", "H406/2025")]
+    assert Person.objects.count() == 2 and not Person.objects.filter(id_number=lodger).exists()
