@@ -50,6 +50,7 @@ ROW_END = b"</row>"
 CLOSE = b"</sheetData></worksheet>"
 DIMENSION = re.compile(rb'<dimension\s+ref="([A-Z]{1,3})?(\d+)?(?::([A-Z]{1,3})?(\d+)?)?"')
 UNSAFE = (b"<!--", b"<![CDATA[")
+UNSAFE_LEAD = b"!"  # in both markers: a one-byte search rules most pieces out (0.3 s of 269 MB → 0.02 s)
 SLACK = (
     1.1  # counted rows/cells may exceed the declared ones by this factor (+ 1,000) before read-ahead stops
 )
@@ -107,7 +108,7 @@ class ReadAhead:
         prefixed tag has been seen."""
         if self.dead:
             return
-        if not plain or any(marker in piece for marker in UNSAFE):
+        if not plain or (UNSAFE_LEAD in piece and any(marker in piece for marker in UNSAFE)):
             self.drop("positional, prefixed, comment or CDATA")
             return
         if self.head is None:

@@ -137,6 +137,7 @@ def test_positional_cells_or_a_missing_dimension_read_the_sheet_whole(
         ("positional", lambda xml: xml.replace(b'<c r="A50" ', b"<c ")),
         ("no dimension", lambda xml: xml.replace(b'<dimension ref="A1:B100"/>', b"")),
         ("comment", lambda xml: xml.replace(b'<row r="60"', b'<!-- x --><row r="60"')),
+        ("cdata", lambda xml: xml.replace(b"<t>\xe6\x88\xb750</t>", b"<t><![CDATA[\xe6\x88\xb750]]></t>")),
     ]:
         edited = tmp_path / f"{label}.xlsx"
         replace_sheet(path, edited, edit)
