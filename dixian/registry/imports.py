@@ -668,11 +668,15 @@ def _check_regions(
     retired = {code for code, r in found.items() if r.retired_on is not None}
     staying: set[tuple[str, str]] = set()
     if retired:
-        staying = set(
-            Household.objects.filter(region__code__in=retired, household_no__in=list(members)).values_list(
-                "household_no", "region__code"
+        # In chunks, as the other look-ups: a county's numbers may exceed a statement's parameter limit
+        # (SQLite's default build: 32,766; PostgreSQL: 65,535).
+        numbers = list(members)
+        for i in range(0, len(numbers), LOOKUP_CHUNK):
+            staying.update(
+                Household.objects.filter(
+                    region__code__in=retired, household_no__in=numbers[i : i + LOOKUP_CHUNK]
+                ).values_list("household_no", "region__code")
             )
-        )
     for no, idx in members.items():
         heads = [i for i in idx if relation[i] == c.Relation.HEAD]
         i = heads[0] if heads else idx[0]

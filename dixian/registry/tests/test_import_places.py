@@ -298,3 +298,25 @@ def test_a_retired_village_takes_no_new_household_but_keeps_the_one_it_has(tmp_p
     assert by_code.status == ImportBatch.Status.REJECTED
     assert any("已于 2026-03-01 撤销" in reason for reason in reasons(by_code)), reasons(by_code)
     assert not Household.objects.filter(household_no="3604241002019961").exists()
+
+
+def test_the_households_a_retired_village_keeps_are_found_chunk_by_chunk(
+    tmp_path, world, places, monkeypatch
+):
+    """A county's household numbers are looked up in chunks (a statement's parameters are limited: SQLite's default build takes 32,766): the
+    household kept by a retired village is found in a later chunk too."""
+    import datetime as dt
+
+    from dixian.regions.models import Region
+    from dixian.registry import imports
+
+    kept = national_household("3604241002019960", 21, county="修水县", township="义宁镇", village="良塘村")
+    other = national_household("3604241002019962", 23, county="修水县", township="义宁镇", village="桃坪村")
+    assert run(tmp_path, kept, world.county).status == ImportBatch.Status.IMPORTED
+    liangtang = Household.objects.get(household_no="3604241002019960").region
+    Region.objects.filter(pk=liangtang.pk).update(retired_on=dt.date(2026, 3, 1))
+    monkeypatch.setattr(imports, "LOOKUP_CHUNK", 1)
+
+    again = run(tmp_path, [*other, *({**row, "region_code": liangtang.code} for row in kept)], world.county)
+    assert again.status == ImportBatch.Status.IMPORTED, again.errors
+    assert Household.objects.get(household_no="3604241002019960").region == liangtang
