@@ -932,7 +932,7 @@ def _upsert(
         created_households = hh_new.height
         db.insert(log_table, log.slice(0, created_households), log_kinds, defer=False)
         if p_new.height:
-            # Every person of the file new (a first load): they are the ID numbers staged already.
+            # Every person of the file new (e.g. a first load): they are the ID numbers staged already.
             t_new = (
                 t_p
                 if p_new.height == p_in.height

@@ -669,7 +669,7 @@ def _check_regions(
     staying: set[tuple[str, str]] = set()
     if retired:
         # In chunks, as the other look-ups: a county's numbers may exceed a statement's parameter limit
-        # (SQLite's default build: 32,766; PostgreSQL: 65,535).
+        # (SQLite's upstream default is 32,766, https://www.sqlite.org/limits.html; builds vary).
         numbers = list(members)
         for i in range(0, len(numbers), LOOKUP_CHUNK):
             staying.update(

@@ -155,6 +155,9 @@ def test_person_moves_to_another_household(villages):
     assert {m.household_id for m in moves} == {old_home.pk, new_home.pk}
     assert moves.first().changes["household_no"] == ["H001", "H002"]
     assert ChangeLog.objects.filter(entity="household", household_id=old_home.pk, action="update").exists()
+    # One creation each: the moved child was created by the first upsert, not again by this one.
+    created = ChangeLog.objects.filter(entity="person", action="create")
+    assert created.count() == 3 and created.filter(entity_id=child.pk).count() == 1
 
 
 def test_unknown_region_writes_nothing(villages):
@@ -179,6 +182,7 @@ def test_members_and_incomes_of_unknown_households_are_named_in_frame_order(vill
     upsert(*frames())  # H001 is now in the database
     households, persons, incomes = frames()
     stranger, lodger = make_id(dt.date(1980, 1, 2), 3), make_id(dt.date(1990, 4, 5), 4)
+    homeless = make_id(dt.date(1985, 7, 8), 5)
     persons = pl.concat(
         [
             persons.head(1).with_columns(
@@ -188,6 +192,10 @@ def test_members_and_incomes_of_unknown_households_are_named_in_frame_order(vill
                 pl.lit("H001").alias("household_no"), pl.lit(lodger).alias("id_number")
             ),
             persons.head(1).with_columns(pl.lit("H405").alias("household_no")),
+            # No household number at all: no household goes by it either.
+            persons.head(1).with_columns(
+                pl.lit(None, pl.String).alias("household_no"), pl.lit(homeless).alias("id_number")
+            ),
         ]
     )
     incomes = pl.concat([incomes, incomes.with_columns(pl.lit("H406").alias("household_no"))])
@@ -196,5 +204,5 @@ def test_members_and_incomes_of_unknown_households_are_named_in_frame_order(vill
         upsert(households.head(0), persons, incomes)
     found = [(p.entity, p.key) for p in info.value.problems if "既不在" in p.message or "找不到" in p.message]
     head = frames()[1].get_column("id_number")[0]
-    assert found == [("person", stranger), ("person", head), ("income", "H406/2025")]
+    assert found == [("person", stranger), ("person", head), ("person", homeless), ("income", "H406/2025")]
     assert Person.objects.count() == 2 and not Person.objects.filter(id_number=lodger).exists()

@@ -303,8 +303,9 @@ def test_a_retired_village_takes_no_new_household_but_keeps_the_one_it_has(tmp_p
 def test_the_households_a_retired_village_keeps_are_found_chunk_by_chunk(
     tmp_path, world, places, monkeypatch
 ):
-    """A county's household numbers are looked up in chunks (a statement's parameters are limited: SQLite's default build takes 32,766): the
-    household kept by a retired village is found in a later chunk too."""
+    """The chunking loop: a county's household numbers are looked up in chunks (SQLite's upstream default
+    takes 32,766 parameters per statement), and the household a retired village keeps is found in a later
+    chunk too."""
     import datetime as dt
 
     from dixian.regions.models import Region
