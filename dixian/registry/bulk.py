@@ -12,8 +12,9 @@ are codes (the importer has already parsed the workbook), and in one transaction
   ones, and nothing at all for rows that did not change.
 
 It is built for 200,000-person files: the old rows are read with one query per table, diffed against
-the new ones with polars joins, and written with COPY (PostgreSQL) or `executemany` (SQLite) through
-Django's own connection, so that the work joins the caller's transaction.
+the new ones with polars joins, and written with COPY (PostgreSQL) or, on SQLite, `executemany` (a few
+rows) or one INSERT … SELECT of rows bound in C (`common/sqlite_arrow.py`) through Django's own connection,
+so that the work joins the caller's transaction.
 
 Frames
 ------
@@ -44,6 +45,7 @@ import polars as pl
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from dixian.common import sqlite_arrow
 from dixian.common.locks import RUNS_LOCK, transaction_lock
 from dixian.common.models import ChangeLog
 from dixian.domain import household_facts
@@ -88,6 +90,9 @@ MONEY_FIELDS = frozenset((*INCOME_INPUT, "net_income", "net_income_per_capita"))
 
 # From this many new rows (and more than the table holds) indexes are rebuilt, not maintained.
 DEFERRED_INDEX_ROWS = 5_000
+# SQLite: from this many rows a frame is inserted as one Arrow table (common/sqlite_arrow.py): binding it row
+# by row in Python cost more than SQLite's own work (docs/benchmarks.md "Issue 13, eighth try").
+ARROW_MIN_ROWS = 2_000
 # PostgreSQL: how long the import waits for the exclusive lock DROP INDEX needs before it keeps the indexes.
 LOCK_WAIT = "2s"
 
@@ -209,13 +214,21 @@ class _Db:
         self.suffix = uuid.uuid4().hex[:10]
         self.temp: list[str] = []
         self.cache_pages: int | None = None
+        self.sqlite_file: str | None = None
         if self.vendor == "sqlite":
+            name = str(connection.settings_dict["NAME"])
+            # The database's own file (not an in-memory test database): scratch files go beside it.
+            self.sqlite_file = None if name.startswith("file:") or name == ":memory:" else name
             # SQLite's default page cache is 2 MB: a 200,000-person transaction would spill dirty pages to
             # the WAL over and over. Give this connection 256 MB for the duration of the upsert.
             self.cache_pages = self.execute("PRAGMA cache_size")[0][0]
             self.execute(f"PRAGMA cache_size = {-256 * 1024}")
 
     def _sql_rows(self, df: pl.DataFrame, kinds: Sequence[str]) -> list[tuple[Any, ...]]:
+        return _tuples(self._sqlite_frame(df, kinds))
+
+    def _sqlite_frame(self, df: pl.DataFrame, kinds: Sequence[str]) -> pl.DataFrame:
+        """The values SQLite is given: dates as text, money as text in 元, booleans as 0/1."""
         exprs = []
         for name, kind in zip(df.columns, kinds, strict=True):
             col = pl.col(name)
@@ -227,8 +240,7 @@ class _Db:
                 exprs.append(col.cast(pl.Int8).alias(name))
             else:
                 exprs.append(col)
-        # Column lists zipped into tuples: cheaper than polars' row-wise `rows()`.
-        return list(zip(*(s.to_list() for s in df.select(exprs).get_columns()), strict=True))
+        return df.select(exprs)
 
     def _csv(self, df: pl.DataFrame, kinds: Sequence[str]) -> bytes:
         exprs = []
@@ -276,12 +288,17 @@ class _Db:
             finally:
                 cur.close()
         else:
-            marks = ", ".join("?" for _ in df.columns)
-            cur = self.raw.cursor()
-            try:
-                cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", self._sql_rows(df, kinds))
-            finally:
-                cur.close()
+            frame = self._sqlite_frame(df, kinds)
+            if df.height >= ARROW_MIN_ROWS and sqlite_arrow.bindable(frame):
+                # One INSERT … SELECT of rows bound in C (common/sqlite_arrow.py).
+                sqlite_arrow.insert(self.raw, table, df.columns, frame, near=self.sqlite_file)
+            else:
+                marks = ", ".join("?" for _ in df.columns)
+                cur = self.raw.cursor()
+                try:
+                    cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", _tuples(frame))
+                finally:
+                    cur.close()
         self._rebuild_indexes(rebuild)
 
     def _deferred_indexes(self, table: str, adding: int) -> list[str]:
@@ -477,6 +494,11 @@ class _Db:
         if self.vendor == "sqlite":
             return connection.ops.adapt_datetimefield_value(value)
         return value.isoformat()
+
+
+def _tuples(frame: pl.DataFrame) -> list[tuple[Any, ...]]:
+    # Column lists zipped into tuples: cheaper than polars' row-wise `rows()`.
+    return list(zip(*(s.to_list() for s in frame.get_columns()), strict=True))
 
 
 def _fen_text(expr: pl.Expr) -> pl.Expr:

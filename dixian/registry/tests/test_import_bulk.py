@@ -7,9 +7,12 @@ from decimal import Decimal
 
 import polars as pl
 import pytest
+import time_machine
+from django.db import connection, transaction
 
 from dixian.common.models import ChangeLog
 from dixian.common.testing import region
+from dixian.registry import bulk
 from dixian.registry.bulk import BulkError, registry_bulk_upsert
 from dixian.registry.models import Household, HouseholdIncome, Person
 from dixian.registry.parsing import parse_id_number
@@ -206,3 +209,40 @@ def test_members_and_incomes_of_unknown_households_are_named_in_frame_order(vill
     head = frames()[1].get_column("id_number")[0]
     assert found == [("person", stranger), ("person", head), ("person", homeless), ("income", "H406/2025")]
     assert Person.objects.count() == 2 and not Person.objects.filter(id_number=lodger).exists()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="the Arrow path is SQLite's (common/sqlite_arrow.py)"
+)
+@time_machine.travel(dt.datetime(2026, 6, 1, 9, 30, tzinfo=dt.UTC), tick=False)
+def test_sqlite_rows_through_arrow_are_stored_as_through_executemany(villages, monkeypatch):
+    """Every table the upsert writes holds the same rows, values and SQLite types on both paths."""
+    tables = [m._meta.db_table for m in (Household, Person, HouseholdIncome, ChangeLog)]
+
+    def stored() -> dict[str, list[tuple]]:
+        out = {}
+        with connection.cursor() as cursor:
+            for table in tables:
+                cursor.execute(f"PRAGMA table_info({table})")
+                cells = ", ".join(f'"{r[1]}", typeof("{r[1]}")' for r in cursor.fetchall())
+                cursor.execute(f"SELECT {cells} FROM {table} ORDER BY id")  # noqa: S608 - model tables
+                out[table] = cursor.fetchall()
+        return out
+
+    class Undo(Exception):
+        pass
+
+    def run(min_rows: int) -> dict[str, list[tuple]]:
+        monkeypatch.setattr(bulk, "ARROW_MIN_ROWS", min_rows)
+        try:
+            with transaction.atomic():
+                upsert(*frames())
+                upsert(*frames("360424100202", wages=Decimal("21000.10"), second_name="张小梅"))
+                snapshot = stored()
+                raise Undo
+        except Undo:
+            return snapshot
+
+    plain, arrow = run(10**9), run(1)
+    assert all(plain[t] for t in tables)
+    assert arrow == plain
