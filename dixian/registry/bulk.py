@@ -308,8 +308,9 @@ class _Db:
         import spent 8 of its 20 CPU seconds there on SQLite; on PostgreSQL the server's CPU time for the
         write of a 200,000-person county went from about 10.5 s to 6.5 s, docs/benchmarks.md).
         DDL is transactional on both databases, so a rollback brings the indexes back, and other
-        connections never see the table without them. Unique indexes and the constraints' automatic
-        indexes stay, so that a duplicate still fails on its own row. On PostgreSQL the table's foreign
+        connections never see the table without them. On SQLite unique indexes and the constraints'
+        automatic indexes stay (a column's UNIQUE is part of its table there); on PostgreSQL unique
+        constraints are dropped and added back too (see `_drop_indexes_postgresql`). On PostgreSQL the table's foreign
         keys to a table already held exclusively go with the indexes and are added back after them
         (validated by one join, not one trigger per row; docs/benchmarks.md "Issue 13, fifth try"). DROP INDEX holds
         the table's exclusive lock until the commit (readers of that table wait for the import): it is
@@ -354,6 +355,22 @@ class _Db:
             "AND l.granted) ORDER BY c.conname",
             [table],
         )
+        # Unique constraints (never the primary key) go too, on a table that loses its indexes anyway: from the
+        # first DROP on the transaction holds it exclusively, so no other writer adds a row; the frames hold
+        # no duplicate (`_check_frames`) and a stored key is updated, never inserted again; and adding the
+        # constraint back refuses a duplicate all the same, naming the key. Built once from sorted keys
+        # instead of one B-tree insertion per copied row (the persons' ID numbers: ≈ 0.5 s of server time
+        # for a county, docs/benchmarks.md "Issue 13, eighth try"). One that a foreign key relies on stays.
+        uniques = (
+            self.execute(
+                "SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c WHERE c.contype = 'u' "
+                "AND c.conrelid = %s::regclass AND NOT EXISTS (SELECT 1 FROM pg_constraint f "
+                "WHERE f.contype = 'f' AND f.conindid = c.conindid) ORDER BY c.conname",
+                [table],
+            )
+            if indexes
+            else []
+        )
         if not indexes and not keys:
             return []
         timeout = self.execute("SHOW lock_timeout")[0][0]
@@ -362,8 +379,13 @@ class _Db:
             self.execute("SELECT set_config('lock_timeout', %s, true)", [LOCK_WAIT])
             for name, _ in indexes:
                 self.execute(f'DROP INDEX "{name}"')
-            for name, _ in keys:
-                self.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+            if uniques or keys:
+                # ALTER TABLE refuses a table with pending trigger events (deferred key checks of rows this
+                # transaction wrote before): run them now, as the commit would have, then defer again.
+                self.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                for name, _ in [*uniques, *keys]:
+                    self.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+                self.execute("SET CONSTRAINTS ALL DEFERRED")
         except Exception as exc:  # noqa: BLE001 - only a lock not granted in time is expected here
             if getattr(exc, "sqlstate", None) != "55P03":  # lock_not_available
                 raise
@@ -377,7 +399,10 @@ class _Db:
         self.execute("RELEASE SAVEPOINT dx_indexes")
         return [
             *(sql for _, sql in indexes),
-            *(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}' for name, definition in keys),
+            *(
+                f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'
+                for name, definition in [*uniques, *keys]
+            ),
         ]
 
     def _rebuild_indexes(self, rebuild: list[str]) -> None:
