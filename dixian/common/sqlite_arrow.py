@@ -22,18 +22,22 @@ What keeps it exact and safe:
 * ATTACH and `deserialize` work inside a transaction; the attached schema stays on the connection (a
   DETACH is refused until the transaction ends) and is emptied after every copy, so it holds no rows
   and next to no memory between uses;
-* a frame with a column the driver cannot bind (a Python object) is refused here (None): the caller
-  falls back to `executemany`.
+* a frame with a column the driver cannot bind (a Python object) is refused (`bindable`), and a scratch
+  database that cannot be made (a full disk) makes `insert` answer False before it touches the connection:
+  either way the caller falls back to `executemany`.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+
+logger = logging.getLogger("dixian.db")
 
 SCHEMA = "dx_arrow"  # the attached in-memory schema
 TABLE = "rows"
@@ -75,10 +79,17 @@ def image(frame: pl.DataFrame, *, near: str | None = None) -> bytes:
         return path.read_bytes()
 
 
-def insert(raw: Any, table: str, columns: list[str], frame: pl.DataFrame, *, near: str | None = None) -> None:
+def insert(raw: Any, table: str, columns: list[str], frame: pl.DataFrame, *, near: str | None = None) -> bool:
     """INSERT INTO table (columns) the frame's rows (its columns in that order), in order, through the
-    attached schema. `raw`: Django's sqlite3 connection, in the caller's transaction."""
-    data = image(frame, near=near)
+    attached schema. `raw`: Django's sqlite3 connection, in the caller's transaction. False, with nothing
+    done, when the scratch database could not be made (a full disk, the driver): the caller binds the rows."""
+    try:
+        data = image(frame, near=near)
+    except Exception:  # noqa: BLE001 - the driver's or the disk's errors alike: nothing was written yet
+        logger.warning(
+            "rows for %s not written through Arrow; bound row by row instead", table, exc_info=True
+        )
+        return False
     attached = {row[1] for row in raw.execute("PRAGMA database_list")}
     if SCHEMA not in attached:
         raw.execute(f"ATTACH DATABASE ':memory:' AS {SCHEMA}")
@@ -92,6 +103,7 @@ def insert(raw: Any, table: str, columns: list[str], frame: pl.DataFrame, *, nea
         raw.execute(sql)
     finally:
         raw.deserialize(EMPTY, name=SCHEMA)
+    return True
 
 
 EMPTY = _empty_image()

@@ -289,10 +289,12 @@ class _Db:
                 cur.close()
         else:
             frame = self._sqlite_frame(df, kinds)
-            if df.height >= ARROW_MIN_ROWS and sqlite_arrow.bindable(frame):
-                # One INSERT … SELECT of rows bound in C (common/sqlite_arrow.py).
-                sqlite_arrow.insert(self.raw, table, df.columns, frame, near=self.sqlite_file)
-            else:
+            # One INSERT … SELECT of rows bound in C (common/sqlite_arrow.py), else row by row.
+            if not (
+                df.height >= ARROW_MIN_ROWS
+                and sqlite_arrow.bindable(frame)
+                and sqlite_arrow.insert(self.raw, table, df.columns, frame, near=self.sqlite_file)
+            ):
                 marks = ", ".join("?" for _ in df.columns)
                 cur = self.raw.cursor()
                 try:

@@ -129,3 +129,15 @@ def test_a_constraint_fails_the_statement_as_executemany_would(tmp_path: Path) -
     sqlite_arrow.insert(conn, "t", ["s"], pl.DataFrame({"s": ["a", "b"]}), near=str(tmp_path / "db.sqlite3"))
     conn.execute("COMMIT")
     assert conn.execute("SELECT s FROM t ORDER BY id").fetchall() == [("a",), ("b",)]
+
+
+def test_no_scratch_database_means_nothing_done_and_false(tmp_path: Path, monkeypatch, caplog) -> None:
+    def full_disk(frame: pl.DataFrame, *, near: str | None = None) -> bytes:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(sqlite_arrow, "image", full_disk)
+    conn = _connection()
+    conn.execute("BEGIN")
+    assert not sqlite_arrow.insert(conn, "t", ["s"], pl.DataFrame({"s": ["a"]}), near=str(tmp_path / "db"))
+    assert conn.execute("SELECT count(*) FROM t").fetchone() == (0,)
+    assert "not written through Arrow" in caplog.text

@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.db import connection, transaction
 
+from dixian.common import sqlite_arrow
 from dixian.common.models import ChangeLog
 from dixian.common.testing import region
 from dixian.registry import bulk
@@ -246,3 +247,17 @@ def test_sqlite_rows_through_arrow_are_stored_as_through_executemany(villages, m
     plain, arrow = run(10**9), run(1)
     assert all(plain[t] for t in tables)
     assert arrow == plain
+
+
+@pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="the Arrow path is SQLite's (common/sqlite_arrow.py)"
+)
+def test_sqlite_rows_are_bound_one_by_one_when_no_scratch_database_can_be_made(villages, monkeypatch):
+    def full_disk(frame, *, near=None):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(bulk, "ARROW_MIN_ROWS", 1)
+    monkeypatch.setattr(sqlite_arrow, "image", full_disk)
+    result = upsert(*frames())
+    assert (result.households_created, result.persons_created, result.incomes_created) == (1, 2, 1)
+    assert Person.objects.count() == 2 and ChangeLog.objects.filter(action="create").count() == 3
