@@ -35,6 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import urllib.parse
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -216,9 +217,10 @@ class _Db:
         self.cache_pages: int | None = None
         self.sqlite_file: str | None = None
         if self.vendor == "sqlite":
-            name = str(connection.settings_dict["NAME"])
-            # The database's own file (not an in-memory test database): scratch files go beside it.
-            self.sqlite_file = None if name.startswith("file:") or name == ":memory:" else name
+            # The database's own file (not an in-memory one): scratch files go beside it (common/sqlite_arrow.py).
+            name = str(connection.settings_dict["NAME"] or "")
+            if name and name != ":memory:" and "mode=memory" not in name:  # Django's own in-memory test
+                self.sqlite_file = urllib.parse.urlsplit(name).path if name.startswith("file:") else name
             # SQLite's default page cache is 2 MB: a 200,000-person transaction would spill dirty pages to
             # the WAL over and over. Give this connection 256 MB for the duration of the upsert.
             self.cache_pages = self.execute("PRAGMA cache_size")[0][0]
@@ -387,6 +389,8 @@ class _Db:
                 self.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 for name, _ in [*uniques, *keys]:
                     self.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+                # As `_rebuild_indexes` does: every deferrable constraint of these tables is INITIALLY DEFERRED
+                # (Django's foreign keys); one added INITIALLY IMMEDIATE would stay deferred to the commit.
                 self.execute("SET CONSTRAINTS ALL DEFERRED")
         except Exception as exc:  # noqa: BLE001 - only a lock not granted in time is expected here
             if getattr(exc, "sqlstate", None) != "55P03":  # lock_not_available

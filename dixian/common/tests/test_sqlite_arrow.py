@@ -3,7 +3,9 @@ them: the same values, the same SQLite types, the same order (docs/benchmarks.md
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -141,3 +143,29 @@ def test_no_scratch_database_means_nothing_done_and_false(tmp_path: Path, monkey
     assert not sqlite_arrow.insert(conn, "t", ["s"], pl.DataFrame({"s": ["a"]}), near=str(tmp_path / "db"))
     assert conn.execute("SELECT count(*) FROM t").fetchone() == (0,)
     assert "not written through Arrow" in caplog.text
+
+
+def test_scratch_directories_a_killed_process_left_are_removed(tmp_path: Path) -> None:
+    beside = tmp_path / "database"
+    beside.mkdir()
+    old, recent = beside / f"{sqlite_arrow.PREFIX}old", beside / f"{sqlite_arrow.PREFIX}recent"
+    for folder in (old, recent):
+        folder.mkdir()
+        (folder / "rows.sqlite3").write_bytes(b"personal data")
+    stale = time.time() - sqlite_arrow.STALE_SECONDS - 60
+    os.utime(old, (stale, stale))
+    sqlite_arrow.image(pl.DataFrame({"s": ["a"]}), near=str(beside / "db.sqlite3"))
+    assert sorted(p.name for p in beside.iterdir()) == [recent.name]  # another import's may still be in use
+
+
+def test_a_connection_that_cannot_deserialize_gets_false_and_nothing_done(tmp_path: Path) -> None:
+    class Old:  # a Python whose SQLite was built without deserialize
+        def __init__(self) -> None:
+            self.conn = _connection()
+
+        def execute(self, *args: Any) -> Any:
+            return self.conn.execute(*args)
+
+    old = Old()
+    assert not sqlite_arrow.insert(old, "t", ["s"], pl.DataFrame({"s": ["a"]}), near=str(tmp_path / "db"))
+    assert old.conn.execute("SELECT count(*) FROM t").fetchone() == (0,)
