@@ -36,6 +36,20 @@ def eager(monkeypatch):
     monkeypatch.setattr(bulk, "DEFERRED_INDEX_ROWS", 1)
 
 
+@pytest.fixture
+def rebuilt(monkeypatch) -> list[str]:
+    """The statements `_rebuild_indexes` runs, in order."""
+    statements: list[str] = []
+    rebuild = bulk._Db._rebuild_indexes
+
+    def spy(self, sql):
+        statements.extend(sql)
+        return rebuild(self, sql)
+
+    monkeypatch.setattr(bulk._Db, "_rebuild_indexes", spy)
+    return statements
+
+
 def test_indexes_are_rebuilt_after_a_first_upsert(villages, eager):  # noqa: F811
     before = index_definitions()
     assert any("person_phone" in name for name in before)
@@ -96,7 +110,7 @@ def test_postgresql_keeps_the_indexes_of_a_table_someone_is_reading(villages, ea
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="foreign keys are dropped and added back on PostgreSQL"
 )
-def test_postgresql_adds_the_foreign_keys_back_and_they_hold(villages, eager, monkeypatch):  # noqa: F811
+def test_postgresql_adds_the_foreign_keys_back_and_they_hold(villages, eager, rebuilt):  # noqa: F811
     """The keys to the household table are dropped with the indexes and added back after the COPY (one
     join instead of a trigger per row): same definition, validated, deferrable, and enforced after."""
 
@@ -110,14 +124,6 @@ def test_postgresql_adds_the_foreign_keys_back_and_they_hold(villages, eager, mo
             )
             return cur.fetchall()
 
-    rebuilt: list[str] = []
-    rebuild = bulk._Db._rebuild_indexes
-
-    def spy(self, sql):
-        rebuilt.extend(sql)
-        return rebuild(self, sql)
-
-    monkeypatch.setattr(bulk._Db, "_rebuild_indexes", spy)
     before = keys()
     assert any(table == Person._meta.db_table and "registry_household" in d for table, _, d, *_ in before)
     result = upsert(*frames())
@@ -181,17 +187,9 @@ def test_person_region_code_has_one_plain_index():
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="unique constraints are dropped and added back on PostgreSQL"
 )
-def test_postgresql_adds_the_unique_constraints_back_and_they_hold(villages, eager, monkeypatch):  # noqa: F811
+def test_postgresql_adds_the_unique_constraints_back_and_they_hold(villages, eager, rebuilt):  # noqa: F811
     """The persons' unique ID number goes with the indexes and comes back with the same name and definition,
     and holds afterwards."""
-    rebuilt: list[str] = []
-    rebuild = bulk._Db._rebuild_indexes
-
-    def spy(self, sql):
-        rebuilt.extend(sql)
-        return rebuild(self, sql)
-
-    monkeypatch.setattr(bulk._Db, "_rebuild_indexes", spy)
     before = index_definitions()
     upsert(*frames())
     assert any(
