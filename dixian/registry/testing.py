@@ -110,8 +110,24 @@ def household(no: str, village: Region, head: str, seq: int, *, members: int = 2
     return h
 
 
+# The personas' names, in the order `personas` makes them: tests that walk every persona take one per test.
+PERSONA_NAMES = (
+    "city_admin",
+    "county_admin",
+    "county_reviewer",
+    "other_county_reviewer",
+    "township_reviewer",
+    "village_officer",
+    "helper",
+    "department_uploader",
+    "leader",
+    "finance",
+    "sector",
+)
+
+
 def personas(world: World) -> dict[str, User]:
-    """The personas of style.md, keyed by name."""
+    """The personas of style.md, keyed by name (PERSONA_NAMES)."""
     helper = persona("helper", world.village, Role.HELPER)
     HelperAssignment.objects.create(household=world.home, helper=helper, start_date=dt.date(2025, 1, 1))
     return {

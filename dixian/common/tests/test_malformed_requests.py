@@ -134,28 +134,28 @@ def routes_and_urls(world, user, job) -> list[tuple[str, str]]:
     return urls
 
 
-def test_no_url_answers_a_malformed_query_with_a_server_error(world, people):
+# The broadest account (every page has rows to show) and a village's (its own region picker); the anonymous
+# visitor for the public pages and the push API's refusal. One test each, so that a parallel run
+# (pytest-xdist, Makefile) shares them out between workers.
+@pytest.mark.parametrize("who", ["anonymous", "city_admin", "village_officer"])
+def test_no_url_answers_a_malformed_query_with_a_server_error(world, people, who):
     queries = hostile_queries()
     problems: list[str] = []
-    # The broadest account (every page has rows to show) and a village's (its own region picker); the
-    # anonymous visitor for the public pages and the push API's refusal.
-    accounts = [None, people["city_admin"], people["village_officer"]]
-    for user in accounts:
-        client = Client(raise_request_exception=False)
-        if user is not None:
-            client.force_login(user)
-            token = api_token_create(user=user, name="walk", actor=None)[1]
-            client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {token}"
-        job = Job.objects.create(kind="household_export", owner=user or people["leader"])
-        who = user.username if user else "anonymous"
-        for name, url in routes_and_urls(world, user, job):
-            if user is None and name not in PUBLIC and name not in TOKEN_ONLY:
-                continue  # sent to the login page before any parameter is read
-            for query in queries:
-                response = ask(client, url, query)
-                if response.status_code >= 500:
-                    problems.append(f"{who}: {name} {url}?{query[:80]}… answered {response.status_code}")
-                    break  # one per URL is enough to find it
+    user = None if who == "anonymous" else people[who]
+    client = Client(raise_request_exception=False)
+    if user is not None:
+        client.force_login(user)
+        token = api_token_create(user=user, name="walk", actor=None)[1]
+        client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    job = Job.objects.create(kind="household_export", owner=user or people["leader"])
+    for name, url in routes_and_urls(world, user, job):
+        if user is None and name not in PUBLIC and name not in TOKEN_ONLY:
+            continue  # sent to the login page before any parameter is read
+        for query in queries:
+            response = ask(client, url, query)
+            if response.status_code >= 500:
+                problems.append(f"{who}: {name} {url}?{query[:80]}… answered {response.status_code}")
+                break  # one per URL is enough to find it
     assert not problems, "\n".join(problems)
 
 

@@ -42,7 +42,7 @@ from dixian.funds.tests.helpers_assets import funds_records_of
 from dixian.registry import services
 from dixian.registry.models import Household, ImportBatch
 from dixian.registry.selectors import household_scope_for_user
-from dixian.registry.testing import World
+from dixian.registry.testing import PERSONA_NAMES, World
 
 pytestmark = pytest.mark.django_db
 
@@ -1196,7 +1196,13 @@ def test_every_parameterised_url_is_known():
             )
 
 
-def test_no_url_leaks_a_household_outside_the_personas_scope(client, world, people):
+def test_the_walk_takes_every_persona(people):
+    assert tuple(people) == PERSONA_NAMES, "add the new persona to PERSONA_NAMES (registry/testing.py)"
+
+
+# One test per persona, so that a parallel run (pytest-xdist, Makefile) shares the walk out between workers.
+@pytest.mark.parametrize("persona", PERSONA_NAMES)
+def test_no_url_leaks_a_household_outside_the_personas_scope(client, world, people, persona):
     job_owner = User.objects.create_user("job_owner", password="x", region=world.other_county)
     job = Job.objects.create(
         kind="household_export", owner=job_owner, status=Job.Status.DONE, result_file="nothing.xlsx"
@@ -1225,69 +1231,64 @@ def test_no_url_leaks_a_household_outside_the_personas_scope(client, world, peop
     queries = widened_queries(world)
     problems: list[str] = []
 
-    for persona, user in people.items():
-        client.force_login(user)
-        client.defaults["HTTP_AUTHORIZATION"] = (
-            f"Bearer {api_token_create(user=user, name='walk', actor=None)[1]}"
-        )
-        visible = set(household_scope_for_user(user).values_list("pk", flat=True))
-        if user_can(user, Capability.FUNDS_VIEW):
-            # The funds pages name the households of the account's subtree that money reached (a payee,
-            # a hire, a link, a share), to finance and sector offices too (docs/security.md §3).
-            visible |= set(scope_by_region(user, Household.objects.all()).values_list("pk", flat=True))
-        hidden = [h for h in Household.objects.all() if h.pk not in visible]
-        secrets = secrets_of(hidden)
-        for h in hidden:  # the accounts of a village out of scope are out of scope too
-            secrets[account_in(h).username] = f"account of {h.household_no}'s village"
-            secrets[ACCOUNT_PHONE.format(h.pk)] = f"phone of an account of {h.household_no}'s village"
-        if not code_in_scope(user, world.other_county.code):
-            secrets["都昌.xlsx"] = "import batch of another county"
-        outside, inside = targets_for(world, visible, job, batch, user)
+    user = people[persona]
+    client.force_login(user)
+    client.defaults["HTTP_AUTHORIZATION"] = (
+        f"Bearer {api_token_create(user=user, name='walk', actor=None)[1]}"
+    )
+    visible = set(household_scope_for_user(user).values_list("pk", flat=True))
+    if user_can(user, Capability.FUNDS_VIEW):
+        # The funds pages name the households of the account's subtree that money reached (a payee,
+        # a hire, a link, a share), to finance and sector offices too (docs/security.md §3).
+        visible |= set(scope_by_region(user, Household.objects.all()).values_list("pk", flat=True))
+    hidden = [h for h in Household.objects.all() if h.pk not in visible]
+    secrets = secrets_of(hidden)
+    for h in hidden:  # the accounts of a village out of scope are out of scope too
+        secrets[account_in(h).username] = f"account of {h.household_no}'s village"
+        secrets[ACCOUNT_PHONE.format(h.pk)] = f"phone of an account of {h.household_no}'s village"
+    if not code_in_scope(user, world.other_county.code):
+        secrets["都昌.xlsx"] = "import batch of another county"
+    outside, inside = targets_for(world, visible, job, batch, user)
 
-        for route in plain:
-            if route.name == "accounts:logout":
-                continue  # would end the session under test
-            url = reverse(route.name)
-            baseline = client.get(url)
-            # Pages that answer a GET with content are tried with every widened filter (redirects, like
-            # the home page, need one look; only an account that cannot see everything has anything to
-            # leak). POST-only URLs (exports) get one plain try here; the export's widened filters are
-            # tried by test_widened_export_returns_only_in_scope_rows.
-            for query in queries if baseline.status_code == 200 and secrets else [{}]:
-                response = fetch(client, url, query)
-                if response.status_code >= 500:
-                    problems.append(f"{persona}: {route.name}?{query} answered {response.status_code}")
-                problems.extend(
-                    f"{persona}: {route.name}?{query} shows the {what}"
-                    for what in leaks(without_echo(body_text(response), query), secrets)
-                )
-
-        for route in with_params:
-            url = url_for(route, outside)
-            response = get_or_post(client, url)
-            if response.status_code != 404 and route.name not in PUBLIC:
-                # A refusal by role (403 for every key, existing or not) reveals nothing either.
-                missing = get_or_post(client, url_for(route, NOWHERE_TARGETS))
-                if not (response.status_code == missing.status_code == 403):
-                    problems.append(
-                        f"{persona}: {url} (out of scope) answered {response.status_code}, not 404"
-                    )
+    for route in plain:
+        if route.name == "accounts:logout":
+            continue  # would end the session under test
+        url = reverse(route.name)
+        baseline = client.get(url)
+        # Pages that answer a GET with content are tried with every widened filter (redirects, like
+        # the home page, need one look; only an account that cannot see everything has anything to
+        # leak). POST-only URLs (exports) get one plain try here; the export's widened filters are
+        # tried by test_widened_export_returns_only_in_scope_rows.
+        for query in queries if baseline.status_code == 200 and secrets else [{}]:
+            response = fetch(client, url, query)
+            if response.status_code >= 500:
+                problems.append(f"{persona}: {route.name}?{query} answered {response.status_code}")
             problems.extend(
-                f"{persona}: {url} (out of scope) shows the {what}"
+                f"{persona}: {route.name}?{query} shows the {what}"
+                for what in leaks(without_echo(body_text(response), query), secrets)
+            )
+
+    for route in with_params:
+        url = url_for(route, outside)
+        response = get_or_post(client, url)
+        if response.status_code != 404 and route.name not in PUBLIC:
+            # A refusal by role (403 for every key, existing or not) reveals nothing either.
+            missing = get_or_post(client, url_for(route, NOWHERE_TARGETS))
+            if not (response.status_code == missing.status_code == 403):
+                problems.append(f"{persona}: {url} (out of scope) answered {response.status_code}, not 404")
+        problems.extend(
+            f"{persona}: {url} (out of scope) shows the {what}"
+            for what in leaks(body_text(response), secrets)
+        )
+        if inside is not None:
+            url = url_for(route, inside)
+            response = client.get(url)
+            if response.status_code >= 500:
+                problems.append(f"{persona}: {url} answered {response.status_code}")
+            problems.extend(
+                f"{persona}: {url} (in scope) shows the {what}"
                 for what in leaks(body_text(response), secrets)
             )
-            if inside is not None:
-                url = url_for(route, inside)
-                response = client.get(url)
-                if response.status_code >= 500:
-                    problems.append(f"{persona}: {url} answered {response.status_code}")
-                problems.extend(
-                    f"{persona}: {url} (in scope) shows the {what}"
-                    for what in leaks(body_text(response), secrets)
-                )
-        client.logout()
-        client.defaults.pop("HTTP_AUTHORIZATION", None)
-
     assert not problems, "\n".join(problems)
 
 
