@@ -41,7 +41,7 @@ demo: venv node_modules/.installed
 	$(BIN)/dixian load_demo --scale $(SCALE) --seed $(SEED)
 	$(BIN)/dixian demo_serve
 
-# The suite runs in parallel (pytest-xdist): one worker per core, at most TEST_MAX_WORKERS. Each worker has its
+# The suite runs in parallel (pytest-xdist): one worker per CPU, at most TEST_MAX_WORKERS. Each worker has its
 # own test database (pytest-django adds _gw0, _gw1 … to its name) and starts its own chromium and Spark JVM
 # when its tests need them. TEST_WORKERS=0 runs it in this process, one test after another.
 TEST_WORKERS ?= auto

@@ -1133,6 +1133,11 @@ def targets_for(
         governance_of(h)
         env_project_of(h)
         rectification_of(h)
+    # Every kind of record exists for all three households, whatever the persona (the helpers above find a
+    # record made before): a walk then meets a hidden household's records in the persona's own township
+    # (the neighbour's) as much as in another county (the far one's).
+    for h in (world.far, world.neighbour, world.home):
+        of(h, MISSING)
     visible_batch = batch.pk if batch is not None and not batch_hidden else MISSING
     return (
         of(outside[0] if outside else None, hidden_batch),
